@@ -1,0 +1,46 @@
+# The two commands of the README: `make demo` and `make test`. Both install what is
+# missing (scripts/install-deps.sh), then build with CMake.
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+BUILD ?= build
+SAN_BUILD ?= build-san
+
+.PHONY: all deps build demo test test-fast sanitize fuzz bench format clean
+
+all: build
+
+deps:
+	@./scripts/install-deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+demo: build
+	@rm -rf examples/.sweep
+	cd examples && ../$(BUILD)/sweep run quickstart.yaml
+	cd examples && ../$(BUILD)/sweep status quickstart
+	cd examples && ../$(BUILD)/sweep results quickstart --format csv
+
+# Every test: the normal build (unit + end-to-end), then the unit tests and the spec
+# fuzzer under ASan+UBSan (clang).
+test: build sanitize
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	cd $(SAN_BUILD) && ctest --output-on-failure -j $(JOBS) -L 'unit|fuzz'
+
+sanitize: deps
+	@CC=clang cmake -S . -B $(SAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSWEEP_SANITIZE=ON \
+		-DSWEEP_FUZZ=ON >/dev/null
+	@cmake --build $(SAN_BUILD) -j $(JOBS)
+
+# Only the normal build's tests (quick loop while developing).
+test-fast: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+bench: build
+	./bench/throughput.sh
+
+format:
+	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'tests/*.c' 'bench/*.c')
+
+clean:
+	rm -rf $(BUILD) $(SAN_BUILD)

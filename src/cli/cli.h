@@ -1,0 +1,39 @@
+/* What every subcommand shares: its table row, exit codes, the sweep home, and how errors
+ * reach the user. One file per subcommand (cmd_<name>.c) exports one struct cli_cmd. */
+#ifndef SWEEP_CLI_CLI_H
+#define SWEEP_CLI_CLI_H
+
+#include "common/err.h"
+
+#include <stdio.h>
+
+/* Exit codes, the same for every command. */
+enum {
+    EXIT_OK = 0,
+    EXIT_TASK_FAILED = 1, /* some task failed */
+    EXIT_USAGE = 2,       /* spec or usage error */
+    EXIT_UNEXPECTED = 3,  /* anything else */
+    EXIT_INTERRUPTED = 130,
+};
+
+struct cli_cmd {
+    const char *name;
+    const char *summary; /* one line for `sweep --help` */
+    const char *usage;   /* full `--help` text, with an example */
+    int (*fn)(int argc, char **argv);
+};
+
+/* The sweep home: --home, else $SWEEP_HOME, else ./.sweep. */
+const char *cli_home(const char *flag);
+/* Prints "sweep: <message>" to stderr and returns the exit code for the error. */
+int cli_fail(const struct err *err);
+/* Prints a usage error and the hint to run --help; returns EXIT_USAGE. */
+int cli_usage_error(const struct cli_cmd *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Prints the command's help to stdout; returns EXIT_OK. */
+int cli_help(const struct cli_cmd *cmd);
+
+/* Absolute path of the running sweep binary (for `sweep sim` tasks). */
+const char *cli_self_path(void);
+
+#endif

@@ -1,0 +1,70 @@
+/* sweep: the command table. Each row is one subcommand in its own cmd_<name>.c. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define SWEEP_VERSION "0.1.0"
+
+extern const struct cli_cmd cmd_version;
+
+static const struct cli_cmd *const commands[] = {
+    &cmd_version,
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static int version_main(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    printf("sweep %s\n", SWEEP_VERSION);
+    return EXIT_OK;
+}
+
+const struct cli_cmd cmd_version = {
+    .name = "version",
+    .summary = "print the version",
+    .usage = "Usage: sweep version\n\nPrints the version of sweep.\n",
+    .fn = version_main,
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "Usage: sweep COMMAND [OPTIONS]\n\n"
+               "Runs parametric sweeps, Monte Carlo studies and grid searches as one "
+               "study.\n\nCommands:\n");
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(f, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+    fprintf(f, "\nExample:\n  sweep run study.yaml\n\n"
+               "Run 'sweep COMMAND --help' for the options of a command.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0)
+        return version_main(argc, argv);
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        if (strcmp(argv[1], commands[i]->name) == 0) {
+            for (int j = 2; j < argc; j++) {
+                if (strcmp(argv[j], "--help") == 0 || strcmp(argv[j], "-h") == 0)
+                    return cli_help(commands[i]);
+                if (strcmp(argv[j], "--") == 0)
+                    break;
+            }
+            return commands[i]->fn(argc - 1, argv + 1);
+        }
+    }
+    fprintf(stderr, "sweep: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return EXIT_USAGE;
+}

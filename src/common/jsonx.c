@@ -1,0 +1,151 @@
+/* Canonical JSON and argument strings (see jsonx.h). */
+#include "jsonx.h"
+
+#include "xalloc.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void jsonx_real_str(double d, char *buf, size_t n)
+{
+    if (!isfinite(d)) {
+        /* JSON has no NaN/Inf; null is what a reader can parse. */
+        snprintf(buf, n, "null");
+        return;
+    }
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, n, "%.*g", prec, d);
+        if (strtod(buf, NULL) == d)
+            break;
+    }
+    if (!strpbrk(buf, ".eEn"))
+        strncat(buf, ".0", n - strlen(buf) - 1);
+}
+
+static void canon_string(const char *s, size_t len, struct strbuf *sb)
+{
+    static const char hex[] = "0123456789abcdef";
+
+    sb_addc(sb, '"');
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        switch (c) {
+        case '"':
+            sb_adds(sb, "\\\"");
+            break;
+        case '\\':
+            sb_adds(sb, "\\\\");
+            break;
+        case '\n':
+            sb_adds(sb, "\\n");
+            break;
+        case '\t':
+            sb_adds(sb, "\\t");
+            break;
+        case '\r':
+            sb_adds(sb, "\\r");
+            break;
+        default:
+            if (c < 0x20) {
+                char u[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0};
+                sb_adds(sb, u);
+            } else {
+                sb_addc(sb, (char)c);
+            }
+        }
+    }
+    sb_addc(sb, '"');
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+void jsonx_canon(const json_t *v, struct strbuf *sb)
+{
+    char buf[64];
+
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        size_t n = json_object_size(v), i = 0;
+        const char **keys = xmalloc((n ? n : 1) * sizeof(*keys));
+        const char *k;
+        json_t *val;
+
+        json_object_foreach((json_t *)v, k, val) keys[i++] = k;
+        qsort(keys, n, sizeof(*keys), cmp_str);
+        sb_addc(sb, '{');
+        for (i = 0; i < n; i++) {
+            if (i)
+                sb_addc(sb, ',');
+            canon_string(keys[i], strlen(keys[i]), sb);
+            sb_addc(sb, ':');
+            jsonx_canon(json_object_get(v, keys[i]), sb);
+        }
+        sb_addc(sb, '}');
+        free(keys);
+        break;
+    }
+    case JSON_ARRAY:
+        sb_addc(sb, '[');
+        for (size_t i = 0; i < json_array_size(v); i++) {
+            if (i)
+                sb_addc(sb, ',');
+            jsonx_canon(json_array_get(v, i), sb);
+        }
+        sb_addc(sb, ']');
+        break;
+    case JSON_STRING:
+        canon_string(json_string_value(v), json_string_length(v), sb);
+        break;
+    case JSON_INTEGER:
+        sb_addf(sb, "%lld", (long long)json_integer_value(v));
+        break;
+    case JSON_REAL:
+        jsonx_real_str(json_real_value(v), buf, sizeof(buf));
+        sb_adds(sb, buf);
+        break;
+    case JSON_TRUE:
+        sb_adds(sb, "true");
+        break;
+    case JSON_FALSE:
+        sb_adds(sb, "false");
+        break;
+    case JSON_NULL:
+        sb_adds(sb, "null");
+        break;
+    }
+}
+
+char *jsonx_canon_str(const json_t *v)
+{
+    struct strbuf sb = STRBUF_INIT;
+    jsonx_canon(v, &sb);
+    return sb_take(&sb);
+}
+
+char *jsonx_arg_str(const json_t *v)
+{
+    char buf[64];
+
+    switch (json_typeof(v)) {
+    case JSON_STRING:
+        return xstrndup(json_string_value(v), json_string_length(v));
+    case JSON_INTEGER:
+        return xasprintf("%lld", (long long)json_integer_value(v));
+    case JSON_REAL:
+        jsonx_real_str(json_real_value(v), buf, sizeof(buf));
+        return xstrdup(buf);
+    case JSON_TRUE:
+        return xstrdup("true");
+    case JSON_FALSE:
+        return xstrdup("false");
+    case JSON_NULL:
+        return xstrdup("");
+    default:
+        return jsonx_canon_str(v);
+    }
+}

@@ -1,0 +1,46 @@
+/* Expansion: a spec into its tasks, one at a time, so that a study of a million tasks is
+ * never held in memory at once. Order: the grid (cartesian product of the axes in spec
+ * order, the last axis varying fastest), then the explicit `tasks` list; each point is
+ * repeated `repetitions` times (the repetition index varies fastest).
+ *
+ * Each task has a stable key: the first 16 hex digits of SHA-256 over the canonical JSON
+ * {"params": ..., "rep": i, "run": <model name or command template>}, so the same point
+ * keeps its key when the spec is reordered or extended. Its seed is derived from the
+ * study name, the parameters and the repetition (31 bits, so every consumer can take it
+ * as a signed int); a seed the spec sets itself wins. */
+#ifndef SWEEP_CORE_EXPAND_H
+#define SWEEP_CORE_EXPAND_H
+
+#include "core/spec.h"
+
+#include <stdint.h>
+
+#define EXPAND_KEY_LEN 16
+
+struct expand_task {
+    json_t *params;    /* base + point (+ explicit task), without "priority"; borrowed
+                          until the next expand_next() */
+    char *params_json; /* canonical JSON of params; borrowed likewise */
+    char key[EXPAND_KEY_LEN + 1];
+    long long seq;     /* 0, 1, 2 ... in expansion order */
+    int repetition;    /* 0 .. repetitions-1 */
+    long long seed;    /* params.seed when the spec sets it (an integer), else derived */
+    int priority;      /* the explicit task's own, or the spec's */
+};
+
+struct expand;
+
+struct expand *expand_create(const struct spec *spec);
+/* Fills *t with the next task: returns 1, or 0 when done. */
+int expand_next(struct expand *ex, struct expand_task *t);
+void expand_destroy(struct expand *ex);
+
+/* Number of tasks the spec expands to (before de-duplication of equal keys). */
+uint64_t expand_count(const struct spec *spec);
+
+/* The names every task has (base, axes, keys of explicit tasks), sorted and unique;
+ * for checking {name} placeholders before anything runs. Free with free() per name
+ * and on the array. */
+char **expand_param_names(const struct spec *spec, size_t *n);
+
+#endif

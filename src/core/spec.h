@@ -1,0 +1,98 @@
+/* The study spec: what a user writes in study.yaml (or the same fields in JSON), checked
+ * and turned into a struct spec before anything is stored. Every error names the file,
+ * line, column and field and says what was expected, e.g.
+ *   study.yaml:12:5: retries.max: expected a non-negative integer, got "three"
+ * Unknown fields are errors. Parameter values are kept as jansson values so that numbers,
+ * strings, booleans and lists (grid_size: [64, 64, 64]) reach the task unchanged. */
+#ifndef SWEEP_CORE_SPEC_H
+#define SWEEP_CORE_SPEC_H
+
+#include "common/err.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Named priorities; any integer is allowed, higher runs first. */
+enum {
+    PRIORITY_LOW = 1,
+    PRIORITY_MEDIUM = 2,
+    PRIORITY_HIGH = 3,
+};
+
+enum spec_kind {
+    SPEC_MODEL = 1, /* a built-in model, run as `sweep sim MODEL` */
+    SPEC_COMMAND,   /* a user program: argv template */
+};
+
+/* Which failures a retry applies to (retries.on). */
+enum {
+    RETRY_ON_TIMEOUT = 1u << 0,
+    RETRY_ON_SIGNAL = 1u << 1,
+    RETRY_ON_NONZERO = 1u << 2, /* any non-zero exit; exit:N narrows to listed codes */
+};
+
+struct spec_retry {
+    int max;            /* retries after the first attempt; default 0 */
+    double backoff;     /* seconds before the first retry; default 1 */
+    double backoff_max; /* cap of the exponential backoff; default 300 */
+    unsigned on;        /* RETRY_ON_* bits; default all three */
+    size_t nexit;       /* exit:N entries; when > 0 only these exit codes retry */
+    int *exit_codes;
+};
+
+/* One axis of the cartesian product. A plain parameter is an axis with one name; a zip
+ * group is one axis with several names whose values vary together. */
+struct spec_dim {
+    size_t nnames;
+    char **names;
+    size_t nrows;
+    json_t **values; /* nrows * nnames, row-major: values[row * nnames + k] (owned) */
+};
+
+struct spec {
+    char *path;        /* as given; "" for text parsed without a file */
+    char *dir;         /* directory of the spec file: relative paths resolve from here */
+    char *name;        /* `study` */
+    char *description; /* may be NULL */
+
+    enum spec_kind kind;
+    char *model;  /* SPEC_MODEL */
+    char **argv;  /* SPEC_COMMAND: template elements with {name} placeholders */
+    size_t argc;  /* with shell: true, argc == 1 and argv[0] is the shell command */
+    bool shell;
+
+    json_t *base;   /* object: fixed parameters, merged under every task */
+    size_t ndims;   /* parameters: cartesian product of these axes, in spec order */
+    struct spec_dim *dims;
+    json_t *tasks;  /* array of objects: explicit parameter sets, or NULL. An object may
+                       carry "priority" (already checked: string name or integer) */
+    bool has_grid;  /* `parameters` given (a grid of one point when it is empty) */
+
+    int repetitions; /* >= 1 */
+    int priority;    /* default PRIORITY_MEDIUM */
+    int max_parallel; /* 0 = not set (the CLI decides: number of cpus) */
+    int cpus;        /* slots per task, >= 1 */
+    double timeout;  /* seconds; default 24h */
+    double kill_after; /* grace between SIGTERM and SIGKILL; default 10s */
+    struct spec_retry retry;
+    double rate_limit; /* task starts per second; 0 = unlimited */
+    char *workdir;     /* absolute, or NULL: the task's own directory */
+    json_t *env;       /* object of string values, or NULL */
+
+    json_t *json;      /* the whole spec as plain JSON (stored with the study) */
+};
+
+/* Reads and checks a spec file (.yaml, .yml or .json; the content decides). */
+int spec_load(const char *path, struct spec **out, struct err *err);
+/* Same from memory; `path` is only used in messages and for resolving relative paths. */
+int spec_parse(const char *path, const char *text, size_t len, struct spec **out,
+               struct err *err);
+void spec_destroy(struct spec *spec);
+
+/* "HIGH"/"MEDIUM"/"LOW" (any case) or an integer. Returns 0 or -1. */
+int priority_parse(const char *s, int *out);
+/* The band a priority falls in: "HIGH" (>= 3), "MEDIUM" (2) or "LOW" (<= 1). */
+const char *priority_name(int priority);
+
+#endif

@@ -1,0 +1,32 @@
+/* Command templates: each argv element may hold {name} placeholders, replaced by the
+ * task's parameter value (jsonx_arg_str) or one of the task's own fields: {task_dir},
+ * {seed}, {repetition}, {study}, {key}. "{{" and "}}" are literal braces. The result is
+ * one argv element: no shell ever sees it, so a value like "x; touch /tmp/pwned" stays
+ * one inert argument. With `shell: true` the single command string is for /bin/sh -c
+ * and every substituted value is single-quoted. */
+#ifndef SWEEP_CORE_TMPL_H
+#define SWEEP_CORE_TMPL_H
+
+#include "common/err.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct tmpl_ctx {
+    const json_t *params;
+    const char *task_dir;
+    const char *study;
+    const char *key;
+    long long seed;
+    int repetition;
+};
+
+/* Renders one element into a new string (*out; free it). Unknown names are errors. */
+int tmpl_render(const char *tmpl, const struct tmpl_ctx *ctx, bool shell_quote, char **out,
+                struct err *err);
+/* Checks a template against the parameter names a task will have (sorted array), and
+ * the built-in fields; the error names the placeholder. */
+int tmpl_check(const char *tmpl, char *const *names, size_t n, struct err *err);
+
+#endif

@@ -1,0 +1,130 @@
+/* Unit tests of src/common: durations, SHA-256 test vectors, canonical JSON. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "common/jsonx.h"
+#include "common/sha256.h"
+#include "common/strbuf.h"
+#include "common/timeutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void test_duration_parse(void **state)
+{
+    static const struct {
+        const char *in;
+        int rc;
+        double want;
+    } cases[] = {
+        {"500ms", 0, 0.5}, {"90s", 0, 90},   {"30m", 0, 1800}, {"24h", 0, 86400},
+        {"2d", 0, 172800}, {"1h30m", 0, 5400}, {"12", 0, 12},   {"0.25", 0, 0.25},
+        {"1.5s", 0, 1.5},  {"", -1, 0},      {"abc", -1, 0},   {"10x", -1, 0},
+        {"-5s", -1, 0},    {"5 s", -1, 0},   {"s", -1, 0},     {"1h30", -1, 0},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        double got = -1;
+        int rc = duration_parse(cases[i].in, &got);
+        assert_int_equal(rc, cases[i].rc);
+        if (rc == 0)
+            assert_true(got == cases[i].want);
+    }
+}
+
+static void test_duration_format(void **state)
+{
+    char buf[32];
+    (void)state;
+    duration_format(0.85, buf, sizeof(buf));
+    assert_string_equal(buf, "850ms");
+    duration_format(42, buf, sizeof(buf));
+    assert_string_equal(buf, "42s");
+    duration_format(200, buf, sizeof(buf));
+    assert_string_equal(buf, "3m 20s");
+    duration_format(7500, buf, sizeof(buf));
+    assert_string_equal(buf, "2h 05m");
+}
+
+static void test_sha256_vectors(void **state)
+{
+    char hex[65];
+    (void)state;
+    /* FIPS 180-4 examples. */
+    sha256_hex("abc", 3, hex);
+    assert_string_equal(hex,
+                        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    sha256_hex("", 0, hex);
+    assert_string_equal(hex,
+                        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    const char *two = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+    sha256_hex(two, strlen(two), hex);
+    assert_string_equal(hex,
+                        "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+}
+
+static void test_jsonx_canon(void **state)
+{
+    json_error_t je;
+    json_t *v = json_loads("{\"b\": [1, 0.1, 3.0, 1e-06], \"a\": \"x\\\"y\", "
+                           "\"c\": {\"z\": true, \"y\": null}}",
+                           0, &je);
+    char *s;
+    (void)state;
+    assert_non_null(v);
+    s = jsonx_canon_str(v);
+    assert_string_equal(s, "{\"a\":\"x\\\"y\",\"b\":[1,0.1,3.0,1e-06],"
+                           "\"c\":{\"y\":null,\"z\":true}}");
+    free(s);
+    json_decref(v);
+}
+
+static void test_jsonx_arg_str(void **state)
+{
+    json_t *v;
+    char *s;
+    (void)state;
+    v = json_real(0.30000000000000004);
+    s = jsonx_arg_str(v);
+    assert_string_equal(s, "0.30000000000000004");
+    free(s);
+    json_decref(v);
+    v = json_pack("[i,i,i]", 64, 64, 1);
+    s = jsonx_arg_str(v);
+    assert_string_equal(s, "[64,64,1]");
+    free(s);
+    json_decref(v);
+    v = json_string("x; touch /tmp/pwned");
+    s = jsonx_arg_str(v);
+    assert_string_equal(s, "x; touch /tmp/pwned");
+    free(s);
+    json_decref(v);
+}
+
+static void test_strbuf(void **state)
+{
+    struct strbuf sb = STRBUF_INIT;
+    char *s;
+    (void)state;
+    assert_string_equal(sb_str(&sb), "");
+    sb_adds(&sb, "a");
+    sb_addf(&sb, "%d-%s", 42, "b");
+    sb_addc(&sb, '!');
+    assert_string_equal(sb_str(&sb), "a42-b!");
+    s = sb_take(&sb);
+    assert_string_equal(s, "a42-b!");
+    assert_null(sb.buf);
+    free(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_duration_parse), cmocka_unit_test(test_duration_format),
+        cmocka_unit_test(test_sha256_vectors), cmocka_unit_test(test_jsonx_canon),
+        cmocka_unit_test(test_jsonx_arg_str),  cmocka_unit_test(test_strbuf),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
