@@ -5,7 +5,7 @@ set -eu
 
 PACKAGES="gcc make cmake pkg-config clang libclang-rt-14-dev libc6-dev
 libsqlite3-dev libyaml-dev libjansson-dev libcmocka-dev
-parallel"
+parallel jq"
 
 missing=""
 for p in $PACKAGES; do

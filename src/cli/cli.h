@@ -1,10 +1,12 @@
-/* What every subcommand shares: its table row, exit codes, the sweep home, and how errors
- * reach the user. One file per subcommand (cmd_<name>.c) exports one struct cli_cmd. */
+/* What every subcommand shares: its table row, exit codes, the sweep home, and how
+ * errors reach the user. One file per subcommand (cmd_<name>.c) exports one struct
+ * cli_cmd. */
 #ifndef SWEEP_CLI_CLI_H
 #define SWEEP_CLI_CLI_H
 
 #include "common/err.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 
 /* Exit codes, the same for every command. */
@@ -32,6 +34,10 @@ int cli_usage_error(const struct cli_cmd *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Prints the command's help to stdout; returns EXIT_OK. */
 int cli_help(const struct cli_cmd *cmd);
+
+/* Every study, one line each, or a JSON array (`sweep status`, `sweep list`). */
+struct store;
+int status_list_all(struct store *st, bool json, struct err *err);
 
 /* Absolute path of the running sweep binary (for `sweep sim` tasks). */
 const char *cli_self_path(void);

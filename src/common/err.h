@@ -1,5 +1,6 @@
-/* One error enum for the core and a message buffer for the human detail. A function that
- * fails sets the error once and returns its code; the caller at the top reports it. */
+/* One error enum for the core and a message buffer for the human detail. A function
+ * that fails sets the error once and returns its code; the caller at the top reports
+ * it. */
 #ifndef SWEEP_COMMON_ERR_H
 #define SWEEP_COMMON_ERR_H
 
@@ -24,6 +25,7 @@ int err_set(struct err *err, enum sweep_code code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void err_clear(struct err *err);
 /* Prefixes the existing message with "prefix: ". */
-void err_prefix(struct err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void err_prefix(struct err *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -1,6 +1,6 @@
 /* JSON helpers on top of jansson: the canonical form used for task keys and storage
- * (sorted keys, no spaces, reals in their shortest round-trip form so 0.1 prints as 0.1),
- * and how a value prints as one command-line argument. */
+ * (sorted keys, no spaces, reals in their shortest round-trip form so 0.1 prints as
+ * 0.1), and how a value prints as one command-line argument. */
 #ifndef SWEEP_COMMON_JSONX_H
 #define SWEEP_COMMON_JSONX_H
 

@@ -10,12 +10,16 @@ struct strbuf {
     size_t cap;
 };
 
-#define STRBUF_INIT {NULL, 0, 0}
+#define STRBUF_INIT                                                                    \
+    {                                                                                  \
+        NULL, 0, 0                                                                     \
+    }
 
 void sb_add(struct strbuf *sb, const char *s, size_t n);
 void sb_adds(struct strbuf *sb, const char *s);
 void sb_addc(struct strbuf *sb, char c);
-void sb_addf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sb_addf(struct strbuf *sb, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 void sb_reset(struct strbuf *sb);
 /* The string, "" when empty; borrowed until the next change. */
 const char *sb_str(const struct strbuf *sb);

@@ -1,5 +1,6 @@
-/* Clocks, ISO-8601 timestamps and human durations ("500ms", "90s", "30m", "24h", "1h30m"
- * or plain seconds) in one place, so every command reads and prints them the same way. */
+/* Clocks, ISO-8601 timestamps and human durations ("500ms", "90s", "30m", "24h",
+ * "1h30m" or plain seconds) in one place, so every command reads and prints them the
+ * same way. */
 #ifndef SWEEP_COMMON_TIMEUTIL_H
 #define SWEEP_COMMON_TIMEUTIL_H
 

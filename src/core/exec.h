@@ -7,8 +7,13 @@
  * rusage (wall, user, sys, peak RSS) is collected with wait4.
  *
  * SIGCHLD, SIGINT, SIGTERM and SIGHUP are blocked and read from a signalfd by
- * exec_poll(); the pool is meant to be the only one in a process. The same pool serves
- * `sweep run` and, later, `sweep worker`. */
+ * exec_poll(); the pool is meant to be the only one in a process, and created before
+ * any thread is started (threads inherit the blocked mask; a thread that does not block
+ * SIGCHLD would swallow it). The same pool serves `sweep run` and, later, `sweep
+ * worker`.
+ *
+ * Limits: a grandchild that leaves the task's process group (setsid, setpgid) escapes
+ * the kill; rusage covers the task and the descendants it waited for itself. */
 #ifndef SWEEP_CORE_EXEC_H
 #define SWEEP_CORE_EXEC_H
 
@@ -18,10 +23,17 @@
 #include <sys/types.h>
 
 struct exec_cmd {
-    char *const *argv;  /* argv[0] is a path, or a name looked up in PATH */
-    char *const *envp;  /* the complete environment */
-    const char *cwd;
-    const char *stdout_path; /* created or truncated */
+    /* argv[0] with a slash is a path (a relative one resolves in cwd, as in the child);
+     * without one it is looked up in the PATH of envp (the task's own, as `env PATH=..`
+     * would), or of sweep's environment when envp has none. Relative and empty PATH
+     * entries are ignored. */
+    char *const *argv;
+    char *const *envp; /* the complete environment */
+    const char *cwd;   /* NULL: sweep's */
+    /* Created or truncated (0644) by exec_spawn, so a relative path is relative to
+     * sweep's working directory, not cwd. NULL: /dev/null. The same path for both
+     * shares one open file (like `>f 2>&1`). */
+    const char *stdout_path;
     const char *stderr_path;
     double timeout;    /* seconds; <= 0 means none */
     double kill_after; /* seconds between SIGTERM and SIGKILL */
@@ -31,10 +43,10 @@ struct exec_cmd {
 struct exec_result {
     void *ctx;
     pid_t pid;
-    bool exited;   /* normal exit: exit_code is valid */
+    bool exited; /* normal exit: exit_code is valid */
     int exit_code;
-    int signal;    /* the signal that ended it, or 0 */
-    bool timed_out; /* ended after its deadline (it was sent SIGTERM by us) */
+    int signal;             /* the signal that ended it, or 0 */
+    bool timed_out;         /* ended after its deadline (it was sent SIGTERM by us) */
     double wall, user, sys; /* seconds */
     long maxrss_kb;
 };
@@ -48,21 +60,34 @@ int exec_pool_create(struct exec_pool **out, struct err *err);
  * mask. Accepts NULL. */
 void exec_pool_destroy(struct exec_pool *pool);
 
-/* Starts a task. A program that cannot be executed (not found, not executable) is an
- * error here (SWEEP_ESPAWN, the message names the program and the reason), not a child
- * that exits 127. */
-int exec_spawn(struct exec_pool *pool, const struct exec_cmd *cmd, pid_t *pid,
+/* Starts a task. A program that cannot be executed (not found, not executable), a
+ * working directory that cannot be entered or an output file that cannot be created is
+ * an error here (SWEEP_ESPAWN, the message names the program, what failed and the
+ * reason), not a child that exits 127. Output files may have been created even so. */
+int exec_spawn(struct exec_pool *pool,
+               const struct exec_cmd *cmd,
+               pid_t *pid,
                struct err *err);
 
-/* Waits at most `timeout_ms` (-1: until something happens) for children to end,
- * enforces deadlines, and calls done() once per reaped task. Returns the number of
- * tasks reaped, or -1 with err set. When SIGINT, SIGTERM or SIGHUP arrived, *signo is
- * set to it (else left alone); the caller decides what to do. */
-int exec_poll(struct exec_pool *pool, int timeout_ms, exec_done_fn *done, void *arg,
-              int *signo, struct err *err);
+/* Waits at most `timeout_ms` (-1: until a task ends or a signal arrives) for children
+ * to end, enforces deadlines, and calls done() once per reaped task; `res` is valid
+ * during the call only. done() may call exec_spawn, exec_kill and exec_running, not
+ * exec_poll or exec_pool_destroy. Returns the number of tasks reaped, or -1 with err
+ * set. When SIGINT, SIGTERM or SIGHUP arrived, *signo (if not NULL) is set to it (else
+ * left alone);
+ * the caller decides what to do. Signals not yet read by exec_poll when the pool is
+ * destroyed are discarded. Cost per call: O(running) plus one waitid per exit. */
+int exec_poll(struct exec_pool *pool,
+              int timeout_ms,
+              exec_done_fn *done,
+              void *arg,
+              int *signo,
+              struct err *err);
 
-/* Sends sig to the group of one task / of every running task. Escalation to SIGKILL
- * after kill_after happens in exec_poll() when `escalate` is true. */
+/* Sends sig to the group of one task / of every running task (a pid that is not a
+ * running task is ignored). With `escalate`, SIGKILL follows the task's kill_after
+ * later (sent by exec_poll()) and its own timeout no longer applies, so it is not
+ * reported timed_out. */
 void exec_kill(struct exec_pool *pool, pid_t pid, int sig, bool escalate);
 void exec_kill_all(struct exec_pool *pool, int sig, bool escalate);
 

@@ -1,13 +1,23 @@
-/* Expansion: a spec into its tasks, one at a time, so that a study of a million tasks is
- * never held in memory at once. Order: the grid (cartesian product of the axes in spec
- * order, the last axis varying fastest), then the explicit `tasks` list; each point is
- * repeated `repetitions` times (the repetition index varies fastest).
+/* Expansion: a spec into its tasks, one at a time, so that a study of a million tasks
+ * is never held in memory at once. Order: the grid (cartesian product of the axes in
+ * spec order, the last axis varying fastest), then the explicit `tasks` list; each
+ * point is repeated `repetitions` times (the repetition index varies fastest).
  *
- * Each task has a stable key: the first 16 hex digits of SHA-256 over the canonical JSON
- * {"params": ..., "rep": i, "run": <model name or command template>}, so the same point
- * keeps its key when the spec is reordered or extended. Its seed is derived from the
- * study name, the parameters and the repetition (31 bits, so every consumer can take it
- * as a signed int); a seed the spec sets itself wins. */
+ * Without `parameters` and without `tasks` there is one point: base alone.
+ *
+ * Each task has a stable key: the first 16 hex digits of SHA-256 over the canonical
+ * JSON of {"params": ..., "rep": i, "run": <model name or command template>}, so the
+ * same point keeps its key when the spec is reordered or an axis gains values (a new
+ * axis changes every point's params, hence its key). "run" is the model name string
+ * (SPEC_MODEL) or the argv template as an array of strings (SPEC_COMMAND); a shell
+ * command adds "shell": true to that object. Its seed is derived from the study name,
+ * the parameters and the repetition: the first 4 bytes (big-endian) of SHA-256 over
+ * {"params": ..., "rep": i, "study": <name>}, masked to 31 bits so every consumer can
+ * take it as a signed int; an integer "seed" parameter the spec sets itself wins (and
+ * then every repetition of that point has that seed).
+ *
+ * The iterator borrows the spec (keep it alive until expand_destroy) and holds only the
+ * current point: memory is O(size of the spec), whatever the number of tasks. */
 #ifndef SWEEP_CORE_EXPAND_H
 #define SWEEP_CORE_EXPAND_H
 
@@ -18,14 +28,15 @@
 #define EXPAND_KEY_LEN 16
 
 struct expand_task {
-    json_t *params;    /* base + point (+ explicit task), without "priority"; borrowed
-                          until the next expand_next() */
+    json_t *params;    /* base + point (+ explicit task, without its "priority");
+                          borrowed until the next expand_next(), which reuses the same
+                          object: json_deep_copy() it to keep it */
     char *params_json; /* canonical JSON of params; borrowed likewise */
     char key[EXPAND_KEY_LEN + 1];
-    long long seq;     /* 0, 1, 2 ... in expansion order */
-    int repetition;    /* 0 .. repetitions-1 */
-    long long seed;    /* params.seed when the spec sets it (an integer), else derived */
-    int priority;      /* the explicit task's own, or the spec's */
+    long long seq;  /* 0, 1, 2 ... in expansion order */
+    int repetition; /* 0 .. repetitions-1 */
+    long long seed; /* params.seed when the spec sets it (an integer), else derived */
+    int priority;   /* the explicit task's own, or the spec's */
 };
 
 struct expand;
@@ -35,12 +46,14 @@ struct expand *expand_create(const struct spec *spec);
 int expand_next(struct expand *ex, struct expand_task *t);
 void expand_destroy(struct expand *ex);
 
-/* Number of tasks the spec expands to (before de-duplication of equal keys). */
+/* Number of tasks the spec expands to (before de-duplication of equal keys), in
+ * O(number of axes). Saturates at UINT64_MAX when the true number does not fit. */
 uint64_t expand_count(const struct spec *spec);
 
-/* The names every task has (base, axes, keys of explicit tasks), sorted and unique;
- * for checking {name} placeholders before anything runs. Free with free() per name
- * and on the array. */
+/* The parameter names of the tasks (base, axes, keys of explicit tasks other than
+ * "priority"), sorted and unique; for checking {name} placeholders before anything
+ * runs. *n is set to the count; the array also ends with a NULL. Free with free() per
+ * name and on the array. */
 char **expand_param_names(const struct spec *spec, size_t *n);
 
 #endif

@@ -3,7 +3,21 @@
  * line, column and field and says what was expected, e.g.
  *   study.yaml:12:5: retries.max: expected a non-negative integer, got "three"
  * Unknown fields are errors. Parameter values are kept as jansson values so that numbers,
- * strings, booleans and lists (grid_size: [64, 64, 64]) reach the task unchanged. */
+ * strings, booleans and lists (grid_size: [64, 64, 64]) reach the task unchanged.
+ *
+ * Fields: study (required; [A-Za-z0-9][A-Za-z0-9._-]{0,99}), description, model XOR
+ * command (an argv list; one string only with shell: true), shell, parameters (name ->
+ * list of values | one value | {range: [start, stop, step]} (stop inclusive, step 1 when
+ * left out; integers stay integers, reals are rounded to 15 significant digits) |
+ * {linspace: [a, b, n]} | {logspace: [a, b, n]} (10^a .. 10^b, as numpy)), zip (lists of
+ * parameter names that vary together), base (fixed parameters), tasks (explicit parameter
+ * sets, each may carry priority), repetitions, priority, max_parallel, cpus, timeout,
+ * kill_after (durations, or numbers of seconds), retries ({max, backoff, backoff_max,
+ * on: [timeout, signal, nonzero, exit:N]}, or just the number of retries), rate_limit
+ * ("5/s", "10/m", "100/h", or a number per second), workdir, env.
+ * Parameter names are identifiers ([A-Za-z_][A-Za-z0-9_]*, not "priority"). A spec with
+ * neither parameters nor tasks is one task made of the base parameters. At most 1000000
+ * parameter values in all (ranges included); durations at most 366 days. */
 #ifndef SWEEP_CORE_SPEC_H
 #define SWEEP_CORE_SPEC_H
 
@@ -29,20 +43,21 @@ enum spec_kind {
 enum {
     RETRY_ON_TIMEOUT = 1u << 0,
     RETRY_ON_SIGNAL = 1u << 1,
-    RETRY_ON_NONZERO = 1u << 2, /* any non-zero exit; exit:N narrows to listed codes */
+    RETRY_ON_NONZERO = 1u << 2, /* any non-zero exit (exit:N lists single codes) */
 };
 
 struct spec_retry {
     int max;            /* retries after the first attempt; default 0 */
     double backoff;     /* seconds before the first retry; default 1 */
-    double backoff_max; /* cap of the exponential backoff; default 300 */
-    unsigned on;        /* RETRY_ON_* bits; default all three */
-    size_t nexit;       /* exit:N entries; when > 0 only these exit codes retry */
+    double backoff_max; /* cap of the exponential backoff; default 300 (or backoff) */
+    unsigned on;        /* RETRY_ON_* bits; default all three; exit:N sets NONZERO */
+    size_t nexit;       /* exit:N entries: these exit codes retry (without nonzero) */
     int *exit_codes;
 };
 
 /* One axis of the cartesian product. A plain parameter is an axis with one name; a zip
- * group is one axis with several names whose values vary together. */
+ * group is one axis with several names whose values vary together; it stands where its
+ * first member stands in `parameters`, its names in the order of the zip list. */
 struct spec_dim {
     size_t nnames;
     char **names;

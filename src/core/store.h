@@ -1,6 +1,6 @@
 /* The store: studies, tasks and every attempt, in one SQLite database (WAL) under the
- * sweep home (<home>/sweep.db). This header is the only way the rest of sweep reaches the
- * database; sqlite3.h is included by store.c alone, so another backend can take its
+ * sweep home (<home>/sweep.db). This header is the only way the rest of sweep reaches
+ * the database; sqlite3.h is included by store.c alone, so another backend can take its
  * place behind the same functions.
  *
  * Durability: writes are grouped by the caller in store_begin()/store_commit() (one
@@ -10,7 +10,14 @@
  *
  * Strings handed out in structs are owned by the struct; free them with the matching
  * _fini(). Functions that fail leave the database as it was (the caller's open
- * transaction is left to the caller to roll back). */
+ * transaction is left to the caller to roll back). Every error message names the
+ * operation and the database; when another process holds the write lock for longer than
+ * the busy timeout (5 s) the code is SWEEP_EBUSY.
+ *
+ * Callbacks (_fn): a non-zero return stops the iteration early (not an error). A
+ * callback may write to the store (SQLite allows it; a row changed ahead of the
+ * iteration may or may not be seen), but must not call the function that is calling it
+ * (its statement is in use). One connection is not for several threads. */
 #ifndef SWEEP_CORE_STORE_H
 #define SWEEP_CORE_STORE_H
 
@@ -22,14 +29,17 @@
 
 struct store;
 
-/* Opens (creating when needed) <home>/sweep.db and its directory. The schema version is
- * PRAGMA user_version; a database from a newer sweep is refused with a clear message. */
+/* Opens (creating when needed) <home>/sweep.db and its directory (mkdir -p). The schema
+ * version is PRAGMA user_version; a database from a newer sweep is refused with a clear
+ * message (SWEEP_ESTORE, "created by a newer sweep"). */
 int store_open(const char *home, struct store **out, struct err *err);
 void store_close(struct store *st);
 const char *store_home(const struct store *st);
 
+/* BEGIN IMMEDIATE: takes the write lock at once (waiting up to the busy timeout). */
 int store_begin(struct store *st, struct err *err);
 int store_commit(struct store *st, struct err *err);
+/* Does nothing when no transaction is open. */
 void store_rollback(struct store *st);
 
 /* ---- studies ---- */
@@ -54,29 +64,44 @@ struct store_study {
     enum study_status status;
     long long generation; /* bumped by each store_study_put(): the tasks of the latest
                              expansion carry it */
-    double created_at, updated_at; /* epoch seconds */
+    double created_at, updated_at;  /* epoch seconds */
     double started_at, finished_at; /* 0 when not yet */
     int runner_pid;                 /* pid of the last `sweep run`, 0 if none */
 };
 void store_study_fini(struct store_study *s);
 
-/* Creates the study or updates its spec, and starts a new generation: *id and
- * *generation receive the study's id and the new generation number. */
-int store_study_put(struct store *st, const char *name, const char *description,
-                    const char *spec_path, const char *spec_json, long long *id,
-                    long long *generation, struct err *err);
-/* SWEEP_ENOTFOUND (message names the study) when there is none. */
-int store_study_get(struct store *st, const char *name, struct store_study *out,
+/* Creates the study or updates its spec (description, spec_path, spec_json,
+ * updated_at), and starts a new generation: *id and *generation receive the study's id
+ * and the new generation number (1 for a new study). The status is left alone. */
+int store_study_put(struct store *st,
+                    const char *name,
+                    const char *description,
+                    const char *spec_path,
+                    const char *spec_json,
+                    long long *id,
+                    long long *generation,
                     struct err *err);
-int store_study_set_status(struct store *st, long long id, enum study_status status,
+/* SWEEP_ENOTFOUND (message names the study) when there is none. */
+int store_study_get(struct store *st,
+                    const char *name,
+                    struct store_study *out,
+                    struct err *err);
+int store_study_set_status(struct store *st,
+                           long long id,
+                           enum study_status status,
                            struct err *err);
-/* Records the start (status RUNNING, started_at, runner_pid) or the end of a run. */
+/* Records the start (status RUNNING, started_at, runner_pid) or the end of a run
+ * (status, finished_at; runner_pid stays as the last runner). These three return
+ * SWEEP_ENOTFOUND for an unknown id. */
 int store_study_mark_started(struct store *st, long long id, int pid, struct err *err);
-int store_study_mark_finished(struct store *st, long long id, enum study_status status,
+int store_study_mark_finished(struct store *st,
+                              long long id,
+                              enum study_status status,
                               struct err *err);
 
 typedef int store_study_fn(const struct store_study *s, void *arg);
-/* Every study, newest first; stops early when fn returns non-zero. */
+/* Every study, newest first (created_at, then id); stops early when fn returns
+ * non-zero. */
 int store_study_list(struct store *st, store_study_fn *fn, void *arg, struct err *err);
 
 /* ---- tasks ---- */
@@ -92,63 +117,112 @@ struct store_task {
     int priority;
     int cpus;
     enum task_state state;
-    int attempts;      /* attempts started so far */
-    int exit_code;     /* of the last attempt; -1 when none or not a normal exit */
+    int attempts;  /* attempts started so far */
+    int exit_code; /* of the last attempt; -1 when none or not a normal exit */
     int signal;
     double wall, user, sys;
     long maxrss_kb;
     double started_at, finished_at;
-    double not_before; /* epoch: a pending retry waits until then; 0 otherwise */
+    double not_before;  /* epoch: a pending retry waits until then; 0 otherwise */
     char *error;        /* may be NULL */
     char *metrics_json; /* may be NULL */
 };
 void store_task_fini(struct store_task *t);
 
 /* Inserts a task of the expansion, or, when its key is already in the study, marks it
- * as part of `generation` without touching its state or results. Meant to be called
- * many times inside one transaction (a prepared statement is reused). */
-int store_task_put(struct store *st, long long study_id, long long generation,
-                   const struct expand_task *t, int cpus, struct err *err);
+ * as part of `generation` without touching its state or results; its seq, priority and
+ * cpus then follow the new spec (a key repeated within one generation keeps its first
+ * seq). t->params is not used: t->params_json is stored. Meant to be called many times
+ * inside one transaction (a prepared statement is reused). */
+int store_task_put(struct store *st,
+                   long long study_id,
+                   long long generation,
+                   const struct expand_task *t,
+                   int cpus,
+                   struct err *err);
 
 /* Prepares the tasks of `generation` for a run: tasks left `running` by a run that
  * died become interrupted (their open attempt is closed as interrupted); failed,
- * timed_out, cancelled and interrupted tasks go back to pending (their history stays);
- * with `force`, succeeded ones too. *pending receives the number now pending. */
-int store_study_reset(struct store *st, long long study_id, long long generation,
-                      bool force, long long *pending, struct err *err);
+ * timed_out, cancelled and interrupted tasks go back to pending with not_before 0 and
+ * no cancellation request (their attempts and last results stay until the next
+ * attempt); with `force`, succeeded ones too. Pending tasks keep their not_before.
+ * *pending receives the number now pending. */
+int store_study_reset(struct store *st,
+                      long long study_id,
+                      long long generation,
+                      bool force,
+                      long long *pending,
+                      struct err *err);
 
 /* Pending tasks of the generation, highest priority first then in expansion order,
- * strictly after the cursor (priority, seq); at most `limit`. `band` filters by
- * priority band (PRIORITY_HIGH / _MEDIUM / _LOW as in priority_name()), 0 = all.
- * Start with *cursor_priority = INT_MAX, *cursor_seq = -1; both are advanced to the
- * last task returned. Returns the number of tasks passed to fn, or -1 with err set. */
+ * strictly after the cursor (priority, seq); at most `limit` (memory is O(limit): a
+ * batch is read, then passed to fn). `band` filters by priority band (PRIORITY_HIGH /
+ * _MEDIUM / _LOW as in priority_name()), 0 = all; another value is SWEEP_EINVAL. Tasks
+ * waiting for a retry (not_before in the future) are included: the caller checks
+ * not_before. Start with *cursor_priority = INT_MAX, *cursor_seq = -1; both are
+ * advanced to the last task passed to fn (a task for which fn returns non-zero was
+ * passed, and the batch stops there). Returns the number of tasks passed to fn, or -1
+ * with err set. */
 typedef int store_task_fn(const struct store_task *t, void *arg);
-int store_task_next_pending(struct store *st, long long study_id, long long generation,
-                            int band, int *cursor_priority, long long *cursor_seq,
-                            int limit, store_task_fn *fn, void *arg, struct err *err);
+int store_task_next_pending(struct store *st,
+                            long long study_id,
+                            long long generation,
+                            int band,
+                            int *cursor_priority,
+                            long long *cursor_seq,
+                            int limit,
+                            store_task_fn *fn,
+                            void *arg,
+                            struct err *err);
 
-/* An attempt starts: state running, attempts = attempt, a new attempts row. */
-int store_task_started(struct store *st, long long task_id, int attempt,
-                       double started_at, struct err *err);
-/* An attempt ended: the attempts row is closed and the task takes o->state, or goes
- * back to pending with not_before = o->retry_at when a retry is scheduled. */
-int store_task_finished(struct store *st, long long task_id, int attempt,
-                        const struct task_outcome *o, struct err *err);
+/* An attempt starts: state running, attempts = attempt, a new attempts row.
+ * SWEEP_ENOTFOUND when the task is not pending (any more: `sweep cancel` may have
+ * cancelled it since it was read); the caller skips it. */
+int store_task_started(struct store *st,
+                       long long task_id,
+                       int attempt,
+                       double started_at,
+                       struct err *err);
+/* An attempt ended: the attempts row is closed with o->state and the task takes
+ * o->state, or goes back to pending with not_before = o->retry_at when a retry is
+ * scheduled (o->retry_at > 0), keeping this attempt's exit code, error and times for
+ * display; a retry is dropped (the task becomes cancelled) when a cancellation was
+ * requested during the attempt. The task's metrics_json becomes o->metrics_json.
+ * SWEEP_EINVAL when o->state is not final; SWEEP_ENOTFOUND when that attempt is not
+ * open (so an attempt is never recorded twice). */
+int store_task_finished(struct store *st,
+                        long long task_id,
+                        int attempt,
+                        const struct task_outcome *o,
+                        struct err *err);
 
 /* Counts per priority band and state for the tasks of the latest generation:
- * counts[band][state] with band 0 = LOW, 1 = MEDIUM, 2 = HIGH. */
-int store_study_counts(struct store *st, long long study_id,
-                       long long counts[3][TASK_NSTATES], struct err *err);
+ * counts[band][state] with band 0 = LOW, 1 = MEDIUM, 2 = HIGH. Range counts over one
+ * covering index in one read snapshot: O(tasks of the generation), about 40 ms for a
+ * million. SWEEP_ENOTFOUND for an unknown study. */
+int store_study_counts(struct store *st,
+                       long long study_id,
+                       long long counts[3][TASK_NSTATES],
+                       struct err *err);
 
-/* Tasks of the latest generation in expansion order; state < 0 means every state. */
-int store_task_each(struct store *st, long long study_id, int state, store_task_fn *fn,
-                    void *arg, struct err *err);
+/* Tasks of the latest generation in expansion order; state < 0 means every state.
+ * SWEEP_ENOTFOUND for an unknown study. */
+int store_task_each(struct store *st,
+                    long long study_id,
+                    int state,
+                    store_task_fn *fn,
+                    void *arg,
+                    struct err *err);
 
-/* One task by key or unique key prefix (at least 4 hex digits), in one study or, with
- * study_id 0, in any. SWEEP_ENOTFOUND when none, SWEEP_EINVAL when the prefix is
- * ambiguous (the message says so). */
-int store_task_find(struct store *st, long long study_id, const char *key_prefix,
-                    struct store_task *out, struct err *err);
+/* One task by key or unique key prefix (4 to EXPAND_KEY_LEN hex digits, any case), in
+ * one study or, with study_id 0, in any; of any generation. SWEEP_ENOTFOUND when none,
+ * SWEEP_EINVAL when the prefix is ambiguous (the message says so and names two
+ * matches) or not hex. */
+int store_task_find(struct store *st,
+                    long long study_id,
+                    const char *key_prefix,
+                    struct store_task *out,
+                    struct err *err);
 
 /* Every attempt of a task, oldest first. */
 struct store_attempt {
@@ -160,18 +234,29 @@ struct store_attempt {
     char *error;
 };
 typedef int store_attempt_fn(const struct store_attempt *a, void *arg);
-int store_task_attempts(struct store *st, long long task_id, store_attempt_fn *fn,
-                        void *arg, struct err *err);
+int store_task_attempts(struct store *st,
+                        long long task_id,
+                        store_attempt_fn *fn,
+                        void *arg,
+                        struct err *err);
 
 /* Cancellation requested from another process (`sweep cancel`): pending tasks become
- * cancelled at once; running ones are flagged, and the runner that owns them kills them
- * and records them cancelled. task_id 0 means every task of the study. *n receives how
- * many tasks were affected. */
-int store_cancel(struct store *st, long long study_id, long long task_id, long long *n,
+ * cancelled at once (finished_at = now; attempts untouched); running ones are flagged,
+ * and the runner that owns them kills them and records them cancelled. task_id 0 means
+ * every task of the study's latest generation (SWEEP_ENOTFOUND for an unknown study);
+ * otherwise study_id may be 0, or must be the task's. *n receives how many tasks were
+ * affected (0 for tasks already final or already flagged). */
+int store_cancel(struct store *st,
+                 long long study_id,
+                 long long task_id,
+                 long long *n,
                  struct err *err);
-/* The running tasks flagged for cancellation (the runner polls this about once a
- * second). */
-int store_task_cancel_requested(struct store *st, long long study_id, store_task_fn *fn,
-                                void *arg, struct err *err);
+/* The running tasks of the latest generation flagged for cancellation, in expansion
+ * order (the runner polls this about once a second). */
+int store_task_cancel_requested(struct store *st,
+                                long long study_id,
+                                store_task_fn *fn,
+                                void *arg,
+                                struct err *err);
 
 #endif

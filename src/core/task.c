@@ -4,7 +4,8 @@
 #include <string.h>
 
 static const char *const names[TASK_NSTATES] = {
-    "pending", "running", "succeeded", "failed", "timed_out", "cancelled", "interrupted",
+    "pending",   "running",   "succeeded",   "failed",
+    "timed_out", "cancelled", "interrupted",
 };
 
 const char *task_state_name(enum task_state s)

@@ -3,7 +3,14 @@
  * {seed}, {repetition}, {study}, {key}. "{{" and "}}" are literal braces. The result is
  * one argv element: no shell ever sees it, so a value like "x; touch /tmp/pwned" stays
  * one inert argument. With `shell: true` the single command string is for /bin/sh -c
- * and every substituted value is single-quoted. */
+ * and every substituted value is single-quoted ('...', an embedded ' written as '\''),
+ * so a placeholder must not itself sit inside quotes in that string.
+ *
+ * A name is [A-Za-z_][A-Za-z0-9_.]*, looked up as one key among the parameters first,
+ * then among the built-ins (a parameter named "study" wins over the built-in). A brace
+ * that is neither doubled nor part of a placeholder is an error naming the template and
+ * the 1-based column; an unknown name is an error that lists the known ones. Callers
+ * add which element it was with err_prefix(), e.g. "command[2]". */
 #ifndef SWEEP_CORE_TMPL_H
 #define SWEEP_CORE_TMPL_H
 
@@ -22,8 +29,12 @@ struct tmpl_ctx {
     int repetition;
 };
 
-/* Renders one element into a new string (*out; free it). Unknown names are errors. */
-int tmpl_render(const char *tmpl, const struct tmpl_ctx *ctx, bool shell_quote, char **out,
+/* Renders one element into a new string (*out; free it). Unknown names are errors
+ * (SWEEP_EINVAL, *out untouched). A NULL task_dir, study or key renders as "". */
+int tmpl_render(const char *tmpl,
+                const struct tmpl_ctx *ctx,
+                bool shell_quote,
+                char **out,
                 struct err *err);
 /* Checks a template against the parameter names a task will have (sorted array), and
  * the built-in fields; the error names the placeholder. */

@@ -19,10 +19,10 @@ static void test_duration_parse(void **state)
         int rc;
         double want;
     } cases[] = {
-        {"500ms", 0, 0.5}, {"90s", 0, 90},   {"30m", 0, 1800}, {"24h", 0, 86400},
-        {"2d", 0, 172800}, {"1h30m", 0, 5400}, {"12", 0, 12},   {"0.25", 0, 0.25},
-        {"1.5s", 0, 1.5},  {"", -1, 0},      {"abc", -1, 0},   {"10x", -1, 0},
-        {"-5s", -1, 0},    {"5 s", -1, 0},   {"s", -1, 0},     {"1h30", -1, 0},
+        {"500ms", 0, 0.5}, {"90s", 0, 90},     {"30m", 0, 1800}, {"24h", 0, 86400},
+        {"2d", 0, 172800}, {"1h30m", 0, 5400}, {"12", 0, 12},    {"0.25", 0, 0.25},
+        {"1.5s", 0, 1.5},  {"", -1, 0},        {"abc", -1, 0},   {"10x", -1, 0},
+        {"-5s", -1, 0},    {"5 s", -1, 0},     {"s", -1, 0},     {"1h30", -1, 0},
     };
     (void)state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -54,15 +54,15 @@ static void test_sha256_vectors(void **state)
     (void)state;
     /* FIPS 180-4 examples. */
     sha256_hex("abc", 3, hex);
-    assert_string_equal(hex,
-                        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    assert_string_equal(
+        hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     sha256_hex("", 0, hex);
-    assert_string_equal(hex,
-                        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    assert_string_equal(
+        hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     const char *two = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
     sha256_hex(two, strlen(two), hex);
-    assert_string_equal(hex,
-                        "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    assert_string_equal(
+        hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
 }
 
 static void test_jsonx_canon(void **state)

@@ -1,0 +1,234 @@
+/* `sweep models [MODEL]`: the built-in models, read straight from their registry rows:
+ * a one-line summary each, or for one model every parameter (name, type, default,
+ * range, unit, description) and every metric. --json prints model_describe(), the same
+ * description the API and MCP use. */
+#include "cli.h"
+
+#include "common/jsonx.h"
+#include "common/strbuf.h"
+#include "common/xalloc.h"
+#include "models/model.h"
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+const struct cli_cmd cmd_models;
+
+/* Prints rows of ncols cells as aligned columns, two spaces apart, indented by two; the
+ * last column is not padded. */
+static void models_table(char **cells, size_t nrows, size_t ncols)
+{
+    int width[8] = {0};
+
+    for (size_t r = 0; r < nrows; r++)
+        for (size_t c = 0; c < ncols; c++) {
+            int n = (int)strlen(cells[r * ncols + c]);
+            width[c] = n > width[c] ? n : width[c];
+        }
+    for (size_t r = 0; r < nrows; r++) {
+        struct strbuf line = STRBUF_INIT;
+        sb_adds(&line, " ");
+        for (size_t c = 0; c < ncols; c++)
+            sb_addf(&line, " %-*s", c + 1 < ncols ? width[c] + 1 : 0,
+                    cells[r * ncols + c]);
+        /* Empty trailing cells leave spaces behind. */
+        while (line.len && line.buf[line.len - 1] == ' ')
+            line.buf[--line.len] = '\0';
+        puts(sb_str(&line));
+        sb_fini(&line);
+    }
+}
+
+static void models_free_cells(char **cells, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(cells[i]);
+    free(cells);
+}
+
+/* Prints text wrapped at `cols` columns. */
+static void models_wrap(const char *text, int cols)
+{
+    int col = 0;
+
+    while (*text) {
+        size_t n = strcspn(text, " ");
+        if (col > 0 && col + 1 + (int)n > cols) {
+            putchar('\n');
+            col = 0;
+        } else if (col > 0) {
+            putchar(' ');
+            col++;
+        }
+        fwrite(text, 1, n, stdout);
+        col += (int)n;
+        text += n;
+        text += strspn(text, " ");
+    }
+    putchar('\n');
+}
+
+static char *models_param_range(const struct model_param *p)
+{
+    struct strbuf sb = STRBUF_INIT;
+    char buf[128];
+
+    if (p->type == MODEL_ENUM) {
+        for (const char *const *c = p->choices; *c; c++)
+            sb_addf(&sb, "%s%s", c == p->choices ? "" : "|", *c);
+        return sb_take(&sb);
+    }
+    model_param_range(p, buf, sizeof(buf));
+    sb_fini(&sb);
+    return xstrdup(buf);
+}
+
+static char *models_param_desc(const struct model_param *p)
+{
+    struct strbuf sb = STRBUF_INIT;
+
+    sb_adds(&sb, p->desc ? p->desc : "");
+    for (const char *const *a = p->aliases; a && *a; a++)
+        sb_addf(&sb, "%s%s", a == p->aliases ? " (also: " : ", ", *a);
+    if (p->aliases && *p->aliases)
+        sb_addc(&sb, ')');
+    return sb_take(&sb);
+}
+
+static void models_show(const struct model *m)
+{
+    static const size_t pcols = 6, mcols = 3;
+    char **cells = xcalloc((m->nparams + 1) * pcols, sizeof(*cells));
+    size_t k = 0;
+
+    printf("%s: %s\n\n", m->name, m->summary);
+    models_wrap(m->description, 88);
+
+    cells[k++] = xstrdup("NAME");
+    cells[k++] = xstrdup("TYPE");
+    cells[k++] = xstrdup("DEFAULT");
+    cells[k++] = xstrdup("RANGE");
+    cells[k++] = xstrdup("UNIT");
+    cells[k++] = xstrdup("DESCRIPTION");
+    for (size_t i = 0; i < m->nparams; i++) {
+        const struct model_param *p = &m->params[i];
+        json_t *def = model_param_default(p);
+        cells[k++] = xstrdup(p->name);
+        cells[k++] = xstrdup(model_type_name(p->type));
+        cells[k++] = def ? jsonx_arg_str(def) : xstrdup("(required)");
+        cells[k++] = models_param_range(p);
+        cells[k++] = xstrdup(p->unit ? p->unit : "");
+        cells[k++] = models_param_desc(p);
+        json_decref(def);
+    }
+    printf("\nParameters:\n");
+    models_table(cells, m->nparams + 1, pcols);
+    models_free_cells(cells, k);
+
+    cells = xcalloc((m->nmetrics + 1) * mcols, sizeof(*cells));
+    k = 0;
+    cells[k++] = xstrdup("NAME");
+    cells[k++] = xstrdup("UNIT");
+    cells[k++] = xstrdup("DESCRIPTION");
+    for (size_t i = 0; i < m->nmetrics; i++) {
+        cells[k++] = xstrdup(m->metrics[i].name);
+        cells[k++] = xstrdup(m->metrics[i].unit ? m->metrics[i].unit : "");
+        cells[k++] = xstrdup(m->metrics[i].desc ? m->metrics[i].desc : "");
+    }
+    printf("\nMetrics:\n");
+    models_table(cells, m->nmetrics + 1, mcols);
+    models_free_cells(cells, k);
+
+    printf("\nExample:\n  sweep sim %s%s%s\n", m->name, m->example ? " " : "",
+           m->example ? m->example : "");
+}
+
+static void models_list(void)
+{
+    char **cells = xcalloc(model_count() * 2, sizeof(*cells));
+    size_t k = 0;
+
+    for (size_t i = 0; i < model_count(); i++) {
+        cells[k++] = xstrdup(model_at(i)->name);
+        cells[k++] = xstrdup(model_at(i)->summary);
+    }
+    printf("Models:\n");
+    models_table(cells, model_count(), 2);
+    models_free_cells(cells, k);
+    printf("\nRun 'sweep models MODEL' for its parameters and metrics, "
+           "'sweep sim MODEL' to run it.\n");
+}
+
+static int models_print_json(json_t *v)
+{
+    char *text = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+    puts(text);
+    free(text);
+    json_decref(v);
+    return EXIT_OK;
+}
+
+static int models_main(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"json", no_argument, NULL, 'j'},
+        {NULL, 0, NULL, 0},
+    };
+    const struct model *m = NULL;
+    bool json = false;
+    int c;
+
+    optind = 0; /* GNU getopt: start over, also when called twice in one process */
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+        if (c != 'j')
+            return cli_usage_error(&cmd_models, "unknown option '%s'",
+                                   argv[optind - 1]);
+        json = true;
+    }
+    if (argc - optind > 1)
+        return cli_usage_error(&cmd_models, "expected at most one MODEL");
+    if (optind < argc) {
+        m = model_find(argv[optind]);
+        if (!m)
+            return cli_usage_error(&cmd_models, "unknown model \"%s\"", argv[optind]);
+    }
+
+    if (json && m)
+        return models_print_json(model_describe(m));
+    if (json) {
+        json_t *all = json_array();
+        for (size_t i = 0; i < model_count(); i++)
+            json_array_append_new(all, model_describe(model_at(i)));
+        return models_print_json(all);
+    }
+    if (m)
+        models_show(m);
+    else
+        models_list();
+    return fflush(stdout) == 0 ? EXIT_OK : EXIT_UNEXPECTED;
+}
+
+const struct cli_cmd cmd_models = {
+    .name = "models",
+    .summary = "list the built-in models, their parameters and metrics",
+    .usage =
+        "Usage: sweep models [MODEL] [--json]\n"
+        "\n"
+        "Lists the built-in models with a one-line summary. With MODEL, shows every\n"
+        "parameter (name, type, default, range, unit, description) and every metric\n"
+        "the model reports. A study runs a model with `model: MODEL`; 'sweep sim\n"
+        "MODEL' runs it once.\n"
+        "\n"
+        "Options:\n"
+        "  --json      print JSON: an array of model descriptions, or one with MODEL\n"
+        "  -h, --help  show this help\n"
+        "\n"
+        "Examples:\n"
+        "  sweep models\n"
+        "  sweep models chaos --json\n",
+    .fn = models_main,
+};

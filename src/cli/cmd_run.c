@@ -1,0 +1,339 @@
+/* sweep run: expand a study spec, store it, run its tasks, resume on re-run. */
+#include "cli.h"
+
+#include "common/timeutil.h"
+#include "core/expand.h"
+#include "core/runner.h"
+#include "core/spec.h"
+#include "core/store.h"
+#include "models/model.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+extern const struct cli_cmd cmd_run;
+
+struct run_args {
+    const char *home;
+    const char *spec_path;
+    struct runner_opts ro;
+    bool json;
+    bool quiet;
+    bool dry_run;
+};
+
+static int parse_int_arg(const char *s, int min, int *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+
+    if (!*s || *end || v < min || v > INT_MAX)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, struct run_args *a)
+{
+    enum {
+        OPT_MODE = 256,
+        OPT_STOP,
+        OPT_HALT,
+        OPT_FORCE,
+        OPT_HOME,
+        OPT_JSON,
+        OPT_QUIET,
+        OPT_DRY
+    };
+    static const struct option opts[] = {
+        {"mode", required_argument, NULL, OPT_MODE},
+        {"max-parallel", required_argument, NULL, 'j'},
+        {"priority", required_argument, NULL, 'p'},
+        {"stop-on-error", no_argument, NULL, OPT_STOP},
+        {"halt", required_argument, NULL, OPT_HALT},
+        {"force", no_argument, NULL, OPT_FORCE},
+        {"home", required_argument, NULL, OPT_HOME},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"quiet", no_argument, NULL, OPT_QUIET},
+        {"dry-run", no_argument, NULL, OPT_DRY},
+        {NULL, 0, NULL, 0},
+    };
+    bool sequential = false;
+    int c;
+
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "j:p:q", opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_MODE:
+            if (strcmp(optarg, "sequential") == 0)
+                sequential = true;
+            else if (strcmp(optarg, "parallel") != 0)
+                return cli_usage_error(&cmd_run,
+                                       "--mode: expected sequential or parallel, got "
+                                       "\"%s\"",
+                                       optarg);
+            break;
+        case 'j':
+            if (parse_int_arg(optarg, 1, &a->ro.max_parallel) < 0)
+                return cli_usage_error(
+                    &cmd_run,
+                    "--max-parallel: expected a positive integer, got "
+                    "\"%s\"",
+                    optarg);
+            break;
+        case 'p':
+            if (strcasecmp(optarg, "ALL") == 0)
+                a->ro.band = 0;
+            else if (priority_parse(optarg, &a->ro.band) < 0)
+                return cli_usage_error(
+                    &cmd_run,
+                    "--priority: expected HIGH, MEDIUM, LOW, ALL or an "
+                    "integer, got \"%s\"",
+                    optarg);
+            break;
+        case OPT_STOP:
+            a->ro.stop_on_error = true;
+            break;
+        case OPT_HALT:
+            if (strcmp(optarg, "now") == 0)
+                a->ro.halt_now = true;
+            else if (strcmp(optarg, "soon") != 0)
+                return cli_usage_error(
+                    &cmd_run, "--halt: expected now or soon, got \"%s\"", optarg);
+            a->ro.stop_on_error = true;
+            break;
+        case OPT_FORCE:
+            a->ro.force = true;
+            break;
+        case OPT_HOME:
+            a->home = optarg;
+            break;
+        case OPT_JSON:
+            a->json = true;
+            break;
+        case 'q':
+        case OPT_QUIET:
+            a->quiet = true;
+            break;
+        case OPT_DRY:
+            a->dry_run = true;
+            break;
+        default:
+            return cli_usage_error(&cmd_run, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind != argc - 1)
+        return cli_usage_error(&cmd_run, optind >= argc ? "missing the study spec file"
+                                                        : "expected one spec file");
+    a->spec_path = argv[optind];
+    if (sequential) {
+        if (a->ro.max_parallel > 1)
+            return cli_usage_error(&cmd_run,
+                                   "--mode sequential runs one task at a time; drop "
+                                   "--max-parallel");
+        a->ro.max_parallel = 1;
+    }
+    return EXIT_OK;
+}
+
+static int check_model_params(const json_t *params, void *arg, struct err *err)
+{
+    return model_params_check(arg, params, NULL, err);
+}
+
+static int dry_run(const struct spec *spec)
+{
+    struct expand *ex = expand_create(spec);
+    struct expand_task t;
+    uint64_t n = 0;
+
+    while (expand_next(ex, &t) == 1) {
+        if (n < 20)
+            printf("%s  %-6s rep=%d seed=%lld  %s\n", t.key, priority_name(t.priority),
+                   t.repetition, t.seed, t.params_json);
+        n++;
+    }
+    if (n > 20)
+        printf("... %llu more\n", (unsigned long long)(n - 20));
+    printf("%llu tasks\n", (unsigned long long)n);
+    expand_destroy(ex);
+    return EXIT_OK;
+}
+
+static const char *const band_names[3] = {"LOW", "MEDIUM", "HIGH"};
+
+static void print_summary(const struct spec *spec, const struct runner_summary *s)
+{
+    char d[32];
+
+    duration_format(s->elapsed, d, sizeof(d));
+    printf("\nstudy %s: %s in %s", spec->name, study_status_name(s->status), d);
+    if (s->skipped)
+        printf(" (%lld already succeeded, skipped)", s->skipped);
+    printf("\n");
+    if (s->reason[0])
+        printf("%s\n", s->reason);
+    printf("%-8s %8s %10s %8s %10s %10s %8s %10s\n", "priority", "total", "succeeded",
+           "failed", "timed_out", "cancelled", "pending", "wall");
+    for (int b = 2; b >= 0; b--) {
+        const long long *c = s->counts[b];
+        long long total = 0;
+        for (int i = 0; i < TASK_NSTATES; i++)
+            total += c[i];
+        if (total == 0)
+            continue;
+        duration_format(s->wall[b], d, sizeof(d));
+        printf("%-8s %8lld %10lld %8lld %10lld %10lld %8lld %10s\n", band_names[b],
+               total, c[TASK_SUCCEEDED], c[TASK_FAILED], c[TASK_TIMED_OUT],
+               c[TASK_CANCELLED],
+               c[TASK_PENDING] + c[TASK_RUNNING] + c[TASK_INTERRUPTED], d);
+    }
+    if (s->end == RUNNER_INTERRUPTED || s->end == RUNNER_STOPPED)
+        printf("Run the same command again to resume.\n");
+}
+
+static void print_summary_json(const struct spec *spec, const struct runner_summary *s)
+{
+    json_t *o = json_object(), *by = json_object();
+
+    json_object_set_new(o, "study", json_string(spec->name));
+    json_object_set_new(o, "status", json_string(study_status_name(s->status)));
+    json_object_set_new(o, "elapsed", json_real(s->elapsed));
+    json_object_set_new(o, "skipped", json_integer(s->skipped));
+    json_object_set_new(o, "attempts", json_integer(s->attempts));
+    json_object_set_new(o, "reason",
+                        s->reason[0] ? json_string(s->reason) : json_null());
+    for (int b = 2; b >= 0; b--) {
+        json_t *c = json_object();
+        long long total = 0;
+        for (int i = 0; i < TASK_NSTATES; i++) {
+            json_object_set_new(c, task_state_name((enum task_state)i),
+                                json_integer(s->counts[b][i]));
+            total += s->counts[b][i];
+        }
+        json_object_set_new(c, "total", json_integer(total));
+        json_object_set_new(c, "wall", json_real(s->wall[b]));
+        json_object_set_new(by, band_names[b], c);
+    }
+    json_object_set_new(o, "by_priority", by);
+    json_dumpf(o, stdout, JSON_INDENT(2));
+    putchar('\n');
+    json_decref(o);
+}
+
+static int exit_code_for(const struct runner_summary *s)
+{
+    long long bad = 0;
+
+    if (s->end == RUNNER_INTERRUPTED)
+        return EXIT_INTERRUPTED;
+    for (int b = 0; b < 3; b++)
+        bad += s->counts[b][TASK_FAILED] + s->counts[b][TASK_TIMED_OUT] +
+               s->counts[b][TASK_CANCELLED];
+    return bad > 0 || s->end != RUNNER_FINISHED ? EXIT_TASK_FAILED : EXIT_OK;
+}
+
+static int run_main(int argc, char **argv)
+{
+    struct run_args a = {0};
+    struct spec *spec = NULL;
+    struct store *st = NULL;
+    struct runner_summary sum;
+    struct err err = {0};
+    const struct model *model = NULL;
+    long long study_id, generation;
+    uint64_t ntasks = 0;
+    int lock = -1, rc;
+
+    rc = parse_args(argc, argv, &a);
+    if (rc)
+        return rc;
+    if (spec_load(a.spec_path, &spec, &err)) {
+        rc = cli_fail(&err);
+        goto out;
+    }
+    if (spec->kind == SPEC_MODEL) {
+        model = model_find(spec->model);
+        if (!model) {
+            fprintf(stderr,
+                    "sweep: %s: model: unknown model \"%s\"; see 'sweep models'\n",
+                    spec->path, spec->model);
+            rc = EXIT_USAGE;
+            goto out;
+        }
+    }
+    if (a.dry_run) {
+        rc = dry_run(spec);
+        goto out;
+    }
+    a.ro.self_path = cli_self_path();
+    a.ro.progress = a.quiet ? NULL : stderr;
+    a.ro.tty = !a.quiet && isatty(STDERR_FILENO);
+
+    if (runner_lock(cli_home(a.home), spec->name, &lock, &err) ||
+        store_open(cli_home(a.home), &st, &err) ||
+        runner_prepare(st, spec, model ? check_model_params : NULL, (void *)model,
+                       &study_id, &generation, &ntasks, &err)) {
+        rc = cli_fail(&err);
+        goto out;
+    }
+    if (runner_run(st, spec, study_id, generation, &a.ro, &sum, &err)) {
+        rc = cli_fail(&err);
+        if (rc == EXIT_USAGE)
+            rc = EXIT_UNEXPECTED;
+        goto out;
+    }
+    if (a.json)
+        print_summary_json(spec, &sum);
+    else
+        print_summary(spec, &sum);
+    rc = exit_code_for(&sum);
+out:
+    store_close(st);
+    if (lock >= 0)
+        close(lock);
+    spec_destroy(spec);
+    return rc;
+}
+
+const struct cli_cmd cmd_run = {
+    .name = "run",
+    .summary = "run a study: expand, store, run in parallel, resume on re-run",
+    .usage =
+        "Usage: sweep run SPEC [OPTIONS]\n"
+        "\n"
+        "Expands the study in SPEC (YAML or JSON), stores its tasks under the sweep "
+        "home\n"
+        "and runs them. Running the same spec again resumes: succeeded tasks are "
+        "skipped,\n"
+        "failed, timed-out, cancelled and interrupted ones run again.\n"
+        "\n"
+        "Options:\n"
+        "  --mode sequential|parallel  one task at a time, or up to --max-parallel\n"
+        "  -j, --max-parallel N        slots in parallel (default: the spec's\n"
+        "                              max_parallel, else the number of CPUs)\n"
+        "  -p, --priority P            run only HIGH, MEDIUM, LOW (or ALL) tasks\n"
+        "  --stop-on-error             start no new task after a failure with no\n"
+        "                              retry left; running tasks finish\n"
+        "  --halt now|soon             now: also kill running tasks; soon: as\n"
+        "                              --stop-on-error\n"
+        "  --force                     rerun succeeded tasks too\n"
+        "  --dry-run                   print the tasks the spec expands to; run "
+        "nothing\n"
+        "  --json                      print the final summary as JSON\n"
+        "  -q, --quiet                 no progress line\n"
+        "  --home DIR                  sweep home (default $SWEEP_HOME or ./.sweep)\n"
+        "\n"
+        "Exit status: 0 all tasks succeeded, 1 some task failed, 2 spec or usage "
+        "error,\n"
+        "3 unexpected error, 130 interrupted (run again to resume).\n"
+        "\n"
+        "Example:\n"
+        "  sweep run study.yaml --max-parallel 8 --stop-on-error\n",
+    .fn = run_main,
+};

@@ -1,0 +1,217 @@
+/* sweep status: where a study stands (or every study, one line each). */
+#include "cli.h"
+
+#include "common/timeutil.h"
+#include "core/spec.h"
+#include "core/store.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <string.h>
+
+extern const struct cli_cmd cmd_status;
+
+static const char *const band_names[3] = {"LOW", "MEDIUM", "HIGH"};
+
+static json_t *counts_json(const long long c[TASK_NSTATES])
+{
+    json_t *o = json_object();
+    long long total = 0;
+
+    for (int i = 0; i < TASK_NSTATES; i++) {
+        json_object_set_new(o, task_state_name((enum task_state)i), json_integer(c[i]));
+        total += c[i];
+    }
+    json_object_set_new(o, "total", json_integer(total));
+    return o;
+}
+
+static json_t *study_json(const struct store_study *s,
+                          long long counts[3][TASK_NSTATES])
+{
+    json_t *o = json_object(), *by = json_object();
+    long long all[TASK_NSTATES] = {0};
+    char ts[40];
+
+    json_object_set_new(o, "study", json_string(s->name));
+    json_object_set_new(o, "status", json_string(study_status_name(s->status)));
+    json_object_set_new(o, "description",
+                        s->description ? json_string(s->description) : json_null());
+    time_iso8601(s->created_at, ts, sizeof(ts));
+    json_object_set_new(o, "created_at", json_string(ts));
+    time_iso8601(s->updated_at, ts, sizeof(ts));
+    json_object_set_new(o, "updated_at", json_string(ts));
+    for (int b = 2; b >= 0; b--) {
+        for (int i = 0; i < TASK_NSTATES; i++)
+            all[i] += counts[b][i];
+        json_object_set_new(by, band_names[b], counts_json(counts[b]));
+    }
+    json_object_set_new(o, "counts", counts_json(all));
+    json_object_set_new(o, "by_priority", by);
+    return o;
+}
+
+static void bar(long long done, long long total, int width)
+{
+    int fill = total > 0 ? (int)((double)done / (double)total * width + 0.5) : 0;
+
+    for (int i = 0; i < width; i++)
+        fputs(i < fill ? "#" : ".", stdout);
+}
+
+static void print_study(const struct store_study *s, long long counts[3][TASK_NSTATES])
+{
+    long long all[TASK_NSTATES] = {0}, total = 0, ended;
+
+    for (int b = 0; b < 3; b++)
+        for (int i = 0; i < TASK_NSTATES; i++)
+            all[i] += counts[b][i];
+    for (int i = 0; i < TASK_NSTATES; i++)
+        total += all[i];
+    ended = all[TASK_SUCCEEDED] + all[TASK_FAILED] + all[TASK_TIMED_OUT] +
+            all[TASK_CANCELLED];
+    printf("study %s: %s\n", s->name, study_status_name(s->status));
+    if (s->description)
+        printf("  %s\n", s->description);
+    printf("  [");
+    bar(ended, total, 40);
+    printf("] %lld/%lld ended (%.1f%%)\n", ended, total,
+           total ? 100.0 * (double)ended / (double)total : 0.0);
+    printf("  %-8s %8s %8s %8s %10s %8s %10s %10s %12s\n", "priority", "total",
+           "pending", "running", "succeeded", "failed", "timed_out", "cancelled",
+           "interrupted");
+    for (int b = 2; b >= 0; b--) {
+        const long long *c = counts[b];
+        long long t = 0;
+        for (int i = 0; i < TASK_NSTATES; i++)
+            t += c[i];
+        if (t == 0)
+            continue;
+        printf("  %-8s %8lld %8lld %8lld %10lld %8lld %10lld %10lld %12lld\n",
+               band_names[b], t, c[TASK_PENDING], c[TASK_RUNNING], c[TASK_SUCCEEDED],
+               c[TASK_FAILED], c[TASK_TIMED_OUT], c[TASK_CANCELLED],
+               c[TASK_INTERRUPTED]);
+    }
+}
+
+struct list_ctx {
+    struct store *st;
+    json_t *arr; /* --json */
+    int n;
+    struct err *err;
+};
+
+static int one_line(const struct store_study *s, void *arg)
+{
+    struct list_ctx *c = arg;
+    long long counts[3][TASK_NSTATES];
+    long long all[TASK_NSTATES] = {0}, total = 0;
+
+    if (store_study_counts(c->st, s->id, counts, c->err))
+        return -1;
+    if (c->arr) {
+        json_array_append_new(c->arr, study_json(s, counts));
+        return 0;
+    }
+    for (int b = 0; b < 3; b++)
+        for (int i = 0; i < TASK_NSTATES; i++)
+            all[i] += counts[b][i];
+    for (int i = 0; i < TASK_NSTATES; i++)
+        total += all[i];
+    if (c->n++ == 0)
+        printf("%-24s %-17s %8s %10s %8s %8s %8s\n", "STUDY", "STATUS", "TASKS",
+               "SUCCEEDED", "FAILED", "RUNNING", "PENDING");
+    printf("%-24s %-17s %8lld %10lld %8lld %8lld %8lld\n", s->name,
+           study_status_name(s->status), total, all[TASK_SUCCEEDED],
+           all[TASK_FAILED] + all[TASK_TIMED_OUT], all[TASK_RUNNING],
+           all[TASK_PENDING] + all[TASK_INTERRUPTED]);
+    return 0;
+}
+
+/* Shared with `sweep list`: every study, one line each, or a JSON array. */
+int status_list_all(struct store *st, bool json, struct err *err)
+{
+    struct list_ctx c = {.st = st, .arr = json ? json_array() : NULL, .err = err};
+    int rc = store_study_list(st, one_line, &c, err);
+
+    if (rc == 0 && json) {
+        json_dumpf(c.arr, stdout, JSON_INDENT(2));
+        putchar('\n');
+    } else if (rc == 0 && c.n == 0) {
+        printf("no studies yet in %s; start one with 'sweep run study.yaml'\n",
+               store_home(st));
+    }
+    json_decref(c.arr);
+    return rc;
+}
+
+static int status_main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"json", no_argument, NULL, 'J'},
+        {"home", required_argument, NULL, 'H'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *home = NULL;
+    bool json = false;
+    struct store *st = NULL;
+    struct store_study s = {0};
+    long long counts[3][TASK_NSTATES];
+    struct err err = {0};
+    int c, rc = EXIT_OK;
+
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == 'J')
+            json = true;
+        else if (c == 'H')
+            home = optarg;
+        else
+            return cli_usage_error(&cmd_status, "unknown option '%s'",
+                                   argv[optind - 1]);
+    }
+    if (argc - optind > 1)
+        return cli_usage_error(&cmd_status, "expected at most one study name");
+    if (store_open(cli_home(home), &st, &err))
+        return cli_fail(&err);
+    if (optind == argc) {
+        if (status_list_all(st, json, &err))
+            rc = cli_fail(&err);
+        goto out;
+    }
+    if (store_study_get(st, argv[optind], &s, &err) ||
+        store_study_counts(st, s.id, counts, &err)) {
+        rc = cli_fail(&err);
+        goto out;
+    }
+    if (json) {
+        json_t *o = study_json(&s, counts);
+        json_dumpf(o, stdout, JSON_INDENT(2));
+        putchar('\n');
+        json_decref(o);
+    } else {
+        print_study(&s, counts);
+    }
+out:
+    store_study_fini(&s);
+    store_close(st);
+    return rc;
+}
+
+const struct cli_cmd cmd_status = {
+    .name = "status",
+    .summary = "show where a study stands (or every study)",
+    .usage = "Usage: sweep status [STUDY] [--json] [--home DIR]\n"
+             "\n"
+             "With STUDY: its status and task counts by priority and state. Without:\n"
+             "one line per study.\n"
+             "\n"
+             "Options:\n"
+             "  --json      one JSON object (an array without STUDY)\n"
+             "  --home DIR  sweep home (default $SWEEP_HOME or ./.sweep)\n"
+             "\n"
+             "Example:\n"
+             "  sweep status quickstart --json\n",
+    .fn = status_main,
+};

@@ -1,0 +1,1124 @@
+/* The runner: stores a study and runs its tasks on this machine (see runner.h).
+ *
+ * One loop iteration is one tick: take the finished attempts the executor reaped,
+ * decide retries, choose the tasks to start (priority order, free slots, rate limit),
+ * write all of it in one transaction, and only then spawn the chosen tasks. A task is
+ * marked running before its process exists, so a crash between the two leaves it
+ * `running` in the store, and the next run turns it into `interrupted` and reruns it:
+ * nothing done is lost and nothing is recorded twice.
+ *
+ * Memory: pending tasks are read from the store in pages (by priority, then expansion
+ * order) and at most a few thousand are held at once, whatever the size of the study.
+ */
+#include "runner.h"
+
+#include "common/jsonx.h"
+#include "common/strbuf.h"
+#include "common/timeutil.h"
+#include "common/xalloc.h"
+#include "core/exec.h"
+#include "core/expand.h"
+#include "core/sched.h"
+#include "core/studylog.h"
+#include "core/tmpl.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define PAGE_SIZE_TASKS 1024 /* pending tasks read from the store at once */
+#define LOW_WATER 256        /* read another page when fewer are queued */
+#define CANCEL_POLL 1.0      /* seconds between checks for `sweep cancel` */
+
+/* Why the runner itself ended a task. */
+enum stop_reason {
+    STOP_NONE = 0,
+    STOP_CANCEL,    /* `sweep cancel` */
+    STOP_INTERRUPT, /* SIGINT/SIGTERM to sweep run */
+    STOP_HALT,      /* --halt now after a failure */
+};
+
+/* A task in memory, queued or running. */
+struct rtask {
+    long long id;
+    char key[EXPAND_KEY_LEN + 1];
+    char *params_json;
+    int repetition;
+    long long seed;
+    int priority;
+    int cpus;
+    int attempts; /* made so far, including a running one */
+    /* while running */
+    pid_t pid;
+    double started_at; /* epoch */
+    char *dir;
+    enum stop_reason stop;
+    char *spawn_error; /* set when the spawn failed: recorded as a failed attempt */
+};
+
+struct run {
+    struct store *st;
+    const struct spec *spec;
+    const struct runner_opts *o;
+    long long study_id, generation;
+    const char *home;
+    char *study_dir;
+    struct exec_pool *pool;
+    struct studylog *log;
+
+    struct sched_heap ready;   /* by priority, then seq */
+    struct sched_heap delayed; /* retries waiting for their backoff, by time */
+    int cursor_priority;
+    long long cursor_seq;
+    bool exhausted; /* every pending task of the store has been read */
+
+    struct rtask **running;
+    size_t nrunning, cap_running;
+    int slots, used;
+    struct ratelimit rl;
+
+    struct exec_result *done; /* reaped this tick */
+    size_t ndone, cap_done;
+    struct rtask **spawn_failed;
+    size_t nspawn_failed, cap_spawn_failed;
+
+    bool stopping; /* start nothing new */
+    enum runner_end end;
+    char reason[512];
+    int signals;
+
+    char **env_base; /* environ without SWEEP_* and the spec's names, plus spec env */
+    size_t nenv_base;
+    uint64_t rng;
+
+    /* progress */
+    double t0, last_progress;
+    long long total, finished, failed, queued, last_reported;
+    struct runner_summary *sum;
+};
+
+/* ---- paths and lock ---- */
+
+char *runner_study_dir(const char *home, const char *study)
+{
+    return xasprintf("%s/studies/%s", home, study);
+}
+
+char *runner_task_dir(const char *home, const char *study, const char *key)
+{
+    return xasprintf("%s/studies/%s/tasks/%.2s/%s", home, study, key, key);
+}
+
+/* mkdir -p; returns 0 or -1 with errno. */
+static int mkdirs(const char *path)
+{
+    char *p = xstrdup(path);
+    int rc = 0;
+
+    for (char *s = p + 1; *s; s++) {
+        if (*s != '/')
+            continue;
+        *s = '\0';
+        if (mkdir(p, 0755) < 0 && errno != EEXIST) {
+            rc = -1;
+            goto out;
+        }
+        *s = '/';
+    }
+    if (mkdir(p, 0755) < 0 && errno != EEXIST)
+        rc = -1;
+out:
+    free(p);
+    return rc;
+}
+
+int runner_lock(const char *home, const char *study, int *fd, struct err *err)
+{
+    char *dir = runner_study_dir(home, study);
+    char *path = xasprintf("%s/run.lock", dir);
+    int rc = SWEEP_OK, f = -1;
+
+    if (mkdirs(dir) < 0) {
+        rc = err_set(err, SWEEP_EIO, "cannot create %s: %s", dir, strerror(errno));
+        goto out;
+    }
+    f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (f < 0) {
+        rc = err_set(err, SWEEP_EIO, "cannot open %s: %s", path, strerror(errno));
+        goto out;
+    }
+    if (flock(f, LOCK_EX | LOCK_NB) < 0) {
+        rc = err_set(err, SWEEP_EBUSY,
+                     "study %s is being run by another sweep process (lock %s)", study,
+                     path);
+        close(f);
+        goto out;
+    }
+    *fd = f;
+out:
+    free(path);
+    free(dir);
+    return rc;
+}
+
+/* ---- prepare: spec -> store ---- */
+
+static int check_templates(const struct spec *spec, struct err *err)
+{
+    size_t n = 0;
+    char **names;
+    int rc = SWEEP_OK;
+
+    if (spec->kind != SPEC_COMMAND)
+        return SWEEP_OK;
+    names = expand_param_names(spec, &n);
+    for (size_t i = 0; i < spec->argc && rc == SWEEP_OK; i++) {
+        rc = tmpl_check(spec->argv[i], names, n, err);
+        if (rc)
+            err_prefix(err, "%s: command[%zu]", spec->path, i);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    return rc;
+}
+
+int runner_prepare(struct store *st,
+                   const struct spec *spec,
+                   runner_check_fn *check,
+                   void *check_arg,
+                   long long *study_id,
+                   long long *generation,
+                   uint64_t *ntasks,
+                   struct err *err)
+{
+    struct expand *ex = NULL;
+    struct expand_task t;
+    char *spec_json = NULL;
+    uint64_t n = 0;
+    int rc;
+
+    rc = check_templates(spec, err);
+    if (rc)
+        return rc;
+    rc = store_begin(st, err);
+    if (rc)
+        return rc;
+    spec_json = jsonx_canon_str(spec->json);
+    rc = store_study_put(st, spec->name, spec->description, spec->path, spec_json,
+                         study_id, generation, err);
+    if (rc)
+        goto fail;
+    ex = expand_create(spec);
+    while (expand_next(ex, &t) == 1) {
+        if (check) {
+            rc = check(t.params, check_arg, err);
+            if (rc) {
+                err_prefix(err, "%s: task %lld (%s)", spec->path, t.seq, t.params_json);
+                goto fail;
+            }
+        }
+        rc = store_task_put(st, *study_id, *generation, &t, spec->cpus, err);
+        if (rc)
+            goto fail;
+        n++;
+    }
+    rc = store_commit(st, err);
+    if (rc)
+        goto fail;
+    *ntasks = n;
+    expand_destroy(ex);
+    free(spec_json);
+    return SWEEP_OK;
+fail:
+    store_rollback(st);
+    expand_destroy(ex);
+    free(spec_json);
+    return rc;
+}
+
+/* ---- the environment of a task ---- */
+
+static bool env_name_is(const char *entry, const char *name)
+{
+    size_t n = strlen(name);
+    return strncmp(entry, name, n) == 0 && entry[n] == '=';
+}
+
+static void env_build_base(struct run *r)
+{
+    size_t cap = 0;
+    const json_t *env = r->spec->env;
+
+    for (char **e = environ; *e; e++) {
+        bool skip = strncmp(*e, "SWEEP_", 6) == 0;
+        const char *k;
+        json_t *v;
+
+        if (env) {
+            json_object_foreach((json_t *)env, k, v)
+            {
+                if (env_name_is(*e, k))
+                    skip = true;
+            }
+        }
+        if (skip)
+            continue;
+        r->env_base = xgrow(r->env_base, &cap, r->nenv_base + 1, sizeof(char *));
+        r->env_base[r->nenv_base++] = xstrdup(*e);
+    }
+    if (env) {
+        const char *k;
+        json_t *v;
+        json_object_foreach((json_t *)env, k, v)
+        {
+            char *s = jsonx_arg_str(v);
+            r->env_base = xgrow(r->env_base, &cap, r->nenv_base + 1, sizeof(char *));
+            r->env_base[r->nenv_base++] = xasprintf("%s=%s", k, s);
+            free(s);
+        }
+    }
+}
+
+/* SWEEP_P_<NAME>: upper case, anything but letters and digits as '_'. */
+static char *env_param(const char *name, const json_t *v)
+{
+    struct strbuf sb = STRBUF_INIT;
+    char *s = jsonx_arg_str(v);
+
+    sb_adds(&sb, "SWEEP_P_");
+    for (const char *p = name; *p; p++)
+        sb_addc(&sb,
+                isalnum((unsigned char)*p) ? (char)toupper((unsigned char)*p) : '_');
+    sb_addc(&sb, '=');
+    sb_adds(&sb, s);
+    free(s);
+    return sb_take(&sb);
+}
+
+/* The full environment of one attempt; free with strv_free(). */
+static char **env_for(struct run *r,
+                      const struct rtask *t,
+                      const json_t *params,
+                      const char *result_path)
+{
+    size_t n = 0, cap = r->nenv_base + json_object_size(params) + 8;
+    char **envp = xmalloc((cap + 1) * sizeof(char *));
+    const char *k;
+    json_t *v;
+
+    for (size_t i = 0; i < r->nenv_base; i++)
+        envp[n++] = xstrdup(r->env_base[i]);
+    envp[n++] = xasprintf("SWEEP_STUDY=%s", r->spec->name);
+    envp[n++] = xasprintf("SWEEP_TASK_ID=%s", t->key);
+    envp[n++] = xasprintf("SWEEP_TASK_DIR=%s", t->dir);
+    envp[n++] = xasprintf("SWEEP_RESULT=%s", result_path);
+    envp[n++] = xasprintf("SWEEP_PARAMS=%s", t->params_json);
+    envp[n++] = xasprintf("SWEEP_SEED=%lld", t->seed);
+    envp[n++] = xasprintf("SWEEP_ATTEMPT=%d", t->attempts);
+    envp[n++] = xasprintf("SWEEP_REPETITION=%d", t->repetition);
+    json_object_foreach((json_t *)params, k, v) envp[n++] = env_param(k, v);
+    envp[n] = NULL;
+    return envp;
+}
+
+static void strv_free(char **v)
+{
+    if (!v)
+        return;
+    for (char **p = v; *p; p++)
+        free(*p);
+    free(v);
+}
+
+/* ---- argv ---- */
+
+static int argv_for(struct run *r,
+                    const struct rtask *t,
+                    const json_t *params,
+                    char ***out,
+                    struct err *err)
+{
+    const struct spec *spec = r->spec;
+    struct tmpl_ctx ctx = {.params = params,
+                           .task_dir = t->dir,
+                           .study = spec->name,
+                           .key = t->key,
+                           .seed = t->seed,
+                           .repetition = t->repetition};
+    char **argv;
+    size_t n = 0;
+    int rc = SWEEP_OK;
+
+    if (spec->kind == SPEC_MODEL) {
+        argv = xcalloc(6, sizeof(char *));
+        argv[n++] = xstrdup(r->o->self_path);
+        argv[n++] = xstrdup("sim");
+        argv[n++] = xstrdup(spec->model);
+        argv[n++] = xstrdup("--params");
+        argv[n++] = xstrdup(t->params_json);
+        *out = argv;
+        return SWEEP_OK;
+    }
+    argv = xcalloc(spec->argc + 3, sizeof(char *));
+    if (spec->shell) {
+        argv[n++] = xstrdup("/bin/sh");
+        argv[n++] = xstrdup("-c");
+    }
+    for (size_t i = 0; i < spec->argc; i++) {
+        rc = tmpl_render(spec->argv[i], &ctx, spec->shell, &argv[n], err);
+        if (rc)
+            goto fail;
+        n++;
+    }
+    /* A relative program path means the spec's directory, not the task's. */
+    if (!spec->shell && strchr(argv[0], '/') && argv[0][0] != '/') {
+        char *abs = xasprintf("%s/%s", spec->dir, argv[0]);
+        free(argv[0]);
+        argv[0] = abs;
+    }
+    *out = argv;
+    return SWEEP_OK;
+fail:
+    strv_free(argv);
+    return rc;
+}
+
+/* ---- pending tasks from the store ---- */
+
+static double epoch_to_mono(double epoch)
+{
+    return time_mono() + (epoch - time_now());
+}
+
+static int add_pending(const struct store_task *st, void *arg)
+{
+    struct run *r = arg;
+    struct rtask *t = xcalloc(1, sizeof(*t));
+    struct sched_item it = {0};
+
+    t->id = st->id;
+    memcpy(t->key, st->key, sizeof(t->key));
+    t->params_json = xstrdup(st->params_json);
+    t->repetition = st->repetition;
+    t->seed = st->seed;
+    t->priority = st->priority;
+    t->cpus = st->cpus;
+    t->attempts = st->attempts;
+    it.task_id = t->id;
+    it.seq = st->seq;
+    it.priority = t->priority;
+    it.cpus = t->cpus;
+    it.attempts = t->attempts;
+    it.data = t;
+    if (st->not_before > time_now()) {
+        it.not_before = epoch_to_mono(st->not_before);
+        sched_heap_push(&r->delayed, &it);
+    } else {
+        sched_heap_push(&r->ready, &it);
+    }
+    return 0;
+}
+
+static int refill(struct run *r, struct err *err)
+{
+    int n;
+
+    if (r->exhausted || r->stopping || r->ready.len >= LOW_WATER)
+        return SWEEP_OK;
+    n = store_task_next_pending(r->st, r->study_id, r->generation, r->o->band,
+                                &r->cursor_priority, &r->cursor_seq, PAGE_SIZE_TASKS,
+                                add_pending, r, err);
+    if (n < 0)
+        return err->code ? (int)err->code : SWEEP_ESTORE;
+    if (n < PAGE_SIZE_TASKS)
+        r->exhausted = true;
+    return SWEEP_OK;
+}
+
+static void rtask_free(struct rtask *t)
+{
+    if (!t)
+        return;
+    free(t->params_json);
+    free(t->dir);
+    free(t->spawn_error);
+    free(t);
+}
+
+/* ---- outcomes ---- */
+
+static void on_done(const struct exec_result *res, void *arg)
+{
+    struct run *r = arg;
+    r->done = xgrow(r->done, &r->cap_done, r->ndone + 1, sizeof(*r->done));
+    r->done[r->ndone++] = *res;
+}
+
+static uint64_t rng_next(uint64_t *s)
+{
+    /* splitmix64: jitter only, not for results. */
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* Reads $SWEEP_RESULT: NULL metrics when there is no file; an error text when it is not
+ * a JSON object. */
+static void read_result(const char *path, char **metrics, char **error)
+{
+    json_error_t je;
+    json_t *v;
+
+    *metrics = NULL;
+    *error = NULL;
+    if (access(path, F_OK) < 0)
+        return;
+    v = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    if (!v) {
+        *error = xasprintf("%s:%d:%d: result is not valid JSON: %s", path, je.line,
+                           je.column, je.text);
+        return;
+    }
+    if (!json_is_object(v)) {
+        *error = xasprintf("%s:1:1: result must be a JSON object", path);
+        json_decref(v);
+        return;
+    }
+    *metrics = jsonx_canon_str(v);
+    json_decref(v);
+}
+
+static void running_remove(struct run *r, struct rtask *t)
+{
+    for (size_t i = 0; i < r->nrunning; i++) {
+        if (r->running[i] == t) {
+            r->running[i] = r->running[--r->nrunning];
+            break;
+        }
+    }
+    r->used -= t->cpus;
+}
+
+static int band_index(int priority)
+{
+    return priority >= PRIORITY_HIGH ? 2 : priority == PRIORITY_MEDIUM ? 1 : 0;
+}
+
+/* Records one ended attempt (inside the tick's transaction) and decides what next. */
+static int finish_attempt(struct run *r,
+                          struct rtask *t,
+                          const struct exec_result *res,
+                          struct err *err)
+{
+    struct task_outcome o = {0};
+    char *result_path = xasprintf("%s/result.json", t->dir);
+    char *metrics = NULL, *rerror = NULL, *error = NULL;
+    int rc;
+
+    o.exit_code = -1;
+    o.started_at = t->started_at;
+    o.finished_at = time_now();
+    if (t->spawn_error) {
+        o.state = TASK_FAILED;
+        error = xstrdup(t->spawn_error);
+    } else {
+        o.exit_code = res->exited ? res->exit_code : -1;
+        o.signal = res->signal;
+        o.wall = res->wall;
+        o.user = res->user;
+        o.sys = res->sys;
+        o.maxrss_kb = res->maxrss_kb;
+        read_result(result_path, &metrics, &rerror);
+        if (t->stop == STOP_CANCEL || t->stop == STOP_HALT) {
+            o.state = TASK_CANCELLED;
+            error = xstrdup(t->stop == STOP_CANCEL ? "cancelled by sweep cancel"
+                                                   : "killed by --halt now");
+        } else if (t->stop == STOP_INTERRUPT) {
+            o.state = TASK_INTERRUPTED;
+            error = xstrdup("interrupted: sweep run was stopped");
+        } else if (res->timed_out) {
+            char d[32];
+            duration_format(r->spec->timeout, d, sizeof(d));
+            o.state = TASK_TIMED_OUT;
+            error = xasprintf("timed out after %s", d);
+        } else if (res->signal) {
+            o.state = TASK_FAILED;
+            error =
+                xasprintf("killed by signal %d (SIG%s)", res->signal,
+                          sigabbrev_np(res->signal) ? sigabbrev_np(res->signal) : "?");
+        } else if (res->exit_code != 0) {
+            o.state = TASK_FAILED;
+            error = xasprintf("exit code %d", res->exit_code);
+        } else if (rerror) {
+            o.state = TASK_FAILED;
+            error = xstrdup(rerror);
+        } else {
+            o.state = TASK_SUCCEEDED;
+        }
+    }
+    o.error = error;
+    o.metrics_json = metrics;
+
+    if ((o.state == TASK_FAILED || o.state == TASK_TIMED_OUT) && !t->spawn_error &&
+        !r->stopping &&
+        sched_should_retry(&r->spec->retry, t->attempts, o.state, o.exit_code,
+                           o.signal)) {
+        double u = (double)(rng_next(&r->rng) >> 11) * 0x1.0p-53;
+        double delay = sched_backoff(&r->spec->retry, t->attempts, u);
+        o.retry_at = time_now() + delay;
+    }
+
+    rc = store_task_finished(r->st, t->id, t->attempts, &o, err);
+    if (rc)
+        goto out;
+
+    r->sum->wall[band_index(t->priority)] += o.wall;
+    if (o.retry_at > 0) {
+        struct sched_item it = {.task_id = t->id,
+                                .seq = 0,
+                                .priority = t->priority,
+                                .cpus = t->cpus,
+                                .attempts = t->attempts,
+                                .not_before = time_mono() + (o.retry_at - time_now()),
+                                .data = t};
+        studylog_event(r->log, "task_retry",
+                       "task=%s attempt=%d state=%s error=\"%s\" retry_in=%.3fs",
+                       t->key, t->attempts, task_state_name(o.state),
+                       error ? error : "", o.retry_at - time_now());
+        running_remove(r, t);
+        free(t->dir);
+        t->dir = NULL;
+        sched_heap_push(&r->delayed, &it);
+        t = NULL; /* still owned by the delayed queue */
+        goto out;
+    }
+
+    studylog_event(r->log, "task_end",
+                   "task=%s attempt=%d state=%s exit=%d signal=%d wall=%.3f user=%.3f "
+                   "sys=%.3f maxrss_kb=%ld%s%s%s",
+                   t->key, t->attempts, task_state_name(o.state), o.exit_code, o.signal,
+                   o.wall, o.user, o.sys, o.maxrss_kb, error ? " error=\"" : "",
+                   error ? error : "", error ? "\"" : "");
+    r->finished++;
+    if (o.state != TASK_SUCCEEDED && o.state != TASK_INTERRUPTED &&
+        o.state != TASK_CANCELLED) {
+        r->failed++;
+        if (r->o->stop_on_error && !r->stopping) {
+            r->stopping = true;
+            r->end = RUNNER_STOPPED;
+            snprintf(r->reason, sizeof(r->reason), "stopped after task %s %s (%s)",
+                     t->key, o.state == TASK_TIMED_OUT ? "timed out" : "failed",
+                     error ? error : "");
+            studylog_event(r->log, "stop", "reason=\"%s\"", r->reason);
+            if (r->o->halt_now) {
+                for (size_t i = 0; i < r->nrunning; i++) {
+                    if (r->running[i] != t && r->running[i]->pid > 0) {
+                        r->running[i]->stop = STOP_HALT;
+                        exec_kill(r->pool, r->running[i]->pid, SIGTERM, true);
+                    }
+                }
+            }
+        }
+    }
+    running_remove(r, t);
+    rtask_free(t);
+out:
+    free(result_path);
+    free(metrics);
+    free(rerror);
+    free(error);
+    return rc;
+}
+
+/* ---- starting tasks ---- */
+
+/* Picks the tasks that may start now into `out`; marks them running in the store. */
+static int choose_starts(
+    struct run *r, struct rtask ***out, size_t *nout, double *wait, struct err *err)
+{
+    size_t cap = 0;
+    double now = time_mono();
+
+    *nout = 0;
+    while (!r->stopping) {
+        const struct sched_item *top = sched_heap_peek(&r->ready);
+        struct sched_item it;
+        struct rtask *t;
+        int need;
+        double w;
+        int rc;
+
+        if (!top)
+            break;
+        /* A task wider than every slot runs alone. */
+        need = top->cpus > r->slots ? r->slots : top->cpus;
+        if (r->used + need > r->slots)
+            break;
+        w = ratelimit_take(&r->rl, now);
+        if (w > 0) {
+            *wait = w;
+            break;
+        }
+        sched_heap_pop(&r->ready, &it);
+        t = it.data;
+        t->cpus = need;
+        t->attempts++;
+        t->started_at = time_now();
+        t->stop = STOP_NONE;
+        rc = store_task_started(r->st, t->id, t->attempts, t->started_at, err);
+        if (rc == SWEEP_ENOTFOUND) {
+            /* No longer pending: cancelled since it was read. */
+            err_clear(err);
+            rtask_free(t);
+            continue;
+        }
+        if (rc)
+            return rc;
+        r->running =
+            xgrow(r->running, &r->cap_running, r->nrunning + 1, sizeof(*r->running));
+        r->running[r->nrunning++] = t;
+        r->used += need;
+        *out = xgrow(*out, &cap, *nout + 1, sizeof(**out));
+        (*out)[(*nout)++] = t;
+        r->sum->attempts++;
+    }
+    return SWEEP_OK;
+}
+
+/* Spawns a task already marked running. A failure to start becomes a failed attempt
+ * recorded at the next tick. */
+static void spawn_task(struct run *r, struct rtask *t)
+{
+    json_error_t je;
+    json_t *params = json_loads(t->params_json, 0, &je);
+    char *result_path = NULL, *out_path = NULL, *err_path = NULL;
+    char **argv = NULL, **envp = NULL;
+    struct exec_cmd cmd = {0};
+    struct err err = {0};
+
+    t->dir = runner_task_dir(r->home, r->spec->name, t->key);
+    if (!params) {
+        err_set(&err, SWEEP_EINTERNAL, "stored parameters are not JSON: %s", je.text);
+        goto fail;
+    }
+    if (mkdirs(t->dir) < 0) {
+        err_set(&err, SWEEP_EIO, "cannot create task directory %s: %s", t->dir,
+                strerror(errno));
+        goto fail;
+    }
+    result_path = xasprintf("%s/result.json", t->dir);
+    out_path = xasprintf("%s/stdout.log", t->dir);
+    err_path = xasprintf("%s/stderr.log", t->dir);
+    unlink(result_path);
+    if (t->attempts > 1) {
+        /* Keep the logs of earlier attempts as stdout.N.log. */
+        char *o = xasprintf("%s/stdout.%d.log", t->dir, t->attempts - 1);
+        char *e = xasprintf("%s/stderr.%d.log", t->dir, t->attempts - 1);
+        rename(out_path, o);
+        rename(err_path, e);
+        free(o);
+        free(e);
+    }
+    if (argv_for(r, t, params, &argv, &err))
+        goto fail;
+    envp = env_for(r, t, params, result_path);
+    cmd.argv = argv;
+    cmd.envp = envp;
+    cmd.cwd = r->spec->workdir ? r->spec->workdir : t->dir;
+    cmd.stdout_path = out_path;
+    cmd.stderr_path = err_path;
+    cmd.timeout = r->spec->timeout;
+    cmd.kill_after = r->spec->kill_after;
+    cmd.ctx = t;
+    if (exec_spawn(r->pool, &cmd, &t->pid, &err))
+        goto fail;
+    studylog_event(r->log, "task_start", "task=%s attempt=%d pid=%d params=%s", t->key,
+                   t->attempts, (int)t->pid, t->params_json);
+    goto out;
+fail:
+    t->pid = 0;
+    t->spawn_error = xstrdup(err.msg);
+    studylog_event(r->log, "task_start_failed", "task=%s attempt=%d error=\"%s\"",
+                   t->key, t->attempts, err.msg);
+    r->spawn_failed = xgrow(r->spawn_failed, &r->cap_spawn_failed, r->nspawn_failed + 1,
+                            sizeof(*r->spawn_failed));
+    r->spawn_failed[r->nspawn_failed++] = t;
+out:
+    json_decref(params);
+    strv_free(argv);
+    strv_free(envp);
+    free(result_path);
+    free(out_path);
+    free(err_path);
+}
+
+/* ---- cancellation from another process ---- */
+
+static int on_cancel_requested(const struct store_task *st, void *arg)
+{
+    struct run *r = arg;
+
+    for (size_t i = 0; i < r->nrunning; i++) {
+        struct rtask *t = r->running[i];
+        if (t->id == st->id && t->stop == STOP_NONE && t->pid > 0) {
+            t->stop = STOP_CANCEL;
+            exec_kill(r->pool, t->pid, SIGTERM, true);
+        }
+    }
+    return 0;
+}
+
+static int poll_cancel(struct run *r, struct err *err)
+{
+    struct store_study s = {0};
+    int rc;
+
+    rc = store_task_cancel_requested(r->st, r->study_id, on_cancel_requested, r, err);
+    if (rc)
+        return rc;
+    rc = store_study_get(r->st, r->spec->name, &s, err);
+    if (rc)
+        return rc;
+    if (s.status == STUDY_CANCELLED && !r->stopping) {
+        r->stopping = true;
+        r->end = RUNNER_CANCELLED;
+        snprintf(r->reason, sizeof(r->reason), "study cancelled by sweep cancel");
+        studylog_event(r->log, "cancel", "reason=\"%s\"", r->reason);
+        for (size_t i = 0; i < r->nrunning; i++) {
+            if (r->running[i]->pid > 0 && r->running[i]->stop == STOP_NONE) {
+                r->running[i]->stop = STOP_CANCEL;
+                exec_kill(r->pool, r->running[i]->pid, SIGTERM, true);
+            }
+        }
+    }
+    store_study_fini(&s);
+    return SWEEP_OK;
+}
+
+/* ---- progress ---- */
+
+static void progress(struct run *r, bool force)
+{
+    double now = time_mono(), elapsed = now - r->t0, rate;
+    long long queued = (long long)(r->ready.len + r->delayed.len);
+    long long remaining;
+    char eta[32] = "?";
+
+    if (!r->o->progress)
+        return;
+    if (r->o->tty) {
+        if (!force && now - r->last_progress < 0.2)
+            return;
+    } else if (!force && r->finished - r->last_reported < 5 &&
+               now - r->last_progress < 10) {
+        return;
+    }
+    r->last_progress = now;
+    r->last_reported = r->finished;
+    rate = elapsed > 0 ? (double)r->finished / elapsed : 0;
+    remaining = r->total - r->finished;
+    if (remaining < queued + (long long)r->nrunning)
+        remaining = queued + (long long)r->nrunning;
+    if (rate > 0)
+        duration_format((double)remaining / rate, eta, sizeof(eta));
+    fprintf(
+        r->o->progress,
+        "%s%s: %lld/%lld done, %lld failed, %zu running, %lld queued, %.1f tasks/s, "
+        "ETA %s%s",
+        r->o->tty ? "\r\033[K" : "", r->spec->name, r->finished, r->total, r->failed,
+        r->nrunning, remaining - (long long)r->nrunning, rate, eta,
+        r->o->tty ? "" : "\n");
+    fflush(r->o->progress);
+}
+
+/* ---- the loop ---- */
+
+static int poll_timeout_ms(struct run *r, double rate_wait)
+{
+    double now = time_mono(), t = CANCEL_POLL;
+    const struct sched_item *d = sched_heap_peek(&r->delayed);
+
+    if (d && d->not_before - now < t)
+        t = d->not_before - now;
+    if (rate_wait > 0 && rate_wait < t)
+        t = rate_wait;
+    if (r->o->tty && r->o->progress && t > 0.25)
+        t = 0.25;
+    if (t < 0)
+        t = 0;
+    return (int)ceil(t * 1000.0);
+}
+
+static void release_due(struct run *r)
+{
+    double now = time_mono();
+    const struct sched_item *d;
+    struct sched_item it;
+
+    while ((d = sched_heap_peek(&r->delayed)) && d->not_before <= now) {
+        sched_heap_pop(&r->delayed, &it);
+        it.seq = ((struct rtask *)it.data)->id; /* stable order among retries */
+        sched_heap_push(&r->ready, &it);
+    }
+}
+
+static struct rtask *find_running(struct run *r, pid_t pid, void *ctx)
+{
+    for (size_t i = 0; i < r->nrunning; i++) {
+        if (r->running[i] == ctx || (pid > 0 && r->running[i]->pid == pid))
+            return r->running[i];
+    }
+    return NULL;
+}
+
+static int tick_write(struct run *r,
+                      struct rtask ***starts,
+                      size_t *nstarts,
+                      double *rate_wait,
+                      struct err *err)
+{
+    int rc = store_begin(r->st, err);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < r->ndone; i++) {
+        struct rtask *t = find_running(r, r->done[i].pid, r->done[i].ctx);
+        if (!t)
+            continue;
+        rc = finish_attempt(r, t, &r->done[i], err);
+        if (rc)
+            goto fail;
+    }
+    r->ndone = 0;
+    for (size_t i = 0; i < r->nspawn_failed; i++) {
+        rc = finish_attempt(r, r->spawn_failed[i], NULL, err);
+        if (rc)
+            goto fail;
+    }
+    r->nspawn_failed = 0;
+    release_due(r);
+    rc = refill(r, err);
+    if (rc)
+        goto fail;
+    rc = choose_starts(r, starts, nstarts, rate_wait, err);
+    if (rc)
+        goto fail;
+    return store_commit(r->st, err);
+fail:
+    store_rollback(r->st);
+    return rc;
+}
+
+static void heap_free_all(struct sched_heap *h)
+{
+    struct sched_item it;
+    while (sched_heap_pop(h, &it))
+        rtask_free(it.data);
+    sched_heap_fini(h);
+}
+
+static enum study_status final_status(struct run *r)
+{
+    long long ok = 0, bad = 0, pending = 0, cancelled = 0, interrupted = 0;
+
+    for (int b = 0; b < 3; b++) {
+        ok += r->sum->counts[b][TASK_SUCCEEDED];
+        bad += r->sum->counts[b][TASK_FAILED] + r->sum->counts[b][TASK_TIMED_OUT];
+        pending += r->sum->counts[b][TASK_PENDING] + r->sum->counts[b][TASK_RUNNING];
+        cancelled += r->sum->counts[b][TASK_CANCELLED];
+        interrupted += r->sum->counts[b][TASK_INTERRUPTED];
+    }
+    if (r->end == RUNNER_CANCELLED)
+        return STUDY_CANCELLED;
+    if (r->end == RUNNER_INTERRUPTED || interrupted > 0)
+        return STUDY_QUEUED;
+    if (bad > 0)
+        return ok > 0 ? STUDY_PARTIALLY_FAILED : STUDY_FAILED;
+    if (cancelled > 0)
+        return STUDY_CANCELLED;
+    if (pending > 0)
+        return STUDY_QUEUED;
+    return STUDY_COMPLETED;
+}
+
+int runner_run(struct store *st,
+               const struct spec *spec,
+               long long study_id,
+               long long generation,
+               const struct runner_opts *o,
+               struct runner_summary *sum,
+               struct err *err)
+{
+    struct run r = {0};
+    struct rtask **starts = NULL;
+    size_t nstarts = 0;
+    long long pending = 0;
+    double last_cancel_poll;
+    char *log_path = NULL;
+    int rc;
+
+    memset(sum, 0, sizeof(*sum));
+    r.st = st;
+    r.spec = spec;
+    r.o = o;
+    r.sum = sum;
+    r.study_id = study_id;
+    r.generation = generation;
+    r.home = store_home(st);
+    r.study_dir = runner_study_dir(r.home, spec->name);
+    r.ready.by_time = false;
+    r.delayed.by_time = true;
+    r.cursor_priority = INT_MAX;
+    r.cursor_seq = -1;
+    r.slots = o->max_parallel > 0 ? o->max_parallel : spec->max_parallel;
+    if (r.slots <= 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        r.slots = n > 0 ? (int)n : 1;
+    }
+    r.end = RUNNER_FINISHED;
+    r.rng = (uint64_t)getpid() ^ (uint64_t)(time_now() * 1e6);
+    ratelimit_init(&r.rl, spec->rate_limit);
+    env_build_base(&r);
+
+    if (mkdirs(r.study_dir) < 0) {
+        rc = err_set(err, SWEEP_EIO, "cannot create %s: %s", r.study_dir,
+                     strerror(errno));
+        goto out;
+    }
+    log_path = xasprintf("%s/study.log", r.study_dir);
+    rc = studylog_open(log_path, &r.log, err);
+    if (rc)
+        goto out;
+    rc = exec_pool_create(&r.pool, err);
+    if (rc)
+        goto out;
+
+    rc = store_begin(st, err);
+    if (!rc)
+        rc = store_study_reset(st, study_id, generation, o->force, &pending, err);
+    if (!rc)
+        rc = store_study_mark_started(st, study_id, (int)getpid(), err);
+    if (!rc)
+        rc = store_commit(st, err);
+    if (rc) {
+        store_rollback(st);
+        goto out;
+    }
+    rc = store_study_counts(st, study_id, sum->counts, err);
+    if (rc)
+        goto out;
+    for (int b = 0; b < 3; b++) {
+        if (o->band && b != band_index(o->band))
+            continue;
+        for (int s = 0; s < TASK_NSTATES; s++)
+            r.total += sum->counts[b][s];
+        sum->skipped += sum->counts[b][TASK_SUCCEEDED];
+    }
+    r.finished = sum->skipped;
+    r.last_reported = r.finished;
+    studylog_event(r.log, "run_start",
+                   "study=%s pid=%d tasks=%lld pending=%lld "
+                   "skipped=%lld slots=%d",
+                   spec->name, (int)getpid(), r.total, pending, sum->skipped, r.slots);
+    r.t0 = time_mono();
+    last_cancel_poll = r.t0;
+
+    for (;;) {
+        double rate_wait = 0;
+        int signo = 0, n;
+
+        rc = tick_write(&r, &starts, &nstarts, &rate_wait, err);
+        if (rc)
+            break;
+        for (size_t i = 0; i < nstarts; i++)
+            spawn_task(&r, starts[i]);
+        nstarts = 0;
+        studylog_flush(r.log);
+        progress(&r, false);
+
+        if (r.nrunning == 0 && r.nspawn_failed == 0 &&
+            (r.stopping || (r.exhausted && r.ready.len == 0 && r.delayed.len == 0)))
+            break;
+        if (r.nspawn_failed > 0)
+            continue;
+
+        n = exec_poll(r.pool, poll_timeout_ms(&r, rate_wait), on_done, &r, &signo, err);
+        if (n < 0) {
+            rc = err->code ? (int)err->code : SWEEP_EINTERNAL;
+            break;
+        }
+        if (signo) {
+            r.signals++;
+            if (r.signals == 1) {
+                r.stopping = true;
+                r.end = RUNNER_INTERRUPTED;
+                snprintf(r.reason, sizeof(r.reason), "interrupted by %s",
+                         sigabbrev_np(signo) ? sigabbrev_np(signo) : "a signal");
+                studylog_event(r.log, "interrupt", "signal=%d running=%zu", signo,
+                               r.nrunning);
+                for (size_t i = 0; i < r.nrunning; i++) {
+                    if (r.running[i]->stop == STOP_NONE)
+                        r.running[i]->stop = STOP_INTERRUPT;
+                }
+                exec_kill_all(r.pool, SIGTERM, true);
+            } else {
+                exec_kill_all(r.pool, SIGKILL, false);
+            }
+        }
+        if (time_mono() - last_cancel_poll >= CANCEL_POLL) {
+            last_cancel_poll = time_mono();
+            rc = poll_cancel(&r, err);
+            if (rc)
+                break;
+        }
+    }
+
+    if (rc == SWEEP_OK) {
+        enum study_status status;
+        rc = store_study_counts(st, study_id, sum->counts, err);
+        if (!rc) {
+            status = final_status(&r);
+            rc = store_study_mark_finished(st, study_id, status, err);
+            sum->status = status;
+        }
+    }
+    if (r.o->progress) {
+        progress(&r, true);
+        if (r.o->tty)
+            fputc('\n', r.o->progress);
+    }
+    sum->end = r.end;
+    sum->elapsed = time_mono() - r.t0;
+    memcpy(sum->reason, r.reason, sizeof(sum->reason));
+    studylog_event(r.log, "run_end", "study=%s end=%d status=%s elapsed=%.3f%s%s%s",
+                   spec->name, (int)r.end, study_status_name(sum->status), sum->elapsed,
+                   r.reason[0] ? " reason=\"" : "", r.reason, r.reason[0] ? "\"" : "");
+out:
+    exec_pool_destroy(r.pool);
+    for (size_t i = 0; i < r.nrunning; i++)
+        rtask_free(r.running[i]);
+    free(r.running);
+    heap_free_all(&r.ready);
+    heap_free_all(&r.delayed);
+    free(starts);
+    free(r.done);
+    free(r.spawn_failed);
+    for (size_t i = 0; i < r.nenv_base; i++)
+        free(r.env_base[i]);
+    free(r.env_base);
+    studylog_close(r.log);
+    free(log_path);
+    free(r.study_dir);
+    return rc;
+}

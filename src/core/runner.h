@@ -1,0 +1,76 @@
+/* The runner: one study on this machine, from spec to finished tasks. runner_prepare()
+ * stores the study and streams its expansion into the store in one transaction (a bad
+ * task refuses the whole study and nothing is stored); runner_run() is the loop that
+ * picks pending tasks by priority, starts them through the local executor within the
+ * slots and the rate limit, records every attempt, retries with backoff, and stops on
+ * error, on SIGINT/SIGTERM or on `sweep cancel`. The service will drive the same loop.
+ */
+#ifndef SWEEP_CORE_RUNNER_H
+#define SWEEP_CORE_RUNNER_H
+
+#include "core/spec.h"
+#include "core/store.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Checks one expanded task's parameters (a model's schema); NULL for commands. */
+typedef int runner_check_fn(const json_t *params, void *arg, struct err *err);
+
+struct runner_opts {
+    const char *self_path; /* the sweep binary: model tasks run `sweep sim MODEL` */
+    int max_parallel;      /* > 0 overrides the spec's; else the spec's or the cpus */
+    int band;              /* run only this priority band (PRIORITY_*), 0 = all */
+    bool force;            /* rerun succeeded tasks too */
+    bool stop_on_error;    /* no new task after the first failure without retry left */
+    bool halt_now;         /* ... and kill the running ones */
+    FILE *progress;        /* progress lines; NULL for none */
+    bool tty;              /* redraw one progress line in place */
+};
+
+enum runner_end {
+    RUNNER_FINISHED,    /* nothing left to run */
+    RUNNER_STOPPED,     /* stop-on-error */
+    RUNNER_INTERRUPTED, /* SIGINT, SIGTERM or SIGHUP */
+    RUNNER_CANCELLED,   /* `sweep cancel` */
+};
+
+struct runner_summary {
+    enum runner_end end;
+    char reason[512]; /* why it stopped, for the summary */
+    enum study_status status;
+    double elapsed;                    /* seconds */
+    long long skipped;                 /* already succeeded, not rerun */
+    long long attempts;                /* attempts started in this run */
+    long long counts[3][TASK_NSTATES]; /* the study's tasks after the run, by band */
+    double wall[3];                    /* task wall seconds of this run, by band */
+};
+
+/* Takes the study's run lock (<home>/studies/<name>/run.lock): SWEEP_EBUSY when another
+ * sweep process runs the study. Returns the lock fd in *fd (close it to release). */
+int runner_lock(const char *home, const char *study, int *fd, struct err *err);
+
+/* Stores the study and its tasks. `check` (may be NULL) validates each task. */
+int runner_prepare(struct store *st,
+                   const struct spec *spec,
+                   runner_check_fn *check,
+                   void *check_arg,
+                   long long *study_id,
+                   long long *generation,
+                   uint64_t *ntasks,
+                   struct err *err);
+
+int runner_run(struct store *st,
+               const struct spec *spec,
+               long long study_id,
+               long long generation,
+               const struct runner_opts *o,
+               struct runner_summary *sum,
+               struct err *err);
+
+/* <home>/studies/<study>[/tasks/<k0k1>/<key>]: where a study and a task keep files. */
+char *runner_study_dir(const char *home, const char *study);
+char *runner_task_dir(const char *home, const char *study, const char *key);
+
+#endif

@@ -1,0 +1,1261 @@
+/* The SQLite store behind store.h: one connection per process on <home>/sweep.db, every
+ * statement prepared once at open and reused, so that a million store_task_put() calls
+ * in one transaction cost one step each. Settings: WAL, so that `sweep status` reads
+ * while `sweep run` writes; synchronous=NORMAL, so that a killed process loses nothing
+ * it committed, while a power loss or OS crash may roll back the last transactions
+ * before the next checkpoint (the database stays consistent, and the tasks whose
+ * results are lost simply run again); foreign keys on; a 5 s busy timeout, after which
+ * another process holding the write lock is reported as SWEEP_EBUSY. Transactions begin
+ * IMMEDIATE (the write lock is taken up front, so a writer never fails half-way on a
+ * stale snapshot). A function that runs several statements wraps them in a savepoint,
+ * so it leaves no trace when it fails, inside the caller's transaction or on its own.
+ *
+ * Schema (user_version 1): studies; tasks, one row per key and study, with `generation`
+ * telling which expansion last produced it and `state` the integer of enum task_state;
+ * attempts, one row per attempt; and the view v_tasks (state names, study name) for
+ * people reading the database with the sqlite3 shell. Indexes: tasks_queue (study,
+ * generation, state, priority DESC, seq) serves the pending queue as a range scan, the
+ * counts as covering range counts, reset and cancellation; tasks_order (study,
+ * generation, seq) lists a generation in expansion order; UNIQUE(study_id, key) serves
+ * upserts and key prefix look-ups. */
+#include "store.h"
+
+#include "common/timeutil.h"
+#include "common/xalloc.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define STORE_SCHEMA_VERSION 1
+#define STORE_BUSY_TIMEOUT_MS 5000
+
+/* States are stored as integers and the SQL below names them by number. */
+_Static_assert(TASK_PENDING == 0 && TASK_RUNNING == 1 && TASK_SUCCEEDED == 2 &&
+                   TASK_FAILED == 3 && TASK_TIMED_OUT == 4 && TASK_CANCELLED == 5 &&
+                   TASK_INTERRUPTED == 6 && TASK_NSTATES == 7,
+               "task states are part of the database format");
+
+static const char schema_sql[] =
+    "CREATE TABLE studies ("
+    " id INTEGER PRIMARY KEY,"
+    " name TEXT NOT NULL UNIQUE,"
+    " description TEXT,"
+    " spec_path TEXT NOT NULL,"
+    " spec_json TEXT NOT NULL,"
+    " status INTEGER NOT NULL DEFAULT 0,"
+    " generation INTEGER NOT NULL,"
+    " created_at REAL NOT NULL,"
+    " updated_at REAL NOT NULL,"
+    " started_at REAL NOT NULL DEFAULT 0,"
+    " finished_at REAL NOT NULL DEFAULT 0,"
+    " runner_pid INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE tasks ("
+    " id INTEGER PRIMARY KEY,"
+    " study_id INTEGER NOT NULL REFERENCES studies(id) ON DELETE CASCADE,"
+    " key TEXT NOT NULL,"
+    " seq INTEGER NOT NULL,"
+    " generation INTEGER NOT NULL,"
+    " params_json TEXT NOT NULL,"
+    " repetition INTEGER NOT NULL,"
+    " seed INTEGER NOT NULL,"
+    " priority INTEGER NOT NULL,"
+    " cpus INTEGER NOT NULL,"
+    " state INTEGER NOT NULL DEFAULT 0,"
+    " attempts INTEGER NOT NULL DEFAULT 0,"
+    " exit_code INTEGER NOT NULL DEFAULT -1,"
+    " signal INTEGER NOT NULL DEFAULT 0,"
+    " wall REAL NOT NULL DEFAULT 0,"
+    " user REAL NOT NULL DEFAULT 0,"
+    " sys REAL NOT NULL DEFAULT 0,"
+    " maxrss_kb INTEGER NOT NULL DEFAULT 0,"
+    " started_at REAL NOT NULL DEFAULT 0,"
+    " finished_at REAL NOT NULL DEFAULT 0,"
+    " not_before REAL NOT NULL DEFAULT 0,"
+    " cancel_requested INTEGER NOT NULL DEFAULT 0,"
+    " error TEXT,"
+    " metrics_json TEXT,"
+    " UNIQUE (study_id, key));"
+    "CREATE INDEX tasks_queue ON tasks (study_id, generation, state, priority DESC, "
+    "seq);"
+    "CREATE INDEX tasks_order ON tasks (study_id, generation, seq);"
+    "CREATE TABLE attempts ("
+    " task_id INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,"
+    " attempt INTEGER NOT NULL,"
+    " state INTEGER NOT NULL,"
+    " exit_code INTEGER NOT NULL DEFAULT -1,"
+    " signal INTEGER NOT NULL DEFAULT 0,"
+    " started_at REAL NOT NULL,"
+    " finished_at REAL NOT NULL DEFAULT 0,"
+    " wall REAL NOT NULL DEFAULT 0,"
+    " user REAL NOT NULL DEFAULT 0,"
+    " sys REAL NOT NULL DEFAULT 0,"
+    " maxrss_kb INTEGER NOT NULL DEFAULT 0,"
+    " error TEXT,"
+    " PRIMARY KEY (task_id, attempt)) WITHOUT ROWID;"
+    "CREATE VIEW v_tasks AS SELECT s.name AS study, t.*,"
+    " CASE t.state WHEN 0 THEN 'pending' WHEN 1 THEN 'running' WHEN 2 THEN 'succeeded'"
+    " WHEN 3 THEN 'failed' WHEN 4 THEN 'timed_out' WHEN 5 THEN 'cancelled'"
+    " WHEN 6 THEN 'interrupted' END AS state_name"
+    " FROM tasks t JOIN studies s ON s.id = t.study_id;";
+
+#define STUDY_COLS                                                                     \
+    "id, name, description, spec_path, spec_json, status, generation, created_at,"     \
+    " updated_at, started_at, finished_at, runner_pid"
+#define TASK_COLS                                                                      \
+    "id, study_id, key, seq, params_json, repetition, seed, priority, cpus, state,"    \
+    " attempts, exit_code, signal, wall, user, sys, maxrss_kb, started_at, "           \
+    "finished_at,"                                                                     \
+    " not_before, error, metrics_json"
+
+enum stmt_id {
+    ST_BEGIN,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_SAVEPOINT,
+    ST_RELEASE,
+    ST_ROLLBACK_TO,
+    ST_STUDY_PUT,
+    ST_STUDY_GET,
+    ST_STUDY_GENERATION,
+    ST_STUDY_SET_STATUS,
+    ST_STUDY_STARTED,
+    ST_STUDY_FINISHED,
+    ST_STUDY_LIST,
+    ST_TASK_PUT,
+    ST_RESET_ATTEMPTS,
+    ST_RESET_RUNNING,
+    ST_RESET_TO_PENDING,
+    ST_COUNT_PENDING,
+    ST_NEXT_PENDING,
+    ST_TASK_STARTED,
+    ST_ATTEMPT_OPEN,
+    ST_ATTEMPT_CLOSE,
+    ST_TASK_FINISHED,
+    ST_COUNT_RANGE,
+    ST_TASK_EACH,
+    ST_FIND_IN_STUDY,
+    ST_FIND_ANY,
+    ST_ATTEMPTS,
+    ST_CANCEL_STUDY,
+    ST_CANCEL_TASK,
+    ST_CANCEL_REQUESTED,
+    ST_COUNT,
+};
+
+static const char *const stmt_sql[ST_COUNT] = {
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_SAVEPOINT] = "SAVEPOINT store_op",
+    [ST_RELEASE] = "RELEASE store_op",
+    [ST_ROLLBACK_TO] = "ROLLBACK TO store_op",
+    [ST_STUDY_PUT] =
+        "INSERT INTO studies (name, description, spec_path, spec_json, generation,"
+        " created_at, updated_at) VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5)"
+        " ON CONFLICT (name) DO UPDATE SET description = excluded.description,"
+        " spec_path = excluded.spec_path, spec_json = excluded.spec_json,"
+        " updated_at = excluded.updated_at, generation = generation + 1"
+        " RETURNING id, generation",
+    [ST_STUDY_GET] = "SELECT " STUDY_COLS " FROM studies WHERE name = ?1",
+    [ST_STUDY_GENERATION] = "SELECT generation FROM studies WHERE id = ?1",
+    [ST_STUDY_SET_STATUS] =
+        "UPDATE studies SET status = ?2, updated_at = ?3 WHERE id = ?1",
+    [ST_STUDY_STARTED] =
+        "UPDATE studies SET status = ?2, started_at = ?3, updated_at = ?3,"
+        " finished_at = 0, runner_pid = ?4 WHERE id = ?1",
+    [ST_STUDY_FINISHED] = "UPDATE studies SET status = ?2, finished_at = ?3,"
+                          " updated_at = ?3 WHERE id = ?1",
+    [ST_STUDY_LIST] =
+        "SELECT " STUDY_COLS " FROM studies ORDER BY created_at DESC, id DESC",
+    /* A key seen again only joins the new generation and takes the spec's current
+     * order, priority and cpus; its state and results stay. A key repeated within one
+     * expansion keeps its first position. */
+    [ST_TASK_PUT] =
+        "INSERT INTO tasks (study_id, key, seq, generation, params_json, repetition,"
+        " seed, priority, cpus) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+        " ON CONFLICT (study_id, key) DO UPDATE SET generation = excluded.generation,"
+        " seq = excluded.seq, priority = excluded.priority, cpus = excluded.cpus"
+        " WHERE generation <> excluded.generation",
+    [ST_RESET_ATTEMPTS] = "UPDATE attempts SET state = 6, error = ?3 WHERE state = 1"
+                          " AND task_id IN (SELECT id FROM tasks WHERE study_id = ?1"
+                          " AND generation = ?2 AND state = 1)",
+    [ST_RESET_RUNNING] = "UPDATE tasks SET state = 6, error = ?3"
+                         " WHERE study_id = ?1 AND generation = ?2 AND state = 1",
+    /* ?3 is 2 (succeeded) with force, else a repeat of 3 (failed). */
+    [ST_RESET_TO_PENDING] =
+        "UPDATE tasks SET state = 0, not_before = 0, cancel_requested = 0"
+        " WHERE study_id = ?1 AND generation = ?2"
+        " AND state IN (?3, 3, 4, 5, 6)",
+    [ST_COUNT_PENDING] =
+        "SELECT count(*) FROM tasks WHERE study_id = ?1 AND generation = ?2"
+        " AND state = 0",
+    /* Two range scans of tasks_queue merged in index order: the rest of the cursor's
+     * priority after its seq, then the lower priorities; ?5..?6 is the band. */
+    [ST_NEXT_PENDING] =
+        "SELECT " TASK_COLS " FROM tasks INDEXED BY tasks_queue"
+        " WHERE study_id = ?1 AND generation = ?2 AND state = 0 AND priority = ?3"
+        " AND seq > ?4 AND ?3 BETWEEN ?5 AND ?6"
+        " UNION ALL SELECT " TASK_COLS " FROM tasks INDEXED BY tasks_queue"
+        " WHERE study_id = ?1 AND generation = ?2 AND state = 0 AND priority < ?3"
+        " AND priority BETWEEN ?5 AND ?6"
+        " ORDER BY priority DESC, seq LIMIT ?7",
+    [ST_TASK_STARTED] = "UPDATE tasks SET state = 1, attempts = ?2, started_at = ?3,"
+                        " finished_at = 0, not_before = 0 WHERE id = ?1 AND state = 0",
+    [ST_ATTEMPT_OPEN] = "INSERT INTO attempts (task_id, attempt, state, started_at)"
+                        " VALUES (?1, ?2, 1, ?3)",
+    [ST_ATTEMPT_CLOSE] =
+        "UPDATE attempts SET state = ?3, exit_code = ?4, signal = ?5, finished_at = ?6,"
+        " wall = ?7, user = ?8, sys = ?9, maxrss_kb = ?10, error = ?11"
+        " WHERE task_id = ?1 AND attempt = ?2 AND state = 1",
+    /* ?2 > 0 schedules a retry: back to pending until ?2, unless a cancellation was
+     * requested during the attempt, which wins. */
+    [ST_TASK_FINISHED] =
+        "UPDATE tasks SET state = CASE WHEN ?2 <= 0 THEN ?3"
+        " WHEN cancel_requested THEN 5 ELSE 0 END,"
+        " not_before = CASE WHEN ?2 > 0 AND NOT cancel_requested THEN ?2 ELSE 0 END,"
+        " cancel_requested = 0, exit_code = ?4, signal = ?5, finished_at = ?6,"
+        " wall = ?7, user = ?8, sys = ?9, maxrss_kb = ?10, error = ?11,"
+        " metrics_json = ?12"
+        " WHERE id = ?1",
+    /* One state and band: counting a range of tasks_queue without decoding its
+     * columns is several times faster than one GROUP BY over the same entries. */
+    [ST_COUNT_RANGE] =
+        "SELECT count(*) FROM tasks WHERE study_id = ?1 AND generation = ?2"
+        " AND state = ?3 AND priority BETWEEN ?4 AND ?5",
+    [ST_TASK_EACH] =
+        "SELECT " TASK_COLS " FROM tasks INDEXED BY tasks_order"
+        " WHERE study_id = ?1 AND generation = ?2 AND (?3 < 0 OR state = ?3)"
+        " ORDER BY seq",
+    [ST_FIND_IN_STUDY] = "SELECT " TASK_COLS " FROM tasks WHERE study_id = ?1"
+                         " AND key >= ?2 AND key < ?3 LIMIT 2",
+    [ST_FIND_ANY] = "SELECT " TASK_COLS " FROM tasks WHERE study_id IN"
+                    " (SELECT id FROM studies) AND key >= ?2 AND key < ?3 LIMIT 2",
+    [ST_ATTEMPTS] =
+        "SELECT attempt, state, exit_code, signal, started_at, finished_at,"
+        " wall, user, sys, maxrss_kb, error FROM attempts WHERE task_id = ?1"
+        " ORDER BY attempt",
+    /* Pending -> cancelled; running and not yet flagged -> flagged. */
+    [ST_CANCEL_STUDY] =
+        "UPDATE tasks SET state = CASE state WHEN 0 THEN 5 ELSE state END,"
+        " finished_at = CASE state WHEN 0 THEN ?3 ELSE finished_at END,"
+        " not_before = 0, cancel_requested = (state = 1)"
+        " WHERE study_id = ?1 AND generation = ?2"
+        " AND state IN (0, 1) AND NOT (state = 1 AND cancel_requested)",
+    [ST_CANCEL_TASK] =
+        "UPDATE tasks SET state = CASE state WHEN 0 THEN 5 ELSE state END,"
+        " finished_at = CASE state WHEN 0 THEN ?3 ELSE finished_at END,"
+        " not_before = 0, cancel_requested = (state = 1)"
+        " WHERE id = ?2 AND (?1 = 0 OR study_id = ?1)"
+        " AND state IN (0, 1) AND NOT (state = 1 AND cancel_requested)",
+    /* Polled every second: the few running tasks are found through tasks_queue, not
+     * by a scan of the generation in seq order. */
+    [ST_CANCEL_REQUESTED] = "SELECT " TASK_COLS " FROM tasks INDEXED BY tasks_queue"
+                            " WHERE study_id = ?1"
+                            " AND generation = ?2 AND state = 1 AND cancel_requested"
+                            " ORDER BY seq",
+};
+
+struct store {
+    sqlite3 *db;
+    char *home;
+    char *path;
+    sqlite3_stmt *stmt[ST_COUNT];
+};
+
+static const char *const study_status_names[] = {
+    "CREATED",          "QUEUED", "RUNNING",   "COMPLETED",
+    "PARTIALLY_FAILED", "FAILED", "CANCELLED",
+};
+
+const char *study_status_name(enum study_status s)
+{
+    if (s < 0 || s > STUDY_CANCELLED)
+        return "UNKNOWN";
+    return study_status_names[s];
+}
+
+/* Sets err from the connection's last error, prefixed by the formatted context. A busy
+ * database (after the busy timeout) becomes SWEEP_EBUSY. */
+static int
+store_vfail(struct store *st, int rc, struct err *err, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+
+static int
+store_vfail(struct store *st, int rc, struct err *err, const char *fmt, va_list ap)
+{
+    char ctx[512];
+
+    vsnprintf(ctx, sizeof(ctx), fmt, ap);
+    if ((rc & 0xff) == SQLITE_BUSY)
+        return err_set(
+            err, SWEEP_EBUSY,
+            "%s: another sweep process holds the database %s (waited %d s): %s", ctx,
+            st->path, STORE_BUSY_TIMEOUT_MS / 1000, sqlite3_errmsg(st->db));
+    return err_set(err, SWEEP_ESTORE, "%s: %s: %s", ctx, st->path,
+                   sqlite3_errmsg(st->db));
+}
+
+static int store_fail(struct store *st, int rc, struct err *err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int store_fail(struct store *st, int rc, struct err *err, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    rc = store_vfail(st, rc, err, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+static void stmt_done(sqlite3_stmt *s)
+{
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+}
+
+/* Runs a statement that returns no rows (or whose rows are not needed) to completion
+ * and resets it; the context is formatted only on failure. */
+static int
+step_done(struct store *st, sqlite3_stmt *s, struct err *err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int
+step_done(struct store *st, sqlite3_stmt *s, struct err *err, const char *fmt, ...)
+{
+    int rc;
+
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        ;
+    if (rc == SQLITE_DONE) {
+        rc = 0;
+    } else {
+        va_list ap;
+        va_start(ap, fmt);
+        rc = store_vfail(st, rc, err, fmt, ap);
+        va_end(ap);
+    }
+    stmt_done(s);
+    return rc;
+}
+
+static void bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, i);
+}
+
+static char *column_strdup(sqlite3_stmt *s, int i)
+{
+    const unsigned char *v = sqlite3_column_text(s, i);
+    return v ? xstrdup((const char *)v) : NULL;
+}
+
+/* ---- savepoints: one per multi-statement function ---- */
+
+static int op_begin(struct store *st, struct err *err, const char *what)
+{
+    return step_done(st, st->stmt[ST_SAVEPOINT], err, "%s: savepoint", what);
+}
+
+/* Releases the savepoint when rc is 0, else undoes everything since op_begin(). */
+static int op_end(struct store *st, int rc, struct err *err, const char *what)
+{
+    if (rc == 0) {
+        rc = step_done(st, st->stmt[ST_RELEASE], err, "%s: release", what);
+        if (rc == 0)
+            return 0;
+    }
+    /* A failed statement may already have rolled the whole transaction back; then
+     * there is no savepoint left and these fail harmlessly. */
+    sqlite3_step(st->stmt[ST_ROLLBACK_TO]);
+    stmt_done(st->stmt[ST_ROLLBACK_TO]);
+    sqlite3_step(st->stmt[ST_RELEASE]);
+    stmt_done(st->stmt[ST_RELEASE]);
+    return rc;
+}
+
+/* ---- opening ---- */
+
+/* mkdir -p: creates every missing directory of the path. */
+static int mkdir_p(const char *dir, struct err *err)
+{
+    char *p;
+    struct stat sb;
+    int rc = 0;
+
+    if (dir[0] == '\0')
+        return err_set(err, SWEEP_EINVAL, "the sweep home is an empty path");
+    p = xstrdup(dir);
+    for (char *q = p + 1;; q++) {
+        if (*q != '/' && *q != '\0')
+            continue;
+        char c = *q;
+        *q = '\0';
+        if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+            if (strcmp(p, dir) == 0)
+                rc = err_set(err, SWEEP_EIO, "cannot create the sweep home %s: %s", dir,
+                             strerror(errno));
+            else
+                rc = err_set(err, SWEEP_EIO, "cannot create the sweep home %s: %s: %s",
+                             dir, p, strerror(errno));
+            goto out;
+        }
+        *q = c;
+        if (c == '\0')
+            break;
+    }
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        rc = err_set(err, SWEEP_EIO, "the sweep home %s is not a directory", dir);
+out:
+    free(p);
+    return rc;
+}
+
+static int pragma_int(struct store *st, const char *sql, long long *v, struct err *err)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(s);
+    if (rc != SQLITE_ROW) {
+        rc = store_fail(st, rc, err, "%s", sql);
+        sqlite3_finalize(s);
+        return rc;
+    }
+    *v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return 0;
+}
+
+static int
+store_exec(struct store *st, const char *sql, const char *what, struct err *err)
+{
+    int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? 0 : store_fail(st, rc, err, "%s", what);
+}
+
+/* Creates the schema of a new database in one transaction; refuses a newer schema. */
+static int store_schema(struct store *st, struct err *err)
+{
+    long long version;
+    int rc;
+
+    if ((rc = pragma_int(st, "PRAGMA user_version", &version, err)) != 0)
+        return rc;
+    if (version == 0) {
+        if ((rc = store_exec(st, "BEGIN IMMEDIATE", "creating the schema", err)) != 0)
+            return rc;
+        /* Another process may have created it while this one waited for the lock. */
+        rc = pragma_int(st, "PRAGMA user_version", &version, err);
+        if (rc == 0 && version == 0) {
+            char *sql = xasprintf("%s PRAGMA user_version = %d;", schema_sql,
+                                  STORE_SCHEMA_VERSION);
+            rc = store_exec(st, sql, "creating the schema", err);
+            free(sql);
+        }
+        if (rc == 0)
+            rc = store_exec(st, "COMMIT", "creating the schema", err);
+        if (rc != 0) {
+            sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+            return rc;
+        }
+    }
+    if (version > STORE_SCHEMA_VERSION)
+        return err_set(err, SWEEP_ESTORE,
+                       "%s: created by a newer sweep (schema version %lld; this sweep "
+                       "knows up to %d): upgrade sweep to use it",
+                       st->path, version, STORE_SCHEMA_VERSION);
+    return 0;
+}
+
+static int store_configure(struct store *st, struct err *err)
+{
+    sqlite3_stmt *s = NULL;
+    int rc;
+
+    sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
+    rc = sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &s, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(s);
+    if (rc != SQLITE_ROW) {
+        rc = store_fail(st, rc, err, "opening the store");
+        sqlite3_finalize(s);
+        return rc;
+    }
+    const char *mode = (const char *)sqlite3_column_text(s, 0);
+    if (!mode || strcmp(mode, "wal") != 0) {
+        rc = err_set(
+            err, SWEEP_ESTORE,
+            "%s: cannot use write-ahead logging (journal mode stays %s); is the "
+            "sweep home on a network file system?",
+            st->path, mode ? mode : "unknown");
+        sqlite3_finalize(s);
+        return rc;
+    }
+    sqlite3_finalize(s);
+    return store_exec(st,
+                      "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
+                      " PRAGMA cache_size = -32768;",
+                      "opening the store", err);
+}
+
+int store_open(const char *home, struct store **out, struct err *err)
+{
+    struct store *st;
+    int rc;
+
+    *out = NULL;
+    if ((rc = mkdir_p(home, err)) != 0)
+        return rc;
+    st = xcalloc(1, sizeof(*st));
+    st->home = xstrdup(home);
+    st->path = xasprintf("%s/sweep.db", home);
+    rc = sqlite3_open_v2(st->path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                         NULL);
+    if (rc != SQLITE_OK) {
+        rc = st->db ? store_fail(st, rc, err, "opening the store")
+                    : err_set(err, SWEEP_ESTORE, "opening the store: %s: out of memory",
+                              st->path);
+        goto fail;
+    }
+    if ((rc = store_configure(st, err)) != 0 || (rc = store_schema(st, err)) != 0)
+        goto fail;
+    for (int i = 0; i < ST_COUNT; i++) {
+        int prc = sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+                                     &st->stmt[i], NULL);
+        if (prc != SQLITE_OK) {
+            rc = store_fail(st, prc, err, "preparing \"%.60s...\"", stmt_sql[i]);
+            goto fail;
+        }
+    }
+    *out = st;
+    return 0;
+fail:
+    store_close(st);
+    return rc;
+}
+
+void store_close(struct store *st)
+{
+    if (!st)
+        return;
+    for (int i = 0; i < ST_COUNT; i++)
+        sqlite3_finalize(st->stmt[i]);
+    sqlite3_close(st->db);
+    free(st->home);
+    free(st->path);
+    free(st);
+}
+
+const char *store_home(const struct store *st)
+{
+    return st->home;
+}
+
+int store_begin(struct store *st, struct err *err)
+{
+    return step_done(st, st->stmt[ST_BEGIN], err, "beginning a transaction");
+}
+
+int store_commit(struct store *st, struct err *err)
+{
+    return step_done(st, st->stmt[ST_COMMIT], err, "committing a transaction");
+}
+
+void store_rollback(struct store *st)
+{
+    if (sqlite3_get_autocommit(st->db))
+        return;
+    sqlite3_step(st->stmt[ST_ROLLBACK]);
+    stmt_done(st->stmt[ST_ROLLBACK]);
+}
+
+/* ---- studies ---- */
+
+static void study_from_row(sqlite3_stmt *s, struct store_study *out)
+{
+    out->id = sqlite3_column_int64(s, 0);
+    out->name = column_strdup(s, 1);
+    out->description = column_strdup(s, 2);
+    out->spec_path = column_strdup(s, 3);
+    out->spec_json = column_strdup(s, 4);
+    out->status = (enum study_status)sqlite3_column_int(s, 5);
+    out->generation = sqlite3_column_int64(s, 6);
+    out->created_at = sqlite3_column_double(s, 7);
+    out->updated_at = sqlite3_column_double(s, 8);
+    out->started_at = sqlite3_column_double(s, 9);
+    out->finished_at = sqlite3_column_double(s, 10);
+    out->runner_pid = sqlite3_column_int(s, 11);
+}
+
+void store_study_fini(struct store_study *s)
+{
+    if (!s)
+        return;
+    free(s->name);
+    free(s->description);
+    free(s->spec_path);
+    free(s->spec_json);
+    memset(s, 0, sizeof(*s));
+}
+
+int store_study_put(struct store *st,
+                    const char *name,
+                    const char *description,
+                    const char *spec_path,
+                    const char *spec_json,
+                    long long *id,
+                    long long *generation,
+                    struct err *err)
+{
+    sqlite3_stmt *s = st->stmt[ST_STUDY_PUT];
+    int rc;
+
+    bind_text(s, 1, name);
+    bind_text(s, 2, description);
+    bind_text(s, 3, spec_path);
+    bind_text(s, 4, spec_json);
+    sqlite3_bind_double(s, 5, time_now());
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        *id = sqlite3_column_int64(s, 0);
+        *generation = sqlite3_column_int64(s, 1);
+        rc = sqlite3_step(s);
+    }
+    if (rc != SQLITE_DONE)
+        rc = store_fail(st, rc, err, "storing study '%s'", name);
+    else
+        rc = 0;
+    stmt_done(s);
+    return rc;
+}
+
+int store_study_get(struct store *st,
+                    const char *name,
+                    struct store_study *out,
+                    struct err *err)
+{
+    sqlite3_stmt *s = st->stmt[ST_STUDY_GET];
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    bind_text(s, 1, name);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        study_from_row(s, out);
+        rc = 0;
+    } else if (rc == SQLITE_DONE) {
+        rc = err_set(err, SWEEP_ENOTFOUND, "no study named '%s' in %s", name, st->path);
+    } else {
+        rc = store_fail(st, rc, err, "reading study '%s'", name);
+    }
+    stmt_done(s);
+    return rc;
+}
+
+/* Runs one of the single-row study updates and checks that the study exists. */
+static int study_update(
+    struct store *st, sqlite3_stmt *s, long long id, struct err *err, const char *what)
+{
+    int rc = step_done(st, s, err, "%s of study %lld", what, id);
+
+    if (rc == 0 && sqlite3_changes(st->db) == 0)
+        rc = err_set(err, SWEEP_ENOTFOUND, "%s: no study with id %lld", what, id);
+    return rc;
+}
+
+int store_study_set_status(struct store *st,
+                           long long id,
+                           enum study_status status,
+                           struct err *err)
+{
+    sqlite3_stmt *s = st->stmt[ST_STUDY_SET_STATUS];
+
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_int(s, 2, (int)status);
+    sqlite3_bind_double(s, 3, time_now());
+    return study_update(st, s, id, err, "setting the status");
+}
+
+int store_study_mark_started(struct store *st, long long id, int pid, struct err *err)
+{
+    sqlite3_stmt *s = st->stmt[ST_STUDY_STARTED];
+
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_int(s, 2, STUDY_RUNNING);
+    sqlite3_bind_double(s, 3, time_now());
+    sqlite3_bind_int(s, 4, pid);
+    return study_update(st, s, id, err, "recording the start");
+}
+
+int store_study_mark_finished(struct store *st,
+                              long long id,
+                              enum study_status status,
+                              struct err *err)
+{
+    sqlite3_stmt *s = st->stmt[ST_STUDY_FINISHED];
+
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_int(s, 2, (int)status);
+    sqlite3_bind_double(s, 3, time_now());
+    return study_update(st, s, id, err, "recording the end");
+}
+
+int store_study_list(struct store *st, store_study_fn *fn, void *arg, struct err *err)
+{
+    sqlite3_stmt *s = st->stmt[ST_STUDY_LIST];
+    int rc;
+
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct store_study study;
+        study_from_row(s, &study);
+        int stop = fn(&study, arg);
+        store_study_fini(&study);
+        if (stop) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    rc = rc == SQLITE_DONE ? 0 : store_fail(st, rc, err, "listing the studies");
+    stmt_done(s);
+    return rc;
+}
+
+/* The latest generation of a study; SWEEP_ENOTFOUND when there is no such study. */
+static int study_generation(struct store *st,
+                            long long id,
+                            long long *generation,
+                            struct err *err,
+                            const char *what)
+{
+    sqlite3_stmt *s = st->stmt[ST_STUDY_GENERATION];
+    int rc;
+
+    sqlite3_bind_int64(s, 1, id);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        *generation = sqlite3_column_int64(s, 0);
+        rc = 0;
+    } else if (rc == SQLITE_DONE) {
+        rc = err_set(err, SWEEP_ENOTFOUND, "%s: no study with id %lld", what, id);
+    } else {
+        rc = store_fail(st, rc, err, "%s of study %lld", what, id);
+    }
+    stmt_done(s);
+    return rc;
+}
+
+/* ---- tasks ---- */
+
+static void task_from_row(sqlite3_stmt *s, struct store_task *t)
+{
+    const unsigned char *key = sqlite3_column_text(s, 2);
+
+    t->id = sqlite3_column_int64(s, 0);
+    t->study_id = sqlite3_column_int64(s, 1);
+    snprintf(t->key, sizeof(t->key), "%s", key ? (const char *)key : "");
+    t->seq = sqlite3_column_int64(s, 3);
+    t->params_json = column_strdup(s, 4);
+    t->repetition = sqlite3_column_int(s, 5);
+    t->seed = sqlite3_column_int64(s, 6);
+    t->priority = sqlite3_column_int(s, 7);
+    t->cpus = sqlite3_column_int(s, 8);
+    t->state = (enum task_state)sqlite3_column_int(s, 9);
+    t->attempts = sqlite3_column_int(s, 10);
+    t->exit_code = sqlite3_column_int(s, 11);
+    t->signal = sqlite3_column_int(s, 12);
+    t->wall = sqlite3_column_double(s, 13);
+    t->user = sqlite3_column_double(s, 14);
+    t->sys = sqlite3_column_double(s, 15);
+    t->maxrss_kb = (long)sqlite3_column_int64(s, 16);
+    t->started_at = sqlite3_column_double(s, 17);
+    t->finished_at = sqlite3_column_double(s, 18);
+    t->not_before = sqlite3_column_double(s, 19);
+    t->error = column_strdup(s, 20);
+    t->metrics_json = column_strdup(s, 21);
+}
+
+void store_task_fini(struct store_task *t)
+{
+    if (!t)
+        return;
+    free(t->params_json);
+    free(t->error);
+    free(t->metrics_json);
+    memset(t, 0, sizeof(*t));
+}
+
+int store_task_put(struct store *st,
+                   long long study_id,
+                   long long generation,
+                   const struct expand_task *t,
+                   int cpus,
+                   struct err *err)
+{
+    sqlite3_stmt *s = st->stmt[ST_TASK_PUT];
+
+    sqlite3_bind_int64(s, 1, study_id);
+    sqlite3_bind_text(s, 2, t->key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, t->seq);
+    sqlite3_bind_int64(s, 4, generation);
+    bind_text(s, 5, t->params_json);
+    sqlite3_bind_int(s, 6, t->repetition);
+    sqlite3_bind_int64(s, 7, t->seed);
+    sqlite3_bind_int(s, 8, t->priority);
+    sqlite3_bind_int(s, 9, cpus);
+    return step_done(st, s, err, "storing task %s (#%lld) of study %lld", t->key,
+                     t->seq, study_id);
+}
+
+int store_study_reset(struct store *st,
+                      long long study_id,
+                      long long generation,
+                      bool force,
+                      long long *pending,
+                      struct err *err)
+{
+    static const char why[] = "interrupted: the run that started it ended without "
+                              "recording a result";
+    const char *what = "preparing the run";
+    sqlite3_stmt *s;
+    int rc;
+
+    if ((rc = op_begin(st, err, what)) != 0)
+        return rc;
+    s = st->stmt[ST_RESET_ATTEMPTS];
+    sqlite3_bind_int64(s, 1, study_id);
+    sqlite3_bind_int64(s, 2, generation);
+    sqlite3_bind_text(s, 3, why, -1, SQLITE_STATIC);
+    if ((rc = step_done(st, s, err, "%s of study %lld: attempts", what, study_id)) != 0)
+        goto out;
+    s = st->stmt[ST_RESET_RUNNING];
+    sqlite3_bind_int64(s, 1, study_id);
+    sqlite3_bind_int64(s, 2, generation);
+    sqlite3_bind_text(s, 3, why, -1, SQLITE_STATIC);
+    if ((rc = step_done(st, s, err, "%s of study %lld: running tasks", what,
+                        study_id)) != 0)
+        goto out;
+    s = st->stmt[ST_RESET_TO_PENDING];
+    sqlite3_bind_int64(s, 1, study_id);
+    sqlite3_bind_int64(s, 2, generation);
+    sqlite3_bind_int(s, 3, force ? TASK_SUCCEEDED : TASK_FAILED);
+    if ((rc = step_done(st, s, err, "%s of study %lld: tasks to rerun", what,
+                        study_id)) != 0)
+        goto out;
+    s = st->stmt[ST_COUNT_PENDING];
+    sqlite3_bind_int64(s, 1, study_id);
+    sqlite3_bind_int64(s, 2, generation);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        *pending = sqlite3_column_int64(s, 0);
+        rc = 0;
+    } else {
+        rc = store_fail(st, rc, err, "%s of study %lld: counting", what, study_id);
+    }
+    stmt_done(s);
+out:
+    return op_end(st, rc, err, what);
+}
+
+/* The priority range of a band (0 = every priority). */
+static int band_range(int band, int *lo, int *hi, struct err *err)
+{
+    switch (band) {
+    case 0:
+        *lo = INT_MIN, *hi = INT_MAX;
+        return 0;
+    case PRIORITY_LOW:
+        *lo = INT_MIN, *hi = PRIORITY_LOW;
+        return 0;
+    case PRIORITY_MEDIUM:
+        *lo = *hi = PRIORITY_MEDIUM;
+        return 0;
+    case PRIORITY_HIGH:
+        *lo = PRIORITY_HIGH, *hi = INT_MAX;
+        return 0;
+    }
+    return err_set(err, SWEEP_EINVAL, "unknown priority band %d", band);
+}
+
+int store_task_next_pending(struct store *st,
+                            long long study_id,
+                            long long generation,
+                            int band,
+                            int *cursor_priority,
+                            long long *cursor_seq,
+                            int limit,
+                            store_task_fn *fn,
+                            void *arg,
+                            struct err *err)
+{
+    sqlite3_stmt *s = st->stmt[ST_NEXT_PENDING];
+    struct store_task *batch;
+    int lo = 0, hi = 0, n = 0, rc = SQLITE_DONE;
+
+    if (band_range(band, &lo, &hi, err) != 0)
+        return -1;
+    if (limit <= 0)
+        return 0;
+    batch = xcalloc((size_t)limit, sizeof(*batch));
+    sqlite3_bind_int64(s, 1, study_id);
+    sqlite3_bind_int64(s, 2, generation);
+    sqlite3_bind_int(s, 3, *cursor_priority);
+    sqlite3_bind_int64(s, 4, *cursor_seq);
+    sqlite3_bind_int(s, 5, lo);
+    sqlite3_bind_int(s, 6, hi);
+    sqlite3_bind_int(s, 7, limit);
+    while (n < limit && (rc = sqlite3_step(s)) == SQLITE_ROW)
+        task_from_row(s, &batch[n++]);
+    if (n < limit && rc != SQLITE_DONE) {
+        store_fail(st, rc, err, "reading the pending tasks of study %lld", study_id);
+        stmt_done(s);
+        for (int i = 0; i < n; i++)
+            store_task_fini(&batch[i]);
+        free(batch);
+        return -1;
+    }
+    stmt_done(s);
+    /* fn runs after the statement is reset, so it may write to the store. */
+    int passed = 0;
+    while (passed < n) {
+        struct store_task *t = &batch[passed++];
+        *cursor_priority = t->priority;
+        *cursor_seq = t->seq;
+        if (fn(t, arg))
+            break;
+    }
+    for (int i = 0; i < n; i++)
+        store_task_fini(&batch[i]);
+    free(batch);
+    return passed;
+}
+
+int store_task_started(struct store *st,
+                       long long task_id,
+                       int attempt,
+                       double started_at,
+                       struct err *err)
+{
+    const char *what = "recording the start";
+    sqlite3_stmt *s;
+    int rc;
+
+    if ((rc = op_begin(st, err, what)) != 0)
+        return rc;
+    s = st->stmt[ST_TASK_STARTED];
+    sqlite3_bind_int64(s, 1, task_id);
+    sqlite3_bind_int(s, 2, attempt);
+    sqlite3_bind_double(s, 3, started_at);
+    if ((rc = step_done(st, s, err, "%s of task %lld", what, task_id)) != 0)
+        goto out;
+    if (sqlite3_changes(st->db) == 0) {
+        rc = err_set(err, SWEEP_ENOTFOUND, "%s of task %lld: no such pending task",
+                     what, task_id);
+        goto out;
+    }
+    s = st->stmt[ST_ATTEMPT_OPEN];
+    sqlite3_bind_int64(s, 1, task_id);
+    sqlite3_bind_int(s, 2, attempt);
+    sqlite3_bind_double(s, 3, started_at);
+    rc = step_done(st, s, err, "%s of task %lld, attempt %d", what, task_id, attempt);
+out:
+    return op_end(st, rc, err, what);
+}
+
+/* Binds the result columns shared by ST_ATTEMPT_CLOSE and ST_TASK_FINISHED (?4..?11).
+ */
+static void bind_outcome(sqlite3_stmt *s, const struct task_outcome *o)
+{
+    sqlite3_bind_int(s, 4, o->exit_code);
+    sqlite3_bind_int(s, 5, o->signal);
+    sqlite3_bind_double(s, 6, o->finished_at);
+    sqlite3_bind_double(s, 7, o->wall);
+    sqlite3_bind_double(s, 8, o->user);
+    sqlite3_bind_double(s, 9, o->sys);
+    sqlite3_bind_int64(s, 10, o->maxrss_kb);
+    bind_text(s, 11, o->error);
+}
+
+int store_task_finished(struct store *st,
+                        long long task_id,
+                        int attempt,
+                        const struct task_outcome *o,
+                        struct err *err)
+{
+    const char *what = "recording the end";
+    sqlite3_stmt *s;
+    int rc;
+
+    if (!task_state_is_final(o->state))
+        return err_set(err, SWEEP_EINVAL, "%s of task %lld: %s is not a final state",
+                       what, task_id, task_state_name(o->state));
+    if ((rc = op_begin(st, err, what)) != 0)
+        return rc;
+    s = st->stmt[ST_ATTEMPT_CLOSE];
+    sqlite3_bind_int64(s, 1, task_id);
+    sqlite3_bind_int(s, 2, attempt);
+    sqlite3_bind_int(s, 3, (int)o->state);
+    bind_outcome(s, o);
+    if ((rc = step_done(st, s, err, "%s of task %lld, attempt %d", what, task_id,
+                        attempt)) != 0)
+        goto out;
+    if (sqlite3_changes(st->db) == 0) {
+        rc = err_set(err, SWEEP_ENOTFOUND, "%s of task %lld: attempt %d is not running",
+                     what, task_id, attempt);
+        goto out;
+    }
+    s = st->stmt[ST_TASK_FINISHED];
+    sqlite3_bind_int64(s, 1, task_id);
+    sqlite3_bind_double(s, 2, o->retry_at);
+    sqlite3_bind_int(s, 3, (int)o->state);
+    bind_outcome(s, o);
+    bind_text(s, 12, o->metrics_json);
+    rc = step_done(st, s, err, "%s of task %lld", what, task_id);
+out:
+    return op_end(st, rc, err, what);
+}
+
+int store_study_counts(struct store *st,
+                       long long study_id,
+                       long long counts[3][TASK_NSTATES],
+                       struct err *err)
+{
+    static const int bands[3] = {PRIORITY_LOW, PRIORITY_MEDIUM, PRIORITY_HIGH};
+    const char *what = "counting tasks";
+    sqlite3_stmt *s = st->stmt[ST_COUNT_RANGE];
+    long long generation;
+    int rc;
+
+    memset(counts, 0, sizeof(long long[3][TASK_NSTATES]));
+    /* The savepoint holds one read snapshot across the 21 counts. */
+    if ((rc = op_begin(st, err, what)) != 0)
+        return rc;
+    if ((rc = study_generation(st, study_id, &generation, err, what)) != 0)
+        goto out;
+    for (int b = 0; b < 3; b++) {
+        int lo = 0, hi = 0;
+        band_range(bands[b], &lo, &hi, err);
+        for (int state = 0; state < TASK_NSTATES; state++) {
+            sqlite3_bind_int64(s, 1, study_id);
+            sqlite3_bind_int64(s, 2, generation);
+            sqlite3_bind_int(s, 3, state);
+            sqlite3_bind_int(s, 4, lo);
+            sqlite3_bind_int(s, 5, hi);
+            rc = sqlite3_step(s);
+            if (rc != SQLITE_ROW) {
+                rc = store_fail(st, rc, err, "%s of study %lld", what, study_id);
+                stmt_done(s);
+                goto out;
+            }
+            counts[b][state] = sqlite3_column_int64(s, 0);
+            stmt_done(s);
+            rc = 0;
+        }
+    }
+out:
+    if (rc != 0)
+        memset(counts, 0, sizeof(long long[3][TASK_NSTATES]));
+    return op_end(st, rc, err, what);
+}
+
+/* Streams the rows of a task query to fn; stops early when fn returns non-zero. */
+static int task_rows(struct store *st,
+                     sqlite3_stmt *s,
+                     store_task_fn *fn,
+                     void *arg,
+                     struct err *err,
+                     const char *what,
+                     long long study_id)
+{
+    int rc;
+
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct store_task t;
+        task_from_row(s, &t);
+        int stop = fn(&t, arg);
+        store_task_fini(&t);
+        if (stop) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    rc = rc == SQLITE_DONE
+             ? 0
+             : store_fail(st, rc, err, "%s of study %lld", what, study_id);
+    stmt_done(s);
+    return rc;
+}
+
+int store_task_each(struct store *st,
+                    long long study_id,
+                    int state,
+                    store_task_fn *fn,
+                    void *arg,
+                    struct err *err)
+{
+    const char *what = "listing tasks";
+    sqlite3_stmt *s = st->stmt[ST_TASK_EACH];
+    long long generation;
+    int rc;
+
+    if ((rc = study_generation(st, study_id, &generation, err, what)) != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, study_id);
+    sqlite3_bind_int64(s, 2, generation);
+    sqlite3_bind_int(s, 3, state < 0 ? -1 : state);
+    return task_rows(st, s, fn, arg, err, what, study_id);
+}
+
+int store_task_find(struct store *st,
+                    long long study_id,
+                    const char *key_prefix,
+                    struct store_task *out,
+                    struct err *err)
+{
+    char lo[EXPAND_KEY_LEN + 1], hi[EXPAND_KEY_LEN + 1];
+    size_t n = strlen(key_prefix);
+    sqlite3_stmt *s;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if (n < 4 || n > EXPAND_KEY_LEN)
+        goto bad;
+    for (size_t i = 0; i < n; i++) {
+        char c = key_prefix[i];
+        if (c >= 'A' && c <= 'F')
+            c = (char)(c - 'A' + 'a');
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            goto bad;
+        lo[i] = hi[i] = c;
+    }
+    lo[n] = hi[n] = '\0';
+    hi[n - 1]++; /* keys with the prefix are exactly those in [lo, hi) */
+    s = st->stmt[study_id ? ST_FIND_IN_STUDY : ST_FIND_ANY];
+    sqlite3_bind_int64(s, 1, study_id);
+    sqlite3_bind_text(s, 2, lo, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, hi, -1, SQLITE_STATIC);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE) {
+        rc = err_set(err, SWEEP_ENOTFOUND, "no task with key %s'%s'%s",
+                     n < EXPAND_KEY_LEN ? "prefix " : "", key_prefix,
+                     study_id ? " in this study" : "");
+    } else if (rc != SQLITE_ROW) {
+        rc = store_fail(st, rc, err, "finding task '%s'", key_prefix);
+    } else {
+        task_from_row(s, out);
+        rc = sqlite3_step(s);
+        if (rc == SQLITE_DONE) {
+            rc = 0;
+        } else if (rc == SQLITE_ROW) {
+            rc =
+                err_set(err, SWEEP_EINVAL,
+                        "task key prefix '%s' is ambiguous: it matches %s and %s (give "
+                        "more digits)",
+                        key_prefix, out->key, (const char *)sqlite3_column_text(s, 2));
+        } else {
+            rc = store_fail(st, rc, err, "finding task '%s'", key_prefix);
+        }
+    }
+    stmt_done(s);
+    if (rc != 0)
+        store_task_fini(out);
+    return rc;
+bad:
+    return err_set(err, SWEEP_EINVAL,
+                   "'%s' is not a task key: expected 4 to %d hex digits", key_prefix,
+                   EXPAND_KEY_LEN);
+}
+
+int store_task_attempts(struct store *st,
+                        long long task_id,
+                        store_attempt_fn *fn,
+                        void *arg,
+                        struct err *err)
+{
+    sqlite3_stmt *s = st->stmt[ST_ATTEMPTS];
+    int rc;
+
+    sqlite3_bind_int64(s, 1, task_id);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct store_attempt a = {
+            .attempt = sqlite3_column_int(s, 0),
+            .state = (enum task_state)sqlite3_column_int(s, 1),
+            .exit_code = sqlite3_column_int(s, 2),
+            .signal = sqlite3_column_int(s, 3),
+            .started_at = sqlite3_column_double(s, 4),
+            .finished_at = sqlite3_column_double(s, 5),
+            .wall = sqlite3_column_double(s, 6),
+            .user = sqlite3_column_double(s, 7),
+            .sys = sqlite3_column_double(s, 8),
+            .maxrss_kb = (long)sqlite3_column_int64(s, 9),
+            .error = column_strdup(s, 10),
+        };
+        int stop = fn(&a, arg);
+        free(a.error);
+        if (stop) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    rc = rc == SQLITE_DONE
+             ? 0
+             : store_fail(st, rc, err, "listing the attempts of task %lld", task_id);
+    stmt_done(s);
+    return rc;
+}
+
+int store_cancel(struct store *st,
+                 long long study_id,
+                 long long task_id,
+                 long long *n,
+                 struct err *err)
+{
+    sqlite3_stmt *s;
+    long long generation = 0;
+    int rc;
+
+    *n = 0;
+    if (task_id == 0) {
+        rc = study_generation(st, study_id, &generation, err, "cancelling");
+        if (rc != 0)
+            return rc;
+    }
+    s = st->stmt[task_id ? ST_CANCEL_TASK : ST_CANCEL_STUDY];
+    sqlite3_bind_int64(s, 1, study_id);
+    sqlite3_bind_double(s, 3, time_now());
+    if (task_id) {
+        sqlite3_bind_int64(s, 2, task_id);
+        rc = step_done(st, s, err, "cancelling task %lld", task_id);
+    } else {
+        sqlite3_bind_int64(s, 2, generation);
+        rc = step_done(st, s, err, "cancelling study %lld", study_id);
+    }
+    if (rc == 0)
+        *n = sqlite3_changes(st->db);
+    return rc;
+}
+
+int store_task_cancel_requested(
+    struct store *st, long long study_id, store_task_fn *fn, void *arg, struct err *err)
+{
+    const char *what = "reading cancellation requests";
+    sqlite3_stmt *s = st->stmt[ST_CANCEL_REQUESTED];
+    long long generation;
+    int rc;
+
+    if ((rc = study_generation(st, study_id, &generation, err, what)) != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, study_id);
+    sqlite3_bind_int64(s, 2, generation);
+    return task_rows(st, s, fn, arg, err, what, study_id);
+}

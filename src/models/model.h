@@ -1,0 +1,134 @@
+/* The built-in simulation models and their registry. A model is one table row: a name,
+ * its parameter schema (name, type, default, range, unit, aliases) and metrics, and a
+ * run function. The schema feeds `sweep models`, `sweep sim` validation, --help, and
+ * later the OpenAPI document and the MCP tool schemas, so nothing about a parameter is
+ * written twice. Adding a model is one file (exporting `const struct model
+ * model_<name>`) plus one row in registry.c. Models never print, never exit and never
+ * read the environment: a run is a pure function of its parameters (randomness only
+ * from the `seed` parameter, see rng.h) and the attempt number. */
+#ifndef SWEEP_MODELS_MODEL_H
+#define SWEEP_MODELS_MODEL_H
+
+#include "common/err.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum model_type {
+    MODEL_INT = 1,   /* JSON integer (an integral real such as 3.0 is accepted) */
+    MODEL_REAL,      /* JSON number, stored as a real */
+    MODEL_BOOL,      /* true or false */
+    MODEL_STRING,    /* any string */
+    MODEL_ENUM,      /* one of `choices` */
+    MODEL_INT_LIST,  /* array of integers; min/max bound each element */
+    MODEL_REAL_LIST, /* array of numbers; min/max bound each element */
+};
+
+/* One end of a range. `set` false: unbounded on that side. */
+struct model_bound {
+    bool set;
+    bool exclusive;
+    double value;
+};
+
+#define MODEL_INCL(v)                                                                  \
+    {                                                                                  \
+        .set = true, .exclusive = false, .value = (v)                                  \
+    }
+#define MODEL_EXCL(v)                                                                  \
+    {                                                                                  \
+        .set = true, .exclusive = true, .value = (v)                                   \
+    }
+#define MODEL_COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+struct model_param {
+    const char *name;
+    enum model_type type;
+    const char *def; /* default as JSON text ("0", "0.5", "true", "\"d2q9\"", "[64,
+                        64]"); NULL: the parameter is required */
+    struct model_bound min, max; /* numbers and list elements */
+    size_t min_items, max_items; /* lists; 0: no limit */
+    const char *const *choices;  /* MODEL_ENUM: NULL-terminated */
+    const char *const *aliases;  /* other accepted names, NULL-terminated, or NULL */
+    const char *unit;            /* "s", "m/s", ... or NULL */
+    const char *desc;            /* one line */
+};
+
+struct model_metric {
+    const char *name;
+    const char *unit; /* or NULL */
+    const char *desc;
+};
+
+/* What a run gets: the typed parameter object from model_params_check (every parameter
+ * under its canonical name, defaults filled in) and the attempt number (1 for the first
+ * run of a task; 1 also when not run by sweep). Read the values with model_arg_*. */
+struct model_args {
+    const struct model *model;
+    const json_t *params;
+    int attempt;
+};
+
+/* Runs the model and adds its metrics to the `metrics` object. Returns 0 on success, or
+ * the exit status (1..255) that `sweep sim` exits with, with `err` saying why. */
+typedef int
+model_run_fn(const struct model_args *args, json_t *metrics, struct err *err);
+
+struct model {
+    const char *name;
+    const char *summary;     /* one line for `sweep models` */
+    const char *description; /* a paragraph */
+    const char *example;     /* arguments after `sweep sim NAME`, e.g. "--set x=2" */
+    const struct model_param *params;
+    size_t nparams;
+    const struct model_metric *metrics;
+    size_t nmetrics;
+    model_run_fn *run;
+};
+
+/* The registry. Models are listed in registry order. Rows are static: never freed. */
+const struct model *model_find(const char *name);
+size_t model_count(void);
+const struct model *model_at(size_t i);
+
+/* The parameter called `name` or having `name` as an alias, or NULL. */
+const struct model_param *model_param_find(const struct model *m, const char *name);
+
+/* Checks a parameter object against the model's schema. On success, returns 0 and, if
+ * typed_out is not NULL, sets it to a new object (the caller owns it) with every
+ * parameter under its canonical name, typed (reals as reals) and with defaults filled.
+ * On failure returns SWEEP_EINVAL, touches nothing, and err names the model, the
+ * parameter, what was expected and the value given:
+ *   chaos: fail_rate: expected a number in [0, 1], got 1.5
+ *   chaos: unknown parameter "fail"; known parameters: duration, cpu, ... */
+int model_params_check(const struct model *m,
+                       const json_t *params,
+                       json_t **typed_out,
+                       struct err *err);
+
+/* "int", "real", "bool", "string", "enum", "int_list", "real_list". */
+const char *model_type_name(enum model_type t);
+/* The range as text: "[0, 1]", "(0, 1]", ">= 0", "< 10", or "" when unbounded; lists
+ * add their length ("[8, 1024], 2 to 3 items"). */
+void model_param_range(const struct model_param *p, char *buf, size_t n);
+/* The default as a typed JSON value (new reference), or NULL for a required parameter.
+ */
+json_t *model_param_default(const struct model_param *p);
+/* The whole row as JSON for `sweep models --json`, the API and MCP (new object). Range
+ * constraints use JSON Schema keywords: minimum, exclusiveMinimum, maximum,
+ * exclusiveMaximum, enum, minItems, maxItems. */
+json_t *model_describe(const struct model *m);
+
+/* Typed parameter values. Asking for a parameter the row does not have, or with another
+ * type, is a bug in the model: it aborts with a message. Strings and lists are borrowed
+ * for as long as args->params lives. */
+int64_t model_arg_int(const struct model_args *a, const char *name);
+double model_arg_real(const struct model_args *a, const char *name);
+bool model_arg_bool(const struct model_args *a, const char *name);
+const char *model_arg_str(const struct model_args *a,
+                          const char *name); /* string, enum */
+const json_t *model_arg_list(const struct model_args *a, const char *name);
+
+#endif

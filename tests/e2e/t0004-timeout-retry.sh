@@ -1,0 +1,83 @@
+# Timeouts kill the whole process group (grandchildren too); retries follow the policy
+# and every attempt is recorded; exit codes.
+. "$SWEEP_SRC/tests/e2e/lib.sh"
+
+cat >hang.sh <<'EOF'
+#!/bin/sh
+# A task that leaves a grandchild and then hangs, ignoring SIGTERM.
+sleep 1000 &
+echo $! >"$SWEEP_TASK_DIR/grandchild.pid"
+trap '' TERM
+while :; do sleep 1; done
+EOF
+chmod +x hang.sh
+cat >timeout.yaml <<'EOF'
+study: timeouts
+command: [./hang.sh]
+timeout: 300ms
+kill_after: 200ms
+retries: {max: 1, backoff: 10ms, on: [timeout]}
+EOF
+expect_code 1 sweep run timeout.yaml
+expect_code 0 sweep results timeouts --format json
+jq_eq "$T/out" '.[0].state' timed_out
+jq_eq "$T/out" '.[0].attempts' 2
+gpid=$(cat "$SWEEP_HOME"/studies/timeouts/tasks/*/*/grandchild.pid)
+wait_for 10 sh -c "! kill -0 $gpid"
+ok "a timed-out task is killed with its grandchildren, retried once, then timed_out"
+
+expect_code 0 sweep logs timeouts
+expect_in "$T/out" "task_retry"
+[ "$(grep -c ' task_start ' "$T/out")" -eq 2 ] || fail "expected 2 task_start lines"
+ok "the study log records each attempt and the retry"
+
+# Retries: fail_attempts=2 fails twice then succeeds with max 2; with max 1 it fails.
+cat >retry.yaml <<'EOF'
+study: retries
+model: chaos
+parameters:
+  fail_attempts: [2]
+  exit_code: [7]
+retries: {max: 2, backoff: 10ms, backoff_max: 20ms}
+EOF
+expect_code 0 sweep run retry.yaml
+expect_code 0 sweep results retries --format json
+jq_eq "$T/out" '.[0].state' succeeded
+jq_eq "$T/out" '.[0].attempts' 3
+ok "retries until success; attempts counted"
+
+sed -i 's/max: 2,/max: 1,/; s/study: retries/study: retries1/' retry.yaml
+expect_code 1 sweep run retry.yaml
+expect_code 0 sweep results retries1 --format json
+jq_eq "$T/out" '.[0].state' failed
+jq_eq "$T/out" '.[0].exit_code' 7
+jq_eq "$T/out" '.[0].attempts' 2
+ok "a task out of retries is failed with its exit code; sweep run exits 1"
+
+# retries.on: exit:N only retries that code.
+cat >on.yaml <<'EOF'
+study: on-exit
+model: chaos
+parameters:
+  fail_attempts: [1]
+  exit_code: [3, 75]
+retries: {max: 3, backoff: 10ms, on: ["exit:75"]}
+EOF
+expect_code 1 sweep run on.yaml
+expect_code 0 sweep results on-exit --format json
+jq_eq "$T/out" '[.[] | select(.params.exit_code == 75) | .state] | .[0]' succeeded
+jq_eq "$T/out" '[.[] | select(.params.exit_code == 3) | .attempts] | .[0]' 1
+ok "retries.on exit:75 retries only exit code 75"
+
+# A crash (SIGSEGV) is a failure with its signal recorded.
+cat >crash.yaml <<'EOF'
+study: crash
+model: chaos
+parameters:
+  crash: [true]
+EOF
+expect_code 1 sweep run crash.yaml
+expect_code 0 sweep results crash --format json
+jq_eq "$T/out" '.[0].signal' 11
+expect_in "$T/out" "SIGSEGV"
+ok "a crashing task records its signal"

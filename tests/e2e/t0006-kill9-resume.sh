@@ -1,0 +1,38 @@
+# kill -9 of `sweep run` mid-study loses no completed result and records no task twice;
+# the next run finishes the study.
+. "$SWEEP_SRC/tests/e2e/lib.sh"
+
+cat >study.yaml <<'EOF'
+study: crashy
+model: chaos
+parameters:
+  x: {range: [1, 40, 1]}
+base:
+  duration: 0.05
+max_parallel: 4
+EOF
+"$SWEEP_BIN" run study.yaml --quiet >/dev/null 2>&1 &
+pid=$!
+succeeded() {
+    n=$(sweep status crashy --json 2>/dev/null | jq -r '.counts.succeeded') || return 1
+    [ "${n:-0}" -ge "$1" ]
+}
+wait_for 60 succeeded 8
+kill -9 "$pid"
+wait "$pid" 2>/dev/null
+expect_code 0 sweep status crashy --json
+before=$(jq -r '.counts.succeeded' "$T/out")
+[ "$before" -ge 8 ] && [ "$before" -lt 40 ] || fail "killed too late or too early: $before"
+ok "sweep run killed with -9 after $before tasks"
+
+expect_code 0 sweep run study.yaml --json
+jq_eq "$T/out" '.status' COMPLETED
+jq_eq "$T/out" ".skipped >= $before" true
+expect_code 0 sweep results crashy --format json
+jq_eq "$T/out" 'length' 40
+jq_eq "$T/out" '[.[].key] | unique | length' 40
+jq_eq "$T/out" '[.[] | select(.state == "succeeded")] | length' 40
+jq_eq "$T/out" '[.[] | select(.metrics.value == null)] | length' 0
+# Only tasks that were running at the kill ran twice (at most max_parallel of them).
+jq_eq "$T/out" '[.[] | select(.attempts > 1)] | length <= 4' true
+ok "resume: 40 distinct tasks succeeded, each recorded once"

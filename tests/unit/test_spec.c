@@ -1,0 +1,907 @@
+/* Unit tests of the spec parser (src/core/spec.c, src/core/doc.c): valid specs give the
+ * expected struct (values of range/linspace/logspace, zip axes, base, tasks, every
+ * default), a JSON spec gives the same struct as its YAML twin, and every kind of error
+ * gives its exact message with the right line and column. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "common/jsonx.h"
+#include "common/strbuf.h"
+#include "common/xalloc.h"
+#include "core/doc.h"
+#include "core/spec.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static struct spec *parse_ok(const char *name, const char *text)
+{
+    struct err err = {0};
+    struct spec *spec = NULL;
+
+    if (spec_parse(name, text, strlen(text), &spec, &err) != SWEEP_OK)
+        fail_msg("%s: unexpected error: %s", name, err.msg);
+    assert_non_null(spec);
+    return spec;
+}
+
+/* The axes as text: "a:[1,2];b,c:[[1,\"x\"],[2,\"y\"]]" (canonical JSON values). */
+static char *dims_str(const struct spec *spec)
+{
+    struct strbuf sb = STRBUF_INIT;
+
+    for (size_t i = 0; i < spec->ndims; i++) {
+        const struct spec_dim *d = &spec->dims[i];
+        json_t *rows = json_array();
+        char *s;
+
+        for (size_t k = 0; k < d->nnames; k++)
+            sb_addf(&sb, "%s%s", k ? "," : (i ? ";" : ""), d->names[k]);
+        for (size_t r = 0; r < d->nrows; r++) {
+            json_t *row = json_array();
+            for (size_t k = 0; k < d->nnames; k++)
+                json_array_append(row, d->values[r * d->nnames + k]);
+            if (d->nnames == 1) {
+                json_array_append(rows, json_array_get(row, 0));
+                json_decref(row);
+            } else {
+                json_array_append_new(rows, row);
+            }
+        }
+        s = jsonx_canon_str(rows);
+        sb_addf(&sb, ":%s", s);
+        free(s);
+        json_decref(rows);
+    }
+    return sb_take(&sb);
+}
+
+static void assert_json(const json_t *v, const char *want)
+{
+    char *got = v ? jsonx_canon_str(v) : xstrdup("(null)");
+    assert_string_equal(got, want);
+    free(got);
+}
+
+static void test_defaults(void **state)
+{
+    struct spec *s = parse_ok("study.yaml", "study: mini\nmodel: chaos\n");
+    char *cwd = realpath(".", NULL);
+    (void)state;
+
+    assert_string_equal(s->path, "study.yaml");
+    assert_string_equal(s->dir, cwd);
+    assert_string_equal(s->name, "mini");
+    assert_null(s->description);
+    assert_int_equal(s->kind, SPEC_MODEL);
+    assert_string_equal(s->model, "chaos");
+    assert_int_equal(s->argc, 0);
+    assert_false(s->shell);
+    assert_json(s->base, "{}");
+    assert_int_equal(s->ndims, 0);
+    assert_null(s->tasks);
+    assert_true(s->has_grid); /* neither parameters nor tasks: one task */
+    assert_int_equal(s->repetitions, 1);
+    assert_int_equal(s->priority, PRIORITY_MEDIUM);
+    assert_int_equal(s->max_parallel, 0);
+    assert_int_equal(s->cpus, 1);
+    assert_true(s->timeout == 86400);
+    assert_true(s->kill_after == 10);
+    assert_int_equal(s->retry.max, 0);
+    assert_true(s->retry.backoff == 1);
+    assert_true(s->retry.backoff_max == 300);
+    assert_int_equal(s->retry.on,
+                     RETRY_ON_TIMEOUT | RETRY_ON_SIGNAL | RETRY_ON_NONZERO);
+    assert_int_equal(s->retry.nexit, 0);
+    assert_true(s->rate_limit == 0);
+    assert_null(s->workdir);
+    assert_null(s->env);
+    assert_json(s->json, "{\"model\":\"chaos\",\"study\":\"mini\"}");
+    free(cwd);
+    spec_destroy(s);
+}
+
+static void test_every_field(void **state)
+{
+    static const char text[] =
+        "study: full.v1-a_b\n"
+        "description: every field\n"
+        "command: [python3, sim.py, --re, \"{Re}\", 10, 2.5, true]\n"
+        "parameters:\n"
+        "  Re: [100, 200]\n"
+        "  mode: fast\n"
+        "base: {eps: 1e-3, name: x, grid: [64, 64], none: null}\n"
+        "tasks:\n"
+        "  - {Re: 5, priority: high}\n"
+        "  - {Re: 6, priority: 7}\n"
+        "  - {}\n"
+        "repetitions: 4\n"
+        "priority: low\n"
+        "max_parallel: 8\n"
+        "cpus: 2\n"
+        "timeout: 30m\n"
+        "kill_after: 500ms\n"
+        "retries:\n"
+        "  max: 3\n"
+        "  backoff: 2s\n"
+        "  backoff_max: 1m\n"
+        "  on: [timeout, exit:3, exit:42]\n"
+        "rate_limit: 10/m\n"
+        "workdir: /tmp/work\n"
+        "env: {OMP_NUM_THREADS: 4, MODE: fast, FLAG: true}\n";
+    struct spec *s = parse_ok("full.yaml", text);
+    char *dims = dims_str(s);
+    (void)state;
+
+    assert_string_equal(s->name, "full.v1-a_b");
+    assert_string_equal(s->description, "every field");
+    assert_int_equal(s->kind, SPEC_COMMAND);
+    assert_null(s->model);
+    assert_int_equal(s->argc, 7);
+    assert_string_equal(s->argv[0], "python3");
+    assert_string_equal(s->argv[3], "{Re}");
+    assert_string_equal(s->argv[4], "10");
+    assert_string_equal(s->argv[5], "2.5");
+    assert_string_equal(s->argv[6], "true");
+    assert_string_equal(dims, "Re:[100,200];mode:[\"fast\"]");
+    assert_json(s->base,
+                "{\"eps\":0.001,\"grid\":[64,64],\"name\":\"x\",\"none\":null}");
+    assert_json(s->tasks,
+                "[{\"Re\":5,\"priority\":\"high\"},{\"Re\":6,\"priority\":7},{}]");
+    assert_true(s->has_grid);
+    assert_int_equal(s->repetitions, 4);
+    assert_int_equal(s->priority, PRIORITY_LOW);
+    assert_int_equal(s->max_parallel, 8);
+    assert_int_equal(s->cpus, 2);
+    assert_true(s->timeout == 1800);
+    assert_true(s->kill_after == 0.5);
+    assert_int_equal(s->retry.max, 3);
+    assert_true(s->retry.backoff == 2);
+    assert_true(s->retry.backoff_max == 60);
+    assert_int_equal(s->retry.on, RETRY_ON_TIMEOUT);
+    assert_int_equal(s->retry.nexit, 2);
+    assert_int_equal(s->retry.exit_codes[0], 3);
+    assert_int_equal(s->retry.exit_codes[1], 42);
+    assert_true(s->rate_limit == 10.0 / 60);
+    assert_string_equal(s->workdir, "/tmp/work");
+    assert_json(s->env,
+                "{\"FLAG\":\"true\",\"MODE\":\"fast\",\"OMP_NUM_THREADS\":\"4\"}");
+    free(dims);
+    spec_destroy(s);
+}
+
+/* Each parameter form and the values it expands to. */
+static void test_parameter_values(void **state)
+{
+    static const struct {
+        const char *param;
+        const char *want;
+    } cases[] = {
+        {"[1, 2, 3]", "[1,2,3]"},
+        {"[a, \"b\", 1.5, true, null, [64, 64], {k: v}]",
+         "[\"a\",\"b\",1.5,true,null,[64,64],{\"k\":\"v\"}]"},
+        {"42", "[42]"},
+        {"\"007\"", "[\"007\"]"},
+        {"hello world", "[\"hello world\"]"},
+        {"{range: [1, 10, 3]}", "[1,4,7,10]"},
+        {"{range: [1, 11, 3]}", "[1,4,7,10]"},
+        {"{range: [1, 4]}", "[1,2,3,4]"},
+        {"{range: [5, 1, -2]}", "[5,3,1]"},
+        {"{range: [3, 3, 1]}", "[3]"},
+        {"{range: [-9223372036854775808, 9223372036854775807, 9223372036854775807]}",
+         "[-9223372036854775808,-1,9223372036854775806]"},
+        {"{range: [0.1, 1.0, 0.1]}", "[0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,1.0]"},
+        {"{range: [0, 1, 0.25]}", "[0.0,0.25,0.5,0.75,1.0]"},
+        {"{range: [1.0, 0.0, -0.3]}", "[1.0,0.7,0.4,0.1]"},
+        {"{linspace: [0, 1, 5]}", "[0.0,0.25,0.5,0.75,1.0]"},
+        {"{linspace: [0, 1, 3]}", "[0.0,0.5,1.0]"},
+        {"{linspace: [2, 3, 1]}", "[2.0]"},
+        {"{linspace: [1, 0, 11]}", "[1.0,0.9,0.8,0.7,0.6,0.5,0.4,0.3,0.2,0.1,0.0]"},
+        {"{logspace: [-3, 0, 4]}", "[0.001,0.01,0.1,1.0]"},
+        {"{logspace: [0, 2, 5]}", "[1.0,3.16227766016838,10.0,31.6227766016838,100.0]"},
+        {"{logspace: [1, 1, 1]}", "[10.0]"},
+    };
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *text =
+            xasprintf("study: p\nmodel: m\nparameters:\n  x: %s\n", cases[i].param);
+        struct spec *s = parse_ok(text, text);
+        char *want = xasprintf("x:%s", cases[i].want), *got = dims_str(s);
+        if (strcmp(got, want) != 0)
+            fail_msg("x: %s: got %s, want %s", cases[i].param, got, want);
+        free(want);
+        free(got);
+        free(text);
+        spec_destroy(s);
+    }
+}
+
+/* JSON is parsed as JSON when it starts with { or [; YAML flow style still works. */
+static void test_formats(void **state)
+{
+    static const char *const texts[] = {
+        "{\"study\":\"a\",\"model\":\"m\",\"parameters\":{\"x\":[1,2]}}",
+        "\xEF\xBB\xBF {\"study\":\"a\",\"model\":\"m\",\n\"parameters\":{\"x\":[1,2]}}",
+        "{study: a, model: m, parameters: {x: [1, 2]}}",
+        "study: a\r\nmodel: m\r\nparameters:\r\n  x:\r\n    - 1\r\n    - 2\r\n",
+    };
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        struct spec *s = parse_ok("", texts[i]);
+        char *dims = dims_str(s);
+        assert_string_equal(dims, "x:[1,2]");
+        assert_json(s->json,
+                    "{\"model\":\"m\",\"parameters\":{\"x\":[1,2]},\"study\":\"a\"}");
+        free(dims);
+        spec_destroy(s);
+    }
+}
+
+static void test_zip_and_order(void **state)
+{
+    static const char text[] = "study: z\nmodel: m\n"
+                               "parameters:\n"
+                               "  a: [1, 2, 3]\n"
+                               "  p: [x, y]\n"
+                               "  b: {range: [10, 30, 10]}\n"
+                               "  c: [u, v, w]\n"
+                               "  q: 0\n"
+                               "zip: [[c, a], [q]]\n";
+    struct spec *s = parse_ok("zip.yaml", text);
+    char *dims = dims_str(s);
+    (void)state;
+
+    /* The group sits where its first member (a) stands, names in zip order. */
+    assert_int_equal(s->ndims, 4);
+    assert_string_equal(dims, "c,a:[[\"u\",1],[\"v\",2],[\"w\",3]];p:[\"x\",\"y\"];"
+                              "b:[10,20,30];q:[0]");
+    free(dims);
+    spec_destroy(s);
+}
+
+static void test_tasks_only_and_shell(void **state)
+{
+    struct spec *s = parse_ok("t.yaml", "study: t\n"
+                                        "command: echo {x} > out.txt\n"
+                                        "shell: true\n"
+                                        "tasks: [{x: 1}, {x: two, priority: 5}]\n");
+    (void)state;
+
+    assert_false(s->has_grid);
+    assert_int_equal(s->ndims, 0);
+    assert_true(s->shell);
+    assert_int_equal(s->argc, 1);
+    assert_string_equal(s->argv[0], "echo {x} > out.txt");
+    assert_json(s->tasks, "[{\"x\":1},{\"priority\":5,\"x\":\"two\"}]");
+    spec_destroy(s);
+
+    /* A one-element list is fine with shell: true, and retries may be just a count. */
+    s = parse_ok("t.yaml",
+                 "study: t\ncommand: [\"exit 3\"]\nshell: true\nretries: 2\n");
+    assert_int_equal(s->argc, 1);
+    assert_string_equal(s->argv[0], "exit 3");
+    assert_int_equal(s->retry.max, 2);
+    spec_destroy(s);
+}
+
+static void test_retry_details(void **state)
+{
+    struct spec *s = parse_ok("r.yaml", "study: r\nmodel: m\nretries: 2\n");
+    (void)state;
+
+    assert_int_equal(s->retry.max, 2);
+    assert_int_equal(s->retry.on,
+                     RETRY_ON_TIMEOUT | RETRY_ON_SIGNAL | RETRY_ON_NONZERO);
+    spec_destroy(s);
+
+    /* backoff_max follows a backoff above its default; on: [] never retries. */
+    s = parse_ok("r.yaml",
+                 "study: r\nmodel: m\nretries: {max: 1, backoff: 10m, on: []}\n");
+    assert_true(s->retry.backoff == 600);
+    assert_true(s->retry.backoff_max == 600);
+    assert_int_equal(s->retry.on, 0);
+    spec_destroy(s);
+
+    s = parse_ok("r.yaml",
+                 "study: r\nmodel: m\nretries: {on: [signal, nonzero]}\n"
+                 "rate_limit: 5/s\ntimeout: 90\nkill_after: 0\npriority: -3\n");
+    assert_int_equal(s->retry.on, RETRY_ON_SIGNAL | RETRY_ON_NONZERO);
+    assert_int_equal(s->retry.nexit, 0);
+    assert_true(s->rate_limit == 5);
+    assert_true(s->timeout == 90);
+    assert_true(s->kill_after == 0);
+    assert_int_equal(s->priority, -3);
+    spec_destroy(s);
+
+    s = parse_ok("r.yaml", "study: r\nmodel: m\nrate_limit: 100/h\npriority: HIGH\n");
+    assert_true(s->rate_limit == 100.0 / 3600);
+    assert_int_equal(s->priority, PRIORITY_HIGH);
+    spec_destroy(s);
+}
+
+static void test_paths(void **state)
+{
+    struct spec *s = parse_ok("/nonexistent-dir/sub/study.yaml",
+                              "study: w\nmodel: m\nworkdir: runs/out\n");
+    (void)state;
+
+    assert_string_equal(s->dir, "/nonexistent-dir/sub");
+    assert_string_equal(s->workdir, "/nonexistent-dir/sub/runs/out");
+    spec_destroy(s);
+
+    /* Existing directories are resolved to their real path. */
+    s = parse_ok("/tmp/../study.yaml", "study: w\nmodel: m\nworkdir: ./tmp/..\n");
+    assert_string_equal(s->dir, "/");
+    assert_string_equal(s->workdir, "/");
+    spec_destroy(s);
+}
+
+static const char yaml_twin[] = "# the same study twice\n"
+                                "study: twin\n"
+                                "description: \"caf\\u00e9 \\U0001F600\"\n"
+                                "command: [sim, --re, \"{Re}\", \"{n}\"]\n"
+                                "parameters:\n"
+                                "  Re: {range: [0.1, 0.3, 0.1]}\n"
+                                "  n: [1, 2, 3]\n"
+                                "  m: [a, b, c]\n"
+                                "  l: {linspace: [0, 1, 3]}\n"
+                                "zip: [[n, m]]\n"
+                                "base: {eps: 0.5, grid: [64, 64]}\n"
+                                "tasks:\n"
+                                "  - {Re: 9, priority: HIGH}\n"
+                                "repetitions: 2\n"
+                                "priority: 10\n"
+                                "cpus: 4\n"
+                                "timeout: 1h\n"
+                                "retries: {max: 2, on: [timeout, exit:7]}\n"
+                                "rate_limit: 2/s\n"
+                                "workdir: out\n"
+                                "env: {A: 1}\n";
+
+static const char json_twin[] =
+    "{\n"
+    "  \"study\": \"twin\",\n"
+    "  \"description\": \"caf\\u00e9 \\ud83d\\ude00\",\n"
+    "  \"command\": [\"sim\", \"--re\", \"{Re}\", \"{n}\"],\n"
+    "  \"parameters\": {\"Re\": {\"range\": [0.1, 0.3, 0.1]}, \"n\": [1, 2, 3],\n"
+    "                 \"m\": [\"a\", \"b\", \"c\"], \"l\": {\"linspace\": [0, 1, "
+    "3]}},\n"
+    "  \"zip\": [[\"n\", \"m\"]],\n"
+    "  \"base\": {\"eps\": 0.5, \"grid\": [64, 64]},\n"
+    "  \"tasks\": [{\"Re\": 9, \"priority\": \"HIGH\"}],\n"
+    "  \"repetitions\": 2, \"priority\": 10, \"cpus\": 4, \"timeout\": \"1h\",\n"
+    "  \"retries\": {\"max\": 2, \"on\": [\"timeout\", \"exit:7\"]},\n"
+    "  \"rate_limit\": \"2/s\", \"workdir\": \"out\", \"env\": {\"A\": 1}\n"
+    "}\n";
+
+static void test_json_equals_yaml(void **state)
+{
+    struct spec *y = parse_ok("/d/study.yaml", yaml_twin);
+    struct spec *j = parse_ok("/d/study.json", json_twin);
+    char *dy = dims_str(y), *dj = dims_str(j);
+    (void)state;
+
+    assert_string_equal(dy, dj);
+    assert_string_equal(dy, "Re:[0.1,0.2,0.3];n,m:[[1,\"a\"],[2,\"b\"],[3,\"c\"]];"
+                            "l:[0.0,0.5,1.0]");
+    assert_string_equal(y->name, j->name);
+    assert_string_equal(y->description, "caf\xc3\xa9 \xf0\x9f\x98\x80");
+    assert_string_equal(y->description, j->description);
+    assert_int_equal(y->kind, j->kind);
+    assert_int_equal(y->argc, j->argc);
+    for (size_t i = 0; i < y->argc; i++)
+        assert_string_equal(y->argv[i], j->argv[i]);
+    assert_true(json_equal(y->base, j->base));
+    assert_true(json_equal(y->tasks, j->tasks));
+    assert_true(json_equal(y->env, j->env));
+    assert_true(json_equal(y->json, j->json));
+    assert_int_equal(y->has_grid, j->has_grid);
+    assert_int_equal(y->repetitions, j->repetitions);
+    assert_int_equal(y->priority, 10);
+    assert_int_equal(y->priority, j->priority);
+    assert_int_equal(y->cpus, j->cpus);
+    assert_true(y->timeout == j->timeout);
+    assert_int_equal(y->retry.max, j->retry.max);
+    assert_int_equal(y->retry.on, j->retry.on);
+    assert_int_equal(y->retry.nexit, 1);
+    assert_int_equal(j->retry.exit_codes[0], 7);
+    assert_true(y->rate_limit == j->rate_limit);
+    assert_string_equal(y->workdir, "/d/out");
+    assert_string_equal(y->workdir, j->workdir);
+    free(dy);
+    free(dj);
+    spec_destroy(y);
+    spec_destroy(j);
+}
+
+/* Every kind of error, with its exact message. */
+static void test_errors(void **state)
+{
+    static const struct {
+        const char *name;
+        const char *text;
+        const char *want;
+    } cases[] = {
+        /* documents */
+        {"study.yaml", "study: [1, 2\nmodel: x\n",
+         "study.yaml:2:6: invalid YAML: did not find expected ',' or ']' (while "
+         "parsing a "
+         "flow sequence at 1:8)"},
+        {"study.yaml", "study: x\n  model: y\n",
+         "study.yaml:2:8: invalid YAML: mapping values are not allowed in this "
+         "context"},
+        {"study.json", "{\"study\": \"a\",}",
+         "study.json:1:15: invalid JSON: expected a string key, got '}'"},
+        {"study.json", "{\"study\": \"a\"\n  \"model\": 1}",
+         "study.json:2:3: invalid JSON: expected ',' or '}', got '\"'"},
+        {"study.json", "{\"study\": \"\\ud800\"}",
+         "study.json:1:12: invalid JSON: unpaired surrogate \\uD800"},
+        {"study.json", "[1, 2",
+         "study.json:1:6: invalid JSON: expected ',' or ']', got the end"},
+        {"study.yaml", "study: a\nmodel: b\nstudy: c\n",
+         "study.yaml:3:1: duplicate key \"study\" (first at 1:1)"},
+        {"study.json", "{\"study\": \"a\",\n \"model\": \"b\",\n \"study\": \"c\"}",
+         "study.json:3:2: duplicate key \"study\" (first at 1:2)"},
+        {"study.yaml", "study: a\nmodel: b\nparameters: {x: [.inf]}\n",
+         "study.yaml:3:18: .inf: infinity and NaN are not supported (quote it for a "
+         "string)"},
+        {"study.yaml", "study: a\nmodel: b\nrepetitions: 99999999999999999999\n",
+         "study.yaml:3:14: integer out of range: 99999999999999999999"},
+        {"study.yaml", "study: a\nmodel: !!int 3\n",
+         "study.yaml:2:8: unsupported tag tag:yaml.org,2002:int"},
+        {"study.yaml", "study: a\nmodel: *m\n",
+         "study.yaml:2:8: unknown anchor \"m\" (an alias must follow its anchor)"},
+        {"study.yaml", "study: a\nmodel: b\n---\nstudy: c\n",
+         "study.yaml:3:1: invalid YAML: expected a single document, got a second one"},
+        {"study.yaml", "? [a]\n: b\n",
+         "study.yaml:1:3: expected a scalar key, got a list"},
+        {"study.yaml", "",
+         "study.yaml:1:1: expected a mapping of study fields (study: ..., command: "
+         "...), "
+         "got an empty document"},
+        {"study.yaml", "- a\n- b\n",
+         "study.yaml:1:1: expected a mapping of study fields (study: ..., command: "
+         "...), "
+         "got a list"},
+        {"", "hello",
+         "<spec>:1:1: expected a mapping of study fields (study: ..., command: ...), "
+         "got a "
+         "single value"},
+        {"study.yaml", "study: a\nmodel: m\nbase: {.inf: 1}\n",
+         "study.yaml:3:8: base: expected a parameter name of letters, digits and '_' "
+         "(not "
+         "starting with a digit, at most 100 characters), got \".inf\""},
+        {"flow.json", "{study: a, model: m}",
+         "flow.json:1:2: invalid JSON: expected a string key, got 's'"},
+        {"", "{study: a, model: [m}",
+         "<spec>:1:2: invalid JSON: expected a string key, got 's'"},
+        {"flow.yaml", "{study: a, model: [m}",
+         "flow.yaml:1:21: invalid YAML: did not find expected ',' or ']' (while "
+         "parsing a "
+         "flow sequence at 1:19)"},
+        {"crlf.json", "\xEF\xBB\xBF{\r\n  \"study\": \"a\",\r\n  \"model\": 5}",
+         "crlf.json:3:12: model: expected the name of a built-in model, got 5"},
+        {"crlf.yaml", "\xEF\xBB\xBFstudy: a\r\nmodel: 5\r\n",
+         "crlf.yaml:2:8: model: expected the name of a built-in model, got 5"},
+        /* unknown and missing fields */
+        {"study.yaml", "study: a\nmodel: b\nretry: 3\n",
+         "study.yaml:3:1: unknown field \"retry\" (did you mean \"retries\"?); "
+         "expected one "
+         "of: study, description, model, command, shell, parameters, zip, base, tasks, "
+         "repetitions, priority, max_parallel, cpus, timeout, kill_after, retries, "
+         "rate_limit, workdir, env"},
+        {"study.yaml", "study: a\nmodel: b\nsteps: []\n",
+         "study.yaml:3:1: unknown field \"steps\"; expected one of: study, "
+         "description, "
+         "model, command, shell, parameters, zip, base, tasks, repetitions, priority, "
+         "max_parallel, cpus, timeout, kill_after, retries, rate_limit, workdir, env"},
+        {"study.yaml", "study: a\nmodel: b\nretries:\n  max: 1\n  bakoff: 2s\n",
+         "study.yaml:5:3: unknown field \"retries.bakoff\" (did you mean "
+         "\"backoff\"?); "
+         "expected one of: max, backoff, backoff_max, on"},
+        {"study.yaml", "model: b\n", "study.yaml: missing required field \"study\""},
+        {"study.yaml", "study: a\n",
+         "study.yaml: missing field \"model\" or \"command\" (what each task runs)"},
+        {"study.yaml", "study: ../etc\nmodel: b\n",
+         "study.yaml:1:8: study: expected a name of letters, digits, '.', '_' and '-' "
+         "(starting with a letter or digit, at most 100 characters), got \"../etc\""},
+        {"study.yaml", "study: a\ndescription: [x]\nmodel: b\n",
+         "study.yaml:2:14: description: expected a string, got a list"},
+        /* model, command, shell */
+        {"study.yaml", "study: a\nmodel: b\ncommand: [c]\n",
+         "study.yaml:3:10: command: expected either model or command, got both (model "
+         "at "
+         "2:8)"},
+        {"study.yaml", "study: a\nmodel: \"\"\n",
+         "study.yaml:2:8: model: expected the name of a built-in model, got \"\""},
+        {"study.yaml", "study: a\ncommand: python sim.py {x}\n",
+         "study.yaml:2:10: command: expected a list of arguments such as [python, "
+         "sim.py, "
+         "\"{x}\"] (a single string needs shell: true), got \"python sim.py {x}\""},
+        {"study.yaml", "study: a\ncommand: []\n",
+         "study.yaml:2:10: command: expected a list of arguments such as [python, "
+         "sim.py, "
+         "\"{x}\"], got a list"},
+        {"study.yaml", "study: a\ncommand: [sim, {a: 1}]\n",
+         "study.yaml:2:16: command[1]: expected a string, got a mapping"},
+        {"study.yaml", "study: a\ncommand: [\"\", x]\n",
+         "study.yaml:2:11: command[0]: expected the program to run, got \"\""},
+        {"study.yaml", "study: a\ncommand: [a, b]\nshell: true\n",
+         "study.yaml:2:10: command: expected one string with shell: true, got a list "
+         "of 2"},
+        {"study.yaml", "study: a\ncommand: [a]\nshell: yes\n",
+         "study.yaml:3:8: shell: expected true or false, got \"yes\""},
+        {"study.yaml", "study: a\nmodel: m\nshell: true\n",
+         "study.yaml:3:8: shell: expected false with model (shell applies to command), "
+         "got "
+         "true"},
+        /* parameters */
+        {"study.yaml", "study: a\nmodel: m\nparameters: [x, y]\n",
+         "study.yaml:3:13: parameters: expected a mapping of parameter names to "
+         "values, got "
+         "a list"},
+        {"study.yaml", "study: a\nmodel: m\nparameters:\n  grid-size: [1]\n",
+         "study.yaml:4:3: parameters: expected a parameter name of letters, digits and "
+         "'_' "
+         "(not starting with a digit, at most 100 characters), got \"grid-size\""},
+        {"study.yaml", "study: a\nmodel: m\nparameters:\n  priority: [1]\n",
+         "study.yaml:4:3: parameters: expected a parameter name other than priority "
+         "(it "
+         "sets a task's priority), got \"priority\""},
+        {"study.yaml", "study: a\nmodel: m\nparameters:\n  Re:\n",
+         "study.yaml:4:6: parameters.Re: expected a list of values, one value, or one "
+         "of "
+         "{range: [start, stop, step]}, {linspace: [a, b, n]}, {logspace: [a, b, n]}, "
+         "got "
+         "nothing"},
+        {"study.yaml", "study: a\nmodel: m\nparameters:\n  Re: []\n",
+         "study.yaml:4:7: parameters.Re: expected at least one value, got a list"},
+        {"study.yaml", "study: a\nmodel: m\nparameters:\n  Re: [1, , 2]\n",
+         "study.yaml:4:11: invalid YAML: did not find expected node content (while "
+         "parsing "
+         "a flow node at 4:11)"},
+        {"study.yaml", "study: a\nmodel: m\nparameters:\n  Re: {range: [1, 10, 0]}\n",
+         "study.yaml:4:23: parameters.Re.range[2]: expected a step other than 0, got "
+         "0"},
+        {"study.yaml", "study: a\nmodel: m\nparameters:\n  Re: {range: [1, 10, -1]}\n",
+         "study.yaml:4:23: parameters.Re.range[2]: expected a positive step (stop is "
+         "above "
+         "start), got -1"},
+        {"study.yaml",
+         "study: a\nmodel: m\nparameters:\n  Re: {range: [1.0, 0.0, 0.1]}\n",
+         "study.yaml:4:26: parameters.Re.range[2]: expected a negative step (stop is "
+         "below "
+         "start), got 0.1"},
+        {"study.yaml", "study: a\nmodel: m\nparameters:\n  Re: {range: [5.1, 4]}\n",
+         "study.yaml:4:21: parameters.Re.range[1]: expected a stop not below start "
+         "(the "
+         "step is 1), got 4"},
+        {"study.yaml", "study: a\nmodel: m\nparameters:\n  Re: {range: [1, 2, 3, 4]}\n",
+         "study.yaml:4:15: parameters.Re.range: expected [start, stop] or [start, "
+         "stop, "
+         "step], got a list of 4"},
+        {"study.yaml", "study: a\nmodel: m\nparameters:\n  Re: {range: 5}\n",
+         "study.yaml:4:15: parameters.Re.range: expected [start, stop] or [start, "
+         "stop, "
+         "step], got 5"},
+        {"study.yaml", "study: a\nmodel: m\nparameters:\n  Re: {range: [1, x, 1]}\n",
+         "study.yaml:4:19: parameters.Re.range[1]: expected a number, got \"x\""},
+        {"study.yaml", "study: a\nmodel: m\nparameters:\n  Re: {range: [1, 2000000]}\n",
+         "study.yaml:4:15: parameters.Re.range: expected at most 1000000 values in all "
+         "parameters, got 2000000 more"},
+        {"study.yaml", "study: a\nmodel: m\nparameters:\n  Re: {linspace: [0, 1, 0]}\n",
+         "study.yaml:4:25: parameters.Re.linspace[2]: expected a count of at least 1, "
+         "got 0"},
+        {"study.yaml",
+         "study: a\nmodel: m\nparameters:\n  Re: {linspace: [0, 1, 2.5]}\n",
+         "study.yaml:4:25: parameters.Re.linspace[2]: expected a count of at least 1, "
+         "got "
+         "2.5"},
+        {"study.yaml",
+         "study: a\nmodel: m\nparameters:\n  Re: {logspace: [0, 400, 3]}\n",
+         "study.yaml:4:22: parameters.Re.logspace[1]: expected an exponent of a finite "
+         "power of 10, got 400"},
+        {"study.yaml", "study: a\nmodel: m\nparameters:\n  Re: {rnge: [1, 2, 1]}\n",
+         "study.yaml:4:8: unknown field \"parameters.Re.rnge\" (did you mean "
+         "\"range\"?); "
+         "expected one of: range, linspace, logspace"},
+        {"study.yaml",
+         "study: a\nmodel: m\nparameters:\n  Re: {range: [1, 2], linspace: [0, 1, "
+         "2]}\n",
+         "study.yaml:4:23: parameters.Re: expected one of range, linspace, logspace, "
+         "got "
+         "both range and linspace"},
+        {"study.yaml", "study: a\nmodel: m\nparameters:\n  Re: {}\n",
+         "study.yaml:4:7: parameters.Re: expected a list of values, one value, or one "
+         "of "
+         "{range: [start, stop, step]}, {linspace: [a, b, n]}, {logspace: [a, b, n]}, "
+         "got "
+         "a mapping"},
+        /* zip */
+        {"study.yaml",
+         "study: a\nmodel: m\nparameters: {a: [1, 2], b: [1, 2, 3]}\n"
+         "zip: [[a, b]]\n",
+         "study.yaml:4:7: zip[0]: expected lists of equal length, got a: 2, b: 3"},
+        {"study.yaml",
+         "study: a\nmodel: m\nparameters: {a: [1], b: [2]}\nzip: [[a, c]]\n",
+         "study.yaml:4:11: zip[0][1]: expected the name of a parameter in parameters, "
+         "got "
+         "\"c\""},
+        {"study.yaml",
+         "study: a\nmodel: m\nparameters: {a: [1], b: [2]}\n"
+         "zip: [[a, b], [b]]\n",
+         "study.yaml:4:16: zip[1][0]: expected a parameter in one zip group only, got "
+         "\"b\" "
+         "again (in zip[0])"},
+        {"study.yaml", "study: a\nmodel: m\nparameters: {a: [1]}\nzip: [a]\n",
+         "study.yaml:4:7: zip[0]: expected a list of parameter names that vary "
+         "together, "
+         "got \"a\""},
+        {"study.yaml", "study: a\nmodel: m\nzip: [[a]]\n",
+         "study.yaml:3:6: zip: expected parameters to zip (there is no parameters "
+         "field), "
+         "got a list"},
+        /* base and tasks */
+        {"study.yaml",
+         "study: a\nmodel: m\nparameters:\n  Re: [1, 2]\nbase:\n  Re: 3\n",
+         "study.yaml:6:3: base.Re: expected a name not also in parameters, got \"Re\" "
+         "(in "
+         "parameters at 4:3)"},
+        {"study.yaml", "study: a\nmodel: m\nbase:\n  x:\n",
+         "study.yaml:4:5: base.x: expected a value, got nothing"},
+        {"study.yaml", "study: a\nmodel: m\nbase: [1]\n",
+         "study.yaml:3:7: base: expected a mapping of parameter names to fixed values, "
+         "got "
+         "a list"},
+        {"study.yaml", "study: a\nmodel: m\ntasks: []\n",
+         "study.yaml:3:8: tasks: expected a list of parameter sets (mappings), got a "
+         "list"},
+        {"study.yaml", "study: a\nmodel: m\ntasks:\n  - x: 1\n  - 5\n",
+         "study.yaml:5:5: tasks[1]: expected a mapping of parameter names to values, "
+         "got 5"},
+        {"study.yaml",
+         "study: a\nmodel: m\ntasks:\n  - {x: 1}\n  - {x: 2}\n  - {x: 3}\n"
+         "  - {x: 4, priority: urgent}\n",
+         "study.yaml:7:22: tasks[3].priority: expected HIGH, MEDIUM, LOW or an "
+         "integer, got "
+         "\"urgent\""},
+        {"study.yaml", "study: a\nmodel: m\ntasks:\n  - {9x: 1}\n",
+         "study.yaml:4:6: tasks[0]: expected a parameter name of letters, digits and "
+         "'_' "
+         "(not starting with a digit, at most 100 characters), got \"9x\""},
+        /* run settings */
+        {"study.yaml", "study: a\nmodel: m\nrepetitions: 0\n",
+         "study.yaml:3:14: repetitions: expected a positive integer, got 0"},
+        {"study.yaml", "study: a\nmodel: m\nrepetitions: \"2\"\n",
+         "study.yaml:3:14: repetitions: expected a positive integer, got \"2\""},
+        {"study.yaml", "study: a\nmodel: m\npriority: urgent\n",
+         "study.yaml:3:11: priority: expected HIGH, MEDIUM, LOW or an integer, got "
+         "\"urgent\""},
+        {"study.yaml", "study: a\nmodel: m\nmax_parallel: 0\n",
+         "study.yaml:3:15: max_parallel: expected a positive integer, got 0"},
+        {"study.yaml", "study: a\nmodel: m\ncpus: 1.5\n",
+         "study.yaml:3:7: cpus: expected a positive integer, got 1.5"},
+        {"study.yaml", "study: a\nmodel: m\ntimeout: fast\n",
+         "study.yaml:3:10: timeout: expected a duration such as 500ms, 90s, 30m, 24h "
+         "or a "
+         "number of seconds, got \"fast\""},
+        {"study.yaml", "study: a\nmodel: m\ntimeout: 0s\n",
+         "study.yaml:3:10: timeout: expected a duration greater than 0, got \"0s\""},
+        {"study.yaml", "study: a\nmodel: m\ntimeout: 400d\n",
+         "study.yaml:3:10: timeout: expected a duration of at most 366d, got \"400d\""},
+        {"study.yaml", "study: a\nmodel: m\nkill_after: -1\n",
+         "study.yaml:3:13: kill_after: expected a duration such as 500ms, 90s, 30m, "
+         "24h or "
+         "a number of seconds, got -1"},
+        {"study.yaml", "study: a\nmodel: m\nretries:\n  max: three\n",
+         "study.yaml:4:8: retries.max: expected a non-negative integer, got \"three\""},
+        {"study.json",
+         "{\"study\": \"a\", \"model\": \"m\",\n \"retries\": {\"max\": -1}}",
+         "study.json:2:21: retries.max: expected a non-negative integer, got -1"},
+        {"study.yaml", "study: a\nmodel: m\nretries: {backoff: 10s, backoff_max: 5s}\n",
+         "study.yaml:3:38: retries.backoff_max: expected a duration not below backoff "
+         "(10s), got \"5s\""},
+        {"study.yaml", "study: a\nmodel: m\nretries: {on: [timeout, crash]}\n",
+         "study.yaml:3:25: retries.on[1]: expected timeout, signal, nonzero or exit:N "
+         "(N "
+         "from 1 to 255), got \"crash\""},
+        {"study.yaml", "study: a\nmodel: m\nretries: {on: [exit:0]}\n",
+         "study.yaml:3:16: retries.on[0]: expected timeout, signal, nonzero or exit:N "
+         "(N "
+         "from 1 to 255), got \"exit:0\""},
+        {"study.yaml", "study: a\nmodel: m\nretries: {on: [nonzero, exit:3]}\n",
+         "study.yaml:3:25: retries.on[1]: expected either nonzero or exit:N codes, not "
+         "both, got \"exit:3\""},
+        {"study.yaml", "study: a\nmodel: m\nretries: {on: timeout}\n",
+         "study.yaml:3:15: retries.on: expected a list of timeout, signal, nonzero, "
+         "exit:N, "
+         "got \"timeout\""},
+        {"study.yaml", "study: a\nmodel: m\nretries: [1]\n",
+         "study.yaml:3:10: retries: expected a mapping {max, backoff, backoff_max, on} "
+         "or a "
+         "number of retries, got a list"},
+        {"study.yaml", "study: a\nmodel: m\nrate_limit: 10/x\n",
+         "study.yaml:3:13: rate_limit: expected a rate such as 5/s, 10/m or 100/h, got "
+         "\"10/x\""},
+        {"study.yaml", "study: a\nmodel: m\nrate_limit: 0/s\n",
+         "study.yaml:3:13: rate_limit: expected a positive rate, got \"0/s\""},
+        {"study.yaml", "study: a\nmodel: m\nworkdir: 5\n",
+         "study.yaml:3:10: workdir: expected a directory path, got 5"},
+        {"study.yaml", "study: a\nmodel: m\nenv:\n  BAD-NAME: 1\n",
+         "study.yaml:4:3: env: expected a variable name of letters, digits and '_', "
+         "got "
+         "\"BAD-NAME\""},
+        {"study.yaml", "study: a\nmodel: m\nenv:\n  SWEEP_SEED: 1\n",
+         "study.yaml:4:3: env: expected a name not starting with SWEEP_ (set by "
+         "sweep), got "
+         "\"SWEEP_SEED\""},
+        {"study.yaml", "study: a\nmodel: m\nenv:\n  X: [1]\n",
+         "study.yaml:4:6: env.X: expected a string, got a list"},
+    };
+    int failed = 0;
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct err err = {0};
+        struct spec *spec = (struct spec *)&err; /* must be reset to NULL */
+        int rc = spec_parse(cases[i].name, cases[i].text, strlen(cases[i].text), &spec,
+                            &err);
+        if (rc != SWEEP_EINVAL || strcmp(err.msg, cases[i].want) != 0) {
+            print_error("case %zu: rc %d\n got: %s\nwant: %s\n", i, rc, err.msg,
+                        cases[i].want);
+            failed++;
+        }
+        assert_null(spec);
+    }
+    assert_int_equal(failed, 0);
+}
+
+/* Anchors are resolved, but never loop and never grow without bound. */
+static void test_aliases_and_limits(void **state)
+{
+    static const char laughs[] = "study: a\nmodel: m\n"
+                                 "base:\n"
+                                 "  l0: &a [x, x, x, x, x, x, x, x, x, x]\n"
+                                 "  l1: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+                                 "  l2: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+                                 "  l3: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+                                 "  l4: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
+                                 "  l5: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n";
+    struct err err = {0};
+    struct spec *s = parse_ok("a.yaml", "study: a\nmodel: m\n"
+                                        "base: {opts: &o {n: 1, m: [2]}}\n"
+                                        "tasks: [{x: *o}, {x: *o}]\n");
+    struct strbuf sb = STRBUF_INIT;
+    char *big;
+    (void)state;
+
+    assert_json(s->tasks, "[{\"x\":{\"m\":[2],\"n\":1}},{\"x\":{\"m\":[2],\"n\":1}}]");
+    spec_destroy(s);
+
+    assert_int_equal(spec_parse("a.yaml", laughs, strlen(laughs), &s, &err),
+                     SWEEP_EINVAL);
+    assert_string_equal(err.msg,
+                        "a.yaml:8:39: aliases expand to more than 100000 nodes");
+
+    /* Nesting: 65 levels of lists in YAML and in JSON. */
+    sb_adds(&sb, "study: a\nmodel: m\nbase: {x: ");
+    for (int i = 0; i < 65; i++)
+        sb_addc(&sb, '[');
+    assert_int_equal(spec_parse("n.yaml", sb_str(&sb), sb.len, &s, &err), SWEEP_EINVAL);
+    assert_string_equal(err.msg, "n.yaml:3:73: nesting deeper than 64 levels");
+    sb_reset(&sb);
+    for (int i = 0; i < 100000; i++)
+        sb_addc(&sb, '[');
+    assert_int_equal(spec_parse("n.json", sb_str(&sb), sb.len, &s, &err), SWEEP_EINVAL);
+    assert_string_equal(err.msg, "n.json:1:65: nesting deeper than 64 levels");
+    sb_fini(&sb);
+
+    big = xcalloc(DOC_MAX_SIZE + 1, 1);
+    memset(big, ' ', DOC_MAX_SIZE + 1);
+    assert_int_equal(spec_parse("big.yaml", big, DOC_MAX_SIZE + 1, &s, &err),
+                     SWEEP_EINVAL);
+    assert_string_equal(err.msg, "big.yaml: larger than 16 MiB");
+    free(big);
+}
+
+static void test_load(void **state)
+{
+    char dir[] = "/tmp/test_spec.XXXXXX", *path, *real;
+    struct err err = {0};
+    struct spec *s = NULL;
+    FILE *f;
+    (void)state;
+
+    assert_non_null(mkdtemp(dir));
+    real = realpath(dir, NULL);
+    path = xasprintf("%s/study.json", dir);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("{\"study\": \"l\", \"model\": \"m\", \"workdir\": \"w\"}", f);
+    fclose(f);
+    assert_int_equal(spec_load(path, &s, &err), SWEEP_OK);
+    assert_string_equal(s->path, path);
+    assert_string_equal(s->dir, real);
+    spec_destroy(s);
+
+    f = fopen(path, "w");
+    fputs("{\"study\": \"l\", \"model\": 5}", f);
+    fclose(f);
+    assert_int_equal(spec_load(path, &s, &err), SWEEP_EINVAL);
+    assert_null(s);
+    {
+        char *want = xasprintf(
+            "%s:1:25: model: expected the name of a built-in model, got 5", path);
+        assert_string_equal(err.msg, want);
+        free(want);
+    }
+    unlink(path);
+
+    assert_int_equal(spec_load(path, &s, &err), SWEEP_ENOTFOUND);
+    assert_non_null(strstr(err.msg, path));
+    assert_int_equal(spec_load(dir, &s, &err), SWEEP_EIO);
+    assert_non_null(strstr(err.msg, dir));
+    rmdir(dir);
+    free(path);
+    free(real);
+}
+
+static void test_priority(void **state)
+{
+    static const struct {
+        const char *in;
+        int rc, want;
+    } cases[] = {
+        {"HIGH", 0, PRIORITY_HIGH},
+        {"medium", 0, PRIORITY_MEDIUM},
+        {"Low", 0, PRIORITY_LOW},
+        {"7", 0, 7},
+        {"-2", 0, -2},
+        {"+3", 0, 3},
+        {"", -1, 0},
+        {"urgent", -1, 0},
+        {"3x", -1, 0},
+        {" 3", -1, 0},
+        {"99999999999", -1, 0},
+        {"-", -1, 0},
+    };
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int got = 0;
+        assert_int_equal(priority_parse(cases[i].in, &got), cases[i].rc);
+        if (cases[i].rc == 0)
+            assert_int_equal(got, cases[i].want);
+    }
+    assert_string_equal(priority_name(PRIORITY_HIGH), "HIGH");
+    assert_string_equal(priority_name(10), "HIGH");
+    assert_string_equal(priority_name(PRIORITY_MEDIUM), "MEDIUM");
+    assert_string_equal(priority_name(PRIORITY_LOW), "LOW");
+    assert_string_equal(priority_name(-5), "LOW");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_every_field),
+        cmocka_unit_test(test_parameter_values),
+        cmocka_unit_test(test_formats),
+        cmocka_unit_test(test_zip_and_order),
+        cmocka_unit_test(test_tasks_only_and_shell),
+        cmocka_unit_test(test_retry_details),
+        cmocka_unit_test(test_paths),
+        cmocka_unit_test(test_json_equals_yaml),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_aliases_and_limits),
+        cmocka_unit_test(test_load),
+        cmocka_unit_test(test_priority),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

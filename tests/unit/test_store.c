@@ -1,0 +1,964 @@
+/* Unit tests of the SQLite store (src/core/store.c): schema creation and versions,
+ * studies, task upserts, the pending queue and its cursor, attempts and retries, reset
+ * after a dead run, counts, key look-up, cancellation, transactions and a busy
+ * database. Each test works in its own mkdtemp() home. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "core/store.h"
+
+#include <ftw.h>
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct fixture {
+    char dir[64];
+    char home[128];
+    struct store *st;
+    struct err err;
+};
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+
+    if (!f)
+        return -1;
+    snprintf(f->dir, sizeof(f->dir), "/tmp/sweep-test-store-XXXXXX");
+    if (!mkdtemp(f->dir))
+        return -1;
+    /* Two levels that do not exist yet: store_open creates them. */
+    snprintf(f->home, sizeof(f->home), "%s/a/home", f->dir);
+    if (store_open(f->home, &f->st, &f->err) != 0) {
+        fprintf(stderr, "store_open: %s\n", f->err.msg);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+
+    store_close(f->st);
+    nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    free(f);
+    return 0;
+}
+
+static long long put_study(struct fixture *f, const char *name, long long *gen)
+{
+    long long id = 0, g = 0;
+    int rc = store_study_put(f->st, name, "a test study", "study.yaml",
+                             "{\"study\":\"x\"}", &id, &g, &f->err);
+    assert_int_equal(rc, 0);
+    if (gen)
+        *gen = g;
+    return id;
+}
+
+static void put_task(struct fixture *f,
+                     long long study,
+                     long long gen,
+                     const char *key,
+                     long long seq,
+                     int priority)
+{
+    char params[64];
+    struct expand_task t = {.params_json = params, .seq = seq, .priority = priority};
+
+    snprintf(params, sizeof(params), "{\"i\":%lld}", seq);
+    snprintf(t.key, sizeof(t.key), "%s", key);
+    t.seed = 1000 + seq;
+    assert_int_equal(store_task_put(f->st, study, gen, &t, 1, &f->err), 0);
+}
+
+static void key_of(long long seq, char key[EXPAND_KEY_LEN + 1])
+{
+    snprintf(key, EXPAND_KEY_LEN + 1, "%016llx", 0x1000000000000000ULL + (unsigned)seq);
+}
+
+/* Collects what the callbacks see. */
+struct seen {
+    int n;
+    int stop_at; /* return non-zero on this call (1-based); 0 = never */
+    long long id[64];
+    long long seq[64];
+    int state[64];
+    int priority[64];
+};
+
+static int collect(const struct store_task *t, void *arg)
+{
+    struct seen *s = arg;
+    if (s->n < 64) {
+        s->id[s->n] = t->id;
+        s->seq[s->n] = t->seq;
+        s->state[s->n] = (int)t->state;
+        s->priority[s->n] = t->priority;
+    }
+    s->n++;
+    return s->stop_at && s->n == s->stop_at;
+}
+
+static struct store_task find(struct fixture *f, long long study, const char *key)
+{
+    struct store_task t;
+    int rc = store_task_find(f->st, study, key, &t, &f->err);
+    if (rc != 0)
+        fail_msg("find %s: %s", key, f->err.msg);
+    return t;
+}
+
+static enum task_state state_of(struct fixture *f, long long study, const char *key)
+{
+    struct store_task t = find(f, study, key);
+    enum task_state s = t.state;
+    store_task_fini(&t);
+    return s;
+}
+
+static long long id_of(struct fixture *f, long long study, const char *key)
+{
+    struct store_task t = find(f, study, key);
+    long long id = t.id;
+    store_task_fini(&t);
+    return id;
+}
+
+static void start(struct fixture *f, long long task_id, int attempt)
+{
+    int rc = store_task_started(f->st, task_id, attempt, 100.0 * attempt, &f->err);
+    if (rc != 0)
+        fail_msg("start: %s", f->err.msg);
+}
+
+static void finish(struct fixture *f,
+                   long long task_id,
+                   int attempt,
+                   enum task_state state,
+                   double retry_at)
+{
+    struct task_outcome o = {
+        .state = state,
+        .exit_code = state == TASK_SUCCEEDED ? 0 : 1,
+        .finished_at = 100.0 * attempt + 5,
+        .wall = 5,
+        .error = state == TASK_SUCCEEDED ? NULL : "exit status 1",
+        .metrics_json = state == TASK_SUCCEEDED ? "{\"x\":1}" : NULL,
+        .retry_at = retry_at,
+    };
+    int rc = store_task_finished(f->st, task_id, attempt, &o, &f->err);
+    if (rc != 0)
+        fail_msg("finish: %s", f->err.msg);
+}
+
+static long long db_pragma(const char *home, const char *pragma)
+{
+    char path[256];
+    sqlite3 *db;
+    sqlite3_stmt *s;
+    long long v = -1;
+
+    snprintf(path, sizeof(path), "%s/sweep.db", home);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, pragma, -1, &s, NULL), SQLITE_OK);
+    if (sqlite3_step(s) == SQLITE_ROW)
+        v = sqlite3_column_type(s, 0) == SQLITE_TEXT
+                ? (strcmp((const char *)sqlite3_column_text(s, 0), "wal") == 0)
+                : sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return v;
+}
+
+/* ---- opening ---- */
+
+static void test_open_creates_and_reopens(void **state)
+{
+    struct fixture *f = *state;
+    struct store_study s;
+    long long gen;
+
+    assert_string_equal(store_home(f->st), f->home);
+    long long id = put_study(f, "alpha", &gen);
+    assert_int_equal(gen, 1);
+    store_close(f->st);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 1);
+    assert_int_equal(db_pragma(f->home, "PRAGMA journal_mode"), 1); /* wal */
+    assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
+    assert_int_equal(store_study_get(f->st, "alpha", &s, &f->err), 0);
+    assert_int_equal(s.id, id);
+    store_study_fini(&s);
+}
+
+static void test_open_refuses_newer_schema(void **state)
+{
+    struct fixture *f = *state;
+    char path[256];
+    sqlite3 *db;
+
+    store_close(f->st);
+    f->st = NULL;
+    snprintf(path, sizeof(path), "%s/sweep.db", f->home);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 2", NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(store_open(f->home, &f->st, &f->err), SWEEP_ESTORE);
+    assert_null(f->st);
+    assert_non_null(strstr(f->err.msg, "created by a newer sweep"));
+    assert_non_null(strstr(f->err.msg, path));
+}
+
+static void test_open_failures(void **state)
+{
+    struct fixture *f = *state;
+    char path[256];
+    struct store *st = NULL;
+    FILE *fp;
+
+    /* The home cannot be created under a regular file. */
+    snprintf(path, sizeof(path), "%s/file", f->dir);
+    fp = fopen(path, "w");
+    assert_non_null(fp);
+    fclose(fp);
+    snprintf(path, sizeof(path), "%s/file/home", f->dir);
+    assert_int_equal(store_open(path, &st, &f->err), SWEEP_EIO);
+    assert_null(st);
+    assert_non_null(strstr(f->err.msg, path));
+    /* The home is a regular file; the home is empty. */
+    snprintf(path, sizeof(path), "%s/file", f->dir);
+    assert_int_equal(store_open(path, &st, &f->err), SWEEP_EIO);
+    assert_non_null(strstr(f->err.msg, "not a directory"));
+    assert_int_equal(store_open("", &st, &f->err), SWEEP_EINVAL);
+    assert_null(st);
+
+    /* A sweep.db that is not a database. */
+    snprintf(path, sizeof(path), "%s/junk", f->dir);
+    assert_int_equal(store_open(path, &st, &f->err), 0);
+    store_close(st);
+    snprintf(path, sizeof(path), "%s/junk/sweep.db", f->dir);
+    unlink(path);
+    fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs("this is not a database, just some text that is long enough to be a header "
+          "of a database file if it were one",
+          fp);
+    fclose(fp);
+    snprintf(path, sizeof(path), "%s/junk", f->dir);
+    assert_int_equal(store_open(path, &st, &f->err), SWEEP_ESTORE);
+    assert_null(st);
+    assert_non_null(strstr(f->err.msg, "junk/sweep.db"));
+}
+
+/* ---- studies ---- */
+
+static int list_names(const struct store_study *s, void *arg)
+{
+    struct {
+        int n, stop_at;
+        char names[4][16];
+    } *l = arg;
+    snprintf(l->names[l->n++], 16, "%s", s->name);
+    return l->stop_at && l->n == l->stop_at;
+}
+
+static void test_study_put_get_list_status(void **state)
+{
+    struct fixture *f = *state;
+    struct store_study s;
+    long long gen, id2, gen2;
+    struct {
+        int n, stop_at;
+        char names[4][16];
+    } l = {0};
+
+    long long a = put_study(f, "alpha", &gen);
+    long long b = put_study(f, "beta", NULL);
+    assert_true(a != b);
+    assert_int_equal(store_study_put(f->st, "alpha", NULL, "other.yaml", "{\"v\":2}",
+                                     &id2, &gen2, &f->err),
+                     0);
+    assert_int_equal(id2, a);
+    assert_int_equal(gen2, 2);
+
+    assert_int_equal(store_study_get(f->st, "alpha", &s, &f->err), 0);
+    assert_int_equal(s.id, a);
+    assert_null(s.description);
+    assert_string_equal(s.spec_path, "other.yaml");
+    assert_string_equal(s.spec_json, "{\"v\":2}");
+    assert_int_equal(s.status, STUDY_CREATED);
+    assert_int_equal(s.generation, 2);
+    assert_true(s.created_at > 0 && s.updated_at >= s.created_at);
+    assert_true(s.started_at == 0 && s.finished_at == 0 && s.runner_pid == 0);
+    store_study_fini(&s);
+
+    assert_int_equal(store_study_get(f->st, "gamma", &s, &f->err), SWEEP_ENOTFOUND);
+    assert_non_null(strstr(f->err.msg, "'gamma'"));
+
+    /* Newest first; updating alpha does not make it newer. */
+    assert_int_equal(store_study_list(f->st, list_names, &l, &f->err), 0);
+    assert_int_equal(l.n, 2);
+    assert_string_equal(l.names[0], "beta");
+    assert_string_equal(l.names[1], "alpha");
+    memset(&l, 0, sizeof(l));
+    l.stop_at = 1;
+    assert_int_equal(store_study_list(f->st, list_names, &l, &f->err), 0);
+    assert_int_equal(l.n, 1);
+
+    assert_int_equal(store_study_set_status(f->st, a, STUDY_QUEUED, &f->err), 0);
+    assert_int_equal(store_study_get(f->st, "alpha", &s, &f->err), 0);
+    assert_int_equal(s.status, STUDY_QUEUED);
+    store_study_fini(&s);
+    assert_int_equal(store_study_mark_started(f->st, a, 4242, &f->err), 0);
+    assert_int_equal(store_study_get(f->st, "alpha", &s, &f->err), 0);
+    assert_int_equal(s.status, STUDY_RUNNING);
+    assert_int_equal(s.runner_pid, 4242);
+    assert_true(s.started_at > 0 && s.finished_at == 0);
+    store_study_fini(&s);
+    assert_int_equal(
+        store_study_mark_finished(f->st, a, STUDY_PARTIALLY_FAILED, &f->err), 0);
+    assert_int_equal(store_study_get(f->st, "alpha", &s, &f->err), 0);
+    assert_int_equal(s.status, STUDY_PARTIALLY_FAILED);
+    assert_true(s.finished_at >= s.started_at);
+    store_study_fini(&s);
+    assert_string_equal(study_status_name(STUDY_PARTIALLY_FAILED), "PARTIALLY_FAILED");
+
+    assert_int_equal(store_study_set_status(f->st, 999, STUDY_QUEUED, &f->err),
+                     SWEEP_ENOTFOUND);
+    assert_int_equal(store_study_mark_started(f->st, 999, 1, &f->err), SWEEP_ENOTFOUND);
+    assert_int_equal(store_study_mark_finished(f->st, 999, STUDY_FAILED, &f->err),
+                     SWEEP_ENOTFOUND);
+    assert_non_null(strstr(f->err.msg, "999"));
+}
+
+/* ---- tasks ---- */
+
+static void test_task_put_idempotent(void **state)
+{
+    struct fixture *f = *state;
+    struct seen seen = {0};
+    long long gen, counts[3][TASK_NSTATES];
+    const char *k1 = "00000000000000a1", *k2 = "00000000000000a2";
+
+    long long s = put_study(f, "s", &gen);
+    put_task(f, s, gen, k1, 0, PRIORITY_MEDIUM);
+    put_task(f, s, gen, k1, 5, PRIORITY_HIGH); /* repeated within a generation */
+    put_task(f, s, gen, k2, 1, PRIORITY_MEDIUM);
+    assert_int_equal(store_task_each(f->st, s, -1, collect, &seen, &f->err), 0);
+    assert_int_equal(seen.n, 2);
+    assert_int_equal(seen.seq[0], 0); /* first position kept */
+    assert_int_equal(seen.priority[0], PRIORITY_MEDIUM);
+
+    long long id1 = id_of(f, s, k1);
+    start(f, id1, 1);
+    finish(f, id1, 1, TASK_SUCCEEDED, 0);
+
+    /* A new expansion with only k1, now HIGH and later in the order. */
+    put_study(f, "s", &gen);
+    assert_int_equal(gen, 2);
+    put_task(f, s, gen, k1, 7, PRIORITY_HIGH);
+    memset(&seen, 0, sizeof(seen));
+    assert_int_equal(store_task_each(f->st, s, -1, collect, &seen, &f->err), 0);
+    assert_int_equal(seen.n, 1);
+    assert_int_equal(seen.id[0], id1);
+    assert_int_equal(seen.seq[0], 7);
+    assert_int_equal(seen.priority[0], PRIORITY_HIGH);
+    assert_int_equal(seen.state[0], TASK_SUCCEEDED);
+    struct store_task t = find(f, s, k1);
+    assert_int_equal(t.attempts, 1);
+    assert_string_equal(t.metrics_json, "{\"x\":1}");
+    assert_string_equal(t.params_json, "{\"i\":0}");
+    assert_int_equal(t.seed, 1000);
+    store_task_fini(&t);
+
+    assert_int_equal(store_study_counts(f->st, s, counts, &f->err), 0);
+    assert_int_equal(counts[2][TASK_SUCCEEDED], 1);
+    assert_int_equal(counts[1][TASK_PENDING], 0); /* k2 is not in generation 2 */
+
+    memset(&seen, 0, sizeof(seen));
+    assert_int_equal(store_task_each(f->st, s, TASK_PENDING, collect, &seen, &f->err),
+                     0);
+    assert_int_equal(seen.n, 0);
+    assert_int_equal(store_task_each(f->st, 999, -1, collect, &seen, &f->err),
+                     SWEEP_ENOTFOUND);
+}
+
+/* Drains the queue in batches of `limit`; returns the seqs in order. */
+static int drain(
+    struct fixture *f, long long s, long long gen, int band, int limit, long long *out)
+{
+    int prio = INT_MAX, total = 0, n;
+    long long seq = -1;
+
+    do {
+        struct seen seen = {0};
+        n = store_task_next_pending(f->st, s, gen, band, &prio, &seq, limit, collect,
+                                    &seen, &f->err);
+        assert_true(n >= 0 && n <= limit);
+        assert_int_equal(seen.n, n);
+        for (int i = 0; i < n; i++)
+            out[total++] = seen.seq[i];
+    } while (n == limit);
+    return total;
+}
+
+static void test_next_pending_order_cursor_band(void **state)
+{
+    struct fixture *f = *state;
+    static const int prio[] = {1, 3, 2, 3, 2, 5, 0};
+    long long gen, got[16];
+    char key[EXPAND_KEY_LEN + 1];
+
+    long long s = put_study(f, "s", &gen);
+    for (int i = 0; i < 7; i++) {
+        key_of(i, key);
+        put_task(f, s, gen, key, i, prio[i]);
+    }
+
+    static const struct {
+        int band, limit, n;
+        long long want[7];
+    } cases[] = {
+        {0, 2, 7, {5, 1, 3, 2, 4, 0, 6}}, {0, 100, 7, {5, 1, 3, 2, 4, 0, 6}},
+        {0, 1, 7, {5, 1, 3, 2, 4, 0, 6}}, {PRIORITY_HIGH, 2, 3, {5, 1, 3}},
+        {PRIORITY_MEDIUM, 2, 2, {2, 4}},  {PRIORITY_LOW, 2, 2, {0, 6}},
+    };
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        int n = drain(f, s, gen, cases[c].band, cases[c].limit, got);
+        assert_int_equal(n, cases[c].n);
+        for (int i = 0; i < n; i++)
+            assert_int_equal(got[i], cases[c].want[i]);
+    }
+
+    /* A stop from fn: the task counts as passed and the cursor moves past it. */
+    int cp = INT_MAX;
+    long long cs = -1;
+    struct seen seen = {.stop_at = 2};
+    assert_int_equal(
+        store_task_next_pending(f->st, s, gen, 0, &cp, &cs, 5, collect, &seen, &f->err),
+        2);
+    assert_int_equal(cp, 3);
+    assert_int_equal(cs, 1);
+
+    /* Running tasks leave the queue; a bad band is refused. */
+    key_of(5, key);
+    start(f, id_of(f, s, key), 1);
+    assert_int_equal(drain(f, s, gen, PRIORITY_HIGH, 5, got), 2);
+    cp = INT_MAX, cs = -1;
+    assert_int_equal(
+        store_task_next_pending(f->st, s, gen, 7, &cp, &cs, 5, collect, &seen, &f->err),
+        -1);
+    assert_int_equal(f->err.code, SWEEP_EINVAL);
+
+    /* Other generations are not in the queue. */
+    assert_int_equal(drain(f, s, gen + 1, 0, 5, got), 0);
+}
+
+static int collect_attempt(const struct store_attempt *a, void *arg)
+{
+    struct store_attempt *out = arg;
+    int i = 0;
+    while (out[i].attempt)
+        i++;
+    out[i] = *a;
+    out[i].error = a->error ? strdup(a->error) : NULL;
+    return 0;
+}
+
+static void test_attempts_retry_then_success(void **state)
+{
+    struct fixture *f = *state;
+    struct store_attempt att[4] = {0};
+    const char *k = "00000000000000b1";
+    long long gen;
+
+    long long s = put_study(f, "s", &gen);
+    put_task(f, s, gen, k, 0, PRIORITY_MEDIUM);
+    long long id = id_of(f, s, k);
+
+    start(f, id, 1);
+    assert_int_equal(store_task_attempts(f->st, id, collect_attempt, att, &f->err), 0);
+    assert_int_equal(att[0].state, TASK_RUNNING);
+    memset(att, 0, sizeof(att));
+    /* Starting again while running is refused. */
+    assert_int_equal(store_task_started(f->st, id, 2, 1.0, &f->err), SWEEP_ENOTFOUND);
+
+    finish(f, id, 1, TASK_FAILED, 12345.0);
+    struct store_task t = find(f, s, k);
+    assert_int_equal(t.state, TASK_PENDING);
+    assert_true(t.not_before == 12345.0);
+    assert_int_equal(t.exit_code, 1);
+    assert_string_equal(t.error, "exit status 1");
+    assert_int_equal(t.attempts, 1);
+    store_task_fini(&t);
+
+    start(f, id, 2);
+    finish(f, id, 2, TASK_SUCCEEDED, 0);
+    t = find(f, s, k);
+    assert_int_equal(t.state, TASK_SUCCEEDED);
+    assert_int_equal(t.attempts, 2);
+    assert_int_equal(t.exit_code, 0);
+    assert_null(t.error);
+    assert_true(t.not_before == 0);
+    assert_true(t.started_at == 200.0 && t.finished_at == 205.0 && t.wall == 5.0);
+    assert_string_equal(t.metrics_json, "{\"x\":1}");
+    store_task_fini(&t);
+
+    assert_int_equal(store_task_attempts(f->st, id, collect_attempt, att, &f->err), 0);
+    assert_int_equal(att[0].attempt, 1);
+    assert_int_equal(att[0].state, TASK_FAILED);
+    assert_int_equal(att[0].exit_code, 1);
+    assert_string_equal(att[0].error, "exit status 1");
+    assert_int_equal(att[1].attempt, 2);
+    assert_int_equal(att[1].state, TASK_SUCCEEDED);
+    assert_true(att[1].started_at == 200.0 && att[1].finished_at == 205.0);
+    assert_int_equal(att[2].attempt, 0);
+    for (int i = 0; i < 2; i++)
+        free(att[i].error);
+
+    /* An attempt is never recorded twice; a non-final state is refused. */
+    struct task_outcome o = {.state = TASK_SUCCEEDED};
+    assert_int_equal(store_task_finished(f->st, id, 2, &o, &f->err), SWEEP_ENOTFOUND);
+    assert_non_null(strstr(f->err.msg, "attempt 2"));
+    o.state = TASK_RUNNING;
+    assert_int_equal(store_task_finished(f->st, id, 2, &o, &f->err), SWEEP_EINVAL);
+    assert_int_equal(store_task_started(f->st, 9999, 1, 1.0, &f->err), SWEEP_ENOTFOUND);
+}
+
+/* Puts one task in each state; returns their keys by state. */
+static void make_every_state(struct fixture *f,
+                             long long s,
+                             long long gen,
+                             char keys[TASK_NSTATES][EXPAND_KEY_LEN + 1])
+{
+    long long n;
+
+    for (int i = 0; i < TASK_NSTATES; i++) {
+        key_of(100 + i, keys[i]);
+        put_task(f, s, gen, keys[i], i, PRIORITY_MEDIUM);
+    }
+    for (int i = 0; i < TASK_NSTATES; i++) {
+        long long id = id_of(f, s, keys[i]);
+        switch ((enum task_state)i) {
+        case TASK_PENDING:
+            break;
+        case TASK_RUNNING:
+            start(f, id, 1);
+            break;
+        case TASK_CANCELLED:
+            assert_int_equal(store_cancel(f->st, s, id, &n, &f->err), 0);
+            assert_int_equal(n, 1);
+            break;
+        default:
+            start(f, id, 1);
+            finish(f, id, 1, (enum task_state)i, 0);
+        }
+        assert_int_equal(state_of(f, s, keys[i]), i);
+    }
+}
+
+static void test_reset_every_state(void **state)
+{
+    struct fixture *f = *state;
+    char keys[TASK_NSTATES][EXPAND_KEY_LEN + 1];
+    static const struct {
+        bool force;
+        long long pending;
+        enum task_state after[TASK_NSTATES]; /* by state before */
+    } cases[] = {
+        {false,
+         6,
+         {TASK_PENDING, TASK_PENDING, TASK_SUCCEEDED, TASK_PENDING, TASK_PENDING,
+          TASK_PENDING, TASK_PENDING}},
+        {true,
+         7,
+         {TASK_PENDING, TASK_PENDING, TASK_PENDING, TASK_PENDING, TASK_PENDING,
+          TASK_PENDING, TASK_PENDING}},
+    };
+
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        char name[16];
+        long long gen, pending = -1;
+        snprintf(name, sizeof(name), "s%zu", c);
+        long long s = put_study(f, name, &gen);
+        make_every_state(f, s, gen, keys);
+        assert_int_equal(
+            store_study_reset(f->st, s, gen, cases[c].force, &pending, &f->err), 0);
+        assert_int_equal(pending, cases[c].pending);
+        for (int i = 0; i < TASK_NSTATES; i++)
+            assert_int_equal(state_of(f, s, keys[i]), cases[c].after[i]);
+
+        /* The running task's run died: its attempt is closed as interrupted and it
+         * reruns; its history stays. */
+        struct store_attempt att[2] = {0};
+        long long id = id_of(f, s, keys[TASK_RUNNING]);
+        assert_int_equal(store_task_attempts(f->st, id, collect_attempt, att, &f->err),
+                         0);
+        assert_int_equal(att[0].attempt, 1);
+        assert_int_equal(att[0].state, TASK_INTERRUPTED);
+        assert_non_null(strstr(att[0].error, "interrupted"));
+        free(att[0].error);
+        struct store_task t = find(f, s, keys[TASK_RUNNING]);
+        assert_int_equal(t.attempts, 1);
+        assert_non_null(strstr(t.error, "interrupted"));
+        store_task_fini(&t);
+        /* The reset tasks can start again with their next attempt. */
+        start(f, id, 2);
+    }
+}
+
+static void test_reset_only_its_generation_and_clears_flags(void **state)
+{
+    struct fixture *f = *state;
+    const char *old = "00000000000000c1", *cur = "00000000000000c2";
+    long long gen, pending, n;
+
+    long long s = put_study(f, "s", &gen);
+    put_task(f, s, gen, old, 0, PRIORITY_MEDIUM);
+    put_task(f, s, gen, cur, 1, PRIORITY_MEDIUM);
+    start(f, id_of(f, s, old), 1);
+    finish(f, id_of(f, s, old), 1, TASK_FAILED, 0);
+    long long id = id_of(f, s, cur);
+    start(f, id, 1);
+    assert_int_equal(store_cancel(f->st, s, id, &n, &f->err), 0);
+    assert_int_equal(n, 1);
+
+    put_study(f, "s", &gen);
+    put_task(f, s, gen, cur, 0, PRIORITY_MEDIUM);
+    assert_int_equal(store_study_reset(f->st, s, gen, false, &pending, &f->err), 0);
+    assert_int_equal(pending, 1);
+    assert_int_equal(state_of(f, s, old), TASK_FAILED);
+    assert_int_equal(state_of(f, s, cur), TASK_PENDING);
+    start(f, id, 2); /* no stale cancellation request */
+    struct seen seen = {0};
+    assert_int_equal(store_task_cancel_requested(f->st, s, collect, &seen, &f->err), 0);
+    assert_int_equal(seen.n, 0);
+}
+
+static void test_counts_by_band_and_state(void **state)
+{
+    struct fixture *f = *state;
+    long long gen, counts[3][TASK_NSTATES];
+    char key[EXPAND_KEY_LEN + 1];
+    static const struct {
+        int priority;
+        enum task_state state;
+    } tasks[] = {
+        {PRIORITY_HIGH, TASK_SUCCEEDED},
+        {7, TASK_SUCCEEDED},
+        {PRIORITY_HIGH, TASK_FAILED},
+        {PRIORITY_MEDIUM, TASK_PENDING},
+        {PRIORITY_MEDIUM, TASK_RUNNING},
+        {PRIORITY_LOW, TASK_TIMED_OUT},
+        {-3, TASK_PENDING},
+        {PRIORITY_LOW, TASK_PENDING},
+    };
+
+    long long s = put_study(f, "s", &gen);
+    for (size_t i = 0; i < sizeof(tasks) / sizeof(tasks[0]); i++) {
+        key_of((long long)i, key);
+        put_task(f, s, gen, key, (long long)i, tasks[i].priority);
+        long long id = id_of(f, s, key);
+        if (tasks[i].state != TASK_PENDING)
+            start(f, id, 1);
+        if (task_state_is_final(tasks[i].state))
+            finish(f, id, 1, tasks[i].state, 0);
+    }
+    assert_int_equal(store_study_counts(f->st, s, counts, &f->err), 0);
+    long long want[3][TASK_NSTATES] = {{0}};
+    want[2][TASK_SUCCEEDED] = 2;
+    want[2][TASK_FAILED] = 1;
+    want[1][TASK_PENDING] = 1;
+    want[1][TASK_RUNNING] = 1;
+    want[0][TASK_TIMED_OUT] = 1;
+    want[0][TASK_PENDING] = 2;
+    assert_memory_equal(counts, want, sizeof(want));
+
+    assert_int_equal(store_study_counts(f->st, 999, counts, &f->err), SWEEP_ENOTFOUND);
+}
+
+static void test_find_by_key_and_prefix(void **state)
+{
+    struct fixture *f = *state;
+    struct store_task t;
+    long long gen;
+
+    long long s = put_study(f, "s", &gen);
+    put_task(f, s, gen, "abcd000000000001", 0, PRIORITY_MEDIUM);
+    put_task(f, s, gen, "abcd000000000002", 1, PRIORITY_MEDIUM);
+    put_task(f, s, gen, "abce000000000003", 2, PRIORITY_MEDIUM);
+    put_task(f, s, gen, "ffff00000000000f", 3, PRIORITY_MEDIUM);
+    long long s2 = put_study(f, "s2", &gen);
+    put_task(f, s2, gen, "ffff000000000010", 0, PRIORITY_MEDIUM);
+
+    static const struct {
+        int study; /* 0: any, 1: s, 2: s2 */
+        const char *key;
+        int rc;
+        const char *want; /* key found, or a piece of the message */
+    } cases[] = {
+        {1, "abcd000000000002", 0, "abcd000000000002"},
+        {0, "abcd000000000002", 0, "abcd000000000002"},
+        {1, "abce", 0, "abce000000000003"},
+        {1, "ABCE0", 0, "abce000000000003"},
+        {1, "ffff", 0, "ffff00000000000f"},
+        {2, "ffff", 0, "ffff000000000010"},
+        {0, "ffff0000000000", SWEEP_EINVAL, "ambiguous"},
+        {1, "abcd", SWEEP_EINVAL, "ambiguous"},
+        {1, "abcf", SWEEP_ENOTFOUND, "abcf"},
+        {1, "abcd000000000003", SWEEP_ENOTFOUND, "abcd000000000003"},
+        {2, "abce", SWEEP_ENOTFOUND, "abce"},
+        {1, "abc", SWEEP_EINVAL, "hex digits"},
+        {1, "abcg", SWEEP_EINVAL, "hex digits"},
+        {1, "abcd0000000000010", SWEEP_EINVAL, "hex digits"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        long long sid = cases[i].study == 0 ? 0 : cases[i].study == 1 ? s : s2;
+        int rc = store_task_find(f->st, sid, cases[i].key, &t, &f->err);
+        assert_int_equal(rc, cases[i].rc);
+        if (rc == 0) {
+            assert_string_equal(t.key, cases[i].want);
+            assert_int_equal(t.study_id, sid ? sid : s);
+            store_task_fini(&t);
+        } else {
+            assert_non_null(strstr(f->err.msg, cases[i].want));
+        }
+    }
+}
+
+static void test_cancel_pending_and_running(void **state)
+{
+    struct fixture *f = *state;
+    char key[EXPAND_KEY_LEN + 1];
+    long long gen, n, ids[5];
+
+    long long s = put_study(f, "s", &gen);
+    for (int i = 0; i < 5; i++) {
+        key_of(i, key);
+        put_task(f, s, gen, key, i, PRIORITY_MEDIUM);
+        ids[i] = id_of(f, s, key);
+    }
+    start(f, ids[0], 1);
+    start(f, ids[1], 1);
+    start(f, ids[2], 1);
+    finish(f, ids[2], 1, TASK_SUCCEEDED, 0);
+
+    /* One pending task on its own. */
+    assert_int_equal(store_cancel(f->st, s, ids[3], &n, &f->err), 0);
+    assert_int_equal(n, 1);
+    key_of(3, key);
+    struct store_task t = find(f, s, key);
+    assert_int_equal(t.state, TASK_CANCELLED);
+    assert_int_equal(t.attempts, 0);
+    assert_true(t.finished_at > 0);
+    store_task_fini(&t);
+
+    /* The study: task 4 cancelled, 0 and 1 flagged, 2 done, 3 already cancelled. */
+    assert_int_equal(store_cancel(f->st, s, 0, &n, &f->err), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(store_cancel(f->st, s, 0, &n, &f->err), 0);
+    assert_int_equal(n, 0);
+    struct seen seen = {0};
+    assert_int_equal(store_task_cancel_requested(f->st, s, collect, &seen, &f->err), 0);
+    assert_int_equal(seen.n, 2);
+    assert_int_equal(seen.id[0], ids[0]);
+    assert_int_equal(seen.id[1], ids[1]);
+
+    /* The runner records one cancelled; the other ends with a retry, which the
+     * cancellation request overrides. */
+    finish(f, ids[0], 1, TASK_CANCELLED, 0);
+    finish(f, ids[1], 1, TASK_FAILED, 999.0);
+    key_of(1, key);
+    t = find(f, s, key);
+    assert_int_equal(t.state, TASK_CANCELLED);
+    assert_true(t.not_before == 0);
+    store_task_fini(&t);
+    memset(&seen, 0, sizeof(seen));
+    assert_int_equal(store_task_cancel_requested(f->st, s, collect, &seen, &f->err), 0);
+    assert_int_equal(seen.n, 0);
+    assert_int_equal(state_of(f, s, "1000000000000004"), TASK_CANCELLED);
+    assert_int_equal(state_of(f, s, "1000000000000002"), TASK_SUCCEEDED);
+
+    /* Cancelled pending tasks are not started; unknown study or task. */
+    assert_int_equal(store_task_started(f->st, ids[4], 1, 1.0, &f->err),
+                     SWEEP_ENOTFOUND);
+    assert_int_equal(store_cancel(f->st, 999, 0, &n, &f->err), SWEEP_ENOTFOUND);
+    assert_int_equal(store_cancel(f->st, s, 9999, &n, &f->err), 0);
+    assert_int_equal(n, 0);
+}
+
+/* ---- transactions ---- */
+
+static void test_rollback_leaves_no_trace(void **state)
+{
+    struct fixture *f = *state;
+    struct store_study s;
+    long long gen, counts[3][TASK_NSTATES];
+    struct {
+        int n, stop_at;
+        char names[4][16];
+    } l = {0};
+
+    store_rollback(f->st); /* nothing open: nothing happens */
+    long long kept = put_study(f, "kept", &gen);
+    put_task(f, kept, gen, "00000000000000d1", 0, PRIORITY_MEDIUM);
+    long long id = id_of(f, kept, "00000000000000d1");
+    start(f, id, 1);
+    finish(f, id, 1, TASK_FAILED, 5.0);
+
+    /* A call that fails after its first write undoes that write (attempt 1 exists). */
+    assert_int_equal(store_task_started(f->st, id, 1, 1.0, &f->err), SWEEP_ESTORE);
+    assert_non_null(strstr(f->err.msg, "attempt 1"));
+    struct store_task t = find(f, kept, "00000000000000d1");
+    assert_int_equal(t.state, TASK_PENDING);
+    assert_true(t.not_before == 5.0);
+    store_task_fini(&t);
+
+    assert_int_equal(store_begin(f->st, &f->err), 0);
+    long long gone = put_study(f, "gone", &gen);
+    put_task(f, gone, gen, "00000000000000d2", 0, PRIORITY_MEDIUM);
+    start(f, id, 2);
+    /* The same inside a transaction: it stays usable. */
+    assert_int_equal(store_task_started(f->st, id, 2, 1.0, &f->err), SWEEP_ENOTFOUND);
+    assert_int_equal(state_of(f, kept, "00000000000000d1"), TASK_RUNNING);
+    store_rollback(f->st);
+
+    assert_int_equal(store_study_get(f->st, "gone", &s, &f->err), SWEEP_ENOTFOUND);
+    assert_int_equal(store_study_list(f->st, list_names, &l, &f->err), 0);
+    assert_int_equal(l.n, 1);
+    assert_int_equal(
+        store_task_find(f->st, 0, "00000000000000d2", &(struct store_task){0}, &f->err),
+        SWEEP_ENOTFOUND);
+    assert_int_equal(state_of(f, kept, "00000000000000d1"), TASK_PENDING);
+    assert_int_equal(store_study_counts(f->st, kept, counts, &f->err), 0);
+    assert_int_equal(counts[1][TASK_PENDING], 1);
+
+    /* A committed transaction survives a reopen. */
+    assert_int_equal(store_begin(f->st, &f->err), 0);
+    start(f, id, 2);
+    assert_int_equal(store_commit(f->st, &f->err), 0);
+    store_close(f->st);
+    assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
+    assert_int_equal(state_of(f, kept, "00000000000000d1"), TASK_RUNNING);
+
+    /* Nested begin is an error that names the operation. */
+    assert_int_equal(store_begin(f->st, &f->err), 0);
+    assert_int_equal(store_begin(f->st, &f->err), SWEEP_ESTORE);
+    assert_non_null(strstr(f->err.msg, "beginning a transaction"));
+    store_rollback(f->st);
+}
+
+static void test_busy_database(void **state)
+{
+    struct fixture *f = *state;
+    struct store *other;
+    struct store_study s;
+
+    put_study(f, "s", NULL);
+    assert_int_equal(store_open(f->home, &other, &f->err), 0);
+    assert_int_equal(store_begin(f->st, &f->err), 0);
+    /* A reader is not blocked by the writer (WAL)... */
+    assert_int_equal(store_study_get(other, "s", &s, &f->err), 0);
+    store_study_fini(&s);
+    /* ...a second writer gives up after the busy timeout. */
+    assert_int_equal(store_begin(other, &f->err), SWEEP_EBUSY);
+    assert_non_null(strstr(f->err.msg, "another sweep process holds the database"));
+    assert_int_equal(store_commit(f->st, &f->err), 0);
+    assert_int_equal(store_begin(other, &f->err), 0);
+    assert_int_equal(store_commit(other, &f->err), 0);
+    store_close(other);
+}
+
+/* ---- scale ---- */
+
+static int count_tasks(const struct store_task *t, void *arg)
+{
+    long long *n = arg;
+    assert_int_equal(t->seq, *n);
+    (*n)++;
+    return 0;
+}
+
+static void test_many_tasks(void **state)
+{
+    struct fixture *f = *state;
+    enum { N = 20000 };
+    long long gen, counts[3][TASK_NSTATES], n = 0;
+    char key[EXPAND_KEY_LEN + 1];
+
+    long long s = put_study(f, "big", &gen);
+    assert_int_equal(store_begin(f->st, &f->err), 0);
+    for (int i = 0; i < N; i++) {
+        /* Keys in a scrambled order, as hashes are. */
+        key_of((long long)((unsigned)i * 2654435761u), key);
+        put_task(f, s, gen, key, i, i % 3 + 1);
+    }
+    assert_int_equal(store_commit(f->st, &f->err), 0);
+    assert_int_equal(store_study_counts(f->st, s, counts, &f->err), 0);
+    assert_int_equal(
+        counts[0][TASK_PENDING] + counts[1][TASK_PENDING] + counts[2][TASK_PENDING], N);
+    assert_int_equal(counts[2][TASK_PENDING], N / 3);
+    assert_int_equal(store_task_each(f->st, s, -1, count_tasks, &n, &f->err), 0);
+    assert_int_equal(n, N);
+
+    /* Paging through the whole queue in batches sees every task once, in order. */
+    int prio = INT_MAX, got = 0, last_prio = INT_MAX, b;
+    long long seq = -1, last_seq = -1;
+    do {
+        struct seen seen = {0};
+        b = store_task_next_pending(f->st, s, gen, 0, &prio, &seq, 64, collect, &seen,
+                                    &f->err);
+        assert_true(b >= 0);
+        for (int i = 0; i < b; i++) {
+            assert_true(seen.priority[i] < last_prio ||
+                        (seen.priority[i] == last_prio && seen.seq[i] > last_seq));
+            last_prio = seen.priority[i];
+            last_seq = seen.seq[i];
+        }
+        got += b;
+    } while (b == 64);
+    assert_int_equal(got, N);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_open_creates_and_reopens, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_refuses_newer_schema, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_open_failures, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_study_put_get_list_status, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_task_put_idempotent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_next_pending_order_cursor_band, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_attempts_retry_then_success, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_reset_every_state, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reset_only_its_generation_and_clears_flags,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_counts_by_band_and_state, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_find_by_key_and_prefix, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cancel_pending_and_running, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_rollback_leaves_no_trace, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_busy_database, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_many_tasks, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
