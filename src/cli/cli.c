@@ -1,6 +1,8 @@
 /* Helpers shared by the subcommands (see cli.h). */
 #include "cli.h"
 
+#include "common/xalloc.h"
+
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -8,14 +10,18 @@
 
 const char *cli_home(const char *flag)
 {
-    const char *env;
+    static char *abs;
+    const char *home = flag && *flag ? flag : getenv("SWEEP_HOME");
+    char cwd[PATH_MAX];
 
-    if (flag && *flag)
-        return flag;
-    env = getenv("SWEEP_HOME");
-    if (env && *env)
-        return env;
-    return ".sweep";
+    if (!home || !*home)
+        home = ".sweep";
+    /* Absolute, since tasks run in their own directories and get paths under it. */
+    if (home[0] == '/' || !getcwd(cwd, sizeof(cwd)))
+        return home;
+    free(abs);
+    abs = xasprintf("%s/%s", cwd, home);
+    return abs;
 }
 
 int cli_fail(const struct err *err)

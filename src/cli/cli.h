@@ -25,7 +25,7 @@ struct cli_cmd {
     int (*fn)(int argc, char **argv);
 };
 
-/* The sweep home: --home, else $SWEEP_HOME, else ./.sweep. */
+/* The sweep home as an absolute path: --home, else $SWEEP_HOME, else ./.sweep. */
 const char *cli_home(const char *flag);
 /* Prints "sweep: <message>" to stderr and returns the exit code for the error. */
 int cli_fail(const struct err *err);

@@ -24,6 +24,7 @@ struct run_args {
     bool json;
     bool quiet;
     bool dry_run;
+    bool prepare; /* store the study, run nothing */
 };
 
 static int parse_int_arg(const char *s, int min, int *out)
@@ -47,7 +48,8 @@ static int parse_args(int argc, char **argv, struct run_args *a)
         OPT_HOME,
         OPT_JSON,
         OPT_QUIET,
-        OPT_DRY
+        OPT_DRY,
+        OPT_PREPARE
     };
     static const struct option opts[] = {
         {"mode", required_argument, NULL, OPT_MODE},
@@ -60,6 +62,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
         {"json", no_argument, NULL, OPT_JSON},
         {"quiet", no_argument, NULL, OPT_QUIET},
         {"dry-run", no_argument, NULL, OPT_DRY},
+        {"prepare", no_argument, NULL, OPT_PREPARE},
         {NULL, 0, NULL, 0},
     };
     bool sequential = false;
@@ -122,6 +125,9 @@ static int parse_args(int argc, char **argv, struct run_args *a)
             break;
         case OPT_DRY:
             a->dry_run = true;
+            break;
+        case OPT_PREPARE:
+            a->prepare = true;
             break;
         default:
             return cli_usage_error(&cmd_run, "unknown option '%s'", argv[optind - 1]);
@@ -280,6 +286,12 @@ static int run_main(int argc, char **argv)
         runner_prepare(st, spec, model ? check_model_params : NULL, (void *)model,
                        &study_id, &generation, &ntasks, &err)) {
         rc = cli_fail(&err);
+        goto out;
+    }
+    if (a.prepare) {
+        printf("study %s: %llu tasks stored; 'sweep run %s' runs them\n", spec->name,
+               (unsigned long long)ntasks, a.spec_path);
+        rc = EXIT_OK;
         goto out;
     }
     if (runner_run(st, spec, study_id, generation, &a.ro, &sum, &err)) {

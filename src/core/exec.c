@@ -292,6 +292,9 @@ int exec_spawn(struct exec_pool *pool,
         posix_spawn_file_actions_addchdir_np(&fa, cmd->cwd);
     /* Everything sweep opens is O_CLOEXEC; this also covers libraries that are not. */
     posix_spawn_file_actions_addclosefrom_np(&fa, STDERR_FILENO + 1);
+    /* The clock starts before the spawn: glibc's posix_spawn returns only after the
+     * child has exec'd, and a short task may already have ended by then. */
+    double now = time_mono();
     e = posix_spawn(&child, prog, &fa, &pool->attr, cmd->argv, cmd->envp);
     posix_spawn_file_actions_destroy(&fa);
     if (e) {
@@ -299,7 +302,6 @@ int exec_spawn(struct exec_pool *pool,
         goto close_err;
     }
 
-    double now = time_mono();
     double kill_after = cmd->kill_after > 0 ? cmd->kill_after : 0;
     pool->kids = xgrow(pool->kids, &pool->cap, pool->nkids + 1, sizeof(*pool->kids));
     pool->kids[pool->nkids++] = (struct exec_child){

@@ -73,10 +73,10 @@ int exec_spawn(struct exec_pool *pool,
  * to end, enforces deadlines, and calls done() once per reaped task; `res` is valid
  * during the call only. done() may call exec_spawn, exec_kill and exec_running, not
  * exec_poll or exec_pool_destroy. Returns the number of tasks reaped, or -1 with err
- * set. When SIGINT, SIGTERM or SIGHUP arrived, *signo (if not NULL) is set to it (else
- * left alone);
- * the caller decides what to do. Signals not yet read by exec_poll when the pool is
- * destroyed are discarded. Cost per call: O(running) plus one waitid per exit. */
+ * set. When SIGINT, SIGTERM or SIGHUP arrived, *signo (if not NULL) is set to it
+ * (else left alone); the caller decides what to do. Signals not yet read by exec_poll
+ * when the pool is destroyed are discarded. Cost per call: O(running) plus one waitid
+ * per exit. */
 int exec_poll(struct exec_pool *pool,
               int timeout_ms,
               exec_done_fn *done,

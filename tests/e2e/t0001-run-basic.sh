@@ -79,3 +79,15 @@ expect_in "$T/out" "basic"
 expect_code 0 sweep list --json
 jq_eq "$T/out" '.[0].study' basic
 ok "list"
+
+# The default home is ./.sweep, relative to where sweep runs; tasks still find their
+# result paths (they run in their own directories).
+unset SWEEP_HOME
+mkdir "$T/cwd" && cp task.sh study.yaml "$T/cwd/" && cd "$T/cwd" || fail "cd"
+expect_code 0 sweep run study.yaml
+[ -f .sweep/sweep.db ] || fail "no ./.sweep/sweep.db"
+expect_code 0 sweep status basic --json
+jq_eq "$T/out" '.counts.succeeded' 12
+expect_code 0 sweep results basic --format json
+jq_eq "$T/out" '[.[] | select(.metrics.sq == .params.x * .params.x)] | length' 12
+ok "default home ./.sweep works from any directory"
