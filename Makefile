@@ -21,11 +21,11 @@ demo: build
 	cd examples && ../$(BUILD)/sweep status quickstart
 	cd examples && ../$(BUILD)/sweep results quickstart --format csv
 
-# Every test: the normal build (unit + end-to-end), then the unit tests and the spec
+# Every test: the normal build (unit + end-to-end), then the same tests and the spec
 # fuzzer under ASan+UBSan (clang).
 test: build sanitize
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
-	cd $(SAN_BUILD) && ctest --output-on-failure -j $(JOBS) -L 'unit|fuzz'
+	cd $(SAN_BUILD) && ctest --output-on-failure -j $(JOBS)
 
 sanitize: deps
 	@CC=clang cmake -S . -B $(SAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSWEEP_SANITIZE=ON \
