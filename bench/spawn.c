@@ -5,6 +5,7 @@
  * all the contenders run the same argv. bench/throughput.sh compares sweep with it.
  *
  * Usage: spawn N P CMD [ARG...] */
+#define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -80,11 +81,13 @@ int main(int argc, char **argv)
     int rc = 0;
     long in_flight = 0;
     double start = spawn_now();
-    for (long i = 1; i <= n && rc == 0; i++) {
+    for (long i = 1; i <= n; i++) {
         if (in_flight == p) {
-            if (spawn_reap() != 0)
-                rc = 1;
             in_flight--;
+            if (spawn_reap() != 0) {
+                rc = 1;
+                break;
+            }
         }
         snprintf(index, sizeof index, "%ld", i);
         pid_t pid;

@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include "common/timeutil.h"
+#include "core/runner.h"
 #include "core/spec.h"
 #include "core/store.h"
 
@@ -12,6 +13,15 @@
 extern const struct cli_cmd cmd_status;
 
 static const char *const band_names[3] = {"LOW", "MEDIUM", "HIGH"};
+
+/* A study left RUNNING by a `sweep run` that died (kill -9, crash) shows as
+ * INTERRUPTED: nobody holds its run lock any more. */
+static const char *shown_status(struct store *st, const struct store_study *s)
+{
+    if (s->status == STUDY_RUNNING && !runner_is_active(store_home(st), s->name))
+        return study_status_name(STUDY_INTERRUPTED);
+    return study_status_name(s->status);
+}
 
 static json_t *counts_json(const long long c[TASK_NSTATES])
 {
@@ -26,7 +36,8 @@ static json_t *counts_json(const long long c[TASK_NSTATES])
     return o;
 }
 
-static json_t *study_json(const struct store_study *s,
+static json_t *study_json(struct store *st,
+                          const struct store_study *s,
                           long long counts[3][TASK_NSTATES])
 {
     json_t *o = json_object(), *by = json_object();
@@ -34,7 +45,7 @@ static json_t *study_json(const struct store_study *s,
     char ts[40];
 
     json_object_set_new(o, "study", json_string(s->name));
-    json_object_set_new(o, "status", json_string(study_status_name(s->status)));
+    json_object_set_new(o, "status", json_string(shown_status(st, s)));
     json_object_set_new(o, "description",
                         s->description ? json_string(s->description) : json_null());
     time_iso8601(s->created_at, ts, sizeof(ts));
@@ -59,7 +70,9 @@ static void bar(long long done, long long total, int width)
         fputs(i < fill ? "#" : ".", stdout);
 }
 
-static void print_study(const struct store_study *s, long long counts[3][TASK_NSTATES])
+static void print_study(struct store *st,
+                        const struct store_study *s,
+                        long long counts[3][TASK_NSTATES])
 {
     long long all[TASK_NSTATES] = {0}, total = 0, ended;
 
@@ -70,7 +83,7 @@ static void print_study(const struct store_study *s, long long counts[3][TASK_NS
         total += all[i];
     ended = all[TASK_SUCCEEDED] + all[TASK_FAILED] + all[TASK_TIMED_OUT] +
             all[TASK_CANCELLED];
-    printf("study %s: %s\n", s->name, study_status_name(s->status));
+    printf("study %s: %s\n", s->name, shown_status(st, s));
     if (s->description)
         printf("  %s\n", s->description);
     printf("  [");
@@ -110,7 +123,7 @@ static int one_line(const struct store_study *s, void *arg)
     if (store_study_counts(c->st, s->id, counts, c->err))
         return -1;
     if (c->arr) {
-        json_array_append_new(c->arr, study_json(s, counts));
+        json_array_append_new(c->arr, study_json(c->st, s, counts));
         return 0;
     }
     for (int b = 0; b < 3; b++)
@@ -122,7 +135,7 @@ static int one_line(const struct store_study *s, void *arg)
         printf("%-24s %-17s %8s %10s %8s %8s %8s\n", "STUDY", "STATUS", "TASKS",
                "SUCCEEDED", "FAILED", "RUNNING", "PENDING");
     printf("%-24s %-17s %8lld %10lld %8lld %8lld %8lld\n", s->name,
-           study_status_name(s->status), total, all[TASK_SUCCEEDED],
+           shown_status(c->st, s), total, all[TASK_SUCCEEDED],
            all[TASK_FAILED] + all[TASK_TIMED_OUT], all[TASK_RUNNING],
            all[TASK_PENDING] + all[TASK_INTERRUPTED]);
     return 0;
@@ -186,12 +199,12 @@ static int status_main(int argc, char **argv)
         goto out;
     }
     if (json) {
-        json_t *o = study_json(&s, counts);
+        json_t *o = study_json(st, &s, counts);
         json_dumpf(o, stdout, JSON_INDENT(2));
         putchar('\n');
         json_decref(o);
     } else {
-        print_study(&s, counts);
+        print_study(st, &s, counts);
     }
 out:
     store_study_fini(&s);

@@ -171,6 +171,20 @@ out:
     return rc;
 }
 
+bool runner_is_active(const char *home, const char *study)
+{
+    char *path = xasprintf("%s/studies/%s/run.lock", home, study);
+    int f = open(path, O_RDONLY | O_CLOEXEC);
+    bool held = false;
+
+    if (f >= 0) {
+        held = flock(f, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+        close(f);
+    }
+    free(path);
+    return held;
+}
+
 /* ---- prepare: spec -> store ---- */
 
 static int check_templates(const struct spec *spec, struct err *err)
@@ -942,7 +956,7 @@ static enum study_status final_status(struct run *r)
     if (r->end == RUNNER_CANCELLED)
         return STUDY_CANCELLED;
     if (r->end == RUNNER_INTERRUPTED || interrupted > 0)
-        return STUDY_QUEUED;
+        return STUDY_INTERRUPTED;
     if (bad > 0)
         return ok > 0 ? STUDY_PARTIALLY_FAILED : STUDY_FAILED;
     if (cancelled > 0)

@@ -51,6 +51,9 @@ struct runner_summary {
  * sweep process runs the study. Returns the lock fd in *fd (close it to release). */
 int runner_lock(const char *home, const char *study, int *fd, struct err *err);
 
+/* True when a sweep process holds the study's run lock (it is being run now). */
+bool runner_is_active(const char *home, const char *study);
+
 /* Stores the study and its tasks. `check` (may be NULL) validates each task. */
 int runner_prepare(struct store *st,
                    const struct spec *spec,

@@ -270,12 +270,12 @@ struct store {
 
 static const char *const study_status_names[] = {
     "CREATED",          "QUEUED", "RUNNING",   "COMPLETED",
-    "PARTIALLY_FAILED", "FAILED", "CANCELLED",
+    "PARTIALLY_FAILED", "FAILED", "CANCELLED", "INTERRUPTED",
 };
 
 const char *study_status_name(enum study_status s)
 {
-    if (s < 0 || s > STUDY_CANCELLED)
+    if (s < 0 || s > STUDY_INTERRUPTED)
         return "UNKNOWN";
     return study_status_names[s];
 }

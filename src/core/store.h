@@ -52,6 +52,7 @@ enum study_status {
     STUDY_PARTIALLY_FAILED,
     STUDY_FAILED,
     STUDY_CANCELLED,
+    STUDY_INTERRUPTED, /* its run was stopped (signal, crash); the next run resumes */
 };
 const char *study_status_name(enum study_status s); /* "COMPLETED", ... */
 

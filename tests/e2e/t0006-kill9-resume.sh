@@ -22,6 +22,7 @@ kill -9 "$pid"
 wait "$pid" 2>/dev/null
 expect_code 0 sweep status crashy --json
 before=$(jq -r '.counts.succeeded' "$T/out")
+jq_eq "$T/out" '.status' INTERRUPTED
 [ "$before" -ge 8 ] && [ "$before" -lt 40 ] || fail "killed too late or too early: $before"
 ok "sweep run killed with -9 after $before tasks"
 

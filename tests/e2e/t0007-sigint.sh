@@ -31,6 +31,7 @@ expect_code 0 sweep status intr --json
 jq_eq "$T/out" '.counts.interrupted' 2
 jq_eq "$T/out" '.counts.pending' 4
 jq_eq "$T/out" '.counts.running' 0
+jq_eq "$T/out" '.status' INTERRUPTED
 ok "SIGINT: exit 130, running tasks recorded interrupted"
 
 rm slow
