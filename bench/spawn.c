@@ -1,8 +1,8 @@
 /* The spawn limit: runs N copies of a command with at most P in flight, using
  * posix_spawn and waitpid and nothing else (no logging, no persistence, no shell), and
- * prints the elapsed wall seconds. Copy i (1..N) gets i appended as its last argument,
- * as `sweep run` does with [CMD, "{i}"] and `xargs -n 1` does with one input line, so
- * all the contenders run the same argv. bench/throughput.sh compares sweep with it.
+ * prints the elapsed wall seconds. An argument `{}` becomes the copy's number (1..N),
+ * as `{i}` does in a sweep spec and one input line does with `xargs -n 1`, so all the
+ * contenders of bench/throughput.sh run the same argv.
  *
  * Usage: spawn N P CMD [ARG...] */
 #define _POSIX_C_SOURCE 200809L
@@ -67,16 +67,16 @@ int main(int argc, char **argv)
         return 2;
     }
 
-    /* child argv: CMD ARG... INDEX NULL */
+    /* child argv: CMD ARG... NULL, each `{}` pointing at the copy's number */
     int nargs = argc - 3;
-    char **cargv = calloc((size_t)nargs + 2, sizeof *cargv);
+    char index[24];
+    char **cargv = calloc((size_t)nargs + 1, sizeof *cargv);
     if (cargv == NULL) {
         perror("spawn: calloc");
         return 1;
     }
-    memcpy(cargv, argv + 3, (size_t)nargs * sizeof *cargv);
-    char index[24];
-    cargv[nargs] = index;
+    for (int i = 0; i < nargs; i++)
+        cargv[i] = strcmp(argv[3 + i], "{}") == 0 ? index : argv[3 + i];
 
     int rc = 0;
     long in_flight = 0;
