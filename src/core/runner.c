@@ -119,12 +119,20 @@ char *runner_task_dir(const char *home, const char *study, const char *key)
     return xasprintf("%s/studies/%s/tasks/%.2s/%s", home, study, key, key);
 }
 
-/* mkdir -p; returns 0 or -1 with errno. */
+/* mkdir -p; returns 1 when the last directory was created, 0 when it existed, or -1
+ * with errno. The common case (parents exist) costs one mkdir. */
 static int mkdirs(const char *path)
 {
-    char *p = xstrdup(path);
+    char *p;
     int rc = 0;
 
+    if (mkdir(path, 0755) == 0)
+        return 1;
+    if (errno == EEXIST)
+        return 0;
+    if (errno != ENOENT)
+        return -1;
+    p = xstrdup(path);
     for (char *s = p + 1; *s; s++) {
         if (*s != '/')
             continue;
@@ -135,7 +143,9 @@ static int mkdirs(const char *path)
         }
         *s = '/';
     }
-    if (mkdir(p, 0755) < 0 && errno != EEXIST)
+    if (mkdir(p, 0755) == 0)
+        rc = 1;
+    else if (errno != EEXIST)
         rc = -1;
 out:
     free(p);
@@ -320,7 +330,8 @@ static char *env_param(const char *name, const json_t *v)
     return sb_take(&sb);
 }
 
-/* The full environment of one attempt; free with strv_free(). */
+/* The full environment of one attempt: the shared base strings (borrowed) followed by
+ * the task's own (owned); free with env_free(). */
 static char **env_for(struct run *r,
                       const struct rtask *t,
                       const json_t *params,
@@ -332,7 +343,7 @@ static char **env_for(struct run *r,
     json_t *v;
 
     for (size_t i = 0; i < r->nenv_base; i++)
-        envp[n++] = xstrdup(r->env_base[i]);
+        envp[n++] = r->env_base[i];
     envp[n++] = xasprintf("SWEEP_STUDY=%s", r->spec->name);
     envp[n++] = xasprintf("SWEEP_TASK_ID=%s", t->key);
     envp[n++] = xasprintf("SWEEP_TASK_DIR=%s", t->dir);
@@ -344,6 +355,15 @@ static char **env_for(struct run *r,
     json_object_foreach((json_t *)params, k, v) envp[n++] = env_param(k, v);
     envp[n] = NULL;
     return envp;
+}
+
+static void env_free(struct run *r, char **envp)
+{
+    if (!envp)
+        return;
+    for (char **p = envp + r->nenv_base; *p; p++)
+        free(*p);
+    free(envp);
 }
 
 static void strv_free(char **v)
@@ -493,13 +513,18 @@ static uint64_t rng_next(uint64_t *s)
 static void read_result(const char *path, char **metrics, char **error)
 {
     json_error_t je;
+    FILE *f = fopen(path, "re");
     json_t *v;
 
     *metrics = NULL;
     *error = NULL;
-    if (access(path, F_OK) < 0)
+    if (!f) {
+        if (errno != ENOENT)
+            *error = xasprintf("%s: cannot read the result: %s", path, strerror(errno));
         return;
-    v = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    }
+    v = json_loadf(f, JSON_REJECT_DUPLICATES, &je);
+    fclose(f);
     if (!v) {
         *error = xasprintf("%s:%d:%d: result is not valid JSON: %s", path, je.line,
                            je.column, je.text);
@@ -721,13 +746,15 @@ static void spawn_task(struct run *r, struct rtask *t)
     char **argv = NULL, **envp = NULL;
     struct exec_cmd cmd = {0};
     struct err err = {0};
+    int fresh;
 
     t->dir = runner_task_dir(r->home, r->spec->name, t->key);
     if (!params) {
         err_set(&err, SWEEP_EINTERNAL, "stored parameters are not JSON: %s", je.text);
         goto fail;
     }
-    if (mkdirs(t->dir) < 0) {
+    fresh = mkdirs(t->dir);
+    if (fresh < 0) {
         err_set(&err, SWEEP_EIO, "cannot create task directory %s: %s", t->dir,
                 strerror(errno));
         goto fail;
@@ -735,8 +762,9 @@ static void spawn_task(struct run *r, struct rtask *t)
     result_path = xasprintf("%s/result.json", t->dir);
     out_path = xasprintf("%s/stdout.log", t->dir);
     err_path = xasprintf("%s/stderr.log", t->dir);
-    unlink(result_path);
-    if (t->attempts > 1) {
+    if (!fresh)
+        unlink(result_path);
+    if (!fresh && t->attempts > 1) {
         /* Keep the logs of earlier attempts as stdout.N.log. */
         char *o = xasprintf("%s/stdout.%d.log", t->dir, t->attempts - 1);
         char *e = xasprintf("%s/stderr.%d.log", t->dir, t->attempts - 1);
@@ -772,7 +800,7 @@ fail:
 out:
     json_decref(params);
     strv_free(argv);
-    strv_free(envp);
+    env_free(r, envp);
     free(result_path);
     free(out_path);
     free(err_path);
