@@ -177,13 +177,14 @@ static int sim_main(int argc, char **argv)
         {"params", required_argument, NULL, 'p'},
         {"json", no_argument, NULL, 'j'},
         {"result", required_argument, NULL, 'r'},
+        {"outdir", required_argument, NULL, 'o'},
         {NULL, 0, NULL, 0},
     };
-    const char *params_text = NULL, *result_path = NULL, *env_result;
+    const char *params_text = NULL, *result_path = NULL, *env_result, *outdir = NULL;
     const char **sets = xcalloc((size_t)argc, sizeof(*sets));
     json_t *params = NULL, *typed = NULL, *metrics = NULL;
     const struct model *m;
-    struct model_args args;
+    struct model_args args = {0};
     struct err err = {0};
     json_error_t jerr;
     size_t nsets = 0;
@@ -210,6 +211,9 @@ static int sim_main(int argc, char **argv)
             break;
         case 'r':
             result_path = optarg;
+            break;
+        case 'o':
+            outdir = optarg;
             break;
         case ':':
             rc = cli_usage_error(&cmd_sim, "%s needs a value", argv[optind - 1]);
@@ -259,6 +263,10 @@ static int sim_main(int argc, char **argv)
 
     args.model = m;
     args.params = typed;
+    /* Files a model writes go to the task directory when run by sweep. */
+    if (!outdir)
+        outdir = getenv("SWEEP_TASK_DIR");
+    args.outdir = outdir && *outdir ? outdir : ".";
     metrics = json_object();
     rc = m->run(&args, metrics, &err);
     if (rc != 0) {
@@ -309,6 +317,8 @@ const struct cli_cmd cmd_sim = {
         "  --params JSON     all parameters as one JSON object; --set overrides\n"
         "  --json            print the metrics as one JSON object on one line\n"
         "  --result PATH     also write the metrics JSON object to PATH\n"
+        "  --outdir DIR      where the model writes its own files (time series,\n"
+        "                    profiles); default $SWEEP_TASK_DIR, else .\n"
         "  -h, --help        show this help\n"
         "\n"
         "Environment:\n"

@@ -63,12 +63,15 @@ struct model_metric {
 };
 
 /* What a run gets: the typed parameter object from model_params_check (every parameter
- * under its canonical name, defaults filled in) and the attempt number (1 for the first
- * run of a task; 1 also when not run by sweep). Read the values with model_arg_*. */
+ * under its canonical name, defaults filled in), the attempt number (1 for the first
+ * run of a task; 1 also when not run by sweep), and the directory where the model may
+ * write files of its own (time series, profiles, images): the task directory under
+ * sweep, `--outdir` or "." by hand. Read the values with model_arg_*. */
 struct model_args {
     const struct model *model;
     const json_t *params;
     int attempt;
+    const char *outdir;
 };
 
 /* Runs the model and adds its metrics to the `metrics` object. Returns 0 on success, or
