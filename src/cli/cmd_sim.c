@@ -190,7 +190,7 @@ static int sim_main(int argc, char **argv)
     size_t nsets = 0;
     bool json = false;
     char *text = NULL;
-    int c, rc;
+    int c, rc, model_rc;
 
     optind = 0; /* GNU getopt: start over, also when called twice in one process */
     opterr = 0;
@@ -271,8 +271,11 @@ static int sim_main(int argc, char **argv)
     rc = m->run(&args, metrics, &err);
     if (rc != 0) {
         fprintf(stderr, "sweep: %s\n", err.msg[0] ? err.msg : "the model failed");
-        goto out;
+        /* A failed run still reports what it measured (success: false, ...). */
+        if (json_object_size(metrics) == 0)
+            goto out;
     }
+    model_rc = rc;
 
     text = jsonx_canon_str(metrics);
     text = xrealloc(text, strlen(text) + 2);
@@ -287,7 +290,7 @@ static int sim_main(int argc, char **argv)
         fputs(text, stdout);
     else
         sim_print(m, metrics);
-    rc = fflush(stdout) == 0 ? EXIT_OK : EXIT_UNEXPECTED;
+    rc = fflush(stdout) == 0 ? model_rc : EXIT_UNEXPECTED;
 out:
     free(text);
     json_decref(metrics);

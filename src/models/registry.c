@@ -13,11 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-extern const struct model model_chaos;
+extern const struct model model_chaos, model_cavity;
 
 /* One row per model. */
 static const struct model *const models[] = {
     &model_chaos,
+    &model_cavity,
 };
 
 const struct model *model_find(const char *name)
