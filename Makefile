@@ -38,6 +38,7 @@ test-fast: build
 
 bench: build
 	./bench/throughput.sh
+	./bench/navier-stokes.sh
 
 format:
 	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'tests/*.c' 'bench/*.c')

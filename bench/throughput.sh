@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks sweep against the spawn limit, xargs -P and GNU parallel in one run on one
-# machine, and writes the figures with the targets of issue 2 to bench/RESULTS.md.
+# machine, and writes the figures with the targets of issue 2 to bench/results/throughput.md (collected into bench/RESULTS.md).
 #
 #   1. TASKS x /bin/true at 2 and at 8 in flight: sweep run, xargs -P, GNU parallel
 #      --joblog, and bench/spawn.c (posix_spawn + waitpid, nothing else).
@@ -13,7 +13,7 @@
 #
 # Environment: SWEEP_BIN (default <repo>/build/sweep), RUNS (3), BENCH_TASKS (5000),
 # BENCH_SLEEPS (2000), BENCH_AXIS (100: the 1M study is AXIS^3 tasks), BENCH_OUT
-# (<repo>/bench/RESULTS.md), TMPDIR (where the sweep homes go).
+# (<repo>/bench/results/throughput.md), TMPDIR (where the sweep homes go).
 set -eu
 set -o pipefail
 
@@ -23,7 +23,7 @@ RUNS=${RUNS:-3}
 TASKS=${BENCH_TASKS:-5000}
 SLEEPS=${BENCH_SLEEPS:-2000}
 AXIS=${BENCH_AXIS:-100}
-OUT=${BENCH_OUT:-$REPO/bench/RESULTS.md}
+OUT=${BENCH_OUT:-$REPO/bench/results/throughput.md}
 SLEEP_S=0.05
 SLEEP_P=8
 
@@ -199,7 +199,7 @@ FS=$(df -PT "$TMP" | awk 'NR == 2 { print $2 }')
 
 rate() { calc "%.0f" "$TASKS / $1"; }
 {
-    echo "# Benchmark results"
+    echo "## Throughput (issue 2)"
     echo
     echo "Written by \`bench/throughput.sh\` (see bench/README.md)."
     echo
@@ -214,7 +214,7 @@ rate() { calc "%.0f" "$TASKS / $1"; }
     echo "| load average before / after | $LOAD_BEFORE / $LOAD_AFTER |"
     echo "| timing | best (minimum) of $RUNS runs, \`date +%s.%N\`; /usr/bin/time for the wall time and peak RSS of \`run --prepare\` (one run) and the peak RSS of \`status\` |"
     echo
-    echo "## Targets"
+    echo "### Targets"
     echo
     echo "| figure | measured | ratio (same run) | target | |"
     echo "|---|---|---|---|---|"
@@ -239,7 +239,7 @@ rate() { calc "%.0f" "$TASKS / $1"; }
     r=$(calc "%.2f" "$STATUS_BEST / 0.2")
     echo "| \`sweep status\` on it | $STATUS_BEST s (peak RSS $STATUS_MB MB) | ${r}x target | <= 0.2 s | $(mark "$STATUS_BEST" "<=" 0.2) |"
     echo
-    echo "## All runs ($TASKS x /bin/true <i>, seconds)"
+    echo "### All runs ($TASKS x /bin/true <i>, seconds)"
     echo
     echo "| in flight | contender | runs | best | tasks/s |"
     echo "|---|---|---|---|---|"
@@ -262,3 +262,4 @@ rate() { calc "%.0f" "$TASKS / $1"; }
 
 echo
 cat "$OUT"
+"$REPO/bench/collect.sh"

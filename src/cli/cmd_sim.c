@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <sys/stat.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -264,6 +265,11 @@ static int sim_main(int argc, char **argv)
     args.model = m;
     args.params = typed;
     /* Files a model writes go to the task directory when run by sweep. */
+    if (outdir && mkdir(outdir, 0755) < 0 && errno != EEXIST) {
+        rc = cli_usage_error(&cmd_sim, "--outdir: cannot create '%s': %s", outdir,
+                             strerror(errno));
+        goto out;
+    }
     if (!outdir)
         outdir = getenv("SWEEP_TASK_DIR");
     args.outdir = outdir && *outdir ? outdir : ".";

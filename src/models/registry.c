@@ -13,11 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-extern const struct model model_chaos, model_cavity;
+extern const struct model model_chaos, model_cavity, model_navier_stokes;
 
 /* One row per model. */
 static const struct model *const models[] = {
     &model_chaos,
+    &model_navier_stokes,
     &model_cavity,
 };
 
