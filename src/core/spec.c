@@ -47,11 +47,10 @@ struct pvals {
     int group; /* zip group, or -1 */
 };
 
-
 /* A field path such as "retries.max" or "tasks[3].priority"; a path too long for the
  * buffer is cut, which only shortens a message. */
-__attribute__((format(printf, 3, 4))) static void fieldf(char *buf, size_t n,
-                                                         const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void
+fieldf(char *buf, size_t n, const char *fmt, ...)
 {
     va_list ap;
 

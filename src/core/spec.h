@@ -1,19 +1,20 @@
-/* The study spec: what a user writes in study.yaml (or the same fields in JSON), checked
- * and turned into a struct spec before anything is stored. Every error names the file,
- * line, column and field and says what was expected, e.g.
- *   study.yaml:12:5: retries.max: expected a non-negative integer, got "three"
- * Unknown fields are errors. Parameter values are kept as jansson values so that numbers,
- * strings, booleans and lists (grid_size: [64, 64, 64]) reach the task unchanged.
+/* The study spec: what a user writes in study.yaml (or the same fields in JSON),
+ * checked and turned into a struct spec before anything is stored. Every error names
+ * the file, line, column and field and says what was expected, e.g. study.yaml:12:5:
+ * retries.max: expected a non-negative integer, got "three" Unknown fields are errors.
+ * Parameter values are kept as jansson values so that numbers, strings, booleans and
+ * lists (grid_size: [64, 64, 64]) reach the task unchanged.
  *
  * Fields: study (required; [A-Za-z0-9][A-Za-z0-9._-]{0,99}), description, model XOR
  * command (an argv list; one string only with shell: true), shell, parameters (name ->
- * list of values | one value | {range: [start, stop, step]} (stop inclusive, step 1 when
- * left out; integers stay integers, reals are rounded to 15 significant digits) |
- * {linspace: [a, b, n]} | {logspace: [a, b, n]} (10^a .. 10^b, as numpy)), zip (lists of
- * parameter names that vary together), base (fixed parameters), tasks (explicit parameter
- * sets, each may carry priority), repetitions, priority, max_parallel, cpus, timeout,
- * kill_after (durations, or numbers of seconds), retries ({max, backoff, backoff_max,
- * on: [timeout, signal, nonzero, exit:N]}, or just the number of retries), rate_limit
+ * list of values | one value | {range: [start, stop, step]} (stop inclusive, step 1
+ * when left out; integers stay integers, reals are rounded to 15 significant digits) |
+ * {linspace: [a, b, n]} | {logspace: [a, b, n]} (10^a .. 10^b, as numpy)), zip (lists
+ * of parameter names that vary together), base (fixed parameters), tasks (explicit
+ * parameter sets, each may carry priority), repetitions, priority, max_parallel, cpus,
+ * timeout, kill_after (durations, or numbers of seconds), retries ({max, backoff,
+ * backoff_max, on: [timeout, signal, nonzero, exit:N]}, or just the number of retries),
+ * rate_limit
  * ("5/s", "10/m", "100/h", or a number per second), workdir, env.
  * Parameter names are identifiers ([A-Za-z_][A-Za-z0-9_]*, not "priority"). A spec with
  * neither parameters nor tasks is one task made of the base parameters. At most 1000000
@@ -66,43 +67,44 @@ struct spec_dim {
 };
 
 struct spec {
-    char *path;        /* as given; "" for text parsed without a file */
-    char *dir;         /* directory of the spec file: relative paths resolve from here */
-    char *name;        /* `study` */
+    char *path; /* as given; "" for text parsed without a file */
+    char *dir;  /* directory of the spec file: relative paths resolve from here */
+    char *name; /* `study` */
     char *description; /* may be NULL */
 
     enum spec_kind kind;
-    char *model;  /* SPEC_MODEL */
-    char **argv;  /* SPEC_COMMAND: template elements with {name} placeholders */
-    size_t argc;  /* with shell: true, argc == 1 and argv[0] is the shell command */
+    char *model; /* SPEC_MODEL */
+    char **argv; /* SPEC_COMMAND: template elements with {name} placeholders */
+    size_t argc; /* with shell: true, argc == 1 and argv[0] is the shell command */
     bool shell;
 
-    json_t *base;   /* object: fixed parameters, merged under every task */
-    size_t ndims;   /* parameters: cartesian product of these axes, in spec order */
+    json_t *base; /* object: fixed parameters, merged under every task */
+    size_t ndims; /* parameters: cartesian product of these axes, in spec order */
     struct spec_dim *dims;
-    json_t *tasks;  /* array of objects: explicit parameter sets, or NULL. An object may
-                       carry "priority" (already checked: string name or integer) */
-    bool has_grid;  /* `parameters` given (a grid of one point when it is empty) */
+    json_t *tasks; /* array of objects: explicit parameter sets, or NULL. An object may
+                      carry "priority" (already checked: string name or integer) */
+    bool has_grid; /* `parameters` given (a grid of one point when it is empty) */
 
-    int repetitions; /* >= 1 */
-    int priority;    /* default PRIORITY_MEDIUM */
-    int max_parallel; /* 0 = not set (the CLI decides: number of cpus) */
-    int cpus;        /* slots per task, >= 1 */
-    double timeout;  /* seconds; default 24h */
+    int repetitions;   /* >= 1 */
+    int priority;      /* default PRIORITY_MEDIUM */
+    int max_parallel;  /* 0 = not set (the CLI decides: number of cpus) */
+    int cpus;          /* slots per task, >= 1 */
+    double timeout;    /* seconds; default 24h */
     double kill_after; /* grace between SIGTERM and SIGKILL; default 10s */
     struct spec_retry retry;
     double rate_limit; /* task starts per second; 0 = unlimited */
     char *workdir;     /* absolute, or NULL: the task's own directory */
     json_t *env;       /* object of string values, or NULL */
 
-    json_t *json;      /* the whole spec as plain JSON (stored with the study) */
+    json_t *json; /* the whole spec as plain JSON (stored with the study) */
 };
 
 /* Reads and checks a spec file (.yaml, .yml or .json; the content decides). */
 int spec_load(const char *path, struct spec **out, struct err *err);
-/* Same from memory; `path` is only used in messages and for resolving relative paths. */
-int spec_parse(const char *path, const char *text, size_t len, struct spec **out,
-               struct err *err);
+/* Same from memory; `path` is only used in messages and for resolving relative paths.
+ */
+int spec_parse(
+    const char *path, const char *text, size_t len, struct spec **out, struct err *err);
 void spec_destroy(struct spec *spec);
 
 /* "HIGH"/"MEDIUM"/"LOW" (any case) or an integer. Returns 0 or -1. */

@@ -16,7 +16,6 @@
 #include <string.h>
 #include <strings.h>
 
-
 static json_t *parse(const char *text)
 {
     json_error_t jerr;
