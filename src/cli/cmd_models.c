@@ -157,6 +157,19 @@ static void models_list(void)
     printf("Models:\n");
     models_table(cells, model_count(), 2);
     models_free_cells(cells, k);
+
+    cells = xcalloc(model_alias_count() * 2, sizeof(*cells));
+    k = 0;
+    for (size_t i = 0; i < model_alias_count(); i++) {
+        const struct model_alias *a = model_alias_at(i);
+        cells[k++] = xstrdup(a->name);
+        cells[k++] = xasprintf("%s with %s", a->model, a->preset);
+    }
+    if (model_alias_count()) {
+        printf("\nAliases (task types of existing task files):\n");
+        models_table(cells, model_alias_count(), 2);
+    }
+    models_free_cells(cells, k);
     printf("\nRun 'sweep models MODEL' for its parameters and metrics, "
            "'sweep sim MODEL' to run it.\n");
 }
@@ -178,6 +191,7 @@ static int models_main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     const struct model *m = NULL;
+    json_t *preset = NULL;
     bool json = false;
     int c;
 
@@ -192,9 +206,15 @@ static int models_main(int argc, char **argv)
     if (argc - optind > 1)
         return cli_usage_error(&cmd_models, "expected at most one MODEL");
     if (optind < argc) {
-        m = model_find(argv[optind]);
+        m = model_resolve(argv[optind], &preset);
         if (!m)
             return cli_usage_error(&cmd_models, "unknown model \"%s\"", argv[optind]);
+        if (preset && !json) {
+            char *text = jsonx_canon_str(preset);
+            printf("%s is an alias: %s with %s\n\n", argv[optind], m->name, text);
+            free(text);
+        }
+        json_decref(preset);
     }
 
     if (json && m)

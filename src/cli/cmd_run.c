@@ -147,9 +147,24 @@ static int parse_args(int argc, char **argv, struct run_args *a)
     return EXIT_OK;
 }
 
+/* The study's model and, for an alias (model: benchmark), its preset parameters. */
+struct run_model {
+    const struct model *model;
+    json_t *preset;
+};
+
+/* Checks a task's parameters as `sweep sim` will see them: the alias's preset under
+ * them. */
 static int check_model_params(const json_t *params, void *arg, struct err *err)
 {
-    return model_params_check(arg, params, NULL, err);
+    const struct run_model *rm = arg;
+    json_t *merged = json_deep_copy(params);
+    int rc;
+
+    model_preset_merge(rm->model, merged, rm->preset);
+    rc = model_params_check(rm->model, merged, NULL, err);
+    json_decref(merged);
+    return rc;
 }
 
 static int dry_run(const struct spec *spec)
@@ -251,7 +266,7 @@ static int run_main(int argc, char **argv)
     struct store *st = NULL;
     struct runner_summary sum;
     struct err err = {0};
-    const struct model *model = NULL;
+    struct run_model model = {0};
     long long study_id, generation;
     uint64_t ntasks = 0;
     int lock = -1, rc;
@@ -264,8 +279,8 @@ static int run_main(int argc, char **argv)
         goto out;
     }
     if (spec->kind == SPEC_MODEL) {
-        model = model_find(spec->model);
-        if (!model) {
+        model.model = model_resolve(spec->model, &model.preset);
+        if (!model.model) {
             fprintf(stderr,
                     "sweep: %s: model: unknown model \"%s\"; see 'sweep models'\n",
                     spec->path, spec->model);
@@ -283,7 +298,7 @@ static int run_main(int argc, char **argv)
 
     if (runner_lock(cli_home(a.home), spec->name, &lock, &err) ||
         store_open(cli_home(a.home), &st, &err) ||
-        runner_prepare(st, spec, model ? check_model_params : NULL, (void *)model,
+        runner_prepare(st, spec, model.model ? check_model_params : NULL, &model,
                        &study_id, &generation, &ntasks, &err)) {
         rc = cli_fail(&err);
         goto out;
@@ -309,6 +324,7 @@ out:
     store_close(st);
     if (lock >= 0)
         close(lock);
+    json_decref(model.preset);
     spec_destroy(spec);
     return rc;
 }

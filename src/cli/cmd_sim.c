@@ -183,7 +183,7 @@ static int sim_main(int argc, char **argv)
     };
     const char *params_text = NULL, *result_path = NULL, *env_result, *outdir = NULL;
     const char **sets = xcalloc((size_t)argc, sizeof(*sets));
-    json_t *params = NULL, *typed = NULL, *metrics = NULL;
+    json_t *params = NULL, *typed = NULL, *metrics = NULL, *preset = NULL;
     const struct model *m;
     struct model_args args = {0};
     struct err err = {0};
@@ -230,7 +230,7 @@ static int sim_main(int argc, char **argv)
                                                         "arguments");
         goto out;
     }
-    m = model_find(argv[optind]);
+    m = model_resolve(argv[optind], &preset);
     if (!m) {
         rc = cli_usage_error(&cmd_sim,
                              "unknown model \"%s\"; run 'sweep models' to list them",
@@ -257,6 +257,9 @@ static int sim_main(int argc, char **argv)
         goto out;
     if ((rc = sim_env_seed(m, params)) != EXIT_OK)
         goto out;
+    /* An alias (benchmark = particles with algorithm naive): its preset fills in what
+     * the parameters do not set. */
+    model_preset_merge(m, params, preset);
     if (model_params_check(m, params, &typed, &err)) {
         rc = cli_fail(&err);
         goto out;
@@ -302,6 +305,7 @@ out:
     json_decref(metrics);
     json_decref(typed);
     json_decref(params);
+    json_decref(preset);
     free(sets);
     return rc;
 }
@@ -316,7 +320,8 @@ const struct cli_cmd cmd_sim = {
         "Runs one built-in model once, in this process, and prints the metrics it\n"
         "reports. A study with `model: MODEL` runs this for each task. Parameters\n"
         "not given take their defaults; 'sweep models MODEL' lists them with their\n"
-        "types, ranges and units.\n"
+        "types, ranges and units. MODEL may be an alias with preset parameters\n"
+        "(benchmark: particles with algorithm naive); the parameters given win.\n"
         "\n"
         "Options:\n"
         "  --set NAME=VALUE  set one parameter (repeatable). VALUE is read as JSON\n"

@@ -51,9 +51,12 @@ struct model_param {
     struct model_bound min, max; /* numbers and list elements */
     size_t min_items, max_items; /* lists; 0: no limit */
     const char *const *choices;  /* MODEL_ENUM: NULL-terminated */
-    const char *const *aliases;  /* other accepted names, NULL-terminated, or NULL */
-    const char *unit;            /* "s", "m/s", ... or NULL */
-    const char *desc;            /* one line */
+    /* MODEL_ENUM: other accepted values, as NULL-terminated pairs {"alias", "choice",
+     * ...}; an alias is stored as its choice, so the model only sees choices. */
+    const char *const *choice_aliases;
+    const char *const *aliases; /* other accepted names, NULL-terminated, or NULL */
+    const char *unit;           /* "s", "m/s", ... or NULL */
+    const char *desc;           /* one line */
 };
 
 struct model_metric {
@@ -91,10 +94,30 @@ struct model {
     model_run_fn *run;
 };
 
+/* Another name for a model with some parameters preset: the task types that existing
+ * task files use ("benchmark" is particles with algorithm naive). The preset sits under
+ * the user's parameters: a value the user gives wins (see model_preset_merge). */
+struct model_alias {
+    const char *name;
+    const char *model;  /* a registered model's name */
+    const char *preset; /* JSON object text of parameters, under canonical names */
+};
+
 /* The registry. Models are listed in registry order. Rows are static: never freed. */
 const struct model *model_find(const char *name);
 size_t model_count(void);
 const struct model *model_at(size_t i);
+size_t model_alias_count(void);
+const struct model_alias *model_alias_at(size_t i);
+
+/* The model called `name`, or the model that the alias `name` stands for; NULL when
+ * neither. If preset is not NULL it gets the alias's preset parameters (a new object
+ * the caller owns), or NULL for a model's own name. */
+const struct model *model_resolve(const char *name, json_t **preset);
+/* Adds to params each preset parameter that params does not already set, under its
+ * canonical name or an alias, so the user's values override the preset. Does nothing
+ * when preset is NULL or params is not an object (model_params_check reports that). */
+void model_preset_merge(const struct model *m, json_t *params, const json_t *preset);
 
 /* The parameter called `name` or having `name` as an alias, or NULL. */
 const struct model_param *model_param_find(const struct model *m, const char *name);
@@ -121,7 +144,9 @@ void model_param_range(const struct model_param *p, char *buf, size_t n);
 json_t *model_param_default(const struct model_param *p);
 /* The whole row as JSON for `sweep models --json`, the API and MCP (new object). Range
  * constraints use JSON Schema keywords: minimum, exclusiveMinimum, maximum,
- * exclusiveMaximum, enum, minItems, maxItems. */
+ * exclusiveMaximum, enum, minItems, maxItems; "enum" lists the choices, then their
+ * aliases, which "enum_aliases" maps to choices. "aliases" lists the model's aliases
+ * with their presets. */
 json_t *model_describe(const struct model *m);
 
 /* Typed parameter values. Asking for a parameter the row does not have, or with another

@@ -1,7 +1,8 @@
-/* The model table and everything driven by a row's parameter schema: lookup, validation
- * of a parameter object into typed values, range text, the JSON description, and the
- * typed accessors the models read their arguments with (see model.h). Lookups are
- * linear scans: a handful of models with a dozen parameters each. */
+/* The model table, the alias table (other names for a model with preset parameters),
+ * and everything driven by a row's parameter schema: lookup, validation of a parameter
+ * object into typed values, range text, the JSON description, and the typed accessors
+ * the models read their arguments with (see model.h). Lookups are linear scans: a
+ * handful of models with a dozen parameters each. */
 #include "model.h"
 
 #include "common/jsonx.h"
@@ -13,13 +14,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-extern const struct model model_chaos, model_cavity, model_navier_stokes;
+extern const struct model model_chaos, model_cavity, model_navier_stokes,
+    model_particles, model_dla, model_eden, model_ballistic;
 
 /* One row per model. */
 static const struct model *const models[] = {
-    &model_chaos,
-    &model_navier_stokes,
-    &model_cavity,
+    &model_chaos, &model_navier_stokes, &model_cavity,    &model_dla,
+    &model_eden,  &model_ballistic,     &model_particles,
+};
+
+/* One row per alias: the task types of existing task files. */
+static const struct model_alias aliases[] = {
+    {"benchmark", "particles", "{\"algorithm\": \"naive\"}"},
+    {"benchmark_cython", "particles", "{\"algorithm\": \"cells\"}"},
 };
 
 const struct model *model_find(const char *name)
@@ -38,6 +45,67 @@ size_t model_count(void)
 const struct model *model_at(size_t i)
 {
     return i < MODEL_COUNT(models) ? models[i] : NULL;
+}
+
+size_t model_alias_count(void)
+{
+    return MODEL_COUNT(aliases);
+}
+
+const struct model_alias *model_alias_at(size_t i)
+{
+    return i < MODEL_COUNT(aliases) ? &aliases[i] : NULL;
+}
+
+/* The alias row's preset as an object. The rows are code: a preset that does not parse
+ * is a bug that the unit tests catch for every row. */
+static json_t *registry_preset(const struct model_alias *a)
+{
+    json_t *preset = json_loads(a->preset, 0, NULL);
+
+    if (!json_is_object(preset)) {
+        fprintf(stderr, "sweep: bug: alias %s has a bad preset '%s'\n", a->name,
+                a->preset);
+        abort();
+    }
+    return preset;
+}
+
+const struct model *model_resolve(const char *name, json_t **preset)
+{
+    const struct model *m = model_find(name);
+
+    if (preset)
+        *preset = NULL;
+    for (size_t i = 0; !m && i < MODEL_COUNT(aliases); i++) {
+        if (strcmp(aliases[i].name, name) != 0)
+            continue;
+        m = model_find(aliases[i].model);
+        if (m && preset)
+            *preset = registry_preset(&aliases[i]);
+    }
+    return m;
+}
+
+void model_preset_merge(const struct model *m, json_t *params, const json_t *preset)
+{
+    const char *pkey, *key;
+    json_t *pval, *val;
+
+    if (!preset || !json_is_object(params))
+        return;
+    json_object_foreach((json_t *)preset, pkey, pval)
+    {
+        const struct model_param *p = model_param_find(m, pkey);
+        bool given = false;
+
+        json_object_foreach(params, key, val)
+        {
+            given |= p ? model_param_find(m, key) == p : strcmp(key, pkey) == 0;
+        }
+        if (!given)
+            json_object_set(params, pkey, pval);
+    }
 }
 
 const struct model_param *model_param_find(const struct model *m, const char *name)
@@ -264,6 +332,13 @@ static int registry_scalar(const struct model *m,
                 return SWEEP_OK;
             }
         }
+        for (const char *const *a = p->choice_aliases; json_is_string(v) && a && *a;
+             a += 2) {
+            if (strcmp(a[0], json_string_value(v)) == 0) {
+                *out = json_string(a[1]);
+                return SWEEP_OK;
+            }
+        }
         return registry_bad_value(m, p, name, element, v, err);
     }
     return err_set(err, SWEEP_EINTERNAL, "%s: %s: unknown parameter type %d", m->name,
@@ -424,8 +499,15 @@ static json_t *registry_describe_param(const struct model_param *p)
     if (p->max.set)
         json_object_set_new(o, p->max.exclusive ? "exclusiveMaximum" : "maximum",
                             json_real(p->max.value));
-    if (p->type == MODEL_ENUM)
-        json_object_set_new(o, "enum", registry_strings(p->choices));
+    if (p->type == MODEL_ENUM) {
+        json_t *values = registry_strings(p->choices), *map = json_object();
+        for (const char *const *a = p->choice_aliases; a && *a; a += 2) {
+            json_array_append_new(values, json_string(a[0]));
+            json_object_set_new(map, a[0], json_string(a[1]));
+        }
+        json_object_set_new(o, "enum", values);
+        json_object_set_new(o, "enum_aliases", map);
+    }
     if (registry_is_list(p->type) && p->min_items)
         json_object_set_new(o, "minItems", json_integer((json_int_t)p->min_items));
     if (registry_is_list(p->type) && p->max_items)
@@ -436,6 +518,7 @@ static json_t *registry_describe_param(const struct model_param *p)
 json_t *model_describe(const struct model *m)
 {
     json_t *o = json_object(), *params = json_array(), *metrics = json_array();
+    json_t *names = json_array();
 
     for (size_t i = 0; i < m->nparams; i++)
         json_array_append_new(params, registry_describe_param(&m->params[i]));
@@ -452,6 +535,13 @@ json_t *model_describe(const struct model *m)
     registry_set_str(o, "example", m->example);
     json_object_set_new(o, "parameters", params);
     json_object_set_new(o, "metrics", metrics);
+    for (size_t i = 0; i < MODEL_COUNT(aliases); i++) {
+        if (strcmp(aliases[i].model, m->name) != 0)
+            continue;
+        json_array_append_new(names, json_pack("{s:s, s:o}", "name", aliases[i].name,
+                                               "preset", registry_preset(&aliases[i])));
+    }
+    json_object_set_new(o, "aliases", names);
     return o;
 }
 

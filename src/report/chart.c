@@ -50,15 +50,6 @@ static const unsigned int palette[] = {0x0072B2, 0xD55E00, 0x009E73, 0xCC79A7,
 #define COLOR_LEGEND_EDGE 0xBBBBBB
 #define COLOR_NODATA 0x888888
 
-/* LeakSanitizer hook (unused without it): fontconfig, which cairo uses to find fonts,
- * loses memory while it parses its configuration and keeps font patterns cached until
- * exit. Those are not sweep's leaks; every binary that draws text links this file. */
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void)
-{
-    return "leak:libfontconfig.so\n";
-}
-
 /* ---- text hygiene ---- */
 
 /* Length of the valid UTF-8 sequence at p, or 0 when it is not one. */

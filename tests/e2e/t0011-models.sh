@@ -79,3 +79,57 @@ expect_in "$T/err" "grid_size"
 expect_code 2 sweep sim navier-stokes --set Re=-5
 expect_in "$T/err" "Re"
 ok "bad navier-stokes parameters exit 2 naming the parameter"
+
+# The task types of existing task files run through `sweep run`.
+cat >bench.yaml <<'YAML'
+study: bench
+model: benchmark
+parameters:
+  num_particulas: [32, 108]
+base:
+  num_pasos: 20
+repetitions: 2
+YAML
+expect_code 0 sweep run bench.yaml
+expect_code 0 sweep results bench --format json
+jq_eq "$T/out" '[.[] | select(.state == "succeeded")] | length' 4
+jq_eq "$T/out" '[.[] | .metrics.steps_completed == 20] | all' true
+jq_eq "$T/out" '[.[] | .metrics.energy_drift < 1e-3] | all' true
+ok "model: benchmark runs particles with the old parameter names"
+
+cat >benchbad.yaml <<'YAML'
+study: benchbad
+model: benchmark_cython
+parameters:
+  num_particulas: [0, 32]
+YAML
+expect_code 2 sweep run benchbad.yaml
+expect_in "$T/err" "num_particulas: expected an integer >= 1, got 0"
+ok "a bad parameter of an aliased model is refused before anything runs"
+
+expect_code 0 sweep models
+expect_in "$T/out" "benchmark_cython"
+expect_code 0 sweep sim benchmark --set num_particulas=32 --set num_pasos=5 --json
+jq_eq "$T/out" '.particles_processed' 160
+expect_code 2 sweep sim particles --set algorithm=fast
+expect_in "$T/err" 'algorithm: expected one of "naive", "cells", got "fast"'
+ok "sweep sim and sweep models know the aliases"
+
+# The growth models through a study: each task a cluster, df in the results.
+cat >growth.yaml <<'YAML'
+study: growth
+model: dla
+parameters:
+  n_particles: [300]
+base:
+  image: cluster.png
+repetitions: 2
+YAML
+expect_code 0 sweep run growth.yaml
+expect_code 0 sweep results growth --format json
+jq_eq "$T/out" '[.[] | .metrics.n_particles == 300 and .metrics.df > 1.2 and .metrics.df < 2.1] | all' true
+jq_eq "$T/out" '[.[].metrics.df] | unique | length' 2
+for d in "$SWEEP_HOME"/studies/growth/tasks/*/*; do
+    [ "$(head -c 4 "$d/cluster.png" | od -An -c | tr -d ' ')" = '211PNG' ] || fail "no PNG in $d"
+done
+ok "dla through sweep run: df per repetition (different seeds), a PNG per task"

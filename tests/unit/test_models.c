@@ -44,6 +44,7 @@ static const struct model_param toy_params[] = {
      .type = MODEL_ENUM,
      .def = "\"d2q9\"",
      .choices = (const char *const[]){"d2q9", "d3q19", NULL},
+     .choice_aliases = (const char *const[]){"D2Q9", "d2q9", NULL},
      .desc = "lattice"},
     {.name = "grid",
      .type = MODEL_INT_LIST,
@@ -104,6 +105,16 @@ static void check_row(const struct model *m)
             assert_ptr_equal(model_param_find(m, *a), p);
         required |= !p->def;
         json_decref(model_param_default(p)); /* aborts on a bad default */
+        /* A value alias names a choice and is not one. */
+        for (const char *const *a = p->choice_aliases; a && *a; a += 2) {
+            bool target = false;
+            assert_non_null(a[1]);
+            for (const char *const *c = p->choices; *c; c++) {
+                assert_string_not_equal(*c, a[0]);
+                target |= strcmp(*c, a[1]) == 0;
+            }
+            assert_true(target);
+        }
     }
     for (size_t i = 0; i < m->nmetrics; i++)
         for (size_t j = 0; j < i; j++)
@@ -149,6 +160,10 @@ static void test_params_check(void **state)
          "{\"flag\":false,\"grid\":[64,64],\"label\":\"a\",\"n\":10,\"num_particles\":"
          "5,"
          "\"rate\":1.0,\"scheme\":\"d2q9\"}"},
+        /* a value alias is stored as its choice */
+        {"{\"num_particles\": 1, \"scheme\": \"D2Q9\"}",
+         "{\"flag\":false,\"grid\":[64,64],\"label\":\"a\",\"n\":3,\"num_particles\":1,"
+         "\"rate\":0.5,\"scheme\":\"d2q9\"}"},
         {"{\"num_particles\": 1, \"grid\": [8, 1024.0, 16], \"scheme\": \"d3q19\", "
          "\"flag\": true, \"label\": \"\"}",
          "{\"flag\":true,\"grid\":[8,1024,16],\"label\":\"\",\"n\":3,\"num_particles\":"
@@ -276,7 +291,8 @@ static void test_describe(void **state)
     json_t *d = model_describe(&toy);
     json_t *params = json_object_get(d, "parameters");
     json_t *rate = json_array_get(params, 1), *np = json_array_get(params, 6);
-    json_t *grid = json_array_get(params, 5);
+    json_t *grid = json_array_get(params, 5), *scheme = json_array_get(params, 4);
+    char *text;
 
     (void)state;
     assert_string_equal(json_string_value(json_object_get(rate, "type")), "real");
@@ -293,6 +309,13 @@ static void test_describe(void **state)
     assert_int_equal(json_integer_value(json_object_get(grid, "minItems")), 2);
     assert_int_equal(json_integer_value(json_object_get(grid, "maxItems")), 3);
     assert_string_equal(json_string_value(json_object_get(d, "name")), "toy");
+    text = jsonx_canon_str(json_object_get(scheme, "enum"));
+    assert_string_equal(text, "[\"d2q9\",\"d3q19\",\"D2Q9\"]");
+    free(text);
+    text = jsonx_canon_str(json_object_get(scheme, "enum_aliases"));
+    assert_string_equal(text, "{\"D2Q9\":\"d2q9\"}");
+    free(text);
+    assert_int_equal(json_array_size(json_object_get(d, "aliases")), 0);
     json_decref(d);
 }
 
@@ -324,6 +347,104 @@ static void test_rng(void **state)
     }
     assert_true(fabs(sum / n) < 0.025);
     assert_true(fabs(sum2 / n - 1) < 0.035);
+}
+
+/* Every alias names a registered model, is not a model's name itself, and has a preset
+ * that the model accepts; the issue's task types map as described. */
+static void test_aliases(void **state)
+{
+    static const struct {
+        const char *name, *model, *algorithm;
+    } want[] = {
+        {"benchmark", "particles", "naive"},
+        {"benchmark_cython", "particles", "cells"},
+    };
+    json_t *preset, *desc;
+    struct err err = {0};
+
+    (void)state;
+    assert_null(model_alias_at(model_alias_count()));
+    for (size_t i = 0; i < model_alias_count(); i++) {
+        const struct model_alias *a = model_alias_at(i);
+        const struct model *m = model_resolve(a->name, &preset);
+
+        assert_null(model_find(a->name));
+        assert_non_null(m);
+        assert_ptr_equal(m, model_find(a->model));
+        assert_ptr_equal(model_resolve(a->name, NULL), m);
+        assert_true(json_is_object(preset));
+        assert_int_equal(model_params_check(m, preset, NULL, &err), SWEEP_OK);
+        for (size_t j = 0; j < i; j++)
+            assert_string_not_equal(a->name, model_alias_at(j)->name);
+        json_decref(preset);
+    }
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        const struct model *m = model_resolve(want[i].name, &preset);
+        assert_non_null(m);
+        assert_string_equal(m->name, want[i].model);
+        assert_string_equal(json_string_value(json_object_get(preset, "algorithm")),
+                            want[i].algorithm);
+        assert_int_equal(json_object_size(preset), 1);
+        json_decref(preset);
+    }
+    /* A model's own name has no preset; an unknown name resolves to nothing. The
+     * sentinel json_true() is a static singleton: overwriting it leaks nothing. */
+    preset = json_true();
+    assert_ptr_equal(model_resolve("particles", &preset), model_find("particles"));
+    assert_null(preset);
+    preset = json_true();
+    assert_null(model_resolve("benchmark_fortran", &preset));
+    assert_null(preset);
+    assert_null(model_resolve("", NULL));
+
+    desc = model_describe(model_find("particles"));
+    assert_int_equal(json_array_size(json_object_get(desc, "aliases")), 2);
+    assert_string_equal(
+        json_string_value(json_object_get(
+            json_array_get(json_object_get(desc, "aliases"), 0), "name")),
+        "benchmark");
+    json_decref(desc);
+}
+
+/* The preset goes under the user's parameters: a parameter the user sets, under any
+ * of its names, keeps the user's value. */
+static void test_preset_merge(void **state)
+{
+    static const struct {
+        const char *params, *preset, *want; /* want: the merged object */
+    } cases[] = {
+        {"{\"num_particulas\": 10}", "{\"algorithm\": \"naive\"}",
+         "{\"algorithm\":\"naive\",\"num_particulas\":10}"},
+        {"{}", "{\"algorithm\": \"cells\"}", "{\"algorithm\":\"cells\"}"},
+        {"{\"algorithm\": \"cells\"}", "{\"algorithm\": \"naive\"}",
+         "{\"algorithm\":\"cells\"}"},
+        {"{\"algorithm\": \"python\"}", "{\"algorithm\": \"cells\"}",
+         "{\"algorithm\":\"python\"}"},
+        {"{\"num_pasos\": 7}", "{\"num_steps\": 5, \"seed\": 2}",
+         "{\"num_pasos\":7,\"seed\":2}"},
+        {"{\"num_steps\": 7}", NULL, "{\"num_steps\":7}"},
+        {"[1]", "{\"algorithm\": \"naive\"}", "[1]"},
+    };
+    const struct model *m = model_find("particles");
+
+    (void)state;
+    assert_non_null(m);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        json_t *params = json_loads(cases[i].params, JSON_DECODE_ANY, NULL);
+        json_t *preset = cases[i].preset ? json_loads(cases[i].preset, 0, NULL) : NULL;
+        struct err err = {0};
+        char *got;
+
+        model_preset_merge(m, params, preset);
+        got = jsonx_canon_str(params);
+        if (strcmp(got, cases[i].want) != 0)
+            fail_msg("case %zu: got %s, want %s", i, got, cases[i].want);
+        if (json_is_object(params))
+            assert_int_equal(model_params_check(m, params, NULL, &err), SWEEP_OK);
+        free(got);
+        json_decref(params);
+        json_decref(preset);
+    }
 }
 
 /* Runs chaos with the parameters in JSON text; returns its status, metrics in *out. */
@@ -468,6 +589,52 @@ static char *slurp(const char *path)
     return xstrdup(buf);
 }
 
+/* energy_final from `sweep sim` run with argv, which must succeed. */
+static double sim_energy(char *const argv[], const char *out)
+{
+    int st = run_bin(argv, out);
+    char *text;
+    json_t *m;
+    double e;
+
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    text = slurp(out);
+    m = json_loads(text, 0, NULL);
+    assert_non_null(m);
+    e = json_real_value(json_object_get(m, "energy_final"));
+    json_decref(m);
+    free(text);
+    return e;
+}
+
+/* `sweep sim benchmark` is particles with algorithm naive and the old parameter names;
+ * the user's algorithm wins over the preset. */
+static void test_sim_alias(const char *bin, const char *out)
+{
+    static const char old[] = "{\"num_particulas\": 32, \"num_pasos\": 5, "
+                              "\"semilla\": 3}";
+    static const char now[] = "{\"num_particles\": 32, \"num_steps\": 5, \"seed\": 3, "
+                              "\"algorithm\": \"naive\"}";
+    double e1, e2;
+    int st;
+
+    e1 = sim_energy((char *const[]){(char *)bin, "sim", "benchmark", "--params",
+                                    (char *)old, "--json", NULL},
+                    out);
+    e2 = sim_energy((char *const[]){(char *)bin, "sim", "particles", "--params",
+                                    (char *)now, "--json", NULL},
+                    out);
+    assert_true(e1 == e2 && e1 < 0);
+    sim_energy((char *const[]){(char *)bin, "sim", "benchmark_cython", "--set",
+                               "algorithm=python", "--set", "num_particles=32", "--set",
+                               "num_steps=1", "--json", NULL},
+               out);
+    st = run_bin((char *const[]){(char *)bin, "sim", "benchmark", "--set",
+                                 "algorithm=fast", NULL},
+                 out);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+}
+
 static void test_sim_binary(void **state)
 {
     const char *bin = getenv("SWEEP_BIN");
@@ -514,6 +681,7 @@ static void test_sim_binary(void **state)
 
     unsetenv("SWEEP_RESULT");
     unsetenv("SWEEP_ATTEMPT");
+    test_sim_alias(bin, out);
     unlink(out);
     rmdir(dir);
     free(out);
@@ -529,6 +697,8 @@ int main(void)
         cmocka_unit_test(test_params_check_validate_only),
         cmocka_unit_test(test_param_range_text),
         cmocka_unit_test(test_describe),
+        cmocka_unit_test(test_aliases),
+        cmocka_unit_test(test_preset_merge),
         cmocka_unit_test(test_rng),
         cmocka_unit_test(test_chaos_deterministic),
         cmocka_unit_test(test_chaos_failures),
