@@ -39,6 +39,7 @@ test-fast: build
 bench: build
 	./bench/throughput.sh
 	./bench/navier-stokes.sh
+	./bench/dla.sh
 
 format:
 	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'tests/*.c' 'bench/*.c')
