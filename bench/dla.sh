@@ -23,7 +23,7 @@ for n in 10000 100000 1000000; do
     /usr/bin/time -f '%e %M' -o "$TMP/time" "$SWEEP" sim dla --set "n_particles=$n" \
         --set seed=1 --outdir "$TMP" --json >"$TMP/m.json"
     set -- $(cat "$TMP/time")
-    df=$(jq -r '.df' "$TMP/m.json")
+    df=$(jq -r '.df * 1000 | round / 1000' "$TMP/m.json")
     echo "dla.sh: n=$n: $1 s, $(($2 / 1024)) MiB, df $df" >&2
     mark=""
     [ "$n" -eq 100000 ] && mark=$(awk -v t="$1" 'BEGIN { print (t < 30 ? "pass" : "**miss**") }')
