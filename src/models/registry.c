@@ -15,12 +15,12 @@
 #include <string.h>
 
 extern const struct model model_chaos, model_cavity, model_navier_stokes,
-    model_particles, model_dla, model_eden, model_ballistic;
+    model_particles, model_dla, model_cca, model_eden, model_ballistic;
 
 /* One row per model. */
 static const struct model *const models[] = {
     &model_chaos, &model_navier_stokes, &model_cavity,    &model_dla,
-    &model_eden,  &model_ballistic,     &model_particles,
+    &model_cca,   &model_eden,          &model_ballistic, &model_particles,
 };
 
 /* One row per alias: the task types of existing task files. */
