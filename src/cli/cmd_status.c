@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include "common/timeutil.h"
+#include "core/eta.h"
 #include "core/runner.h"
 #include "core/spec.h"
 #include "core/store.h"
@@ -72,9 +73,11 @@ static void bar(long long done, long long total, int width)
 
 static void print_study(struct store *st,
                         const struct store_study *s,
-                        long long counts[3][TASK_NSTATES])
+                        long long counts[3][TASK_NSTATES],
+                        double eta)
 {
     long long all[TASK_NSTATES] = {0}, total = 0, ended;
+    char left[32] = "unknown";
 
     for (int b = 0; b < 3; b++)
         for (int i = 0; i < TASK_NSTATES; i++)
@@ -90,6 +93,9 @@ static void print_study(struct store *st,
     bar(ended, total, 40);
     printf("] %lld/%lld ended (%.1f%%)\n", ended, total,
            total ? 100.0 * (double)ended / (double)total : 0.0);
+    if (eta >= 0)
+        duration_format(eta, left, sizeof(left));
+    printf("  ETA %s\n", left);
     printf("  %-8s %8s %8s %8s %10s %8s %10s %10s %12s\n", "priority", "total",
            "pending", "running", "succeeded", "failed", "timed_out", "cancelled",
            "interrupted");
@@ -170,6 +176,7 @@ static int status_main(int argc, char **argv)
     struct store *st = NULL;
     struct store_study s = {0};
     long long counts[3][TASK_NSTATES];
+    double eta;
     struct err err = {0};
     int c, rc = EXIT_OK;
 
@@ -194,17 +201,20 @@ static int status_main(int argc, char **argv)
         goto out;
     }
     if (store_study_get(st, argv[optind], &s, &err) ||
-        store_study_counts(st, s.id, counts, &err)) {
+        store_study_counts(st, s.id, counts, &err) ||
+        eta_study(st, &s, time_now(), &eta, &err)) {
         rc = cli_fail(&err);
         goto out;
     }
     if (json) {
         json_t *o = study_json(st, &s, counts);
+        json_object_set_new(o, "estimated_remaining",
+                            eta >= 0 ? json_real(eta) : json_null());
         json_dumpf(o, stdout, JSON_INDENT(2));
         putchar('\n');
         json_decref(o);
     } else {
-        print_study(st, &s, counts);
+        print_study(st, &s, counts, eta);
     }
 out:
     store_study_fini(&s);
@@ -215,16 +225,19 @@ out:
 const struct cli_cmd cmd_status = {
     .name = "status",
     .summary = "show where a study stands (or every study)",
-    .usage = "Usage: sweep status [STUDY] [--json] [--home DIR]\n"
-             "\n"
-             "With STUDY: its status and task counts by priority and state. Without:\n"
-             "one line per study.\n"
-             "\n"
-             "Options:\n"
-             "  --json      one JSON object (an array without STUDY)\n"
-             "  --home DIR  sweep home (default $SWEEP_HOME or ./.sweep)\n"
-             "\n"
-             "Example:\n"
-             "  sweep status quickstart --json\n",
+    .usage =
+        "Usage: sweep status [STUDY] [--json] [--home DIR]\n"
+        "\n"
+        "With STUDY: its status, task counts by priority and state, and the estimated\n"
+        "time remaining (JSON: estimated_remaining in seconds, null while no task\n"
+        "has finished; from the mean wall time of finished tasks, the cpus of the\n"
+        "remaining ones and the spec's max_parallel). Without: one line per study.\n"
+        "\n"
+        "Options:\n"
+        "  --json      one JSON object (an array without STUDY)\n"
+        "  --home DIR  sweep home (default $SWEEP_HOME or ./.sweep)\n"
+        "\n"
+        "Example:\n"
+        "  sweep status quickstart --json\n",
     .fn = status_main,
 };
