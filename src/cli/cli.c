@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 const char *cli_home(const char *flag)
@@ -66,4 +67,20 @@ const char *cli_self_path(void)
         return "sweep";
     path[n] = '\0';
     return path;
+}
+
+void cli_csv_field(const char *s, bool last)
+{
+    if (strpbrk(s, ",\"\r\n") || (*s && (s[0] == ' ' || s[strlen(s) - 1] == ' '))) {
+        putchar('"');
+        for (const char *p = s; *p; p++) {
+            if (*p == '"')
+                putchar('"');
+            putchar(*p);
+        }
+        putchar('"');
+    } else {
+        fputs(s, stdout);
+    }
+    putchar(last ? '\n' : ',');
 }

@@ -35,6 +35,10 @@ int cli_usage_error(const struct cli_cmd *cmd, const char *fmt, ...)
 /* Prints the command's help to stdout; returns EXIT_OK. */
 int cli_help(const struct cli_cmd *cmd);
 
+/* One CSV field on stdout (RFC 4180: quoted when it holds a comma, quote, newline or
+ * outer space), then ',' or, for the last field of a row, '\n'. */
+void cli_csv_field(const char *s, bool last);
+
 /* Every study, one line each, or a JSON array (`sweep status`, `sweep list`). */
 struct store;
 int status_list_all(struct store *st, bool json, struct err *err);

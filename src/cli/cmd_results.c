@@ -97,23 +97,6 @@ static int collect_names(const struct store_task *t, void *arg)
     return 0;
 }
 
-/* RFC 4180: quote when the field holds a comma, quote, newline or outer space. */
-static void csv_field(const char *s, bool last)
-{
-    if (strpbrk(s, ",\"\r\n") || (*s && (s[0] == ' ' || s[strlen(s) - 1] == ' '))) {
-        putchar('"');
-        for (const char *p = s; *p; p++) {
-            if (*p == '"')
-                putchar('"');
-            putchar(*p);
-        }
-        putchar('"');
-    } else {
-        fputs(s, stdout);
-    }
-    putchar(last ? '\n' : ',');
-}
-
 static bool is_fixed_or_param(const struct results *r, const char *name)
 {
     for (size_t i = 0; i < NHEAD; i++)
@@ -137,22 +120,22 @@ static char *metric_col(const struct results *r, const char *name)
 static void csv_header(const struct results *r)
 {
     for (size_t i = 0; i < NHEAD; i++)
-        csv_field(head_cols[i], false);
+        cli_csv_field(head_cols[i], false);
     for (size_t i = 0; i < r->params.n; i++)
-        csv_field(r->params.v[i], false);
+        cli_csv_field(r->params.v[i], false);
     for (size_t i = 0; i < r->metrics.n; i++) {
         char *c = metric_col(r, r->metrics.v[i]);
-        csv_field(c, false);
+        cli_csv_field(c, false);
         free(c);
     }
     for (size_t i = 0; i < NTAIL; i++)
-        csv_field(tail_cols[i], i == NTAIL - 1);
+        cli_csv_field(tail_cols[i], i == NTAIL - 1);
 }
 
 static void csv_value(const json_t *v, bool last)
 {
     char *s = v ? jsonx_arg_str(v) : xstrdup("");
-    csv_field(s, last);
+    cli_csv_field(s, last);
     free(s);
 }
 
@@ -160,7 +143,7 @@ static void csv_num(double d, bool last)
 {
     char buf[64];
     snprintf(buf, sizeof(buf), "%.6f", d);
-    csv_field(buf, last);
+    cli_csv_field(buf, last);
 }
 
 static json_t *task_json(const struct store_task *t, json_t *params, json_t *metrics)
@@ -211,16 +194,16 @@ static int print_row(const struct store_task *t, void *arg)
         goto out;
     }
     flatten(m, NULL, flat);
-    csv_field(t->key, false);
-    csv_field(task_state_name(t->state), false);
+    cli_csv_field(t->key, false);
+    cli_csv_field(task_state_name(t->state), false);
     snprintf(buf, sizeof(buf), "%d", t->attempts);
-    csv_field(buf, false);
+    cli_csv_field(buf, false);
     snprintf(buf, sizeof(buf), "%d", t->repetition);
-    csv_field(buf, false);
+    cli_csv_field(buf, false);
     snprintf(buf, sizeof(buf), "%lld", t->seed);
-    csv_field(buf, false);
+    cli_csv_field(buf, false);
     snprintf(buf, sizeof(buf), "%d", t->priority);
-    csv_field(buf, false);
+    cli_csv_field(buf, false);
     for (size_t i = 0; i < r->params.n; i++)
         csv_value(json_object_get(p, r->params.v[i]), false);
     for (size_t i = 0; i < r->metrics.n; i++)
@@ -229,23 +212,23 @@ static int print_row(const struct store_task *t, void *arg)
         snprintf(buf, sizeof(buf), "%d", t->exit_code);
     else
         buf[0] = '\0';
-    csv_field(buf, false);
+    cli_csv_field(buf, false);
     if (t->signal)
         snprintf(buf, sizeof(buf), "%d", t->signal);
     else
         buf[0] = '\0';
-    csv_field(buf, false);
+    cli_csv_field(buf, false);
     csv_num(t->wall, false);
     csv_num(t->user, false);
     csv_num(t->sys, false);
     snprintf(buf, sizeof(buf), "%ld", t->maxrss_kb);
-    csv_field(buf, false);
-    csv_field(t->error ? t->error : "", false);
+    cli_csv_field(buf, false);
+    cli_csv_field(t->error ? t->error : "", false);
     if (t->finished_at > 0)
         time_iso8601(t->finished_at, buf, sizeof(buf));
     else
         buf[0] = '\0';
-    csv_field(buf, true);
+    cli_csv_field(buf, true);
 out:
     json_decref(flat);
     json_decref(p);

@@ -1,0 +1,401 @@
+/* sweep aggregate: a study's metrics per group of parameter values (n, mean, std,
+ * stderr, min, max over the succeeded tasks; failed ones counted), as an aligned table,
+ * CSV (one row per group) or JSON. The statistics come from core/aggregate.c; this file
+ * only parses the options and prints. */
+#include "cli.h"
+
+#include "common/jsonx.h"
+#include "common/strbuf.h"
+#include "common/xalloc.h"
+#include "core/aggregate.h"
+#include "core/store.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern const struct cli_cmd cmd_aggregate;
+
+enum format { FMT_TABLE, FMT_CSV, FMT_JSON };
+
+/* Statistic suffixes in the order of the CSV and JSON columns. */
+static const char *const stat_names[] = {"mean", "std", "stderr", "min", "max"};
+#define NSTATS (sizeof(stat_names) / sizeof(stat_names[0]))
+
+/* The five statistics of s, NAN where undefined (no samples; std with n < 2). */
+static void stat_values(const struct aggregate_stat *s, double v[NSTATS])
+{
+    v[0] = s->n ? s->mean : NAN;
+    v[1] = aggregate_stat_std(s);
+    v[2] = aggregate_stat_sem(s);
+    v[3] = s->n ? s->min : NAN;
+    v[4] = s->n ? s->max : NAN;
+}
+
+/* A parameter value as text: strings as they are, numbers shortest, null as "null". */
+static char *value_text(const json_t *v)
+{
+    return json_is_null(v) ? xstrdup("null") : jsonx_arg_str(v);
+}
+
+/* ---- table ---- */
+
+static void print_table(const struct aggregate *a)
+{
+    static const char *const head[] = {"metric", "n",   "mean", "std",
+                                       "stderr", "min", "max",  "failed"};
+    size_t nhead = sizeof(head) / sizeof(head[0]), cols = a->nby + nhead, n = 0;
+    char **cell;
+    size_t *width = xcalloc(cols, sizeof(size_t));
+    size_t rows = 1 + a->ngroups * (a->nmetrics ? a->nmetrics : 1);
+
+    cell = xcalloc(rows * cols, sizeof(char *));
+    for (size_t i = 0; i < a->nby; i++)
+        cell[n++] = xstrdup(a->by[i]);
+    for (size_t i = 0; i < nhead; i++)
+        cell[n++] = xstrdup(head[i]);
+    for (size_t g = 0; g < a->ngroups; g++) {
+        const struct aggregate_group *gr = &a->groups[g];
+        for (size_t m = 0; m < (a->nmetrics ? a->nmetrics : 1); m++) {
+            for (size_t i = 0; i < a->nby; i++)
+                cell[n++] = value_text(json_array_get(gr->values, i));
+            if (!a->nmetrics) {
+                cell[n++] = xstrdup("-");
+                cell[n++] = xasprintf("%lld", gr->n_samples);
+                for (size_t s = 0; s < NSTATS; s++)
+                    cell[n++] = xstrdup("-");
+            } else {
+                double v[NSTATS];
+                stat_values(&gr->stats[m], v);
+                cell[n++] = xstrdup(a->metrics[m]);
+                cell[n++] = xasprintf("%lld", gr->stats[m].n);
+                for (size_t s = 0; s < NSTATS; s++)
+                    cell[n++] = isnan(v[s]) ? xstrdup("-") : xasprintf("%.6g", v[s]);
+            }
+            cell[n++] = xasprintf("%lld", gr->n_failed);
+        }
+    }
+    for (size_t i = 0; i < rows * cols; i++)
+        if (strlen(cell[i]) > width[i % cols])
+            width[i % cols] = strlen(cell[i]);
+    for (size_t r = 0; r < rows; r++) {
+        for (size_t c = 0; c < cols; c++) {
+            /* Parameters and the metric name to the left, numbers to the right. */
+            int left = c <= a->nby;
+            printf(left ? "%-*s" : "%*s", (int)width[c], cell[r * cols + c]);
+            fputs(c == cols - 1 ? "\n" : "  ", stdout);
+        }
+    }
+    for (size_t i = 0; i < rows * cols; i++)
+        free(cell[i]);
+    free(cell);
+    free(width);
+}
+
+/* ---- CSV ---- */
+
+/* A number in its shortest round-trip form; NAN as an empty field. */
+static void csv_real(double d)
+{
+    char buf[32];
+
+    if (isnan(d))
+        buf[0] = '\0';
+    else
+        jsonx_real_str(d, buf, sizeof(buf));
+    cli_csv_field(buf, false);
+}
+
+static void csv_count(long long n, bool last)
+{
+    char buf[32];
+
+    snprintf(buf, sizeof(buf), "%lld", n);
+    cli_csv_field(buf, last);
+}
+
+static void print_csv(const struct aggregate *a)
+{
+    for (size_t i = 0; i < a->nby; i++)
+        cli_csv_field(a->by[i], false);
+    for (size_t m = 0; m < a->nmetrics; m++) {
+        char *c = xasprintf("%s_n", a->metrics[m]);
+        cli_csv_field(c, false);
+        free(c);
+        for (size_t s = 0; s < NSTATS; s++) {
+            c = xasprintf("%s_%s", a->metrics[m], stat_names[s]);
+            cli_csv_field(c, false);
+            free(c);
+        }
+    }
+    cli_csv_field("n_samples", false);
+    cli_csv_field("n_failed", true);
+    for (size_t g = 0; g < a->ngroups; g++) {
+        const struct aggregate_group *gr = &a->groups[g];
+        for (size_t i = 0; i < a->nby; i++) {
+            /* null (parameter not set) is an empty field, which pandas reads as NaN. */
+            char *v = jsonx_arg_str(json_array_get(gr->values, i));
+            cli_csv_field(v, false);
+            free(v);
+        }
+        for (size_t m = 0; m < a->nmetrics; m++) {
+            double v[NSTATS];
+            stat_values(&gr->stats[m], v);
+            csv_count(gr->stats[m].n, false);
+            for (size_t s = 0; s < NSTATS; s++)
+                csv_real(v[s]);
+        }
+        csv_count(gr->n_samples, false);
+        csv_count(gr->n_failed, true);
+    }
+}
+
+/* ---- JSON ---- */
+
+/* Appends `"name": value` members of one group: n_samples, n_failed, then
+ * <stat>_<metric> for every metric (null where undefined). Written by hand rather than
+ * with json_dumps so that reals print in their shortest form and groups keep their
+ * order. */
+static void json_group_members(const struct aggregate *a,
+                               const struct aggregate_group *gr,
+                               struct strbuf *sb)
+{
+    char buf[32];
+
+    sb_addf(sb, "\"n_samples\": %lld, \"n_failed\": %lld", gr->n_samples, gr->n_failed);
+    for (size_t m = 0; m < a->nmetrics; m++) {
+        double v[NSTATS];
+        stat_values(&gr->stats[m], v);
+        for (size_t s = 0; s < NSTATS; s++) {
+            json_t *key = json_sprintf("%s_%s", stat_names[s], a->metrics[m]);
+            sb_adds(sb, ", ");
+            jsonx_canon(key, sb);
+            jsonx_real_str(v[s], buf, sizeof(buf)); /* NAN prints as null */
+            sb_addf(sb, ": %s", buf);
+            json_decref(key);
+        }
+    }
+}
+
+/* One parameter: {"<value>": {...}, ...}. Should two values print alike (the number 1
+ * and the string "1"), the later one's key is its JSON text ("\"1\"") instead. */
+static void json_by_one(const struct aggregate *a, struct strbuf *sb)
+{
+    json_t *used = json_object();
+
+    sb_adds(sb, "{");
+    for (size_t g = 0; g < a->ngroups; g++) {
+        const json_t *v = json_array_get(a->groups[g].values, 0);
+        char *text = value_text(v);
+        json_t *key;
+        if (json_object_get(used, text)) {
+            free(text);
+            text = jsonx_canon_str(v);
+        }
+        json_object_set_new(used, text, json_true());
+        key = json_string(text);
+        sb_adds(sb, g ? ",\n  " : "\n  ");
+        jsonx_canon(key, sb);
+        sb_adds(sb, ": {");
+        json_group_members(a, &a->groups[g], sb);
+        sb_adds(sb, "}");
+        json_decref(key);
+        free(text);
+    }
+    sb_adds(sb, a->ngroups ? "\n}\n" : "}\n");
+    json_decref(used);
+}
+
+/* Several parameters (or none): [{"params": {...}, "n_samples": ..., ...}, ...]. */
+static void json_by_many(const struct aggregate *a, struct strbuf *sb)
+{
+    sb_adds(sb, "[");
+    for (size_t g = 0; g < a->ngroups; g++) {
+        const struct aggregate_group *gr = &a->groups[g];
+        sb_adds(sb, g ? ",\n  {\"params\": {" : "\n  {\"params\": {");
+        for (size_t i = 0; i < a->nby; i++) {
+            json_t *name = json_string(a->by[i]);
+            sb_adds(sb, i ? ", " : "");
+            jsonx_canon(name, sb);
+            sb_adds(sb, ": ");
+            jsonx_canon(json_array_get(gr->values, i), sb);
+            json_decref(name);
+        }
+        sb_adds(sb, "}, ");
+        json_group_members(a, gr, sb);
+        sb_adds(sb, "}");
+    }
+    sb_adds(sb, a->ngroups ? "\n]\n" : "]\n");
+}
+
+static void print_json(const struct aggregate *a)
+{
+    struct strbuf sb = STRBUF_INIT;
+
+    if (a->nby == 1)
+        json_by_one(a, &sb);
+    else
+        json_by_many(a, &sb);
+    fputs(sb_str(&sb), stdout);
+    sb_fini(&sb);
+}
+
+/* ---- the command ---- */
+
+/* Splits "a,b,c" into a new array of new strings; an empty list gives none. Returns -1
+ * for an empty item ("a,,b"). */
+static int split_list(const char *s, char ***out, size_t *n)
+{
+    char **v = NULL;
+    size_t cap = 0;
+
+    *n = 0;
+    while (*s) {
+        size_t len = strcspn(s, ",");
+        if (len == 0 || (s[len] == ',' && s[len + 1] == '\0')) {
+            for (size_t i = 0; i < *n; i++)
+                free(v[i]);
+            free(v);
+            return -1;
+        }
+        v = xgrow(v, &cap, *n + 1, sizeof(char *));
+        v[(*n)++] = xstrndup(s, len);
+        s += len + (s[len] == ',');
+    }
+    *out = v;
+    return 0;
+}
+
+static void free_list(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+static int aggregate_main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"by", required_argument, NULL, 'b'},
+        {"metrics", required_argument, NULL, 'm'},
+        {"format", required_argument, NULL, 'f'},
+        {"home", required_argument, NULL, 'H'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *home = NULL, *by_arg = NULL, *metrics_arg = NULL;
+    char **by = NULL, **metrics = NULL;
+    size_t nby = 0, nmetrics = 0;
+    enum format fmt = FMT_TABLE;
+    struct store *st = NULL;
+    struct store_study s = {0};
+    struct aggregate a = {0};
+    struct err err = {0};
+    int c, rc = EXIT_OK;
+
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "f:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'b':
+            by_arg = optarg;
+            break;
+        case 'm':
+            metrics_arg = optarg;
+            break;
+        case 'f':
+            if (strcmp(optarg, "table") == 0)
+                fmt = FMT_TABLE;
+            else if (strcmp(optarg, "csv") == 0)
+                fmt = FMT_CSV;
+            else if (strcmp(optarg, "json") == 0)
+                fmt = FMT_JSON;
+            else
+                return cli_usage_error(
+                    &cmd_aggregate, "--format: expected table, csv or json, got \"%s\"",
+                    optarg);
+            break;
+        case 'H':
+            home = optarg;
+            break;
+        default:
+            return cli_usage_error(&cmd_aggregate, "unknown option '%s'",
+                                   argv[optind - 1]);
+        }
+    }
+    if (optind != argc - 1)
+        return cli_usage_error(&cmd_aggregate, "expected one study name");
+    if (by_arg && split_list(by_arg, &by, &nby) < 0)
+        return cli_usage_error(&cmd_aggregate, "--by: empty name in \"%s\"", by_arg);
+    if (metrics_arg && split_list(metrics_arg, &metrics, &nmetrics) < 0) {
+        rc = cli_usage_error(&cmd_aggregate, "--metrics: empty name in \"%s\"",
+                             metrics_arg);
+        goto out;
+    }
+    if (store_open(cli_home(home), &st, &err) ||
+        store_study_get(st, argv[optind], &s, &err) ||
+        aggregate_study(st, s.id, by_arg ? (const char *const *)by : NULL, nby,
+                        metrics_arg ? (const char *const *)metrics : NULL, nmetrics, &a,
+                        &err)) {
+        rc = cli_fail(&err);
+        goto out;
+    }
+    if (fmt == FMT_TABLE)
+        print_table(&a);
+    else if (fmt == FMT_CSV)
+        print_csv(&a);
+    else
+        print_json(&a);
+out:
+    aggregate_fini(&a);
+    free_list(by, nby);
+    free_list(metrics, nmetrics);
+    store_study_fini(&s);
+    store_close(st);
+    return rc;
+}
+
+const struct cli_cmd cmd_aggregate = {
+    .name = "aggregate",
+    .summary = "statistics of the metrics per parameter point",
+    .usage =
+        "Usage: sweep aggregate STUDY [--by P1,P2] [--metrics M1,M2]\n"
+        "                       [--format table|csv|json] [--home DIR]\n"
+        "\n"
+        "Groups the tasks of a study by the values of the --by parameters (default:\n"
+        "every parameter except seed, so the repetitions of each parameter point fall\n"
+        "together) and prints, for each metric, n, mean, sample standard deviation\n"
+        "(n - 1), standard error (std / sqrt(n)), min and max over the succeeded "
+        "tasks.\n"
+        "Failed and timed-out tasks are left out and counted (failed, n_failed).\n"
+        "std and stderr are empty (null, '-') for fewer than two samples.\n"
+        "\n"
+        "Metrics: every number the tasks wrote, nested objects flattened as a.b;\n"
+        "booleans count as 0 and 1 (the mean is the fraction that was true); strings\n"
+        "are ignored. Groups are in natural order (numbers numerically, strings\n"
+        "lexically).\n"
+        "\n"
+        "Options:\n"
+        "  --by P1,P2             group by these parameters ('' for one group)\n"
+        "  --metrics M1,M2        only these metrics (default: every numeric metric)\n"
+        "  -f, --format FORMAT    table (default): one row per group and metric;\n"
+        "                         csv: one row per group, columns P..., M_n, M_mean,\n"
+        "                           M_std, M_stderr, M_min, M_max per metric, then\n"
+        "                           n_samples and n_failed;\n"
+        "                         json: with one --by parameter an object keyed by "
+        "its\n"
+        "                           value, {\"<value>\": {\"n_samples\", "
+        "\"n_failed\",\n"
+        "                           \"mean_M\", \"std_M\", \"stderr_M\", \"min_M\", "
+        "\"max_M\"}};\n"
+        "                           otherwise an array of {\"params\": {...}, ...}\n"
+        "  --home DIR             sweep home (default $SWEEP_HOME or ./.sweep)\n"
+        "\n"
+        "An unknown parameter or metric exits 2 and lists the known ones.\n"
+        "\n"
+        "Example:\n"
+        "  sweep aggregate dla --by n_particles --metrics df --format json\n"
+        "  {\"1000\": {\"n_samples\": 5, \"n_failed\": 0, \"mean_df\": 1.69, ...}, "
+        "...}\n",
+    .fn = aggregate_main,
+};

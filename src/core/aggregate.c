@@ -1,0 +1,408 @@
+/* Aggregation of a study's metrics per group of parameter values (see aggregate.h).
+ * Pass 1 learns which parameters and numeric metrics the tasks have, so that the
+ * requested names can be checked and the defaults chosen; pass 2 puts each task in its
+ * group, found through a hash (a jansson object keyed by the canonical JSON of the
+ * group's values), and updates the group's running statistics. */
+#include "core/aggregate.h"
+
+#include "common/jsonx.h"
+#include "common/strbuf.h"
+#include "common/xalloc.h"
+#include "core/store.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+void aggregate_stat_add(struct aggregate_stat *s, double x)
+{
+    double d = x - s->mean;
+
+    s->n++;
+    s->mean += d / (double)s->n;
+    s->m2 += d * (x - s->mean);
+    if (s->n == 1 || x < s->min)
+        s->min = x;
+    if (s->n == 1 || x > s->max)
+        s->max = x;
+}
+
+double aggregate_stat_std(const struct aggregate_stat *s)
+{
+    return s->n < 2 ? NAN : sqrt(s->m2 / (double)(s->n - 1));
+}
+
+double aggregate_stat_sem(const struct aggregate_stat *s)
+{
+    return s->n < 2 ? NAN : aggregate_stat_std(s) / sqrt((double)s->n);
+}
+
+/* The task's JSON text as an object; an empty object when missing or not an object. */
+static json_t *parse_obj(const char *text)
+{
+    json_t *v = text ? json_loads(text, 0, NULL) : NULL;
+
+    if (v && !json_is_object(v)) {
+        json_decref(v);
+        v = NULL;
+    }
+    return v ? v : json_object();
+}
+
+typedef void metric_fn(const char *name, double x, void *arg);
+
+/* Calls fn for every numeric or boolean leaf of obj, named by its path a.b.c; `path`
+ * holds the prefix of obj and is restored on return. */
+static void
+walk_metrics(const json_t *obj, struct strbuf *path, metric_fn *fn, void *arg)
+{
+    size_t len = path->len;
+    const char *k;
+    json_t *v;
+
+    json_object_foreach((json_t *)obj, k, v)
+    {
+        if (len)
+            sb_addc(path, '.');
+        sb_adds(path, k);
+        if (json_is_object(v))
+            walk_metrics(v, path, fn, arg);
+        else if (json_is_number(v))
+            fn(sb_str(path), json_number_value(v), arg);
+        else if (json_is_boolean(v))
+            fn(sb_str(path), json_is_true(v) ? 1.0 : 0.0, arg);
+        path->len = len;
+        if (path->buf)
+            path->buf[len] = '\0';
+    }
+}
+
+/* ---- pass 1: the names ---- */
+
+struct names_seen {
+    json_t *params;  /* set: name -> true */
+    json_t *metrics; /* set: name -> true */
+};
+
+static void seen_metric(const char *name, double x, void *arg)
+{
+    (void)x;
+    json_object_set_new(arg, name, json_true());
+}
+
+static int collect_names(const struct store_task *t, void *arg)
+{
+    struct names_seen *ns = arg;
+    json_t *p = parse_obj(t->params_json), *m = parse_obj(t->metrics_json);
+    struct strbuf path = STRBUF_INIT;
+    const char *k;
+    json_t *v;
+
+    json_object_foreach(p, k, v) json_object_set_new(ns->params, k, json_true());
+    walk_metrics(m, &path, seen_metric, ns->metrics);
+    sb_fini(&path);
+    json_decref(p);
+    json_decref(m);
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The keys of a set, sorted, as a new array of new strings; `skip` is left out. */
+static char **set_names(const json_t *set, const char *skip, size_t *n)
+{
+    char **v = xcalloc(json_object_size(set) + 1, sizeof(char *));
+    const char *k;
+    json_t *x;
+
+    *n = 0;
+    json_object_foreach((json_t *)set, k, x)
+    {
+        if (!skip || strcmp(k, skip) != 0)
+            v[(*n)++] = xstrdup(k);
+    }
+    qsort(v, *n, sizeof(char *), cmp_str);
+    return v;
+}
+
+static void free_names(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+/* Copies the requested names after checking each against the known set. */
+static int pick_names(const char *const *want,
+                      size_t n,
+                      const json_t *known,
+                      const char *what,
+                      char ***out,
+                      struct err *err)
+{
+    char **v = xcalloc(n + 1, sizeof(char *));
+    int rc = SWEEP_OK;
+
+    for (size_t i = 0; i < n; i++) {
+        bool twice = false;
+        for (size_t j = 0; j < i; j++)
+            twice = twice || strcmp(want[i], want[j]) == 0;
+        if (twice) {
+            rc = err_set(err, SWEEP_EINVAL, "%s \"%s\" given twice", what, want[i]);
+            goto fail;
+        }
+        if (!json_object_get(known, want[i])) {
+            size_t nk;
+            char **k = set_names(known, NULL, &nk);
+            struct strbuf list = STRBUF_INIT;
+            for (size_t j = 0; j < nk; j++)
+                sb_addf(&list, "%s%s", j ? ", " : "", k[j]);
+            rc = err_set(err, SWEEP_EINVAL, "unknown %s \"%s\" (known %ss: %s)", what,
+                         want[i], what, nk ? sb_str(&list) : "none");
+            sb_fini(&list);
+            free_names(k, nk);
+            goto fail;
+        }
+        v[i] = xstrdup(want[i]);
+    }
+    *out = v;
+    return SWEEP_OK;
+fail:
+    free_names(v, n);
+    return rc;
+}
+
+/* ---- pass 2: the groups ---- */
+
+struct builder {
+    struct aggregate *a;
+    json_t *group_index;  /* canonical key of the values -> integer index */
+    json_t *metric_index; /* metric name -> integer index */
+    size_t cap;
+};
+
+/* The group's lookup key: the values with numbers as reals, so that 1 and 1.0 meet. */
+static char *group_key(const json_t *values)
+{
+    json_t *norm = json_array();
+    size_t i;
+    json_t *v;
+    char *key;
+
+    json_array_foreach(values, i, v)
+    {
+        if (json_is_number(v))
+            json_array_append_new(norm, json_real(json_number_value(v)));
+        else
+            json_array_append(norm, v);
+    }
+    key = jsonx_canon_str(norm);
+    json_decref(norm);
+    return key;
+}
+
+static struct aggregate_group *find_group(struct builder *b, const json_t *params)
+{
+    struct aggregate *a = b->a;
+    json_t *values = json_array();
+    char *key;
+    json_t *idx;
+    struct aggregate_group *g;
+
+    for (size_t i = 0; i < a->nby; i++) {
+        json_t *v = json_object_get(params, a->by[i]);
+        json_array_append(values, v ? v : json_null());
+    }
+    key = group_key(values);
+    idx = json_object_get(b->group_index, key);
+    if (idx) {
+        g = &a->groups[json_integer_value(idx)];
+        json_decref(values);
+    } else {
+        a->groups = xgrow(a->groups, &b->cap, a->ngroups + 1, sizeof(*a->groups));
+        g = &a->groups[a->ngroups];
+        *g = (struct aggregate_group){
+            .values = values,
+            .stats = xcalloc(a->nmetrics + 1, sizeof(struct aggregate_stat)),
+        };
+        json_object_set_new(b->group_index, key, json_integer((json_int_t)a->ngroups));
+        a->ngroups++;
+    }
+    free(key);
+    return g;
+}
+
+struct sample_ctx {
+    struct builder *b;
+    struct aggregate_group *g;
+};
+
+static void add_sample(const char *name, double x, void *arg)
+{
+    struct sample_ctx *c = arg;
+    json_t *idx = json_object_get(c->b->metric_index, name);
+
+    if (idx)
+        aggregate_stat_add(&c->g->stats[json_integer_value(idx)], x);
+}
+
+static int add_task(const struct store_task *t, void *arg)
+{
+    struct builder *b = arg;
+    struct aggregate_group *g;
+    json_t *p, *m;
+    struct strbuf path = STRBUF_INIT;
+
+    if (t->state != TASK_SUCCEEDED && t->state != TASK_FAILED &&
+        t->state != TASK_TIMED_OUT)
+        return 0;
+    p = parse_obj(t->params_json);
+    g = find_group(b, p);
+    if (t->state == TASK_SUCCEEDED) {
+        struct sample_ctx c = {.b = b, .g = g};
+        m = parse_obj(t->metrics_json);
+        g->n_samples++;
+        walk_metrics(m, &path, add_sample, &c);
+        json_decref(m);
+    } else {
+        g->n_failed++;
+    }
+    sb_fini(&path);
+    json_decref(p);
+    return 0;
+}
+
+/* Natural order of one value: null, booleans, numbers, strings, then arrays and
+ * objects by canonical text. */
+static int type_rank(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_NULL:
+        return 0;
+    case JSON_FALSE:
+    case JSON_TRUE:
+        return 1;
+    case JSON_INTEGER:
+    case JSON_REAL:
+        return 2;
+    case JSON_STRING:
+        return 3;
+    default:
+        return 4;
+    }
+}
+
+static int cmp_value(const json_t *x, const json_t *y)
+{
+    int rx = type_rank(x), ry = type_rank(y), c;
+    double dx, dy;
+    char *sx, *sy;
+
+    if (rx != ry)
+        return rx < ry ? -1 : 1;
+    switch (rx) {
+    case 1:
+        return (int)json_is_true(x) - (int)json_is_true(y);
+    case 2:
+        dx = json_number_value(x);
+        dy = json_number_value(y);
+        return (dx > dy) - (dx < dy);
+    case 3:
+        return strcmp(json_string_value(x), json_string_value(y));
+    case 4:
+        sx = jsonx_canon_str(x);
+        sy = jsonx_canon_str(y);
+        c = strcmp(sx, sy);
+        free(sx);
+        free(sy);
+        return c;
+    default:
+        return 0;
+    }
+}
+
+static int cmp_group(const void *a, const void *b)
+{
+    const json_t *va = ((const struct aggregate_group *)a)->values;
+    const json_t *vb = ((const struct aggregate_group *)b)->values;
+
+    for (size_t i = 0; i < json_array_size(va); i++) {
+        int c = cmp_value(json_array_get(va, i), json_array_get(vb, i));
+        if (c)
+            return c;
+    }
+    return 0;
+}
+
+int aggregate_study(struct store *st,
+                    long long study_id,
+                    const char *const *by,
+                    size_t nby,
+                    const char *const *metrics,
+                    size_t nmetrics,
+                    struct aggregate *out,
+                    struct err *err)
+{
+    struct names_seen ns = {.params = json_object(), .metrics = json_object()};
+    struct aggregate a = {0};
+    struct builder b = {
+        .a = &a, .group_index = json_object(), .metric_index = json_object()};
+    int rc;
+
+    *out = (struct aggregate){0};
+    rc = store_task_each(st, study_id, -1, collect_names, &ns, err);
+    if (rc)
+        goto out;
+    if (by) {
+        rc = pick_names(by, nby, ns.params, "parameter", &a.by, err);
+        a.nby = nby;
+    } else {
+        a.by = set_names(ns.params, "seed", &a.nby);
+    }
+    if (rc)
+        goto out;
+    if (metrics) {
+        rc = pick_names(metrics, nmetrics, ns.metrics, "metric", &a.metrics, err);
+        a.nmetrics = nmetrics;
+    } else {
+        a.metrics = set_names(ns.metrics, NULL, &a.nmetrics);
+    }
+    if (rc)
+        goto out;
+    for (size_t i = 0; i < a.nmetrics; i++)
+        json_object_set_new(b.metric_index, a.metrics[i], json_integer((json_int_t)i));
+    rc = store_task_each(st, study_id, -1, add_task, &b, err);
+    if (rc)
+        goto out;
+    if (a.ngroups)
+        qsort(a.groups, a.ngroups, sizeof(*a.groups), cmp_group);
+    *out = a;
+    a = (struct aggregate){0};
+out:
+    aggregate_fini(&a);
+    json_decref(b.group_index);
+    json_decref(b.metric_index);
+    json_decref(ns.params);
+    json_decref(ns.metrics);
+    return rc;
+}
+
+void aggregate_fini(struct aggregate *a)
+{
+    if (!a)
+        return;
+    for (size_t i = 0; i < a->ngroups; i++) {
+        json_decref(a->groups[i].values);
+        free(a->groups[i].stats);
+    }
+    free(a->groups);
+    if (a->by)
+        free_names(a->by, a->nby);
+    if (a->metrics)
+        free_names(a->metrics, a->nmetrics);
+    *a = (struct aggregate){0};
+}

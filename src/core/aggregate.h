@@ -1,0 +1,78 @@
+/* Aggregation of a study's metrics: its tasks grouped by the values of chosen
+ * parameters (by default every parameter except "seed", i.e. the parameter point, so
+ * repetitions fall together), and for each chosen numeric metric n, mean, sample
+ * standard deviation, standard error, min and max over the succeeded tasks of a group.
+ * Failed and timed-out tasks are left out of the statistics and counted per group;
+ * pending, running, cancelled and interrupted tasks are ignored.
+ *
+ * Metrics: the task's metrics object with nested objects flattened as "a.b". Numbers
+ * count as they are and booleans as 0 or 1 (so the mean of `converged` is the fraction
+ * that converged); strings, arrays and null are not metrics.
+ *
+ * Groups: a task without one of the chosen parameters has null for it. Values that are
+ * equal numbers fall together (1 and 1.0). Groups are ordered by their values in
+ * natural order: null, then booleans, numbers numerically, strings lexically (bytes),
+ * then arrays and objects by their canonical JSON text; the first parameter first.
+ *
+ * Cost: two passes over the tasks in the store (one to learn the parameter and metric
+ * names, one to aggregate), O(tasks) time; memory O(groups x metrics), since each
+ * statistic is kept with Welford's running update, never the samples. */
+#ifndef SWEEP_CORE_AGGREGATE_H
+#define SWEEP_CORE_AGGREGATE_H
+
+#include "common/err.h"
+
+#include <jansson.h>
+#include <stddef.h>
+
+struct store;
+
+/* Running statistics of one metric in one group (Welford). */
+struct aggregate_stat {
+    long long n;
+    double mean; /* of the n samples; 0 when n == 0 */
+    double m2;   /* sum of squared deviations from the mean */
+    double min, max;
+};
+
+void aggregate_stat_add(struct aggregate_stat *s, double x);
+/* Sample standard deviation (divisor n - 1); NAN when n < 2. */
+double aggregate_stat_std(const struct aggregate_stat *s);
+/* Standard error of the mean, std / sqrt(n); NAN when n < 2. */
+double aggregate_stat_sem(const struct aggregate_stat *s);
+
+struct aggregate_group {
+    json_t *values; /* array: the value of each `by` parameter (json null if unset) */
+    long long n_samples;          /* succeeded tasks */
+    long long n_failed;           /* failed or timed-out tasks */
+    struct aggregate_stat *stats; /* one per metric, in the order of `metrics` */
+};
+
+struct aggregate {
+    char **by; /* the grouping parameters */
+    size_t nby;
+    char **metrics; /* the aggregated metrics */
+    size_t nmetrics;
+    struct aggregate_group *groups; /* in natural order of their values */
+    size_t ngroups;
+};
+
+/* Aggregates the tasks of the study's latest generation into *out (free it with
+ * aggregate_fini). by == NULL: every parameter the tasks have except "seed", sorted by
+ * name; otherwise the nby names given (nby may be 0: one group). metrics == NULL: every
+ * metric that is numeric or boolean in some task, sorted by name; otherwise the
+ * nmetrics names given. A name that no task has, or one given twice, is SWEEP_EINVAL,
+ * and the message names it and lists the known ones. Store errors pass through
+ * (SWEEP_ENOTFOUND for an unknown study). On failure *out is left empty. */
+int aggregate_study(struct store *st,
+                    long long study_id,
+                    const char *const *by,
+                    size_t nby,
+                    const char *const *metrics,
+                    size_t nmetrics,
+                    struct aggregate *out,
+                    struct err *err);
+/* Accepts a zeroed or already finished struct. */
+void aggregate_fini(struct aggregate *a);
+
+#endif

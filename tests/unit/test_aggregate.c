@@ -1,0 +1,383 @@
+/* Unit tests of the aggregation (src/core/aggregate.c) through the real store: tasks
+ * are written to a store in a mkdtemp() home with their parameters, final state and
+ * metrics, then aggregated. Expected means and deviations are computed here from the
+ * hard-coded samples with the two-pass textbook formulas, not with aggregate.c.
+ * Covered: grouping by one and several parameters with mixed value types and natural
+ * order, default grouping (every parameter but seed), flattened and boolean metrics, n
+ * = 1, failed and timed-out tasks counted but not aggregated, unknown and repeated
+ * names. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "core/aggregate.h"
+#include "core/store.h"
+
+#include <ftw.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct fixture {
+    char dir[64];
+    struct store *st;
+    long long study, gen;
+    int ntasks;
+    struct err err;
+};
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+
+    if (!f)
+        return -1;
+    snprintf(f->dir, sizeof(f->dir), "/tmp/sweep-test-aggregate-XXXXXX");
+    if (!mkdtemp(f->dir) || store_open(f->dir, &f->st, &f->err) != 0 ||
+        store_study_put(f->st, "agg", NULL, "s.yaml", "{}", &f->study, &f->gen,
+                        &f->err) != 0) {
+        fprintf(stderr, "setup: %s\n", f->err.msg);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+
+    store_close(f->st);
+    nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    free(f);
+    return 0;
+}
+
+/* Adds a task with these parameters that ends in `state` with these metrics (NULL:
+ * none); TASK_PENDING leaves it pending. */
+static void
+add(struct fixture *f, const char *params, enum task_state state, const char *metrics)
+{
+    struct expand_task t = {.params_json = (char *)params, .seq = f->ntasks};
+    struct task_outcome o = {.state = state, .metrics_json = metrics, .exit_code = 0};
+    struct store_task got;
+
+    snprintf(t.key, sizeof(t.key), "%016x", 0xa0000000u + (unsigned)f->ntasks);
+    t.seed = f->ntasks++;
+    assert_int_equal(store_task_put(f->st, f->study, f->gen, &t, 1, &f->err), 0);
+    if (state == TASK_PENDING)
+        return;
+    assert_int_equal(store_task_find(f->st, f->study, t.key, &got, &f->err), 0);
+    assert_int_equal(store_task_started(f->st, got.id, 1, 1.0, &f->err), 0);
+    assert_int_equal(store_task_finished(f->st, got.id, 1, &o, &f->err), 0);
+    store_task_fini(&got);
+}
+
+/* Adds one succeeded task per sample: {"<metric>": x} with the given parameters. */
+static void add_samples(struct fixture *f,
+                        const char *params,
+                        const char *metric,
+                        const double *x,
+                        size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char m[128];
+        snprintf(m, sizeof(m), "{\"%s\": %.17g}", metric, x[i]);
+        add(f, params, TASK_SUCCEEDED, m);
+    }
+}
+
+/* cmocka's assert_float_equal works in float; these need double. */
+#define assert_near(got, want, tol)                                                    \
+    do {                                                                               \
+        double got_ = (got), want_ = (want);                                           \
+        if (!(fabs(got_ - want_) <= (tol)))                                            \
+            fail_msg("%s = %.17g, expected %.17g", #got, got_, want_);                 \
+    } while (0)
+
+/* The expected statistics, by the two-pass definitions:
+ *   mean = sum(x) / n
+ *   std  = sqrt(sum((x - mean)^2) / (n - 1))   (sample; undefined for n < 2)
+ *   sem  = std / sqrt(n) */
+static double ref_mean(const double *x, size_t n)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++)
+        s += x[i];
+    return s / (double)n;
+}
+
+static double ref_std(const double *x, size_t n)
+{
+    double m = ref_mean(x, n), ss = 0;
+    for (size_t i = 0; i < n; i++)
+        ss += (x[i] - m) * (x[i] - m);
+    return sqrt(ss / (double)(n - 1));
+}
+
+static void check_stat(const struct aggregate_stat *s, const double *x, size_t n)
+{
+    double lo = x[0], hi = x[0];
+
+    for (size_t i = 1; i < n; i++) {
+        lo = x[i] < lo ? x[i] : lo;
+        hi = x[i] > hi ? x[i] : hi;
+    }
+    assert_int_equal(s->n, (long long)n);
+    assert_near(s->mean, ref_mean(x, n), 1e-12 * (1 + fabs(ref_mean(x, n))));
+    assert_near(s->min, lo, 0);
+    assert_near(s->max, hi, 0);
+    if (n < 2) {
+        assert_true(isnan(aggregate_stat_std(s)));
+        assert_true(isnan(aggregate_stat_sem(s)));
+    } else {
+        assert_near(aggregate_stat_std(s), ref_std(x, n), 1e-9);
+        assert_near(aggregate_stat_sem(s), ref_std(x, n) / sqrt((double)n), 1e-9);
+    }
+}
+
+static const char *value_str(const struct aggregate_group *g, size_t i, char *buf)
+{
+    char *s = json_dumps(json_array_get(g->values, i), JSON_ENCODE_ANY);
+    snprintf(buf, 64, "%s", s);
+    free(s);
+    return buf;
+}
+
+/* Welford on its own, including values with a large common offset, where the naive
+ * sum-of-squares formula loses every digit. */
+static void test_stat_add(void **state)
+{
+    static const struct {
+        double x[6];
+        size_t n;
+    } cases[] = {
+        {{2, 4, 4, 4, 5, 5}, 6},
+        {{1e9 + 4, 1e9 + 7, 1e9 + 13, 1e9 + 16}, 4},
+        {{-3.5}, 1},
+        {{0.1, 0.2}, 2},
+    };
+    (void)state;
+
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        struct aggregate_stat s = {0};
+        for (size_t i = 0; i < cases[c].n; i++)
+            aggregate_stat_add(&s, cases[c].x[i]);
+        check_stat(&s, cases[c].x, cases[c].n);
+    }
+    /* {4, 7, 13, 16} + 1e9: variance 30 exactly. */
+    struct aggregate_stat s = {0};
+    for (size_t i = 0; i < 4; i++)
+        aggregate_stat_add(&s, cases[1].x[i]);
+    assert_near(aggregate_stat_std(&s), sqrt(30.0), 1e-9);
+    struct aggregate_stat empty = {0};
+    assert_true(isnan(aggregate_stat_std(&empty)));
+}
+
+/* Grouping by one parameter whose values mix types: order null, false, true, numbers
+ * (1 and 1.0 together, 2 before 10), then strings lexically. */
+static void test_group_mixed_types(void **state)
+{
+    struct fixture *f = *state;
+    static const double a[] = {1.5, 2.5, 4.0}, b[] = {10, 20}, c[] = {7}, d[] = {3, 5},
+                        e[] = {-1, 1}, g[] = {0.25}, h[] = {100, 300};
+    static const char *const want[] = {"null", "false", "true",  "1",
+                                       "2",    "10",    "\"B\"", "\"a\""};
+    struct aggregate ag;
+    const char *by[] = {"p"};
+    char buf[64];
+
+    add_samples(f, "{\"p\":\"a\"}", "v", h, 2);
+    add_samples(f, "{\"p\":10}", "v", a, 3);
+    add_samples(f, "{\"p\":1}", "v", b, 1);
+    add_samples(f, "{\"p\":1.0}", "v", b + 1, 1); /* same group as 1 */
+    add_samples(f, "{\"p\":2}", "v", c, 1);
+    add_samples(f, "{\"p\":\"B\"}", "v", d, 2);
+    add_samples(f, "{\"q\":1}", "v", e, 2); /* no p: null */
+    add_samples(f, "{\"p\":true}", "v", g, 1);
+    add(f, "{\"p\":false}", TASK_FAILED, NULL);
+
+    assert_int_equal(aggregate_study(f->st, f->study, by, 1, NULL, 0, &ag, &f->err), 0);
+    assert_int_equal(ag.nby, 1);
+    assert_string_equal(ag.by[0], "p");
+    assert_int_equal(ag.nmetrics, 1);
+    assert_string_equal(ag.metrics[0], "v");
+    assert_int_equal(ag.ngroups, 8);
+    for (size_t i = 0; i < ag.ngroups; i++)
+        assert_string_equal(value_str(&ag.groups[i], 0, buf), want[i]);
+    check_stat(&ag.groups[0].stats[0], e, 2);
+    assert_int_equal(ag.groups[1].n_samples, 0);
+    assert_int_equal(ag.groups[1].n_failed, 1);
+    assert_int_equal(ag.groups[1].stats[0].n, 0);
+    check_stat(&ag.groups[2].stats[0], g, 1);
+    check_stat(&ag.groups[3].stats[0], b, 2);
+    check_stat(&ag.groups[4].stats[0], c, 1);
+    check_stat(&ag.groups[5].stats[0], a, 3);
+    check_stat(&ag.groups[6].stats[0], d, 2);
+    check_stat(&ag.groups[7].stats[0], h, 2);
+    aggregate_fini(&ag);
+}
+
+/* Default grouping: every parameter but seed, so repetitions (which differ only in
+ * seed) fall together; two parameters order by the first, then the second. Metrics:
+ * nested objects flattened, booleans as 0/1, strings ignored, a metric missing from a
+ * task leaves its n smaller. Failed and timed-out tasks are counted, cancelled and
+ * pending ones ignored. */
+static void test_default_grouping(void **state)
+{
+    struct fixture *f = *state;
+    struct aggregate ag;
+    char buf[64];
+    static const double a1[] = {0.5, 0.75, 1.0}, ok1[] = {1, 0, 1}, a2[] = {2.0},
+                        t2[] = {9.0, 11.0};
+
+    add(f, "{\"n\":2,\"s\":\"x\",\"seed\":1}", TASK_SUCCEEDED,
+        "{\"a\":0.5,\"ok\":true,\"tag\":\"r1\",\"sub\":{\"t\":9}}");
+    add(f, "{\"n\":2,\"s\":\"x\",\"seed\":2}", TASK_SUCCEEDED,
+        "{\"a\":0.75,\"ok\":false,\"sub\":{\"t\":11}}");
+    add(f, "{\"n\":2,\"s\":\"x\",\"seed\":3}", TASK_SUCCEEDED,
+        "{\"a\":1.0,\"ok\":true,\"list\":[1,2]}");
+    add(f, "{\"n\":2,\"s\":\"x\",\"seed\":4}", TASK_FAILED, "{\"a\":1000}");
+    add(f, "{\"n\":2,\"s\":\"x\",\"seed\":5}", TASK_TIMED_OUT, NULL);
+    add(f, "{\"n\":2,\"s\":\"x\",\"seed\":6}", TASK_CANCELLED, NULL);
+    add(f, "{\"n\":2,\"s\":\"x\",\"seed\":7}", TASK_PENDING, NULL);
+    add(f, "{\"n\":1,\"s\":\"y\",\"seed\":1}", TASK_SUCCEEDED, "{\"a\":2.0}");
+    add(f, "{\"n\":2,\"s\":\"w\",\"seed\":1}", TASK_FAILED, NULL);
+
+    assert_int_equal(aggregate_study(f->st, f->study, NULL, 0, NULL, 0, &ag, &f->err),
+                     0);
+    assert_int_equal(ag.nby, 2);
+    assert_string_equal(ag.by[0], "n");
+    assert_string_equal(ag.by[1], "s");
+    assert_int_equal(ag.nmetrics, 3); /* sorted; "tag" and "list" are not numbers */
+    assert_string_equal(ag.metrics[0], "a");
+    assert_string_equal(ag.metrics[1], "ok");
+    assert_string_equal(ag.metrics[2], "sub.t");
+    assert_int_equal(ag.ngroups, 3);
+
+    assert_string_equal(value_str(&ag.groups[0], 0, buf), "1");
+    assert_string_equal(value_str(&ag.groups[0], 1, buf), "\"y\"");
+    assert_int_equal(ag.groups[0].n_samples, 1);
+    check_stat(&ag.groups[0].stats[0], a2, 1);
+    assert_int_equal(ag.groups[0].stats[1].n, 0);
+
+    assert_string_equal(value_str(&ag.groups[1], 1, buf), "\"w\"");
+    assert_int_equal(ag.groups[1].n_samples, 0);
+    assert_int_equal(ag.groups[1].n_failed, 1);
+
+    assert_string_equal(value_str(&ag.groups[2], 0, buf), "2");
+    assert_string_equal(value_str(&ag.groups[2], 1, buf), "\"x\"");
+    assert_int_equal(ag.groups[2].n_samples, 3);
+    assert_int_equal(ag.groups[2].n_failed, 2); /* failed + timed out, not cancelled */
+    check_stat(&ag.groups[2].stats[0], a1, 3);  /* the failed task's 1000 left out */
+    check_stat(&ag.groups[2].stats[1], ok1, 3);
+    check_stat(&ag.groups[2].stats[2], t2, 2);
+    aggregate_fini(&ag);
+}
+
+/* --by several, --metrics a subset, in the order given; --by nothing: one group. */
+static void test_chosen_names(void **state)
+{
+    struct fixture *f = *state;
+    struct aggregate ag;
+    const char *by[] = {"y", "x"}, *metrics[] = {"m2", "m1"};
+    static const double m1[] = {1, 2, 3, 4}, m2_y0[] = {10, 30}, m2_y1[] = {20, 40};
+
+    add(f, "{\"x\":1,\"y\":0}", TASK_SUCCEEDED, "{\"m1\":1,\"m2\":10,\"m3\":0}");
+    add(f, "{\"x\":1,\"y\":1}", TASK_SUCCEEDED, "{\"m1\":2,\"m2\":20,\"m3\":0}");
+    add(f, "{\"x\":2,\"y\":0}", TASK_SUCCEEDED, "{\"m1\":3,\"m2\":30,\"m3\":0}");
+    add(f, "{\"x\":2,\"y\":1}", TASK_SUCCEEDED, "{\"m1\":4,\"m2\":40,\"m3\":0}");
+
+    assert_int_equal(aggregate_study(f->st, f->study, by, 1, metrics, 2, &ag, &f->err),
+                     0);
+    assert_int_equal(ag.nmetrics, 2);
+    assert_string_equal(ag.metrics[0], "m2");
+    assert_int_equal(ag.ngroups, 2);
+    check_stat(&ag.groups[0].stats[0], m2_y0, 2);
+    check_stat(&ag.groups[1].stats[0], m2_y1, 2);
+    aggregate_fini(&ag);
+
+    assert_int_equal(aggregate_study(f->st, f->study, by, 2, metrics, 2, &ag, &f->err),
+                     0);
+    assert_int_equal(ag.ngroups, 4);
+    assert_int_equal(json_integer_value(json_array_get(ag.groups[1].values, 0)), 0);
+    assert_int_equal(json_integer_value(json_array_get(ag.groups[1].values, 1)), 2);
+    aggregate_fini(&ag);
+
+    assert_int_equal(aggregate_study(f->st, f->study, by, 0, NULL, 0, &ag, &f->err), 0);
+    assert_int_equal(ag.ngroups, 1);
+    assert_int_equal(ag.nmetrics, 3);
+    check_stat(&ag.groups[0].stats[0], m1, 4);
+    aggregate_fini(&ag);
+}
+
+/* Unknown or repeated names are SWEEP_EINVAL naming them and the known ones; an
+ * unknown study is SWEEP_ENOTFOUND; *out is left empty. */
+static void test_errors(void **state)
+{
+    struct fixture *f = *state;
+    static const struct {
+        const char *by[2];
+        size_t nby;
+        const char *metrics[2];
+        size_t nmetrics;
+        const char *msg[2];
+    } cases[] = {
+        {{"z"}, 1, {NULL}, 0, {"unknown parameter \"z\"", "known parameters: seed, x"}},
+        {{"x", "x"}, 2, {NULL}, 0, {"parameter \"x\" given twice", ""}},
+        {{"x"}, 1, {"v", "w"}, 2, {"unknown metric \"w\"", "known metrics: flag, v"}},
+        {{"x"}, 1, {"v", "v"}, 2, {"metric \"v\" given twice", ""}},
+    };
+    struct aggregate ag;
+
+    add(f, "{\"x\":1,\"seed\":3}", TASK_SUCCEEDED, "{\"v\":1,\"flag\":false}");
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int rc = aggregate_study(f->st, f->study, cases[i].by, cases[i].nby,
+                                 cases[i].nmetrics ? cases[i].metrics : NULL,
+                                 cases[i].nmetrics, &ag, &f->err);
+        assert_int_equal(rc, SWEEP_EINVAL);
+        assert_non_null(strstr(f->err.msg, cases[i].msg[0]));
+        assert_non_null(strstr(f->err.msg, cases[i].msg[1]));
+        assert_int_equal(ag.ngroups, 0);
+        assert_null(ag.groups);
+        aggregate_fini(&ag);
+    }
+    assert_int_equal(aggregate_study(f->st, 999, NULL, 0, NULL, 0, &ag, &f->err),
+                     SWEEP_ENOTFOUND);
+}
+
+/* A study without tasks: no groups, no metrics, and the defaults are empty. */
+static void test_empty(void **state)
+{
+    struct fixture *f = *state;
+    struct aggregate ag;
+
+    assert_int_equal(aggregate_study(f->st, f->study, NULL, 0, NULL, 0, &ag, &f->err),
+                     0);
+    assert_int_equal(ag.ngroups, 0);
+    assert_int_equal(ag.nby, 0);
+    assert_int_equal(ag.nmetrics, 0);
+    aggregate_fini(&ag);
+    aggregate_fini(NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_stat_add),
+        cmocka_unit_test_setup_teardown(test_group_mixed_types, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_default_grouping, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_chosen_names, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_empty, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
