@@ -1135,7 +1135,7 @@ int runner_run(struct store *st,
             sum->status = status;
         }
     }
-    if (r.o->progress) {
+    if (r.o->progress && (r.o->tty || r.last_reported != r.finished)) {
         progress(&r, true);
         if (r.o->tty)
             fputc('\n', r.o->progress);
