@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD ?= build
 SAN_BUILD ?= build-san
 
-.PHONY: all deps build demo test test-fast sanitize fuzz bench format clean
+.PHONY: all deps build demo test test-fast sanitize bench format clean
 
 all: build
 
