@@ -17,6 +17,10 @@ running() {
     [ "${n:-0}" -eq 2 ]
 }
 wait_for 30 running
+# A second run of the same study while the first runs is refused, not interleaved.
+expect_code 3 sweep run study.yaml
+expect_in "$T/err" "being run by another sweep process"
+ok "a second sweep run of a running study is refused"
 expect_code 0 sweep cancel long
 expect_in "$T/out" "cancelled"
 wait "$pid"
