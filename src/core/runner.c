@@ -51,6 +51,7 @@ enum stop_reason {
 /* A task in memory, queued or running. */
 struct rtask {
     long long id;
+    long long seq;
     char key[EXPAND_KEY_LEN + 1];
     char *params_json;
     int repetition;
@@ -103,7 +104,7 @@ struct run {
 
     /* progress */
     double t0, last_progress;
-    long long total, finished, failed, queued, last_reported;
+    long long total, finished, failed, last_reported;
     struct runner_summary *sum;
 };
 
@@ -442,6 +443,7 @@ static int add_pending(const struct store_task *st, void *arg)
     struct sched_item it = {0};
 
     t->id = st->id;
+    t->seq = st->seq;
     memcpy(t->key, st->key, sizeof(t->key));
     t->params_json = xstrdup(st->params_json);
     t->repetition = st->repetition;
@@ -449,11 +451,9 @@ static int add_pending(const struct store_task *st, void *arg)
     t->priority = st->priority;
     t->cpus = st->cpus;
     t->attempts = st->attempts;
-    it.task_id = t->id;
     it.seq = st->seq;
     it.priority = t->priority;
     it.cpus = t->cpus;
-    it.attempts = t->attempts;
     it.data = t;
     if (st->not_before > time_now()) {
         it.not_before = epoch_to_mono(st->not_before);
@@ -625,11 +625,9 @@ static int finish_attempt(struct run *r,
 
     r->sum->wall[band_index(t->priority)] += o.wall;
     if (o.retry_at > 0) {
-        struct sched_item it = {.task_id = t->id,
-                                .seq = 0,
+        struct sched_item it = {.seq = t->seq,
                                 .priority = t->priority,
                                 .cpus = t->cpus,
-                                .attempts = t->attempts,
                                 .not_before = time_mono() + (o.retry_at - time_now()),
                                 .data = t};
         studylog_event(r->log, "task_retry",
@@ -911,7 +909,6 @@ static void release_due(struct run *r)
 
     while ((d = sched_heap_peek(&r->delayed)) && d->not_before <= now) {
         sched_heap_pop(&r->delayed, &it);
-        it.seq = ((struct rtask *)it.data)->id; /* stable order among retries */
         sched_heap_push(&r->ready, &it);
     }
 }

@@ -13,11 +13,9 @@
 
 /* What the scheduler needs to order one task; the rest stays in the store. */
 struct sched_item {
-    long long task_id;
-    long long seq;
+    long long seq; /* expansion order */
     int priority;
     int cpus;
-    int attempts;      /* attempts already made */
     double not_before; /* monotonic time before which it may not start (retries) */
     void *data;        /* the caller's */
 };
