@@ -21,12 +21,9 @@ demo: build
 	cd examples && ../$(BUILD)/sweep status quickstart
 	cd examples && ../$(BUILD)/sweep run dla-demo.yaml
 	cd examples && ../$(BUILD)/sweep aggregate dla-demo --by n_particles --metrics df,rg
-	cd examples && ../$(BUILD)/sweep aggregate dla-demo --by n_particles --metrics df \
-		--format csv > .sweep/dla-demo-df.csv
-	cd examples && ../$(BUILD)/sweep chart .sweep/dla-demo-df.csv --x n_particles \
-		--y df_mean --yerr df_stderr --logx --label "DLA, mean of 5 (stderr)" \
-		--title "2D DLA: fractal dimension against cluster size" \
-		--xlabel "particles" --ylabel "df (mass-radius)" -o dla-demo-df.png
+	cd examples && ../$(BUILD)/sweep plot dla-demo --x n_particles --y df --logx \
+		--title "2D DLA: fractal dimension against cluster size (mean, stderr)" \
+		-o dla-demo-df.png
 	@echo "Picture: examples/dla-demo-df.png; results: sweep results dla-demo (in examples/)"
 
 # Every test: the normal build (unit + end-to-end), then the same tests and the spec
