@@ -32,8 +32,9 @@ double eta_estimate(const struct eta_sums *s);
 /* The parallelism of a study: max_parallel of its stored spec, else the number of
  * online cpus. */
 int eta_study_slots(const struct store_study *study);
-/* eta_estimate() for a study at epoch time `now`; one pass over its tasks in O(1)
- * memory (O(tasks) time: a full scan, about what store_study_counts costs). */
+/* eta_estimate() for a study at epoch time `now`, from its counts, a sample of at most
+ * 1000 finished and 1000 queued tasks per state (the mean wall time and cpus), and every
+ * running task: cheap however large the study. */
 int eta_study(struct store *st,
               const struct store_study *study,
               double now,

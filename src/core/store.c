@@ -139,6 +139,7 @@ enum stmt_id {
     ST_TASK_FINISHED,
     ST_COUNT_RANGE,
     ST_TASK_EACH,
+    ST_TASK_IN_STATE,
     ST_FIND_IN_STUDY,
     ST_FIND_ANY,
     ST_ATTEMPTS,
@@ -232,6 +233,10 @@ static const char *const stmt_sql[ST_COUNT] = {
         "SELECT " TASK_COLS " FROM tasks INDEXED BY tasks_order"
         " WHERE study_id = ?1 AND generation = ?2 AND (?3 < 0 OR state = ?3)"
         " ORDER BY seq",
+    /* A range of tasks_queue: cheap however large the study. */
+    [ST_TASK_IN_STATE] = "SELECT " TASK_COLS " FROM tasks INDEXED BY tasks_queue"
+                         " WHERE study_id = ?1 AND generation = ?2 AND state = ?3"
+                         " LIMIT ?4",
     [ST_FIND_IN_STUDY] = "SELECT " TASK_COLS " FROM tasks WHERE study_id = ?1"
                          " AND key >= ?2 AND key < ?3 LIMIT 2",
     [ST_FIND_ANY] = "SELECT " TASK_COLS " FROM tasks WHERE study_id IN"
@@ -1113,6 +1118,28 @@ int store_task_each(struct store *st,
     sqlite3_bind_int64(s, 1, study_id);
     sqlite3_bind_int64(s, 2, generation);
     sqlite3_bind_int(s, 3, state < 0 ? -1 : state);
+    return task_rows(st, s, fn, arg, err, what, study_id);
+}
+
+int store_task_in_state(struct store *st,
+                        long long study_id,
+                        enum task_state state,
+                        int limit,
+                        store_task_fn *fn,
+                        void *arg,
+                        struct err *err)
+{
+    const char *what = "listing tasks by state";
+    sqlite3_stmt *s = st->stmt[ST_TASK_IN_STATE];
+    long long generation;
+    int rc;
+
+    if ((rc = study_generation(st, study_id, &generation, err, what)) != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, study_id);
+    sqlite3_bind_int64(s, 2, generation);
+    sqlite3_bind_int(s, 3, (int)state);
+    sqlite3_bind_int(s, 4, limit);
     return task_rows(st, s, fn, arg, err, what, study_id);
 }
 

@@ -215,6 +215,17 @@ int store_task_each(struct store *st,
                     void *arg,
                     struct err *err);
 
+/* At most `limit` tasks of the latest generation in one state, in priority order: an
+ * index range, cheap however large the study (a sample of finished tasks, the running
+ * ones). */
+int store_task_in_state(struct store *st,
+                        long long study_id,
+                        enum task_state state,
+                        int limit,
+                        store_task_fn *fn,
+                        void *arg,
+                        struct err *err);
+
 /* One task by key or unique key prefix (4 to EXPAND_KEY_LEN hex digits, any case), in
  * one study or, with study_id 0, in any; of any generation. SWEEP_ENOTFOUND when none,
  * SWEEP_EINVAL when the prefix is ambiguous (the message says so and names two
