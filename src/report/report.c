@@ -1,0 +1,715 @@
+/* The progress report page (see report.h). The page has a fixed layout in a
+ * REPORT_WIDTH x REPORT_HEIGHT coordinate space: a title, a progress bar, two cards
+ * (a ring of task states with its legend; stacked bars per priority band) and a
+ * statistics table. Text that might not fit (the study name, counts inside bar
+ * segments) is measured first and shortened or left out, so no text overlaps. The
+ * colours are the Okabe-Ito palette used by chart.c, with greys for the states that
+ * are not results (pending, cancelled). Everything is drawn with cairo into memory,
+ * then written to a temporary file that is renamed over the output. The SVG is cairo's
+ * own (glyph outlines, not <text>), with a <title> added after the root element so the
+ * study name is searchable; chart.c's deterministic SVG canvas is file-local there and
+ * was not reused. */
+#include "report.h"
+
+#include "common/strbuf.h"
+#include "common/timeutil.h"
+#include "common/xalloc.h"
+
+#include <cairo-pdf.h>
+#include <cairo-svg.h>
+#include <cairo.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#define FONT_FAMILY "DejaVu Sans"
+#define MARGIN 40.0
+
+#define COLOR_TEXT 0x222222
+#define COLOR_MUTED 0x666666
+#define COLOR_FAINT 0xAAAAAA
+#define COLOR_CARD_EDGE 0xDDDDDD
+#define COLOR_CARD_FILL 0xFAFAFA
+#define COLOR_ROW_SHADE 0xF0F0F0
+#define COLOR_TRACK 0xEEEEEE
+
+/* The order in which states are stacked in the ring and the bars: results first,
+ * then what is still to come. */
+static const enum task_state draw_order[TASK_NSTATES] = {
+    TASK_SUCCEEDED,   TASK_FAILED,  TASK_TIMED_OUT, TASK_CANCELLED,
+    TASK_INTERRUPTED, TASK_RUNNING, TASK_PENDING,
+};
+
+/* Okabe-Ito colours per state, and whether text on them should be white. */
+static const struct {
+    const char *label;
+    unsigned int rgb;
+    bool dark;
+} state_style[TASK_NSTATES] = {
+    [TASK_PENDING] = {"Pending", 0xD9D9D9, false},
+    [TASK_RUNNING] = {"Running", 0x0072B2, true},
+    [TASK_SUCCEEDED] = {"Succeeded", 0x009E73, true},
+    [TASK_FAILED] = {"Failed", 0xD55E00, true},
+    [TASK_TIMED_OUT] = {"Timed out", 0xE69F00, false},
+    [TASK_CANCELLED] = {"Cancelled", 0x8C8C8C, true},
+    [TASK_INTERRUPTED] = {"Interrupted", 0xCC79A7, false},
+};
+
+static const char *const band_names[3] = {"LOW", "MEDIUM", "HIGH"};
+
+/* Totals derived from the counts. */
+struct totals {
+    long long state[TASK_NSTATES];
+    long long all, done, ended; /* done: no more work; ended: ran to an end */
+};
+
+static void totals_compute(const struct report *r, struct totals *t)
+{
+    memset(t, 0, sizeof(*t));
+    for (int b = 0; b < 3; b++) {
+        for (int s = 0; s < TASK_NSTATES; s++) {
+            t->state[s] += r->counts[b][s];
+            t->all += r->counts[b][s];
+        }
+    }
+    t->ended =
+        t->state[TASK_SUCCEEDED] + t->state[TASK_FAILED] + t->state[TASK_TIMED_OUT];
+    t->done = t->ended + t->state[TASK_CANCELLED];
+}
+
+static double pct(long long part, long long whole)
+{
+    return whole > 0 ? 100.0 * (double)part / (double)whole : 0;
+}
+
+/* A share as "42%", with "<1%" for a part too small to round to 1%. */
+static void share_format(char *buf, size_t n, long long part, long long whole)
+{
+    double p = pct(part, whole);
+
+    if (part > 0 && p < 0.5)
+        snprintf(buf, n, "<1%%");
+    else
+        snprintf(buf, n, "%.0f%%", p);
+}
+
+/* A count for a narrow place: exact up to 99999, then "123k", "4.5M", "75B", "1.2T". */
+static void count_format(char *buf, size_t n, long long v)
+{
+    static const char *const units[] = {"k", "M", "B", "T"};
+    double x = (double)v;
+    size_t u = 0;
+
+    if (v < 100000) {
+        snprintf(buf, n, "%lld", v);
+        return;
+    }
+    x /= 1000;
+    while (x >= 999.95 && u + 1 < sizeof(units) / sizeof(units[0])) {
+        x /= 1000;
+        u++;
+    }
+    snprintf(buf, n, "%.*f%s", x < 10 ? 1 : 0, x, units[u]);
+}
+
+/* ---- text ---- */
+
+/* Length of the valid UTF-8 sequence at p, or 0 when it is not one. */
+static size_t utf8_len(const unsigned char *p)
+{
+    static const unsigned int min_cp[] = {0, 0, 0x80, 0x800, 0x10000};
+    unsigned int cp;
+    size_t len;
+
+    if (p[0] < 0x80)
+        return 1;
+    if ((p[0] & 0xE0) == 0xC0) {
+        len = 2;
+        cp = p[0] & 0x1F;
+    } else if ((p[0] & 0xF0) == 0xE0) {
+        len = 3;
+        cp = p[0] & 0x0F;
+    } else if ((p[0] & 0xF8) == 0xF0) {
+        len = 4;
+        cp = p[0] & 0x07;
+    } else {
+        return 0;
+    }
+    for (size_t i = 1; i < len; i++) {
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+        cp = cp << 6 | (p[i] & 0x3F);
+    }
+    if (cp < min_cp[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return len;
+}
+
+/* A copy of s that is valid UTF-8 without control characters ("" for NULL). */
+static char *text_clean(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    char *out = xmalloc(strlen((const char *)p) + 1), *o = out;
+
+    while (*p) {
+        size_t len = utf8_len(p);
+        if (len == 0 || (len == 1 && (*p < 0x20 || *p == 0x7F))) {
+            *o++ = len == 0 ? '?' : ' ';
+            p++;
+        } else {
+            memcpy(o, p, len);
+            o += len;
+            p += len;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+enum anchor {
+    LEFT,
+    CENTRE,
+    RIGHT,
+};
+
+static void set_rgb(cairo_t *cr, unsigned int rgb)
+{
+    cairo_set_source_rgb(cr, (rgb >> 16 & 0xFF) / 255.0, (rgb >> 8 & 0xFF) / 255.0,
+                         (rgb & 0xFF) / 255.0);
+}
+
+static void set_font(cairo_t *cr, double size, bool bold)
+{
+    cairo_select_font_face(cr, FONT_FAMILY, CAIRO_FONT_SLANT_NORMAL,
+                           bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
+    cairo_set_font_size(cr, size);
+}
+
+static double text_width(cairo_t *cr, const char *s, double size, bool bold)
+{
+    cairo_text_extents_t e;
+
+    set_font(cr, size, bold);
+    cairo_text_extents(cr, s, &e);
+    return e.x_advance;
+}
+
+/* Draws s with its baseline at y, anchored at x. */
+static void text(cairo_t *cr,
+                 double x,
+                 double y,
+                 const char *s,
+                 double size,
+                 bool bold,
+                 unsigned int rgb,
+                 enum anchor a)
+{
+    double w = text_width(cr, s, size, bold);
+
+    set_rgb(cr, rgb);
+    cairo_move_to(cr, a == LEFT ? x : a == CENTRE ? x - w / 2 : x - w, y);
+    cairo_show_text(cr, s);
+    cairo_new_path(cr);
+}
+
+/* s shortened with a trailing ellipsis until it is at most maxw wide (in place). */
+static void text_fit(cairo_t *cr, char *s, double size, bool bold, double maxw)
+{
+    size_t n = strlen(s);
+    char *buf = xmalloc(n + 4);
+
+    strcpy(buf, s);
+    while (n > 0 && text_width(cr, buf, size, bold) > maxw) {
+        do
+            n--;
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80);
+        memcpy(buf, s, n);
+        strcpy(buf + n, "\u2026");
+    }
+    strcpy(s, buf);
+    free(buf);
+}
+
+/* ---- shapes ---- */
+
+static void rounded_rect(cairo_t *cr, double x, double y, double w, double h, double r)
+{
+    r = fmin(r, fmin(w, h) / 2);
+    cairo_new_sub_path(cr);
+    cairo_arc(cr, x + w - r, y + r, r, -M_PI / 2, 0);
+    cairo_arc(cr, x + w - r, y + h - r, r, 0, M_PI / 2);
+    cairo_arc(cr, x + r, y + h - r, r, M_PI / 2, M_PI);
+    cairo_arc(cr, x + r, y + r, r, M_PI, 3 * M_PI / 2);
+    cairo_close_path(cr);
+}
+
+static void card(cairo_t *cr, double x, double y, double w, double h, const char *title)
+{
+    rounded_rect(cr, x + 0.5, y + 0.5, w, h, 8);
+    set_rgb(cr, COLOR_CARD_FILL);
+    cairo_fill_preserve(cr);
+    set_rgb(cr, COLOR_CARD_EDGE);
+    cairo_set_line_width(cr, 1);
+    cairo_stroke(cr);
+    text(cr, x + 18, y + 30, title, 16, true, COLOR_TEXT, LEFT);
+}
+
+/* A horizontal bar of the states in n, stacked in draw order over [x, x + w]; counts
+ * are written inside the segments they fit in when `labels`. An empty bar is a track.
+ */
+static void stacked_bar(cairo_t *cr,
+                        double x,
+                        double y,
+                        double w,
+                        double h,
+                        const long long n[TASK_NSTATES],
+                        bool labels)
+{
+    long long all = 0;
+    double at = x;
+
+    for (int s = 0; s < TASK_NSTATES; s++)
+        all += n[s];
+    cairo_save(cr);
+    rounded_rect(cr, x, y, w, h, 4);
+    cairo_clip(cr);
+    set_rgb(cr, COLOR_TRACK);
+    cairo_paint(cr);
+    for (int i = 0; i < TASK_NSTATES && all > 0; i++) {
+        enum task_state s = draw_order[i];
+        double sw = w * (double)n[s] / (double)all;
+        char buf[32];
+
+        if (n[s] == 0)
+            continue;
+        set_rgb(cr, state_style[s].rgb);
+        cairo_rectangle(cr, at, y, sw, h);
+        cairo_fill(cr);
+        if (at > x) { /* a white hairline between segments */
+            set_rgb(cr, 0xFFFFFF);
+            cairo_rectangle(cr, at - 0.75, y, 1.5, h);
+            cairo_fill(cr);
+        }
+        count_format(buf, sizeof(buf), n[s]);
+        if (labels && text_width(cr, buf, 12, true) + 10 <= sw)
+            text(cr, at + sw / 2, y + h / 2 + 4.5, buf, 12, true,
+                 state_style[s].dark ? 0xFFFFFF : COLOR_TEXT, CENTRE);
+        at += sw;
+    }
+    cairo_restore(cr);
+}
+
+/* ---- sections ---- */
+
+static void draw_header(cairo_t *cr, const struct report *r, const struct totals *t)
+{
+    char *name = text_clean(r->study), *title = xasprintf("Progress report: %s", name);
+    char sub[160];
+
+    text_fit(cr, title, 24, true, REPORT_WIDTH - 2 * MARGIN);
+    text(cr, MARGIN, 54, title, 24, true, COLOR_TEXT, LEFT);
+    if (r->status)
+        snprintf(sub, sizeof(sub), "Study status %s  \u00b7  %lld task%s", r->status,
+                 t->all, t->all == 1 ? "" : "s");
+    else
+        snprintf(sub, sizeof(sub), "%lld task%s", t->all, t->all == 1 ? "" : "s");
+    text(cr, MARGIN, 80, sub, 13, false, COLOR_MUTED, LEFT);
+    free(title);
+    free(name);
+}
+
+static void draw_progress(cairo_t *cr, const struct totals *t)
+{
+    const double y = 100, h = 26, w = REPORT_WIDTH - 2 * MARGIN - 110;
+    char buf[256], n[5][32];
+
+    stacked_bar(cr, MARGIN, y, w, h, t->state, false);
+    snprintf(buf, sizeof(buf), "%.0f%%", floor(pct(t->done, t->all)));
+    text(cr, REPORT_WIDTH - MARGIN, y + 21, buf, 24, true, COLOR_TEXT, RIGHT);
+    count_format(n[0], sizeof(n[0]), t->done);
+    count_format(n[1], sizeof(n[1]), t->all);
+    count_format(n[2], sizeof(n[2]), t->state[TASK_RUNNING]);
+    count_format(n[3], sizeof(n[3]), t->state[TASK_PENDING]);
+    count_format(n[4], sizeof(n[4]), t->state[TASK_INTERRUPTED]);
+    snprintf(buf, sizeof(buf),
+             "%s of %s done  \u00b7  %s running  \u00b7  %s pending  \u00b7  %s "
+             "interrupted",
+             n[0], n[1], n[2], n[3], n[4]);
+    text(cr, MARGIN, y + h + 20, buf, 12, false, COLOR_MUTED, LEFT);
+}
+
+/* The ring of states and its legend (state, count, share). */
+static void draw_ring(cairo_t *cr, const struct totals *t, double x, double y, double w)
+{
+    const double cx = x + 122, cy = y + 160, ro = 98, ri = 63;
+    double a = -M_PI / 2;
+    char buf[32];
+
+    card(cr, x, y, w, 290, "Overall progress");
+    if (t->all == 0) {
+        cairo_arc(cr, cx, cy, ro, 0, 2 * M_PI);
+        cairo_arc_negative(cr, cx, cy, ri, 2 * M_PI, 0);
+        set_rgb(cr, COLOR_TRACK);
+        cairo_fill(cr);
+    }
+    for (int i = 0; i < TASK_NSTATES && t->all > 0; i++) {
+        enum task_state s = draw_order[i];
+        double da = 2 * M_PI * (double)t->state[s] / (double)t->all;
+
+        if (t->state[s] == 0)
+            continue;
+        cairo_arc(cr, cx, cy, ro, a, a + da);
+        cairo_arc_negative(cr, cx, cy, ri, a + da, a);
+        cairo_close_path(cr);
+        set_rgb(cr, state_style[s].rgb);
+        cairo_fill_preserve(cr);
+        set_rgb(cr, 0xFFFFFF);
+        cairo_set_line_width(cr, t->state[s] == t->all ? 0 : 1.5);
+        cairo_stroke(cr);
+        a += da;
+    }
+    snprintf(buf, sizeof(buf), "%.0f%%", floor(pct(t->done, t->all)));
+    text(cr, cx, cy + 6, buf, 30, true, COLOR_TEXT, CENTRE);
+    text(cr, cx, cy + 26, t->all ? "done" : "no tasks", 12, false, COLOR_MUTED, CENTRE);
+
+    for (int i = 0; i < TASK_NSTATES; i++) {
+        enum task_state s = draw_order[i];
+        double ly = y + 78 + 28 * i;
+        unsigned int fg = t->state[s] ? COLOR_TEXT : COLOR_FAINT;
+
+        rounded_rect(cr, x + 238, ly - 11, 13, 13, 2);
+        set_rgb(cr, state_style[s].rgb);
+        cairo_fill(cr);
+        text(cr, x + 259, ly, state_style[s].label, 13, false, fg, LEFT);
+        count_format(buf, sizeof(buf), t->state[s]);
+        text(cr, x + w - 60, ly, buf, 13, true, fg, RIGHT);
+        share_format(buf, sizeof(buf), t->state[s], t->all);
+        text(cr, x + w - 16, ly, buf, 12, false,
+             t->state[s] ? COLOR_MUTED : COLOR_FAINT, RIGHT);
+    }
+}
+
+/* One stacked bar per priority band, HIGH first. */
+static void
+draw_priorities(cairo_t *cr, const struct report *r, double x, double y, double w)
+{
+    const double bx = x + 110, bw = w - 110 - 70;
+    char buf[64], num[32];
+
+    card(cr, x, y, w, 290, "Progress by priority");
+    for (int i = 0; i < 3; i++) {
+        int b = 2 - i;
+        double by = y + 74 + 70 * i;
+        long long all = 0, done;
+
+        for (int s = 0; s < TASK_NSTATES; s++)
+            all += r->counts[b][s];
+        done = r->counts[b][TASK_SUCCEEDED] + r->counts[b][TASK_FAILED] +
+               r->counts[b][TASK_TIMED_OUT] + r->counts[b][TASK_CANCELLED];
+        text(cr, x + 18, by + 16, band_names[b], 13, true, COLOR_TEXT, LEFT);
+        count_format(num, sizeof(num), all);
+        snprintf(buf, sizeof(buf), "%s task%s", num, all == 1 ? "" : "s");
+        text(cr, x + 18, by + 33, buf, 11, false, COLOR_MUTED, LEFT);
+        stacked_bar(cr, bx, by, bw, 34, r->counts[b], true);
+        if (all == 0) {
+            text(cr, bx + bw / 2, by + 21.5, "no tasks", 12, false, COLOR_MUTED,
+                 CENTRE);
+            continue;
+        }
+        snprintf(buf, sizeof(buf), "%.0f%%", floor(pct(done, all)));
+        text(cr, x + w - 18, by + 17, buf, 15, true, COLOR_TEXT, RIGHT);
+        text(cr, x + w - 18, by + 33, "done", 11, false, COLOR_MUTED, RIGHT);
+    }
+    text(cr, bx, y + 276, "Numbers in the bars: tasks per state", 11, false,
+         COLOR_MUTED, LEFT);
+}
+
+static void table_row(cairo_t *cr,
+                      double x,
+                      double y,
+                      double w,
+                      int row,
+                      const char *label,
+                      const char *value)
+{
+    if (row % 2 == 0) {
+        set_rgb(cr, COLOR_ROW_SHADE);
+        cairo_rectangle(cr, x, y - 17, w, 24);
+        cairo_fill(cr);
+    }
+    text(cr, x + 10, y, label, 13, false, COLOR_TEXT, LEFT);
+    text(cr, x + w - 10, y, value, 13, true, COLOR_TEXT, RIGHT);
+}
+
+static void draw_stats(cairo_t *cr, const struct report *r, const struct totals *t)
+{
+    static const enum task_state left[] = {
+        TASK_SUCCEEDED,   TASK_FAILED,  TASK_TIMED_OUT, TASK_CANCELLED,
+        TASK_INTERRUPTED, TASK_RUNNING, TASK_PENDING};
+    const double x = MARGIN, y = 464, w = REPORT_WIDTH - 2 * MARGIN;
+    const double cw = (w - 3 * 18) / 2, lx = x + 18, rx = lx + cw + 18, ty = y + 62;
+    char v[6][64];
+    const char *labels[6] = {"Success rate",     "Tasks done", "Mean task time",
+                             "Median task time", "Throughput", "Run time"};
+    char buf[64];
+
+    card(cr, x, y, w, 252, "Statistics");
+    snprintf(buf, sizeof(buf), "%lld", t->all);
+    table_row(cr, lx, ty, cw, 0, "Total tasks", buf);
+    for (size_t i = 0; i < sizeof(left) / sizeof(left[0]); i++) {
+        snprintf(buf, sizeof(buf), "%lld", t->state[left[i]]);
+        table_row(cr, lx, ty + 24 * (double)(i + 1), cw, (int)i + 1,
+                  state_style[left[i]].label, buf);
+    }
+
+    if (t->ended > 0)
+        snprintf(v[0], sizeof(v[0]), "%.1f%%  (%lld of %lld)",
+                 pct(t->state[TASK_SUCCEEDED], t->ended), t->state[TASK_SUCCEEDED],
+                 t->ended);
+    else
+        snprintf(v[0], sizeof(v[0]), "\u2013");
+    if (t->all > 0)
+        snprintf(v[1], sizeof(v[1]), "%.1f%%  (%lld of %lld)", pct(t->done, t->all),
+                 t->done, t->all);
+    else
+        snprintf(v[1], sizeof(v[1]), "\u2013");
+    snprintf(v[2], sizeof(v[2]), "\u2013");
+    snprintf(v[3], sizeof(v[3]), "\u2013");
+    if (isfinite(r->mean_wall))
+        duration_format(r->mean_wall, v[2], sizeof(v[2]));
+    if (isfinite(r->median_wall))
+        duration_format(r->median_wall, v[3], sizeof(v[3]));
+    if (r->run_seconds > 0) {
+        double rate = (double)t->ended / (r->run_seconds / 3600.0);
+        snprintf(v[4], sizeof(v[4]), "%.*f tasks/h",
+                 rate < 10    ? 2
+                 : rate < 100 ? 1
+                              : 0,
+                 rate);
+        duration_format(r->run_seconds, v[5], sizeof(v[5]));
+    } else {
+        snprintf(v[4], sizeof(v[4]), "\u2013");
+        snprintf(v[5], sizeof(v[5]), "not started");
+    }
+    for (int i = 0; i < 6; i++)
+        table_row(cr, rx, ty + 24 * i, cw, i, labels[i], v[i]);
+    text(cr, rx + 10, ty + 24 * 6 + 4,
+         "Success rate and times: tasks that ran to an end", 11, false, COLOR_MUTED,
+         LEFT);
+    text(cr, rx + 10, ty + 24 * 6 + 20,
+         "(succeeded, failed, timed out). Throughput: those per hour of run time.", 11,
+         false, COLOR_MUTED, LEFT);
+}
+
+static void draw_footer(cairo_t *cr, const struct report *r)
+{
+    char when[40], buf[80];
+
+    if (r->generated_at <= 0)
+        return;
+    time_iso8601(r->generated_at, when, sizeof(when));
+    when[19] = '\0'; /* to the second */
+    snprintf(buf, sizeof(buf), "Generated %s UTC by sweep", when);
+    for (char *p = buf; *p; p++)
+        if (*p == 'T' && p[-1] >= '0' && p[-1] <= '9')
+            *p = ' ';
+    text(cr, REPORT_WIDTH - MARGIN, REPORT_HEIGHT - 16, buf, 11, false, COLOR_MUTED,
+         RIGHT);
+}
+
+static void draw_page(cairo_t *cr, const struct report *r)
+{
+    struct totals t;
+    cairo_font_options_t *fo = cairo_font_options_create();
+
+    cairo_font_options_set_hint_metrics(fo, CAIRO_HINT_METRICS_OFF);
+    cairo_set_font_options(cr, fo);
+    cairo_font_options_destroy(fo);
+    totals_compute(r, &t);
+    set_rgb(cr, 0xFFFFFF);
+    cairo_paint(cr);
+    draw_header(cr, r, &t);
+    draw_progress(cr, &t);
+    draw_ring(cr, &t, MARGIN, 166, 450);
+    draw_priorities(cr, r, REPORT_WIDTH / 2.0 + 10, 166,
+                    REPORT_WIDTH / 2.0 - 10 - MARGIN);
+    draw_stats(cr, r, &t);
+    draw_footer(cr, r);
+}
+
+/* ---- output ---- */
+
+enum format {
+    FORMAT_PNG,
+    FORMAT_SVG,
+    FORMAT_PDF,
+};
+
+static bool format_of(const char *path, enum format *fmt)
+{
+    const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
+
+    if (!dot || (slash && dot < slash))
+        return false;
+    if (strcasecmp(dot, ".png") == 0)
+        *fmt = FORMAT_PNG;
+    else if (strcasecmp(dot, ".svg") == 0)
+        *fmt = FORMAT_SVG;
+    else if (strcasecmp(dot, ".pdf") == 0)
+        *fmt = FORMAT_PDF;
+    else
+        return false;
+    return true;
+}
+
+static cairo_status_t
+to_strbuf(void *closure, const unsigned char *data, unsigned int n)
+{
+    sb_add(closure, (const char *)data, n);
+    return CAIRO_STATUS_SUCCESS;
+}
+
+/* Draws the page into out; returns a cairo status. */
+static cairo_status_t
+render_to(const struct report *r, enum format fmt, struct strbuf *out)
+{
+    cairo_surface_t *surface;
+    cairo_status_t st;
+    cairo_t *cr;
+
+    if (fmt == FORMAT_PDF) {
+        surface = cairo_pdf_surface_create_for_stream(to_strbuf, out, REPORT_WIDTH,
+                                                      REPORT_HEIGHT);
+        cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATOR, "sweep");
+    } else if (fmt == FORMAT_SVG) {
+        surface = cairo_svg_surface_create_for_stream(to_strbuf, out, REPORT_WIDTH,
+                                                      REPORT_HEIGHT);
+        cairo_svg_surface_set_document_unit(surface, CAIRO_SVG_UNIT_PX);
+    } else {
+        surface =
+            cairo_image_surface_create(CAIRO_FORMAT_RGB24, REPORT_WIDTH, REPORT_HEIGHT);
+    }
+    cr = cairo_create(surface);
+    draw_page(cr, r);
+    st = cairo_status(cr);
+    cairo_destroy(cr);
+    if (st == CAIRO_STATUS_SUCCESS && fmt == FORMAT_PNG)
+        st = cairo_surface_write_to_png_stream(surface, to_strbuf, out);
+    cairo_surface_finish(surface);
+    if (st == CAIRO_STATUS_SUCCESS)
+        st = cairo_surface_status(surface);
+    cairo_surface_destroy(surface);
+    return st;
+}
+
+/* Adds <title>Progress report: NAME</title> after the root element of cairo's SVG. */
+static void svg_add_title(struct strbuf *svg, const char *study)
+{
+    struct strbuf out = STRBUF_INIT;
+    const char *root = strstr(sb_str(svg), "<svg"),
+               *end = root ? strchr(root, '>') : NULL;
+    char *name = text_clean(study);
+
+    if (!end)
+        goto out;
+    sb_add(&out, svg->buf, (size_t)(end + 1 - svg->buf));
+    sb_adds(&out, "\n<title>Progress report: ");
+    for (const char *p = name; *p; p++) {
+        if (*p == '&')
+            sb_adds(&out, "&amp;");
+        else if (*p == '<')
+            sb_adds(&out, "&lt;");
+        else if (*p == '>')
+            sb_adds(&out, "&gt;");
+        else
+            sb_addc(&out, *p);
+    }
+    sb_adds(&out, "</title>");
+    sb_adds(&out, end + 1);
+    sb_fini(svg);
+    *svg = out;
+out:
+    free(name);
+}
+
+/* Writes data to path through a temporary file in the same directory. */
+static int write_atomic(const char *path, const struct strbuf *data, struct err *err)
+{
+    char *tmp = xasprintf("%s.%ld.tmp", path, (long)getpid());
+    int fd, rc = SWEEP_OK;
+    size_t off = 0;
+
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        rc = err_set(err, SWEEP_EIO, "%s: %s", path, strerror(errno));
+        goto out;
+    }
+    while (off < data->len) {
+        ssize_t n = write(fd, data->buf + off, data->len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            rc = err_set(err, SWEEP_EIO, "%s: %s", path, strerror(errno));
+            close(fd);
+            goto out_unlink;
+        }
+        off += (size_t)n;
+    }
+    if (close(fd) != 0) {
+        rc = err_set(err, SWEEP_EIO, "%s: %s", path, strerror(errno));
+        goto out_unlink;
+    }
+    if (rename(tmp, path) != 0) {
+        rc = err_set(err, SWEEP_EIO, "%s: %s", path, strerror(errno));
+        goto out_unlink;
+    }
+    goto out;
+out_unlink:
+    unlink(tmp);
+out:
+    free(tmp);
+    return rc;
+}
+
+int report_check_path(const char *path, struct err *err)
+{
+    enum format fmt;
+
+    if (!format_of(path, &fmt))
+        return err_set(err, SWEEP_EINVAL,
+                       "%s: unknown image format; the file name must end in .png, .svg "
+                       "or .pdf",
+                       path);
+    return SWEEP_OK;
+}
+
+int report_render(const struct report *r, const char *path, struct err *err)
+{
+    struct strbuf data = STRBUF_INIT;
+    enum format fmt;
+    cairo_status_t st;
+    int rc;
+
+    if (report_check_path(path, err))
+        return SWEEP_EINVAL;
+    format_of(path, &fmt);
+    st = render_to(r, fmt, &data);
+    if (st != CAIRO_STATUS_SUCCESS) {
+        rc = err_set(err, SWEEP_EINTERNAL, "%s: cairo: %s", path,
+                     cairo_status_to_string(st));
+        goto out;
+    }
+    if (fmt == FORMAT_SVG)
+        svg_add_title(&data, r->study);
+    rc = write_atomic(path, &data, err);
+out:
+    sb_fini(&data);
+    return rc;
+}
