@@ -19,6 +19,10 @@ expect_in "$T/out" "wrote p.png"
 [ "$(head -c 8 p.png | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ] ||
     fail "p.png does not start with the PNG signature"
 [ "$(wc -c <p.png)" -gt 5000 ] || fail "p.png is suspiciously small: $(wc -c <p.png) bytes"
+if [ -n "${SWEEP_ARTIFACTS:-}" ]; then
+    mkdir -p "$SWEEP_ARTIFACTS" && cp p.png "$SWEEP_ARTIFACTS/plot.png" ||
+        fail "could not keep p.png in $SWEEP_ARTIFACTS"
+fi
 ok "png: the PNG signature and a non-trivial size"
 
 expect_code 0 sweep plot S --x x --y value --by y -o p.svg
