@@ -33,8 +33,8 @@ double eta_estimate(const struct eta_sums *s);
  * online cpus. */
 int eta_study_slots(const struct store_study *study);
 /* eta_estimate() for a study at epoch time `now`, from its counts, a sample of at most
- * 1000 finished and 1000 queued tasks per state (the mean wall time and cpus), and every
- * running task: cheap however large the study. */
+ * 1000 finished and 1000 queued tasks per state (the mean wall time and cpus), and
+ * every running task: cheap however large the study. */
 int eta_study(struct store *st,
               const struct store_study *study,
               double now,
