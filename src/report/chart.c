@@ -7,6 +7,8 @@
  * four more passes over the points to find the emptiest corner for the legend. */
 #include "chart.h"
 
+#include "text.h"
+
 #include "common/xalloc.h"
 
 #include <cairo-pdf.h>
@@ -52,63 +54,10 @@ static const unsigned int palette[] = {0x0072B2, 0xD55E00, 0x009E73, 0xCC79A7,
 
 /* ---- text hygiene ---- */
 
-/* Length of the valid UTF-8 sequence at p, or 0 when it is not one. */
-static size_t utf8_len(const unsigned char *p)
+/* The chart keeps no text for an empty string: NULL means "none". */
+static char *text_or_null(const char *s)
 {
-    static const unsigned int min_cp[] = {0, 0, 0x80, 0x800, 0x10000};
-    unsigned int cp;
-    size_t len;
-
-    if (p[0] < 0x80)
-        return 1;
-    if ((p[0] & 0xE0) == 0xC0) {
-        len = 2;
-        cp = p[0] & 0x1F;
-    } else if ((p[0] & 0xF0) == 0xE0) {
-        len = 3;
-        cp = p[0] & 0x0F;
-    } else if ((p[0] & 0xF8) == 0xF0) {
-        len = 4;
-        cp = p[0] & 0x07;
-    } else {
-        return 0;
-    }
-    for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-        cp = cp << 6 | (p[i] & 0x3F);
-    }
-    if (cp < min_cp[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return len;
-}
-
-/* A copy of s that is valid UTF-8 without control characters (cairo rejects invalid
- * UTF-8, XML rejects control characters), or NULL when s is NULL or "". */
-static char *text_clean(const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    char *out, *o;
-
-    if (!s || !*s)
-        return NULL;
-    out = o = xmalloc(strlen(s) + 1);
-    while (*p) {
-        size_t len = utf8_len(p);
-        if (len == 0) {
-            *o++ = '?';
-            p++;
-        } else if (len == 1 && (*p < 0x20 || *p == 0x7F)) {
-            *o++ = ' ';
-            p++;
-        } else {
-            memcpy(o, p, len);
-            o += len;
-            p += len;
-        }
-    }
-    *o = '\0';
-    return out;
+    return s && *s ? text_clean(s) : NULL;
 }
 
 /* ---- building a chart ---- */
@@ -116,7 +65,7 @@ static char *text_clean(const char *s)
 struct chart *chart_create(const char *title)
 {
     struct chart *c = xcalloc(1, sizeof(*c));
-    c->title = text_clean(title);
+    c->title = text_or_null(title);
     return c;
 }
 
@@ -141,7 +90,7 @@ void chart_destroy(struct chart *chart)
 void chart_set_label(struct chart *chart, enum chart_axis axis, const char *label)
 {
     free(chart->label[axis]);
-    chart->label[axis] = text_clean(label);
+    chart->label[axis] = text_or_null(label);
 }
 
 void chart_set_log(struct chart *chart, enum chart_axis axis, bool log)
@@ -173,7 +122,7 @@ void chart_add_series(struct chart *chart,
     chart->series =
         xgrow(chart->series, &chart->cap, chart->nseries + 1, sizeof(*chart->series));
     s = &chart->series[chart->nseries++];
-    s->name = text_clean(name);
+    s->name = text_or_null(name);
     s->n = n;
     s->x = copy_doubles(x, n);
     s->y = copy_doubles(y, n);
@@ -1204,29 +1153,6 @@ static void draw_chart(struct canvas *cv, const struct chart *c, const struct la
 
 /* ---- output ---- */
 
-enum format {
-    FORMAT_PNG,
-    FORMAT_SVG,
-    FORMAT_PDF,
-};
-
-static bool format_of(const char *path, enum format *fmt)
-{
-    const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
-
-    if (!dot || (slash && dot < slash))
-        return false;
-    if (strcasecmp(dot, ".png") == 0)
-        *fmt = FORMAT_PNG;
-    else if (strcasecmp(dot, ".svg") == 0)
-        *fmt = FORMAT_SVG;
-    else if (strcasecmp(dot, ".pdf") == 0)
-        *fmt = FORMAT_PDF;
-    else
-        return false;
-    return true;
-}
-
 static cairo_status_t
 write_stream(void *closure, const unsigned char *data, unsigned int n)
 {
@@ -1264,7 +1190,7 @@ draw_svg_document(struct canvas *cv, const struct chart *c, const struct layout 
 
 /* Draws the chart into f in the given format; returns a cairo status. */
 static cairo_status_t
-render_to(const struct chart *c, enum format fmt, int width, int height, FILE *f)
+render_to(const struct chart *c, enum text_format fmt, int width, int height, FILE *f)
 {
     cairo_surface_t *surface;
     struct canvas cv = {0};
@@ -1304,28 +1230,22 @@ render_to(const struct chart *c, enum format fmt, int width, int height, FILE *f
 
 int chart_check_path(const char *path, struct err *err)
 {
-    enum format fmt;
+    enum text_format fmt;
 
-    if (!format_of(path, &fmt))
-        return err_set(err, SWEEP_EINVAL,
-                       "%s: unknown image format; the file name must end in .png, .svg "
-                       "or .pdf",
-                       path);
-    return SWEEP_OK;
+    return text_format_of(path, &fmt, err);
 }
 
 int chart_render(
     const struct chart *chart, const char *path, int width, int height, struct err *err)
 {
-    enum format fmt;
+    enum text_format fmt;
     cairo_status_t st;
     char *tmp = NULL;
     FILE *f = NULL;
     int fd, rc = SWEEP_OK;
 
-    if (chart_check_path(path, err))
+    if (text_format_of(path, &fmt, err))
         return SWEEP_EINVAL;
-    format_of(path, &fmt);
     if (width < CHART_MIN_SIZE || width > CHART_MAX_SIZE || height < CHART_MIN_SIZE ||
         height > CHART_MAX_SIZE)
         return err_set(

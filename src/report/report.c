@@ -11,6 +11,8 @@
  * was not reused. */
 #include "report.h"
 
+#include "text.h"
+
 #include "common/strbuf.h"
 #include "common/timeutil.h"
 #include "common/xalloc.h"
@@ -117,60 +119,6 @@ static void count_format(char *buf, size_t n, long long v)
         u++;
     }
     snprintf(buf, n, "%.*f%s", x < 10 ? 1 : 0, x, units[u]);
-}
-
-/* ---- text ---- */
-
-/* Length of the valid UTF-8 sequence at p, or 0 when it is not one. */
-static size_t utf8_len(const unsigned char *p)
-{
-    static const unsigned int min_cp[] = {0, 0, 0x80, 0x800, 0x10000};
-    unsigned int cp;
-    size_t len;
-
-    if (p[0] < 0x80)
-        return 1;
-    if ((p[0] & 0xE0) == 0xC0) {
-        len = 2;
-        cp = p[0] & 0x1F;
-    } else if ((p[0] & 0xF0) == 0xE0) {
-        len = 3;
-        cp = p[0] & 0x0F;
-    } else if ((p[0] & 0xF8) == 0xF0) {
-        len = 4;
-        cp = p[0] & 0x07;
-    } else {
-        return 0;
-    }
-    for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-        cp = cp << 6 | (p[i] & 0x3F);
-    }
-    if (cp < min_cp[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return len;
-}
-
-/* A copy of s that is valid UTF-8 without control characters ("" for NULL). */
-static char *text_clean(const char *s)
-{
-    const unsigned char *p = (const unsigned char *)(s ? s : "");
-    char *out = xmalloc(strlen((const char *)p) + 1), *o = out;
-
-    while (*p) {
-        size_t len = utf8_len(p);
-        if (len == 0 || (len == 1 && (*p < 0x20 || *p == 0x7F))) {
-            *o++ = len == 0 ? '?' : ' ';
-            p++;
-        } else {
-            memcpy(o, p, len);
-            o += len;
-            p += len;
-        }
-    }
-    *o = '\0';
-    return out;
 }
 
 enum anchor {
@@ -546,29 +494,6 @@ static void draw_page(cairo_t *cr, const struct report *r)
 
 /* ---- output ---- */
 
-enum format {
-    FORMAT_PNG,
-    FORMAT_SVG,
-    FORMAT_PDF,
-};
-
-static bool format_of(const char *path, enum format *fmt)
-{
-    const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
-
-    if (!dot || (slash && dot < slash))
-        return false;
-    if (strcasecmp(dot, ".png") == 0)
-        *fmt = FORMAT_PNG;
-    else if (strcasecmp(dot, ".svg") == 0)
-        *fmt = FORMAT_SVG;
-    else if (strcasecmp(dot, ".pdf") == 0)
-        *fmt = FORMAT_PDF;
-    else
-        return false;
-    return true;
-}
-
 static cairo_status_t
 to_strbuf(void *closure, const unsigned char *data, unsigned int n)
 {
@@ -578,7 +503,7 @@ to_strbuf(void *closure, const unsigned char *data, unsigned int n)
 
 /* Draws the page into out; returns a cairo status. */
 static cairo_status_t
-render_to(const struct report *r, enum format fmt, struct strbuf *out)
+render_to(const struct report *r, enum text_format fmt, struct strbuf *out)
 {
     cairo_surface_t *surface;
     cairo_status_t st;
@@ -680,26 +605,20 @@ out:
 
 int report_check_path(const char *path, struct err *err)
 {
-    enum format fmt;
+    enum text_format fmt;
 
-    if (!format_of(path, &fmt))
-        return err_set(err, SWEEP_EINVAL,
-                       "%s: unknown image format; the file name must end in .png, .svg "
-                       "or .pdf",
-                       path);
-    return SWEEP_OK;
+    return text_format_of(path, &fmt, err);
 }
 
 int report_render(const struct report *r, const char *path, struct err *err)
 {
     struct strbuf data = STRBUF_INIT;
-    enum format fmt;
+    enum text_format fmt;
     cairo_status_t st;
     int rc;
 
-    if (report_check_path(path, err))
+    if (text_format_of(path, &fmt, err))
         return SWEEP_EINVAL;
-    format_of(path, &fmt);
     st = render_to(r, fmt, &data);
     if (st != CAIRO_STATUS_SUCCESS) {
         rc = err_set(err, SWEEP_EINTERNAL, "%s: cairo: %s", path,
