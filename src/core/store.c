@@ -490,8 +490,19 @@ static int store_configure(struct store *st, struct err *err)
 
     sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
     rc = sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &s, NULL);
-    if (rc == SQLITE_OK)
+    /* Switching a new database to WAL needs a lock that SQLite does not wait for (the
+     * busy handler is not called): another process opening the same new database at
+     * the same instant makes it fail at once, so it is retried up to the busy timeout.
+     */
+    for (int waited = 0; rc == SQLITE_OK;) {
         rc = sqlite3_step(s);
+        if (rc != SQLITE_BUSY || waited >= STORE_BUSY_TIMEOUT_MS)
+            break;
+        sqlite3_reset(s);
+        rc = SQLITE_OK;
+        sqlite3_sleep(10);
+        waited += 10;
+    }
     if (rc != SQLITE_ROW) {
         rc = store_fail(st, rc, err, "opening the store");
         sqlite3_finalize(s);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 struct fixture {
@@ -884,6 +885,48 @@ static void test_busy_database(void **state)
     store_close(other);
 }
 
+/* Processes that open the same new home at the same instant all succeed: switching a
+ * new database to WAL must wait for the others, not fail at once. */
+static void test_concurrent_first_open(void **state)
+{
+    struct fixture *f = *state;
+    enum { ROUNDS = 40, PROCS = 4 };
+
+    for (int round = 0; round < ROUNDS; round++) {
+        char home[160];
+        int go[2];
+        pid_t pids[PROCS];
+
+        snprintf(home, sizeof(home), "%s/race%d", f->dir, round);
+        assert_int_equal(pipe(go), 0);
+        for (int i = 0; i < PROCS; i++) {
+            pids[i] = fork();
+            assert_true(pids[i] >= 0);
+            if (pids[i] == 0) {
+                struct store *st;
+                struct err err = {0};
+                char c;
+                close(go[1]);
+                if (read(go[0], &c, 1) != 0) /* returns 0 when the parent closes it */
+                    _exit(3);
+                int rc = store_open(home, &st, &err);
+                if (rc)
+                    fprintf(stderr, "round %d: %s\n", round, err.msg);
+                store_close(rc ? NULL : st);
+                _exit(rc ? 1 : 0);
+            }
+        }
+        close(go[0]);
+        close(go[1]); /* every child starts now */
+        for (int i = 0; i < PROCS; i++) {
+            int status;
+            assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+            assert_true(WIFEXITED(status));
+            assert_int_equal(WEXITSTATUS(status), 0);
+        }
+    }
+}
+
 /* ---- scale ---- */
 
 static int count_tasks(const struct store_task *t, void *arg)
@@ -958,6 +1001,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_rollback_leaves_no_trace, setup, teardown),
         cmocka_unit_test_setup_teardown(test_busy_database, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_first_open, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_tasks, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
