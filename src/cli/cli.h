@@ -43,6 +43,12 @@ void cli_csv_field(const char *s, bool last);
 struct store;
 int status_list_all(struct store *st, bool json, struct err *err);
 
+/* Draws the progress report of a study (`sweep report`) to path. */
+int cli_report_write(struct store *st,
+                     const char *study,
+                     const char *path,
+                     struct err *err);
+
 /* Absolute path of the running sweep binary (for `sweep sim` tasks). */
 const char *cli_self_path(void);
 

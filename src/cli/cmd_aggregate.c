@@ -1,11 +1,10 @@
 /* sweep aggregate: a study's metrics per group of parameter values (n, mean, std,
  * stderr, min, max over the succeeded tasks; failed ones counted), as an aligned table,
- * CSV (one row per group) or JSON. The statistics come from core/aggregate.c; this file
- * only parses the options and prints. */
+ * CSV (one row per group) or JSON. The statistics and their JSON form come from
+ * core/aggregate.c; this file only parses the options and prints. */
 #include "cli.h"
 
 #include "common/jsonx.h"
-#include "common/strbuf.h"
 #include "common/xalloc.h"
 #include "core/aggregate.h"
 #include "core/store.h"
@@ -19,7 +18,7 @@ extern const struct cli_cmd cmd_aggregate;
 
 enum format { FMT_TABLE, FMT_CSV, FMT_JSON };
 
-/* Statistic suffixes in the order of the CSV and JSON columns. */
+/* Statistic suffixes in the order of the CSV columns. */
 static const char *const stat_names[] = {"mean", "std", "stderr", "min", "max"};
 #define NSTATS (sizeof(stat_names) / sizeof(stat_names[0]))
 
@@ -153,92 +152,14 @@ static void print_csv(const struct aggregate *a)
 
 /* ---- JSON ---- */
 
-/* Appends `"name": value` members of one group: n_samples, n_failed, then
- * <stat>_<metric> for every metric (null where undefined). Written by hand rather than
- * with json_dumps so that reals print in their shortest form and groups keep their
- * order. */
-static void json_group_members(const struct aggregate *a,
-                               const struct aggregate_group *gr,
-                               struct strbuf *sb)
-{
-    char buf[32];
-
-    sb_addf(sb, "\"n_samples\": %lld, \"n_failed\": %lld", gr->n_samples, gr->n_failed);
-    for (size_t m = 0; m < a->nmetrics; m++) {
-        double v[NSTATS];
-        stat_values(&gr->stats[m], v);
-        for (size_t s = 0; s < NSTATS; s++) {
-            json_t *key = json_sprintf("%s_%s", stat_names[s], a->metrics[m]);
-            sb_adds(sb, ", ");
-            jsonx_canon(key, sb);
-            jsonx_real_str(v[s], buf, sizeof(buf)); /* NAN prints as null */
-            sb_addf(sb, ": %s", buf);
-            json_decref(key);
-        }
-    }
-}
-
-/* One parameter: {"<value>": {...}, ...}. Should two values print alike (the number 1
- * and the string "1"), the later one's key is its JSON text ("\"1\"") instead. */
-static void json_by_one(const struct aggregate *a, struct strbuf *sb)
-{
-    json_t *used = json_object();
-
-    sb_adds(sb, "{");
-    for (size_t g = 0; g < a->ngroups; g++) {
-        const json_t *v = json_array_get(a->groups[g].values, 0);
-        char *text = value_text(v);
-        json_t *key;
-        if (json_object_get(used, text)) {
-            free(text);
-            text = jsonx_canon_str(v);
-        }
-        json_object_set_new(used, text, json_true());
-        key = json_string(text);
-        sb_adds(sb, g ? ",\n  " : "\n  ");
-        jsonx_canon(key, sb);
-        sb_adds(sb, ": {");
-        json_group_members(a, &a->groups[g], sb);
-        sb_adds(sb, "}");
-        json_decref(key);
-        free(text);
-    }
-    sb_adds(sb, a->ngroups ? "\n}\n" : "}\n");
-    json_decref(used);
-}
-
-/* Several parameters (or none): [{"params": {...}, "n_samples": ..., ...}, ...]. */
-static void json_by_many(const struct aggregate *a, struct strbuf *sb)
-{
-    sb_adds(sb, "[");
-    for (size_t g = 0; g < a->ngroups; g++) {
-        const struct aggregate_group *gr = &a->groups[g];
-        sb_adds(sb, g ? ",\n  {\"params\": {" : "\n  {\"params\": {");
-        for (size_t i = 0; i < a->nby; i++) {
-            json_t *name = json_string(a->by[i]);
-            sb_adds(sb, i ? ", " : "");
-            jsonx_canon(name, sb);
-            sb_adds(sb, ": ");
-            jsonx_canon(json_array_get(gr->values, i), sb);
-            json_decref(name);
-        }
-        sb_adds(sb, "}, ");
-        json_group_members(a, gr, sb);
-        sb_adds(sb, "}");
-    }
-    sb_adds(sb, a->ngroups ? "\n]\n" : "]\n");
-}
-
 static void print_json(const struct aggregate *a)
 {
-    struct strbuf sb = STRBUF_INIT;
+    json_t *j = aggregate_to_json(a);
+    char *text = aggregate_json_str(j);
 
-    if (a->nby == 1)
-        json_by_one(a, &sb);
-    else
-        json_by_many(a, &sb);
-    fputs(sb_str(&sb), stdout);
-    sb_fini(&sb);
+    fputs(text, stdout);
+    free(text);
+    json_decref(j);
 }
 
 /* ---- the command ---- */
@@ -363,8 +284,9 @@ const struct cli_cmd cmd_aggregate = {
         "                       [--format table|csv|json] [--home DIR]\n"
         "\n"
         "Groups the tasks of a study by the values of the --by parameters (default:\n"
-        "every parameter except seed, so the repetitions of each parameter point fall\n"
-        "together) and prints, for each metric, n, mean, sample standard deviation\n"
+        "every parameter that varies between the tasks except seed, so the\n"
+        "repetitions of each parameter point fall together) and prints, for each "
+        "metric, n, mean, sample standard deviation\n"
         "(n - 1), standard error (std / sqrt(n)), min and max over the succeeded "
         "tasks.\n"
         "Failed and timed-out tasks are left out and counted (failed, n_failed).\n"

@@ -1,6 +1,8 @@
 /* sweep logs: a task's stdout and stderr, or a study's log. */
 #include "cli.h"
 
+#include "common/fileio.h"
+
 #include "common/xalloc.h"
 #include "core/runner.h"
 #include "core/store.h"
@@ -12,21 +14,6 @@
 #include <string.h>
 
 extern const struct cli_cmd cmd_logs;
-
-/* Copies a file to f; returns 0, or -1 when it does not exist. */
-static int cat_file(const char *path, FILE *f)
-{
-    char buf[65536];
-    size_t n;
-    FILE *in = fopen(path, "re");
-
-    if (!in)
-        return -1;
-    while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
-        fwrite(buf, 1, n, f);
-    fclose(in);
-    return 0;
-}
 
 struct find_name {
     long long id;
@@ -100,7 +87,7 @@ static int logs_main(int argc, char **argv)
     if (store_study_get(st, argv[optind], &s, &err) == SWEEP_OK) {
         dir = runner_study_dir(store_home(st), s.name);
         out = xasprintf("%s/study.log", dir);
-        if (cat_file(out, stdout) < 0)
+        if (fileio_copy_to(out, stdout) < 0)
             printf("study %s has no log yet\n", s.name);
         goto out;
     }
@@ -125,12 +112,12 @@ static int logs_main(int argc, char **argv)
         printf("task %s has not run yet (%s)\n", t.key, task_state_name(t.state));
         goto out;
     }
-    if (want_out && cat_file(out, stdout) < 0 && !want_err) {
+    if (want_out && fileio_copy_to(out, stdout) < 0 && !want_err) {
         fprintf(stderr, "sweep: no stdout log %s\n", out);
         rc = EXIT_USAGE;
     }
     fflush(stdout);
-    if (want_err && cat_file(errp, stderr) < 0 && !want_out) {
+    if (want_err && fileio_copy_to(errp, stderr) < 0 && !want_out) {
         fprintf(stderr, "sweep: no stderr log %s\n", errp);
         rc = EXIT_USAGE;
     }

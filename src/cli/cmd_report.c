@@ -106,38 +106,48 @@ static double run_seconds(const struct store_study *s, double now)
     return fmax(0, now - s->started_at);
 }
 
+int cli_report_write(struct store *st,
+                     const char *study,
+                     const char *path,
+                     struct err *err)
+{
+    struct store_study s = {0};
+    struct walls w = {0};
+    struct report r = {0};
+    int rc;
+
+    if ((rc = store_study_get(st, study, &s, err)) != 0 ||
+        (rc = store_study_counts(st, s.id, r.counts, err)) != 0 ||
+        (rc = store_task_each(st, s.id, -1, collect_wall, &w, err)) != 0)
+        goto out;
+    r.study = s.name;
+    r.status = study_status_name(s.status);
+    walls_stats(&w, &r.mean_wall, &r.median_wall);
+    r.generated_at = time_now();
+    r.run_seconds = run_seconds(&s, r.generated_at);
+    rc = report_render(&r, path, err);
+out:
+    free(w.v);
+    store_study_fini(&s);
+    return rc;
+}
+
 static int report_main(int argc, char **argv)
 {
     struct options o = {.out = "report.png"};
     struct store *st = NULL;
-    struct store_study s = {0};
-    struct walls w = {0};
-    struct report r = {0};
     struct err err = {0};
     int rc = parse_options(argc, argv, &o);
 
     if (rc != EXIT_OK)
         return rc;
     if (report_check_path(o.out, &err) || store_open(cli_home(o.home), &st, &err) ||
-        store_study_get(st, o.study, &s, &err) ||
-        store_study_counts(st, s.id, r.counts, &err) ||
-        store_task_each(st, s.id, -1, collect_wall, &w, &err)) {
-        rc = cli_fail(&err);
-        goto out;
-    }
-    r.study = s.name;
-    r.status = study_status_name(s.status);
-    walls_stats(&w, &r.mean_wall, &r.median_wall);
-    r.generated_at = time_now();
-    r.run_seconds = run_seconds(&s, r.generated_at);
-    if (report_render(&r, o.out, &err)) {
+        cli_report_write(st, o.study, o.out, &err)) {
         rc = cli_fail(&err);
         goto out;
     }
     printf("wrote %s\n", o.out);
 out:
-    free(w.v);
-    store_study_fini(&s);
     store_close(st);
     return rc;
 }

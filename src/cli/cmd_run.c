@@ -1,6 +1,8 @@
 /* sweep run: expand a study spec, store it, run its tasks, resume on re-run. */
 #include "cli.h"
 
+#include "batch.h"
+
 #include "common/timeutil.h"
 #include "core/expand.h"
 #include "core/runner.h"
@@ -13,6 +15,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 extern const struct cli_cmd cmd_run;
@@ -25,6 +28,10 @@ struct run_args {
     bool quiet;
     bool dry_run;
     bool prepare; /* store the study, run nothing */
+    int mode;     /* 0 not given, 1 sequential, 2 parallel */
+    /* a package directory only */
+    const char *command, *out_dir;
+    double timeout;
 };
 
 static int parse_int_arg(const char *s, int min, int *out)
@@ -49,7 +56,10 @@ static int parse_args(int argc, char **argv, struct run_args *a)
         OPT_JSON,
         OPT_QUIET,
         OPT_DRY,
-        OPT_PREPARE
+        OPT_PREPARE,
+        OPT_COMMAND,
+        OPT_OUT_DIR,
+        OPT_TIMEOUT
     };
     static const struct option opts[] = {
         {"mode", required_argument, NULL, OPT_MODE},
@@ -63,9 +73,11 @@ static int parse_args(int argc, char **argv, struct run_args *a)
         {"quiet", no_argument, NULL, OPT_QUIET},
         {"dry-run", no_argument, NULL, OPT_DRY},
         {"prepare", no_argument, NULL, OPT_PREPARE},
+        {"command", required_argument, NULL, OPT_COMMAND},
+        {"output-dir", required_argument, NULL, OPT_OUT_DIR},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {NULL, 0, NULL, 0},
     };
-    bool sequential = false;
     int c;
 
     optind = 1;
@@ -74,8 +86,10 @@ static int parse_args(int argc, char **argv, struct run_args *a)
         switch (c) {
         case OPT_MODE:
             if (strcmp(optarg, "sequential") == 0)
-                sequential = true;
-            else if (strcmp(optarg, "parallel") != 0)
+                a->mode = 1;
+            else if (strcmp(optarg, "parallel") == 0)
+                a->mode = 2;
+            else
                 return cli_usage_error(&cmd_run,
                                        "--mode: expected sequential or parallel, got "
                                        "\"%s\"",
@@ -129,6 +143,19 @@ static int parse_args(int argc, char **argv, struct run_args *a)
         case OPT_PREPARE:
             a->prepare = true;
             break;
+        case OPT_COMMAND:
+            a->command = optarg;
+            break;
+        case OPT_OUT_DIR:
+            a->out_dir = optarg;
+            break;
+        case OPT_TIMEOUT:
+            if (duration_parse(optarg, &a->timeout) < 0 || a->timeout <= 0)
+                return cli_usage_error(&cmd_run,
+                                       "--timeout: expected a duration such as 90s, "
+                                       "30m or 24h, got \"%s\"",
+                                       optarg);
+            break;
         default:
             return cli_usage_error(&cmd_run, "unknown option '%s'", argv[optind - 1]);
         }
@@ -137,7 +164,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
         return cli_usage_error(&cmd_run, optind >= argc ? "missing the study spec file"
                                                         : "expected one spec file");
     a->spec_path = argv[optind];
-    if (sequential) {
+    if (a->mode == 1) {
         if (a->ro.max_parallel > 1)
             return cli_usage_error(&cmd_run,
                                    "--mode sequential runs one task at a time; drop "
@@ -259,6 +286,34 @@ static int exit_code_for(const struct runner_summary *s)
     return bad > 0 || s->end != RUNNER_FINISHED ? EXIT_TASK_FAILED : EXIT_OK;
 }
 
+/* `sweep run DIR`: a parametric-sweep package directory (batch.h). Sequential unless
+ * --mode parallel (4 at a time unless -j) or -j N is given. */
+static int run_packages(const struct run_args *a)
+{
+    struct batch_opts bo = {
+        .dir = a->spec_path,
+        .home = a->home,
+        .out_dir = a->out_dir,
+        .report = "artifacts/parametric_sweep_progress.png",
+        .command = a->command,
+        .band = a->ro.band,
+        .max_parallel = a->ro.max_parallel > 0 ? a->ro.max_parallel
+                        : a->mode == 2         ? 4
+                                               : 1,
+        .timeout = a->timeout,
+        .stop_on_error = a->ro.stop_on_error,
+        .quiet = a->quiet,
+        .json = a->json,
+        .only_id = -1,
+    };
+
+    if (a->ro.halt_now || a->ro.force || a->dry_run || a->prepare)
+        return cli_usage_error(&cmd_run,
+                               "--halt now, --force, --dry-run and --prepare are "
+                               "for a spec file, not a package directory");
+    return batch_run(&bo);
+}
+
 static int run_main(int argc, char **argv)
 {
     struct run_args a = {0};
@@ -269,11 +324,18 @@ static int run_main(int argc, char **argv)
     struct run_model model = {0};
     long long study_id, generation;
     uint64_t ntasks = 0;
+    struct stat sb;
     int lock = -1, rc;
 
     rc = parse_args(argc, argv, &a);
     if (rc)
         return rc;
+    if (stat(a.spec_path, &sb) == 0 && S_ISDIR(sb.st_mode))
+        return run_packages(&a);
+    if (a.command || a.out_dir || a.timeout > 0)
+        return cli_usage_error(&cmd_run,
+                               "--command, --output-dir and --timeout are for a "
+                               "package directory; a spec file sets its own");
     if (spec_load(a.spec_path, &spec, &err)) {
         rc = cli_fail(&err);
         goto out;
@@ -334,12 +396,12 @@ const struct cli_cmd cmd_run = {
     .summary = "run a study: expand, store, run in parallel, resume on re-run",
     .usage =
         "Usage: sweep run SPEC [OPTIONS]\n"
+        "       sweep run PACKAGES_DIR [OPTIONS]\n"
         "\n"
         "Expands the study in SPEC (YAML or JSON), stores its tasks under the sweep "
         "home\n"
-        "and runs them. Running the same spec again resumes: succeeded tasks are "
-        "skipped,\n"
-        "failed, timed-out, cancelled and interrupted ones run again.\n"
+        "and runs them. Running the same spec again resumes: succeeded tasks are\n"
+        "skipped, failed, timed-out, cancelled and interrupted ones run again.\n"
         "\n"
         "Options:\n"
         "  --mode sequential|parallel  one task at a time, or up to --max-parallel\n"
@@ -353,6 +415,7 @@ const struct cli_cmd cmd_run = {
         "  --force                     rerun succeeded tasks too\n"
         "  --dry-run                   print the tasks the spec expands to; run "
         "nothing\n"
+        "  --prepare                   store the study and its tasks; run nothing\n"
         "  --json                      print the final summary as JSON\n"
         "  -q, --quiet                 no progress line\n"
         "  --home DIR                  sweep home (default $SWEEP_HOME or ./.sweep)\n"
@@ -361,7 +424,30 @@ const struct cli_cmd cmd_run = {
         "error,\n"
         "3 unexpected error, 130 interrupted (run again to resume).\n"
         "\n"
+        "A package directory (parametric_sweep_packages/: priority_summary.json and "
+        "one\n"
+        "package_XXXX.json per package) runs each package as a task of the "
+        "navier-stokes\n"
+        "model, one at a time unless --mode parallel (4 at a time, or -j N). Each "
+        "ended\n"
+        "package writes parametric_sweep_results/results_package_XXXX.json and\n"
+        "parametric_sweep_logs/package_XXXX.log; parametric_sweep_logs/batch.log logs\n"
+        "the batch and artifacts/parametric_sweep_progress.png shows its progress.\n"
+        "Completed packages are skipped on a re-run. Every file is checked first: a\n"
+        "missing or malformed one runs nothing. For a package directory only:\n"
+        "  --command LINE              run this program instead of the model (split "
+        "on\n"
+        "                              blanks, no shell; {name} placeholders, "
+        "including\n"
+        "                              {package_id})\n"
+        "  --output-dir DIR            results files (default "
+        "parametric_sweep_results)\n"
+        "  --timeout DURATION          per package (default 24h)\n"
+        "Exit status there: 0 all completed, 1 some failed, 2 a configuration file\n"
+        "missing or invalid, 3 unexpected error, 124 some package timed out.\n"
+        "\n"
         "Example:\n"
-        "  sweep run study.yaml --max-parallel 8 --stop-on-error\n",
+        "  sweep run study.yaml --max-parallel 8 --stop-on-error\n"
+        "  sweep run parametric_sweep_packages/ --mode parallel --priority HIGH\n",
     .fn = run_main,
 };

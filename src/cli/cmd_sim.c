@@ -5,6 +5,8 @@
  * --result PATH) and to stdout. */
 #include "cli.h"
 
+#include "common/fileio.h"
+
 #include "common/jsonx.h"
 #include "common/xalloc.h"
 #include "models/model.h"
@@ -106,43 +108,6 @@ static int sim_env_seed(const struct model *m, json_t *params)
                                s);
     json_object_set_new(params, p->name, json_integer(v));
     return EXIT_OK;
-}
-
-/* Writes text to path through a temporary file and a rename, so a reader never sees
- * half an object. */
-static int sim_write(const char *path, const char *text, struct err *err)
-{
-    char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "we");
-    int rc = SWEEP_OK;
-
-    if (!f) {
-        rc =
-            err_set(err, SWEEP_EIO, "cannot write result %s: %s", tmp, strerror(errno));
-        goto out;
-    }
-    if (fputs(text, f) == EOF) {
-        rc =
-            err_set(err, SWEEP_EIO, "cannot write result %s: %s", tmp, strerror(errno));
-        fclose(f);
-        goto out_unlink;
-    }
-    if (fclose(f) != 0) {
-        rc =
-            err_set(err, SWEEP_EIO, "cannot write result %s: %s", tmp, strerror(errno));
-        goto out_unlink;
-    }
-    if (rename(tmp, path) != 0) {
-        rc = err_set(err, SWEEP_EIO, "cannot write result %s: %s", path,
-                     strerror(errno));
-        goto out_unlink;
-    }
-    goto out;
-out_unlink:
-    unlink(tmp);
-out:
-    free(tmp);
-    return rc;
 }
 
 /* "name = value unit" lines, the names aligned, in the order the model reported them.
@@ -290,8 +255,9 @@ static int sim_main(int argc, char **argv)
     text = xrealloc(text, strlen(text) + 2);
     strcat(text, "\n");
     env_result = getenv("SWEEP_RESULT");
-    if ((env_result && *env_result && sim_write(env_result, text, &err)) ||
-        (result_path && sim_write(result_path, text, &err))) {
+    if ((env_result && *env_result &&
+         fileio_write_atomic(env_result, text, "result", &err)) ||
+        (result_path && fileio_write_atomic(result_path, text, "result", &err))) {
         rc = cli_fail(&err);
         goto out;
     }

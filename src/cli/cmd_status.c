@@ -9,6 +9,7 @@
 
 #include <getopt.h>
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 extern const struct cli_cmd cmd_status;
@@ -61,6 +62,34 @@ static json_t *study_json(struct store *st,
     json_object_set_new(o, "counts", counts_json(all));
     json_object_set_new(o, "by_priority", by);
     return o;
+}
+
+/* Adds the study's stored aggregate, when there is one: "aggregate" (the object as
+ * stored) and "aggregate_computed_at". */
+static int
+add_aggregate(struct store *st, long long study_id, json_t *o, struct err *err)
+{
+    char *text = NULL, ts[40];
+    double at;
+    json_t *agg;
+    int rc = store_aggregate_get(st, study_id, &text, &at, err);
+
+    if (rc == SWEEP_ENOTFOUND) {
+        err_clear(err);
+        return 0;
+    }
+    if (rc != 0)
+        return rc;
+    /* Stored by aggregate_save(); should it not parse, it is left out rather than
+     * making the whole status fail. */
+    agg = json_loads(text, 0, NULL);
+    if (agg) {
+        json_object_set_new(o, "aggregate", agg);
+        time_iso8601(at, ts, sizeof(ts));
+        json_object_set_new(o, "aggregate_computed_at", json_string(ts));
+    }
+    free(text);
+    return 0;
 }
 
 static void bar(long long done, long long total, int width)
@@ -210,8 +239,12 @@ static int status_main(int argc, char **argv)
         json_t *o = study_json(st, &s, counts);
         json_object_set_new(o, "estimated_remaining",
                             eta >= 0 ? json_real(eta) : json_null());
-        json_dumpf(o, stdout, JSON_INDENT(2));
-        putchar('\n');
+        if (add_aggregate(st, s.id, o, &err)) {
+            rc = cli_fail(&err);
+        } else {
+            json_dumpf(o, stdout, JSON_INDENT(2));
+            putchar('\n');
+        }
         json_decref(o);
     } else {
         print_study(st, &s, counts, eta);
@@ -231,7 +264,10 @@ const struct cli_cmd cmd_status = {
         "With STUDY: its status, task counts by priority and state, and the estimated\n"
         "time remaining (JSON: estimated_remaining in seconds, null while no task\n"
         "has finished; from the mean wall time of finished tasks, the cpus of the\n"
-        "remaining ones and the spec's max_parallel). Without: one line per study.\n"
+        "remaining ones and the spec's max_parallel; aggregate and\n"
+        "aggregate_computed_at: the aggregate stored when its last run ended, as\n"
+        "`sweep aggregate --format json` prints it, when there is one). Without: one\n"
+        "line per study.\n"
         "\n"
         "Options:\n"
         "  --json      one JSON object (an array without STUDY)\n"

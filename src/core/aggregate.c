@@ -2,7 +2,9 @@
  * Pass 1 learns which parameters and numeric metrics the tasks have, so that the
  * requested names can be checked and the defaults chosen; pass 2 puts each task in its
  * group, found through a hash (a jansson object keyed by the canonical JSON of the
- * group's values), and updates the group's running statistics. */
+ * group's values), and updates the group's running statistics. The JSON form is built
+ * with jansson (objects keep their insertion order) and printed by hand so that reals
+ * print in their shortest form. */
 #include "core/aggregate.h"
 
 #include "common/jsonx.h"
@@ -81,8 +83,10 @@ walk_metrics(const json_t *obj, struct strbuf *path, metric_fn *fn, void *arg)
 /* ---- pass 1: the names ---- */
 
 struct names_seen {
-    json_t *params;  /* set: name -> true */
+    json_t *params;  /* name -> its value in the first task that has it */
+    json_t *varies;  /* set: names whose value or presence differs between tasks */
     json_t *metrics; /* set: name -> true */
+    long long ntasks;
 };
 
 static void seen_metric(const char *name, double x, void *arg)
@@ -99,7 +103,20 @@ static int collect_names(const struct store_task *t, void *arg)
     const char *k;
     json_t *v;
 
-    json_object_foreach(p, k, v) json_object_set_new(ns->params, k, json_true());
+    json_object_foreach(p, k, v)
+    {
+        json_t *first = json_object_get(ns->params, k);
+        if (!first)
+            json_object_set_new(ns->params, k, json_deep_copy(v));
+        if ((!first && ns->ntasks > 0) || (first && !json_equal(first, v)))
+            json_object_set_new(ns->varies, k, json_true());
+    }
+    json_object_foreach(ns->params, k, v)
+    {
+        if (!json_object_get(p, k))
+            json_object_set_new(ns->varies, k, json_true());
+    }
+    ns->ntasks++;
     walk_metrics(m, &path, seen_metric, ns->metrics);
     sb_fini(&path);
     json_decref(p);
@@ -347,7 +364,8 @@ int aggregate_study(struct store *st,
                     struct aggregate *out,
                     struct err *err)
 {
-    struct names_seen ns = {.params = json_object(), .metrics = json_object()};
+    struct names_seen ns = {
+        .params = json_object(), .varies = json_object(), .metrics = json_object()};
     struct aggregate a = {0};
     struct builder b = {
         .a = &a, .group_index = json_object(), .metric_index = json_object()};
@@ -361,7 +379,7 @@ int aggregate_study(struct store *st,
         rc = pick_names(by, nby, ns.params, "parameter", &a.by, err);
         a.nby = nby;
     } else {
-        a.by = set_names(ns.params, "seed", &a.nby);
+        a.by = set_names(ns.varies, "seed", &a.nby);
     }
     if (rc)
         goto out;
@@ -387,6 +405,7 @@ out:
     json_decref(b.group_index);
     json_decref(b.metric_index);
     json_decref(ns.params);
+    json_decref(ns.varies);
     json_decref(ns.metrics);
     return rc;
 }
@@ -405,4 +424,156 @@ void aggregate_fini(struct aggregate *a)
     if (a->metrics)
         free_names(a->metrics, a->nmetrics);
     *a = (struct aggregate){0};
+}
+
+/* ---- JSON ---- */
+
+/* Statistic prefixes in the order of the members. */
+static const char *const stat_names[] = {"mean", "std", "stderr", "min", "max"};
+#define NSTATS (sizeof(stat_names) / sizeof(stat_names[0]))
+
+/* A statistic, null where undefined (or not finite, which JSON cannot hold). */
+static json_t *stat_json(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+/* Adds n_samples, n_failed and <stat>_<metric> for every metric to o. */
+static void
+group_members(const struct aggregate *a, const struct aggregate_group *g, json_t *o)
+{
+    json_object_set_new(o, "n_samples", json_integer(g->n_samples));
+    json_object_set_new(o, "n_failed", json_integer(g->n_failed));
+    for (size_t m = 0; m < a->nmetrics; m++) {
+        const struct aggregate_stat *s = &g->stats[m];
+        double v[NSTATS] = {s->n ? s->mean : NAN, aggregate_stat_std(s),
+                            aggregate_stat_sem(s), s->n ? s->min : NAN,
+                            s->n ? s->max : NAN};
+        for (size_t i = 0; i < NSTATS; i++) {
+            char *key = xasprintf("%s_%s", stat_names[i], a->metrics[m]);
+            json_object_set_new(o, key, stat_json(v[i]));
+            free(key);
+        }
+    }
+}
+
+/* One parameter: {"<value>": {...}, ...}. */
+static json_t *json_by_one(const struct aggregate *a)
+{
+    json_t *o = json_object();
+
+    for (size_t g = 0; g < a->ngroups; g++) {
+        const json_t *v = json_array_get(a->groups[g].values, 0);
+        char *key = json_is_null(v) ? xstrdup("null") : jsonx_arg_str(v);
+        json_t *members = json_object();
+        while (json_object_get(o, key)) {
+            json_t *quoted = json_string(key);
+            free(key);
+            key = jsonx_canon_str(quoted);
+            json_decref(quoted);
+        }
+        group_members(a, &a->groups[g], members);
+        json_object_set_new(o, key, members);
+        free(key);
+    }
+    return o;
+}
+
+/* Several parameters (or none): [{"params": {...}, "n_samples": ..., ...}, ...]. */
+static json_t *json_by_many(const struct aggregate *a)
+{
+    json_t *arr = json_array();
+
+    for (size_t g = 0; g < a->ngroups; g++) {
+        json_t *o = json_object(), *params = json_object();
+        for (size_t i = 0; i < a->nby; i++)
+            json_object_set(params, a->by[i], json_array_get(a->groups[g].values, i));
+        json_object_set_new(o, "params", params);
+        group_members(a, &a->groups[g], o);
+        json_array_append_new(arr, o);
+    }
+    return arr;
+}
+
+json_t *aggregate_to_json(const struct aggregate *a)
+{
+    return a->nby == 1 ? json_by_one(a) : json_by_many(a);
+}
+
+/* Appends v on one line: objects with their members in order, anything else in its
+ * canonical form. */
+static void json_line(const json_t *v, struct strbuf *sb)
+{
+    const char *k;
+    json_t *x;
+    bool first = true;
+
+    if (!json_is_object(v)) {
+        jsonx_canon(v, sb);
+        return;
+    }
+    sb_addc(sb, '{');
+    json_object_foreach((json_t *)v, k, x)
+    {
+        json_t *key = json_string(k);
+        sb_adds(sb, first ? "" : ", ");
+        jsonx_canon(key, sb);
+        sb_adds(sb, ": ");
+        json_line(x, sb);
+        json_decref(key);
+        first = false;
+    }
+    sb_addc(sb, '}');
+}
+
+char *aggregate_json_str(const json_t *j)
+{
+    struct strbuf sb = STRBUF_INIT;
+    bool obj = json_is_object(j);
+    size_t n = obj ? json_object_size(j) : json_array_size(j), i = 0;
+    const char *k;
+    json_t *x;
+
+    sb_addc(&sb, obj ? '{' : '[');
+    if (obj) {
+        json_object_foreach((json_t *)j, k, x)
+        {
+            json_t *key = json_string(k);
+            sb_adds(&sb, i++ ? ",\n  " : "\n  ");
+            jsonx_canon(key, &sb);
+            sb_adds(&sb, ": ");
+            json_line(x, &sb);
+            json_decref(key);
+        }
+    } else {
+        json_array_foreach(j, i, x)
+        {
+            sb_adds(&sb, i ? ",\n  " : "\n  ");
+            json_line(x, &sb);
+        }
+    }
+    sb_adds(&sb, n ? "\n" : "");
+    sb_adds(&sb, obj ? "}\n" : "]\n");
+    return sb_take(&sb);
+}
+
+int aggregate_save(struct store *st,
+                   long long study_id,
+                   long long generation,
+                   struct err *err)
+{
+    struct aggregate a;
+    json_t *j;
+    char *text;
+    int rc;
+
+    if ((rc = aggregate_study(st, study_id, NULL, 0, NULL, 0, &a, err)) != 0)
+        return rc;
+    j = aggregate_to_json(&a);
+    text = aggregate_json_str(j);
+    rc = store_aggregate_put(st, study_id, generation, text, err);
+    free(text);
+    json_decref(j);
+    aggregate_fini(&a);
+    return rc;
 }

@@ -1,9 +1,9 @@
 /* Aggregation of a study's metrics: its tasks grouped by the values of chosen
- * parameters (by default every parameter except "seed", i.e. the parameter point, so
- * repetitions fall together), and for each chosen numeric metric n, mean, sample
- * standard deviation, standard error, min and max over the succeeded tasks of a group.
- * Failed and timed-out tasks are left out of the statistics and counted per group;
- * pending, running, cancelled and interrupted tasks are ignored.
+ * parameters (by default every parameter that varies between the tasks except "seed",
+ * i.e. the parameter point, so repetitions fall together), and for each chosen numeric
+ * metric n, mean, sample standard deviation, standard error, min and max over the
+ * succeeded tasks of a group. Failed and timed-out tasks are left out of the statistics
+ * and counted per group; pending, running, cancelled and interrupted tasks are ignored.
  *
  * Metrics: the task's metrics object with nested objects flattened as "a.b". Numbers
  * count as they are and booleans as 0 or 1 (so the mean of `converged` is the fraction
@@ -16,7 +16,14 @@
  *
  * Cost: two passes over the tasks in the store (one to learn the parameter and metric
  * names, one to aggregate), O(tasks) time; memory O(groups x metrics), since each
- * statistic is kept with Welford's running update, never the samples. */
+ * statistic is kept with Welford's running update, never the samples.
+ *
+ * JSON form (aggregate_to_json, what `sweep aggregate --format json` prints and what is
+ * stored with a study when its run ends): with one grouping parameter an object keyed
+ * by the parameter's value, {"<value>": {"n_samples": n, "n_failed": n, "mean_<m>": x,
+ * "std_<m>": x, "stderr_<m>": x, "min_<m>": x, "max_<m>": x, ...}, ...}; otherwise an
+ * array of {"params": {"<p>": value, ...}, "n_samples": ..., ...}. Groups and members
+ * in order; a statistic that is undefined (no samples; std with n < 2) is null. */
 #ifndef SWEEP_CORE_AGGREGATE_H
 #define SWEEP_CORE_AGGREGATE_H
 
@@ -58,12 +65,13 @@ struct aggregate {
 };
 
 /* Aggregates the tasks of the study's latest generation into *out (free it with
- * aggregate_fini). by == NULL: every parameter the tasks have except "seed", sorted by
- * name; otherwise the nby names given (nby may be 0: one group). metrics == NULL: every
- * metric that is numeric or boolean in some task, sorted by name; otherwise the
- * nmetrics names given. A name that no task has, or one given twice, is SWEEP_EINVAL,
- * and the message names it and lists the known ones. Store errors pass through
- * (SWEEP_ENOTFOUND for an unknown study). On failure *out is left empty. */
+ * aggregate_fini). by == NULL: every parameter whose value (or presence) is not the
+ * same in all tasks, except "seed", sorted by name; otherwise the nby names given (nby
+ * may be 0: one group). metrics == NULL: every metric that is numeric or boolean in
+ * some task, sorted by name; otherwise the nmetrics names given. A name that no task
+ * has, or one given twice, is SWEEP_EINVAL, and the message names it and lists the
+ * known ones. Store errors pass through (SWEEP_ENOTFOUND for an unknown study). On
+ * failure *out is left empty. */
 int aggregate_study(struct store *st,
                     long long study_id,
                     const char *const *by,
@@ -74,5 +82,26 @@ int aggregate_study(struct store *st,
                     struct err *err);
 /* Accepts a zeroed or already finished struct. */
 void aggregate_fini(struct aggregate *a);
+
+/* The JSON form of a (new reference). With one parameter, a value's key is its text
+ * (strings as they are, numbers shortest, null as "null"); should a later value print
+ * like an earlier one (the number 1 and the string "1"), its key is that text quoted as
+ * a JSON string ("\"1\""), as often as needed to be unique. */
+json_t *aggregate_to_json(const struct aggregate *a);
+/* The text of aggregate_to_json()'s object or array as `sweep aggregate` prints it:
+ * one group per line, members in order, reals in their shortest round-trip form, a
+ * final newline. New string (free it). */
+char *aggregate_json_str(const json_t *j);
+
+/* Computes the study's default aggregate (the parameters that vary but seed, every
+ * numeric metric) and stores its JSON text with store_aggregate_put() for `generation`
+ * (the study's latest, which aggregate_study() reads). A study without tasks stores [],
+ * and tasks without numeric metrics store groups with only n_samples and n_failed.
+ * Errors of aggregate_study() and of the store pass through (SWEEP_ENOTFOUND for an
+ * unknown study). */
+int aggregate_save(struct store *st,
+                   long long study_id,
+                   long long generation,
+                   struct err *err);
 
 #endif

@@ -17,6 +17,7 @@
 #include "common/timeutil.h"
 #include "common/xalloc.h"
 #include "core/exec.h"
+#include "core/aggregate.h"
 #include "core/expand.h"
 #include "core/sched.h"
 #include "core/studylog.h"
@@ -92,6 +93,8 @@ struct run {
     size_t ndone, cap_done;
     struct rtask **spawn_failed;
     size_t nspawn_failed, cap_spawn_failed;
+    char (*ended)[EXPAND_KEY_LEN + 1]; /* ended for good this tick, for o->on_task */
+    size_t nended, cap_ended;
 
     bool stopping; /* start nothing new */
     enum runner_end end;
@@ -442,6 +445,10 @@ static int add_pending(const struct store_task *st, void *arg)
     struct rtask *t = xcalloc(1, sizeof(*t));
     struct sched_item it = {0};
 
+    if (r->o->only_key && strcmp(st->key, r->o->only_key) != 0) {
+        free(t);
+        return 0;
+    }
     t->id = st->id;
     t->seq = st->seq;
     memcpy(t->key, st->key, sizeof(t->key));
@@ -649,6 +656,10 @@ static int finish_attempt(struct run *r,
                    o.wall, o.user, o.sys, o.maxrss_kb, error ? " error=\"" : "",
                    error ? error : "", error ? "\"" : "");
     r->finished++;
+    if (r->o->on_task) {
+        r->ended = xgrow(r->ended, &r->cap_ended, r->nended + 1, sizeof(*r->ended));
+        memcpy(r->ended[r->nended++], t->key, sizeof(t->key));
+    }
     if (o.state != TASK_SUCCEEDED && o.state != TASK_INTERRUPTED &&
         o.state != TASK_CANCELLED) {
         r->failed++;
@@ -786,6 +797,8 @@ static void spawn_task(struct run *r, struct rtask *t)
         goto fail;
     studylog_event(r->log, "task_start", "task=%s attempt=%d pid=%d params=%s", t->key,
                    t->attempts, (int)t->pid, t->params_json);
+    if (r->o->on_task)
+        r->o->on_task(r->o->on_task_arg, RUNNER_TASK_STARTED, t->key);
     goto out;
 fail:
     t->pid = 0;
@@ -953,9 +966,16 @@ static int tick_write(struct run *r,
     rc = choose_starts(r, starts, nstarts, rate_wait, err);
     if (rc)
         goto fail;
-    return store_commit(r->st, err);
+    rc = store_commit(r->st, err);
+    if (rc)
+        goto fail;
+    for (size_t i = 0; i < r->nended; i++)
+        r->o->on_task(r->o->on_task_arg, RUNNER_TASK_ENDED, r->ended[i]);
+    r->nended = 0;
+    return SWEEP_OK;
 fail:
     store_rollback(r->st);
+    r->nended = 0;
     return rc;
 }
 
@@ -1057,13 +1077,15 @@ int runner_run(struct store *st,
     rc = store_study_counts(st, study_id, sum->counts, err);
     if (rc)
         goto out;
-    for (int b = 0; b < 3; b++) {
+    for (int b = 0; b < 3 && !o->only_key; b++) {
         if (o->band && b != band_index(o->band))
             continue;
         for (int s = 0; s < TASK_NSTATES; s++)
             r.total += sum->counts[b][s];
         sum->skipped += sum->counts[b][TASK_SUCCEEDED];
     }
+    if (o->only_key)
+        r.total = 1;
     r.finished = sum->skipped;
     r.last_reported = r.finished;
     studylog_event(r.log, "run_start",
@@ -1123,15 +1145,17 @@ int runner_run(struct store *st,
         }
     }
 
-    if (rc == SWEEP_OK) {
-        enum study_status status;
+    if (rc == SWEEP_OK)
         rc = store_study_counts(st, study_id, sum->counts, err);
-        if (!rc) {
-            status = final_status(&r);
-            rc = store_study_mark_finished(st, study_id, status, err);
-            sum->status = status;
-        }
+    if (rc == SWEEP_OK) {
+        sum->status = final_status(&r);
+        rc = store_study_mark_finished(st, study_id, sum->status, err);
     }
+    /* A study that has ended keeps its aggregate (`sweep status --json`). */
+    if (rc == SWEEP_OK &&
+        (sum->status == STUDY_COMPLETED || sum->status == STUDY_PARTIALLY_FAILED ||
+         sum->status == STUDY_FAILED))
+        rc = aggregate_save(st, study_id, generation, err);
     if (r.o->progress && (r.o->tty || r.last_reported != r.finished)) {
         progress(&r, true);
         if (r.o->tty)
@@ -1153,6 +1177,7 @@ out:
     free(starts);
     free(r.done);
     free(r.spawn_failed);
+    free(r.ended);
     for (size_t i = 0; i < r.nenv_base; i++)
         free(r.env_base[i]);
     free(r.env_base);

@@ -18,6 +18,15 @@
 /* Checks one expanded task's parameters (a model's schema); NULL for commands. */
 typedef int runner_check_fn(const json_t *params, void *arg, struct err *err);
 
+/* What runner_opts.on_task hears about: a task started (its attempt is recorded), or
+ * ended for good (its final state, metrics and times are committed to the store; an
+ * attempt that will be retried is not an end). */
+enum runner_task_event {
+    RUNNER_TASK_STARTED,
+    RUNNER_TASK_ENDED,
+};
+typedef void runner_task_fn(void *arg, enum runner_task_event ev, const char *key);
+
 struct runner_opts {
     const char *self_path; /* the sweep binary: model tasks run `sweep sim MODEL` */
     int max_parallel;      /* > 0 overrides the spec's; else the spec's or the cpus */
@@ -27,6 +36,9 @@ struct runner_opts {
     bool halt_now;         /* ... and kill the running ones */
     FILE *progress;        /* progress lines; NULL for none */
     bool tty;              /* redraw one progress line in place */
+    const char *only_key;  /* run only this task; the others stay as they are */
+    runner_task_fn *on_task; /* may be NULL; called outside any store transaction */
+    void *on_task_arg;
 };
 
 enum runner_end {

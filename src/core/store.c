@@ -10,20 +10,34 @@
  * stale snapshot). A function that runs several statements wraps them in a savepoint,
  * so it leaves no trace when it fails, inside the caller's transaction or on its own.
  *
- * Schema (user_version 1): studies; tasks, one row per key and study, with `generation`
- * telling which expansion last produced it and `state` the integer of enum task_state;
- * attempts, one row per attempt; and the view v_tasks (state names, study name) for
- * people reading the database with the sqlite3 shell. Indexes: tasks_queue (study,
+ * Schema (user_version 2): studies; tasks, one row per key and study, with `generation`
+ * telling which expansion last produced it, `state` the integer of enum task_state and
+ * metrics_json the object the task wrote; attempts, one row per attempt; metrics, one
+ * row per task and flattened metric name ("a.b" for nested objects), numbers and
+ * booleans (0/1) in `value`, strings in `text`, arrays and null left out, always the
+ * rows of the task's metrics_json; aggregates, the last stored aggregate of each study
+ * (JSON text). Views for people reading the database with the sqlite3 shell: v_tasks
+ * (state names, study name) and v_metrics (study, key, state, repetition, name, value,
+ * text of the tasks of each study's latest generation). Indexes: tasks_queue (study,
  * generation, state, priority DESC, seq) serves the pending queue as a range scan, the
  * counts as covering range counts, reset and cancellation; tasks_order (study,
  * generation, seq) lists a generation in expansion order; UNIQUE(study_id, key) serves
- * upserts and key prefix look-ups. */
+ * upserts and key prefix look-ups. Deleting a study deletes its tasks, attempts,
+ * metrics and aggregate (ON DELETE CASCADE).
+ *
+ * Versions: a new database is created at version 1 and upgraded at once, so that one
+ * path serves both. Version 1 (no metrics, aggregates, v_metrics) is upgraded in place
+ * in one transaction: the new tables and view are created and metrics is filled from
+ * every task's metrics_json (O(tasks), one JSON parse each). A newer version is
+ * refused. */
 #include "store.h"
 
+#include "common/strbuf.h"
 #include "common/timeutil.h"
 #include "common/xalloc.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <limits.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -32,7 +46,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 #define STORE_BUSY_TIMEOUT_MS 5000
 
 /* States are stored as integers and the SQL below names them by number. */
@@ -41,7 +55,14 @@ _Static_assert(TASK_PENDING == 0 && TASK_RUNNING == 1 && TASK_SUCCEEDED == 2 &&
                    TASK_INTERRUPTED == 6 && TASK_NSTATES == 7,
                "task states are part of the database format");
 
-static const char schema_sql[] =
+/* The name of the state in column t.state, for the views. */
+#define STATE_NAME_SQL                                                                 \
+    "CASE t.state WHEN 0 THEN 'pending' WHEN 1 THEN 'running' WHEN 2 THEN 'succeeded'" \
+    " WHEN 3 THEN 'failed' WHEN 4 THEN 'timed_out' WHEN 5 THEN 'cancelled'"            \
+    " WHEN 6 THEN 'interrupted' END"
+
+/* Version 1. */
+static const char schema_v1_sql[] =
     "CREATE TABLE studies ("
     " id INTEGER PRIMARY KEY,"
     " name TEXT NOT NULL UNIQUE,"
@@ -98,11 +119,26 @@ static const char schema_sql[] =
     " maxrss_kb INTEGER NOT NULL DEFAULT 0,"
     " error TEXT,"
     " PRIMARY KEY (task_id, attempt)) WITHOUT ROWID;"
-    "CREATE VIEW v_tasks AS SELECT s.name AS study, t.*,"
-    " CASE t.state WHEN 0 THEN 'pending' WHEN 1 THEN 'running' WHEN 2 THEN 'succeeded'"
-    " WHEN 3 THEN 'failed' WHEN 4 THEN 'timed_out' WHEN 5 THEN 'cancelled'"
-    " WHEN 6 THEN 'interrupted' END AS state_name"
-    " FROM tasks t JOIN studies s ON s.id = t.study_id;";
+    "CREATE VIEW v_tasks AS SELECT s.name AS study, t.*, " STATE_NAME_SQL
+    " AS state_name FROM tasks t JOIN studies s ON s.id = t.study_id;";
+
+/* Version 1 -> 2. */
+static const char schema_v2_sql[] =
+    "CREATE TABLE metrics ("
+    " task_id INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,"
+    " name TEXT NOT NULL,"
+    " value REAL,"
+    " text TEXT,"
+    " PRIMARY KEY (task_id, name)) WITHOUT ROWID;"
+    "CREATE TABLE aggregates ("
+    " study_id INTEGER PRIMARY KEY REFERENCES studies(id) ON DELETE CASCADE,"
+    " generation INTEGER NOT NULL,"
+    " computed_at REAL NOT NULL,"
+    " json TEXT NOT NULL);"
+    "CREATE VIEW v_metrics AS SELECT s.name AS study, t.key AS key, " STATE_NAME_SQL
+    " AS state, t.repetition AS repetition, m.name AS name, m.value AS value,"
+    " m.text AS text FROM metrics m JOIN tasks t ON t.id = m.task_id"
+    " JOIN studies s ON s.id = t.study_id WHERE t.generation = s.generation;";
 
 #define STUDY_COLS                                                                     \
     "id, name, description, spec_path, spec_json, status, generation, created_at,"     \
@@ -112,6 +148,12 @@ static const char schema_sql[] =
     " attempts, exit_code, signal, wall, user, sys, maxrss_kb, started_at, "           \
     "finished_at,"                                                                     \
     " not_before, error, metrics_json"
+
+/* A key that appears twice after flattening ({"a.b": 1, "a": {"b": 2}}) keeps the
+ * later value. */
+#define METRIC_PUT_SQL                                                                 \
+    "INSERT OR REPLACE INTO metrics (task_id, name, value, text)"                      \
+    " VALUES (?1, ?2, ?3, ?4)"
 
 enum stmt_id {
     ST_BEGIN,
@@ -145,7 +187,12 @@ enum stmt_id {
     ST_ATTEMPTS,
     ST_CANCEL_STUDY,
     ST_CANCEL_TASK,
+    ST_REQUEUE,
     ST_CANCEL_REQUESTED,
+    ST_METRICS_CLEAR,
+    ST_METRIC_PUT,
+    ST_AGGREGATE_PUT,
+    ST_AGGREGATE_GET,
     ST_COUNT,
 };
 
@@ -252,6 +299,8 @@ static const char *const stmt_sql[ST_COUNT] = {
         " not_before = 0, cancel_requested = (state = 1)"
         " WHERE study_id = ?1 AND generation = ?2"
         " AND state IN (0, 1) AND NOT (state = 1 AND cancel_requested)",
+    [ST_REQUEUE] = "UPDATE tasks SET state = 0, not_before = 0, cancel_requested = 0"
+                   " WHERE id = ?1 AND state NOT IN (0, 1)",
     [ST_CANCEL_TASK] =
         "UPDATE tasks SET state = CASE state WHEN 0 THEN 5 ELSE state END,"
         " finished_at = CASE state WHEN 0 THEN ?3 ELSE finished_at END,"
@@ -264,6 +313,14 @@ static const char *const stmt_sql[ST_COUNT] = {
                             " WHERE study_id = ?1"
                             " AND generation = ?2 AND state = 1 AND cancel_requested"
                             " ORDER BY seq",
+    [ST_METRICS_CLEAR] = "DELETE FROM metrics WHERE task_id = ?1",
+    [ST_METRIC_PUT] = METRIC_PUT_SQL,
+    [ST_AGGREGATE_PUT] =
+        "INSERT INTO aggregates (study_id, generation, computed_at, json)"
+        " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (study_id) DO UPDATE SET"
+        " generation = excluded.generation, computed_at = excluded.computed_at,"
+        " json = excluded.json",
+    [ST_AGGREGATE_GET] = "SELECT json, computed_at FROM aggregates WHERE study_id = ?1",
 };
 
 struct store {
@@ -388,6 +445,74 @@ static int op_end(struct store *st, int rc, struct err *err, const char *what)
     return rc;
 }
 
+/* ---- metrics rows ---- */
+
+/* Inserts a row with `put` (METRIC_PUT_SQL) for every number, boolean and string leaf
+ * of obj, named by its path a.b.c; `path` holds the prefix of obj and is restored on
+ * return. Arrays and null are left out, as aggregate.h describes. */
+static int metrics_walk(struct store *st,
+                        sqlite3_stmt *put,
+                        long long task_id,
+                        const json_t *obj,
+                        struct strbuf *path,
+                        struct err *err)
+{
+    size_t len = path->len;
+    const char *k;
+    json_t *v;
+    int rc = 0;
+
+    json_object_foreach((json_t *)obj, k, v)
+    {
+        if (len)
+            sb_addc(path, '.');
+        sb_adds(path, k);
+        if (json_is_object(v)) {
+            rc = metrics_walk(st, put, task_id, v, path, err);
+        } else if (json_is_number(v) || json_is_boolean(v) || json_is_string(v)) {
+            sqlite3_bind_int64(put, 1, task_id);
+            sqlite3_bind_text(put, 2, sb_str(path), -1, SQLITE_STATIC);
+            if (json_is_string(v)) {
+                sqlite3_bind_null(put, 3);
+                sqlite3_bind_text(put, 4, json_string_value(v),
+                                  (int)json_string_length(v), SQLITE_STATIC);
+            } else {
+                sqlite3_bind_double(put, 3,
+                                    json_is_number(v) ? json_number_value(v)
+                                                      : (double)json_is_true(v));
+                sqlite3_bind_null(put, 4);
+            }
+            rc = step_done(st, put, err, "storing metric '%s' of task %lld",
+                           sb_str(path), task_id);
+        }
+        path->len = len;
+        if (path->buf)
+            path->buf[len] = '\0';
+        if (rc != 0)
+            break;
+    }
+    return rc;
+}
+
+/* Adds the metrics rows of one task from its metrics JSON: none when it is NULL, not
+ * JSON or not an object. */
+static int metrics_fill(struct store *st,
+                        sqlite3_stmt *put,
+                        long long task_id,
+                        const char *metrics_json,
+                        struct err *err)
+{
+    json_t *m = metrics_json ? json_loads(metrics_json, 0, NULL) : NULL;
+    struct strbuf path = STRBUF_INIT;
+    int rc = 0;
+
+    if (json_is_object(m))
+        rc = metrics_walk(st, put, task_id, m, &path, err);
+    sb_fini(&path);
+    json_decref(m);
+    return rc;
+}
+
 /* ---- opening ---- */
 
 /* mkdir -p: creates every missing directory of the path. */
@@ -449,7 +574,41 @@ store_exec(struct store *st, const char *sql, const char *what, struct err *err)
     return rc == SQLITE_OK ? 0 : store_fail(st, rc, err, "%s", what);
 }
 
-/* Creates the schema of a new database in one transaction; refuses a newer schema. */
+/* Version 1 -> 2 inside the caller's transaction: the new tables and view, and the
+ * metrics rows of every task that has metrics. */
+static int store_upgrade_v2(struct store *st, struct err *err)
+{
+    const char *what = "upgrading the schema to version 2";
+    sqlite3_stmt *sel = NULL, *put = NULL;
+    int rc;
+
+    if ((rc = store_exec(st, schema_v2_sql, what, err)) != 0)
+        return rc;
+    rc = sqlite3_prepare_v2(st->db,
+                            "SELECT id, metrics_json FROM tasks"
+                            " WHERE metrics_json IS NOT NULL",
+                            -1, &sel, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(st->db, METRIC_PUT_SQL, -1, &put, NULL);
+    if (rc != SQLITE_OK) {
+        rc = store_fail(st, rc, err, "%s", what);
+        goto out;
+    }
+    while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
+        rc = metrics_fill(st, put, sqlite3_column_int64(sel, 0),
+                          (const char *)sqlite3_column_text(sel, 1), err);
+        if (rc != 0)
+            goto out;
+    }
+    rc = rc == SQLITE_DONE ? 0 : store_fail(st, rc, err, "%s: reading tasks", what);
+out:
+    sqlite3_finalize(sel);
+    sqlite3_finalize(put);
+    return rc;
+}
+
+/* Brings the schema to STORE_SCHEMA_VERSION in one transaction: creates it in a new
+ * database, upgrades an older one; refuses a newer one. */
 static int store_schema(struct store *st, struct err *err)
 {
     long long version;
@@ -457,19 +616,24 @@ static int store_schema(struct store *st, struct err *err)
 
     if ((rc = pragma_int(st, "PRAGMA user_version", &version, err)) != 0)
         return rc;
-    if (version == 0) {
-        if ((rc = store_exec(st, "BEGIN IMMEDIATE", "creating the schema", err)) != 0)
+    if (version < STORE_SCHEMA_VERSION) {
+        const char *what =
+            version == 0 ? "creating the schema" : "upgrading the schema";
+        if ((rc = store_exec(st, "BEGIN IMMEDIATE", what, err)) != 0)
             return rc;
-        /* Another process may have created it while this one waited for the lock. */
+        /* Another process may have done it while this one waited for the lock. */
         rc = pragma_int(st, "PRAGMA user_version", &version, err);
-        if (rc == 0 && version == 0) {
-            char *sql = xasprintf("%s PRAGMA user_version = %d;", schema_sql,
-                                  STORE_SCHEMA_VERSION);
-            rc = store_exec(st, sql, "creating the schema", err);
+        if (rc == 0 && version == 0)
+            rc = store_exec(st, schema_v1_sql, what, err);
+        if (rc == 0 && version < 2)
+            rc = store_upgrade_v2(st, err);
+        if (rc == 0 && version < STORE_SCHEMA_VERSION) {
+            char *sql = xasprintf("PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
+            rc = store_exec(st, sql, what, err);
             free(sql);
         }
         if (rc == 0)
-            rc = store_exec(st, "COMMIT", "creating the schema", err);
+            rc = store_exec(st, "COMMIT", what, err);
         if (rc != 0) {
             sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
             return rc;
@@ -1036,7 +1200,13 @@ int store_task_finished(struct store *st,
     sqlite3_bind_int(s, 3, (int)o->state);
     bind_outcome(s, o);
     bind_text(s, 12, o->metrics_json);
-    rc = step_done(st, s, err, "%s of task %lld", what, task_id);
+    if ((rc = step_done(st, s, err, "%s of task %lld", what, task_id)) != 0)
+        goto out;
+    s = st->stmt[ST_METRICS_CLEAR];
+    sqlite3_bind_int64(s, 1, task_id);
+    if ((rc = step_done(st, s, err, "%s of task %lld: metrics", what, task_id)) != 0)
+        goto out;
+    rc = metrics_fill(st, st->stmt[ST_METRIC_PUT], task_id, o->metrics_json, err);
 out:
     return op_end(st, rc, err, what);
 }
@@ -1283,6 +1453,14 @@ int store_cancel(struct store *st,
     return rc;
 }
 
+int store_task_requeue(struct store *st, long long task_id, struct err *err)
+{
+    sqlite3_stmt *s = st->stmt[ST_REQUEUE];
+
+    sqlite3_bind_int64(s, 1, task_id);
+    return step_done(st, s, err, "queueing task %lld again", task_id);
+}
+
 int store_task_cancel_requested(
     struct store *st, long long study_id, store_task_fn *fn, void *arg, struct err *err)
 {
@@ -1296,4 +1474,53 @@ int store_task_cancel_requested(
     sqlite3_bind_int64(s, 1, study_id);
     sqlite3_bind_int64(s, 2, generation);
     return task_rows(st, s, fn, arg, err, what, study_id);
+}
+
+/* ---- aggregates ---- */
+
+int store_aggregate_put(struct store *st,
+                        long long study_id,
+                        long long generation,
+                        const char *json_text,
+                        struct err *err)
+{
+    const char *what = "storing the aggregate";
+    sqlite3_stmt *s = st->stmt[ST_AGGREGATE_PUT];
+    long long latest;
+    int rc;
+
+    if ((rc = study_generation(st, study_id, &latest, err, what)) != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, study_id);
+    sqlite3_bind_int64(s, 2, generation);
+    sqlite3_bind_double(s, 3, time_now());
+    bind_text(s, 4, json_text);
+    return step_done(st, s, err, "%s of study %lld", what, study_id);
+}
+
+int store_aggregate_get(struct store *st,
+                        long long study_id,
+                        char **json_text,
+                        double *computed_at,
+                        struct err *err)
+{
+    sqlite3_stmt *s = st->stmt[ST_AGGREGATE_GET];
+    int rc;
+
+    *json_text = NULL;
+    *computed_at = 0;
+    sqlite3_bind_int64(s, 1, study_id);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        *json_text = column_strdup(s, 0);
+        *computed_at = sqlite3_column_double(s, 1);
+        rc = 0;
+    } else if (rc == SQLITE_DONE) {
+        rc = err_set(err, SWEEP_ENOTFOUND, "no aggregate stored for study %lld",
+                     study_id);
+    } else {
+        rc = store_fail(st, rc, err, "reading the aggregate of study %lld", study_id);
+    }
+    stmt_done(s);
+    return rc;
 }

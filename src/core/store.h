@@ -30,8 +30,10 @@
 struct store;
 
 /* Opens (creating when needed) <home>/sweep.db and its directory (mkdir -p). The schema
- * version is PRAGMA user_version; a database from a newer sweep is refused with a clear
- * message (SWEEP_ESTORE, "created by a newer sweep"). */
+ * version is PRAGMA user_version; a database of an older version is upgraded in place
+ * in one transaction (the first open by a new sweep takes O(tasks) for it); a database
+ * from a newer sweep is refused with a clear message (SWEEP_ESTORE, "created by a newer
+ * sweep"). */
 int store_open(const char *home, struct store **out, struct err *err);
 void store_close(struct store *st);
 const char *store_home(const struct store *st);
@@ -188,7 +190,12 @@ int store_task_started(struct store *st,
  * o->state, or goes back to pending with not_before = o->retry_at when a retry is
  * scheduled (o->retry_at > 0), keeping this attempt's exit code, error and times for
  * display; a retry is dropped (the task becomes cancelled) when a cancellation was
- * requested during the attempt. The task's metrics_json becomes o->metrics_json.
+ * requested during the attempt. The task's metrics_json becomes o->metrics_json, and
+ * its rows in the table `metrics` (read them with sqlite3 through the view v_metrics)
+ * become those of that object, flattened as aggregate.h describes: one row per name
+ * ("a.b" for nested objects), numbers and booleans (0/1) as `value` (REAL: integers
+ * beyond 2^53 lose precision), strings as `text`; arrays and null are left out, and no
+ * metrics (NULL, or not an object) leave no rows.
  * SWEEP_EINVAL when o->state is not final; SWEEP_ENOTFOUND when that attempt is not
  * open (so an attempt is never recorded twice). */
 int store_task_finished(struct store *st,
@@ -263,6 +270,10 @@ int store_cancel(struct store *st,
                  long long task_id,
                  long long *n,
                  struct err *err);
+/* Puts a task that has ended (in any final state) back to pending, to run again on the
+ * next run; its attempts and last results stay until then. Pending and running tasks
+ * are left as they are. */
+int store_task_requeue(struct store *st, long long task_id, struct err *err);
 /* The running tasks of the latest generation flagged for cancellation, in expansion
  * order (the runner polls this about once a second). */
 int store_task_cancel_requested(struct store *st,
@@ -270,5 +281,23 @@ int store_task_cancel_requested(struct store *st,
                                 store_task_fn *fn,
                                 void *arg,
                                 struct err *err);
+
+/* ---- aggregates ---- */
+
+/* Stores json_text (not NULL) as the study's aggregate, computed for `generation`,
+ * with computed_at = now, replacing the one stored before. SWEEP_ENOTFOUND for an
+ * unknown study. */
+int store_aggregate_put(struct store *st,
+                        long long study_id,
+                        long long generation,
+                        const char *json_text,
+                        struct err *err);
+/* The study's stored aggregate: *json_text (free it) and *computed_at (epoch seconds).
+ * SWEEP_ENOTFOUND when none is stored (then *json_text is NULL). */
+int store_aggregate_get(struct store *st,
+                        long long study_id,
+                        char **json_text,
+                        double *computed_at,
+                        struct err *err);
 
 #endif

@@ -11,11 +11,16 @@ base:
   duration: 0.05
 max_parallel: 4
 EOF
-"$SWEEP_BIN" run study.yaml --quiet >/dev/null 2>&1 &
+"$SWEEP_BIN" run study.yaml --quiet >/dev/null 2>"$T/run.err" &
 pid=$!
+exec 3>&2 # wait_for silences the check; its diagnosis goes here
 succeeded() {
-    n=$(sweep status crashy --json 2>/dev/null | jq -r '.counts.succeeded') || return 1
-    [ "${n:-0}" -ge "$1" ]
+    n=$(sweep status crashy --json 2>/dev/null | jq -r '.counts.succeeded')
+    [ "${n:-0}" -ge "$1" ] && return 0
+    kill -0 "$pid" 2>/dev/null && return 1
+    cat "$T/run.err" >&3
+    echo "FAIL: sweep run ended early, with $n tasks succeeded" >&3
+    exit 1
 }
 wait_for 60 succeeded 8
 kill -9 "$pid"

@@ -5,13 +5,15 @@
  * Covered: grouping by one and several parameters with mixed value types and natural
  * order, default grouping (every parameter but seed), flattened and boolean metrics, n
  * = 1, failed and timed-out tasks counted but not aggregated, unknown and repeated
- * names. */
+ * names; the JSON form and its text (shape, order, values checked against the same
+ * reference formulas), and the aggregate stored with a study (aggregate_save). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
 
 #include "core/aggregate.h"
+#include "common/timeutil.h"
 #include "core/store.h"
 
 #include <ftw.h>
@@ -283,6 +285,30 @@ static void test_default_grouping(void **state)
     aggregate_fini(&ag);
 }
 
+/* By default, a parameter with the same value in every task (a `base` parameter) is
+ * not a group key; one that some task lacks is (its group has null). */
+static void test_default_by_varying_only(void **state)
+{
+    struct fixture *f = *state;
+    struct aggregate ag;
+    char buf[64];
+
+    add(f, "{\"re\":100,\"grid\":[16,16],\"seed\":1}", TASK_SUCCEEDED, "{\"e\":1}");
+    add(f, "{\"re\":400,\"grid\":[16,16],\"seed\":2}", TASK_SUCCEEDED, "{\"e\":2}");
+    add(f, "{\"re\":400,\"grid\":[16,16],\"seed\":3,\"x\":1}", TASK_SUCCEEDED,
+        "{\"e\":4}");
+    assert_int_equal(aggregate_study(f->st, f->study, NULL, 0, NULL, 0, &ag, &f->err),
+                     0);
+    assert_int_equal(ag.nby, 2);
+    assert_string_equal(ag.by[0], "re");
+    assert_string_equal(ag.by[1], "x");
+    assert_int_equal(ag.ngroups, 3);
+    assert_string_equal(value_str(&ag.groups[1], 0, buf), "400");
+    assert_string_equal(value_str(&ag.groups[1], 1, buf), "null");
+    assert_int_equal(ag.groups[1].n_samples, 1);
+    aggregate_fini(&ag);
+}
+
 /* --by several, --metrics a subset, in the order given; --by nothing: one group. */
 static void test_chosen_names(void **state)
 {
@@ -369,15 +395,237 @@ static void test_empty(void **state)
     aggregate_fini(NULL);
 }
 
+/* ---- JSON ---- */
+
+/* A member that must be a real near `want`, or null when want is NAN. */
+static void check_member(const json_t *o, const char *name, double want)
+{
+    json_t *v = json_object_get(o, name);
+
+    if (!v)
+        fail_msg("no member %s", name);
+    if (isnan(want)) {
+        assert_true(json_is_null(v));
+        return;
+    }
+    assert_true(json_is_real(v));
+    assert_near(json_real_value(v), want, 1e-12 * (1 + fabs(want)));
+}
+
+/* The members of one group for metric m over samples x: counts, then the five
+ * statistics in order, from the reference formulas. */
+static void check_group_json(
+    const json_t *o, const char *m, const double *x, size_t n, long long n_failed)
+{
+    static const char *const order[] = {"n_samples", "n_failed", "mean_", "std_",
+                                        "stderr_",   "min_",     "max_"};
+    double lo = x[0], hi = x[0], std = n < 2 ? NAN : ref_std(x, n);
+    char name[64];
+    size_t i = 0;
+    const char *k;
+    json_t *v;
+
+    assert_true(json_is_object(o));
+    json_object_foreach((json_t *)o, k, v)
+    {
+        snprintf(name, sizeof(name), "%s%s", order[i], i < 2 ? "" : m);
+        assert_string_equal(k, name);
+        i++;
+    }
+    assert_int_equal(i, 7);
+    for (i = 1; i < n; i++) {
+        lo = x[i] < lo ? x[i] : lo;
+        hi = x[i] > hi ? x[i] : hi;
+    }
+    assert_int_equal(json_integer_value(json_object_get(o, "n_samples")), n);
+    assert_int_equal(json_integer_value(json_object_get(o, "n_failed")), n_failed);
+    snprintf(name, sizeof(name), "mean_%s", m);
+    check_member(o, name, ref_mean(x, n));
+    snprintf(name, sizeof(name), "std_%s", m);
+    check_member(o, name, std);
+    snprintf(name, sizeof(name), "stderr_%s", m);
+    check_member(o, name, std / sqrt((double)n));
+    snprintf(name, sizeof(name), "min_%s", m);
+    check_member(o, name, lo);
+    snprintf(name, sizeof(name), "max_%s", m);
+    check_member(o, name, hi);
+}
+
+/* One parameter: {"<value>": {"n_samples", "n_failed", "mean_df", ...}} in group order,
+ * a later value that prints like an earlier one keyed by its quoted text; the text
+ * form: one group per line, reals shortest, parses back to the same object. */
+static void test_to_json_by_one(void **state)
+{
+    struct fixture *f = *state;
+    static const double one[] = {1.5, 3.5}, two[] = {10}, str1[] = {7, 9, 11};
+    static const char *const keys[] = {"1", "2", "\"1\""};
+    struct aggregate ag;
+    json_t *j, *back;
+    const char *k;
+    json_t *v;
+    size_t i = 0;
+
+    add_samples(f, "{\"n\":2,\"seed\":1}", "df", two, 1);
+    add_samples(f, "{\"n\":1,\"seed\":1}", "df", one, 2);
+    add(f, "{\"n\":1,\"seed\":3}", TASK_FAILED, NULL);
+    add_samples(f, "{\"n\":\"1\",\"seed\":1}", "df", str1, 3);
+
+    /* The default grouping (every parameter but seed) is one parameter here. */
+    assert_int_equal(aggregate_study(f->st, f->study, NULL, 0, NULL, 0, &ag, &f->err),
+                     0);
+    j = aggregate_to_json(&ag);
+    assert_true(json_is_object(j));
+    assert_int_equal(json_object_size(j), 3);
+    json_object_foreach(j, k, v) assert_string_equal(k, keys[i++]);
+    check_group_json(json_object_get(j, "1"), "df", one, 2, 1);
+    check_group_json(json_object_get(j, "2"), "df", two, 1, 0);
+    check_group_json(json_object_get(j, "\"1\""), "df", str1, 3, 0);
+
+    char *text = aggregate_json_str(j);
+    back = json_loads(text, 0, NULL);
+    assert_non_null(back);
+    assert_true(json_equal(back, j));
+    assert_non_null(strstr(text, "{\n  \"1\": {\"n_samples\": 2, \"n_failed\": 1,"
+                                 " \"mean_df\": 2.5, \"std_df\": "));
+    assert_non_null(strstr(text, "\n  \"2\": {\"n_samples\": 1, \"n_failed\": 0,"
+                                 " \"mean_df\": 10.0, \"std_df\": null,"
+                                 " \"stderr_df\": null, \"min_df\": 10.0,"
+                                 " \"max_df\": 10.0},\n"));
+    assert_non_null(strstr(text, "\n  \"\\\"1\\\"\": {\"n_samples\": 3"));
+    assert_string_equal(text + strlen(text) - 4, "}\n}\n");
+    free(text);
+    json_decref(back);
+    json_decref(j);
+    aggregate_fini(&ag);
+}
+
+/* Several parameters: [{"params": {in --by order}, "n_samples", ...}]; none: one
+ * group with empty params. */
+static void test_to_json_by_many(void **state)
+{
+    struct fixture *f = *state;
+    const char *by[] = {"y", "x"};
+    static const double a[] = {1, 2, 4}, b[] = {8};
+    struct aggregate ag;
+    json_t *j, *g;
+    const char *k;
+    json_t *v;
+    size_t i = 0;
+
+    add_samples(f, "{\"x\":1,\"y\":\"b\"}", "m", a, 3);
+    add_samples(f, "{\"x\":2,\"y\":\"a\"}", "m", b, 1);
+    assert_int_equal(aggregate_study(f->st, f->study, by, 2, NULL, 0, &ag, &f->err), 0);
+    j = aggregate_to_json(&ag);
+    assert_true(json_is_array(j));
+    assert_int_equal(json_array_size(j), 2);
+    g = json_array_get(j, 0);
+    json_object_foreach(g, k, v)
+    {
+        if (i++ == 0)
+            assert_string_equal(k, "params");
+    }
+    char *params = json_dumps(json_object_get(g, "params"), JSON_COMPACT);
+    assert_string_equal(params, "{\"y\":\"a\",\"x\":2}");
+    free(params);
+    json_object_del(g, "params");
+    check_group_json(g, "m", b, 1, 0);
+    g = json_array_get(j, 1);
+    json_object_del(g, "params");
+    check_group_json(g, "m", a, 3, 0);
+    char *text = aggregate_json_str(j);
+    assert_non_null(strstr(text, "[\n  {\"n_samples\": 1,"));
+    assert_string_equal(text + strlen(text) - 4, "}\n]\n");
+    free(text);
+    json_decref(j);
+    aggregate_fini(&ag);
+
+    assert_int_equal(aggregate_study(f->st, f->study, by, 0, NULL, 0, &ag, &f->err), 0);
+    j = aggregate_to_json(&ag);
+    assert_int_equal(json_array_size(j), 1);
+    assert_int_equal(json_object_size(json_object_get(json_array_get(j, 0), "params")),
+                     0);
+    json_decref(j);
+    aggregate_fini(&ag);
+}
+
+/* aggregate_save stores the default aggregate; store_aggregate_get reads it back; a
+ * later save replaces it. */
+static void test_save_round_trip(void **state)
+{
+    struct fixture *f = *state;
+    static const double x1[] = {0.5, 0.75, 1.25}, x2[] = {3, 4};
+    char *text = (char *)"unset";
+    double at, t0, t1;
+    json_t *j;
+
+    assert_int_equal(store_aggregate_get(f->st, f->study, &text, &at, &f->err),
+                     SWEEP_ENOTFOUND);
+    assert_null(text);
+    add_samples(f, "{\"n\":10,\"seed\":1}", "df", x1, 3);
+    add_samples(f, "{\"n\":20,\"seed\":1}", "df", x2, 1);
+    t0 = time_now();
+    assert_int_equal(aggregate_save(f->st, f->study, f->gen, &f->err), 0);
+    t1 = time_now();
+    assert_int_equal(store_aggregate_get(f->st, f->study, &text, &at, &f->err), 0);
+    assert_true(at >= t0 && at <= t1);
+    j = json_loads(text, 0, NULL);
+    assert_non_null(j);
+    check_group_json(json_object_get(j, "10"), "df", x1, 3, 0);
+    check_group_json(json_object_get(j, "20"), "df", x2, 1, 0);
+    json_decref(j);
+    free(text);
+
+    add_samples(f, "{\"n\":20,\"seed\":2}", "df", x2 + 1, 1);
+    assert_int_equal(aggregate_save(f->st, f->study, f->gen, &f->err), 0);
+    assert_int_equal(store_aggregate_get(f->st, f->study, &text, &at, &f->err), 0);
+    j = json_loads(text, 0, NULL);
+    check_group_json(json_object_get(j, "20"), "df", x2, 2, 0);
+    json_decref(j);
+    free(text);
+}
+
+/* No tasks: [] is stored; tasks without numeric metrics: the counts only; an unknown
+ * study: SWEEP_ENOTFOUND and nothing stored. */
+static void test_save_without_metrics(void **state)
+{
+    struct fixture *f = *state;
+    char *text;
+    double at;
+
+    assert_int_equal(aggregate_save(f->st, f->study, f->gen, &f->err), 0);
+    assert_int_equal(store_aggregate_get(f->st, f->study, &text, &at, &f->err), 0);
+    assert_string_equal(text, "[]\n");
+    free(text);
+
+    add(f, "{\"p\":1,\"seed\":1}", TASK_SUCCEEDED, "{\"tag\":\"x\",\"list\":[1]}");
+    add(f, "{\"p\":1,\"seed\":2}", TASK_SUCCEEDED, NULL);
+    add(f, "{\"p\":1,\"seed\":3}", TASK_FAILED, NULL);
+    add(f, "{\"p\":2,\"seed\":4}", TASK_FAILED, NULL);
+    assert_int_equal(aggregate_save(f->st, f->study, f->gen, &f->err), 0);
+    assert_int_equal(store_aggregate_get(f->st, f->study, &text, &at, &f->err), 0);
+    assert_string_equal(text, "{\n  \"1\": {\"n_samples\": 2, \"n_failed\": 1},\n"
+                              "  \"2\": {\"n_samples\": 0, \"n_failed\": 1}\n}\n");
+    free(text);
+
+    assert_int_equal(aggregate_save(f->st, 999, 1, &f->err), SWEEP_ENOTFOUND);
+    assert_int_equal(store_aggregate_get(f->st, 999, &text, &at, &f->err),
+                     SWEEP_ENOTFOUND);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stat_add),
         cmocka_unit_test_setup_teardown(test_group_mixed_types, setup, teardown),
         cmocka_unit_test_setup_teardown(test_default_grouping, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_default_by_varying_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_chosen_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_empty, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_to_json_by_one, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_to_json_by_many, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_save_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_save_without_metrics, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

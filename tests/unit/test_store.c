@@ -1,7 +1,8 @@
-/* Unit tests of the SQLite store (src/core/store.c): schema creation and versions,
- * studies, task upserts, the pending queue and its cursor, attempts and retries, reset
- * after a dead run, counts, key look-up, cancellation, transactions and a busy
- * database. Each test works in its own mkdtemp() home. */
+/* Unit tests of the SQLite store (src/core/store.c): schema creation, versions and the
+ * upgrade of a version-1 database, studies, task upserts, the pending queue and its
+ * cursor, attempts and retries, the metrics rows and stored aggregates, reset after a
+ * dead run, counts, key look-up, cancellation, transactions and a busy database. Each
+ * test works in its own mkdtemp() home. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -198,7 +199,7 @@ static void test_open_creates_and_reopens(void **state)
     long long id = put_study(f, "alpha", &gen);
     assert_int_equal(gen, 1);
     store_close(f->st);
-    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 1);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 2);
     assert_int_equal(db_pragma(f->home, "PRAGMA journal_mode"), 1); /* wal */
     assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
     assert_int_equal(store_study_get(f->st, "alpha", &s, &f->err), 0);
@@ -216,7 +217,7 @@ static void test_open_refuses_newer_schema(void **state)
     f->st = NULL;
     snprintf(path, sizeof(path), "%s/sweep.db", f->home);
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 2", NULL, NULL, NULL),
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 3", NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(db);
     assert_int_equal(store_open(f->home, &f->st, &f->err), SWEEP_ESTORE);
@@ -264,6 +265,174 @@ static void test_open_failures(void **state)
     assert_int_equal(store_open(path, &st, &f->err), SWEEP_ESTORE);
     assert_null(st);
     assert_non_null(strstr(f->err.msg, "junk/sweep.db"));
+}
+
+/* The schema of version 1, as sweep created it before the metrics table. */
+static const char schema_v1[] =
+    "CREATE TABLE studies (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+    " description TEXT, spec_path TEXT NOT NULL, spec_json TEXT NOT NULL,"
+    " status INTEGER NOT NULL DEFAULT 0, generation INTEGER NOT NULL,"
+    " created_at REAL NOT NULL, updated_at REAL NOT NULL,"
+    " started_at REAL NOT NULL DEFAULT 0, finished_at REAL NOT NULL DEFAULT 0,"
+    " runner_pid INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE tasks (id INTEGER PRIMARY KEY,"
+    " study_id INTEGER NOT NULL REFERENCES studies(id) ON DELETE CASCADE,"
+    " key TEXT NOT NULL, seq INTEGER NOT NULL, generation INTEGER NOT NULL,"
+    " params_json TEXT NOT NULL, repetition INTEGER NOT NULL, seed INTEGER NOT NULL,"
+    " priority INTEGER NOT NULL, cpus INTEGER NOT NULL,"
+    " state INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0,"
+    " exit_code INTEGER NOT NULL DEFAULT -1, signal INTEGER NOT NULL DEFAULT 0,"
+    " wall REAL NOT NULL DEFAULT 0, user REAL NOT NULL DEFAULT 0,"
+    " sys REAL NOT NULL DEFAULT 0, maxrss_kb INTEGER NOT NULL DEFAULT 0,"
+    " started_at REAL NOT NULL DEFAULT 0, finished_at REAL NOT NULL DEFAULT 0,"
+    " not_before REAL NOT NULL DEFAULT 0, cancel_requested INTEGER NOT NULL DEFAULT 0,"
+    " error TEXT, metrics_json TEXT, UNIQUE (study_id, key));"
+    "CREATE INDEX tasks_queue ON tasks (study_id, generation, state, priority DESC, "
+    "seq);"
+    "CREATE INDEX tasks_order ON tasks (study_id, generation, seq);"
+    "CREATE TABLE attempts ("
+    " task_id INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,"
+    " attempt INTEGER NOT NULL, state INTEGER NOT NULL,"
+    " exit_code INTEGER NOT NULL DEFAULT -1, signal INTEGER NOT NULL DEFAULT 0,"
+    " started_at REAL NOT NULL, finished_at REAL NOT NULL DEFAULT 0,"
+    " wall REAL NOT NULL DEFAULT 0, user REAL NOT NULL DEFAULT 0,"
+    " sys REAL NOT NULL DEFAULT 0, maxrss_kb INTEGER NOT NULL DEFAULT 0,"
+    " error TEXT, PRIMARY KEY (task_id, attempt)) WITHOUT ROWID;"
+    "CREATE VIEW v_tasks AS SELECT s.name AS study, t.*,"
+    " CASE t.state WHEN 0 THEN 'pending' WHEN 1 THEN 'running' WHEN 2 THEN 'succeeded'"
+    " WHEN 3 THEN 'failed' WHEN 4 THEN 'timed_out' WHEN 5 THEN 'cancelled'"
+    " WHEN 6 THEN 'interrupted' END AS state_name"
+    " FROM tasks t JOIN studies s ON s.id = t.study_id;"
+    "INSERT INTO studies (id, name, spec_path, spec_json, generation, created_at,"
+    " updated_at) VALUES (1, 'old', 's.yaml', '{}', 1, 1, 1);"
+    "INSERT INTO tasks (id, study_id, key, seq, generation, params_json, repetition,"
+    " seed, priority, cpus, state, metrics_json) VALUES"
+    " (1, 1, '00000000000000f1', 0, 1, '{}', 0, 1, 50, 1, 2,"
+    " '{\"df\":1.71,\"fit\":{\"r2\":0.99},\"ok\":true,\"tag\":\"x\",\"list\":[1]}'),"
+    " (2, 1, '00000000000000f2', 1, 1, '{}', 1, 2, 50, 1, 2, '{\"df\":1.69}'),"
+    " (3, 1, '00000000000000f3', 2, 1, '{}', 2, 3, 50, 1, 3, NULL),"
+    " (4, 1, '00000000000000f4', 3, 1, '{}', 3, 4, 50, 1, 2, 'not json');"
+    "PRAGMA user_version = 1;";
+
+/* Runs sql on its own connection (foreign keys on) and returns the rows as text:
+ * columns joined by '|', rows by ';', reals with %.17g, NULL as "NULL". */
+static char *db_rows(const char *home, const char *sql)
+{
+    char path[256];
+    sqlite3 *db;
+    sqlite3_stmt *s;
+    size_t cap = 4096, len = 0;
+    char *out = calloc(1, cap);
+    int rc;
+
+    assert_non_null(out);
+    snprintf(path, sizeof(path), "%s/sweep.db", home);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL),
+                     SQLITE_OK);
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        for (int i = 0; i < sqlite3_column_count(s); i++) {
+            char v[128];
+            switch (sqlite3_column_type(s, i)) {
+            case SQLITE_NULL:
+                snprintf(v, sizeof(v), "NULL");
+                break;
+            case SQLITE_INTEGER:
+                snprintf(v, sizeof(v), "%lld", sqlite3_column_int64(s, i));
+                break;
+            case SQLITE_FLOAT:
+                snprintf(v, sizeof(v), "%.17g", sqlite3_column_double(s, i));
+                break;
+            default:
+                snprintf(v, sizeof(v), "%s", (const char *)sqlite3_column_text(s, i));
+            }
+            len += (size_t)snprintf(out + len, cap - len, "%s%s", i ? "|" : "", v);
+            assert_true(len < cap - 1);
+        }
+        len += (size_t)snprintf(out + len, cap - len, ";");
+    }
+    assert_int_equal(rc, SQLITE_DONE);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return out;
+}
+
+static void assert_rows(const char *home, const char *sql, const char *want)
+{
+    char *got = db_rows(home, sql);
+    if (strcmp(got, want) != 0) {
+        fail_msg("%s\n got: %s\nwant: %s", sql, got, want);
+    }
+    free(got);
+}
+
+/* A version-1 database is upgraded in place: metrics filled from metrics_json,
+ * version 2; opening it again changes nothing. */
+static void test_upgrade_from_v1(void **state)
+{
+    struct fixture *f = *state;
+    char path[256];
+    sqlite3 *db;
+
+    store_close(f->st);
+    f->st = NULL;
+    snprintf(path, sizeof(path), "%s/sweep.db", f->home);
+    unlink(path);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, schema_v1, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+
+    assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 2);
+    assert_rows(f->home, "SELECT task_id, name, value, text FROM metrics",
+                "1|df|1.71|NULL;1|fit.r2|0.98999999999999999|NULL;1|ok|1|NULL;"
+                "1|tag|NULL|x;2|df|1.6899999999999999|NULL;");
+    assert_rows(f->home,
+                "SELECT study, key, state, repetition, value FROM v_metrics"
+                " WHERE study = 'old' AND name = 'df' ORDER BY key",
+                "old|00000000000000f1|succeeded|0|1.71;"
+                "old|00000000000000f2|succeeded|1|1.6899999999999999;");
+    /* The old data is still there and the new statements work on it. */
+    struct store_task t = find(f, 1, "00000000000000f2");
+    assert_string_equal(t.metrics_json, "{\"df\":1.69}");
+    store_task_fini(&t);
+
+    /* A second open is a no-op: rows deleted by hand are not filled again. */
+    store_close(f->st);
+    assert_rows(f->home, "DELETE FROM metrics WHERE task_id = 2 RETURNING name", "df;");
+    assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 2);
+    assert_rows(f->home, "SELECT count(*) FROM metrics WHERE task_id = 2", "0;");
+}
+
+/* An upgrade that fails half-way leaves the database at version 1, untouched. */
+static void test_upgrade_failure_rolls_back(void **state)
+{
+    struct fixture *f = *state;
+    char path[256];
+    sqlite3 *db;
+
+    store_close(f->st);
+    f->st = NULL;
+    snprintf(path, sizeof(path), "%s/sweep.db", f->home);
+    unlink(path);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, schema_v1, NULL, NULL, NULL), SQLITE_OK);
+    /* A table the upgrade creates already exists (made by someone by hand). */
+    assert_int_equal(sqlite3_exec(db, "CREATE TABLE aggregates (x);", NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+
+    assert_int_equal(store_open(f->home, &f->st, &f->err), SWEEP_ESTORE);
+    assert_null(f->st);
+    assert_non_null(strstr(f->err.msg, "upgrading the schema"));
+    assert_non_null(strstr(f->err.msg, path));
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 1);
+    assert_rows(f->home, "SELECT count(*) FROM sqlite_schema WHERE name = 'metrics'",
+                "0;");
+    assert_rows(f->home, "SELECT count(*) FROM tasks", "4;");
 }
 
 /* ---- studies ---- */
@@ -539,6 +708,145 @@ static void test_attempts_retry_then_success(void **state)
     o.state = TASK_RUNNING;
     assert_int_equal(store_task_finished(f->st, id, 2, &o, &f->err), SWEEP_EINVAL);
     assert_int_equal(store_task_started(f->st, 9999, 1, 1.0, &f->err), SWEEP_ENOTFOUND);
+}
+
+/* ---- metrics and aggregates ---- */
+
+/* Ends attempt `attempt` of the task with these metrics (NULL: none). */
+static void finish_with(struct fixture *f,
+                        long long task_id,
+                        int attempt,
+                        enum task_state state,
+                        double retry_at,
+                        const char *metrics)
+{
+    struct task_outcome o = {
+        .state = state, .retry_at = retry_at, .metrics_json = metrics};
+    start(f, task_id, attempt);
+    if (store_task_finished(f->st, task_id, attempt, &o, &f->err) != 0)
+        fail_msg("finish: %s", f->err.msg);
+}
+
+static const char metrics_sql[] =
+    "SELECT name, value, text FROM metrics WHERE task_id = %lld ORDER BY name";
+
+/* The metrics rows follow each attempt's metrics: flattened, typed, replaced, cleared
+ * by an attempt without metrics; a document that is not an object gives none. */
+static void test_metrics_rows(void **state)
+{
+    struct fixture *f = *state;
+    static const struct {
+        const char *metrics; /* NULL: none written */
+        enum task_state state;
+        const char *rows;
+    } attempts[] = {
+        {"{\"a\":{\"b\":0.1,\"c\":{\"d\":-2}},\"ok\":true,\"no\":false,\"s\":\"t x\","
+         "\"arr\":[1,2],\"obj_arr\":[{\"z\":1}],\"nul\":null,\"n\":12345678901,"
+         "\"e\":{}}",
+         TASK_FAILED,
+         "a.b|0.10000000000000001|NULL;a.c.d|-2|NULL;n|12345678901|NULL;no|0|NULL;"
+         "ok|1|NULL;s|NULL|t x;"},
+        {NULL, TASK_FAILED, ""},
+        {"[1,2]", TASK_FAILED, ""},
+        {"{\"df\":1.69}", TASK_SUCCEEDED, "df|1.6899999999999999|NULL;"},
+    };
+    size_t n = sizeof(attempts) / sizeof(attempts[0]);
+    char sql[128];
+    long long gen;
+
+    long long s = put_study(f, "m", &gen);
+    put_task(f, s, gen, "00000000000000e1", 0, PRIORITY_MEDIUM);
+    put_task(f, s, gen, "00000000000000e2", 1, PRIORITY_MEDIUM);
+    long long id = id_of(f, s, "00000000000000e1");
+    long long other = id_of(f, s, "00000000000000e2");
+    finish_with(f, other, 1, TASK_SUCCEEDED, 0, "{\"df\":2}");
+    snprintf(sql, sizeof(sql), metrics_sql, id);
+    for (size_t i = 0; i < n; i++) {
+        finish_with(f, id, (int)i + 1, attempts[i].state, i + 1 < n ? 1.0 : 0,
+                    attempts[i].metrics);
+        assert_rows(f->home, sql, attempts[i].rows);
+    }
+    /* Numbers come back as exactly the same double. */
+    char *got = db_rows(f->home, "SELECT value = 1.69 FROM metrics WHERE name = 'df'"
+                                 " ORDER BY task_id");
+    assert_string_equal(got, "1;0;");
+    free(got);
+    /* The other task's rows were left alone; the view names study, key and state. */
+    assert_rows(f->home,
+                "SELECT study, key, state, repetition, name, value FROM v_metrics"
+                " WHERE study = 'm' ORDER BY key",
+                "m|00000000000000e1|succeeded|0|df|1.6899999999999999;"
+                "m|00000000000000e2|succeeded|0|df|2;");
+    /* The view shows the latest generation only. */
+    assert_int_equal(
+        store_study_put(f->st, "m", NULL, "s.yaml", "{}", &s, &gen, &f->err), 0);
+    put_task(f, s, gen, "00000000000000e2", 0, PRIORITY_MEDIUM);
+    assert_rows(f->home, "SELECT key FROM v_metrics WHERE study = 'm'",
+                "00000000000000e2;");
+}
+
+/* A rolled back attempt leaves no metrics rows; deleting a study deletes its tasks'
+ * metrics and its aggregate. */
+static void test_metrics_rollback_and_delete(void **state)
+{
+    struct fixture *f = *state;
+    long long gen;
+    char *json, want[32];
+    double at;
+
+    long long s = put_study(f, "d", &gen);
+    long long keep = put_study(f, "keep", NULL);
+    put_task(f, s, gen, "00000000000000c1", 0, PRIORITY_MEDIUM);
+    long long id = id_of(f, s, "00000000000000c1");
+    assert_int_equal(store_begin(f->st, &f->err), 0);
+    finish_with(f, id, 1, TASK_SUCCEEDED, 0, "{\"x\":1}");
+    store_rollback(f->st);
+    assert_rows(f->home, "SELECT count(*) FROM metrics", "0;");
+
+    finish_with(f, id, 1, TASK_SUCCEEDED, 0, "{\"x\":1,\"y\":{\"z\":2}}");
+    assert_int_equal(store_aggregate_put(f->st, s, gen, "[]\n", &f->err), 0);
+    assert_int_equal(store_aggregate_put(f->st, keep, 1, "{}\n", &f->err), 0);
+    assert_rows(f->home, "SELECT count(*) FROM metrics", "2;");
+    assert_rows(f->home, "DELETE FROM studies WHERE name = 'd' RETURNING name", "d;");
+    assert_rows(f->home, "SELECT count(*) FROM metrics", "0;");
+    snprintf(want, sizeof(want), "%lld;", keep);
+    assert_rows(f->home, "SELECT study_id FROM aggregates", want);
+    assert_int_equal(store_aggregate_get(f->st, s, &json, &at, &f->err),
+                     SWEEP_ENOTFOUND);
+    assert_null(json);
+}
+
+static void test_aggregate_put_get(void **state)
+{
+    struct fixture *f = *state;
+    long long gen;
+    char *json = (char *)"unset", want[32];
+    double at = -1;
+
+    long long s = put_study(f, "a", &gen);
+    assert_int_equal(store_aggregate_get(f->st, s, &json, &at, &f->err),
+                     SWEEP_ENOTFOUND);
+    assert_null(json);
+    assert_true(at == 0);
+    assert_non_null(strstr(f->err.msg, "no aggregate"));
+
+    assert_int_equal(store_aggregate_put(f->st, s, gen, "{\"1\": {}}\n", &f->err), 0);
+    assert_int_equal(store_aggregate_get(f->st, s, &json, &at, &f->err), 0);
+    assert_string_equal(json, "{\"1\": {}}\n");
+    assert_true(at > 0);
+    free(json);
+    /* A later one replaces it, with its generation. */
+    assert_int_equal(store_aggregate_put(f->st, s, 7, "[]\n", &f->err), 0);
+    assert_int_equal(store_aggregate_get(f->st, s, &json, &at, &f->err), 0);
+    assert_string_equal(json, "[]\n");
+    free(json);
+    snprintf(want, sizeof(want), "%lld|7;", s);
+    assert_rows(f->home, "SELECT study_id, generation FROM aggregates", want);
+
+    assert_int_equal(store_aggregate_put(f->st, 999, 1, "[]", &f->err),
+                     SWEEP_ENOTFOUND);
+    assert_int_equal(store_aggregate_get(f->st, 999, &json, &at, &f->err),
+                     SWEEP_ENOTFOUND);
 }
 
 /* Puts one task in each state; returns their keys by state. */
@@ -985,6 +1293,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_open_refuses_newer_schema, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_open_failures, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upgrade_from_v1, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upgrade_failure_rolls_back, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_study_put_get_list_status, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_task_put_idempotent, setup, teardown),
@@ -992,6 +1303,10 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_attempts_retry_then_success, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_metrics_rows, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_metrics_rollback_and_delete, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_aggregate_put_get, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reset_every_state, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reset_only_its_generation_and_clears_flags,
                                         setup, teardown),
