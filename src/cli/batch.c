@@ -197,7 +197,7 @@ static void
 write_results(struct batch *b, const struct package *p, const struct store_task *t)
 {
     json_t *o = json_object(), *metrics = NULL;
-    char ts[40], *path = results_path(b, p), *text, *line;
+    char ts[40], *path = results_path(b, p), *text;
     struct err err = {0};
 
     if (t->metrics_json)
@@ -215,14 +215,12 @@ write_results(struct batch *b, const struct package *p, const struct store_task 
         json_object_set_new(o, "error", json_string(t->error));
     json_object_set_new(o, "attempts", json_integer(t->attempts));
     json_object_set_new(o, "task", json_string(t->key));
-    text = json_dumps(o, JSON_INDENT(2));
-    line = xasprintf("%s\n", text);
-    if (fileio_write_atomic(path, line, "results file", &err)) {
+    text = jsonx_pretty_str(o);
+    if (fileio_write_atomic(path, text, "results file", &err)) {
         fprintf(stderr, "sweep: %s\n", err.msg);
         blog(b, "error: %s", err.msg);
         b->write_failed = true;
     }
-    free(line);
     free(text);
     free(path);
     json_decref(o);
@@ -392,6 +390,7 @@ static void print_summary(struct batch *b,
 {
     if (b->o->json) {
         json_t *o = json_object();
+        char *text;
         json_object_set_new(o, "study", json_string(b->spec->name));
         json_object_set_new(o, "status", json_string(study_status_name(sum->status)));
         json_object_set_new(o, "selected", json_integer(n->selected));
@@ -404,8 +403,9 @@ static void print_summary(struct batch *b,
         json_object_set_new(o, "logs_dir", json_string(b->logs_dir));
         json_object_set_new(o, "report", json_string(b->o->report));
         json_object_set(o, "packages", list);
-        json_dumpf(o, stdout, JSON_INDENT(2));
-        putchar('\n');
+        text = jsonx_pretty_str(o);
+        fputs(text, stdout);
+        free(text);
         json_decref(o);
         return;
     }

@@ -26,21 +26,16 @@ static const char *const tail_cols[] = {
 #define NHEAD (sizeof(head_cols) / sizeof(head_cols[0]))
 #define NTAIL (sizeof(tail_cols) / sizeof(tail_cols[0]))
 
-/* Adds obj's leaves to out as "prefix.name" -> value. */
-static void flatten(const json_t *obj, const char *prefix, json_t *out)
+static int add_leaf(const char *name, const json_t *v, void *out)
 {
-    const char *k;
-    json_t *v;
+    json_object_set(out, name, (json_t *)v);
+    return 0;
+}
 
-    json_object_foreach((json_t *)obj, k, v)
-    {
-        char *name = prefix ? xasprintf("%s.%s", prefix, k) : xstrdup(k);
-        if (json_is_object(v))
-            flatten(v, name, out);
-        else
-            json_object_set(out, name, v);
-        free(name);
-    }
+/* Adds obj's leaves to out as "a.b" -> value. */
+static void flatten(const json_t *obj, json_t *out)
+{
+    jsonx_walk_leaves(obj, add_leaf, out);
 }
 
 static json_t *parse_obj(const char *text)
@@ -89,7 +84,7 @@ static int collect_names(const struct store_task *t, void *arg)
     json_t *v;
 
     json_object_foreach(p, k, v) names_add(&r->params, k);
-    flatten(m, NULL, flat);
+    flatten(m, flat);
     json_object_foreach(flat, k, v) names_add(&r->metrics, k);
     json_decref(flat);
     json_decref(p);
@@ -193,7 +188,7 @@ static int print_row(const struct store_task *t, void *arg)
         r->first = false;
         goto out;
     }
-    flatten(m, NULL, flat);
+    flatten(m, flat);
     cli_csv_field(t->key, false);
     cli_csv_field(task_state_name(t->state), false);
     snprintf(buf, sizeof(buf), "%d", t->attempts);

@@ -4,6 +4,7 @@
 #include "xalloc.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +128,66 @@ char *jsonx_canon_str(const json_t *v)
     return sb_take(&sb);
 }
 
+static bool is_container(const json_t *v)
+{
+    return json_is_object(v) || json_is_array(v);
+}
+
+static void newline(struct strbuf *sb, int depth)
+{
+    sb_addc(sb, '\n');
+    for (int i = 0; i < depth; i++)
+        sb_adds(sb, "  ");
+}
+
+static void pretty(const json_t *v, int depth, struct strbuf *sb)
+{
+    const char *k;
+    json_t *x;
+    size_t i = 0;
+
+    if (json_is_object(v) && json_object_size(v) > 0) {
+        sb_addc(sb, '{');
+        json_object_foreach((json_t *)v, k, x)
+        {
+            sb_adds(sb, i++ ? "," : "");
+            newline(sb, depth + 1);
+            canon_string(k, strlen(k), sb);
+            sb_adds(sb, ": ");
+            pretty(x, depth + 1, sb);
+        }
+        newline(sb, depth);
+        sb_addc(sb, '}');
+        return;
+    }
+    if (json_is_array(v) && json_array_size(v) > 0) {
+        bool flat = true;
+        for (i = 0; i < json_array_size(v); i++)
+            flat = flat && !is_container(json_array_get(v, i));
+        sb_addc(sb, '[');
+        for (i = 0; i < json_array_size(v); i++) {
+            sb_adds(sb, i ? (flat ? ", " : ",") : "");
+            if (!flat)
+                newline(sb, depth + 1);
+            pretty(json_array_get(v, i), depth + 1, sb);
+        }
+        if (!flat)
+            newline(sb, depth);
+        sb_addc(sb, ']');
+        return;
+    }
+    jsonx_canon(v, sb);
+}
+
+char *jsonx_pretty_str(const json_t *v)
+{
+    struct strbuf sb = STRBUF_INIT;
+
+    pretty(v, 0, &sb);
+    sb_addc(&sb, '\n');
+    return sb_take(&sb);
+}
+
 char *jsonx_arg_str(const json_t *v)
 {
     char buf[64];
@@ -148,4 +209,35 @@ char *jsonx_arg_str(const json_t *v)
     default:
         return jsonx_canon_str(v);
     }
+}
+
+static int walk(const json_t *obj, struct strbuf *path, jsonx_leaf_fn *fn, void *arg)
+{
+    size_t len = path->len;
+    const char *k;
+    json_t *v;
+    int rc = 0;
+
+    json_object_foreach((json_t *)obj, k, v)
+    {
+        if (len)
+            sb_addc(path, '.');
+        sb_adds(path, k);
+        rc = json_is_object(v) ? walk(v, path, fn, arg) : fn(sb_str(path), v, arg);
+        path->len = len;
+        if (path->buf)
+            path->buf[len] = '\0';
+        if (rc)
+            break;
+    }
+    return rc;
+}
+
+int jsonx_walk_leaves(const json_t *obj, jsonx_leaf_fn *fn, void *arg)
+{
+    struct strbuf path = STRBUF_INIT;
+    int rc = walk(obj, &path, fn, arg);
+
+    sb_fini(&path);
+    return rc;
 }

@@ -54,30 +54,27 @@ static json_t *parse_obj(const char *text)
 
 typedef void metric_fn(const char *name, double x, void *arg);
 
-/* Calls fn for every numeric or boolean leaf of obj, named by its path a.b.c; `path`
- * holds the prefix of obj and is restored on return. */
-static void
-walk_metrics(const json_t *obj, struct strbuf *path, metric_fn *fn, void *arg)
-{
-    size_t len = path->len;
-    const char *k;
-    json_t *v;
+struct metric_walk {
+    metric_fn *fn;
+    void *arg;
+};
 
-    json_object_foreach((json_t *)obj, k, v)
-    {
-        if (len)
-            sb_addc(path, '.');
-        sb_adds(path, k);
-        if (json_is_object(v))
-            walk_metrics(v, path, fn, arg);
-        else if (json_is_number(v))
-            fn(sb_str(path), json_number_value(v), arg);
-        else if (json_is_boolean(v))
-            fn(sb_str(path), json_is_true(v) ? 1.0 : 0.0, arg);
-        path->len = len;
-        if (path->buf)
-            path->buf[len] = '\0';
-    }
+static int metric_leaf(const char *path, const json_t *v, void *arg)
+{
+    const struct metric_walk *w = arg;
+
+    if (json_is_number(v))
+        w->fn(path, json_number_value(v), w->arg);
+    else if (json_is_boolean(v))
+        w->fn(path, json_is_true(v) ? 1.0 : 0.0, w->arg);
+    return 0;
+}
+
+/* Calls fn for every numeric or boolean leaf of obj, named by its path a.b.c. */
+static void walk_metrics(const json_t *obj, metric_fn *fn, void *arg)
+{
+    struct metric_walk w = {fn, arg};
+    jsonx_walk_leaves(obj, metric_leaf, &w);
 }
 
 /* ---- pass 1: the names ---- */
@@ -99,7 +96,6 @@ static int collect_names(const struct store_task *t, void *arg)
 {
     struct names_seen *ns = arg;
     json_t *p = parse_obj(t->params_json), *m = parse_obj(t->metrics_json);
-    struct strbuf path = STRBUF_INIT;
     const char *k;
     json_t *v;
 
@@ -117,8 +113,7 @@ static int collect_names(const struct store_task *t, void *arg)
             json_object_set_new(ns->varies, k, json_true());
     }
     ns->ntasks++;
-    walk_metrics(m, &path, seen_metric, ns->metrics);
-    sb_fini(&path);
+    walk_metrics(m, seen_metric, ns->metrics);
     json_decref(p);
     json_decref(m);
     return 0;
@@ -272,7 +267,6 @@ static int add_task(const struct store_task *t, void *arg)
     struct builder *b = arg;
     struct aggregate_group *g;
     json_t *p, *m;
-    struct strbuf path = STRBUF_INIT;
 
     if (t->state != TASK_SUCCEEDED && t->state != TASK_FAILED &&
         t->state != TASK_TIMED_OUT)
@@ -283,12 +277,11 @@ static int add_task(const struct store_task *t, void *arg)
         struct sample_ctx c = {.b = b, .g = g};
         m = parse_obj(t->metrics_json);
         g->n_samples++;
-        walk_metrics(m, &path, add_sample, &c);
+        walk_metrics(m, add_sample, &c);
         json_decref(m);
     } else {
         g->n_failed++;
     }
-    sb_fini(&path);
     json_decref(p);
     return 0;
 }

@@ -32,7 +32,7 @@
  * refused. */
 #include "store.h"
 
-#include "common/strbuf.h"
+#include "common/jsonx.h"
 #include "common/timeutil.h"
 #include "common/xalloc.h"
 
@@ -447,51 +447,35 @@ static int op_end(struct store *st, int rc, struct err *err, const char *what)
 
 /* ---- metrics rows ---- */
 
-/* Inserts a row with `put` (METRIC_PUT_SQL) for every number, boolean and string leaf
- * of obj, named by its path a.b.c; `path` holds the prefix of obj and is restored on
- * return. Arrays and null are left out, as aggregate.h describes. */
-static int metrics_walk(struct store *st,
-                        sqlite3_stmt *put,
-                        long long task_id,
-                        const json_t *obj,
-                        struct strbuf *path,
-                        struct err *err)
-{
-    size_t len = path->len;
-    const char *k;
-    json_t *v;
-    int rc = 0;
+struct metric_put {
+    struct store *st;
+    sqlite3_stmt *put; /* METRIC_PUT_SQL */
+    long long task_id;
+    struct err *err;
+};
 
-    json_object_foreach((json_t *)obj, k, v)
-    {
-        if (len)
-            sb_addc(path, '.');
-        sb_adds(path, k);
-        if (json_is_object(v)) {
-            rc = metrics_walk(st, put, task_id, v, path, err);
-        } else if (json_is_number(v) || json_is_boolean(v) || json_is_string(v)) {
-            sqlite3_bind_int64(put, 1, task_id);
-            sqlite3_bind_text(put, 2, sb_str(path), -1, SQLITE_STATIC);
-            if (json_is_string(v)) {
-                sqlite3_bind_null(put, 3);
-                sqlite3_bind_text(put, 4, json_string_value(v),
-                                  (int)json_string_length(v), SQLITE_STATIC);
-            } else {
-                sqlite3_bind_double(put, 3,
-                                    json_is_number(v) ? json_number_value(v)
-                                                      : (double)json_is_true(v));
-                sqlite3_bind_null(put, 4);
-            }
-            rc = step_done(st, put, err, "storing metric '%s' of task %lld",
-                           sb_str(path), task_id);
-        }
-        path->len = len;
-        if (path->buf)
-            path->buf[len] = '\0';
-        if (rc != 0)
-            break;
+/* One metrics row for a number, boolean or string leaf; arrays and null are left out,
+ * as aggregate.h describes. */
+static int metric_put(const char *name, const json_t *v, void *arg)
+{
+    const struct metric_put *m = arg;
+    sqlite3_stmt *put = m->put;
+
+    if (!json_is_number(v) && !json_is_boolean(v) && !json_is_string(v))
+        return 0;
+    sqlite3_bind_int64(put, 1, m->task_id);
+    sqlite3_bind_text(put, 2, name, -1, SQLITE_STATIC);
+    if (json_is_string(v)) {
+        sqlite3_bind_null(put, 3);
+        sqlite3_bind_text(put, 4, json_string_value(v), (int)json_string_length(v),
+                          SQLITE_STATIC);
+    } else {
+        sqlite3_bind_double(
+            put, 3, json_is_number(v) ? json_number_value(v) : (double)json_is_true(v));
+        sqlite3_bind_null(put, 4);
     }
-    return rc;
+    return step_done(m->st, put, m->err, "storing metric '%s' of task %lld", name,
+                     m->task_id);
 }
 
 /* Adds the metrics rows of one task from its metrics JSON: none when it is NULL, not
@@ -503,12 +487,11 @@ static int metrics_fill(struct store *st,
                         struct err *err)
 {
     json_t *m = metrics_json ? json_loads(metrics_json, 0, NULL) : NULL;
-    struct strbuf path = STRBUF_INIT;
+    struct metric_put mp = {st, put, task_id, err};
     int rc = 0;
 
     if (json_is_object(m))
-        rc = metrics_walk(st, put, task_id, m, &path, err);
-    sb_fini(&path);
+        rc = jsonx_walk_leaves(m, metric_put, &mp);
     json_decref(m);
     return rc;
 }

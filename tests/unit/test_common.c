@@ -81,6 +81,62 @@ static void test_jsonx_canon(void **state)
     json_decref(v);
 }
 
+static void test_jsonx_pretty(void **state)
+{
+    (void)state;
+    json_t *v = json_loads("{\"b\": 0.05, \"a\": [16, 16], \"n\": {\"x\": [{}, []],"
+                           " \"s\": \"q\\\"\"}, \"e\": {}}",
+                           0, NULL);
+    char *s = jsonx_pretty_str(v);
+
+    /* Object order kept, shortest reals, flat scalar arrays, nested ones one per line.
+     */
+    assert_string_equal(s, "{\n"
+                           "  \"b\": 0.05,\n"
+                           "  \"a\": [16, 16],\n"
+                           "  \"n\": {\n"
+                           "    \"x\": [\n"
+                           "      {},\n"
+                           "      []\n"
+                           "    ],\n"
+                           "    \"s\": \"q\\\"\"\n"
+                           "  },\n"
+                           "  \"e\": {}\n"
+                           "}\n");
+    free(s);
+    json_decref(v);
+}
+
+struct leaf_seen {
+    char names[8][16];
+    int n;
+};
+
+static int note_leaf(const char *path, const json_t *v, void *arg)
+{
+    struct leaf_seen *seen = arg;
+    (void)v;
+    snprintf(seen->names[seen->n++], sizeof(seen->names[0]), "%s", path);
+    return strcmp(path, "stop") == 0 ? 7 : 0;
+}
+
+static void test_jsonx_walk_leaves(void **state)
+{
+    (void)state;
+    json_t *v = json_loads("{\"a\": 1, \"b\": {\"c\": {\"d\": null}, \"e\": [1]},"
+                           " \"f\": {}, \"stop\": 0, \"g\": 2}",
+                           0, NULL);
+    struct leaf_seen seen = {0};
+
+    assert_int_equal(jsonx_walk_leaves(v, note_leaf, &seen), 7);
+    assert_int_equal(seen.n, 4);
+    assert_string_equal(seen.names[0], "a");
+    assert_string_equal(seen.names[1], "b.c.d");
+    assert_string_equal(seen.names[2], "b.e");
+    assert_string_equal(seen.names[3], "stop");
+    json_decref(v);
+}
+
 static void test_jsonx_arg_str(void **state)
 {
     json_t *v;
@@ -122,9 +178,14 @@ static void test_strbuf(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_duration_parse), cmocka_unit_test(test_duration_format),
-        cmocka_unit_test(test_sha256_vectors), cmocka_unit_test(test_jsonx_canon),
-        cmocka_unit_test(test_jsonx_arg_str),  cmocka_unit_test(test_strbuf),
+        cmocka_unit_test(test_duration_parse),
+        cmocka_unit_test(test_duration_format),
+        cmocka_unit_test(test_sha256_vectors),
+        cmocka_unit_test(test_jsonx_canon),
+        cmocka_unit_test(test_jsonx_arg_str),
+        cmocka_unit_test(test_jsonx_pretty),
+        cmocka_unit_test(test_jsonx_walk_leaves),
+        cmocka_unit_test(test_strbuf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
