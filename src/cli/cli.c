@@ -2,6 +2,9 @@
 #include "cli.h"
 
 #include "common/xalloc.h"
+#include "core/store.h"
+
+#include <jansson.h>
 
 #include <limits.h>
 #include <stdarg.h>
@@ -83,4 +86,42 @@ void cli_csv_field(const char *s, bool last)
         fputs(s, stdout);
     }
     putchar(last ? '\n' : ',');
+}
+
+int cli_step_index(const struct store_study *s,
+                   const char *name,
+                   int *step,
+                   struct err *err)
+{
+    json_t *info = s->steps_json ? json_loads(s->steps_json, 0, NULL) : NULL;
+    json_t *steps = json_object_get(info, "steps"), *v;
+    int n = (int)json_array_size(steps), rc = SWEEP_OK;
+    size_t i;
+
+    *step = n > 0 ? n - 1 : -1;
+    if (!name)
+        goto out;
+    if (n == 0) {
+        rc = err_set(err, SWEEP_EINVAL, "--step: study %s has no steps", s->name);
+        goto out;
+    }
+    json_array_foreach(steps, i, v)
+    {
+        if (strcmp(json_string_value(v), name) == 0) {
+            *step = (int)i;
+            goto out;
+        }
+    }
+    if (strcmp(name, "reduce") == 0 && json_is_true(json_object_get(info, "reduce"))) {
+        *step = n;
+        goto out;
+    }
+    char *known = json_dumps(steps, JSON_COMPACT);
+    rc =
+        err_set(err, SWEEP_EINVAL, "--step: study %s has no step \"%s\"; its steps: %s",
+                s->name, name, known);
+    free(known);
+out:
+    json_decref(info);
+    return rc;
 }

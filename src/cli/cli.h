@@ -43,6 +43,15 @@ void cli_csv_field(const char *s, bool last);
 struct store;
 int status_list_all(struct store *st, bool json, struct err *err);
 
+/* --step NAME of a pipeline study: the step's index into *step ("reduce" after the
+ * last). NULL name: the last step of a pipeline, -1 (every task) for a single-step
+ * study. SWEEP_EINVAL names the known steps. */
+struct store_study;
+int cli_step_index(const struct store_study *s,
+                   const char *name,
+                   int *step,
+                   struct err *err);
+
 /* Draws the progress report of a study (`sweep report`) to path. */
 int cli_report_write(struct store *st,
                      const char *study,

@@ -201,10 +201,11 @@ static int aggregate_main(int argc, char **argv)
         {"by", required_argument, NULL, 'b'},
         {"metrics", required_argument, NULL, 'm'},
         {"format", required_argument, NULL, 'f'},
+        {"step", required_argument, NULL, 'S'},
         {"home", required_argument, NULL, 'H'},
         {NULL, 0, NULL, 0},
     };
-    const char *home = NULL, *by_arg = NULL, *metrics_arg = NULL;
+    const char *home = NULL, *by_arg = NULL, *metrics_arg = NULL, *step_arg = NULL;
     char **by = NULL, **metrics = NULL;
     size_t nby = 0, nmetrics = 0;
     enum format fmt = FMT_TABLE;
@@ -212,7 +213,7 @@ static int aggregate_main(int argc, char **argv)
     struct store_study s = {0};
     struct aggregate a = {0};
     struct err err = {0};
-    int c, rc = EXIT_OK;
+    int c, rc = EXIT_OK, step;
 
     optind = 1;
     opterr = 0;
@@ -236,6 +237,9 @@ static int aggregate_main(int argc, char **argv)
                     &cmd_aggregate, "--format: expected table, csv or json, got \"%s\"",
                     optarg);
             break;
+        case 'S':
+            step_arg = optarg;
+            break;
         case 'H':
             home = optarg;
             break;
@@ -255,9 +259,10 @@ static int aggregate_main(int argc, char **argv)
     }
     if (store_open(cli_home(home), &st, &err) ||
         store_study_get(st, argv[optind], &s, &err) ||
-        aggregate_study(st, s.id, by_arg ? (const char *const *)by : NULL, nby,
-                        metrics_arg ? (const char *const *)metrics : NULL, nmetrics, &a,
-                        &err)) {
+        cli_step_index(&s, step_arg, &step, &err) ||
+        aggregate_study_step(st, s.id, step, by_arg ? (const char *const *)by : NULL,
+                             nby, metrics_arg ? (const char *const *)metrics : NULL,
+                             nmetrics, &a, &err)) {
         rc = cli_fail(&err);
         goto out;
     }
@@ -300,6 +305,7 @@ const struct cli_cmd cmd_aggregate = {
         "Options:\n"
         "  --by P1,P2             group by these parameters ('' for one group)\n"
         "  --metrics M1,M2        only these metrics (default: every numeric metric)\n"
+        "  --step NAME            a pipeline's step (default: its last step)\n"
         "  -f, --format FORMAT    table (default): one row per group and metric;\n"
         "                         csv: one row per group, columns P..., M_n, M_mean,\n"
         "                           M_std, M_stderr, M_min, M_max per metric, then\n"

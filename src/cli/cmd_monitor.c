@@ -91,8 +91,8 @@ static void counts_row(struct strbuf *sb, const char *name, const long long c[])
     for (int i = 0; i < TASK_NSTATES; i++)
         total += c[i];
     row(sb, " %-8s %8lld %8lld %8lld %10lld %8lld %10lld %9lld", name, total,
-        c[TASK_PENDING] + c[TASK_INTERRUPTED], c[TASK_RUNNING], c[TASK_SUCCEEDED],
-        c[TASK_FAILED], c[TASK_TIMED_OUT], c[TASK_CANCELLED]);
+        c[TASK_PENDING] + c[TASK_INTERRUPTED] + c[TASK_WAITING], c[TASK_RUNNING],
+        c[TASK_SUCCEEDED], c[TASK_FAILED], c[TASK_TIMED_OUT], c[TASK_CANCELLED]);
 }
 
 struct frame {
@@ -126,11 +126,15 @@ static int monitor_draw(struct store *st,
         for (int i = 0; i < TASK_NSTATES; i++)
             all[i] += counts[b][i];
     active = runner_is_active(store_home(st), s.name);
-    status = s.status == STUDY_RUNNING && !active ? STUDY_INTERRUPTED : s.status;
-    fr->done = status >= STUDY_COMPLETED && (all[TASK_RUNNING] == 0 || !active);
+    status = (s.status == STUDY_RUNNING || s.status == STUDY_WAITING) && !active
+                 ? STUDY_INTERRUPTED
+                 : s.status;
+    /* Ended: COMPLETED .. INTERRUPTED (not WAITING, which comes after them). */
+    fr->done = status >= STUDY_COMPLETED && status <= STUDY_INTERRUPTED &&
+               (all[TASK_RUNNING] == 0 || !active);
     snprintf(fr->status, sizeof(fr->status), "%s", study_status_name(status));
     ended = all[TASK_SUCCEEDED] + all[TASK_FAILED] + all[TASK_TIMED_OUT] +
-            all[TASK_CANCELLED];
+            all[TASK_CANCELLED] + all[TASK_SKIPPED];
     if (eta >= 0)
         duration_format(eta, left, sizeof(left));
     time_iso8601(now, ts, sizeof(ts));
@@ -146,8 +150,8 @@ static int monitor_draw(struct store *st,
     hline(sb, "├", "┤");
     bar_row(sb, ended,
             all[TASK_SUCCEEDED] + all[TASK_FAILED] + all[TASK_TIMED_OUT] +
-                all[TASK_CANCELLED] + all[TASK_PENDING] + all[TASK_RUNNING] +
-                all[TASK_INTERRUPTED]);
+                all[TASK_CANCELLED] + all[TASK_SKIPPED] + all[TASK_PENDING] +
+                all[TASK_RUNNING] + all[TASK_INTERRUPTED] + all[TASK_WAITING]);
     row(sb, " ETA %-20s%*s updated %s", left, BOX_WIDTH - 59, "", ts);
     hline(sb, "└", "┘");
 out:

@@ -216,7 +216,7 @@ static int plot_main(int argc, char **argv)
     const struct model *m;
     char *xlabel = NULL, *ylabel = NULL;
     struct err err = {0};
-    int rc = parse_options(argc, argv, &o);
+    int step, rc = parse_options(argc, argv, &o);
 
     if (rc != EXIT_OK)
         return rc;
@@ -225,7 +225,8 @@ static int plot_main(int argc, char **argv)
     by[nby++] = o.x;
     if (chart_check_path(o.out, &err) || store_open(cli_home(o.home), &st, &err) ||
         store_study_get(st, o.study, &s, &err) ||
-        aggregate_study(st, s.id, by, nby, &o.y, 1, &a, &err) ||
+        cli_step_index(&s, NULL, &step, &err) ||
+        aggregate_study_step(st, s.id, step, by, nby, &o.y, 1, &a, &err) ||
         check_numeric_x(&a, &err)) {
         rc = cli_fail(&err);
         goto out;

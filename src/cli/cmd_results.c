@@ -73,22 +73,60 @@ struct results {
     struct names params, metrics;
     bool csv;
     bool first;
+    json_t *steps; /* a pipeline's step names (JSON array), else NULL */
+    int step;      /* --step: only this step's tasks (the reduce: nsteps); -1 all */
 };
+
+/* The name of a task's step in a pipeline ("reduce" after the last). */
+static const char *step_name(const struct results *r, const struct store_task *t)
+{
+    json_t *name = json_array_get(r->steps, (size_t)t->step);
+    return name ? json_string_value(name) : "reduce";
+}
+
+static bool wanted(const struct results *r, const struct store_task *t)
+{
+    return r->step < 0 || t->step == r->step;
+}
+
+/* The task's metrics flattened as a.b; in a pipeline, under its step's name
+ * (simulate.energy), so that the steps' columns stay apart. */
+static json_t *task_metrics(const struct results *r, const struct store_task *t)
+{
+    json_t *m = parse_obj(t->metrics_json), *flat = json_object(), *out;
+    const char *k;
+    json_t *v;
+
+    flatten(m, flat);
+    json_decref(m);
+    if (!r->steps)
+        return flat;
+    out = json_object();
+    json_object_foreach(flat, k, v)
+    {
+        char *name = xasprintf("%s.%s", step_name(r, t), k);
+        json_object_set(out, name, v);
+        free(name);
+    }
+    json_decref(flat);
+    return out;
+}
 
 static int collect_names(const struct store_task *t, void *arg)
 {
     struct results *r = arg;
-    json_t *p = parse_obj(t->params_json), *m = parse_obj(t->metrics_json);
-    json_t *flat = json_object();
+    json_t *p, *flat;
     const char *k;
     json_t *v;
 
+    if (!wanted(r, t))
+        return 0;
+    p = parse_obj(t->params_json);
+    flat = task_metrics(r, t);
     json_object_foreach(p, k, v) names_add(&r->params, k);
-    flatten(m, flat);
     json_object_foreach(flat, k, v) names_add(&r->metrics, k);
     json_decref(flat);
     json_decref(p);
-    json_decref(m);
     return 0;
 }
 
@@ -114,8 +152,11 @@ static char *metric_col(const struct results *r, const char *name)
 
 static void csv_header(const struct results *r)
 {
-    for (size_t i = 0; i < NHEAD; i++)
+    for (size_t i = 0; i < NHEAD; i++) {
         cli_csv_field(head_cols[i], false);
+        if (i == 0 && r->steps)
+            cli_csv_field("step", false);
+    }
     for (size_t i = 0; i < r->params.n; i++)
         cli_csv_field(r->params.v[i], false);
     for (size_t i = 0; i < r->metrics.n; i++) {
@@ -176,20 +217,27 @@ static json_t *task_json(const struct store_task *t, json_t *params, json_t *met
 static int print_row(const struct store_task *t, void *arg)
 {
     struct results *r = arg;
-    json_t *p = parse_obj(t->params_json), *m = parse_obj(t->metrics_json);
-    json_t *flat = json_object();
+    json_t *p, *m, *flat;
     char buf[64];
 
+    if (!wanted(r, t))
+        return 0;
+    p = parse_obj(t->params_json);
+    m = parse_obj(t->metrics_json);
+    flat = task_metrics(r, t);
     if (!r->csv) {
         json_t *o = task_json(t, p, m);
+        if (r->steps)
+            json_object_set_new(o, "step", json_string(step_name(r, t)));
         fputs(r->first ? "[\n  " : ",\n  ", stdout);
         json_dumpf(o, stdout, JSON_COMPACT);
         json_decref(o);
         r->first = false;
         goto out;
     }
-    flatten(m, flat);
     cli_csv_field(t->key, false);
+    if (r->steps)
+        cli_csv_field(step_name(r, t), false);
     cli_csv_field(task_state_name(t->state), false);
     snprintf(buf, sizeof(buf), "%d", t->attempts);
     cli_csv_field(buf, false);
@@ -236,12 +284,14 @@ static int results_main(int argc, char **argv)
     static const struct option opts[] = {
         {"format", required_argument, NULL, 'f'},
         {"state", required_argument, NULL, 's'},
+        {"step", required_argument, NULL, 'S'},
         {"json", no_argument, NULL, 'J'},
         {"home", required_argument, NULL, 'H'},
         {NULL, 0, NULL, 0},
     };
     const char *home = NULL;
-    struct results r = {.csv = true, .first = true};
+    struct results r = {.csv = true, .first = true, .step = -1};
+    const char *step = NULL;
     struct store *st = NULL;
     struct store_study s = {0};
     struct err err = {0};
@@ -266,13 +316,16 @@ static int results_main(int argc, char **argv)
             if (task_state_parse(optarg, &ts) < 0)
                 return cli_usage_error(
                     &cmd_results,
-                    "--state: expected pending, running, succeeded, "
-                    "failed, timed_out, cancelled or interrupted, got "
+                    "--state: expected pending, running, succeeded, failed, "
+                    "timed_out, cancelled, interrupted, skipped or waiting, got "
                     "\"%s\"",
                     optarg);
             state = (int)ts;
             break;
         }
+        case 'S':
+            step = optarg;
+            break;
         case 'H':
             home = optarg;
             break;
@@ -285,6 +338,15 @@ static int results_main(int argc, char **argv)
         return cli_usage_error(&cmd_results, "expected one study name");
     if (store_open(cli_home(home), &st, &err) ||
         store_study_get(st, argv[optind], &s, &err)) {
+        rc = cli_fail(&err);
+        goto out;
+    }
+    if (s.steps_json) {
+        json_t *info = json_loads(s.steps_json, 0, NULL);
+        r.steps = json_incref(json_object_get(info, "steps"));
+        json_decref(info);
+    }
+    if (step && cli_step_index(&s, step, &r.step, &err)) {
         rc = cli_fail(&err);
         goto out;
     }
@@ -302,6 +364,7 @@ static int results_main(int argc, char **argv)
     if (!r.csv)
         fputs(r.first ? "[]\n" : "\n]\n", stdout);
 out:
+    json_decref(r.steps);
     names_fini(&r.params);
     names_fini(&r.metrics);
     store_study_fini(&s);
@@ -313,18 +376,21 @@ const struct cli_cmd cmd_results = {
     .name = "results",
     .summary = "one row per task: parameters, metrics, state, resources",
     .usage =
-        "Usage: sweep results STUDY [--format csv|json] [--state STATE] [--home DIR]\n"
+        "Usage: sweep results STUDY [--format csv|json] [--state STATE] [--step NAME]\n"
+        "                     [--home DIR]\n"
         "\n"
         "Prints one row per task, the task key first, then its state, attempts,\n"
         "repetition, seed, priority, exit code, signal, wall/user/sys seconds, peak "
         "RSS\n"
         "and error, every parameter and every metric (nested metrics as a.b; a metric\n"
-        "named like a parameter becomes result.<name>).\n"
+        "named like a parameter becomes result.<name>). In a pipeline, a step column\n"
+        "follows the key and each metric is under its step's name (simulate.energy).\n"
         "\n"
         "Options:\n"
         "  -f, --format csv|json  CSV (default, RFC 4180) or a JSON array\n"
         "  --json                 same as --format json\n"
         "  --state STATE          only tasks in this state (e.g. failed)\n"
+        "  --step NAME            a pipeline: only this step's tasks (or reduce)\n"
         "  --home DIR             sweep home (default $SWEEP_HOME or ./.sweep)\n"
         "\n"
         "Example:\n"

@@ -4,6 +4,7 @@
 #include "batch.h"
 
 #include "common/timeutil.h"
+#include "common/xalloc.h"
 #include "core/expand.h"
 #include "core/runner.h"
 #include "core/spec.h"
@@ -174,22 +175,72 @@ static int parse_args(int argc, char **argv, struct run_args *a)
     return EXIT_OK;
 }
 
-/* The study's model and, for an alias (model: benchmark), its preset parameters. */
-struct run_model {
-    const struct model *model;
-    json_t *preset;
+/* The model of each step (and of the reduce, last) and, for an alias (model:
+ * benchmark), its preset parameters; NULL for a command step. */
+struct run_models {
+    size_t n;
+    const struct spec_step **step;
+    const struct model **model;
+    json_t **preset;
 };
+
+/* Resolves the model of every step; an unknown one is a spec error. */
+static int resolve_models(const struct spec *spec, struct run_models *rm)
+{
+    rm->n = spec->nsteps + 1;
+    rm->step = xcalloc(rm->n, sizeof(*rm->step));
+    rm->model = xcalloc(rm->n, sizeof(*rm->model));
+    rm->preset = xcalloc(rm->n, sizeof(*rm->preset));
+    for (size_t i = 0; i < rm->n; i++) {
+        const struct spec_step *step =
+            i < spec->nsteps ? &spec->steps[i] : spec->reduce;
+        rm->step[i] = step;
+        if (!step || step->kind != SPEC_MODEL)
+            continue;
+        rm->model[i] = model_resolve(step->model, &rm->preset[i]);
+        if (!rm->model[i]) {
+            if (step->line > 0)
+                fprintf(stderr,
+                        "sweep: %s:%d: %s: unknown model \"%s\"; see 'sweep models'\n",
+                        spec->path, step->line, step->name, step->model);
+            else
+                fprintf(stderr,
+                        "sweep: %s: model: unknown model \"%s\"; see 'sweep models'\n",
+                        spec->path, step->model);
+            return EXIT_USAGE;
+        }
+    }
+    return EXIT_OK;
+}
+
+static void free_models(struct run_models *rm)
+{
+    for (size_t i = 0; i < rm->n; i++)
+        json_decref(rm->preset[i]);
+    free(rm->step);
+    free(rm->model);
+    free(rm->preset);
+}
 
 /* Checks a task's parameters as `sweep sim` will see them: the alias's preset under
  * them. */
-static int check_model_params(const json_t *params, void *arg, struct err *err)
+static int check_model_params(const struct spec_step *step,
+                              const json_t *params,
+                              void *arg,
+                              struct err *err)
 {
-    const struct run_model *rm = arg;
-    json_t *merged = json_deep_copy(params);
+    const struct run_models *rm = arg;
+    size_t i = 0;
+    json_t *merged;
     int rc;
 
-    model_preset_merge(rm->model, merged, rm->preset);
-    rc = model_params_check(rm->model, merged, NULL, err);
+    while (i + 1 < rm->n && step != rm->step[i])
+        i++;
+    if (!rm->model[i])
+        return SWEEP_OK;
+    merged = json_deep_copy(params);
+    model_preset_merge(rm->model[i], merged, rm->preset[i]);
+    rc = model_params_check(rm->model[i], merged, NULL, err);
     json_decref(merged);
     return rc;
 }
@@ -217,6 +268,7 @@ static const char *const band_names[3] = {"LOW", "MEDIUM", "HIGH"};
 
 static void print_summary(const struct spec *spec, const struct runner_summary *s)
 {
+    long long skipped = 0;
     char d[32];
 
     duration_format(s->elapsed, d, sizeof(d));
@@ -236,11 +288,16 @@ static void print_summary(const struct spec *spec, const struct runner_summary *
         if (total == 0)
             continue;
         duration_format(s->wall[b], d, sizeof(d));
-        printf("%-8s %8lld %10lld %8lld %10lld %10lld %8lld %10s\n", band_names[b],
-               total, c[TASK_SUCCEEDED], c[TASK_FAILED], c[TASK_TIMED_OUT],
-               c[TASK_CANCELLED],
-               c[TASK_PENDING] + c[TASK_RUNNING] + c[TASK_INTERRUPTED], d);
+        printf(
+            "%-8s %8lld %10lld %8lld %10lld %10lld %8lld %10s\n", band_names[b], total,
+            c[TASK_SUCCEEDED], c[TASK_FAILED], c[TASK_TIMED_OUT], c[TASK_CANCELLED],
+            c[TASK_PENDING] + c[TASK_RUNNING] + c[TASK_INTERRUPTED] + c[TASK_WAITING],
+            d);
+        skipped += c[TASK_SKIPPED];
     }
+    if (skipped > 0)
+        printf("%lld skipped (pipeline steps after a failure, or the reduce)\n",
+               skipped);
     if (s->end == RUNNER_INTERRUPTED || s->end == RUNNER_STOPPED)
         printf("Run the same command again to resume.\n");
 }
@@ -321,7 +378,7 @@ static int run_main(int argc, char **argv)
     struct store *st = NULL;
     struct runner_summary sum;
     struct err err = {0};
-    struct run_model model = {0};
+    struct run_models models = {0};
     long long study_id, generation;
     uint64_t ntasks = 0;
     struct stat sb;
@@ -340,16 +397,8 @@ static int run_main(int argc, char **argv)
         rc = cli_fail(&err);
         goto out;
     }
-    if (spec->kind == SPEC_MODEL) {
-        model.model = model_resolve(spec->model, &model.preset);
-        if (!model.model) {
-            fprintf(stderr,
-                    "sweep: %s: model: unknown model \"%s\"; see 'sweep models'\n",
-                    spec->path, spec->model);
-            rc = EXIT_USAGE;
-            goto out;
-        }
-    }
+    if ((rc = resolve_models(spec, &models)) != EXIT_OK)
+        goto out;
     if (a.dry_run) {
         rc = dry_run(spec);
         goto out;
@@ -360,8 +409,8 @@ static int run_main(int argc, char **argv)
 
     if (runner_lock(cli_home(a.home), spec->name, &lock, &err) ||
         store_open(cli_home(a.home), &st, &err) ||
-        runner_prepare(st, spec, model.model ? check_model_params : NULL, &model,
-                       &study_id, &generation, &ntasks, &err)) {
+        runner_prepare(st, spec, check_model_params, &models, &study_id, &generation,
+                       &ntasks, &err)) {
         rc = cli_fail(&err);
         goto out;
     }
@@ -386,7 +435,7 @@ out:
     store_close(st);
     if (lock >= 0)
         close(lock);
-    json_decref(model.preset);
+    free_models(&models);
     spec_destroy(spec);
     return rc;
 }

@@ -16,11 +16,12 @@ extern const struct cli_cmd cmd_status;
 
 static const char *const band_names[3] = {"LOW", "MEDIUM", "HIGH"};
 
-/* A study left RUNNING by a `sweep run` that died (kill -9, crash) shows as
+/* A study left RUNNING or WAITING by a `sweep run` that died (kill -9, crash) shows as
  * INTERRUPTED: nobody holds its run lock any more. */
 static const char *shown_status(struct store *st, const struct store_study *s)
 {
-    if (s->status == STUDY_RUNNING && !runner_is_active(store_home(st), s->name))
+    if ((s->status == STUDY_RUNNING || s->status == STUDY_WAITING) &&
+        !runner_is_active(store_home(st), s->name))
         return study_status_name(STUDY_INTERRUPTED);
     return study_status_name(s->status);
 }
@@ -36,6 +37,37 @@ static json_t *counts_json(const long long c[TASK_NSTATES])
     }
     json_object_set_new(o, "total", json_integer(total));
     return o;
+}
+
+/* A pipeline's counts per step ("reduce" last), as {"name", <state>: n, "total"}
+ * objects; NULL for a single-step study. */
+static json_t *
+steps_counts(struct store *st, const struct store_study *s, struct err *err)
+{
+    json_t *info = s->steps_json ? json_loads(s->steps_json, 0, NULL) : NULL;
+    json_t *names = json_object_get(info, "steps"), *out = NULL;
+    int n = (int)json_array_size(names);
+    bool reduce = json_is_true(json_object_get(info, "reduce"));
+    long long(*c)[TASK_NSTATES];
+
+    if (n == 0) {
+        json_decref(info);
+        return NULL;
+    }
+    c = calloc((size_t)n + 1, sizeof(*c));
+    if (c && store_study_step_counts(st, s->id, n, c, err) == 0) {
+        out = json_array();
+        for (int i = 0; i < n + reduce; i++) {
+            json_t *row = counts_json(c[i]);
+            json_object_set_new(row, "name",
+                                i < n ? json_incref(json_array_get(names, (size_t)i))
+                                      : json_string("reduce"));
+            json_array_append_new(out, row);
+        }
+    }
+    free(c);
+    json_decref(info);
+    return out;
 }
 
 static json_t *study_json(struct store *st,
@@ -61,6 +93,7 @@ static json_t *study_json(struct store *st,
     }
     json_object_set_new(o, "counts", counts_json(all));
     json_object_set_new(o, "by_priority", by);
+    json_object_set_new(o, "reason", s->reason ? json_string(s->reason) : json_null());
     return o;
 }
 
@@ -100,9 +133,35 @@ static void bar(long long done, long long total, int width)
         fputs(i < fill ? "#" : ".", stdout);
 }
 
+static long long count_of(const json_t *row, const char *state)
+{
+    return (long long)json_integer_value(json_object_get(row, state));
+}
+
+/* One line per step of a pipeline. */
+static void print_steps(const json_t *steps)
+{
+    size_t i;
+    json_t *r;
+
+    printf("  %-16s %8s %8s %8s %8s %10s %8s %8s %10s\n", "step", "total", "waiting",
+           "pending", "running", "succeeded", "failed", "skipped", "cancelled");
+    json_array_foreach(steps, i, r)
+    {
+        printf("  %-16s %8lld %8lld %8lld %8lld %10lld %8lld %8lld %10lld\n",
+               json_string_value(json_object_get(r, "name")), count_of(r, "total"),
+               count_of(r, "waiting"),
+               count_of(r, "pending") + count_of(r, "interrupted"),
+               count_of(r, "running"), count_of(r, "succeeded"),
+               count_of(r, "failed") + count_of(r, "timed_out"), count_of(r, "skipped"),
+               count_of(r, "cancelled"));
+    }
+}
+
 static void print_study(struct store *st,
                         const struct store_study *s,
                         long long counts[3][TASK_NSTATES],
+                        const json_t *steps,
                         double eta)
 {
     long long all[TASK_NSTATES] = {0}, total = 0, ended;
@@ -114,8 +173,9 @@ static void print_study(struct store *st,
     for (int i = 0; i < TASK_NSTATES; i++)
         total += all[i];
     ended = all[TASK_SUCCEEDED] + all[TASK_FAILED] + all[TASK_TIMED_OUT] +
-            all[TASK_CANCELLED];
-    printf("study %s: %s\n", s->name, shown_status(st, s));
+            all[TASK_CANCELLED] + all[TASK_SKIPPED];
+    printf("study %s: %s%s%s\n", s->name, shown_status(st, s),
+           s->reason ? " \u2014 " : "", s->reason ? s->reason : "");
     if (s->description)
         printf("  %s\n", s->description);
     printf("  [");
@@ -140,6 +200,8 @@ static void print_study(struct store *st,
                c[TASK_FAILED], c[TASK_TIMED_OUT], c[TASK_CANCELLED],
                c[TASK_INTERRUPTED]);
     }
+    if (steps)
+        print_steps(steps);
 }
 
 struct list_ctx {
@@ -172,7 +234,7 @@ static int one_line(const struct store_study *s, void *arg)
     printf("%-24s %-17s %8lld %10lld %8lld %8lld %8lld\n", s->name,
            shown_status(c->st, s), total, all[TASK_SUCCEEDED],
            all[TASK_FAILED] + all[TASK_TIMED_OUT], all[TASK_RUNNING],
-           all[TASK_PENDING] + all[TASK_INTERRUPTED]);
+           all[TASK_PENDING] + all[TASK_INTERRUPTED] + all[TASK_WAITING]);
     return 0;
 }
 
@@ -206,6 +268,7 @@ static int status_main(int argc, char **argv)
     struct store_study s = {0};
     long long counts[3][TASK_NSTATES];
     double eta;
+    json_t *steps = NULL;
     struct err err = {0};
     int c, rc = EXIT_OK;
 
@@ -235,8 +298,15 @@ static int status_main(int argc, char **argv)
         rc = cli_fail(&err);
         goto out;
     }
+    steps = steps_counts(st, &s, &err);
+    if (err.code) {
+        rc = cli_fail(&err);
+        goto out;
+    }
     if (json) {
         json_t *o = study_json(st, &s, counts);
+        if (steps)
+            json_object_set(o, "steps", steps);
         json_object_set_new(o, "estimated_remaining",
                             eta >= 0 ? json_real(eta) : json_null());
         if (add_aggregate(st, s.id, o, &err)) {
@@ -247,9 +317,10 @@ static int status_main(int argc, char **argv)
         }
         json_decref(o);
     } else {
-        print_study(st, &s, counts, eta);
+        print_study(st, &s, counts, steps, eta);
     }
 out:
+    json_decref(steps);
     store_study_fini(&s);
     store_close(st);
     return rc;

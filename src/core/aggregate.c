@@ -84,6 +84,7 @@ struct names_seen {
     json_t *varies;  /* set: names whose value or presence differs between tasks */
     json_t *metrics; /* set: name -> true */
     long long ntasks;
+    int step; /* only this pipeline step's tasks; -1 all */
 };
 
 static void seen_metric(const char *name, double x, void *arg)
@@ -95,10 +96,14 @@ static void seen_metric(const char *name, double x, void *arg)
 static int collect_names(const struct store_task *t, void *arg)
 {
     struct names_seen *ns = arg;
-    json_t *p = parse_obj(t->params_json), *m = parse_obj(t->metrics_json);
+    json_t *p, *m;
     const char *k;
     json_t *v;
 
+    if (ns->step >= 0 && t->step != ns->step)
+        return 0;
+    p = parse_obj(t->params_json);
+    m = parse_obj(t->metrics_json);
     json_object_foreach(p, k, v)
     {
         json_t *first = json_object_get(ns->params, k);
@@ -195,6 +200,7 @@ struct builder {
     json_t *group_index;  /* canonical key of the values -> integer index */
     json_t *metric_index; /* metric name -> integer index */
     size_t cap;
+    int step; /* as names_seen.step */
 };
 
 /* The group's lookup key: the values with numbers as reals, so that 1 and 1.0 meet. */
@@ -268,8 +274,9 @@ static int add_task(const struct store_task *t, void *arg)
     struct aggregate_group *g;
     json_t *p, *m;
 
-    if (t->state != TASK_SUCCEEDED && t->state != TASK_FAILED &&
-        t->state != TASK_TIMED_OUT)
+    if ((t->state != TASK_SUCCEEDED && t->state != TASK_FAILED &&
+         t->state != TASK_TIMED_OUT) ||
+        (b->step >= 0 && t->step != b->step))
         return 0;
     p = parse_obj(t->params_json);
     g = find_group(b, p);
@@ -357,11 +364,28 @@ int aggregate_study(struct store *st,
                     struct aggregate *out,
                     struct err *err)
 {
-    struct names_seen ns = {
-        .params = json_object(), .varies = json_object(), .metrics = json_object()};
+    return aggregate_study_step(st, study_id, -1, by, nby, metrics, nmetrics, out, err);
+}
+
+int aggregate_study_step(struct store *st,
+                         long long study_id,
+                         int step,
+                         const char *const *by,
+                         size_t nby,
+                         const char *const *metrics,
+                         size_t nmetrics,
+                         struct aggregate *out,
+                         struct err *err)
+{
+    struct names_seen ns = {.params = json_object(),
+                            .varies = json_object(),
+                            .metrics = json_object(),
+                            .step = step};
     struct aggregate a = {0};
-    struct builder b = {
-        .a = &a, .group_index = json_object(), .metric_index = json_object()};
+    struct builder b = {.a = &a,
+                        .group_index = json_object(),
+                        .metric_index = json_object(),
+                        .step = step};
     int rc;
 
     *out = (struct aggregate){0};
@@ -553,6 +577,7 @@ char *aggregate_json_str(const json_t *j)
 int aggregate_save(struct store *st,
                    long long study_id,
                    long long generation,
+                   int step,
                    struct err *err)
 {
     struct aggregate a;
@@ -560,7 +585,7 @@ int aggregate_save(struct store *st,
     char *text;
     int rc;
 
-    if ((rc = aggregate_study(st, study_id, NULL, 0, NULL, 0, &a, err)) != 0)
+    if ((rc = aggregate_study_step(st, study_id, step, NULL, 0, NULL, 0, &a, err)) != 0)
         return rc;
     j = aggregate_to_json(&a);
     text = aggregate_json_str(j);

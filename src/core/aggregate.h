@@ -80,6 +80,16 @@ int aggregate_study(struct store *st,
                     size_t nmetrics,
                     struct aggregate *out,
                     struct err *err);
+/* The same over one step of a pipeline (task.step == step; -1: every task). */
+int aggregate_study_step(struct store *st,
+                         long long study_id,
+                         int step,
+                         const char *const *by,
+                         size_t nby,
+                         const char *const *metrics,
+                         size_t nmetrics,
+                         struct aggregate *out,
+                         struct err *err);
 /* Accepts a zeroed or already finished struct. */
 void aggregate_fini(struct aggregate *a);
 
@@ -93,15 +103,16 @@ json_t *aggregate_to_json(const struct aggregate *a);
  * final newline. New string (free it). */
 char *aggregate_json_str(const json_t *j);
 
-/* Computes the study's default aggregate (the parameters that vary but seed, every
- * numeric metric) and stores its JSON text with store_aggregate_put() for `generation`
- * (the study's latest, which aggregate_study() reads). A study without tasks stores [],
- * and tasks without numeric metrics store groups with only n_samples and n_failed.
- * Errors of aggregate_study() and of the store pass through (SWEEP_ENOTFOUND for an
- * unknown study). */
+/* Computes the study's default aggregate over one step (`step`; -1: every task) (the
+ * parameters that vary but seed, every numeric metric) and stores its JSON text with
+ * store_aggregate_put() for `generation` (the study's latest, which aggregate_study()
+ * reads). A study without tasks stores [], and tasks without numeric metrics store
+ * groups with only n_samples and n_failed. Errors of aggregate_study() and of the store
+ * pass through (SWEEP_ENOTFOUND for an unknown study). */
 int aggregate_save(struct store *st,
                    long long study_id,
                    long long generation,
+                   int step,
                    struct err *err);
 
 #endif

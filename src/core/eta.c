@@ -136,7 +136,8 @@ int eta_study(struct store *st,
     for (int b = 0; b < 3 && !rc; b++) {
         finished += counts[b][TASK_SUCCEEDED] + counts[b][TASK_FAILED] +
                     counts[b][TASK_TIMED_OUT];
-        queued += counts[b][TASK_PENDING] + counts[b][TASK_INTERRUPTED];
+        queued += counts[b][TASK_PENDING] + counts[b][TASK_INTERRUPTED] +
+                  counts[b][TASK_WAITING];
     }
     eta_sums_init(&fin.sums, slots);
     eta_sums_init(&wait.sums, slots);

@@ -1,10 +1,12 @@
 /* Expansion of a spec into tasks (see expand.h). An odometer of row indices walks the
- * cartesian product of spec->dims, then a cursor walks the explicit task list; the
- * current point's params object and text buffers are reused from one task to the next,
- * so memory is O(size of the spec) whatever the number of tasks. Keys and seeds hash
- * canonical JSON fed to SHA-256 in pieces from jsonx_canon: the wrapper objects are
- * written out with their members already in sorted order, exactly as jsonx_canon would
- * print them, and the common prefix {"params":...,"rep": is hashed once per point. */
+ * cartesian product of spec->dims, then a cursor walks the explicit task list; each
+ * point and repetition is a chain that yields one task per step, and the reduce comes
+ * last. The current point's params object and text buffers are reused from one task to
+ * the next, so memory is O(size of the spec) whatever the number of tasks. Keys and
+ * seeds hash canonical JSON fed to SHA-256 in pieces from jsonx_canon: the wrapper
+ * objects are written out with their members already in sorted order, exactly as
+ * jsonx_canon would print them, and the common prefix {"params":...,"rep": is hashed
+ * once per point. A running hash over every key emitted gives the reduce its key. */
 #include "core/expand.h"
 
 #include "common/jsonx.h"
@@ -23,11 +25,18 @@ struct expand {
     bool grid_left;   /* the odometer has a point still to emit */
     size_t next_task; /* index of the next explicit task */
     int rep;          /* repetition to emit next; 0 means load a new point */
-    int priority;     /* of the current point */
-    json_t *params;   /* the current point (reused) */
+    size_t step;      /* step to emit next; 0 means start a chain */
+    bool points_done; /* every chain has been emitted */
+    bool reduce_done;
+    int priority;   /* of the current point */
+    long long seed; /* of the current chain */
+    long long chain;
+    char prev_key[EXPAND_KEY_LEN + 1]; /* of the step before, in the current chain */
+    json_t *params;                    /* the current point (reused) */
     struct strbuf params_json;
     struct sha256 prefix; /* hash of `{"params":<params_json>,"rep":` */
-    char *run_canon;      /* canonical JSON of the model name or argv template */
+    struct sha256 keys;   /* of every key emitted so far, for the reduce's */
+    char **run_canon;     /* per step: canonical JSON of the model name or argv */
     char *study_canon;    /* canonical JSON of the study name */
     long long seq;
 };
@@ -47,19 +56,24 @@ static char *expand_canon_string(const char *s)
     return out;
 }
 
-static char *expand_run_canon(const struct spec *spec)
+static char *expand_run_canon(const struct spec_step *st)
 {
     json_t *argv;
     char *out;
 
-    if (spec->kind == SPEC_MODEL)
-        return expand_canon_string(spec->model);
+    if (st->kind == SPEC_MODEL)
+        return expand_canon_string(st->model);
     argv = json_array();
-    for (size_t i = 0; i < spec->argc; i++)
-        json_array_append_new(argv, json_string_nocheck(spec->argv[i]));
+    for (size_t i = 0; i < st->argc; i++)
+        json_array_append_new(argv, json_string_nocheck(st->argv[i]));
     out = jsonx_canon_str(argv);
     json_decref(argv);
     return out;
+}
+
+static bool expand_shell(const struct spec_step *st)
+{
+    return st->kind == SPEC_COMMAND && st->shell;
 }
 
 /* Whether the grid part yields points at all: a spec with neither `parameters` nor
@@ -82,8 +96,13 @@ struct expand *expand_create(const struct spec *spec)
     ex->idx = xcalloc(spec->ndims ? spec->ndims : 1, sizeof(*ex->idx));
     ex->grid_left = expand_grid_nonempty(spec);
     ex->params = json_object();
-    ex->run_canon = expand_run_canon(spec);
+    ex->run_canon = xcalloc(spec->nsteps + 1, sizeof(*ex->run_canon));
+    for (size_t i = 0; i < spec->nsteps; i++)
+        ex->run_canon[i] = expand_run_canon(&spec->steps[i]);
+    if (spec->reduce)
+        ex->run_canon[spec->nsteps] = expand_run_canon(spec->reduce);
     ex->study_canon = expand_canon_string(spec->name);
+    sha256_init(&ex->keys);
     return ex;
 }
 
@@ -94,6 +113,8 @@ void expand_destroy(struct expand *ex)
     free(ex->idx);
     json_decref(ex->params);
     sb_fini(&ex->params_json);
+    for (size_t i = 0; i <= ex->spec->nsteps; i++)
+        free(ex->run_canon[i]);
     free(ex->run_canon);
     free(ex->study_canon);
     free(ex);
@@ -166,6 +187,17 @@ static void expand_hash_str(struct sha256 *c, const char *s)
     sha256_update(c, s, strlen(s));
 }
 
+/* Starts the hashes of the current point: `{"params":<params_json>,"rep":`. */
+static void expand_begin_point(struct expand *ex)
+{
+    sb_reset(&ex->params_json);
+    jsonx_canon(ex->params, &ex->params_json);
+    sha256_init(&ex->prefix);
+    expand_hash_str(&ex->prefix, "{\"params\":");
+    sha256_update(&ex->prefix, ex->params_json.buf, ex->params_json.len);
+    expand_hash_str(&ex->prefix, ",\"rep\":");
+}
+
 /* Finishes a hash that ex->prefix began: the repetition, then the one member that
  * follows "rep" (a key and its canonical value), then `extra` (any further members and
  * the closing brace). */
@@ -200,14 +232,10 @@ static long long expand_seed(const struct expand *ex, int rep)
                        0x7fffffffu);
 }
 
-static void expand_key(const struct expand *ex, int rep, char key[EXPAND_KEY_LEN + 1])
+static void expand_hex_key(const uint8_t d[32], char key[EXPAND_KEY_LEN + 1])
 {
     static const char hex[] = "0123456789abcdef";
-    bool shell = ex->spec->kind == SPEC_COMMAND && ex->spec->shell;
-    uint8_t d[32];
 
-    expand_hash_rep(ex, rep, ",\"run\":", ex->run_canon,
-                    shell ? ",\"shell\":true}" : "}", d);
     for (int i = 0; i < EXPAND_KEY_LEN / 2; i++) {
         key[2 * i] = hex[d[i] >> 4];
         key[2 * i + 1] = hex[d[i] & 15];
@@ -215,27 +243,91 @@ static void expand_key(const struct expand *ex, int rep, char key[EXPAND_KEY_LEN
     key[EXPAND_KEY_LEN] = '\0';
 }
 
-int expand_next(struct expand *ex, struct expand_task *t)
+/* The key of step `step` of the current chain: its "run", the key of the step before
+ * (ex->prev_key) from step 1 on, and "shell" (members in canonical order). */
+static void
+expand_key(const struct expand *ex, int rep, size_t step, char key[EXPAND_KEY_LEN + 1])
 {
-    if (ex->rep == 0) {
-        if (!expand_load_point(ex))
-            return 0;
-        sb_reset(&ex->params_json);
-        jsonx_canon(ex->params, &ex->params_json);
-        /* Key and seed texts of every repetition start alike: hash that once. */
-        sha256_init(&ex->prefix);
-        expand_hash_str(&ex->prefix, "{\"params\":");
-        sha256_update(&ex->prefix, ex->params_json.buf, ex->params_json.len);
-        expand_hash_str(&ex->prefix, ",\"rep\":");
-    }
+    char extra[64];
+    uint8_t d[32];
+
+    snprintf(extra, sizeof(extra), "%s%s%s%s}", step ? ",\"run_after\":\"" : "",
+             step ? ex->prev_key : "", step ? "\"" : "",
+             expand_shell(&ex->spec->steps[step]) ? ",\"shell\":true" : "");
+    expand_hash_rep(ex, rep, ",\"run\":", ex->run_canon[step], extra, d);
+    expand_hex_key(d, key);
+}
+
+/* The reduce: {"reduce": <run>[, "shell": true], "tasks": <hex of every key>}. */
+static int expand_reduce(struct expand *ex, struct expand_task *t)
+{
+    const struct spec_step *st = ex->spec->reduce;
+    struct sha256 c;
+    uint8_t d[32];
+    char hex[65];
+
+    json_object_clear(ex->params);
+    expand_begin_point(ex);
+    sha256_final(&ex->keys, d);
+    for (int i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", d[i]);
+    sha256_init(&c);
+    expand_hash_str(&c, "{\"reduce\":");
+    expand_hash_str(&c, ex->run_canon[ex->spec->nsteps]);
+    if (expand_shell(st))
+        expand_hash_str(&c, ",\"shell\":true");
+    expand_hash_str(&c, ",\"tasks\":\"");
+    expand_hash_str(&c, hex);
+    expand_hash_str(&c, "\"}");
+    sha256_final(&c, d);
+
     t->params = ex->params;
     t->params_json = ex->params_json.buf;
-    expand_key(ex, ex->rep, t->key);
+    expand_hex_key(d, t->key);
+    t->seq = ex->seq++;
+    t->repetition = 0;
+    t->seed = expand_seed(ex, 0);
+    t->priority = st->priority;
+    t->step = (int)ex->spec->nsteps;
+    t->chain = -1;
+    t->cpus = st->cpus;
+    ex->reduce_done = true;
+    return 1;
+}
+
+int expand_next(struct expand *ex, struct expand_task *t)
+{
+    const struct spec *spec = ex->spec;
+    const struct spec_step *st;
+
+    if (ex->step == 0 && ex->rep == 0 && !ex->points_done) {
+        if (expand_load_point(ex))
+            expand_begin_point(ex); /* every repetition and step starts alike */
+        else
+            ex->points_done = true;
+    }
+    if (ex->points_done)
+        return spec->reduce && !ex->reduce_done ? expand_reduce(ex, t) : 0;
+    if (ex->step == 0)
+        ex->seed = expand_seed(ex, ex->rep);
+    st = &spec->steps[ex->step];
+    t->params = ex->params;
+    t->params_json = ex->params_json.buf;
+    expand_key(ex, ex->rep, ex->step, t->key);
+    sha256_update(&ex->keys, t->key, EXPAND_KEY_LEN);
+    memcpy(ex->prev_key, t->key, sizeof(ex->prev_key));
     t->seq = ex->seq++;
     t->repetition = ex->rep;
-    t->seed = expand_seed(ex, ex->rep);
-    t->priority = ex->priority;
-    if (++ex->rep >= expand_reps(ex->spec))
+    t->seed = ex->seed;
+    t->priority = st->has_priority ? st->priority : ex->priority;
+    t->step = (int)ex->step;
+    t->chain = ex->chain;
+    t->cpus = st->cpus;
+    if (++ex->step < spec->nsteps)
+        return 1;
+    ex->step = 0;
+    ex->chain++;
+    if (++ex->rep >= expand_reps(spec))
         ex->rep = 0;
     return 1;
 }
@@ -253,7 +345,9 @@ uint64_t expand_count(const struct spec *spec)
     if (spec->tasks &&
         __builtin_add_overflow(points, (uint64_t)json_array_size(spec->tasks), &points))
         return UINT64_MAX;
-    if (__builtin_mul_overflow(points, (uint64_t)expand_reps(spec), &total))
+    if (__builtin_mul_overflow(points, (uint64_t)expand_reps(spec), &total) ||
+        __builtin_mul_overflow(total, (uint64_t)spec->nsteps, &total) ||
+        __builtin_add_overflow(total, (uint64_t)(spec->reduce != NULL), &total))
         return UINT64_MAX;
     return total;
 }

@@ -16,6 +16,18 @@
  * take it as a signed int; an integer "seed" parameter the spec sets itself wins (and
  * then every repetition of that point has that seed).
  *
+ * Pipelines: each point and repetition is a chain, numbered 0, 1, ... in the order
+ * above, and yields one task per step in step order (seq increases by one each). Step 0
+ * has the key above with "run" its own model or command; a later step adds
+ * "run_after": <the key of the step before it> to the object, so a step's key changes
+ * when anything before it in the chain changes. All steps of a chain share its seed.
+ * After the last chain comes the reduce task when the spec has one: step = nsteps,
+ * chain -1, params {}, repetition 0, the study's seed for {} and rep 0, and a key over
+ * {"reduce": <its run>, "tasks": <SHA-256 hex of every other key in order>} (plus
+ * "shell": true for a shell command, as for a step), so it changes when any task of
+ * the study does. A single-step study's keys are what they
+ * were before pipelines existed.
+ *
  * The iterator borrows the spec (keep it alive until expand_destroy) and holds only the
  * current point: memory is O(size of the spec), whatever the number of tasks. */
 #ifndef SWEEP_CORE_EXPAND_H
@@ -33,10 +45,14 @@ struct expand_task {
                           object: json_deep_copy() it to keep it */
     char *params_json; /* canonical JSON of params; borrowed likewise */
     char key[EXPAND_KEY_LEN + 1];
-    long long seq;  /* 0, 1, 2 ... in expansion order */
-    int repetition; /* 0 .. repetitions-1 */
-    long long seed; /* params.seed when the spec sets it (an integer), else derived */
-    int priority;   /* the explicit task's own, or the spec's */
+    long long seq;   /* 0, 1, 2 ... in expansion order */
+    int repetition;  /* 0 .. repetitions-1 */
+    long long seed;  /* params.seed when the spec sets it (an integer), else derived */
+    int priority;    /* the step's own if set, else the explicit task's, else the
+                        spec's */
+    int step;        /* index in spec->steps; spec->nsteps for the reduce */
+    long long chain; /* the point-and-repetition number; -1 for the reduce */
+    int cpus;        /* the step's */
 };
 
 struct expand;

@@ -59,7 +59,9 @@ struct rtask {
     long long seed;
     int priority;
     int cpus;
-    int attempts; /* made so far, including a running one */
+    int step;        /* in spec->steps; spec->nsteps for the reduce */
+    long long chain; /* -1 for the reduce */
+    int attempts;    /* made so far, including a running one */
     /* while running */
     pid_t pid;
     double started_at; /* epoch */
@@ -97,6 +99,7 @@ struct run {
     size_t nended, cap_ended;
 
     bool stopping; /* start nothing new */
+    bool blocked;  /* a study of `after` failed or does not exist */
     enum runner_end end;
     char reason[512];
     int signals;
@@ -104,6 +107,11 @@ struct run {
     char **env_base; /* environ without SWEEP_* and the spec's names, plus spec env */
     size_t nenv_base;
     uint64_t rng;
+
+    /* pipelines: only with a reduce are chains counted */
+    long long chains_open;    /* chains whose last step has not ended */
+    long long chains_failed;  /* ended without their last step succeeding */
+    struct store_task reduce; /* the waiting reduce; id 0 when none */
 
     /* progress */
     double t0, last_progress;
@@ -201,24 +209,70 @@ bool runner_is_active(const char *home, const char *study)
 
 /* ---- prepare: spec -> store ---- */
 
+static const struct spec_step *step_of(const struct spec *spec, int step)
+{
+    return step < (int)spec->nsteps ? &spec->steps[step] : spec->reduce;
+}
+
+/* The names of the steps, for templates: pointers into spec->steps. */
+static char **step_names(const struct spec *spec)
+{
+    char **v = xcalloc(spec->nsteps + 1, sizeof(char *));
+    for (size_t i = 0; i < spec->nsteps; i++)
+        v[i] = spec->steps[i].name;
+    return v;
+}
+
+/* Every placeholder of every command names a parameter, a built-in or a step before
+ * it; the parameters are those the expansion gives (the reduce has none). */
 static int check_templates(const struct spec *spec, struct err *err)
 {
     size_t n = 0;
-    char **names;
+    char **names = expand_param_names(spec, &n), **steps = step_names(spec);
     int rc = SWEEP_OK;
 
-    if (spec->kind != SPEC_COMMAND)
-        return SWEEP_OK;
-    names = expand_param_names(spec, &n);
-    for (size_t i = 0; i < spec->argc && rc == SWEEP_OK; i++) {
-        rc = tmpl_check(spec->argv[i], names, n, err);
-        if (rc)
-            err_prefix(err, "%s: command[%zu]", spec->path, i);
+    for (size_t j = 0; j <= spec->nsteps && rc == SWEEP_OK; j++) {
+        const struct spec_step *step = step_of(spec, (int)j);
+        bool reduce = j == spec->nsteps;
+        struct tmpl_scope scope = {.step_names = steps, .nsteps = j, .reduce = reduce};
+
+        if (!step || step->kind != SPEC_COMMAND)
+            continue;
+        for (size_t i = 0; i < step->argc && rc == SWEEP_OK; i++) {
+            rc = tmpl_check(step->argv[i], names, reduce ? 0 : n, &scope, err);
+            if (rc && reduce)
+                err_prefix(err, "%s: reduce.command[%zu]", spec->path, i);
+            else if (rc && spec->has_steps)
+                err_prefix(err, "%s: steps[%zu].command[%zu]", spec->path, j, i);
+            else if (rc)
+                err_prefix(err, "%s: command[%zu]", spec->path, i);
+        }
     }
     for (size_t i = 0; i < n; i++)
         free(names[i]);
     free(names);
+    free(steps);
     return rc;
+}
+
+/* {"steps": [names], "reduce": bool} for a pipeline (status and results show steps),
+ * NULL for a single-step study. */
+static char *steps_json(const struct spec *spec)
+{
+    json_t *o, *names;
+    char *text;
+
+    if (!spec->has_steps && !spec->reduce)
+        return NULL;
+    o = json_object();
+    names = json_array();
+    for (size_t i = 0; i < spec->nsteps; i++)
+        json_array_append_new(names, json_string(spec->steps[i].name));
+    json_object_set_new(o, "steps", names);
+    json_object_set_new(o, "reduce", json_boolean(spec->reduce != NULL));
+    text = jsonx_canon_str(o);
+    json_decref(o);
+    return text;
 }
 
 int runner_prepare(struct store *st,
@@ -232,7 +286,7 @@ int runner_prepare(struct store *st,
 {
     struct expand *ex = NULL;
     struct expand_task t;
-    char *spec_json = NULL;
+    char *spec_json = NULL, *steps = steps_json(spec);
     uint64_t n = 0;
     int rc;
 
@@ -245,18 +299,20 @@ int runner_prepare(struct store *st,
     spec_json = jsonx_canon_str(spec->json);
     rc = store_study_put(st, spec->name, spec->description, spec->path, spec_json,
                          study_id, generation, err);
+    if (!rc)
+        rc = store_study_set_steps(st, *study_id, steps, err);
     if (rc)
         goto fail;
     ex = expand_create(spec);
     while (expand_next(ex, &t) == 1) {
         if (check) {
-            rc = check(t.params, check_arg, err);
+            rc = check(step_of(spec, t.step), t.params, check_arg, err);
             if (rc) {
                 err_prefix(err, "%s: task %lld (%s)", spec->path, t.seq, t.params_json);
                 goto fail;
             }
         }
-        rc = store_task_put(st, *study_id, *generation, &t, spec->cpus, err);
+        rc = store_task_put(st, *study_id, *generation, &t, t.cpus, err);
         if (rc)
             goto fail;
         n++;
@@ -267,11 +323,13 @@ int runner_prepare(struct store *st,
     *ntasks = n;
     expand_destroy(ex);
     free(spec_json);
+    free(steps);
     return SWEEP_OK;
 fail:
     store_rollback(st);
     expand_destroy(ex);
     free(spec_json);
+    free(steps);
     return rc;
 }
 
@@ -381,54 +439,93 @@ static void strv_free(char **v)
 
 /* ---- argv ---- */
 
+struct chain_dirs {
+    struct run *r;
+    char **dirs;
+    size_t n;
+};
+
+static int add_chain_dir(const struct store_task *t, void *arg)
+{
+    struct chain_dirs *c = arg;
+    c->dirs[c->n++] = runner_task_dir(c->r->home, c->r->spec->name, t->key);
+    return c->n == (size_t)c->r->spec->nsteps; /* never more than the steps */
+}
+
 static int argv_for(struct run *r,
                     const struct rtask *t,
                     const json_t *params,
+                    const char *reduce_input,
                     char ***out,
                     struct err *err)
 {
     const struct spec *spec = r->spec;
+    const struct spec_step *step = step_of(spec, t->step);
+    char **names = step_names(spec);
+    struct chain_dirs cd = {.r = r, .dirs = xcalloc(spec->nsteps + 1, sizeof(char *))};
     struct tmpl_ctx ctx = {.params = params,
                            .task_dir = t->dir,
                            .study = spec->name,
                            .key = t->key,
                            .seed = t->seed,
-                           .repetition = t->repetition};
-    char **argv;
+                           .repetition = t->repetition,
+                           .step_names = names,
+                           .step_dirs = cd.dirs,
+                           .reduce_input = reduce_input};
+    char **argv = NULL;
     size_t n = 0;
     int rc = SWEEP_OK;
 
-    if (spec->kind == SPEC_MODEL) {
+    if (step->kind == SPEC_MODEL) {
         argv = xcalloc(6, sizeof(char *));
         argv[n++] = xstrdup(r->o->self_path);
         argv[n++] = xstrdup("sim");
-        argv[n++] = xstrdup(spec->model);
+        argv[n++] = xstrdup(step->model);
         argv[n++] = xstrdup("--params");
         argv[n++] = xstrdup(t->params_json);
-        *out = argv;
-        return SWEEP_OK;
+        goto out;
     }
-    argv = xcalloc(spec->argc + 3, sizeof(char *));
-    if (spec->shell) {
+    if (t->chain >= 0 && t->step > 0) {
+        struct store_task me = {
+            .study_id = r->study_id, .seq = t->seq, .step = t->step, .chain = t->chain};
+        if ((rc = store_task_chain_before(r->st, &me, r->generation, add_chain_dir, &cd,
+                                          err)) != 0)
+            goto fail;
+        if (cd.n != (size_t)t->step) {
+            rc = err_set(err, SWEEP_EINTERNAL,
+                         "task %s: found %zu of the %d steps before it", t->key, cd.n,
+                         t->step);
+            goto fail;
+        }
+        ctx.nsteps = cd.n;
+    }
+    argv = xcalloc(step->argc + 3, sizeof(char *));
+    if (step->shell) {
         argv[n++] = xstrdup("/bin/sh");
         argv[n++] = xstrdup("-c");
     }
-    for (size_t i = 0; i < spec->argc; i++) {
-        rc = tmpl_render(spec->argv[i], &ctx, spec->shell, &argv[n], err);
+    for (size_t i = 0; i < step->argc; i++) {
+        rc = tmpl_render(step->argv[i], &ctx, step->shell, &argv[n], err);
         if (rc)
             goto fail;
         n++;
     }
     /* A relative program path means the spec's directory, not the task's. */
-    if (!spec->shell && strchr(argv[0], '/') && argv[0][0] != '/') {
+    if (!step->shell && strchr(argv[0], '/') && argv[0][0] != '/') {
         char *abs = xasprintf("%s/%s", spec->dir, argv[0]);
         free(argv[0]);
         argv[0] = abs;
     }
-    *out = argv;
-    return SWEEP_OK;
+    goto out;
 fail:
     strv_free(argv);
+    argv = NULL;
+out:
+    *out = argv;
+    for (size_t i = 0; i < cd.n; i++)
+        free(cd.dirs[i]);
+    free(cd.dirs);
+    free(names);
     return rc;
 }
 
@@ -457,6 +554,8 @@ static int add_pending(const struct store_task *st, void *arg)
     t->seed = st->seed;
     t->priority = st->priority;
     t->cpus = st->cpus;
+    t->step = st->step;
+    t->chain = st->chain;
     t->attempts = st->attempts;
     it.seq = st->seq;
     it.priority = t->priority;
@@ -562,6 +661,145 @@ static int band_index(int priority)
     return priority >= PRIORITY_HIGH ? 2 : priority == PRIORITY_MEDIUM ? 1 : 0;
 }
 
+/* ---- pipelines ---- */
+
+/* Queues a task that became pending during the run (the step after one that succeeded,
+ * the reduce): at once when the cursor has passed it, else the next refill reads it. */
+static void queue_unblocked(struct run *r, const struct store_task *t)
+{
+    bool passed = t->priority > r->cursor_priority ||
+                  (t->priority == r->cursor_priority && t->seq <= r->cursor_seq);
+
+    if (r->o->only_key && strcmp(t->key, r->o->only_key) != 0)
+        return;
+    if (r->o->band && band_index(t->priority) != band_index(r->o->band))
+        return;
+    if (passed)
+        add_pending(t, r);
+    else
+        r->exhausted = false;
+}
+
+/* Every chain has ended: the reduce becomes pending, or skipped when a chain failed
+ * and it runs only when all succeeded. In the transaction of the last chain's end, so
+ * a crash can neither lose it nor run it twice. */
+static int release_reduce(struct run *r, struct err *err)
+{
+    struct store_task *t = &r->reduce;
+    bool run = r->chains_failed == 0 || r->spec->reduce_when == REDUCE_ALWAYS;
+    char *why = run ? NULL
+                    : xasprintf("skipped: %lld chain%s did not succeed (reduce runs "
+                                "when all succeeded)",
+                                r->chains_failed, r->chains_failed == 1 ? "" : "s");
+    int rc = store_task_set_state(r->st, t->id, TASK_WAITING,
+                                  run ? TASK_PENDING : TASK_SKIPPED, why, err);
+
+    if (rc == SWEEP_ENOTFOUND) { /* cancelled meanwhile */
+        err_clear(err);
+        rc = SWEEP_OK;
+    } else if (rc == SWEEP_OK) {
+        studylog_event(r->log, run ? "reduce_ready" : "reduce_skipped", "task=%s%s%s%s",
+                       t->key, why ? " reason=\"" : "", why ? why : "",
+                       why ? "\"" : "");
+        if (run)
+            queue_unblocked(r, t);
+        else
+            r->finished++;
+    }
+    free(why);
+    store_task_fini(t);
+    return rc;
+}
+
+/* After a task's final end, inside the tick's transaction: the next step of its chain
+ * becomes pending, or the rest of the chain is skipped; a chain that has ended counts
+ * down to the reduce. O(steps of one chain), never a scan of the study. */
+static int pipeline_end(struct run *r,
+                        const struct rtask *t,
+                        enum task_state state,
+                        struct err *err)
+{
+    const struct spec *spec = r->spec;
+    int last = (int)spec->nsteps - 1, rc;
+    struct store_task me = {.id = t->id,
+                            .study_id = r->study_id,
+                            .seq = t->seq,
+                            .step = t->step,
+                            .chain = t->chain};
+
+    if (t->chain < 0 || state == TASK_INTERRUPTED)
+        return SWEEP_OK; /* the reduce; or a task that runs again */
+    memcpy(me.key, t->key, sizeof(me.key));
+    if (t->step < last && state == TASK_SUCCEEDED) {
+        struct store_task next;
+        rc = store_task_unblock_next(r->st, &me, r->generation, &next, err);
+        if (rc < 0)
+            return -rc;
+        if (rc == 1)
+            queue_unblocked(r, &next);
+        store_task_fini(&next);
+        return SWEEP_OK;
+    }
+    if (t->step < last) {
+        char *why = xasprintf("skipped: step %s %s", spec->steps[t->step].name,
+                              state == TASK_TIMED_OUT   ? "timed out"
+                              : state == TASK_CANCELLED ? "was cancelled"
+                                                        : "failed");
+        long long n = 0;
+        rc = store_task_skip_rest(r->st, &me, r->generation, (int)spec->nsteps, why, &n,
+                                  err);
+        if (rc == SWEEP_OK && n > 0)
+            studylog_event(r->log, "chain_skipped",
+                           "task=%s skipped=%lld reason=\"%s\"", t->key, n, why);
+        free(why);
+        if (rc)
+            return rc;
+        r->finished += n;
+    }
+    if (r->reduce.id == 0)
+        return SWEEP_OK;
+    r->chains_open--;
+    if (state != TASK_SUCCEEDED)
+        r->chains_failed++;
+    return r->chains_open == 0 ? release_reduce(r, err) : SWEEP_OK;
+}
+
+/* At the start of a run with a reduce: how many chains are still open, and the reduce
+ * itself if it waits; released at once when every chain has already ended (a run killed
+ * after the last chain's end and before the reduce). */
+static int pipeline_start(struct run *r, struct err *err)
+{
+    int n = (int)r->spec->nsteps, last = n - 1;
+    long long(*c)[TASK_NSTATES] = xcalloc((size_t)n + 1, sizeof(*c));
+    int rc = store_study_step_counts(r->st, r->study_id, n, c, err);
+
+    if (rc)
+        goto out;
+    r->chains_open = c[last][TASK_PENDING] + c[last][TASK_RUNNING] +
+                     c[last][TASK_WAITING] + c[last][TASK_INTERRUPTED];
+    r->chains_failed = c[last][TASK_FAILED] + c[last][TASK_TIMED_OUT] +
+                       c[last][TASK_CANCELLED] + c[last][TASK_SKIPPED];
+    rc = store_task_last(r->st, r->study_id, r->generation, &r->reduce, err);
+    if (rc)
+        goto out;
+    if (r->reduce.chain >= 0 || r->reduce.state != TASK_WAITING) {
+        store_task_fini(&r->reduce);
+        goto out;
+    }
+    if (r->chains_open == 0) {
+        rc = store_begin(r->st, err);
+        if (!rc)
+            rc = release_reduce(r, err);
+        if (!rc)
+            rc = store_commit(r->st, err);
+        if (rc)
+            store_rollback(r->st);
+    }
+out:
+    free(c);
+    return rc;
+}
+
 /* Records one ended attempt (inside the tick's transaction) and decides what next. */
 static int finish_attempt(struct run *r,
                           struct rtask *t,
@@ -596,7 +834,7 @@ static int finish_attempt(struct run *r,
             error = xstrdup("interrupted: sweep run was stopped");
         } else if (res->timed_out) {
             char d[32];
-            duration_format(r->spec->timeout, d, sizeof(d));
+            duration_format(step_of(r->spec, t->step)->timeout, d, sizeof(d));
             o.state = TASK_TIMED_OUT;
             error = xasprintf("timed out after %s", d);
         } else if (res->signal) {
@@ -619,10 +857,10 @@ static int finish_attempt(struct run *r,
 
     if ((o.state == TASK_FAILED || o.state == TASK_TIMED_OUT) && !t->spawn_error &&
         !r->stopping &&
-        sched_should_retry(&r->spec->retry, t->attempts, o.state, o.exit_code,
-                           o.signal)) {
+        sched_should_retry(&step_of(r->spec, t->step)->retry, t->attempts, o.state,
+                           o.exit_code, o.signal)) {
         double u = (double)(rng_next(&r->rng) >> 11) * 0x1.0p-53;
-        double delay = sched_backoff(&r->spec->retry, t->attempts, u);
+        double delay = sched_backoff(&step_of(r->spec, t->step)->retry, t->attempts, u);
         o.retry_at = time_now() + delay;
     }
 
@@ -656,6 +894,9 @@ static int finish_attempt(struct run *r,
                    o.wall, o.user, o.sys, o.maxrss_kb, error ? " error=\"" : "",
                    error ? error : "", error ? "\"" : "");
     r->finished++;
+    rc = pipeline_end(r, t, o.state, err);
+    if (rc)
+        goto out;
     if (r->o->on_task) {
         r->ended = xgrow(r->ended, &r->cap_ended, r->nended + 1, sizeof(*r->ended));
         memcpy(r->ended[r->nended++], t->key, sizeof(t->key));
@@ -745,13 +986,69 @@ static int choose_starts(
     return SWEEP_OK;
 }
 
+/* {reduce.input}: {"study", "steps": [names], "points": [{"chain", "repetition",
+ * "seed", "params", "steps": {name: {"key", "state", "dir", "error", "metrics"}}}]},
+ * built from the store in expansion order (the steps of a chain are consecutive). */
+struct reduce_input {
+    struct run *r;
+    json_t *points, *point;
+};
+
+static int add_to_input(const struct store_task *t, void *arg)
+{
+    struct reduce_input *in = arg;
+    json_t *step, *metrics;
+    char *dir;
+
+    if (t->chain < 0)
+        return 0;
+    step = json_object();
+    if (t->step == 0 || !in->point) {
+        in->point = json_object();
+        json_object_set_new(in->point, "chain", json_integer(t->chain));
+        json_object_set_new(in->point, "repetition", json_integer(t->repetition));
+        json_object_set_new(in->point, "seed", json_integer(t->seed));
+        json_object_set_new(in->point, "params", json_loads(t->params_json, 0, NULL));
+        json_object_set_new(in->point, "steps", json_object());
+        json_array_append_new(in->points, in->point);
+    }
+    metrics = t->metrics_json ? json_loads(t->metrics_json, 0, NULL) : NULL;
+    json_object_set_new(step, "key", json_string(t->key));
+    json_object_set_new(step, "state", json_string(task_state_name(t->state)));
+    dir = runner_task_dir(in->r->home, in->r->spec->name, t->key);
+    json_object_set_new(step, "dir", json_string(dir));
+    free(dir);
+    json_object_set_new(step, "error", t->error ? json_string(t->error) : json_null());
+    json_object_set_new(step, "metrics", metrics ? metrics : json_null());
+    json_object_set_new(json_object_get(in->point, "steps"),
+                        in->r->spec->steps[t->step].name, step);
+    return 0;
+}
+
+static int write_reduce_input(struct run *r, const char *path, struct err *err)
+{
+    struct reduce_input in = {.r = r, .points = json_array()};
+    json_t *o = json_object(), *names = json_array();
+    int rc = store_task_each(r->st, r->study_id, -1, add_to_input, &in, err);
+
+    for (size_t i = 0; i < r->spec->nsteps; i++)
+        json_array_append_new(names, json_string(r->spec->steps[i].name));
+    json_object_set_new(o, "study", json_string(r->spec->name));
+    json_object_set_new(o, "steps", names);
+    json_object_set_new(o, "points", in.points);
+    if (!rc && json_dump_file(o, path, JSON_COMPACT) != 0)
+        rc = err_set(err, SWEEP_EIO, "cannot write the reduce input %s", path);
+    json_decref(o);
+    return rc;
+}
+
 /* Spawns a task already marked running. A failure to start becomes a failed attempt
  * recorded at the next tick. */
 static void spawn_task(struct run *r, struct rtask *t)
 {
     json_error_t je;
     json_t *params = json_loads(t->params_json, 0, &je);
-    char *result_path = NULL, *out_path = NULL, *err_path = NULL;
+    char *result_path = NULL, *out_path = NULL, *err_path = NULL, *reduce_input = NULL;
     char **argv = NULL, **envp = NULL;
     struct exec_cmd cmd = {0};
     struct err err = {0};
@@ -782,7 +1079,12 @@ static void spawn_task(struct run *r, struct rtask *t)
         free(o);
         free(e);
     }
-    if (argv_for(r, t, params, &argv, &err))
+    if (t->chain < 0) {
+        reduce_input = xasprintf("%s/input.json", t->dir);
+        if (write_reduce_input(r, reduce_input, &err))
+            goto fail;
+    }
+    if (argv_for(r, t, params, reduce_input, &argv, &err))
         goto fail;
     envp = env_for(r, t, params, result_path);
     cmd.argv = argv;
@@ -790,8 +1092,8 @@ static void spawn_task(struct run *r, struct rtask *t)
     cmd.cwd = r->spec->workdir ? r->spec->workdir : t->dir;
     cmd.stdout_path = out_path;
     cmd.stderr_path = err_path;
-    cmd.timeout = r->spec->timeout;
-    cmd.kill_after = r->spec->kill_after;
+    cmd.timeout = step_of(r->spec, t->step)->timeout;
+    cmd.kill_after = step_of(r->spec, t->step)->kill_after;
     cmd.ctx = t;
     if (exec_spawn(r->pool, &cmd, &t->pid, &err))
         goto fail;
@@ -815,6 +1117,7 @@ out:
     free(result_path);
     free(out_path);
     free(err_path);
+    free(reduce_input);
 }
 
 /* ---- cancellation from another process ---- */
@@ -993,11 +1296,16 @@ static enum study_status final_status(struct run *r)
 
     for (int b = 0; b < 3; b++) {
         ok += r->sum->counts[b][TASK_SUCCEEDED];
-        bad += r->sum->counts[b][TASK_FAILED] + r->sum->counts[b][TASK_TIMED_OUT];
-        pending += r->sum->counts[b][TASK_PENDING] + r->sum->counts[b][TASK_RUNNING];
+        /* A skipped step follows a failure, a skipped reduce failed chains. */
+        bad += r->sum->counts[b][TASK_FAILED] + r->sum->counts[b][TASK_TIMED_OUT] +
+               r->sum->counts[b][TASK_SKIPPED];
+        pending += r->sum->counts[b][TASK_PENDING] + r->sum->counts[b][TASK_RUNNING] +
+                   r->sum->counts[b][TASK_WAITING];
         cancelled += r->sum->counts[b][TASK_CANCELLED];
         interrupted += r->sum->counts[b][TASK_INTERRUPTED];
     }
+    if (r->blocked)
+        return STUDY_FAILED;
     if (r->end == RUNNER_CANCELLED)
         return STUDY_CANCELLED;
     if (r->end == RUNNER_INTERRUPTED || interrupted > 0)
@@ -1009,6 +1317,81 @@ static enum study_status final_status(struct run *r)
     if (pending > 0)
         return STUDY_QUEUED;
     return STUDY_COMPLETED;
+}
+
+/* `after`: waits, visibly (status WAITING, the reason "waiting for NAME", a progress
+ * line), until every study named there has completed, polling the store every second.
+ * One that does not exist or ended otherwise blocks this study: r->blocked, with the
+ * reason stored. A signal while waiting interrupts the run. */
+static int wait_after(struct run *r, struct err *err)
+{
+    char *shown = NULL, why[300];
+    int rc = SWEEP_OK;
+
+    for (;;) {
+        char waiting[128] = "";
+        int signo = 0;
+
+        why[0] = '\0';
+        for (size_t i = 0; i < r->spec->nafter && !why[0]; i++) {
+            const char *name = r->spec->after[i];
+            struct store_study s = {0};
+            rc = store_study_get(r->st, name, &s, err);
+            if (rc == SWEEP_ENOTFOUND) {
+                err_clear(err);
+                rc = SWEEP_OK;
+                snprintf(why, sizeof(why), "after: there is no study named %s", name);
+            } else if (rc) {
+                goto out;
+            } else if (s.status == STUDY_FAILED || s.status == STUDY_PARTIALLY_FAILED ||
+                       s.status == STUDY_CANCELLED) {
+                snprintf(why, sizeof(why), "after: study %s ended %s", name,
+                         study_status_name(s.status));
+            } else if (s.status != STUDY_COMPLETED && !waiting[0]) {
+                snprintf(waiting, sizeof(waiting), "%s", name);
+            }
+            store_study_fini(&s);
+        }
+        if (why[0]) {
+            r->blocked = r->stopping = true;
+            r->end = RUNNER_STOPPED;
+            snprintf(r->reason, sizeof(r->reason), "%s", why);
+            studylog_event(r->log, "blocked", "reason=\"%s\"", why);
+            rc = store_study_set_reason(r->st, r->study_id, why, err);
+            goto out;
+        }
+        if (!waiting[0]) {
+            if (shown)
+                rc = store_study_set_reason(r->st, r->study_id, NULL, err);
+            goto out;
+        }
+        snprintf(why, sizeof(why), "waiting for %s", waiting);
+        if (!shown || strcmp(shown, why) != 0) {
+            free(shown);
+            shown = xstrdup(why);
+            studylog_event(r->log, "waiting", "for=%s", waiting);
+            if (r->o->progress)
+                fprintf(r->o->progress, "%s: %s\n", r->spec->name, why);
+            if ((rc = store_study_set_reason(r->st, r->study_id, why, err)) != 0 ||
+                (rc = store_study_set_status(r->st, r->study_id, STUDY_WAITING, err)) !=
+                    0)
+                goto out;
+        }
+        if (exec_poll(r->pool, 1000, on_done, r, &signo, err) < 0) {
+            rc = err->code ? (int)err->code : SWEEP_EINTERNAL;
+            goto out;
+        }
+        if (signo) {
+            r->stopping = true;
+            r->end = RUNNER_INTERRUPTED;
+            snprintf(r->reason, sizeof(r->reason), "interrupted by %s while %s",
+                     sigabbrev_np(signo) ? sigabbrev_np(signo) : "a signal", why);
+            goto out;
+        }
+    }
+out:
+    free(shown);
+    return rc;
 }
 
 int runner_run(struct store *st,
@@ -1062,6 +1445,14 @@ int runner_run(struct store *st,
     rc = exec_pool_create(&r.pool, err);
     if (rc)
         goto out;
+    r.t0 = time_mono();
+    if (spec->nafter > 0) {
+        rc = wait_after(&r, err);
+        if (rc)
+            goto out;
+        if (r.stopping)
+            goto finish;
+    }
 
     rc = store_begin(st, err);
     if (!rc)
@@ -1073,6 +1464,11 @@ int runner_run(struct store *st,
     if (rc) {
         store_rollback(st);
         goto out;
+    }
+    if (spec->reduce) {
+        rc = pipeline_start(&r, err);
+        if (rc)
+            goto out;
     }
     rc = store_study_counts(st, study_id, sum->counts, err);
     if (rc)
@@ -1092,8 +1488,7 @@ int runner_run(struct store *st,
                    "study=%s pid=%d tasks=%lld pending=%lld "
                    "skipped=%lld slots=%d",
                    spec->name, (int)getpid(), r.total, pending, sum->skipped, r.slots);
-    r.t0 = time_mono();
-    last_cancel_poll = r.t0;
+    last_cancel_poll = time_mono();
 
     for (;;) {
         double rate_wait = 0;
@@ -1145,6 +1540,7 @@ int runner_run(struct store *st,
         }
     }
 
+finish:
     if (rc == SWEEP_OK)
         rc = store_study_counts(st, study_id, sum->counts, err);
     if (rc == SWEEP_OK) {
@@ -1155,7 +1551,9 @@ int runner_run(struct store *st,
     if (rc == SWEEP_OK &&
         (sum->status == STUDY_COMPLETED || sum->status == STUDY_PARTIALLY_FAILED ||
          sum->status == STUDY_FAILED))
-        rc = aggregate_save(st, study_id, generation, err);
+        rc = aggregate_save(
+            st, study_id, generation,
+            spec->has_steps || spec->reduce ? (int)spec->nsteps - 1 : -1, err);
     if (r.o->progress && (r.o->tty || r.last_reported != r.finished)) {
         progress(&r, true);
         if (r.o->tty)
@@ -1178,6 +1576,7 @@ out:
     free(r.done);
     free(r.spawn_failed);
     free(r.ended);
+    store_task_fini(&r.reduce);
     for (size_t i = 0; i < r.nenv_base; i++)
         free(r.env_base[i]);
     free(r.env_base);

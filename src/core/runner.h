@@ -15,8 +15,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* Checks one expanded task's parameters (a model's schema); NULL for commands. */
-typedef int runner_check_fn(const json_t *params, void *arg, struct err *err);
+/* Checks one expanded task's parameters against its step (a model's schema). */
+typedef int runner_check_fn(const struct spec_step *step,
+                            const json_t *params,
+                            void *arg,
+                            struct err *err);
 
 /* What runner_opts.on_task hears about: a task started (its attempt is recorded), or
  * ended for good (its final state, metrics and times are committed to the store; an

@@ -1,15 +1,18 @@
 /* The study spec: a YAML/JSON document (doc.h) checked field by field into a struct
  * spec (see spec.h). Checks run in a fixed order (unknown fields first, then study,
- * model or command, parameters, zip, base, tasks and the run settings), and the first
- * problem is the one reported, with the file, line, column and dotted field path of the
- * node that is wrong. Parameter ranges are expanded to their values here; the grid
- * itself is expanded elsewhere (expand.c), lazily. */
+ * model or command (or that steps stands alone), parameters, zip, base, tasks, the run
+ * settings, then steps, reduce, after and the {steps...}/{reduce.input} references of
+ * every command), and the first problem is the one reported, with the file, line,
+ * column and dotted field path of the node that is wrong. Steps inherit the run
+ * settings, which is why they come after them. Parameter ranges are expanded to their
+ * values here; the grid itself is expanded elsewhere (expand.c), lazily. */
 #include "core/spec.h"
 
 #include "common/strbuf.h"
 #include "common/timeutil.h"
 #include "common/xalloc.h"
 #include "core/doc.h"
+#include "core/tmpl.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -634,44 +637,55 @@ static int parse_tasks(struct ctx *c, const struct doc_node *tasks, struct spec 
 
 /* ---- command, retries, rate, env, paths ---- */
 
-static int
-parse_command(struct ctx *c, const struct doc_node *cmd, bool shell, struct spec *spec)
+/* "name" or "pre.name": the path of a field inside `pre` ("" at the top level). */
+static void subfield(char *buf, size_t n, const char *pre, const char *name)
 {
-    char f[300];
+    fieldf(buf, n, "%s%s%s", pre, *pre ? "." : "", name);
+}
 
-    spec->kind = SPEC_COMMAND;
-    if (cmd->type == DOC_STRING && shell) {
+static int parse_command(struct ctx *c,
+                         const struct doc_node *cmd,
+                         const char *pre,
+                         struct spec_step *st)
+{
+    char field[300], f[320];
+
+    subfield(field, sizeof(field), pre, "command");
+    st->kind = SPEC_COMMAND;
+    if (cmd->type == DOC_STRING && st->shell) {
         if (!cmd->text[0])
-            return bad(c, cmd, "command", "a shell command");
-        spec->argv = xmalloc(sizeof(*spec->argv));
-        spec->argv[spec->argc++] = xstrdup(cmd->text);
+            return bad(c, cmd, field, "a shell command");
+        st->argv = xmalloc(sizeof(*st->argv));
+        st->argv[st->argc++] = xstrdup(cmd->text);
         return SWEEP_OK;
     }
     if (cmd->type == DOC_STRING)
         return bad(
-            c, cmd, "command",
+            c, cmd, field,
             "a list of arguments such as [python, sim.py, \"{x}\"] (a single string "
             "needs shell: true)");
     if (cmd->type != DOC_SEQ || cmd->n == 0)
-        return bad(c, cmd, "command",
+        return bad(c, cmd, field,
                    "a list of arguments such as [python, sim.py, \"{x}\"]");
-    if (shell && cmd->n > 1)
+    if (st->shell && cmd->n > 1)
         return failf(c, cmd,
-                     "command: expected one string with shell: true, got a list of %zu",
-                     cmd->n);
-    spec->argv = xcalloc(cmd->n, sizeof(*spec->argv));
+                     "%s: expected one string with shell: true, got a list of %zu",
+                     field, cmd->n);
+    st->argv = xcalloc(cmd->n, sizeof(*st->argv));
     for (size_t i = 0; i < cmd->n; i++) {
         const char *s = scalar_text(cmd->items[i]);
-        fieldf(f, sizeof(f), "command[%zu]", i);
+        fieldf(f, sizeof(f), "%s[%zu]", field, i);
         if (!s || (i == 0 && !*s))
             return bad(c, cmd->items[i], f, i == 0 ? "the program to run" : "a string");
-        spec->argv[spec->argc++] = xstrdup(s);
+        st->argv[st->argc++] = xstrdup(s);
     }
     return SWEEP_OK;
 }
 
-static int
-parse_retry_on(struct ctx *c, const struct doc_node *on, struct spec_retry *r)
+static int parse_retry_on(struct ctx *c,
+                          const struct doc_node *on,
+                          const char *field,
+                          struct spec_retry *r)
 {
     static const struct {
         const char *name;
@@ -681,10 +695,10 @@ parse_retry_on(struct ctx *c, const struct doc_node *on, struct spec_retry *r)
                  {"nonzero", RETRY_ON_NONZERO}};
     static const char what[] = "timeout, signal, nonzero or exit:N (N from 1 to 255)";
     bool any_nonzero = false;
-    char f[300];
+    char f[320];
 
     if (on->type != DOC_SEQ)
-        return bad(c, on, "retries.on", "a list of timeout, signal, nonzero, exit:N");
+        return bad(c, on, field, "a list of timeout, signal, nonzero, exit:N");
     r->on = 0;
     r->exit_codes = xcalloc(on->n ? on->n : 1, sizeof(*r->exit_codes));
     for (size_t i = 0; i < on->n; i++) {
@@ -692,7 +706,7 @@ parse_retry_on(struct ctx *c, const struct doc_node *on, struct spec_retry *r)
         const char *s = e->type == DOC_STRING ? e->text : "";
         size_t k = 0;
 
-        fieldf(f, sizeof(f), "retries.on[%zu]", i);
+        fieldf(f, sizeof(f), "%s[%zu]", field, i);
         while (k < NELEMS(kinds) && strcmp(s, kinds[k].name) != 0)
             k++;
         if (k < NELEMS(kinds)) {
@@ -715,40 +729,46 @@ parse_retry_on(struct ctx *c, const struct doc_node *on, struct spec_retry *r)
     return SWEEP_OK;
 }
 
-static int parse_retries(struct ctx *c, const struct doc_node *n, struct spec_retry *r)
+static int parse_retries(struct ctx *c,
+                         const struct doc_node *n,
+                         const char *pre,
+                         struct spec_retry *r)
 {
     static const char *const fields[] = {"max", "backoff", "backoff_max", "on"};
     const struct doc_node *v;
-    char shown[32];
+    char field[300], f[320], shown[32];
 
+    subfield(field, sizeof(field), pre, "retries");
     if (n->type == DOC_INT)
-        return get_int(c, n, "retries", 0, "a non-negative integer or a mapping",
-                       &r->max);
+        return get_int(c, n, field, 0, "a non-negative integer or a mapping", &r->max);
     if (n->type != DOC_MAP)
-        return bad(c, n, "retries",
+        return bad(c, n, field,
                    "a mapping {max, backoff, backoff_max, on} or a number of retries");
-    if (check_fields(c, n, "retries", fields, NELEMS(fields)))
+    if (check_fields(c, n, field, fields, NELEMS(fields)))
         return SWEEP_EINVAL;
+    fieldf(f, sizeof(f), "%s.max", field);
     if ((v = doc_map_get(n, "max")) &&
-        get_int(c, v, "retries.max", 0, "a non-negative integer", &r->max))
+        get_int(c, v, f, 0, "a non-negative integer", &r->max))
         return SWEEP_EINVAL;
-    if ((v = doc_map_get(n, "backoff")) &&
-        get_duration(c, v, "retries.backoff", &r->backoff))
+    fieldf(f, sizeof(f), "%s.backoff", field);
+    if ((v = doc_map_get(n, "backoff")) && get_duration(c, v, f, &r->backoff))
         return SWEEP_EINVAL;
+    fieldf(f, sizeof(f), "%s.backoff_max", field);
     if ((v = doc_map_get(n, "backoff_max"))) {
-        if (get_duration(c, v, "retries.backoff_max", &r->backoff_max))
+        if (get_duration(c, v, f, &r->backoff_max))
             return SWEEP_EINVAL;
         if (r->backoff_max < r->backoff) {
             duration_format(r->backoff, shown, sizeof(shown));
             char what[64];
             snprintf(what, sizeof(what), "a duration not below backoff (%s)", shown);
-            return bad(c, v, "retries.backoff_max", what);
+            return bad(c, v, f, what);
         }
     } else if (r->backoff_max < r->backoff) {
         r->backoff_max = r->backoff;
     }
+    fieldf(f, sizeof(f), "%s.on", field);
     if ((v = doc_map_get(n, "on")))
-        return parse_retry_on(c, v, r);
+        return parse_retry_on(c, v, f, r);
     return SWEEP_OK;
 }
 
@@ -840,74 +860,440 @@ static char *join_path(const char *dir, const char *rel)
     return real;
 }
 
-/* ---- the spec ---- */
+/* ---- steps, reduce, after ---- */
 
-static const char *const spec_fields[] = {
-    "study",      "description",  "model",   "command", "shell",
-    "parameters", "zip",          "base",    "tasks",   "repetitions",
-    "priority",   "max_parallel", "cpus",    "timeout", "kill_after",
-    "retries",    "rate_limit",   "workdir", "env",
-};
-
-static int parse_kind(struct ctx *c, const struct doc_node *root, struct spec *spec)
+static struct spec_retry retry_defaults(void)
 {
-    const struct doc_node *model = doc_map_get(root, "model");
-    const struct doc_node *cmd = doc_map_get(root, "command");
-    const struct doc_node *shell = doc_map_get(root, "shell");
+    return (struct spec_retry){
+        .backoff = 1,
+        .backoff_max = 300,
+        .on = RETRY_ON_TIMEOUT | RETRY_ON_SIGNAL | RETRY_ON_NONZERO,
+    };
+}
 
+/* A step that sets nothing: the study's settings (spec's run fields already parsed). */
+static void step_inherit(const struct spec *spec, struct spec_step *st)
+{
+    st->priority = spec->priority;
+    st->cpus = spec->cpus;
+    st->timeout = spec->timeout;
+    st->kill_after = spec->kill_after;
+    st->retry = spec->retry;
+    st->retry.exit_codes = xcalloc(spec->retry.nexit + 1, sizeof(int));
+    if (spec->retry.nexit)
+        memcpy(st->retry.exit_codes, spec->retry.exit_codes,
+               spec->retry.nexit * sizeof(int));
+}
+
+static void step_fini(struct spec_step *st)
+{
+    free(st->name);
+    free(st->model);
+    for (size_t i = 0; i < st->argc; i++)
+        free(st->argv[i]);
+    free(st->argv);
+    free(st->retry.exit_codes);
+}
+
+/* What a step runs: model XOR command, and shell. `pre` is the step's field path, ""
+ * at the top level. */
+static int parse_what(struct ctx *c,
+                      const struct doc_node *map,
+                      const char *pre,
+                      struct spec_step *st)
+{
+    const struct doc_node *model = doc_map_get(map, "model");
+    const struct doc_node *cmd = doc_map_get(map, "command");
+    const struct doc_node *shell = doc_map_get(map, "shell");
+    char f[300];
+
+    subfield(f, sizeof(f), pre, "shell");
     if (shell) {
         if (shell->type != DOC_BOOL)
-            return bad(c, shell, "shell", "true or false");
-        spec->shell = shell->b;
+            return bad(c, shell, f, "true or false");
+        st->shell = shell->b;
     }
     if (model && cmd)
         return failf(c, cmd,
-                     "command: expected either model or command, got both (model "
+                     "%s%scommand: expected either model or command, got both (model "
                      "at %d:%d)",
-                     model->line, model->col);
+                     pre, *pre ? "." : "", model->line, model->col);
     if (cmd)
-        return parse_command(c, cmd, spec->shell, spec);
+        return parse_command(c, cmd, pre, st);
+    if (!model && !*pre)
+        return err_set(c->err, SWEEP_EINVAL,
+                       "%s: missing field \"model\", \"command\" or \"steps\" (what "
+                       "each task runs)",
+                       c->file);
     if (!model)
-        return err_set(
-            c->err, SWEEP_EINVAL,
-            "%s: missing field \"model\" or \"command\" (what each task runs)",
-            c->file);
+        return failf(c, map,
+                     "%s: missing field \"model\" or \"command\" (what the step runs)",
+                     pre);
+    if (st->shell)
+        return bad(c, shell, f, "false with model (shell applies to command)");
+    subfield(f, sizeof(f), pre, "model");
     if (model->type != DOC_STRING || !name_ok(model->text, false))
-        return bad(c, model, "model", "the name of a built-in model");
-    if (spec->shell)
-        return bad(c, shell, "shell", "false with model (shell applies to command)");
-    spec->kind = SPEC_MODEL;
-    spec->model = xstrdup(model->text);
+        return bad(c, model, f, "the name of a built-in model");
+    st->kind = SPEC_MODEL;
+    st->model = xstrdup(model->text);
     return SWEEP_OK;
+}
+
+/* The settings a step may override: priority, cpus, timeout, kill_after, retries (a
+ * step's own retries start from the defaults, not from the study's). */
+static int parse_settings(struct ctx *c,
+                          const struct doc_node *map,
+                          const char *pre,
+                          struct spec_step *st)
+{
+    const struct doc_node *v;
+    char f[300];
+
+    subfield(f, sizeof(f), pre, "priority");
+    if ((v = doc_map_get(map, "priority"))) {
+        if (parse_priority(c, v, f, &st->priority))
+            return SWEEP_EINVAL;
+        st->has_priority = true;
+    }
+    subfield(f, sizeof(f), pre, "cpus");
+    if ((v = doc_map_get(map, "cpus")) &&
+        get_int(c, v, f, 1, "a positive integer", &st->cpus))
+        return SWEEP_EINVAL;
+    subfield(f, sizeof(f), pre, "timeout");
+    if ((v = doc_map_get(map, "timeout"))) {
+        if (get_duration(c, v, f, &st->timeout))
+            return SWEEP_EINVAL;
+        if (st->timeout <= 0)
+            return bad(c, v, f, "a duration greater than 0");
+    }
+    subfield(f, sizeof(f), pre, "kill_after");
+    if ((v = doc_map_get(map, "kill_after")) && get_duration(c, v, f, &st->kill_after))
+        return SWEEP_EINVAL;
+    if ((v = doc_map_get(map, "retries"))) {
+        free(st->retry.exit_codes);
+        st->retry = retry_defaults();
+        return parse_retries(c, v, pre, &st->retry);
+    }
+    return SWEEP_OK;
+}
+
+static int parse_steps(struct ctx *c, const struct doc_node *steps, struct spec *spec)
+{
+    static const char *const fields[] = {"name",    "model",   "command",
+                                         "shell",   "timeout", "kill_after",
+                                         "retries", "cpus",    "priority"};
+    char pre[64], f[80];
+
+    if (steps->type != DOC_SEQ || steps->n == 0)
+        return bad(c, steps, "steps",
+                   "a list of steps such as [{name: simulate, model: chaos}]");
+    spec->has_steps = true;
+    spec->steps = xcalloc(steps->n, sizeof(*spec->steps));
+    for (size_t i = 0; i < steps->n; i++) {
+        const struct doc_node *m = steps->items[i], *name;
+        struct spec_step *st = &spec->steps[i];
+        const char *s;
+
+        fieldf(pre, sizeof(pre), "steps[%zu]", i);
+        if (m->type != DOC_MAP)
+            return bad(c, m, pre, "a mapping {name, model or command, ...}");
+        spec->nsteps++;
+        step_inherit(spec, st);
+        st->line = m->line;
+        if (check_fields(c, m, pre, fields, NELEMS(fields)))
+            return SWEEP_EINVAL;
+        if (!(name = doc_map_get(m, "name")))
+            return failf(c, m, "%s: missing field \"name\"", pre);
+        fieldf(f, sizeof(f), "%s.name", pre);
+        if (!(s = scalar_text(name)) || !name_ok(s, true))
+            return bad(c, name, f,
+                       "a step name of letters, digits and '_' (not starting with a "
+                       "digit, at most 100 characters)");
+        if (strcmp(s, "reduce") == 0)
+            return bad(c, name, f, "a name other than reduce (the reduce's own)");
+        for (size_t k = 0; k < i; k++) {
+            const struct doc_node *other = doc_map_get(steps->items[k], "name");
+            if (strcmp(spec->steps[k].name, s) == 0)
+                return failf(c, name,
+                             "%s: expected a unique step name, got \"%s\" again "
+                             "(steps[%zu] at %d:%d)",
+                             f, s, k, other->line, other->col);
+        }
+        st->name = xstrdup(s);
+        if (parse_what(c, m, pre, st) || parse_settings(c, m, pre, st))
+            return SWEEP_EINVAL;
+    }
+    return SWEEP_OK;
+}
+
+/* A single-step study as the chain of one step, so that consumers read steps[] only. */
+static void single_step(struct spec *spec)
+{
+    struct spec_step *st;
+
+    spec->nsteps = 1;
+    spec->steps = st = xcalloc(1, sizeof(*st));
+    step_inherit(spec, st);
+    st->name = xstrdup(spec->name);
+    st->kind = spec->kind;
+    st->model = spec->model ? xstrdup(spec->model) : NULL;
+    st->argv = xcalloc(spec->argc + 1, sizeof(*st->argv));
+    for (st->argc = 0; st->argc < spec->argc; st->argc++)
+        st->argv[st->argc] = xstrdup(spec->argv[st->argc]);
+    st->shell = spec->shell;
+}
+
+static int parse_reduce(struct ctx *c, const struct doc_node *n, struct spec *spec)
+{
+    static const char *const fields[] = {"model",   "command", "shell",
+                                         "when",    "timeout", "kill_after",
+                                         "retries", "cpus",    "priority"};
+    const struct doc_node *when;
+    struct spec_step *st;
+
+    if (n->type != DOC_MAP)
+        return bad(c, n, "reduce", "a mapping {model or command, when, ...}");
+    spec->reduce = st = xcalloc(1, sizeof(*st));
+    step_inherit(spec, st);
+    st->name = xstrdup("reduce");
+    st->line = n->line;
+    if (check_fields(c, n, "reduce", fields, NELEMS(fields)) ||
+        parse_what(c, n, "reduce", st) || parse_settings(c, n, "reduce", st))
+        return SWEEP_EINVAL;
+    if (!(when = doc_map_get(n, "when")))
+        return SWEEP_OK;
+    if (when->type == DOC_STRING && strcmp(when->text, "all_succeeded") == 0)
+        spec->reduce_when = REDUCE_ALL_SUCCEEDED;
+    else if (when->type == DOC_STRING && strcmp(when->text, "always") == 0)
+        spec->reduce_when = REDUCE_ALWAYS;
+    else
+        return bad(c, when, "reduce.when", "all_succeeded or always");
+    return SWEEP_OK;
+}
+
+static int parse_after(struct ctx *c, const struct doc_node *n, struct spec *spec)
+{
+    bool list = n->type == DOC_SEQ;
+    size_t count = list ? n->n : 1;
+    char f[64];
+
+    if ((list && n->n == 0) || n->type == DOC_MAP || n->type == DOC_NULL)
+        return bad(c, n, "after", "a study name or a list of study names");
+    spec->after = xcalloc(count, sizeof(*spec->after));
+    for (size_t i = 0; i < count; i++) {
+        const struct doc_node *e = list ? n->items[i] : n;
+        const char *s = scalar_text(e);
+
+        if (list)
+            fieldf(f, sizeof(f), "after[%zu]", i);
+        else
+            fieldf(f, sizeof(f), "after");
+        if (!s || !name_ok(s, false))
+            return bad(c, e, f,
+                       "a study name of letters, digits, '.', '_' and '-' (starting "
+                       "with a letter or digit, at most 100 characters)");
+        if (strcmp(s, spec->name) == 0)
+            return bad(c, e, f, "the name of another study (not this one)");
+        spec->after[spec->nafter++] = xstrdup(s);
+    }
+    return SWEEP_OK;
+}
+
+/* Checking {steps.NAME.dir|result} and {reduce.input} in one command element. */
+struct refs {
+    struct ctx *c;
+    const struct doc_node *at; /* the element, for its line and column */
+    const char *field;         /* e.g. "steps[1].command[2]" */
+    const struct spec *spec;
+    long step;     /* index of the step whose command this is; -1: the reduce */
+    bool reported; /* the error is set */
+};
+
+static int refs_fail(struct refs *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int refs_fail(struct refs *r, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    r->reported = true;
+    return failf(r->c, r->at, "%s: %s", r->field, msg);
+}
+
+static int refs_step(struct refs *r, const char *name)
+{
+    const struct spec *spec = r->spec;
+    const char *rest = name + strlen("steps."), *dot = strchr(rest, '.');
+    struct strbuf all = STRBUF_INIT;
+    char *step;
+    int idx;
+
+    if (r->step < 0)
+        return refs_fail(r,
+                         "{%s}: the reduce cannot use {steps...}; every step's results "
+                         "are in {reduce.input}",
+                         name);
+    if (!spec->has_steps)
+        return refs_fail(r, "{%s}: a single-step study has no steps to refer to", name);
+    if (!dot || (strcmp(dot, ".dir") != 0 && strcmp(dot, ".result") != 0))
+        return refs_fail(r, "{%s}: expected {steps.NAME.dir} or {steps.NAME.result}",
+                         name);
+    step = xstrndup(rest, (size_t)(dot - rest));
+    idx = spec_step_index(spec, step);
+    if (idx < 0) {
+        for (size_t i = 0; i < spec->nsteps; i++)
+            sb_addf(&all, "%s%s", i ? ", " : "", spec->steps[i].name);
+        refs_fail(r, "{%s}: unknown step \"%s\"; the steps are: %s", name, step,
+                  sb_str(&all));
+    } else if (idx == r->step) {
+        refs_fail(r,
+                  "{%s}: a step can only use the steps before it; \"%s\" is this "
+                  "step",
+                  name, step);
+    } else if (idx > r->step) {
+        refs_fail(r,
+                  "{%s}: a step can only use the steps before it; \"%s\" runs after "
+                  "\"%s\"",
+                  name, step, spec->steps[r->step].name);
+    }
+    sb_fini(&all);
+    free(step);
+    return r->reported ? SWEEP_EINVAL : SWEEP_OK;
+}
+
+static int refs_name(const char *name, size_t column, void *arg)
+{
+    struct refs *r = arg;
+
+    (void)column;
+    if (strncmp(name, "steps.", 6) == 0)
+        return refs_step(r, name);
+    if (strncmp(name, "reduce.", 7) != 0)
+        return SWEEP_OK; /* parameters and built-ins: checked by the runner */
+    if (strcmp(name, "reduce.input") != 0)
+        return refs_fail(r, "{%s}: expected {reduce.input}", name);
+    if (r->step >= 0)
+        return refs_fail(r, "{reduce.input}: only the reduce's command can use it");
+    return SWEEP_OK;
+}
+
+/* The command of step `step` (-1: the reduce), as written at `cmd` under `pre`. */
+static int check_refs(struct ctx *c,
+                      const struct doc_node *cmd,
+                      const char *pre,
+                      const struct spec *spec,
+                      long step)
+{
+    const struct spec_step *st = step < 0 ? spec->reduce : &spec->steps[step];
+    char field[320];
+
+    if (!cmd)
+        return SWEEP_OK;
+    for (size_t i = 0; i < st->argc; i++) {
+        struct refs r = {
+            c, cmd->type == DOC_SEQ ? cmd->items[i] : cmd, field, spec, step, false};
+        struct err terr = {0};
+
+        if (cmd->type == DOC_SEQ)
+            fieldf(field, sizeof(field), "%s%scommand[%zu]", pre, *pre ? "." : "", i);
+        else
+            subfield(field, sizeof(field), pre, "command");
+        if (tmpl_each_name(st->argv[i], refs_name, &r, &terr) == SWEEP_OK)
+            continue;
+        if (!r.reported)
+            failf(c, r.at, "%s: %s", field, terr.msg);
+        return SWEEP_EINVAL;
+    }
+    return SWEEP_OK;
+}
+
+/* Every command's step references, in the order the steps are written. */
+static int
+check_all_refs(struct ctx *c, const struct doc_node *root, const struct spec *spec)
+{
+    const struct doc_node *steps = doc_map_get(root, "steps");
+    const struct doc_node *reduce = doc_map_get(root, "reduce");
+    char pre[64];
+
+    if (!steps && check_refs(c, doc_map_get(root, "command"), "", spec, 0))
+        return SWEEP_EINVAL;
+    for (size_t i = 0; steps && i < spec->nsteps; i++) {
+        fieldf(pre, sizeof(pre), "steps[%zu]", i);
+        if (check_refs(c, doc_map_get(steps->items[i], "command"), pre, spec, (long)i))
+            return SWEEP_EINVAL;
+    }
+    if (reduce && check_refs(c, doc_map_get(reduce, "command"), "reduce", spec, -1))
+        return SWEEP_EINVAL;
+    return SWEEP_OK;
+}
+
+/* ---- the spec ---- */
+
+static const char *const spec_fields[] = {
+    "study",       "description", "model",        "command", "shell",   "steps",
+    "reduce",      "after",       "parameters",   "zip",     "base",    "tasks",
+    "repetitions", "priority",    "max_parallel", "cpus",    "timeout", "kill_after",
+    "retries",     "rate_limit",  "workdir",      "env",
+};
+
+/* model/command/shell at the top level, or `steps` (then checked by parse_steps). */
+static int parse_kind(struct ctx *c, const struct doc_node *root, struct spec *spec)
+{
+    static const char *const top[] = {"model", "command", "shell"};
+    const struct doc_node *steps = doc_map_get(root, "steps"), *v;
+    struct spec_step st = {0};
+    int rc;
+
+    if (steps) {
+        for (size_t i = 0; i < NELEMS(top); i++) {
+            if ((v = doc_map_get(root, top[i])))
+                return failf(c, v,
+                             "%s: expected either steps or %s (set it on each step), "
+                             "got both (steps at %d:%d)",
+                             top[i], top[i], steps->line, steps->col);
+        }
+        return SWEEP_OK;
+    }
+    rc = parse_what(c, root, "", &st);
+    spec->kind = st.kind;
+    spec->model = st.model;
+    spec->argv = st.argv;
+    spec->argc = st.argc;
+    spec->shell = st.shell;
+    return rc;
 }
 
 static int parse_run(struct ctx *c, const struct doc_node *root, struct spec *spec)
 {
     static const char pos[] = "a positive integer";
     const struct doc_node *v;
+    struct spec_step st = {
+        .priority = spec->priority,
+        .cpus = spec->cpus,
+        .timeout = spec->timeout,
+        .kill_after = spec->kill_after,
+        .retry = spec->retry,
+    };
+    int rc;
 
     if ((v = doc_map_get(root, "repetitions")) &&
         get_int(c, v, "repetitions", 1, pos, &spec->repetitions))
         return SWEEP_EINVAL;
-    if ((v = doc_map_get(root, "priority")) &&
-        parse_priority(c, v, "priority", &spec->priority))
-        return SWEEP_EINVAL;
     if ((v = doc_map_get(root, "max_parallel")) &&
         get_int(c, v, "max_parallel", 1, pos, &spec->max_parallel))
         return SWEEP_EINVAL;
-    if ((v = doc_map_get(root, "cpus")) && get_int(c, v, "cpus", 1, pos, &spec->cpus))
-        return SWEEP_EINVAL;
-    if ((v = doc_map_get(root, "timeout"))) {
-        if (get_duration(c, v, "timeout", &spec->timeout))
-            return SWEEP_EINVAL;
-        if (spec->timeout <= 0)
-            return bad(c, v, "timeout", "a duration greater than 0");
-    }
-    if ((v = doc_map_get(root, "kill_after")) &&
-        get_duration(c, v, "kill_after", &spec->kill_after))
-        return SWEEP_EINVAL;
-    if ((v = doc_map_get(root, "retries")) && parse_retries(c, v, &spec->retry))
-        return SWEEP_EINVAL;
+    rc = parse_settings(c, root, "", &st);
+    spec->priority = st.priority;
+    spec->cpus = st.cpus;
+    spec->timeout = st.timeout;
+    spec->kill_after = st.kill_after;
+    spec->retry = st.retry;
+    if (rc)
+        return rc;
     if ((v = doc_map_get(root, "rate_limit")) && parse_rate(c, v, &spec->rate_limit))
         return SWEEP_EINVAL;
     if ((v = doc_map_get(root, "workdir"))) {
@@ -918,6 +1304,24 @@ static int parse_run(struct ctx *c, const struct doc_node *root, struct spec *sp
     if ((v = doc_map_get(root, "env")) && parse_env(c, v, spec))
         return SWEEP_EINVAL;
     return SWEEP_OK;
+}
+
+/* The pipeline fields, once the study's settings (which steps inherit) are known. */
+static int parse_chain(struct ctx *c, const struct doc_node *root, struct spec *spec)
+{
+    const struct doc_node *v;
+
+    if ((v = doc_map_get(root, "steps"))) {
+        if (parse_steps(c, v, spec))
+            return SWEEP_EINVAL;
+    } else {
+        single_step(spec);
+    }
+    if ((v = doc_map_get(root, "reduce")) && parse_reduce(c, v, spec))
+        return SWEEP_EINVAL;
+    if ((v = doc_map_get(root, "after")) && parse_after(c, v, spec))
+        return SWEEP_EINVAL;
+    return check_all_refs(c, root, spec);
 }
 
 static int parse_root(struct ctx *c, const struct doc_node *root, struct spec *spec)
@@ -962,7 +1366,9 @@ static int parse_root(struct ctx *c, const struct doc_node *root, struct spec *s
         return SWEEP_EINVAL;
     /* Neither parameters nor tasks: one task with the base parameters. */
     spec->has_grid = params || !spec->tasks;
-    return parse_run(c, root, spec);
+    if (parse_run(c, root, spec))
+        return SWEEP_EINVAL;
+    return parse_chain(c, root, spec);
 }
 
 int spec_parse(
@@ -984,11 +1390,7 @@ int spec_parse(
     spec->cpus = 1;
     spec->timeout = 86400;
     spec->kill_after = 10;
-    spec->retry = (struct spec_retry){
-        .backoff = 1,
-        .backoff_max = 300,
-        .on = RETRY_ON_TIMEOUT | RETRY_ON_SIGNAL | RETRY_ON_NONZERO,
-    };
+    spec->retry = retry_defaults();
     if (!(rc = spec_dir(&c, path, &spec->dir)))
         rc = parse_root(&c, root, spec);
     if (!rc)
@@ -1061,8 +1463,25 @@ void spec_destroy(struct spec *spec)
     free(spec->retry.exit_codes);
     free(spec->workdir);
     json_decref(spec->env);
+    for (size_t i = 0; i < spec->nsteps; i++)
+        step_fini(&spec->steps[i]);
+    free(spec->steps);
+    if (spec->reduce)
+        step_fini(spec->reduce);
+    free(spec->reduce);
+    for (size_t i = 0; i < spec->nafter; i++)
+        free(spec->after[i]);
+    free(spec->after);
     json_decref(spec->json);
     free(spec);
+}
+
+int spec_step_index(const struct spec *spec, const char *name)
+{
+    for (size_t i = 0; i < spec->nsteps; i++)
+        if (strcmp(spec->steps[i].name, name) == 0)
+            return (int)i;
+    return -1;
 }
 
 int priority_parse(const char *s, int *out)

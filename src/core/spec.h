@@ -18,7 +18,18 @@
  * ("5/s", "10/m", "100/h", or a number per second), workdir, env.
  * Parameter names are identifiers ([A-Za-z_][A-Za-z0-9_]*, not "priority"). A spec with
  * neither parameters nor tasks is one task made of the base parameters. At most 1000000
- * parameter values in all (ranges included); durations at most 366 days. */
+ * parameter values in all (ranges included); durations at most 366 days.
+ *
+ * Pipelines: `steps` (instead of model/command) is a list of at least one step, each
+ * {name (identifier, unique), model XOR command, shell, timeout, kill_after, retries,
+ * cpus, priority}; a step inherits the study's timeout, kill_after, retries, cpus and
+ * priority where it sets none. Every point and repetition runs the steps as a chain, one
+ * after the other. A command may use {steps.NAME.dir} and {steps.NAME.result} of a step
+ * before it; naming an unknown step, or itself or a later one (a cycle), is an error at
+ * the line of that element. `reduce` {model XOR command, shell, when: all_succeeded
+ * (default) | always, timeout, kill_after, retries, cpus, priority} runs once after
+ * every chain has ended; its command may use {reduce.input} (and no {steps...}).
+ * `after` is a list of study names (or one name) that must have completed first. */
 #ifndef SWEEP_CORE_SPEC_H
 #define SWEEP_CORE_SPEC_H
 
@@ -66,14 +77,38 @@ struct spec_dim {
     json_t **values; /* nrows * nnames, row-major: values[row * nnames + k] (owned) */
 };
 
+/* One step of the chain (or the reduce), its fields resolved: what the step sets, else
+ * the study's. */
+struct spec_step {
+    char *name; /* "reduce" for the reduce; the study's name for a single-step study */
+    int line;   /* of the step in the spec file (0 when built from the top level) */
+    enum spec_kind kind;
+    char *model; /* SPEC_MODEL */
+    char **argv; /* SPEC_COMMAND */
+    size_t argc;
+    bool shell;
+    int priority;      /* the step's own, else the study's */
+    bool has_priority; /* set on the step: it wins over an explicit task's priority */
+    int cpus;
+    double timeout;
+    double kill_after;
+    struct spec_retry retry;
+};
+
+/* reduce.when */
+enum {
+    REDUCE_ALL_SUCCEEDED = 0, /* run only when every chain succeeded, else skip it */
+    REDUCE_ALWAYS,            /* run once every chain has ended, however */
+};
+
 struct spec {
     char *path; /* as given; "" for text parsed without a file */
     char *dir;  /* directory of the spec file: relative paths resolve from here */
     char *name; /* `study` */
     char *description; /* may be NULL */
 
-    enum spec_kind kind;
-    char *model; /* SPEC_MODEL */
+    enum spec_kind kind; /* 0 when `steps` is given */
+    char *model;         /* SPEC_MODEL */
     char **argv; /* SPEC_COMMAND: template elements with {name} placeholders */
     size_t argc; /* with shell: true, argc == 1 and argv[0] is the shell command */
     bool shell;
@@ -96,6 +131,17 @@ struct spec {
     char *workdir;     /* absolute, or NULL: the task's own directory */
     json_t *env;       /* object of string values, or NULL */
 
+    /* The chain that every point runs: `steps`, or for a single-step study one step
+     * built from the top-level model/command and fields above (kind, model, argv,
+     * argc, shell, timeout, ...; they stay set as well). nsteps >= 1. */
+    size_t nsteps;
+    struct spec_step *steps;
+    bool has_steps;            /* `steps` given: status and results show steps */
+    struct spec_step *reduce; /* NULL when none */
+    int reduce_when;          /* REDUCE_* */
+    char **after;             /* studies that must have completed first */
+    size_t nafter;
+
     json_t *json; /* the whole spec as plain JSON (stored with the study) */
 };
 
@@ -109,6 +155,9 @@ void spec_destroy(struct spec *spec);
 
 /* "HIGH"/"MEDIUM"/"LOW" (any case) or an integer. Returns 0 or -1. */
 int priority_parse(const char *s, int *out);
+/* The index of the step called name, or -1. */
+int spec_step_index(const struct spec *spec, const char *name);
+
 /* The band a priority falls in: "HIGH" (>= 3), "MEDIUM" (2) or "LOW" (<= 1). */
 const char *priority_name(int priority);
 

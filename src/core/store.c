@@ -10,26 +10,30 @@
  * stale snapshot). A function that runs several statements wraps them in a savepoint,
  * so it leaves no trace when it fails, inside the caller's transaction or on its own.
  *
- * Schema (user_version 2): studies; tasks, one row per key and study, with `generation`
- * telling which expansion last produced it, `state` the integer of enum task_state and
- * metrics_json the object the task wrote; attempts, one row per attempt; metrics, one
- * row per task and flattened metric name ("a.b" for nested objects), numbers and
- * booleans (0/1) in `value`, strings in `text`, arrays and null left out, always the
- * rows of the task's metrics_json; aggregates, the last stored aggregate of each study
- * (JSON text). Views for people reading the database with the sqlite3 shell: v_tasks
- * (state names, study name) and v_metrics (study, key, state, repetition, name, value,
- * text of the tasks of each study's latest generation). Indexes: tasks_queue (study,
- * generation, state, priority DESC, seq) serves the pending queue as a range scan, the
- * counts as covering range counts, reset and cancellation; tasks_order (study,
- * generation, seq) lists a generation in expansion order; UNIQUE(study_id, key) serves
- * upserts and key prefix look-ups. Deleting a study deletes its tasks, attempts,
- * metrics and aggregate (ON DELETE CASCADE).
+ * Schema (user_version 3): studies (with the step names of a pipeline and the reason it
+ * waits or failed); tasks, one row per key and study, with `generation` telling which
+ * expansion last produced it, `state` the integer of enum task_state, metrics_json the
+ * object the task wrote, and `step` and `chain` its place in a pipeline (the steps of a
+ * chain have consecutive seqs, so the step after a task is at seq + 1); attempts, one
+ * row per attempt; metrics, one row per task and flattened metric name ("a.b" for
+ * nested objects), numbers and booleans (0/1) in `value`, strings in `text`, arrays and
+ * null left out, always the rows of the task's metrics_json; aggregates, the last
+ * stored aggregate of each study (JSON text). Views for people reading the database
+ * with the sqlite3 shell: v_tasks (state names, study name) and v_metrics (study, key,
+ * state, repetition, step, name, value, text of the tasks of each study's latest
+ * generation). Indexes: tasks_queue (study, generation, state, priority DESC, seq)
+ * serves the pending queue as a range scan, the counts as covering range counts, reset
+ * and cancellation; tasks_order (study, generation, seq) lists a generation in
+ * expansion order; UNIQUE(study_id, key) serves upserts and key prefix look-ups.
+ * Deleting a study deletes its tasks, attempts, metrics and aggregate (ON DELETE
+ * CASCADE).
  *
  * Versions: a new database is created at version 1 and upgraded at once, so that one
  * path serves both. Version 1 (no metrics, aggregates, v_metrics) is upgraded in place
  * in one transaction: the new tables and view are created and metrics is filled from
- * every task's metrics_json (O(tasks), one JSON parse each). A newer version is
- * refused. */
+ * every task's metrics_json (O(tasks), one JSON parse each); version 2 gains the
+ * pipeline columns (a task's chain is its seq) and the views are made again. A newer
+ * version is refused. */
 #include "store.h"
 
 #include "common/jsonx.h"
@@ -46,20 +50,21 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 #define STORE_BUSY_TIMEOUT_MS 5000
 
 /* States are stored as integers and the SQL below names them by number. */
 _Static_assert(TASK_PENDING == 0 && TASK_RUNNING == 1 && TASK_SUCCEEDED == 2 &&
-                   TASK_FAILED == 3 && TASK_TIMED_OUT == 4 && TASK_CANCELLED == 5 &&
-                   TASK_INTERRUPTED == 6 && TASK_NSTATES == 7,
+                   TASK_SKIPPED == 7 && TASK_WAITING == 8 && TASK_FAILED == 3 &&
+                   TASK_TIMED_OUT == 4 && TASK_CANCELLED == 5 &&
+                   TASK_INTERRUPTED == 6 && TASK_NSTATES == 9,
                "task states are part of the database format");
 
 /* The name of the state in column t.state, for the views. */
 #define STATE_NAME_SQL                                                                 \
     "CASE t.state WHEN 0 THEN 'pending' WHEN 1 THEN 'running' WHEN 2 THEN 'succeeded'" \
     " WHEN 3 THEN 'failed' WHEN 4 THEN 'timed_out' WHEN 5 THEN 'cancelled'"            \
-    " WHEN 6 THEN 'interrupted' END"
+    " WHEN 6 THEN 'interrupted' WHEN 7 THEN 'skipped' WHEN 8 THEN 'waiting' END"
 
 /* Version 1. */
 static const char schema_v1_sql[] =
@@ -140,14 +145,32 @@ static const char schema_v2_sql[] =
     " m.text AS text FROM metrics m JOIN tasks t ON t.id = m.task_id"
     " JOIN studies s ON s.id = t.study_id WHERE t.generation = s.generation;";
 
+/* Version 2 -> 3: pipelines. A task's step in the chain and its chain (the point and
+ * repetition; a single-step task's chain is its seq); a study's step names and the
+ * reason it waits or failed; the views again, for the new state names. */
+static const char schema_v3_sql[] =
+    "ALTER TABLE tasks ADD COLUMN step INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE tasks ADD COLUMN chain INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE tasks SET chain = seq;"
+    "ALTER TABLE studies ADD COLUMN steps_json TEXT;"
+    "ALTER TABLE studies ADD COLUMN reason TEXT;"
+    "DROP VIEW v_tasks;"
+    "CREATE VIEW v_tasks AS SELECT s.name AS study, t.*, " STATE_NAME_SQL
+    " AS state_name FROM tasks t JOIN studies s ON s.id = t.study_id;"
+    "DROP VIEW v_metrics;"
+    "CREATE VIEW v_metrics AS SELECT s.name AS study, t.key AS key, " STATE_NAME_SQL
+    " AS state, t.repetition AS repetition, t.step AS step, m.name AS name,"
+    " m.value AS value, m.text AS text FROM metrics m JOIN tasks t ON t.id = m.task_id"
+    " JOIN studies s ON s.id = t.study_id WHERE t.generation = s.generation;";
+
 #define STUDY_COLS                                                                     \
     "id, name, description, spec_path, spec_json, status, generation, created_at,"     \
-    " updated_at, started_at, finished_at, runner_pid"
+    " updated_at, started_at, finished_at, runner_pid, steps_json, reason"
 #define TASK_COLS                                                                      \
     "id, study_id, key, seq, params_json, repetition, seed, priority, cpus, state,"    \
     " attempts, exit_code, signal, wall, user, sys, maxrss_kb, started_at, "           \
     "finished_at,"                                                                     \
-    " not_before, error, metrics_json"
+    " not_before, error, metrics_json, step, chain"
 
 /* A key that appears twice after flattening ({"a.b": 1, "a": {"b": 2}}) keeps the
  * later value. */
@@ -193,6 +216,16 @@ enum stmt_id {
     ST_METRIC_PUT,
     ST_AGGREGATE_PUT,
     ST_AGGREGATE_GET,
+    ST_STUDY_SET_STEPS,
+    ST_STUDY_SET_REASON,
+    ST_RESET_WAITING,
+    ST_RESET_REDUCE,
+    ST_UNBLOCK_NEXT,
+    ST_SKIP_REST,
+    ST_SET_STATE,
+    ST_CHAIN_RANGE,
+    ST_STEP_COUNTS,
+    ST_TASK_LAST,
     ST_COUNT,
 };
 
@@ -226,9 +259,11 @@ static const char *const stmt_sql[ST_COUNT] = {
      * expansion keeps its first position. */
     [ST_TASK_PUT] =
         "INSERT INTO tasks (study_id, key, seq, generation, params_json, repetition,"
-        " seed, priority, cpus) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+        " seed, priority, cpus, step, chain)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
         " ON CONFLICT (study_id, key) DO UPDATE SET generation = excluded.generation,"
-        " seq = excluded.seq, priority = excluded.priority, cpus = excluded.cpus"
+        " seq = excluded.seq, priority = excluded.priority, cpus = excluded.cpus,"
+        " step = excluded.step, chain = excluded.chain"
         " WHERE generation <> excluded.generation",
     [ST_RESET_ATTEMPTS] = "UPDATE attempts SET state = 6, error = ?3 WHERE state = 1"
                           " AND task_id IN (SELECT id FROM tasks WHERE study_id = ?1"
@@ -239,7 +274,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_RESET_TO_PENDING] =
         "UPDATE tasks SET state = 0, not_before = 0, cancel_requested = 0"
         " WHERE study_id = ?1 AND generation = ?2"
-        " AND state IN (?3, 3, 4, 5, 6)",
+        " AND state IN (?3, 3, 4, 5, 6, 7, 8)",
     [ST_COUNT_PENDING] =
         "SELECT count(*) FROM tasks WHERE study_id = ?1 AND generation = ?2"
         " AND state = 0",
@@ -292,21 +327,21 @@ static const char *const stmt_sql[ST_COUNT] = {
         "SELECT attempt, state, exit_code, signal, started_at, finished_at,"
         " wall, user, sys, maxrss_kb, error FROM attempts WHERE task_id = ?1"
         " ORDER BY attempt",
-    /* Pending -> cancelled; running and not yet flagged -> flagged. */
+    /* Pending or waiting -> cancelled; running and not yet flagged -> flagged. */
     [ST_CANCEL_STUDY] =
-        "UPDATE tasks SET state = CASE state WHEN 0 THEN 5 ELSE state END,"
-        " finished_at = CASE state WHEN 0 THEN ?3 ELSE finished_at END,"
+        "UPDATE tasks SET state = CASE WHEN state IN (0, 8) THEN 5 ELSE state END,"
+        " finished_at = CASE WHEN state IN (0, 8) THEN ?3 ELSE finished_at END,"
         " not_before = 0, cancel_requested = (state = 1)"
         " WHERE study_id = ?1 AND generation = ?2"
-        " AND state IN (0, 1) AND NOT (state = 1 AND cancel_requested)",
+        " AND state IN (0, 1, 8) AND NOT (state = 1 AND cancel_requested)",
     [ST_REQUEUE] = "UPDATE tasks SET state = 0, not_before = 0, cancel_requested = 0"
                    " WHERE id = ?1 AND state NOT IN (0, 1)",
     [ST_CANCEL_TASK] =
-        "UPDATE tasks SET state = CASE state WHEN 0 THEN 5 ELSE state END,"
-        " finished_at = CASE state WHEN 0 THEN ?3 ELSE finished_at END,"
+        "UPDATE tasks SET state = CASE WHEN state IN (0, 8) THEN 5 ELSE state END,"
+        " finished_at = CASE WHEN state IN (0, 8) THEN ?3 ELSE finished_at END,"
         " not_before = 0, cancel_requested = (state = 1)"
         " WHERE id = ?2 AND (?1 = 0 OR study_id = ?1)"
-        " AND state IN (0, 1) AND NOT (state = 1 AND cancel_requested)",
+        " AND state IN (0, 1, 8) AND NOT (state = 1 AND cancel_requested)",
     /* Polled every second: the few running tasks are found through tasks_queue, not
      * by a scan of the generation in seq order. */
     [ST_CANCEL_REQUESTED] = "SELECT " TASK_COLS " FROM tasks INDEXED BY tasks_queue"
@@ -321,6 +356,36 @@ static const char *const stmt_sql[ST_COUNT] = {
         " generation = excluded.generation, computed_at = excluded.computed_at,"
         " json = excluded.json",
     [ST_AGGREGATE_GET] = "SELECT json, computed_at FROM aggregates WHERE study_id = ?1",
+    [ST_STUDY_SET_STEPS] = "UPDATE studies SET steps_json = ?2 WHERE id = ?1",
+    [ST_STUDY_SET_REASON] = "UPDATE studies SET reason = ?2 WHERE id = ?1",
+    /* After the reset to pending: a later step whose step before it (seq - 1 in the
+     * same chain) has not succeeded waits; so does a reduce. */
+    [ST_RESET_WAITING] =
+        "UPDATE tasks SET state = 8 WHERE study_id = ?1 AND generation = ?2"
+        " AND state = 0 AND step > 0 AND chain >= 0 AND NOT EXISTS (SELECT 1 FROM"
+        " tasks p INDEXED BY tasks_order WHERE p.study_id = ?1 AND p.generation = ?2"
+        " AND p.seq = tasks.seq - 1 AND p.state = 2)",
+    [ST_RESET_REDUCE] = "UPDATE tasks SET state = 8 WHERE study_id = ?1"
+                        " AND generation = ?2 AND state = 0 AND chain < 0",
+    [ST_UNBLOCK_NEXT] = "UPDATE tasks SET state = 0, not_before = 0"
+                        " WHERE study_id = ?1 AND generation = ?2 AND seq = ?3"
+                        " AND chain = ?4 AND step = ?5 AND state = 8"
+                        " RETURNING " TASK_COLS,
+    [ST_SKIP_REST] =
+        "UPDATE tasks SET state = 7, error = ?6, finished_at = ?7, not_before = 0"
+        " WHERE study_id = ?1 AND generation = ?2 AND seq > ?3 AND seq <= ?4"
+        " AND chain = ?5 AND state IN (0, 8)",
+    [ST_SET_STATE] = "UPDATE tasks SET state = ?3, error = ?4, not_before = 0,"
+                     " finished_at = CASE WHEN ?3 = 7 THEN ?5 ELSE finished_at END"
+                     " WHERE id = ?1 AND state = ?2",
+    [ST_CHAIN_RANGE] = "SELECT " TASK_COLS " FROM tasks INDEXED BY tasks_order"
+                       " WHERE study_id = ?1 AND generation = ?2 AND seq >= ?3"
+                       " AND seq < ?4 AND chain = ?5 ORDER BY seq",
+    [ST_TASK_LAST] =
+        "SELECT " TASK_COLS " FROM tasks INDEXED BY tasks_order"
+        " WHERE study_id = ?1 AND generation = ?2 ORDER BY seq DESC LIMIT 1",
+    [ST_STEP_COUNTS] = "SELECT step, state, count(*) FROM tasks"
+                       " WHERE study_id = ?1 AND generation = ?2 GROUP BY step, state",
 };
 
 struct store {
@@ -331,13 +396,13 @@ struct store {
 };
 
 static const char *const study_status_names[] = {
-    "CREATED",          "QUEUED", "RUNNING",   "COMPLETED",
-    "PARTIALLY_FAILED", "FAILED", "CANCELLED", "INTERRUPTED",
+    "CREATED", "QUEUED",    "RUNNING",     "COMPLETED", "PARTIALLY_FAILED",
+    "FAILED",  "CANCELLED", "INTERRUPTED", "WAITING",
 };
 
 const char *study_status_name(enum study_status s)
 {
-    if (s < 0 || s > STUDY_INTERRUPTED)
+    if (s < 0 || s > STUDY_WAITING)
         return "UNKNOWN";
     return study_status_names[s];
 }
@@ -610,6 +675,8 @@ static int store_schema(struct store *st, struct err *err)
             rc = store_exec(st, schema_v1_sql, what, err);
         if (rc == 0 && version < 2)
             rc = store_upgrade_v2(st, err);
+        if (rc == 0 && version < 3)
+            rc = store_exec(st, schema_v3_sql, what, err);
         if (rc == 0 && version < STORE_SCHEMA_VERSION) {
             char *sql = xasprintf("PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
             rc = store_exec(st, sql, what, err);
@@ -759,6 +826,8 @@ static void study_from_row(sqlite3_stmt *s, struct store_study *out)
     out->started_at = sqlite3_column_double(s, 9);
     out->finished_at = sqlite3_column_double(s, 10);
     out->runner_pid = sqlite3_column_int(s, 11);
+    out->steps_json = column_strdup(s, 12);
+    out->reason = column_strdup(s, 13);
 }
 
 void store_study_fini(struct store_study *s)
@@ -769,6 +838,8 @@ void store_study_fini(struct store_study *s)
     free(s->description);
     free(s->spec_path);
     free(s->spec_json);
+    free(s->steps_json);
+    free(s->reason);
     memset(s, 0, sizeof(*s));
 }
 
@@ -946,6 +1017,8 @@ static void task_from_row(sqlite3_stmt *s, struct store_task *t)
     t->not_before = sqlite3_column_double(s, 19);
     t->error = column_strdup(s, 20);
     t->metrics_json = column_strdup(s, 21);
+    t->step = sqlite3_column_int(s, 22);
+    t->chain = sqlite3_column_int64(s, 23);
 }
 
 void store_task_fini(struct store_task *t)
@@ -976,6 +1049,8 @@ int store_task_put(struct store *st,
     sqlite3_bind_int64(s, 7, t->seed);
     sqlite3_bind_int(s, 8, t->priority);
     sqlite3_bind_int(s, 9, cpus);
+    sqlite3_bind_int(s, 10, t->step);
+    sqlite3_bind_int64(s, 11, t->chain);
     return step_done(st, s, err, "storing task %s (#%lld) of study %lld", t->key,
                      t->seq, study_id);
 }
@@ -1015,6 +1090,14 @@ int store_study_reset(struct store *st,
     if ((rc = step_done(st, s, err, "%s of study %lld: tasks to rerun", what,
                         study_id)) != 0)
         goto out;
+    for (int i = 0; i < 2; i++) {
+        s = st->stmt[i == 0 ? ST_RESET_WAITING : ST_RESET_REDUCE];
+        sqlite3_bind_int64(s, 1, study_id);
+        sqlite3_bind_int64(s, 2, generation);
+        if ((rc = step_done(st, s, err, "%s of study %lld: waiting steps", what,
+                            study_id)) != 0)
+            goto out;
+    }
     s = st->stmt[ST_COUNT_PENDING];
     sqlite3_bind_int64(s, 1, study_id);
     sqlite3_bind_int64(s, 2, generation);
@@ -1503,6 +1586,183 @@ int store_aggregate_get(struct store *st,
                      study_id);
     } else {
         rc = store_fail(st, rc, err, "reading the aggregate of study %lld", study_id);
+    }
+    stmt_done(s);
+    return rc;
+}
+
+/* ---- pipelines ---- */
+
+static int study_set_text(struct store *st,
+                          enum stmt_id which,
+                          long long id,
+                          const char *text,
+                          struct err *err,
+                          const char *what)
+{
+    sqlite3_stmt *s = st->stmt[which];
+
+    sqlite3_bind_int64(s, 1, id);
+    bind_text(s, 2, text);
+    return step_done(st, s, err, "%s of study %lld", what, id);
+}
+
+int store_study_set_steps(struct store *st,
+                          long long id,
+                          const char *steps_json,
+                          struct err *err)
+{
+    return study_set_text(st, ST_STUDY_SET_STEPS, id, steps_json, err,
+                          "storing the steps");
+}
+
+int store_study_set_reason(struct store *st,
+                           long long id,
+                           const char *reason,
+                           struct err *err)
+{
+    return study_set_text(st, ST_STUDY_SET_REASON, id, reason, err,
+                          "storing the reason");
+}
+
+int store_task_unblock_next(struct store *st,
+                            const struct store_task *t,
+                            long long generation,
+                            struct store_task *next,
+                            struct err *err)
+{
+    sqlite3_stmt *s = st->stmt[ST_UNBLOCK_NEXT];
+    int rc;
+
+    memset(next, 0, sizeof(*next));
+    sqlite3_bind_int64(s, 1, t->study_id);
+    sqlite3_bind_int64(s, 2, generation);
+    sqlite3_bind_int64(s, 3, t->seq + 1);
+    sqlite3_bind_int64(s, 4, t->chain);
+    sqlite3_bind_int(s, 5, t->step + 1);
+    /* With RETURNING, the update is done by the first step. */
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        task_from_row(s, next);
+        rc = 1;
+    } else if (rc == SQLITE_DONE) {
+        rc = 0;
+    } else {
+        rc = -store_fail(st, rc, err, "starting the step after task %s", t->key);
+    }
+    stmt_done(s);
+    return rc;
+}
+
+int store_task_skip_rest(struct store *st,
+                         const struct store_task *t,
+                         long long generation,
+                         int nsteps,
+                         const char *reason,
+                         long long *n,
+                         struct err *err)
+{
+    sqlite3_stmt *s = st->stmt[ST_SKIP_REST];
+    int rc;
+
+    sqlite3_bind_int64(s, 1, t->study_id);
+    sqlite3_bind_int64(s, 2, generation);
+    sqlite3_bind_int64(s, 3, t->seq);
+    sqlite3_bind_int64(s, 4, t->seq + (nsteps - 1 - t->step));
+    sqlite3_bind_int64(s, 5, t->chain);
+    bind_text(s, 6, reason);
+    sqlite3_bind_double(s, 7, time_now());
+    rc = step_done(st, s, err, "skipping the steps after task %s", t->key);
+    *n = rc == 0 ? sqlite3_changes(st->db) : 0;
+    return rc;
+}
+
+int store_task_set_state(struct store *st,
+                         long long task_id,
+                         enum task_state from,
+                         enum task_state to,
+                         const char *error,
+                         struct err *err)
+{
+    sqlite3_stmt *s = st->stmt[ST_SET_STATE];
+    int rc;
+
+    sqlite3_bind_int64(s, 1, task_id);
+    sqlite3_bind_int(s, 2, (int)from);
+    sqlite3_bind_int(s, 3, (int)to);
+    bind_text(s, 4, error);
+    sqlite3_bind_double(s, 5, time_now());
+    rc = step_done(st, s, err, "setting the state of task %lld", task_id);
+    if (rc == 0 && sqlite3_changes(st->db) == 0)
+        rc = err_set(err, SWEEP_ENOTFOUND, "task %lld is not %s", task_id,
+                     task_state_name(from));
+    return rc;
+}
+
+int store_task_chain_before(struct store *st,
+                            const struct store_task *t,
+                            long long generation,
+                            store_task_fn *fn,
+                            void *arg,
+                            struct err *err)
+{
+    sqlite3_stmt *s = st->stmt[ST_CHAIN_RANGE];
+
+    sqlite3_bind_int64(s, 1, t->study_id);
+    sqlite3_bind_int64(s, 2, generation);
+    sqlite3_bind_int64(s, 3, t->seq - t->step);
+    sqlite3_bind_int64(s, 4, t->seq);
+    sqlite3_bind_int64(s, 5, t->chain);
+    return task_rows(st, s, fn, arg, err, "reading the steps before a task",
+                     t->study_id);
+}
+
+int store_study_step_counts(struct store *st,
+                            long long study_id,
+                            int nsteps,
+                            long long (*counts)[TASK_NSTATES],
+                            struct err *err)
+{
+    const char *what = "counting tasks by step";
+    sqlite3_stmt *s = st->stmt[ST_STEP_COUNTS];
+    long long generation;
+    int rc;
+
+    memset(counts, 0, (size_t)(nsteps + 1) * sizeof(*counts));
+    if ((rc = study_generation(st, study_id, &generation, err, what)) != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, study_id);
+    sqlite3_bind_int64(s, 2, generation);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        int step = sqlite3_column_int(s, 0), state = sqlite3_column_int(s, 1);
+        if (step >= 0 && step <= nsteps && state >= 0 && state < TASK_NSTATES)
+            counts[step][state] += sqlite3_column_int64(s, 2);
+    }
+    rc = rc == SQLITE_DONE ? 0 : store_fail(st, rc, err, "%s", what);
+    stmt_done(s);
+    return rc;
+}
+
+int store_task_last(struct store *st,
+                    long long study_id,
+                    long long generation,
+                    struct store_task *out,
+                    struct err *err)
+{
+    sqlite3_stmt *s = st->stmt[ST_TASK_LAST];
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    sqlite3_bind_int64(s, 1, study_id);
+    sqlite3_bind_int64(s, 2, generation);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        task_from_row(s, out);
+        rc = 0;
+    } else if (rc == SQLITE_DONE) {
+        rc = err_set(err, SWEEP_ENOTFOUND, "study %lld has no task", study_id);
+    } else {
+        rc = store_fail(st, rc, err, "reading the last task of study %lld", study_id);
     }
     stmt_done(s);
     return rc;

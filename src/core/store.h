@@ -55,6 +55,7 @@ enum study_status {
     STUDY_FAILED,
     STUDY_CANCELLED,
     STUDY_INTERRUPTED, /* its run was stopped (signal, crash); the next run resumes */
+    STUDY_WAITING,     /* waiting for the studies of its `after` (reason says which) */
 };
 const char *study_status_name(enum study_status s); /* "COMPLETED", ... */
 
@@ -70,6 +71,8 @@ struct store_study {
     double created_at, updated_at;  /* epoch seconds */
     double started_at, finished_at; /* 0 when not yet */
     int runner_pid;                 /* pid of the last `sweep run`, 0 if none */
+    char *steps_json; /* a pipeline's step names, a JSON array; NULL for one step */
+    char *reason;     /* why it waits or failed before running, or NULL */
 };
 void store_study_fini(struct store_study *s);
 
@@ -129,6 +132,9 @@ struct store_task {
     double not_before;  /* epoch: a pending retry waits until then; 0 otherwise */
     char *error;        /* may be NULL */
     char *metrics_json; /* may be NULL */
+    int step;           /* its step in a pipeline (0 for a single step; nsteps for the
+                           reduce) */
+    long long chain;    /* its point and repetition; -1 for the reduce */
 };
 void store_task_fini(struct store_task *t);
 
@@ -259,12 +265,12 @@ int store_task_attempts(struct store *st,
                         void *arg,
                         struct err *err);
 
-/* Cancellation requested from another process (`sweep cancel`): pending tasks become
- * cancelled at once (finished_at = now; attempts untouched); running ones are flagged,
- * and the runner that owns them kills them and records them cancelled. task_id 0 means
- * every task of the study's latest generation (SWEEP_ENOTFOUND for an unknown study);
- * otherwise study_id may be 0, or must be the task's. *n receives how many tasks were
- * affected (0 for tasks already final or already flagged). */
+/* Cancellation requested from another process (`sweep cancel`): pending and waiting
+ * tasks become cancelled at once (finished_at = now; attempts untouched); running ones
+ * are flagged, and the runner that owns them kills them and records them cancelled.
+ * task_id 0 means every task of the study's latest generation (SWEEP_ENOTFOUND for an
+ * unknown study); otherwise study_id may be 0, or must be the task's. *n receives how
+ * many tasks were affected (0 for tasks already final or already flagged). */
 int store_cancel(struct store *st,
                  long long study_id,
                  long long task_id,
@@ -299,5 +305,66 @@ int store_aggregate_get(struct store *st,
                         char **json_text,
                         double *computed_at,
                         struct err *err);
+
+/* ---- pipelines ---- */
+
+/* A study's step names (JSON array text; NULL for a single-step study) and the reason
+ * it waits or failed before running (NULL to clear). */
+int store_study_set_steps(struct store *st,
+                          long long id,
+                          const char *steps_json,
+                          struct err *err);
+int store_study_set_reason(struct store *st,
+                           long long id,
+                           const char *reason,
+                           struct err *err);
+
+/* The step after t in its chain (seq + 1, step + 1) goes from waiting to pending:
+ * returns 1 with that task in *next (free it with store_task_fini), 0 when there is
+ * none waiting, or a negative sweep code. Indexed: O(log n). */
+int store_task_unblock_next(struct store *st,
+                            const struct store_task *t,
+                            long long generation,
+                            struct store_task *next,
+                            struct err *err);
+/* The steps after t in its chain that are waiting or pending become skipped with
+ * `reason` as their error; *n receives how many. Indexed: O(nsteps + log n). */
+int store_task_skip_rest(struct store *st,
+                         const struct store_task *t,
+                         long long generation,
+                         int nsteps,
+                         const char *reason,
+                         long long *n,
+                         struct err *err);
+/* Moves a task from one state to another (e.g. a reduce from waiting to pending or
+ * skipped, with `error` as its reason, may be NULL); SWEEP_ENOTFOUND when it is not in
+ * state `from`. */
+int store_task_set_state(struct store *st,
+                         long long task_id,
+                         enum task_state from,
+                         enum task_state to,
+                         const char *error,
+                         struct err *err);
+/* The tasks before t in its chain (steps 0 .. t->step - 1), in step order. */
+int store_task_chain_before(struct store *st,
+                            const struct store_task *t,
+                            long long generation,
+                            store_task_fn *fn,
+                            void *arg,
+                            struct err *err);
+/* The task of the latest generation with the highest seq (a pipeline's reduce when it
+ * has one); SWEEP_ENOTFOUND when the generation has no task. */
+int store_task_last(struct store *st,
+                    long long study_id,
+                    long long generation,
+                    struct store_task *out,
+                    struct err *err);
+/* Counts of the latest generation by step and state: counts[0 .. nsteps] (the reduce
+ * at nsteps). One scan of the study's tasks. */
+int store_study_step_counts(struct store *st,
+                            long long study_id,
+                            int nsteps,
+                            long long (*counts)[TASK_NSTATES],
+                            struct err *err);
 
 #endif

@@ -4,8 +4,8 @@
 #include <string.h>
 
 static const char *const names[TASK_NSTATES] = {
-    "pending",   "running",   "succeeded",   "failed",
-    "timed_out", "cancelled", "interrupted",
+    "pending",   "running",     "succeeded", "failed",  "timed_out",
+    "cancelled", "interrupted", "skipped",   "waiting",
 };
 
 const char *task_state_name(enum task_state s)
@@ -27,5 +27,5 @@ int task_state_parse(const char *name, enum task_state *s)
 int task_state_is_final(enum task_state s)
 {
     return s == TASK_SUCCEEDED || s == TASK_FAILED || s == TASK_TIMED_OUT ||
-           s == TASK_CANCELLED || s == TASK_INTERRUPTED;
+           s == TASK_CANCELLED || s == TASK_INTERRUPTED || s == TASK_SKIPPED;
 }

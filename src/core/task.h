@@ -11,6 +11,10 @@ enum task_state {
     TASK_TIMED_OUT,
     TASK_CANCELLED,
     TASK_INTERRUPTED, /* its run was stopped (SIGINT, crash); reruns on the next run */
+    TASK_SKIPPED,     /* a pipeline step after one that failed for good, or a reduce
+                         that `when` ruled out; never ran */
+    TASK_WAITING,     /* a pipeline step waiting for the step before it to succeed, or a
+                         reduce for every chain to end */
     TASK_NSTATES,
 };
 

@@ -1,8 +1,9 @@
 /* Command templates (see tmpl.h). One scanner splits a template into literal text and
- * {name} placeholders and rejects stray braces; tmpl_render substitutes values and
- * tmpl_check only looks names up, so both accept and refuse exactly the same templates.
- * A name is looked up among the parameters first, then among the built-ins, so a
- * parameter a user calls "study" is what {study} means in that user's command. */
+ * {name} placeholders and rejects stray braces; tmpl_render substitutes values, and
+ * tmpl_check only looks names up (through tmpl_each_name, which spec.c also uses), so
+ * they accept and refuse exactly the same templates. A name is looked up among the
+ * parameters first, then among the built-ins, so a parameter a user calls "study" is
+ * what {study} means in that user's command. */
 #include "core/tmpl.h"
 
 #include "common/jsonx.h"
@@ -83,30 +84,61 @@ static int tmpl_cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* The step NAME of "steps.NAME.dir" or "steps.NAME.result" (its length in *len), with
+ * *result telling which; NULL when name has neither form. */
+static const char *tmpl_step_ref(const char *name, size_t *len, bool *result)
+{
+    const char *dot;
+
+    if (strncmp(name, "steps.", 6) != 0)
+        return NULL;
+    name += 6;
+    dot = strchr(name, '.');
+    if (!dot || dot == name)
+        return NULL;
+    if (strcmp(dot, ".dir") != 0 && strcmp(dot, ".result") != 0)
+        return NULL;
+    *len = (size_t)(dot - name);
+    *result = strcmp(dot, ".result") == 0;
+    return name;
+}
+
+/* The index of the step a "steps.NAME.dir|result" name refers to among names[0..n),
+ * or -1. */
+static long tmpl_step_find(const char *name, char *const *names, size_t n, bool *result)
+{
+    size_t len;
+    const char *step = tmpl_step_ref(name, &len, result);
+
+    for (size_t i = 0; step && i < n; i++)
+        if (strlen(names[i]) == len && memcmp(names[i], step, len) == 0)
+            return (long)i;
+    return -1;
+}
+
 static int tmpl_unknown(const char *tmpl,
-                        const struct tmpl_tok *tok,
+                        const char *name,
                         char *const *names,
                         size_t n,
+                        const struct tmpl_scope *scope,
                         struct err *err)
 {
     struct strbuf list = STRBUF_INIT, builtins = STRBUF_INIT;
     size_t i;
 
-    for (i = 0; i < n; i++) {
-        if (i)
-            sb_adds(&list, ", ");
-        sb_adds(&list, names[i]);
-    }
-    for (i = 0; i < TMPL_NBUILTINS; i++) {
-        if (i)
-            sb_adds(&builtins, ", ");
-        sb_adds(&builtins, tmpl_builtins[i]);
-    }
+    for (i = 0; i < n; i++)
+        sb_addf(&list, "%s%s", i ? ", " : "", names[i]);
+    for (i = 0; i < TMPL_NBUILTINS; i++)
+        sb_addf(&builtins, "%s%s", i ? ", " : "", tmpl_builtins[i]);
+    for (i = 0; scope && i < scope->nsteps; i++)
+        sb_addf(&builtins, ", steps.%s.dir, steps.%s.result", scope->step_names[i],
+                scope->step_names[i]);
+    if (scope && scope->reduce)
+        sb_adds(&builtins, ", reduce.input");
     err_set(err, SWEEP_EINVAL,
-            "unknown placeholder {%.*s} in template \"%s\"; parameters are: %s "
+            "unknown placeholder {%s} in template \"%s\"; parameters are: %s "
             "(built-ins: %s)",
-            (int)tok->len, tok->s, tmpl, n ? sb_str(&list) : "(none)",
-            sb_str(&builtins));
+            name, tmpl, n ? sb_str(&list) : "(none)", sb_str(&builtins));
     sb_fini(&list);
     sb_fini(&builtins);
     return SWEEP_EINVAL;
@@ -114,61 +146,64 @@ static int tmpl_unknown(const char *tmpl,
 
 /* The error for an unknown name in tmpl_render: lists the task's parameters. */
 static int tmpl_unknown_param(const char *tmpl,
-                              const struct tmpl_tok *tok,
-                              const json_t *params,
+                              const char *name,
+                              const struct tmpl_ctx *ctx,
                               struct err *err)
 {
+    struct tmpl_scope scope = {ctx->step_names, ctx->nsteps, ctx->reduce_input != NULL};
     size_t n = 0, cap = 0;
     char **names = NULL;
-    const char *name;
+    const char *key;
     json_t *v;
     int rc;
 
-    if (params)
-        json_object_foreach((json_t *)params, name, v)
+    if (ctx->params)
+        json_object_foreach((json_t *)ctx->params, key, v)
         {
             names = xgrow(names, &cap, n + 1, sizeof(*names));
-            names[n++] = (char *)name;
+            names[n++] = (char *)key;
         }
     if (n)
         qsort(names, n, sizeof(*names), tmpl_cmp_str);
-    rc = tmpl_unknown(tmpl, tok, names, n, err);
+    rc = tmpl_unknown(tmpl, name, names, n, &scope, err);
     free(names);
     return rc;
 }
 
-static bool tmpl_tok_is(const struct tmpl_tok *tok, const char *name)
-{
-    return strlen(name) == tok->len && memcmp(name, tok->s, tok->len) == 0;
-}
-
-static bool tmpl_is_builtin(const struct tmpl_tok *tok)
+static bool tmpl_is_builtin(const char *name)
 {
     for (size_t i = 0; i < TMPL_NBUILTINS; i++)
-        if (tmpl_tok_is(tok, tmpl_builtins[i]))
+        if (strcmp(name, tmpl_builtins[i]) == 0)
             return true;
     return false;
 }
 
 /* The value of a placeholder as a new string, or NULL for an unknown name. */
-static char *tmpl_value(const struct tmpl_tok *tok, const struct tmpl_ctx *ctx)
+static char *tmpl_value(const char *name, const struct tmpl_ctx *ctx)
 {
-    const json_t *v =
-        ctx->params ? json_object_getn(ctx->params, tok->s, tok->len) : NULL;
+    const json_t *v = ctx->params ? json_object_get(ctx->params, name) : NULL;
+    bool result;
+    long step;
 
     if (v)
         return jsonx_arg_str(v);
-    if (tmpl_tok_is(tok, "task_dir"))
+    if (strcmp(name, "task_dir") == 0)
         return xstrdup(ctx->task_dir ? ctx->task_dir : "");
-    if (tmpl_tok_is(tok, "seed"))
+    if (strcmp(name, "seed") == 0)
         return xasprintf("%lld", ctx->seed);
-    if (tmpl_tok_is(tok, "repetition"))
+    if (strcmp(name, "repetition") == 0)
         return xasprintf("%d", ctx->repetition);
-    if (tmpl_tok_is(tok, "study"))
+    if (strcmp(name, "study") == 0)
         return xstrdup(ctx->study ? ctx->study : "");
-    if (tmpl_tok_is(tok, "key"))
+    if (strcmp(name, "key") == 0)
         return xstrdup(ctx->key ? ctx->key : "");
-    return NULL;
+    if (strcmp(name, "reduce.input") == 0 && ctx->reduce_input)
+        return xstrdup(ctx->reduce_input);
+    step = tmpl_step_find(name, ctx->step_names, ctx->nsteps, &result);
+    if (step < 0)
+        return NULL;
+    return result ? xasprintf("%s/result.json", ctx->step_dirs[step])
+                  : xstrdup(ctx->step_dirs[step]);
 }
 
 /* Appends s in single quotes for /bin/sh: each ' inside becomes '\'' . */
@@ -196,17 +231,19 @@ int tmpl_render(const char *tmpl,
     int rc = SWEEP_OK, more;
 
     while ((more = tmpl_scan(tmpl, &pos, &tok, err)) == 1) {
-        char *val;
+        char *name, *val;
 
         if (!tok.is_name) {
             sb_add(&sb, tok.s, tok.len);
             continue;
         }
-        val = tmpl_value(&tok, ctx);
-        if (!val) {
-            rc = tmpl_unknown_param(tmpl, &tok, ctx->params, err);
+        name = xstrndup(tok.s, tok.len);
+        val = tmpl_value(name, ctx);
+        if (!val)
+            rc = tmpl_unknown_param(tmpl, name, ctx, err);
+        free(name);
+        if (rc)
             goto out;
-        }
         if (shell_quote)
             tmpl_add_quoted(&sb, val);
         else
@@ -223,23 +260,58 @@ out:
     return rc;
 }
 
-int tmpl_check(const char *tmpl, char *const *names, size_t n, struct err *err)
+int tmpl_each_name(const char *tmpl, tmpl_name_fn *fn, void *arg, struct err *err)
 {
     struct tmpl_tok tok;
-    size_t pos = 0;
-    int more;
+    size_t pos = 0, at = 0;
+    int more = 0, rc = 0;
 
-    while ((more = tmpl_scan(tmpl, &pos, &tok, err)) == 1) {
-        char *name;
-        bool found;
-
-        if (!tok.is_name || tmpl_is_builtin(&tok))
-            continue;
-        name = xstrndup(tok.s, tok.len);
-        found = n > 0 && bsearch(&name, names, n, sizeof(*names), tmpl_cmp_str) != NULL;
-        free(name);
-        if (!found)
-            return tmpl_unknown(tmpl, &tok, names, n, err);
+    while (rc == 0 && (more = tmpl_scan(tmpl, &pos, &tok, err)) == 1) {
+        if (tok.is_name) {
+            char *name = xstrndup(tok.s, tok.len);
+            rc = fn(name, at + 1, arg);
+            free(name);
+        }
+        at = pos;
     }
+    if (rc)
+        return rc;
     return more < 0 ? SWEEP_EINVAL : SWEEP_OK;
+}
+
+struct tmpl_check_arg {
+    const char *tmpl;
+    char *const *names;
+    size_t n;
+    const struct tmpl_scope *scope;
+    struct err *err;
+};
+
+static int tmpl_check_name(const char *name, size_t column, void *arg)
+{
+    const struct tmpl_check_arg *a = arg;
+    const struct tmpl_scope *scope = a->scope;
+    bool result;
+
+    (void)column;
+    if (a->n > 0 && bsearch(&name, a->names, a->n, sizeof(*a->names), tmpl_cmp_str))
+        return SWEEP_OK;
+    if (tmpl_is_builtin(name))
+        return SWEEP_OK;
+    if (scope && scope->reduce && strcmp(name, "reduce.input") == 0)
+        return SWEEP_OK;
+    if (scope && tmpl_step_find(name, scope->step_names, scope->nsteps, &result) >= 0)
+        return SWEEP_OK;
+    return tmpl_unknown(a->tmpl, name, a->names, a->n, scope, a->err);
+}
+
+int tmpl_check(const char *tmpl,
+               char *const *names,
+               size_t n,
+               const struct tmpl_scope *scope,
+               struct err *err)
+{
+    struct tmpl_check_arg arg = {tmpl, names, n, scope, err};
+
+    return tmpl_each_name(tmpl, tmpl_check_name, &arg, err);
 }

@@ -10,7 +10,11 @@
  * then among the built-ins (a parameter named "study" wins over the built-in). A brace
  * that is neither doubled nor part of a placeholder is an error naming the template and
  * the 1-based column; an unknown name is an error that lists the known ones. Callers
- * add which element it was with err_prefix(), e.g. "command[2]". */
+ * add which element it was with err_prefix(), e.g. "command[2]".
+ *
+ * Pipelines add built-ins: {steps.NAME.dir} (the task directory of step NAME for the
+ * same chain) and {steps.NAME.result} (its result.json) for the steps before the
+ * current one, and {reduce.input} in the reduce's command. */
 #ifndef SWEEP_CORE_TMPL_H
 #define SWEEP_CORE_TMPL_H
 
@@ -27,6 +31,18 @@ struct tmpl_ctx {
     const char *key;
     long long seed;
     int repetition;
+    /* The steps before this one in its chain: names and task directories (n of each). */
+    char *const *step_names;
+    char *const *step_dirs;
+    size_t nsteps;
+    const char *reduce_input; /* the reduce's {reduce.input}; NULL elsewhere */
+};
+
+/* Which step names a template may refer to, for tmpl_check(). */
+struct tmpl_scope {
+    char *const *step_names; /* the steps before this one */
+    size_t nsteps;
+    bool reduce; /* the reduce's command: {reduce.input} is known */
 };
 
 /* Renders one element into a new string (*out; free it). Unknown names are errors
@@ -36,8 +52,19 @@ int tmpl_render(const char *tmpl,
                 bool shell_quote,
                 char **out,
                 struct err *err);
-/* Checks a template against the parameter names a task will have (sorted array), and
- * the built-in fields; the error names the placeholder. */
-int tmpl_check(const char *tmpl, char *const *names, size_t n, struct err *err);
+/* Checks a template against the parameter names a task will have (sorted array), the
+ * built-in fields and the scope (NULL: no steps, no reduce); the error names the
+ * placeholder. */
+int tmpl_check(const char *tmpl,
+               char *const *names,
+               size_t n,
+               const struct tmpl_scope *scope,
+               struct err *err);
+
+/* Calls fn with every placeholder name of the template, in order, and the 1-based
+ * column of its "{"; stops at fn's first non-zero return and returns it. A malformed
+ * brace is SWEEP_EINVAL as for tmpl_render. */
+typedef int tmpl_name_fn(const char *name, size_t column, void *arg);
+int tmpl_each_name(const char *tmpl, tmpl_name_fn *fn, void *arg, struct err *err);
 
 #endif

@@ -45,9 +45,16 @@
 /* The order in which states are stacked in the ring and the bars: results first,
  * then what is still to come. */
 static const enum task_state draw_order[TASK_NSTATES] = {
-    TASK_SUCCEEDED,   TASK_FAILED,  TASK_TIMED_OUT, TASK_CANCELLED,
-    TASK_INTERRUPTED, TASK_RUNNING, TASK_PENDING,
+    TASK_SUCCEEDED,   TASK_FAILED,  TASK_TIMED_OUT, TASK_CANCELLED, TASK_SKIPPED,
+    TASK_INTERRUPTED, TASK_RUNNING, TASK_PENDING,   TASK_WAITING,
 };
+
+/* The states of pipelines appear in legends and tables only when some task is in
+ * them. */
+static bool state_shown(const long long n[TASK_NSTATES], enum task_state s)
+{
+    return (s != TASK_SKIPPED && s != TASK_WAITING) || n[s] > 0;
+}
 
 /* Okabe-Ito colours per state, and whether text on them should be white. */
 static const struct {
@@ -62,6 +69,8 @@ static const struct {
     [TASK_TIMED_OUT] = {"Timed out", 0xE69F00, false},
     [TASK_CANCELLED] = {"Cancelled", 0x8C8C8C, true},
     [TASK_INTERRUPTED] = {"Interrupted", 0xCC79A7, false},
+    [TASK_SKIPPED] = {"Skipped", 0x56B4E9, false},
+    [TASK_WAITING] = {"Waiting", 0xF0E442, false},
 };
 
 static const char *const band_names[3] = {"LOW", "MEDIUM", "HIGH"};
@@ -83,7 +92,7 @@ static void totals_compute(const struct report *r, struct totals *t)
     }
     t->ended =
         t->state[TASK_SUCCEEDED] + t->state[TASK_FAILED] + t->state[TASK_TIMED_OUT];
-    t->done = t->ended + t->state[TASK_CANCELLED];
+    t->done = t->ended + t->state[TASK_CANCELLED] + t->state[TASK_SKIPPED];
 }
 
 static double pct(long long part, long long whole)
@@ -327,10 +336,17 @@ static void draw_ring(cairo_t *cr, const struct totals *t, double x, double y, d
     text(cr, cx, cy + 6, buf, 30, true, COLOR_TEXT, CENTRE);
     text(cr, cx, cy + 26, t->all ? "done" : "no tasks", 12, false, COLOR_MUTED, CENTRE);
 
+    int shown = 0, line = 0;
+    for (int i = 0; i < TASK_NSTATES; i++)
+        shown += state_shown(t->state, draw_order[i]);
     for (int i = 0; i < TASK_NSTATES; i++) {
         enum task_state s = draw_order[i];
-        double ly = y + 78 + 28 * i;
+        double ly = y + 78 + (shown > 7 ? 23 : 28) * line;
         unsigned int fg = t->state[s] ? COLOR_TEXT : COLOR_FAINT;
+
+        if (!state_shown(t->state, s))
+            continue;
+        line++;
 
         rounded_rect(cr, x + 238, ly - 11, 13, 13, 2);
         set_rgb(cr, state_style[s].rgb);
@@ -383,13 +399,14 @@ static void table_row(cairo_t *cr,
                       double x,
                       double y,
                       double w,
+                      double h,
                       int row,
                       const char *label,
                       const char *value)
 {
     if (row % 2 == 0) {
         set_rgb(cr, COLOR_ROW_SHADE);
-        cairo_rectangle(cr, x, y - 17, w, 24);
+        cairo_rectangle(cr, x, y - 17 * h / 24, w, h);
         cairo_fill(cr);
     }
     text(cr, x + 10, y, label, 13, false, COLOR_TEXT, LEFT);
@@ -399,8 +416,8 @@ static void table_row(cairo_t *cr,
 static void draw_stats(cairo_t *cr, const struct report *r, const struct totals *t)
 {
     static const enum task_state left[] = {
-        TASK_SUCCEEDED,   TASK_FAILED,  TASK_TIMED_OUT, TASK_CANCELLED,
-        TASK_INTERRUPTED, TASK_RUNNING, TASK_PENDING};
+        TASK_SUCCEEDED,   TASK_FAILED,  TASK_TIMED_OUT, TASK_CANCELLED, TASK_SKIPPED,
+        TASK_INTERRUPTED, TASK_RUNNING, TASK_PENDING,   TASK_WAITING};
     const double x = MARGIN, y = 464, w = REPORT_WIDTH - 2 * MARGIN;
     const double cw = (w - 3 * 18) / 2, lx = x + 18, rx = lx + cw + 18, ty = y + 62;
     char v[6][64];
@@ -410,11 +427,18 @@ static void draw_stats(cairo_t *cr, const struct report *r, const struct totals 
 
     card(cr, x, y, w, 252, "Statistics");
     snprintf(buf, sizeof(buf), "%lld", t->all);
-    table_row(cr, lx, ty, cw, 0, "Total tasks", buf);
+    table_row(cr, lx, ty, cw, 24, 0, "Total tasks", buf);
+    int row = 1, rows = 1;
+    for (size_t i = 0; i < sizeof(left) / sizeof(left[0]); i++)
+        rows += state_shown(t->state, left[i]);
     for (size_t i = 0; i < sizeof(left) / sizeof(left[0]); i++) {
+        if (!state_shown(t->state, left[i]))
+            continue;
         snprintf(buf, sizeof(buf), "%lld", t->state[left[i]]);
-        table_row(cr, lx, ty + 24 * (double)(i + 1), cw, (int)i + 1,
-                  state_style[left[i]].label, buf);
+        /* Up to 8 rows of 24 px fit the card; 9 or 10 rows close up. */
+        double h = rows > 8 ? 18.5 : 24;
+        table_row(cr, lx, ty + h * row, cw, h, row, state_style[left[i]].label, buf);
+        row++;
     }
 
     if (t->ended > 0)
@@ -447,7 +471,7 @@ static void draw_stats(cairo_t *cr, const struct report *r, const struct totals 
         snprintf(v[5], sizeof(v[5]), "not started");
     }
     for (int i = 0; i < 6; i++)
-        table_row(cr, rx, ty + 24 * i, cw, i, labels[i], v[i]);
+        table_row(cr, rx, ty + 24 * i, cw, 24, i, labels[i], v[i]);
     text(cr, rx + 10, ty + 24 * 6 + 4,
          "Success rate and times: tasks that ran to an end", 11, false, COLOR_MUTED,
          LEFT);

@@ -564,7 +564,7 @@ static void test_save_round_trip(void **state)
     add_samples(f, "{\"n\":10,\"seed\":1}", "df", x1, 3);
     add_samples(f, "{\"n\":20,\"seed\":1}", "df", x2, 1);
     t0 = time_now();
-    assert_int_equal(aggregate_save(f->st, f->study, f->gen, &f->err), 0);
+    assert_int_equal(aggregate_save(f->st, f->study, f->gen, -1, &f->err), 0);
     t1 = time_now();
     assert_int_equal(store_aggregate_get(f->st, f->study, &text, &at, &f->err), 0);
     assert_true(at >= t0 && at <= t1);
@@ -576,7 +576,7 @@ static void test_save_round_trip(void **state)
     free(text);
 
     add_samples(f, "{\"n\":20,\"seed\":2}", "df", x2 + 1, 1);
-    assert_int_equal(aggregate_save(f->st, f->study, f->gen, &f->err), 0);
+    assert_int_equal(aggregate_save(f->st, f->study, f->gen, -1, &f->err), 0);
     assert_int_equal(store_aggregate_get(f->st, f->study, &text, &at, &f->err), 0);
     j = json_loads(text, 0, NULL);
     check_group_json(json_object_get(j, "20"), "df", x2, 2, 0);
@@ -592,7 +592,7 @@ static void test_save_without_metrics(void **state)
     char *text;
     double at;
 
-    assert_int_equal(aggregate_save(f->st, f->study, f->gen, &f->err), 0);
+    assert_int_equal(aggregate_save(f->st, f->study, f->gen, -1, &f->err), 0);
     assert_int_equal(store_aggregate_get(f->st, f->study, &text, &at, &f->err), 0);
     assert_string_equal(text, "[]\n");
     free(text);
@@ -601,13 +601,13 @@ static void test_save_without_metrics(void **state)
     add(f, "{\"p\":1,\"seed\":2}", TASK_SUCCEEDED, NULL);
     add(f, "{\"p\":1,\"seed\":3}", TASK_FAILED, NULL);
     add(f, "{\"p\":2,\"seed\":4}", TASK_FAILED, NULL);
-    assert_int_equal(aggregate_save(f->st, f->study, f->gen, &f->err), 0);
+    assert_int_equal(aggregate_save(f->st, f->study, f->gen, -1, &f->err), 0);
     assert_int_equal(store_aggregate_get(f->st, f->study, &text, &at, &f->err), 0);
     assert_string_equal(text, "{\n  \"1\": {\"n_samples\": 2, \"n_failed\": 1},\n"
                               "  \"2\": {\"n_samples\": 0, \"n_failed\": 1}\n}\n");
     free(text);
 
-    assert_int_equal(aggregate_save(f->st, 999, 1, &f->err), SWEEP_ENOTFOUND);
+    assert_int_equal(aggregate_save(f->st, 999, 1, -1, &f->err), SWEEP_ENOTFOUND);
     assert_int_equal(store_aggregate_get(f->st, 999, &text, &at, &f->err),
                      SWEEP_ENOTFOUND);
 }

@@ -1,8 +1,11 @@
 /* Unit tests of src/core/expand.c: order of the grid, zip groups, explicit tasks and
  * repetitions; keys (pinned format, stable under reordering, sensitive to what
- * matters); seeds; counts with saturation; parameter names; and a 1,000,000-task spec
- * walked in constant memory. Specs are built by hand here, independent of the spec
- * parser. */
+ * matters); seeds; counts with saturation; parameter names; pipelines (order and
+ * numbering of chains, steps and the reduce, pinned step and reduce keys, which keys a
+ * change reaches, priorities and cpus per step); and a 1,000,000-task spec walked in
+ * constant memory. Specs are built by hand here, independent of the spec parser: a
+ * single-step spec gets its steps[0] from the top-level fields (spec_sync), as spec.c
+ * does. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,6 +28,37 @@ static json_t *parse(const char *text)
     return v;
 }
 
+static void step_clear(struct spec_step *st)
+{
+    free(st->name);
+    free(st->model);
+    for (size_t i = 0; i < st->argc; i++)
+        free(st->argv[i]);
+    free(st->argv);
+    memset(st, 0, sizeof(*st));
+}
+
+/* A step running a model (argc 0) or a command (argv; shell when asked). */
+static void step_set(struct spec_step *st,
+                     const char *name,
+                     const char *model,
+                     bool shell,
+                     size_t argc,
+                     const char *const *argv)
+{
+    step_clear(st);
+    st->name = strdup(name);
+    st->kind = model ? SPEC_MODEL : SPEC_COMMAND;
+    st->model = model ? strdup(model) : NULL;
+    st->shell = shell;
+    st->argc = argc;
+    st->argv = calloc(argc + 1, sizeof(*st->argv));
+    for (size_t i = 0; i < argc; i++)
+        st->argv[i] = strdup(argv[i]);
+    st->priority = PRIORITY_MEDIUM;
+    st->cpus = 1;
+}
+
 static struct spec *spec_new_model(const char *study, const char *model)
 {
     struct spec *s = calloc(1, sizeof(*s));
@@ -34,8 +68,32 @@ static struct spec *spec_new_model(const char *study, const char *model)
     s->base = json_object();
     s->repetitions = 1;
     s->priority = PRIORITY_MEDIUM;
+    s->cpus = 1;
     s->has_grid = true;
+    s->nsteps = 1;
+    s->steps = calloc(1, sizeof(*s->steps));
     return s;
+}
+
+/* A single-step spec: steps[0] from the top-level fields, as spec.c builds it. */
+static void spec_sync(struct spec *s)
+{
+    if (s->has_steps)
+        return;
+    step_set(&s->steps[0], s->name, s->kind == SPEC_MODEL ? s->model : NULL, s->shell,
+             s->argc, (const char *const *)s->argv);
+    s->steps[0].priority = s->priority;
+    s->steps[0].cpus = s->cpus;
+}
+
+/* Turns s into a pipeline of n steps (set each with step_set). */
+static void spec_set_steps(struct spec *s, size_t n)
+{
+    step_clear(&s->steps[0]);
+    free(s->steps);
+    s->steps = calloc(n, sizeof(*s->steps));
+    s->nsteps = n;
+    s->has_steps = true;
 }
 
 static void spec_set_command(struct spec *s, bool shell, size_t argc, const char **argv)
@@ -89,6 +147,12 @@ static void spec_free(struct spec *s)
         free(s->dims[d].values);
     }
     free(s->dims);
+    for (size_t i = 0; i < s->nsteps; i++)
+        step_clear(&s->steps[i]);
+    free(s->steps);
+    if (s->reduce)
+        step_clear(s->reduce);
+    free(s->reduce);
     for (size_t i = 0; i < s->argc; i++)
         free(s->argv[i]);
     free(s->argv);
@@ -103,17 +167,19 @@ static void spec_free(struct spec *s)
 struct got {
     char key[EXPAND_KEY_LEN + 1];
     char *params_json;
-    long long seq, seed;
-    int repetition, priority;
+    long long seq, seed, chain;
+    int repetition, priority, step, cpus;
 };
 
-static size_t collect(const struct spec *s, struct got **out)
+static size_t collect(struct spec *s, struct got **out)
 {
-    struct expand *ex = expand_create(s);
+    struct expand *ex;
     struct expand_task t;
     struct got *g = NULL;
     size_t n = 0;
 
+    spec_sync(s);
+    ex = expand_create(s);
     while (expand_next(ex, &t)) {
         g = realloc(g, (n + 1) * sizeof(*g));
         memcpy(g[n].key, t.key, sizeof(t.key));
@@ -122,6 +188,9 @@ static size_t collect(const struct spec *s, struct got **out)
         g[n].seed = t.seed;
         g[n].repetition = t.repetition;
         g[n].priority = t.priority;
+        g[n].step = t.step;
+        g[n].chain = t.chain;
+        g[n].cpus = t.cpus;
         assert_true(json_is_object(t.params));
         n++;
     }
@@ -139,7 +208,7 @@ static void got_free(struct got *g, size_t n)
 }
 
 /* Expands s and checks the params of each task in order, and seq and count. */
-static void expect_params(const struct spec *s, const char *const *want, size_t nwant)
+static void expect_params(struct spec *s, const char *const *want, size_t nwant)
 {
     struct got *g;
     size_t n = collect(s, &g);
@@ -318,7 +387,7 @@ static int cmp_line(const void *a, const void *b)
 }
 
 /* Every task of s as a sorted list of "params_json rep key" lines. */
-static char *key_set(const struct spec *s)
+static char *key_set(struct spec *s)
 {
     struct got *g;
     size_t n = collect(s, &g), len = 0;
@@ -418,6 +487,7 @@ static void first_key(int variant, char key[EXPAND_KEY_LEN + 1], long long *seed
         break;
     }
     spec_add_dim(s, "a", variant == 6 ? "[2]" : variant == 8 ? "[1.0]" : "[1]");
+    spec_sync(s);
     ex = expand_create(s);
     assert_int_equal(expand_next(ex, &t), 1);
     memcpy(key, t.key, EXPAND_KEY_LEN + 1);
@@ -595,6 +665,211 @@ static void test_param_names(void **state)
     spec_free(s);
 }
 
+/* ---- pipelines ---- */
+
+/* Variants of one pipeline: a: [1, 2] x 2 repetitions x (sim: model chaos; an:
+ * [an, {steps.sim.dir}]; ex: shell "ex {steps.an.result}") + reduce [sum,
+ * {reduce.input}]. */
+enum {
+    PIPE_BASE,
+    PIPE_STEP0,  /* sim runs another model */
+    PIPE_STEP2,  /* ex runs another command */
+    PIPE_REDUCE, /* the reduce runs another command */
+    PIPE_AXIS,   /* a gains the value 3 */
+    PIPE_NVARIANTS,
+};
+
+static struct spec *pipeline(int variant)
+{
+    static const char *const an[] = {"an", "{steps.sim.dir}"};
+    static const char *const ex[] = {"ex {steps.an.result}"};
+    static const char *const ex2[] = {"ex --all {steps.an.result}"};
+    static const char *const sum[] = {"sum", "{reduce.input}"};
+    static const char *const sum2[] = {"sum2", "{reduce.input}"};
+    struct spec *s = spec_new_model("st", "chaos");
+
+    s->repetitions = 2;
+    spec_add_dim(s, "a", variant == PIPE_AXIS ? "[1, 2, 3]" : "[1, 2]");
+    spec_set_steps(s, 3);
+    step_set(&s->steps[0], "sim", variant == PIPE_STEP0 ? "dla" : "chaos", false, 0,
+             NULL);
+    step_set(&s->steps[1], "an", NULL, false, 2, an);
+    step_set(&s->steps[2], "ex", NULL, true, 1, variant == PIPE_STEP2 ? ex2 : ex);
+    s->reduce = calloc(1, sizeof(*s->reduce));
+    step_set(s->reduce, "reduce", NULL, false, 2, variant == PIPE_REDUCE ? sum2 : sum);
+    return s;
+}
+
+/* 2 points x 2 repetitions x 3 steps, then the reduce: seq, chain, step, repetition,
+ * params, seeds and cpus in order. */
+static void test_pipeline_order(void **state)
+{
+    struct spec *s = pipeline(PIPE_BASE);
+    struct got *g;
+    size_t n;
+    (void)state;
+
+    s->steps[1].cpus = 4;
+    s->reduce->cpus = 2;
+    assert_int_equal(expand_count(s), 13);
+    n = collect(s, &g);
+    assert_int_equal(n, 13);
+    for (size_t i = 0; i < 12; i++) {
+        assert_int_equal(g[i].seq, (long long)i);
+        assert_int_equal(g[i].chain, (long long)(i / 3));
+        assert_int_equal(g[i].step, (int)(i % 3));
+        assert_int_equal(g[i].repetition, (int)(i / 3 % 2));
+        assert_string_equal(g[i].params_json, i < 6 ? "{\"a\":1}" : "{\"a\":2}");
+        assert_int_equal(g[i].seed, g[i - i % 3].seed); /* a chain shares its seed */
+        assert_int_equal(g[i].cpus, i % 3 == 1 ? 4 : 1);
+        for (size_t k = 0; k < i; k++)
+            assert_string_not_equal(g[i].key, g[k].key);
+    }
+    assert_true(g[0].seed != g[3].seed);
+    /* the reduce: last, one task, params {}, the study's seed for {} and rep 0 */
+    assert_int_equal(g[12].seq, 12);
+    assert_int_equal(g[12].chain, -1);
+    assert_int_equal(g[12].step, 3);
+    assert_int_equal(g[12].repetition, 0);
+    assert_string_equal(g[12].params_json, "{}");
+    assert_int_equal(g[12].seed, 352034962); /* 0x94fba092 & 0x7fffffff */
+    assert_int_equal(g[12].cpus, 2);
+    got_free(g, n);
+
+    /* without a reduce the chains are all there is */
+    step_clear(s->reduce);
+    free(s->reduce);
+    s->reduce = NULL;
+    assert_int_equal(expand_count(s), 12);
+    n = collect(s, &g);
+    assert_int_equal(n, 12);
+    assert_int_equal(g[11].step, 2);
+    assert_int_equal(g[11].chain, 3);
+    got_free(g, n);
+    spec_free(s);
+}
+
+/* Keys computed by hand: printf '%s' '<canonical JSON>' | sha256sum | cut -c1-16. */
+static void test_pipeline_keys_pinned(void **state)
+{
+    static const char *const an[] = {"an", "{steps.sim.dir}"};
+    static const char *const sum[] = {"sum", "{reduce.input}"};
+    struct spec *s = spec_new_model("st", "chaos");
+    struct got *g;
+    size_t n;
+    (void)state;
+
+    /* single step: {"params":{"a":1},"rep":0,"run":"chaos"} */
+    spec_add_dim(s, "a", "[1]");
+    n = collect(s, &g);
+    assert_int_equal(n, 1);
+    assert_string_equal(g[0].key, "36e40fea628c30c5");
+    assert_int_equal(g[0].step, 0);
+    assert_int_equal(g[0].chain, 0);
+    got_free(g, n);
+
+    /* step 1: {"params":{"a":1},"rep":0,"run":["an","{steps.sim.dir}"],
+     * "run_after":"36e40fea628c30c5"}; the reduce: {"reduce":["sum",
+     * "{reduce.input}"],"tasks":"<sha256 hex of 36e40fea628c30c51838bf3d5bce5f1e>"} */
+    spec_set_steps(s, 2);
+    step_set(&s->steps[0], "sim", "chaos", false, 0, NULL);
+    step_set(&s->steps[1], "an", NULL, false, 2, an);
+    s->reduce = calloc(1, sizeof(*s->reduce));
+    step_set(s->reduce, "reduce", NULL, false, 2, sum);
+    n = collect(s, &g);
+    assert_int_equal(n, 3);
+    assert_string_equal(g[0].key, "36e40fea628c30c5"); /* step 0 as single-step */
+    assert_string_equal(g[1].key, "1838bf3d5bce5f1e");
+    assert_string_equal(g[2].key, "bae2fdc797e2fb4d");
+    got_free(g, n);
+    spec_free(s);
+
+    /* rep 1, a shell step 2: {"params":{"a":1},"rep":1,"run":["ex
+     * {steps.an.result}"],"run_after":"91e68f083343b4c0","shell":true} */
+    s = pipeline(PIPE_BASE);
+    n = collect(s, &g);
+    assert_string_equal(g[3].key, "cebe96797e9885e0");
+    assert_string_equal(g[4].key, "91e68f083343b4c0");
+    assert_string_equal(g[5].key, "ea9ae69d3ac373fe");
+    got_free(g, n);
+    spec_free(s);
+}
+
+/* Which keys a change reaches: step 0 changes its whole chain; step 2 only itself;
+ * the reduce changes with any task and with its own command; a new point leaves the
+ * old chains alone. */
+static void test_pipeline_key_changes(void **state)
+{
+    struct got *g[PIPE_NVARIANTS];
+    size_t n[PIPE_NVARIANTS];
+    (void)state;
+
+    for (int v = 0; v < PIPE_NVARIANTS; v++) {
+        struct spec *s = pipeline(v);
+        n[v] = collect(s, &g[v]);
+        spec_free(s);
+    }
+    assert_int_equal(n[PIPE_AXIS], 19);
+    for (size_t i = 0; i < 12; i++) {
+        bool step2 = i % 3 == 2;
+        assert_string_not_equal(g[PIPE_STEP0][i].key, g[PIPE_BASE][i].key);
+        if (step2)
+            assert_string_not_equal(g[PIPE_STEP2][i].key, g[PIPE_BASE][i].key);
+        else
+            assert_string_equal(g[PIPE_STEP2][i].key, g[PIPE_BASE][i].key);
+        assert_string_equal(g[PIPE_REDUCE][i].key, g[PIPE_BASE][i].key);
+        assert_string_equal(g[PIPE_AXIS][i].key, g[PIPE_BASE][i].key);
+    }
+    for (int v = PIPE_STEP0; v < PIPE_NVARIANTS; v++)
+        assert_string_not_equal(g[v][n[v] - 1].key, g[PIPE_BASE][12].key);
+    for (int v = 0; v < PIPE_NVARIANTS; v++)
+        got_free(g[v], n[v]);
+}
+
+/* Priority: the step's own, else the explicit task's, else the study's. */
+static void test_pipeline_priority(void **state)
+{
+    struct spec *s = pipeline(PIPE_BASE);
+    struct got *g;
+    size_t n;
+    (void)state;
+
+    s->priority = PRIORITY_LOW;
+    s->tasks = parse("[{\"a\": 9, \"priority\": \"HIGH\"}]");
+    s->steps[1].priority = 7;
+    s->steps[1].has_priority = true;
+    s->steps[2].priority = -1; /* not set: ignored */
+    s->reduce->priority = 5;
+    n = collect(s, &g);
+    assert_int_equal(n, 3 * 3 * 2 + 1);
+    for (size_t i = 0; i < n - 1; i++) {
+        int from_point = i < 12 ? PRIORITY_LOW : PRIORITY_HIGH;
+        assert_int_equal(g[i].priority, i % 3 == 1 ? 7 : from_point);
+    }
+    assert_int_equal(g[n - 1].priority, 5);
+    got_free(g, n);
+    spec_free(s);
+}
+
+static void test_pipeline_count(void **state)
+{
+    struct spec *s = pipeline(PIPE_BASE);
+    (void)state;
+
+    s->repetitions = 5;
+    assert_int_equal(expand_count(s), 2 * 5 * 3 + 1);
+    s->dims[0].nrows = (size_t)1 << 40;
+    s->repetitions = 1 << 22;
+    assert_true(expand_count(s) == ((uint64_t)3 << 62) + 1);
+    s->nsteps = 4; /* saturates only in the count; nothing is expanded */
+    assert_true(expand_count(s) == UINT64_MAX);
+    s->nsteps = 3;
+    s->repetitions = 1 << 23;
+    assert_true(expand_count(s) == UINT64_MAX);
+    s->dims[0].nrows = 2;
+    spec_free(s);
+}
+
 /* 3 axes of 100 values: 1,000,000 tasks, walked with the heap not growing. */
 static void test_million(void **state)
 {
@@ -617,6 +892,7 @@ static void test_million(void **state)
     json_object_set_new(s->base, "label", json_string("a somewhat longer base value"));
     assert_int_equal(expand_count(s), 1000000);
 
+    spec_sync(s);
     ex = expand_create(s);
     while (expand_next(ex, &t)) {
         if (t.seq != n)
@@ -653,6 +929,11 @@ int main(void)
         cmocka_unit_test(test_seed_from_params),
         cmocka_unit_test(test_count),
         cmocka_unit_test(test_param_names),
+        cmocka_unit_test(test_pipeline_order),
+        cmocka_unit_test(test_pipeline_keys_pinned),
+        cmocka_unit_test(test_pipeline_key_changes),
+        cmocka_unit_test(test_pipeline_priority),
+        cmocka_unit_test(test_pipeline_count),
         cmocka_unit_test(test_million),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

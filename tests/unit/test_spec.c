@@ -1,7 +1,8 @@
 /* Unit tests of the spec parser (src/core/spec.c, src/core/doc.c): valid specs give the
  * expected struct (values of range/linspace/logspace, zip axes, base, tasks, every
- * default), a JSON spec gives the same struct as its YAML twin, and every kind of error
- * gives its exact message with the right line and column. */
+ * default, pipeline steps with what they inherit, reduce, after, and the one step of a
+ * single-step study), a JSON spec gives the same struct as its YAML twin, and every
+ * kind of error gives its exact message with the right line and column. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -420,6 +421,259 @@ static void test_json_equals_yaml(void **state)
     spec_destroy(j);
 }
 
+static const char pipeline_yaml[] =
+    "study: re-sweep\n"
+    "parameters: {Re: [100, 400, 1000]}\n"
+    "repetitions: 3\n"
+    "priority: low\n"
+    "cpus: 2\n"
+    "timeout: 1h\n"
+    "kill_after: 5s\n"
+    "retries: {max: 2, backoff: 3s, on: [exit:3]}\n"
+    "steps:\n"
+    "  - name: simulate\n"
+    "    model: cavity\n"
+    "    cpus: 8\n"
+    "    priority: high\n"
+    "  - name: analyze\n"
+    "    command: [./analyze.py, \"{steps.simulate.dir}\", --out, \"{task_dir}\"]\n"
+    "    timeout: 10m\n"
+    "    retries: 1\n"
+    "  - name: export\n"
+    "    shell: true\n"
+    "    command: \"./export.sh {steps.analyze.result} {steps.simulate.result}\"\n"
+    "reduce:\n"
+    "  command: [./summarize.py, \"{reduce.input}\"]\n"
+    "  when: always\n"
+    "  kill_after: 1s\n"
+    "after: [baseline-study, other.v2]\n";
+
+static const char pipeline_json[] =
+    "{\"study\": \"re-sweep\", \"parameters\": {\"Re\": [100, 400, 1000]},\n"
+    " \"repetitions\": 3, \"priority\": \"low\", \"cpus\": 2, \"timeout\": \"1h\",\n"
+    " \"kill_after\": \"5s\",\n"
+    " \"retries\": {\"max\": 2, \"backoff\": \"3s\", \"on\": [\"exit:3\"]},\n"
+    " \"steps\": [\n"
+    "  {\"name\": \"simulate\", \"model\": \"cavity\", \"cpus\": 8, \"priority\": "
+    "\"high\"},\n"
+    "  {\"name\": \"analyze\",\n"
+    "   \"command\": [\"./analyze.py\", \"{steps.simulate.dir}\", \"--out\", "
+    "\"{task_dir}\"],\n"
+    "   \"timeout\": \"10m\", \"retries\": 1},\n"
+    "  {\"name\": \"export\", \"shell\": true,\n"
+    "   \"command\": \"./export.sh {steps.analyze.result} "
+    "{steps.simulate.result}\"}],\n"
+    " \"reduce\": {\"command\": [\"./summarize.py\", \"{reduce.input}\"],\n"
+    "            \"when\": \"always\", \"kill_after\": \"1s\"},\n"
+    " \"after\": [\"baseline-study\", \"other.v2\"]}\n";
+
+static void assert_steps_equal(const struct spec_step *a, const struct spec_step *b)
+{
+    assert_string_equal(a->name, b->name);
+    assert_int_equal(a->kind, b->kind);
+    if (a->model || b->model)
+        assert_string_equal(a->model, b->model);
+    assert_int_equal(a->argc, b->argc);
+    for (size_t i = 0; i < a->argc; i++)
+        assert_string_equal(a->argv[i], b->argv[i]);
+    assert_int_equal(a->shell, b->shell);
+    assert_int_equal(a->priority, b->priority);
+    assert_int_equal(a->has_priority, b->has_priority);
+    assert_int_equal(a->cpus, b->cpus);
+    assert_true(a->timeout == b->timeout);
+    assert_true(a->kill_after == b->kill_after);
+    assert_int_equal(a->retry.max, b->retry.max);
+    assert_true(a->retry.backoff == b->retry.backoff);
+    assert_true(a->retry.backoff_max == b->retry.backoff_max);
+    assert_int_equal(a->retry.on, b->retry.on);
+    assert_int_equal(a->retry.nexit, b->retry.nexit);
+    for (size_t i = 0; i < a->retry.nexit; i++)
+        assert_int_equal(a->retry.exit_codes[i], b->retry.exit_codes[i]);
+}
+
+/* A 3-step pipeline with a reduce and after: each step's own fields and what it
+ * inherits from the study; the JSON twin gives the same. */
+static void test_pipeline(void **state)
+{
+    struct spec *y = parse_ok("study.yaml", pipeline_yaml);
+    struct spec *j = parse_ok("study.json", pipeline_json);
+    const struct spec_step *st;
+    (void)state;
+
+    assert_true(y->has_steps);
+    assert_int_equal(y->kind, 0);
+    assert_null(y->model);
+    assert_int_equal(y->argc, 0);
+    assert_int_equal(y->nsteps, 3);
+
+    st = &y->steps[0]; /* sets cpus and priority; inherits the rest */
+    assert_string_equal(st->name, "simulate");
+    assert_int_equal(st->line, 10);
+    assert_int_equal(st->kind, SPEC_MODEL);
+    assert_string_equal(st->model, "cavity");
+    assert_int_equal(st->argc, 0);
+    assert_int_equal(st->cpus, 8);
+    assert_int_equal(st->priority, PRIORITY_HIGH);
+    assert_true(st->has_priority);
+    assert_true(st->timeout == 3600);
+    assert_true(st->kill_after == 5);
+    assert_int_equal(st->retry.max, 2);
+    assert_true(st->retry.backoff == 3);
+    assert_int_equal(st->retry.nexit, 1);
+    assert_int_equal(st->retry.exit_codes[0], 3);
+    assert_ptr_not_equal(st->retry.exit_codes, y->retry.exit_codes); /* a copy */
+
+    st = &y->steps[1]; /* own timeout and retries (from the defaults) */
+    assert_string_equal(st->name, "analyze");
+    assert_int_equal(st->line, 14);
+    assert_int_equal(st->kind, SPEC_COMMAND);
+    assert_null(st->model);
+    assert_int_equal(st->argc, 4);
+    assert_string_equal(st->argv[1], "{steps.simulate.dir}");
+    assert_false(st->shell);
+    assert_int_equal(st->cpus, 2);
+    assert_int_equal(st->priority, PRIORITY_LOW);
+    assert_false(st->has_priority);
+    assert_true(st->timeout == 600);
+    assert_int_equal(st->retry.max, 1);
+    assert_true(st->retry.backoff == 1);
+    assert_true(st->retry.backoff_max == 300);
+    assert_int_equal(st->retry.on,
+                     RETRY_ON_TIMEOUT | RETRY_ON_SIGNAL | RETRY_ON_NONZERO);
+    assert_int_equal(st->retry.nexit, 0);
+
+    st = &y->steps[2]; /* a shell command; everything inherited */
+    assert_string_equal(st->name, "export");
+    assert_int_equal(st->line, 18);
+    assert_true(st->shell);
+    assert_int_equal(st->argc, 1);
+    assert_string_equal(st->argv[0],
+                        "./export.sh {steps.analyze.result} {steps.simulate.result}");
+    assert_int_equal(st->cpus, 2);
+    assert_true(st->timeout == 3600);
+    assert_int_equal(st->retry.max, 2);
+    assert_int_equal(st->retry.on, 0);
+
+    st = y->reduce;
+    assert_non_null(st);
+    assert_string_equal(st->name, "reduce");
+    assert_int_equal(st->line, 22);
+    assert_int_equal(st->argc, 2);
+    assert_string_equal(st->argv[1], "{reduce.input}");
+    assert_true(st->kill_after == 1);
+    assert_true(st->timeout == 3600);
+    assert_int_equal(st->priority, PRIORITY_LOW);
+    assert_int_equal(y->reduce_when, REDUCE_ALWAYS);
+    assert_int_equal(y->nafter, 2);
+    assert_string_equal(y->after[0], "baseline-study");
+    assert_string_equal(y->after[1], "other.v2");
+
+    assert_int_equal(spec_step_index(y, "simulate"), 0);
+    assert_int_equal(spec_step_index(y, "export"), 2);
+    assert_int_equal(spec_step_index(y, "reduce"), -1);
+    assert_int_equal(spec_step_index(y, "re-sweep"), -1);
+
+    assert_int_equal(j->nsteps, y->nsteps);
+    assert_true(j->has_steps);
+    for (size_t i = 0; i < y->nsteps; i++)
+        assert_steps_equal(&y->steps[i], &j->steps[i]);
+    assert_steps_equal(y->reduce, j->reduce);
+    assert_int_equal(j->reduce_when, REDUCE_ALWAYS);
+    assert_int_equal(j->nafter, 2);
+    assert_string_equal(j->after[1], "other.v2");
+    assert_true(json_equal(y->json, j->json));
+    spec_destroy(y);
+    spec_destroy(j);
+}
+
+/* A single-step study is a chain of one step named after the study; the top-level
+ * fields stay. Defaults of reduce and after. */
+static void test_single_step(void **state)
+{
+    static const struct {
+        const char *text;
+        int kind;
+        bool shell;
+        size_t argc;
+    } cases[] = {
+        {"study: one\nmodel: chaos\ncpus: 3\npriority: 7\nretries: {on: [exit:9]}\n",
+         SPEC_MODEL, false, 0},
+        {"study: one\ncommand: [sim, \"{x}\"]\nparameters: {x: [1]}\ncpus: 3\n"
+         "priority: 7\nretries: {on: [exit:9]}\n",
+         SPEC_COMMAND, false, 2},
+        {"study: one\ncommand: \"sim {x} | tee out\"\nshell: true\nparameters: {x: "
+         "[1]}\ncpus: 3\npriority: 7\nretries: {on: [exit:9]}\n",
+         SPEC_COMMAND, true, 1},
+    };
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct spec *s = parse_ok("one.yaml", cases[i].text);
+        const struct spec_step *st = &s->steps[0];
+
+        assert_false(s->has_steps);
+        assert_int_equal(s->nsteps, 1);
+        assert_string_equal(st->name, "one");
+        assert_int_equal(st->line, 0);
+        assert_int_equal(s->kind, cases[i].kind);
+        assert_int_equal(st->kind, cases[i].kind);
+        assert_int_equal(st->shell, cases[i].shell);
+        assert_int_equal(s->argc, cases[i].argc);
+        assert_int_equal(st->argc, cases[i].argc);
+        for (size_t k = 0; k < st->argc; k++) {
+            assert_string_equal(st->argv[k], s->argv[k]);
+            assert_ptr_not_equal(st->argv[k], s->argv[k]);
+        }
+        if (cases[i].kind == SPEC_MODEL)
+            assert_string_equal(st->model, s->model);
+        else
+            assert_null(st->model);
+        assert_int_equal(st->cpus, 3);
+        assert_int_equal(st->priority, 7);
+        assert_false(st->has_priority);
+        assert_true(st->timeout == 86400);
+        assert_int_equal(st->retry.nexit, 1);
+        assert_int_equal(st->retry.exit_codes[0], 9);
+        assert_null(s->reduce);
+        assert_int_equal(s->reduce_when, REDUCE_ALL_SUCCEEDED);
+        assert_int_equal(s->nafter, 0);
+        assert_null(s->after);
+        spec_destroy(s);
+    }
+}
+
+/* reduce and after on a single-step study; after as one name; when by default. */
+static void test_reduce_and_after(void **state)
+{
+    struct spec *s =
+        parse_ok("r.yaml", "study: r\nmodel: chaos\n"
+                           "reduce: {model: summary, cpus: 4, priority: 9}\n"
+                           "after: base\n");
+    (void)state;
+
+    assert_int_equal(s->nsteps, 1);
+    assert_string_equal(s->steps[0].name, "r");
+    assert_non_null(s->reduce);
+    assert_int_equal(s->reduce->kind, SPEC_MODEL);
+    assert_string_equal(s->reduce->model, "summary");
+    assert_int_equal(s->reduce->cpus, 4);
+    assert_int_equal(s->reduce->priority, 9);
+    assert_true(s->reduce->has_priority);
+    assert_int_equal(s->reduce->line, 3);
+    assert_int_equal(s->reduce_when, REDUCE_ALL_SUCCEEDED);
+    assert_int_equal(s->nafter, 1);
+    assert_string_equal(s->after[0], "base");
+    spec_destroy(s);
+
+    s = parse_ok("r.yaml", "study: r\nsteps: [{name: a, model: m}]\n"
+                           "reduce: {command: [x], when: all_succeeded}\n");
+    assert_true(s->has_steps);
+    assert_int_equal(s->nsteps, 1);
+    assert_string_equal(s->steps[0].name, "a");
+    assert_int_equal(s->reduce_when, REDUCE_ALL_SUCCEEDED);
+    spec_destroy(s);
+}
+
 /* Every kind of error, with its exact message. */
 static void test_errors(void **state)
 {
@@ -492,22 +746,22 @@ static void test_errors(void **state)
         /* unknown and missing fields */
         {"study.yaml", "study: a\nmodel: b\nretry: 3\n",
          "study.yaml:3:1: unknown field \"retry\" (did you mean \"retries\"?); "
-         "expected one "
-         "of: study, description, model, command, shell, parameters, zip, base, tasks, "
-         "repetitions, priority, max_parallel, cpus, timeout, kill_after, retries, "
-         "rate_limit, workdir, env"},
-        {"study.yaml", "study: a\nmodel: b\nsteps: []\n",
-         "study.yaml:3:1: unknown field \"steps\"; expected one of: study, "
-         "description, "
-         "model, command, shell, parameters, zip, base, tasks, repetitions, priority, "
-         "max_parallel, cpus, timeout, kill_after, retries, rate_limit, workdir, env"},
+         "expected one of: study, description, model, command, shell, steps, reduce, "
+         "after, parameters, zip, base, tasks, repetitions, priority, max_parallel, "
+         "cpus, timeout, kill_after, retries, rate_limit, workdir, env"},
+        {"study.yaml", "study: a\nmodel: b\nstep: []\n",
+         "study.yaml:3:1: unknown field \"step\" (did you mean \"steps\"?); expected "
+         "one of: study, description, model, command, shell, steps, reduce, after, "
+         "parameters, zip, base, tasks, repetitions, priority, max_parallel, cpus, "
+         "timeout, kill_after, retries, rate_limit, workdir, env"},
         {"study.yaml", "study: a\nmodel: b\nretries:\n  max: 1\n  bakoff: 2s\n",
          "study.yaml:5:3: unknown field \"retries.bakoff\" (did you mean "
          "\"backoff\"?); "
          "expected one of: max, backoff, backoff_max, on"},
         {"study.yaml", "model: b\n", "study.yaml: missing required field \"study\""},
         {"study.yaml", "study: a\n",
-         "study.yaml: missing field \"model\" or \"command\" (what each task runs)"},
+         "study.yaml: missing field \"model\", \"command\" or \"steps\" (what each "
+         "task runs)"},
         {"study.yaml", "study: ../etc\nmodel: b\n",
          "study.yaml:1:8: study: expected a name of letters, digits, '.', '_' and '-' "
          "(starting with a letter or digit, at most 100 characters), got \"../etc\""},
@@ -743,6 +997,186 @@ static void test_errors(void **state)
          "\"SWEEP_SEED\""},
         {"study.yaml", "study: a\nmodel: m\nenv:\n  X: [1]\n",
          "study.yaml:4:6: env.X: expected a string, got a list"},
+        /* pipelines: steps */
+        {"study.yaml", "study: a\nmodel: b\nsteps: []\n",
+         "study.yaml:2:8: model: expected either steps or model (set it on each step), "
+         "got both (steps at 3:8)"},
+        {"study.yaml", "study: a\nsteps: [{name: s, model: m}]\ncommand: [x]\n",
+         "study.yaml:3:10: command: expected either steps or command (set it on each "
+         "step), got both (steps at 2:8)"},
+        {"study.yaml", "study: a\nshell: false\nsteps: [{name: s, model: m}]\n",
+         "study.yaml:2:8: shell: expected either steps or shell (set it on each step), "
+         "got both (steps at 3:8)"},
+        {"study.yaml", "study: a\nsteps: []\n",
+         "study.yaml:2:8: steps: expected a list of steps such as [{name: simulate, "
+         "model: chaos}], got a list"},
+        {"study.yaml", "study: a\nsteps: {name: s}\n",
+         "study.yaml:2:8: steps: expected a list of steps such as [{name: simulate, "
+         "model: chaos}], got a mapping"},
+        {"study.yaml", "study: a\nsteps:\n  - name: s\n    model: m\n  - 5\n",
+         "study.yaml:5:5: steps[1]: expected a mapping {name, model or command, ...}, "
+         "got 5"},
+        {"study.yaml", "study: a\nsteps:\n  - name: s\n    model: m\n    timout: 5\n",
+         "study.yaml:5:5: unknown field \"steps[0].timout\" (did you mean "
+         "\"timeout\"?); expected one of: name, model, command, shell, timeout, "
+         "kill_after, retries, cpus, priority"},
+        {"study.yaml", "study: a\nsteps:\n  - model: m\n",
+         "study.yaml:3:5: steps[0]: missing field \"name\""},
+        {"study.yaml", "study: a\nsteps:\n  - {name: sim-1, model: m}\n",
+         "study.yaml:3:12: steps[0].name: expected a step name of letters, digits and "
+         "'_' (not starting with a digit, at most 100 characters), got \"sim-1\""},
+        {"study.yaml", "study: a\nsteps:\n  - {name: [s], model: m}\n",
+         "study.yaml:3:12: steps[0].name: expected a step name of letters, digits and "
+         "'_' (not starting with a digit, at most 100 characters), got a list"},
+        {"study.yaml", "study: a\nsteps:\n  - {name: reduce, model: m}\n",
+         "study.yaml:3:12: steps[0].name: expected a name other than reduce (the "
+         "reduce's own), got \"reduce\""},
+        {"study.yaml",
+         "study: a\nsteps:\n  - {name: s, model: m}\n  - {name: t, model: m}\n"
+         "  - {name: s, model: m}\n",
+         "study.yaml:5:12: steps[2].name: expected a unique step name, got \"s\" again "
+         "(steps[0] at 3:12)"},
+        {"study.yaml", "study: a\nsteps:\n  - {name: s, model: m, command: [x]}\n",
+         "study.yaml:3:34: steps[0].command: expected either model or command, got "
+         "both (model at 3:22)"},
+        {"study.yaml", "study: a\nsteps:\n  - {name: s, model: m}\n  - {name: t}\n",
+         "study.yaml:4:5: steps[1]: missing field \"model\" or \"command\" (what the "
+         "step runs)"},
+        {"study.yaml", "study: a\nsteps:\n  - {name: s, model: m, shell: true}\n",
+         "study.yaml:3:32: steps[0].shell: expected false with model (shell applies to "
+         "command), got true"},
+        {"study.yaml", "study: a\nsteps:\n  - {name: s, model: 5}\n",
+         "study.yaml:3:22: steps[0].model: expected the name of a built-in model, got "
+         "5"},
+        {"study.yaml", "study: a\nsteps:\n  - {name: s, command: x}\n",
+         "study.yaml:3:24: steps[0].command: expected a list of arguments such as "
+         "[python, sim.py, \"{x}\"] (a single string needs shell: true), got \"x\""},
+        {"study.yaml", "study: a\nsteps:\n  - {name: s, command: [x, [y]]}\n",
+         "study.yaml:3:28: steps[0].command[1]: expected a string, got a list"},
+        {"study.yaml",
+         "study: a\nsteps:\n  - {name: s, model: m}\n  - {name: t, model: m, cpus: "
+         "0}\n",
+         "study.yaml:4:31: steps[1].cpus: expected a positive integer, got 0"},
+        {"study.yaml", "study: a\nsteps:\n  - {name: s, model: m, priority: urgent}\n",
+         "study.yaml:3:35: steps[0].priority: expected HIGH, MEDIUM, LOW or an "
+         "integer, got \"urgent\""},
+        {"study.yaml", "study: a\nsteps:\n  - {name: s, model: m, timeout: 0}\n",
+         "study.yaml:3:34: steps[0].timeout: expected a duration greater than 0, got "
+         "0"},
+        {"study.yaml", "study: a\nsteps:\n  - {name: s, model: m, kill_after: x}\n",
+         "study.yaml:3:37: steps[0].kill_after: expected a duration such as 500ms, "
+         "90s, 30m, 24h or a number of seconds, got \"x\""},
+        {"study.yaml",
+         "study: a\nsteps:\n  - name: s\n    model: m\n    retries: {max: -1}\n",
+         "study.yaml:5:20: steps[0].retries.max: expected a non-negative integer, got "
+         "-1"},
+        {"study.yaml",
+         "study: a\nsteps:\n  - name: s\n    model: m\n    retries: {on: [exit:0]}\n",
+         "study.yaml:5:20: steps[0].retries.on[0]: expected timeout, signal, nonzero "
+         "or exit:N (N from 1 to 255), got \"exit:0\""},
+        {"study.yaml",
+         "study: a\nsteps:\n  - name: s\n    model: m\n    retries: {bakoff: 1s}\n",
+         "study.yaml:5:15: unknown field \"steps[0].retries.bakoff\" (did you mean "
+         "\"backoff\"?); expected one of: max, backoff, backoff_max, on"},
+        /* pipelines: reduce and after */
+        {"study.yaml", "study: a\nmodel: m\nreduce: [x]\n",
+         "study.yaml:3:9: reduce: expected a mapping {model or command, when, ...}, "
+         "got "
+         "a list"},
+        {"study.yaml", "study: a\nmodel: m\nreduce: {command: [x], name: r}\n",
+         "study.yaml:3:24: unknown field \"reduce.name\"; expected one of: model, "
+         "command, shell, when, timeout, kill_after, retries, cpus, priority"},
+        {"study.yaml", "study: a\nmodel: m\nreduce: {when: always}\n",
+         "study.yaml:3:9: reduce: missing field \"model\" or \"command\" (what the "
+         "step "
+         "runs)"},
+        {"study.yaml", "study: a\nmodel: m\nreduce: {command: [x], when: sometimes}\n",
+         "study.yaml:3:30: reduce.when: expected all_succeeded or always, got "
+         "\"sometimes\""},
+        {"study.yaml", "study: a\nmodel: m\nreduce: {command: [x], cpus: -1}\n",
+         "study.yaml:3:30: reduce.cpus: expected a positive integer, got -1"},
+        {"study.yaml", "study: a\nmodel: m\nafter: []\n",
+         "study.yaml:3:8: after: expected a study name or a list of study names, got a "
+         "list"},
+        {"study.yaml", "study: a\nmodel: m\nafter: {b: 1}\n",
+         "study.yaml:3:8: after: expected a study name or a list of study names, got a "
+         "mapping"},
+        {"study.yaml", "study: a\nmodel: m\nafter: ../b\n",
+         "study.yaml:3:8: after: expected a study name of letters, digits, '.', '_' "
+         "and '-' (starting with a letter or digit, at most 100 characters), got "
+         "\"../b\""},
+        {"study.yaml", "study: a\nmodel: m\nafter: [b, a]\n",
+         "study.yaml:3:12: after[1]: expected the name of another study (not this "
+         "one), got \"a\""},
+        {"study.yaml", "study: a\nmodel: m\nafter: [b, [c]]\n",
+         "study.yaml:3:12: after[1]: expected a study name of letters, digits, '.', "
+         "'_' "
+         "and '-' (starting with a letter or digit, at most 100 characters), got a "
+         "list"},
+        /* pipelines: step references, at the element that holds them */
+        {"study.yaml",
+         "study: re-sweep\n"
+         "parameters: {Re: [100, 400]}\n"
+         "steps:\n"
+         "  - name: simulate\n"
+         "    model: cavity\n"
+         "  - name: analyze\n"
+         "    command: [./analyze.py,\n"
+         "      \"{steps.simulate.dir}\",\n"
+         "      \"{steps.export.dir}\"]\n"
+         "  - name: export\n"
+         "    command: [./export.sh, \"{steps.analyze.result}\"]\n",
+         "study.yaml:9:7: steps[1].command[2]: {steps.export.dir}: a step can only use "
+         "the steps before it; \"export\" runs after \"analyze\""},
+        {"study.yaml",
+         "study: a\nsteps:\n  - {name: sim, model: m}\n"
+         "  - {name: an, command: [an, \"--in={steps.an.result}\"]}\n",
+         "study.yaml:4:30: steps[1].command[1]: {steps.an.result}: a step can only use "
+         "the steps before it; \"an\" is this step"},
+        {"study.yaml",
+         "study: a\nsteps:\n  - {name: sim, model: m}\n  - {name: an, model: m}\n"
+         "  - {name: ex, command: [ex, \"{steps.sim.dir}{steps.anl.dir}\"]}\n",
+         "study.yaml:5:30: steps[2].command[1]: {steps.anl.dir}: unknown step \"anl\"; "
+         "the steps are: sim, an, ex"},
+        {"study.yaml",
+         "study: a\nsteps:\n  - {name: sim, model: m}\n"
+         "  - {name: an, command: [an, \"{steps.sim.out}\"]}\n",
+         "study.yaml:4:30: steps[1].command[1]: {steps.sim.out}: expected "
+         "{steps.NAME.dir} or {steps.NAME.result}"},
+        {"study.yaml",
+         "study: a\nsteps:\n  - {name: sim, model: m}\n"
+         "  - name: an\n    shell: true\n    command: \"an {steps.sim}\"\n",
+         "study.yaml:6:14: steps[1].command: {steps.sim}: expected {steps.NAME.dir} or "
+         "{steps.NAME.result}"},
+        {"study.yaml",
+         "study: a\nsteps:\n  - {name: sim, model: m}\n"
+         "  - {name: an, command: [an, \"{reduce.input}\"]}\n",
+         "study.yaml:4:30: steps[1].command[1]: {reduce.input}: only the reduce's "
+         "command can use it"},
+        {"study.yaml",
+         "study: a\nsteps:\n  - {name: sim, model: m}\n"
+         "  - {name: an, command: [an, \"x{\"]}\n",
+         "study.yaml:4:30: steps[1].command[1]: template \"x{\", column 2: '{' does "
+         "not start a placeholder {name} (a letter or '_', then letters, digits, '_' "
+         "or '.'); write \"{{\" for a literal brace"},
+        {"study.yaml", "study: a\ncommand: [sim, \"{steps.sim.dir}\"]\n",
+         "study.yaml:2:16: command[1]: {steps.sim.dir}: a single-step study has no "
+         "steps to refer to"},
+        {"study.yaml", "study: a\ncommand: \"sim {reduce.input}\"\nshell: true\n",
+         "study.yaml:2:10: command: {reduce.input}: only the reduce's command can use "
+         "it"},
+        {"study.yaml", "study: a\ncommand: [sim, \"a}\"]\n",
+         "study.yaml:2:16: command[1]: template \"a}\", column 2: lone '}' (write "
+         "\"}}\" for a literal brace)"},
+        {"study.yaml",
+         "study: a\nsteps: [{name: sim, model: m}]\n"
+         "reduce: {command: [sum, \"{steps.sim.result}\"]}\n",
+         "study.yaml:3:25: reduce.command[1]: {steps.sim.result}: the reduce cannot "
+         "use {steps...}; every step's results are in {reduce.input}"},
+        {"study.yaml",
+         "study: a\nmodel: m\nreduce: {command: [sum, \"{reduce.output}\"]}\n",
+         "study.yaml:3:25: reduce.command[1]: {reduce.output}: expected "
+         "{reduce.input}"},
     };
     int failed = 0;
     (void)state;
@@ -898,6 +1332,9 @@ int main(void)
         cmocka_unit_test(test_retry_details),
         cmocka_unit_test(test_paths),
         cmocka_unit_test(test_json_equals_yaml),
+        cmocka_unit_test(test_pipeline),
+        cmocka_unit_test(test_single_step),
+        cmocka_unit_test(test_reduce_and_after),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_aliases_and_limits),
         cmocka_unit_test(test_load),

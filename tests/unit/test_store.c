@@ -199,7 +199,7 @@ static void test_open_creates_and_reopens(void **state)
     long long id = put_study(f, "alpha", &gen);
     assert_int_equal(gen, 1);
     store_close(f->st);
-    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 2);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 3);
     assert_int_equal(db_pragma(f->home, "PRAGMA journal_mode"), 1); /* wal */
     assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
     assert_int_equal(store_study_get(f->st, "alpha", &s, &f->err), 0);
@@ -217,7 +217,7 @@ static void test_open_refuses_newer_schema(void **state)
     f->st = NULL;
     snprintf(path, sizeof(path), "%s/sweep.db", f->home);
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 3", NULL, NULL, NULL),
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 4", NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(db);
     assert_int_equal(store_open(f->home, &f->st, &f->err), SWEEP_ESTORE);
@@ -385,7 +385,7 @@ static void test_upgrade_from_v1(void **state)
     sqlite3_close(db);
 
     assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
-    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 2);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 3);
     assert_rows(f->home, "SELECT task_id, name, value, text FROM metrics",
                 "1|df|1.71|NULL;1|fit.r2|0.98999999999999999|NULL;1|ok|1|NULL;"
                 "1|tag|NULL|x;2|df|1.6899999999999999|NULL;");
@@ -403,8 +403,11 @@ static void test_upgrade_from_v1(void **state)
     store_close(f->st);
     assert_rows(f->home, "DELETE FROM metrics WHERE task_id = 2 RETURNING name", "df;");
     assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
-    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 2);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 3);
     assert_rows(f->home, "SELECT count(*) FROM metrics WHERE task_id = 2", "0;");
+    /* Version 3: a single-step task's chain is its seq. */
+    assert_rows(f->home, "SELECT count(*) FROM tasks WHERE chain <> seq OR step <> 0",
+                "0;");
 }
 
 /* An upgrade that fails half-way leaves the database at version 1, untouched. */
@@ -850,18 +853,21 @@ static void test_aggregate_put_get(void **state)
 }
 
 /* Puts one task in each state; returns their keys by state. */
+/* The states of a single-step run (the pipeline states are tested on their own). */
+#define NRUN_STATES (TASK_INTERRUPTED + 1)
+
 static void make_every_state(struct fixture *f,
                              long long s,
                              long long gen,
-                             char keys[TASK_NSTATES][EXPAND_KEY_LEN + 1])
+                             char keys[NRUN_STATES][EXPAND_KEY_LEN + 1])
 {
     long long n;
 
-    for (int i = 0; i < TASK_NSTATES; i++) {
+    for (int i = 0; i < NRUN_STATES; i++) {
         key_of(100 + i, keys[i]);
         put_task(f, s, gen, keys[i], i, PRIORITY_MEDIUM);
     }
-    for (int i = 0; i < TASK_NSTATES; i++) {
+    for (int i = 0; i < NRUN_STATES; i++) {
         long long id = id_of(f, s, keys[i]);
         switch ((enum task_state)i) {
         case TASK_PENDING:
@@ -884,11 +890,11 @@ static void make_every_state(struct fixture *f,
 static void test_reset_every_state(void **state)
 {
     struct fixture *f = *state;
-    char keys[TASK_NSTATES][EXPAND_KEY_LEN + 1];
+    char keys[NRUN_STATES][EXPAND_KEY_LEN + 1];
     static const struct {
         bool force;
         long long pending;
-        enum task_state after[TASK_NSTATES]; /* by state before */
+        enum task_state after[NRUN_STATES]; /* by state before */
     } cases[] = {
         {false,
          6,
@@ -909,7 +915,7 @@ static void test_reset_every_state(void **state)
         assert_int_equal(
             store_study_reset(f->st, s, gen, cases[c].force, &pending, &f->err), 0);
         assert_int_equal(pending, cases[c].pending);
-        for (int i = 0; i < TASK_NSTATES; i++)
+        for (int i = 0; i < NRUN_STATES; i++)
             assert_int_equal(state_of(f, s, keys[i]), cases[c].after[i]);
 
         /* The running task's run died: its attempt is closed as interrupted and it
@@ -1235,6 +1241,149 @@ static void test_concurrent_first_open(void **state)
     }
 }
 
+/* ---- pipelines ---- */
+
+/* A chain's task: seq, chain and step as the expansion numbers them. */
+static void put_step(struct fixture *f,
+                     long long study,
+                     long long gen,
+                     long long seq,
+                     long long chain,
+                     int step)
+{
+    struct expand_task t = {
+        .params_json = "{}", .seq = seq, .chain = chain, .step = step};
+
+    key_of(seq, t.key);
+    assert_int_equal(store_task_put(f->st, study, gen, &t, 1, &f->err), 0);
+}
+
+static long long id_at(struct fixture *f, long long study, long long seq)
+{
+    char key[EXPAND_KEY_LEN + 1];
+    key_of(seq, key);
+    return id_of(f, study, key);
+}
+
+static enum task_state state_at(struct fixture *f, long long study, long long seq)
+{
+    char key[EXPAND_KEY_LEN + 1];
+    key_of(seq, key);
+    return state_of(f, study, key);
+}
+
+static int count_chain(const struct store_task *t, void *arg)
+{
+    long long *seqs = arg;
+    seqs[seqs[0]++ + 1] = t->seq;
+    return 0;
+}
+
+/* Two chains of three steps (seq 0-2 and 3-5) and a reduce (seq 6): the reset makes
+ * later steps and the reduce wait; a success releases the next step only; a failure
+ * skips the rest of its chain; the reduce moves by its state; a second reset puts back
+ * to waiting what follows a step that has not succeeded. */
+static void test_pipeline_states(void **state)
+{
+    struct fixture *f = *state;
+    long long gen, pending, n, seqs[8] = {0}, c[4][TASK_NSTATES];
+    long long s = put_study(f, "pipe", &gen);
+    struct store_task me, next;
+
+    for (int i = 0; i < 6; i++)
+        put_step(f, s, gen, i, i / 3, i % 3);
+    put_step(f, s, gen, 6, -1, 3);
+    assert_int_equal(store_study_reset(f->st, s, gen, false, &pending, &f->err), 0);
+    assert_int_equal(pending, 2);
+    static const enum task_state fresh[7] = {TASK_PENDING, TASK_WAITING, TASK_WAITING,
+                                             TASK_PENDING, TASK_WAITING, TASK_WAITING,
+                                             TASK_WAITING};
+    for (int i = 0; i < 7; i++)
+        assert_int_equal(state_at(f, s, i), fresh[i]);
+
+    /* Chain 0: step 0 succeeds, step 1 is released, once. */
+    start(f, id_at(f, s, 0), 1);
+    finish(f, id_at(f, s, 0), 1, TASK_SUCCEEDED, 0);
+    char key[EXPAND_KEY_LEN + 1];
+    key_of(0, key);
+    me = find(f, s, key);
+    assert_int_equal(store_task_unblock_next(f->st, &me, gen, &next, &f->err), 1);
+    assert_int_equal(next.seq, 1);
+    assert_int_equal(next.state, TASK_PENDING);
+    assert_int_equal(next.step, 1);
+    assert_int_equal(next.chain, 0);
+    store_task_fini(&next);
+    assert_int_equal(store_task_unblock_next(f->st, &me, gen, &next, &f->err), 0);
+    store_task_fini(&me);
+    assert_int_equal(state_at(f, s, 2), TASK_WAITING);
+
+    /* The steps before step 2 of chain 0, in order. */
+    key_of(2, key);
+    me = find(f, s, key);
+    assert_int_equal(
+        store_task_chain_before(f->st, &me, gen, count_chain, seqs, &f->err), 0);
+    assert_int_equal(seqs[0], 2);
+    assert_int_equal(seqs[1], 0);
+    assert_int_equal(seqs[2], 1);
+    store_task_fini(&me);
+
+    /* Chain 1: step 0 fails; steps 1 and 2 are skipped with the reason. */
+    start(f, id_at(f, s, 3), 1);
+    finish(f, id_at(f, s, 3), 1, TASK_FAILED, 0);
+    key_of(3, key);
+    me = find(f, s, key);
+    assert_int_equal(
+        store_task_skip_rest(f->st, &me, gen, 3, "skipped: step a failed", &n, &f->err),
+        0);
+    assert_int_equal(n, 2);
+    store_task_fini(&me);
+    key_of(5, key);
+    me = find(f, s, key);
+    assert_int_equal(me.state, TASK_SKIPPED);
+    assert_string_equal(me.error, "skipped: step a failed");
+    assert_true(me.finished_at > 0);
+    store_task_fini(&me);
+    assert_int_equal(state_at(f, s, 0), TASK_SUCCEEDED); /* the other chain untouched */
+
+    /* Counts by step, the reduce at index nsteps. */
+    assert_int_equal(store_study_step_counts(f->st, s, 3, c, &f->err), 0);
+    assert_int_equal(c[0][TASK_SUCCEEDED], 1);
+    assert_int_equal(c[0][TASK_FAILED], 1);
+    assert_int_equal(c[1][TASK_PENDING], 1);
+    assert_int_equal(c[1][TASK_SKIPPED], 1);
+    assert_int_equal(c[2][TASK_WAITING], 1);
+    assert_int_equal(c[2][TASK_SKIPPED], 1);
+    assert_int_equal(c[3][TASK_WAITING], 1);
+
+    /* The reduce: the last task; moved from waiting only. */
+    assert_int_equal(store_task_last(f->st, s, gen, &me, &f->err), 0);
+    assert_int_equal(me.seq, 6);
+    assert_int_equal(me.chain, -1);
+    assert_int_equal(
+        store_task_set_state(f->st, me.id, TASK_WAITING, TASK_PENDING, NULL, &f->err),
+        0);
+    assert_int_equal(
+        store_task_set_state(f->st, me.id, TASK_WAITING, TASK_SKIPPED, "x", &f->err),
+        SWEEP_ENOTFOUND);
+    store_task_fini(&me);
+
+    /* A second run: chain 1 starts over (step 0 pending, the rest waiting); chain 0's
+     * released step stays pending; the reduce waits again. */
+    assert_int_equal(store_study_reset(f->st, s, gen, false, &pending, &f->err), 0);
+    static const enum task_state again[7] = {TASK_SUCCEEDED, TASK_PENDING, TASK_WAITING,
+                                             TASK_PENDING,   TASK_WAITING, TASK_WAITING,
+                                             TASK_WAITING};
+    for (int i = 0; i < 7; i++)
+        assert_int_equal(state_at(f, s, i), again[i]);
+    assert_int_equal(pending, 2);
+
+    /* sweep cancel takes the waiting ones too. */
+    assert_int_equal(store_cancel(f->st, s, 0, &n, &f->err), 0);
+    assert_int_equal(n, 6);
+    for (int i = 1; i < 7; i++)
+        assert_int_equal(state_at(f, s, i), TASK_CANCELLED);
+}
+
 /* ---- scale ---- */
 
 static int count_tasks(const struct store_task *t, void *arg)
@@ -1317,6 +1466,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rollback_leaves_no_trace, setup, teardown),
         cmocka_unit_test_setup_teardown(test_busy_database, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_first_open, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pipeline_states, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_tasks, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

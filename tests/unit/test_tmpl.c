@@ -1,6 +1,7 @@
 /* Unit tests of src/core/tmpl.c: rendering of argv templates (no shell, and shell with
- * quoting), literal braces, built-ins, and every kind of template error, in tables of
- * (template, parameters, expected output or expected error). */
+ * quoting), literal braces, built-ins, the pipeline names ({steps.NAME.dir|result},
+ * {reduce.input}) and their scope, tmpl_each_name, and every kind of template error,
+ * in tables of (template, parameters, expected output or expected error). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -166,7 +167,7 @@ static void test_check_table(void **state)
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct err err = {0};
-        int rc = tmpl_check(cases[i].tmpl, names, cases[i].nnames, &err);
+        int rc = tmpl_check(cases[i].tmpl, names, cases[i].nnames, NULL, &err);
 
         if (!cases[i].want_err) {
             if (rc != SWEEP_OK)
@@ -180,13 +181,192 @@ static void test_check_table(void **state)
     }
 }
 
+static void test_render_steps(void **state)
+{
+    static char *steps[] = {"sim", "an"};
+    static char *dirs[] = {"/w/t/0001", "/w/t/it's"};
+    static const struct {
+        const char *tmpl;
+        bool shell, reduce;
+        const char *want;     /* NULL: an error is expected */
+        const char *want_err; /* substring of the error message */
+    } cases[] = {
+        {"{steps.sim.dir}", false, false, "/w/t/0001", NULL},
+        {"--in={steps.sim.result}", false, false, "--in=/w/t/0001/result.json", NULL},
+        {"{steps.an.dir}:{steps.an.result}", false, false,
+         "/w/t/it's:/w/t/it's/result.json", NULL},
+        {"cat {steps.an.result}", true, false, "cat '/w/t/it'\\''s/result.json'", NULL},
+        {"{reduce.input}", false, true, "/w/in.json", NULL},
+        {"sum {reduce.input}", true, true, "sum '/w/in.json'", NULL},
+        /* a parameter of a dotted name wins, as for the other built-ins */
+        {"{steps.x.dir}", false, false, "param", NULL},
+        /* names the context does not have */
+        {"{steps.ex.dir}", false, false, NULL,
+         "unknown placeholder {steps.ex.dir} in template \"{steps.ex.dir}\"; "
+         "parameters are: steps.x.dir (built-ins: task_dir, seed, repetition, study, "
+         "key, steps.sim.dir, steps.sim.result, steps.an.dir, steps.an.result)"},
+        {"{steps.sim.out}", false, false, NULL, "unknown placeholder {steps.sim.out}"},
+        {"{steps.sim}", false, false, NULL, "unknown placeholder {steps.sim}"},
+        {"{steps..dir}", false, false, NULL, "unknown placeholder {steps..dir}"},
+        {"{reduce.input}", false, false, NULL, "unknown placeholder {reduce.input}"},
+        {"{reduce.inputs}", false, true, NULL,
+         "(built-ins: task_dir, seed, repetition, study, key, steps.sim.dir, "
+         "steps.sim.result, steps.an.dir, steps.an.result, reduce.input)"},
+    };
+    json_t *params = json_pack("{s:s}", "steps.x.dir", "param");
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct tmpl_ctx ctx = {
+            .params = params,
+            .step_names = steps,
+            .step_dirs = dirs,
+            .nsteps = 2,
+            .reduce_input = cases[i].reduce ? "/w/in.json" : NULL,
+        };
+        struct err err = {0};
+        char *out = NULL;
+        int rc = tmpl_render(cases[i].tmpl, &ctx, cases[i].shell, &out, &err);
+
+        if (cases[i].want) {
+            if (rc != SWEEP_OK)
+                fail_msg("case %zu \"%s\": %s", i, cases[i].tmpl, err.msg);
+            assert_string_equal(out, cases[i].want);
+            free(out);
+        } else {
+            assert_int_equal(rc, SWEEP_EINVAL);
+            assert_null(out);
+            if (!strstr(err.msg, cases[i].want_err))
+                fail_msg("case %zu \"%s\": got \"%s\", want \"%s\"", i, cases[i].tmpl,
+                         err.msg, cases[i].want_err);
+        }
+    }
+    json_decref(params);
+}
+
+static void test_check_scope(void **state)
+{
+    static char *names[] = {"a"};
+    static char *steps[] = {"sim", "an"};
+    static const struct {
+        const char *tmpl;
+        size_t nsteps; /* how many of steps are in scope */
+        bool reduce;
+        bool no_scope;        /* NULL scope */
+        const char *want_err; /* NULL: valid */
+    } cases[] = {
+        {"{steps.sim.dir} {steps.an.result} {a}", 2, false, false, NULL},
+        {"{steps.sim.result}", 1, false, false, NULL},
+        {"{reduce.input}", 0, true, false, NULL},
+        {"{seed} {a}", 0, false, true, NULL},
+        {"{steps.an.dir}", 1, false, false,
+         "unknown placeholder {steps.an.dir} in template \"{steps.an.dir}\"; "
+         "parameters are: a (built-ins: task_dir, seed, repetition, study, key, "
+         "steps.sim.dir, steps.sim.result)"},
+        {"{steps.sim.dir}", 0, false, false, "unknown placeholder {steps.sim.dir}"},
+        {"{steps.sim.dir}", 0, false, true,
+         "unknown placeholder {steps.sim.dir} in template \"{steps.sim.dir}\"; "
+         "parameters are: a (built-ins: task_dir, seed, repetition, study, key)"},
+        {"{steps.sim.path}", 2, false, false, "unknown placeholder {steps.sim.path}"},
+        {"{steps.sim}", 2, false, false, "unknown placeholder {steps.sim}"},
+        {"{reduce.input}", 2, false, false, "unknown placeholder {reduce.input}"},
+        {"{reduce.input}", 0, false, true, "unknown placeholder {reduce.input}"},
+        {"{reduce.inputs}", 0, true, false,
+         "(built-ins: task_dir, seed, repetition, study, key, reduce.input)"},
+        {"{steps.sim.dir} }", 2, false, false, "column 17: lone '}'"},
+    };
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct tmpl_scope scope = {steps, cases[i].nsteps, cases[i].reduce};
+        struct err err = {0};
+        int rc = tmpl_check(cases[i].tmpl, names, 1, cases[i].no_scope ? NULL : &scope,
+                            &err);
+
+        if (!cases[i].want_err) {
+            if (rc != SWEEP_OK)
+                fail_msg("case %zu \"%s\": %s", i, cases[i].tmpl, err.msg);
+        } else {
+            assert_int_equal(rc, SWEEP_EINVAL);
+            if (!strstr(err.msg, cases[i].want_err))
+                fail_msg("case %zu \"%s\": got \"%s\", want \"%s\"", i, cases[i].tmpl,
+                         err.msg, cases[i].want_err);
+        }
+    }
+}
+
+/* Collects "name@column" lines; returns 42 at the name "stop". */
+static int each_collect(const char *name, size_t column, void *arg)
+{
+    char line[128];
+
+    snprintf(line, sizeof(line), "%s@%zu;", name, column);
+    strcat(arg, line);
+    return strcmp(name, "stop") == 0 ? 42 : 0;
+}
+
+static void test_each_name(void **state)
+{
+    static const struct {
+        const char *tmpl;
+        int rc;
+        const char *want;     /* the names seen */
+        const char *want_err; /* with rc SWEEP_EINVAL */
+    } cases[] = {
+        {"", 0, "", NULL},
+        {"plain {{x}}", 0, "", NULL},
+        {"{a}", 0, "a@1;", NULL},
+        {"--x={a}/{steps.sim.dir}", 0, "a@5;steps.sim.dir@9;", NULL},
+        {"{{}}{b}x{c}", 0, "b@5;c@9;", NULL},
+        {"{a}{stop}{b}", 42, "a@1;stop@4;", NULL}, /* stops at the first non-zero */
+        {"{stop}{", 42, "stop@1;", NULL},          /* before the malformed brace */
+        {"{a} {", SWEEP_EINVAL, "a@1;", "column 5: '{' does not start"},
+        {"}", SWEEP_EINVAL, "", "template \"}\", column 1: lone '}'"},
+    };
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char seen[512] = "";
+        struct err err = {0};
+        int rc = tmpl_each_name(cases[i].tmpl, each_collect, seen, &err);
+
+        if (rc != cases[i].rc || strcmp(seen, cases[i].want) != 0)
+            fail_msg("case %zu \"%s\": rc %d, seen \"%s\" (%s)", i, cases[i].tmpl, rc,
+                     seen, err.msg);
+        if (cases[i].want_err && !strstr(err.msg, cases[i].want_err))
+            fail_msg("case %zu: got \"%s\", want \"%s\"", i, err.msg,
+                     cases[i].want_err);
+    }
+}
+
 /* tmpl_check and tmpl_render accept and refuse the same templates. */
 static void test_check_agrees_with_render(void **state)
 {
-    static const char *tmpls[] = {"{a}",  "{b}{{",  "}}{a}",    "{zz}", "{",   "}",
-                                  "{a}}", "{seed}", "{{seed}}", "{a.}", "{.a}"};
+    static const char *tmpls[] = {"{a}",
+                                  "{b}{{",
+                                  "}}{a}",
+                                  "{zz}",
+                                  "{",
+                                  "}",
+                                  "{a}}",
+                                  "{seed}",
+                                  "{{seed}}",
+                                  "{a.}",
+                                  "{.a}",
+                                  "{steps.sim.dir}",
+                                  "{steps.sim.result}",
+                                  "{steps.an.dir}",
+                                  "{steps.sim}",
+                                  "{reduce.input}",
+                                  "{reduce.output}"};
     static char *names[] = {"a", "a.", "b"};
-    struct tmpl_ctx ctx = {.study = "s"};
+    static char *steps[] = {"sim"}, *dirs[] = {"/t/0"};
+    struct tmpl_ctx ctx = {.study = "s",
+                           .step_names = steps,
+                           .step_dirs = dirs,
+                           .nsteps = 1,
+                           .reduce_input = "/t/in.json"};
+    struct tmpl_scope scope = {.step_names = steps, .nsteps = 1, .reduce = true};
     json_t *params = json_pack("{s:i, s:i, s:i}", "a", 1, "a.", 2, "b", 3);
     (void)state;
 
@@ -194,7 +374,7 @@ static void test_check_agrees_with_render(void **state)
     for (size_t i = 0; i < sizeof(tmpls) / sizeof(tmpls[0]); i++) {
         struct err e1 = {0}, e2 = {0};
         char *out = NULL;
-        int rc1 = tmpl_check(tmpls[i], names, 3, &e1);
+        int rc1 = tmpl_check(tmpls[i], names, 3, &scope, &e1);
         int rc2 = tmpl_render(tmpls[i], &ctx, false, &out, &e2);
 
         assert_int_equal(rc1, rc2);
@@ -209,6 +389,9 @@ int main(void)
         cmocka_unit_test(test_render_table),
         cmocka_unit_test(test_render_without_params),
         cmocka_unit_test(test_check_table),
+        cmocka_unit_test(test_render_steps),
+        cmocka_unit_test(test_check_scope),
+        cmocka_unit_test(test_each_name),
         cmocka_unit_test(test_check_agrees_with_render),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
