@@ -45,6 +45,7 @@ bench: build
 	./bench/throughput.sh
 	./bench/navier-stokes.sh
 	./bench/dla.sh
+	./bench/pipeline.sh
 
 format:
 	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'tests/*.c' 'bench/*.c')

@@ -252,7 +252,12 @@ static int dry_run(const struct spec *spec)
     uint64_t n = 0;
 
     while (expand_next(ex, &t) == 1) {
-        if (n < 20)
+        if (n < 20 && (spec->has_steps || spec->reduce))
+            printf("%s  %-6s %-12s chain=%lld rep=%d seed=%lld  %s\n", t.key,
+                   priority_name(t.priority),
+                   t.chain < 0 ? "reduce" : spec->steps[t.step].name, t.chain,
+                   t.repetition, t.seed, t.params_json);
+        else if (n < 20)
             printf("%s  %-6s rep=%d seed=%lld  %s\n", t.key, priority_name(t.priority),
                    t.repetition, t.seed, t.params_json);
         n++;
