@@ -399,7 +399,7 @@ static char **env_for(struct run *r,
                       const json_t *params,
                       const char *result_path)
 {
-    size_t n = 0, cap = r->nenv_base + json_object_size(params) + 8;
+    size_t n = 0, cap = r->nenv_base + json_object_size(params) + 9;
     char **envp = xmalloc((cap + 1) * sizeof(char *));
     const char *k;
     json_t *v;
@@ -414,6 +414,8 @@ static char **env_for(struct run *r,
     envp[n++] = xasprintf("SWEEP_SEED=%lld", t->seed);
     envp[n++] = xasprintf("SWEEP_ATTEMPT=%d", t->attempts);
     envp[n++] = xasprintf("SWEEP_REPETITION=%d", t->repetition);
+    if (r->spec->has_steps || r->spec->reduce)
+        envp[n++] = xasprintf("SWEEP_STEP=%s", step_of(r->spec, t->step)->name);
     json_object_foreach((json_t *)params, k, v) envp[n++] = env_param(k, v);
     envp[n] = NULL;
     return envp;

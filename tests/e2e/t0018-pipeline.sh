@@ -9,7 +9,7 @@ cat >analyze.sh <<'EOF'
 #!/bin/sh
 # analyze.sh SIM_RESULT X: doubles the simulation's value; x = 7 fails.
 [ "$2" = 7 ] && { echo "analysis of x=7 fails on purpose" >&2; exit 5; }
-jq '{double: (.value * 2), x: .x}' "$1" >"$SWEEP_RESULT"
+jq '{double: (.value * 2), x: .x, step: env.SWEEP_STEP}' "$1" >"$SWEEP_RESULT"
 EOF
 cat >reduce.sh <<'EOF'
 #!/bin/sh
@@ -70,7 +70,8 @@ for d in $(jq -r '.[] | select(.step == "export" and .state == "succeeded") | .k
     f=$(find .sweep/studies/chains/tasks -path "*/$d/exported.json")
     [ -n "$f" ] || fail "export $d wrote nothing"
 done
-ok "{steps.simulate.result} and {steps.analyze.result} are the same point's files"
+jq_eq all.json '[.[] | select(.step == "analyze" and .state == "succeeded") | .metrics.step] | unique | join(",")' analyze
+ok "{steps.simulate.result} and {steps.analyze.result} are the same point's files; SWEEP_STEP"
 
 # The reduce ran once, after every chain, and saw every point with each step's state.
 [ "$(count_lines chains-count)" -eq 1 ] || fail "reduce ran $(count_lines chains-count) times"
