@@ -216,7 +216,7 @@ write_results(struct batch *b, const struct package *p, const struct store_task 
     json_object_set_new(o, "attempts", json_integer(t->attempts));
     json_object_set_new(o, "task", json_string(t->key));
     text = jsonx_pretty_str(o);
-    if (fileio_write_atomic(path, text, "results file", &err)) {
+    if (fileio_write_atomic(path, text, strlen(text), "results file", &err)) {
         fprintf(stderr, "sweep: %s\n", err.msg);
         blog(b, "error: %s", err.msg);
         b->write_failed = true;

@@ -256,8 +256,9 @@ static int sim_main(int argc, char **argv)
     strcat(text, "\n");
     env_result = getenv("SWEEP_RESULT");
     if ((env_result && *env_result &&
-         fileio_write_atomic(env_result, text, "result", &err)) ||
-        (result_path && fileio_write_atomic(result_path, text, "result", &err))) {
+         fileio_write_atomic(env_result, text, strlen(text), "result", &err)) ||
+        (result_path &&
+         fileio_write_atomic(result_path, text, strlen(text), "result", &err))) {
         rc = cli_fail(&err);
         goto out;
     }

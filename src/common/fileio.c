@@ -10,10 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int fileio_write_atomic(const char *path,
-                        const char *text,
-                        const char *what,
-                        struct err *err)
+int fileio_write_atomic(
+    const char *path, const void *data, size_t len, const char *what, struct err *err)
 {
     char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
     FILE *f = fopen(tmp, "we");
@@ -24,7 +22,7 @@ int fileio_write_atomic(const char *path,
                      strerror(errno));
         goto out;
     }
-    if (fputs(text, f) == EOF) {
+    if (fwrite(data, 1, len, f) != len) {
         rc = err_set(err, SWEEP_EIO, "cannot write %s %s: %s", what, tmp,
                      strerror(errno));
         fclose(f);

@@ -6,22 +6,22 @@
 
 #include "common/err.h"
 
+#include <stddef.h>
 #include <stdio.h>
 
-/* Writes text to path through a temporary file in the same directory and a rename:
- * path holds either its old content or all of text. `what` names the file in
- * messages ("result", "results file"). SWEEP_EIO on failure (no temporary is left). */
-int fileio_write_atomic(const char *path,
-                        const char *text,
-                        const char *what,
-                        struct err *err);
+/* Writes len bytes of data to path through a temporary file in the same directory and
+ * a rename: path holds either its old content or all of data. `what` names the file in
+ * messages ("result", "report"). SWEEP_EIO on failure (no temporary is left). */
+int fileio_write_atomic(
+    const char *path, const void *data, size_t len, const char *what, struct err *err);
+
+/* Copies the content of path to out; returns -1 (errno set) when path cannot be read.
+ */
 
 /* Creates dir and its missing parents (mode 0777 before the umask). SWEEP_EIO names
  * the directory that could not be made. */
 int fileio_mkdirs(const char *dir, struct err *err);
 
-/* Copies the content of path to out; returns -1 (errno set) when path cannot be read.
- */
 int fileio_copy_to(const char *path, FILE *out);
 
 #endif

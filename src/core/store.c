@@ -36,6 +36,7 @@
  * version is refused. */
 #include "store.h"
 
+#include "common/fileio.h"
 #include "common/jsonx.h"
 #include "common/timeutil.h"
 #include "common/xalloc.h"
@@ -563,39 +564,21 @@ static int metrics_fill(struct store *st,
 
 /* ---- opening ---- */
 
-/* mkdir -p: creates every missing directory of the path. */
+/* Creates the home and its missing parents; it must end up a directory. */
 static int mkdir_p(const char *dir, struct err *err)
 {
-    char *p;
     struct stat sb;
-    int rc = 0;
+    int rc;
 
     if (dir[0] == '\0')
         return err_set(err, SWEEP_EINVAL, "the sweep home is an empty path");
-    p = xstrdup(dir);
-    for (char *q = p + 1;; q++) {
-        if (*q != '/' && *q != '\0')
-            continue;
-        char c = *q;
-        *q = '\0';
-        if (mkdir(p, 0777) != 0 && errno != EEXIST) {
-            if (strcmp(p, dir) == 0)
-                rc = err_set(err, SWEEP_EIO, "cannot create the sweep home %s: %s", dir,
-                             strerror(errno));
-            else
-                rc = err_set(err, SWEEP_EIO, "cannot create the sweep home %s: %s: %s",
-                             dir, p, strerror(errno));
-            goto out;
-        }
-        *q = c;
-        if (c == '\0')
-            break;
+    if ((rc = fileio_mkdirs(dir, err)) != 0) {
+        err_prefix(err, "the sweep home %s", dir);
+        return rc;
     }
     if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
-        rc = err_set(err, SWEEP_EIO, "the sweep home %s is not a directory", dir);
-out:
-    free(p);
-    return rc;
+        return err_set(err, SWEEP_EIO, "the sweep home %s is not a directory", dir);
+    return SWEEP_OK;
 }
 
 static int pragma_int(struct store *st, const char *sql, long long *v, struct err *err)

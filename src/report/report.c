@@ -13,6 +13,7 @@
 
 #include "text.h"
 
+#include "common/fileio.h"
 #include "common/strbuf.h"
 #include "common/timeutil.h"
 #include "common/xalloc.h"
@@ -21,7 +22,6 @@
 #include <cairo-svg.h>
 #include <cairo.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -588,45 +588,6 @@ out:
     free(name);
 }
 
-/* Writes data to path through a temporary file in the same directory. */
-static int write_atomic(const char *path, const struct strbuf *data, struct err *err)
-{
-    char *tmp = xasprintf("%s.%ld.tmp", path, (long)getpid());
-    int fd, rc = SWEEP_OK;
-    size_t off = 0;
-
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    if (fd < 0) {
-        rc = err_set(err, SWEEP_EIO, "%s: %s", path, strerror(errno));
-        goto out;
-    }
-    while (off < data->len) {
-        ssize_t n = write(fd, data->buf + off, data->len - off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            rc = err_set(err, SWEEP_EIO, "%s: %s", path, strerror(errno));
-            close(fd);
-            goto out_unlink;
-        }
-        off += (size_t)n;
-    }
-    if (close(fd) != 0) {
-        rc = err_set(err, SWEEP_EIO, "%s: %s", path, strerror(errno));
-        goto out_unlink;
-    }
-    if (rename(tmp, path) != 0) {
-        rc = err_set(err, SWEEP_EIO, "%s: %s", path, strerror(errno));
-        goto out_unlink;
-    }
-    goto out;
-out_unlink:
-    unlink(tmp);
-out:
-    free(tmp);
-    return rc;
-}
-
 int report_check_path(const char *path, struct err *err)
 {
     enum text_format fmt;
@@ -651,7 +612,7 @@ int report_render(const struct report *r, const char *path, struct err *err)
     }
     if (fmt == FORMAT_SVG)
         svg_add_title(&data, r->study);
-    rc = write_atomic(path, &data, err);
+    rc = fileio_write_atomic(path, data.buf, data.len, "report", err);
 out:
     sb_fini(&data);
     return rc;
