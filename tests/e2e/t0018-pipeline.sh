@@ -234,3 +234,18 @@ expect_code 2 sweep run unknown.yaml
 grep -qE 'unknown.yaml:[0-9]+:[0-9]+: .*nope' "$T/err" || fail "no file:line for the unknown step: $(cat "$T/err")"
 [ ! -e .sweep/studies/cycle ] && [ ! -e .sweep/studies/unknown ] || fail "a refused spec was stored"
 ok "a cycle and an unknown step name: exit 2 with file:line, nothing stored"
+
+# ---- the example of the README: examples/dla-pipeline.yaml ----
+mkdir ex && cp "$SWEEP_SRC/examples/dla-pipeline.yaml" "$SWEEP_SRC/examples/dla-summary.sh" ex/
+expect_code 0 sweep run ex/dla-pipeline.yaml -q
+expect_code 0 sweep results dla-pipeline --format json
+cp "$T/out" ex.json
+jq_eq ex.json '[.[] | select(.step == "check") | .state] | unique | join(",")' succeeded
+jq_eq ex.json '.[] | select(.step == "reduce") | .metrics.runs' 9
+jq_eq ex.json '.[] | select(.step == "reduce") | .metrics.sizes' 3
+# The summary's mean df, computed again here from the simulations' own metrics.
+jq -e '([.[] | select(.step == "simulate")] | group_by(.params.n_particles)
+        | map(map(.metrics.df) | add / length) | add / length) as $want
+       | (.[] | select(.step == "reduce") | .metrics.mean_df) - $want | fabs < 1e-12' \
+    ex.json >/dev/null || fail "the reduce's mean_df does not match the simulations"
+ok "examples/dla-pipeline.yaml: 9 clusters checked, the reduce's summary matches"
