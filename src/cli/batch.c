@@ -390,7 +390,6 @@ static void print_summary(struct batch *b,
 {
     if (b->o->json) {
         json_t *o = json_object();
-        char *text;
         json_object_set_new(o, "study", json_string(b->spec->name));
         json_object_set_new(o, "status", json_string(study_status_name(sum->status)));
         json_object_set_new(o, "selected", json_integer(n->selected));
@@ -403,9 +402,7 @@ static void print_summary(struct batch *b,
         json_object_set_new(o, "logs_dir", json_string(b->logs_dir));
         json_object_set_new(o, "report", json_string(b->o->report));
         json_object_set(o, "packages", list);
-        text = jsonx_pretty_str(o);
-        fputs(text, stdout);
-        free(text);
+        cli_print_json(o);
         json_decref(o);
         return;
     }

@@ -1,6 +1,7 @@
 /* Helpers shared by the subcommands (see cli.h). */
 #include "cli.h"
 
+#include "common/jsonx.h"
 #include "common/xalloc.h"
 #include "core/store.h"
 
@@ -124,4 +125,11 @@ int cli_step_index(const struct store_study *s,
 out:
     json_decref(info);
     return rc;
+}
+
+void cli_print_json(const json_t *v)
+{
+    char *text = jsonx_pretty_str(v);
+    fputs(text, stdout);
+    free(text);
 }

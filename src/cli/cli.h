@@ -6,6 +6,8 @@
 
 #include "common/err.h"
 
+#include <jansson.h>
+
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -57,6 +59,10 @@ int cli_report_write(struct store *st,
                      const char *study,
                      const char *path,
                      struct err *err);
+
+/* Prints v on stdout as indented JSON (jsonx_pretty_str: reals in their shortest form),
+ * for every --json output. */
+void cli_print_json(const json_t *v);
 
 /* Absolute path of the running sweep binary (for `sweep sim` tasks). */
 const char *cli_self_path(void);

@@ -176,10 +176,7 @@ static void models_list(void)
 
 static int models_print_json(json_t *v)
 {
-    char *text = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-
-    puts(text);
-    free(text);
+    cli_print_json(v);
     json_decref(v);
     return EXIT_OK;
 }

@@ -230,7 +230,9 @@ static int print_row(const struct store_task *t, void *arg)
         if (r->steps)
             json_object_set_new(o, "step", json_string(step_name(r, t)));
         fputs(r->first ? "[\n  " : ",\n  ", stdout);
-        json_dumpf(o, stdout, JSON_COMPACT);
+        char *line = jsonx_line_str(o);
+        fputs(line, stdout);
+        free(line);
         json_decref(o);
         r->first = false;
         goto out;

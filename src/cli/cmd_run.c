@@ -331,8 +331,7 @@ static void print_summary_json(const struct spec *spec, const struct runner_summ
         json_object_set_new(by, band_names[b], c);
     }
     json_object_set_new(o, "by_priority", by);
-    json_dumpf(o, stdout, JSON_INDENT(2));
-    putchar('\n');
+    cli_print_json(o);
     json_decref(o);
 }
 

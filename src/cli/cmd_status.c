@@ -245,8 +245,7 @@ int status_list_all(struct store *st, bool json, struct err *err)
     int rc = store_study_list(st, one_line, &c, err);
 
     if (rc == 0 && json) {
-        json_dumpf(c.arr, stdout, JSON_INDENT(2));
-        putchar('\n');
+        cli_print_json(c.arr);
     } else if (rc == 0 && c.n == 0) {
         printf("no studies yet in %s; start one with 'sweep run study.yaml'\n",
                store_home(st));
@@ -312,8 +311,7 @@ static int status_main(int argc, char **argv)
         if (add_aggregate(st, s.id, o, &err)) {
             rc = cli_fail(&err);
         } else {
-            json_dumpf(o, stdout, JSON_INDENT(2));
-            putchar('\n');
+            cli_print_json(o);
         }
         json_decref(o);
     } else {

@@ -133,11 +133,19 @@ static bool is_container(const json_t *v)
     return json_is_object(v) || json_is_array(v);
 }
 
+/* depth < 0: everything on one line. */
 static void newline(struct strbuf *sb, int depth)
 {
+    if (depth < 0)
+        return;
     sb_addc(sb, '\n');
     for (int i = 0; i < depth; i++)
         sb_adds(sb, "  ");
+}
+
+static int deeper(int depth)
+{
+    return depth < 0 ? depth : depth + 1;
 }
 
 static void pretty(const json_t *v, int depth, struct strbuf *sb)
@@ -150,26 +158,27 @@ static void pretty(const json_t *v, int depth, struct strbuf *sb)
         sb_addc(sb, '{');
         json_object_foreach((json_t *)v, k, x)
         {
-            sb_adds(sb, i++ ? "," : "");
-            newline(sb, depth + 1);
+            sb_adds(sb, i++ ? (depth < 0 ? ", " : ",") : "");
+            newline(sb, deeper(depth));
             canon_string(k, strlen(k), sb);
             sb_adds(sb, ": ");
-            pretty(x, depth + 1, sb);
+            pretty(x, deeper(depth), sb);
         }
         newline(sb, depth);
         sb_addc(sb, '}');
         return;
     }
     if (json_is_array(v) && json_array_size(v) > 0) {
-        bool flat = true;
+        bool flat = true; /* scalars only: on one line */
         for (i = 0; i < json_array_size(v); i++)
             flat = flat && !is_container(json_array_get(v, i));
+        flat = flat || depth < 0;
         sb_addc(sb, '[');
         for (i = 0; i < json_array_size(v); i++) {
             sb_adds(sb, i ? (flat ? ", " : ",") : "");
             if (!flat)
-                newline(sb, depth + 1);
-            pretty(json_array_get(v, i), depth + 1, sb);
+                newline(sb, deeper(depth));
+            pretty(json_array_get(v, i), deeper(depth), sb);
         }
         if (!flat)
             newline(sb, depth);
@@ -185,6 +194,14 @@ char *jsonx_pretty_str(const json_t *v)
 
     pretty(v, 0, &sb);
     sb_addc(&sb, '\n');
+    return sb_take(&sb);
+}
+
+char *jsonx_line_str(const json_t *v)
+{
+    struct strbuf sb = STRBUF_INIT;
+
+    pretty(v, -1, &sb);
     return sb_take(&sb);
 }
 

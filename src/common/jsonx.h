@@ -25,6 +25,8 @@ char *jsonx_arg_str(const json_t *v);
  * on one line, reals in their shortest round-trip form (0.05, not
  * 0.050000000000000003). */
 char *jsonx_pretty_str(const json_t *v);
+/* The same on one line, members separated by ", " (no final newline). */
+char *jsonx_line_str(const json_t *v);
 
 /* Calls fn for every leaf of obj (a member that is not an object: numbers, strings,
  * booleans, null, arrays), named by its path through nested objects, "a.b.c"; an empty

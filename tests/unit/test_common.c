@@ -104,6 +104,10 @@ static void test_jsonx_pretty(void **state)
                            "  \"e\": {}\n"
                            "}\n");
     free(s);
+    s = jsonx_line_str(v);
+    assert_string_equal(s, "{\"b\": 0.05, \"a\": [16, 16], \"n\": {\"x\": [{}, []], "
+                           "\"s\": \"q\\\"\"}, \"e\": {}}");
+    free(s);
     json_decref(v);
 }
 
