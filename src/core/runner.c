@@ -784,6 +784,15 @@ static int pipeline_start(struct run *r, struct err *err)
     rc = store_task_last(r->st, r->study_id, r->generation, &r->reduce, err);
     if (rc)
         goto out;
+    /* A reduce that ran before runs again when some chain runs again: its input
+     * changes. */
+    if (r->reduce.chain < 0 && r->reduce.state == TASK_SUCCEEDED && r->chains_open > 0) {
+        rc = store_task_set_state(r->st, r->reduce.id, TASK_SUCCEEDED, TASK_WAITING, NULL,
+                                  err);
+        if (rc)
+            goto out;
+        r->reduce.state = TASK_WAITING;
+    }
     if (r->reduce.chain >= 0 || r->reduce.state != TASK_WAITING) {
         store_task_fini(&r->reduce);
         goto out;

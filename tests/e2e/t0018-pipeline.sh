@@ -114,7 +114,10 @@ ok "aggregate --step, and CSV columns prefixed by the step"
 # Resume: nothing reruns but the failed analysis; a changed first step reruns the step
 # after it (its key includes the first step's), an unchanged one does not.
 expect_code 1 sweep run chains.yaml -q --json
-jq_eq "$T/out" '.attempts' 1 # only the failing analysis tries again
+# The failing analysis tries again, and the reduce (when: always) runs again on the
+# new state of its chains.
+jq_eq "$T/out" '.attempts' 2
+[ "$(count_lines chains-count)" -eq 2 ] || fail "the reduce did not run again"
 cat >two.yaml <<'EOF'
 study: two
 parameters: {i: [1, 2]}
