@@ -192,7 +192,7 @@ cat >crash.yaml <<EOF
 study: crash
 command: ["true"]
 parameters: {i: [1, 2]}
-rate_limit: 1/s
+rate_limit: 30/m # starts 2 s apart: the window between the end and the reduce
 reduce:
   command: ["./reduce.sh", "{reduce.input}", "$T/crash-input.json", "$T/crash-count"]
 EOF
