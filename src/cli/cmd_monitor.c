@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -95,6 +96,40 @@ static void counts_row(struct strbuf *sb, const char *name, const long long c[])
         c[TASK_SUCCEEDED], c[TASK_FAILED], c[TASK_TIMED_OUT], c[TASK_CANCELLED]);
 }
 
+/* A pipeline: one row per step, the reduce last. */
+static int steps_rows(struct store *st,
+                      const struct store_study *s,
+                      struct strbuf *sb,
+                      struct err *err)
+{
+    json_t *info = json_loads(s->steps_json, 0, NULL);
+    json_t *names = json_object_get(info, "steps");
+    int n = (int)json_array_size(names);
+    bool reduce = json_is_true(json_object_get(info, "reduce"));
+    long long(*c)[TASK_NSTATES] = xcalloc((size_t)n + 1, sizeof(*c));
+    int rc = store_study_step_counts(st, s->id, n, c, err);
+
+    if (rc == SWEEP_OK && n > 0) {
+        hline(sb, "├", "┤");
+        row(sb, " %-16s %8s %8s %8s %10s %8s %8s", "step", "total", "waiting",
+            "running", "succeeded", "failed", "skipped");
+        for (int i = 0; i < n + reduce; i++) {
+            const long long *k = c[i];
+            long long total = 0;
+            for (int j = 0; j < TASK_NSTATES; j++)
+                total += k[j];
+            row(sb, " %-16.16s %8lld %8lld %8lld %10lld %8lld %8lld",
+                i < n ? json_string_value(json_array_get(names, (size_t)i)) : "reduce",
+                total, k[TASK_WAITING] + k[TASK_PENDING] + k[TASK_INTERRUPTED],
+                k[TASK_RUNNING], k[TASK_SUCCEEDED], k[TASK_FAILED] + k[TASK_TIMED_OUT],
+                k[TASK_SKIPPED] + k[TASK_CANCELLED]);
+        }
+    }
+    free(c);
+    json_decref(info);
+    return rc;
+}
+
 struct frame {
     char status[32];
     bool done; /* the study has finished: nothing more to show */
@@ -141,12 +176,16 @@ static int monitor_draw(struct store *st,
 
     hline(sb, "┌", "┐");
     row(sb, " study %-40.40s %*s", s.name, BOX_WIDTH - 49, fr->status);
+    if (s.reason)
+        row(sb, " %.*s", BOX_WIDTH - 3, s.reason);
     hline(sb, "├", "┤");
     row(sb, " %-8s %8s %8s %8s %10s %8s %10s %9s", "priority", "total", "pending",
         "running", "succeeded", "failed", "timed_out", "cancelled");
     for (int b = 2; b >= 0; b--)
         counts_row(sb, monitor_bands[b], counts[b]);
     counts_row(sb, "all", all);
+    if (s.steps_json && (rc = steps_rows(st, &s, sb, err)) != SWEEP_OK)
+        goto out;
     hline(sb, "├", "┤");
     bar_row(sb, ended,
             all[TASK_SUCCEEDED] + all[TASK_FAILED] + all[TASK_TIMED_OUT] +

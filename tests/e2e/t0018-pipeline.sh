@@ -57,6 +57,8 @@ jq_eq "$T/out" '.[0].attempts' 0
 expect_code 0 sweep status chains
 expect_in "$T/out" "analyze"
 expect_in "$T/out" "skipped"
+expect_code 0 sweep monitor chains --once
+grep -qE '│ export +10 +0 +0 +9 +0 +1 +│' "$T/out" || fail "no export row in the monitor: $(cat "$T/out")"
 ok "3 steps x 10 points: analysis of x=7 fails, its export is skipped, the rest ran"
 
 # The analysis read the simulation of its own point; the export copied its analysis.
