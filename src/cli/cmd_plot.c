@@ -25,13 +25,22 @@ extern const struct cli_cmd cmd_plot;
 #define PLOT_HEIGHT 500
 
 struct options {
-    const char *x, *y, *by, *out, *title, *home, *study;
+    const char *x, *y, *by, *out, *title, *home, *study, *step;
     bool logx, logy;
 };
 
 static int parse_options(int argc, char **argv, struct options *o)
 {
-    enum { OPT_X = 256, OPT_Y, OPT_BY, OPT_LOGX, OPT_LOGY, OPT_TITLE, OPT_HOME };
+    enum {
+        OPT_X = 256,
+        OPT_Y,
+        OPT_BY,
+        OPT_LOGX,
+        OPT_LOGY,
+        OPT_TITLE,
+        OPT_HOME,
+        OPT_STEP
+    };
     static const struct option opts[] = {
         {"x", required_argument, NULL, OPT_X},
         {"y", required_argument, NULL, OPT_Y},
@@ -40,6 +49,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"logy", no_argument, NULL, OPT_LOGY},
         {"output", required_argument, NULL, 'o'},
         {"title", required_argument, NULL, OPT_TITLE},
+        {"step", required_argument, NULL, OPT_STEP},
         {"home", required_argument, NULL, OPT_HOME},
         {NULL, 0, NULL, 0},
     };
@@ -66,6 +76,9 @@ static int parse_options(int argc, char **argv, struct options *o)
             break;
         case 'o':
             o->out = optarg;
+            break;
+        case OPT_STEP:
+            o->step = optarg;
             break;
         case OPT_TITLE:
             o->title = optarg;
@@ -225,7 +238,7 @@ static int plot_main(int argc, char **argv)
     by[nby++] = o.x;
     if (chart_check_path(o.out, &err) || store_open(cli_home(o.home), &st, &err) ||
         store_study_get(st, o.study, &s, &err) ||
-        cli_step_index(&s, NULL, &step, &err) ||
+        cli_step_index(&s, o.step, &step, &err) ||
         aggregate_study_step(st, s.id, step, by, nby, &o.y, 1, &a, &err) ||
         check_numeric_x(&a, &err)) {
         rc = cli_fail(&err);
@@ -286,6 +299,7 @@ const struct cli_cmd cmd_plot = {
         "  --logx, --logy       logarithmic axis (non-positive values are not drawn)\n"
         "  -o, --output FILE    the picture: .png, .svg or .pdf (default plot.png)\n"
         "  --title TEXT         the title (default: the study name)\n"
+        "  --step NAME          a pipeline's step (default: its last step)\n"
         "  --home DIR           sweep home (default $SWEEP_HOME or ./.sweep)\n"
         "\n"
         "An unknown study, parameter or metric, a non-numeric PARAM or an unknown\n"

@@ -105,13 +105,15 @@ ok "default when (all_succeeded): a failed chain skips the reduce"
 expect_code 0 sweep aggregate chains --step analyze --by x --metrics double --format json
 jq_eq "$T/out" '."3".mean_double' "$(jq -r '.[] | select(.step == "simulate" and .params.x == 3) | .metrics.value * 2' all.json)"
 jq_eq "$T/out" '."7".n_failed' 1
+expect_code 0 sweep plot chains --step analyze --x x --y double -o analyze.svg
+expect_in analyze.svg "<svg"
 expect_code 2 sweep aggregate chains --step nope
 expect_in "$T/err" 'no step "nope"'
 expect_code 0 sweep results chains --format csv
 head -1 "$T/out" | grep -q '^key,step,state,' || fail "no step column: $(head -1 "$T/out")"
 head -1 "$T/out" | grep -q 'analyze.double' || fail "no analyze.double column"
 head -1 "$T/out" | grep -q 'simulate.value' || fail "no simulate.value column"
-ok "aggregate --step, and CSV columns prefixed by the step"
+ok "aggregate --step, plot --step, and CSV columns prefixed by the step"
 
 # Resume: nothing reruns but the failed analysis; a changed first step reruns the step
 # after it (its key includes the first step's), an unchanged one does not.
