@@ -133,3 +133,49 @@ void cli_print_json(const json_t *v)
     fputs(text, stdout);
     free(text);
 }
+
+json_t *cli_counts_json(const long long c[TASK_NSTATES])
+{
+    json_t *o = json_object();
+    long long total = 0;
+
+    for (int i = 0; i < TASK_NSTATES; i++) {
+        json_object_set_new(o, task_state_name((enum task_state)i), json_integer(c[i]));
+        total += c[i];
+    }
+    json_object_set_new(o, "total", json_integer(total));
+    return o;
+}
+
+json_t *cli_steps_counts(struct store *st, const struct store_study *s, struct err *err)
+{
+    json_t *info = s->steps_json ? json_loads(s->steps_json, 0, NULL) : NULL;
+    json_t *names = json_object_get(info, "steps"), *out = NULL;
+    int n = (int)json_array_size(names);
+    bool reduce = json_is_true(json_object_get(info, "reduce"));
+    long long(*c)[TASK_NSTATES];
+
+    if (n == 0) {
+        json_decref(info);
+        return NULL;
+    }
+    c = xcalloc((size_t)n + 1, sizeof(*c));
+    if (store_study_step_counts(st, s->id, n, c, err) == 0) {
+        out = json_array();
+        for (int i = 0; i < n + reduce; i++) {
+            json_t *row = cli_counts_json(c[i]);
+            json_object_set_new(row, "name",
+                                i < n ? json_incref(json_array_get(names, (size_t)i))
+                                      : json_string("reduce"));
+            json_array_append_new(out, row);
+        }
+    }
+    free(c);
+    json_decref(info);
+    return out;
+}
+
+long long cli_count_of(const json_t *row, const char *state)
+{
+    return (long long)json_integer_value(json_object_get(row, state));
+}

@@ -6,6 +6,8 @@
 
 #include "common/err.h"
 
+#include "core/task.h"
+
 #include <jansson.h>
 
 #include <stdbool.h>
@@ -53,6 +55,16 @@ int cli_step_index(const struct store_study *s,
                    const char *name,
                    int *step,
                    struct err *err);
+
+/* {<state>: n, ..., "total": n} of one row of counts. */
+json_t *cli_counts_json(const long long c[TASK_NSTATES]);
+/* A pipeline's counts per step, the reduce last, as an array of {"name", <state>: n,
+ * "total"}; NULL for a single-step study, or on error (err set). */
+json_t *
+cli_steps_counts(struct store *st, const struct store_study *s, struct err *err);
+
+/* The count of one state in a row of cli_steps_counts(). */
+long long cli_count_of(const json_t *row, const char *state);
 
 /* Draws the progress report of a study (`sweep report`) to path. */
 int cli_report_write(struct store *st,

@@ -102,32 +102,26 @@ static int steps_rows(struct store *st,
                       struct strbuf *sb,
                       struct err *err)
 {
-    json_t *info = json_loads(s->steps_json, 0, NULL);
-    json_t *names = json_object_get(info, "steps");
-    int n = (int)json_array_size(names);
-    bool reduce = json_is_true(json_object_get(info, "reduce"));
-    long long(*c)[TASK_NSTATES] = xcalloc((size_t)n + 1, sizeof(*c));
-    int rc = store_study_step_counts(st, s->id, n, c, err);
+    json_t *steps = cli_steps_counts(st, s, err), *r;
+    size_t i;
 
-    if (rc == SWEEP_OK && n > 0) {
-        hline(sb, "├", "┤");
-        row(sb, " %-16s %8s %8s %8s %10s %8s %8s", "step", "total", "waiting",
-            "running", "succeeded", "failed", "skipped");
-        for (int i = 0; i < n + reduce; i++) {
-            const long long *k = c[i];
-            long long total = 0;
-            for (int j = 0; j < TASK_NSTATES; j++)
-                total += k[j];
-            row(sb, " %-16.16s %8lld %8lld %8lld %10lld %8lld %8lld",
-                i < n ? json_string_value(json_array_get(names, (size_t)i)) : "reduce",
-                total, k[TASK_WAITING] + k[TASK_PENDING] + k[TASK_INTERRUPTED],
-                k[TASK_RUNNING], k[TASK_SUCCEEDED], k[TASK_FAILED] + k[TASK_TIMED_OUT],
-                k[TASK_SKIPPED] + k[TASK_CANCELLED]);
-        }
+    if (!steps)
+        return err->code;
+    hline(sb, "├", "┤");
+    row(sb, " %-16s %8s %8s %8s %10s %8s %8s", "step", "total", "waiting", "running",
+        "succeeded", "failed", "skipped");
+    json_array_foreach(steps, i, r)
+    {
+        row(sb, " %-16.16s %8lld %8lld %8lld %10lld %8lld %8lld",
+            json_string_value(json_object_get(r, "name")), cli_count_of(r, "total"),
+            cli_count_of(r, "waiting") + cli_count_of(r, "pending") +
+                cli_count_of(r, "interrupted"),
+            cli_count_of(r, "running"), cli_count_of(r, "succeeded"),
+            cli_count_of(r, "failed") + cli_count_of(r, "timed_out"),
+            cli_count_of(r, "skipped") + cli_count_of(r, "cancelled"));
     }
-    free(c);
-    json_decref(info);
-    return rc;
+    json_decref(steps);
+    return SWEEP_OK;
 }
 
 struct frame {

@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include "common/timeutil.h"
+#include "common/xalloc.h"
 #include "core/eta.h"
 #include "core/runner.h"
 #include "core/spec.h"
@@ -26,50 +27,6 @@ static const char *shown_status(struct store *st, const struct store_study *s)
     return study_status_name(s->status);
 }
 
-static json_t *counts_json(const long long c[TASK_NSTATES])
-{
-    json_t *o = json_object();
-    long long total = 0;
-
-    for (int i = 0; i < TASK_NSTATES; i++) {
-        json_object_set_new(o, task_state_name((enum task_state)i), json_integer(c[i]));
-        total += c[i];
-    }
-    json_object_set_new(o, "total", json_integer(total));
-    return o;
-}
-
-/* A pipeline's counts per step ("reduce" last), as {"name", <state>: n, "total"}
- * objects; NULL for a single-step study. */
-static json_t *
-steps_counts(struct store *st, const struct store_study *s, struct err *err)
-{
-    json_t *info = s->steps_json ? json_loads(s->steps_json, 0, NULL) : NULL;
-    json_t *names = json_object_get(info, "steps"), *out = NULL;
-    int n = (int)json_array_size(names);
-    bool reduce = json_is_true(json_object_get(info, "reduce"));
-    long long(*c)[TASK_NSTATES];
-
-    if (n == 0) {
-        json_decref(info);
-        return NULL;
-    }
-    c = calloc((size_t)n + 1, sizeof(*c));
-    if (c && store_study_step_counts(st, s->id, n, c, err) == 0) {
-        out = json_array();
-        for (int i = 0; i < n + reduce; i++) {
-            json_t *row = counts_json(c[i]);
-            json_object_set_new(row, "name",
-                                i < n ? json_incref(json_array_get(names, (size_t)i))
-                                      : json_string("reduce"));
-            json_array_append_new(out, row);
-        }
-    }
-    free(c);
-    json_decref(info);
-    return out;
-}
-
 static json_t *study_json(struct store *st,
                           const struct store_study *s,
                           long long counts[3][TASK_NSTATES])
@@ -89,9 +46,9 @@ static json_t *study_json(struct store *st,
     for (int b = 2; b >= 0; b--) {
         for (int i = 0; i < TASK_NSTATES; i++)
             all[i] += counts[b][i];
-        json_object_set_new(by, band_names[b], counts_json(counts[b]));
+        json_object_set_new(by, band_names[b], cli_counts_json(counts[b]));
     }
-    json_object_set_new(o, "counts", counts_json(all));
+    json_object_set_new(o, "counts", cli_counts_json(all));
     json_object_set_new(o, "by_priority", by);
     json_object_set_new(o, "reason", s->reason ? json_string(s->reason) : json_null());
     return o;
@@ -133,11 +90,6 @@ static void bar(long long done, long long total, int width)
         fputs(i < fill ? "#" : ".", stdout);
 }
 
-static long long count_of(const json_t *row, const char *state)
-{
-    return (long long)json_integer_value(json_object_get(row, state));
-}
-
 /* One line per step of a pipeline. */
 static void print_steps(const json_t *steps)
 {
@@ -149,12 +101,12 @@ static void print_steps(const json_t *steps)
     json_array_foreach(steps, i, r)
     {
         printf("  %-16s %8lld %8lld %8lld %8lld %10lld %8lld %8lld %10lld\n",
-               json_string_value(json_object_get(r, "name")), count_of(r, "total"),
-               count_of(r, "waiting"),
-               count_of(r, "pending") + count_of(r, "interrupted"),
-               count_of(r, "running"), count_of(r, "succeeded"),
-               count_of(r, "failed") + count_of(r, "timed_out"), count_of(r, "skipped"),
-               count_of(r, "cancelled"));
+               json_string_value(json_object_get(r, "name")), cli_count_of(r, "total"),
+               cli_count_of(r, "waiting"),
+               cli_count_of(r, "pending") + cli_count_of(r, "interrupted"),
+               cli_count_of(r, "running"), cli_count_of(r, "succeeded"),
+               cli_count_of(r, "failed") + cli_count_of(r, "timed_out"),
+               cli_count_of(r, "skipped"), cli_count_of(r, "cancelled"));
     }
 }
 
@@ -297,7 +249,7 @@ static int status_main(int argc, char **argv)
         rc = cli_fail(&err);
         goto out;
     }
-    steps = steps_counts(st, &s, &err);
+    steps = cli_steps_counts(st, &s, &err);
     if (err.code) {
         rc = cli_fail(&err);
         goto out;
