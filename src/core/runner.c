@@ -441,6 +441,17 @@ static void strv_free(char **v)
 
 /* ---- argv ---- */
 
+/* Whether a command refers to the steps before it ({steps.NAME.dir|result}): only then
+ * are their directories looked up. */
+static bool uses_steps(const struct spec_step *step)
+{
+    for (size_t i = 0; i < step->argc; i++) {
+        if (strstr(step->argv[i], "{steps."))
+            return true;
+    }
+    return false;
+}
+
 struct chain_dirs {
     struct run *r;
     char **dirs;
@@ -487,7 +498,7 @@ static int argv_for(struct run *r,
         argv[n++] = xstrdup(t->params_json);
         goto out;
     }
-    if (t->chain >= 0 && t->step > 0) {
+    if (t->chain >= 0 && t->step > 0 && uses_steps(step)) {
         struct store_task me = {
             .study_id = r->study_id, .seq = t->seq, .step = t->step, .chain = t->chain};
         if ((rc = store_task_chain_before(r->st, &me, r->generation, add_chain_dir, &cd,
@@ -786,9 +797,10 @@ static int pipeline_start(struct run *r, struct err *err)
         goto out;
     /* A reduce that ran before runs again when some chain runs again: its input
      * changes. */
-    if (r->reduce.chain < 0 && r->reduce.state == TASK_SUCCEEDED && r->chains_open > 0) {
-        rc = store_task_set_state(r->st, r->reduce.id, TASK_SUCCEEDED, TASK_WAITING, NULL,
-                                  err);
+    if (r->reduce.chain < 0 && r->reduce.state == TASK_SUCCEEDED &&
+        r->chains_open > 0) {
+        rc = store_task_set_state(r->st, r->reduce.id, TASK_SUCCEEDED, TASK_WAITING,
+                                  NULL, err);
         if (rc)
             goto out;
         r->reduce.state = TASK_WAITING;

@@ -23,13 +23,14 @@
  * Pipelines: `steps` (instead of model/command) is a list of at least one step, each
  * {name (identifier, unique), model XOR command, shell, timeout, kill_after, retries,
  * cpus, priority}; a step inherits the study's timeout, kill_after, retries, cpus and
- * priority where it sets none. Every point and repetition runs the steps as a chain, one
- * after the other. A command may use {steps.NAME.dir} and {steps.NAME.result} of a step
- * before it; naming an unknown step, or itself or a later one (a cycle), is an error at
- * the line of that element. `reduce` {model XOR command, shell, when: all_succeeded
- * (default) | always, timeout, kill_after, retries, cpus, priority} runs once after
- * every chain has ended; its command may use {reduce.input} (and no {steps...}).
- * `after` is a list of study names (or one name) that must have completed first. */
+ * priority where it sets none. Every point and repetition runs the steps as a chain,
+ * one after the other. A command may use {steps.NAME.dir} and {steps.NAME.result} of a
+ * step before it; naming an unknown step, or itself or a later one (a cycle), is an
+ * error at the line of that element. `reduce` {model XOR command, shell, when:
+ * all_succeeded (default) | always, timeout, kill_after, retries, cpus, priority} runs
+ * once after every chain has ended; its command may use {reduce.input} (and no
+ * {steps...}). `after` is a list of study names (or one name) that must have completed
+ * first. */
 #ifndef SWEEP_CORE_SPEC_H
 #define SWEEP_CORE_SPEC_H
 
@@ -109,7 +110,7 @@ struct spec {
 
     enum spec_kind kind; /* 0 when `steps` is given */
     char *model;         /* SPEC_MODEL */
-    char **argv; /* SPEC_COMMAND: template elements with {name} placeholders */
+    char **argv;         /* SPEC_COMMAND: template elements with {name} placeholders */
     size_t argc; /* with shell: true, argc == 1 and argv[0] is the shell command */
     bool shell;
 
@@ -136,7 +137,7 @@ struct spec {
      * argc, shell, timeout, ...; they stay set as well). nsteps >= 1. */
     size_t nsteps;
     struct spec_step *steps;
-    bool has_steps;            /* `steps` given: status and results show steps */
+    bool has_steps;           /* `steps` given: status and results show steps */
     struct spec_step *reduce; /* NULL when none */
     int reduce_when;          /* REDUCE_* */
     char **after;             /* studies that must have completed first */

@@ -1251,11 +1251,13 @@ int store_task_finished(struct store *st,
     bind_text(s, 12, o->metrics_json);
     if ((rc = step_done(st, s, err, "%s of task %lld", what, task_id)) != 0)
         goto out;
-    /* A first attempt has no metrics rows to replace (attempts count on across runs). */
+    /* A first attempt has no metrics rows to replace (attempts count on across runs).
+     */
     if (attempt > 1) {
         s = st->stmt[ST_METRICS_CLEAR];
         sqlite3_bind_int64(s, 1, task_id);
-        if ((rc = step_done(st, s, err, "%s of task %lld: metrics", what, task_id)) != 0)
+        if ((rc = step_done(st, s, err, "%s of task %lld: metrics", what, task_id)) !=
+            0)
             goto out;
     }
     rc = metrics_fill(st, st->stmt[ST_METRIC_PUT], task_id, o->metrics_json, err);

@@ -31,7 +31,8 @@ struct tmpl_ctx {
     const char *key;
     long long seed;
     int repetition;
-    /* The steps before this one in its chain: names and task directories (n of each). */
+    /* The steps before this one in its chain: names and task directories (n of each).
+     */
     char *const *step_names;
     char *const *step_dirs;
     size_t nsteps;
