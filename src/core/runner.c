@@ -777,38 +777,29 @@ static int pipeline_end(struct run *r,
     return r->chains_open == 0 ? release_reduce(r, err) : SWEEP_OK;
 }
 
-/* At the start of a run with a reduce: how many chains are still open, and the reduce
- * itself if it waits; released at once when every chain has already ended (a run killed
- * after the last chain's end and before the reduce). */
-static int pipeline_start(struct run *r, struct err *err)
+/* How many chains are still open, and how many ended without their last step
+ * succeeding: one scan of the study's counts by step. */
+static int count_chains(struct run *r, struct err *err)
 {
     int n = (int)r->spec->nsteps, last = n - 1;
     long long(*c)[TASK_NSTATES] = xcalloc((size_t)n + 1, sizeof(*c));
     int rc = store_study_step_counts(r->st, r->study_id, n, c, err);
 
-    if (rc)
-        goto out;
-    r->chains_open = c[last][TASK_PENDING] + c[last][TASK_RUNNING] +
-                     c[last][TASK_WAITING] + c[last][TASK_INTERRUPTED];
-    r->chains_failed = c[last][TASK_FAILED] + c[last][TASK_TIMED_OUT] +
-                       c[last][TASK_CANCELLED] + c[last][TASK_SKIPPED];
-    rc = store_task_last(r->st, r->study_id, r->generation, &r->reduce, err);
-    if (rc)
-        goto out;
-    /* A reduce that ran before runs again when some chain runs again: its input
-     * changes. */
-    if (r->reduce.chain < 0 && r->reduce.state == TASK_SUCCEEDED &&
-        r->chains_open > 0) {
-        rc = store_task_set_state(r->st, r->reduce.id, TASK_SUCCEEDED, TASK_WAITING,
-                                  NULL, err);
-        if (rc)
-            goto out;
-        r->reduce.state = TASK_WAITING;
+    if (rc == SWEEP_OK) {
+        r->chains_open = c[last][TASK_PENDING] + c[last][TASK_RUNNING] +
+                         c[last][TASK_WAITING] + c[last][TASK_INTERRUPTED];
+        r->chains_failed = c[last][TASK_FAILED] + c[last][TASK_TIMED_OUT] +
+                           c[last][TASK_CANCELLED] + c[last][TASK_SKIPPED];
     }
-    if (r->reduce.chain >= 0 || r->reduce.state != TASK_WAITING) {
-        store_task_fini(&r->reduce);
-        goto out;
-    }
+    free(c);
+    return rc;
+}
+
+/* Releases the reduce in a transaction of its own when every chain has ended. */
+static int release_if_done(struct run *r, struct err *err)
+{
+    int rc = SWEEP_OK;
+
     if (r->chains_open == 0) {
         rc = store_begin(r->st, err);
         if (!rc)
@@ -818,9 +809,36 @@ static int pipeline_start(struct run *r, struct err *err)
         if (rc)
             store_rollback(r->st);
     }
-out:
-    free(c);
     return rc;
+}
+
+/* At the start of a run with a reduce: the chains still open, and the reduce itself if
+ * it waits; released at once when every chain has already ended (a run killed after
+ * the last chain's end and before the reduce). */
+static int pipeline_start(struct run *r, struct err *err)
+{
+    int rc = count_chains(r, err);
+
+    if (rc)
+        return rc;
+    rc = store_task_last(r->st, r->study_id, r->generation, &r->reduce, err);
+    if (rc)
+        return rc;
+    /* A reduce that ran before runs again when some chain runs again: its input
+     * changes. */
+    if (r->reduce.chain < 0 && r->reduce.state == TASK_SUCCEEDED &&
+        r->chains_open > 0) {
+        rc = store_task_set_state(r->st, r->reduce.id, TASK_SUCCEEDED, TASK_WAITING,
+                                  NULL, err);
+        if (rc)
+            return rc;
+        r->reduce.state = TASK_WAITING;
+    }
+    if (r->reduce.chain >= 0 || r->reduce.state != TASK_WAITING) {
+        store_task_fini(&r->reduce);
+        return SWEEP_OK;
+    }
+    return release_if_done(r, err);
 }
 
 /* Records one ended attempt (inside the tick's transaction) and decides what next. */
@@ -1430,6 +1448,7 @@ int runner_run(struct store *st,
     size_t nstarts = 0;
     long long pending = 0;
     double last_cancel_poll;
+    bool recounted = false;
     char *log_path = NULL;
     int rc;
 
@@ -1527,8 +1546,17 @@ int runner_run(struct store *st,
         progress(&r, false);
 
         if (r.nrunning == 0 && r.nspawn_failed == 0 &&
-            (r.stopping || (r.exhausted && r.ready.len == 0 && r.delayed.len == 0)))
-            break;
+            (r.stopping || (r.exhausted && r.ready.len == 0 && r.delayed.len == 0))) {
+            /* Nothing left, and the reduce still waits: chains may have ended
+             * unseen (`sweep cancel` of a task that had not started). Count once. */
+            if (r.stopping || r.reduce.id == 0 || recounted)
+                break;
+            recounted = true;
+            if ((rc = count_chains(&r, err)) != 0 ||
+                (rc = release_if_done(&r, err)) != 0)
+                break;
+            continue;
+        }
         if (r.nspawn_failed > 0)
             continue;
 

@@ -212,6 +212,7 @@ enum stmt_id {
     ST_CANCEL_STUDY,
     ST_CANCEL_TASK,
     ST_REQUEUE,
+    ST_CANCEL_CHAIN_REST,
     ST_CANCEL_REQUESTED,
     ST_METRICS_CLEAR,
     ST_METRIC_PUT,
@@ -335,6 +336,16 @@ static const char *const stmt_sql[ST_COUNT] = {
         " not_before = 0, cancel_requested = (state = 1)"
         " WHERE study_id = ?1 AND generation = ?2"
         " AND state IN (0, 1, 8) AND NOT (state = 1 AND cancel_requested)",
+    /* After a pipeline task was cancelled before it ran: the later steps of its chain
+     * (consecutive seqs of the same chain) will not run either. */
+    [ST_CANCEL_CHAIN_REST] =
+        "UPDATE tasks SET state = 7, finished_at = ?2, not_before = 0,"
+        " error = 'skipped: a step before it was cancelled'"
+        " FROM (SELECT study_id AS sid, generation AS gen, chain AS ch, seq AS sq,"
+        " step AS sp FROM tasks WHERE id = ?1 AND state = 5 AND chain >= 0) AS c"
+        " WHERE tasks.study_id = c.sid AND tasks.generation = c.gen"
+        " AND tasks.chain = c.ch AND tasks.seq > c.sq AND tasks.step > c.sp"
+        " AND tasks.state IN (0, 8)",
     [ST_REQUEUE] = "UPDATE tasks SET state = 0, not_before = 0, cancel_requested = 0"
                    " WHERE id = ?1 AND state NOT IN (0, 1)",
     [ST_CANCEL_TASK] =
@@ -1498,6 +1509,15 @@ int store_cancel(struct store *st,
     if (task_id) {
         sqlite3_bind_int64(s, 2, task_id);
         rc = step_done(st, s, err, "cancelling task %lld", task_id);
+        if (rc == 0)
+            *n = sqlite3_changes(st->db);
+        if (rc == 0 && *n > 0) {
+            s = st->stmt[ST_CANCEL_CHAIN_REST];
+            sqlite3_bind_int64(s, 1, task_id);
+            sqlite3_bind_double(s, 2, time_now());
+            rc = step_done(st, s, err, "cancelling task %lld: its chain", task_id);
+        }
+        return rc;
     } else {
         sqlite3_bind_int64(s, 2, generation);
         rc = step_done(st, s, err, "cancelling study %lld", study_id);

@@ -218,6 +218,37 @@ jq_eq "$T/out" '.attempts' 0
 [ "$(count_lines crash-count)" -eq 1 ] || fail "the reduce ran again on a re-run"
 ok "kill -9 after the last chain's end: the pending reduce runs once on resume"
 
+# ---- sweep cancel of a step that has not started ----
+cat >cancel.yaml <<EOF
+study: cancelme
+parameters: {i: [1, 2, 3]}
+max_parallel: 1
+steps:
+  - {name: a, command: ["sleep", "0.4"]}
+  - {name: b, command: ["true"]}
+reduce:
+  when: always
+  command: ["./reduce.sh", "{reduce.input}", "$T/cancel-input.json", "$T/cancel-count"]
+EOF
+"$SWEEP_BIN" run cancel.yaml -q >/dev/null 2>&1 &
+pid=$!
+running() {
+    sweep status cancelme --json >"$T/c" 2>/dev/null && jq -e '.counts.running == 1' "$T/c"
+}
+wait_for 30 running
+expect_code 0 sweep results cancelme --step a --format json
+k=$(jq -r '.[] | select(.params.i == 3) | .key' "$T/out")
+expect_code 0 sweep cancel "$k"
+wait "$pid"
+expect_code 0 sweep results cancelme --format json
+jq_eq "$T/out" '[.[] | select(.params.i == 3) | .state] | join(",")' cancelled,skipped
+jq_eq "$T/out" '.[] | select(.step == "b" and .params.i == 3) | .error' \
+    "skipped: a step before it was cancelled"
+jq_eq "$T/out" '.[] | select(.step == "reduce") | .state' succeeded
+[ "$(count_lines cancel-count)" -eq 1 ] || fail "the reduce ran $(count_lines cancel-count) times"
+jq_eq cancel-input.json '[.points[].steps.a.state] | join(",")' succeeded,succeeded,cancelled
+ok "sweep cancel of a step not yet started: its chain is skipped, the reduce still runs"
+
 # ---- spec errors ----
 cat >cycle.yaml <<'EOF'
 study: cycle
