@@ -113,6 +113,18 @@ expect_code 0 sweep results chains --format csv
 head -1 "$T/out" | grep -q '^key,step,state,' || fail "no step column: $(head -1 "$T/out")"
 head -1 "$T/out" | grep -q 'analyze.double' || fail "no analyze.double column"
 head -1 "$T/out" | grep -q 'simulate.value' || fail "no simulate.value column"
+# A parameter named "step" keeps its column; the pipeline's becomes pipeline_step.
+cat >stepparam.yaml <<'EOF'
+study: stepparam
+parameters: {step: [1, 2]}
+steps:
+  - {name: a, command: ["true"]}
+  - {name: b, command: ["true"]}
+EOF
+expect_code 0 sweep run stepparam.yaml -q
+expect_code 0 sweep results stepparam --format csv
+head -1 "$T/out" | grep -q '^key,pipeline_step,state,.*,step,' ||
+    fail "step column clash: $(head -1 "$T/out")"
 ok "aggregate --step, plot --step, and CSV columns prefixed by the step"
 
 # Resume: nothing reruns but the failed analysis; a changed first step reruns the step
