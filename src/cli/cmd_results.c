@@ -156,7 +156,8 @@ static void csv_header(const struct results *r)
         cli_csv_field(head_cols[i], false);
         /* A pipeline's step column; "pipeline_step" when a parameter is "step". */
         if (i == 0 && r->steps)
-            cli_csv_field(is_fixed_or_param(r, "step") ? "pipeline_step" : "step", false);
+            cli_csv_field(is_fixed_or_param(r, "step") ? "pipeline_step" : "step",
+                          false);
     }
     for (size_t i = 0; i < r->params.n; i++)
         cli_csv_field(r->params.v[i], false);

@@ -1,4 +1,5 @@
-/* The runner: stores a study and runs its tasks on this machine (see runner.h).
+/* The runner: runs a stored study's tasks on this machine (see runner.h; storing it,
+ * the paths and the run lock are in runner_prepare.c).
  *
  * One loop iteration is one tick: take the finished attempts the executor reaped,
  * decide retries, choose the tasks to start (priority order, free slots, rate limit),
@@ -25,13 +26,11 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -119,17 +118,7 @@ struct run {
     struct runner_summary *sum;
 };
 
-/* ---- paths and lock ---- */
-
-char *runner_study_dir(const char *home, const char *study)
-{
-    return xasprintf("%s/studies/%s", home, study);
-}
-
-char *runner_task_dir(const char *home, const char *study, const char *key)
-{
-    return xasprintf("%s/studies/%s/tasks/%.2s/%s", home, study, key, key);
-}
+/* ---- directories ---- */
 
 /* mkdir -p; returns 1 when the last directory was created, 0 when it existed, or -1
  * with errno. The common case (parents exist) costs one mkdir. */
@@ -161,175 +150,6 @@ static int mkdirs(const char *path)
         rc = -1;
 out:
     free(p);
-    return rc;
-}
-
-int runner_lock(const char *home, const char *study, int *fd, struct err *err)
-{
-    char *dir = runner_study_dir(home, study);
-    char *path = xasprintf("%s/run.lock", dir);
-    int rc = SWEEP_OK, f = -1;
-
-    if (mkdirs(dir) < 0) {
-        rc = err_set(err, SWEEP_EIO, "cannot create %s: %s", dir, strerror(errno));
-        goto out;
-    }
-    f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (f < 0) {
-        rc = err_set(err, SWEEP_EIO, "cannot open %s: %s", path, strerror(errno));
-        goto out;
-    }
-    if (flock(f, LOCK_EX | LOCK_NB) < 0) {
-        rc = err_set(err, SWEEP_EBUSY,
-                     "study %s is being run by another sweep process (lock %s)", study,
-                     path);
-        close(f);
-        goto out;
-    }
-    *fd = f;
-out:
-    free(path);
-    free(dir);
-    return rc;
-}
-
-bool runner_is_active(const char *home, const char *study)
-{
-    char *path = xasprintf("%s/studies/%s/run.lock", home, study);
-    int f = open(path, O_RDONLY | O_CLOEXEC);
-    bool held = false;
-
-    if (f >= 0) {
-        held = flock(f, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
-        close(f);
-    }
-    free(path);
-    return held;
-}
-
-/* ---- prepare: spec -> store ---- */
-
-static const struct spec_step *step_of(const struct spec *spec, int step)
-{
-    return step < (int)spec->nsteps ? &spec->steps[step] : spec->reduce;
-}
-
-/* The names of the steps, for templates: pointers into spec->steps. */
-static char **step_names(const struct spec *spec)
-{
-    char **v = xcalloc(spec->nsteps + 1, sizeof(char *));
-    for (size_t i = 0; i < spec->nsteps; i++)
-        v[i] = spec->steps[i].name;
-    return v;
-}
-
-/* Every placeholder of every command names a parameter, a built-in or a step before
- * it; the parameters are those the expansion gives (the reduce has none). */
-static int check_templates(const struct spec *spec, struct err *err)
-{
-    size_t n = 0;
-    char **names = expand_param_names(spec, &n), **steps = step_names(spec);
-    int rc = SWEEP_OK;
-
-    for (size_t j = 0; j <= spec->nsteps && rc == SWEEP_OK; j++) {
-        const struct spec_step *step = step_of(spec, (int)j);
-        bool reduce = j == spec->nsteps;
-        struct tmpl_scope scope = {.step_names = steps, .nsteps = j, .reduce = reduce};
-
-        if (!step || step->kind != SPEC_COMMAND)
-            continue;
-        for (size_t i = 0; i < step->argc && rc == SWEEP_OK; i++) {
-            rc = tmpl_check(step->argv[i], names, reduce ? 0 : n, &scope, err);
-            if (rc && reduce)
-                err_prefix(err, "%s: reduce.command[%zu]", spec->path, i);
-            else if (rc && spec->has_steps)
-                err_prefix(err, "%s: steps[%zu].command[%zu]", spec->path, j, i);
-            else if (rc)
-                err_prefix(err, "%s: command[%zu]", spec->path, i);
-        }
-    }
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
-    free(steps);
-    return rc;
-}
-
-/* {"steps": [names], "reduce": bool} for a pipeline (status and results show steps),
- * NULL for a single-step study. */
-static char *steps_json(const struct spec *spec)
-{
-    json_t *o, *names;
-    char *text;
-
-    if (!spec->has_steps && !spec->reduce)
-        return NULL;
-    o = json_object();
-    names = json_array();
-    for (size_t i = 0; i < spec->nsteps; i++)
-        json_array_append_new(names, json_string(spec->steps[i].name));
-    json_object_set_new(o, "steps", names);
-    json_object_set_new(o, "reduce", json_boolean(spec->reduce != NULL));
-    text = jsonx_canon_str(o);
-    json_decref(o);
-    return text;
-}
-
-int runner_prepare(struct store *st,
-                   const struct spec *spec,
-                   runner_check_fn *check,
-                   void *check_arg,
-                   long long *study_id,
-                   long long *generation,
-                   uint64_t *ntasks,
-                   struct err *err)
-{
-    struct expand *ex = NULL;
-    struct expand_task t;
-    char *spec_json = NULL, *steps = steps_json(spec);
-    uint64_t n = 0;
-    int rc;
-
-    rc = check_templates(spec, err);
-    if (rc)
-        return rc;
-    rc = store_begin(st, err);
-    if (rc)
-        return rc;
-    spec_json = jsonx_canon_str(spec->json);
-    rc = store_study_put(st, spec->name, spec->description, spec->path, spec_json,
-                         study_id, generation, err);
-    if (!rc)
-        rc = store_study_set_steps(st, *study_id, steps, err);
-    if (rc)
-        goto fail;
-    ex = expand_create(spec);
-    while (expand_next(ex, &t) == 1) {
-        if (check) {
-            rc = check(step_of(spec, t.step), t.params, check_arg, err);
-            if (rc) {
-                err_prefix(err, "%s: task %lld (%s)", spec->path, t.seq, t.params_json);
-                goto fail;
-            }
-        }
-        rc = store_task_put(st, *study_id, *generation, &t, t.cpus, err);
-        if (rc)
-            goto fail;
-        n++;
-    }
-    rc = store_commit(st, err);
-    if (rc)
-        goto fail;
-    *ntasks = n;
-    expand_destroy(ex);
-    free(spec_json);
-    free(steps);
-    return SWEEP_OK;
-fail:
-    store_rollback(st);
-    expand_destroy(ex);
-    free(spec_json);
-    free(steps);
     return rc;
 }
 
@@ -415,7 +235,7 @@ static char **env_for(struct run *r,
     envp[n++] = xasprintf("SWEEP_ATTEMPT=%d", t->attempts);
     envp[n++] = xasprintf("SWEEP_REPETITION=%d", t->repetition);
     if (r->spec->has_steps || r->spec->reduce)
-        envp[n++] = xasprintf("SWEEP_STEP=%s", step_of(r->spec, t->step)->name);
+        envp[n++] = xasprintf("SWEEP_STEP=%s", spec_step_at(r->spec, t->step)->name);
     json_object_foreach((json_t *)params, k, v) envp[n++] = env_param(k, v);
     envp[n] = NULL;
     return envp;
@@ -473,8 +293,8 @@ static int argv_for(struct run *r,
                     struct err *err)
 {
     const struct spec *spec = r->spec;
-    const struct spec_step *step = step_of(spec, t->step);
-    char **names = step_names(spec);
+    const struct spec_step *step = spec_step_at(spec, t->step);
+    char **names = spec_step_names(spec);
     struct chain_dirs cd = {.r = r, .dirs = xcalloc(spec->nsteps + 1, sizeof(char *))};
     struct tmpl_ctx ctx = {.params = params,
                            .task_dir = t->dir,
@@ -875,7 +695,7 @@ static int finish_attempt(struct run *r,
             error = xstrdup("interrupted: sweep run was stopped");
         } else if (res->timed_out) {
             char d[32];
-            duration_format(step_of(r->spec, t->step)->timeout, d, sizeof(d));
+            duration_format(spec_step_at(r->spec, t->step)->timeout, d, sizeof(d));
             o.state = TASK_TIMED_OUT;
             error = xasprintf("timed out after %s", d);
         } else if (res->signal) {
@@ -898,10 +718,11 @@ static int finish_attempt(struct run *r,
 
     if ((o.state == TASK_FAILED || o.state == TASK_TIMED_OUT) && !t->spawn_error &&
         !r->stopping &&
-        sched_should_retry(&step_of(r->spec, t->step)->retry, t->attempts, o.state,
+        sched_should_retry(&spec_step_at(r->spec, t->step)->retry, t->attempts, o.state,
                            o.exit_code, o.signal)) {
         double u = (double)(rng_next(&r->rng) >> 11) * 0x1.0p-53;
-        double delay = sched_backoff(&step_of(r->spec, t->step)->retry, t->attempts, u);
+        double delay =
+            sched_backoff(&spec_step_at(r->spec, t->step)->retry, t->attempts, u);
         o.retry_at = time_now() + delay;
     }
 
@@ -1133,8 +954,8 @@ static void spawn_task(struct run *r, struct rtask *t)
     cmd.cwd = r->spec->workdir ? r->spec->workdir : t->dir;
     cmd.stdout_path = out_path;
     cmd.stderr_path = err_path;
-    cmd.timeout = step_of(r->spec, t->step)->timeout;
-    cmd.kill_after = step_of(r->spec, t->step)->kill_after;
+    cmd.timeout = spec_step_at(r->spec, t->step)->timeout;
+    cmd.kill_after = spec_step_at(r->spec, t->step)->kill_after;
     cmd.ctx = t;
     if (exec_spawn(r->pool, &cmd, &t->pid, &err))
         goto fail;

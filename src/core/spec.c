@@ -1484,6 +1484,20 @@ int spec_step_index(const struct spec *spec, const char *name)
     return -1;
 }
 
+const struct spec_step *spec_step_at(const struct spec *spec, int step)
+{
+    return step < (int)spec->nsteps ? &spec->steps[step] : spec->reduce;
+}
+
+char **spec_step_names(const struct spec *spec)
+{
+    char **v = xcalloc(spec->nsteps + 1, sizeof(char *));
+
+    for (size_t i = 0; i < spec->nsteps; i++)
+        v[i] = spec->steps[i].name;
+    return v;
+}
+
 int priority_parse(const char *s, int *out)
 {
     static const struct {

@@ -158,6 +158,11 @@ void spec_destroy(struct spec *spec);
 int priority_parse(const char *s, int *out);
 /* The index of the step called name, or -1. */
 int spec_step_index(const struct spec *spec, const char *name);
+/* Step `step` of the chain, or the reduce (may be NULL) for step == nsteps. */
+const struct spec_step *spec_step_at(const struct spec *spec, int step);
+/* The step names in order, a NULL-terminated array of pointers into spec->steps (free
+ * the array only). */
+char **spec_step_names(const struct spec *spec);
 
 /* The band a priority falls in: "HIGH" (>= 3), "MEDIUM" (2) or "LOW" (<= 1). */
 const char *priority_name(int priority);
