@@ -65,6 +65,8 @@ cli_steps_counts(struct store *st, const struct store_study *s, struct err *err)
 
 /* The count of one state in a row of cli_steps_counts(). */
 long long cli_count_of(const json_t *row, const char *state);
+/* The rows of cli_steps_counts() as a table on stdout, one line per step. */
+void cli_print_steps(const json_t *steps);
 
 /* Draws the progress report of a study (`sweep report`) to path. */
 int cli_report_write(struct store *st,

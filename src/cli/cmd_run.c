@@ -271,7 +271,9 @@ static int dry_run(const struct spec *spec)
 
 static const char *const band_names[3] = {"LOW", "MEDIUM", "HIGH"};
 
-static void print_summary(const struct spec *spec, const struct runner_summary *s)
+static void print_summary(const struct spec *spec,
+                          const struct runner_summary *s,
+                          const json_t *steps)
 {
     long long skipped = 0;
     char d[32];
@@ -303,11 +305,15 @@ static void print_summary(const struct spec *spec, const struct runner_summary *
     if (skipped > 0)
         printf("%lld skipped (pipeline steps after a failure, or the reduce)\n",
                skipped);
+    if (steps)
+        cli_print_steps(steps);
     if (s->end == RUNNER_INTERRUPTED || s->end == RUNNER_STOPPED)
         printf("Run the same command again to resume.\n");
 }
 
-static void print_summary_json(const struct spec *spec, const struct runner_summary *s)
+static void print_summary_json(const struct spec *spec,
+                               const struct runner_summary *s,
+                               json_t *steps)
 {
     json_t *o = json_object(), *by = json_object();
 
@@ -331,6 +337,8 @@ static void print_summary_json(const struct spec *spec, const struct runner_summ
         json_object_set_new(by, band_names[b], c);
     }
     json_object_set_new(o, "by_priority", by);
+    if (steps)
+        json_object_set(o, "steps", steps);
     cli_print_json(o);
     json_decref(o);
 }
@@ -383,6 +391,7 @@ static int run_main(int argc, char **argv)
     struct runner_summary sum;
     struct err err = {0};
     struct run_models models = {0};
+    json_t *steps = NULL;
     long long study_id, generation;
     uint64_t ntasks = 0;
     struct stat sb;
@@ -430,15 +439,22 @@ static int run_main(int argc, char **argv)
             rc = EXIT_UNEXPECTED;
         goto out;
     }
+    if (spec->has_steps || spec->reduce) {
+        struct store_study s = {0};
+        if (store_study_get(st, spec->name, &s, &err) == 0)
+            steps = cli_steps_counts(st, &s, &err);
+        store_study_fini(&s);
+    }
     if (a.json)
-        print_summary_json(spec, &sum);
+        print_summary_json(spec, &sum, steps);
     else
-        print_summary(spec, &sum);
+        print_summary(spec, &sum, steps);
     rc = exit_code_for(&sum);
 out:
     store_close(st);
     if (lock >= 0)
         close(lock);
+    json_decref(steps);
     free_models(&models);
     spec_destroy(spec);
     return rc;

@@ -91,25 +91,6 @@ static void bar(long long done, long long total, int width)
 }
 
 /* One line per step of a pipeline. */
-static void print_steps(const json_t *steps)
-{
-    size_t i;
-    json_t *r;
-
-    printf("  %-16s %8s %8s %8s %8s %10s %8s %8s %10s\n", "step", "total", "waiting",
-           "pending", "running", "succeeded", "failed", "skipped", "cancelled");
-    json_array_foreach(steps, i, r)
-    {
-        printf("  %-16s %8lld %8lld %8lld %8lld %10lld %8lld %8lld %10lld\n",
-               json_string_value(json_object_get(r, "name")), cli_count_of(r, "total"),
-               cli_count_of(r, "waiting"),
-               cli_count_of(r, "pending") + cli_count_of(r, "interrupted"),
-               cli_count_of(r, "running"), cli_count_of(r, "succeeded"),
-               cli_count_of(r, "failed") + cli_count_of(r, "timed_out"),
-               cli_count_of(r, "skipped"), cli_count_of(r, "cancelled"));
-    }
-}
-
 static void print_study(struct store *st,
                         const struct store_study *s,
                         long long counts[3][TASK_NSTATES],
@@ -153,7 +134,7 @@ static void print_study(struct store *st,
                c[TASK_INTERRUPTED]);
     }
     if (steps)
-        print_steps(steps);
+        cli_print_steps(steps);
 }
 
 struct list_ctx {

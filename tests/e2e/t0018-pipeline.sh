@@ -133,6 +133,8 @@ expect_code 1 sweep run chains.yaml -q --json
 # The failing analysis tries again, and the reduce (when: always) runs again on the
 # new state of its chains.
 jq_eq "$T/out" '.attempts' 2
+jq_eq "$T/out" '[.steps[] | "\(.name)=\(.succeeded)"] | join(",")' \
+    simulate=10,analyze=9,export=9,reduce=1
 [ "$(count_lines chains-count)" -eq 2 ] || fail "the reduce did not run again"
 cat >two.yaml <<'EOF'
 study: two
