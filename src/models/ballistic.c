@@ -48,40 +48,19 @@
 #define BALLISTIC_EDGE 4
 
 static const struct model_param ballistic_params[] = {
-    {.name = "n_particles",
-     .type = MODEL_INT,
-     .def = "1000",
-     .min = MODEL_INCL(1),
-     .desc = "particles in the final cluster, the seed included"},
-    {.name = "seed",
-     .type = MODEL_INT,
-     .def = "0",
-     .desc = "random seed (sweep sets it per repetition)"},
-    {.name = "sticking_probability",
-     .type = MODEL_REAL,
-     .def = "1",
-     .min = MODEL_EXCL(0),
-     .max = MODEL_INCL(1),
-     .desc = "probability of sticking at each contact; otherwise the particle goes "
-             "on along its line"},
-    {.name = "particle_radius",
-     .type = MODEL_REAL,
-     .def = "1",
-     .min = MODEL_EXCL(0),
-     .unit = "lattice units",
-     .desc = "radius of a particle in the picture and the analysis (the fit "
-             "starts at 4 radii); the lattice spacing is 1"},
-    {.name = "dim",
-     .type = MODEL_INT,
-     .def = "2",
-     .min = MODEL_INCL(2),
-     .max = MODEL_INCL(3),
-     .desc = "2: square lattice, 3: simple cubic lattice"},
-    {.name = "image",
-     .type = MODEL_STRING,
-     .def = "\"\"",
-     .desc = "file name (.png, .svg or .pdf) in the output directory for a picture "
-             "of the cluster coloured by arrival order; empty: none"},
+    CLUSTER_PARAM_N_PARTICLES("particles in the final cluster, the seed included"),
+    CLUSTER_PARAM_SEED,
+    CLUSTER_PARAM_STICKING(
+        "probability of sticking at each contact; otherwise the particle goes "
+        "on along its line"),
+    CLUSTER_PARAM_RADIUS(
+        "radius of a particle in the picture and the analysis (the fit "
+        "starts at 4 radii); the lattice spacing is 1"),
+    CLUSTER_PARAM_DIM("2: square lattice, 3: simple cubic lattice"),
+    CLUSTER_PARAM_FILE(
+        "image",
+        "file name (.png, .svg or .pdf) in the output directory for a picture "
+        "of the cluster coloured by arrival order; empty: none"),
 };
 
 static const struct model_metric ballistic_metrics[] = {

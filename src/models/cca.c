@@ -62,44 +62,22 @@
 #define CCA_FIT_RG_BOX 0.25
 
 static const struct model_param cca_params[] = {
-    {.name = "n_particles",
-     .type = MODEL_INT,
-     .def = "1000",
-     .min = MODEL_INCL(1),
-     .desc = "number of particles (each starts as a cluster of one)"},
-    {.name = "seed",
-     .type = MODEL_INT,
-     .def = "0",
-     .desc = "random seed (sweep sets it per repetition)"},
-    {.name = "sticking_probability",
-     .type = MODEL_REAL,
-     .def = "1",
-     .min = MODEL_EXCL(0),
-     .max = MODEL_INCL(1),
-     .desc = "probability that two clusters in contact join, tried at each step of "
-             "either one"},
-    {.name = "particle_radius",
-     .type = MODEL_REAL,
-     .def = "1",
-     .min = MODEL_EXCL(0),
-     .unit = "lattice units",
-     .desc = "disc size in the image and the inner radius of the mass-radius fit"},
-    {.name = "dim",
-     .type = MODEL_INT,
-     .def = "2",
-     .min = MODEL_INCL(2),
-     .max = MODEL_INCL(3),
-     .desc = "2: square lattice, 3: cubic lattice (periodic)"},
-    {.name = "image",
-     .type = MODEL_STRING,
-     .def = "\"\"",
-     .desc = "file (.png, .svg or .pdf) in the output directory for a picture of the "
-             "largest cluster; empty: none"},
-    {.name = "positions",
-     .type = MODEL_STRING,
-     .def = "\"\"",
-     .desc = "file name in the output directory for the positions of the largest "
-             "cluster as CSV (x,y,z unwrapped, in joining order); empty: none"},
+    CLUSTER_PARAM_N_PARTICLES("number of particles (each starts as a cluster of one)"),
+    CLUSTER_PARAM_SEED,
+    CLUSTER_PARAM_STICKING(
+        "probability that two clusters in contact join, tried at each step of "
+        "either one"),
+    CLUSTER_PARAM_RADIUS(
+        "disc size in the image and the inner radius of the mass-radius fit"),
+    CLUSTER_PARAM_DIM("2: square lattice, 3: cubic lattice (periodic)"),
+    CLUSTER_PARAM_FILE(
+        "image",
+        "file (.png, .svg or .pdf) in the output directory for a picture of the "
+        "largest cluster; empty: none"),
+    CLUSTER_PARAM_FILE(
+        "positions",
+        "file name in the output directory for the positions of the largest "
+        "cluster as CSV (x,y,z unwrapped, in joining order); empty: none"),
     {.name = "volume_fraction",
      .type = MODEL_REAL,
      .def = "0.05",

@@ -10,6 +10,41 @@
 #include <jansson.h>
 #include <stddef.h>
 
+/* The parameter rows the growth models share: the same name, type, default and
+ * bounds everywhere, and a description each model words for itself (the meaning of a
+ * sticking attempt differs between the models). Used inside a struct model_param[]. */
+#define CLUSTER_PARAM_N_PARTICLES(description)                                         \
+    {                                                                                  \
+        .name = "n_particles", .type = MODEL_INT, .def = "1000", .min = MODEL_INCL(1), \
+        .desc = description                                                            \
+    }
+#define CLUSTER_PARAM_SEED                                                             \
+    {                                                                                  \
+        .name = "seed", .type = MODEL_INT, .def = "0",                                 \
+        .desc = "random seed (sweep sets it per repetition)"                           \
+    }
+#define CLUSTER_PARAM_STICKING(description)                                            \
+    {                                                                                  \
+        .name = "sticking_probability", .type = MODEL_REAL, .def = "1",                \
+        .min = MODEL_EXCL(0), .max = MODEL_INCL(1), .desc = description                \
+    }
+/* particle_radius where the lattice spacing is 1 (dla has its own row: there the
+ * spacing is twice the radius). */
+#define CLUSTER_PARAM_RADIUS(description)                                              \
+    {                                                                                  \
+        .name = "particle_radius", .type = MODEL_REAL, .def = "1",                     \
+        .min = MODEL_EXCL(0), .unit = "lattice units", .desc = description             \
+    }
+#define CLUSTER_PARAM_DIM(description)                                                 \
+    {                                                                                  \
+        .name = "dim", .type = MODEL_INT, .def = "2", .min = MODEL_INCL(2),            \
+        .max = MODEL_INCL(3), .desc = description                                      \
+    }
+#define CLUSTER_PARAM_FILE(param, description)                                         \
+    {                                                                                  \
+        .name = param, .type = MODEL_STRING, .def = "\"\"", .desc = description        \
+    }
+
 struct cluster {
     int dim; /* 2 or 3 */
     size_t n, cap;

@@ -49,21 +49,10 @@
 #define DLA_MAX_LEVELS 32
 
 static const struct model_param dla_params[] = {
-    {.name = "n_particles",
-     .type = MODEL_INT,
-     .def = "1000",
-     .min = MODEL_INCL(1),
-     .desc = "particles in the final cluster, the seed included"},
-    {.name = "seed",
-     .type = MODEL_INT,
-     .def = "0",
-     .desc = "random seed (sweep sets it per repetition)"},
-    {.name = "sticking_probability",
-     .type = MODEL_REAL,
-     .def = "1",
-     .min = MODEL_EXCL(0),
-     .max = MODEL_INCL(1),
-     .desc = "probability that a walker next to the cluster sticks at each visit"},
+    CLUSTER_PARAM_N_PARTICLES("particles in the final cluster, the seed included"),
+    CLUSTER_PARAM_SEED,
+    CLUSTER_PARAM_STICKING(
+        "probability that a walker next to the cluster sticks at each visit"),
     {.name = "particle_radius",
      .type = MODEL_REAL,
      .def = "1",
@@ -71,22 +60,15 @@ static const struct model_param dla_params[] = {
      .max = MODEL_INCL(1e100),
      .desc = "particle radius; the lattice spacing is twice this (scales positions, "
              "the fit range and the picture)"},
-    {.name = "dim",
-     .type = MODEL_INT,
-     .def = "2",
-     .min = MODEL_INCL(2),
-     .max = MODEL_INCL(3),
-     .desc = "2: square lattice; 3: simple cubic lattice"},
-    {.name = "image",
-     .type = MODEL_STRING,
-     .def = "\"\"",
-     .desc = "file name (.png, .svg or .pdf) in the output directory for a picture "
-             "of the cluster coloured by arrival order; empty: none"},
-    {.name = "positions",
-     .type = MODEL_STRING,
-     .def = "\"\"",
-     .desc = "file name in the output directory for the particle positions as CSV "
-             "(x,y,z in arrival order); empty: none"},
+    CLUSTER_PARAM_DIM("2: square lattice; 3: simple cubic lattice"),
+    CLUSTER_PARAM_FILE(
+        "image",
+        "file name (.png, .svg or .pdf) in the output directory for a picture "
+        "of the cluster coloured by arrival order; empty: none"),
+    CLUSTER_PARAM_FILE(
+        "positions",
+        "file name in the output directory for the particle positions as CSV "
+        "(x,y,z in arrival order); empty: none"),
 };
 
 static const struct model_metric dla_metrics[] = {

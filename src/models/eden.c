@@ -38,40 +38,19 @@
 #define EDEN_BORDER (-3)
 
 static const struct model_param eden_params[] = {
-    {.name = "n_particles",
-     .type = MODEL_INT,
-     .def = "1000",
-     .min = MODEL_INCL(1),
-     .desc = "sites in the final cluster, the seed included"},
-    {.name = "seed",
-     .type = MODEL_INT,
-     .def = "0",
-     .desc = "random seed (sweep sets it per repetition)"},
-    {.name = "sticking_probability",
-     .type = MODEL_REAL,
-     .def = "1",
-     .min = MODEL_EXCL(0),
-     .max = MODEL_INCL(1),
-     .desc = "a drawn perimeter site is accepted with this probability, else "
-             "another is drawn: the statistics of 1 at 1/p times the draws"},
-    {.name = "particle_radius",
-     .type = MODEL_REAL,
-     .def = "1",
-     .min = MODEL_EXCL(0),
-     .unit = "lattice units",
-     .desc = "radius of a particle in the picture and the analysis (the fit "
-             "starts at 4 radii); the lattice spacing is 1"},
-    {.name = "dim",
-     .type = MODEL_INT,
-     .def = "2",
-     .min = MODEL_INCL(2),
-     .max = MODEL_INCL(3),
-     .desc = "2: square lattice, 3: simple cubic lattice"},
-    {.name = "image",
-     .type = MODEL_STRING,
-     .def = "\"\"",
-     .desc = "file name (.png, .svg or .pdf) in the output directory for a picture "
-             "of the cluster coloured by arrival order; empty: none"},
+    CLUSTER_PARAM_N_PARTICLES("sites in the final cluster, the seed included"),
+    CLUSTER_PARAM_SEED,
+    CLUSTER_PARAM_STICKING(
+        "a drawn perimeter site is accepted with this probability, else "
+        "another is drawn: the statistics of 1 at 1/p times the draws"),
+    CLUSTER_PARAM_RADIUS(
+        "radius of a particle in the picture and the analysis (the fit "
+        "starts at 4 radii); the lattice spacing is 1"),
+    CLUSTER_PARAM_DIM("2: square lattice, 3: simple cubic lattice"),
+    CLUSTER_PARAM_FILE(
+        "image",
+        "file name (.png, .svg or .pdf) in the output directory for a picture "
+        "of the cluster coloured by arrival order; empty: none"),
 };
 
 static const struct model_metric eden_metrics[] = {
