@@ -294,16 +294,14 @@ static int argv_for(struct run *r,
 {
     const struct spec *spec = r->spec;
     const struct spec_step *step = spec_step_at(spec, t->step);
-    char **names = spec_step_names(spec);
-    struct chain_dirs cd = {.r = r, .dirs = xcalloc(spec->nsteps + 1, sizeof(char *))};
+    char **names = NULL;
+    struct chain_dirs cd = {.r = r};
     struct tmpl_ctx ctx = {.params = params,
                            .task_dir = t->dir,
                            .study = spec->name,
                            .key = t->key,
                            .seed = t->seed,
                            .repetition = t->repetition,
-                           .step_names = names,
-                           .step_dirs = cd.dirs,
                            .reduce_input = reduce_input};
     char **argv = NULL;
     size_t n = 0;
@@ -321,6 +319,8 @@ static int argv_for(struct run *r,
     if (t->chain >= 0 && t->step > 0 && uses_steps(step)) {
         struct store_task me = {
             .study_id = r->study_id, .seq = t->seq, .step = t->step, .chain = t->chain};
+        ctx.step_names = names = spec_step_names(spec);
+        ctx.step_dirs = cd.dirs = xcalloc(spec->nsteps + 1, sizeof(char *));
         if ((rc = store_task_chain_before(r->st, &me, r->generation, add_chain_dir, &cd,
                                           err)) != 0)
             goto fail;
