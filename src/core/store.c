@@ -228,6 +228,8 @@ enum stmt_id {
     ST_CHAIN_RANGE,
     ST_STEP_COUNTS,
     ST_TASK_LAST,
+    ST_RESET_SKIP_FAILED,
+    ST_STUDY_DELETE,
     ST_COUNT,
 };
 
@@ -272,11 +274,13 @@ static const char *const stmt_sql[ST_COUNT] = {
                           " AND generation = ?2 AND state = 1)",
     [ST_RESET_RUNNING] = "UPDATE tasks SET state = 6, error = ?3"
                          " WHERE study_id = ?1 AND generation = ?2 AND state = 1",
-    /* ?3 is 2 (succeeded) with force, else a repeat of 3 (failed). */
+    /* ?3 is 2 (succeeded) with STORE_RERUN_ALL, else a repeat of 5 (cancelled); ?4
+     * and ?5 are 3 and 4 (failed, timed_out), or repeats of 5 with
+     * STORE_RERUN_UNTRIED. */
     [ST_RESET_TO_PENDING] =
         "UPDATE tasks SET state = 0, not_before = 0, cancel_requested = 0"
         " WHERE study_id = ?1 AND generation = ?2"
-        " AND state IN (?3, 3, 4, 5, 6, 7, 8)",
+        " AND state IN (?3, ?4, ?5, 5, 6, 7, 8)",
     [ST_COUNT_PENDING] =
         "SELECT count(*) FROM tasks WHERE study_id = ?1 AND generation = ?2"
         " AND state = 0",
@@ -396,6 +400,17 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_TASK_LAST] =
         "SELECT " TASK_COLS " FROM tasks INDEXED BY tasks_order"
         " WHERE study_id = ?1 AND generation = ?2 ORDER BY seq DESC LIMIT 1",
+    /* STORE_RERUN_UNTRIED: a step waits again behind a step of its chain that
+     * failed or timed out and stays so: it is skipped again (its reason stays). The
+     * chain is the seqs seq - step .. seq - 1 of tasks_order. */
+    [ST_RESET_SKIP_FAILED] =
+        "UPDATE tasks SET state = 7 WHERE study_id = ?1 AND generation = ?2"
+        " AND state = 8 AND step > 0 AND chain >= 0 AND EXISTS (SELECT 1 FROM"
+        " tasks p INDEXED BY tasks_order WHERE p.study_id = ?1 AND p.generation = ?2"
+        " AND p.seq >= tasks.seq - tasks.step AND p.seq < tasks.seq"
+        " AND p.chain = tasks.chain AND p.state IN (3, 4))",
+    /* Its tasks, attempts, metrics and aggregate go with it (ON DELETE CASCADE). */
+    [ST_STUDY_DELETE] = "DELETE FROM studies WHERE id = ?1",
     [ST_STEP_COUNTS] = "SELECT step, state, count(*) FROM tasks"
                        " WHERE study_id = ?1 AND generation = ?2 GROUP BY step, state",
 };
@@ -939,6 +954,14 @@ int store_study_mark_finished(struct store *st,
     return study_update(st, s, id, err, "recording the end");
 }
 
+int store_study_delete(struct store *st, long long id, struct err *err)
+{
+    sqlite3_stmt *s = st->stmt[ST_STUDY_DELETE];
+
+    sqlite3_bind_int64(s, 1, id);
+    return study_update(st, s, id, err, "deleting");
+}
+
 int store_study_list(struct store *st, store_study_fn *fn, void *arg, struct err *err)
 {
     sqlite3_stmt *s = st->stmt[ST_STUDY_LIST];
@@ -1052,10 +1075,11 @@ int store_task_put(struct store *st,
 int store_study_reset(struct store *st,
                       long long study_id,
                       long long generation,
-                      bool force,
+                      enum store_rerun rerun,
                       long long *pending,
                       struct err *err)
 {
+    bool untried = rerun == STORE_RERUN_UNTRIED;
     static const char why[] = "interrupted: the run that started it ended without "
                               "recording a result";
     const char *what = "preparing the run";
@@ -1077,15 +1101,24 @@ int store_study_reset(struct store *st,
     if ((rc = step_done(st, s, err, "%s of study %lld: running tasks", what,
                         study_id)) != 0)
         goto out;
-    s = st->stmt[ST_RESET_TO_PENDING];
-    sqlite3_bind_int64(s, 1, study_id);
-    sqlite3_bind_int64(s, 2, generation);
-    sqlite3_bind_int(s, 3, force ? TASK_SUCCEEDED : TASK_FAILED);
-    if ((rc = step_done(st, s, err, "%s of study %lld: tasks to rerun", what,
-                        study_id)) != 0)
-        goto out;
-    for (int i = 0; i < 2; i++) {
-        s = st->stmt[i == 0 ? ST_RESET_WAITING : ST_RESET_REDUCE];
+    if (rerun != STORE_RERUN_NONE) {
+        s = st->stmt[ST_RESET_TO_PENDING];
+        sqlite3_bind_int64(s, 1, study_id);
+        sqlite3_bind_int64(s, 2, generation);
+        sqlite3_bind_int(s, 3,
+                         rerun == STORE_RERUN_ALL ? TASK_SUCCEEDED : TASK_CANCELLED);
+        sqlite3_bind_int(s, 4, untried ? TASK_CANCELLED : TASK_FAILED);
+        sqlite3_bind_int(s, 5, untried ? TASK_CANCELLED : TASK_TIMED_OUT);
+        if ((rc = step_done(st, s, err, "%s of study %lld: tasks to rerun", what,
+                            study_id)) != 0)
+            goto out;
+    }
+    for (int i = 0; i < 3; i++) {
+        static const enum stmt_id then[3] = {ST_RESET_WAITING, ST_RESET_SKIP_FAILED,
+                                             ST_RESET_REDUCE};
+        if (then[i] == ST_RESET_SKIP_FAILED && !untried)
+            continue;
+        s = st->stmt[then[i]];
         sqlite3_bind_int64(s, 1, study_id);
         sqlite3_bind_int64(s, 2, generation);
         if ((rc = step_done(st, s, err, "%s of study %lld: waiting steps", what,

@@ -105,6 +105,11 @@ int store_study_mark_finished(struct store *st,
                               enum study_status status,
                               struct err *err);
 
+/* Deletes the study and, with it, its tasks, their attempts and metrics rows, and its
+ * aggregate: O(its tasks). Its files are the caller's (runner_study_remove()).
+ * SWEEP_ENOTFOUND for an unknown id. */
+int store_study_delete(struct store *st, long long id, struct err *err);
+
 typedef int store_study_fn(const struct store_study *s, void *arg);
 /* Every study, newest first (created_at, then id); stops early when fn returns
  * non-zero. */
@@ -150,16 +155,29 @@ int store_task_put(struct store *st,
                    int cpus,
                    struct err *err);
 
+/* Which ended tasks store_study_reset() puts back to pending. 0 and 1 are what the
+ * `bool force` this replaced meant by false and true. */
+enum store_rerun {
+    STORE_RERUN_FAILED = 0,  /* failed, timed_out, cancelled, interrupted and
+                                skipped (pipeline) ones */
+    STORE_RERUN_ALL = 1,     /* those and succeeded ones too (`sweep run --force`) */
+    STORE_RERUN_UNTRIED = 2, /* cancelled, interrupted and skipped ones only: failed
+                                and timed_out tasks, and the pipeline steps after them,
+                                stay as they are (`--skip-failed`) */
+    STORE_RERUN_NONE = 3,    /* none: every ended task stays (`sweep retry`) */
+};
+
 /* Prepares the tasks of `generation` for a run: tasks left `running` by a run that
- * died become interrupted (their open attempt is closed as interrupted); failed,
- * timed_out, cancelled and interrupted tasks go back to pending with not_before 0 and
- * no cancellation request (their attempts and last results stay until the next
- * attempt); with `force`, succeeded ones too. Pending tasks keep their not_before.
- * *pending receives the number now pending. */
+ * died become interrupted (their open attempt is closed as interrupted); the ended
+ * tasks that `rerun` names go back to pending with not_before 0 and no cancellation
+ * request (their attempts and last results stay until the next attempt). Pending
+ * tasks keep their not_before; a pending pipeline step behind one that has not
+ * succeeded, and a pending reduce, wait again. *pending receives the number now
+ * pending. */
 int store_study_reset(struct store *st,
                       long long study_id,
                       long long generation,
-                      bool force,
+                      enum store_rerun rerun,
                       long long *pending,
                       struct err *err);
 

@@ -892,18 +892,28 @@ static void test_reset_every_state(void **state)
     struct fixture *f = *state;
     char keys[NRUN_STATES][EXPAND_KEY_LEN + 1];
     static const struct {
-        bool force;
+        enum store_rerun rerun;
         long long pending;
         enum task_state after[NRUN_STATES]; /* by state before */
     } cases[] = {
-        {false,
+        {STORE_RERUN_FAILED,
          6,
          {TASK_PENDING, TASK_PENDING, TASK_SUCCEEDED, TASK_PENDING, TASK_PENDING,
           TASK_PENDING, TASK_PENDING}},
-        {true,
+        {STORE_RERUN_ALL,
          7,
          {TASK_PENDING, TASK_PENDING, TASK_PENDING, TASK_PENDING, TASK_PENDING,
           TASK_PENDING, TASK_PENDING}},
+        /* --skip-failed: failed and timed out stay; what never ended runs. */
+        {STORE_RERUN_UNTRIED,
+         4,
+         {TASK_PENDING, TASK_PENDING, TASK_SUCCEEDED, TASK_FAILED, TASK_TIMED_OUT,
+          TASK_PENDING, TASK_PENDING}},
+        /* sweep retry: nothing ended goes back; the dead run's task is interrupted. */
+        {STORE_RERUN_NONE,
+         1,
+         {TASK_PENDING, TASK_INTERRUPTED, TASK_SUCCEEDED, TASK_FAILED, TASK_TIMED_OUT,
+          TASK_CANCELLED, TASK_INTERRUPTED}},
     };
 
     for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
@@ -913,7 +923,7 @@ static void test_reset_every_state(void **state)
         long long s = put_study(f, name, &gen);
         make_every_state(f, s, gen, keys);
         assert_int_equal(
-            store_study_reset(f->st, s, gen, cases[c].force, &pending, &f->err), 0);
+            store_study_reset(f->st, s, gen, cases[c].rerun, &pending, &f->err), 0);
         assert_int_equal(pending, cases[c].pending);
         for (int i = 0; i < NRUN_STATES; i++)
             assert_int_equal(state_of(f, s, keys[i]), cases[c].after[i]);
@@ -933,7 +943,8 @@ static void test_reset_every_state(void **state)
         assert_non_null(strstr(t.error, "interrupted"));
         store_task_fini(&t);
         /* The reset tasks can start again with their next attempt. */
-        start(f, id, 2);
+        if (cases[c].after[TASK_RUNNING] == TASK_PENDING)
+            start(f, id, 2);
     }
 }
 
@@ -1367,6 +1378,21 @@ static void test_pipeline_states(void **state)
         SWEEP_ENOTFOUND);
     store_task_fini(&me);
 
+    /* A run with --skip-failed: chain 1 stays failed and its steps after the failure
+     * skipped, with their reason; chain 0 goes on; the reduce waits again. */
+    assert_int_equal(
+        store_study_reset(f->st, s, gen, STORE_RERUN_UNTRIED, &pending, &f->err), 0);
+    static const enum task_state untried[7] = {
+        TASK_SUCCEEDED, TASK_PENDING, TASK_WAITING, TASK_FAILED,
+        TASK_SKIPPED,   TASK_SKIPPED, TASK_WAITING};
+    for (int i = 0; i < 7; i++)
+        assert_int_equal(state_at(f, s, i), untried[i]);
+    assert_int_equal(pending, 1);
+    key_of(4, key);
+    me = find(f, s, key);
+    assert_string_equal(me.error, "skipped: step a failed");
+    store_task_fini(&me);
+
     /* A second run: chain 1 starts over (step 0 pending, the rest waiting); chain 0's
      * released step stays pending; the reduce waits again. */
     assert_int_equal(store_study_reset(f->st, s, gen, false, &pending, &f->err), 0);
@@ -1382,6 +1408,46 @@ static void test_pipeline_states(void **state)
     assert_int_equal(n, 6);
     for (int i = 1; i < 7; i++)
         assert_int_equal(state_at(f, s, i), TASK_CANCELLED);
+}
+
+/* ---- deleting a study ---- */
+
+/* Deleting a study takes its tasks, attempts, metrics and aggregate, and nothing of
+ * another study, also not of one whose name it starts. */
+static void test_study_delete(void **state)
+{
+    struct fixture *f = *state;
+    long long gen, gen2, id;
+    const char *key = "00000000000000d1";
+    char want[64];
+
+    long long s = put_study(f, "ab", &gen);
+    long long other = put_study(f, "abc", &gen2);
+    for (int i = 0; i < 2; i++) {
+        long long sid = i == 0 ? s : other;
+        put_task(f, sid, i == 0 ? gen : gen2, key, 0, PRIORITY_MEDIUM);
+        id = id_of(f, sid, key);
+        start(f, id, 1);
+        finish(f, id, 1, TASK_SUCCEEDED, 0);
+        assert_int_equal(store_aggregate_put(f->st, sid, 1, "{}", &f->err), 0);
+    }
+    assert_rows(f->home, "SELECT count(*) FROM metrics", "2;");
+
+    assert_int_equal(store_study_delete(f->st, s, &f->err), 0);
+    struct store_study got = {0};
+    assert_int_equal(store_study_get(f->st, "ab", &got, &f->err), SWEEP_ENOTFOUND);
+    assert_int_equal(store_study_get(f->st, "abc", &got, &f->err), 0);
+    store_study_fini(&got);
+    snprintf(want, sizeof(want), "%lld|1|1|1|1;", other);
+    assert_rows(f->home,
+                "SELECT (SELECT group_concat(study_id) FROM tasks),"
+                " (SELECT count(*) FROM attempts), (SELECT count(*) FROM metrics),"
+                " (SELECT count(*) FROM aggregates), (SELECT count(*) FROM studies)",
+                want);
+    assert_int_equal(state_of(f, other, key), TASK_SUCCEEDED);
+
+    assert_int_equal(store_study_delete(f->st, s, &f->err), SWEEP_ENOTFOUND);
+    assert_non_null(strstr(f->err.msg, "no study"));
 }
 
 /* ---- scale ---- */
@@ -1467,6 +1533,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_busy_database, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_first_open, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pipeline_states, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_study_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_tasks, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
