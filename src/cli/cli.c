@@ -36,6 +36,8 @@ int cli_fail(const struct err *err)
     case SWEEP_EINVAL:
     case SWEEP_ENOTFOUND:
         return EXIT_USAGE;
+    case SWEEP_EBUSY:
+        return EXIT_BUSY;
     default:
         return EXIT_UNEXPECTED;
     }

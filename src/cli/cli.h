@@ -19,6 +19,8 @@ enum {
     EXIT_TASK_FAILED = 1, /* some task failed */
     EXIT_USAGE = 2,       /* spec or usage error */
     EXIT_UNEXPECTED = 3,  /* anything else */
+    EXIT_BUSY = 4,        /* the study is held by another sweep process (a running
+                             `sweep run`, `sweep rm`); nothing was done */
     EXIT_INTERRUPTED = 130,
 };
 

@@ -53,6 +53,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
         OPT_STOP,
         OPT_HALT,
         OPT_FORCE,
+        OPT_SKIP_FAILED,
         OPT_HOME,
         OPT_JSON,
         OPT_QUIET,
@@ -69,6 +70,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
         {"stop-on-error", no_argument, NULL, OPT_STOP},
         {"halt", required_argument, NULL, OPT_HALT},
         {"force", no_argument, NULL, OPT_FORCE},
+        {"skip-failed", no_argument, NULL, OPT_SKIP_FAILED},
         {"home", required_argument, NULL, OPT_HOME},
         {"json", no_argument, NULL, OPT_JSON},
         {"quiet", no_argument, NULL, OPT_QUIET},
@@ -128,6 +130,9 @@ static int parse_args(int argc, char **argv, struct run_args *a)
         case OPT_FORCE:
             a->ro.force = true;
             break;
+        case OPT_SKIP_FAILED:
+            a->ro.rerun = STORE_RERUN_UNTRIED;
+            break;
         case OPT_HOME:
             a->home = optarg;
             break;
@@ -165,6 +170,9 @@ static int parse_args(int argc, char **argv, struct run_args *a)
         return cli_usage_error(&cmd_run, optind >= argc ? "missing the study spec file"
                                                         : "expected one spec file");
     a->spec_path = argv[optind];
+    if (a->ro.force && a->ro.rerun == STORE_RERUN_UNTRIED)
+        return cli_usage_error(&cmd_run, "--force reruns every task and --skip-failed "
+                                         "leaves failed ones: give one of them");
     if (a->mode == 1) {
         if (a->ro.max_parallel > 1)
             return cli_usage_error(&cmd_run,
@@ -282,6 +290,8 @@ static void print_summary(const struct spec *spec,
     printf("\nstudy %s: %s in %s", spec->name, study_status_name(s->status), d);
     if (s->skipped)
         printf(" (%lld already succeeded, skipped)", s->skipped);
+    if (s->left_failed)
+        printf(" (%lld failed before, not rerun: --skip-failed)", s->left_failed);
     printf("\n");
     if (s->reason[0])
         printf("%s\n", s->reason);
@@ -321,6 +331,7 @@ static void print_summary_json(const struct spec *spec,
     json_object_set_new(o, "status", json_string(study_status_name(s->status)));
     json_object_set_new(o, "elapsed", json_real(s->elapsed));
     json_object_set_new(o, "skipped", json_integer(s->skipped));
+    json_object_set_new(o, "left_failed", json_integer(s->left_failed));
     json_object_set_new(o, "attempts", json_integer(s->attempts));
     json_object_set_new(o, "reason",
                         s->reason[0] ? json_string(s->reason) : json_null());
@@ -376,10 +387,11 @@ static int run_packages(const struct run_args *a)
         .only_id = -1,
     };
 
-    if (a->ro.halt_now || a->ro.force || a->dry_run || a->prepare)
-        return cli_usage_error(&cmd_run,
-                               "--halt now, --force, --dry-run and --prepare are "
-                               "for a spec file, not a package directory");
+    if (a->ro.halt_now || a->ro.force || a->dry_run || a->prepare ||
+        a->ro.rerun == STORE_RERUN_UNTRIED)
+        return cli_usage_error(
+            &cmd_run, "--halt now, --force, --skip-failed, --dry-run and "
+                      "--prepare are for a spec file, not a package directory");
     return batch_run(&bo);
 }
 
@@ -470,7 +482,8 @@ const struct cli_cmd cmd_run = {
         "Expands the study in SPEC (YAML or JSON), stores its tasks under the sweep "
         "home\n"
         "and runs them. Running the same spec again resumes: succeeded tasks are\n"
-        "skipped, failed, timed-out, cancelled and interrupted ones run again.\n"
+        "skipped, failed, timed-out, cancelled and interrupted ones run again\n"
+        "(with --skip-failed, failed and timed-out ones stay as they are).\n"
         "A spec with steps runs a pipeline: the steps as a chain for every point, "
         "then\n"
         "its reduce once; with after:, the run first waits, visibly, for the studies\n"
@@ -486,6 +499,10 @@ const struct cli_cmd cmd_run = {
         "  --halt now|soon             now: also kill running tasks; soon: as\n"
         "                              --stop-on-error\n"
         "  --force                     rerun succeeded tasks too\n"
+        "  --skip-failed               run only what never ran or was interrupted or\n"
+        "                              cancelled; failed and timed-out tasks stay\n"
+        "                              failed (GNU parallel's --resume); the exit\n"
+        "                              status still counts them\n"
         "  --dry-run                   print the tasks the spec expands to; run "
         "nothing\n"
         "  --prepare                   store the study and its tasks; run nothing\n"
@@ -495,7 +512,9 @@ const struct cli_cmd cmd_run = {
         "\n"
         "Exit status: 0 all tasks succeeded, 1 some task failed, 2 spec or usage "
         "error,\n"
-        "3 unexpected error, 130 interrupted (run again to resume).\n"
+        "3 unexpected error, 4 the study is held by another sweep process (another\n"
+        "'sweep run' of it runs: the message names its pid), 130 interrupted (run\n"
+        "again to resume).\n"
         "\n"
         "A package directory (parametric_sweep_packages/: priority_summary.json and "
         "one\n"
@@ -517,10 +536,12 @@ const struct cli_cmd cmd_run = {
         "parametric_sweep_results)\n"
         "  --timeout DURATION          per package (default 24h)\n"
         "Exit status there: 0 all completed, 1 some failed, 2 a configuration file\n"
-        "missing or invalid, 3 unexpected error, 124 some package timed out.\n"
+        "missing or invalid, 3 unexpected error, 4 held by another sweep process,\n"
+        "124 some package timed out.\n"
         "\n"
         "Example:\n"
         "  sweep run study.yaml --max-parallel 8 --stop-on-error\n"
+        "  sweep run study.yaml --skip-failed\n"
         "  sweep run parametric_sweep_packages/ --mode parallel --priority HIGH\n",
     .fn = run_main,
 };

@@ -1319,7 +1319,8 @@ int runner_run(struct store *st,
 
     rc = store_begin(st, err);
     if (!rc)
-        rc = store_study_reset(st, study_id, generation, o->force, &pending, err);
+        rc = store_study_reset(st, study_id, generation,
+                               o->force ? STORE_RERUN_ALL : o->rerun, &pending, err);
     if (!rc)
         rc = store_study_mark_started(st, study_id, (int)getpid(), err);
     if (!rc)
@@ -1342,10 +1343,15 @@ int runner_run(struct store *st,
         for (int s = 0; s < TASK_NSTATES; s++)
             r.total += sum->counts[b][s];
         sum->skipped += sum->counts[b][TASK_SUCCEEDED];
+        sum->left_failed +=
+            sum->counts[b][TASK_FAILED] + sum->counts[b][TASK_TIMED_OUT];
+        /* The steps skipped after them (--skip-failed leaves both as they are). */
+        r.finished += sum->counts[b][TASK_SKIPPED];
     }
     if (o->only_key)
         r.total = 1;
-    r.finished = sum->skipped;
+    r.failed = sum->left_failed;
+    r.finished += sum->skipped + sum->left_failed;
     r.last_reported = r.finished;
     studylog_event(r.log, "run_start",
                    "study=%s pid=%d tasks=%lld pending=%lld "

@@ -42,6 +42,9 @@ struct runner_opts {
     const char *only_key;  /* run only this task; the others stay as they are */
     runner_task_fn *on_task; /* may be NULL; called outside any store transaction */
     void *on_task_arg;
+    /* Without force: which ended tasks run again (store.h). 0, the default, reruns the
+     * failed ones; STORE_RERUN_UNTRIED is `sweep run --skip-failed`. */
+    enum store_rerun rerun;
 };
 
 enum runner_end {
@@ -60,11 +63,26 @@ struct runner_summary {
     long long attempts;                /* attempts started in this run */
     long long counts[3][TASK_NSTATES]; /* the study's tasks after the run, by band */
     double wall[3];                    /* task wall seconds of this run, by band */
+    /* Failed or timed out before and left so (--skip-failed). */
+    long long left_failed;
 };
 
-/* Takes the study's run lock (<home>/studies/<name>/run.lock): SWEEP_EBUSY when another
- * sweep process runs the study. Returns the lock fd in *fd (close it to release). */
+/* Takes the study's run lock (<home>/studies/<name>/run.lock) for `holder` (what
+ * the refused one is told, e.g. "sweep run"; runner_lock() says "sweep run"). When
+ * another process holds it: SWEEP_EBUSY, with a one-line message that names its pid,
+ * since when and what it is ("study 'x' is being run by pid 1234 since 2026-12-06
+ * 21:30:05 (sweep run); wait for it or `sweep cancel x`"). Returns the lock fd in *fd
+ * (close it to release). */
+int runner_lock_as(
+    const char *home, const char *study, const char *holder, int *fd, struct err *err);
 int runner_lock(const char *home, const char *study, int *fd, struct err *err);
+
+/* Deletes a study from the store (its tasks, attempts, metrics and aggregate) and then
+ * its files under the home (<home>/studies/<name>: task directories, study.log). The
+ * caller holds its run lock (runner_lock_as). SWEEP_ENOTFOUND when there is no such
+ * study; SWEEP_EIO (naming what is left) when the rows are gone but some file could
+ * not be removed. O(its tasks + its files). */
+int runner_study_remove(struct store *st, const char *study, struct err *err);
 
 /* True when a sweep process holds the study's run lock (it is being run now). */
 bool runner_is_active(const char *home, const char *study);

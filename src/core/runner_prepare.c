@@ -1,21 +1,27 @@
 /* Before a run (see runner.h): where a study and its tasks keep their files, the run
- * lock that keeps two sweep processes from running one study, and runner_prepare(),
- * which checks the commands' placeholders against the expansion and streams the
- * expanded tasks into the store in one transaction (a bad task refuses the whole study
- * and nothing is stored). */
+ * lock that keeps two sweep processes from running one study (the holder writes its
+ * pid, since when and what it is into the lock file, so that the one refused can say
+ * who holds it), runner_prepare(), which checks the commands' placeholders against the
+ * expansion and streams the expanded tasks into the store in one transaction (a bad
+ * task refuses the whole study and nothing is stored), and runner_study_remove(). */
 #include "runner.h"
 
 #include "common/fileio.h"
 #include "common/jsonx.h"
+#include "common/timeutil.h"
 #include "common/xalloc.h"
 #include "core/expand.h"
 #include "core/tmpl.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ---- paths and lock ---- */
@@ -30,7 +36,70 @@ char *runner_task_dir(const char *home, const char *study, const char *key)
     return xasprintf("%s/studies/%s/tasks/%.2s/%s", home, study, key, key);
 }
 
-int runner_lock(const char *home, const char *study, int *fd, struct err *err)
+/* The holder's note in the lock file: "<pid> <epoch seconds> <what>\n". Written after
+ * the lock is taken; a failure to write only makes the refusal less precise. */
+static void lock_note_write(int fd, const char *holder)
+{
+    char buf[256];
+    int n =
+        snprintf(buf, sizeof(buf), "%d %.3f %s\n", (int)getpid(), time_now(), holder);
+    ssize_t w;
+
+    if (n <= 0 || ftruncate(fd, 0) < 0)
+        return;
+    w = pwrite(fd, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1, 0);
+    (void)w;
+}
+
+/* The refusal when another process holds the lock: who (pid, since when, what) when
+ * its note is readable and that pid lives, else "another sweep process". */
+static int lock_busy(const char *study, int fd, const char *path, struct err *err)
+{
+    char buf[256], since[32] = "", *end;
+    const char *what;
+    ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+    long pid = 0;
+    double at = 0;
+    struct tm tm;
+    time_t t;
+
+    if (n > 0) {
+        buf[n] = '\0';
+        buf[strcspn(buf, "\n")] = '\0';
+        errno = 0;
+        pid = strtol(buf, &end, 10);
+        if (errno || end == buf || *end != ' ' || pid <= 0 || pid > INT_MAX)
+            pid = 0;
+        else
+            at = strtod(end + 1, &end);
+        if (pid > 0 && *end == ' ' && at > 0) {
+            t = (time_t)at;
+            if (localtime_r(&t, &tm))
+                strftime(since, sizeof(since), "%Y-%m-%d %H:%M:%S", &tm);
+        }
+        if (pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+            pid = 0; /* a note left by a holder that has gone */
+    }
+    if (pid <= 0 || !since[0])
+        return err_set(
+            err, SWEEP_EBUSY,
+            "study '%s' is held by another sweep process (lock %s); wait for "
+            "it or `sweep cancel %s`",
+            study, path, study);
+    what = end + 1;
+    if (strncmp(what, "sweep rm", 8) == 0)
+        return err_set(err, SWEEP_EBUSY,
+                       "study '%s' is being removed by pid %ld since %s (%s); wait for "
+                       "it",
+                       study, pid, since, what);
+    return err_set(err, SWEEP_EBUSY,
+                   "study '%s' is being run by pid %ld since %s (%s); wait for it or "
+                   "`sweep cancel %s`",
+                   study, pid, since, what, study);
+}
+
+int runner_lock_as(
+    const char *home, const char *study, const char *holder, int *fd, struct err *err)
 {
     char *dir = runner_study_dir(home, study);
     char *path = xasprintf("%s/run.lock", dir);
@@ -44,17 +113,21 @@ int runner_lock(const char *home, const char *study, int *fd, struct err *err)
         goto out;
     }
     if (flock(f, LOCK_EX | LOCK_NB) < 0) {
-        rc = err_set(err, SWEEP_EBUSY,
-                     "study %s is being run by another sweep process (lock %s)", study,
-                     path);
+        rc = lock_busy(study, f, path, err);
         close(f);
         goto out;
     }
+    lock_note_write(f, holder);
     *fd = f;
 out:
     free(path);
     free(dir);
     return rc;
+}
+
+int runner_lock(const char *home, const char *study, int *fd, struct err *err)
+{
+    return runner_lock_as(home, study, "sweep run", fd, err);
 }
 
 bool runner_is_active(const char *home, const char *study)
@@ -180,5 +253,94 @@ fail:
     expand_destroy(ex);
     free(spec_json);
     free(steps);
+    return rc;
+}
+
+/* ---- removing a study ---- */
+
+/* Removes everything under the open directory dfd (closed here), depth first, never
+ * following a symbolic link out of it. Returns 0, or -1 with errno set and the entry
+ * that failed in *bad (borrowed until the next call). O(entries). */
+static int rm_under(int dfd, char *bad, size_t nbad)
+{
+    DIR *d = fdopendir(dfd);
+    struct dirent *e;
+    int rc = 0, sub;
+
+    if (!d) {
+        close(dfd);
+        return -1;
+    }
+    while (rc == 0 && (errno = 0, e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        if (unlinkat(dirfd(d), e->d_name, 0) == 0 || errno == ENOENT)
+            continue;
+        if (errno != EISDIR) {
+            rc = -1;
+        } else if ((sub = openat(dirfd(d), e->d_name,
+                                 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) <
+                       0 ||
+                   rm_under(sub, bad, nbad) < 0) {
+            rc = -1;
+        } else if (unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR) < 0 && errno != ENOENT) {
+            rc = -1;
+        }
+        if (rc < 0 && !bad[0]) {
+            sub = errno;
+            snprintf(bad, nbad, "%s", e->d_name);
+            errno = sub;
+        }
+    }
+    if (rc == 0 && errno != 0)
+        rc = -1;
+    sub = errno;
+    closedir(d);
+    errno = sub;
+    return rc;
+}
+
+int runner_study_remove(struct store *st, const char *study, struct err *err)
+{
+    const char *home = store_home(st);
+    char *dir = runner_study_dir(home, study);
+    char *gone = xasprintf("%s/studies/.removed.%s.%d", home, study, (int)getpid());
+    char bad[256] = "";
+    struct store_study s = {0};
+    int rc, fd;
+
+    if (strchr(study, '/') || study[0] == '.' || !study[0]) {
+        rc = err_set(err, SWEEP_EINVAL, "'%s' is not a study name", study);
+        goto out;
+    }
+    if ((rc = store_study_get(st, study, &s, err)) != 0)
+        goto out;
+    if ((rc = store_begin(st, err)) != 0 || (rc = store_study_delete(st, s.id, err)) ||
+        (rc = store_commit(st, err)) != 0) {
+        store_rollback(st);
+        goto out;
+    }
+    /* Out of the way first: a `sweep run` of the name from now on starts afresh in a
+     * new directory, while the old one is emptied. */
+    if (rename(dir, gone) < 0) {
+        if (errno != ENOENT)
+            rc =
+                err_set(err, SWEEP_EIO,
+                        "study '%s' deleted from the store, but its files stay: cannot "
+                        "rename %s: %s",
+                        study, dir, strerror(errno));
+        goto out;
+    }
+    fd = open(gone, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 || rm_under(fd, bad, sizeof(bad)) < 0 || rmdir(gone) < 0)
+        rc =
+            err_set(err, SWEEP_EIO,
+                    "study '%s' deleted from the store, but not all its files: %s%s%s: "
+                    "%s",
+                    study, gone, bad[0] ? "/.../" : "", bad, strerror(errno));
+out:
+    store_study_fini(&s);
+    free(gone);
+    free(dir);
     return rc;
 }

@@ -18,8 +18,8 @@ running() {
 }
 wait_for 30 running
 # A second run of the same study while the first runs is refused, not interleaved.
-expect_code 3 sweep run study.yaml
-expect_in "$T/err" "being run by another sweep process"
+expect_code 4 sweep run study.yaml
+expect_in "$T/err" "is being run by pid $pid since"
 ok "a second sweep run of a running study is refused"
 expect_code 0 sweep cancel long
 expect_in "$T/out" "cancelled"
