@@ -185,7 +185,7 @@ out:
 
 const struct cli_cmd cmd_retry = {
     .name = "retry",
-    .summary = "run one task again (failed, timed out, cancelled or any ended one)",
+    .summary = "run one ended task again (failed, timed out, cancelled ...)",
     .usage =
         "Usage: sweep retry TASK [-q] [--home DIR]\n"
         "\n"

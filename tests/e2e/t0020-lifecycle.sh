@@ -35,8 +35,10 @@ running() {
 }
 wait_for 30 running
 expect_code 4 sweep run long.yaml
-expect_in "$T/err" "study 'long' is being run by pid $pid since $(date +%Y-%m-%d)"
+expect_in "$T/err" "study 'long' is being run by pid $pid since "
 expect_in "$T/err" "(sweep run); wait for it or \`sweep cancel long\`"
+grep -qE "since [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} \(" "$T/err" ||
+    fail "no start time in: $(cat "$T/err")"
 [ "$(count_lines "$T/err")" -eq 1 ] || fail "the refusal is not one line"
 ok "a second sweep run of a running study exits 4 and names the pid holding it"
 expect_code 4 sweep rm long --yes
