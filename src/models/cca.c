@@ -601,6 +601,30 @@ static int cca_report(const struct cca *c,
     return rc;
 }
 
+/* The parameter check before anything runs: the image name and the memory. */
+static int cca_check(const struct model_args *args, struct err *err)
+{
+    int64_t n = model_arg_int(args, "n_particles");
+    double phi = model_arg_real(args, "volume_fraction");
+    int dim = (int)model_arg_int(args, "dim");
+    double side = cca_side(n, phi, dim);
+    const char *image = model_arg_str(args, "image");
+
+    if (image[0] && cluster_image_check(image, err) != SWEEP_OK) {
+        err_prefix(err, "cca");
+        return SWEEP_EINVAL;
+    }
+    if (cca_bytes(n, side, dim) > CCA_MAX_BYTES)
+        return err_set(
+            err, SWEEP_EINVAL,
+            "cca: n_particles: %lld particles at volume_fraction %g need a lattice "
+            "of side %.0f and %.1f GiB of memory, more than the limit of %.0f GiB; "
+            "lower n_particles or raise volume_fraction",
+            (long long)n, phi, side, cca_bytes(n, side, dim) / 0x1p30,
+            CCA_MAX_BYTES / 0x1p30);
+    return SWEEP_OK;
+}
+
 static int cca_run(const struct model_args *args, json_t *metrics, struct err *err)
 {
     int64_t n = model_arg_int(args, "n_particles");
@@ -609,23 +633,11 @@ static int cca_run(const struct model_args *args, json_t *metrics, struct err *e
     int64_t max_steps = model_arg_int(args, "max_steps"), steps = 0;
     double start = time_mono(), t = 0;
     double side = cca_side(n, phi, dim);
-    const char *image = model_arg_str(args, "image");
     struct cca c;
     int rc;
 
-    if (image[0] && cluster_image_check(image, err) != SWEEP_OK) {
-        err_prefix(err, "cca");
+    if (cca_check(args, err) != SWEEP_OK)
         return CCA_EXIT_BAD_PARAMS;
-    }
-    if (cca_bytes(n, side, dim) > CCA_MAX_BYTES) {
-        err_set(err, SWEEP_EINVAL,
-                "cca: n_particles: %lld particles at volume_fraction %g need a lattice "
-                "of side %.0f and %.1f GiB of memory, more than the limit of %.0f GiB; "
-                "lower n_particles or raise volume_fraction",
-                (long long)n, phi, side, cca_bytes(n, side, dim) / 0x1p30,
-                CCA_MAX_BYTES / 0x1p30);
-        return CCA_EXIT_BAD_PARAMS;
-    }
     cca_init(&c, args, (int32_t)side);
     cca_join_initial(&c);
     while (c.n_clusters > 1 && steps < max_steps) {
@@ -671,4 +683,5 @@ const struct model model_cca = {
     .metrics = cca_metrics,
     .nmetrics = MODEL_COUNT(cca_metrics),
     .run = cca_run,
+    .check = cca_check,
 };

@@ -487,4 +487,5 @@ const struct model model_dla = {
     .metrics = dla_metrics,
     .nmetrics = MODEL_COUNT(dla_metrics),
     .run = dla_run,
+    .check = dla_check,
 };
