@@ -64,13 +64,23 @@ static const struct model_param ballistic_params[] = {
 };
 
 static const struct model_metric ballistic_metrics[] = {
-    {.name = "n_particles", .desc = "particles in the cluster"},
-    {.name = "rg", .desc = "radius of gyration (lattice units)"},
+    {.name = "n_particles",
+     .desc = "the n_particles parameter, reported back (not measured: the cluster "
+             "always grows to it; see missed)"},
+    {.name = "rg",
+     .unit = "lattice units",
+     .desc = "radius of gyration about the centre of mass"},
     {.name = "df", .desc = "mass-radius fractal dimension (null if too small to fit)"},
     {.name = "df_fit_r2", .desc = "r^2 of the log N(r) against log r fit"},
-    {.name = "max_radius", .desc = "largest distance of a particle from the seed"},
-    {.name = "fit_rmin", .desc = "smallest radius of the df fit"},
-    {.name = "fit_rmax", .desc = "largest radius of the df fit"},
+    {.name = "max_radius",
+     .unit = "lattice units",
+     .desc = "largest distance of a particle from the seed"},
+    {.name = "fit_rmin",
+     .unit = "lattice units",
+     .desc = "smallest radius of the df fit"},
+    {.name = "fit_rmax",
+     .unit = "lattice units",
+     .desc = "largest radius of the df fit"},
     {.name = "missed", .desc = "particles whose line missed the cluster (discarded)"},
     {.name = "execution_time", .unit = "s", .desc = "wall-clock time of the run"},
 };

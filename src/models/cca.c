@@ -98,27 +98,38 @@ static const struct model_param cca_params[] = {
 };
 
 static const struct model_metric cca_metrics[] = {
-    {.name = "n_particles", .desc = "particles in the box"},
-    {.name = "rg", .desc = "radius of gyration of the largest cluster (unwrapped)"},
+    {.name = "n_particles",
+     .desc = "the n_particles parameter, reported back (not measured: the particles in "
+             "the box)"},
+    {.name = "rg",
+     .unit = "lattice units",
+     .desc = "radius of gyration of the largest cluster (unwrapped)"},
     {.name = "df",
      .desc = "fractal dimension from Rg ~ s^(1/df) over the clusters formed "
              "(s >= 10, Rg <= L/4)"},
     {.name = "df_fit_r2", .desc = "r^2 of the log Rg against log s fit"},
     {.name = "max_radius",
+     .unit = "lattice units",
      .desc = "largest distance of a particle of the largest cluster from its particle "
              "nearest the centre of mass"},
     {.name = "df_mass",
      .desc = "mass-radius fractal dimension of the largest cluster (about the same "
              "particle)"},
     {.name = "df_mass_fit_r2", .desc = "r^2 of the df_mass fit"},
-    {.name = "fit_rmin", .desc = "inner radius of the df_mass fit"},
-    {.name = "fit_rmax", .desc = "outer radius of the df_mass fit"},
+    {.name = "fit_rmin",
+     .unit = "lattice units",
+     .desc = "inner radius of the df_mass fit"},
+    {.name = "fit_rmax",
+     .unit = "lattice units",
+     .desc = "outer radius of the df_mass fit"},
     {.name = "df_rg_clusters", .desc = "clusters (merges) that the df fit used"},
     {.name = "n_clusters", .desc = "clusters left at the end (1: fully aggregated)"},
     {.name = "largest_cluster", .desc = "particles in the largest cluster"},
     {.name = "steps", .desc = "cluster moves tried (refused ones included)"},
     {.name = "time", .desc = "continuous time: sum of 1 / (total mobility) per step"},
-    {.name = "box_size", .desc = "side L of the periodic lattice"},
+    {.name = "box_size",
+     .unit = "lattice units",
+     .desc = "side L of the periodic lattice"},
     {.name = "actual_volume_fraction", .desc = "n_particles / L^dim"},
     {.name = "execution_time", .unit = "s", .desc = "wall-clock time of the run"},
 };

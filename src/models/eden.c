@@ -54,13 +54,23 @@ static const struct model_param eden_params[] = {
 };
 
 static const struct model_metric eden_metrics[] = {
-    {.name = "n_particles", .desc = "sites in the cluster"},
-    {.name = "rg", .desc = "radius of gyration (lattice units)"},
+    {.name = "n_particles",
+     .desc = "the n_particles parameter, reported back (not measured: the cluster "
+             "always grows to it)"},
+    {.name = "rg",
+     .unit = "lattice units",
+     .desc = "radius of gyration about the centre of mass"},
     {.name = "df", .desc = "mass-radius fractal dimension (null if too small to fit)"},
     {.name = "df_fit_r2", .desc = "r^2 of the log N(r) against log r fit"},
-    {.name = "max_radius", .desc = "largest distance of a site from the seed"},
-    {.name = "fit_rmin", .desc = "smallest radius of the df fit"},
-    {.name = "fit_rmax", .desc = "largest radius of the df fit"},
+    {.name = "max_radius",
+     .unit = "lattice units",
+     .desc = "largest distance of a site from the seed"},
+    {.name = "fit_rmin",
+     .unit = "lattice units",
+     .desc = "smallest radius of the df fit"},
+    {.name = "fit_rmax",
+     .unit = "lattice units",
+     .desc = "largest radius of the df fit"},
     {.name = "execution_time", .unit = "s", .desc = "wall-clock time of the run"},
 };
 

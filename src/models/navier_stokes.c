@@ -137,7 +137,8 @@ static const struct model_metric ns_metrics[] = {
     {.name = "divergence_max",
      .desc = "max |div u| over the grid, over every time series row"},
     {.name = "cfl_max",
-     .desc = "largest CFL number dt * max(|u|/dx + |v|/dy + |w|/dz) of any step"},
+     .desc = "measured: the largest CFL number dt * max(|u|/dx + |v|/dy + |w|/dz) "
+             "of any step (the cfl_max parameter bounds an adaptive step)"},
     {.name = "convergence",
      .desc = "every field stayed finite, the divergence at round-off and the CFL "
              "number within its bound (cfl_max, or 1 with a fixed dt)"},

@@ -120,7 +120,8 @@ static const struct model_metric particles_metrics[] = {
      .desc = "|energy_final - energy_initial| / |energy_initial|"},
     {.name = "temperature",
      .unit = "epsilon/k_B",
-     .desc = "final temperature 2 KE / (3N - 3)"},
+     .desc = "measured: the final temperature 2 KE / (3N - 3) (the temperature "
+             "parameter sets the initial one)"},
     {.name = "pressure",
      .unit = "epsilon/sigma^3",
      .desc = "final virial pressure of the cut force, no tail correction"},
