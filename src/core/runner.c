@@ -447,9 +447,8 @@ static uint64_t rng_next(uint64_t *s)
     return z ^ (z >> 31);
 }
 
-/* Reads $SWEEP_RESULT: NULL metrics when there is no file; an error text when it is not
- * a JSON object. */
-static void read_result(const char *path, char **metrics, char **error)
+/* Reads $SWEEP_RESULT (see runner.h). */
+void runner_read_result(const char *path, char **metrics, char **error)
 {
     json_error_t je;
     FILE *f = fopen(path, "re");
@@ -685,7 +684,7 @@ static int finish_attempt(struct run *r,
         o.user = res->user;
         o.sys = res->sys;
         o.maxrss_kb = res->maxrss_kb;
-        read_result(result_path, &metrics, &rerror);
+        runner_read_result(result_path, &metrics, &rerror);
         if (t->stop == STOP_CANCEL || t->stop == STOP_HALT) {
             o.state = TASK_CANCELLED;
             error = xstrdup(t->stop == STOP_CANCEL ? "cancelled by sweep cancel"

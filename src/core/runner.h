@@ -109,4 +109,9 @@ int runner_run(struct store *st,
 char *runner_study_dir(const char *home, const char *study);
 char *runner_task_dir(const char *home, const char *study, const char *key);
 
+/* Reads a task's $SWEEP_RESULT file at path. *metrics: its JSON object in canonical
+ * form (the caller frees it), or NULL when there is no file or it is not an object;
+ * *error: why it could not be read, or NULL (no file is not an error). */
+void runner_read_result(const char *path, char **metrics, char **error);
+
 #endif

@@ -64,13 +64,23 @@ static const struct model_param ballistic_params[] = {
 };
 
 static const struct model_metric ballistic_metrics[] = {
-    {.name = "n_particles", .desc = "particles in the cluster"},
-    {.name = "rg", .desc = "radius of gyration (lattice units)"},
+    {.name = "n_particles",
+     .desc = "the n_particles parameter, reported back (not measured: the cluster "
+             "always grows to it; see missed)"},
+    {.name = "rg",
+     .unit = "lattice units",
+     .desc = "radius of gyration about the centre of mass"},
     {.name = "df", .desc = "mass-radius fractal dimension (null if too small to fit)"},
     {.name = "df_fit_r2", .desc = "r^2 of the log N(r) against log r fit"},
-    {.name = "max_radius", .desc = "largest distance of a particle from the seed"},
-    {.name = "fit_rmin", .desc = "smallest radius of the df fit"},
-    {.name = "fit_rmax", .desc = "largest radius of the df fit"},
+    {.name = "max_radius",
+     .unit = "lattice units",
+     .desc = "largest distance of a particle from the seed"},
+    {.name = "fit_rmin",
+     .unit = "lattice units",
+     .desc = "smallest radius of the df fit"},
+    {.name = "fit_rmax",
+     .unit = "lattice units",
+     .desc = "largest radius of the df fit"},
     {.name = "missed", .desc = "particles whose line missed the cluster (discarded)"},
     {.name = "execution_time", .unit = "s", .desc = "wall-clock time of the run"},
 };
@@ -248,6 +258,20 @@ static bool ballistic_fly(
     }
 }
 
+/* The estimate for n particles must fit in BALLISTIC_MEMORY_LIMIT. */
+static int ballistic_memory_check(int64_t n, int dim, struct err *err)
+{
+    double need = ballistic_estimate(n, dim);
+
+    if (need > BALLISTIC_MEMORY_LIMIT)
+        return err_set(err, SWEEP_EINVAL,
+                       "ballistic: n_particles = %lld in %dD needs about %.1f GiB of "
+                       "memory, more than the limit of %.0f GiB; reduce n_particles",
+                       (long long)n, dim, need / BALLISTIC_GIB,
+                       BALLISTIC_MEMORY_LIMIT / BALLISTIC_GIB);
+    return SWEEP_OK;
+}
+
 /* Grows a ballistic cluster of n particles into c (initialised for dim, empty), the
  * seed at the origin; *missed counts the discarded particles. Exported for the tests.
  * Returns SWEEP_OK, or SWEEP_EINVAL when the lattice would need more than the memory
@@ -260,19 +284,14 @@ int ballistic_grow(struct cluster *c,
                    int64_t *missed,
                    struct err *err)
 {
-    double need = ballistic_estimate(n, dim);
     struct ballistic b = {.dim = dim};
     int64_t x[3] = {0, 0, 0};
     struct rng rng;
     int rc;
 
     *missed = 0;
-    if (need > BALLISTIC_MEMORY_LIMIT)
-        return err_set(err, SWEEP_EINVAL,
-                       "ballistic: n_particles = %lld in %dD needs about %.1f GiB of "
-                       "memory, more than the limit of %.0f GiB; reduce n_particles",
-                       (long long)n, dim, need / BALLISTIC_GIB,
-                       BALLISTIC_MEMORY_LIMIT / BALLISTIC_GIB);
+    if (ballistic_memory_check(n, dim, err) != SWEEP_OK)
+        return SWEEP_EINVAL;
     rng_init(&rng, seed, 0);
     ballistic_alloc(&b, BALLISTIC_HALF0, c);
     rc = ballistic_occupy(&b, x, c, err);
@@ -284,6 +303,19 @@ int ballistic_grow(struct cluster *c,
     }
     free(b.site);
     return rc;
+}
+
+/* The parameter check before anything runs: the image name and the memory. */
+static int ballistic_check(const struct model_args *args, struct err *err)
+{
+    const char *image = model_arg_str(args, "image");
+
+    if (*image && cluster_image_check(image, err) != SWEEP_OK) {
+        err_prefix(err, "ballistic");
+        return SWEEP_EINVAL;
+    }
+    return ballistic_memory_check(model_arg_int(args, "n_particles"),
+                                  (int)model_arg_int(args, "dim"), err);
 }
 
 static int
@@ -346,4 +378,5 @@ const struct model model_ballistic = {
     .metrics = ballistic_metrics,
     .nmetrics = MODEL_COUNT(ballistic_metrics),
     .run = ballistic_run,
+    .check = ballistic_check,
 };

@@ -98,27 +98,38 @@ static const struct model_param cca_params[] = {
 };
 
 static const struct model_metric cca_metrics[] = {
-    {.name = "n_particles", .desc = "particles in the box"},
-    {.name = "rg", .desc = "radius of gyration of the largest cluster (unwrapped)"},
+    {.name = "n_particles",
+     .desc = "the n_particles parameter, reported back (not measured: the particles in "
+             "the box)"},
+    {.name = "rg",
+     .unit = "lattice units",
+     .desc = "radius of gyration of the largest cluster (unwrapped)"},
     {.name = "df",
      .desc = "fractal dimension from Rg ~ s^(1/df) over the clusters formed "
              "(s >= 10, Rg <= L/4)"},
     {.name = "df_fit_r2", .desc = "r^2 of the log Rg against log s fit"},
     {.name = "max_radius",
+     .unit = "lattice units",
      .desc = "largest distance of a particle of the largest cluster from its particle "
              "nearest the centre of mass"},
     {.name = "df_mass",
      .desc = "mass-radius fractal dimension of the largest cluster (about the same "
              "particle)"},
     {.name = "df_mass_fit_r2", .desc = "r^2 of the df_mass fit"},
-    {.name = "fit_rmin", .desc = "inner radius of the df_mass fit"},
-    {.name = "fit_rmax", .desc = "outer radius of the df_mass fit"},
+    {.name = "fit_rmin",
+     .unit = "lattice units",
+     .desc = "inner radius of the df_mass fit"},
+    {.name = "fit_rmax",
+     .unit = "lattice units",
+     .desc = "outer radius of the df_mass fit"},
     {.name = "df_rg_clusters", .desc = "clusters (merges) that the df fit used"},
     {.name = "n_clusters", .desc = "clusters left at the end (1: fully aggregated)"},
     {.name = "largest_cluster", .desc = "particles in the largest cluster"},
     {.name = "steps", .desc = "cluster moves tried (refused ones included)"},
     {.name = "time", .desc = "continuous time: sum of 1 / (total mobility) per step"},
-    {.name = "box_size", .desc = "side L of the periodic lattice"},
+    {.name = "box_size",
+     .unit = "lattice units",
+     .desc = "side L of the periodic lattice"},
     {.name = "actual_volume_fraction", .desc = "n_particles / L^dim"},
     {.name = "execution_time", .unit = "s", .desc = "wall-clock time of the run"},
 };
@@ -601,6 +612,30 @@ static int cca_report(const struct cca *c,
     return rc;
 }
 
+/* The parameter check before anything runs: the image name and the memory. */
+static int cca_check(const struct model_args *args, struct err *err)
+{
+    int64_t n = model_arg_int(args, "n_particles");
+    double phi = model_arg_real(args, "volume_fraction");
+    int dim = (int)model_arg_int(args, "dim");
+    double side = cca_side(n, phi, dim);
+    const char *image = model_arg_str(args, "image");
+
+    if (image[0] && cluster_image_check(image, err) != SWEEP_OK) {
+        err_prefix(err, "cca");
+        return SWEEP_EINVAL;
+    }
+    if (cca_bytes(n, side, dim) > CCA_MAX_BYTES)
+        return err_set(
+            err, SWEEP_EINVAL,
+            "cca: n_particles: %lld particles at volume_fraction %g need a lattice "
+            "of side %.0f and %.1f GiB of memory, more than the limit of %.0f GiB; "
+            "lower n_particles or raise volume_fraction",
+            (long long)n, phi, side, cca_bytes(n, side, dim) / 0x1p30,
+            CCA_MAX_BYTES / 0x1p30);
+    return SWEEP_OK;
+}
+
 static int cca_run(const struct model_args *args, json_t *metrics, struct err *err)
 {
     int64_t n = model_arg_int(args, "n_particles");
@@ -609,23 +644,11 @@ static int cca_run(const struct model_args *args, json_t *metrics, struct err *e
     int64_t max_steps = model_arg_int(args, "max_steps"), steps = 0;
     double start = time_mono(), t = 0;
     double side = cca_side(n, phi, dim);
-    const char *image = model_arg_str(args, "image");
     struct cca c;
     int rc;
 
-    if (image[0] && cluster_image_check(image, err) != SWEEP_OK) {
-        err_prefix(err, "cca");
+    if (cca_check(args, err) != SWEEP_OK)
         return CCA_EXIT_BAD_PARAMS;
-    }
-    if (cca_bytes(n, side, dim) > CCA_MAX_BYTES) {
-        err_set(err, SWEEP_EINVAL,
-                "cca: n_particles: %lld particles at volume_fraction %g need a lattice "
-                "of side %.0f and %.1f GiB of memory, more than the limit of %.0f GiB; "
-                "lower n_particles or raise volume_fraction",
-                (long long)n, phi, side, cca_bytes(n, side, dim) / 0x1p30,
-                CCA_MAX_BYTES / 0x1p30);
-        return CCA_EXIT_BAD_PARAMS;
-    }
     cca_init(&c, args, (int32_t)side);
     cca_join_initial(&c);
     while (c.n_clusters > 1 && steps < max_steps) {
@@ -671,4 +694,5 @@ const struct model model_cca = {
     .metrics = cca_metrics,
     .nmetrics = MODEL_COUNT(cca_metrics),
     .run = cca_run,
+    .check = cca_check,
 };

@@ -59,7 +59,8 @@ static const struct model_param dla_params[] = {
      .min = MODEL_EXCL(0),
      .max = MODEL_INCL(1e100),
      .desc = "particle radius; the lattice spacing is twice this (scales positions, "
-             "the fit range and the picture)"},
+             "the fit range and the picture): lengths are in the unit of this value, "
+             "lattice units / 2 with the default 1"},
     CLUSTER_PARAM_DIM("2: square lattice; 3: simple cubic lattice"),
     CLUSTER_PARAM_FILE(
         "image",
@@ -72,15 +73,25 @@ static const struct model_param dla_params[] = {
 };
 
 static const struct model_metric dla_metrics[] = {
-    {.name = "n_particles", .desc = "particles in the cluster"},
-    {.name = "rg", .desc = "radius of gyration about the centre of mass"},
+    {.name = "n_particles",
+     .desc = "the n_particles parameter, reported back (not measured: the cluster "
+             "always grows to it)"},
+    {.name = "rg",
+     .unit = "as particle_radius",
+     .desc = "radius of gyration about the centre of mass"},
     {.name = "df",
      .desc = "mass-radius fractal dimension, slope of log N(r) over [fit_rmin, "
              "fit_rmax]; null for a cluster too small to fit"},
     {.name = "df_fit_r2", .desc = "r^2 of the df fit"},
-    {.name = "max_radius", .desc = "largest distance of a particle from the seed"},
-    {.name = "fit_rmin", .desc = "smallest radius of the df fit: max(5, 4 radii)"},
-    {.name = "fit_rmax", .desc = "largest radius of the df fit: max_radius / 2"},
+    {.name = "max_radius",
+     .unit = "as particle_radius",
+     .desc = "largest distance of a particle from the seed"},
+    {.name = "fit_rmin",
+     .unit = "as particle_radius",
+     .desc = "smallest radius of the df fit: max(5, 4 radii)"},
+    {.name = "fit_rmax",
+     .unit = "as particle_radius",
+     .desc = "largest radius of the df fit: max_radius / 2"},
     {.name = "walker_steps",
      .desc = "walker moves in all: lattice steps, jumps and returns"},
     {.name = "execution_time", .unit = "s", .desc = "wall-clock time of the run"},
@@ -487,4 +498,5 @@ const struct model model_dla = {
     .metrics = dla_metrics,
     .nmetrics = MODEL_COUNT(dla_metrics),
     .run = dla_run,
+    .check = dla_check,
 };

@@ -54,13 +54,23 @@ static const struct model_param eden_params[] = {
 };
 
 static const struct model_metric eden_metrics[] = {
-    {.name = "n_particles", .desc = "sites in the cluster"},
-    {.name = "rg", .desc = "radius of gyration (lattice units)"},
+    {.name = "n_particles",
+     .desc = "the n_particles parameter, reported back (not measured: the cluster "
+             "always grows to it)"},
+    {.name = "rg",
+     .unit = "lattice units",
+     .desc = "radius of gyration about the centre of mass"},
     {.name = "df", .desc = "mass-radius fractal dimension (null if too small to fit)"},
     {.name = "df_fit_r2", .desc = "r^2 of the log N(r) against log r fit"},
-    {.name = "max_radius", .desc = "largest distance of a site from the seed"},
-    {.name = "fit_rmin", .desc = "smallest radius of the df fit"},
-    {.name = "fit_rmax", .desc = "largest radius of the df fit"},
+    {.name = "max_radius",
+     .unit = "lattice units",
+     .desc = "largest distance of a site from the seed"},
+    {.name = "fit_rmin",
+     .unit = "lattice units",
+     .desc = "smallest radius of the df fit"},
+    {.name = "fit_rmax",
+     .unit = "lattice units",
+     .desc = "largest radius of the df fit"},
     {.name = "execution_time", .unit = "s", .desc = "wall-clock time of the run"},
 };
 
@@ -149,6 +159,22 @@ static void eden_fini(struct eden *e)
     free(e->perim);
 }
 
+/* The lattice for n sites must fit in EDEN_MEMORY_LIMIT. */
+static int eden_memory_check(int64_t n, int dim, struct err *err)
+{
+    double bytes;
+
+    eden_half_width(n, dim, &bytes);
+    if (bytes > EDEN_MEMORY_LIMIT)
+        return err_set(
+            err, SWEEP_EINVAL,
+            "eden: n_particles = %lld in %dD needs about %.1f GiB of memory, "
+            "more than the limit of %.0f GiB; reduce n_particles",
+            (long long)n, dim, bytes / (1024.0 * 1024 * 1024),
+            EDEN_MEMORY_LIMIT / (1024.0 * 1024 * 1024));
+    return SWEEP_OK;
+}
+
 /* Grows an Eden cluster of n sites into c (initialised for dim, empty), the seed at
  * the origin. Exported for the tests. Returns SWEEP_OK, or SWEEP_EINVAL with nothing
  * allocated when the lattice would need more than the memory limit. */
@@ -163,13 +189,8 @@ int eden_grow(struct cluster *c,
     struct eden e;
     struct rng rng;
 
-    if (bytes > EDEN_MEMORY_LIMIT)
-        return err_set(
-            err, SWEEP_EINVAL,
-            "eden: n_particles = %lld in %dD needs about %.1f GiB of memory, "
-            "more than the limit of %.0f GiB; reduce n_particles",
-            (long long)n, dim, bytes / (1024.0 * 1024 * 1024),
-            EDEN_MEMORY_LIMIT / (1024.0 * 1024 * 1024));
+    if (eden_memory_check(n, dim, err) != SWEEP_OK)
+        return SWEEP_EINVAL;
     eden_init(&e, dim, (int64_t)half);
     rng_init(&rng, seed, 0);
     eden_occupy(&e, e.nsites / 2, c); /* the centre */
@@ -182,6 +203,19 @@ int eden_grow(struct cluster *c,
     }
     eden_fini(&e);
     return SWEEP_OK;
+}
+
+/* The parameter check before anything runs: the image name and the memory. */
+static int eden_check(const struct model_args *args, struct err *err)
+{
+    const char *image = model_arg_str(args, "image");
+
+    if (*image && cluster_image_check(image, err) != SWEEP_OK) {
+        err_prefix(err, "eden");
+        return SWEEP_EINVAL;
+    }
+    return eden_memory_check(model_arg_int(args, "n_particles"),
+                             (int)model_arg_int(args, "dim"), err);
 }
 
 static int eden_run(const struct model_args *args, json_t *metrics, struct err *err)
@@ -242,4 +276,5 @@ const struct model model_eden = {
     .metrics = eden_metrics,
     .nmetrics = MODEL_COUNT(eden_metrics),
     .run = eden_run,
+    .check = eden_check,
 };

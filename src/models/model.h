@@ -82,6 +82,14 @@ struct model_args {
 typedef int
 model_run_fn(const struct model_args *args, json_t *metrics, struct err *err);
 
+/* The rules a row cannot state: a square grid, the memory a run would need (max grid
+ * points, particles, lattice sites), a step within the scheme's stability limit. Called
+ * by model_params_check on the typed parameters (args->params; attempt 1, outdir "."),
+ * so `sweep sim`, `sweep run` and the package reader refuse such values before anything
+ * runs. Returns 0, or SWEEP_EINVAL with err naming the model, the parameter, the value
+ * and the limit. Computes nothing big and allocates nothing big. */
+typedef int model_check_fn(const struct model_args *args, struct err *err);
+
 struct model {
     const char *name;
     const char *summary;     /* one line for `sweep models` */
@@ -92,6 +100,7 @@ struct model {
     const struct model_metric *metrics;
     size_t nmetrics;
     model_run_fn *run;
+    model_check_fn *check; /* or NULL */
 };
 
 /* Another name for a model with some parameters preset: the task types that existing
@@ -125,6 +134,7 @@ const struct model_param *model_param_find(const struct model *m, const char *na
 /* Checks a parameter object against the model's schema. On success, returns 0 and, if
  * typed_out is not NULL, sets it to a new object (the caller owns it) with every
  * parameter under its canonical name, typed (reals as reals) and with defaults filled.
+ * The model's own check (model.check) runs last, on the typed parameters.
  * On failure returns SWEEP_EINVAL, touches nothing, and err names the model, the
  * parameter, what was expected and the value given:
  *   chaos: fail_rate: expected a number in [0, 1], got 1.5

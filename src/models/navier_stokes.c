@@ -35,8 +35,19 @@
 #define NS_MAX_STEPS 1e9
 /* |1 + z + z^2/2 + z^3/6 + z^4/24| <= 1 on the real axis for -2.785 <= z <= 0. */
 #define NS_RK4_REAL_LIMIT 2.78
-/* Beyond this CFL number a fixed step has blown up (RK4 is stable to about 1.35). */
-#define NS_BLOWUP_CFL 5.0
+/* The CFL limit of RK4 with this scheme, which a step must hold: RK4 is stable on the
+ * imaginary axis for |z| <= 2 sqrt(2). The advection of mode k has the (frozen
+ * coefficient) eigenvalue i u.k, and with the 2/3 rule |u.k| <= sum |u_i| k_cut,i <
+ * sum |u_i| n_i / 3, while the CFL number here is dt sum |u_i| n_i / (2 pi): so dt
+ * |u.k| <= 2 sqrt(2) holds when CFL <= 2 sqrt(2) * 3 / (2 pi) = 1.3505. A step above
+ * it stops the run as unstable (success false, exit status 1), whether or not the
+ * field has blown up yet (a smooth field can survive a few such steps). */
+#define NS_RK4_CFL_LIMIT 1.35
+/* The kinetic energy of an unforced viscous run never grows (dE/dt = -2 nu Z); a time
+ * series row whose energy exceeds the previous row's by more than this fraction (far
+ * above round-off, ~1e-15, and RK4's truncation error in a stable run) stops the run
+ * as unstable. */
+#define NS_ENERGY_GROWTH_TOL 1e-6
 /* The CFL bound a fixed step must hold for `convergence` (cfl_max when adaptive). */
 #define NS_FIXED_CFL_BOUND 1.0
 /* Divergence counts as round-off below this times max(1, max |omega|). */
@@ -94,9 +105,9 @@ static const struct model_param ns_params[] = {
      .type = MODEL_REAL,
      .def = "0",
      .min = MODEL_INCL(0),
-     .max = MODEL_INCL(2),
+     .max = MODEL_INCL(NS_RK4_CFL_LIMIT),
      .desc = "0: fixed dt; > 0: adapt the step to keep the CFL number at most this "
-             "(RK4 is unstable above about 1.3)"},
+             "(1.35: the RK4 stability limit of the scheme)"},
     {.name = "output_every",
      .type = MODEL_INT,
      .def = "10",
@@ -111,7 +122,10 @@ static const struct model_param ns_params[] = {
 };
 
 static const struct model_metric ns_metrics[] = {
-    {.name = "success", .desc = "the run reached T_final without blowing up"},
+    {.name = "success",
+     .desc = "the run reached T_final with finite fields, every step's CFL number "
+             "within the RK4 limit 1.35 and the energy never growing"},
+    {.name = "error", .desc = "why the run failed; only when success is false"},
     {.name = "n_steps", .desc = "time steps taken"},
     {.name = "final_time", .desc = "time reached"},
     {.name = "max_velocity", .desc = "max |u| over the grid at the final time"},
@@ -123,7 +137,8 @@ static const struct model_metric ns_metrics[] = {
     {.name = "divergence_max",
      .desc = "max |div u| over the grid, over every time series row"},
     {.name = "cfl_max",
-     .desc = "largest CFL number dt * max(|u|/dx + |v|/dy + |w|/dz) of any step"},
+     .desc = "measured: the largest CFL number dt * max(|u|/dx + |v|/dy + |w|/dz) "
+             "of any step (the cfl_max parameter bounds an adaptive step)"},
     {.name = "convergence",
      .desc = "every field stayed finite, the divergence at round-off and the CFL "
              "number within its bound (cfl_max, or 1 with a fixed dt)"},
@@ -651,6 +666,7 @@ static void ns_initial(struct ns *s, const struct ns_config *c)
 struct ns_result {
     int64_t steps;
     double t, energy, enstrophy, div_max, cfl_max, wmax_seen;
+    double energy_prev; /* the energy of the row before, for the growth check */
     struct ns_stats last;
     double step_time, step_fft;
 };
@@ -687,16 +703,21 @@ static double ns_choose_dt(
     return 2 * dt > rest ? rest / 2 : dt;
 }
 
-/* Stops the run: "blow-up at t=T (step N): REASON; ADVICE", with the energy of the
- * state reached. Returns the exit status, 1. */
-static int ns_blowup(const struct ns *s,
-                     struct ns_result *res,
-                     struct err *err,
-                     const char *fmt,
-                     ...) __attribute__((format(printf, 4, 5)));
+/* Stops the run: "WHAT at t=T (step N): REASON; ADVICE" (WHAT: "blow-up" or
+ * "unstable"), with the energy of the state reached. Returns the exit status, 1. */
+static int ns_stop(const struct ns *s,
+                   struct ns_result *res,
+                   struct err *err,
+                   const char *what,
+                   const char *fmt,
+                   ...) __attribute__((format(printf, 5, 6)));
 
-static int ns_blowup(
-    const struct ns *s, struct ns_result *res, struct err *err, const char *fmt, ...)
+static int ns_stop(const struct ns *s,
+                   struct ns_result *res,
+                   struct err *err,
+                   const char *what,
+                   const char *fmt,
+                   ...)
 {
     char reason[512];
     va_list ap;
@@ -705,13 +726,14 @@ static int ns_blowup(
     vsnprintf(reason, sizeof(reason), fmt, ap);
     va_end(ap);
     ns_energy(s, &res->energy, &res->enstrophy);
-    err_set(err, SWEEP_EINVAL, "navier-stokes: blow-up at t=%g (step %lld): %s", res->t,
-            (long long)res->steps, reason);
+    err_set(err, SWEEP_EINVAL, "navier-stokes: %s at t=%g (step %lld): %s", what,
+            res->t, (long long)res->steps, reason);
     return 1;
 }
 
 /* Steps from 0 to T_final, writing the time series. Returns 0, or 1 with err set on a
- * blow-up or a write error. */
+ * blow-up (a field not finite, an adaptive step that collapsed), an unstable run (a
+ * step above the CFL limit, the energy growing between two rows) or a write error. */
 static int ns_integrate(struct ns *s,
                         const struct ns_config *c,
                         FILE *ts,
@@ -733,30 +755,40 @@ static int ns_integrate(struct ns *s,
         res->steps = n;
         res->t = t;
         if (!res->last.finite)
-            return ns_blowup(s, res, err,
-                             "the velocity is not finite; reduce dt or raise the "
-                             "resolution");
+            return ns_stop(s, res, err, "blow-up",
+                           "the velocity is not finite; reduce dt or raise the "
+                           "resolution");
         if (res->last.wmax > res->wmax_seen)
             res->wmax_seen = res->last.wmax;
         if (row && ns_row(s, ts, t, res)) {
             err_set(err, SWEEP_EIO, "navier-stokes: cannot write timeseries.csv");
             return 1;
         }
+        if (row && n > 0 &&
+            !(res->energy <= res->energy_prev * (1 + NS_ENERGY_GROWTH_TOL)))
+            return ns_stop(s, res, err, "unstable",
+                           "the kinetic energy grew from %.6g to %.6g (more than %g "
+                           "relative) in an unforced viscous run; reduce dt",
+                           res->energy_prev, res->energy, NS_ENERGY_GROWTH_TOL);
+        if (row)
+            res->energy_prev = res->energy;
         if (done)
             return 0;
         dt = ns_choose_dt(c, n, t, res->last.rate, &dt_first);
         if (dt == 0)
-            return ns_blowup(s, res, err,
-                             "the adaptive step fell below %g times the first one "
-                             "(max velocity %.3g); raise the resolution",
-                             NS_DT_COLLAPSE, res->last.umax);
+            return ns_stop(s, res, err, "blow-up",
+                           "the adaptive step fell below %g times the first one "
+                           "(max velocity %.3g); raise the resolution",
+                           NS_DT_COLLAPSE, res->last.umax);
         cfl = dt * res->last.rate;
         if (cfl > res->cfl_max)
             res->cfl_max = cfl;
-        if (cfl > NS_BLOWUP_CFL)
-            return ns_blowup(s, res, err,
-                             "CFL %.3g > %g; reduce dt or raise the resolution", cfl,
-                             NS_BLOWUP_CFL);
+        if (cfl > NS_RK4_CFL_LIMIT * (1 + 1e-12))
+            return ns_stop(s, res, err, "unstable",
+                           "CFL %.4g is above %g, the RK4 stability limit of this "
+                           "scheme; reduce dt (to %.3g or less here) or set cfl_max > "
+                           "0 to adapt the step",
+                           cfl, NS_RK4_CFL_LIMIT, NS_RK4_CFL_LIMIT / res->last.rate);
         t0 = time_mono();
         f0 = s->fft_time;
         ns_finish_step(s, dt);
@@ -779,6 +811,7 @@ static void ns_set_real(json_t *metrics, const char *name, double v)
 static void ns_metrics_set(const struct ns *s,
                            const struct ns_config *c,
                            const struct ns_result *res,
+                           const struct err *err,
                            bool ok,
                            double elapsed,
                            json_t *metrics)
@@ -789,6 +822,9 @@ static void ns_metrics_set(const struct ns *s,
                 res->cfl_max <= bound * (1 + 1e-12);
 
     json_object_set_new(metrics, "success", json_boolean(ok));
+    if (!ok)
+        json_object_set_new(metrics, "error",
+                            json_string(err->msg[0] ? err->msg : "the run failed"));
     json_object_set_new(metrics, "n_steps", json_integer((json_int_t)res->steps));
     ns_set_real(metrics, "final_time", res->t);
     ns_set_real(metrics, "max_velocity", res->last.umax);
@@ -805,6 +841,16 @@ static void ns_metrics_set(const struct ns *s,
     ns_set_real(metrics, "fft_time", res->step_fft);
     ns_set_real(metrics, "fft_fraction",
                 res->step_time > 0 ? res->step_fft / res->step_time : 0);
+}
+
+/* The parameter check before anything runs: even grid sizes, the memory the grid
+ * needs (NS_MAX_BYTES), T_final >= dt, the number of steps and the viscous limit of a
+ * fixed dt. */
+static int ns_check(const struct model_args *args, struct err *err)
+{
+    struct ns_config c;
+
+    return ns_config_read(args, &c, err);
 }
 
 static int ns_run(const struct model_args *args, json_t *metrics, struct err *err)
@@ -836,7 +882,7 @@ static int ns_run(const struct model_args *args, json_t *metrics, struct err *er
                 strerror(errno));
         rc = 1;
     }
-    ns_metrics_set(&s, &c, &res, rc == 0, time_mono() - start, metrics);
+    ns_metrics_set(&s, &c, &res, err, rc == 0, time_mono() - start, metrics);
     ns_fini(&s);
     free(path);
     return rc;
@@ -854,12 +900,14 @@ const struct model model_navier_stokes = {
         "k_max^2)), fixed dt or adaptive with cfl_max. Starts from the Taylor-Green "
         "vortex or a random divergence-free field with E(k) ~ k^4 exp(-2 (k/k0)^2). "
         "Writes timeseries.csv (t, energy, enstrophy, dissipation, max_velocity) "
-        "every output_every steps. A blow-up (non-finite field or CFL > 5) stops the "
-        "run with success false and exit status 1.",
+        "every output_every steps. A run stops with success false, an error and exit "
+        "status 1 when a field is not finite, a step's CFL number is above 1.35 (the "
+        "RK4 stability limit of the scheme) or the energy grows between two rows.",
     .example = "--set Re=1600 --set grid_size=[64,64,64] --set T_final=1",
     .params = ns_params,
     .nparams = MODEL_COUNT(ns_params),
     .metrics = ns_metrics,
     .nmetrics = MODEL_COUNT(ns_metrics),
     .run = ns_run,
+    .check = ns_check,
 };

@@ -120,7 +120,8 @@ static const struct model_metric particles_metrics[] = {
      .desc = "|energy_final - energy_initial| / |energy_initial|"},
     {.name = "temperature",
      .unit = "epsilon/k_B",
-     .desc = "final temperature 2 KE / (3N - 3)"},
+     .desc = "measured: the final temperature 2 KE / (3N - 3) (the temperature "
+             "parameter sets the initial one)"},
     {.name = "pressure",
      .unit = "epsilon/sigma^3",
      .desc = "final virial pressure of the cut force, no tail correction"},
@@ -437,10 +438,13 @@ static void particles_fini(struct particles *s)
     free(s->img);
 }
 
-/* Chooses the loop and checks the memory it needs, then allocates and sets up the
- * lattice and velocities. Returns 0, or 2 with err set before allocating anything. */
-static int
-particles_init(struct particles *s, const struct model_args *a, struct err *err)
+/* Chooses the loop and checks the box and the memory it needs, allocating nothing;
+ * *kmax: the image shells of the image loop. Returns 0, or SWEEP_EINVAL with err set.
+ */
+static int particles_plan(struct particles *s,
+                          const struct model_args *a,
+                          int *kmax_out,
+                          struct err *err)
 {
     int64_t n = model_arg_int(a, "num_particles");
     double rc = model_arg_real(a, "cutoff"), density = model_arg_real(a, "density");
@@ -483,6 +487,30 @@ particles_init(struct particles *s, const struct model_args *a, struct err *err)
                        "memory, more than the limit of %.0f GiB; reduce num_particles",
                        (long long)n, bytes / 0x1p30, PARTICLES_MAX_BYTES / 0x1p30);
     s->n = (int)n; /* < 2^31: the bound allows about 2e7 */
+    *kmax_out = kmax;
+    return SWEEP_OK;
+}
+
+/* The parameter check before anything runs: particles_plan on a scratch state. */
+static int particles_check(const struct model_args *a, struct err *err)
+{
+    struct particles s;
+    int kmax;
+
+    return particles_plan(&s, a, &kmax, err);
+}
+
+/* Plans the run (particles_plan), then allocates and sets up the lattice and
+ * velocities. Returns 0, or 2 with err set before allocating anything. */
+static int
+particles_init(struct particles *s, const struct model_args *a, struct err *err)
+{
+    int kmax;
+    int64_t n;
+
+    if (particles_plan(s, a, &kmax, err) != SWEEP_OK)
+        return SWEEP_EINVAL;
+    n = s->n;
 
     s->pos = xcalloc(3 * (size_t)n, sizeof(double));
     s->vel = xcalloc(3 * (size_t)n, sizeof(double));
@@ -494,7 +522,7 @@ particles_init(struct particles *s, const struct model_args *a, struct err *err)
         s->near = xcalloc((size_t)n, sizeof(struct particles_near));
     }
     if (s->loop == PARTICLES_IMAGES)
-        particles_init_images(s, kmax, rc);
+        particles_init_images(s, kmax, model_arg_real(a, "cutoff"));
     particles_lattice(s);
     particles_velocities(s, (uint64_t)model_arg_int(a, "seed"),
                          model_arg_real(a, "temperature"));
@@ -592,4 +620,5 @@ const struct model model_particles = {
     .metrics = particles_metrics,
     .nmetrics = MODEL_COUNT(particles_metrics),
     .run = particles_run,
+    .check = particles_check,
 };

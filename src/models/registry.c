@@ -456,6 +456,12 @@ int model_params_check(const struct model *m,
         json_object_set_new(typed, m->params[i].name,
                             model_param_default(&m->params[i]));
     }
+    if (m->check) {
+        struct model_args args = {
+            .model = m, .params = typed, .attempt = 1, .outdir = "."};
+        if (m->check(&args, err) != SWEEP_OK)
+            goto out;
+    }
     rc = SWEEP_OK;
     if (typed_out) {
         *typed_out = typed;

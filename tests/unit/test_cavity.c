@@ -92,15 +92,32 @@ static void run_cavity(const char *params, struct run *r)
     snprintf(r->dir, sizeof(r->dir), "/tmp/test_cavity.XXXXXX");
     assert_non_null(mkdtemp(r->dir));
     assert_non_null(in);
-    assert_int_equal(model_params_check(&model_cavity, in, &typed, &r->err), SWEEP_OK);
-    args.params = typed;
-    args.outdir = r->dir;
     r->metrics = json_object();
-    r->rc = model_cavity.run(&args, r->metrics, &r->err);
+    /* As sweep sim: parameters the check refuses exit 2 before anything runs. */
+    if (model_params_check(&model_cavity, in, &typed, &r->err) == SWEEP_OK) {
+        args.params = typed;
+        args.outdir = r->dir;
+        r->rc = model_cavity.run(&args, r->metrics, &r->err);
+    } else {
+        r->rc = 2;
+    }
     r->n = read_profile(r->dir, "u_centerline.csv", "y,u", &r->y, &r->u);
     nv = read_profile(r->dir, "v_centerline.csv", "x,v", &r->x, &r->v);
     assert_int_equal(nv, r->n);
     json_decref(typed);
+    json_decref(in);
+}
+
+/* The parameter check alone (what `sweep run` and the package reader call before any
+ * task runs) refuses params (JSON text) with msg. */
+static void assert_check_refuses(const char *params, const char *msg)
+{
+    json_t *in = json_loads(params, 0, NULL);
+    struct err err = {0};
+
+    assert_non_null(in);
+    assert_int_equal(model_params_check(&model_cavity, in, NULL, &err), SWEEP_EINVAL);
+    assert_string_equal(err.msg, msg);
     json_decref(in);
 }
 
@@ -417,6 +434,9 @@ static void test_grid_not_square(void **state)
     assert_int_equal(r.err.code, SWEEP_EINVAL);
     assert_string_equal(
         r.err.msg, "cavity: grid_size: expected a square grid [n, n], got [32, 64]");
+    assert_check_refuses("{\"grid_size\": [32, 64]}",
+                         "cavity: grid_size: expected a square grid [n, n], got [32, "
+                         "64]");
     assert_int_equal(json_object_size(r.metrics), 0);
     assert_int_equal(r.n, -1);
     run_fini(&r);

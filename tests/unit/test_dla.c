@@ -42,12 +42,30 @@ static void run_dla(const char *params, struct run *r)
     snprintf(r->dir, sizeof(r->dir), "/tmp/test_dla.XXXXXX");
     assert_non_null(mkdtemp(r->dir));
     assert_non_null(in);
-    assert_int_equal(model_params_check(&model_dla, in, &typed, &r->err), SWEEP_OK);
+    r->metrics = json_object();
+    /* As sweep sim: parameters the check refuses exit 2 before anything runs. */
+    if (model_params_check(&model_dla, in, &typed, &r->err) != SWEEP_OK) {
+        r->rc = 2;
+        json_decref(in);
+        return;
+    }
     args.params = typed;
     args.outdir = r->dir;
-    r->metrics = json_object();
     r->rc = model_dla.run(&args, r->metrics, &r->err);
     json_decref(typed);
+    json_decref(in);
+}
+
+/* The parameter check alone (what `sweep run` and the package reader call before any
+ * task runs) refuses params (JSON text) with msg. */
+static void assert_check_refuses(const char *params, const char *msg)
+{
+    json_t *in = json_loads(params, 0, NULL);
+    struct err err = {0};
+
+    assert_non_null(in);
+    assert_int_equal(model_params_check(&model_dla, in, NULL, &err), SWEEP_EINVAL);
+    assert_string_equal(err.msg, msg);
     json_decref(in);
 }
 
@@ -365,6 +383,7 @@ static void test_refused(void **state)
         run_dla(cases[i].params, &r);
         assert_int_equal(r.rc, 2);
         assert_string_equal(r.err.msg, cases[i].msg);
+        assert_check_refuses(cases[i].params, cases[i].msg);
         assert_int_equal(json_object_size(r.metrics), 0);
         assert_true(dir_is_empty(r.dir));
         run_fini(&r, NULL);

@@ -43,13 +43,30 @@ run_eden(const char *params, const char *outdir, json_t **metrics, struct err *e
     int rc;
 
     assert_non_null(in);
-    assert_int_equal(model_params_check(&model_eden, in, &typed, err), SWEEP_OK);
-    args.params = typed;
     *metrics = json_object();
+    /* As sweep sim: parameters the check refuses exit 2 before anything runs. */
+    if (model_params_check(&model_eden, in, &typed, err) != SWEEP_OK) {
+        json_decref(in);
+        return 2;
+    }
+    args.params = typed;
     rc = model_eden.run(&args, *metrics, err);
     json_decref(typed);
     json_decref(in);
     return rc;
+}
+
+/* The parameter check alone (what `sweep run` and the package reader call before any
+ * task runs) refuses params (JSON text) with msg. */
+static void assert_check_refuses(const char *params, const char *msg)
+{
+    json_t *in = json_loads(params, 0, NULL);
+    struct err err = {0};
+
+    assert_non_null(in);
+    assert_int_equal(model_params_check(&model_eden, in, NULL, &err), SWEEP_EINVAL);
+    assert_string_equal(err.msg, msg);
+    json_decref(in);
 }
 
 static double metric(const json_t *metrics, const char *name)
@@ -211,6 +228,7 @@ static void test_refused(void **state)
 
         assert_int_equal(run_eden(cases[i].params, "/nonexistent", &m, &err), 2);
         assert_string_equal(err.msg, cases[i].msg);
+        assert_check_refuses(cases[i].params, cases[i].msg);
         assert_int_equal(json_object_size(m), 0);
         json_decref(m);
     }

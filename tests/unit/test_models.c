@@ -85,6 +85,31 @@ static void test_registry_lookup(void **state)
     assert_null(model_param_find(&toy, "num"));
 }
 
+/* What `sweep models` says of the metrics (issue 9): a metric named like a parameter
+ * says whether it is measured ("measured: ...") or only reports the parameter back
+ * ("the NAME parameter, reported back ..."); lengths have a unit. */
+static void check_metric_labels(const struct model *m)
+{
+    static const char *const lengths[] = {"rg", "max_radius", "fit_rmin", "fit_rmax",
+                                          "box_size"};
+
+    for (size_t i = 0; i < m->nmetrics; i++) {
+        const struct model_metric *mt = &m->metrics[i];
+        char echo[128];
+
+        snprintf(echo, sizeof(echo), "the %s parameter, reported back", mt->name);
+        assert_non_null(mt->desc);
+        if (model_param_find(m, mt->name) && strncmp(mt->desc, "measured: ", 10) != 0 &&
+            strncmp(mt->desc, echo, strlen(echo)) != 0)
+            fail_msg("%s: metric %s is also a parameter and says neither \"measured: "
+                     "\" nor \"%s\"",
+                     m->name, mt->name, echo);
+        for (size_t j = 0; j < sizeof(lengths) / sizeof(lengths[0]); j++)
+            if (strcmp(mt->name, lengths[j]) == 0 && !mt->unit)
+                fail_msg("%s: metric %s is a length without a unit", m->name, mt->name);
+    }
+}
+
 /* Every name in a row, parameter or alias, once; every default valid; metrics unique.
  */
 static void check_row(const struct model *m)
@@ -119,6 +144,7 @@ static void check_row(const struct model *m)
     for (size_t i = 0; i < m->nmetrics; i++)
         for (size_t j = 0; j < i; j++)
             assert_string_not_equal(m->metrics[i].name, m->metrics[j].name);
+    check_metric_labels(m);
     if (!required) {
         assert_int_equal(model_params_check(m, empty, &typed, &err), SWEEP_OK);
         assert_int_equal(json_object_size(typed), m->nparams);

@@ -62,7 +62,8 @@ static bool metric_bool(const json_t *metrics, const char *name)
     return json_is_true(v);
 }
 
-/* Runs and expects success with every declared metric present. */
+/* Runs and expects success with every declared metric present but "error", which a
+ * failed run alone reports. */
 static json_t *run_ok(const char *params)
 {
     struct err err;
@@ -70,9 +71,14 @@ static json_t *run_ok(const char *params)
 
     if (run_ns(params, &metrics, &err) != 0)
         fail_msg("%s: %s", params, err.msg);
-    for (size_t i = 0; i < model_navier_stokes.nmetrics; i++)
-        assert_non_null(json_object_get(metrics, model_navier_stokes.metrics[i].name));
-    assert_int_equal(json_object_size(metrics), model_navier_stokes.nmetrics);
+    for (size_t i = 0; i < model_navier_stokes.nmetrics; i++) {
+        const char *name = model_navier_stokes.metrics[i].name;
+        if (strcmp(name, "error") == 0)
+            assert_null(json_object_get(metrics, name));
+        else
+            assert_non_null(json_object_get(metrics, name));
+    }
+    assert_int_equal(json_object_size(metrics), model_navier_stokes.nmetrics - 1);
     assert_true(metric_bool(metrics, "success"));
     return metrics;
 }
@@ -296,33 +302,70 @@ static void test_adaptive_and_threads(void **state)
     json_decref(t2);
 }
 
-/* An almost inviscid random field with a step far too large for its resolution grows
- * until the CFL number passes 5 (or the field is no longer finite): the run stops
- * with exit status 1, a reason, success and convergence false, and a time series of
- * finite rows. */
-static void test_blowup(void **state)
+/* A step whose CFL number is above 1.35, the RK4 stability limit of the scheme, is
+ * not a success even when the field has not blown up yet: the run stops before that
+ * step with exit status 1, the reason in err and in the result's "error", success and
+ * convergence false, cfl_max the offending CFL number, and a time series of finite
+ * rows. The first case is issue 9's: CFL 2.55 at t = 0 was success true, exit 0. */
+static void test_unstable(void **state)
 {
-    struct err err;
-    json_t *m;
-    double rows[256][5];
-    size_t n;
+    static const struct {
+        const char *params, *msg;
+        int steps; /* steps taken before the stop; -1: any */
+    } cases[] = {
+        {"{\"grid_size\": [16, 16, 16], \"dt\": 1, \"T_final\": 5}",
+         "navier-stokes: unstable at t=0 (step 0): CFL 2.546 is above 1.35, the RK4 "
+         "stability limit of this scheme; reduce dt (to 0.53 or less here) or set "
+         "cfl_max > 0 to adapt the step",
+         0},
+        /* An almost inviscid random field: stops at the first step, at CFL > 1.35. */
+        {"{\"grid_size\": [16, 16, 16], \"initial\": \"random\", \"E0\": 0.5, "
+         "\"k0\": 6, \"Re\": 1e6, \"dt\": 0.4, \"T_final\": 100, "
+         "\"output_every\": 1}",
+         NULL, -1},
+        /* Just above the limit: 2D Taylor-Green, rate 32 / (2 pi) at t = 0. */
+        {"{\"grid_size\": [32, 32, 1], \"dt\": 0.266, \"T_final\": 1}",
+         "navier-stokes: unstable at t=0 (step 0): CFL 1.355 is above 1.35", 0},
+    };
 
     (void)state;
-    assert_int_equal(run_ns("{\"grid_size\": [16, 16, 16], \"initial\": \"random\", "
-                            "\"E0\": 0.5, \"k0\": 6, \"Re\": 1e6, \"dt\": 0.4, "
-                            "\"T_final\": 100, \"output_every\": 1}",
-                            &m, &err),
-                     1);
-    print_message("%s\n", err.msg);
-    assert_non_null(strstr(err.msg, "navier-stokes: blow-up at t="));
-    assert_non_null(strstr(err.msg, "reduce dt or raise the resolution"));
-    assert_false(metric_bool(m, "success"));
-    assert_false(metric_bool(m, "convergence"));
-    assert_true(metric(m, "n_steps") > 1);
-    assert_true(metric(m, "final_time") < 100);
-    /* Rows up to the last state reached, which is still finite. */
-    n = read_rows(rows, 256);
-    assert_int_equal(n, (size_t)metric(m, "n_steps") + 1);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct err err;
+        json_t *m;
+        double rows[256][5];
+        size_t n;
+
+        assert_int_equal(run_ns(cases[i].params, &m, &err), 1);
+        print_message("%s\n", err.msg);
+        if (cases[i].msg)
+            assert_non_null(strstr(err.msg, cases[i].msg));
+        assert_non_null(strstr(err.msg, "navier-stokes: unstable at t="));
+        assert_non_null(strstr(err.msg, "the RK4 stability limit of this scheme"));
+        assert_string_equal(json_string_value(json_object_get(m, "error")), err.msg);
+        assert_false(metric_bool(m, "success"));
+        assert_false(metric_bool(m, "convergence"));
+        assert_true(metric(m, "cfl_max") > 1.35);
+        if (cases[i].steps >= 0)
+            assert_int_equal(metric(m, "n_steps"), cases[i].steps);
+        /* Rows up to the last state reached, which is still finite. */
+        n = read_rows(rows, 256);
+        assert_true(n >= 1 && n <= (size_t)metric(m, "n_steps") + 1);
+        json_decref(m);
+    }
+}
+
+/* Just below the limit a fixed step is a success; adaptive steps stay below it. */
+static void test_cfl_limit_ok(void **state)
+{
+    json_t *m = run_ok("{\"grid_size\": [32, 32, 1], \"dt\": 0.265, "
+                       "\"T_final\": 1}");
+
+    (void)state;
+    assert_true(metric(m, "cfl_max") < 1.35 && metric(m, "cfl_max") > 1.3);
+    json_decref(m);
+    m = run_ok("{\"grid_size\": [16, 16, 16], \"initial\": \"random\", \"E0\": 0.5, "
+               "\"Re\": 1e6, \"cfl_max\": 1.35, \"dt\": 1, \"T_final\": 2}");
+    assert_true(metric(m, "cfl_max") <= 1.35 * (1 + 1e-12));
     json_decref(m);
 }
 
@@ -362,7 +405,9 @@ static void test_bad_params(void **state)
          "navier-stokes: initial: expected one of "
          "\"taylor-green\", \"random\", got \"gaussian\""},
         {"{\"cfl_max\": 3}",
-         "navier-stokes: cfl_max: expected a number in [0, 2], got 3"},
+         "navier-stokes: cfl_max: expected a number in [0, 1.35], got 3"},
+        {"{\"cfl_max\": 1.4}",
+         "navier-stokes: cfl_max: expected a number in [0, 1.35], got 1.4"},
         {"{\"threads\": 0}",
          "navier-stokes: threads: expected an integer in [1, 256], got 0"},
         {"{\"Reynolds\": 100}",
@@ -427,11 +472,14 @@ static void test_last_step(void **state)
     json_decref(m);
 }
 
-/* The row: every default valid, the default run is the 32^3 Taylor-Green vortex. */
+/* The row: every default valid, the default run is the 32^3 Taylor-Green vortex. The
+ * parameter check itself (what `sweep run` and the package reader call before any
+ * task runs) refuses a grid the model cannot allocate and a fixed dt above the
+ * viscous limit, naming the parameter, the value and the limit. */
 static void test_row(void **state)
 {
     const struct model *m = &model_navier_stokes;
-    json_t *typed = NULL, *empty = json_object();
+    json_t *typed = NULL, *empty = json_object(), *p;
     struct err err;
 
     (void)state;
@@ -442,6 +490,21 @@ static void test_row(void **state)
     assert_int_equal(json_object_size(typed), m->nparams);
     json_decref(typed);
     json_decref(empty);
+
+    p = json_loads("{\"grid_size\": [65536, 65536, 65536]}", 0, NULL);
+    typed = NULL;
+    assert_int_equal(model_params_check(m, p, &typed, &err), SWEEP_EINVAL);
+    assert_null(typed);
+    assert_string_equal(err.msg,
+                        "navier-stokes: grid_size: [65536, 65536, 65536] needs "
+                        "31458240.0 GiB of memory, more than the limit of 2 "
+                        "GiB; reduce the resolution");
+    json_decref(p);
+    p = json_loads("{\"Re\": 1, \"dt\": 0.1}", 0, NULL);
+    assert_int_equal(model_params_check(m, p, NULL, &err), SWEEP_EINVAL);
+    assert_non_null(strstr(err.msg, "navier-stokes: dt: 0.1 is above the RK4 "
+                                    "stability limit 0.00927"));
+    json_decref(p);
 }
 
 /* A directory that cannot be written: exit status 1 and why. */
@@ -489,7 +552,8 @@ int main(void)
         cmocka_unit_test(test_random_3d),
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_adaptive_and_threads),
-        cmocka_unit_test(test_blowup),
+        cmocka_unit_test(test_unstable),
+        cmocka_unit_test(test_cfl_limit_ok),
         cmocka_unit_test(test_bad_params),
         cmocka_unit_test(test_timeseries_rows),
         cmocka_unit_test(test_last_step),

@@ -35,10 +35,13 @@ static int run(const char *params, json_t **metrics, struct err *err)
 
     assert_non_null(in);
     err_clear(err);
-    if (model_params_check(&model_particles, in, &typed, err))
-        fail_msg("%s: %s", params, err->msg);
-    args.params = typed;
     *metrics = json_object();
+    /* As sweep sim: parameters the check refuses exit 2 before anything runs. */
+    if (model_params_check(&model_particles, in, &typed, err)) {
+        json_decref(in);
+        return 2;
+    }
+    args.params = typed;
     rc = model_particles.run(&args, *metrics, err);
     json_decref(typed);
     json_decref(in);
@@ -403,6 +406,13 @@ static void test_run_failures(void **state)
         struct err err;
         json_t *m;
 
+        json_t *in = json_loads(cases[i].params, 0, NULL);
+
+        /* Bad parameters (status 2) are refused by the parameter check itself, which
+         * `sweep run` and the package reader call before any task runs. */
+        assert_int_equal(model_params_check(&model_particles, in, NULL, &err),
+                         cases[i].rc == 2 ? SWEEP_EINVAL : SWEEP_OK);
+        json_decref(in);
         assert_int_equal(run(cases[i].params, &m, &err), cases[i].rc);
         if (strncmp(err.msg, cases[i].want, strlen(cases[i].want)) != 0)
             fail_msg("case %zu: got \"%s\", want \"%s\"", i, err.msg, cases[i].want);
