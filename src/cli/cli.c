@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 const char *cli_home(const char *flag)
@@ -71,6 +72,28 @@ const char *cli_self_path(void)
         return "sweep";
     path[n] = '\0';
     return path;
+}
+
+int cli_term_columns(int fd)
+{
+    struct winsize ws;
+    const char *env = getenv("COLUMNS");
+    char *end;
+    long v;
+
+    if (ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        return ws.ws_col;
+    if (env && *env) {
+        v = strtol(env, &end, 10);
+        if (!*end && v > 0 && v <= 10000)
+            return (int)v;
+    }
+    return 80;
+}
+
+int cli_stderr_columns(void)
+{
+    return cli_term_columns(STDERR_FILENO);
 }
 
 void cli_csv_field(const char *s, bool last)

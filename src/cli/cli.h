@@ -78,6 +78,11 @@ int cli_report_write(struct store *st,
  * for every --json output. */
 void cli_print_json(const json_t *v);
 
+/* The width of the terminal on fd (TIOCGWINSZ), else $COLUMNS, else 80. */
+int cli_term_columns(int fd);
+/* cli_term_columns(STDERR_FILENO): runner_opts.columns of the progress line. */
+int cli_stderr_columns(void);
+
 /* Absolute path of the running sweep binary (for `sweep sim` tasks). */
 const char *cli_self_path(void);
 

@@ -419,6 +419,7 @@ static int run_main(int argc, char **argv)
     a.ro.self_path = cli_self_path();
     a.ro.progress = a.quiet ? NULL : stderr;
     a.ro.tty = !a.quiet && isatty(STDERR_FILENO);
+    a.ro.columns = cli_stderr_columns;
 
     if (runner_lock(cli_home(a.home), spec->name, &lock, &err) ||
         store_open(cli_home(a.home), &st, &err) ||
