@@ -285,8 +285,10 @@ static void print_summary(const struct spec *spec,
     printf("\n");
     if (s->reason[0])
         printf("%s\n", s->reason);
-    printf("%-8s %8s %10s %8s %10s %10s %8s %10s\n", "priority", "total", "succeeded",
-           "failed", "timed_out", "cancelled", "pending", "wall");
+    /* The wall times of the tasks added up: with tasks in parallel, more than the
+     * run's own time above, so it says that it is a sum. */
+    printf("%-8s %8s %10s %8s %10s %10s %8s %16s\n", "priority", "total", "succeeded",
+           "failed", "timed_out", "cancelled", "pending", "task time (sum)");
     for (int b = 2; b >= 0; b--) {
         const long long *c = s->counts[b];
         long long total = 0;
@@ -296,7 +298,7 @@ static void print_summary(const struct spec *spec,
             continue;
         duration_format(s->wall[b], d, sizeof(d));
         printf(
-            "%-8s %8lld %10lld %8lld %10lld %10lld %8lld %10s\n", band_names[b], total,
+            "%-8s %8lld %10lld %8lld %10lld %10lld %8lld %16s\n", band_names[b], total,
             c[TASK_SUCCEEDED], c[TASK_FAILED], c[TASK_TIMED_OUT], c[TASK_CANCELLED],
             c[TASK_PENDING] + c[TASK_RUNNING] + c[TASK_INTERRUPTED] + c[TASK_WAITING],
             d);
