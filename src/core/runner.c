@@ -1031,8 +1031,8 @@ static int poll_cancel(struct run *r, struct err *err)
 /* One line: "NAME: 17/41 done, 0 failed, 2 running, 12 queued, 9.3 tasks/s, ETA 2.31s".
  * On a terminal it is fitted to o->columns(): the name is cut first (to 16 columns),
  * then the queue, the rate, the running count and the ETA are dropped in that order.
- * No ETA when nothing is left to run; no rate before a second has passed (a rate of a
- * few milliseconds says nothing). */
+ * No ETA when nothing is left to run or nothing has ended yet; no rate before a second
+ * has passed and a task has ended (a rate of a few milliseconds says nothing). */
 static void progress(struct run *r, bool force)
 {
     double now = time_mono(), elapsed = now - r->t0, rate;
@@ -1063,12 +1063,9 @@ static void progress(struct run *r, bool force)
     snprintf(waiting, sizeof(waiting), "%lld queued",
              remaining - (long long)r->nrunning);
     snprintf(speed, sizeof(speed), "%.1f tasks/s", rate);
-    if (remaining > 0 && !r->stopping) {
+    if (remaining > 0 && !r->stopping && rate > 0) {
         memcpy(eta, "ETA ", 5);
-        if (rate > 0)
-            duration_format((double)remaining / rate, eta + 4, sizeof(eta) - 4);
-        else
-            memcpy(eta + 4, "?", 2);
+        duration_format((double)remaining / rate, eta + 4, sizeof(eta) - 4);
     }
     {
         const struct termline_field f[] = {
@@ -1077,7 +1074,7 @@ static void progress(struct run *r, bool force)
             {", ", failed, 0, 0},
             {", ", running, 2, 0},
             {", ", waiting, 4, 0},
-            {", ", elapsed >= 1.0 ? speed : NULL, 3, 0},
+            {", ", elapsed >= 1.0 && r->finished > 0 ? speed : NULL, 3, 0},
             {", ", eta[0] ? eta : NULL, 1, 0},
         };
         /* One column spare: a line as wide as the terminal would wrap on some. */
