@@ -286,8 +286,8 @@ static void print_summary(const struct spec *spec,
     if (s->reason[0])
         printf("%s\n", s->reason);
     /* The wall times of the tasks added up: with tasks in parallel, more than the
-     * run's own time above, so it says that it is a sum. */
-    printf("%-8s %8s %10s %8s %10s %10s %8s %16s\n", "priority", "total", "succeeded",
+     * run's own time above, so it says that it is a sum. 77 columns. */
+    printf("%-8s %7s %9s %6s %9s %9s %7s %15s\n", "priority", "total", "succeeded",
            "failed", "timed_out", "cancelled", "pending", "task time (sum)");
     for (int b = 2; b >= 0; b--) {
         const long long *c = s->counts[b];
@@ -297,11 +297,11 @@ static void print_summary(const struct spec *spec,
         if (total == 0)
             continue;
         duration_format(s->wall[b], d, sizeof(d));
-        printf(
-            "%-8s %8lld %10lld %8lld %10lld %10lld %8lld %16s\n", band_names[b], total,
-            c[TASK_SUCCEEDED], c[TASK_FAILED], c[TASK_TIMED_OUT], c[TASK_CANCELLED],
-            c[TASK_PENDING] + c[TASK_RUNNING] + c[TASK_INTERRUPTED] + c[TASK_WAITING],
-            d);
+        printf("%-8s %7lld %9lld %6lld %9lld %9lld %7lld %15s\n", band_names[b], total,
+               c[TASK_SUCCEEDED], c[TASK_FAILED], c[TASK_TIMED_OUT], c[TASK_CANCELLED],
+               c[TASK_PENDING] + c[TASK_RUNNING] + c[TASK_INTERRUPTED] +
+                   c[TASK_WAITING],
+               d);
         skipped += c[TASK_SKIPPED];
     }
     if (skipped > 0)
