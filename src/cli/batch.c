@@ -490,6 +490,7 @@ int batch_run(const struct batch_opts *o)
     ro.stop_on_error = o->stop_on_error;
     ro.progress = o->quiet ? NULL : stderr;
     ro.tty = !o->quiet && isatty(STDERR_FILENO);
+    ro.columns = cli_stderr_columns;
     ro.only_key =
         o->only_id >= 0 ? b.keys[packages_find(&b.pk, o->only_id) - b.pk.v] : NULL;
     ro.on_task = on_task;

@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include "common/jsonx.h"
+#include "common/termline.h"
 #include "common/xalloc.h"
 #include "core/store.h"
 
@@ -11,6 +12,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 const char *cli_home(const char *flag)
@@ -73,6 +75,60 @@ const char *cli_self_path(void)
         return "sweep";
     path[n] = '\0';
     return path;
+}
+
+int cli_term_columns(int fd)
+{
+    struct winsize ws;
+    const char *env = getenv("COLUMNS");
+    char *end;
+    long v;
+
+    if (ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        return ws.ws_col;
+    if (env && *env) {
+        v = strtol(env, &end, 10);
+        if (!*end && v > 0 && v <= 10000)
+            return (int)v;
+    }
+    return 80;
+}
+
+int cli_stderr_columns(void)
+{
+    return cli_term_columns(STDERR_FILENO);
+}
+
+void cli_table_print(char *const *cells, size_t rows, size_t cols, const bool *left)
+{
+    size_t *width = xcalloc(cols ? cols : 1, sizeof(size_t));
+
+    for (size_t i = 0; i < rows * cols; i++) {
+        size_t w = termline_width(cells[i]);
+        if (w > width[i % cols])
+            width[i % cols] = w;
+    }
+    for (size_t r = 0; r < rows; r++) {
+        /* No blanks after the last cell that is not empty. */
+        size_t end = cols;
+        while (end > 1 && left[end - 1] && !*cells[r * cols + end - 1])
+            end--;
+        for (size_t c = 0; c < end; c++) {
+            const char *cell = cells[r * cols + c];
+            size_t pad = width[c] - termline_width(cell);
+            bool last = c == end - 1;
+
+            if (!left[c])
+                printf("%*s", (int)pad, "");
+            fputs(cell, stdout);
+            if (left[c] && !last)
+                printf("%*s", (int)pad, "");
+            if (!last)
+                fputs("  ", stdout);
+        }
+        putchar('\n');
+    }
+    free(width);
 }
 
 void cli_csv_field(const char *s, bool last)

@@ -45,6 +45,11 @@ int cli_help(const struct cli_cmd *cmd);
  * outer space), then ',' or, for the last field of a row, '\n'. */
 void cli_csv_field(const char *s, bool last);
 
+/* rows x cols cells (row-major, the header row first) as an aligned table on stdout
+ * (`sweep aggregate`, `sweep results`): columns two spaces apart, each as wide as its
+ * widest cell in characters, left-aligned where left[c], else right-aligned. */
+void cli_table_print(char *const *cells, size_t rows, size_t cols, const bool *left);
+
 /* Every study, one line each, or a JSON array (`sweep status`, `sweep list`). */
 struct store;
 int status_list_all(struct store *st, bool json, struct err *err);
@@ -79,6 +84,11 @@ int cli_report_write(struct store *st,
 /* Prints v on stdout as indented JSON (jsonx_pretty_str: reals in their shortest form),
  * for every --json output. */
 void cli_print_json(const json_t *v);
+
+/* The width of the terminal on fd (TIOCGWINSZ), else $COLUMNS, else 80. */
+int cli_term_columns(int fd);
+/* cli_term_columns(STDERR_FILENO): runner_opts.columns of the progress line. */
+int cli_stderr_columns(void);
 
 /* Absolute path of the running sweep binary (for `sweep sim` tasks). */
 const char *cli_self_path(void);

@@ -46,7 +46,7 @@ static void print_table(const struct aggregate *a)
                                        "stderr", "min", "max",  "failed"};
     size_t nhead = sizeof(head) / sizeof(head[0]), cols = a->nby + nhead, n = 0;
     char **cell;
-    size_t *width = xcalloc(cols, sizeof(size_t));
+    bool *left = xcalloc(cols, sizeof(bool));
     size_t rows = 1 + a->ngroups * (a->nmetrics ? a->nmetrics : 1);
 
     cell = xcalloc(rows * cols, sizeof(char *));
@@ -75,21 +75,14 @@ static void print_table(const struct aggregate *a)
             cell[n++] = xasprintf("%lld", gr->n_failed);
         }
     }
-    for (size_t i = 0; i < rows * cols; i++)
-        if (strlen(cell[i]) > width[i % cols])
-            width[i % cols] = strlen(cell[i]);
-    for (size_t r = 0; r < rows; r++) {
-        for (size_t c = 0; c < cols; c++) {
-            /* Parameters and the metric name to the left, numbers to the right. */
-            int left = c <= a->nby;
-            printf(left ? "%-*s" : "%*s", (int)width[c], cell[r * cols + c]);
-            fputs(c == cols - 1 ? "\n" : "  ", stdout);
-        }
-    }
+    /* Parameters and the metric name to the left, numbers to the right. */
+    for (size_t c = 0; c < cols; c++)
+        left[c] = c <= a->nby;
+    cli_table_print(cell, rows, cols, left);
     for (size_t i = 0; i < rows * cols; i++)
         free(cell[i]);
     free(cell);
-    free(width);
+    free(left);
 }
 
 /* ---- CSV ---- */

@@ -4,11 +4,14 @@
  * on q or Ctrl-C. When stdout is not a terminal it prints one plain block per interval
  * (no escape codes) so that it can be logged. The terminal is put in non-canonical mode
  * only when stdin is a terminal, and restored on every way out; SIGINT and SIGTERM only
- * write to a self-pipe that the loop polls. Redrawing assumes a terminal at least as
- * wide as the box (80 columns). */
+ * write to a self-pipe that the loop polls. The box takes the terminal's width (at
+ * most 80 columns, at least 32): on a narrow terminal the study name is cut, the
+ * progress bar is shorter and the least important columns are left out; it is read
+ * again at each redraw, so a resized terminal is followed. */
 #include "cli.h"
 
 #include "common/strbuf.h"
+#include "common/termline.h"
 #include "common/timeutil.h"
 #include "common/xalloc.h"
 #include "core/eta.h"
@@ -29,8 +32,9 @@
 
 extern const struct cli_cmd cmd_monitor;
 
-#define BOX_WIDTH 78 /* columns inside the box */
-#define BAR_WIDTH 50
+#define BOX_MAX 78 /* columns inside the box on a wide terminal (80 in all) */
+#define BOX_MIN 30 /* ... and on a narrow one (32 in all; narrower ones cut it) */
+#define BAR_MAX 50
 
 static int monitor_sig_pipe[2] = {-1, -1};
 
@@ -47,79 +51,230 @@ static void monitor_on_signal(int signo)
 
 /* ---- the box ---- */
 
-static void hline(struct strbuf *sb, const char *left, const char *right)
+/* The box drawn into sb, `inner` columns between its borders. */
+struct box {
+    struct strbuf *sb;
+    int inner;
+};
+
+/* The box for a terminal of `columns` columns. */
+static int box_inner(int columns)
 {
-    sb_adds(sb, left);
-    for (int i = 0; i < BOX_WIDTH; i++)
-        sb_adds(sb, "─");
-    sb_adds(sb, right);
-    sb_addc(sb, '\n');
+    int inner = columns - 2;
+
+    return inner > BOX_MAX ? BOX_MAX : inner < BOX_MIN ? BOX_MIN : inner;
 }
 
-/* One row of ASCII text, cut or padded to the box width (less a margin). */
-static void row(struct strbuf *sb, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void row(struct strbuf *sb, const char *fmt, ...)
+static void hline(struct box *bx, const char *left, const char *right)
 {
-    char text[BOX_WIDTH];
+    sb_adds(bx->sb, left);
+    for (int i = 0; i < bx->inner; i++)
+        sb_adds(bx->sb, "─");
+    sb_adds(bx->sb, right);
+    sb_addc(bx->sb, '\n');
+}
+
+/* One row: text cut (with an ellipsis) or padded to the box width, less a margin. */
+static void row_text(struct box *bx, const char *text)
+{
+    char cut[1024];
+    size_t w = termline_cut(text, (size_t)bx->inner - 1, cut, sizeof(cut));
+
+    sb_adds(bx->sb, "│");
+    sb_adds(bx->sb, cut);
+    for (size_t i = w; i < (size_t)bx->inner - 1; i++)
+        sb_addc(bx->sb, ' ');
+    sb_adds(bx->sb, " │\n");
+}
+
+static void row(struct box *bx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void row(struct box *bx, const char *fmt, ...)
+{
+    char text[1024];
     va_list ap;
 
     va_start(ap, fmt);
     vsnprintf(text, sizeof(text), fmt, ap);
     va_end(ap);
-    sb_addf(sb, "│%-*s │\n", BOX_WIDTH - 1, text);
+    row_text(bx, text);
 }
 
-static void bar_row(struct strbuf *sb, long long ended, long long total)
+/* left, then right against the right border; right is left out when both do not fit. */
+static void row_lr(struct box *bx, const char *left, const char *right)
+{
+    size_t lw = termline_width(left), rw = termline_width(right);
+    struct strbuf line = {0};
+
+    sb_adds(&line, left);
+    if (lw + 1 + rw <= (size_t)bx->inner - 1) {
+        for (size_t i = lw + rw; i < (size_t)bx->inner - 1; i++)
+            sb_addc(&line, ' ');
+        sb_adds(&line, right);
+    }
+    row_text(bx, sb_str(&line));
+    sb_fini(&line);
+}
+
+/* A table inside the box: the first column is a name (left), the others counts
+ * (right). On a wide box every column has its full width; on a narrow one each is
+ * as wide as its header or widest value, and the columns of the highest rank are left
+ * out until the rest fits. */
+struct col {
+    const char *head;
+    int width; /* on a wide box */
+    int rank;  /* 0: always shown */
+};
+
+#define TABLE_MAXCOLS 8
+#define TABLE_MAXROWS 64
+
+struct table {
+    const struct col *cols;
+    size_t ncols, nrows;
+    char cell[TABLE_MAXROWS][TABLE_MAXCOLS][32];
+};
+
+static void table_row(struct table *t, const char *name, const long long *v)
+{
+    if (t->nrows >= TABLE_MAXROWS)
+        return;
+    termline_cut(name, 16, t->cell[t->nrows][0], sizeof(t->cell[0][0]));
+    for (size_t c = 1; c < t->ncols; c++)
+        snprintf(t->cell[t->nrows][c], sizeof(t->cell[0][0]), "%lld", v[c - 1]);
+    t->nrows++;
+}
+
+static void table_draw(struct box *bx, const struct table *t)
+{
+    int width[TABLE_MAXCOLS], full = 1, narrow, maxrank = 0, shown;
+    struct strbuf line = {0};
+
+    for (size_t c = 0; c < t->ncols; c++) {
+        full += t->cols[c].width + (c > 0);
+        width[c] = (int)strlen(t->cols[c].head);
+        for (size_t r = 0; r < t->nrows; r++)
+            if ((int)termline_width(t->cell[r][c]) > width[c])
+                width[c] = (int)termline_width(t->cell[r][c]);
+        if (t->cols[c].rank > maxrank)
+            maxrank = t->cols[c].rank;
+    }
+    shown = maxrank;
+    if (full <= bx->inner - 1) {
+        for (size_t c = 0; c < t->ncols; c++)
+            width[c] = t->cols[c].width;
+    } else {
+        for (; shown > 0; shown--) {
+            narrow = 1;
+            for (size_t c = 0; c < t->ncols; c++)
+                if (t->cols[c].rank <= shown)
+                    narrow += width[c] + (c > 0);
+            if (narrow <= bx->inner - 1)
+                break;
+        }
+    }
+    for (size_t r = 0; r <= t->nrows; r++) {
+        sb_reset(&line);
+        sb_addc(&line, ' ');
+        for (size_t c = 0; c < t->ncols; c++) {
+            const char *text = r == 0 ? t->cols[c].head : t->cell[r - 1][c];
+            int pad = width[c] - (int)termline_width(text);
+            if (t->cols[c].rank > shown)
+                continue;
+            if (c > 0)
+                sb_addc(&line, ' ');
+            for (int i = 0; c > 0 && i < pad; i++)
+                sb_addc(&line, ' ');
+            sb_adds(&line, text);
+            for (int i = 0; c == 0 && i < pad; i++)
+                sb_addc(&line, ' ');
+        }
+        row_text(bx, sb_str(&line));
+    }
+    sb_fini(&line);
+}
+
+static void bar_row(struct box *bx, long long ended, long long total)
 {
     int pct = total > 0 ? (int)(ended * 100 / total) : 0;
-    int fill = total > 0 ? (int)(ended * BAR_WIDTH / total) : 0;
-    char tail[BOX_WIDTH - BAR_WIDTH - 1];
+    char tail[64];
+    int bar, fill;
 
     snprintf(tail, sizeof(tail), " %3d%%  %lld/%lld", pct, ended, total);
-    sb_adds(sb, "│ ");
-    for (int i = 0; i < BAR_WIDTH; i++)
-        sb_adds(sb, i < fill ? "█" : "░");
-    sb_addf(sb, "%-*s │\n", BOX_WIDTH - BAR_WIDTH - 2, tail);
+    bar = bx->inner - 2 - (int)strlen(tail);
+    if (bar > BAR_MAX)
+        bar = BAR_MAX;
+    if (bar < 1)
+        bar = 1;
+    fill = total > 0 ? (int)(ended * bar / total) : 0;
+    {
+        struct strbuf line = {0};
+        sb_addc(&line, ' ');
+        for (int i = 0; i < bar; i++)
+            sb_adds(&line, i < fill ? "█" : "░");
+        sb_adds(&line, tail);
+        row_text(bx, sb_str(&line));
+        sb_fini(&line);
+    }
 }
 
 static const char *const monitor_bands[3] = {"LOW", "MEDIUM", "HIGH"};
 
-static void counts_row(struct strbuf *sb, const char *name, const long long c[])
+static const struct col count_cols[] = {
+    {"priority", 8, 0},   {"total", 8, 0},  {"pending", 8, 1},    {"running", 8, 2},
+    {"succeeded", 10, 0}, {"failed", 8, 0}, {"timed_out", 10, 3}, {"cancelled", 9, 3},
+};
+
+static void counts_row(struct table *t, const char *name, const long long c[])
 {
-    long long total = 0;
+    long long v[7] = {0};
 
     for (int i = 0; i < TASK_NSTATES; i++)
-        total += c[i];
-    row(sb, " %-8s %8lld %8lld %8lld %10lld %8lld %10lld %9lld", name, total,
-        c[TASK_PENDING] + c[TASK_INTERRUPTED] + c[TASK_WAITING], c[TASK_RUNNING],
-        c[TASK_SUCCEEDED], c[TASK_FAILED], c[TASK_TIMED_OUT], c[TASK_CANCELLED]);
+        v[0] += c[i];
+    v[1] = c[TASK_PENDING] + c[TASK_INTERRUPTED] + c[TASK_WAITING];
+    v[2] = c[TASK_RUNNING];
+    v[3] = c[TASK_SUCCEEDED];
+    v[4] = c[TASK_FAILED];
+    v[5] = c[TASK_TIMED_OUT];
+    v[6] = c[TASK_CANCELLED];
+    table_row(t, name, v);
 }
 
 /* A pipeline: one row per step, the reduce last. */
 static int steps_rows(struct store *st,
                       const struct store_study *s,
-                      struct strbuf *sb,
+                      struct box *bx,
                       struct err *err)
 {
+    static const struct col cols[] = {
+        {"step", 16, 0},      {"total", 8, 0},  {"waiting", 8, 1}, {"running", 8, 2},
+        {"succeeded", 10, 0}, {"failed", 8, 0}, {"skipped", 8, 3},
+    };
     json_t *steps = cli_steps_counts(st, s, err), *r;
+    struct table *t;
     size_t i;
 
     if (!steps)
         return err->code;
-    hline(sb, "├", "┤");
-    row(sb, " %-16s %8s %8s %8s %10s %8s %8s", "step", "total", "waiting", "running",
-        "succeeded", "failed", "skipped");
+    t = xcalloc(1, sizeof(*t));
+    t->cols = cols;
+    t->ncols = sizeof(cols) / sizeof(cols[0]);
     json_array_foreach(steps, i, r)
     {
-        row(sb, " %-16.16s %8lld %8lld %8lld %10lld %8lld %8lld",
-            json_string_value(json_object_get(r, "name")), cli_count_of(r, "total"),
+        long long v[6] = {
+            cli_count_of(r, "total"),
             cli_count_of(r, "waiting") + cli_count_of(r, "pending") +
                 cli_count_of(r, "interrupted"),
-            cli_count_of(r, "running"), cli_count_of(r, "succeeded"),
+            cli_count_of(r, "running"),
+            cli_count_of(r, "succeeded"),
             cli_count_of(r, "failed") + cli_count_of(r, "timed_out"),
-            cli_count_of(r, "skipped") + cli_count_of(r, "cancelled"));
+            cli_count_of(r, "skipped") + cli_count_of(r, "cancelled"),
+        };
+        table_row(t, json_string_value(json_object_get(r, "name")), v);
     }
+    hline(bx, "├", "┤");
+    table_draw(bx, t);
+    free(t);
     json_decref(steps);
     return SWEEP_OK;
 }
@@ -129,9 +284,10 @@ struct frame {
     bool done; /* the study has finished: nothing more to show */
 };
 
-/* Reads the study (fresh each time) and draws the box into sb. */
+/* Reads the study (fresh each time) and draws the box into sb, `columns` wide. */
 static int monitor_draw(struct store *st,
                         const char *name,
+                        int columns,
                         struct strbuf *sb,
                         struct frame *fr,
                         struct err *err)
@@ -139,9 +295,11 @@ static int monitor_draw(struct store *st,
     struct store_study s = {0};
     long long counts[3][TASK_NSTATES], all[TASK_NSTATES] = {0}, ended;
     enum study_status status;
+    struct box bx = {.sb = sb, .inner = box_inner(columns)};
+    struct table *t = NULL;
     bool active;
     double eta, now = time_now();
-    char left[32] = "unknown", ts[40];
+    char left[48] = "", ts[40], updated[64], title[1040], shown[1024];
     int rc;
 
     rc = store_study_get(st, name, &s, err);
@@ -164,30 +322,47 @@ static int monitor_draw(struct store *st,
     snprintf(fr->status, sizeof(fr->status), "%s", study_status_name(status));
     ended = all[TASK_SUCCEEDED] + all[TASK_FAILED] + all[TASK_TIMED_OUT] +
             all[TASK_CANCELLED] + all[TASK_SKIPPED];
-    if (eta >= 0)
-        duration_format(eta, left, sizeof(left));
+    /* No ETA when nothing runs (ended, or no run holds the study). */
+    if (eta > 0) {
+        memcpy(left, " ETA ", 6);
+        duration_format(eta, left + 5, sizeof(left) - 5);
+    } else if (eta == ETA_UNKNOWN) {
+        snprintf(left, sizeof(left), " ETA unknown");
+    }
     time_iso8601(now, ts, sizeof(ts));
+    snprintf(updated, sizeof(updated), "updated %s", ts);
 
-    hline(sb, "┌", "┐");
-    row(sb, " study %-40.40s %*s", s.name, BOX_WIDTH - 49, fr->status);
+    hline(&bx, "┌", "┐");
+    /* The name gives way to the status. */
+    snprintf(title, sizeof(title), " study ");
+    termline_cut(s.name,
+                 (size_t)(bx.inner - 1 - 7 - 1) > strlen(fr->status)
+                     ? (size_t)(bx.inner - 1 - 7 - 1) - strlen(fr->status)
+                     : 1,
+                 shown, sizeof(shown));
+    snprintf(title + 7, sizeof(title) - 7, "%s", shown);
+    row_lr(&bx, title, fr->status);
     if (s.reason)
-        row(sb, " %.*s", BOX_WIDTH - 3, s.reason);
-    hline(sb, "├", "┤");
-    row(sb, " %-8s %8s %8s %8s %10s %8s %10s %9s", "priority", "total", "pending",
-        "running", "succeeded", "failed", "timed_out", "cancelled");
+        row(&bx, " %s", s.reason);
+    hline(&bx, "├", "┤");
+    t = xcalloc(1, sizeof(*t));
+    t->cols = count_cols;
+    t->ncols = sizeof(count_cols) / sizeof(count_cols[0]);
     for (int b = 2; b >= 0; b--)
-        counts_row(sb, monitor_bands[b], counts[b]);
-    counts_row(sb, "all", all);
-    if (s.steps_json && (rc = steps_rows(st, &s, sb, err)) != SWEEP_OK)
+        counts_row(t, monitor_bands[b], counts[b]);
+    counts_row(t, "all", all);
+    table_draw(&bx, t);
+    if (s.steps_json && (rc = steps_rows(st, &s, &bx, err)) != SWEEP_OK)
         goto out;
-    hline(sb, "├", "┤");
-    bar_row(sb, ended,
+    hline(&bx, "├", "┤");
+    bar_row(&bx, ended,
             all[TASK_SUCCEEDED] + all[TASK_FAILED] + all[TASK_TIMED_OUT] +
                 all[TASK_CANCELLED] + all[TASK_SKIPPED] + all[TASK_PENDING] +
                 all[TASK_RUNNING] + all[TASK_INTERRUPTED] + all[TASK_WAITING]);
-    row(sb, " ETA %-20s%*s updated %s", left, BOX_WIDTH - 59, "", ts);
-    hline(sb, "└", "┘");
+    row_lr(&bx, left, updated);
+    hline(&bx, "└", "┘");
 out:
+    free(t);
     store_study_fini(&s);
     return rc;
 }
@@ -353,7 +528,9 @@ static int monitor_main(int argc, char **argv)
     }
     for (;;) {
         sb_reset(&sb);
-        if (monitor_draw(st, latest.name, &sb, &fr, &err)) {
+        if (monitor_draw(st, latest.name,
+                         term.tty_out ? cli_term_columns(STDOUT_FILENO) : 80, &sb, &fr,
+                         &err)) {
             rc = cli_fail(&err);
             break;
         }
@@ -393,10 +570,12 @@ const struct cli_cmd cmd_monitor = {
         "Shows a summary of STUDY (default: the most recently updated study) in a\n"
         "box: its status, task counts by priority (pending includes interrupted\n"
         "tasks), a progress bar of the tasks that ended, the estimated time left and\n"
-        "the time of the last update, redrawn in place. It exits by itself when the\n"
-        "study has finished, or on q or Ctrl-C (exit code 130 on a signal). When\n"
-        "stdout is not a terminal it prints one block per interval, without escape\n"
-        "codes, for a log.\n"
+        "the time of the last update, redrawn in place, as wide as the terminal (at\n"
+        "most 80 columns; a narrow one cuts the name and leaves out the least\n"
+        "important columns). The time left is shown only while a run is on. It\n"
+        "exits by itself when the study has finished, or on q or Ctrl-C (exit code\n"
+        "130 on a signal). When stdout is not a terminal it prints one block per\n"
+        "interval, 80 columns wide and without escape codes, for a log.\n"
         "\n"
         "Options:\n"
         "  --interval DURATION  time between updates: 5 (seconds), 500ms, 1m\n"

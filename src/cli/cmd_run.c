@@ -295,8 +295,10 @@ static void print_summary(const struct spec *spec,
     printf("\n");
     if (s->reason[0])
         printf("%s\n", s->reason);
-    printf("%-8s %8s %10s %8s %10s %10s %8s %10s\n", "priority", "total", "succeeded",
-           "failed", "timed_out", "cancelled", "pending", "wall");
+    /* The wall times of the tasks added up: with tasks in parallel, more than the
+     * run's own time above, so it says that it is a sum. 77 columns. */
+    printf("%-8s %7s %9s %6s %9s %9s %7s %15s\n", "priority", "total", "succeeded",
+           "failed", "timed_out", "cancelled", "pending", "task time (sum)");
     for (int b = 2; b >= 0; b--) {
         const long long *c = s->counts[b];
         long long total = 0;
@@ -305,11 +307,11 @@ static void print_summary(const struct spec *spec,
         if (total == 0)
             continue;
         duration_format(s->wall[b], d, sizeof(d));
-        printf(
-            "%-8s %8lld %10lld %8lld %10lld %10lld %8lld %10s\n", band_names[b], total,
-            c[TASK_SUCCEEDED], c[TASK_FAILED], c[TASK_TIMED_OUT], c[TASK_CANCELLED],
-            c[TASK_PENDING] + c[TASK_RUNNING] + c[TASK_INTERRUPTED] + c[TASK_WAITING],
-            d);
+        printf("%-8s %7lld %9lld %6lld %9lld %9lld %7lld %15s\n", band_names[b], total,
+               c[TASK_SUCCEEDED], c[TASK_FAILED], c[TASK_TIMED_OUT], c[TASK_CANCELLED],
+               c[TASK_PENDING] + c[TASK_RUNNING] + c[TASK_INTERRUPTED] +
+                   c[TASK_WAITING],
+               d);
         skipped += c[TASK_SKIPPED];
     }
     if (skipped > 0)
@@ -431,6 +433,7 @@ static int run_main(int argc, char **argv)
     a.ro.self_path = cli_self_path();
     a.ro.progress = a.quiet ? NULL : stderr;
     a.ro.tty = !a.quiet && isatty(STDERR_FILENO);
+    a.ro.columns = cli_stderr_columns;
 
     if (runner_lock(cli_home(a.home), spec->name, &lock, &err) ||
         store_open(cli_home(a.home), &st, &err) ||

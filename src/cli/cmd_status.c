@@ -115,9 +115,11 @@ static void print_study(struct store *st,
     bar(ended, total, 40);
     printf("] %lld/%lld ended (%.1f%%)\n", ended, total,
            total ? 100.0 * (double)ended / (double)total : 0.0);
-    if (eta >= 0)
+    /* No ETA when nothing runs: every task has ended, or no run holds the study. */
+    if (eta > 0)
         duration_format(eta, left, sizeof(left));
-    printf("  ETA %s\n", left);
+    if (eta > 0 || eta == ETA_UNKNOWN)
+        printf("  ETA %s\n", left);
     printf("  %-8s %8s %8s %8s %10s %8s %10s %10s %12s\n", "priority", "total",
            "pending", "running", "succeeded", "failed", "timed_out", "cancelled",
            "interrupted");
@@ -264,9 +266,10 @@ const struct cli_cmd cmd_status = {
         "Usage: sweep status [STUDY] [--json] [--home DIR]\n"
         "\n"
         "With STUDY: its status, task counts by priority and state, and the estimated\n"
-        "time remaining (JSON: estimated_remaining in seconds, null while no task\n"
-        "has finished; from the mean wall time of finished tasks, the cpus of the\n"
-        "remaining ones and the spec's max_parallel; aggregate and\n"
+        "time remaining while a run is on (JSON: estimated_remaining in seconds, 0\n"
+        "when nothing is left to run, null while no task has finished or when no\n"
+        "sweep process runs the study; from the mean wall time of finished tasks,\n"
+        "the cpus of the remaining ones and the spec's max_parallel; aggregate and\n"
         "aggregate_computed_at: the aggregate stored when its last run ended, as\n"
         "`sweep aggregate --format json` prints it, when there is one). A pipeline\n"
         "adds one line per step, the reduce last (JSON: steps). A study that waits\n"

@@ -93,17 +93,21 @@ void duration_format(double seconds, char *buf, size_t n)
 
     if (!isfinite(seconds) || seconds < 0)
         seconds = 0;
-    if (seconds < 1.0) {
-        snprintf(buf, n, "%dms", (int)(seconds * 1000.0 + 0.5));
+    /* Rounded first, so that 9.996 s is "10.0s", not "10.00s", and 59.96 s "1m00s". */
+    if (round(seconds * 100.0) < 1000.0) {
+        snprintf(buf, n, "%.2fs", round(seconds * 100.0) / 100.0);
+        return;
+    }
+    if (round(seconds * 10.0) < 600.0) {
+        snprintf(buf, n, "%.1fs", round(seconds * 10.0) / 10.0);
         return;
     }
     s = (long long)(seconds + 0.5);
-    if (s < 60)
-        snprintf(buf, n, "%llds", s);
-    else if (s < 3600)
-        snprintf(buf, n, "%lldm %02llds", s / 60, s % 60);
-    else if (s < 86400)
-        snprintf(buf, n, "%lldh %02lldm", s / 3600, (s % 3600) / 60);
+    if (s < 3600)
+        snprintf(buf, n, "%lldm%02llds", s / 60, s % 60);
+    else if ((s = (long long)(seconds / 60.0 + 0.5)) < 24 * 60)
+        snprintf(buf, n, "%lldh%02lldm", s / 60, s % 60);
     else
-        snprintf(buf, n, "%lldd %lldh", s / 86400, (s % 86400) / 3600);
+        snprintf(buf, n, "%lldd%02lldh", (long long)(seconds / 3600.0 + 0.5) / 24,
+                 (long long)(seconds / 3600.0 + 0.5) % 24);
 }

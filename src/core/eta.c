@@ -11,7 +11,7 @@
  * With every task on one cpu, work / slots is simply mean * tasks left / slots. The
  * second term of max() is the tail: the last task to start takes about `mean` however
  * many slots are free. Nothing left to run gives 0; nothing finished yet gives
- * ETA_UNKNOWN.
+ * ETA_UNKNOWN; tasks left that no sweep process runs give ETA_IDLE (eta_study()).
  *
  * Limits, stated honestly: durations are assumed alike (tasks whose time depends on
  * their parameters, e.g. a grid size, make it drift until the mix of finished tasks is
@@ -22,6 +22,8 @@
  * estimate for the others (never below zero); a running task left behind by a dead
  * runner still counts as running. It is a progress hint, not a promise. */
 #include "core/eta.h"
+
+#include "core/runner.h"
 
 #include <jansson.h>
 #include <limits.h>
@@ -159,5 +161,7 @@ int eta_study(struct store *st,
                                                        (double)wait.n * (double)queued)
                                   : 0;
     *seconds = eta_estimate(&run.sums);
+    if (*seconds != 0 && !runner_is_active(store_home(st), study->name))
+        *seconds = ETA_IDLE;
     return 0;
 }

@@ -11,6 +11,10 @@
 
 /* eta_estimate() when nothing has finished yet (no duration to go by). */
 #define ETA_UNKNOWN (-1.0)
+/* eta_study() when tasks are left but no sweep process runs the study (interrupted,
+ * cancelled with tasks left, stored with --prepare): nothing will end, so no time left
+ * is shown (`sweep status`, `sweep monitor`; null in JSON). */
+#define ETA_IDLE (-2.0)
 
 struct eta_sums {
     int slots;              /* cpus the runner fills at once (>= 1) */
@@ -34,7 +38,8 @@ double eta_estimate(const struct eta_sums *s);
 int eta_study_slots(const struct store_study *study);
 /* eta_estimate() for a study at epoch time `now`, from its counts, a sample of at most
  * 1000 finished and 1000 queued tasks per state (the mean wall time and cpus), and
- * every running task: cheap however large the study. */
+ * every running task: cheap however large the study. ETA_IDLE when tasks are left but
+ * no sweep process holds the study's run lock (runner_is_active()). */
 int eta_study(struct store *st,
               const struct store_study *study,
               double now,

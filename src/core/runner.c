@@ -15,6 +15,7 @@
 
 #include "common/jsonx.h"
 #include "common/strbuf.h"
+#include "common/termline.h"
 #include "common/timeutil.h"
 #include "common/xalloc.h"
 #include "core/exec.h"
@@ -1026,12 +1027,19 @@ static int poll_cancel(struct run *r, struct err *err)
 
 /* ---- progress ---- */
 
+/* One line: "NAME: 17/41 done, 0 failed, 2 running, 12 queued, 9.3 tasks/s, ETA 2.31s".
+ * On a terminal it is fitted to o->columns(): the name is cut first (to 16 columns),
+ * then the queue, the rate, the running count and the ETA are dropped in that order.
+ * No ETA when nothing is left to run or nothing has ended yet; no rate before a second
+ * has passed and a task has ended (a rate of a few milliseconds says nothing). */
 static void progress(struct run *r, bool force)
 {
     double now = time_mono(), elapsed = now - r->t0, rate;
     long long queued = (long long)(r->ready.len + r->delayed.len);
     long long remaining;
-    char eta[32] = "?";
+    char done[64], failed[32], running[32], waiting[32], speed[32], eta[48] = "";
+    char line[1024];
+    int width = 0;
 
     if (!r->o->progress)
         return;
@@ -1048,15 +1056,34 @@ static void progress(struct run *r, bool force)
     remaining = r->total - r->finished;
     if (remaining < queued + (long long)r->nrunning)
         remaining = queued + (long long)r->nrunning;
-    if (rate > 0)
-        duration_format((double)remaining / rate, eta, sizeof(eta));
-    fprintf(
-        r->o->progress,
-        "%s%s: %lld/%lld done, %lld failed, %zu running, %lld queued, %.1f tasks/s, "
-        "ETA %s%s",
-        r->o->tty ? "\r\033[K" : "", r->spec->name, r->finished, r->total, r->failed,
-        r->nrunning, remaining - (long long)r->nrunning, rate, eta,
-        r->o->tty ? "" : "\n");
+    snprintf(done, sizeof(done), "%lld/%lld done", r->finished, r->total);
+    snprintf(failed, sizeof(failed), "%lld failed", r->failed);
+    snprintf(running, sizeof(running), "%zu running", r->nrunning);
+    snprintf(waiting, sizeof(waiting), "%lld queued",
+             remaining - (long long)r->nrunning);
+    snprintf(speed, sizeof(speed), "%.1f tasks/s", rate);
+    if (remaining > 0 && !r->stopping && rate > 0) {
+        memcpy(eta, "ETA ", 5);
+        duration_format((double)remaining / rate, eta + 4, sizeof(eta) - 4);
+    }
+    {
+        const struct termline_field f[] = {
+            {NULL, r->spec->name, 0, 16},
+            {": ", done, 0, 0},
+            {", ", failed, 0, 0},
+            {", ", running, 2, 0},
+            {", ", waiting, 4, 0},
+            {", ", elapsed >= 1.0 && r->finished > 0 ? speed : NULL, 3, 0},
+            {", ", eta[0] ? eta : NULL, 1, 0},
+        };
+        /* One column spare: a line as wide as the terminal would wrap on some. */
+        if (r->o->tty && r->o->columns)
+            width = r->o->columns() - 1;
+        termline_fit(f, sizeof(f) / sizeof(f[0]), width > 0 ? width : 0, line,
+                     sizeof(line));
+    }
+    fprintf(r->o->progress, "%s%s%s", r->o->tty ? "\r\033[K" : "", line,
+            r->o->tty ? "" : "\n");
     fflush(r->o->progress);
 }
 

@@ -39,6 +39,8 @@ struct runner_opts {
     bool halt_now;         /* ... and kill the running ones */
     FILE *progress;        /* progress lines; NULL for none */
     bool tty;              /* redraw one progress line in place */
+    int (*columns)(void);  /* tty: the terminal's width now, asked at each redraw (the
+                              front end owns the terminal); NULL or < 1: no limit */
     const char *only_key;  /* run only this task; the others stay as they are */
     runner_task_fn *on_task; /* may be NULL; called outside any store transaction */
     void *on_task_arg;

@@ -79,6 +79,7 @@ static const char *const band_names[3] = {"LOW", "MEDIUM", "HIGH"};
 struct totals {
     long long state[TASK_NSTATES];
     long long all, done, ended; /* done: no more work; ended: ran to an end */
+    long long failed;           /* failed or timed out */
 };
 
 static void totals_compute(const struct report *r, struct totals *t)
@@ -93,6 +94,7 @@ static void totals_compute(const struct report *r, struct totals *t)
     t->ended =
         t->state[TASK_SUCCEEDED] + t->state[TASK_FAILED] + t->state[TASK_TIMED_OUT];
     t->done = t->ended + t->state[TASK_CANCELLED] + t->state[TASK_SKIPPED];
+    t->failed = t->state[TASK_FAILED] + t->state[TASK_TIMED_OUT];
 }
 
 static double pct(long long part, long long whole)
@@ -100,15 +102,56 @@ static double pct(long long part, long long whole)
     return whole > 0 ? 100.0 * (double)part / (double)whole : 0;
 }
 
-/* A share as "42%", with "<1%" for a part too small to round to 1%. */
+/* A share as "42%", with "<1%" for a part below 1% and ">99%" for one above 99% that
+ * is not the whole (never "0%" of something nor "100%" of less than all). */
 static void share_format(char *buf, size_t n, long long part, long long whole)
 {
     double p = pct(part, whole);
 
-    if (part > 0 && p < 0.5)
+    if (part > 0 && p < 1)
         snprintf(buf, n, "<1%%");
+    else if (part < whole && p > 99)
+        snprintf(buf, n, ">99%%");
     else
         snprintf(buf, n, "%.0f%%", p);
+}
+
+void report_outcome(long long succeeded,
+                    long long failed,
+                    long long all,
+                    char *ok,
+                    size_t nok,
+                    char *bad,
+                    size_t nbad)
+{
+    /* Rounded down: "100%" only when every task succeeded. */
+    snprintf(ok, nok, "%.0f%%", floor(pct(succeeded, all)));
+    if (failed > 0) {
+        share_format(bad, nbad, failed, all);
+        snprintf(bad + strlen(bad), nbad - strlen(bad), " failed");
+    } else if (nbad > 0) {
+        bad[0] = '\0';
+    }
+}
+
+void report_throughput(double run_seconds, long long ended, char *buf, size_t n)
+{
+    double per_h = run_seconds > 0 ? (double)ended / (run_seconds / 3600.0) : 0;
+    double rate = per_h;
+    const char *unit = "h";
+
+    if (run_seconds < REPORT_RATE_MIN_SECONDS || ended < REPORT_RATE_MIN_TASKS) {
+        snprintf(buf, n, "\u2013");
+        return;
+    }
+    if (per_h >= 6000) {
+        rate = per_h / 3600.0;
+        unit = "s";
+    } else if (per_h >= 600) {
+        rate = per_h / 60.0;
+        unit = "min";
+    }
+    snprintf(buf, n, "%.*f tasks/%s", rate < 10 ? 2 : rate < 100 ? 1 : 0, rate, unit);
 }
 
 /* A count for a narrow place: exact up to 99999, then "123k", "4.5M", "75B", "1.2T". */
@@ -285,20 +328,25 @@ static void draw_header(cairo_t *cr, const struct report *r, const struct totals
 static void draw_progress(cairo_t *cr, const struct totals *t)
 {
     const double y = 100, h = 26, w = REPORT_WIDTH - 2 * MARGIN - 110;
-    char buf[256], n[5][32];
+    char buf[512], ok[32], bad[32], n[6][32];
 
     stacked_bar(cr, MARGIN, y, w, h, t->state, false);
-    snprintf(buf, sizeof(buf), "%.0f%%", floor(pct(t->done, t->all)));
-    text(cr, REPORT_WIDTH - MARGIN, y + 21, buf, 24, true, COLOR_TEXT, RIGHT);
-    count_format(n[0], sizeof(n[0]), t->done);
+    /* The big number is what succeeded: a failed task is not "done". */
+    report_outcome(t->state[TASK_SUCCEEDED], t->failed, t->all, ok, sizeof(ok), bad,
+                   sizeof(bad));
+    text(cr, REPORT_WIDTH - MARGIN, y + 21, ok, 24, true, COLOR_TEXT, RIGHT);
+    text(cr, REPORT_WIDTH - MARGIN, y + h + 20, "succeeded", 12, false, COLOR_MUTED,
+         RIGHT);
+    count_format(n[0], sizeof(n[0]), t->state[TASK_SUCCEEDED]);
     count_format(n[1], sizeof(n[1]), t->all);
-    count_format(n[2], sizeof(n[2]), t->state[TASK_RUNNING]);
-    count_format(n[3], sizeof(n[3]), t->state[TASK_PENDING]);
-    count_format(n[4], sizeof(n[4]), t->state[TASK_INTERRUPTED]);
+    count_format(n[2], sizeof(n[2]), t->failed);
+    count_format(n[3], sizeof(n[3]), t->state[TASK_RUNNING]);
+    count_format(n[4], sizeof(n[4]), t->state[TASK_PENDING]);
+    count_format(n[5], sizeof(n[5]), t->state[TASK_INTERRUPTED]);
     snprintf(buf, sizeof(buf),
-             "%s of %s done  \u00b7  %s running  \u00b7  %s pending  \u00b7  %s "
-             "interrupted",
-             n[0], n[1], n[2], n[3], n[4]);
+             "%s of %s succeeded  \u00b7  %s failed  \u00b7  %s running  \u00b7  %s "
+             "pending  \u00b7  %s interrupted",
+             n[0], n[1], n[2], n[3], n[4], n[5]);
     text(cr, MARGIN, y + h + 20, buf, 12, false, COLOR_MUTED, LEFT);
 }
 
@@ -307,7 +355,7 @@ static void draw_ring(cairo_t *cr, const struct totals *t, double x, double y, d
 {
     const double cx = x + 122, cy = y + 160, ro = 98, ri = 63;
     double a = -M_PI / 2;
-    char buf[32];
+    char buf[32], bad[32];
 
     card(cr, x, y, w, 290, "Overall progress");
     if (t->all == 0) {
@@ -332,9 +380,13 @@ static void draw_ring(cairo_t *cr, const struct totals *t, double x, double y, d
         cairo_stroke(cr);
         a += da;
     }
-    snprintf(buf, sizeof(buf), "%.0f%%", floor(pct(t->done, t->all)));
+    report_outcome(t->state[TASK_SUCCEEDED], t->failed, t->all, buf, sizeof(buf), bad,
+                   sizeof(bad));
     text(cr, cx, cy + 6, buf, 30, true, COLOR_TEXT, CENTRE);
-    text(cr, cx, cy + 26, t->all ? "done" : "no tasks", 12, false, COLOR_MUTED, CENTRE);
+    text(cr, cx, cy + 26, t->all ? "succeeded" : "no tasks", 12, false, COLOR_MUTED,
+         CENTRE);
+    if (bad[0])
+        text(cr, cx, cy + 43, bad, 12, true, state_style[TASK_FAILED].rgb, CENTRE);
 
     int shown = 0, line = 0;
     for (int i = 0; i < TASK_NSTATES; i++)
@@ -364,19 +416,17 @@ static void draw_ring(cairo_t *cr, const struct totals *t, double x, double y, d
 static void
 draw_priorities(cairo_t *cr, const struct report *r, double x, double y, double w)
 {
-    const double bx = x + 110, bw = w - 110 - 70;
-    char buf[64], num[32];
+    const double bx = x + 110, bw = w - 110 - 80;
+    char buf[64], num[32], bad[32];
 
     card(cr, x, y, w, 290, "Progress by priority");
     for (int i = 0; i < 3; i++) {
         int b = 2 - i;
         double by = y + 74 + 70 * i;
-        long long all = 0, done;
+        long long all = 0;
 
         for (int s = 0; s < TASK_NSTATES; s++)
             all += r->counts[b][s];
-        done = r->counts[b][TASK_SUCCEEDED] + r->counts[b][TASK_FAILED] +
-               r->counts[b][TASK_TIMED_OUT] + r->counts[b][TASK_CANCELLED];
         text(cr, x + 18, by + 16, band_names[b], 13, true, COLOR_TEXT, LEFT);
         count_format(num, sizeof(num), all);
         snprintf(buf, sizeof(buf), "%s task%s", num, all == 1 ? "" : "s");
@@ -387,9 +437,11 @@ draw_priorities(cairo_t *cr, const struct report *r, double x, double y, double 
                  CENTRE);
             continue;
         }
-        snprintf(buf, sizeof(buf), "%.0f%%", floor(pct(done, all)));
+        report_outcome(r->counts[b][TASK_SUCCEEDED],
+                       r->counts[b][TASK_FAILED] + r->counts[b][TASK_TIMED_OUT], all,
+                       buf, sizeof(buf), bad, sizeof(bad));
         text(cr, x + w - 18, by + 17, buf, 15, true, COLOR_TEXT, RIGHT);
-        text(cr, x + w - 18, by + 33, "done", 11, false, COLOR_MUTED, RIGHT);
+        text(cr, x + w - 18, by + 33, "succeeded", 11, false, COLOR_MUTED, RIGHT);
     }
     text(cr, bx, y + 276, "Numbers in the bars: tasks per state", 11, false,
          COLOR_MUTED, LEFT);
@@ -421,8 +473,8 @@ static void draw_stats(cairo_t *cr, const struct report *r, const struct totals 
     const double x = MARGIN, y = 464, w = REPORT_WIDTH - 2 * MARGIN;
     const double cw = (w - 3 * 18) / 2, lx = x + 18, rx = lx + cw + 18, ty = y + 62;
     char v[6][64];
-    const char *labels[6] = {"Success rate",     "Tasks done", "Mean task time",
-                             "Median task time", "Throughput", "Run time"};
+    const char *labels[6] = {"Success rate",     "Tasks ended", "Mean task time",
+                             "Median task time", "Throughput",  "Run time"};
     char buf[64];
 
     card(cr, x, y, w, 252, "Statistics");
@@ -458,13 +510,8 @@ static void draw_stats(cairo_t *cr, const struct report *r, const struct totals 
         duration_format(r->mean_wall, v[2], sizeof(v[2]));
     if (isfinite(r->median_wall))
         duration_format(r->median_wall, v[3], sizeof(v[3]));
+    report_throughput(r->run_seconds, t->ended, v[4], sizeof(v[4]));
     if (r->run_seconds > 0) {
-        double rate = (double)t->ended / (r->run_seconds / 3600.0);
-        snprintf(v[4], sizeof(v[4]), "%.*f tasks/h",
-                 rate < 10    ? 2
-                 : rate < 100 ? 1
-                              : 0,
-                 rate);
         duration_format(r->run_seconds, v[5], sizeof(v[5]));
     } else {
         snprintf(v[4], sizeof(v[4]), "\u2013");
@@ -475,9 +522,10 @@ static void draw_stats(cairo_t *cr, const struct report *r, const struct totals 
     text(cr, rx + 10, ty + 24 * 6 + 4,
          "Success rate and times: tasks that ran to an end", 11, false, COLOR_MUTED,
          LEFT);
-    text(cr, rx + 10, ty + 24 * 6 + 20,
-         "(succeeded, failed, timed out). Throughput: those per hour of run time.", 11,
-         false, COLOR_MUTED, LEFT);
+    text(
+        cr, rx + 10, ty + 24 * 6 + 20,
+        "(succeeded, failed, timed out). Throughput: those per run time, from 10 s on.",
+        11, false, COLOR_MUTED, LEFT);
 }
 
 static void draw_footer(cairo_t *cr, const struct report *r)

@@ -10,6 +10,8 @@
 #include "common/err.h"
 #include "core/task.h"
 
+#include <stddef.h>
+
 /* The page size: pixels (PNG, SVG) or points (PDF). */
 #define REPORT_WIDTH 1000
 #define REPORT_HEIGHT 760
@@ -25,10 +27,34 @@ struct report {
      * seconds; NaN when there is none. */
     double mean_wall, median_wall;
     /* Seconds the study has been running (start to finish, or to now); 0 when it has
-     * not started. Throughput is the finished tasks per hour of this time. */
+     * not started. Throughput is the finished tasks per unit of this time
+     * (report_throughput()). */
     double run_seconds;
     double generated_at; /* epoch seconds shown in the footer; 0 for no footer */
 };
+
+/* A throughput needs this much run time and this many tasks that ran to an end;
+ * below, report_throughput() says nothing (a rate of a few milliseconds says
+ * nothing). */
+#define REPORT_RATE_MIN_SECONDS 10.0
+#define REPORT_RATE_MIN_TASKS 2
+
+/* The words the picture uses for an outcome: ok = the share of `all` that succeeded
+ * ("85%", rounded down, so "100%" only when every task did), shown as "succeeded";
+ * bad = "15% failed" when `failed` (failed or timed out) > 0, else "". A failed task is
+ * never counted as done. */
+void report_outcome(long long succeeded,
+                    long long failed,
+                    long long all,
+                    char *ok,
+                    size_t nok,
+                    char *bad,
+                    size_t nbad);
+
+/* The tasks that ran to an end per unit of run time: "0.75 tasks/h", "12.5 tasks/min",
+ * "40.0 tasks/s" (the unit that keeps the number small); an en dash below
+ * REPORT_RATE_MIN_SECONDS or REPORT_RATE_MIN_TASKS. */
+void report_throughput(double run_seconds, long long ended, char *buf, size_t n);
 
 /* Renders the report to path (".png", ".svg" or ".pdf", any case). The file is written
  * under a temporary name and renamed, so a failure leaves no partial file. The SVG is

@@ -1,4 +1,5 @@
-/* Unit tests of src/common: durations, SHA-256 test vectors, canonical JSON. */
+/* Unit tests of src/common: durations, lines fitted to a terminal, SHA-256 test
+ * vectors, canonical JSON. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,6 +8,7 @@
 #include "common/jsonx.h"
 #include "common/sha256.h"
 #include "common/strbuf.h"
+#include "common/termline.h"
 #include "common/timeutil.h"
 
 #include <stdlib.h>
@@ -36,16 +38,106 @@ static void test_duration_parse(void **state)
 
 static void test_duration_format(void **state)
 {
+    /* One format everywhere: two decimals below 10 s, one below a minute, then
+     * minutes and seconds, hours and minutes, days and hours. */
+    static const struct {
+        double in;
+        const char *want;
+    } cases[] = {
+        {0, "0.00s"},
+        {0.033, "0.03s"},
+        {0.85, "0.85s"},
+        {0.987, "0.99s"},
+        {1, "1.00s"},
+        {9.87, "9.87s"},
+        {9.996, "10.0s"},
+        {12.34, "12.3s"},
+        {42, "42.0s"},
+        {59.96, "1m00s"},
+        {200, "3m20s"},
+        {245, "4m05s"},
+        {3599.6, "1h00m"},
+        {3720, "1h02m"},
+        {7500, "2h05m"},
+        {86400, "1d00h"},
+        {3 * 86400 + 4 * 3600, "3d04h"},
+        {-1, "0.00s"},
+    };
     char buf[32];
+    double back;
     (void)state;
-    duration_format(0.85, buf, sizeof(buf));
-    assert_string_equal(buf, "850ms");
-    duration_format(42, buf, sizeof(buf));
-    assert_string_equal(buf, "42s");
-    duration_format(200, buf, sizeof(buf));
-    assert_string_equal(buf, "3m 20s");
-    duration_format(7500, buf, sizeof(buf));
-    assert_string_equal(buf, "2h 05m");
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        duration_format(cases[i].in, buf, sizeof(buf));
+        assert_string_equal(buf, cases[i].want);
+        /* What is printed can be given back (--timeout 4m05s). */
+        assert_int_equal(duration_parse(buf, &back), 0);
+    }
+}
+
+/* The progress line of `sweep run` as runner.c builds it. */
+static void progress_fields(struct termline_field f[6], const char *name)
+{
+    f[0] = (struct termline_field){NULL, name, 0, 16};
+    f[1] = (struct termline_field){": ", "17/41 done", 0, 0};
+    f[2] = (struct termline_field){", ", "0 failed", 0, 0};
+    f[3] = (struct termline_field){", ", "ETA 2.31s", 1, 0};
+    f[4] = (struct termline_field){", ", "2 running", 2, 0};
+    f[5] = (struct termline_field){", ", "9.3 tasks/s", 3, 0};
+}
+
+static void test_termline_fit(void **state)
+{
+    static const char *const longname =
+        "a-rather-long-study-name-for-the-terminal-width-check";
+    static const struct {
+        const char *name;
+        int width;
+        const char *want;
+    } cases[] = {
+        {"short", 0, "short: 17/41 done, 0 failed, ETA 2.31s, 2 running, 9.3 tasks/s"},
+        {"short", 80, "short: 17/41 done, 0 failed, ETA 2.31s, 2 running, 9.3 tasks/s"},
+        /* The name gives up columns first, down to its keep (16). */
+        {longname, 80,
+         "a-rather-long-study-na\u2026: 17/41 done, 0 failed, ETA 2.31s, 2 running, "
+         "9.3 tasks/s"},
+        /* Then the least important fields go. */
+        {longname, 50, "a-rather-long-st\u2026: 17/41 done, 0 failed, ETA 2.31s"},
+        {longname, 40, "a-rather-long-stu\u2026: 17/41 done, 0 failed"},
+        /* Then the name is cut below its keep, then the line itself. */
+        {longname, 30, "a-rathe\u2026: 17/41 done, 0 failed"},
+        {longname, 10, "a\u2026: 17/41\u2026"},
+        {"short", 38, "short: 17/41 done, 0 failed, ETA 2.31s"},
+        {"short", 50, "short: 17/41 done, 0 failed, ETA 2.31s, 2 running"},
+    };
+    struct termline_field f[6];
+    char buf[256], want[256];
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *w = cases[i].want;
+        size_t k = 0, cols;
+        /* "\u2026" in the table stands for the ellipsis. */
+        while (*w && k + 4 < sizeof(want)) {
+            if (strncmp(w, "\\u2026", 6) == 0) {
+                memcpy(want + k, TERMLINE_ELLIPSIS, 3);
+                k += 3;
+                w += 6;
+            } else {
+                want[k++] = *w++;
+            }
+        }
+        want[k] = '\0';
+        progress_fields(f, cases[i].name);
+        cols = termline_fit(f, 6, cases[i].width, buf, sizeof(buf));
+        assert_string_equal(buf, want);
+        assert_int_equal(cols, termline_width(buf));
+        if (cases[i].width > 0)
+            assert_true(cols <= (size_t)cases[i].width);
+    }
+    assert_int_equal(termline_width("a" TERMLINE_ELLIPSIS "b"), 3);
+    assert_int_equal(termline_cut("abcdef", 4, buf, sizeof(buf)), 4);
+    assert_string_equal(buf, "abc" TERMLINE_ELLIPSIS);
+    assert_int_equal(termline_cut("abc", 4, buf, sizeof(buf)), 3);
+    assert_string_equal(buf, "abc");
 }
 
 static void test_sha256_vectors(void **state)
@@ -182,13 +274,10 @@ static void test_strbuf(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_duration_parse),
-        cmocka_unit_test(test_duration_format),
-        cmocka_unit_test(test_sha256_vectors),
-        cmocka_unit_test(test_jsonx_canon),
-        cmocka_unit_test(test_jsonx_arg_str),
-        cmocka_unit_test(test_jsonx_pretty),
-        cmocka_unit_test(test_jsonx_walk_leaves),
+        cmocka_unit_test(test_duration_parse), cmocka_unit_test(test_duration_format),
+        cmocka_unit_test(test_termline_fit),   cmocka_unit_test(test_sha256_vectors),
+        cmocka_unit_test(test_jsonx_canon),    cmocka_unit_test(test_jsonx_arg_str),
+        cmocka_unit_test(test_jsonx_pretty),   cmocka_unit_test(test_jsonx_walk_leaves),
         cmocka_unit_test(test_strbuf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "core/eta.h"
+#include "core/runner.h"
 
 #include <ftw.h>
 #include <stdio.h>
@@ -181,7 +182,8 @@ static void test_study(void **state)
     struct store_study s = {0};
     struct err err = {0};
     long long id, gen;
-    double eta = -2;
+    double eta = -3;
+    int lock = -1;
 
     (void)state;
     assert_non_null(mkdtemp(dir));
@@ -208,8 +210,14 @@ static void test_study(void **state)
         store_task_fini(&t);
     }
     assert_int_equal(store_study_get(st, "s", &s, &err), 0);
+    /* No sweep process runs it: tasks are left, yet no time left to show. */
+    assert_int_equal(eta_study(st, &s, 103.0 + 5.0, &eta, &err), 0);
+    assert_true(eta == ETA_IDLE);
+    /* While a run holds the study's lock. */
+    assert_int_equal(runner_lock(dir, "s", &lock, &err), 0);
     assert_int_equal(eta_study(st, &s, 103.0 + 5.0, &eta, &err), 0);
     assert_true(eta > 27.5 - 1e-9 && eta < 27.5 + 1e-9);
+    close(lock);
 
     s.id = 9999; /* failure path: an unknown study */
     assert_int_equal(eta_study(st, &s, 0, &eta, &err), SWEEP_ENOTFOUND);

@@ -268,12 +268,51 @@ static void test_render_errors(void **state)
     assert_int_equal(count_files(f->dir), 0);
 }
 
+/* The words of the picture: "done" is never said of a failure, and a throughput of a
+ * run too short to measure is not shown. */
+static void test_words(void **state)
+{
+    static const struct {
+        long long ok, failed, all;
+        const char *want_ok, *want_bad;
+    } outcomes[] = {
+        {17, 3, 20, "85%", "15% failed"},
+        {20, 0, 20, "100%", ""},
+        {199, 1, 200, "99%", "<1% failed"},
+        {0, 0, 0, "0%", ""},
+        {5, 0, 10, "50%", ""},
+    };
+    static const struct {
+        double seconds;
+        long long ended;
+        const char *want;
+    } rates[] = {
+        {0.033, 3, "\u2013"},       {9.9, 100, "\u2013"},
+        {3600, 1, "\u2013"},        {3 * 3600.0, 3, "1.00 tasks/h"},
+        {60, 10, "10.0 tasks/min"}, {10, 400, "40.0 tasks/s"},
+        {0, 0, "\u2013"},
+    };
+    char ok[32], bad[32], buf[64];
+    (void)state;
+    for (size_t i = 0; i < sizeof(outcomes) / sizeof(outcomes[0]); i++) {
+        report_outcome(outcomes[i].ok, outcomes[i].failed, outcomes[i].all, ok,
+                       sizeof(ok), bad, sizeof(bad));
+        assert_string_equal(ok, outcomes[i].want_ok);
+        assert_string_equal(bad, outcomes[i].want_bad);
+    }
+    for (size_t i = 0; i < sizeof(rates) / sizeof(rates[0]); i++) {
+        report_throughput(rates[i].seconds, rates[i].ended, buf, sizeof(buf));
+        assert_string_equal(buf, rates[i].want);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_render_formats, setup, teardown),
         cmocka_unit_test_setup_teardown(test_render_edge_cases, setup, teardown),
         cmocka_unit_test_setup_teardown(test_render_errors, setup, teardown),
+        cmocka_unit_test(test_words),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -960,7 +960,7 @@ static void test_errors(void **state)
          "study.json:2:21: retries.max: expected a non-negative integer, got -1"},
         {"study.yaml", "study: a\nmodel: m\nretries: {backoff: 10s, backoff_max: 5s}\n",
          "study.yaml:3:38: retries.backoff_max: expected a duration not below backoff "
-         "(10s), got \"5s\""},
+         "(10.0s), got \"5s\""},
         {"study.yaml", "study: a\nmodel: m\nretries: {on: [timeout, crash]}\n",
          "study.yaml:3:25: retries.on[1]: expected timeout, signal, nonzero or exit:N "
          "(N "
