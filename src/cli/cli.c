@@ -3,7 +3,9 @@
 
 #include "common/jsonx.h"
 #include "common/xalloc.h"
+#include "core/spec.h"
 #include "core/store.h"
+#include "models/model.h"
 
 #include <jansson.h>
 
@@ -71,6 +73,17 @@ const char *cli_self_path(void)
         return "sweep";
     path[n] = '\0';
     return path;
+}
+
+void cli_spec_seed_names(struct spec *spec, const struct model *m)
+{
+    const struct model_param *p = m ? model_param_find(m, "seed") : NULL;
+
+    if (!p)
+        return;
+    spec_add_seed_name(spec, p->name);
+    for (const char *const *a = p->aliases; a && *a; a++)
+        spec_add_seed_name(spec, *a);
 }
 
 void cli_csv_field(const char *s, bool last)

@@ -78,6 +78,13 @@ int cli_report_write(struct store *st,
  * for every --json output. */
 void cli_print_json(const json_t *v);
 
+/* Tells the spec the other names of model m's seed parameter (its aliases, e.g.
+ * "semilla"), so that expansion and the runner treat them as "seed" (see expand.h).
+ * Does nothing for a NULL model or one without a seed. */
+struct spec;
+struct model;
+void cli_spec_seed_names(struct spec *spec, const struct model *m);
+
 /* Absolute path of the running sweep binary (for `sweep sim` tasks). */
 const char *cli_self_path(void);
 

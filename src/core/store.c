@@ -257,15 +257,17 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_STUDY_LIST] =
         "SELECT " STUDY_COLS " FROM studies ORDER BY created_at DESC, id DESC",
     /* A key seen again only joins the new generation and takes the spec's current
-     * order, priority and cpus; its state and results stay. A key repeated within one
-     * expansion keeps its first position. */
+     * order, priority and cpus, and its seed while it has never run (a study stored by
+     * an older sweep then runs with the seeds of expand.h); its state and results
+     * stay. A key repeated within one expansion keeps its first position. */
     [ST_TASK_PUT] =
         "INSERT INTO tasks (study_id, key, seq, generation, params_json, repetition,"
         " seed, priority, cpus, step, chain)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
         " ON CONFLICT (study_id, key) DO UPDATE SET generation = excluded.generation,"
         " seq = excluded.seq, priority = excluded.priority, cpus = excluded.cpus,"
-        " step = excluded.step, chain = excluded.chain"
+        " step = excluded.step, chain = excluded.chain,"
+        " seed = CASE WHEN attempts = 0 THEN excluded.seed ELSE seed END"
         " WHERE generation <> excluded.generation",
     [ST_RESET_ATTEMPTS] = "UPDATE attempts SET state = 6, error = ?3 WHERE state = 1"
                           " AND task_id IN (SELECT id FROM tasks WHERE study_id = ?1"

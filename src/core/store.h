@@ -140,9 +140,10 @@ void store_task_fini(struct store_task *t);
 
 /* Inserts a task of the expansion, or, when its key is already in the study, marks it
  * as part of `generation` without touching its state or results; its seq, priority and
- * cpus then follow the new spec (a key repeated within one generation keeps its first
- * seq). t->params is not used: t->params_json is stored. Meant to be called many times
- * inside one transaction (a prepared statement is reused). */
+ * cpus then follow the new spec, and its seed too while it has no attempt (a key
+ * repeated within one generation keeps its first seq). t->params is not used:
+ * t->params_json is stored. Meant to be called many times inside one transaction (a
+ * prepared statement is reused). */
 int store_task_put(struct store *st,
                    long long study_id,
                    long long generation,
