@@ -75,6 +75,28 @@ const char *cli_self_path(void)
     return path;
 }
 
+int cli_task_resolve(struct store *st,
+                     const char *study_flag,
+                     const char *name,
+                     struct store_task *out,
+                     char **study,
+                     struct err *err)
+{
+    struct store_study s = {0};
+    int rc;
+
+    if (study_flag && store_study_get(st, study_flag, &s, err) != SWEEP_OK)
+        return err->code;
+    rc = store_task_resolve(st, s.id, name, out, study, err);
+    if (rc == SWEEP_ENOTFOUND && !study_flag && !strchr(name, '/'))
+        rc = err_set(err, SWEEP_ENOTFOUND,
+                     "no study or task named '%s' (a task is named by its id, its key "
+                     "or 4+ first hex digits of it, or STUDY/KEY; see 'sweep results')",
+                     name);
+    store_study_fini(&s);
+    return rc;
+}
+
 void cli_spec_seed_names(struct spec *spec, const struct model *m)
 {
     const struct model_param *p = m ? model_param_find(m, "seed") : NULL;

@@ -43,6 +43,20 @@ int cli_help(const struct cli_cmd *cmd);
  * outer space), then ',' or, for the last field of a row, '\n'. */
 void cli_csv_field(const char *s, bool last);
 
+/* The task a command's argument names (store_task_resolve: an id, a key or prefix,
+ * STUDY/KEY), within study_flag's study when not NULL (`--study STUDY`). *study gets
+ * the task's study name (free it). A name that names nothing is SWEEP_ENOTFOUND "no
+ * study or task named 'NAME'" (commands that take a study too have tried that first).
+ */
+struct store;
+struct store_task;
+int cli_task_resolve(struct store *st,
+                     const char *study_flag,
+                     const char *name,
+                     struct store_task *out,
+                     char **study,
+                     struct err *err);
+
 /* Every study, one line each, or a JSON array (`sweep status`, `sweep list`). */
 struct store;
 int status_list_all(struct store *st, bool json, struct err *err);

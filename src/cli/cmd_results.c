@@ -1,5 +1,5 @@
-/* sweep results: one row per task (key first), as CSV or JSON. Parameters and metrics
- * become columns; nested metric objects are flattened as a.b. */
+/* sweep results: one row per task (key first, then its id), as CSV or JSON. Parameters
+ * and metrics become columns; nested metric objects are flattened as a.b. */
 #include "cli.h"
 
 #include "common/jsonx.h"
@@ -18,7 +18,7 @@ extern const struct cli_cmd cmd_results;
 
 /* Columns: these, then every parameter, every metric, then the tail. */
 static const char *const head_cols[] = {
-    "key", "state", "attempts", "repetition", "seed", "priority",
+    "key", "id", "state", "attempts", "repetition", "seed", "priority",
 };
 static const char *const tail_cols[] = {
     "exit_code", "signal", "wall", "user", "sys", "maxrss_kb", "error", "finished_at",
@@ -190,6 +190,7 @@ static json_t *task_json(const struct store_task *t, json_t *params, json_t *met
     char ts[40];
 
     json_object_set_new(o, "key", json_string(t->key));
+    json_object_set_new(o, "id", json_integer(t->id));
     json_object_set_new(o, "state", json_string(task_state_name(t->state)));
     json_object_set_new(o, "attempts", json_integer(t->attempts));
     json_object_set_new(o, "repetition", json_integer(t->repetition));
@@ -242,6 +243,8 @@ static int print_row(const struct store_task *t, void *arg)
     cli_csv_field(t->key, false);
     if (r->steps)
         cli_csv_field(step_name(r, t), false);
+    snprintf(buf, sizeof(buf), "%lld", t->id);
+    cli_csv_field(buf, false);
     cli_csv_field(task_state_name(t->state), false);
     snprintf(buf, sizeof(buf), "%d", t->attempts);
     cli_csv_field(buf, false);
@@ -383,9 +386,9 @@ const struct cli_cmd cmd_results = {
         "Usage: sweep results STUDY [--format csv|json] [--state STATE] [--step NAME]\n"
         "                     [--home DIR]\n"
         "\n"
-        "Prints one row per task, the task key first, then its state, attempts,\n"
-        "repetition, seed, priority, exit code, signal, wall/user/sys seconds, peak "
-        "RSS\n"
+        "Prints one row per task, the task key first, then its id (unique in the\n"
+        "home: 'sweep logs ID'), state, attempts, repetition, seed (the one the task\n"
+        "got), priority, exit code, signal, wall/user/sys seconds, peak RSS\n"
         "and error, every parameter and every metric (nested metrics as a.b; a metric\n"
         "named like a parameter becomes result.<name>). In a pipeline, a step column\n"
         "follows the key and each metric is under its step's name (simulate.energy).\n"
