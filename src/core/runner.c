@@ -772,7 +772,8 @@ static int finish_attempt(struct run *r,
         if (r->o->stop_on_error && !r->stopping) {
             r->stopping = true;
             r->end = RUNNER_STOPPED;
-            snprintf(r->reason, sizeof(r->reason), "stopped after task %s %s (%s)",
+            snprintf(r->reason, sizeof(r->reason),
+                     "stopped after task %lld (%s/%s) %s (%s)", t->id, r->spec->name,
                      t->key, o.state == TASK_TIMED_OUT ? "timed out" : "failed",
                      error ? error : "");
             studylog_event(r->log, "stop", "reason=\"%s\"", r->reason);
