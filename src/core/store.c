@@ -1596,7 +1596,9 @@ int store_task_resolve(struct store *st,
         if ((rc = name_collect(st, s, &m, name, err)) != 0)
             goto out;
     }
-    if (is_key) {
+    /* An exact match (the id) wins over key prefixes, as docker prefers a name to an
+     * id prefix: a number never names two tasks. */
+    if (is_key && m.n == 0) {
         sqlite3_stmt *s = st->stmt[ST_NAME_KEY];
         sqlite3_bind_int64(s, 1, study_id);
         sqlite3_bind_text(s, 2, lo, -1, SQLITE_STATIC);

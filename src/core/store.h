@@ -256,14 +256,14 @@ int store_task_find(struct store *st,
  *               `sweep results`);
  *   KEY         its key, or a prefix of 4 to EXPAND_KEY_LEN hex digits (any case);
  *   STUDY/KEY   a key or prefix (or an id) in that study.
- * A name of decimal digits that is both an id and a key prefix is whichever matches.
+ * A number is the task with that id when there is one, else a key prefix.
  * study_id, if not 0, restricts the search to that study (e.g. `--study`). Any
  * generation. On success *out is the task (free with store_task_fini) and, when study
  * is not NULL, *study its study's name (free it). SWEEP_ENOTFOUND when no task (or no
- * study) has that name, or it cannot name a task; SWEEP_EINVAL when it names several tasks
- * (keys are shared by the studies of one spec copied under another name): the message
- * lists them as STUDY/KEY (id N), at most 10, and says how to name one. Cost: two
- * indexed look-ups. */
+ * study) has that name, or it cannot name a task; SWEEP_EINVAL when it names several
+ * tasks (keys are shared by the studies of one spec copied under another name): the
+ * message lists them as STUDY/KEY (id N), at most 10, and says how to name one. Cost:
+ * two indexed look-ups. */
 int store_task_resolve(struct store *st,
                        long long study_id,
                        const char *name,

@@ -1148,6 +1148,24 @@ static void test_resolve_names(void **state)
             if (exp[k][0] && !strstr(f->err.msg, exp[k]))
                 fail_msg("%s: '%s' not in: %s", name, exp[k], f->err.msg);
     }
+
+    /* A number that is an id and also a key prefix names the task with that id; one
+     * that is no id is a prefix (here of 1000 keys: ambiguous, the list cut short). */
+    long long g = put_study(f, "gamma", &gen);
+    char key[EXPAND_KEY_LEN + 1];
+    assert_int_equal(store_begin(f->st, &f->err), 0);
+    for (int i = 0; i < 1000; i++) {
+        key_of(i, key); /* 1000000000000000 + i: every one starts with 1000 */
+        put_task(f, g, gen, key, i, PRIORITY_MEDIUM);
+    }
+    assert_int_equal(store_commit(f->st, &f->err), 0);
+    assert_int_equal(store_task_resolve(f->st, 0, "1000", &t, NULL, &f->err), 0);
+    assert_int_equal(t.id, 1000);
+    store_task_fini(&t);
+    assert_int_equal(store_task_resolve(f->st, 0, "100000", &t, NULL, &f->err),
+                     SWEEP_EINVAL);
+    assert_non_null(strstr(f->err.msg, "gamma/1000000000000000 (id "));
+    assert_non_null(strstr(f->err.msg, " and more;"));
 }
 
 /* A key seen again takes the new expansion's seed while it has never run, and keeps the
