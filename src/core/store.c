@@ -1484,8 +1484,7 @@ static void name_matches_fini(struct name_matches *m)
     }
 }
 
-/* Adds the rows of s (TASK_COLS then the study's name), skipping a task already there.
- */
+/* Adds the rows of s (TASK_COLS then the study's name). */
 static int name_collect(struct store *st,
                         sqlite3_stmt *s,
                         struct name_matches *m,
@@ -1495,13 +1494,6 @@ static int name_collect(struct store *st,
     int rc;
 
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        long long id = sqlite3_column_int64(s, 0);
-        bool seen = false;
-
-        for (size_t i = 0; i < m->n; i++)
-            seen = seen || m->v[i].t.id == id;
-        if (seen)
-            continue;
         if (m->n == NAME_MAX_LISTED + 1) {
             m->more = true;
             continue;
