@@ -154,6 +154,8 @@ static int build_spec(struct batch *b, struct err *err)
     path = xasprintf("%s/priority_summary.json", o->dir);
     text = json_dumps(spec, JSON_COMPACT);
     rc = spec_parse(path, text, strlen(text), &b->spec, err);
+    if (rc == SWEEP_OK)
+        cli_spec_seed_names(b->spec, b->model);
 out:
     json_decref(tasks);
     json_decref(spec);

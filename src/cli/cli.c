@@ -4,7 +4,9 @@
 #include "common/jsonx.h"
 #include "common/termline.h"
 #include "common/xalloc.h"
+#include "core/spec.h"
 #include "core/store.h"
+#include "models/model.h"
 
 #include <jansson.h>
 
@@ -111,7 +113,7 @@ void cli_table_print(char *const *cells, size_t rows, size_t cols, const bool *l
     for (size_t r = 0; r < rows; r++) {
         /* No blanks after the last cell that is not empty. */
         size_t end = cols;
-        while (end > 1 && left[end - 1] && !*cells[r * cols + end - 1])
+        while (end > 1 && !*cells[r * cols + end - 1])
             end--;
         for (size_t c = 0; c < end; c++) {
             const char *cell = cells[r * cols + c];
@@ -129,6 +131,39 @@ void cli_table_print(char *const *cells, size_t rows, size_t cols, const bool *l
         putchar('\n');
     }
     free(width);
+}
+
+int cli_task_resolve(struct store *st,
+                     const char *study_flag,
+                     const char *name,
+                     struct store_task *out,
+                     char **study,
+                     struct err *err)
+{
+    struct store_study s = {0};
+    int rc;
+
+    if (study_flag && store_study_get(st, study_flag, &s, err) != SWEEP_OK)
+        return err->code;
+    rc = store_task_resolve(st, s.id, name, out, study, err);
+    if (rc == SWEEP_ENOTFOUND && !study_flag && !strchr(name, '/'))
+        rc = err_set(err, SWEEP_ENOTFOUND,
+                     "no study or task named '%s' (a task is named by its id, its key "
+                     "or 4+ first hex digits of it, or STUDY/KEY; see 'sweep results')",
+                     name);
+    store_study_fini(&s);
+    return rc;
+}
+
+void cli_spec_seed_names(struct spec *spec, const struct model *m)
+{
+    const struct model_param *p = m ? model_param_find(m, "seed") : NULL;
+
+    if (!p)
+        return;
+    spec_add_seed_name(spec, p->name);
+    for (const char *const *a = p->aliases; a && *a; a++)
+        spec_add_seed_name(spec, *a);
 }
 
 void cli_csv_field(const char *s, bool last)

@@ -50,6 +50,20 @@ void cli_csv_field(const char *s, bool last);
  * widest cell in characters, left-aligned where left[c], else right-aligned. */
 void cli_table_print(char *const *cells, size_t rows, size_t cols, const bool *left);
 
+/* The task a command's argument names (store_task_resolve: an id, a key or prefix,
+ * STUDY/KEY), within study_flag's study when not NULL (`--study STUDY`). *study gets
+ * the task's study name (free it). A name that names nothing is SWEEP_ENOTFOUND "no
+ * study or task named 'NAME'" (commands that take a study too have tried that first).
+ */
+struct store;
+struct store_task;
+int cli_task_resolve(struct store *st,
+                     const char *study_flag,
+                     const char *name,
+                     struct store_task *out,
+                     char **study,
+                     struct err *err);
+
 /* Every study, one line each, or a JSON array (`sweep status`, `sweep list`). */
 struct store;
 int status_list_all(struct store *st, bool json, struct err *err);
@@ -89,6 +103,13 @@ void cli_print_json(const json_t *v);
 int cli_term_columns(int fd);
 /* cli_term_columns(STDERR_FILENO): runner_opts.columns of the progress line. */
 int cli_stderr_columns(void);
+
+/* Tells the spec the other names of model m's seed parameter (its aliases, e.g.
+ * "semilla"), so that expansion and the runner treat them as "seed" (see expand.h).
+ * Does nothing for a NULL model or one without a seed. */
+struct spec;
+struct model;
+void cli_spec_seed_names(struct spec *spec, const struct model *m);
 
 /* Absolute path of the running sweep binary (for `sweep sim` tasks). */
 const char *cli_self_path(void);

@@ -12,9 +12,11 @@ static int cancel_main(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"home", required_argument, NULL, 'H'},
+        {"study", required_argument, NULL, 's'},
         {NULL, 0, NULL, 0},
     };
-    const char *home = NULL;
+    const char *home = NULL, *study_flag = NULL;
+    char *study = NULL;
     struct store *st = NULL;
     struct store_study s = {0};
     struct store_task t = {0};
@@ -27,17 +29,19 @@ static int cancel_main(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (c == 'H')
             home = optarg;
+        else if (c == 's')
+            study_flag = optarg;
         else
             return cli_usage_error(&cmd_cancel, "unknown option '%s'",
                                    argv[optind - 1]);
     }
     if (optind != argc - 1)
-        return cli_usage_error(&cmd_cancel, "expected one study name or task key");
+        return cli_usage_error(&cmd_cancel, "expected one study name or task");
     if (store_open(cli_home(home), &st, &err)) {
         rc = cli_fail(&err);
         goto out;
     }
-    if (store_study_get(st, argv[optind], &s, &err) == SWEEP_OK) {
+    if (!study_flag && store_study_get(st, argv[optind], &s, &err) == SWEEP_OK) {
         if (store_begin(st, &err) || store_cancel(st, s.id, 0, &n, &err) ||
             store_study_set_status(st, s.id, STUDY_CANCELLED, &err) ||
             store_commit(st, &err)) {
@@ -48,7 +52,7 @@ static int cancel_main(int argc, char **argv)
         printf("study %s cancelled (%lld tasks)\n", s.name, n);
         goto out;
     }
-    if (store_task_find(st, 0, argv[optind], &t, &err)) {
+    if (cli_task_resolve(st, study_flag, argv[optind], &t, &study, &err)) {
         rc = cli_fail(&err);
         goto out;
     }
@@ -57,10 +61,12 @@ static int cancel_main(int argc, char **argv)
         goto out;
     }
     if (n == 0)
-        printf("task %s is %s: nothing to cancel\n", t.key, task_state_name(t.state));
+        printf("task %lld %s/%s is %s: nothing to cancel\n", t.id, study, t.key,
+               task_state_name(t.state));
     else
-        printf("task %s cancelled\n", t.key);
+        printf("task %lld %s/%s cancelled\n", t.id, study, t.key);
 out:
+    free(study);
     store_task_fini(&t);
     store_study_fini(&s);
     store_close(st);
@@ -71,14 +77,16 @@ const struct cli_cmd cmd_cancel = {
     .name = "cancel",
     .summary = "cancel a study or one task",
     .usage =
-        "Usage: sweep cancel STUDY|TASK [--home DIR]\n"
+        "Usage: sweep cancel STUDY|TASK [--study STUDY] [--home DIR]\n"
         "\n"
-        "Cancels every pending and running task of STUDY, or one TASK (a key or a\n"
-        "unique prefix). Pending tasks are cancelled at once; a running 'sweep run'\n"
+        "Cancels every pending and running task of STUDY, or one TASK (its id, its\n"
+        "key or a unique prefix of it, or STUDY/KEY; --study STUDY KEY looks in that\n"
+        "study only). Pending tasks are cancelled at once; a running 'sweep run'\n"
         "kills the running ones within a second (SIGTERM, then SIGKILL after the\n"
         "study's kill_after). 'sweep run' of the same spec resumes them later.\n"
         "\n"
-        "Example:\n"
-        "  sweep cancel quickstart\n",
+        "Examples:\n"
+        "  sweep cancel quickstart\n"
+        "  sweep cancel quickstart/3fa2c1\n",
     .fn = cancel_main,
 };

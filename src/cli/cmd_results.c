@@ -1,6 +1,6 @@
-/* sweep results: one row per task (key first), as an aligned table (on a terminal), CSV
- * or JSON. Parameters and metrics become columns; nested metric objects are flattened
- * as a.b. A study of a package directory has a package_id column. */
+/* sweep results: one row per task (key first, then its id), as an aligned table (on a
+ * terminal), CSV or JSON. Parameters and metrics become columns; nested metric objects
+ * are flattened as a.b. A study of a package directory has a package_id column. */
 #include "cli.h"
 
 #include "common/jsonx.h"
@@ -23,7 +23,7 @@ extern const struct cli_cmd cmd_results;
 
 /* Columns: these, then every parameter, every metric, then the tail. */
 static const char *const head_cols[] = {
-    "key", "state", "attempts", "repetition", "seed", "priority",
+    "key", "id", "state", "attempts", "repetition", "seed", "priority",
 };
 static const char *const tail_cols[] = {
     "exit_code", "signal", "wall", "user", "sys", "maxrss_kb", "error", "finished_at",
@@ -287,6 +287,7 @@ static json_t *task_json(const struct store_task *t, json_t *params, json_t *met
     char ts[40];
 
     json_object_set_new(o, "key", json_string(t->key));
+    json_object_set_new(o, "id", json_integer(t->id));
     json_object_set_new(o, "state", json_string(task_state_name(t->state)));
     json_object_set_new(o, "attempts", json_integer(t->attempts));
     json_object_set_new(o, "repetition", json_integer(t->repetition));
@@ -344,9 +345,9 @@ static char *table_value(const json_t *v)
     return xstrdup(cut);
 }
 
-/* The table's columns: key, [step], [package_id], state, attempts, repetition, seed,
- * priority, the parameters, the metrics, wall, error: what a reader scans; exit code,
- * signal, user and sys time, peak RSS and times are in the CSV and JSON. */
+/* The table's columns: key, [step], [package_id], id, state, attempts, repetition,
+ * seed, priority, the parameters, the metrics, wall, error: what a reader scans; exit
+ * code, signal, user and sys time, peak RSS and times are in the CSV and JSON. */
 static void table_header(struct results *r)
 {
     static const char *const tail[] = {"wall", "error"};
@@ -385,6 +386,7 @@ table_add(struct results *r, const struct store_task *t, json_t *p, json_t *flat
         package_id_text(r, p, buf, sizeof(buf));
         table_cell(tb, xstrdup(buf));
     }
+    table_cell(tb, xasprintf("%lld", t->id));
     table_cell(tb, xstrdup(task_state_name(t->state)));
     table_cell(tb, xasprintf("%d", t->attempts));
     table_cell(tb, xasprintf("%d", t->repetition));
@@ -476,6 +478,8 @@ static int print_row(const struct store_task *t, void *arg)
         package_id_text(r, p, buf, sizeof(buf));
         cli_csv_field(buf, false);
     }
+    snprintf(buf, sizeof(buf), "%lld", t->id);
+    cli_csv_field(buf, false);
     cli_csv_field(task_state_name(t->state), false);
     snprintf(buf, sizeof(buf), "%d", t->attempts);
     cli_csv_field(buf, false);
@@ -640,11 +644,12 @@ const struct cli_cmd cmd_results = {
         "Usage: sweep results STUDY [--format table|csv|json] [--state STATE]\n"
         "                     [--step NAME] [--home DIR]\n"
         "\n"
-        "Prints one row per task, the task key first, then its state, attempts,\n"
-        "repetition, seed, priority (HIGH, MEDIUM, LOW, or the integer when it is\n"
-        "not a band), exit code, signal, wall/user/sys seconds, peak RSS and error,\n"
-        "every parameter and every metric (nested metrics as a.b; a metric named\n"
-        "like a parameter becomes result.<name>). In a pipeline, a step column\n"
+        "Prints one row per task, the task key first, then its id (unique in the\n"
+        "home: 'sweep logs ID'), state, attempts, repetition, seed (the one the task\n"
+        "got), priority (HIGH, MEDIUM, LOW, or the integer when it is not a band),\n"
+        "exit code, signal, wall/user/sys seconds, peak RSS and error, every\n"
+        "parameter and every metric (nested metrics as a.b; a metric named like a\n"
+        "parameter becomes result.<name>). In a pipeline, a step column\n"
         "follows the key and each metric is under its step's name (simulate.energy).\n"
         "A study of a package directory has a package_id column after the key.\n"
         "\n"

@@ -4,7 +4,6 @@
  * of the study stays exactly as it is. Its attempts are numbered on from the last. */
 #include "cli.h"
 
-#include "common/xalloc.h"
 #include "core/runner.h"
 #include "core/spec.h"
 #include "core/store.h"
@@ -16,43 +15,20 @@
 
 extern const struct cli_cmd cmd_retry;
 
-struct study_by_id {
-    long long id;
-    struct store_study *out;
-};
-
-static int match_study(const struct store_study *s, void *arg)
-{
-    struct study_by_id *q = arg;
-
-    if (s->id != q->id)
-        return 0;
-    q->out->id = s->id;
-    q->out->name = xstrdup(s->name);
-    q->out->spec_path = xstrdup(s->spec_path);
-    q->out->spec_json = xstrdup(s->spec_json);
-    q->out->generation = s->generation;
-    return 1;
-}
-
-/* The one place that turns the user's TASK into a task and its study (a key or a
- * unique key prefix today, through store_task_find). */
+/* The task the user named (an id, a key or prefix, STUDY/KEY: cli_task_resolve) and
+ * its study. */
 static int retry_lookup(struct store *st,
                         const char *name,
                         struct store_task *t,
                         struct store_study *s,
                         struct err *err)
 {
-    struct study_by_id q = {0, s};
-    int rc = store_task_find(st, 0, name, t, err);
+    char *study = NULL;
+    int rc = cli_task_resolve(st, NULL, name, t, &study, err);
 
-    if (rc)
-        return rc;
-    q.id = t->study_id;
-    rc = store_study_list(st, match_study, &q, err);
-    if (rc == SWEEP_OK && !s->name)
-        rc = err_set(err, SWEEP_ENOTFOUND, "task %s: its study (id %lld) is gone",
-                     t->key, t->study_id);
+    if (rc == SWEEP_OK)
+        rc = store_study_get(st, study, s, err);
+    free(study);
     return rc;
 }
 
@@ -189,12 +165,13 @@ const struct cli_cmd cmd_retry = {
     .usage =
         "Usage: sweep retry TASK [-q] [--home DIR]\n"
         "\n"
-        "Puts TASK (a key or a unique prefix, as 'sweep results' shows it) back to\n"
-        "pending and runs it now, with the spec stored with its study: its command\n"
-        "or model, retries, timeout and environment. Its earlier attempts stay\n"
-        "(sweep logs TASK --attempt N); every other task of the study stays as it\n"
-        "is. A succeeded task runs again too. Refused while the study runs. In a\n"
-        "pipeline, the steps after it run on the next 'sweep run' of the spec.\n"
+        "Puts TASK (its id, its key or a unique prefix, or STUDY/KEY, as 'sweep\n"
+        "results' shows them) back to pending and runs it now, with the spec stored\n"
+        "with its study: its command or model, retries, timeout and environment.\n"
+        "Its earlier attempts stay (sweep logs TASK --attempt N); every other task\n"
+        "of the study stays as it is. A succeeded task runs again too. Refused\n"
+        "while the study runs. In a pipeline, the steps after it run on the next\n"
+        "'sweep run' of the spec.\n"
         "\n"
         "Options:\n"
         "  -q, --quiet      no progress line\n"

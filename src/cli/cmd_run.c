@@ -426,6 +426,8 @@ static int run_main(int argc, char **argv)
     }
     if ((rc = resolve_models(spec, &models)) != EXIT_OK)
         goto out;
+    for (size_t i = 0; i < models.n; i++)
+        cli_spec_seed_names(spec, models.model[i]);
     if (a.dry_run) {
         rc = dry_run(spec);
         goto out;

@@ -219,17 +219,77 @@ static void expand_hash_rep(const struct expand *ex,
     sha256_final(&c, digest);
 }
 
-static long long expand_seed(const struct expand *ex, int rep)
+/* A 31-bit seed from the first 4 bytes (big-endian) of a SHA-256 digest. */
+static long long expand_seed_of(const uint8_t d[32])
 {
-    json_t *s = json_object_get(ex->params, "seed");
-    uint8_t d[32];
-
-    if (json_is_integer(s))
-        return (long long)json_integer_value(s);
-    expand_hash_rep(ex, rep, ",\"study\":", ex->study_canon, "}", d);
     return (long long)((((uint32_t)d[0] << 24) | ((uint32_t)d[1] << 16) |
                         ((uint32_t)d[2] << 8) | (uint32_t)d[3]) &
                        0x7fffffffu);
+}
+
+/* The integer seed parameter the point sets ("seed" first, then the front end's other
+ * names in order), or NULL. */
+static const json_t *expand_given_seed(const struct spec *spec, const json_t *params)
+{
+    const json_t *v = json_object_get(params, "seed");
+
+    for (size_t i = 0; !json_is_integer(v) && i < spec->nseed_names; i++)
+        v = json_object_get(params, spec->seed_names[i]);
+    return json_is_integer(v) ? v : NULL;
+}
+
+long long expand_rep_seed(long long given, int rep)
+{
+    struct sha256 c;
+    char text[96];
+    uint8_t d[32];
+
+    if (rep == 0)
+        return given;
+    /* Canonical JSON of {"rep": rep, "seed": given}, members in sorted order. */
+    snprintf(text, sizeof(text), "{\"rep\":%d,\"seed\":%lld}", rep, given);
+    sha256_init(&c);
+    expand_hash_str(&c, text);
+    sha256_final(&c, d);
+    return expand_seed_of(d);
+}
+
+static long long expand_seed(const struct expand *ex, int rep)
+{
+    const json_t *s = expand_given_seed(ex->spec, ex->params);
+    uint8_t d[32];
+
+    if (s)
+        return expand_rep_seed((long long)json_integer_value(s), rep);
+    expand_hash_rep(ex, rep, ",\"study\":", ex->study_canon, "}", d);
+    return expand_seed_of(d);
+}
+
+bool expand_is_seed_name(const struct spec *spec, const char *name)
+{
+    if (strcmp(name, "seed") == 0)
+        return true;
+    for (size_t i = 0; i < spec->nseed_names; i++)
+        if (strcmp(spec->seed_names[i], name) == 0)
+            return true;
+    return false;
+}
+
+bool expand_apply_seed(const struct spec *spec, json_t *params, long long seed)
+{
+    const char *name;
+    json_t *v;
+    bool changed = false;
+
+    json_object_foreach(params, name, v)
+    {
+        if (!json_is_integer(v) || !expand_is_seed_name(spec, name) ||
+            json_integer_value(v) == seed)
+            continue;
+        json_integer_set(v, seed);
+        changed = true;
+    }
+    return changed;
 }
 
 static void expand_hex_key(const uint8_t d[32], char key[EXPAND_KEY_LEN + 1])

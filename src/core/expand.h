@@ -10,11 +10,20 @@
  * same point keeps its key when the spec is reordered or an axis gains values (a new
  * axis changes every point's params, hence its key). "run" is the model name string
  * (SPEC_MODEL) or the argv template as an array of strings (SPEC_COMMAND); a shell
- * command adds "shell": true to that object. Its seed is derived from the study name,
- * the parameters and the repetition: the first 4 bytes (big-endian) of SHA-256 over
- * {"params": ..., "rep": i, "study": <name>}, masked to 31 bits so every consumer can
- * take it as a signed int; an integer "seed" parameter the spec sets itself wins (and
- * then every repetition of that point has that seed).
+ * command adds "shell": true to that object.
+ *
+ * Seeds. A seed parameter is one named "seed" or one of spec->seed_names (the front
+ * end adds a model's aliases of its seed, e.g. "semilla"). When the point sets a seed
+ * parameter to an integer G (the first of "seed", then seed_names in order),
+ * repetition 0 gets G itself and repetition i > 0 gets the first 4 bytes (big-endian)
+ * of SHA-256 over the canonical JSON {"rep":i,"seed":G}, masked to 31 bits: the
+ * repetitions are independent, and the same spec gives the same seeds on every
+ * machine. Otherwise the seed is derived from the study name, the parameters and the
+ * repetition: the first 4 bytes of SHA-256 over {"params": ..., "rep": i, "study":
+ * <name>}, masked likewise (31 bits, so every consumer can take it as a signed int).
+ * The seed is what the task really gets: the runner gives the task its parameters
+ * with every integer seed parameter set to it (expand_apply_seed), while the stored
+ * params_json, hence the key and the grouping by parameters, keep the spec's value.
  *
  * Pipelines: each point and repetition is a chain, numbered 0, 1, ... in the order
  * above, and yields one task per step in step order (seq increases by one each). Step 0
@@ -35,6 +44,7 @@
 
 #include "core/spec.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define EXPAND_KEY_LEN 16
@@ -47,7 +57,7 @@ struct expand_task {
     char key[EXPAND_KEY_LEN + 1];
     long long seq;   /* 0, 1, 2 ... in expansion order */
     int repetition;  /* 0 .. repetitions-1 */
-    long long seed;  /* params.seed when the spec sets it (an integer), else derived */
+    long long seed;  /* the task's seed (see above) */
     int priority;    /* the step's own if set, else the explicit task's, else the
                         spec's */
     int step;        /* index in spec->steps; spec->nsteps for the reduce */
@@ -65,6 +75,14 @@ void expand_destroy(struct expand *ex);
 /* Number of tasks the spec expands to (before de-duplication of equal keys), in
  * O(number of axes). Saturates at UINT64_MAX when the true number does not fit. */
 uint64_t expand_count(const struct spec *spec);
+
+/* The seed of repetition rep of a point whose seed parameter is `given` (see above). */
+long long expand_rep_seed(long long given, int rep);
+/* Whether `name` is a seed parameter of the spec ("seed" or one of seed_names). */
+bool expand_is_seed_name(const struct spec *spec, const char *name);
+/* What a task sees: sets every seed parameter that params holds as an integer to
+ * `seed` (the task's). Returns whether anything changed. */
+bool expand_apply_seed(const struct spec *spec, json_t *params, long long seed);
 
 /* The parameter names of the tasks (base, axes, keys of explicit tasks other than
  * "priority"), sorted and unique; for checking {name} placeholders before anything

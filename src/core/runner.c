@@ -214,10 +214,12 @@ static char *env_param(const char *name, const json_t *v)
 }
 
 /* The full environment of one attempt: the shared base strings (borrowed) followed by
- * the task's own (owned); free with env_free(). */
+ * the task's own (owned); free with env_free(). params and params_json are what the
+ * task sees (its seed applied). */
 static char **env_for(struct run *r,
                       const struct rtask *t,
                       const json_t *params,
+                      const char *params_json,
                       const char *result_path)
 {
     size_t n = 0, cap = r->nenv_base + json_object_size(params) + 9;
@@ -231,7 +233,7 @@ static char **env_for(struct run *r,
     envp[n++] = xasprintf("SWEEP_TASK_ID=%s", t->key);
     envp[n++] = xasprintf("SWEEP_TASK_DIR=%s", t->dir);
     envp[n++] = xasprintf("SWEEP_RESULT=%s", result_path);
-    envp[n++] = xasprintf("SWEEP_PARAMS=%s", t->params_json);
+    envp[n++] = xasprintf("SWEEP_PARAMS=%s", params_json);
     envp[n++] = xasprintf("SWEEP_SEED=%lld", t->seed);
     envp[n++] = xasprintf("SWEEP_ATTEMPT=%d", t->attempts);
     envp[n++] = xasprintf("SWEEP_REPETITION=%d", t->repetition);
@@ -289,6 +291,7 @@ static int add_chain_dir(const struct store_task *t, void *arg)
 static int argv_for(struct run *r,
                     const struct rtask *t,
                     const json_t *params,
+                    const char *params_json,
                     const char *reduce_input,
                     char ***out,
                     struct err *err)
@@ -314,7 +317,7 @@ static int argv_for(struct run *r,
         argv[n++] = xstrdup("sim");
         argv[n++] = xstrdup(step->model);
         argv[n++] = xstrdup("--params");
-        argv[n++] = xstrdup(t->params_json);
+        argv[n++] = xstrdup(params_json);
         goto out;
     }
     if (t->chain >= 0 && t->step > 0 && uses_steps(step)) {
@@ -769,7 +772,8 @@ static int finish_attempt(struct run *r,
         if (r->o->stop_on_error && !r->stopping) {
             r->stopping = true;
             r->end = RUNNER_STOPPED;
-            snprintf(r->reason, sizeof(r->reason), "stopped after task %s %s (%s)",
+            snprintf(r->reason, sizeof(r->reason),
+                     "stopped after task %lld (%s/%s) %s (%s)", t->id, r->spec->name,
                      t->key, o.state == TASK_TIMED_OUT ? "timed out" : "failed",
                      error ? error : "");
             studylog_event(r->log, "stop", "reason=\"%s\"", r->reason);
@@ -911,6 +915,7 @@ static void spawn_task(struct run *r, struct rtask *t)
     json_error_t je;
     json_t *params = json_loads(t->params_json, 0, &je);
     char *result_path = NULL, *out_path = NULL, *err_path = NULL, *reduce_input = NULL;
+    char *view = NULL; /* the parameters as the task sees them */
     char **argv = NULL, **envp = NULL;
     struct exec_cmd cmd = {0};
     struct err err = {0};
@@ -921,6 +926,9 @@ static void spawn_task(struct run *r, struct rtask *t)
         err_set(&err, SWEEP_EINTERNAL, "stored parameters are not JSON: %s", je.text);
         goto fail;
     }
+    /* The seed parameter carries the task's seed (each repetition its own). */
+    view = expand_apply_seed(r->spec, params, t->seed) ? jsonx_canon_str(params)
+                                                       : xstrdup(t->params_json);
     fresh = mkdirs(t->dir);
     if (fresh < 0) {
         err_set(&err, SWEEP_EIO, "cannot create task directory %s: %s", t->dir,
@@ -946,9 +954,9 @@ static void spawn_task(struct run *r, struct rtask *t)
         if (write_reduce_input(r, reduce_input, &err))
             goto fail;
     }
-    if (argv_for(r, t, params, reduce_input, &argv, &err))
+    if (argv_for(r, t, params, view, reduce_input, &argv, &err))
         goto fail;
-    envp = env_for(r, t, params, result_path);
+    envp = env_for(r, t, params, view, result_path);
     cmd.argv = argv;
     cmd.envp = envp;
     cmd.cwd = r->spec->workdir ? r->spec->workdir : t->dir;
@@ -960,7 +968,7 @@ static void spawn_task(struct run *r, struct rtask *t)
     if (exec_spawn(r->pool, &cmd, &t->pid, &err))
         goto fail;
     studylog_event(r->log, "task_start", "task=%s attempt=%d pid=%d params=%s", t->key,
-                   t->attempts, (int)t->pid, t->params_json);
+                   t->attempts, (int)t->pid, view);
     if (r->o->on_task)
         r->o->on_task(r->o->on_task_arg, RUNNER_TASK_STARTED, t->key);
     goto out;
@@ -974,6 +982,7 @@ fail:
     r->spawn_failed[r->nspawn_failed++] = t;
 out:
     json_decref(params);
+    free(view);
     strv_free(argv);
     env_free(r, envp);
     free(result_path);

@@ -1473,7 +1473,22 @@ void spec_destroy(struct spec *spec)
         free(spec->after[i]);
     free(spec->after);
     json_decref(spec->json);
+    for (size_t i = 0; i < spec->nseed_names; i++)
+        free(spec->seed_names[i]);
+    free(spec->seed_names);
     free(spec);
+}
+
+void spec_add_seed_name(struct spec *spec, const char *name)
+{
+    if (strcmp(name, "seed") == 0)
+        return;
+    for (size_t i = 0; i < spec->nseed_names; i++)
+        if (strcmp(spec->seed_names[i], name) == 0)
+            return;
+    spec->seed_names =
+        xrealloc(spec->seed_names, (spec->nseed_names + 1) * sizeof(*spec->seed_names));
+    spec->seed_names[spec->nseed_names++] = xstrdup(name);
 }
 
 int spec_step_index(const struct spec *spec, const char *name)

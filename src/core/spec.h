@@ -144,6 +144,12 @@ struct spec {
     size_t nafter;
 
     json_t *json; /* the whole spec as plain JSON (stored with the study) */
+
+    /* Other names of the seed parameter besides "seed" (a model's aliases, e.g.
+     * "semilla"), set by the front end that knows the models (spec_add_seed_name);
+     * expand.h says what a seed parameter does. Not part of the spec file. */
+    char **seed_names;
+    size_t nseed_names;
 };
 
 /* Reads and checks a spec file (.yaml, .yml or .json; the content decides). */
@@ -163,6 +169,9 @@ const struct spec_step *spec_step_at(const struct spec *spec, int step);
 /* The step names in order, a NULL-terminated array of pointers into spec->steps (free
  * the array only). */
 char **spec_step_names(const struct spec *spec);
+
+/* Adds name to spec->seed_names unless it is there or is "seed". */
+void spec_add_seed_name(struct spec *spec, const char *name);
 
 /* The band a priority falls in: "HIGH" (>= 3), "MEDIUM" (2) or "LOW" (<= 1). */
 const char *priority_name(int priority);

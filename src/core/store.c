@@ -208,6 +208,8 @@ enum stmt_id {
     ST_TASK_IN_STATE,
     ST_FIND_IN_STUDY,
     ST_FIND_ANY,
+    ST_NAME_ID,
+    ST_NAME_KEY,
     ST_ATTEMPTS,
     ST_CANCEL_STUDY,
     ST_CANCEL_TASK,
@@ -259,15 +261,17 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_STUDY_LIST] =
         "SELECT " STUDY_COLS " FROM studies ORDER BY created_at DESC, id DESC",
     /* A key seen again only joins the new generation and takes the spec's current
-     * order, priority and cpus; its state and results stay. A key repeated within one
-     * expansion keeps its first position. */
+     * order, priority and cpus, and its seed while it has never run (a study stored by
+     * an older sweep then runs with the seeds of expand.h); its state and results
+     * stay. A key repeated within one expansion keeps its first position. */
     [ST_TASK_PUT] =
         "INSERT INTO tasks (study_id, key, seq, generation, params_json, repetition,"
         " seed, priority, cpus, step, chain)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
         " ON CONFLICT (study_id, key) DO UPDATE SET generation = excluded.generation,"
         " seq = excluded.seq, priority = excluded.priority, cpus = excluded.cpus,"
-        " step = excluded.step, chain = excluded.chain"
+        " step = excluded.step, chain = excluded.chain,"
+        " seed = CASE WHEN attempts = 0 THEN excluded.seed ELSE seed END"
         " WHERE generation <> excluded.generation",
     [ST_RESET_ATTEMPTS] = "UPDATE attempts SET state = 6, error = ?3 WHERE state = 1"
                           " AND task_id IN (SELECT id FROM tasks WHERE study_id = ?1"
@@ -327,6 +331,14 @@ static const char *const stmt_sql[ST_COUNT] = {
                          " LIMIT ?4",
     [ST_FIND_IN_STUDY] = "SELECT " TASK_COLS " FROM tasks WHERE study_id = ?1"
                          " AND key >= ?2 AND key < ?3 LIMIT 2",
+    /* Task names (store_task_resolve): rows with their study's name last. */
+    [ST_NAME_ID] = "SELECT " TASK_COLS ", (SELECT name FROM studies"
+                   " WHERE studies.id = tasks.study_id) FROM tasks"
+                   " WHERE id = ?1 AND (?2 = 0 OR study_id = ?2)",
+    [ST_NAME_KEY] = "SELECT " TASK_COLS ", (SELECT name FROM studies"
+                    " WHERE studies.id = tasks.study_id) FROM tasks WHERE study_id IN"
+                    " (SELECT id FROM studies WHERE ?1 = 0 OR id = ?1)"
+                    " AND key >= ?2 AND key < ?3 ORDER BY study_id, key LIMIT ?4",
     [ST_FIND_ANY] = "SELECT " TASK_COLS " FROM tasks WHERE study_id IN"
                     " (SELECT id FROM studies) AND key >= ?2 AND key < ?3 LIMIT 2",
     [ST_ATTEMPTS] =
@@ -1480,6 +1492,183 @@ bad:
     return err_set(err, SWEEP_EINVAL,
                    "'%s' is not a task key: expected 4 to %d hex digits", key_prefix,
                    EXPAND_KEY_LEN);
+}
+
+/* ---- task names ---- */
+
+#define NAME_MAX_LISTED 10 /* matches an ambiguity error lists */
+
+struct name_match {
+    struct store_task t;
+    char *study;
+};
+
+struct name_matches {
+    struct name_match v[NAME_MAX_LISTED + 1];
+    size_t n;
+    bool more; /* more matched than v holds */
+};
+
+static void name_matches_fini(struct name_matches *m)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        store_task_fini(&m->v[i].t);
+        free(m->v[i].study);
+    }
+}
+
+/* Adds the rows of s (TASK_COLS then the study's name). */
+static int name_collect(struct store *st,
+                        sqlite3_stmt *s,
+                        struct name_matches *m,
+                        const char *name,
+                        struct err *err)
+{
+    int rc;
+
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (m->n == NAME_MAX_LISTED + 1) {
+            m->more = true;
+            continue;
+        }
+        task_from_row(s, &m->v[m->n].t);
+        m->v[m->n++].study = column_strdup(s, 24);
+    }
+    if (rc != SQLITE_DONE)
+        rc = store_fail(st, rc, err, "finding task '%s'", name);
+    else
+        rc = SWEEP_OK;
+    stmt_done(s);
+    return rc;
+}
+
+/* A decimal task id: digits without a leading zero, at most 18. */
+static bool name_is_id(const char *s, long long *id)
+{
+    size_t n = strlen(s);
+
+    if (n == 0 || n > 18 || s[0] == '0' || strspn(s, "0123456789") != n)
+        return false;
+    *id = strtoll(s, NULL, 10);
+    return true;
+}
+
+/* A key prefix: 4 to EXPAND_KEY_LEN hex digits; lo and hi bound the keys having it. */
+static bool
+name_is_key(const char *s, char lo[EXPAND_KEY_LEN + 1], char hi[EXPAND_KEY_LEN + 1])
+{
+    size_t n = strlen(s);
+
+    if (n < 4 || n > EXPAND_KEY_LEN)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c >= 'A' && c <= 'F')
+            c = (char)(c - 'A' + 'a');
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return false;
+        lo[i] = hi[i] = c;
+    }
+    lo[n] = hi[n] = '\0';
+    hi[n - 1]++; /* keys with the prefix are exactly those in [lo, hi) */
+    return true;
+}
+
+int store_task_resolve(struct store *st,
+                       long long study_id,
+                       const char *name,
+                       struct store_task *out,
+                       char **study,
+                       struct err *err)
+{
+    struct name_matches m = {0};
+    struct store_study sd = {0};
+    const char *slash = strchr(name, '/'), *k = slash ? slash + 1 : name;
+    char lo[EXPAND_KEY_LEN + 1], hi[EXPAND_KEY_LEN + 1], in[160] = "";
+    bool is_id, is_key;
+    long long id = 0;
+    int rc = SWEEP_OK;
+
+    memset(out, 0, sizeof(*out));
+    if (study)
+        *study = NULL;
+    if (slash) {
+        char *sname = xstrndup(name, (size_t)(slash - name));
+        rc = store_study_get(st, sname, &sd, err);
+        free(sname);
+        if (rc)
+            goto out;
+        if (study_id && study_id != sd.id) {
+            rc = err_set(err, SWEEP_EINVAL, "'%s' names study %s, not the one given",
+                         name, sd.name);
+            goto out;
+        }
+        study_id = sd.id;
+    }
+    is_id = name_is_id(k, &id);
+    is_key = name_is_key(k, lo, hi);
+    if (!is_id && !is_key) {
+        rc = err_set(err, SWEEP_ENOTFOUND,
+                     "'%s' is not a task: expected a task id (as in 'sweep results'), "
+                     "4 to %d hex digits of a task key, or STUDY/KEY",
+                     name, EXPAND_KEY_LEN);
+        goto out;
+    }
+    if (is_id) {
+        sqlite3_stmt *s = st->stmt[ST_NAME_ID];
+        sqlite3_bind_int64(s, 1, id);
+        sqlite3_bind_int64(s, 2, study_id);
+        if ((rc = name_collect(st, s, &m, name, err)) != 0)
+            goto out;
+    }
+    /* An exact match (the id) wins over key prefixes, as docker prefers a name to an
+     * id prefix: a number never names two tasks. */
+    if (is_key && m.n == 0) {
+        sqlite3_stmt *s = st->stmt[ST_NAME_KEY];
+        sqlite3_bind_int64(s, 1, study_id);
+        sqlite3_bind_text(s, 2, lo, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 3, hi, -1, SQLITE_STATIC);
+        sqlite3_bind_int(s, 4, NAME_MAX_LISTED + 2);
+        if ((rc = name_collect(st, s, &m, name, err)) != 0)
+            goto out;
+    }
+    if (sd.name)
+        snprintf(in, sizeof(in), " in study %s", sd.name);
+    else if (study_id)
+        snprintf(in, sizeof(in), " in that study");
+    if (m.n == 0) {
+        rc = err_set(err, SWEEP_ENOTFOUND, "no task %s'%s'%s",
+                     is_id && is_key              ? "with id or key "
+                     : is_id                      ? "with id "
+                     : strlen(k) < EXPAND_KEY_LEN ? "with key prefix "
+                                                  : "with key ",
+                     k, in);
+        goto out;
+    }
+    if (m.n > 1) {
+        char list[1400] = "";
+        size_t len = 0;
+
+        for (size_t i = 0; i < m.n && i < NAME_MAX_LISTED && len < sizeof(list); i++)
+            len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s/%s (id %lld)",
+                                    i ? ", " : "", m.v[i].study ? m.v[i].study : "?",
+                                    m.v[i].t.key, m.v[i].t.id);
+        rc = err_set(err, SWEEP_EINVAL,
+                     "'%s' is ambiguous: it names %s%s; name one as STUDY/KEY (the "
+                     "whole key) or by its id",
+                     name, list, m.n > NAME_MAX_LISTED || m.more ? " and more" : "");
+        goto out;
+    }
+    *out = m.v[0].t;
+    memset(&m.v[0].t, 0, sizeof(m.v[0].t));
+    if (study) {
+        *study = m.v[0].study;
+        m.v[0].study = NULL;
+    }
+out:
+    name_matches_fini(&m);
+    store_study_fini(&sd);
+    return rc;
 }
 
 int store_task_attempts(struct store *st,

@@ -145,9 +145,10 @@ void store_task_fini(struct store_task *t);
 
 /* Inserts a task of the expansion, or, when its key is already in the study, marks it
  * as part of `generation` without touching its state or results; its seq, priority and
- * cpus then follow the new spec (a key repeated within one generation keeps its first
- * seq). t->params is not used: t->params_json is stored. Meant to be called many times
- * inside one transaction (a prepared statement is reused). */
+ * cpus then follow the new spec, and its seed too while it has no attempt (a key
+ * repeated within one generation keeps its first seq). t->params is not used:
+ * t->params_json is stored. Meant to be called many times inside one transaction (a
+ * prepared statement is reused). */
 int store_task_put(struct store *st,
                    long long study_id,
                    long long generation,
@@ -266,6 +267,27 @@ int store_task_find(struct store *st,
                     const char *key_prefix,
                     struct store_task *out,
                     struct err *err);
+
+/* The one place where a task's name is resolved (the CLI's `sweep logs`, `sweep
+ * cancel`, and the REST API's /tasks/{id}). A name is
+ *   N           the task's id: a decimal integer, unique in the home (the `id` of
+ *               `sweep results`);
+ *   KEY         its key, or a prefix of 4 to EXPAND_KEY_LEN hex digits (any case);
+ *   STUDY/KEY   a key or prefix (or an id) in that study.
+ * A number is the task with that id when there is one, else a key prefix.
+ * study_id, if not 0, restricts the search to that study (e.g. `--study`). Any
+ * generation. On success *out is the task (free with store_task_fini) and, when study
+ * is not NULL, *study its study's name (free it). SWEEP_ENOTFOUND when no task (or no
+ * study) has that name, or it cannot name a task; SWEEP_EINVAL when it names several
+ * tasks (keys are shared by the studies of one spec copied under another name): the
+ * message lists them as STUDY/KEY (id N), at most 10, and says how to name one. Cost:
+ * two indexed look-ups. */
+int store_task_resolve(struct store *st,
+                       long long study_id,
+                       const char *name,
+                       struct store_task *out,
+                       char **study,
+                       struct err *err);
 
 /* Every attempt of a task, oldest first. */
 struct store_attempt {

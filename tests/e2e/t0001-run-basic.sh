@@ -30,10 +30,10 @@ ok "status --json counts 10 succeeded"
 
 expect_code 0 sweep results basic --format csv
 [ "$(count_lines "$T/out")" -eq 11 ] || fail "expected a header and 10 rows"
-head -1 "$T/out" | grep -q '^key,state,attempts,repetition,seed,priority,x,nested.x,sq,' ||
+head -1 "$T/out" | grep -q '^key,id,state,attempts,repetition,seed,priority,x,nested.x,sq,' ||
     fail "unexpected CSV header: $(head -1 "$T/out")"
-# sq = x*x for every row (x is column 7, sq column 9; metrics in name order).
-awk -F, 'NR > 1 && $9 != $7 * $7 { exit 1 }' "$T/out" || fail "sq != x*x in CSV"
+# sq = x*x for every row (x is column 8, sq column 10; metrics in name order).
+awk -F, 'NR > 1 && $10 != $8 * $8 { exit 1 }' "$T/out" || fail "sq != x*x in CSV"
 ok "results CSV: key first, parameters and flattened metrics as columns"
 
 expect_code 0 sweep results basic --format json
@@ -46,7 +46,8 @@ ok "results JSON: metrics and distinct seeds per repetition"
 key=$(jq -r '.[0].key' "$T/out")
 expect_code 0 sweep logs "$key"
 expect_in "$T/out" "stdout x="
-expect_in "$T/err" "stderr x="
+expect_in "$T/out" "stderr x=" # both streams on stdout, each under a header
+expect_in "$T/out" "==> stderr: task "
 expect_in "$T/out" "/tasks/"
 expect_code 0 sweep logs "$(echo "$key" | cut -c1-6)" --stdout
 expect_in "$T/out" "stdout x="

@@ -110,7 +110,7 @@ expect_in analyze.svg "<svg"
 expect_code 2 sweep aggregate chains --step nope
 expect_in "$T/err" 'no step "nope"'
 expect_code 0 sweep results chains --format csv
-head -1 "$T/out" | grep -q '^key,step,state,' || fail "no step column: $(head -1 "$T/out")"
+head -1 "$T/out" | grep -q '^key,step,id,state,' || fail "no step column: $(head -1 "$T/out")"
 head -1 "$T/out" | grep -q 'analyze.double' || fail "no analyze.double column"
 head -1 "$T/out" | grep -q 'simulate.value' || fail "no simulate.value column"
 # A parameter named "step" keeps its column; the pipeline's becomes pipeline_step.
@@ -123,7 +123,7 @@ steps:
 EOF
 expect_code 0 sweep run stepparam.yaml -q
 expect_code 0 sweep results stepparam --format csv
-head -1 "$T/out" | grep -q '^key,pipeline_step,state,.*,step,' ||
+head -1 "$T/out" | grep -q '^key,pipeline_step,id,state,.*,step,' ||
     fail "step column clash: $(head -1 "$T/out")"
 ok "aggregate --step, plot --step, and CSV columns prefixed by the step"
 

@@ -137,9 +137,9 @@ jq_eq "$T/out" '[.[] | .priority] | sort | join(",")' "10,HIGH,HIGH,LOW,MEDIUM"
 jq_eq "$T/out" '[.[] | select(.params.x == 3) | .priority_value] | .[0]' 2
 on_tty 200 "$T/tty" "$SWEEP_BIN" results bands || fail "results on a terminal failed"
 tr -d '\r' <"$T/tty" >"$T/table"
-head -1 "$T/table" | grep -qE '^key +state +attempts +repetition +seed +priority +x ' ||
+head -1 "$T/table" | grep -qE '^key +id +state +attempts +repetition +seed +priority +x ' ||
     fail "results on a terminal is not a table: $(cat "$T/table")"
-grep -qE '^[0-9a-f]{16} +(succeeded|pending) .* MEDIUM +3 ' "$T/table" ||
+grep -qE '^[0-9a-f]{16} +[0-9]+ +(succeeded|pending) .* MEDIUM +3( |$)' "$T/table" ||
     fail "table row: $(cat "$T/table")"
 expect_code 0 sweep results bands --format table
 [ "$(count_lines "$T/out")" = 6 ] || fail "table: a header and 5 rows: $(cat "$T/out")"

@@ -160,6 +160,9 @@ static void spec_free(struct spec *s)
     free(s->name);
     json_decref(s->base);
     json_decref(s->tasks);
+    for (size_t i = 0; i < s->nseed_names; i++)
+        free(s->seed_names[i]);
+    free(s->seed_names);
     free(s);
 }
 
@@ -567,36 +570,99 @@ static void test_seeds(void **state)
     spec_free(s);
 }
 
+/* A seed parameter the spec sets: repetition 0 gets it, the others a seed derived from
+ * (it, repetition); under "seed" or another name the front end declared (a model's
+ * alias such as "semilla"); an undeclared name or a non-integer is an ordinary
+ * parameter and the seed is derived from the study. */
 static void test_seed_from_params(void **state)
 {
     static const struct {
-        const char *seed_json; /* the "seed" parameter in base */
-        long long want;        /* -1: derived */
+        const char *name;      /* the parameter set in base */
+        const char *seed_json; /* its value */
+        bool declared;         /* name added to seed_names */
+        long long want0;       /* seed of repetition 0; -1: derived from the study */
     } cases[] = {
-        {"7", 7},      {"0", 0}, {"123456789012", 123456789012LL},
-        {"\"7\"", -1}, /* not an integer: derived */
-        {"7.0", -1},
+        {"seed", "7", false, 7},
+        {"seed", "0", false, 0},
+        {"seed", "123456789012", false, 123456789012LL},
+        {"seed", "42", false, 42},
+        {"semilla", "42", true, 42},
+        {"semilla", "42", false, -1}, /* not declared: an ordinary parameter */
+        {"seed", "\"7\"", false, -1}, /* not an integer: derived */
+        {"seed", "7.0", false, -1},
     };
     (void)state;
 
+    /* Pinned: the first 4 bytes of SHA-256({"rep":1,"seed":42}) & 0x7fffffff. */
+    assert_int_equal(expand_rep_seed(42, 0), 42);
+    assert_int_equal(expand_rep_seed(42, 1), 1207969552);
+    assert_int_equal(expand_rep_seed(42, 2), 1635413285);
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct spec *s = spec_new_model("st", "chaos");
         struct got *g;
         size_t n;
 
-        s->repetitions = 2;
-        json_object_set_new(s->base, "seed", parse(cases[i].seed_json));
+        s->repetitions = 3;
+        if (cases[i].declared)
+            spec_add_seed_name(s, cases[i].name);
+        json_object_set_new(s->base, cases[i].name, parse(cases[i].seed_json));
         n = collect(s, &g);
-        assert_int_equal(n, 2);
-        if (cases[i].want >= 0) {
-            assert_int_equal(g[0].seed, cases[i].want);
-            assert_int_equal(g[1].seed, cases[i].want);
+        assert_int_equal(n, 3);
+        if (cases[i].want0 >= 0) {
+            assert_int_equal(g[0].seed, cases[i].want0);
+            for (int r = 1; r < 3; r++) {
+                assert_int_equal(g[r].seed, expand_rep_seed(cases[i].want0, r));
+                assert_true(g[r].seed >= 0 && g[r].seed <= 0x7fffffff);
+            }
         } else {
-            assert_true(g[0].seed != g[1].seed);
             assert_true(g[0].seed >= 0 && g[0].seed <= 0x7fffffff);
         }
+        /* independent repetitions: three different seeds */
+        assert_true(g[0].seed != g[1].seed && g[1].seed != g[2].seed &&
+                    g[0].seed != g[2].seed);
+        /* the stored params keep the spec's value */
+        assert_string_equal(g[0].params_json, g[2].params_json);
         assert_string_not_equal(g[0].key, g[1].key);
         got_free(g, n);
+        spec_free(s);
+    }
+}
+
+/* What a task sees: every integer seed parameter carries the task's seed. */
+static void test_apply_seed(void **state)
+{
+    static const struct {
+        const char *params;
+        long long seed;
+        bool changed;
+        const char *want;
+    } cases[] = {
+        {"{\"seed\": 42, \"x\": 1}", 42, false, "{\"seed\":42,\"x\":1}"},
+        {"{\"seed\": 42, \"x\": 1}", 9, true, "{\"seed\":9,\"x\":1}"},
+        {"{\"semilla\": 42}", 9, true, "{\"semilla\":9}"},
+        {"{\"seed\": \"42\"}", 9, false, "{\"seed\":\"42\"}"},
+        {"{\"seedling\": 42}", 9, false, "{\"seedling\":42}"},
+        {"{}", 9, false, "{}"},
+    };
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct spec *s = spec_new_model("st", "particles");
+        json_t *p = parse(cases[i].params);
+        char *text;
+
+        spec_add_seed_name(s, "semilla");
+        spec_add_seed_name(s, "seed"); /* always one already: not added twice */
+        spec_add_seed_name(s, "semilla");
+        assert_int_equal(s->nseed_names, 1);
+        assert_true(expand_is_seed_name(s, "seed"));
+        assert_true(expand_is_seed_name(s, "semilla"));
+        assert_false(expand_is_seed_name(s, "x"));
+        assert_int_equal(expand_apply_seed(s, p, cases[i].seed), cases[i].changed);
+        text = json_dumps(p, JSON_COMPACT | JSON_SORT_KEYS);
+        assert_string_equal(text, cases[i].want);
+        free(text);
+        json_decref(p);
         spec_free(s);
     }
 }
@@ -927,6 +993,7 @@ int main(void)
         cmocka_unit_test(test_key_changes),
         cmocka_unit_test(test_seeds),
         cmocka_unit_test(test_seed_from_params),
+        cmocka_unit_test(test_apply_seed),
         cmocka_unit_test(test_count),
         cmocka_unit_test(test_param_names),
         cmocka_unit_test(test_pipeline_order),

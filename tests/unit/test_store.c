@@ -1067,6 +1067,151 @@ static void test_find_by_key_and_prefix(void **state)
     }
 }
 
+/* Task names (store_task_resolve): an id, a key or prefix, STUDY/KEY, with study_id
+ * as --study; keys shared by two studies (a spec copied under another name) are
+ * ambiguous as bare keys and listed as STUDY/KEY with their ids. */
+static void test_resolve_names(void **state)
+{
+    struct fixture *f = *state;
+    long long gen, gen2;
+    char ida[32], idb[32], idc[32], name[128];
+    struct store_task t;
+    char *study;
+
+    long long a = put_study(f, "alpha", &gen);
+    long long b = put_study(f, "beta", &gen2);
+    put_task(f, a, gen, "5e5e000000000001", 0, PRIORITY_MEDIUM);
+    put_task(f, a, gen, "1234000000000002", 1, PRIORITY_MEDIUM);
+    put_task(f, b, gen2, "5e5e000000000001", 0, PRIORITY_MEDIUM);
+    long long id_a = id_of(f, a, "5e5e000000000001");
+    long long id_b = id_of(f, b, "5e5e000000000001");
+    long long id_c = id_of(f, a, "1234000000000002");
+    snprintf(ida, sizeof(ida), "%lld", id_a);
+    snprintf(idb, sizeof(idb), "%lld", id_b);
+    snprintf(idc, sizeof(idc), "%lld", id_c);
+
+    static const struct {
+        const char *name; /* "%A" "%B" "%C": the ids of the three tasks */
+        int study;        /* 0: any, 1: alpha, 2: beta */
+        int rc;
+        int want;            /* 1, 2, 3: which task */
+        const char *in_msg;  /* a piece of the message, for an error */
+        const char *in_msg2; /* another */
+    } cases[] = {
+        {"%A", 0, 0, 1, NULL, NULL},
+        {"%B", 0, 0, 2, NULL, NULL},
+        {"alpha/5e5e", 0, 0, 1, NULL, NULL},
+        {"beta/5E5E000000000001", 0, 0, 2, NULL, NULL},
+        {"beta/%B", 0, 0, 2, NULL, NULL},
+        {"5e5e", 2, 0, 2, NULL, NULL},
+        {"%B", 2, 0, 2, NULL, NULL},
+        {"1234", 0, 0, 3, NULL, NULL}, /* no task has id 1234: the key prefix */
+        {"5e5e000000000001", 0, SWEEP_EINVAL, 0, "alpha/5e5e000000000001 (id %A)",
+         "beta/5e5e000000000001 (id %B)"},
+        {"5e5e", 0, SWEEP_EINVAL, 0, "STUDY/KEY", "by its id"},
+        {"alpha/%B", 0, SWEEP_ENOTFOUND, 0, "in study alpha", NULL},
+        {"%A", 2, SWEEP_ENOTFOUND, 0, "no task with id", NULL},
+        {"gamma/5e5e", 0, SWEEP_ENOTFOUND, 0, "no study named 'gamma'", NULL},
+        {"alpha/5e5f", 0, SWEEP_ENOTFOUND, 0, "key prefix '5e5f' in study alpha", NULL},
+        {"nosuch", 0, SWEEP_ENOTFOUND, 0, "'nosuch' is not a task", NULL},
+        {"99999", 0, SWEEP_ENOTFOUND, 0, "with id or key '99999'", NULL},
+        {"0", 0, SWEEP_ENOTFOUND, 0, "not a task", NULL},
+        {"alpha/", 0, SWEEP_ENOTFOUND, 0, "not a task", NULL},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        long long sid = cases[i].study == 1 ? a : cases[i].study == 2 ? b : 0;
+        const char *pieces[3] = {cases[i].name, cases[i].in_msg, cases[i].in_msg2};
+        char exp[3][128];
+        int rc;
+
+        /* Put the ids in. */
+        for (int k = 0; k < 3; k++) {
+            const char *p = pieces[k], *pc;
+            exp[k][0] = '\0';
+            if (!p)
+                continue;
+            pc = strchr(p, '%');
+            if (!pc)
+                snprintf(exp[k], sizeof(exp[k]), "%s", p);
+            else
+                snprintf(exp[k], sizeof(exp[k]), "%.*s%s%s", (int)(pc - p), p,
+                         pc[1] == 'A'   ? ida
+                         : pc[1] == 'B' ? idb
+                                        : idc,
+                         pc + 2);
+        }
+        snprintf(name, sizeof(name), "%s", exp[0]);
+        rc = store_task_resolve(f->st, sid, name, &t, &study, &f->err);
+        if (rc != cases[i].rc)
+            fail_msg("%s: rc %d, want %d: %s", name, rc, cases[i].rc, f->err.msg);
+        if (rc == 0) {
+            long long want = cases[i].want == 1   ? id_a
+                             : cases[i].want == 2 ? id_b
+                                                  : id_c;
+            assert_int_equal(t.id, want);
+            assert_string_equal(study, cases[i].want == 2 ? "beta" : "alpha");
+            store_task_fini(&t);
+            free(study);
+            continue;
+        }
+        assert_null(study);
+        for (int k = 1; k < 3; k++)
+            if (exp[k][0] && !strstr(f->err.msg, exp[k]))
+                fail_msg("%s: '%s' not in: %s", name, exp[k], f->err.msg);
+    }
+
+    /* A number that is an id and also a key prefix names the task with that id; one
+     * that is no id is a prefix (here of 1000 keys: ambiguous, the list cut short). */
+    long long g = put_study(f, "gamma", &gen);
+    char key[EXPAND_KEY_LEN + 1];
+    assert_int_equal(store_begin(f->st, &f->err), 0);
+    for (int i = 0; i < 1000; i++) {
+        key_of(i, key); /* 1000000000000000 + i: every one starts with 1000 */
+        put_task(f, g, gen, key, i, PRIORITY_MEDIUM);
+    }
+    assert_int_equal(store_commit(f->st, &f->err), 0);
+    assert_int_equal(store_task_resolve(f->st, 0, "1000", &t, NULL, &f->err), 0);
+    assert_int_equal(t.id, 1000);
+    store_task_fini(&t);
+    assert_int_equal(store_task_resolve(f->st, 0, "100000", &t, NULL, &f->err),
+                     SWEEP_EINVAL);
+    assert_non_null(strstr(f->err.msg, "gamma/1000000000000000 (id "));
+    assert_non_null(strstr(f->err.msg, " and more;"));
+}
+
+/* A key seen again takes the new expansion's seed while it has never run, and keeps the
+ * seed it ran with once it has. */
+static void test_put_again_seed(void **state)
+{
+    struct fixture *f = *state;
+    long long gen, gen2;
+    struct expand_task t = {.params_json = "{}", .seed = 1};
+    struct store_task got;
+
+    long long s = put_study(f, "s", &gen);
+    snprintf(t.key, sizeof(t.key), "%s", "00000000000000a1");
+    assert_int_equal(store_task_put(f->st, s, gen, &t, 1, &f->err), 0);
+    t.seq = 1;
+    snprintf(t.key, sizeof(t.key), "%s", "00000000000000a2");
+    assert_int_equal(store_task_put(f->st, s, gen, &t, 1, &f->err), 0);
+    start(f, id_of(f, s, "00000000000000a2"), 1);
+
+    put_study(f, "s", &gen2);
+    t.seed = 2;
+    t.seq = 0;
+    snprintf(t.key, sizeof(t.key), "%s", "00000000000000a1");
+    assert_int_equal(store_task_put(f->st, s, gen2, &t, 1, &f->err), 0);
+    t.seq = 1;
+    snprintf(t.key, sizeof(t.key), "%s", "00000000000000a2");
+    assert_int_equal(store_task_put(f->st, s, gen2, &t, 1, &f->err), 0);
+    got = find(f, s, "00000000000000a1");
+    assert_int_equal(got.seed, 2);
+    store_task_fini(&got);
+    got = find(f, s, "00000000000000a2");
+    assert_int_equal(got.seed, 1);
+    store_task_fini(&got);
+}
+
 static void test_cancel_pending_and_running(void **state)
 {
     struct fixture *f = *state;
@@ -1527,6 +1672,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_counts_by_band_and_state, setup, teardown),
         cmocka_unit_test_setup_teardown(test_find_by_key_and_prefix, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resolve_names, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_put_again_seed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel_pending_and_running, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_rollback_leaves_no_trace, setup, teardown),
