@@ -13,6 +13,7 @@
  */
 #include "runner.h"
 
+#include "common/fileio.h"
 #include "common/jsonx.h"
 #include "common/strbuf.h"
 #include "common/timeutil.h"
@@ -36,9 +37,10 @@
 
 extern char **environ;
 
-#define PAGE_SIZE_TASKS 1024 /* pending tasks read from the store at once */
-#define LOW_WATER 256        /* read another page when fewer are queued */
-#define CANCEL_POLL 1.0      /* seconds between checks for `sweep cancel` */
+#define PAGE_SIZE_TASKS 1024        /* pending tasks read from the store at once */
+#define LOW_WATER 256               /* read another page when fewer are queued */
+#define CANCEL_POLL 1.0             /* seconds between checks for `sweep cancel` */
+#define RESULT_MAX_SIZE (64u << 20) /* a $SWEEP_RESULT file larger fails the task */
 
 /* Why the runner itself ended a task. */
 enum stop_reason {
@@ -448,22 +450,24 @@ static uint64_t rng_next(uint64_t *s)
 }
 
 /* Reads $SWEEP_RESULT: NULL metrics when there is no file; an error text when it is not
- * a JSON object. */
+ * a JSON object, or not a regular file (a FIFO would block the run). */
 static void read_result(const char *path, char **metrics, char **error)
 {
+    struct err err = {0};
     json_error_t je;
-    FILE *f = fopen(path, "re");
+    char *text = NULL;
+    size_t len = 0;
     json_t *v;
 
     *metrics = NULL;
     *error = NULL;
-    if (!f) {
-        if (errno != ENOENT)
-            *error = xasprintf("%s: cannot read the result: %s", path, strerror(errno));
+    if (fileio_read_user(path, RESULT_MAX_SIZE, &text, &len, &err)) {
+        if (err.code != SWEEP_ENOTFOUND)
+            *error = xasprintf("cannot read the result: %s", err.msg);
         return;
     }
-    v = json_loadf(f, JSON_REJECT_DUPLICATES, &je);
-    fclose(f);
+    v = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    free(text);
     if (!v) {
         *error = xasprintf("%s:%d:%d: result is not valid JSON: %s", path, je.line,
                            je.column, je.text);
