@@ -8,8 +8,8 @@
 #include "core/expand.h"
 #include "core/runner.h"
 #include "core/spec.h"
-#include "core/tmpl.h"
 #include "core/store.h"
+#include "core/tmpl.h"
 #include "models/model.h"
 
 #include <errno.h>
@@ -280,8 +280,6 @@ static int check_model_params(const struct spec_step *step,
     return rc;
 }
 
-/* Prints one task of a dry run: key, band, step, repetition, seed and parameters, then
- * the argv it runs, each element a shell word so the line can be copied. */
 #define DRY_RUN_LIST 20                /* tasks --dry-run lists without --all */
 #define MAX_TASKS_DEFAULT 100000000ULL /* --max-tasks */
 
@@ -303,6 +301,10 @@ static int too_many(const struct spec *spec, uint64_t n, uint64_t max)
     return EXIT_USAGE;
 }
 
+/* Prints one task of a dry run: key, band, step, repetition, seed and parameters, then
+ * the argv it runs (runner_task_argv, as the runner builds it), each element a shell
+ * word so the line can be copied. chain_keys: the keys of the steps of its chain so
+ * far. */
 static int dry_run_task(const struct spec *spec,
                         const struct expand_task *t,
                         const char *home,
@@ -315,44 +317,46 @@ static int dry_run_task(const struct spec *spec,
                                 .key = t->key,
                                 .seed = t->seed,
                                 .repetition = t->repetition};
-    char **argv = NULL;
+    char *task_dir = runner_task_dir(home, spec->name, t->key), *reduce_input = NULL;
+    char **argv = NULL, **dirs = NULL;
     size_t ndirs = 0;
     int rc;
 
-    in.task_dir = runner_task_dir(home, spec->name, t->key);
-    if (t->chain < 0)
-        in.reduce_input = xasprintf("%s/input.json", in.task_dir);
-    else if (t->step > 0 && runner_step_uses_steps(spec_step_at(spec, t->step))) {
-        char **d = xcalloc((size_t)t->step, sizeof(char *));
+    in.task_dir = task_dir;
+    if (t->chain < 0) {
+        in.reduce_input = reduce_input = xasprintf("%s/input.json", task_dir);
+    } else if (t->step > 0 && runner_step_uses_steps(spec_step_at(spec, t->step))) {
+        dirs = xcalloc((size_t)t->step, sizeof(char *));
         for (ndirs = 0; ndirs < (size_t)t->step; ndirs++)
-            d[ndirs] = runner_task_dir(home, spec->name, chain_keys[ndirs]);
-        in.step_dirs = d;
+            dirs[ndirs] = runner_task_dir(home, spec->name, chain_keys[ndirs]);
+        in.step_dirs = dirs;
     }
     rc = runner_task_argv(spec, cli_self_path(), &in, &argv, err);
-    if (rc == SWEEP_OK) {
-        if (spec->has_steps || spec->reduce)
-            printf("%s  %-6s %s chain=%lld rep=%d seed=%lld  %s\n", t->key,
-                   priority_name(t->priority), spec_step_at(spec, t->step)->name,
-                   t->chain, t->repetition, t->seed, t->params_json);
-        else
-            printf("%s  %-6s rep=%d seed=%lld  %s\n", t->key,
-                   priority_name(t->priority), t->repetition, t->seed, t->params_json);
-        printf("   ");
-        for (char **p = argv; *p; p++) {
-            char *w = tmpl_shell_word(*p);
-            printf(" %s", w);
-            free(w);
-        }
-        printf("\n");
+    if (rc)
+        goto out;
+    if (spec->has_steps || spec->reduce)
+        printf("%s  %-6s %s chain=%lld rep=%d seed=%lld  %s\n", t->key,
+               priority_name(t->priority), spec_step_at(spec, t->step)->name, t->chain,
+               t->repetition, t->seed, t->params_json);
+    else
+        printf("%s  %-6s rep=%d seed=%lld  %s\n", t->key, priority_name(t->priority),
+               t->repetition, t->seed, t->params_json);
+    printf("   ");
+    for (char **p = argv; *p; p++) {
+        char *w = tmpl_shell_word(*p);
+        printf(" %s", w);
+        free(w);
     }
+    printf("\n");
+out:
     for (char **p = argv; p && *p; p++)
         free(*p);
     free(argv);
     for (size_t i = 0; i < ndirs; i++)
-        free(in.step_dirs[i]);
-    free((void *)in.step_dirs);
-    free((char *)in.task_dir);
-    free((char *)in.reduce_input);
+        free(dirs[i]);
+    free(dirs);
+    free(task_dir);
+    free(reduce_input);
     return rc;
 }
 
