@@ -866,6 +866,7 @@ static void test_pipeline_priority(void **state)
     assert_int_equal(g[n - 1].priority, 5);
     check_band_counts(s, g, n);
     got_free(g, n);
+    spec_free(s);
 
     /* a single-step study: explicit tasks' own priorities, the grid's the study's */
     s = spec_new_model("st", "chaos");
