@@ -5,6 +5,7 @@
  * order mark and skips blank lines. A file is read whole into memory. */
 #include "cli.h"
 
+#include "common/fileio.h"
 #include "common/strbuf.h"
 #include "common/xalloc.h"
 #include "report/chart.h"
@@ -201,29 +202,6 @@ find_columns(const struct csv *c, struct file *f, size_t line, struct err *err)
     return SWEEP_OK;
 }
 
-static int read_all(const char *path, char **data, size_t *len, struct err *err)
-{
-    FILE *in = fopen(path, "rb");
-    struct strbuf sb = STRBUF_INIT;
-    char buf[65536];
-    size_t n;
-
-    if (!in)
-        return err_set(err, errno == ENOENT ? SWEEP_ENOTFOUND : SWEEP_EIO, "%s: %s",
-                       path, strerror(errno));
-    while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
-        sb_add(&sb, buf, n);
-    if (ferror(in)) {
-        fclose(in);
-        sb_fini(&sb);
-        return err_set(err, SWEEP_EIO, "%s: read failed", path);
-    }
-    fclose(in);
-    *len = sb.len;
-    *data = sb_take(&sb);
-    return SWEEP_OK;
-}
-
 /* Reads the columns f->cols[].name of the CSV file f->path. */
 static int file_read(struct file *f, struct err *err)
 {
@@ -232,7 +210,7 @@ static int file_read(struct file *f, struct err *err)
     size_t len, line;
     int rc, more;
 
-    rc = read_all(f->path, &data, &len, err);
+    rc = fileio_read_user(f->path, 0, &data, &len, err);
     if (rc)
         return rc;
     c.p = c.line_start = data;

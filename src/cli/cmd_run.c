@@ -3,14 +3,17 @@
 
 #include "batch.h"
 
+#include "common/jsonx.h"
 #include "common/timeutil.h"
 #include "common/xalloc.h"
 #include "core/expand.h"
 #include "core/runner.h"
 #include "core/spec.h"
 #include "core/store.h"
+#include "core/tmpl.h"
 #include "models/model.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <limits.h>
@@ -28,8 +31,10 @@ struct run_args {
     bool json;
     bool quiet;
     bool dry_run;
-    bool prepare; /* store the study, run nothing */
-    int mode;     /* 0 not given, 1 sequential, 2 parallel */
+    bool all;           /* --dry-run lists every task, not the first DRY_RUN_LIST */
+    uint64_t max_tasks; /* a larger study is refused */
+    bool prepare;       /* store the study, run nothing */
+    int mode;           /* 0 not given, 1 sequential, 2 parallel */
     /* a package directory only */
     const char *command, *out_dir;
     double timeout;
@@ -43,6 +48,22 @@ static int parse_int_arg(const char *s, int min, int *out)
     if (!*s || *end || v < min || v > INT_MAX)
         return -1;
     *out = (int)v;
+    return 0;
+}
+
+/* A positive integer up to UINT64_MAX, digits only. */
+static int parse_count_arg(const char *s, uint64_t *out)
+{
+    char *end;
+    unsigned long long v;
+
+    if (*s < '0' || *s > '9')
+        return -1;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno || *end || v == 0)
+        return -1;
+    *out = v;
     return 0;
 }
 
@@ -61,7 +82,9 @@ static int parse_args(int argc, char **argv, struct run_args *a)
         OPT_PREPARE,
         OPT_COMMAND,
         OPT_OUT_DIR,
-        OPT_TIMEOUT
+        OPT_TIMEOUT,
+        OPT_MAX_TASKS,
+        OPT_ALL
     };
     static const struct option opts[] = {
         {"mode", required_argument, NULL, OPT_MODE},
@@ -75,6 +98,8 @@ static int parse_args(int argc, char **argv, struct run_args *a)
         {"json", no_argument, NULL, OPT_JSON},
         {"quiet", no_argument, NULL, OPT_QUIET},
         {"dry-run", no_argument, NULL, OPT_DRY},
+        {"all", no_argument, NULL, OPT_ALL},
+        {"max-tasks", required_argument, NULL, OPT_MAX_TASKS},
         {"prepare", no_argument, NULL, OPT_PREPARE},
         {"command", required_argument, NULL, OPT_COMMAND},
         {"output-dir", required_argument, NULL, OPT_OUT_DIR},
@@ -146,6 +171,15 @@ static int parse_args(int argc, char **argv, struct run_args *a)
         case OPT_DRY:
             a->dry_run = true;
             break;
+        case OPT_ALL:
+            a->all = true;
+            break;
+        case OPT_MAX_TASKS:
+            if (parse_count_arg(optarg, &a->max_tasks) < 0)
+                return cli_usage_error(
+                    &cmd_run, "--max-tasks: expected a positive integer, got \"%s\"",
+                    optarg);
+            break;
         case OPT_PREPARE:
             a->prepare = true;
             break;
@@ -173,6 +207,8 @@ static int parse_args(int argc, char **argv, struct run_args *a)
     if (a->ro.force && a->ro.rerun == STORE_RERUN_UNTRIED)
         return cli_usage_error(&cmd_run, "--force reruns every task and --skip-failed "
                                          "leaves failed ones: give one of them");
+    if (a->all && !a->dry_run)
+        return cli_usage_error(&cmd_run, "--all goes with --dry-run");
     if (a->mode == 1) {
         if (a->ro.max_parallel > 1)
             return cli_usage_error(&cmd_run,
@@ -253,28 +289,139 @@ static int check_model_params(const struct spec_step *step,
     return rc;
 }
 
-static int dry_run(const struct spec *spec)
-{
-    struct expand *ex = expand_create(spec);
-    struct expand_task t;
-    uint64_t n = 0;
+#define DRY_RUN_LIST 20                /* tasks --dry-run lists without --all */
+#define MAX_TASKS_DEFAULT 100000000ULL /* --max-tasks */
 
-    while (expand_next(ex, &t) == 1) {
-        if (n < 20 && (spec->has_steps || spec->reduce))
-            printf("%s  %-6s %-12s chain=%lld rep=%d seed=%lld  %s\n", t.key,
-                   priority_name(t.priority),
-                   t.chain < 0 ? "reduce" : spec->steps[t.step].name, t.chain,
-                   t.repetition, t.seed, t.params_json);
-        else if (n < 20)
-            printf("%s  %-6s rep=%d seed=%lld  %s\n", t.key, priority_name(t.priority),
-                   t.repetition, t.seed, t.params_json);
-        n++;
+/* Refuses a study larger than --max-tasks (n saturates at UINT64_MAX). */
+static int too_many(const struct spec *spec, uint64_t n, uint64_t max)
+{
+    if (n == UINT64_MAX)
+        fprintf(stderr,
+                "sweep: %s: study %s has more than %llu tasks, more than --max-tasks "
+                "%llu; make the grid smaller\n",
+                spec->path, spec->name, (unsigned long long)(UINT64_MAX - 1),
+                (unsigned long long)max);
+    else
+        fprintf(stderr,
+                "sweep: %s: study %s has %llu tasks, more than --max-tasks %llu; make "
+                "the grid smaller, or give --max-tasks %llu to run it\n",
+                spec->path, spec->name, (unsigned long long)n, (unsigned long long)max,
+                (unsigned long long)n);
+    return EXIT_USAGE;
+}
+
+/* Prints one task of a dry run: key, band, step, repetition, seed and parameters, then
+ * the argv it runs (runner_task_argv, as the runner builds it), each element a shell
+ * word so the line can be copied. chain_keys: the keys of the steps of its chain so
+ * far. */
+static int dry_run_task(const struct spec *spec,
+                        const struct expand_task *t,
+                        const char *home,
+                        char *const *chain_keys,
+                        struct err *err)
+{
+    /* What the task sees: its seed parameter carries its seed (expand_apply_seed); a
+     * copy, as t->params is the expansion's own. */
+    json_t *params = json_deep_copy(t->params);
+    char *view = expand_apply_seed(spec, params, t->seed) ? jsonx_canon_str(params)
+                                                          : xstrdup(t->params_json);
+    struct runner_argv_in in = {.step = t->step,
+                                .params = params,
+                                .params_json = view,
+                                .key = t->key,
+                                .seed = t->seed,
+                                .repetition = t->repetition};
+    char *task_dir = runner_task_dir(home, spec->name, t->key), *reduce_input = NULL;
+    char **argv = NULL, **dirs = NULL;
+    size_t ndirs = 0;
+    int rc;
+
+    in.task_dir = task_dir;
+    if (t->chain < 0) {
+        in.reduce_input = reduce_input = xasprintf("%s/input.json", task_dir);
+    } else if (t->step > 0 && runner_step_uses_steps(spec_step_at(spec, t->step))) {
+        dirs = xcalloc((size_t)t->step, sizeof(char *));
+        for (ndirs = 0; ndirs < (size_t)t->step; ndirs++)
+            dirs[ndirs] = runner_task_dir(home, spec->name, chain_keys[ndirs]);
+        in.step_dirs = dirs;
     }
-    if (n > 20)
-        printf("... %llu more\n", (unsigned long long)(n - 20));
-    printf("%llu tasks\n", (unsigned long long)n);
+    rc = runner_task_argv(spec, cli_self_path(), &in, &argv, err);
+    if (rc)
+        goto out;
+    if (spec->has_steps || spec->reduce)
+        printf("%s  %-6s %s chain=%lld rep=%d seed=%lld  %s\n", t->key,
+               priority_name(t->priority), spec_step_at(spec, t->step)->name, t->chain,
+               t->repetition, t->seed, t->params_json);
+    else
+        printf("%s  %-6s rep=%d seed=%lld  %s\n", t->key, priority_name(t->priority),
+               t->repetition, t->seed, t->params_json);
+    printf("   ");
+    for (char **p = argv; *p; p++) {
+        char *w = tmpl_shell_word(*p);
+        printf(" %s", w);
+        free(w);
+    }
+    printf("\n");
+out:
+    for (char **p = argv; p && *p; p++)
+        free(*p);
+    free(argv);
+    for (size_t i = 0; i < ndirs; i++)
+        free(dirs[i]);
+    free(dirs);
+    free(task_dir);
+    free(reduce_input);
+    free(view);
+    json_decref(params);
+    return rc;
+}
+
+/* --dry-run: the count first (from the spec's sizes, without expanding it), then the
+ * first DRY_RUN_LIST tasks of the --priority band (every one with --all) with the argv
+ * each runs. Nothing is stored. */
+static int dry_run(const struct spec *spec, const struct run_args *a)
+{
+    uint64_t total = expand_count(spec), nband = expand_count_band(spec, a->ro.band);
+    uint64_t limit = a->all ? UINT64_MAX : DRY_RUN_LIST, listed = 0;
+    const char *home = cli_home(a->home);
+    char **chain_keys = xcalloc(spec->nsteps + 1, sizeof(char *));
+    struct err err = {0};
+    struct expand *ex;
+    struct expand_task t;
+    int rc = EXIT_OK;
+
+    printf("study %s: %llu tasks", spec->name, (unsigned long long)total);
+    if (a->ro.band)
+        printf(", %llu of them %s", (unsigned long long)nband,
+               priority_name(a->ro.band));
+    printf("\n");
+    if (total > a->max_tasks) {
+        free(chain_keys);
+        return too_many(spec, total, a->max_tasks);
+    }
+    ex = expand_create(spec);
+    while (listed < limit && listed < nband && expand_next(ex, &t) == 1) {
+        if (t.chain >= 0 && t.step < (int)spec->nsteps) {
+            free(chain_keys[t.step]);
+            chain_keys[t.step] = xstrdup(t.key);
+        }
+        if (a->ro.band &&
+            strcmp(priority_name(t.priority), priority_name(a->ro.band)) != 0)
+            continue;
+        if (dry_run_task(spec, &t, home, chain_keys, &err)) {
+            rc = cli_fail(&err);
+            break;
+        }
+        listed++;
+    }
+    if (rc == EXIT_OK && listed < nband)
+        printf("... %llu more (--all lists every one)\n",
+               (unsigned long long)(nband - listed));
     expand_destroy(ex);
-    return EXIT_OK;
+    for (size_t i = 0; i <= spec->nsteps; i++)
+        free(chain_keys[i]);
+    free(chain_keys);
+    return rc;
 }
 
 static const char *const band_names[3] = {"LOW", "MEDIUM", "HIGH"};
@@ -399,7 +546,7 @@ static int run_packages(const struct run_args *a)
 
 static int run_main(int argc, char **argv)
 {
-    struct run_args a = {0};
+    struct run_args a = {.max_tasks = MAX_TASKS_DEFAULT};
     struct spec *spec = NULL;
     struct store *st = NULL;
     struct runner_summary sum;
@@ -429,10 +576,16 @@ static int run_main(int argc, char **argv)
     for (size_t i = 0; i < models.n; i++)
         cli_spec_seed_names(spec, models.model[i]);
     if (a.dry_run) {
-        rc = dry_run(spec);
+        rc = dry_run(spec, &a);
+        goto out;
+    }
+    /* Counted from the sizes alone, before anything is written. */
+    if ((ntasks = expand_count(spec)) > a.max_tasks) {
+        rc = too_many(spec, ntasks, a.max_tasks);
         goto out;
     }
     a.ro.self_path = cli_self_path();
+    a.ro.notes = stderr;
     a.ro.progress = a.quiet ? NULL : stderr;
     a.ro.tty = !a.quiet && isatty(STDERR_FILENO);
     a.ro.columns = cli_stderr_columns;
@@ -508,8 +661,12 @@ const struct cli_cmd cmd_run = {
         "                              cancelled; failed and timed-out tasks stay\n"
         "                              failed (GNU parallel's --resume); the exit\n"
         "                              status still counts them\n"
-        "  --dry-run                   print the tasks the spec expands to; run "
-        "nothing\n"
+        "  --dry-run                   print the number of tasks, then the first 20\n"
+        "                              (of the --priority band) with the argv each\n"
+        "                              runs, shell-quoted; store and run nothing\n"
+        "  --all                       with --dry-run: list every task\n"
+        "  --max-tasks N               refuse a study of more than N tasks (default\n"
+        "                              100000000), before anything is stored\n"
         "  --prepare                   store the study and its tasks; run nothing\n"
         "  --json                      print the final summary as JSON\n"
         "  -q, --quiet                 no progress line\n"
@@ -547,6 +704,7 @@ const struct cli_cmd cmd_run = {
         "Example:\n"
         "  sweep run study.yaml --max-parallel 8 --stop-on-error\n"
         "  sweep run study.yaml --skip-failed\n"
+        "  sweep run study.yaml --dry-run --priority HIGH\n"
         "  sweep run parametric_sweep_packages/ --mode parallel --priority HIGH\n",
     .fn = run_main,
 };

@@ -1,14 +1,107 @@
-/* File helpers: atomic whole-file writes (temporary file + rename), mkdir -p, and
- * copying a file into a stream. */
+/* File helpers: reading a user's file without blocking on a FIFO, atomic whole-file
+ * writes (temporary file + rename), mkdir -p, and copying a file into a stream. */
 #include "common/fileio.h"
 
 #include "common/xalloc.h"
 
+#include "common/strbuf.h"
+
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* What a file that is not regular is, for messages. */
+static const char *fileio_kind(mode_t mode)
+{
+    if (S_ISFIFO(mode))
+        return "a FIFO";
+    if (S_ISDIR(mode))
+        return "a directory";
+    if (S_ISCHR(mode))
+        return "a character device";
+    if (S_ISBLK(mode))
+        return "a block device";
+    if (S_ISSOCK(mode))
+        return "a socket";
+    return "not a regular file";
+}
+
+static int fileio_open_error(const char *path, int e, struct err *err)
+{
+    struct stat st;
+
+    /* A socket, or a device without a driver, fails open() itself. */
+    if (e == ENXIO && stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        return err_set(err, SWEEP_EINVAL,
+                       "%s: is %s, not a regular file; sweep reads only regular files",
+                       path, fileio_kind(st.st_mode));
+    switch (e) {
+    case ENOENT:
+    case ENOTDIR:
+        return err_set(err, SWEEP_ENOTFOUND, "%s: %s", path, strerror(e));
+    case ELOOP:
+        return err_set(err, SWEEP_EINVAL, "%s: cannot open: a loop of symbolic links",
+                       path);
+    case EACCES:
+    case EPERM:
+    case ENAMETOOLONG:
+    case EISDIR:
+    case ENXIO:
+        return err_set(err, SWEEP_EINVAL, "%s: cannot open: %s", path, strerror(e));
+    default:
+        return err_set(err, SWEEP_EIO, "%s: cannot open: %s", path, strerror(e));
+    }
+}
+
+int fileio_read_user(
+    const char *path, size_t max, char **data, size_t *len, struct err *err)
+{
+    struct strbuf sb = STRBUF_INIT;
+    char buf[65536];
+    struct stat st;
+    ssize_t n = 0;
+    int fd, rc = SWEEP_OK;
+
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0)
+        return fileio_open_error(path, errno, err);
+    if (fstat(fd, &st) != 0) {
+        rc = err_set(err, SWEEP_EIO, "%s: cannot stat: %s", path, strerror(errno));
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        rc = err_set(err, SWEEP_EINVAL,
+                     "%s: is %s, not a regular file; sweep reads "
+                     "only regular files",
+                     path, fileio_kind(st.st_mode));
+        goto out;
+    }
+    while ((max == 0 || sb.len <= max) && (n = read(fd, buf, sizeof(buf))) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            break;
+        sb_add(&sb, buf, (size_t)n);
+    }
+    if (n < 0) {
+        rc = err_set(err, SWEEP_EIO, "%s: cannot read: %s", path, strerror(errno));
+    } else if (max > 0 && sb.len > max) {
+        if (max % (1u << 20) == 0)
+            rc = err_set(err, SWEEP_EINVAL, "%s: larger than %zu MiB", path, max >> 20);
+        else
+            rc = err_set(err, SWEEP_EINVAL, "%s: larger than %zu bytes", path, max);
+    } else {
+        *len = sb.len;
+        *data = sb_take(&sb);
+    }
+out:
+    close(fd);
+    sb_fini(&sb);
+    return rc;
+}
 
 int fileio_write_atomic(
     const char *path, const void *data, size_t len, const char *what, struct err *err)

@@ -412,6 +412,50 @@ uint64_t expand_count(const struct spec *spec)
     return total;
 }
 
+/* The band of a priority as the runner's --priority filter sees it: 2 HIGH, 1 MEDIUM,
+ * 0 LOW. */
+static int expand_band(int priority)
+{
+    return priority >= PRIORITY_HIGH ? 2 : priority == PRIORITY_MEDIUM ? 1 : 0;
+}
+
+uint64_t expand_count_band(const struct spec *spec, int band)
+{
+    uint64_t grid = 0, total = 0, reps = (uint64_t)expand_reps(spec);
+    size_t ntasks = spec->tasks ? json_array_size(spec->tasks) : 0;
+
+    if (band == 0)
+        return expand_count(spec);
+    band = expand_band(band);
+    if (expand_grid_nonempty(spec)) {
+        grid = 1;
+        for (size_t d = 0; d < spec->ndims; d++)
+            if (__builtin_mul_overflow(grid, (uint64_t)spec->dims[d].nrows, &grid))
+                return UINT64_MAX;
+    }
+    for (size_t s = 0; s < spec->nsteps; s++) {
+        const struct spec_step *st = &spec->steps[s];
+        uint64_t points = 0;
+
+        if (expand_band(st->has_priority ? st->priority : spec->priority) == band)
+            points = grid;
+        for (size_t i = 0; i < ntasks; i++) {
+            const json_t *v =
+                json_object_get(json_array_get(spec->tasks, i), "priority");
+            int p = st->has_priority ? st->priority
+                                     : expand_task_priority(v, spec->priority);
+            points += expand_band(p) == band;
+        }
+        if (__builtin_mul_overflow(points, reps, &points) ||
+            __builtin_add_overflow(total, points, &total))
+            return UINT64_MAX;
+    }
+    if (spec->reduce && expand_band(spec->reduce->priority) == band &&
+        __builtin_add_overflow(total, 1, &total))
+        return UINT64_MAX;
+    return total;
+}
+
 static int expand_cmp_str(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);

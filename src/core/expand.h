@@ -75,6 +75,10 @@ void expand_destroy(struct expand *ex);
 /* Number of tasks the spec expands to (before de-duplication of equal keys), in
  * O(number of axes). Saturates at UINT64_MAX when the true number does not fit. */
 uint64_t expand_count(const struct spec *spec);
+/* The same for the tasks of one priority band (`sweep run --priority`: band is
+ * PRIORITY_HIGH, _MEDIUM or _LOW, and any priority counts in the band priority_name()
+ * gives it; 0 = every task), in O(steps * explicit tasks). */
+uint64_t expand_count_band(const struct spec *spec, int band);
 
 /* The seed of repetition rep of a point whose seed parameter is `given` (see above). */
 long long expand_rep_seed(long long given, int rep);

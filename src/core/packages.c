@@ -4,8 +4,10 @@
  * Files of other names in the directory are left alone. */
 #include "core/packages.h"
 
+#include "common/fileio.h"
 #include "common/strbuf.h"
 #include "common/xalloc.h"
+#include "core/doc.h"
 #include "core/spec.h"
 
 #include <ctype.h>
@@ -79,17 +81,24 @@ static int id_value(const json_t *v)
     return (int)json_integer_value(v);
 }
 
-/* Reads a JSON object from path; NULL after recording the problem. */
+/* Reads a JSON object from path (a regular file only: a FIFO would block); NULL after
+ * recording the problem. */
 static json_t *read_object(struct load *l, const char *path)
 {
+    struct err err = {0};
     json_error_t je;
-    json_t *v = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    char *text = NULL;
+    size_t len = 0;
+    json_t *v;
 
+    if (fileio_read_user(path, DOC_MAX_SIZE, &text, &len, &err)) {
+        problem(l, "%s", err.msg);
+        return NULL;
+    }
+    v = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    free(text);
     if (!v) {
-        if (je.line <= 0)
-            problem(l, "%s: cannot read: %s", path, je.text);
-        else
-            problem(l, "%s:%d:%d: invalid JSON: %s", path, je.line, je.column, je.text);
+        problem(l, "%s:%d:%d: invalid JSON: %s", path, je.line, je.column, je.text);
         return NULL;
     }
     if (!json_is_object(v)) {
@@ -266,7 +275,7 @@ int packages_load(const char *dir, struct packages *out, struct err *err)
         rc = err_set(err, SWEEP_ENOTFOUND, "%s: no such directory of packages", dir);
         goto out;
     }
-    if (stat(summary, &sb) != 0) {
+    if (stat(summary, &sb) != 0 && errno == ENOENT) {
         rc = err_set(err, SWEEP_ENOTFOUND,
                      "%s: not found: a package directory needs %s (keys HIGH, MEDIUM, "
                      "LOW, each a list of {package_id, priority, description, "

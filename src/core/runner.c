@@ -13,6 +13,7 @@
  */
 #include "runner.h"
 
+#include "common/fileio.h"
 #include "common/jsonx.h"
 #include "common/strbuf.h"
 #include "common/termline.h"
@@ -37,9 +38,14 @@
 
 extern char **environ;
 
-#define PAGE_SIZE_TASKS 1024 /* pending tasks read from the store at once */
-#define LOW_WATER 256        /* read another page when fewer are queued */
-#define CANCEL_POLL 1.0      /* seconds between checks for `sweep cancel` */
+#define PAGE_SIZE_TASKS 1024        /* pending tasks read from the store at once */
+#define LOW_WATER 256               /* read another page when fewer are queued */
+#define CANCEL_POLL 1.0             /* seconds between checks for `sweep cancel` */
+#define RESULT_MAX_SIZE (64u << 20) /* a $SWEEP_RESULT file larger fails the task */
+#define EARLY_WINDOW 1.0 /* a task failing this soon (seconds) shows its stderr */
+#define EARLY_SHOWN 3    /* distinct early failures shown per run */
+#define EARLY_LINES 5    /* lines of stderr shown */
+#define EARLY_WIDTH 160  /* bytes of each line shown */
 
 /* Why the runner itself ended a task. */
 enum stop_reason {
@@ -112,6 +118,12 @@ struct run {
     long long chains_open;    /* chains whose last step has not ended */
     long long chains_failed;  /* ended without their last step succeeding */
     struct store_task reduce; /* the waiting reduce; id 0 when none */
+
+    /* early failures shown on o->notes: their stderr with the task directory and key
+     * taken out, to show each distinct one once */
+    char *early[EARLY_SHOWN];
+    size_t nearly;
+    bool early_more, early_hinted;
 
     /* progress */
     double t0, last_progress;
@@ -264,77 +276,48 @@ static void strv_free(char **v)
 
 /* ---- argv ---- */
 
-/* Whether a command refers to the steps before it ({steps.NAME.dir|result}): only then
- * are their directories looked up. */
-static bool uses_steps(const struct spec_step *step)
+bool runner_step_uses_steps(const struct spec_step *step)
 {
-    for (size_t i = 0; i < step->argc; i++) {
+    for (size_t i = 0; step->kind == SPEC_COMMAND && i < step->argc; i++) {
         if (strstr(step->argv[i], "{steps."))
             return true;
     }
     return false;
 }
 
-struct chain_dirs {
-    struct run *r;
-    char **dirs;
-    size_t n;
-};
-
-static int add_chain_dir(const struct store_task *t, void *arg)
+int runner_task_argv(const struct spec *spec,
+                     const char *self_path,
+                     const struct runner_argv_in *in,
+                     char ***out,
+                     struct err *err)
 {
-    struct chain_dirs *c = arg;
-    c->dirs[c->n++] = runner_task_dir(c->r->home, c->r->spec->name, t->key);
-    return c->n == (size_t)c->r->spec->nsteps; /* never more than the steps */
-}
-
-static int argv_for(struct run *r,
-                    const struct rtask *t,
-                    const json_t *params,
-                    const char *params_json,
-                    const char *reduce_input,
-                    char ***out,
-                    struct err *err)
-{
-    const struct spec *spec = r->spec;
-    const struct spec_step *step = spec_step_at(spec, t->step);
+    const struct spec_step *step = spec_step_at(spec, in->step);
     char **names = NULL;
-    struct chain_dirs cd = {.r = r};
-    struct tmpl_ctx ctx = {.params = params,
-                           .task_dir = t->dir,
+    struct tmpl_ctx ctx = {.params = in->params,
+                           .task_dir = in->task_dir,
+                           .spec_dir = spec->dir,
                            .study = spec->name,
-                           .key = t->key,
-                           .seed = t->seed,
-                           .repetition = t->repetition,
-                           .reduce_input = reduce_input};
+                           .key = in->key,
+                           .seed = in->seed,
+                           .repetition = in->repetition,
+                           .reduce_input = in->reduce_input};
     char **argv = NULL;
     size_t n = 0;
     int rc = SWEEP_OK;
 
     if (step->kind == SPEC_MODEL) {
         argv = xcalloc(6, sizeof(char *));
-        argv[n++] = xstrdup(r->o->self_path);
+        argv[n++] = xstrdup(self_path);
         argv[n++] = xstrdup("sim");
         argv[n++] = xstrdup(step->model);
         argv[n++] = xstrdup("--params");
-        argv[n++] = xstrdup(params_json);
+        argv[n++] = xstrdup(in->params_json);
         goto out;
     }
-    if (t->chain >= 0 && t->step > 0 && uses_steps(step)) {
-        struct store_task me = {
-            .study_id = r->study_id, .seq = t->seq, .step = t->step, .chain = t->chain};
+    if (in->step_dirs && in->step > 0 && in->step < (int)spec->nsteps) {
         ctx.step_names = names = spec_step_names(spec);
-        ctx.step_dirs = cd.dirs = xcalloc(spec->nsteps + 1, sizeof(char *));
-        if ((rc = store_task_chain_before(r->st, &me, r->generation, add_chain_dir, &cd,
-                                          err)) != 0)
-            goto fail;
-        if (cd.n != (size_t)t->step) {
-            rc = err_set(err, SWEEP_EINTERNAL,
-                         "task %s: found %zu of the %d steps before it", t->key, cd.n,
-                         t->step);
-            goto fail;
-        }
-        ctx.nsteps = cd.n;
+        ctx.step_dirs = in->step_dirs;
+        ctx.nsteps = (size_t)in->step;
     }
     argv = xcalloc(step->argc + 3, sizeof(char *));
     if (step->shell) {
@@ -359,10 +342,67 @@ fail:
     argv = NULL;
 out:
     *out = argv;
+    free(names);
+    return rc;
+}
+
+struct chain_dirs {
+    struct run *r;
+    char **dirs;
+    size_t n;
+};
+
+static int add_chain_dir(const struct store_task *t, void *arg)
+{
+    struct chain_dirs *c = arg;
+    c->dirs[c->n++] = runner_task_dir(c->r->home, c->r->spec->name, t->key);
+    return c->n == (size_t)c->r->spec->nsteps; /* never more than the steps */
+}
+
+/* The argv of a task about to start: runner_task_argv, with the directories of the
+ * steps before it in its chain looked up in the store when its command uses them. */
+static int argv_for(struct run *r,
+                    const struct rtask *t,
+                    const json_t *params,
+                    const char *params_json,
+                    const char *reduce_input,
+                    char ***out,
+                    struct err *err)
+{
+    const struct spec *spec = r->spec;
+    struct chain_dirs cd = {.r = r};
+    struct runner_argv_in in = {.step = t->step,
+                                .params = params,
+                                .params_json = params_json,
+                                .key = t->key,
+                                .seed = t->seed,
+                                .repetition = t->repetition,
+                                .task_dir = t->dir,
+                                .reduce_input = reduce_input};
+    int rc = SWEEP_OK;
+
+    *out = NULL;
+    if (t->chain >= 0 && t->step > 0 &&
+        runner_step_uses_steps(spec_step_at(spec, t->step))) {
+        struct store_task me = {
+            .study_id = r->study_id, .seq = t->seq, .step = t->step, .chain = t->chain};
+        cd.dirs = xcalloc(spec->nsteps + 1, sizeof(char *));
+        if ((rc = store_task_chain_before(r->st, &me, r->generation, add_chain_dir, &cd,
+                                          err)) != 0)
+            goto out;
+        if (cd.n != (size_t)t->step) {
+            rc = err_set(err, SWEEP_EINTERNAL,
+                         "task %s: found %zu of the %d steps before it", t->key, cd.n,
+                         t->step);
+            goto out;
+        }
+        in.step_dirs = cd.dirs;
+    }
+    rc = runner_task_argv(spec, r->o->self_path, &in, out, err);
+out:
     for (size_t i = 0; i < cd.n; i++)
         free(cd.dirs[i]);
     free(cd.dirs);
-    free(names);
     return rc;
 }
 
@@ -451,22 +491,26 @@ static uint64_t rng_next(uint64_t *s)
     return z ^ (z >> 31);
 }
 
-/* Reads $SWEEP_RESULT (see runner.h). */
+/* Reads $SWEEP_RESULT (see runner.h): NULL metrics when there is no file; an error
+ * text when it is not a JSON object, or not a regular file (a FIFO would block the
+ * run). */
 void runner_read_result(const char *path, char **metrics, char **error)
 {
+    struct err err = {0};
     json_error_t je;
-    FILE *f = fopen(path, "re");
+    char *text = NULL;
+    size_t len = 0;
     json_t *v;
 
     *metrics = NULL;
     *error = NULL;
-    if (!f) {
-        if (errno != ENOENT)
-            *error = xasprintf("%s: cannot read the result: %s", path, strerror(errno));
+    if (fileio_read_user(path, RESULT_MAX_SIZE, &text, &len, &err)) {
+        if (err.code != SWEEP_ENOTFOUND)
+            *error = xasprintf("cannot read the result: %s", err.msg);
         return;
     }
-    v = json_loadf(f, JSON_REJECT_DUPLICATES, &je);
-    fclose(f);
+    v = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    free(text);
     if (!v) {
         *error = xasprintf("%s:%d:%d: result is not valid JSON: %s", path, je.line,
                            je.column, je.text);
@@ -664,6 +708,156 @@ static int pipeline_start(struct run *r, struct err *err)
     return release_if_done(r, err);
 }
 
+/* ---- early failures ---- */
+
+/* Appends the first EARLY_LINES lines of a task's stderr.log to sb, each indented and
+ * cut to EARLY_WIDTH bytes (at a UTF-8 boundary), control characters shown as '?'. */
+static void early_excerpt(const char *path, const char *key, struct strbuf *sb)
+{
+    char buf[8192];
+    FILE *f = fopen(path, "re");
+    size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0, lines = 0;
+    const char *p = buf, *end = buf + n;
+
+    if (f)
+        fclose(f);
+    buf[n] = '\0';
+    while (p < end && lines < EARLY_LINES) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p), w = len;
+
+        if (w > EARLY_WIDTH) {
+            w = EARLY_WIDTH;
+            while (w > 0 && ((unsigned char)p[w] & 0xC0) == 0x80)
+                w--;
+        }
+        sb_adds(sb, "    ");
+        for (size_t i = 0; i < w; i++)
+            sb_addc(sb, (unsigned char)p[i] < 0x20 && p[i] != '\t' ? '?' : p[i]);
+        sb_adds(sb, w < len ? " ...\n" : "\n");
+        lines++;
+        p = nl ? nl + 1 : end;
+    }
+    if (lines == 0)
+        sb_adds(sb, "    (nothing)\n");
+    else if (p < end || n == sizeof(buf) - 1)
+        sb_addf(sb, "    ... (all of it: sweep logs %s --stderr)\n", key);
+}
+
+/* s with every occurrence of what replaced by with (a new string). */
+static char *early_replace(const char *s, const char *what, const char *with)
+{
+    struct strbuf sb = STRBUF_INIT;
+    size_t n = strlen(what);
+    const char *q;
+
+    while (n > 0 && (q = strstr(s, what)) != NULL) {
+        sb_add(&sb, s, (size_t)(q - s));
+        sb_adds(&sb, with);
+        s = q + n;
+    }
+    sb_adds(&sb, s);
+    return sb_take(&sb);
+}
+
+/* Whether a task's stderr says that a file or program was not found. */
+static bool early_says_missing(const char *text)
+{
+    static const char *const phrases[] = {"No such file",   "can't open file",
+                                          "cannot open",    "not found",
+                                          "does not exist", "cannot find"};
+
+    for (size_t i = 0; i < sizeof(phrases) / sizeof(phrases[0]); i++)
+        if (strcasestr(text, phrases[i]))
+            return true;
+    return false;
+}
+
+/* The hint for a missing file: names the argument that is a file beside the spec but
+ * not in the task's directory when there is one. */
+static void early_hint(struct run *r, const struct rtask *t, struct strbuf *sb)
+{
+    const struct spec_step *step = spec_step_at(r->spec, t->step);
+    const char *cwd = r->spec->workdir ? r->spec->workdir : t->dir;
+
+    for (size_t i = 1; !step->shell && i < step->argc; i++) {
+        const char *a = step->argv[i];
+        char *beside, *here;
+        bool found;
+
+        if (!*a || a[0] == '-' || a[0] == '/' || strchr(a, '{'))
+            continue;
+        beside = xasprintf("%s/%s", r->spec->dir, a);
+        here = xasprintf("%s/%s", cwd, a);
+        found = access(beside, F_OK) == 0 && access(here, F_OK) != 0;
+        free(beside);
+        free(here);
+        if (found) {
+            sb_addf(sb,
+                    "sweep: hint: \"%s\" is beside the spec, but a task runs in %s; "
+                    "write \"{spec_dir}/%s\" in the command (README: Paths)\n",
+                    a, r->spec->workdir ? "the workdir" : "its own directory", a);
+            return;
+        }
+    }
+    sb_adds(sb,
+            "sweep: hint: a task runs in its own directory (or the workdir): a "
+            "relative path in its command other than the program is not read from "
+            "the spec's directory; write {spec_dir}/FILE for a file beside the spec "
+            "(README: Paths)\n");
+}
+
+/* Shows the stderr of a task that failed at once (see runner_opts.notes). */
+static void
+early_failure(struct run *r, const struct rtask *t, const struct exec_result *res)
+{
+    struct strbuf sb = STRBUF_INIT;
+    char *path, *norm, *tmp;
+    size_t head;
+    int c = res->exit_code;
+
+    if (!r->o->notes || t->stop != STOP_NONE || !res->exited || res->timed_out ||
+        res->wall >= EARLY_WINDOW || (c != 1 && c != 2 && c != 126 && c != 127))
+        return;
+    path = xasprintf("%s/stderr.log", t->dir);
+    sb_addf(&sb, "sweep: task %s", t->key);
+    if (r->spec->has_steps || t->chain < 0)
+        sb_addf(&sb, " (step %s)", spec_step_at(r->spec, t->step)->name);
+    sb_addf(&sb, " failed at once (exit code %d); its stderr:\n", c);
+    head = sb.len;
+    early_excerpt(path, t->key, &sb);
+    tmp = early_replace(sb_str(&sb) + head, t->dir, "{task_dir}");
+    norm = early_replace(tmp, t->key, "{key}");
+    free(tmp);
+    for (size_t i = 0; i < r->nearly; i++) {
+        if (strcmp(r->early[i], norm) == 0)
+            goto out;
+    }
+    if (r->nearly == EARLY_SHOWN) {
+        if (!r->early_more)
+            fprintf(r->o->notes,
+                    "%ssweep: more tasks fail at once; see 'sweep results %s --state "
+                    "failed'\n",
+                    r->o->tty && r->o->progress ? "\r\033[K" : "", r->spec->name);
+        r->early_more = true;
+        goto out;
+    }
+    r->early[r->nearly++] = norm;
+    norm = NULL;
+    if (!r->early_hinted && spec_step_at(r->spec, t->step)->kind == SPEC_COMMAND &&
+        early_says_missing(sb_str(&sb) + head)) {
+        early_hint(r, t, &sb);
+        r->early_hinted = true;
+    }
+    fprintf(r->o->notes, "%s%s", r->o->tty && r->o->progress ? "\r\033[K" : "",
+            sb_str(&sb));
+    fflush(r->o->notes);
+out:
+    free(norm);
+    free(path);
+    sb_fini(&sb);
+}
+
 /* Records one ended attempt (inside the tick's transaction) and decides what next. */
 static int finish_attempt(struct run *r,
                           struct rtask *t,
@@ -689,6 +883,7 @@ static int finish_attempt(struct run *r,
         o.sys = res->sys;
         o.maxrss_kb = res->maxrss_kb;
         runner_read_result(result_path, &metrics, &rerror);
+        early_failure(r, t, res);
         if (t->stop == STOP_CANCEL || t->stop == STOP_HALT) {
             o.state = TASK_CANCELLED;
             error = xstrdup(t->stop == STOP_CANCEL ? "cancelled by sweep cancel"
@@ -1496,5 +1691,7 @@ out:
     studylog_close(r.log);
     free(log_path);
     free(r.study_dir);
+    for (size_t i = 0; i < r.nearly; i++)
+        free(r.early[i]);
     return rc;
 }

@@ -42,6 +42,11 @@ struct runner_opts {
     int (*columns)(void);  /* tty: the terminal's width now, asked at each redraw (the
                               front end owns the terminal); NULL or < 1: no limit */
     const char *only_key;  /* run only this task; the others stay as they are */
+    /* A task that fails within its first second with exit 1, 2, 126 or 127 (a script
+     * not found, a bad argument) gets the first lines of its stderr printed here, once
+     * per distinct failure and for the first few, with a hint about {spec_dir} when it
+     * says a file is missing; NULL for none. */
+    FILE *notes;
     runner_task_fn *on_task; /* may be NULL; called outside any store transaction */
     void *on_task_arg;
     /* Without force: which ended tasks run again (store.h). 0, the default, reruns the
@@ -106,6 +111,36 @@ int runner_run(struct store *st,
                const struct runner_opts *o,
                struct runner_summary *sum,
                struct err *err);
+
+/* One task, as runner_task_argv needs it. */
+struct runner_argv_in {
+    int step; /* in spec->steps; spec->nsteps for the reduce */
+    const json_t *params;
+    const char *params_json; /* canonical JSON of params, as stored */
+    const char *key;
+    long long seed;
+    int repetition;
+    const char *task_dir;
+    /* The task directories of the steps before this one in its chain (`step` of them),
+     * for {steps.NAME.dir|result}; NULL when runner_step_uses_steps() is false. */
+    char *const *step_dirs;
+    const char *reduce_input; /* the reduce's {reduce.input}; NULL elsewhere */
+};
+
+/* The argv a task runs, built exactly as the runner spawns it (and as `sweep run
+ * --dry-run` shows it): a model step is `self_path sim MODEL --params JSON`; a command
+ * step is its template rendered element by element (tmpl_render, {spec_dir} is
+ * spec->dir), then a relative program path that has a '/' (./sim) is taken from the
+ * spec's directory; with shell: true the one string follows `/bin/sh -c`. A
+ * NULL-terminated array in *out (free each string and the array). A template error is
+ * SWEEP_EINVAL (*out NULL). */
+int runner_task_argv(const struct spec *spec,
+                     const char *self_path,
+                     const struct runner_argv_in *in,
+                     char ***out,
+                     struct err *err);
+/* Whether a step's command refers to the steps before it ({steps.NAME...}). */
+bool runner_step_uses_steps(const struct spec_step *step);
 
 /* <home>/studies/<study>[/tasks/<k0k1>/<key>]: where a study and a task keep files. */
 char *runner_study_dir(const char *home, const char *study);

@@ -8,6 +8,7 @@
  * values here; the grid itself is expanded elsewhere (expand.c), lazily. */
 #include "core/spec.h"
 
+#include "common/fileio.h"
 #include "common/strbuf.h"
 #include "common/timeutil.h"
 #include "common/xalloc.h"
@@ -16,7 +17,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <math.h>
@@ -1406,33 +1406,15 @@ int spec_parse(
 
 int spec_load(const char *path, struct spec **out, struct err *err)
 {
-    struct strbuf sb = STRBUF_INIT;
-    char buf[65536];
-    ssize_t n = 0;
-    int fd, rc;
+    char *text = NULL;
+    size_t len = 0;
+    int rc;
 
     *out = NULL;
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return err_set(err, errno == ENOENT ? SWEEP_ENOTFOUND : SWEEP_EIO,
-                       "%s: cannot open: %s", path, strerror(errno));
-    while (sb.len <= DOC_MAX_SIZE && (n = read(fd, buf, sizeof(buf))) != 0) {
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            break;
-        sb_add(&sb, buf, (size_t)n);
-    }
-    if (n < 0) {
-        rc = err_set(err, SWEEP_EIO, "%s: cannot read: %s", path, strerror(errno));
-    } else if (sb.len > DOC_MAX_SIZE) {
-        rc = err_set(err, SWEEP_EINVAL, "%s: larger than %u MiB", path,
-                     DOC_MAX_SIZE >> 20);
-    } else {
-        rc = spec_parse(path, sb_str(&sb), sb.len, out, err);
-    }
-    close(fd);
-    sb_fini(&sb);
+    rc = fileio_read_user(path, DOC_MAX_SIZE, &text, &len, err);
+    if (rc == SWEEP_OK)
+        rc = spec_parse(path, text, len, out, err);
+    free(text);
     return rc;
 }
 

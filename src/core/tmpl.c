@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const tmpl_builtins[] = {"task_dir", "seed", "repetition", "study",
-                                            "key"};
+static const char *const tmpl_builtins[] = {"task_dir", "seed", "repetition",
+                                            "study",    "key",  "spec_dir"};
 #define TMPL_NBUILTINS (sizeof(tmpl_builtins) / sizeof(tmpl_builtins[0]))
 
 /* A piece of a template: literal text, or the name inside a {name} placeholder. */
@@ -189,6 +189,8 @@ static char *tmpl_value(const char *name, const struct tmpl_ctx *ctx)
         return jsonx_arg_str(v);
     if (strcmp(name, "task_dir") == 0)
         return xstrdup(ctx->task_dir ? ctx->task_dir : "");
+    if (strcmp(name, "spec_dir") == 0)
+        return xstrdup(ctx->spec_dir ? ctx->spec_dir : "");
     if (strcmp(name, "seed") == 0)
         return xasprintf("%lld", ctx->seed);
     if (strcmp(name, "repetition") == 0)
@@ -217,6 +219,17 @@ static void tmpl_add_quoted(struct strbuf *sb, const char *s)
             sb_addc(sb, *s);
     }
     sb_addc(sb, '\'');
+}
+
+char *tmpl_shell_word(const char *s)
+{
+    struct strbuf sb = STRBUF_INIT;
+
+    if (*s && s[strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                          "0123456789_@%+=:,./-")] == '\0')
+        return xstrdup(s);
+    tmpl_add_quoted(&sb, s);
+    return sb_take(&sb);
 }
 
 int tmpl_render(const char *tmpl,

@@ -1,6 +1,8 @@
 /* Command templates: each argv element may hold {name} placeholders, replaced by the
  * task's parameter value (jsonx_arg_str) or one of the task's own fields: {task_dir},
- * {seed}, {repetition}, {study}, {key}. "{{" and "}}" are literal braces. The result is
+ * {seed}, {repetition}, {study}, {key}, and {spec_dir} (the absolute directory of the
+ * spec file: a task runs in its own directory, so a file beside the spec is
+ * {spec_dir}/sim.py). "{{" and "}}" are literal braces. The result is
  * one argv element: no shell ever sees it, so a value like "x; touch /tmp/pwned" stays
  * one inert argument. With `shell: true` the single command string is for /bin/sh -c
  * and every substituted value is single-quoted ('...', an embedded ' written as '\''),
@@ -27,6 +29,7 @@
 struct tmpl_ctx {
     const json_t *params;
     const char *task_dir;
+    const char *spec_dir;
     const char *study;
     const char *key;
     long long seed;
@@ -47,7 +50,8 @@ struct tmpl_scope {
 };
 
 /* Renders one element into a new string (*out; free it). Unknown names are errors
- * (SWEEP_EINVAL, *out untouched). A NULL task_dir, study or key renders as "". */
+ * (SWEEP_EINVAL, *out untouched). A NULL task_dir, spec_dir, study or key renders as
+ * "". */
 int tmpl_render(const char *tmpl,
                 const struct tmpl_ctx *ctx,
                 bool shell_quote,
@@ -65,6 +69,11 @@ int tmpl_check(const char *tmpl,
 /* Calls fn with every placeholder name of the template, in order, and the 1-based
  * column of its "{"; stops at fn's first non-zero return and returns it. A malformed
  * brace is SWEEP_EINVAL as for tmpl_render. */
+/* s as one word for a POSIX shell, to show an argv that can be copied: as it is when
+ * it holds only [A-Za-z0-9_@%+=:,./-] (and is not empty), else in single quotes as
+ * shell: true quotes values. A new string (free it). */
+char *tmpl_shell_word(const char *s);
+
 typedef int tmpl_name_fn(const char *name, size_t column, void *arg);
 int tmpl_each_name(const char *tmpl, tmpl_name_fn *fn, void *arg, struct err *err);
 

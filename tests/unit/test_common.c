@@ -5,14 +5,21 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "common/fileio.h"
 #include "common/jsonx.h"
 #include "common/sha256.h"
 #include "common/strbuf.h"
 #include "common/termline.h"
 #include "common/timeutil.h"
+#include "common/xalloc.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 static void test_duration_parse(void **state)
 {
@@ -271,6 +278,105 @@ static void test_strbuf(void **state)
     free(s);
 }
 
+/* fileio_read_user: a regular file is read whole; anything else is refused at once,
+ * never waited on, with a code that makes the CLI exit 2 (usage) except a failed read.
+ */
+static void test_fileio_read_user(void **state)
+{
+    char dir[] = "/tmp/test_common.XXXXXX";
+    static const struct {
+        const char *name; /* in dir */
+        size_t max;
+        int rc;
+        const char *msg; /* substring of the message (after "<path>: ") */
+        const char *data;
+    } cases[] = {
+        {"file", 0, SWEEP_OK, NULL, "hello\n"},
+        {"file", 6, SWEEP_OK, NULL, "hello\n"},
+        {"file", 5, SWEEP_EINVAL, "larger than 5 bytes", NULL},
+        {"empty", 0, SWEEP_OK, NULL, ""},
+        {"link", 0, SWEEP_OK, NULL, "hello\n"},
+        {"missing", 0, SWEEP_ENOTFOUND, "No such file or directory", NULL},
+        {"file/below", 0, SWEEP_ENOTFOUND, "Not a directory", NULL},
+        {"fifo", 0, SWEEP_EINVAL, "is a FIFO, not a regular file", NULL},
+        {"sub", 0, SWEEP_EINVAL, "is a directory, not a regular file", NULL},
+        {"sock", 0, SWEEP_EINVAL, "is a socket, not a regular file", NULL},
+        {"loop", 0, SWEEP_EINVAL, "cannot open: a loop of symbolic links", NULL},
+        {"/dev/null", 0, SWEEP_EINVAL, "is a character device, not a regular file",
+         NULL},
+    };
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    char *p;
+    FILE *f;
+    int sock;
+    (void)state;
+
+    assert_non_null(mkdtemp(dir));
+    p = xasprintf("%s/file", dir);
+    f = fopen(p, "w");
+    assert_non_null(f);
+    fputs("hello\n", f);
+    fclose(f);
+    free(p);
+    p = xasprintf("%s/empty", dir);
+    fclose(fopen(p, "w"));
+    free(p);
+    p = xasprintf("%s/link", dir);
+    assert_int_equal(symlink("file", p), 0);
+    free(p);
+    p = xasprintf("%s/loop", dir);
+    assert_int_equal(symlink("loop", p), 0);
+    free(p);
+    p = xasprintf("%s/fifo", dir);
+    assert_int_equal(mkfifo(p, 0600), 0);
+    free(p);
+    p = xasprintf("%s/sub", dir);
+    assert_int_equal(mkdir(p, 0700), 0);
+    free(p);
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/sock", dir);
+    sock = socket(AF_UNIX, SOCK_STREAM, 0);
+    assert_true(sock >= 0);
+    assert_int_equal(bind(sock, (struct sockaddr *)&sa, sizeof(sa)), 0);
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct err err = {0};
+        char *data = NULL;
+        size_t len = 99;
+        int rc;
+
+        p = cases[i].name[0] == '/' ? xstrdup(cases[i].name)
+                                    : xasprintf("%s/%s", dir, cases[i].name);
+        rc = fileio_read_user(p, cases[i].max, &data, &len, &err);
+        if (rc != cases[i].rc)
+            fail_msg("case %zu (%s): rc %d, want %d: %s", i, cases[i].name, rc,
+                     cases[i].rc, err.msg);
+        if (cases[i].data) {
+            assert_string_equal(data, cases[i].data);
+            assert_int_equal(len, strlen(cases[i].data));
+        } else {
+            assert_null(data);
+            assert_int_equal(strncmp(err.msg, p, strlen(p)), 0);
+            if (!strstr(err.msg, cases[i].msg))
+                fail_msg("case %zu (%s): \"%s\" lacks \"%s\"", i, cases[i].name,
+                         err.msg, cases[i].msg);
+        }
+        free(data);
+        free(p);
+    }
+    close(sock);
+    for (const char *const *n = (const char *const[]){"file", "empty", "link", "loop",
+                                                      "fifo", "sock", NULL};
+         *n; n++) {
+        p = xasprintf("%s/%s", dir, *n);
+        unlink(p);
+        free(p);
+    }
+    p = xasprintf("%s/sub", dir);
+    rmdir(p);
+    free(p);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -279,6 +385,7 @@ int main(void)
         cmocka_unit_test(test_jsonx_canon),    cmocka_unit_test(test_jsonx_arg_str),
         cmocka_unit_test(test_jsonx_pretty),   cmocka_unit_test(test_jsonx_walk_leaves),
         cmocka_unit_test(test_strbuf),
+        cmocka_unit_test(test_fileio_read_user),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -893,6 +893,23 @@ static void test_pipeline_key_changes(void **state)
 }
 
 /* Priority: the step's own, else the explicit task's, else the study's. */
+/* expand_count_band agrees with the expansion, band by band (as --priority filters). */
+static void check_band_counts(const struct spec *s, const struct got *g, size_t n)
+{
+    static const int bands[] = {0, PRIORITY_LOW, PRIORITY_MEDIUM, PRIORITY_HIGH};
+
+    for (size_t b = 0; b < sizeof(bands) / sizeof(bands[0]); b++) {
+        uint64_t want = 0;
+        for (size_t i = 0; i < n; i++)
+            want += bands[b] == 0 ||
+                    strcmp(priority_name(g[i].priority), priority_name(bands[b])) == 0;
+        if (expand_count_band(s, bands[b]) != want)
+            fail_msg("band %d: expand_count_band %llu, the expansion has %llu",
+                     bands[b], (unsigned long long)expand_count_band(s, bands[b]),
+                     (unsigned long long)want);
+    }
+}
+
 static void test_pipeline_priority(void **state)
 {
     struct spec *s = pipeline(PIPE_BASE);
@@ -913,6 +930,21 @@ static void test_pipeline_priority(void **state)
         assert_int_equal(g[i].priority, i % 3 == 1 ? 7 : from_point);
     }
     assert_int_equal(g[n - 1].priority, 5);
+    check_band_counts(s, g, n);
+    got_free(g, n);
+    spec_free(s);
+
+    /* a single-step study: explicit tasks' own priorities, the grid's the study's */
+    s = spec_new_model("st", "chaos");
+    s->repetitions = 2;
+    spec_add_dim(s, "a", "[1, 2, 3]");
+    s->tasks = parse("[{\"a\": 9, \"priority\": \"HIGH\"}, {\"a\": 8, \"priority\": "
+                     "4}, {\"a\": 7}, {\"a\": 6, \"priority\": \"low\"}]");
+    n = collect(s, &g);
+    check_band_counts(s, g, n);
+    assert_int_equal(expand_count_band(s, PRIORITY_HIGH), 4);
+    assert_int_equal(expand_count_band(s, PRIORITY_MEDIUM), 8);
+    assert_int_equal(expand_count_band(s, PRIORITY_LOW), 2);
     got_free(g, n);
     spec_free(s);
 }
@@ -932,6 +964,8 @@ static void test_pipeline_count(void **state)
     s->nsteps = 3;
     s->repetitions = 1 << 23;
     assert_true(expand_count(s) == UINT64_MAX);
+    assert_true(expand_count_band(s, PRIORITY_MEDIUM) == UINT64_MAX);
+    assert_true(expand_count_band(s, PRIORITY_HIGH) == 0);
     s->dims[0].nrows = 2;
     spec_free(s);
 }

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static struct spec *parse_ok(const char *name, const char *text)
@@ -1279,8 +1280,20 @@ static void test_load(void **state)
 
     assert_int_equal(spec_load(path, &s, &err), SWEEP_ENOTFOUND);
     assert_non_null(strstr(err.msg, path));
-    assert_int_equal(spec_load(dir, &s, &err), SWEEP_EIO);
-    assert_non_null(strstr(err.msg, dir));
+    assert_int_equal(spec_load(dir, &s, &err), SWEEP_EINVAL);
+    assert_non_null(strstr(err.msg, "is a directory, not a regular file"));
+
+    /* A FIFO is refused at once (reading it would block until a writer came), and a
+     * loop of symbolic links is the user's to fix: both are SWEEP_EINVAL (exit 2). */
+    assert_int_equal(mkfifo(path, 0600), 0);
+    assert_int_equal(spec_load(path, &s, &err), SWEEP_EINVAL);
+    assert_null(s);
+    assert_non_null(strstr(err.msg, "is a FIFO, not a regular file"));
+    unlink(path);
+    assert_int_equal(symlink(path, path), 0);
+    assert_int_equal(spec_load(path, &s, &err), SWEEP_EINVAL);
+    assert_non_null(strstr(err.msg, "a loop of symbolic links"));
+    unlink(path);
     rmdir(dir);
     free(path);
     free(real);

@@ -63,6 +63,8 @@ static void test_render_table(void **state)
         {"{task_dir}/out", false, "/tmp/t/0001/out", NULL},
         {"{seed}:{repetition}:{key}", false, "12345:2:0123456789abcdef", NULL},
         {"{study}", false, "shadow", NULL},
+        {"{spec_dir}/sim.py", false, "/home/u/my study/sim.py", NULL},
+        {"python3 {spec_dir}/sim.py", true, "python3 '/home/u/my study'/sim.py", NULL},
         /* shell quoting */
         {"echo {b}", true, "echo 'two words'", NULL},
         {"echo {quote}", true, "echo 'it'\\''s'", NULL},
@@ -77,7 +79,7 @@ static void test_render_table(void **state)
          "b, "
          "big, dt, evil, grid, m.n, none, obj, off, on, quote, study, sub, tol "
          "(built-ins: "
-         "task_dir, seed, repetition, study, key)"},
+         "task_dir, seed, repetition, study, key, spec_dir)"},
         {"{A}", true, NULL, "unknown placeholder {A}"},
         {"a{b", false, NULL, "template \"a{b\", column 2: '{' does not start"},
         {"a}b", false, NULL, "template \"a}b\", column 2: lone '}'"},
@@ -91,6 +93,7 @@ static void test_render_table(void **state)
     };
     struct tmpl_ctx ctx = {
         .task_dir = "/tmp/t/0001",
+        .spec_dir = "/home/u/my study",
         .study = "s1",
         .key = "0123456789abcdef",
         .seed = 12345,
@@ -129,9 +132,9 @@ static void test_render_without_params(void **state)
     char *out = NULL;
     (void)state;
 
-    assert_int_equal(
-        tmpl_render("{seed}[{task_dir}{study}{key}]", &ctx, false, &out, &err),
-        SWEEP_OK);
+    assert_int_equal(tmpl_render("{seed}[{task_dir}{study}{key}{spec_dir}]", &ctx,
+                                 false, &out, &err),
+                     SWEEP_OK);
     assert_string_equal(out, "7[]");
     free(out);
     assert_int_equal(tmpl_render("{x}", &ctx, false, &out, &err), SWEEP_EINVAL);
@@ -148,7 +151,7 @@ static void test_check_table(void **state)
     } cases[] = {
         {"plain", 4, NULL},
         {"{a}{b}{m.n}{size}", 4, NULL},
-        {"{seed} {repetition} {task_dir} {study} {key}", 0, NULL},
+        {"{seed} {repetition} {task_dir} {study} {key} {spec_dir}", 0, NULL},
         {"{{c}}", 4, NULL},
         {"{c}", 4,
          "unknown placeholder {c} in template \"{c}\"; parameters are: a, b, m.n, size "
@@ -204,13 +207,14 @@ static void test_render_steps(void **state)
         {"{steps.ex.dir}", false, false, NULL,
          "unknown placeholder {steps.ex.dir} in template \"{steps.ex.dir}\"; "
          "parameters are: steps.x.dir (built-ins: task_dir, seed, repetition, study, "
-         "key, steps.sim.dir, steps.sim.result, steps.an.dir, steps.an.result)"},
+         "key, spec_dir, steps.sim.dir, steps.sim.result, steps.an.dir, "
+         "steps.an.result)"},
         {"{steps.sim.out}", false, false, NULL, "unknown placeholder {steps.sim.out}"},
         {"{steps.sim}", false, false, NULL, "unknown placeholder {steps.sim}"},
         {"{steps..dir}", false, false, NULL, "unknown placeholder {steps..dir}"},
         {"{reduce.input}", false, false, NULL, "unknown placeholder {reduce.input}"},
         {"{reduce.inputs}", false, true, NULL,
-         "(built-ins: task_dir, seed, repetition, study, key, steps.sim.dir, "
+         "(built-ins: task_dir, seed, repetition, study, key, spec_dir, steps.sim.dir, "
          "steps.sim.result, steps.an.dir, steps.an.result, reduce.input)"},
     };
     json_t *params = json_pack("{s:s}", "steps.x.dir", "param");
@@ -262,17 +266,18 @@ static void test_check_scope(void **state)
         {"{steps.an.dir}", 1, false, false,
          "unknown placeholder {steps.an.dir} in template \"{steps.an.dir}\"; "
          "parameters are: a (built-ins: task_dir, seed, repetition, study, key, "
-         "steps.sim.dir, steps.sim.result)"},
+         "spec_dir, steps.sim.dir, steps.sim.result)"},
         {"{steps.sim.dir}", 0, false, false, "unknown placeholder {steps.sim.dir}"},
         {"{steps.sim.dir}", 0, false, true,
          "unknown placeholder {steps.sim.dir} in template \"{steps.sim.dir}\"; "
-         "parameters are: a (built-ins: task_dir, seed, repetition, study, key)"},
+         "parameters are: a (built-ins: task_dir, seed, repetition, study, key, "
+         "spec_dir)"},
         {"{steps.sim.path}", 2, false, false, "unknown placeholder {steps.sim.path}"},
         {"{steps.sim}", 2, false, false, "unknown placeholder {steps.sim}"},
         {"{reduce.input}", 2, false, false, "unknown placeholder {reduce.input}"},
         {"{reduce.input}", 0, false, true, "unknown placeholder {reduce.input}"},
         {"{reduce.inputs}", 0, true, false,
-         "(built-ins: task_dir, seed, repetition, study, key, reduce.input)"},
+         "(built-ins: task_dir, seed, repetition, study, key, spec_dir, reduce.input)"},
         {"{steps.sim.dir} }", 2, false, false, "column 17: lone '}'"},
     };
     (void)state;
@@ -383,6 +388,35 @@ static void test_check_agrees_with_render(void **state)
     json_decref(params);
 }
 
+/* tmpl_shell_word: what `sweep run --dry-run` prints can be pasted into a shell and
+ * gives the same argv. */
+static void test_shell_word(void **state)
+{
+    static const struct {
+        const char *in, *want;
+    } cases[] = {
+        {"python3", "python3"},
+        {"/a/b-c_d.py", "/a/b-c_d.py"},
+        {"--x=1,2:3@%+", "--x=1,2:3@%+"},
+        {"", "''"},
+        {"two words", "'two words'"},
+        {"it's", "'it'\\''s'"},
+        {"$(id)", "'$(id)'"},
+        {"a*b", "'a*b'"},
+        {"~", "'~'"},
+        {"{\"a\":1}", "'{\"a\":1}'"},
+        {"x\ny", "'x\ny'"},
+    };
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *got = tmpl_shell_word(cases[i].in);
+        if (strcmp(got, cases[i].want) != 0)
+            fail_msg("case %zu: got %s, want %s", i, got, cases[i].want);
+        free(got);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -393,6 +427,7 @@ int main(void)
         cmocka_unit_test(test_check_scope),
         cmocka_unit_test(test_each_name),
         cmocka_unit_test(test_check_agrees_with_render),
+        cmocka_unit_test(test_shell_word),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
