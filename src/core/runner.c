@@ -531,9 +531,10 @@ static int release_reduce(struct run *r, struct err *err)
         err_clear(err);
         rc = SWEEP_OK;
     } else if (rc == SWEEP_OK) {
-        studylog_event(r->log, run ? "reduce_ready" : "reduce_skipped", "task=%s%s%s%s",
-                       t->key, why ? " reason=\"" : "", why ? why : "",
-                       why ? "\"" : "");
+        char *q = why ? studylog_quote(why) : NULL;
+        studylog_event(r->log, run ? "reduce_ready" : "reduce_skipped", "task=%s%s%s",
+                       t->key, q ? " reason=" : "", q ? q : "");
+        free(q);
         if (run)
             queue_unblocked(r, t);
         else
@@ -581,9 +582,12 @@ static int pipeline_end(struct run *r,
         long long n = 0;
         rc = store_task_skip_rest(r->st, &me, r->generation, (int)spec->nsteps, why, &n,
                                   err);
-        if (rc == SWEEP_OK && n > 0)
-            studylog_event(r->log, "chain_skipped",
-                           "task=%s skipped=%lld reason=\"%s\"", t->key, n, why);
+        if (rc == SWEEP_OK && n > 0) {
+            char *q = studylog_quote(why);
+            studylog_event(r->log, "chain_skipped", "task=%s skipped=%lld reason=%s",
+                           t->key, n, q);
+            free(q);
+        }
         free(why);
         if (rc)
             return rc;
@@ -622,12 +626,17 @@ static int release_if_done(struct run *r, struct err *err)
 
     if (r->chains_open == 0) {
         rc = store_begin(r->st, err);
+        studylog_begin(r->log);
         if (!rc)
             rc = release_reduce(r, err);
         if (!rc)
             rc = store_commit(r->st, err);
-        if (rc)
+        if (rc) {
             store_rollback(r->st);
+            studylog_rollback(r->log);
+        } else {
+            studylog_commit(r->log);
+        }
     }
     return rc;
 }
@@ -737,10 +746,11 @@ static int finish_attempt(struct run *r,
                                 .cpus = t->cpus,
                                 .not_before = time_mono() + (o.retry_at - time_now()),
                                 .data = t};
-        studylog_event(r->log, "task_retry",
-                       "task=%s attempt=%d state=%s error=\"%s\" retry_in=%.3fs",
-                       t->key, t->attempts, task_state_name(o.state),
-                       error ? error : "", o.retry_at - time_now());
+        char *q = studylog_quote(error);
+        studylog_event(
+            r->log, "task_retry", "task=%s attempt=%d state=%s error=%s retry_in=%.3fs",
+            t->key, t->attempts, task_state_name(o.state), q, o.retry_at - time_now());
+        free(q);
         running_remove(r, t);
         free(t->dir);
         t->dir = NULL;
@@ -749,12 +759,14 @@ static int finish_attempt(struct run *r,
         goto out;
     }
 
+    char *qerr = error ? studylog_quote(error) : NULL;
     studylog_event(r->log, "task_end",
                    "task=%s attempt=%d state=%s exit=%d signal=%d wall=%.3f user=%.3f "
-                   "sys=%.3f maxrss_kb=%ld%s%s%s",
+                   "sys=%.3f maxrss_kb=%ld%s%s",
                    t->key, t->attempts, task_state_name(o.state), o.exit_code, o.signal,
-                   o.wall, o.user, o.sys, o.maxrss_kb, error ? " error=\"" : "",
-                   error ? error : "", error ? "\"" : "");
+                   o.wall, o.user, o.sys, o.maxrss_kb, qerr ? " error=" : "",
+                   qerr ? qerr : "");
+    free(qerr);
     r->finished++;
     rc = pipeline_end(r, t, o.state, err);
     if (rc)
@@ -772,7 +784,9 @@ static int finish_attempt(struct run *r,
             snprintf(r->reason, sizeof(r->reason), "stopped after task %s %s (%s)",
                      t->key, o.state == TASK_TIMED_OUT ? "timed out" : "failed",
                      error ? error : "");
-            studylog_event(r->log, "stop", "reason=\"%s\"", r->reason);
+            char *q = studylog_quote(r->reason);
+            studylog_event(r->log, "stop", "reason=%s", q);
+            free(q);
             if (r->o->halt_now) {
                 for (size_t i = 0; i < r->nrunning; i++) {
                     if (r->running[i] != t && r->running[i]->pid > 0) {
@@ -967,8 +981,10 @@ static void spawn_task(struct run *r, struct rtask *t)
 fail:
     t->pid = 0;
     t->spawn_error = xstrdup(err.msg);
-    studylog_event(r->log, "task_start_failed", "task=%s attempt=%d error=\"%s\"",
-                   t->key, t->attempts, err.msg);
+    char *q = studylog_quote(err.msg);
+    studylog_event(r->log, "task_start_failed", "task=%s attempt=%d error=%s", t->key,
+                   t->attempts, q);
+    free(q);
     r->spawn_failed = xgrow(r->spawn_failed, &r->cap_spawn_failed, r->nspawn_failed + 1,
                             sizeof(*r->spawn_failed));
     r->spawn_failed[r->nspawn_failed++] = t;
@@ -1013,7 +1029,9 @@ static int poll_cancel(struct run *r, struct err *err)
         r->stopping = true;
         r->end = RUNNER_CANCELLED;
         snprintf(r->reason, sizeof(r->reason), "study cancelled by sweep cancel");
-        studylog_event(r->log, "cancel", "reason=\"%s\"", r->reason);
+        char *q = studylog_quote(r->reason);
+        studylog_event(r->log, "cancel", "reason=%s", q);
+        free(q);
         for (size_t i = 0; i < r->nrunning; i++) {
             if (r->running[i]->pid > 0 && r->running[i]->stop == STOP_NONE) {
                 r->running[i]->stop = STOP_CANCEL;
@@ -1109,6 +1127,7 @@ static int tick_write(struct run *r,
     int rc = store_begin(r->st, err);
     if (rc)
         return rc;
+    studylog_begin(r->log);
     for (size_t i = 0; i < r->ndone; i++) {
         struct rtask *t = find_running(r, r->done[i].pid, r->done[i].ctx);
         if (!t)
@@ -1134,12 +1153,14 @@ static int tick_write(struct run *r,
     rc = store_commit(r->st, err);
     if (rc)
         goto fail;
+    studylog_commit(r->log);
     for (size_t i = 0; i < r->nended; i++)
         r->o->on_task(r->o->on_task_arg, RUNNER_TASK_ENDED, r->ended[i]);
     r->nended = 0;
     return SWEEP_OK;
 fail:
     store_rollback(r->st);
+    studylog_rollback(r->log);
     r->nended = 0;
     return rc;
 }
@@ -1218,7 +1239,9 @@ static int wait_after(struct run *r, struct err *err)
             r->blocked = r->stopping = true;
             r->end = RUNNER_STOPPED;
             snprintf(r->reason, sizeof(r->reason), "%s", why);
-            studylog_event(r->log, "blocked", "reason=\"%s\"", why);
+            char *q = studylog_quote(why);
+            studylog_event(r->log, "blocked", "reason=%s", q);
+            free(q);
             rc = store_study_set_reason(r->st, r->study_id, why, err);
             goto out;
         }
@@ -1254,6 +1277,44 @@ static int wait_after(struct run *r, struct err *err)
 out:
     free(shown);
     return rc;
+}
+
+static const char *end_name(enum runner_end end)
+{
+    switch (end) {
+    case RUNNER_FINISHED:
+        return "finished";
+    case RUNNER_STOPPED:
+        return "stopped";
+    case RUNNER_INTERRUPTED:
+        return "interrupted";
+    case RUNNER_CANCELLED:
+        return "cancelled";
+    }
+    return "?";
+}
+
+/* The last line of a run: how it ended, the study's status, and why. A run ended by
+ * an error (a store that failed, a full disk) says end=error with the error as the
+ * reason; the study is then recorded as INTERRUPTED when the store still takes it, so
+ * that the next run reruns what was running. */
+static void run_end_log(struct run *r, int rc, const struct err *err)
+{
+    const char *status = study_status_name(r->sum->status);
+    char *q = NULL;
+
+    if (rc != SWEEP_OK) {
+        struct err e2 = {0};
+        if (store_study_mark_finished(r->st, r->study_id, STUDY_INTERRUPTED, &e2) != 0)
+            status = "unrecorded";
+        q = studylog_quote(err->msg);
+    } else if (r->reason[0]) {
+        q = studylog_quote(r->reason);
+    }
+    studylog_event(r->log, "run_end", "study=%s end=%s status=%s elapsed=%.3f%s%s",
+                   r->spec->name, rc != SWEEP_OK ? "error" : end_name(r->end), status,
+                   time_mono() - r->t0, q ? " reason=" : "", q ? q : "");
+    free(q);
 }
 
 int runner_run(struct store *st,
@@ -1305,14 +1366,14 @@ int runner_run(struct store *st,
     rc = studylog_open(log_path, &r.log, err);
     if (rc)
         goto out;
+    r.t0 = time_mono();
     rc = exec_pool_create(&r.pool, err);
     if (rc)
-        goto out;
-    r.t0 = time_mono();
+        goto finish;
     if (spec->nafter > 0) {
         rc = wait_after(&r, err);
         if (rc)
-            goto out;
+            goto finish;
         if (r.stopping)
             goto finish;
     }
@@ -1326,16 +1387,16 @@ int runner_run(struct store *st,
         rc = store_commit(st, err);
     if (rc) {
         store_rollback(st);
-        goto out;
+        goto finish;
     }
     if (spec->reduce) {
         rc = pipeline_start(&r, err);
         if (rc)
-            goto out;
+            goto finish;
     }
     rc = store_study_counts(st, study_id, sum->counts, err);
     if (rc)
-        goto out;
+        goto finish;
     for (int b = 0; b < 3 && !o->only_key; b++) {
         if (o->band && b != band_index(o->band))
             continue;
@@ -1415,6 +1476,8 @@ int runner_run(struct store *st,
 finish:
     if (rc == SWEEP_OK)
         rc = store_study_counts(st, study_id, sum->counts, err);
+    if (rc != SWEEP_OK)
+        sum->status = STUDY_INTERRUPTED;
     if (rc == SWEEP_OK) {
         sum->status = final_status(&r);
         rc = store_study_mark_finished(st, study_id, sum->status, err);
@@ -1434,9 +1497,7 @@ finish:
     sum->end = r.end;
     sum->elapsed = time_mono() - r.t0;
     memcpy(sum->reason, r.reason, sizeof(sum->reason));
-    studylog_event(r.log, "run_end", "study=%s end=%d status=%s elapsed=%.3f%s%s%s",
-                   spec->name, (int)r.end, study_status_name(sum->status), sum->elapsed,
-                   r.reason[0] ? " reason=\"" : "", r.reason, r.reason[0] ? "\"" : "");
+    run_end_log(&r, rc, err);
 out:
     exec_pool_destroy(r.pool);
     for (size_t i = 0; i < r.nrunning; i++)
