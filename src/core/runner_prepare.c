@@ -177,6 +177,8 @@ int runner_prepare(struct store *st,
     return SWEEP_OK;
 fail:
     store_rollback(st);
+    /* A preparation that failed on a full disk leaves its pages in the WAL. */
+    store_wal_truncate(st);
     expand_destroy(ex);
     free(spec_json);
     free(steps);

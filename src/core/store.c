@@ -419,6 +419,13 @@ const char *study_status_name(enum study_status s)
     return study_status_names[s];
 }
 
+/* Whether an error means that the disk is full: SQLITE_FULL, which SQLite returns for
+ * a write that failed with ENOSPC (and beyond PRAGMA max_page_count). */
+static bool store_disk_full(int rc)
+{
+    return (rc & 0xff) == SQLITE_FULL;
+}
+
 /* Sets err from the connection's last error, prefixed by the formatted context. A busy
  * database (after the busy timeout) becomes SWEEP_EBUSY. */
 static int
@@ -436,6 +443,11 @@ store_vfail(struct store *st, int rc, struct err *err, const char *fmt, va_list 
             err, SWEEP_EBUSY,
             "%s: another sweep process holds the database %s (waited %d s): %s", ctx,
             st->path, STORE_BUSY_TIMEOUT_MS / 1000, sqlite3_errmsg(st->db));
+    if (store_disk_full(rc))
+        return err_set(err, SWEEP_ESTORE,
+                       "%s: %s: disk full: the database cannot grow (%s); free space "
+                       "on its disk and run again",
+                       ctx, st->path, sqlite3_errmsg(st->db));
     return err_set(err, SWEEP_ESTORE, "%s: %s: %s", ctx, st->path,
                    sqlite3_errmsg(st->db));
 }
@@ -802,6 +814,12 @@ void store_rollback(struct store *st)
         return;
     sqlite3_step(st->stmt[ST_ROLLBACK]);
     stmt_done(st->stmt[ST_ROLLBACK]);
+}
+
+void store_wal_truncate(struct store *st)
+{
+    if (sqlite3_get_autocommit(st->db))
+        sqlite3_exec(st->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
 }
 
 /* ---- studies ---- */

@@ -43,6 +43,11 @@ int store_begin(struct store *st, struct err *err);
 int store_commit(struct store *st, struct err *err);
 /* Does nothing when no transaction is open. */
 void store_rollback(struct store *st);
+/* Checkpoints the write-ahead log and truncates it to zero bytes (outside a
+ * transaction): after a large transaction failed (a full disk), so that its pages do
+ * not keep the space while other processes hold the database open. Best effort: the
+ * log stays as it is while another process reads from it. */
+void store_wal_truncate(struct store *st);
 
 /* ---- studies ---- */
 

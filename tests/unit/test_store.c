@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "core/runner.h"
+#include "core/spec.h"
 #include "core/store.h"
 
 #include <ftw.h>
@@ -16,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1435,6 +1438,64 @@ static void test_many_tasks(void **state)
     assert_int_equal(got, N);
 }
 
+static long long file_size(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 ? (long long)sb.st_size : 0;
+}
+
+/* The connection opened by store_open while limit_pages is registered: its pages
+ * limited to max_pages, a full disk as SQLite reports it (SQLITE_FULL). */
+static int max_pages;
+static sqlite3 *limited_db;
+
+static int limit_pages(sqlite3 *db, const char **msg, const void *api)
+{
+    char sql[64];
+    (void)msg, (void)api;
+    limited_db = db;
+    snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %d", max_pages);
+    return sqlite3_exec(db, sql, NULL, NULL, NULL);
+}
+
+/* A preparation that fails on a full disk says "disk full" and leaves no WAL of its
+ * own size behind while the connection (as another process would) still holds the
+ * database open; nothing of it is stored and the store still works. */
+static void test_prepare_disk_full(void **state)
+{
+    struct fixture *f = *state;
+    static const char text[] = "{\"study\": \"big\", \"command\": [\"true\", \"{i}\"],"
+                               " \"parameters\": {\"i\": {\"range\": [1, 100000, 1]}}}";
+    struct spec *spec = NULL;
+    struct store_study s = {0};
+    long long id = 0, gen = 0;
+    uint64_t n = 0;
+    char wal[256];
+    int rc;
+
+    store_close(f->st);
+    max_pages = 1000; /* 4 MB */
+    sqlite3_auto_extension((void (*)(void))limit_pages);
+    rc = store_open(f->home, &f->st, &f->err);
+    sqlite3_reset_auto_extension();
+    assert_int_equal(rc, 0);
+    /* A small page cache, so that the transaction's pages spill to the WAL before the
+     * disk is full, as a large preparation's do. */
+    assert_non_null(limited_db);
+    assert_int_equal(
+        sqlite3_exec(limited_db, "PRAGMA cache_size = 10", NULL, NULL, NULL),
+        SQLITE_OK);
+    assert_int_equal(spec_parse("big.json", text, strlen(text), &spec, &f->err), 0);
+    snprintf(wal, sizeof(wal), "%s/sweep.db-wal", f->home);
+    rc = runner_prepare(f->st, spec, NULL, NULL, &id, &gen, &n, &f->err);
+    assert_int_equal(rc, SWEEP_ESTORE);
+    assert_non_null(strstr(f->err.msg, "disk full"));
+    assert_true(file_size(wal) < 64 * 1024);
+    assert_int_equal(store_study_get(f->st, "big", &s, &f->err), SWEEP_ENOTFOUND);
+    put_study(f, "after", NULL);
+    spec_destroy(spec);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1468,6 +1529,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_concurrent_first_open, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pipeline_states, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_tasks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prepare_disk_full, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
