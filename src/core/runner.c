@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -670,6 +671,25 @@ static int pipeline_start(struct run *r, struct err *err)
     return release_if_done(r, err);
 }
 
+/* A task that failed on a full disk may say nothing (its stderr.log is on the same
+ * disk): when less than this is free where it ran, its error says so. */
+#define DISK_FULL_BYTES (1024.0 * 1024.0)
+
+/* " (disk full: ...)" when the disk of dir has (almost) no space left, else NULL. */
+static char *disk_full_note(const char *dir)
+{
+    struct statvfs v;
+    double avail;
+
+    if (!dir || statvfs(dir, &v) != 0)
+        return NULL;
+    avail = (double)v.f_bavail * (double)v.f_frsize;
+    if (avail >= DISK_FULL_BYTES)
+        return NULL;
+    return xasprintf(" (disk full: %.0f KiB free on the disk of %s)", avail / 1024.0,
+                     dir);
+}
+
 /* Records one ended attempt (inside the tick's transaction) and decides what next. */
 static int finish_attempt(struct run *r,
                           struct rtask *t,
@@ -720,6 +740,15 @@ static int finish_attempt(struct run *r,
             error = xstrdup(rerror);
         } else {
             o.state = TASK_SUCCEEDED;
+        }
+    }
+    if (o.state == TASK_FAILED && !t->spawn_error) {
+        char *note = disk_full_note(t->dir);
+        if (note) {
+            char *e = xasprintf("%s%s", error ? error : "failed", note);
+            free(error);
+            free(note);
+            error = e;
         }
     }
     o.error = error;
