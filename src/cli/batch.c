@@ -115,15 +115,25 @@ static json_t *command_argv(const char *line)
     return argv;
 }
 
+/* A package's parameters against the model (with packages_load_checked, so that every
+ * bad package is reported with the other problems of the directory). */
+static int check_package(const struct package *p, void *arg, struct err *err)
+{
+    json_t *params = packages_params(p, false);
+    int rc = model_params_check(arg, params, NULL, err);
+
+    json_decref(params);
+    return rc;
+}
+
 /* The study spec: one explicit task per package (all of them, whatever is selected, so
- * that the study shows the whole batch). Each package's parameters are checked against
- * the model first, so that an error names the package file. */
+ * that the study shows the whole batch); the packages were checked when read. */
 static int build_spec(struct batch *b, struct err *err)
 {
     const struct batch_opts *o = b->o;
     json_t *spec = json_object(), *tasks = json_array();
     char *name = study_name(o->dir), *path = NULL, *text = NULL;
-    int rc = SWEEP_OK;
+    int rc;
 
     json_object_set_new(spec, "study", json_string(name));
     json_object_set_new(spec, "description",
@@ -137,25 +147,17 @@ static int build_spec(struct batch *b, struct err *err)
     for (size_t i = 0; i < b->pk.n; i++) {
         const struct package *p = &b->pk.v[i];
         json_t *params = packages_params(p, o->command != NULL);
-        if (b->model && (rc = model_params_check(b->model, params, NULL, err)) != 0) {
-            err_prefix(err, "%s", p->path);
-            json_decref(params);
-            goto out;
-        }
         json_object_set_new(params, "priority",
                             json_string(priority_name(p->priority)));
         json_array_append_new(tasks, params);
     }
     json_object_set_new(spec, "tasks", tasks);
-    tasks = NULL;
     if (o->timeout > 0)
         json_object_set_new(spec, "timeout", json_real(o->timeout));
     json_object_set_new(spec, "max_parallel", json_integer(o->max_parallel));
     path = xasprintf("%s/priority_summary.json", o->dir);
     text = json_dumps(spec, JSON_COMPACT);
     rc = spec_parse(path, text, strlen(text), &b->spec, err);
-out:
-    json_decref(tasks);
     json_decref(spec);
     free(text);
     free(path);
@@ -419,8 +421,8 @@ static void print_summary(struct batch *b,
 
 static int exit_code(const struct runner_summary *sum, const struct tally *n)
 {
-    if (sum->end == RUNNER_INTERRUPTED)
-        return EXIT_INTERRUPTED;
+    if (sum->end == RUNNER_INTERRUPTED) /* 128 + the signal: 130 SIGINT, 143 SIGTERM */
+        return sum->signo > 0 ? 128 + sum->signo : EXIT_INTERRUPTED;
     if (n->timed_out > 0)
         return EXIT_PACKAGE_TIMEOUT;
     return n->failed > 0 || n->other > 0 ? EXIT_TASK_FAILED : EXIT_OK;
@@ -461,7 +463,9 @@ int batch_run(const struct batch_opts *o)
 
     b.out_dir = xstrdup(o->out_dir ? o->out_dir : "parametric_sweep_results");
     b.logs_dir = xstrdup(o->logs_dir ? o->logs_dir : "parametric_sweep_logs");
-    if (packages_load(o->dir, &b.pk, &err) || build_spec(&b, &err))
+    if (packages_load_checked(o->dir, &b.pk, o->command ? NULL : check_package,
+                              (void *)model_find(DEFAULT_MODEL), &err) ||
+        build_spec(&b, &err))
         goto fail;
     if (o->only_id >= 0 && !packages_find(&b.pk, o->only_id)) {
         err_set(&err, SWEEP_ENOTFOUND, "%s: no package %d (no package_%04d.json)",
@@ -514,6 +518,8 @@ fail:
     rc = cli_fail(&err);
     if (configured && rc == EXIT_USAGE)
         rc = EXIT_UNEXPECTED;
+    if (!configured && runner_prepare_signal())
+        rc = 128 + runner_prepare_signal();
 out:
     if (b.log)
         fclose(b.log);

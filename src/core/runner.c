@@ -1298,6 +1298,7 @@ static int wait_after(struct run *r, struct err *err)
         if (signo) {
             r->stopping = true;
             r->end = RUNNER_INTERRUPTED;
+            r->sum->signo = signo;
             snprintf(r->reason, sizeof(r->reason), "interrupted by %s while %s",
                      sigabbrev_np(signo) ? sigabbrev_np(signo) : "a signal", why);
             goto out;
@@ -1481,6 +1482,7 @@ int runner_run(struct store *st,
             if (r.signals == 1) {
                 r.stopping = true;
                 r.end = RUNNER_INTERRUPTED;
+                sum->signo = signo;
                 snprintf(r.reason, sizeof(r.reason), "interrupted by %s",
                          sigabbrev_np(signo) ? sigabbrev_np(signo) : "a signal");
                 studylog_event(r.log, "interrupt", "signal=%d running=%zu", signo,
