@@ -384,6 +384,23 @@ static int summarize(struct batch *b, struct tally *n, json_t *list, struct err 
     return SWEEP_OK;
 }
 
+/* What this batch did with the packages it selected (the study's own status also
+ * counts the packages of other priorities, which it did not run). */
+static const char *outcome(const struct runner_summary *sum, const struct tally *n)
+{
+    long long bad = n->failed + n->timed_out;
+
+    if (sum->end == RUNNER_INTERRUPTED)
+        return "INTERRUPTED";
+    if (sum->end == RUNNER_CANCELLED)
+        return "CANCELLED";
+    if (bad == 0 && n->other == 0)
+        return "COMPLETED";
+    if (bad == 0)
+        return "INCOMPLETE";
+    return n->completed == 0 && n->other == 0 ? "FAILED" : "PARTIALLY_FAILED";
+}
+
 static void print_summary(struct batch *b,
                           const struct runner_summary *sum,
                           const struct tally *n,
@@ -394,6 +411,7 @@ static void print_summary(struct batch *b,
         json_t *o = json_object();
         json_object_set_new(o, "study", json_string(b->spec->name));
         json_object_set_new(o, "status", json_string(study_status_name(sum->status)));
+        json_object_set_new(o, "outcome", json_string(outcome(sum, n)));
         json_object_set_new(o, "selected", json_integer(n->selected));
         json_object_set_new(o, "completed", json_integer(n->completed));
         json_object_set_new(o, "skipped", json_integer(skipped));
@@ -506,10 +524,16 @@ int batch_run(const struct batch_opts *o)
         b.write_failed = true;
     }
     blog(&b,
-         "batch end: %s; %lld selected, %lld completed (%lld already), %lld failed, "
-         "%lld timed out, %lld not run",
-         study_status_name(sum.status), n.selected, n.completed, skipped, n.failed,
-         n.timed_out, n.other);
+         "batch end: %s%s%s; %lld selected (%s), %lld completed (%lld already), "
+         "%lld failed, %lld timed out, %lld not run; %lld other package%s not "
+         "selected; study %s",
+         outcome(&sum, &n), sum.reason[0] ? ": " : "", sum.reason, n.selected,
+         o->only_id >= 0 ? "one package"
+         : o->band       ? priority_name(o->band)
+                         : "all",
+         n.completed, skipped, n.failed, n.timed_out, n.other,
+         (long long)b.pk.n - n.selected, (long long)b.pk.n - n.selected == 1 ? "" : "s",
+         study_status_name(sum.status));
     print_summary(&b, &sum, &n, skipped, list);
     rc = b.write_failed ? EXIT_UNEXPECTED : exit_code(&sum, &n);
     goto out;
