@@ -341,6 +341,16 @@ int store_task_skip_rest(struct store *st,
                          const char *reason,
                          long long *n,
                          struct err *err);
+/* The SHA-256 (hex) of the input a reduce's last attempt succeeded on, in *hash (free
+ * it; NULL when there is none); and setting it (NULL clears it). */
+int store_task_input_hash(struct store *st,
+                          long long task_id,
+                          char **hash,
+                          struct err *err);
+int store_task_set_input_hash(struct store *st,
+                              long long task_id,
+                              const char *hash,
+                              struct err *err);
 /* Moves a task from one state to another (e.g. a reduce from waiting to pending or
  * skipped, with `error` as its reason, may be NULL); SWEEP_ENOTFOUND when it is not in
  * state `from`. */

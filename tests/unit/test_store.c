@@ -202,7 +202,7 @@ static void test_open_creates_and_reopens(void **state)
     long long id = put_study(f, "alpha", &gen);
     assert_int_equal(gen, 1);
     store_close(f->st);
-    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 3);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 4);
     assert_int_equal(db_pragma(f->home, "PRAGMA journal_mode"), 1); /* wal */
     assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
     assert_int_equal(store_study_get(f->st, "alpha", &s, &f->err), 0);
@@ -220,7 +220,7 @@ static void test_open_refuses_newer_schema(void **state)
     f->st = NULL;
     snprintf(path, sizeof(path), "%s/sweep.db", f->home);
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 4", NULL, NULL, NULL),
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 5", NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(db);
     assert_int_equal(store_open(f->home, &f->st, &f->err), SWEEP_ESTORE);
@@ -388,7 +388,7 @@ static void test_upgrade_from_v1(void **state)
     sqlite3_close(db);
 
     assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
-    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 3);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 4);
     assert_rows(f->home, "SELECT task_id, name, value, text FROM metrics",
                 "1|df|1.71|NULL;1|fit.r2|0.98999999999999999|NULL;1|ok|1|NULL;"
                 "1|tag|NULL|x;2|df|1.6899999999999999|NULL;");
@@ -406,11 +406,56 @@ static void test_upgrade_from_v1(void **state)
     store_close(f->st);
     assert_rows(f->home, "DELETE FROM metrics WHERE task_id = 2 RETURNING name", "df;");
     assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
-    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 3);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 4);
     assert_rows(f->home, "SELECT count(*) FROM metrics WHERE task_id = 2", "0;");
     /* Version 3: a single-step task's chain is its seq. */
     assert_rows(f->home, "SELECT count(*) FROM tasks WHERE chain <> seq OR step <> 0",
                 "0;");
+}
+
+/* A version-3 database (as the sweep before input hashes made it) is upgraded in place
+ * to version 4: its tasks kept, input_hash NULL, set and read back; a second open
+ * changes nothing. */
+static void test_upgrade_from_v3(void **state)
+{
+    struct fixture *f = *state;
+    long long gen, study = put_study(f, "s3", &gen);
+    struct store_task t;
+    char *hash = NULL, path[256];
+    sqlite3 *db;
+
+    put_task(f, study, gen, "00000000000000a1", 0, 50);
+    store_close(f->st);
+    f->st = NULL;
+    snprintf(path, sizeof(path), "%s/sweep.db", f->home);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "ALTER TABLE tasks DROP COLUMN input_hash;"
+                                  " PRAGMA user_version = 3;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 3);
+
+    assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 4);
+    t = find(f, study, "00000000000000a1");
+    assert_int_equal(store_task_input_hash(f->st, t.id, &hash, &f->err), 0);
+    assert_null(hash);
+    assert_int_equal(store_task_set_input_hash(f->st, t.id, "abc", &f->err), 0);
+    assert_int_equal(store_task_input_hash(f->st, t.id, &hash, &f->err), 0);
+    assert_string_equal(hash, "abc");
+    free(hash);
+    assert_int_equal(store_task_set_input_hash(f->st, t.id, NULL, &f->err), 0);
+    assert_int_equal(store_task_input_hash(f->st, t.id, &hash, &f->err), 0);
+    assert_null(hash);
+    assert_int_equal(store_task_input_hash(f->st, 999999, &hash, &f->err),
+                     SWEEP_ENOTFOUND);
+    store_task_fini(&t);
+    store_close(f->st);
+    assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 4);
+    assert_rows(f->home, "SELECT key, input_hash FROM tasks", "00000000000000a1|NULL;");
 }
 
 /* An upgrade that fails half-way leaves the database at version 1, untouched. */
@@ -1504,6 +1549,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_open_failures, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upgrade_from_v1, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upgrade_from_v3, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upgrade_failure_rolls_back, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_study_put_get_list_status, setup,
