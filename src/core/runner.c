@@ -13,7 +13,9 @@
  */
 #include "runner.h"
 
+#include "common/fileio.h"
 #include "common/jsonx.h"
+#include "common/sha256.h"
 #include "common/strbuf.h"
 #include "common/timeutil.h"
 #include "common/xalloc.h"
@@ -67,7 +69,8 @@ struct rtask {
     double started_at; /* epoch */
     char *dir;
     enum stop_reason stop;
-    char *spawn_error; /* set when the spawn failed: recorded as a failed attempt */
+    char *spawn_error;   /* set when the spawn failed: recorded as a failed attempt */
+    char input_hash[65]; /* the reduce: SHA-256 of the input it runs on */
 };
 
 struct run {
@@ -514,6 +517,39 @@ static void queue_unblocked(struct run *r, const struct store_task *t)
         r->exhausted = false;
 }
 
+static int
+write_reduce_input(struct run *r, const char *path, char hash[65], struct err *err);
+
+/* Whether the reduce's input, written now to its input.json, is the one its last
+ * attempt succeeded on (the hash stored then): then it need not run again. */
+static int reduce_input_unchanged(struct run *r,
+                                  const struct store_task *t,
+                                  bool *same,
+                                  struct err *err)
+{
+    char *dir = runner_task_dir(r->home, r->spec->name, t->key);
+    char *path = xasprintf("%s/input.json", dir), *old = NULL, hash[65];
+    int rc;
+
+    *same = false;
+    rc = store_task_input_hash(r->st, t->id, &old, err);
+    if (rc || !old)
+        goto out;
+    if (mkdirs(dir) < 0) {
+        rc = err_set(err, SWEEP_EIO, "cannot create task directory %s: %s", dir,
+                     strerror(errno));
+        goto out;
+    }
+    rc = write_reduce_input(r, path, hash, err);
+    if (rc == SWEEP_OK)
+        *same = strcmp(hash, old) == 0;
+out:
+    free(old);
+    free(path);
+    free(dir);
+    return rc;
+}
+
 /* Every chain has ended: the reduce becomes pending, or skipped when a chain failed
  * and it runs only when all succeeded. In the transaction of the last chain's end, so
  * a crash can neither lose it nor run it twice. */
@@ -525,8 +561,34 @@ static int release_reduce(struct run *r, struct err *err)
                     : xasprintf("skipped: %lld chain%s did not succeed (reduce runs "
                                 "when all succeeded)",
                                 r->chains_failed, r->chains_failed == 1 ? "" : "s");
-    int rc = store_task_set_state(r->st, t->id, TASK_WAITING,
-                                  run ? TASK_PENDING : TASK_SKIPPED, why, err);
+    int rc;
+
+    if (run && !r->o->force) {
+        bool same = false;
+        rc = reduce_input_unchanged(r, t, &same, err);
+        if (rc) {
+            store_task_fini(t);
+            return rc;
+        }
+        if (same) {
+            rc = store_task_set_state(r->st, t->id, TASK_WAITING, TASK_SUCCEEDED, NULL,
+                                      err);
+            if (rc == SWEEP_ENOTFOUND) {
+                err_clear(err);
+                rc = SWEEP_OK;
+            } else if (rc == SWEEP_OK) {
+                studylog_event(r->log, "reduce_unchanged",
+                               "task=%s reason=\"its input is the same as when it "
+                               "succeeded: not run again\"",
+                               t->key);
+                r->finished++;
+            }
+            store_task_fini(t);
+            return rc;
+        }
+    }
+    rc = store_task_set_state(r->st, t->id, TASK_WAITING,
+                              run ? TASK_PENDING : TASK_SKIPPED, why, err);
 
     if (rc == SWEEP_ENOTFOUND) { /* cancelled meanwhile */
         err_clear(err);
@@ -765,6 +827,8 @@ static int finish_attempt(struct run *r,
     }
 
     rc = store_task_finished(r->st, t->id, t->attempts, &o, err);
+    if (rc == SWEEP_OK && t->chain < 0 && o.state == TASK_SUCCEEDED && t->input_hash[0])
+        rc = store_task_set_input_hash(r->st, t->id, t->input_hash, err);
     if (rc)
         goto out;
 
@@ -878,6 +942,10 @@ static int choose_starts(
             rtask_free(t);
             continue;
         }
+        /* A reduce's attempt replaces its outputs: the hash of the last success goes.
+         */
+        if (rc == SWEEP_OK && t->chain < 0)
+            rc = store_task_set_input_hash(r->st, t->id, NULL, err);
         if (rc)
             return rc;
         r->running =
@@ -930,19 +998,26 @@ static int add_to_input(const struct store_task *t, void *arg)
     return 0;
 }
 
-static int write_reduce_input(struct run *r, const char *path, struct err *err)
+/* Writes the reduce's input to path, and its SHA-256 (hex) to hash. */
+static int
+write_reduce_input(struct run *r, const char *path, char hash[65], struct err *err)
 {
     struct reduce_input in = {.r = r, .points = json_array()};
     json_t *o = json_object(), *names = json_array();
     int rc = store_task_each(r->st, r->study_id, -1, add_to_input, &in, err);
+    char *text = NULL;
 
     for (size_t i = 0; i < r->spec->nsteps; i++)
         json_array_append_new(names, json_string(r->spec->steps[i].name));
     json_object_set_new(o, "study", json_string(r->spec->name));
     json_object_set_new(o, "steps", names);
     json_object_set_new(o, "points", in.points);
-    if (!rc && json_dump_file(o, path, JSON_COMPACT) != 0)
-        rc = err_set(err, SWEEP_EIO, "cannot write the reduce input %s", path);
+    if (!rc) {
+        text = json_dumps(o, JSON_COMPACT);
+        sha256_hex(text, strlen(text), hash);
+        rc = fileio_write_atomic(path, text, strlen(text), "reduce input", err);
+    }
+    free(text);
     json_decref(o);
     return rc;
 }
@@ -986,7 +1061,7 @@ static void spawn_task(struct run *r, struct rtask *t)
     }
     if (t->chain < 0) {
         reduce_input = xasprintf("%s/input.json", t->dir);
-        if (write_reduce_input(r, reduce_input, &err))
+        if (write_reduce_input(r, reduce_input, t->input_hash, &err))
             goto fail;
     }
     if (argv_for(r, t, params, reduce_input, &argv, &err))
