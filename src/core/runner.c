@@ -1401,21 +1401,16 @@ static const char *end_name(enum runner_end end)
 
 /* The last line of a run: how it ended, the study's status, and why. A run ended by
  * an error (a store that failed, a full disk) says end=error with the error as the
- * reason; the study is then recorded as INTERRUPTED when the store still takes it, so
- * that the next run reruns what was running. */
-static void run_end_log(struct run *r, int rc, const struct err *err)
+ * reason, and status=unrecorded when the store did not take the status either. */
+static void run_end_log(struct run *r, int rc, const struct err *err, bool recorded)
 {
-    const char *status = study_status_name(r->sum->status);
+    const char *status = recorded ? study_status_name(r->sum->status) : "unrecorded";
     char *q = NULL;
 
-    if (rc != SWEEP_OK) {
-        struct err e2 = {0};
-        if (store_study_mark_finished(r->st, r->study_id, STUDY_INTERRUPTED, &e2) != 0)
-            status = "unrecorded";
+    if (rc != SWEEP_OK)
         q = studylog_quote(err->msg);
-    } else if (r->reason[0]) {
+    else if (r->reason[0])
         q = studylog_quote(r->reason);
-    }
     studylog_event(r->log, "run_end", "study=%s end=%s status=%s elapsed=%.3f%s%s",
                    r->spec->name, rc != SWEEP_OK ? "error" : end_name(r->end), status,
                    time_mono() - r->t0, q ? " reason=" : "", q ? q : "");
@@ -1435,7 +1430,7 @@ int runner_run(struct store *st,
     size_t nstarts = 0;
     long long pending = 0;
     double last_cancel_poll;
-    bool recounted = false;
+    bool recounted = false, recorded = true;
     char *log_path = NULL;
     int rc;
 
@@ -1582,11 +1577,17 @@ int runner_run(struct store *st,
 finish:
     if (rc == SWEEP_OK)
         rc = store_study_counts(st, study_id, sum->counts, err);
-    if (rc != SWEEP_OK)
+    if (rc != SWEEP_OK) {
+        /* Ended by an error: recorded as INTERRUPTED when the store still takes it, so
+         * that the next run reruns what was running. */
+        struct err e2 = {0};
         sum->status = STUDY_INTERRUPTED;
+        recorded = store_study_mark_finished(st, study_id, sum->status, &e2) == 0;
+    }
     if (rc == SWEEP_OK) {
         sum->status = final_status(&r);
         rc = store_study_mark_finished(st, study_id, sum->status, err);
+        recorded = rc == SWEEP_OK;
     }
     /* A study that has ended keeps its aggregate (`sweep status --json`). */
     if (rc == SWEEP_OK &&
@@ -1603,7 +1604,7 @@ finish:
     sum->end = r.end;
     sum->elapsed = time_mono() - r.t0;
     memcpy(sum->reason, r.reason, sizeof(sum->reason));
-    run_end_log(&r, rc, err);
+    run_end_log(&r, rc, err, recorded);
 out:
     exec_pool_destroy(r.pool);
     for (size_t i = 0; i < r.nrunning; i++)
