@@ -207,14 +207,15 @@ static int file_id(const char *name)
     return nd > 0 && strcmp(p, ".json") == 0 ? (int)v : -1;
 }
 
-/* Whether a name that file_id refuses looks meant as a package file: "package"
- * and ".json" in any case (package_0000000002.json, Package_3.json, package-4.json). */
+/* Whether a name that file_id refuses looks meant as a package file: "package", a
+ * digit and ".json", in any case (package_0000000002.json, Package_3.json,
+ * package-4.json; not package.json). */
 static bool looks_like_package(const char *name)
 {
     size_t n = strlen(name);
 
     return strncasecmp(name, "package", strlen("package")) == 0 && n > 5 &&
-           strcasecmp(name + n - 5, ".json") == 0;
+           strcasecmp(name + n - 5, ".json") == 0 && strpbrk(name, "0123456789");
 }
 
 /* A name that looks like a package file and does not match the pattern; when its
@@ -312,8 +313,8 @@ int packages_load_checked(const char *dir,
 {
     struct load l = {.dir = dir, .out = out};
     struct stat sb;
-    struct dirent *de;
-    DIR *d = NULL;
+    struct dirent **names = NULL;
+    int nnames = 0;
     char *summary = xasprintf("%s/%s", dir, SUMMARY);
     int rc = SWEEP_OK;
 
@@ -331,18 +332,20 @@ int packages_load_checked(const char *dir,
         goto out;
     }
     read_summary(&l);
-    d = opendir(dir);
-    if (!d) {
+    /* In name order, so that the problems are listed in the order of the files. */
+    nnames = scandir(dir, &names, NULL, alphasort);
+    if (nnames < 0) {
+        nnames = 0;
         rc = err_set(err, SWEEP_EIO, "%s: cannot read the directory: %s", dir,
                      strerror(errno));
         goto out;
     }
-    while ((de = readdir(d)) != NULL) {
-        int id = file_id(de->d_name);
+    for (int i = 0; i < nnames; i++) {
+        int id = file_id(names[i]->d_name);
         if (id >= 0)
-            read_package(&l, de->d_name, id);
-        else if (looks_like_package(de->d_name))
-            bad_name(&l, de->d_name);
+            read_package(&l, names[i]->d_name, id);
+        else if (looks_like_package(names[i]->d_name))
+            bad_name(&l, names[i]->d_name);
     }
     for (size_t i = 0; check && i < out->n; i++) {
         struct err e = {0};
@@ -368,8 +371,9 @@ int packages_load_checked(const char *dir,
     qsort(out->v, out->n, sizeof(*out->v), by_id);
     out->dir = xstrdup(dir);
 out:
-    if (d)
-        closedir(d);
+    for (int i = 0; i < nnames; i++)
+        free(names[i]);
+    free(names);
     for (size_t i = 0; i < l.nentries; i++) {
         free((char *)l.entries[i].where);
         free(l.entries[i].description);

@@ -230,12 +230,15 @@ static void test_each_problem_once(void **state)
     put(f, "package_0000000002.json", "{\"package_id\": 2}");
     put(f, "Package-7.JSON", "{\"package_id\": 7}");
     put(f, "package_0001.json.bak", "left alone");
+    put(f, "package.json", "{\"name\": \"left alone too\"}");
     assert_int_equal(packages_load(f->dir, &f->pk, &f->err), SWEEP_EINVAL);
     assert_non_null(strstr(f->err.msg, "2 problems"));
     assert_non_null(strstr(f->err.msg, "package_0000000002.json: not a package file "
                                        "name: expected package_N.json with N of 1 to "
                                        "9 digits (rename it package_0002.json)"));
     assert_non_null(strstr(f->err.msg, "Package-7.JSON: not a package file name"));
+    /* In the order of the file names. */
+    assert_true(strstr(f->err.msg, "Package-7") < strstr(f->err.msg, "package_0000"));
     assert_null(strstr(f->err.msg, "does not exist"));
     unlink(path); /* back to the good directory for the next case */
     snprintf(path, sizeof(path), "%s/package_0000000002.json", f->dir);
