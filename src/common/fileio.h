@@ -9,6 +9,9 @@
 #include <stddef.h>
 #include <stdio.h>
 
+/* strerror(e), as "disk full (No space left on device)" for ENOSPC and EDQUOT. */
+const char *fileio_strerror(int e);
+
 /* Writes len bytes of data to path through a temporary file in the same directory and
  * a rename: path holds either its old content or all of data. `what` names the file in
  * messages ("result", "report"). SWEEP_EIO on failure (no temporary is left). */

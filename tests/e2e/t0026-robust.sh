@@ -3,7 +3,8 @@
 # package file but does not follow the pattern; batch.log ends with what the batch did;
 # SIGTERM exits 143 and SIGINT 130, also while the study is being stored; the study log
 # escapes its values, and after a store error (here the file size limit, as a full disk)
-# ends with end=error and the reason and holds only what the store committed.
+# ends with end=error and the reason and holds only what the store committed; a full
+# disk where sweep writes is named.
 . "$SWEEP_SRC/tests/e2e/lib.sh"
 
 P=pk
@@ -124,3 +125,10 @@ while read -r t a; do
     expect_not_in "$T/ended" "$t $a"
 done <"$T/running"
 ok "after a store error: run_end end=error with the reason; no rolled-back event logged"
+
+# A full disk where sweep writes (/dev/full: ENOSPC) is named, not a bare exit code 3.
+"$SWEEP_BIN" sim chaos --set x=1 >/dev/full 2>"$T/err"
+rc=$?
+[ $rc -eq 3 ] || fail "sweep sim to a full disk: exit $rc, expected 3"
+expect_in "$T/err" "cannot write the metrics to stdout: disk full (No space left on device)"
+ok "sweep sim on a full disk says disk full"
