@@ -115,15 +115,25 @@ static json_t *command_argv(const char *line)
     return argv;
 }
 
+/* A package's parameters against the model (with packages_load_checked, so that every
+ * bad package is reported with the other problems of the directory). */
+static int check_package(const struct package *p, void *arg, struct err *err)
+{
+    json_t *params = packages_params(p, false);
+    int rc = model_params_check(arg, params, NULL, err);
+
+    json_decref(params);
+    return rc;
+}
+
 /* The study spec: one explicit task per package (all of them, whatever is selected, so
- * that the study shows the whole batch). Each package's parameters are checked against
- * the model first, so that an error names the package file. */
+ * that the study shows the whole batch); the packages were checked when read. */
 static int build_spec(struct batch *b, struct err *err)
 {
     const struct batch_opts *o = b->o;
     json_t *spec = json_object(), *tasks = json_array();
     char *name = study_name(o->dir), *path = NULL, *text = NULL;
-    int rc = SWEEP_OK;
+    int rc;
 
     json_object_set_new(spec, "study", json_string(name));
     json_object_set_new(spec, "description",
@@ -137,17 +147,11 @@ static int build_spec(struct batch *b, struct err *err)
     for (size_t i = 0; i < b->pk.n; i++) {
         const struct package *p = &b->pk.v[i];
         json_t *params = packages_params(p, o->command != NULL);
-        if (b->model && (rc = model_params_check(b->model, params, NULL, err)) != 0) {
-            err_prefix(err, "%s", p->path);
-            json_decref(params);
-            goto out;
-        }
         json_object_set_new(params, "priority",
                             json_string(priority_name(p->priority)));
         json_array_append_new(tasks, params);
     }
     json_object_set_new(spec, "tasks", tasks);
-    tasks = NULL;
     if (o->timeout > 0)
         json_object_set_new(spec, "timeout", json_real(o->timeout));
     json_object_set_new(spec, "max_parallel", json_integer(o->max_parallel));
@@ -156,8 +160,6 @@ static int build_spec(struct batch *b, struct err *err)
     rc = spec_parse(path, text, strlen(text), &b->spec, err);
     if (rc == SWEEP_OK)
         cli_spec_seed_names(b->spec, b->model);
-out:
-    json_decref(tasks);
     json_decref(spec);
     free(text);
     free(path);
@@ -384,6 +386,23 @@ static int summarize(struct batch *b, struct tally *n, json_t *list, struct err 
     return SWEEP_OK;
 }
 
+/* What this batch did with the packages it selected (the study's own status also
+ * counts the packages of other priorities, which it did not run). */
+static const char *outcome(const struct runner_summary *sum, const struct tally *n)
+{
+    long long bad = n->failed + n->timed_out;
+
+    if (sum->end == RUNNER_INTERRUPTED)
+        return "INTERRUPTED";
+    if (sum->end == RUNNER_CANCELLED)
+        return "CANCELLED";
+    if (bad == 0 && n->other == 0)
+        return "COMPLETED";
+    if (bad == 0)
+        return "INCOMPLETE";
+    return n->completed == 0 && n->other == 0 ? "FAILED" : "PARTIALLY_FAILED";
+}
+
 static void print_summary(struct batch *b,
                           const struct runner_summary *sum,
                           const struct tally *n,
@@ -394,6 +413,7 @@ static void print_summary(struct batch *b,
         json_t *o = json_object();
         json_object_set_new(o, "study", json_string(b->spec->name));
         json_object_set_new(o, "status", json_string(study_status_name(sum->status)));
+        json_object_set_new(o, "outcome", json_string(outcome(sum, n)));
         json_object_set_new(o, "selected", json_integer(n->selected));
         json_object_set_new(o, "completed", json_integer(n->completed));
         json_object_set_new(o, "skipped", json_integer(skipped));
@@ -421,8 +441,8 @@ static void print_summary(struct batch *b,
 
 static int exit_code(const struct runner_summary *sum, const struct tally *n)
 {
-    if (sum->end == RUNNER_INTERRUPTED)
-        return EXIT_INTERRUPTED;
+    if (sum->end == RUNNER_INTERRUPTED) /* 128 + the signal: 130 SIGINT, 143 SIGTERM */
+        return sum->signo > 0 ? 128 + sum->signo : EXIT_INTERRUPTED;
     if (n->timed_out > 0)
         return EXIT_PACKAGE_TIMEOUT;
     return n->failed > 0 || n->other > 0 ? EXIT_TASK_FAILED : EXIT_OK;
@@ -463,7 +483,9 @@ int batch_run(const struct batch_opts *o)
 
     b.out_dir = xstrdup(o->out_dir ? o->out_dir : "parametric_sweep_results");
     b.logs_dir = xstrdup(o->logs_dir ? o->logs_dir : "parametric_sweep_logs");
-    if (packages_load(o->dir, &b.pk, &err) || build_spec(&b, &err))
+    if (packages_load_checked(o->dir, &b.pk, o->command ? NULL : check_package,
+                              (void *)model_find(DEFAULT_MODEL), &err) ||
+        build_spec(&b, &err))
         goto fail;
     if (o->only_id >= 0 && !packages_find(&b.pk, o->only_id)) {
         err_set(&err, SWEEP_ENOTFOUND, "%s: no package %d (no package_%04d.json)",
@@ -505,10 +527,16 @@ int batch_run(const struct batch_opts *o)
         b.write_failed = true;
     }
     blog(&b,
-         "batch end: %s; %lld selected, %lld completed (%lld already), %lld failed, "
-         "%lld timed out, %lld not run",
-         study_status_name(sum.status), n.selected, n.completed, skipped, n.failed,
-         n.timed_out, n.other);
+         "batch end: %s%s%s; %lld selected (%s), %lld completed (%lld already), "
+         "%lld failed, %lld timed out, %lld not run; %lld other package%s not "
+         "selected; study %s",
+         outcome(&sum, &n), sum.reason[0] ? ": " : "", sum.reason, n.selected,
+         o->only_id >= 0 ? "one package"
+         : o->band       ? priority_name(o->band)
+                         : "all",
+         n.completed, skipped, n.failed, n.timed_out, n.other,
+         (long long)b.pk.n - n.selected, (long long)b.pk.n - n.selected == 1 ? "" : "s",
+         study_status_name(sum.status));
     print_summary(&b, &sum, &n, skipped, list);
     rc = b.write_failed ? EXIT_UNEXPECTED : exit_code(&sum, &n);
     goto out;
@@ -517,6 +545,8 @@ fail:
     rc = cli_fail(&err);
     if (configured && rc == EXIT_USAGE)
         rc = EXIT_UNEXPECTED;
+    if (!configured && runner_prepare_signal())
+        rc = 128 + runner_prepare_signal();
 out:
     if (b.log)
         fclose(b.log);

@@ -33,7 +33,8 @@ struct batch_opts {
 
 /* Runs the batch; returns the exit code: 0 every selected package completed, 1 some
  * failed, 2 a missing or invalid configuration file (nothing runs), 3 an unexpected
- * error, 124 some package timed out, 130 interrupted (run again to resume). */
+ * error, 124 some package timed out, 130 interrupted by SIGINT, 143 by SIGTERM (128 +
+ * the signal; run again to resume). */
 int batch_run(const struct batch_opts *o);
 
 #endif

@@ -507,8 +507,10 @@ static int exit_code_for(const struct runner_summary *s)
 {
     long long bad = 0;
 
+    /* 128 + the signal, as a shell reports a command it killed: 130 for SIGINT
+     * (Ctrl-C), 143 for SIGTERM, 129 for SIGHUP. */
     if (s->end == RUNNER_INTERRUPTED)
-        return EXIT_INTERRUPTED;
+        return s->signo > 0 ? 128 + s->signo : EXIT_INTERRUPTED;
     for (int b = 0; b < 3; b++)
         bad += s->counts[b][TASK_FAILED] + s->counts[b][TASK_TIMED_OUT] +
                s->counts[b][TASK_CANCELLED];
@@ -595,6 +597,8 @@ static int run_main(int argc, char **argv)
         runner_prepare(st, spec, check_model_params, &models, &study_id, &generation,
                        &ntasks, &err)) {
         rc = cli_fail(&err);
+        if (runner_prepare_signal())
+            rc = 128 + runner_prepare_signal();
         goto out;
     }
     if (a.prepare) {
@@ -675,8 +679,8 @@ const struct cli_cmd cmd_run = {
         "Exit status: 0 all tasks succeeded, 1 some task failed, 2 spec or usage "
         "error,\n"
         "3 unexpected error, 4 the study is held by another sweep process (another\n"
-        "'sweep run' of it runs: the message names its pid), 130 interrupted (run\n"
-        "again to resume).\n"
+        "'sweep run' of it runs: the message names its pid), 130 interrupted by\n"
+        "SIGINT, 143 by SIGTERM (128 + the signal; run again to resume).\n"
         "\n"
         "A package directory (parametric_sweep_packages/: priority_summary.json and "
         "one\n"

@@ -266,7 +266,13 @@ static int sim_main(int argc, char **argv)
         fputs(text, stdout);
     else
         sim_print(m, metrics);
-    rc = fflush(stdout) == 0 ? model_rc : EXIT_UNEXPECTED;
+    if (fflush(stdout) != 0) {
+        fprintf(stderr, "sweep: cannot write the metrics to stdout: %s\n",
+                fileio_strerror(errno));
+        rc = EXIT_UNEXPECTED;
+    } else {
+        rc = model_rc;
+    }
 out:
     free(text);
     json_decref(metrics);

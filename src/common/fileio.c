@@ -103,6 +103,15 @@ out:
     return rc;
 }
 
+const char *fileio_strerror(int e)
+{
+    if (e == ENOSPC)
+        return "disk full (No space left on device)";
+    if (e == EDQUOT)
+        return "disk full (Disk quota exceeded)";
+    return strerror(e);
+}
+
 int fileio_write_atomic(
     const char *path, const void *data, size_t len, const char *what, struct err *err)
 {
@@ -112,23 +121,23 @@ int fileio_write_atomic(
 
     if (!f) {
         rc = err_set(err, SWEEP_EIO, "cannot write %s %s: %s", what, tmp,
-                     strerror(errno));
+                     fileio_strerror(errno));
         goto out;
     }
     if (fwrite(data, 1, len, f) != len) {
         rc = err_set(err, SWEEP_EIO, "cannot write %s %s: %s", what, tmp,
-                     strerror(errno));
+                     fileio_strerror(errno));
         fclose(f);
         goto out_unlink;
     }
     if (fclose(f) != 0) {
         rc = err_set(err, SWEEP_EIO, "cannot write %s %s: %s", what, tmp,
-                     strerror(errno));
+                     fileio_strerror(errno));
         goto out_unlink;
     }
     if (rename(tmp, path) != 0) {
         rc = err_set(err, SWEEP_EIO, "cannot write %s %s: %s", what, path,
-                     strerror(errno));
+                     fileio_strerror(errno));
         goto out_unlink;
     }
     goto out;

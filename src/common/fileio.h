@@ -19,6 +19,9 @@
 int fileio_read_user(
     const char *path, size_t max, char **data, size_t *len, struct err *err);
 
+/* strerror(e), as "disk full (No space left on device)" for ENOSPC and EDQUOT. */
+const char *fileio_strerror(int e);
+
 /* Writes len bytes of data to path through a temporary file in the same directory and
  * a rename: path holds either its old content or all of data. `what` names the file in
  * messages ("result", "report"). SWEEP_EIO on failure (no temporary is left). */

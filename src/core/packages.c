@@ -1,7 +1,10 @@
 /* Reading a parametric-sweep package directory (see packages.h). The summary is read
- * first, then every package_N.json file of the directory; problems are collected in
- * one message rather than stopping at the first, so that a user fixes them in one go.
- * Files of other names in the directory are left alone. */
+ * first, then every package_N.json file of the directory, then the caller's check of
+ * each package that was read; problems are collected in one message rather than
+ * stopping at the first, so that a user fixes them in one go. Each problem is reported
+ * once: a package file that exists but is invalid is not also "missing". A file named
+ * like a package file that does not follow the pattern (package_0000000002.json, ten
+ * digits) is a problem; files of other names in the directory are left alone. */
 #include "core/packages.h"
 
 #include "common/fileio.h"
@@ -32,6 +35,7 @@ struct entry {
 
 struct load {
     const char *dir;
+    bool summary_ok; /* the summary could be read: "not listed" makes sense */
     struct strbuf problems;
     int nproblems;
     struct entry *entries;
@@ -178,6 +182,7 @@ static void read_summary(struct load *l)
 
     if (!s)
         goto out;
+    l->summary_ok = true;
     json_object_foreach(s, band, list)
     {
         if (!band_parse(band) || strcmp(band, band_name(band_parse(band))) != 0) {
@@ -197,7 +202,7 @@ out:
     free(path);
 }
 
-/* The N of "package_N.json" (digits only), or -1. */
+/* The N of "package_N.json" (1 to 9 digits), or -1. */
 static int file_id(const char *name)
 {
     const char *p = name + strlen("package_");
@@ -211,13 +216,60 @@ static int file_id(const char *name)
     return nd > 0 && strcmp(p, ".json") == 0 ? (int)v : -1;
 }
 
+/* Whether a name that file_id refuses looks meant as a package file: "package", a
+ * digit and ".json", in any case (package_0000000002.json, Package_3.json,
+ * package-4.json; not package.json). */
+static bool looks_like_package(const char *name)
+{
+    size_t n = strlen(name);
+
+    return strncasecmp(name, "package", strlen("package")) == 0 && n > 5 &&
+           strcasecmp(name + n - 5, ".json") == 0 && strpbrk(name, "0123456789");
+}
+
+/* A name that looks like a package file and does not match the pattern; when its
+ * digits name a package the summary lists, that package is not also "missing". */
+static void bad_name(struct load *l, const char *name)
+{
+    const char *p = name + strlen("package");
+    long long v = 0;
+    int nd = 0;
+    struct entry *e;
+
+    while (*p && !isdigit((unsigned char)*p))
+        p++;
+    for (; isdigit((unsigned char)*p) && nd < 18; p++, nd++)
+        v = v * 10 + (*p - '0');
+    e = nd > 0 && v <= 999999999 ? entry_find(l, (int)v) : NULL;
+    if (e) {
+        e->has_file = true;
+        problem(l,
+                "%s/%s: not a package file name: expected package_N.json with N of 1 "
+                "to 9 digits (rename it package_%04d.json)",
+                l->dir, name, e->id);
+    } else {
+        problem(l,
+                "%s/%s: not a package file name: expected package_N.json with N of 1 "
+                "to 9 digits (e.g. package_0002.json)",
+                l->dir, name);
+    }
+}
+
 static void read_package(struct load *l, const char *name, int id)
 {
     char *path = xasprintf("%s/%s", l->dir, name);
     struct entry *e = entry_find(l, id);
-    json_t *cfg = read_object(l, path), *v;
+    json_t *cfg = NULL, *v;
     int fid;
 
+    /* The file exists: whatever is wrong with it, the package is not "missing". */
+    if (e && e->has_file) {
+        problem(l, "%s: a second file for package %d", path, id);
+        goto out;
+    }
+    if (e)
+        e->has_file = true;
+    cfg = read_object(l, path);
     if (!cfg)
         goto out;
     fid = id_value(json_object_get(cfg, "package_id"));
@@ -227,14 +279,10 @@ static void read_package(struct load *l, const char *name, int id)
         goto out;
     }
     if (!e) {
-        problem(l, "%s: package %d is not listed in %s", path, id, SUMMARY);
+        if (l->summary_ok)
+            problem(l, "%s: package %d is not listed in %s", path, id, SUMMARY);
         goto out;
     }
-    if (e->has_file) {
-        problem(l, "%s: a second file for package %d", path, id);
-        goto out;
-    }
-    e->has_file = true;
     v = json_object_get(cfg, "priority");
     if (v && (!json_is_string(v) || band_parse(json_string_value(v)) != e->priority)) {
         problem(l, "%s: priority: expected \"%s\" (as %s lists it)", path,
@@ -263,10 +311,19 @@ static int by_id(const void *a, const void *b)
 
 int packages_load(const char *dir, struct packages *out, struct err *err)
 {
+    return packages_load_checked(dir, out, NULL, NULL, err);
+}
+
+int packages_load_checked(const char *dir,
+                          struct packages *out,
+                          packages_check_fn *check,
+                          void *check_arg,
+                          struct err *err)
+{
     struct load l = {.dir = dir, .out = out};
     struct stat sb;
-    struct dirent *de;
-    DIR *d = NULL;
+    struct dirent **names = NULL;
+    int nnames = 0;
     char *summary = xasprintf("%s/%s", dir, SUMMARY);
     int rc = SWEEP_OK;
 
@@ -284,16 +341,25 @@ int packages_load(const char *dir, struct packages *out, struct err *err)
         goto out;
     }
     read_summary(&l);
-    d = opendir(dir);
-    if (!d) {
+    /* In name order, so that the problems are listed in the order of the files. */
+    nnames = scandir(dir, &names, NULL, alphasort);
+    if (nnames < 0) {
+        nnames = 0;
         rc = err_set(err, SWEEP_EIO, "%s: cannot read the directory: %s", dir,
                      strerror(errno));
         goto out;
     }
-    while ((de = readdir(d)) != NULL) {
-        int id = file_id(de->d_name);
+    for (int i = 0; i < nnames; i++) {
+        int id = file_id(names[i]->d_name);
         if (id >= 0)
-            read_package(&l, de->d_name, id);
+            read_package(&l, names[i]->d_name, id);
+        else if (looks_like_package(names[i]->d_name))
+            bad_name(&l, names[i]->d_name);
+    }
+    for (size_t i = 0; check && i < out->n; i++) {
+        struct err e = {0};
+        if (check(&out->v[i], check_arg, &e) != 0)
+            problem(&l, "%s: %s", out->v[i].path, e.msg);
     }
     for (size_t i = 0; i < l.nentries; i++) {
         if (!l.entries[i].has_file)
@@ -314,8 +380,9 @@ int packages_load(const char *dir, struct packages *out, struct err *err)
     qsort(out->v, out->n, sizeof(*out->v), by_id);
     out->dir = xstrdup(dir);
 out:
-    if (d)
-        closedir(d);
+    for (int i = 0; i < nnames; i++)
+        free(names[i]);
+    free(names);
     for (size_t i = 0; i < l.nentries; i++) {
         free((char *)l.entries[i].where);
         free(l.entries[i].description);

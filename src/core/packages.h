@@ -6,7 +6,9 @@
  * packages_load() reads and checks all of it before anything runs and reports every
  * problem it finds at once, each naming its file: a missing or malformed file, a
  * package listed in the summary without its file, a package file the summary does not
- * list, a package_id or priority that disagrees between the two. */
+ * list, a package_id or priority that disagrees between the two, a file named like a
+ * package file that does not follow the pattern package_N.json (N of 1 to 9 digits).
+ */
 #ifndef SWEEP_CORE_PACKAGES_H
 #define SWEEP_CORE_PACKAGES_H
 
@@ -34,6 +36,15 @@ struct packages {
  * directory or the summary does not exist, SWEEP_EINVAL for any other problem; the
  * message lists the problems, one per line. On failure *out is left empty. */
 int packages_load(const char *dir, struct packages *out, struct err *err);
+/* A check of one package that was read (its parameters against the model): nonzero
+ * with err set for a problem, which is reported with the others, naming the file. */
+typedef int packages_check_fn(const struct package *p, void *arg, struct err *err);
+/* packages_load, and check (when not NULL) on each package read without a problem. */
+int packages_load_checked(const char *dir,
+                          struct packages *out,
+                          packages_check_fn *check,
+                          void *check_arg,
+                          struct err *err);
 void packages_fini(struct packages *p);
 
 /* The package with this id, or NULL. */

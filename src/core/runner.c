@@ -15,6 +15,7 @@
 
 #include "common/fileio.h"
 #include "common/jsonx.h"
+#include "common/sha256.h"
 #include "common/strbuf.h"
 #include "common/termline.h"
 #include "common/timeutil.h"
@@ -34,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -73,7 +75,8 @@ struct rtask {
     double started_at; /* epoch */
     char *dir;
     enum stop_reason stop;
-    char *spawn_error; /* set when the spawn failed: recorded as a failed attempt */
+    char *spawn_error;   /* set when the spawn failed: recorded as a failed attempt */
+    char input_hash[65]; /* the reduce: SHA-256 of the input it runs on */
 };
 
 struct run {
@@ -560,6 +563,39 @@ static void queue_unblocked(struct run *r, const struct store_task *t)
         r->exhausted = false;
 }
 
+static int
+write_reduce_input(struct run *r, const char *path, char hash[65], struct err *err);
+
+/* Whether the reduce's input, written now to its input.json, is the one its last
+ * attempt succeeded on (the hash stored then): then it need not run again. */
+static int reduce_input_unchanged(struct run *r,
+                                  const struct store_task *t,
+                                  bool *same,
+                                  struct err *err)
+{
+    char *dir = runner_task_dir(r->home, r->spec->name, t->key);
+    char *path = xasprintf("%s/input.json", dir), *old = NULL, hash[65];
+    int rc;
+
+    *same = false;
+    rc = store_task_input_hash(r->st, t->id, &old, err);
+    if (rc || !old)
+        goto out;
+    if (mkdirs(dir) < 0) {
+        rc = err_set(err, SWEEP_EIO, "cannot create task directory %s: %s", dir,
+                     strerror(errno));
+        goto out;
+    }
+    rc = write_reduce_input(r, path, hash, err);
+    if (rc == SWEEP_OK)
+        *same = strcmp(hash, old) == 0;
+out:
+    free(old);
+    free(path);
+    free(dir);
+    return rc;
+}
+
 /* Every chain has ended: the reduce becomes pending, or skipped when a chain failed
  * and it runs only when all succeeded. In the transaction of the last chain's end, so
  * a crash can neither lose it nor run it twice. */
@@ -571,16 +607,43 @@ static int release_reduce(struct run *r, struct err *err)
                     : xasprintf("skipped: %lld chain%s did not succeed (reduce runs "
                                 "when all succeeded)",
                                 r->chains_failed, r->chains_failed == 1 ? "" : "s");
-    int rc = store_task_set_state(r->st, t->id, TASK_WAITING,
-                                  run ? TASK_PENDING : TASK_SKIPPED, why, err);
+    int rc;
+
+    if (run && !r->o->force) {
+        bool same = false;
+        rc = reduce_input_unchanged(r, t, &same, err);
+        if (rc) {
+            store_task_fini(t);
+            return rc;
+        }
+        if (same) {
+            rc = store_task_set_state(r->st, t->id, TASK_WAITING, TASK_SUCCEEDED, NULL,
+                                      err);
+            if (rc == SWEEP_ENOTFOUND) {
+                err_clear(err);
+                rc = SWEEP_OK;
+            } else if (rc == SWEEP_OK) {
+                studylog_event(r->log, "reduce_unchanged",
+                               "task=%s reason=\"its input is the same as when it "
+                               "succeeded: not run again\"",
+                               t->key);
+                r->finished++;
+            }
+            store_task_fini(t);
+            return rc;
+        }
+    }
+    rc = store_task_set_state(r->st, t->id, TASK_WAITING,
+                              run ? TASK_PENDING : TASK_SKIPPED, why, err);
 
     if (rc == SWEEP_ENOTFOUND) { /* cancelled meanwhile */
         err_clear(err);
         rc = SWEEP_OK;
     } else if (rc == SWEEP_OK) {
-        studylog_event(r->log, run ? "reduce_ready" : "reduce_skipped", "task=%s%s%s%s",
-                       t->key, why ? " reason=\"" : "", why ? why : "",
-                       why ? "\"" : "");
+        char *q = why ? studylog_quote(why) : NULL;
+        studylog_event(r->log, run ? "reduce_ready" : "reduce_skipped", "task=%s%s%s",
+                       t->key, q ? " reason=" : "", q ? q : "");
+        free(q);
         if (run)
             queue_unblocked(r, t);
         else
@@ -628,9 +691,12 @@ static int pipeline_end(struct run *r,
         long long n = 0;
         rc = store_task_skip_rest(r->st, &me, r->generation, (int)spec->nsteps, why, &n,
                                   err);
-        if (rc == SWEEP_OK && n > 0)
-            studylog_event(r->log, "chain_skipped",
-                           "task=%s skipped=%lld reason=\"%s\"", t->key, n, why);
+        if (rc == SWEEP_OK && n > 0) {
+            char *q = studylog_quote(why);
+            studylog_event(r->log, "chain_skipped", "task=%s skipped=%lld reason=%s",
+                           t->key, n, q);
+            free(q);
+        }
         free(why);
         if (rc)
             return rc;
@@ -669,12 +735,17 @@ static int release_if_done(struct run *r, struct err *err)
 
     if (r->chains_open == 0) {
         rc = store_begin(r->st, err);
+        studylog_begin(r->log);
         if (!rc)
             rc = release_reduce(r, err);
         if (!rc)
             rc = store_commit(r->st, err);
-        if (rc)
+        if (rc) {
             store_rollback(r->st);
+            studylog_rollback(r->log);
+        } else {
+            studylog_commit(r->log);
+        }
     }
     return rc;
 }
@@ -858,6 +929,25 @@ out:
     sb_fini(&sb);
 }
 
+/* A task that failed on a full disk may say nothing (its stderr.log is on the same
+ * disk): when less than this is free where it ran, its error says so. */
+#define DISK_FULL_BYTES (1024.0 * 1024.0)
+
+/* " (disk full: ...)" when the disk of dir has (almost) no space left, else NULL. */
+static char *disk_full_note(const char *dir)
+{
+    struct statvfs v;
+    double avail;
+
+    if (!dir || statvfs(dir, &v) != 0)
+        return NULL;
+    avail = (double)v.f_bavail * (double)v.f_frsize;
+    if (avail >= DISK_FULL_BYTES)
+        return NULL;
+    return xasprintf(" (disk full: %.0f KiB free on the disk of %s)", avail / 1024.0,
+                     dir);
+}
+
 /* Records one ended attempt (inside the tick's transaction) and decides what next. */
 static int finish_attempt(struct run *r,
                           struct rtask *t,
@@ -911,6 +1001,15 @@ static int finish_attempt(struct run *r,
             o.state = TASK_SUCCEEDED;
         }
     }
+    if (o.state == TASK_FAILED && !t->spawn_error) {
+        char *note = disk_full_note(t->dir);
+        if (note) {
+            char *e = xasprintf("%s%s", error ? error : "failed", note);
+            free(error);
+            free(note);
+            error = e;
+        }
+    }
     o.error = error;
     o.metrics_json = metrics;
 
@@ -925,6 +1024,8 @@ static int finish_attempt(struct run *r,
     }
 
     rc = store_task_finished(r->st, t->id, t->attempts, &o, err);
+    if (rc == SWEEP_OK && t->chain < 0 && o.state == TASK_SUCCEEDED && t->input_hash[0])
+        rc = store_task_set_input_hash(r->st, t->id, t->input_hash, err);
     if (rc)
         goto out;
 
@@ -935,10 +1036,11 @@ static int finish_attempt(struct run *r,
                                 .cpus = t->cpus,
                                 .not_before = time_mono() + (o.retry_at - time_now()),
                                 .data = t};
-        studylog_event(r->log, "task_retry",
-                       "task=%s attempt=%d state=%s error=\"%s\" retry_in=%.3fs",
-                       t->key, t->attempts, task_state_name(o.state),
-                       error ? error : "", o.retry_at - time_now());
+        char *q = studylog_quote(error);
+        studylog_event(
+            r->log, "task_retry", "task=%s attempt=%d state=%s error=%s retry_in=%.3fs",
+            t->key, t->attempts, task_state_name(o.state), q, o.retry_at - time_now());
+        free(q);
         running_remove(r, t);
         free(t->dir);
         t->dir = NULL;
@@ -947,12 +1049,14 @@ static int finish_attempt(struct run *r,
         goto out;
     }
 
+    char *qerr = error ? studylog_quote(error) : NULL;
     studylog_event(r->log, "task_end",
                    "task=%s attempt=%d state=%s exit=%d signal=%d wall=%.3f user=%.3f "
-                   "sys=%.3f maxrss_kb=%ld%s%s%s",
+                   "sys=%.3f maxrss_kb=%ld%s%s",
                    t->key, t->attempts, task_state_name(o.state), o.exit_code, o.signal,
-                   o.wall, o.user, o.sys, o.maxrss_kb, error ? " error=\"" : "",
-                   error ? error : "", error ? "\"" : "");
+                   o.wall, o.user, o.sys, o.maxrss_kb, qerr ? " error=" : "",
+                   qerr ? qerr : "");
+    free(qerr);
     r->finished++;
     rc = pipeline_end(r, t, o.state, err);
     if (rc)
@@ -971,7 +1075,9 @@ static int finish_attempt(struct run *r,
                      "stopped after task %lld (%s/%s) %s (%s)", t->id, r->spec->name,
                      t->key, o.state == TASK_TIMED_OUT ? "timed out" : "failed",
                      error ? error : "");
-            studylog_event(r->log, "stop", "reason=\"%s\"", r->reason);
+            char *q = studylog_quote(r->reason);
+            studylog_event(r->log, "stop", "reason=%s", q);
+            free(q);
             if (r->o->halt_now) {
                 for (size_t i = 0; i < r->nrunning; i++) {
                     if (r->running[i] != t && r->running[i]->pid > 0) {
@@ -1034,6 +1140,10 @@ static int choose_starts(
             rtask_free(t);
             continue;
         }
+        /* A reduce's attempt replaces its outputs: the hash of the last success goes.
+         */
+        if (rc == SWEEP_OK && t->chain < 0)
+            rc = store_task_set_input_hash(r->st, t->id, NULL, err);
         if (rc)
             return rc;
         r->running =
@@ -1086,19 +1196,26 @@ static int add_to_input(const struct store_task *t, void *arg)
     return 0;
 }
 
-static int write_reduce_input(struct run *r, const char *path, struct err *err)
+/* Writes the reduce's input to path, and its SHA-256 (hex) to hash. */
+static int
+write_reduce_input(struct run *r, const char *path, char hash[65], struct err *err)
 {
     struct reduce_input in = {.r = r, .points = json_array()};
     json_t *o = json_object(), *names = json_array();
     int rc = store_task_each(r->st, r->study_id, -1, add_to_input, &in, err);
+    char *text = NULL;
 
     for (size_t i = 0; i < r->spec->nsteps; i++)
         json_array_append_new(names, json_string(r->spec->steps[i].name));
     json_object_set_new(o, "study", json_string(r->spec->name));
     json_object_set_new(o, "steps", names);
     json_object_set_new(o, "points", in.points);
-    if (!rc && json_dump_file(o, path, JSON_COMPACT) != 0)
-        rc = err_set(err, SWEEP_EIO, "cannot write the reduce input %s", path);
+    if (!rc) {
+        text = json_dumps(o, JSON_COMPACT);
+        sha256_hex(text, strlen(text), hash);
+        rc = fileio_write_atomic(path, text, strlen(text), "reduce input", err);
+    }
+    free(text);
     json_decref(o);
     return rc;
 }
@@ -1146,7 +1263,7 @@ static void spawn_task(struct run *r, struct rtask *t)
     }
     if (t->chain < 0) {
         reduce_input = xasprintf("%s/input.json", t->dir);
-        if (write_reduce_input(r, reduce_input, &err))
+        if (write_reduce_input(r, reduce_input, t->input_hash, &err))
             goto fail;
     }
     if (argv_for(r, t, params, view, reduce_input, &argv, &err))
@@ -1170,8 +1287,10 @@ static void spawn_task(struct run *r, struct rtask *t)
 fail:
     t->pid = 0;
     t->spawn_error = xstrdup(err.msg);
-    studylog_event(r->log, "task_start_failed", "task=%s attempt=%d error=\"%s\"",
-                   t->key, t->attempts, err.msg);
+    char *q = studylog_quote(err.msg);
+    studylog_event(r->log, "task_start_failed", "task=%s attempt=%d error=%s", t->key,
+                   t->attempts, q);
+    free(q);
     r->spawn_failed = xgrow(r->spawn_failed, &r->cap_spawn_failed, r->nspawn_failed + 1,
                             sizeof(*r->spawn_failed));
     r->spawn_failed[r->nspawn_failed++] = t;
@@ -1217,7 +1336,9 @@ static int poll_cancel(struct run *r, struct err *err)
         r->stopping = true;
         r->end = RUNNER_CANCELLED;
         snprintf(r->reason, sizeof(r->reason), "study cancelled by sweep cancel");
-        studylog_event(r->log, "cancel", "reason=\"%s\"", r->reason);
+        char *q = studylog_quote(r->reason);
+        studylog_event(r->log, "cancel", "reason=%s", q);
+        free(q);
         for (size_t i = 0; i < r->nrunning; i++) {
             if (r->running[i]->pid > 0 && r->running[i]->stop == STOP_NONE) {
                 r->running[i]->stop = STOP_CANCEL;
@@ -1339,6 +1460,7 @@ static int tick_write(struct run *r,
     int rc = store_begin(r->st, err);
     if (rc)
         return rc;
+    studylog_begin(r->log);
     for (size_t i = 0; i < r->ndone; i++) {
         struct rtask *t = find_running(r, r->done[i].pid, r->done[i].ctx);
         if (!t)
@@ -1364,12 +1486,14 @@ static int tick_write(struct run *r,
     rc = store_commit(r->st, err);
     if (rc)
         goto fail;
+    studylog_commit(r->log);
     for (size_t i = 0; i < r->nended; i++)
         r->o->on_task(r->o->on_task_arg, RUNNER_TASK_ENDED, r->ended[i]);
     r->nended = 0;
     return SWEEP_OK;
 fail:
     store_rollback(r->st);
+    studylog_rollback(r->log);
     r->nended = 0;
     return rc;
 }
@@ -1448,7 +1572,9 @@ static int wait_after(struct run *r, struct err *err)
             r->blocked = r->stopping = true;
             r->end = RUNNER_STOPPED;
             snprintf(r->reason, sizeof(r->reason), "%s", why);
-            studylog_event(r->log, "blocked", "reason=\"%s\"", why);
+            char *q = studylog_quote(why);
+            studylog_event(r->log, "blocked", "reason=%s", q);
+            free(q);
             rc = store_study_set_reason(r->st, r->study_id, why, err);
             goto out;
         }
@@ -1476,6 +1602,7 @@ static int wait_after(struct run *r, struct err *err)
         if (signo) {
             r->stopping = true;
             r->end = RUNNER_INTERRUPTED;
+            r->sum->signo = signo;
             snprintf(r->reason, sizeof(r->reason), "interrupted by %s while %s",
                      sigabbrev_np(signo) ? sigabbrev_np(signo) : "a signal", why);
             goto out;
@@ -1484,6 +1611,39 @@ static int wait_after(struct run *r, struct err *err)
 out:
     free(shown);
     return rc;
+}
+
+static const char *end_name(enum runner_end end)
+{
+    switch (end) {
+    case RUNNER_FINISHED:
+        return "finished";
+    case RUNNER_STOPPED:
+        return "stopped";
+    case RUNNER_INTERRUPTED:
+        return "interrupted";
+    case RUNNER_CANCELLED:
+        return "cancelled";
+    }
+    return "?";
+}
+
+/* The last line of a run: how it ended, the study's status, and why. A run ended by
+ * an error (a store that failed, a full disk) says end=error with the error as the
+ * reason, and status=unrecorded when the store did not take the status either. */
+static void run_end_log(struct run *r, int rc, const struct err *err, bool recorded)
+{
+    const char *status = recorded ? study_status_name(r->sum->status) : "unrecorded";
+    char *q = NULL;
+
+    if (rc != SWEEP_OK)
+        q = studylog_quote(err->msg);
+    else if (r->reason[0])
+        q = studylog_quote(r->reason);
+    studylog_event(r->log, "run_end", "study=%s end=%s status=%s elapsed=%.3f%s%s",
+                   r->spec->name, rc != SWEEP_OK ? "error" : end_name(r->end), status,
+                   time_mono() - r->t0, q ? " reason=" : "", q ? q : "");
+    free(q);
 }
 
 int runner_run(struct store *st,
@@ -1499,7 +1659,7 @@ int runner_run(struct store *st,
     size_t nstarts = 0;
     long long pending = 0;
     double last_cancel_poll;
-    bool recounted = false;
+    bool recounted = false, recorded = true;
     char *log_path = NULL;
     int rc;
 
@@ -1535,14 +1695,14 @@ int runner_run(struct store *st,
     rc = studylog_open(log_path, &r.log, err);
     if (rc)
         goto out;
+    r.t0 = time_mono();
     rc = exec_pool_create(&r.pool, err);
     if (rc)
-        goto out;
-    r.t0 = time_mono();
+        goto finish;
     if (spec->nafter > 0) {
         rc = wait_after(&r, err);
         if (rc)
-            goto out;
+            goto finish;
         if (r.stopping)
             goto finish;
     }
@@ -1557,16 +1717,16 @@ int runner_run(struct store *st,
         rc = store_commit(st, err);
     if (rc) {
         store_rollback(st);
-        goto out;
+        goto finish;
     }
     if (spec->reduce) {
         rc = pipeline_start(&r, err);
         if (rc)
-            goto out;
+            goto finish;
     }
     rc = store_study_counts(st, study_id, sum->counts, err);
     if (rc)
-        goto out;
+        goto finish;
     for (int b = 0; b < 3 && !o->only_key; b++) {
         if (o->band && b != band_index(o->band))
             continue;
@@ -1627,6 +1787,7 @@ int runner_run(struct store *st,
             if (r.signals == 1) {
                 r.stopping = true;
                 r.end = RUNNER_INTERRUPTED;
+                sum->signo = signo;
                 snprintf(r.reason, sizeof(r.reason), "interrupted by %s",
                          sigabbrev_np(signo) ? sigabbrev_np(signo) : "a signal");
                 studylog_event(r.log, "interrupt", "signal=%d running=%zu", signo,
@@ -1651,9 +1812,17 @@ int runner_run(struct store *st,
 finish:
     if (rc == SWEEP_OK)
         rc = store_study_counts(st, study_id, sum->counts, err);
+    if (rc != SWEEP_OK) {
+        /* Ended by an error: recorded as INTERRUPTED when the store still takes it, so
+         * that the next run reruns what was running. */
+        struct err e2 = {0};
+        sum->status = STUDY_INTERRUPTED;
+        recorded = store_study_mark_finished(st, study_id, sum->status, &e2) == 0;
+    }
     if (rc == SWEEP_OK) {
         sum->status = final_status(&r);
         rc = store_study_mark_finished(st, study_id, sum->status, err);
+        recorded = rc == SWEEP_OK;
     }
     /* A study that has ended keeps its aggregate (`sweep status --json`). */
     if (rc == SWEEP_OK &&
@@ -1670,9 +1839,7 @@ finish:
     sum->end = r.end;
     sum->elapsed = time_mono() - r.t0;
     memcpy(sum->reason, r.reason, sizeof(sum->reason));
-    studylog_event(r.log, "run_end", "study=%s end=%d status=%s elapsed=%.3f%s%s%s",
-                   spec->name, (int)r.end, study_status_name(sum->status), sum->elapsed,
-                   r.reason[0] ? " reason=\"" : "", r.reason, r.reason[0] ? "\"" : "");
+    run_end_log(&r, rc, err, recorded);
 out:
     exec_pool_destroy(r.pool);
     for (size_t i = 0; i < r.nrunning; i++)

@@ -63,6 +63,7 @@ enum runner_end {
 
 struct runner_summary {
     enum runner_end end;
+    int signo;        /* RUNNER_INTERRUPTED: the signal (SIGINT, SIGTERM, SIGHUP) */
     char reason[512]; /* why it stopped, for the summary */
     enum study_status status;
     double elapsed;                    /* seconds */
@@ -94,7 +95,9 @@ int runner_study_remove(struct store *st, const char *study, struct err *err);
 /* True when a sweep process holds the study's run lock (it is being run now). */
 bool runner_is_active(const char *home, const char *study);
 
-/* Stores the study and its tasks. `check` (may be NULL) validates each task. */
+/* Stores the study and its tasks. `check` (may be NULL) validates each task. SIGINT,
+ * SIGTERM or SIGHUP while it works (a large study takes seconds) rolls it back, frees
+ * the WAL, and returns SWEEP_EIO; runner_prepare_signal() then says which signal. */
 int runner_prepare(struct store *st,
                    const struct spec *spec,
                    runner_check_fn *check,
@@ -103,6 +106,9 @@ int runner_prepare(struct store *st,
                    long long *generation,
                    uint64_t *ntasks,
                    struct err *err);
+/* The signal that interrupted the last runner_prepare(), or 0: the caller exits with
+ * 128 + it, as a shell reports a command the signal killed. */
+int runner_prepare_signal(void);
 
 int runner_run(struct store *st,
                const struct spec *spec,

@@ -198,6 +198,46 @@ static char *steps_json(const struct spec *spec)
     return text;
 }
 
+/* ---- storing the study ---- */
+
+static volatile sig_atomic_t prepare_signo;
+static const int prepare_signals[] = {SIGINT, SIGTERM, SIGHUP};
+
+static void on_prepare_signal(int signo)
+{
+    prepare_signo = signo;
+}
+
+int runner_prepare_signal(void)
+{
+    return (int)prepare_signo;
+}
+
+/* While the study is stored, a signal only sets prepare_signo (checked per task). */
+static void prepare_signals_catch(struct sigaction old[], size_t n)
+{
+    struct sigaction sa = {0};
+
+    prepare_signo = 0;
+    sa.sa_handler = on_prepare_signal;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < n; i++)
+        sigaction(prepare_signals[i], &sa, &old[i]);
+}
+
+static void prepare_signals_restore(const struct sigaction old[], size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        sigaction(prepare_signals[i], &old[i], NULL);
+}
+
+static int prepare_interrupted(struct err *err)
+{
+    return err_set(err, SWEEP_EIO,
+                   "interrupted by SIG%s while storing the study: nothing was stored",
+                   sigabbrev_np(prepare_signo) ? sigabbrev_np(prepare_signo) : "?");
+}
+
 int runner_prepare(struct store *st,
                    const struct spec *spec,
                    runner_check_fn *check,
@@ -211,14 +251,19 @@ int runner_prepare(struct store *st,
     struct expand_task t;
     char *spec_json = NULL, *steps = steps_json(spec);
     uint64_t n = 0;
+    struct sigaction old[3];
     int rc;
 
+    prepare_signo = 0;
     rc = check_templates(spec, err);
     if (rc)
         return rc;
+    prepare_signals_catch(old, 3);
     rc = store_begin(st, err);
-    if (rc)
+    if (rc) {
+        prepare_signals_restore(old, 3);
         return rc;
+    }
     spec_json = jsonx_canon_str(spec->json);
     rc = store_study_put(st, spec->name, spec->description, spec->path, spec_json,
                          study_id, generation, err);
@@ -228,6 +273,10 @@ int runner_prepare(struct store *st,
         goto fail;
     ex = expand_create(spec);
     while (expand_next(ex, &t) == 1) {
+        if (prepare_signo) {
+            rc = prepare_interrupted(err);
+            goto fail;
+        }
         if (check) {
             rc = check(spec_step_at(spec, t.step), t.params, check_arg, err);
             if (rc) {
@@ -240,9 +289,10 @@ int runner_prepare(struct store *st,
             goto fail;
         n++;
     }
-    rc = store_commit(st, err);
+    rc = prepare_signo ? prepare_interrupted(err) : store_commit(st, err);
     if (rc)
         goto fail;
+    prepare_signals_restore(old, 3);
     *ntasks = n;
     expand_destroy(ex);
     free(spec_json);
@@ -250,6 +300,9 @@ int runner_prepare(struct store *st,
     return SWEEP_OK;
 fail:
     store_rollback(st);
+    /* A preparation that failed on a full disk leaves its pages in the WAL. */
+    store_wal_truncate(st);
+    prepare_signals_restore(old, 3);
     expand_destroy(ex);
     free(spec_json);
     free(steps);

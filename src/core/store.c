@@ -10,20 +10,21 @@
  * stale snapshot). A function that runs several statements wraps them in a savepoint,
  * so it leaves no trace when it fails, inside the caller's transaction or on its own.
  *
- * Schema (user_version 3): studies (with the step names of a pipeline and the reason it
+ * Schema (user_version 4): studies (with the step names of a pipeline and the reason it
  * waits or failed); tasks, one row per key and study, with `generation` telling which
  * expansion last produced it, `state` the integer of enum task_state, metrics_json the
  * object the task wrote, and `step` and `chain` its place in a pipeline (the steps of a
  * chain have consecutive seqs, so the step after a task is at seq + 1); attempts, one
  * row per attempt; metrics, one row per task and flattened metric name ("a.b" for
  * nested objects), numbers and booleans (0/1) in `value`, strings in `text`, arrays and
- * null left out, always the rows of the task's metrics_json; aggregates, the last
- * stored aggregate of each study (JSON text). Views for people reading the database
- * with the sqlite3 shell: v_tasks (state names, study name) and v_metrics (study, key,
- * state, repetition, step, name, value, text of the tasks of each study's latest
- * generation). Indexes: tasks_queue (study, generation, state, priority DESC, seq)
- * serves the pending queue as a range scan, the counts as covering range counts, reset
- * and cancellation; tasks_order (study, generation, seq) lists a generation in
+ * null left out, always the rows of the task's metrics_json; a reduce's input_hash, the
+ * SHA-256 of the input its last attempt succeeded on (NULL otherwise); aggregates, the
+ * last stored aggregate of each study (JSON text). Views for people reading the
+ * database with the sqlite3 shell: v_tasks (state names, study name) and v_metrics
+ * (study, key, state, repetition, step, name, value, text of the tasks of each study's
+ * latest generation). Indexes: tasks_queue (study, generation, state, priority DESC,
+ * seq) serves the pending queue as a range scan, the counts as covering range counts,
+ * reset and cancellation; tasks_order (study, generation, seq) lists a generation in
  * expansion order; UNIQUE(study_id, key) serves upserts and key prefix look-ups.
  * Deleting a study deletes its tasks, attempts, metrics and aggregate (ON DELETE
  * CASCADE).
@@ -32,7 +33,8 @@
  * path serves both. Version 1 (no metrics, aggregates, v_metrics) is upgraded in place
  * in one transaction: the new tables and view are created and metrics is filled from
  * every task's metrics_json (O(tasks), one JSON parse each); version 2 gains the
- * pipeline columns (a task's chain is its seq) and the views are made again. A newer
+ * pipeline columns (a task's chain is its seq) and the views are made again; version 3
+ * gains tasks.input_hash (NULL: a reduce that succeeded before runs once more). A newer
  * version is refused. */
 #include "store.h"
 
@@ -51,7 +53,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 #define STORE_BUSY_TIMEOUT_MS 5000
 
 /* States are stored as integers and the SQL below names them by number. */
@@ -164,6 +166,10 @@ static const char schema_v3_sql[] =
     " m.value AS value, m.text AS text FROM metrics m JOIN tasks t ON t.id = m.task_id"
     " JOIN studies s ON s.id = t.study_id WHERE t.generation = s.generation;";
 
+/* Version 3 -> 4: the hash of a reduce's input (a reduce whose input did not change
+ * since it succeeded does not run again). */
+static const char schema_v4_sql[] = "ALTER TABLE tasks ADD COLUMN input_hash TEXT;";
+
 #define STUDY_COLS                                                                     \
     "id, name, description, spec_path, spec_json, status, generation, created_at,"     \
     " updated_at, started_at, finished_at, runner_pid, steps_json, reason"
@@ -232,6 +238,9 @@ enum stmt_id {
     ST_TASK_LAST,
     ST_RESET_SKIP_FAILED,
     ST_STUDY_DELETE,
+
+    ST_INPUT_HASH_GET,
+    ST_INPUT_HASH_SET,
     ST_COUNT,
 };
 
@@ -403,6 +412,8 @@ static const char *const stmt_sql[ST_COUNT] = {
         "UPDATE tasks SET state = 7, error = ?6, finished_at = ?7, not_before = 0"
         " WHERE study_id = ?1 AND generation = ?2 AND seq > ?3 AND seq <= ?4"
         " AND chain = ?5 AND state IN (0, 8)",
+    [ST_INPUT_HASH_GET] = "SELECT input_hash FROM tasks WHERE id = ?1",
+    [ST_INPUT_HASH_SET] = "UPDATE tasks SET input_hash = ?2 WHERE id = ?1",
     [ST_SET_STATE] = "UPDATE tasks SET state = ?3, error = ?4, not_before = 0,"
                      " finished_at = CASE WHEN ?3 = 7 THEN ?5 ELSE finished_at END"
                      " WHERE id = ?1 AND state = ?2",
@@ -446,6 +457,13 @@ const char *study_status_name(enum study_status s)
     return study_status_names[s];
 }
 
+/* Whether an error means that the disk is full: SQLITE_FULL, which SQLite returns for
+ * a write that failed with ENOSPC (and beyond PRAGMA max_page_count). */
+static bool store_disk_full(int rc)
+{
+    return (rc & 0xff) == SQLITE_FULL;
+}
+
 /* Sets err from the connection's last error, prefixed by the formatted context. A busy
  * database (after the busy timeout) becomes SWEEP_EBUSY. */
 static int
@@ -463,6 +481,11 @@ store_vfail(struct store *st, int rc, struct err *err, const char *fmt, va_list 
             err, SWEEP_EBUSY,
             "%s: another sweep process holds the database %s (waited %d s): %s", ctx,
             st->path, STORE_BUSY_TIMEOUT_MS / 1000, sqlite3_errmsg(st->db));
+    if (store_disk_full(rc))
+        return err_set(err, SWEEP_ESTORE,
+                       "%s: %s: disk full: the database cannot grow (%s); free space "
+                       "on its disk and run again",
+                       ctx, st->path, sqlite3_errmsg(st->db));
     return err_set(err, SWEEP_ESTORE, "%s: %s: %s", ctx, st->path,
                    sqlite3_errmsg(st->db));
 }
@@ -698,6 +721,8 @@ static int store_schema(struct store *st, struct err *err)
             rc = store_upgrade_v2(st, err);
         if (rc == 0 && version < 3)
             rc = store_exec(st, schema_v3_sql, what, err);
+        if (rc == 0 && version < 4)
+            rc = store_exec(st, schema_v4_sql, what, err);
         if (rc == 0 && version < STORE_SCHEMA_VERSION) {
             char *sql = xasprintf("PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
             rc = store_exec(st, sql, what, err);
@@ -829,6 +854,12 @@ void store_rollback(struct store *st)
         return;
     sqlite3_step(st->stmt[ST_ROLLBACK]);
     stmt_done(st->stmt[ST_ROLLBACK]);
+}
+
+void store_wal_truncate(struct store *st)
+{
+    if (sqlite3_get_autocommit(st->db))
+        sqlite3_exec(st->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
 }
 
 /* ---- studies ---- */
@@ -1927,6 +1958,41 @@ int store_task_set_state(struct store *st,
         rc = err_set(err, SWEEP_ENOTFOUND, "task %lld is not %s", task_id,
                      task_state_name(from));
     return rc;
+}
+
+int store_task_input_hash(struct store *st,
+                          long long task_id,
+                          char **hash,
+                          struct err *err)
+{
+    sqlite3_stmt *s = st->stmt[ST_INPUT_HASH_GET];
+    int rc;
+
+    *hash = NULL;
+    sqlite3_bind_int64(s, 1, task_id);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        *hash = column_strdup(s, 0);
+        rc = 0;
+    } else if (rc == SQLITE_DONE) {
+        rc = err_set(err, SWEEP_ENOTFOUND, "no task %lld", task_id);
+    } else {
+        rc = store_fail(st, rc, err, "reading the input hash of task %lld", task_id);
+    }
+    stmt_done(s);
+    return rc;
+}
+
+int store_task_set_input_hash(struct store *st,
+                              long long task_id,
+                              const char *hash,
+                              struct err *err)
+{
+    sqlite3_stmt *s = st->stmt[ST_INPUT_HASH_SET];
+
+    sqlite3_bind_int64(s, 1, task_id);
+    bind_text(s, 2, hash);
+    return step_done(st, s, err, "setting the input hash of task %lld", task_id);
 }
 
 int store_task_chain_before(struct store *st,

@@ -43,6 +43,11 @@ int store_begin(struct store *st, struct err *err);
 int store_commit(struct store *st, struct err *err);
 /* Does nothing when no transaction is open. */
 void store_rollback(struct store *st);
+/* Checkpoints the write-ahead log and truncates it to zero bytes (outside a
+ * transaction): after a large transaction failed (a full disk), so that its pages do
+ * not keep the space while other processes hold the database open. Best effort: the
+ * log stays as it is while another process reads from it. */
+void store_wal_truncate(struct store *st);
 
 /* ---- studies ---- */
 
@@ -376,6 +381,16 @@ int store_task_skip_rest(struct store *st,
                          const char *reason,
                          long long *n,
                          struct err *err);
+/* The SHA-256 (hex) of the input a reduce's last attempt succeeded on, in *hash (free
+ * it; NULL when there is none); and setting it (NULL clears it). */
+int store_task_input_hash(struct store *st,
+                          long long task_id,
+                          char **hash,
+                          struct err *err);
+int store_task_set_input_hash(struct store *st,
+                              long long task_id,
+                              const char *hash,
+                              struct err *err);
 /* Moves a task from one state to another (e.g. a reduce from waiting to pending or
  * skipped, with `error` as its reason, may be NULL); SWEEP_ENOTFOUND when it is not in
  * state `from`. */

@@ -1,7 +1,8 @@
 # Study pipelines: a chain of three steps over 10 points with one analysis failing (its
 # export skipped, the rest go on), the reduce seeing every point, `when: always` against
 # the default, `after:` (waiting, ordering, failure), kill -9 between the last chain's
-# end and the reduce (the reduce runs exactly once), resume by key through the chain,
+# end and the reduce (the reduce runs exactly once), a reduce whose input is unchanged
+# not run again (and run when it changed), resume by key through the chain,
 # per-step status, results and aggregate, and the spec errors with file:line.
 . "$SWEEP_SRC/tests/e2e/lib.sh"
 
@@ -130,12 +131,26 @@ ok "aggregate --step, plot --step, and CSV columns prefixed by the step"
 # Resume: nothing reruns but the failed analysis; a changed first step reruns the step
 # after it (its key includes the first step's), an unchanged one does not.
 expect_code 1 sweep run chains.yaml -q --json
-# The failing analysis tries again, and the reduce (when: always) runs again on the
-# new state of its chains.
-jq_eq "$T/out" '.attempts' 2
+# The failing analysis tries again and fails the same way: the reduce (when: always)
+# sees the same input, byte for byte, and does not run again.
+jq_eq "$T/out" '.attempts' 1
 jq_eq "$T/out" '[.steps[] | "\(.name)=\(.succeeded)"] | join(",")' \
     simulate=10,analyze=9,export=9,reduce=1
+[ "$(count_lines chains-count)" -eq 1 ] || fail "the reduce ran again on the same input"
+expect_in .sweep/studies/chains/study.log " reduce_unchanged task="
+cp chains-input.json chains-input.1.json
+expect_code 1 sweep run chains.yaml -q --json
+jq_eq "$T/out" '.attempts' 1
+[ "$(count_lines chains-count)" -eq 1 ] || fail "the reduce ran again on the same input"
+# The analysis of x=7 now succeeds: its chain ends otherwise, the reduce's input
+# changes and it runs again on the new state of its chains.
+sed -i 's/^\[ "\$2" = 7 \].*$/true/' analyze.sh
+expect_code 0 sweep run chains.yaml -q --json
+jq_eq "$T/out" '.attempts' 3
+jq_eq "$T/out" '[.steps[] | "\(.name)=\(.succeeded)"] | join(",")' \
+    simulate=10,analyze=10,export=10,reduce=1
 [ "$(count_lines chains-count)" -eq 2 ] || fail "the reduce did not run again"
+cmp -s chains-input.json chains-input.1.json && fail "the reduce's input did not change"
 cat >two.yaml <<'EOF'
 study: two
 parameters: {i: [1, 2]}

@@ -206,12 +206,100 @@ static void test_all_problems_and_missing(void **state)
     assert_non_null(strstr(f->err.msg, "no such directory"));
 }
 
+/* Problems reported together and each once: an invalid package file is not also
+ * "missing"; a file named like a package file that does not follow the pattern is
+ * reported; a summary that cannot be read does not make every package "not listed". */
+static void test_each_problem_once(void **state)
+{
+    struct fixture *f = *state;
+    char path[160];
+
+    put_good(f);
+    put(f, "package_0002.json", "{\"package_id\": 2,\n \"Re\": }");
+    put(f, "package_0010.json", "{\"package_id\": 11}");
+    assert_int_equal(packages_load(f->dir, &f->pk, &f->err), SWEEP_EINVAL);
+    assert_non_null(strstr(f->err.msg, "2 problems"));
+    assert_non_null(strstr(f->err.msg, "package_0002.json:2:"));
+    assert_non_null(strstr(f->err.msg, "package_0010.json: package_id: expected 10"));
+    assert_null(strstr(f->err.msg, "does not exist"));
+
+    /* Ten digits: reported, with the name to give it, and not also "missing". */
+    put_good(f);
+    snprintf(path, sizeof(path), "%s/package_0002.json", f->dir);
+    unlink(path);
+    put(f, "package_0000000002.json", "{\"package_id\": 2}");
+    put(f, "Package-7.JSON", "{\"package_id\": 7}");
+    put(f, "package_0001.json.bak", "left alone");
+    put(f, "package.json", "{\"name\": \"left alone too\"}");
+    assert_int_equal(packages_load(f->dir, &f->pk, &f->err), SWEEP_EINVAL);
+    assert_non_null(strstr(f->err.msg, "2 problems"));
+    assert_non_null(strstr(f->err.msg, "package_0000000002.json: not a package file "
+                                       "name: expected package_N.json with N of 1 to "
+                                       "9 digits (rename it package_0002.json)"));
+    assert_non_null(strstr(f->err.msg, "Package-7.JSON: not a package file name"));
+    /* In the order of the file names. */
+    assert_true(strstr(f->err.msg, "Package-7") < strstr(f->err.msg, "package_0000"));
+    assert_null(strstr(f->err.msg, "does not exist"));
+    unlink(path); /* back to the good directory for the next case */
+    snprintf(path, sizeof(path), "%s/package_0000000002.json", f->dir);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/Package-7.JSON", f->dir);
+    unlink(path);
+
+    /* A broken summary and a broken package: both, and no "not listed". */
+    put_good(f);
+    put(f, "priority_summary.json", "{\"HIGH\": [");
+    put(f, "package_0010.json", "[]");
+    assert_int_equal(packages_load(f->dir, &f->pk, &f->err), SWEEP_EINVAL);
+    assert_non_null(strstr(f->err.msg, "2 problems"));
+    assert_non_null(strstr(f->err.msg, "priority_summary.json:1:"));
+    assert_non_null(strstr(f->err.msg, "package_0010.json: expected a JSON object"));
+    assert_null(strstr(f->err.msg, "not listed"));
+}
+
+/* The caller's check runs on every package read, and its problems join the others. */
+static int check_re(const struct package *p, void *arg, struct err *err)
+{
+    json_t *re = json_object_get(p->config, "Re");
+    (void)arg;
+    if (json_is_number(re) && json_number_value(re) >= 100)
+        return 0;
+    return err_set(err, SWEEP_EINVAL, "Re: expected a number >= 100");
+}
+
+static void test_check_every_package(void **state)
+{
+    struct fixture *f = *state;
+
+    put_good(f);
+    put(f, "package_0007.json", "{\"package_id\": 7}");
+    assert_int_equal(packages_load_checked(f->dir, &f->pk, check_re, NULL, &f->err),
+                     SWEEP_EINVAL);
+    assert_non_null(strstr(f->err.msg, "2 problems"));
+    assert_non_null(strstr(f->err.msg, "package 7 is not listed"));
+    assert_non_null(strstr(f->err.msg, "package_0010.json: Re: expected a number"));
+    assert_int_equal(f->pk.n, 0);
+    put(f, "package_0010.json", "{\"package_id\": 10, \"Re\": 500}");
+    put(f, "package_0007.json", "{\"package_id\": 1}");
+    assert_int_equal(packages_load_checked(f->dir, &f->pk, check_re, NULL, &f->err),
+                     SWEEP_EINVAL);
+    assert_non_null(strstr(f->err.msg, "package_0007.json: package_id: expected 7"));
+    packages_fini(&f->pk);
+    char path[160];
+    snprintf(path, sizeof(path), "%s/package_0007.json", f->dir);
+    unlink(path);
+    assert_int_equal(packages_load_checked(f->dir, &f->pk, check_re, NULL, &f->err), 0);
+    assert_int_equal(f->pk.n, 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_good_directory, setup, teardown),
         cmocka_unit_test_setup_teardown(test_each_problem, setup, teardown),
         cmocka_unit_test_setup_teardown(test_all_problems_and_missing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_each_problem_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_check_every_package, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "core/runner.h"
+#include "core/spec.h"
 #include "core/store.h"
 
 #include <ftw.h>
@@ -16,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -199,7 +202,7 @@ static void test_open_creates_and_reopens(void **state)
     long long id = put_study(f, "alpha", &gen);
     assert_int_equal(gen, 1);
     store_close(f->st);
-    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 3);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 4);
     assert_int_equal(db_pragma(f->home, "PRAGMA journal_mode"), 1); /* wal */
     assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
     assert_int_equal(store_study_get(f->st, "alpha", &s, &f->err), 0);
@@ -217,7 +220,7 @@ static void test_open_refuses_newer_schema(void **state)
     f->st = NULL;
     snprintf(path, sizeof(path), "%s/sweep.db", f->home);
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 4", NULL, NULL, NULL),
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 5", NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(db);
     assert_int_equal(store_open(f->home, &f->st, &f->err), SWEEP_ESTORE);
@@ -385,7 +388,7 @@ static void test_upgrade_from_v1(void **state)
     sqlite3_close(db);
 
     assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
-    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 3);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 4);
     assert_rows(f->home, "SELECT task_id, name, value, text FROM metrics",
                 "1|df|1.71|NULL;1|fit.r2|0.98999999999999999|NULL;1|ok|1|NULL;"
                 "1|tag|NULL|x;2|df|1.6899999999999999|NULL;");
@@ -403,11 +406,56 @@ static void test_upgrade_from_v1(void **state)
     store_close(f->st);
     assert_rows(f->home, "DELETE FROM metrics WHERE task_id = 2 RETURNING name", "df;");
     assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
-    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 3);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 4);
     assert_rows(f->home, "SELECT count(*) FROM metrics WHERE task_id = 2", "0;");
     /* Version 3: a single-step task's chain is its seq. */
     assert_rows(f->home, "SELECT count(*) FROM tasks WHERE chain <> seq OR step <> 0",
                 "0;");
+}
+
+/* A version-3 database (as the sweep before input hashes made it) is upgraded in place
+ * to version 4: its tasks kept, input_hash NULL, set and read back; a second open
+ * changes nothing. */
+static void test_upgrade_from_v3(void **state)
+{
+    struct fixture *f = *state;
+    long long gen, study = put_study(f, "s3", &gen);
+    struct store_task t;
+    char *hash = NULL, path[256];
+    sqlite3 *db;
+
+    put_task(f, study, gen, "00000000000000a1", 0, 50);
+    store_close(f->st);
+    f->st = NULL;
+    snprintf(path, sizeof(path), "%s/sweep.db", f->home);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "ALTER TABLE tasks DROP COLUMN input_hash;"
+                                  " PRAGMA user_version = 3;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 3);
+
+    assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 4);
+    t = find(f, study, "00000000000000a1");
+    assert_int_equal(store_task_input_hash(f->st, t.id, &hash, &f->err), 0);
+    assert_null(hash);
+    assert_int_equal(store_task_set_input_hash(f->st, t.id, "abc", &f->err), 0);
+    assert_int_equal(store_task_input_hash(f->st, t.id, &hash, &f->err), 0);
+    assert_string_equal(hash, "abc");
+    free(hash);
+    assert_int_equal(store_task_set_input_hash(f->st, t.id, NULL, &f->err), 0);
+    assert_int_equal(store_task_input_hash(f->st, t.id, &hash, &f->err), 0);
+    assert_null(hash);
+    assert_int_equal(store_task_input_hash(f->st, 999999, &hash, &f->err),
+                     SWEEP_ENOTFOUND);
+    store_task_fini(&t);
+    store_close(f->st);
+    assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 4);
+    assert_rows(f->home, "SELECT key, input_hash FROM tasks", "00000000000000a1|NULL;");
 }
 
 /* An upgrade that fails half-way leaves the database at version 1, untouched. */
@@ -1646,6 +1694,64 @@ static void test_many_tasks(void **state)
     assert_int_equal(got, N);
 }
 
+static long long file_size(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 ? (long long)sb.st_size : 0;
+}
+
+/* The connection opened by store_open while limit_pages is registered: its pages
+ * limited to max_pages, a full disk as SQLite reports it (SQLITE_FULL). */
+static int max_pages;
+static sqlite3 *limited_db;
+
+static int limit_pages(sqlite3 *db, const char **msg, const void *api)
+{
+    char sql[64];
+    (void)msg, (void)api;
+    limited_db = db;
+    snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %d", max_pages);
+    return sqlite3_exec(db, sql, NULL, NULL, NULL);
+}
+
+/* A preparation that fails on a full disk says "disk full" and leaves no WAL of its
+ * own size behind while the connection (as another process would) still holds the
+ * database open; nothing of it is stored and the store still works. */
+static void test_prepare_disk_full(void **state)
+{
+    struct fixture *f = *state;
+    static const char text[] = "{\"study\": \"big\", \"command\": [\"true\", \"{i}\"],"
+                               " \"parameters\": {\"i\": {\"range\": [1, 100000, 1]}}}";
+    struct spec *spec = NULL;
+    struct store_study s = {0};
+    long long id = 0, gen = 0;
+    uint64_t n = 0;
+    char wal[256];
+    int rc;
+
+    store_close(f->st);
+    max_pages = 1000; /* 4 MB */
+    sqlite3_auto_extension((void (*)(void))limit_pages);
+    rc = store_open(f->home, &f->st, &f->err);
+    sqlite3_reset_auto_extension();
+    assert_int_equal(rc, 0);
+    /* A small page cache, so that the transaction's pages spill to the WAL before the
+     * disk is full, as a large preparation's do. */
+    assert_non_null(limited_db);
+    assert_int_equal(
+        sqlite3_exec(limited_db, "PRAGMA cache_size = 10", NULL, NULL, NULL),
+        SQLITE_OK);
+    assert_int_equal(spec_parse("big.json", text, strlen(text), &spec, &f->err), 0);
+    snprintf(wal, sizeof(wal), "%s/sweep.db-wal", f->home);
+    rc = runner_prepare(f->st, spec, NULL, NULL, &id, &gen, &n, &f->err);
+    assert_int_equal(rc, SWEEP_ESTORE);
+    assert_non_null(strstr(f->err.msg, "disk full"));
+    assert_true(file_size(wal) < 64 * 1024);
+    assert_int_equal(store_study_get(f->st, "big", &s, &f->err), SWEEP_ENOTFOUND);
+    put_study(f, "after", NULL);
+    spec_destroy(spec);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1654,6 +1760,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_open_failures, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upgrade_from_v1, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upgrade_from_v3, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upgrade_failure_rolls_back, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_study_put_get_list_status, setup,
@@ -1682,6 +1789,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pipeline_states, setup, teardown),
         cmocka_unit_test_setup_teardown(test_study_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_tasks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prepare_disk_full, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
