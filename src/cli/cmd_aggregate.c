@@ -451,7 +451,7 @@ const struct cli_cmd cmd_aggregate = {
         "\n"
         "An unknown parameter or metric exits 2 and lists the known ones.\n"
         "\n"
-        "Examples:\n"
+        "Example:\n"
         "  sweep aggregate dla --by n_particles --metrics rg --fit power\n"
         "  ...\n"
         "  power-law fit of mean rg against n_particles: exponent 0.583 +- 0.006, ...\n"

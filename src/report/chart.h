@@ -56,6 +56,32 @@ void chart_add_series(struct chart *chart,
                       const double *yerr,
                       enum chart_style style);
 
+/* Gives the last added series palette colour and marker shape i (series that share
+ * a value share a colour) instead of the next ones. */
+void chart_series_palette(struct chart *chart, size_t i);
+
+/* A colour bar right of the plot, from lo to hi (log: logarithmic, when both are
+ * positive) in the viridis colour map, labelled label (may be NULL); series coloured
+ * with chart_series_value() take their colour from it. */
+void chart_set_colorbar(
+    struct chart *chart, const char *label, double lo, double hi, bool log);
+/* Colours the last added series by v on the colour bar (a circle marker). */
+void chart_series_value(struct chart *chart, double v);
+
+/* Series with markers drawn side by side in x (a fraction of a marker apart, centred
+ * on their true x), so that points and error bars at the same x do not hide each
+ * other. */
+void chart_set_dodge(struct chart *chart, bool dodge);
+
+/* A fitted power law y = prefactor * x^exponent from xlo to xhi (both > 0) as a
+ * dashed line in the colour of the last added series, named name in the legend. */
+void chart_add_power_fit(struct chart *chart,
+                         const char *name,
+                         double prefactor,
+                         double exponent,
+                         double xlo,
+                         double xhi);
+
 /* Renders to path: ".png", ".svg" or ".pdf" (any case) selects the format. width and
  * height are pixels (PNG, SVG) or points (PDF), within [CHART_MIN_SIZE,
  * CHART_MAX_SIZE]. The file is written under a temporary name and renamed, so a failure
