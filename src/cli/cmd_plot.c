@@ -388,7 +388,7 @@ static int check_series(const struct options *o,
                         size_t nauto,
                         struct err *err)
 {
-    struct strbuf sb = STRBUF_INIT;
+    struct strbuf sb = STRBUF_INIT, all = STRBUF_INIT;
     size_t nseries = 0, first = o->by ? 1 : 0;
 
     for (size_t g = 0; g < a->ngroups; g = aggregate_series_end(a, g))
@@ -405,13 +405,15 @@ static int check_series(const struct options *o,
                     json_object_size(seen));
             json_decref(seen);
         }
-        err_set(
-            err, SWEEP_EINVAL,
-            "%zu series (one per combination of %s) are too many for one plot (at "
-            "most %d): plot a study that varies fewer parameters besides %s, or see "
-            "the numbers with sweep aggregate %s --by %s",
-            nseries, sb_str(&sb), PLOT_MAX_SERIES, o->x, o->study, o->x);
+        for (size_t i = 0; i < a->nby; i++)
+            sb_addf(&all, "%s%s", i ? "," : "", a->by[i]);
+        err_set(err, SWEEP_EINVAL,
+                "%zu series (one per combination of %s) are too many for one plot (at "
+                "most %d): plot a study that varies fewer parameters besides %s, or "
+                "see the numbers with sweep aggregate %s --by %s",
+                nseries, sb_str(&sb), PLOT_MAX_SERIES, o->x, o->study, sb_str(&all));
         sb_fini(&sb);
+        sb_fini(&all);
         return SWEEP_EINVAL;
     }
     if (nauto == 0)
