@@ -133,3 +133,70 @@ if [ -n "${SWEEP_ARTIFACTS:-}" ]; then
         fail "could not keep the pictures in $SWEEP_ARTIFACTS"
 fi
 ok "plot --fit power: the dashed fitted line and the exponent in the legend"
+
+# Item 16: sweep chart over the task files of a study names each series by the task's
+# parameters that differ between the files, and --by colours by one parameter.
+cat >ns.yaml <<'EOF2'
+study: ns
+model: navier-stokes
+parameters:
+  Re: {range: [100, 1400, 100]}
+  initial: [taylor-green, random]
+  grid_size: [[16, 16]]
+  T_final: [0.1]
+EOF2
+expect_code 0 sweep run ns.yaml
+ts() { # the timeseries of the tasks with initial = $1, in the order of Re
+    sweep results ns --format json |
+        jq -r --arg w "$1" '[.[] | select(.params.initial == $w)] | sort_by(.params.Re)
+            | .[].key' |
+        while read -r key; do
+            echo .sweep/studies/ns/tasks/*/"$key"/timeseries.csv
+        done
+}
+tg=$(ts taylor-green)
+rnd=$(ts random)
+[ "$(echo "$tg" | wc -l)" -eq 14 ] || fail "expected 14 taylor-green tasks: $tg"
+# shellcheck disable=SC2086
+expect_code 0 sweep chart $(echo "$tg" | head -3) --x t --y energy -o c3.svg
+expect_in c3.svg ">Re=100<"
+expect_in c3.svg ">Re=300<"
+expect_not_in c3.svg "timeseries"
+# shellcheck disable=SC2086
+expect_code 0 sweep chart $(echo "$tg" | head -2) $(echo "$rnd" | head -1) --x t \
+    --y energy,dissipation -o c4.svg
+expect_in c4.svg ">Re=100, initial=random: energy<"
+expect_in c4.svg ">Re=200, initial=taylor-green: dissipation<"
+ok "chart: series named by the parameters that differ between the task files"
+
+# shellcheck disable=SC2086
+expect_code 0 sweep chart $tg --x t --y energy -o auto.svg
+expect_in "$T/out" "14 series coloured by Re"
+expect_in auto.svg ">Re<"
+expect_not_in auto.svg ">Re=100<"
+# shellcheck disable=SC2086
+expect_code 0 sweep chart $tg $rnd --x t --y energy --by Re -o by.svg
+expect_in by.svg ">Re<"
+expect_in by.svg ">1000<"
+expect_not_in by.svg ">Re=100"
+# shellcheck disable=SC2086
+expect_code 0 sweep chart $tg $rnd --x t --y energy --by initial -o by2.svg
+[ "$(grep -c '>initial=' by2.svg)" -eq 2 ] ||
+    fail "expected two legend entries for 28 series by initial: $(grep '>initial=' by2.svg)"
+expect_in by2.svg ">initial=random<"
+expect_in by2.svg ">initial=taylor-green<"
+if [ -n "${SWEEP_ARTIFACTS:-}" ]; then
+    # shellcheck disable=SC2086
+    sweep chart $tg $rnd --x t --y energy --by Re -o "$SWEEP_ARTIFACTS/chart-by.png" \
+        >/dev/null || fail "chart-by.png"
+fi
+ok "chart --by: a colour bar for a numeric parameter, one legend entry per value else"
+
+# shellcheck disable=SC2086
+expect_code 2 sweep chart $tg --x t --y energy --by nosuch -o e.svg
+expect_in "$T/err" 'no parameter "nosuch"'
+printf 't,energy\n0,1\n1,2\n' >plain.csv
+expect_code 2 sweep chart plain.csv --x t --y energy --by Re -o e.svg
+expect_in "$T/err" "plain.csv is not in a task directory"
+[ ! -e e.svg ] || fail "an error case wrote e.svg"
+ok "chart --by: an unknown parameter or a file outside a task directory exits 2"
