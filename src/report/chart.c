@@ -148,6 +148,7 @@ void chart_add_series(struct chart *chart,
     s->y = copy_doubles(y, n);
     s->yerr = copy_doubles(yerr, n);
     s->style = style;
+    s->dashed = false;
     s->shape = chart->ncolors;
     s->rgb = palette[chart->ncolors++ % NPALETTE];
 }

@@ -3,7 +3,10 @@
  * PDF, chosen by the output file's extension. The layout is automatic: "nice" 1-2-5
  * ticks (decades on log axes), tick labels thinned so that no text overlaps, a
  * colour-blind-safe palette (Okabe-Ito), and a legend in the emptiest corner of the
- * plot (or beside it when every corner would cover data). Points that cannot be drawn
+ * plot (or beside it when every corner would cover data), a margin inside the frame
+ * so that markers and error bars at the ends of an axis are not cut, optionally a
+ * viridis colour bar for series coloured by a value, series side by side at one x, and
+ * dashed fitted power laws. Points that cannot be drawn
  * (NaN, Inf, or not positive on a log axis) are skipped, and a line breaks there. SVG
  * output is written by this module with real <text> elements and is byte-for-byte
  * deterministic; PNG and PDF are drawn with cairo. No cairo type appears in this
