@@ -20,11 +20,21 @@ demo: build
 	cd examples && ../$(BUILD)/sweep run quickstart.yaml
 	cd examples && ../$(BUILD)/sweep status quickstart
 	cd examples && ../$(BUILD)/sweep run dla-demo.yaml
-	cd examples && ../$(BUILD)/sweep aggregate dla-demo --by n_particles --metrics df,rg
+	cd examples && ../$(BUILD)/sweep aggregate dla-demo --by n_particles --metrics rg,df
+	@# The scaling across the sweep: rg ~ N^(1/df), fitted over the mean rg per size.
+	cd examples && ../$(BUILD)/sweep aggregate dla-demo --by n_particles --metrics rg \
+		--fit power --format json >dla-demo-fit.json
+	@cd examples && df=$$(awk -F'"exponent":' '/"exponent":/ { split($$2, a, ","); \
+		b = a[1]; split($$0, c, "\"exponent_stderr\":"); split(c[2], d, ","); \
+		printf "df = 1/exponent = %.3f ± %.3f (literature: 1.71)", 1 / b, d[1] / (b * b) }' \
+		dla-demo-fit.json) && echo "2D DLA, from rg against n_particles: $$df" && \
+		../$(BUILD)/sweep plot dla-demo --x n_particles --y rg --fit power \
+		--title "2D DLA: rg against N, $$df" -o dla-demo-rg.png
 	cd examples && ../$(BUILD)/sweep plot dla-demo --x n_particles --y df --logx \
-		--title "2D DLA: fractal dimension against cluster size (mean, stderr)" \
+		--title "2D DLA: each cluster's own df (a fit inside one cluster; mean, stderr)" \
 		-o dla-demo-df.png
-	@echo "Picture: examples/dla-demo-df.png; results: sweep results dla-demo (in examples/)"
+	@echo "Pictures: examples/dla-demo-rg.png, examples/dla-demo-df.png;" \
+		"results: sweep results dla-demo (in examples/)"
 
 # Every test: the normal build (unit + end-to-end), then the same tests and the spec
 # fuzzer under ASan+UBSan (clang).

@@ -5,6 +5,7 @@
 #include "cli.h"
 
 #include "common/jsonx.h"
+#include "common/strbuf.h"
 #include "common/xalloc.h"
 #include "core/aggregate.h"
 #include "core/store.h"
@@ -155,6 +156,102 @@ static void print_json(const struct aggregate *a)
     json_decref(j);
 }
 
+/* ---- fits ---- */
+
+static void do_fits(const struct aggregate *a, json_t *fits);
+
+/* {"groups": <the JSON form>, "fits": [<one per metric and series>]}. */
+static void print_json_fits(const struct aggregate *a)
+{
+    json_t *fits = json_array(), *j = aggregate_to_json(a), *f;
+    char *text = aggregate_json_str(j);
+    size_t i, len = strlen(text);
+
+    do_fits(a, fits);
+    /* The groups' text, indented one level more, without its final newline. */
+    fputs("{\"groups\": ", stdout);
+    for (i = 0; i + 1 < len; i++) {
+        putchar(text[i]);
+        if (text[i] == '\n')
+            fputs("  ", stdout);
+    }
+    fputs(",\n \"fits\": [", stdout);
+    json_array_foreach(fits, i, f)
+    {
+        char *line = jsonx_canon_str(f);
+        printf("%s\n  %s", i ? "," : "", line);
+        free(line);
+    }
+    fputs(json_array_size(fits) ? "\n ]}\n" : "]}\n", stdout);
+    free(text);
+    json_decref(j);
+    json_decref(fits);
+}
+
+/* "<param>=<value>, ..." of the grouping parameters but the last, for group g; "" with
+ * one grouping parameter. New string. */
+static char *series_text(const struct aggregate *a, size_t g)
+{
+    struct strbuf sb = STRBUF_INIT;
+
+    for (size_t i = 0; i + 1 < a->nby; i++) {
+        char *v = value_text(json_array_get(a->groups[g].values, i));
+        sb_addf(&sb, "%s%s=%s", i ? ", " : "", a->by[i], v);
+        free(v);
+    }
+    return sb_take(&sb);
+}
+
+/* One power-law fit per metric and run of groups (aggregate_series_end): printed as
+ * lines after the table, or collected as JSON objects into fits (when not NULL). A fit
+ * that cannot be made is said so and does not stop the others. */
+static void do_fits(const struct aggregate *a, json_t *fits)
+{
+    const char *x = a->by[a->nby - 1];
+
+    for (size_t g = 0; g < a->ngroups; g = aggregate_series_end(a, g)) {
+        char *where = series_text(a, g);
+        size_t end = aggregate_series_end(a, g);
+        for (size_t m = 0; m < a->nmetrics; m++) {
+            struct fit_power f;
+            struct err err = {0};
+            int rc = aggregate_fit_power(a, m, g, end, &f, &err);
+            if (fits) {
+                json_t *j;
+                if (rc == 0) {
+                    j = aggregate_fit_json(a, m, g, &f);
+                } else {
+                    j = aggregate_fit_json(a, m, g, &(struct fit_power){0});
+                    json_object_clear(j);
+                    json_object_set_new(j, "x", json_string(x));
+                    json_object_set_new(j, "metric", json_string(a->metrics[m]));
+                    json_object_set_new(j, "error", json_string(err.msg));
+                }
+                json_array_append_new(fits, j);
+                continue;
+            }
+            printf("%s%s%spower-law fit of mean %s against %s: ",
+                   m == 0 && g == 0 ? "\n" : "", where, *where ? ": " : "",
+                   a->metrics[m], x);
+            if (rc) {
+                printf("none: %s\n", err.msg);
+                continue;
+            }
+            printf("exponent %.6g", f.exponent);
+            if (isnan(f.exponent_stderr))
+                printf(" (no error from two points)");
+            else
+                printf(" +- %.2g", f.exponent_stderr);
+            printf(", prefactor %.6g, %zu points, %s", f.prefactor, f.n_points,
+                   f.weighted ? "weighted by stderr" : "unweighted");
+            if (!isnan(f.chi2_dof))
+                printf(", chi2/dof %.3g", f.chi2_dof);
+            printf("\n");
+        }
+        free(where);
+    }
+}
+
 /* ---- the command ---- */
 
 /* Splits "a,b,c" into a new array of new strings; an empty list gives none. Returns -1
@@ -195,11 +292,13 @@ static int aggregate_main(int argc, char **argv)
         {"metrics", required_argument, NULL, 'm'},
         {"format", required_argument, NULL, 'f'},
         {"step", required_argument, NULL, 'S'},
+        {"fit", required_argument, NULL, 'F'},
         {"home", required_argument, NULL, 'H'},
         {NULL, 0, NULL, 0},
     };
     const char *home = NULL, *by_arg = NULL, *metrics_arg = NULL, *step_arg = NULL;
     char **by = NULL, **metrics = NULL;
+    bool fit = false;
     size_t nby = 0, nmetrics = 0;
     enum format fmt = FMT_TABLE;
     struct store *st = NULL;
@@ -233,6 +332,12 @@ static int aggregate_main(int argc, char **argv)
         case 'S':
             step_arg = optarg;
             break;
+        case 'F':
+            if (strcmp(optarg, "power") != 0)
+                return cli_usage_error(&cmd_aggregate,
+                                       "--fit: expected power, got \"%s\"", optarg);
+            fit = true;
+            break;
         case 'H':
             home = optarg;
             break;
@@ -243,6 +348,9 @@ static int aggregate_main(int argc, char **argv)
     }
     if (optind != argc - 1)
         return cli_usage_error(&cmd_aggregate, "expected one study name");
+    if (fit && fmt == FMT_CSV)
+        return cli_usage_error(
+            &cmd_aggregate, "--fit: the fits are printed with --format table or json");
     if (by_arg && split_list(by_arg, &by, &nby) < 0)
         return cli_usage_error(&cmd_aggregate, "--by: empty name in \"%s\"", by_arg);
     if (metrics_arg && split_list(metrics_arg, &metrics, &nmetrics) < 0) {
@@ -259,12 +367,21 @@ static int aggregate_main(int argc, char **argv)
         rc = cli_fail(&err);
         goto out;
     }
+    if (fit && a.nby == 0) {
+        rc = cli_usage_error(&cmd_aggregate,
+                             "--fit: no parameter to fit against; give --by PARAM");
+        goto out;
+    }
     if (fmt == FMT_TABLE)
         print_table(&a);
     else if (fmt == FMT_CSV)
         print_csv(&a);
-    else
+    else if (!fit)
         print_json(&a);
+    if (fit && fmt == FMT_TABLE)
+        do_fits(&a, NULL);
+    if (fit && fmt == FMT_JSON)
+        print_json_fits(&a);
 out:
     aggregate_fini(&a);
     free_list(by, nby);
@@ -278,8 +395,8 @@ const struct cli_cmd cmd_aggregate = {
     .name = "aggregate",
     .summary = "statistics of the metrics per parameter point",
     .usage =
-        "Usage: sweep aggregate STUDY [--by P1,P2] [--metrics M1,M2]\n"
-        "                       [--format table|csv|json] [--home DIR]\n"
+        "Usage: sweep aggregate STUDY [--by P1,P2] [--metrics M1,M2] [--fit power]\n"
+        "                       [--format table|csv|json] [--step NAME] [--home DIR]\n"
         "\n"
         "Groups the tasks of a study by the values of the --by parameters (default:\n"
         "every parameter that varies between the tasks except seed, so the\n"
@@ -299,6 +416,19 @@ const struct cli_cmd cmd_aggregate = {
         "  --by P1,P2             group by these parameters ('' for one group)\n"
         "  --metrics M1,M2        only these metrics (default: every numeric metric)\n"
         "  --step NAME            a pipeline's step (default: its last step)\n"
+        "  --fit power            fit mean = prefactor * x^exponent across the last\n"
+        "                         --by parameter x (one fit per metric and value of\n"
+        "                         the other --by parameters): weighted least squares\n"
+        "                         of ln(mean) against ln(x), weights from each "
+        "point's\n"
+        "                         stderr (sigma = stderr / mean); unweighted if a "
+        "point\n"
+        "                         has no stderr (n = 1 or all samples equal). The\n"
+        "                         exponent's error grows with the scatter when\n"
+        "                         chi2/dof > 1. Table: lines after the table; json:\n"
+        "                         {\"groups\": ..., \"fits\": [{\"exponent\",\n"
+        "                         \"exponent_stderr\", \"prefactor\", \"n_points\",\n"
+        "                         ...}]}\n"
         "  -f, --format FORMAT    table (default): one row per group and metric;\n"
         "                         csv: one row per group, columns P..., M_n, M_mean,\n"
         "                           M_std, M_stderr, M_min, M_max per metric, then\n"
@@ -315,6 +445,9 @@ const struct cli_cmd cmd_aggregate = {
         "An unknown parameter or metric exits 2 and lists the known ones.\n"
         "\n"
         "Example:\n"
+        "  sweep aggregate dla --by n_particles --metrics rg --fit power\n"
+        "  ...\n"
+        "  power-law fit of mean rg against n_particles: exponent 0.583 +- 0.006, ...\n"
         "  sweep aggregate dla --by n_particles --metrics df --format json\n"
         "  {\"1000\": {\"n_samples\": 5, \"n_failed\": 0, \"mean_df\": 1.69, ...}, "
         "...}\n",

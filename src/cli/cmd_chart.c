@@ -1,16 +1,26 @@
 /* sweep chart: a line or scatter chart of columns of CSV files (a task's
  * timeseries.csv, a results export), one series per file and y column, drawn by
- * report/chart. The CSV reader follows RFC 4180 (a header row, quoted fields with ""
- * for a quote and line breaks inside quotes, CRLF or LF) and also accepts a UTF-8 byte
- * order mark and skips blank lines. A file is read whole into memory. */
+ * report/chart. A file inside a task directory of a sweep home
+ * (HOME/studies/STUDY/tasks/XX/KEY/...) is named by the task's parameters that differ
+ * between the files, read from the store; --by colours the series by one parameter,
+ * with a colour bar for numbers. The CSV reader follows RFC 4180 (a header row, quoted
+ * fields with "" for a quote and line breaks inside quotes, CRLF or LF) and also
+ * accepts a UTF-8 byte order mark and skips blank lines. A file is read whole into
+ * memory. */
 #include "cli.h"
 
 #include "common/fileio.h"
+
+#include "common/jsonx.h"
 #include "common/strbuf.h"
 #include "common/xalloc.h"
+#include "core/store.h"
 #include "report/chart.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <jansson.h>
+#include <limits.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
@@ -293,6 +303,302 @@ static char *file_prefix(char **paths, size_t n, size_t i)
     }
 }
 
+/* ---- the parameters of task files ---- */
+
+/* Splits the absolute path of a file in a task directory, HOME/studies/STUDY/tasks/
+ * XX/KEY/..., into new strings; false when it is not one. */
+static bool task_path(const char *abs, char **home, char **study, char **key)
+{
+    const char *p = NULL, *q;
+
+    for (q = strstr(abs, "/studies/"); q; q = strstr(q + 1, "/studies/"))
+        p = q;
+    if (!p)
+        return false;
+    q = p + strlen("/studies/");
+    const char *slash = strchr(q, '/');
+    if (!slash || slash == q || strncmp(slash, "/tasks/", 7) != 0)
+        return false;
+    const char *xx = slash + 7, *k = xx + 3, *end;
+    if (!isxdigit((unsigned char)xx[0]) || !isxdigit((unsigned char)xx[1]) ||
+        xx[2] != '/')
+        return false;
+    for (end = k; isxdigit((unsigned char)*end); end++)
+        ;
+    if (end - k < 4 || *end != '/')
+        return false;
+    *home = xstrndup(abs, (size_t)(p - abs));
+    *study = xstrndup(q, (size_t)(slash - q));
+    *key = xstrndup(k, (size_t)(end - k));
+    return true;
+}
+
+/* The parameters of the task whose directory holds path (a new object), or NULL when
+ * path is not in a task directory or the task is not in the store. One store is kept
+ * open across calls (*st, for *st_home). */
+static json_t *task_params(const char *path, struct store **st, char **st_home)
+{
+    char abs[PATH_MAX], *home = NULL, *study = NULL, *key = NULL;
+    struct store_study s = {0};
+    struct store_task t = {0};
+    struct err err = {0};
+    json_t *params = NULL;
+
+    if (!realpath(path, abs) || !task_path(abs, &home, &study, &key))
+        goto out;
+    if (!*st_home || strcmp(*st_home, home) != 0) {
+        store_close(*st);
+        *st = NULL;
+        free(*st_home);
+        *st_home = NULL;
+        if (store_open(home, st, &err))
+            goto out;
+        *st_home = xstrdup(home);
+    }
+    if (store_study_get(*st, study, &s, &err) ||
+        store_task_find(*st, s.id, key, &t, &err))
+        goto out;
+    params = t.params_json ? json_loads(t.params_json, 0, NULL) : NULL;
+    if (params && !json_is_object(params)) {
+        json_decref(params);
+        params = NULL;
+    }
+out:
+    store_task_fini(&t);
+    store_study_fini(&s);
+    free(home);
+    free(study);
+    free(key);
+    return params;
+}
+
+/* Are the values of parameter name not the same in every file (or missing in some)?
+ * params[i] may be NULL (a file outside a task directory). */
+static bool param_varies(json_t **params, size_t n, const char *name)
+{
+    const json_t *first = NULL;
+
+    for (size_t i = 0; i < n; i++) {
+        const json_t *v = params[i] ? json_object_get(params[i], name) : NULL;
+        if (i == 0)
+            first = v;
+        else if (!v != !first || (v && !json_equal(v, first)))
+            return true;
+    }
+    return false;
+}
+
+static int cmp_cstr(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The parameter names that vary between the files, sorted; seed only with_seed. */
+static char **varying_params(json_t **params, size_t n, bool with_seed, size_t *count)
+{
+    json_t *seen = json_object();
+    char **names = NULL;
+    size_t cap = 0;
+    const char *k;
+    json_t *v;
+
+    *count = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!params[i])
+            continue;
+        json_object_foreach(params[i], k, v)
+        {
+            if (json_object_get(seen, k) || (!with_seed && strcmp(k, "seed") == 0))
+                continue;
+            json_object_set_new(seen, k, json_true());
+            if (param_varies(params, n, k)) {
+                names = xgrow(names, &cap, *count + 1, sizeof(*names));
+                names[(*count)++] = xstrdup(k);
+            }
+        }
+    }
+    json_decref(seen);
+    if (*count)
+        qsort(names, *count, sizeof(*names), cmp_cstr);
+    return names;
+}
+
+/* "p=v, q=w" of the named parameters of one file; NULL when the file has none of
+ * them. New string. */
+static char *params_text(const json_t *params, char **names, size_t n)
+{
+    struct strbuf sb = STRBUF_INIT;
+
+    for (size_t i = 0; params && i < n; i++) {
+        const json_t *v = json_object_get(params, names[i]);
+        char *text;
+        if (!v)
+            continue;
+        text = json_is_null(v) ? xstrdup("null") : jsonx_arg_str(v);
+        sb_addf(&sb, "%s%s=%s", sb.len ? ", " : "", names[i], text);
+        free(text);
+    }
+    if (!sb.len) {
+        sb_fini(&sb);
+        return NULL;
+    }
+    return sb_take(&sb);
+}
+
+/* Each file's series-name prefix from its task's varying parameters (seed too when
+ * they alone leave two files alike), or its path tail (file_prefix) when it is not a
+ * task file or no parameter varies. */
+static char **file_names(char **paths, json_t **params, size_t n, bool *by_params)
+{
+    char **out = xcalloc(n ? n : 1, sizeof(*out));
+
+    for (int with_seed = 0; with_seed < 2; with_seed++) {
+        size_t nv;
+        char **names = varying_params(params, n, with_seed, &nv);
+        bool dup = false;
+        for (size_t i = 0; i < n; i++) {
+            free(out[i]);
+            out[i] = params_text(params[i], names, nv);
+            by_params[i] = out[i] != NULL;
+            if (!out[i])
+                out[i] = file_prefix(paths, n, i);
+            for (size_t j = 0; j < i && !dup; j++)
+                dup = strcmp(out[i], out[j]) == 0 && strcmp(paths[i], paths[j]) != 0;
+        }
+        for (size_t i = 0; i < nv; i++)
+            free(names[i]);
+        free(names);
+        if (!dup)
+            break;
+    }
+    return out;
+}
+
+/* ---- colouring by a parameter ---- */
+
+/* Series coloured by one parameter: numbers on a colour bar, other values one palette
+ * colour each with one legend entry per value. */
+struct colouring {
+    const char *param;
+    bool numeric;
+    json_t *values; /* non-numeric: canonical text -> its palette index */
+};
+
+/* Checks that every file's task has the parameter and sets up the colour bar (lo to
+ * hi; logarithmic for positive values spanning two decades or more). */
+static int colouring_init(struct colouring *cl,
+                          const char *param,
+                          char **paths,
+                          json_t **params,
+                          size_t n,
+                          struct chart *ch)
+{
+    double lo = HUGE_VAL, hi = -HUGE_VAL;
+
+    cl->param = param;
+    cl->numeric = true;
+    cl->values = json_object();
+    for (size_t i = 0; i < n; i++) {
+        const json_t *v = params[i] ? json_object_get(params[i], param) : NULL;
+        if (!params[i])
+            return cli_usage_error(&cmd_chart,
+                                   "--by %s: %s is not in a task directory of a sweep "
+                                   "home (HOME/studies/STUDY/tasks/XX/KEY/), so it has "
+                                   "no parameters",
+                                   param, paths[i]);
+        if (!v)
+            return cli_usage_error(&cmd_chart,
+                                   "--by %s: the task of %s has no parameter \"%s\"",
+                                   param, paths[i], param);
+        if (!json_is_number(v)) {
+            cl->numeric = false;
+            continue;
+        }
+        lo = fmin(lo, json_number_value(v));
+        hi = fmax(hi, json_number_value(v));
+    }
+    if (cl->numeric)
+        chart_set_colorbar(ch, param, lo, hi, lo > 0 && hi / lo >= 100);
+    return EXIT_OK;
+}
+
+/* The legend name of a series of the file with params (new string, or NULL for
+ * none): none on a colour bar, "<param>=<value>" (with ": col" when several y
+ * columns) for the first series of each value; *colour is its palette index. */
+static char *colouring_name(struct colouring *cl,
+                            const json_t *params,
+                            const char *col,
+                            size_t ny,
+                            size_t *colour)
+{
+    const json_t *v = json_object_get(params, cl->param);
+    char *key, *text, *name = NULL;
+    json_t *idx;
+
+    *colour = 0;
+    if (cl->numeric)
+        return NULL;
+    key = jsonx_canon_str(v);
+    if (ny > 1) {
+        char *k2 = xasprintf("%s\x1f%s", key, col);
+        free(key);
+        key = k2;
+    }
+    idx = json_object_get(cl->values, key);
+    if (!idx) {
+        idx = json_integer((json_int_t)json_object_size(cl->values));
+        json_object_set_new(cl->values, key, idx);
+        text = json_is_null(v) ? xstrdup("null") : jsonx_arg_str(v);
+        name = ny > 1 ? xasprintf("%s=%s: %s", cl->param, text, col)
+                      : xasprintf("%s=%s", cl->param, text);
+        free(text);
+    }
+    *colour = (size_t)json_integer_value(idx);
+    free(key);
+    return name;
+}
+
+/* Colours the series just added (colour from colouring_name()). */
+static void colouring_apply(const struct colouring *cl,
+                            struct chart *ch,
+                            const json_t *params,
+                            size_t colour)
+{
+    if (cl->numeric)
+        chart_series_value(ch, json_number_value(json_object_get(params, cl->param)));
+    else
+        chart_series_palette(ch, colour);
+}
+
+/* Without --by and --label, more series than this are coloured by the one parameter
+ * that varies (when it is numeric) instead of a legend too long to read. */
+#define AUTO_BY_SERIES 12
+
+/* The one numeric parameter (seed aside) that varies between task files, or NULL.
+ * Borrowed from params[0]. */
+static const char *auto_by(json_t **params, size_t n)
+{
+    size_t nv;
+    char **names = varying_params(params, n, false, &nv);
+    const char *by = NULL, *k;
+    json_t *v;
+
+    if (nv == 1 && params[0]) {
+        json_object_foreach(params[0], k, v)
+        {
+            if (strcmp(k, names[0]) == 0)
+                by = k;
+        }
+        for (size_t i = 0; by && i < n; i++)
+            if (!params[i] || !json_is_number(json_object_get(params[i], by)))
+                by = NULL;
+    }
+    for (size_t i = 0; i < nv; i++)
+        free(names[i]);
+    free(names);
+    return by;
+}
+
 /* ---- the command ---- */
 
 /* Splits a comma-separated list of column names. */
@@ -350,7 +656,7 @@ static int parse_style(const char *s, int *style)
 }
 
 struct options {
-    const char *x, *y, *yerr, *title, *xlabel, *ylabel, *out;
+    const char *x, *y, *yerr, *title, *xlabel, *ylabel, *out, *by;
     char **labels;
     size_t nlabels, labels_cap;
     bool logx, logy;
@@ -372,7 +678,8 @@ static int parse_options(int argc, char **argv, struct options *o)
         OPT_LOGY,
         OPT_STYLE,
         OPT_WIDTH,
-        OPT_HEIGHT
+        OPT_HEIGHT,
+        OPT_BY
     };
     static const struct option opts[] = {
         {"x", required_argument, NULL, OPT_X},
@@ -388,6 +695,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"output", required_argument, NULL, 'o'},
         {"width", required_argument, NULL, OPT_WIDTH},
         {"height", required_argument, NULL, OPT_HEIGHT},
+        {"by", required_argument, NULL, OPT_BY},
         {NULL, 0, NULL, 0},
     };
     int c, rc = EXIT_OK;
@@ -437,6 +745,9 @@ static int parse_options(int argc, char **argv, struct options *o)
         case OPT_HEIGHT:
             rc = parse_size("--height", optarg, &o->height);
             break;
+        case OPT_BY:
+            o->by = optarg;
+            break;
         case ':':
             rc = cli_usage_error(&cmd_chart, "option '%s' needs a value",
                                  argv[optind - 1]);
@@ -477,6 +788,12 @@ static void report_skipped(const struct file *f)
 static int chart_main(int argc, char **argv)
 {
     struct options o = {.out = "chart.png", .width = 800, .height = 500, .style = -1};
+    struct colouring cl = {0};
+    json_t **params = NULL;
+    bool *by_params = NULL;
+    char **prefixes = NULL, *st_home = NULL;
+    const char *by = NULL;
+    struct store *st = NULL;
     struct file *files = NULL;
     struct chart *ch = NULL;
     struct err err = {0};
@@ -533,7 +850,21 @@ static int chart_main(int argc, char **argv)
         report_skipped(f);
     }
 
+    params = xcalloc(nfiles, sizeof(*params));
+    by_params = xcalloc(nfiles, sizeof(*by_params));
+    for (size_t i = 0; i < nfiles; i++)
+        params[i] = task_params(argv[optind + (int)i], &st, &st_home);
+    prefixes = file_names(argv + optind, params, nfiles, by_params);
+    by = o.by;
+    if (!by && !o.nlabels && nseries > AUTO_BY_SERIES &&
+        (by = auto_by(params, nfiles)) != NULL)
+        printf("%zu series coloured by %s (--by %s); a legend would be too long\n",
+               nseries, by, by);
+
     ch = chart_create(o.title);
+    if (by &&
+        (rc = colouring_init(&cl, by, argv + optind, params, nfiles, ch)) != EXIT_OK)
+        goto out;
     chart_set_log(ch, CHART_X, o.logx);
     chart_set_log(ch, CHART_Y, o.logy);
     chart_set_label(ch, CHART_X, o.xlabel ? o.xlabel : o.x);
@@ -546,20 +877,29 @@ static int chart_main(int argc, char **argv)
     chart_set_label(ch, CHART_Y, o.ylabel ? o.ylabel : ylabel);
     for (size_t i = 0; i < nfiles; i++) {
         const struct file *f = &files[i];
-        char *prefix = file_prefix(argv + optind, nfiles, i);
+        const char *prefix = prefixes[i];
         int style = o.style >= 0                ? o.style
                     : f->nrows <= MARKER_POINTS ? CHART_LINE_POINTS
                                                 : CHART_LINE;
         for (size_t k = 0; k < ny; k++, s++) {
-            char *name =
-                o.nlabels ? xstrdup(o.labels[s]) : xasprintf("%s: %s", prefix, ys[k]);
+            size_t colour = 0;
+            char *name;
+            if (o.nlabels)
+                name = xstrdup(o.labels[s]);
+            else if (by)
+                name = colouring_name(&cl, params[i], ys[k], ny, &colour);
+            else if (by_params[i] && ny == 1)
+                name = xstrdup(prefix);
+            else
+                name = xasprintf("%s: %s", prefix, ys[k]);
             chart_add_series(ch, name, f->nrows, f->cols[0].v, f->cols[1 + k].v,
                              nerr ? f->cols[1 + ny + k].v : NULL,
                              (enum chart_style)style);
+            if (by)
+                colouring_apply(&cl, ch, params[i], colour);
             free(name);
         }
         npoints += f->nrows * ny;
-        free(prefix);
     }
     if (chart_render(ch, o.out, o.width, o.height, &err)) {
         rc = cli_fail(&err);
@@ -573,6 +913,16 @@ out:
         free(files[i].cols);
     }
     free(files);
+    for (size_t i = 0; params && i < nfiles; i++) {
+        json_decref(params[i]);
+        free(prefixes ? prefixes[i] : NULL);
+    }
+    free(params);
+    free(prefixes);
+    free(by_params);
+    json_decref(cl.values);
+    store_close(st);
+    free(st_home);
     chart_destroy(ch);
     free_names(ys, ny);
     free_names(errs, nerr);
@@ -589,12 +939,17 @@ const struct cli_cmd cmd_chart = {
         "COL[,COL...]]\n"
         "                   [--label NAME]... [--title T] [--xlabel T] [--ylabel T]\n"
         "                   [--logx] [--logy] [--style line|points|linepoints]\n"
-        "                   [-o FILE] [--width W] [--height H]\n"
+        "                   [--by PARAM] [-o FILE] [--width W] [--height H]\n"
         "\n"
         "Draws one series per file and y column, named \"<file stem>: <column>\"\n"
-        "(with parent directories when stems repeat). Each file is CSV with a header\n"
-        "row (RFC 4180 quoting); empty or non-numeric cells are skipped and counted\n"
-        "on stderr, and a line breaks where a point is missing.\n"
+        "(with parent directories when stems repeat). A file in a task directory of a\n"
+        "sweep home (HOME/studies/STUDY/tasks/XX/KEY/) is named by its task's\n"
+        "parameters that differ between the files (\"Re=400\"; \": <column>\" added\n"
+        "for several y columns; seed only when needed to tell two apart). More than\n"
+        "12 such series with one numeric parameter varying are coloured by it.\n"
+        "Each file is CSV with a header row (RFC 4180 quoting); empty or non-numeric\n"
+        "cells are skipped and counted on stderr, and a line breaks where a point is\n"
+        "missing.\n"
         "\n"
         "Options:\n"
         "  --x COL            the column for the x axis\n"
@@ -611,11 +966,15 @@ const struct cli_cmd cmd_chart = {
         "  -o, --output FILE  output file; .png, .svg or .pdf (default chart.png)\n"
         "  --width W          width in pixels (points for PDF; default 800)\n"
         "  --height H         height in pixels (points for PDF; default 500)\n"
+        "  --by PARAM         colour the series of task files by their parameter\n"
+        "                     PARAM: numbers on a colour bar (logarithmic when\n"
+        "                     positive and spanning two decades), other values one\n"
+        "                     colour and one legend entry each\n"
         "\n"
         "Examples:\n"
         "  # the energy of every task of study ns (a navier-stokes sweep) over time\n"
         "  sweep chart .sweep/studies/ns/tasks/*/*/timeseries.csv --x t --y energy \\\n"
-        "      --xlabel 'time (s)' --logy -o energy.png\n"
+        "      --xlabel 'time (s)' --logy --by Re -o energy.png\n"
         "  sweep chart a.csv b.csv --x n --y df --yerr df_stderr --logx -o df.svg\n",
     .fn = chart_main,
 };

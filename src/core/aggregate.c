@@ -574,6 +574,94 @@ char *aggregate_json_str(const json_t *j)
     return sb_take(&sb);
 }
 
+/* Two grouping values that are the same: equal numbers (1 and 1.0) or equal JSON. */
+static bool same_value(const json_t *x, const json_t *y)
+{
+    if (json_is_number(x) && json_is_number(y))
+        return json_number_value(x) == json_number_value(y);
+    return json_equal(x, y);
+}
+
+size_t aggregate_series_end(const struct aggregate *a, size_t first)
+{
+    size_t end = first + 1;
+
+    if (first >= a->ngroups)
+        return a->ngroups;
+    for (; end < a->ngroups; end++) {
+        for (size_t i = 0; i + 1 < a->nby; i++)
+            if (!same_value(json_array_get(a->groups[first].values, i),
+                            json_array_get(a->groups[end].values, i)))
+                return end;
+    }
+    return end;
+}
+
+int aggregate_fit_power(const struct aggregate *a,
+                        size_t metric,
+                        size_t first,
+                        size_t end,
+                        struct fit_power *out,
+                        struct err *err)
+{
+    size_t n = 0, cap = end > first ? end - first : 1;
+    double *x = xcalloc(cap, sizeof(double)), *y = xcalloc(cap, sizeof(double));
+    double *e = xcalloc(cap, sizeof(double));
+    int rc = SWEEP_OK;
+
+    if (a->nby == 0) {
+        rc = err_set(err, SWEEP_EINVAL, "a fit needs a parameter to fit against");
+        goto out;
+    }
+    for (size_t g = first; g < end; g++) {
+        const struct aggregate_stat *s = &a->groups[g].stats[metric];
+        const json_t *v = json_array_get(a->groups[g].values, a->nby - 1);
+        if (!s->n)
+            continue;
+        if (!json_is_number(v)) {
+            char *text = jsonx_canon_str(v);
+            rc = err_set(err, SWEEP_EINVAL,
+                         "parameter \"%s\" must be numeric to fit against; it has the "
+                         "value %s",
+                         a->by[a->nby - 1], text);
+            free(text);
+            goto out;
+        }
+        x[n] = json_number_value(v);
+        y[n] = s->mean;
+        e[n] = aggregate_stat_sem(s);
+        n++;
+    }
+    rc = fit_power_law(n, x, y, e, out, err);
+out:
+    free(x);
+    free(y);
+    free(e);
+    return rc;
+}
+
+json_t *aggregate_fit_json(const struct aggregate *a,
+                           size_t metric,
+                           size_t first,
+                           const struct fit_power *f)
+{
+    json_t *j = json_object(), *params = json_object();
+
+    for (size_t i = 0; i + 1 < a->nby; i++)
+        json_object_set(params, a->by[i], json_array_get(a->groups[first].values, i));
+    json_object_set_new(j, "x", json_string(a->nby ? a->by[a->nby - 1] : ""));
+    json_object_set_new(j, "metric", json_string(a->metrics[metric]));
+    json_object_set_new(j, "params", params);
+    json_object_set_new(j, "exponent", stat_json(f->exponent));
+    json_object_set_new(j, "exponent_stderr", stat_json(f->exponent_stderr));
+    json_object_set_new(j, "prefactor", stat_json(f->prefactor));
+    json_object_set_new(j, "prefactor_stderr", stat_json(f->prefactor_stderr));
+    json_object_set_new(j, "n_points", json_integer((json_int_t)f->n_points));
+    json_object_set_new(j, "weighted", json_boolean(f->weighted));
+    json_object_set_new(j, "chi2_dof", stat_json(f->chi2_dof));
+    return j;
+}
+
 int aggregate_save(struct store *st,
                    long long study_id,
                    long long generation,

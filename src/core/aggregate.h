@@ -28,6 +28,7 @@
 #define SWEEP_CORE_AGGREGATE_H
 
 #include "common/err.h"
+#include "core/fit.h"
 
 #include <jansson.h>
 #include <stddef.h>
@@ -102,6 +103,32 @@ json_t *aggregate_to_json(const struct aggregate *a);
  * one group per line, members in order, reals in their shortest round-trip form, a
  * final newline. New string (free it). */
 char *aggregate_json_str(const json_t *j);
+
+/* Series across the last grouping parameter ("x"): the groups are ordered by their
+ * values, so the groups that share the values of every other grouping parameter form
+ * one run, ordered by x. Returns the end of the run that starts at group `first` (one
+ * past its last group); with one grouping parameter, every group is one run. */
+size_t aggregate_series_end(const struct aggregate *a, size_t first);
+
+/* Fits a power law (core/fit.h) to the means of metric `metric` against x (the last
+ * grouping parameter) over the groups [first, end), each weighted by its standard
+ * error; groups without samples are left out. x must be numeric in every group with
+ * samples, else SWEEP_EINVAL naming the parameter and value; fit_power_law's errors
+ * pass through. */
+int aggregate_fit_power(const struct aggregate *a,
+                        size_t metric,
+                        size_t first,
+                        size_t end,
+                        struct fit_power *out,
+                        struct err *err);
+/* The JSON form of a fit of aggregate_fit_power(): {"x": "<param>", "metric":
+ * "<m>", "params": {the other grouping parameters}, "exponent", "exponent_stderr",
+ * "prefactor", "prefactor_stderr", "n_points", "weighted", "chi2_dof"} (undefined
+ * values null). New reference. */
+json_t *aggregate_fit_json(const struct aggregate *a,
+                           size_t metric,
+                           size_t first,
+                           const struct fit_power *f);
 
 /* Computes the study's default aggregate over one step (`step`; -1: every task) (the
  * parameters that vary but seed, every numeric metric) and stores its JSON text with

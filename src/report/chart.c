@@ -30,20 +30,39 @@ struct series {
     size_t n;
     double *x, *y, *yerr; /* yerr may be NULL */
     enum chart_style style;
+    unsigned int rgb;
+    size_t shape;
+    bool dashed; /* a fitted curve: a dashed line, not dodged */
+};
+
+struct colorbar {
+    char *label;
+    double lo, hi;
+    bool log, on;
 };
 
 struct chart {
     char *title;
     char *label[2];
     bool log[2];
+    bool dodge;
+    struct colorbar cbar;
     struct series *series;
     size_t nseries, cap;
+    size_t ncolors; /* palette colours handed out */
 };
 
 /* Okabe-Ito, in an order that keeps the hard-to-see yellow last. */
 static const unsigned int palette[] = {0x0072B2, 0xD55E00, 0x009E73, 0xCC79A7,
                                        0xE69F00, 0x56B4E9, 0x000000, 0xF0E442};
 #define NPALETTE (sizeof(palette) / sizeof(palette[0]))
+
+/* viridis (perceptually uniform, colour-blind safe, prints in grey) at 0, 1/9, ..., 1;
+ * colours between are interpolated. */
+static const unsigned int viridis[] = {0x440154, 0x482878, 0x3E4A89, 0x31688E,
+                                       0x26828E, 0x1F9E89, 0x35B779, 0x6DCD59,
+                                       0xB4DE2C, 0xFDE725};
+#define NVIRIDIS (sizeof(viridis) / sizeof(viridis[0]))
 #define NSHAPES 5
 
 #define COLOR_TEXT 0x222222
@@ -81,6 +100,7 @@ void chart_destroy(struct chart *chart)
         free(s->yerr);
     }
     free(chart->series);
+    free(chart->cbar.label);
     free(chart->title);
     free(chart->label[CHART_X]);
     free(chart->label[CHART_Y]);
@@ -128,6 +148,102 @@ void chart_add_series(struct chart *chart,
     s->y = copy_doubles(y, n);
     s->yerr = copy_doubles(yerr, n);
     s->style = style;
+    s->dashed = false;
+    s->shape = chart->ncolors;
+    s->rgb = palette[chart->ncolors++ % NPALETTE];
+}
+
+void chart_series_palette(struct chart *chart, size_t i)
+{
+    struct series *s;
+
+    if (!chart->nseries)
+        return;
+    s = &chart->series[chart->nseries - 1];
+    s->shape = i;
+    s->rgb = palette[i % NPALETTE];
+}
+
+static unsigned int viridis_at(double f)
+{
+    double p = (f < 0 ? 0 : f > 1 ? 1 : f) * (NVIRIDIS - 1);
+    size_t i = (size_t)p < NVIRIDIS - 1 ? (size_t)p : NVIRIDIS - 2;
+    double t = p - (double)i;
+    unsigned int a = viridis[i], b = viridis[i + 1], out = 0;
+
+    for (int sh = 16; sh >= 0; sh -= 8) {
+        double ca = (a >> sh) & 0xFF, cb = (b >> sh) & 0xFF;
+        out |= (unsigned int)lround(ca + t * (cb - ca)) << sh;
+    }
+    return out;
+}
+
+/* Where v lies on the colour bar, 0..1. */
+static double cbar_frac(const struct colorbar *cb, double v)
+{
+    double lo = cb->lo, hi = cb->hi;
+
+    if (cb->log) {
+        v = v > 0 ? log10(v) : -HUGE_VAL;
+        lo = log10(lo);
+        hi = log10(hi);
+    }
+    return hi > lo ? (v - lo) / (hi - lo) : 0.5;
+}
+
+void chart_set_colorbar(
+    struct chart *chart, const char *label, double lo, double hi, bool log)
+{
+    free(chart->cbar.label);
+    chart->cbar.label = text_or_null(label);
+    if (log && !(lo > 0 && hi > 0))
+        log = false;
+    chart->cbar.lo = fmin(lo, hi);
+    chart->cbar.hi = fmax(lo, hi);
+    chart->cbar.log = log;
+    chart->cbar.on = isfinite(lo) && isfinite(hi);
+}
+
+void chart_series_value(struct chart *chart, double v)
+{
+    if (!chart->nseries || !chart->cbar.on)
+        return;
+    chart->series[chart->nseries - 1].rgb = viridis_at(cbar_frac(&chart->cbar, v));
+    chart->series[chart->nseries - 1].shape = 0;
+}
+
+void chart_set_dodge(struct chart *chart, bool dodge)
+{
+    chart->dodge = dodge;
+}
+
+void chart_add_power_fit(struct chart *chart,
+                         const char *name,
+                         double prefactor,
+                         double exponent,
+                         double xlo,
+                         double xhi)
+{
+    enum { N = 64 };
+    double x[N], y[N];
+    unsigned int rgb;
+    size_t shape;
+    struct series *s;
+
+    if (!(xlo > 0) || !(xhi >= xlo))
+        return;
+    for (int i = 0; i < N; i++) {
+        x[i] = xlo * pow(xhi / xlo, (double)i / (N - 1));
+        y[i] = prefactor * pow(x[i], exponent);
+    }
+    rgb = chart->nseries ? chart->series[chart->nseries - 1].rgb : palette[0];
+    shape = chart->nseries ? chart->series[chart->nseries - 1].shape : 0;
+    chart_add_series(chart, name, N, x, y, NULL, CHART_LINE);
+    chart->ncolors--;
+    s = &chart->series[chart->nseries - 1];
+    s->rgb = rgb;
+    s->shape = shape;
+    s->dashed = true;
 }
 
 /* ---- ticks ---- */
@@ -458,8 +574,12 @@ static void cv_rect(struct canvas *cv,
 }
 
 /* A line through n points, xy holding x0, y0, x1, y1, ... */
-static void cv_polyline(
-    struct canvas *cv, const double *xy, size_t n, unsigned int rgb, double width)
+static void cv_polyline(struct canvas *cv,
+                        const double *xy,
+                        size_t n,
+                        unsigned int rgb,
+                        double width,
+                        bool dashed)
 {
     if (n < 2)
         return;
@@ -469,6 +589,13 @@ static void cv_polyline(
               cv->svg);
         fprintf(cv->svg, " stroke=\"#%06x\"", rgb);
         svg_attr(cv->svg, "stroke-width", width);
+        if (dashed) {
+            fputs(" stroke-dasharray=\"", cv->svg);
+            svg_num(cv->svg, 4 * width);
+            fputc(' ', cv->svg);
+            svg_num(cv->svg, 2.5 * width);
+            fputc('"', cv->svg);
+        }
         fputs(" points=\"", cv->svg);
         for (size_t i = 0; i < n; i++) {
             if (i > 0)
@@ -487,7 +614,12 @@ static void cv_polyline(
     cairo_set_line_width(cv->cr, width);
     cairo_set_line_join(cv->cr, CAIRO_LINE_JOIN_ROUND);
     cairo_set_line_cap(cv->cr, CAIRO_LINE_CAP_ROUND);
+    if (dashed) {
+        double dash[2] = {4 * width, 2.5 * width};
+        cairo_set_dash(cv->cr, dash, 2, 0);
+    }
     cairo_stroke(cv->cr);
+    cairo_set_dash(cv->cr, NULL, 0, 0);
     cairo_set_line_cap(cv->cr, CAIRO_LINE_CAP_BUTT);
 }
 
@@ -616,7 +748,12 @@ struct layout {
     size_t xevery, yevery; /* every k-th tick is labelled */
     bool empty;            /* no point can be drawn */
     char *title, *xlabel, *ylabel;
-    char **names; /* per series: its legend text, or NULL */
+    char **names;          /* per series: its legend text, or NULL */
+    double *dodge;         /* per series: its x offset in pixels, or NULL for none */
+    bool margin;           /* keep points off the frame (charts with markers) */
+    struct chart_ticks ct; /* the colour bar's ticks */
+    double cbx, cbw;       /* the colour bar's left edge and width; cbw 0: none */
+    double cbtotal;        /* the width kept for it right of the plot */
     size_t nlegend;
     double lx, ly, lw, lh, lrow, lsample, lpad;
 };
@@ -734,14 +871,14 @@ static bool labels_fit(struct canvas *cv,
 
 /* The most ticks, up to about one per spacing pixels, whose labels do not collide;
  * when even two collide, only every k-th label is kept. */
-static void fit_ticks(struct canvas *cv,
-                      const struct layout *L,
-                      const struct range *r,
-                      bool log,
-                      double length,
-                      bool horizontal,
-                      struct chart_ticks *t,
-                      size_t *every)
+static void fit_ticks_only(struct canvas *cv,
+                           const struct layout *L,
+                           const struct range *r,
+                           bool log,
+                           double length,
+                           bool horizontal,
+                           struct chart_ticks *t,
+                           size_t *every)
 {
     double spacing = (horizontal ? 80 : 45) * L->s;
     double fit = fmax(2, fmin(CHART_MAX_TICKS, floor(length / spacing) + 1));
@@ -756,6 +893,42 @@ static void fit_ticks(struct canvas *cv,
     for (*every = 2; *every < t->n; (*every)++)
         if (labels_fit(cv, L, t, horizontal, length, *every))
             return;
+}
+
+/* Widens the axis beyond its outer ticks where data would sit on the frame or within
+ * frac of the axis' length of it, so that no marker or error bar is cut by the frame.
+ */
+static void add_margin(struct chart_ticks *t, const struct range *r, double frac)
+{
+    double lo = t->lo, hi = t->hi, dlo = r->lo, dhi = r->hi, m;
+
+    if (t->log) {
+        lo = log10(lo);
+        hi = log10(hi);
+        dlo = log10(dlo);
+        dhi = log10(dhi);
+    }
+    m = frac * (hi - lo);
+    if (!isfinite(m) || !isfinite(dlo) || !isfinite(dhi))
+        return;
+    lo = fmin(lo, dlo - m);
+    hi = fmax(hi, dhi + m);
+    t->lo = t->log ? pow(10, lo) : lo;
+    t->hi = t->log ? pow(10, hi) : hi;
+}
+
+static void fit_ticks(struct canvas *cv,
+                      const struct layout *L,
+                      const struct range *r,
+                      bool log,
+                      double length,
+                      bool horizontal,
+                      struct chart_ticks *t,
+                      size_t *every)
+{
+    fit_ticks_only(cv, L, r, log, length, horizontal, t, every);
+    if (L->margin)
+        add_margin(t, r, 0.035);
 }
 
 static double tick_label_width(struct canvas *cv,
@@ -902,14 +1075,47 @@ static void layout_legend(struct canvas *cv,
     if (best_hits == 0)
         return;
     /* Outside, when the plot keeps most of its width and the legend fits the height. */
-    double right = L->w - L->pad - L->lw - 2 * L->gap;
+    double right = L->w - L->pad - L->cbtotal - L->lw - 2 * L->gap;
     if (right - L->left >= 0.55 * (L->right - L->left) &&
         L->top + L->lh <= L->h - L->pad) {
         layout_x(cv, L, xr, c->log[CHART_X], right);
-        L->lx = L->w - L->pad - L->lw;
+        L->lx = L->w - L->pad - L->cbtotal - L->lw;
         L->ly = L->top;
     } else if (best_hits == (size_t)-1) {
         L->nlegend = 0; /* fits nowhere: a tiny picture goes without */
+    }
+}
+
+/* Sizes the colour bar (bar, ticks, tick labels, vertical label) at the right edge. */
+static void layout_colorbar(struct canvas *cv, const struct chart *c, struct layout *L)
+{
+    double maxw = 0;
+
+    chart_ticks_compute(c->cbar.lo, c->cbar.hi, c->cbar.log, 6, &L->ct);
+    for (size_t i = 0; i < L->ct.n; i++)
+        maxw = fmax(maxw, tick_label_width(cv, L, &L->ct, i));
+    L->cbw = 14 * L->s + L->ticklen + L->gap / 2 + maxw +
+             (c->cbar.label ? L->gap + L->label_f.size : 0);
+    L->cbtotal = L->cbw + 2 * L->gap;
+    L->cbx = L->w - L->pad - L->cbw;
+}
+
+/* Offsets in x of the series with markers, so that the points and error bars of
+ * series at the same x stand side by side: about one and a half marker widths apart,
+ * centred on the true x. Fitted curves stay where they are. */
+static void layout_dodge(const struct chart *c, struct layout *L)
+{
+    size_t m = 0, rank = 0;
+
+    for (size_t k = 0; k < c->nseries; k++)
+        m += !c->series[k].dashed && c->series[k].style != CHART_LINE;
+    if (m < 2)
+        return;
+    L->dodge = xcalloc(c->nseries, sizeof(double));
+    for (size_t k = 0; k < c->nseries; k++) {
+        if (c->series[k].dashed || c->series[k].style == CHART_LINE)
+            continue;
+        L->dodge[k] = ((double)rank++ - (double)(m - 1) / 2) * 1.6 * L->marker_r;
     }
 }
 
@@ -934,6 +1140,8 @@ static void layout_compute(
     L->thin = fmax(1, round(s));
     L->marker_r = 3.3 * s;
     L->empty = data_ranges(c, &xr, &yr) == 0;
+    for (size_t k = 0; k < c->nseries; k++)
+        L->margin = L->margin || c->series[k].style != CHART_LINE || c->series[k].yerr;
     if (!xr.any)
         xr = c->log[CHART_X] ? (struct range){1, 10, true} : (struct range){0, 1, true};
     if (!yr.any)
@@ -953,7 +1161,11 @@ static void layout_compute(
         ywidth = fmax(ywidth, tick_label_width(cv, L, &L->yt, i));
     L->left = L->pad + (c->label[CHART_Y] ? L->label_f.size + L->gap : 0) + ywidth +
               L->gap / 2 + L->ticklen;
-    layout_x(cv, L, &xr, c->log[CHART_X], w - L->pad);
+    if (c->cbar.on)
+        layout_colorbar(cv, c, L);
+    layout_x(cv, L, &xr, c->log[CHART_X], w - L->pad - L->cbtotal);
+    if (c->dodge)
+        layout_dodge(c, L);
 
     L->names = xcalloc(c->nseries ? c->nseries : 1, sizeof(*L->names));
     for (size_t k = 0; k < c->nseries && !L->empty; k++) {
@@ -979,6 +1191,7 @@ static void layout_compute(
 
 static void layout_fini(struct layout *L, size_t nseries)
 {
+    free(L->dodge);
     for (size_t k = 0; k < nseries; k++)
         free(L->names[k]);
     free(L->names);
@@ -1065,15 +1278,16 @@ static void
 draw_series(struct canvas *cv, const struct chart *c, const struct layout *L, size_t k)
 {
     const struct series *s = &c->series[k];
-    unsigned int rgb = palette[k % NPALETTE];
+    unsigned int rgb = s->rgb;
     double cap = 3.5 * L->s, *xy = xmalloc((s->n ? s->n : 1) * 2 * sizeof(double));
+    double dx = L->dodge ? L->dodge[k] : 0;
     size_t run = 0;
 
     for (size_t i = 0; i < s->n; i++) {
         double lo, hi, x;
         if (!errbar(c, s, i, &lo, &hi))
             continue;
-        x = px_x(L, s->x[i]);
+        x = px_x(L, s->x[i]) + dx;
         cv_line(cv, x, px_y(L, lo), x, px_y(L, hi), rgb, 1.2 * L->s);
         cv_line(cv, x - cap, px_y(L, hi), x + cap, px_y(L, hi), rgb, 1.2 * L->s);
         if (lo > 0 || !c->log[CHART_Y])
@@ -1082,17 +1296,19 @@ draw_series(struct canvas *cv, const struct chart *c, const struct layout *L, si
     /* The line breaks at points that cannot be drawn. */
     for (size_t i = 0; i <= s->n && s->style != CHART_POINTS; i++) {
         if (i < s->n && point_ok(c, s->x[i], s->y[i])) {
-            xy[2 * run] = px_x(L, s->x[i]);
+            xy[2 * run] = px_x(L, s->x[i]) + dx;
             xy[2 * run + 1] = px_y(L, s->y[i]);
             run++;
             continue;
         }
-        cv_polyline(cv, xy, run, rgb, L->line_w);
+        cv_polyline(cv, xy, run, rgb, s->dashed ? 0.8 * L->line_w : L->line_w,
+                    s->dashed);
         run = 0;
     }
     for (size_t i = 0; i < s->n && s->style != CHART_LINE; i++)
         if (point_ok(c, s->x[i], s->y[i]))
-            cv_marker(cv, k, px_x(L, s->x[i]), px_y(L, s->y[i]), L->marker_r, rgb);
+            cv_marker(cv, s->shape, px_x(L, s->x[i]) + dx, px_y(L, s->y[i]),
+                      L->marker_r, rgb);
     free(xy);
 }
 
@@ -1103,17 +1319,54 @@ draw_legend(struct canvas *cv, const struct chart *c, const struct layout *L)
 
     cv_rect(cv, L->lx, L->ly, L->lw, L->lh, 0xFFFFFF, 0.9, COLOR_LEGEND_EDGE, L->thin);
     for (size_t k = 0; k < c->nseries; k++) {
-        unsigned int rgb = palette[k % NPALETTE];
+        const struct series *s = &c->series[k];
         if (!L->names[k])
             continue;
-        if (c->series[k].style != CHART_POINTS)
-            cv_line(cv, x, y, x + L->lsample, y, rgb, L->line_w);
-        if (c->series[k].style != CHART_LINE)
-            cv_marker(cv, k, x + L->lsample / 2, y, L->marker_r, rgb);
+        if (s->style != CHART_POINTS) {
+            double xy[4] = {x, y, x + L->lsample, y};
+            cv_polyline(cv, xy, 2, s->rgb, s->dashed ? 0.8 * L->line_w : L->line_w,
+                        s->dashed);
+        }
+        if (s->style != CHART_LINE)
+            cv_marker(cv, s->shape, x + L->lsample / 2, y, L->marker_r, s->rgb);
         cv_text(cv, x + L->lsample + L->gap, y + 0.36 * L->legend_f.size, ANCHOR_START,
                 false, L->legend_f, COLOR_TEXT, L->names[k]);
         y += L->lrow;
     }
+}
+
+/* The colour bar: a gradient of 64 bands from the bottom (lo) to the top (hi) of the
+ * plot's height, ticks and labels to its right, the label beside them. */
+static void
+draw_colorbar(struct canvas *cv, const struct chart *c, const struct layout *L)
+{
+    const struct chart_ticks *t = &L->ct;
+    double bw = 14 * L->s, top = L->top, h = L->bottom - L->top, x = L->cbx;
+    double tx = x + bw, lmax = 0;
+    char buf[64];
+    enum { BANDS = 64 };
+
+    for (int i = 0; i < BANDS; i++) {
+        double y0 = top + h * (1 - (double)(i + 1) / BANDS);
+        cv_rect(cv, x, y0, bw, h / BANDS + 0.5, viridis_at((i + 0.5) / BANDS), 1, 0, 0);
+    }
+    cv_rect(cv, crisp(L, x), crisp(L, top), round(bw), round(h), 0, 0, COLOR_FRAME,
+            L->thin);
+    for (size_t i = 0; i < t->n; i++) {
+        double f = cbar_frac(&c->cbar, t->v[i]), y;
+        if (f < -1e-9 || f > 1 + 1e-9)
+            continue;
+        y = crisp(L, top + h * (1 - f));
+        cv_line(cv, tx, y, tx + L->ticklen, y, COLOR_FRAME, L->thin);
+        chart_tick_label(t, i, buf, sizeof(buf));
+        lmax = fmax(lmax, cv_text_width(cv, L->tick_f, buf));
+        cv_text(cv, tx + L->ticklen + L->gap / 2, y + 0.36 * L->tick_f.size,
+                ANCHOR_START, false, L->tick_f, COLOR_TEXT, buf);
+    }
+    if (c->cbar.label)
+        cv_text(
+            cv, tx + L->ticklen + L->gap / 2 + lmax + L->gap + 0.78 * L->label_f.size,
+            top + h / 2, ANCHOR_MIDDLE, true, L->label_f, COLOR_TEXT, c->cbar.label);
 }
 
 static void draw_chart(struct canvas *cv, const struct chart *c, const struct layout *L)
@@ -1136,6 +1389,8 @@ static void draw_chart(struct canvas *cv, const struct chart *c, const struct la
                 ANCHOR_MIDDLE, false, L->label_f, COLOR_NODATA, "no data");
     if (L->nlegend > 0)
         draw_legend(cv, c, L);
+    if (L->cbw > 0)
+        draw_colorbar(cv, c, L);
     if (L->title) {
         double tw = cv_text_width(cv, L->title_f, L->title);
         cv_text(cv, clamp_centre(L, pcx, tw), L->pad + 0.75 * L->title_f.size,

@@ -3,7 +3,10 @@
  * PDF, chosen by the output file's extension. The layout is automatic: "nice" 1-2-5
  * ticks (decades on log axes), tick labels thinned so that no text overlaps, a
  * colour-blind-safe palette (Okabe-Ito), and a legend in the emptiest corner of the
- * plot (or beside it when every corner would cover data). Points that cannot be drawn
+ * plot (or beside it when every corner would cover data), a margin inside the frame
+ * so that markers and error bars at the ends of an axis are not cut, optionally a
+ * viridis colour bar for series coloured by a value, series side by side at one x, and
+ * dashed fitted power laws. Points that cannot be drawn
  * (NaN, Inf, or not positive on a log axis) are skipped, and a line breaks there. SVG
  * output is written by this module with real <text> elements and is byte-for-byte
  * deterministic; PNG and PDF are drawn with cairo. No cairo type appears in this
@@ -55,6 +58,32 @@ void chart_add_series(struct chart *chart,
                       const double *y,
                       const double *yerr,
                       enum chart_style style);
+
+/* Gives the last added series palette colour and marker shape i (series that share
+ * a value share a colour) instead of the next ones. */
+void chart_series_palette(struct chart *chart, size_t i);
+
+/* A colour bar right of the plot, from lo to hi (log: logarithmic, when both are
+ * positive) in the viridis colour map, labelled label (may be NULL); series coloured
+ * with chart_series_value() take their colour from it. */
+void chart_set_colorbar(
+    struct chart *chart, const char *label, double lo, double hi, bool log);
+/* Colours the last added series by v on the colour bar (a circle marker). */
+void chart_series_value(struct chart *chart, double v);
+
+/* Series with markers drawn side by side in x (a fraction of a marker apart, centred
+ * on their true x), so that points and error bars at the same x do not hide each
+ * other. */
+void chart_set_dodge(struct chart *chart, bool dodge);
+
+/* A fitted power law y = prefactor * x^exponent from xlo to xhi (both > 0) as a
+ * dashed line in the colour of the last added series, named name in the legend. */
+void chart_add_power_fit(struct chart *chart,
+                         const char *name,
+                         double prefactor,
+                         double exponent,
+                         double xlo,
+                         double xhi);
 
 /* Renders to path: ".png", ".svg" or ".pdf" (any case) selects the format. width and
  * height are pixels (PNG, SVG) or points (PDF), within [CHART_MIN_SIZE,

@@ -29,8 +29,8 @@ expect_code 0 sweep plot S --x x --y value --by y -o p.svg
 expect_in p.svg "<svg"
 expect_in p.svg ">y=0<"
 expect_in p.svg ">y=10<"
-expect_in p.svg ">value<"
-expect_in p.svg ">x<"
+expect_in p.svg ">value: x*x + y + noise<"
+expect_in p.svg ">x: free input<"
 expect_in p.svg ">S<"
 ok "svg: a legend entry per --by value, the axis labels and the study name as title"
 
@@ -59,8 +59,8 @@ parameters:
 EOF
 expect_code 0 sweep run units.yaml
 expect_code 0 sweep plot units --x duration --y value -o u.svg
-expect_in u.svg ">duration (s)<"
-expect_in u.svg ">value<"
+expect_in u.svg ">duration: how long the run takes (s)<"
+expect_in u.svg ">value: x*x + y + noise<"
 ok "axis labels carry the model's units where it has them"
 
 expect_code 2 sweep plot S --x x --y nosuch -o e.png

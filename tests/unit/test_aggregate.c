@@ -612,6 +612,68 @@ static void test_save_without_metrics(void **state)
                      SWEEP_ENOTFOUND);
 }
 
+/* Power-law fits across the last grouping parameter, one per run of the others: for
+ * L = 8 two repetitions x^2 * 0.9 and x^2 * 1.1 at x = 1, 2, 4 (mean x^2, stderr 0.1
+ * x^2, so sigma = 0.1 everywhere: w = 100, S = 300, Su = 300 ln2, Suu = 500 ln2^2, D =
+ * 60000 ln2^2, var(b) = S / D = 0.005 / ln2^2); for L = 16 one task each, 3 sqrt(x)
+ * exactly (no stderr: unweighted, exponent 0.5, prefactor 3, no scatter). */
+static void test_fit_power(void **state)
+{
+    struct fixture *f = *state;
+    const char *const by[] = {"L", "x"}, *const metrics[] = {"m"}, *const bys[] = {"s"};
+    struct aggregate ag;
+    struct fit_power fit;
+    char p[96], m[64];
+    int seed = 0;
+    json_t *j;
+
+    for (int x = 1; x <= 4; x *= 2) {
+        for (int r = 0; r < 2; r++) {
+            snprintf(p, sizeof(p), "{\"L\":8,\"x\":%d,\"s\":\"a\",\"seed\":%d}", x,
+                     ++seed);
+            snprintf(m, sizeof(m), "{\"m\":%.17g}", x * x * (r ? 1.1 : 0.9));
+            add(f, p, TASK_SUCCEEDED, m);
+        }
+        snprintf(p, sizeof(p), "{\"L\":16,\"x\":%d,\"s\":\"b\",\"seed\":%d}", x,
+                 ++seed);
+        snprintf(m, sizeof(m), "{\"m\":%.17g}", 3 * sqrt(x));
+        add(f, p, TASK_SUCCEEDED, m);
+    }
+    assert_int_equal(aggregate_study(f->st, f->study, by, 2, metrics, 1, &ag, &f->err),
+                     0);
+    assert_int_equal(ag.ngroups, 6);
+    assert_int_equal(aggregate_series_end(&ag, 0), 3);
+    assert_int_equal(aggregate_series_end(&ag, 3), 6);
+    assert_int_equal(aggregate_fit_power(&ag, 0, 0, 3, &fit, &f->err), 0);
+    assert_true(fit.weighted);
+    assert_int_equal(fit.n_points, 3);
+    assert_true(fabs(fit.exponent - 2) < 1e-12);
+    assert_true(fabs(fit.prefactor - 1) < 1e-12);
+    assert_true(fabs(fit.exponent_stderr - sqrt(0.005) / log(2)) < 1e-12);
+    j = aggregate_fit_json(&ag, 0, 0, &fit);
+    assert_int_equal(json_integer_value(json_object_get(j, "n_points")), 3);
+    assert_string_equal(json_string_value(json_object_get(j, "x")), "x");
+    assert_string_equal(json_string_value(json_object_get(j, "metric")), "m");
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(j, "params"), "L")), 8);
+    assert_true(fabs(json_real_value(json_object_get(j, "exponent")) - 2) < 1e-12);
+    json_decref(j);
+    assert_int_equal(aggregate_fit_power(&ag, 0, 3, 6, &fit, &f->err), 0);
+    assert_false(fit.weighted);
+    assert_true(fabs(fit.exponent - 0.5) < 1e-12);
+    assert_true(fabs(fit.prefactor - 3) < 1e-12);
+    assert_true(fit.exponent_stderr < 1e-6);
+    aggregate_fini(&ag);
+
+    /* A string x cannot be fitted against. */
+    assert_int_equal(aggregate_study(f->st, f->study, bys, 1, metrics, 1, &ag, &f->err),
+                     0);
+    assert_int_equal(aggregate_fit_power(&ag, 0, 0, ag.ngroups, &fit, &f->err),
+                     SWEEP_EINVAL);
+    assert_non_null(strstr(f->err.msg, "\"s\" must be numeric"));
+    aggregate_fini(&ag);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -626,6 +688,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_to_json_by_many, setup, teardown),
         cmocka_unit_test_setup_teardown(test_save_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_save_without_metrics, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fit_power, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

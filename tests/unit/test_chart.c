@@ -1,7 +1,8 @@
 /* Unit tests of src/report/chart.c: nice ticks and their labels (tables of ranges and
  * expected labels, linear and log), deterministic SVG with its texts, PNG/SVG/PDF magic
  * bytes, every error of chart_render, skipping of points that cannot be drawn, the
- * empty chart, the legend's placement, and text hygiene. With SWEEP_BIN set (ctest sets
+ * empty chart, the legend's placement, text hygiene, and fitted lines, dodged series,
+ * the margin inside the frame and the colour bar. With SWEEP_BIN set (ctest sets
  * it), also drives `sweep chart` on CSV files: quoting, naming, and its errors. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -506,6 +507,61 @@ static void test_legend_placement(void **state)
     free(p);
 }
 
+/* Item 15/16/26 of issue 9: a fitted power law is a dashed line in its series' colour
+ * (and does not use up a palette colour), series with markers at one x stand apart
+ * (dodge), the outer points keep off the frame (margin), and series coloured by a
+ * value take the viridis ends at the ends of the colour bar. */
+static void test_fit_dodge_margin_colorbar(void **state)
+{
+    struct fixture *f = *state;
+    char *p = path_in(f, "fit.svg"), *svg;
+    struct err err = {0};
+    static const double x[] = {1, 2, 4}, y1[] = {1, 4, 16}, y2[] = {2, 8, 32};
+    static const double e[] = {0.1, 0.2, 0.4};
+    double frame_x, cx0, cx1;
+    struct chart *c = chart_create(NULL);
+
+    chart_set_log(c, CHART_X, true);
+    chart_set_log(c, CHART_Y, true);
+    chart_set_dodge(c, true);
+    chart_add_series(c, "a", 3, x, y1, e, CHART_POINTS);
+    chart_add_power_fit(c, "a fit", 1, 2, 1, 4);
+    chart_add_series(c, "b", 3, x, y2, e, CHART_POINTS);
+    assert_int_equal(chart_render(c, p, 600, 400, &err), SWEEP_OK);
+    svg = slurp(p, NULL);
+    /* The fit in the plot and in the legend; the colour of "a"; "b" keeps the second
+     * palette colour and the second marker shape (a square polygon). */
+    assert_int_equal(count(svg, "stroke-dasharray"), 2);
+    assert_non_null(strstr(svg, "<polyline fill=\"none\" stroke-linejoin=\"round\" "
+                                "stroke-linecap=\"round\" stroke=\"#0072b2\""));
+    assert_non_null(strstr(svg, "fill=\"#d55e00\""));
+    assert_non_null(strstr(svg, ">a fit<"));
+    frame_x = attr_of(svg, "fill=\"none\" stroke=\"#444444\"", "x");
+    cx0 = attr_of(svg, "<circle", "cx");
+    assert_true(cx0 - frame_x > 5); /* not on the frame */
+    /* The first error bar of each series: vertical lines at different x. */
+    cx1 = attr_of(svg, "stroke=\"#d55e00\"", "x1");
+    assert_true(fabs(attr_of(svg, "stroke=\"#0072b2\"", "x1") - cx1) > 3);
+    free(svg);
+    chart_destroy(c);
+
+    c = chart_create(NULL);
+    chart_set_colorbar(c, "Re", 1, 100, true);
+    chart_add_series(c, NULL, 3, x, y1, NULL, CHART_LINE);
+    chart_series_value(c, 1);
+    chart_add_series(c, NULL, 3, x, y2, NULL, CHART_LINE);
+    chart_series_value(c, 100);
+    assert_int_equal(chart_render(c, p, 600, 400, &err), SWEEP_OK);
+    svg = slurp(p, NULL);
+    assert_non_null(strstr(svg, "stroke=\"#440154\""));
+    assert_non_null(strstr(svg, "stroke=\"#fde725\""));
+    assert_non_null(strstr(svg, ">Re<"));
+    assert_non_null(strstr(svg, ">10<"));
+    free(svg);
+    chart_destroy(c);
+    free(p);
+}
+
 static void test_text_hygiene(void **state)
 {
     struct fixture *f = *state;
@@ -760,6 +816,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_empty_chart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_legend_placement, setup, teardown),
         cmocka_unit_test_setup_teardown(test_text_hygiene, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fit_dodge_margin_colorbar, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_cli, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cli_names, setup, teardown),
     };
