@@ -297,7 +297,7 @@ static int aggregate_main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     const char *home = NULL, *by_arg = NULL, *metrics_arg = NULL, *step_arg = NULL;
-    char **by = NULL, **metrics = NULL;
+    char **by = NULL, **metrics = NULL, *note = NULL;
     bool fit = false;
     size_t nby = 0, nmetrics = 0;
     enum format fmt = FMT_TABLE;
@@ -382,7 +382,10 @@ static int aggregate_main(int argc, char **argv)
         do_fits(&a, NULL);
     if (fit && fmt == FMT_JSON)
         print_json_fits(&a);
+    if ((note = aggregate_copies_note(&a)) != NULL)
+        fprintf(stderr, "sweep: %s\n", note);
 out:
+    free(note);
     aggregate_fini(&a);
     free_list(by, nby);
     free_list(metrics, nmetrics);

@@ -466,6 +466,8 @@ static void print_summary(const struct spec *spec,
                skipped);
     if (steps)
         cli_print_steps(steps);
+    if (s->note[0])
+        printf("%s\n", s->note);
     if (s->end == RUNNER_INTERRUPTED || s->end == RUNNER_STOPPED)
         printf("Run the same command again to resume.\n");
 }
@@ -484,6 +486,7 @@ static void print_summary_json(const struct spec *spec,
     json_object_set_new(o, "attempts", json_integer(s->attempts));
     json_object_set_new(o, "reason",
                         s->reason[0] ? json_string(s->reason) : json_null());
+    json_object_set_new(o, "note", s->note[0] ? json_string(s->note) : json_null());
     for (int b = 2; b >= 0; b--) {
         json_t *c = json_object();
         long long total = 0;

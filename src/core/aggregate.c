@@ -662,10 +662,65 @@ json_t *aggregate_fit_json(const struct aggregate *a,
     return j;
 }
 
+size_t aggregate_copies(const struct aggregate *a, size_t *first)
+{
+    size_t n = 0;
+
+    for (size_t g = 0; g < a->ngroups; g++) {
+        const struct aggregate_group *gr = &a->groups[g];
+        size_t spread = 0, measured = 0;
+
+        if (gr->n_samples < 2)
+            continue;
+        for (size_t m = 0; m < a->nmetrics; m++) {
+            if (gr->stats[m].n >= 2) {
+                measured++;
+                spread += gr->stats[m].m2 != 0;
+            }
+        }
+        if (measured > 0 && spread == 0 && n++ == 0 && first)
+            *first = g;
+    }
+    return n;
+}
+
+char *aggregate_group_text(const struct aggregate *a, size_t g)
+{
+    struct strbuf sb = STRBUF_INIT;
+
+    for (size_t i = 0; i < a->nby; i++) {
+        char *v = json_dumps(json_array_get(a->groups[g].values, i),
+                             JSON_ENCODE_ANY | JSON_COMPACT);
+        sb_addf(&sb, "%s%s=%s", i ? ", " : "", a->by[i], v ? v : "null");
+        free(v);
+    }
+    if (a->nby == 0)
+        sb_adds(&sb, "(all tasks)");
+    return sb_take(&sb);
+}
+
+char *aggregate_copies_note(const struct aggregate *a)
+{
+    size_t first = 0, n = aggregate_copies(a, &first);
+    char *g, *note;
+
+    if (n == 0)
+        return NULL;
+    g = aggregate_group_text(a, first);
+    note =
+        xasprintf("note: the repetitions of %zu of %zu points gave identical results "
+                  "(e.g. %s: %lld samples, std 0); a task that draws random numbers "
+                  "must seed them with its own $SWEEP_SEED or {seed}",
+                  n, a->ngroups, g, a->groups[first].n_samples);
+    free(g);
+    return note;
+}
+
 int aggregate_save(struct store *st,
                    long long study_id,
                    long long generation,
                    int step,
+                   char **copies,
                    struct err *err)
 {
     struct aggregate a;
@@ -673,8 +728,12 @@ int aggregate_save(struct store *st,
     char *text;
     int rc;
 
+    if (copies)
+        *copies = NULL;
     if ((rc = aggregate_study_step(st, study_id, step, NULL, 0, NULL, 0, &a, err)) != 0)
         return rc;
+    if (copies)
+        *copies = aggregate_copies_note(&a);
     j = aggregate_to_json(&a);
     text = aggregate_json_str(j);
     rc = store_aggregate_put(st, study_id, generation, text, err);

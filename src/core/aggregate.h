@@ -130,16 +130,31 @@ json_t *aggregate_fit_json(const struct aggregate *a,
                            size_t first,
                            const struct fit_power *f);
 
+/* Repetitions that are copies: the number of groups with more than one sample in
+ * which every metric that has samples has no spread at all (std exactly 0), as when a
+ * task ignores its seed ($SWEEP_SEED, {seed}) or the spec fixes it under a name sweep
+ * does not know as the seed. *first (may be NULL) gets the index of the first such
+ * group. O(groups x metrics). */
+size_t aggregate_copies(const struct aggregate *a, size_t *first);
+/* The note `sweep run` and `sweep aggregate` print when aggregate_copies() finds
+ * any: how many points, the first one named; NULL when none. New string. */
+char *aggregate_copies_note(const struct aggregate *a);
+/* "p1=v1, p2=v2" of group g's values (every `by` parameter); "(all tasks)" without
+ * one. New string. */
+char *aggregate_group_text(const struct aggregate *a, size_t g);
+
 /* Computes the study's default aggregate over one step (`step`; -1: every task) (the
  * parameters that vary but seed, every numeric metric) and stores its JSON text with
  * store_aggregate_put() for `generation` (the study's latest, which aggregate_study()
  * reads). A study without tasks stores [], and tasks without numeric metrics store
  * groups with only n_samples and n_failed. Errors of aggregate_study() and of the store
- * pass through (SWEEP_ENOTFOUND for an unknown study). */
+ * pass through (SWEEP_ENOTFOUND for an unknown study). copies (may be NULL) gets
+ * aggregate_copies_note() of that aggregate (free it). */
 int aggregate_save(struct store *st,
                    long long study_id,
                    long long generation,
                    int step,
+                   char **copies,
                    struct err *err);
 
 #endif

@@ -1827,10 +1827,15 @@ finish:
     /* A study that has ended keeps its aggregate (`sweep status --json`). */
     if (rc == SWEEP_OK &&
         (sum->status == STUDY_COMPLETED || sum->status == STUDY_PARTIALLY_FAILED ||
-         sum->status == STUDY_FAILED))
+         sum->status == STUDY_FAILED)) {
+        char *copies = NULL;
         rc = aggregate_save(
             st, study_id, generation,
-            spec->has_steps || spec->reduce ? (int)spec->nsteps - 1 : -1, err);
+            spec->has_steps || spec->reduce ? (int)spec->nsteps - 1 : -1, &copies, err);
+        if (copies)
+            snprintf(sum->note, sizeof(sum->note), "%s", copies);
+        free(copies);
+    }
     if (r.o->progress && (r.o->tty || r.last_reported != r.finished)) {
         progress(&r, true);
         if (r.o->tty)

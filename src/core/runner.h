@@ -73,6 +73,9 @@ struct runner_summary {
     double wall[3];                    /* task wall seconds of this run, by band */
     /* Failed or timed out before and left so (--skip-failed). */
     long long left_failed;
+    /* A note on the results, or "": repetitions that gave identical values
+     * (aggregate_save). */
+    char note[512];
 };
 
 /* Takes the study's run lock (<home>/studies/<name>/run.lock) for `holder` (what

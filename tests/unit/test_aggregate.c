@@ -564,7 +564,7 @@ static void test_save_round_trip(void **state)
     add_samples(f, "{\"n\":10,\"seed\":1}", "df", x1, 3);
     add_samples(f, "{\"n\":20,\"seed\":1}", "df", x2, 1);
     t0 = time_now();
-    assert_int_equal(aggregate_save(f->st, f->study, f->gen, -1, &f->err), 0);
+    assert_int_equal(aggregate_save(f->st, f->study, f->gen, -1, NULL, &f->err), 0);
     t1 = time_now();
     assert_int_equal(store_aggregate_get(f->st, f->study, &text, &at, &f->err), 0);
     assert_true(at >= t0 && at <= t1);
@@ -576,7 +576,7 @@ static void test_save_round_trip(void **state)
     free(text);
 
     add_samples(f, "{\"n\":20,\"seed\":2}", "df", x2 + 1, 1);
-    assert_int_equal(aggregate_save(f->st, f->study, f->gen, -1, &f->err), 0);
+    assert_int_equal(aggregate_save(f->st, f->study, f->gen, -1, NULL, &f->err), 0);
     assert_int_equal(store_aggregate_get(f->st, f->study, &text, &at, &f->err), 0);
     j = json_loads(text, 0, NULL);
     check_group_json(json_object_get(j, "20"), "df", x2, 2, 0);
@@ -592,7 +592,7 @@ static void test_save_without_metrics(void **state)
     char *text;
     double at;
 
-    assert_int_equal(aggregate_save(f->st, f->study, f->gen, -1, &f->err), 0);
+    assert_int_equal(aggregate_save(f->st, f->study, f->gen, -1, NULL, &f->err), 0);
     assert_int_equal(store_aggregate_get(f->st, f->study, &text, &at, &f->err), 0);
     assert_string_equal(text, "[]\n");
     free(text);
@@ -601,15 +601,46 @@ static void test_save_without_metrics(void **state)
     add(f, "{\"p\":1,\"seed\":2}", TASK_SUCCEEDED, NULL);
     add(f, "{\"p\":1,\"seed\":3}", TASK_FAILED, NULL);
     add(f, "{\"p\":2,\"seed\":4}", TASK_FAILED, NULL);
-    assert_int_equal(aggregate_save(f->st, f->study, f->gen, -1, &f->err), 0);
+    assert_int_equal(aggregate_save(f->st, f->study, f->gen, -1, NULL, &f->err), 0);
     assert_int_equal(store_aggregate_get(f->st, f->study, &text, &at, &f->err), 0);
     assert_string_equal(text, "{\n  \"1\": {\"n_samples\": 2, \"n_failed\": 1},\n"
                               "  \"2\": {\"n_samples\": 0, \"n_failed\": 1}\n}\n");
     free(text);
 
-    assert_int_equal(aggregate_save(f->st, 999, 1, -1, &f->err), SWEEP_ENOTFOUND);
+    assert_int_equal(aggregate_save(f->st, 999, 1, -1, NULL, &f->err), SWEEP_ENOTFOUND);
     assert_int_equal(store_aggregate_get(f->st, 999, &text, &at, &f->err),
                      SWEEP_ENOTFOUND);
+}
+
+/* Repetitions that gave identical values are found and named (a task that ignores its
+ * seed); a point with spread, one sample, or only failures is not counted. */
+static void test_copies(void **state)
+{
+    struct fixture *f = *state;
+    static const double same[] = {0.25, 0.25, 0.25}, spread[] = {1, 1, 2};
+    struct aggregate ag;
+    const char *by[] = {"n"};
+    size_t first = 99;
+    char *note;
+
+    add_samples(f, "{\"n\":10}", "df", spread, 3);
+    add_samples(f, "{\"n\":20}", "df", same, 3);
+    add_samples(f, "{\"n\":30}", "df", same, 1);
+    add(f, "{\"n\":40}", TASK_FAILED, NULL);
+    add(f, "{\"n\":40}", TASK_FAILED, NULL);
+    assert_int_equal(aggregate_study(f->st, f->study, by, 1, NULL, 0, &ag, &f->err), 0);
+    assert_int_equal(aggregate_copies(&ag, &first), 1);
+    assert_int_equal(first, 1);
+    note = aggregate_copies_note(&ag);
+    assert_non_null(note);
+    assert_non_null(strstr(note, "1 of 4 points"));
+    assert_non_null(strstr(note, "n=20: 3 samples"));
+    free(note);
+    aggregate_fini(&ag);
+
+    assert_int_equal(aggregate_save(f->st, f->study, f->gen, -1, &note, &f->err), 0);
+    assert_non_null(note);
+    free(note);
 }
 
 /* Power-law fits across the last grouping parameter, one per run of the others: for
@@ -689,6 +720,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_save_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_save_without_metrics, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fit_power, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_copies, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
