@@ -9,6 +9,7 @@
 #include "core/spec.h"
 
 #include "common/strbuf.h"
+#include "common/suggest.h"
 #include "common/timeutil.h"
 #include "common/xalloc.h"
 #include "core/doc.h"
@@ -151,29 +152,8 @@ get_duration(struct ctx *c, const struct doc_node *n, const char *field, double 
     return SWEEP_OK;
 }
 
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b), row[SPEC_MAX_NAME + 1];
-
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            size_t sub = diag + (tolower((unsigned char)a[i - 1]) !=
-                                 tolower((unsigned char)b[j - 1]));
-            size_t best = up + 1 < row[j - 1] + 1 ? up + 1 : row[j - 1] + 1;
-            row[j] = sub < best ? sub : best;
-            diag = up;
-        }
-    }
-    return row[lb];
-}
-
 /* Every key of `map` must be in `allowed`; the error lists them and suggests the
- * closest when it is close enough (at most half of its letters differ). */
+ * closest when it is close enough (suggest.h). */
 static int check_fields(struct ctx *c,
                         const struct doc_node *map,
                         const char *prefix,
@@ -181,8 +161,7 @@ static int check_fields(struct ctx *c,
                         size_t nallowed)
 {
     for (size_t i = 0; i < map->n; i++) {
-        const char *key = map->keys[i]->text, *near = NULL;
-        size_t best = SIZE_MAX;
+        const char *key = map->keys[i]->text, *near;
         struct strbuf sb = STRBUF_INIT;
         char quoted[1024], *full;
         bool known = false;
@@ -191,11 +170,7 @@ static int check_fields(struct ctx *c,
             known = strcmp(key, allowed[k]) == 0;
         if (known)
             continue;
-        for (size_t k = 0; k < nallowed && strlen(key) <= SPEC_MAX_NAME; k++) {
-            size_t d = edit_distance(key, allowed[k]);
-            if (d < best && 2 * d <= strlen(allowed[k]))
-                best = d, near = allowed[k];
-        }
+        near = suggest_closest(key, allowed, nallowed);
         full = xasprintf("%s%s%s", prefix, *prefix ? "." : "", key);
         doc_quote(full, 120, quoted, sizeof(quoted));
         free(full);
