@@ -244,8 +244,7 @@ static int aggregate_main(int argc, char **argv)
             home = optarg;
             break;
         default:
-            return cli_usage_error(&cmd_aggregate, "unknown option '%s'",
-                                   argv[optind - 1]);
+            return cli_option_error(&cmd_aggregate, opts, c, argv);
         }
     }
     if (optind != argc - 1)

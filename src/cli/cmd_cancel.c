@@ -28,8 +28,7 @@ static int cancel_main(int argc, char **argv)
         if (c == 'H')
             home = optarg;
         else
-            return cli_usage_error(&cmd_cancel, "unknown option '%s'",
-                                   argv[optind - 1]);
+            return cli_option_error(&cmd_cancel, opts, c, argv);
     }
     if (optind != argc - 1)
         return cli_usage_error(&cmd_cancel, "expected one study name or task key");

@@ -460,11 +460,10 @@ static int parse_options(int argc, char **argv, struct options *o)
             rc = parse_size("--height", optarg, &o->height);
             break;
         case ':':
-            rc = cli_usage_error(&cmd_chart, "option '%s' needs a value",
-                                 argv[optind - 1]);
+            rc = cli_option_error(&cmd_chart, opts, c, argv);
             break;
         default:
-            rc = cli_usage_error(&cmd_chart, "unknown option '%s'", argv[optind - 1]);
+            rc = cli_option_error(&cmd_chart, opts, c, argv);
         }
     }
     if (rc != EXIT_OK)

@@ -72,7 +72,7 @@ static int logs_main(int argc, char **argv)
             home = optarg;
             break;
         default:
-            return cli_usage_error(&cmd_logs, "unknown option '%s'", argv[optind - 1]);
+            return cli_option_error(&cmd_logs, opts, c, argv);
         }
     }
     if (optind != argc - 1)

@@ -196,8 +196,7 @@ static int models_main(int argc, char **argv)
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
         if (c != 'j')
-            return cli_usage_error(&cmd_models, "unknown option '%s'",
-                                   argv[optind - 1]);
+            return cli_option_error(&cmd_models, options, c, argv);
         json = true;
     }
     if (argc - optind > 1)

@@ -322,8 +322,7 @@ static int monitor_main(int argc, char **argv)
         } else if (c == 'H') {
             home = optarg;
         } else {
-            return cli_usage_error(&cmd_monitor, "unknown option '%s'",
-                                   argv[optind - 1]);
+            return cli_option_error(&cmd_monitor, opts, c, argv);
         }
     }
     if (argc - optind > 1)

@@ -87,10 +87,9 @@ static int parse_options(int argc, char **argv, struct options *o)
             o->home = optarg;
             break;
         case ':':
-            return cli_usage_error(&cmd_plot, "option '%s' needs a value",
-                                   argv[optind - 1]);
+            return cli_option_error(&cmd_plot, opts, c, argv);
         default:
-            return cli_usage_error(&cmd_plot, "unknown option '%s'", argv[optind - 1]);
+            return cli_option_error(&cmd_plot, opts, c, argv);
         }
     }
     if (optind != argc - 1)

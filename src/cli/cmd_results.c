@@ -334,8 +334,7 @@ static int results_main(int argc, char **argv)
             home = optarg;
             break;
         default:
-            return cli_usage_error(&cmd_results, "unknown option '%s'",
-                                   argv[optind - 1]);
+            return cli_option_error(&cmd_results, opts, c, argv);
         }
     }
     if (optind != argc - 1)

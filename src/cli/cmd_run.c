@@ -158,7 +158,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
                                        optarg);
             break;
         default:
-            return cli_usage_error(&cmd_run, "unknown option '%s'", argv[optind - 1]);
+            return cli_option_error(&cmd_run, opts, c, argv);
         }
     }
     if (optind != argc - 1)

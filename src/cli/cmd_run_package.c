@@ -87,11 +87,9 @@ static int run_package_main(int argc, char **argv)
             bo.quiet = true;
             break;
         case ':':
-            return cli_usage_error(&cmd_run_package, "option '%s' needs a value",
-                                   argv[optind - 1]);
+            return cli_option_error(&cmd_run_package, opts, c, argv);
         default:
-            return cli_usage_error(&cmd_run_package, "unknown option '%s'",
-                                   argv[optind - 1]);
+            return cli_option_error(&cmd_run_package, opts, c, argv);
         }
     }
     if (optind != argc)

@@ -182,10 +182,10 @@ static int sim_main(int argc, char **argv)
             outdir = optarg;
             break;
         case ':':
-            rc = cli_usage_error(&cmd_sim, "%s needs a value", argv[optind - 1]);
+            rc = cli_option_error(&cmd_sim, options, c, argv);
             goto out;
         default:
-            rc = cli_usage_error(&cmd_sim, "unknown option '%s'", argv[optind - 1]);
+            rc = cli_option_error(&cmd_sim, options, c, argv);
             goto out;
         }
     }

@@ -212,8 +212,7 @@ static int status_main(int argc, char **argv)
         else if (c == 'H')
             home = optarg;
         else
-            return cli_usage_error(&cmd_status, "unknown option '%s'",
-                                   argv[optind - 1]);
+            return cli_option_error(&cmd_status, opts, c, argv);
     }
     if (argc - optind > 1)
         return cli_usage_error(&cmd_status, "expected at most one study name");
