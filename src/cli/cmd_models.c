@@ -203,8 +203,11 @@ static int models_main(int argc, char **argv)
         return cli_usage_error(&cmd_models, "expected at most one MODEL");
     if (optind < argc) {
         m = model_resolve(argv[optind], &preset);
-        if (!m)
-            return cli_usage_error(&cmd_models, "unknown model \"%s\"", argv[optind]);
+        if (!m) {
+            char msg[512];
+            model_unknown_msg(argv[optind], msg, sizeof(msg));
+            return cli_usage_error(&cmd_models, "%s", msg);
+        }
         if (preset && !json) {
             char *text = jsonx_canon_str(preset);
             printf("%s is an alias: %s with %s\n\n", argv[optind], m->name, text);

@@ -197,9 +197,9 @@ static int sim_main(int argc, char **argv)
     }
     m = model_resolve(argv[optind], &preset);
     if (!m) {
-        rc = cli_usage_error(&cmd_sim,
-                             "unknown model \"%s\"; run 'sweep models' to list them",
-                             argv[optind]);
+        char msg[512];
+        model_unknown_msg(argv[optind], msg, sizeof(msg));
+        rc = cli_usage_error(&cmd_sim, "%s; run 'sweep models' to list them", msg);
         goto out;
     }
 

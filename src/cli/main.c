@@ -1,6 +1,8 @@
 /* sweep: the command table. Each row is one subcommand in its own cmd_<name>.c. */
 #include "cli.h"
 
+#include "common/suggest.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -35,13 +37,37 @@ const struct cli_cmd cmd_version = {
 
 static void usage(FILE *f)
 {
+    int width = 0;
+
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if ((int)strlen(commands[i]->name) > width)
+            width = (int)strlen(commands[i]->name);
     fprintf(f, "Usage: sweep COMMAND [OPTIONS]\n\n"
                "Runs parametric sweeps, Monte Carlo studies and grid searches as one "
                "study.\n\nCommands:\n");
     for (size_t i = 0; i < NCOMMANDS; i++)
-        fprintf(f, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+        fprintf(f, "  %-*s  %s\n", width, commands[i]->name, commands[i]->summary);
     fprintf(f, "\nExample:\n  sweep run study.yaml\n\n"
                "Run 'sweep COMMAND --help' for the options of a command.\n");
+}
+
+/* A mistyped command gets the nearest one ("did you mean 'status'?"), not the whole
+ * list, which `sweep --help` prints. */
+static int unknown_command(const char *name)
+{
+    struct suggest sg;
+
+    suggest_init(&sg, name);
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        suggest_add(&sg, commands[i]->name);
+    suggest_add(&sg, "help");
+    if (suggest_best(&sg))
+        fprintf(stderr, "sweep: unknown command '%s' (did you mean '%s'?)\n", name,
+                suggest_best(&sg));
+    else
+        fprintf(stderr, "sweep: unknown command '%s'\n", name);
+    fprintf(stderr, "Run 'sweep --help' for the list of commands.\n");
+    return EXIT_USAGE;
 }
 
 int main(int argc, char **argv)
@@ -68,7 +94,5 @@ int main(int argc, char **argv)
             return commands[i]->fn(argc - 1, argv + 1);
         }
     }
-    fprintf(stderr, "sweep: unknown command '%s'\n", argv[1]);
-    usage(stderr);
-    return EXIT_USAGE;
+    return unknown_command(argv[1]);
 }

@@ -1346,6 +1346,123 @@ static int parse_root(struct ctx *c, const struct doc_node *root, struct spec *s
     return parse_chain(c, root, spec);
 }
 
+/* ---- where fields were written (spec_where) ---- */
+
+static void where_put(json_t *where, const char *field, const struct doc_node *at)
+{
+    json_object_set_new(where, field, json_pack("[ii]", at->line, at->col));
+}
+
+/* The model and command elements of the step (or study, or reduce) mapping `map`. */
+static void where_step(json_t *where, const struct doc_node *map, const char *pre)
+{
+    const struct doc_node *model = doc_map_get(map, "model");
+    const struct doc_node *cmd = doc_map_get(map, "command");
+    char f[128];
+
+    if (model) {
+        fieldf(f, sizeof(f), "%smodel", pre);
+        where_put(where, f, model);
+    }
+    for (size_t i = 0; cmd && i < (cmd->type == DOC_SEQ ? cmd->n : 1); i++) {
+        fieldf(f, sizeof(f), "%scommand[%zu]", pre, i);
+        where_put(where, f, cmd->type == DOC_SEQ ? cmd->items[i] : cmd);
+    }
+}
+
+/* The keys of parameters and base, and the first task key of each name, stored as
+ * "tasks.NAME": [line, col, index]. */
+static void where_params(json_t *where, const struct doc_node *root)
+{
+    static const char *const maps[] = {"parameters", "base"};
+    const struct doc_node *tasks = doc_map_get(root, "tasks");
+    char f[256];
+
+    for (size_t m = 0; m < NELEMS(maps); m++) {
+        const struct doc_node *map = doc_map_get(root, maps[m]);
+        for (size_t i = 0; map && map->type == DOC_MAP && i < map->n; i++) {
+            fieldf(f, sizeof(f), "%s.%s", maps[m], map->keys[i]->text);
+            where_put(where, f, map->keys[i]);
+        }
+    }
+    for (size_t t = 0; tasks && tasks->type == DOC_SEQ && t < tasks->n; t++) {
+        const struct doc_node *task = tasks->items[t];
+        for (size_t i = 0; task->type == DOC_MAP && i < task->n; i++) {
+            const struct doc_node *k = task->keys[i];
+            fieldf(f, sizeof(f), "tasks.%s", k->text);
+            if (!json_object_get(where, f))
+                json_object_set_new(where, f,
+                                    json_pack("[iiI]", k->line, k->col, (json_int_t)t));
+        }
+    }
+}
+
+static json_t *where_record(const struct doc_node *root)
+{
+    const struct doc_node *steps = doc_map_get(root, "steps");
+    const struct doc_node *reduce = doc_map_get(root, "reduce");
+    json_t *where = json_object();
+    char pre[64];
+
+    where_step(where, root, "");
+    for (size_t i = 0; steps && steps->type == DOC_SEQ && i < steps->n; i++) {
+        fieldf(pre, sizeof(pre), "steps[%zu].", i);
+        where_step(where, steps->items[i], pre);
+    }
+    if (reduce)
+        where_step(where, reduce, "reduce.");
+    where_params(where, root);
+    return where;
+}
+
+int spec_where(const struct spec *spec, const char *field, int *line, int *col)
+{
+    json_t *at = json_object_get(spec->where, field);
+
+    *line = (int)json_integer_value(json_array_get(at, 0));
+    *col = (int)json_integer_value(json_array_get(at, 1));
+    return at ? 0 : -1;
+}
+
+void spec_step_prefix(const struct spec *spec, int step, char *buf, size_t n)
+{
+    if (step >= 0 && (size_t)step == spec->nsteps)
+        snprintf(buf, n, "reduce.");
+    else if (spec->has_steps)
+        snprintf(buf, n, "steps[%d].", step);
+    else
+        snprintf(buf, n, "%s", "");
+}
+
+int spec_param_where(const struct spec *spec,
+                     const char *name,
+                     char *field,
+                     size_t n,
+                     int *line,
+                     int *col)
+{
+    json_t *at;
+    char *key;
+
+    snprintf(field, n, "parameters.%s", name);
+    if (spec_where(spec, field, line, col) == 0)
+        return 0;
+    snprintf(field, n, "base.%s", name);
+    if (spec_where(spec, field, line, col) == 0)
+        return 0;
+    key = xasprintf("tasks.%s", name);
+    at = json_object_get(spec->where, key);
+    free(key);
+    *line = (int)json_integer_value(json_array_get(at, 0));
+    *col = (int)json_integer_value(json_array_get(at, 1));
+    if (at)
+        snprintf(field, n, "tasks[%lld].%s",
+                 (long long)json_integer_value(json_array_get(at, 2)), name);
+    else
+        snprintf(field, n, "%s", "");
+    return at ? 0 : -1;
+}
+
 int spec_parse(
     const char *path, const char *text, size_t len, struct spec **out, struct err *err)
 {
@@ -1368,8 +1485,10 @@ int spec_parse(
     spec->retry = retry_defaults();
     if (!(rc = spec_dir(&c, path, &spec->dir)))
         rc = parse_root(&c, root, spec);
-    if (!rc)
+    if (!rc) {
         spec->json = doc_to_json(root);
+        spec->where = where_record(root);
+    }
     doc_destroy(root);
     if (rc) {
         spec_destroy(spec);
@@ -1447,6 +1566,7 @@ void spec_destroy(struct spec *spec)
     for (size_t i = 0; i < spec->nafter; i++)
         free(spec->after[i]);
     free(spec->after);
+    json_decref(spec->where);
     json_decref(spec->json);
     free(spec);
 }
