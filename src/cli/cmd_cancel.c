@@ -77,6 +77,10 @@ const struct cli_cmd cmd_cancel = {
         "kills the running ones within a second (SIGTERM, then SIGKILL after the\n"
         "study's kill_after). 'sweep run' of the same spec resumes them later.\n"
         "\n"
+        "Options:\n"
+        "  --home DIR  sweep home (default $SWEEP_HOME or ./.sweep)\n"
+        "  -h, --help  show this help\n"
+        "\n"
         "Example:\n"
         "  sweep cancel quickstart\n",
     .fn = cancel_main,

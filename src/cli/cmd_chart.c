@@ -632,6 +632,7 @@ const struct cli_cmd cmd_chart = {
         "  -o, --output FILE  output file; .png, .svg or .pdf (default chart.png)\n"
         "  --width W          width in pixels (points for PDF; default 800)\n"
         "  --height H         height in pixels (points for PDF; default 500)\n"
+        "  -h, --help         show this help\n"
         "\n"
         "Examples:\n"
         "  # the energy of every task of study ns (a navier-stokes sweep) over time\n"

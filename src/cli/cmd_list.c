@@ -51,6 +51,7 @@ const struct cli_cmd cmd_list = {
              "Options:\n"
              "  --json      a JSON array of study objects\n"
              "  --home DIR  sweep home (default $SWEEP_HOME or ./.sweep)\n"
+             "  -h, --help  show this help\n"
              "\n"
              "Example:\n"
              "  sweep list --json\n",

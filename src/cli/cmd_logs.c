@@ -148,6 +148,7 @@ const struct cli_cmd cmd_logs = {
         "  --stdout / --stderr  only that stream\n"
         "  --attempt N          an earlier attempt's logs\n"
         "  --home DIR           sweep home (default $SWEEP_HOME or ./.sweep)\n"
+        "  -h, --help           show this help\n"
         "\n"
         "Example:\n"
         "  sweep logs 3fa2c1 --stderr\n",

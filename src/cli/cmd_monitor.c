@@ -402,6 +402,7 @@ const struct cli_cmd cmd_monitor = {
         "                       (default 5s, at least 50ms)\n"
         "  --once               print one block and exit\n"
         "  --home DIR           sweep home (default $SWEEP_HOME or ./.sweep)\n"
+        "  -h, --help           show this help\n"
         "\n"
         "Example:\n"
         "  sweep run study.yaml --quiet & sweep monitor quickstart --interval 2\n",

@@ -279,7 +279,7 @@ const struct cli_cmd cmd_plot = {
     .summary = "plot a metric against a parameter, mean with error bars",
     .usage =
         "Usage: sweep plot STUDY --x PARAM --y METRIC [--by PARAM] [--logx] [--logy]\n"
-        "                  [-o FILE] [--title TEXT] [--home DIR]\n"
+        "                  [-o FILE] [--title TEXT] [--step NAME] [--home DIR]\n"
         "\n"
         "Plots the metric METRIC of a study against the numeric parameter PARAM: for\n"
         "each value of PARAM, the mean over the succeeded tasks (the repetitions) "
@@ -300,6 +300,7 @@ const struct cli_cmd cmd_plot = {
         "  --title TEXT         the title (default: the study name)\n"
         "  --step NAME          a pipeline's step (default: its last step)\n"
         "  --home DIR           sweep home (default $SWEEP_HOME or ./.sweep)\n"
+        "  -h, --help           show this help\n"
         "\n"
         "An unknown study, parameter or metric, a non-numeric PARAM or an unknown\n"
         "file extension exits 2; a study with nothing to plot yet exits 1.\n"

@@ -165,6 +165,7 @@ const struct cli_cmd cmd_report = {
         "Options:\n"
         "  -o, --output FILE    the picture: .png, .svg or .pdf (default report.png)\n"
         "  --home DIR           sweep home (default $SWEEP_HOME or ./.sweep)\n"
+        "  -h, --help           show this help\n"
         "\n"
         "An unknown study or file extension exits 2.\n"
         "\n"

@@ -395,6 +395,7 @@ const struct cli_cmd cmd_results = {
         "  --state STATE          only tasks in this state (e.g. failed)\n"
         "  --step NAME            a pipeline: only this step's tasks (or reduce)\n"
         "  --home DIR             sweep home (default $SWEEP_HOME or ./.sweep)\n"
+        "  -h, --help             show this help\n"
         "\n"
         "Example:\n"
         "  sweep results quickstart --state failed --format csv > failed.csv\n",

@@ -551,6 +551,7 @@ const struct cli_cmd cmd_run = {
         "  --json                      print the final summary as JSON\n"
         "  -q, --quiet                 no progress line\n"
         "  --home DIR                  sweep home (default $SWEEP_HOME or ./.sweep)\n"
+        "  -h, --help                  show this help\n"
         "\n"
         "Exit status: 0 all tasks succeeded, 1 some task failed, 2 spec or usage "
         "error,\n"

@@ -119,6 +119,7 @@ const struct cli_cmd cmd_run_package = {
         "  --json                print the summary as JSON\n"
         "  -q, --quiet           no progress line\n"
         "  --home DIR            sweep home (default $SWEEP_HOME or ./.sweep)\n"
+        "  -h, --help            show this help\n"
         "\n"
         "Exit status: 0 completed, 1 failed, 2 a configuration file missing or "
         "invalid\n"

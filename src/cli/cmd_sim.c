@@ -282,7 +282,7 @@ const struct cli_cmd cmd_sim = {
     .summary = "run one built-in model once and print its metrics",
     .usage =
         "Usage: sweep sim MODEL [--set NAME=VALUE]... [--params JSON] [--json]\n"
-        "                       [--result PATH]\n"
+        "                       [--result PATH] [--outdir DIR]\n"
         "\n"
         "Runs one built-in model once, in this process, and prints the metrics it\n"
         "reports. A study with `model: MODEL` runs this for each task. Parameters\n"

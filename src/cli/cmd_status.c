@@ -276,6 +276,7 @@ const struct cli_cmd cmd_status = {
         "Options:\n"
         "  --json      one JSON object (an array without STUDY)\n"
         "  --home DIR  sweep home (default $SWEEP_HOME or ./.sweep)\n"
+        "  -h, --help  show this help\n"
         "\n"
         "Example:\n"
         "  sweep status quickstart --json\n",

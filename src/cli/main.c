@@ -3,6 +3,7 @@
 
 #include "common/suggest.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -22,8 +23,13 @@ static const struct cli_cmd *const commands[] = {
 
 static int version_main(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
+    static const struct option opts[] = {{NULL, 0, NULL, 0}};
+    int c;
+
+    optind = 1;
+    opterr = 0;
+    if (argc > 1 && (c = getopt_long(argc, argv, "", opts, NULL)) != -1)
+        return cli_option_error(&cmd_version, opts, c, argv);
     printf("sweep %s\n", SWEEP_VERSION);
     return EXIT_OK;
 }
@@ -31,7 +37,8 @@ static int version_main(int argc, char **argv)
 const struct cli_cmd cmd_version = {
     .name = "version",
     .summary = "print the version",
-    .usage = "Usage: sweep version\n\nPrints the version of sweep.\n",
+    .usage = "Usage: sweep version\n\nPrints the version of sweep.\n\nOptions:\n"
+             "  -h, --help  show this help\n",
     .fn = version_main,
 };
 
@@ -82,7 +89,7 @@ int main(int argc, char **argv)
         return EXIT_OK;
     }
     if (strcmp(argv[1], "--version") == 0)
-        return version_main(argc, argv);
+        return version_main(1, argv);
     for (size_t i = 0; i < NCOMMANDS; i++) {
         if (strcmp(argv[1], commands[i]->name) == 0) {
             for (int j = 2; j < argc; j++) {
