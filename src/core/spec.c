@@ -1120,9 +1120,17 @@ static int refs_step(struct refs *r, const char *name)
     step = xstrndup(rest, (size_t)(dot - rest));
     idx = spec_step_index(spec, step);
     if (idx < 0) {
-        for (size_t i = 0; i < spec->nsteps; i++)
+        struct suggest sg;
+        char near[SPEC_MAX_NAME + 32] = "";
+
+        suggest_init(&sg, step);
+        for (size_t i = 0; i < spec->nsteps; i++) {
             sb_addf(&all, "%s%s", i ? ", " : "", spec->steps[i].name);
-        refs_fail(r, "{%s}: unknown step \"%s\"; the steps are: %s", name, step,
+            suggest_add(&sg, spec->steps[i].name);
+        }
+        if (suggest_best(&sg))
+            snprintf(near, sizeof(near), " (did you mean \"%s\"?)", suggest_best(&sg));
+        refs_fail(r, "{%s}: unknown step \"%s\"%s; the steps are: %s", name, step, near,
                   sb_str(&all));
     } else if (idx == r->step) {
         refs_fail(r,

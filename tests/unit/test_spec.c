@@ -1136,8 +1136,8 @@ static void test_errors(void **state)
         {"study.yaml",
          "study: a\nsteps:\n  - {name: sim, model: m}\n  - {name: an, model: m}\n"
          "  - {name: ex, command: [ex, \"{steps.sim.dir}{steps.anl.dir}\"]}\n",
-         "study.yaml:5:30: steps[2].command[1]: {steps.anl.dir}: unknown step \"anl\"; "
-         "the steps are: sim, an, ex"},
+         "study.yaml:5:30: steps[2].command[1]: {steps.anl.dir}: unknown step \"anl\" "
+         "(did you mean \"an\"?); the steps are: sim, an, ex"},
         {"study.yaml",
          "study: a\nsteps:\n  - {name: sim, model: m}\n"
          "  - {name: an, command: [an, \"{steps.sim.out}\"]}\n",
