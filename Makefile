@@ -1,6 +1,10 @@
 # The two commands of the README: `make demo` and `make test`. Both install what is
 # missing (scripts/install-deps.sh), then build with CMake.
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+# A quiet build: no "Entering/Leaving directory" from the make that CMake runs, and no
+# line per compiled file (V=1 shows them). Errors and warnings still print.
+MAKEFLAGS += --no-print-directory
+RULE_MESSAGES = $(if $(V),ON,OFF)
 BUILD ?= build
 SAN_BUILD ?= build-san
 
@@ -12,7 +16,10 @@ deps:
 	@./scripts/install-deps.sh
 
 build: deps
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@echo "build: compiling in $(BUILD)/"
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DCMAKE_RULE_MESSAGES=$(RULE_MESSAGES) \
+		-DCMAKE_TARGET_MESSAGES=$(RULE_MESSAGES) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
 demo: build
@@ -43,8 +50,10 @@ test: build sanitize
 	cd $(SAN_BUILD) && ctest --output-on-failure -j $(JOBS)
 
 sanitize: deps
+	@echo "build: compiling with the sanitizers in $(SAN_BUILD)/"
 	@CC=clang cmake -S . -B $(SAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSWEEP_SANITIZE=ON \
-		-DSWEEP_FUZZ=ON >/dev/null
+		-DSWEEP_FUZZ=ON -DCMAKE_RULE_MESSAGES=$(RULE_MESSAGES) \
+		-DCMAKE_TARGET_MESSAGES=$(RULE_MESSAGES) >/dev/null
 	@cmake --build $(SAN_BUILD) -j $(JOBS)
 
 # Only the normal build's tests (quick loop while developing).

@@ -3,6 +3,9 @@
 
 #include "common/jsonx.h"
 #include "common/termline.h"
+
+#include "common/strbuf.h"
+#include "common/suggest.h"
 #include "common/xalloc.h"
 #include "core/spec.h"
 #include "core/store.h"
@@ -10,6 +13,7 @@
 
 #include <jansson.h>
 
+#include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -57,6 +61,70 @@ int cli_usage_error(const struct cli_cmd *cmd, const char *fmt, ...)
     va_end(ap);
     fprintf(stderr, "\nTry 'sweep %s --help'.\n", cmd->name);
     return EXIT_USAGE;
+}
+
+/* A long option given as "--name[=value]": which one it is (exactly, or the one option
+ * it abbreviates), else the error. */
+static int cli_long_option_error(const struct cli_cmd *cmd,
+                                 const struct option *opts,
+                                 const char *arg)
+{
+    const char *eq = strchr(arg, '=');
+    char *word = xstrndup(arg, eq ? (size_t)(eq - arg) : strlen(arg));
+    const struct option *found = NULL;
+    struct strbuf abbrev = STRBUF_INIT;
+    struct suggest sg;
+    int nabbrev = 0, rc;
+
+    suggest_init(&sg, word);
+    suggest_add(&sg, "help"); /* every command's, answered by main.c */
+    for (const struct option *o = opts; o->name; o++) {
+        suggest_add(&sg, o->name);
+        if (strcmp(o->name, word) == 0) {
+            found = o;
+        } else if (*word && strncmp(o->name, word, strlen(word)) == 0) {
+            sb_addf(&abbrev, "%s--%s", nabbrev ? ", " : "", o->name);
+            nabbrev++;
+        }
+    }
+    if (!found && nabbrev == 1)
+        for (const struct option *o = opts; o->name && !found; o++)
+            if (strncmp(o->name, word, strlen(word)) == 0)
+                found = o;
+    if (found && eq && found->has_arg == no_argument)
+        rc = cli_usage_error(cmd, "option '--%s' takes no value", found->name);
+    else if (found)
+        rc = cli_usage_error(cmd, "option '--%s' needs a value", found->name);
+    else if (nabbrev > 1)
+        rc = cli_usage_error(cmd, "option '--%s' is ambiguous: it could be %s", word,
+                             sb_str(&abbrev));
+    else if (suggest_best(&sg))
+        rc = cli_usage_error(cmd, "unknown option '--%s' (did you mean '--%s'?)", word,
+                             suggest_best(&sg));
+    else
+        rc = cli_usage_error(cmd, "unknown option '--%s'", word);
+    sb_fini(&abbrev);
+    free(word);
+    return rc;
+}
+
+int cli_option_error(const struct cli_cmd *cmd,
+                     const struct option *opts,
+                     int c,
+                     char **argv)
+{
+    const char *arg = optind > 0 ? argv[optind - 1] : "";
+    bool needs_value = c == ':';
+
+    if (arg && strncmp(arg, "--", 2) == 0 && arg[2])
+        return cli_long_option_error(cmd, opts, arg + 2);
+    if (!optopt)
+        return cli_usage_error(cmd, "unknown option '%s'", arg ? arg : "");
+    for (const struct option *o = opts; o->name && !needs_value; o++)
+        needs_value = o->val == optopt && o->has_arg == required_argument;
+    if (needs_value)
+        return cli_usage_error(cmd, "option '-%c' needs a value", optopt);
+    return cli_usage_error(cmd, "unknown option '-%c'", optopt);
 }
 
 int cli_help(const struct cli_cmd *cmd)

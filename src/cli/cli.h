@@ -38,6 +38,16 @@ int cli_fail(const struct err *err);
 /* Prints a usage error and the hint to run --help; returns EXIT_USAGE. */
 int cli_usage_error(const struct cli_cmd *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* The usage error for what getopt_long(argc, argv, ..., opts, NULL) just returned, c
+ * ('?' or ':'): an option that needs a value or takes none, an ambiguous abbreviation,
+ * or an unknown option with the nearest known one ("unknown option '--max-paralel'
+ * (did you mean '--max-parallel'?)"). Reads optind and optopt; returns EXIT_USAGE.
+ * Every command's option loop ends with it. */
+struct option;
+int cli_option_error(const struct cli_cmd *cmd,
+                     const struct option *opts,
+                     int c,
+                     char **argv);
 /* Prints the command's help to stdout; returns EXIT_OK. */
 int cli_help(const struct cli_cmd *cmd);
 

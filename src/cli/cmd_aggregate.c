@@ -342,8 +342,7 @@ static int aggregate_main(int argc, char **argv)
             home = optarg;
             break;
         default:
-            return cli_usage_error(&cmd_aggregate, "unknown option '%s'",
-                                   argv[optind - 1]);
+            return cli_option_error(&cmd_aggregate, opts, c, argv);
         }
     }
     if (optind != argc - 1)
@@ -403,11 +402,10 @@ const struct cli_cmd cmd_aggregate = {
         "\n"
         "Groups the tasks of a study by the values of the --by parameters (default:\n"
         "every parameter that varies between the tasks except seed, so the\n"
-        "repetitions of each parameter point fall together) and prints, for each "
-        "metric, n, mean, sample standard deviation\n"
-        "(n - 1), standard error (std / sqrt(n)), min and max over the succeeded "
-        "tasks.\n"
-        "Failed and timed-out tasks are left out and counted (failed, n_failed).\n"
+        "repetitions of each parameter point fall together) and prints, for each\n"
+        "metric, n, mean, sample standard deviation (n - 1), standard error\n"
+        "(std / sqrt(n)), min and max over the succeeded tasks. Failed and\n"
+        "timed-out tasks are left out and counted (failed, n_failed).\n"
         "std and stderr are empty (null, '-') for fewer than two samples.\n"
         "\n"
         "Metrics: every number the tasks wrote, nested objects flattened as a.b;\n"
@@ -444,6 +442,7 @@ const struct cli_cmd cmd_aggregate = {
         "\"max_M\"}};\n"
         "                           otherwise an array of {\"params\": {...}, ...}\n"
         "  --home DIR             sweep home (default $SWEEP_HOME or ./.sweep)\n"
+        "  -h, --help             show this help\n"
         "\n"
         "An unknown parameter or metric exits 2 and lists the known ones.\n"
         "\n"

@@ -32,8 +32,7 @@ static int cancel_main(int argc, char **argv)
         else if (c == 's')
             study_flag = optarg;
         else
-            return cli_usage_error(&cmd_cancel, "unknown option '%s'",
-                                   argv[optind - 1]);
+            return cli_option_error(&cmd_cancel, opts, c, argv);
     }
     if (optind != argc - 1)
         return cli_usage_error(&cmd_cancel, "expected one study name or task");
@@ -84,6 +83,11 @@ const struct cli_cmd cmd_cancel = {
         "study only). Pending tasks are cancelled at once; a running 'sweep run'\n"
         "kills the running ones within a second (SIGTERM, then SIGKILL after the\n"
         "study's kill_after). 'sweep run' of the same spec resumes them later.\n"
+        "\n"
+        "Options:\n"
+        "  --study STUDY  TASK is a task of this study (a key or prefix)\n"
+        "  --home DIR     sweep home (default $SWEEP_HOME or ./.sweep)\n"
+        "  -h, --help     show this help\n"
         "\n"
         "Examples:\n"
         "  sweep cancel quickstart\n"

@@ -749,11 +749,10 @@ static int parse_options(int argc, char **argv, struct options *o)
             o->by = optarg;
             break;
         case ':':
-            rc = cli_usage_error(&cmd_chart, "option '%s' needs a value",
-                                 argv[optind - 1]);
+            rc = cli_option_error(&cmd_chart, opts, c, argv);
             break;
         default:
-            rc = cli_usage_error(&cmd_chart, "unknown option '%s'", argv[optind - 1]);
+            rc = cli_option_error(&cmd_chart, opts, c, argv);
         }
     }
     if (rc != EXIT_OK)
@@ -970,6 +969,7 @@ const struct cli_cmd cmd_chart = {
         "                     PARAM: numbers on a colour bar (logarithmic when\n"
         "                     positive and spanning two decades), other values one\n"
         "                     colour and one legend entry each\n"
+        "  -h, --help         show this help\n"
         "\n"
         "Examples:\n"
         "  # the energy of every task of study ns (a navier-stokes sweep) over time\n"

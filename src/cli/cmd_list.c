@@ -29,7 +29,7 @@ static int list_main(int argc, char **argv)
         else if (c == 'H')
             home = optarg;
         else
-            return cli_usage_error(&cmd_list, "unknown option '%s'", argv[optind - 1]);
+            return cli_option_error(&cmd_list, opts, c, argv);
     }
     if (optind != argc)
         return cli_usage_error(&cmd_list, "unexpected argument '%s'", argv[optind]);
@@ -51,6 +51,7 @@ const struct cli_cmd cmd_list = {
              "Options:\n"
              "  --json      a JSON array of study objects\n"
              "  --home DIR  sweep home (default $SWEEP_HOME or ./.sweep)\n"
+             "  -h, --help  show this help\n"
              "\n"
              "Example:\n"
              "  sweep list --json\n",

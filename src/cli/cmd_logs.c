@@ -229,7 +229,7 @@ static int logs_main(int argc, char **argv)
             home = optarg;
             break;
         default:
-            return cli_usage_error(&cmd_logs, "unknown option '%s'", argv[optind - 1]);
+            return cli_option_error(&cmd_logs, opts, c, argv);
         }
     }
     if (optind != argc - 1)
@@ -319,6 +319,7 @@ const struct cli_cmd cmd_logs = {
         "                       the task has ended (or no 'sweep run' runs it)\n"
         "  --study STUDY        TASK is a key (or id) of that study's tasks\n"
         "  --home DIR           sweep home (default $SWEEP_HOME or ./.sweep)\n"
+        "  -h, --help           show this help\n"
         "\n"
         "Examples:\n"
         "  sweep logs 3fa2c1 --stderr\n"

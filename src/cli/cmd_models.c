@@ -196,16 +196,18 @@ static int models_main(int argc, char **argv)
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
         if (c != 'j')
-            return cli_usage_error(&cmd_models, "unknown option '%s'",
-                                   argv[optind - 1]);
+            return cli_option_error(&cmd_models, options, c, argv);
         json = true;
     }
     if (argc - optind > 1)
         return cli_usage_error(&cmd_models, "expected at most one MODEL");
     if (optind < argc) {
         m = model_resolve(argv[optind], &preset);
-        if (!m)
-            return cli_usage_error(&cmd_models, "unknown model \"%s\"", argv[optind]);
+        if (!m) {
+            char msg[512];
+            model_unknown_msg(argv[optind], msg, sizeof(msg));
+            return cli_usage_error(&cmd_models, "%s", msg);
+        }
         if (preset && !json) {
             char *text = jsonx_canon_str(preset);
             printf("%s is an alias: %s with %s\n\n", argv[optind], m->name, text);

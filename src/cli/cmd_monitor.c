@@ -497,8 +497,7 @@ static int monitor_main(int argc, char **argv)
         } else if (c == 'H') {
             home = optarg;
         } else {
-            return cli_usage_error(&cmd_monitor, "unknown option '%s'",
-                                   argv[optind - 1]);
+            return cli_option_error(&cmd_monitor, opts, c, argv);
         }
     }
     if (argc - optind > 1)
@@ -582,6 +581,7 @@ const struct cli_cmd cmd_monitor = {
         "                       (default 5s, at least 50ms)\n"
         "  --once               print one block and exit\n"
         "  --home DIR           sweep home (default $SWEEP_HOME or ./.sweep)\n"
+        "  -h, --help           show this help\n"
         "\n"
         "Example:\n"
         "  sweep run study.yaml --quiet & sweep monitor quickstart --interval 2\n",

@@ -161,10 +161,9 @@ static int parse_options(int argc, char **argv, struct options *o)
             o->home = optarg;
             break;
         case ':':
-            return cli_usage_error(&cmd_plot, "option '%s' needs a value",
-                                   argv[optind - 1]);
+            return cli_option_error(&cmd_plot, opts, c, argv);
         default:
-            return cli_usage_error(&cmd_plot, "unknown option '%s'", argv[optind - 1]);
+            return cli_option_error(&cmd_plot, opts, c, argv);
         }
     }
     if (optind != argc - 1)
@@ -536,7 +535,7 @@ const struct cli_cmd cmd_plot = {
         "                       big (2 for a sharp picture on a high-DPI screen)\n"
         "  --step NAME          a pipeline's step (default: its last step)\n"
         "  --home DIR           sweep home (default $SWEEP_HOME or ./.sweep)\n"
-        "  -h, --help           this help\n"
+        "  -h, --help           show this help\n"
         "\n"
         "An unknown study, parameter or metric, a non-numeric PARAM, too many series\n"
         "or an unknown file extension exits 2; a study with nothing to plot yet\n"

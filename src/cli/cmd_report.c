@@ -42,11 +42,9 @@ static int parse_options(int argc, char **argv, struct options *o)
             o->home = optarg;
             break;
         case ':':
-            return cli_usage_error(&cmd_report, "option '%s' needs a value",
-                                   argv[optind - 1]);
+            return cli_option_error(&cmd_report, opts, c, argv);
         default:
-            return cli_usage_error(&cmd_report, "unknown option '%s'",
-                                   argv[optind - 1]);
+            return cli_option_error(&cmd_report, opts, c, argv);
         }
     }
     if (optind != argc - 1)
@@ -167,6 +165,7 @@ const struct cli_cmd cmd_report = {
         "Options:\n"
         "  -o, --output FILE    the picture: .png, .svg or .pdf (default report.png)\n"
         "  --home DIR           sweep home (default $SWEEP_HOME or ./.sweep)\n"
+        "  -h, --help           show this help\n"
         "\n"
         "An unknown study or file extension exits 2.\n"
         "\n"

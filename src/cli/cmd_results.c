@@ -579,8 +579,7 @@ static int results_main(int argc, char **argv)
             home = optarg;
             break;
         default:
-            return cli_usage_error(&cmd_results, "unknown option '%s'",
-                                   argv[optind - 1]);
+            return cli_option_error(&cmd_results, opts, c, argv);
         }
     }
     if (optind != argc - 1)
@@ -664,6 +663,7 @@ const struct cli_cmd cmd_results = {
         "  --state STATE          only tasks in this state (e.g. failed)\n"
         "  --step NAME            a pipeline: only this step's tasks (or reduce)\n"
         "  --home DIR             sweep home (default $SWEEP_HOME or ./.sweep)\n"
+        "  -h, --help             show this help\n"
         "\n"
         "Example:\n"
         "  sweep results quickstart --state failed\n"

@@ -95,7 +95,7 @@ static int retry_main(int argc, char **argv)
         else if (c == 'q')
             quiet = true;
         else
-            return cli_usage_error(&cmd_retry, "unknown option '%s'", argv[optind - 1]);
+            return cli_option_error(&cmd_retry, opts, c, argv);
     }
     if (optind != argc - 1)
         return cli_usage_error(&cmd_retry, "expected one task key");

@@ -54,7 +54,7 @@ static int rm_main(int argc, char **argv)
         else if (c == 'H')
             home = optarg;
         else
-            return cli_usage_error(&cmd_rm, "unknown option '%s'", argv[optind - 1]);
+            return cli_option_error(&cmd_rm, opts, c, argv);
     }
     if (optind != argc - 1)
         return cli_usage_error(&cmd_rm, "expected one study name");

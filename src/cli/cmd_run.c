@@ -197,7 +197,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
                                        optarg);
             break;
         default:
-            return cli_usage_error(&cmd_run, "unknown option '%s'", argv[optind - 1]);
+            return cli_option_error(&cmd_run, opts, c, argv);
         }
     }
     if (optind != argc - 1)
@@ -228,7 +228,61 @@ struct run_models {
     json_t **preset;
 };
 
-/* Resolves the model of every step; an unknown one is a spec error. */
+/* "sweep: file:line:col: field: message" (without a position when the spec does not
+ * know it); returns EXIT_USAGE. */
+static int spec_error_at(
+    const struct spec *spec, const char *field, int line, int col, const char *msg)
+{
+    if (line > 0)
+        fprintf(stderr, "sweep: %s:%d:%d: %s: %s\n", spec->path, line, col, field, msg);
+    else
+        fprintf(stderr, "sweep: %s: %s: %s\n", spec->path, field, msg);
+    return EXIT_USAGE;
+}
+
+/* Every parameter the spec writes (parameters, base, tasks) against the model of a
+ * step, name and value, before anything is stored, so that the error names where the
+ * name is written. The task-by-task check (check_model_params) still sees what only a
+ * whole task shows (a parameter given twice, a missing one, the alias's preset). */
+static int check_spec_params(const struct spec *spec, const struct model *m)
+{
+    struct err err = {0};
+    const char *key = NULL;
+    json_t *v, *task;
+    size_t i;
+
+    for (size_t d = 0; d < spec->ndims; d++) {
+        const struct spec_dim *dim = &spec->dims[d];
+        for (size_t r = 0; r < dim->nrows; r++)
+            for (size_t k = 0; k < dim->nnames; k++) {
+                key = dim->names[k];
+                if (model_param_check(m, key, dim->values[r * dim->nnames + k], &err))
+                    goto bad;
+            }
+    }
+    json_object_foreach(spec->base, key, v)
+    {
+        if (model_param_check(m, key, v, &err))
+            goto bad;
+    }
+    json_array_foreach(spec->tasks, i, task)
+    {
+        json_object_foreach(task, key, v)
+        {
+            if (strcmp(key, "priority") != 0 && model_param_check(m, key, v, &err))
+                goto bad;
+        }
+    }
+    return EXIT_OK;
+bad:;
+    char field[256];
+    int line, col;
+    spec_param_where(spec, key, field, sizeof(field), &line, &col);
+    return spec_error_at(spec, *field ? field : "parameters", line, col, err.msg);
+}
+
+/* Resolves the model of every step and checks the spec's parameters against it; an
+ * unknown model or parameter is a spec error at the line and column of its name. */
 static int resolve_models(const struct spec *spec, struct run_models *rm)
 {
     rm->n = spec->nsteps + 1;
@@ -238,21 +292,26 @@ static int resolve_models(const struct spec *spec, struct run_models *rm)
     for (size_t i = 0; i < rm->n; i++) {
         const struct spec_step *step =
             i < spec->nsteps ? &spec->steps[i] : spec->reduce;
+        char field[80], msg[512];
+        int line, col;
+
         rm->step[i] = step;
         if (!step || step->kind != SPEC_MODEL)
             continue;
         rm->model[i] = model_resolve(step->model, &rm->preset[i]);
-        if (!rm->model[i]) {
-            if (step->line > 0)
-                fprintf(stderr,
-                        "sweep: %s:%d: %s: unknown model \"%s\"; see 'sweep models'\n",
-                        spec->path, step->line, step->name, step->model);
-            else
-                fprintf(stderr,
-                        "sweep: %s: model: unknown model \"%s\"; see 'sweep models'\n",
-                        spec->path, step->model);
-            return EXIT_USAGE;
+        if (rm->model[i] && i < spec->nsteps) {
+            if (check_spec_params(spec, rm->model[i]))
+                return EXIT_USAGE;
+            continue;
         }
+        if (rm->model[i])
+            continue;
+        spec_step_prefix(spec, (int)i, field, sizeof(field) - 8);
+        strcat(field, "model");
+        spec_where(spec, field, &line, &col);
+        model_unknown_msg(step->model, msg, sizeof(msg));
+        strcat(msg, "; see 'sweep models'");
+        return spec_error_at(spec, field, line, col, msg);
     }
     return EXIT_OK;
 }
@@ -678,6 +737,7 @@ const struct cli_cmd cmd_run = {
         "  --json                      print the final summary as JSON\n"
         "  -q, --quiet                 no progress line\n"
         "  --home DIR                  sweep home (default $SWEEP_HOME or ./.sweep)\n"
+        "  -h, --help                  show this help\n"
         "\n"
         "Exit status: 0 all tasks succeeded, 1 some task failed, 2 spec or usage "
         "error,\n"

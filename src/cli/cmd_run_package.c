@@ -87,11 +87,9 @@ static int run_package_main(int argc, char **argv)
             bo.quiet = true;
             break;
         case ':':
-            return cli_usage_error(&cmd_run_package, "option '%s' needs a value",
-                                   argv[optind - 1]);
+            return cli_option_error(&cmd_run_package, opts, c, argv);
         default:
-            return cli_usage_error(&cmd_run_package, "unknown option '%s'",
-                                   argv[optind - 1]);
+            return cli_option_error(&cmd_run_package, opts, c, argv);
         }
     }
     if (optind != argc)
@@ -121,6 +119,7 @@ const struct cli_cmd cmd_run_package = {
         "  --json                print the summary as JSON\n"
         "  -q, --quiet           no progress line\n"
         "  --home DIR            sweep home (default $SWEEP_HOME or ./.sweep)\n"
+        "  -h, --help            show this help\n"
         "\n"
         "Exit status: 0 completed, 1 failed, 2 a configuration file missing or "
         "invalid\n"

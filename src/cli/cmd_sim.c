@@ -182,10 +182,10 @@ static int sim_main(int argc, char **argv)
             outdir = optarg;
             break;
         case ':':
-            rc = cli_usage_error(&cmd_sim, "%s needs a value", argv[optind - 1]);
+            rc = cli_option_error(&cmd_sim, options, c, argv);
             goto out;
         default:
-            rc = cli_usage_error(&cmd_sim, "unknown option '%s'", argv[optind - 1]);
+            rc = cli_option_error(&cmd_sim, options, c, argv);
             goto out;
         }
     }
@@ -197,9 +197,9 @@ static int sim_main(int argc, char **argv)
     }
     m = model_resolve(argv[optind], &preset);
     if (!m) {
-        rc = cli_usage_error(&cmd_sim,
-                             "unknown model \"%s\"; run 'sweep models' to list them",
-                             argv[optind]);
+        char msg[512];
+        model_unknown_msg(argv[optind], msg, sizeof(msg));
+        rc = cli_usage_error(&cmd_sim, "%s; run 'sweep models' to list them", msg);
         goto out;
     }
 
@@ -288,7 +288,7 @@ const struct cli_cmd cmd_sim = {
     .summary = "run one built-in model once and print its metrics",
     .usage =
         "Usage: sweep sim MODEL [--set NAME=VALUE]... [--params JSON] [--json]\n"
-        "                       [--result PATH]\n"
+        "                       [--result PATH] [--outdir DIR]\n"
         "\n"
         "Runs one built-in model once, in this process, and prints the metrics it\n"
         "reports. A study with `model: MODEL` runs this for each task. Parameters\n"

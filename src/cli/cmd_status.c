@@ -214,8 +214,7 @@ static int status_main(int argc, char **argv)
         else if (c == 'H')
             home = optarg;
         else
-            return cli_usage_error(&cmd_status, "unknown option '%s'",
-                                   argv[optind - 1]);
+            return cli_option_error(&cmd_status, opts, c, argv);
     }
     if (argc - optind > 1)
         return cli_usage_error(&cmd_status, "expected at most one study name");
@@ -280,6 +279,7 @@ const struct cli_cmd cmd_status = {
         "Options:\n"
         "  --json      one JSON object (an array without STUDY)\n"
         "  --home DIR  sweep home (default $SWEEP_HOME or ./.sweep)\n"
+        "  -h, --help  show this help\n"
         "\n"
         "Example:\n"
         "  sweep status quickstart --json\n",

@@ -18,6 +18,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -162,13 +164,19 @@ static int check_templates(const struct spec *spec, struct err *err)
         if (!step || step->kind != SPEC_COMMAND)
             continue;
         for (size_t i = 0; i < step->argc && rc == SWEEP_OK; i++) {
+            char field[96];
+            int line, col;
+
             rc = tmpl_check(step->argv[i], names, reduce ? 0 : n, &scope, err);
-            if (rc && reduce)
-                err_prefix(err, "%s: reduce.command[%zu]", spec->path, i);
-            else if (rc && spec->has_steps)
-                err_prefix(err, "%s: steps[%zu].command[%zu]", spec->path, j, i);
-            else if (rc)
-                err_prefix(err, "%s: command[%zu]", spec->path, i);
+            if (!rc)
+                continue;
+            spec_step_prefix(spec, (int)j, field, 64);
+            snprintf(field + strlen(field), sizeof(field) - strlen(field),
+                     "command[%zu]", i);
+            if (spec_where(spec, field, &line, &col) == 0)
+                err_prefix(err, "%s:%d:%d: %s", spec->path, line, col, field);
+            else
+                err_prefix(err, "%s: %s", spec->path, field);
         }
     }
     for (size_t i = 0; i < n; i++)

@@ -10,6 +10,7 @@
 
 #include "common/fileio.h"
 #include "common/strbuf.h"
+#include "common/suggest.h"
 #include "common/timeutil.h"
 #include "common/xalloc.h"
 #include "core/doc.h"
@@ -151,29 +152,8 @@ get_duration(struct ctx *c, const struct doc_node *n, const char *field, double 
     return SWEEP_OK;
 }
 
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b), row[SPEC_MAX_NAME + 1];
-
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            size_t sub = diag + (tolower((unsigned char)a[i - 1]) !=
-                                 tolower((unsigned char)b[j - 1]));
-            size_t best = up + 1 < row[j - 1] + 1 ? up + 1 : row[j - 1] + 1;
-            row[j] = sub < best ? sub : best;
-            diag = up;
-        }
-    }
-    return row[lb];
-}
-
 /* Every key of `map` must be in `allowed`; the error lists them and suggests the
- * closest when it is close enough (at most half of its letters differ). */
+ * closest when it is close enough (suggest.h). */
 static int check_fields(struct ctx *c,
                         const struct doc_node *map,
                         const char *prefix,
@@ -181,8 +161,7 @@ static int check_fields(struct ctx *c,
                         size_t nallowed)
 {
     for (size_t i = 0; i < map->n; i++) {
-        const char *key = map->keys[i]->text, *near = NULL;
-        size_t best = SIZE_MAX;
+        const char *key = map->keys[i]->text, *near;
         struct strbuf sb = STRBUF_INIT;
         char quoted[1024], *full;
         bool known = false;
@@ -191,11 +170,7 @@ static int check_fields(struct ctx *c,
             known = strcmp(key, allowed[k]) == 0;
         if (known)
             continue;
-        for (size_t k = 0; k < nallowed && strlen(key) <= SPEC_MAX_NAME; k++) {
-            size_t d = edit_distance(key, allowed[k]);
-            if (d < best && 2 * d <= strlen(allowed[k]))
-                best = d, near = allowed[k];
-        }
+        near = suggest_closest(key, allowed, nallowed);
         full = xasprintf("%s%s%s", prefix, *prefix ? "." : "", key);
         doc_quote(full, 120, quoted, sizeof(quoted));
         free(full);
@@ -1145,9 +1120,17 @@ static int refs_step(struct refs *r, const char *name)
     step = xstrndup(rest, (size_t)(dot - rest));
     idx = spec_step_index(spec, step);
     if (idx < 0) {
-        for (size_t i = 0; i < spec->nsteps; i++)
+        struct suggest sg;
+        char near[SPEC_MAX_NAME + 32] = "";
+
+        suggest_init(&sg, step);
+        for (size_t i = 0; i < spec->nsteps; i++) {
             sb_addf(&all, "%s%s", i ? ", " : "", spec->steps[i].name);
-        refs_fail(r, "{%s}: unknown step \"%s\"; the steps are: %s", name, step,
+            suggest_add(&sg, spec->steps[i].name);
+        }
+        if (suggest_best(&sg))
+            snprintf(near, sizeof(near), " (did you mean \"%s\"?)", suggest_best(&sg));
+        refs_fail(r, "{%s}: unknown step \"%s\"%s; the steps are: %s", name, step, near,
                   sb_str(&all));
     } else if (idx == r->step) {
         refs_fail(r,
@@ -1371,6 +1354,123 @@ static int parse_root(struct ctx *c, const struct doc_node *root, struct spec *s
     return parse_chain(c, root, spec);
 }
 
+/* ---- where fields were written (spec_where) ---- */
+
+static void where_put(json_t *where, const char *field, const struct doc_node *at)
+{
+    json_object_set_new(where, field, json_pack("[ii]", at->line, at->col));
+}
+
+/* The model and command elements of the step (or study, or reduce) mapping `map`. */
+static void where_step(json_t *where, const struct doc_node *map, const char *pre)
+{
+    const struct doc_node *model = doc_map_get(map, "model");
+    const struct doc_node *cmd = doc_map_get(map, "command");
+    char f[128];
+
+    if (model) {
+        fieldf(f, sizeof(f), "%smodel", pre);
+        where_put(where, f, model);
+    }
+    for (size_t i = 0; cmd && i < (cmd->type == DOC_SEQ ? cmd->n : 1); i++) {
+        fieldf(f, sizeof(f), "%scommand[%zu]", pre, i);
+        where_put(where, f, cmd->type == DOC_SEQ ? cmd->items[i] : cmd);
+    }
+}
+
+/* The keys of parameters and base, and the first task key of each name, stored as
+ * "tasks.NAME": [line, col, index]. */
+static void where_params(json_t *where, const struct doc_node *root)
+{
+    static const char *const maps[] = {"parameters", "base"};
+    const struct doc_node *tasks = doc_map_get(root, "tasks");
+    char f[256];
+
+    for (size_t m = 0; m < NELEMS(maps); m++) {
+        const struct doc_node *map = doc_map_get(root, maps[m]);
+        for (size_t i = 0; map && map->type == DOC_MAP && i < map->n; i++) {
+            fieldf(f, sizeof(f), "%s.%s", maps[m], map->keys[i]->text);
+            where_put(where, f, map->keys[i]);
+        }
+    }
+    for (size_t t = 0; tasks && tasks->type == DOC_SEQ && t < tasks->n; t++) {
+        const struct doc_node *task = tasks->items[t];
+        for (size_t i = 0; task->type == DOC_MAP && i < task->n; i++) {
+            const struct doc_node *k = task->keys[i];
+            fieldf(f, sizeof(f), "tasks.%s", k->text);
+            if (!json_object_get(where, f))
+                json_object_set_new(where, f,
+                                    json_pack("[iiI]", k->line, k->col, (json_int_t)t));
+        }
+    }
+}
+
+static json_t *where_record(const struct doc_node *root)
+{
+    const struct doc_node *steps = doc_map_get(root, "steps");
+    const struct doc_node *reduce = doc_map_get(root, "reduce");
+    json_t *where = json_object();
+    char pre[64];
+
+    where_step(where, root, "");
+    for (size_t i = 0; steps && steps->type == DOC_SEQ && i < steps->n; i++) {
+        fieldf(pre, sizeof(pre), "steps[%zu].", i);
+        where_step(where, steps->items[i], pre);
+    }
+    if (reduce)
+        where_step(where, reduce, "reduce.");
+    where_params(where, root);
+    return where;
+}
+
+int spec_where(const struct spec *spec, const char *field, int *line, int *col)
+{
+    json_t *at = json_object_get(spec->where, field);
+
+    *line = (int)json_integer_value(json_array_get(at, 0));
+    *col = (int)json_integer_value(json_array_get(at, 1));
+    return at ? 0 : -1;
+}
+
+void spec_step_prefix(const struct spec *spec, int step, char *buf, size_t n)
+{
+    if (step >= 0 && (size_t)step == spec->nsteps)
+        snprintf(buf, n, "reduce.");
+    else if (spec->has_steps)
+        snprintf(buf, n, "steps[%d].", step);
+    else
+        snprintf(buf, n, "%s", "");
+}
+
+int spec_param_where(const struct spec *spec,
+                     const char *name,
+                     char *field,
+                     size_t n,
+                     int *line,
+                     int *col)
+{
+    json_t *at;
+    char *key;
+
+    snprintf(field, n, "parameters.%s", name);
+    if (spec_where(spec, field, line, col) == 0)
+        return 0;
+    snprintf(field, n, "base.%s", name);
+    if (spec_where(spec, field, line, col) == 0)
+        return 0;
+    key = xasprintf("tasks.%s", name);
+    at = json_object_get(spec->where, key);
+    free(key);
+    *line = (int)json_integer_value(json_array_get(at, 0));
+    *col = (int)json_integer_value(json_array_get(at, 1));
+    if (at)
+        snprintf(field, n, "tasks[%lld].%s",
+                 (long long)json_integer_value(json_array_get(at, 2)), name);
+    else
+        snprintf(field, n, "%s", "");
+    return at ? 0 : -1;
+}
+
 int spec_parse(
     const char *path, const char *text, size_t len, struct spec **out, struct err *err)
 {
@@ -1393,8 +1493,10 @@ int spec_parse(
     spec->retry = retry_defaults();
     if (!(rc = spec_dir(&c, path, &spec->dir)))
         rc = parse_root(&c, root, spec);
-    if (!rc)
+    if (!rc) {
         spec->json = doc_to_json(root);
+        spec->where = where_record(root);
+    }
     doc_destroy(root);
     if (rc) {
         spec_destroy(spec);
@@ -1454,6 +1556,7 @@ void spec_destroy(struct spec *spec)
     for (size_t i = 0; i < spec->nafter; i++)
         free(spec->after[i]);
     free(spec->after);
+    json_decref(spec->where);
     json_decref(spec->json);
     for (size_t i = 0; i < spec->nseed_names; i++)
         free(spec->seed_names[i]);

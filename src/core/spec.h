@@ -143,13 +143,14 @@ struct spec {
     char **after;             /* studies that must have completed first */
     size_t nafter;
 
-    json_t *json; /* the whole spec as plain JSON (stored with the study) */
-
     /* Other names of the seed parameter besides "seed" (a model's aliases, e.g.
      * "semilla"), set by the front end that knows the models (spec_add_seed_name);
      * expand.h says what a seed parameter does. Not part of the spec file. */
     char **seed_names;
     size_t nseed_names;
+
+    json_t *json;  /* the whole spec as plain JSON (stored with the study) */
+    json_t *where; /* field -> [line, col] for spec_where (see there) */
 };
 
 /* Reads and checks a spec file (.yaml, .yml or .json; the content decides). */
@@ -172,6 +173,26 @@ char **spec_step_names(const struct spec *spec);
 
 /* Adds name to spec->seed_names unless it is there or is "seed". */
 void spec_add_seed_name(struct spec *spec, const char *name);
+
+/* Where a field was written in the spec file, for the checks made after parsing (the
+ * placeholders of a command, a model's name and parameters): its 1-based line and
+ * column, or 0 and 0 when not known. Known fields: the model and every command element
+ * of the study, of each step and of the reduce ("model", "command[2]",
+ * "steps[1].model", "steps[1].command[0]", "reduce.command[1]"), and each key of
+ * parameters and base ("parameters.T", "base.seed"). */
+int spec_where(const struct spec *spec, const char *field, int *line, int *col);
+/* The step part of a field path: "" for a single-step study, "steps[1]." for step 1 of
+ * a pipeline, "reduce." for step == nsteps. */
+void spec_step_prefix(const struct spec *spec, int step, char *buf, size_t n);
+/* Where parameter `name` is first written: "parameters.NAME", else "base.NAME", else
+ * "tasks[i].NAME" of the first task that sets it, into field; its line and column as
+ * spec_where. Returns -1 (field "", line and column 0) when it is nowhere. */
+int spec_param_where(const struct spec *spec,
+                     const char *name,
+                     char *field,
+                     size_t n,
+                     int *line,
+                     int *col);
 
 /* The band a priority falls in: "HIGH" (>= 3), "MEDIUM" (2) or "LOW" (<= 1). */
 const char *priority_name(int priority);

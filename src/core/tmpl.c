@@ -8,6 +8,7 @@
 
 #include "common/jsonx.h"
 #include "common/strbuf.h"
+#include "common/suggest.h"
 #include "common/xalloc.h"
 
 #include <stdlib.h>
@@ -123,24 +124,45 @@ static int tmpl_unknown(const char *tmpl,
                         const struct tmpl_scope *scope,
                         struct err *err)
 {
-    struct strbuf list = STRBUF_INIT, builtins = STRBUF_INIT;
-    size_t i;
+    struct strbuf list = STRBUF_INIT, builtins = STRBUF_INIT, near = STRBUF_INIT;
+    char **refs = NULL;
+    size_t i, nrefs = scope ? 2 * scope->nsteps : 0;
+    struct suggest sg;
 
-    for (i = 0; i < n; i++)
+    suggest_init(&sg, name);
+    for (i = 0; i < n; i++) {
         sb_addf(&list, "%s%s", i ? ", " : "", names[i]);
-    for (i = 0; i < TMPL_NBUILTINS; i++)
+        suggest_add(&sg, names[i]);
+    }
+    for (i = 0; i < TMPL_NBUILTINS; i++) {
         sb_addf(&builtins, "%s%s", i ? ", " : "", tmpl_builtins[i]);
-    for (i = 0; scope && i < scope->nsteps; i++)
+        suggest_add(&sg, tmpl_builtins[i]);
+    }
+    refs = xcalloc(nrefs + 1, sizeof(*refs));
+    for (i = 0; scope && i < scope->nsteps; i++) {
         sb_addf(&builtins, ", steps.%s.dir, steps.%s.result", scope->step_names[i],
                 scope->step_names[i]);
-    if (scope && scope->reduce)
+        refs[2 * i] = xasprintf("steps.%s.dir", scope->step_names[i]);
+        refs[2 * i + 1] = xasprintf("steps.%s.result", scope->step_names[i]);
+        suggest_add(&sg, refs[2 * i]);
+        suggest_add(&sg, refs[2 * i + 1]);
+    }
+    if (scope && scope->reduce) {
         sb_adds(&builtins, ", reduce.input");
+        suggest_add(&sg, "reduce.input");
+    }
+    if (suggest_best(&sg))
+        sb_addf(&near, " (did you mean {%s}?)", suggest_best(&sg));
     err_set(err, SWEEP_EINVAL,
-            "unknown placeholder {%s} in template \"%s\"; parameters are: %s "
+            "unknown placeholder {%s} in template \"%s\"%s; parameters are: %s "
             "(built-ins: %s)",
-            name, tmpl, n ? sb_str(&list) : "(none)", sb_str(&builtins));
+            name, tmpl, sb_str(&near), n ? sb_str(&list) : "(none)", sb_str(&builtins));
+    for (i = 0; i < nrefs; i++)
+        free(refs[i]);
+    free(refs);
     sb_fini(&list);
     sb_fini(&builtins);
+    sb_fini(&near);
     return SWEEP_EINVAL;
 }
 

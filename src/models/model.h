@@ -123,6 +123,10 @@ const struct model_alias *model_alias_at(size_t i);
  * neither. If preset is not NULL it gets the alias's preset parameters (a new object
  * the caller owns), or NULL for a model's own name. */
 const struct model *model_resolve(const char *name, json_t **preset);
+/* The message for a name that model_resolve does not know, into buf: `unknown model
+ * "navier_stokes" (did you mean "navier-stokes"?)` with the nearest model or alias
+ * name (common/suggest.h), or without the parenthesis when none is near. */
+void model_unknown_msg(const char *name, char *buf, size_t n);
 /* Adds to params each preset parameter that params does not already set, under its
  * canonical name or an alias, so the user's values override the preset. Does nothing
  * when preset is NULL or params is not an object (model_params_check reports that). */
@@ -138,11 +142,21 @@ const struct model_param *model_param_find(const struct model *m, const char *na
  * On failure returns SWEEP_EINVAL, touches nothing, and err names the model, the
  * parameter, what was expected and the value given:
  *   chaos: fail_rate: expected a number in [0, 1], got 1.5
- *   chaos: unknown parameter "fail"; known parameters: duration, cpu, ... */
+ *   chaos: unknown parameter "fail" (did you mean "fail_rate"?); known parameters:
+ *   duration, cpu, ...
+ * The nearest name is suggested among the parameters' names and aliases. */
 int model_params_check(const struct model *m,
                        const json_t *params,
                        json_t **typed_out,
                        struct err *err);
+
+/* Checks one parameter as model_params_check does, alone: its name (unknown, with the
+ * nearest known one) and its value's type and range. Returns 0 or SWEEP_EINVAL with
+ * err as there. For checks that know where the name was written (sweep run). */
+int model_param_check(const struct model *m,
+                      const char *name,
+                      const json_t *value,
+                      struct err *err);
 
 /* "int", "real", "bool", "string", "enum", "int_list", "real_list". */
 const char *model_type_name(enum model_type t);

@@ -7,6 +7,7 @@
 
 #include "common/jsonx.h"
 #include "common/strbuf.h"
+#include "common/suggest.h"
 #include "common/xalloc.h"
 
 #include <math.h>
@@ -85,6 +86,22 @@ const struct model *model_resolve(const char *name, json_t **preset)
             *preset = registry_preset(&aliases[i]);
     }
     return m;
+}
+
+void model_unknown_msg(const char *name, char *buf, size_t n)
+{
+    struct suggest sg;
+
+    suggest_init(&sg, name);
+    for (size_t i = 0; i < MODEL_COUNT(models); i++)
+        suggest_add(&sg, models[i]->name);
+    for (size_t i = 0; i < MODEL_COUNT(aliases); i++)
+        suggest_add(&sg, aliases[i].name);
+    if (suggest_best(&sg))
+        snprintf(buf, n, "unknown model \"%s\" (did you mean \"%s\"?)", name,
+                 suggest_best(&sg));
+    else
+        snprintf(buf, n, "unknown model \"%s\"", name);
 }
 
 void model_preset_merge(const struct model *m, json_t *params, const json_t *preset)
@@ -398,14 +415,39 @@ json_t *model_param_default(const struct model_param *p)
 
 static int registry_unknown(const struct model *m, const char *key, struct err *err)
 {
-    struct strbuf known = STRBUF_INIT;
+    struct strbuf known = STRBUF_INIT, near = STRBUF_INIT;
+    struct suggest sg;
 
-    for (size_t i = 0; i < m->nparams; i++)
+    suggest_init(&sg, key);
+    for (size_t i = 0; i < m->nparams; i++) {
         sb_addf(&known, "%s%s", i ? ", " : "", m->params[i].name);
-    err_set(err, SWEEP_EINVAL, "%s: unknown parameter \"%s\"; known parameters: %s",
-            m->name, key, m->nparams ? sb_str(&known) : "(none)");
+        suggest_add(&sg, m->params[i].name);
+        for (const char *const *a = m->params[i].aliases; a && *a; a++)
+            suggest_add(&sg, *a);
+    }
+    if (suggest_best(&sg))
+        sb_addf(&near, " (did you mean \"%s\"?)", suggest_best(&sg));
+    err_set(err, SWEEP_EINVAL, "%s: unknown parameter \"%s\"%s; known parameters: %s",
+            m->name, key, sb_str(&near), m->nparams ? sb_str(&known) : "(none)");
     sb_fini(&known);
+    sb_fini(&near);
     return SWEEP_EINVAL;
+}
+
+int model_param_check(const struct model *m,
+                      const char *name,
+                      const json_t *value,
+                      struct err *err)
+{
+    const struct model_param *p = model_param_find(m, name);
+    json_t *typed = NULL;
+    int rc;
+
+    if (!p)
+        return registry_unknown(m, name, err);
+    rc = registry_value(m, p, name, value, &typed, err);
+    json_decref(typed);
+    return rc;
 }
 
 int model_params_check(const struct model *m,

@@ -404,8 +404,9 @@ static void test_bad_params(void **state)
         {"{\"tolerance\": 0}", "cavity: tolerance: expected a number > 0, got 0"},
         {"{\"max_steps\": 0}", "cavity: max_steps: expected an integer >= 1, got 0"},
         {"{\"dt\": -0.001}", "cavity: dt: expected a number >= 0, got -0.001"},
-        {"{\"reynolds\": 100}", "cavity: unknown parameter \"reynolds\"; known "
-                                "parameters: Re, grid_size, tolerance, max_steps, dt"},
+        {"{\"reynolds\": 100}",
+         "cavity: unknown parameter \"reynolds\" (did you mean \"Re\"?); known "
+         "parameters: Re, grid_size, tolerance, max_steps, dt"},
     };
 
     (void)state;

@@ -394,7 +394,8 @@ static void test_bad_params(void **state)
          "need a lattice of side 5646216 and 2682208953153.5 GiB of memory, more than "
          "the limit of 2 GiB; lower n_particles or raise volume_fraction"},
         {"{\"volume\": 0.1}",
-         "cca: unknown parameter \"volume\"; known parameters: n_particles, seed, "
+         "cca: unknown parameter \"volume\" (did you mean \"volume_fraction\"?); known "
+         "parameters: n_particles, seed, "
          "sticking_probability, particle_radius, dim, image, positions, "
          "volume_fraction, max_steps, mobility_exponent"},
     };

@@ -1,5 +1,8 @@
 /* Unit tests of src/common: durations, lines fitted to a terminal, SHA-256 test
  * vectors, canonical JSON. */
+
+/* Unit tests of src/common: durations, SHA-256 test vectors, canonical JSON, "did you
+ * mean" suggestions. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +13,8 @@
 #include "common/sha256.h"
 #include "common/strbuf.h"
 #include "common/termline.h"
+
+#include "common/suggest.h"
 #include "common/timeutil.h"
 #include "common/xalloc.h"
 
@@ -377,15 +382,92 @@ static void test_fileio_read_user(void **state)
     rmdir(dir);
 }
 
+static void test_suggest_distance(void **state)
+{
+    static const struct {
+        const char *a, *b;
+        size_t want;
+    } cases[] = {
+        {"", "", 0},
+        {"abc", "abc", 0},
+        {"re", "Re", 0},
+        {"stauts", "status", 1},
+        {"max-paralel", "max-parallel", 1},
+        {"navier_stokes", "navier-stokes", 1},
+        {"n_particle", "n_particles", 1},
+        {"kitten", "sitting", 3},
+        {"ab", "", 2},
+        {"ca", "abc", 3},
+    };
+    char longer[SUGGEST_MAX_LEN + 2];
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_int_equal(suggest_distance(cases[i].a, cases[i].b), cases[i].want);
+        assert_int_equal(suggest_distance(cases[i].b, cases[i].a), cases[i].want);
+    }
+    memset(longer, 'a', sizeof(longer) - 1);
+    longer[sizeof(longer) - 1] = '\0';
+    assert_true(suggest_distance(longer, "a") == SIZE_MAX);
+}
+
+static void test_suggest_closest(void **state)
+{
+    static const char *const commands[] = {"run", "status", "list", "results", "logs"};
+    static const char *const options[] = {"mode", "max-parallel", "priority", "home"};
+    static const char *const params[] = {"T", "L", "seed"};
+    static const char *const ns[] = {"Re", "dt", "T_final", "grid_size"};
+    static const char *const models[] = {"chaos", "navier-stokes", "cavity", "dla"};
+    static const struct {
+        const char *word;
+        const char *const *cands;
+        size_t n;
+        const char *want; /* NULL: no suggestion */
+    } cases[] = {
+        {"stauts", commands, 5, "status"},
+        {"result", commands, 5, "results"},
+        {"lgos", commands, 5, "logs"},
+        {"frobnicate", commands, 5, NULL},
+        {"status", commands, 5, NULL}, /* not mistyped */
+        {"max-paralel", options, 4, "max-parallel"},
+        {"hom", options, 4, "home"},
+        {"Temp", params, 3, "T"},   /* a prefix when nothing is near */
+        {"sed", params, 3, "seed"}, /* near beats prefix */
+        {"x", params, 3, NULL},
+        {"re", ns, 4, "Re"}, /* case only */
+        {"RE", ns, 4, "Re"},
+        {"grid-size", ns, 4, "grid_size"},
+        {"navier_stokes", models, 4, "navier-stokes"},
+        {"cavty", models, 4, "cavity"},
+        {"", models, 4, NULL},
+        {"zzzzzzzzzz", models, 4, NULL},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *got = suggest_closest(cases[i].word, cases[i].cands, cases[i].n);
+        if (!cases[i].want) {
+            assert_null(got);
+            continue;
+        }
+        assert_non_null(got);
+        assert_string_equal(got, cases[i].want);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_duration_parse), cmocka_unit_test(test_duration_format),
-        cmocka_unit_test(test_termline_fit),   cmocka_unit_test(test_sha256_vectors),
-        cmocka_unit_test(test_jsonx_canon),    cmocka_unit_test(test_jsonx_arg_str),
-        cmocka_unit_test(test_jsonx_pretty),   cmocka_unit_test(test_jsonx_walk_leaves),
+        cmocka_unit_test(test_duration_parse),
+        cmocka_unit_test(test_duration_format),
+        cmocka_unit_test(test_termline_fit),
+        cmocka_unit_test(test_sha256_vectors),
+        cmocka_unit_test(test_jsonx_canon),
+        cmocka_unit_test(test_jsonx_arg_str),
+        cmocka_unit_test(test_jsonx_pretty),
+        cmocka_unit_test(test_jsonx_walk_leaves),
         cmocka_unit_test(test_strbuf),
         cmocka_unit_test(test_fileio_read_user),
+        cmocka_unit_test(test_suggest_distance),
+        cmocka_unit_test(test_suggest_closest),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -197,7 +197,8 @@ static void test_params_check(void **state)
          "\"rate\":0.5,\"scheme\":\"d3q19\"}"},
         /* errors: unknown, missing, twice, types, ranges */
         {"{\"num_particles\": 5, \"nn\": 1}",
-         "toy: unknown parameter \"nn\"; known parameters: n, rate, flag, label, "
+         "toy: unknown parameter \"nn\" (did you mean \"n\"?); known parameters: n, "
+         "rate, flag, label, "
          "scheme, grid, num_particles"},
         {"{}", "toy: missing required parameter \"num_particles\""},
         {"{\"num_particles\": 5, \"num_particulas\": 6}",

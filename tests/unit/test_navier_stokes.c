@@ -411,7 +411,8 @@ static void test_bad_params(void **state)
         {"{\"threads\": 0}",
          "navier-stokes: threads: expected an integer in [1, 256], got 0"},
         {"{\"Reynolds\": 100}",
-         "navier-stokes: unknown parameter \"Reynolds\"; known parameters: Re, dt, "
+         "navier-stokes: unknown parameter \"Reynolds\" (did you mean \"Re\"?); known "
+         "parameters: Re, dt, "
          "T_final, grid_size, initial, seed, k0, E0, cfl_max, output_every, threads"},
     };
 

@@ -1137,8 +1137,8 @@ static void test_errors(void **state)
         {"study.yaml",
          "study: a\nsteps:\n  - {name: sim, model: m}\n  - {name: an, model: m}\n"
          "  - {name: ex, command: [ex, \"{steps.sim.dir}{steps.anl.dir}\"]}\n",
-         "study.yaml:5:30: steps[2].command[1]: {steps.anl.dir}: unknown step \"anl\"; "
-         "the steps are: sim, an, ex"},
+         "study.yaml:5:30: steps[2].command[1]: {steps.anl.dir}: unknown step \"anl\" "
+         "(did you mean \"an\"?); the steps are: sim, an, ex"},
         {"study.yaml",
          "study: a\nsteps:\n  - {name: sim, model: m}\n"
          "  - {name: an, command: [an, \"{steps.sim.out}\"]}\n",
@@ -1333,6 +1333,82 @@ static void test_priority(void **state)
     assert_string_equal(priority_name(-5), "LOW");
 }
 
+/* spec_where and spec_param_where: the positions the checks after parsing report. */
+static void test_where(void **state)
+{
+    static const char yaml[] = "study: w\n"
+                               "steps:\n"
+                               "  - name: sim\n"
+                               "    model: chaos\n"
+                               "  - name: post\n"
+                               "    command: [cat, \"{steps.sim.result}\"]\n"
+                               "reduce: {command: [\"sum\", \"{reduce.input}\"]}\n"
+                               "parameters:\n"
+                               "  T: [1, 2]\n"
+                               "base: {seed: 3}\n"
+                               "tasks:\n"
+                               "  - {x: 1}\n"
+                               "  - {y: 2, x: 3}\n";
+    static const struct {
+        const char *field;
+        int line, col; /* 0: unknown */
+    } cases[] = {
+        {"steps[0].model", 4, 12},
+        {"steps[1].command[0]", 6, 15},
+        {"steps[1].command[1]", 6, 20},
+        {"reduce.command[1]", 7, 27},
+        {"parameters.T", 9, 3},
+        {"base.seed", 10, 8},
+        {"model", 0, 0},
+        {"steps[1].command[2]", 0, 0},
+    };
+    static const struct {
+        const char *name, *field;
+        int line, col;
+    } params[] = {
+        {"T", "parameters.T", 9, 3},
+        {"seed", "base.seed", 10, 8},
+        {"x", "tasks[0].x", 12, 6},
+        {"y", "tasks[1].y", 13, 6},
+        {"z", "", 0, 0},
+    };
+    struct spec *spec = parse_ok("w.yaml", yaml);
+    char field[64];
+    int line, col;
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int rc = spec_where(spec, cases[i].field, &line, &col);
+        assert_int_equal(rc, cases[i].line ? 0 : -1);
+        if (line != cases[i].line || col != cases[i].col)
+            fail_msg("%s: got %d:%d, want %d:%d", cases[i].field, line, col,
+                     cases[i].line, cases[i].col);
+    }
+    for (size_t i = 0; i < sizeof(params) / sizeof(params[0]); i++) {
+        int rc =
+            spec_param_where(spec, params[i].name, field, sizeof(field), &line, &col);
+        assert_int_equal(rc, params[i].line ? 0 : -1);
+        assert_string_equal(field, params[i].field);
+        assert_int_equal(line, params[i].line);
+        assert_int_equal(col, params[i].col);
+    }
+    spec_step_prefix(spec, 1, field, sizeof(field));
+    assert_string_equal(field, "steps[1].");
+    spec_step_prefix(spec, 2, field, sizeof(field));
+    assert_string_equal(field, "reduce.");
+    spec_destroy(spec);
+
+    spec =
+        parse_ok("one.json", "{\"study\": \"j\",\n \"command\": [\"echo\", \"{x}\"],\n"
+                             " \"parameters\": {\"x\": [1]}}");
+    assert_int_equal(spec_where(spec, "command[1]", &line, &col), 0);
+    assert_int_equal(line, 2);
+    assert_int_equal(col, 22);
+    spec_step_prefix(spec, 0, field, sizeof(field));
+    assert_string_equal(field, "");
+    spec_destroy(spec);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1352,6 +1428,7 @@ int main(void)
         cmocka_unit_test(test_aliases_and_limits),
         cmocka_unit_test(test_load),
         cmocka_unit_test(test_priority),
+        cmocka_unit_test(test_where),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

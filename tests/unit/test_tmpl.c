@@ -153,10 +153,15 @@ static void test_check_table(void **state)
         {"{a}{b}{m.n}{size}", 4, NULL},
         {"{seed} {repetition} {task_dir} {study} {key} {spec_dir}", 0, NULL},
         {"{{c}}", 4, NULL},
-        {"{c}", 4,
+        {"{c}", 4, /* no suggestion: nothing is near */
          "unknown placeholder {c} in template \"{c}\"; parameters are: a, b, m.n, size "
          "(built-ins: "},
-        {"{siz}", 4, "unknown placeholder {siz}"},
+        {"{siz}", 4,
+         "unknown placeholder {siz} in template \"{siz}\" (did you mean {size}?)"},
+        {"{SIZE}", 4, "(did you mean {size}?)"},
+        {"{sede}", 4, "(did you mean {seed}?)"},
+        {"{mn}", 4, "(did you mean {m.n}?)"},
+        {"{sizeX}", 4, "(did you mean {size}?)"},
         {"{sizes}", 4, "unknown placeholder {sizes}"},
         {"{m}", 4, "unknown placeholder {m}"},
         {"{a}", 0,
@@ -205,8 +210,9 @@ static void test_render_steps(void **state)
         {"{steps.x.dir}", false, false, "param", NULL},
         /* names the context does not have */
         {"{steps.ex.dir}", false, false, NULL,
-         "unknown placeholder {steps.ex.dir} in template \"{steps.ex.dir}\"; "
-         "parameters are: steps.x.dir (built-ins: task_dir, seed, repetition, study, "
+         "unknown placeholder {steps.ex.dir} in template \"{steps.ex.dir}\" (did you "
+         "mean {steps.x.dir}?); parameters are: steps.x.dir (built-ins: task_dir, "
+         "seed, repetition, study, "
          "key, spec_dir, steps.sim.dir, steps.sim.result, steps.an.dir, "
          "steps.an.result)"},
         {"{steps.sim.out}", false, false, NULL, "unknown placeholder {steps.sim.out}"},
@@ -264,8 +270,9 @@ static void test_check_scope(void **state)
         {"{reduce.input}", 0, true, false, NULL},
         {"{seed} {a}", 0, false, true, NULL},
         {"{steps.an.dir}", 1, false, false,
-         "unknown placeholder {steps.an.dir} in template \"{steps.an.dir}\"; "
-         "parameters are: a (built-ins: task_dir, seed, repetition, study, key, "
+         "unknown placeholder {steps.an.dir} in template \"{steps.an.dir}\" (did you "
+         "mean {steps.sim.dir}?); parameters are: a (built-ins: task_dir, seed, "
+         "repetition, study, key, "
          "spec_dir, steps.sim.dir, steps.sim.result)"},
         {"{steps.sim.dir}", 0, false, false, "unknown placeholder {steps.sim.dir}"},
         {"{steps.sim.dir}", 0, false, true,
