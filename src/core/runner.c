@@ -1352,7 +1352,7 @@ static int poll_cancel(struct run *r, struct err *err)
 
 /* ---- progress ---- */
 
-/* One line: "NAME: 17/41 done, 0 failed, 2 running, 12 queued, 9.3 tasks/s, ETA 2.31s".
+/* One line: "NAME: 17/41 ended, 0 failed, 2 running, 12 queued, 9.3 tasks/s, ETA 2.31s".
  * On a terminal it is fitted to o->columns(): the name is cut first (to 16 columns),
  * then the queue, the rate, the running count and the ETA are dropped in that order.
  * No ETA when nothing is left to run or nothing has ended yet; no rate before a second
@@ -1381,7 +1381,7 @@ static void progress(struct run *r, bool force)
     remaining = r->total - r->finished;
     if (remaining < queued + (long long)r->nrunning)
         remaining = queued + (long long)r->nrunning;
-    snprintf(done, sizeof(done), "%lld/%lld done", r->finished, r->total);
+    snprintf(done, sizeof(done), "%lld/%lld ended", r->finished, r->total);
     snprintf(failed, sizeof(failed), "%lld failed", r->failed);
     snprintf(running, sizeof(running), "%zu running", r->nrunning);
     snprintf(waiting, sizeof(waiting), "%lld queued",

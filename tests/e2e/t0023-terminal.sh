@@ -61,20 +61,20 @@ for cols in 50 80; do
     rm -rf "$SWEEP_HOME"
     on_tty "$cols" "$T/tty" "$SWEEP_BIN" run long.yaml ||
         fail "run on a $cols-column terminal failed: $(cat "$T/tty")"
-    grep -q "12/12 done" "$T/tty" || fail "no progress line: $(cat "$T/tty")"
+    grep -q "12/12 ended" "$T/tty" || fail "no progress line: $(cat "$T/tty")"
     # The progress line (and only it: the summary is plain text that may wrap).
-    tr '\r' '\n' <"$T/tty" | grep ' done' >"$T/progress"
+    tr '\r' '\n' <"$T/tty" | grep ' ended' >"$T/progress"
     w=$(python3 widest.py $((cols - 1)) "$T/progress") ||
         fail "a progress line is $w columns wide on a $cols-column terminal: $(cat "$T/progress")"
     expect_in "$T/progress" "…: "
     # Nothing left to run: no ETA.
-    grep "12/12 done" "$T/progress" | grep -q ETA && fail "ETA at the end: $(cat "$T/progress")"
+    grep "12/12 ended" "$T/progress" | grep -q ETA && fail "ETA at the end: $(cat "$T/progress")"
 done
 ok "progress line: fitted to 50 and 80 columns, the name cut with an ellipsis"
 
 rm -rf "$SWEEP_HOME"
 expect_code 0 sweep run long.yaml
-expect_in "$T/err" "$NAME: 12/12 done"
+expect_in "$T/err" "$NAME: 12/12 ended"
 expect_not_in "$T/err" "…"
 ok "progress lines when piped: whole, never cut"
 
