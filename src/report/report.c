@@ -124,8 +124,8 @@ void report_outcome(long long succeeded,
                     char *bad,
                     size_t nbad)
 {
-    /* Rounded down: "100%" only when every task succeeded. */
-    snprintf(ok, nok, "%.0f%%", floor(pct(succeeded, all)));
+    /* As the legend shows it: "100%" only when every task succeeded. */
+    share_format(ok, nok, succeeded, all);
     if (failed > 0) {
         share_format(bad, nbad, failed, all);
         snprintf(bad + strlen(bad), nbad - strlen(bad), " failed");
