@@ -31,11 +31,11 @@ demo: build
 	@# The scaling across the sweep: rg ~ N^(1/df), fitted over the mean rg per size.
 	cd examples && ../$(BUILD)/sweep aggregate dla-demo --by n_particles --metrics rg \
 		--fit power --format json >dla-demo-fit.json
-	@cd examples && df=$$(awk -F'"exponent":' '/"exponent":/ { split($$2, a, ","); \
-		b = a[1]; split($$0, c, "\"exponent_stderr\":"); split(c[2], d, ","); \
-		printf "df = 1/exponent = %.3f ± %.3f (literature: 1.71)", 1 / b, d[1] / (b * b) }' \
+	@cd examples && df=$$(jq -r '.fits[0] | "df = 1/exponent = \(1000 / .exponent | round / 1000)" + \
+		" ± \(1000 * .exponent_stderr / .exponent / .exponent | round / 1000) (literature: 1.71)"' \
 		dla-demo-fit.json) && echo "2D DLA, from rg against n_particles: $$df" && \
 		../$(BUILD)/sweep plot dla-demo --x n_particles --y rg --fit power \
+		--ylabel "rg: radius of gyration (particle radii)" \
 		--title "2D DLA: rg against N, $$df" -o dla-demo-rg.png
 	cd examples && ../$(BUILD)/sweep plot dla-demo --x n_particles --y df --logx \
 		--title "2D DLA: each cluster's own df (a fit inside one cluster; mean, stderr)" \

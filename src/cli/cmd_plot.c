@@ -190,9 +190,13 @@ static const struct model *study_model(const struct store_study *s)
     return m;
 }
 
+/* An axis label longer than this would be cut on a default-sized chart. */
+#define LABEL_MAX 56
+
 /* "name: description (unit)" from the model's row of the parameter (is_param) or
- * metric: the description's first clause (up to ";", ", " or " ("), left out when
- * longer than 48 characters; the unit when it has one. New string. */
+ * metric: the description's first clause (up to ";", ", " or " ("), left out when the
+ * label would be longer than LABEL_MAX characters; the unit when it has one. New
+ * string. */
 static char *axis_label(const struct model *m, const char *name, bool is_param)
 {
     const char *unit = NULL, *desc = NULL;
@@ -216,7 +220,8 @@ static char *axis_label(const struct model *m, const char *name, bool is_param)
             len++;
     }
     sb_adds(&sb, name);
-    if (desc && len > 0 && len <= 48)
+    if (desc && len > 0 &&
+        strlen(name) + 2 + len + (unit && *unit ? strlen(unit) + 3 : 0) <= LABEL_MAX)
         sb_addf(&sb, ": %.*s", (int)len, desc);
     if (unit && *unit)
         sb_addf(&sb, " (%s)", unit);
