@@ -2,17 +2,18 @@
 #include "cli.h"
 
 #include "common/jsonx.h"
-#include "common/termline.h"
-
 #include "common/strbuf.h"
 #include "common/suggest.h"
+#include "common/termline.h"
 #include "common/xalloc.h"
 #include "core/spec.h"
 #include "core/store.h"
 #include "models/model.h"
+#include "report/chart.h"
 
 #include <jansson.h>
 
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -199,6 +200,20 @@ void cli_table_print(char *const *cells, size_t rows, size_t cols, const bool *l
         putchar('\n');
     }
     free(width);
+}
+
+int cli_parse_size(const struct cli_cmd *cmd, const char *opt, const char *s, int *out)
+{
+    char *end;
+    long v;
+
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < CHART_MIN_SIZE || v > CHART_MAX_SIZE)
+        return cli_usage_error(cmd, "%s: expected an integer from %d to %d, got \"%s\"",
+                               opt, CHART_MIN_SIZE, CHART_MAX_SIZE, s);
+    *out = (int)v;
+    return EXIT_OK;
 }
 
 int cli_task_resolve(struct store *st,

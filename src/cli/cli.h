@@ -48,6 +48,9 @@ int cli_option_error(const struct cli_cmd *cmd,
                      const struct option *opts,
                      int c,
                      char **argv);
+/* --width / --height of a chart (option names opt): an integer from CHART_MIN_SIZE to
+ * CHART_MAX_SIZE into *out, else a usage error of cmd (EXIT_USAGE). */
+int cli_parse_size(const struct cli_cmd *cmd, const char *opt, const char *s, int *out);
 /* Prints the command's help to stdout; returns EXIT_OK. */
 int cli_help(const struct cli_cmd *cmd);
 

@@ -626,21 +626,6 @@ static void free_names(char **names, size_t n)
     free(names);
 }
 
-static int parse_size(const char *opt, const char *s, int *out)
-{
-    char *end;
-    long v;
-
-    errno = 0;
-    v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < CHART_MIN_SIZE || v > CHART_MAX_SIZE)
-        return cli_usage_error(&cmd_chart,
-                               "%s: expected an integer from %d to %d, got \"%s\"", opt,
-                               CHART_MIN_SIZE, CHART_MAX_SIZE, s);
-    *out = (int)v;
-    return EXIT_OK;
-}
-
 static int parse_style(const char *s, int *style)
 {
     static const char *const names[] = {"line", "points", "linepoints"};
@@ -740,10 +725,10 @@ static int parse_options(int argc, char **argv, struct options *o)
             o->out = optarg;
             break;
         case OPT_WIDTH:
-            rc = parse_size("--width", optarg, &o->width);
+            rc = cli_parse_size(&cmd_chart, "--width", optarg, &o->width);
             break;
         case OPT_HEIGHT:
-            rc = parse_size("--height", optarg, &o->height);
+            rc = cli_parse_size(&cmd_chart, "--height", optarg, &o->height);
             break;
         case OPT_BY:
             o->by = optarg;

@@ -38,21 +38,6 @@ struct options {
     double scale;
 };
 
-static int parse_size(const char *opt, const char *s, int *out)
-{
-    char *end;
-    long v;
-
-    errno = 0;
-    v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < CHART_MIN_SIZE || v > CHART_MAX_SIZE)
-        return cli_usage_error(&cmd_plot,
-                               "%s: expected an integer from %d to %d, got \"%s\"", opt,
-                               CHART_MIN_SIZE, CHART_MAX_SIZE, s);
-    *out = (int)v;
-    return EXIT_OK;
-}
-
 static int parse_scale(const char *s, double *out)
 {
     char *end;
@@ -116,11 +101,13 @@ static int parse_options(int argc, char **argv, struct options *o)
             o->ylabel = optarg;
             break;
         case OPT_WIDTH:
-            if ((rc = parse_size("--width", optarg, &o->width)) != EXIT_OK)
+            if ((rc = cli_parse_size(&cmd_plot, "--width", optarg, &o->width)) !=
+                EXIT_OK)
                 return rc;
             break;
         case OPT_HEIGHT:
-            if ((rc = parse_size("--height", optarg, &o->height)) != EXIT_OK)
+            if ((rc = cli_parse_size(&cmd_plot, "--height", optarg, &o->height)) !=
+                EXIT_OK)
                 return rc;
             break;
         case OPT_SCALE:
