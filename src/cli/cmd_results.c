@@ -152,7 +152,7 @@ static int collect_names(const struct store_task *t, void *arg)
     return 0;
 }
 
-static bool is_fixed_or_param(const struct results *r, const char *name)
+static bool is_fixed(const char *name)
 {
     for (size_t i = 0; i < NHEAD; i++)
         if (strcmp(head_cols[i], name) == 0)
@@ -160,6 +160,20 @@ static bool is_fixed_or_param(const struct results *r, const char *name)
     for (size_t i = 0; i < NTAIL; i++)
         if (strcmp(tail_cols[i], name) == 0)
             return true;
+    return false;
+}
+
+/* A parameter whose name is taken by a fixed column (a `seed` parameter beside the
+ * seed the task got) is "param.<name>". */
+static char *param_col(const char *name)
+{
+    return is_fixed(name) ? xasprintf("param.%s", name) : xstrdup(name);
+}
+
+static bool is_fixed_or_param(const struct results *r, const char *name)
+{
+    if (is_fixed(name))
+        return true;
     for (size_t i = 0; i < r->params.n; i++)
         if (strcmp(r->params.v[i], name) == 0)
             return true;
@@ -256,8 +270,11 @@ static void csv_header(const struct results *r)
         if (i == 0 && r->packages)
             cli_csv_field("package_id", false);
     }
-    for (size_t i = 0; i < r->params.n; i++)
-        cli_csv_field(r->params.v[i], false);
+    for (size_t i = 0; i < r->params.n; i++) {
+        char *c = param_col(r->params.v[i]);
+        cli_csv_field(c, false);
+        free(c);
+    }
     for (size_t i = 0; i < r->metrics.n; i++) {
         char *c = metric_col(r, r->metrics.v[i]);
         cli_csv_field(c, false);
@@ -364,7 +381,7 @@ static void table_header(struct results *r)
             table_cell(tb, xstrdup("package_id"));
     }
     for (size_t i = 0; i < r->params.n; i++)
-        table_cell(tb, xstrdup(r->params.v[i]));
+        table_cell(tb, param_col(r->params.v[i]));
     for (size_t i = 0; i < r->metrics.n; i++)
         table_cell(tb, metric_col(r, r->metrics.v[i]));
     for (size_t i = 0; i < 2; i++)

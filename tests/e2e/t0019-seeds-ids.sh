@@ -36,6 +36,17 @@ jq_eq "$T/out" '[.[].params.seed] | unique' '[
 expect_code 0 sweep aggregate cmd3 --metrics r --format json
 jq_eq "$T/out" 'length' 1
 jq -e '.[0].n_samples == 3 and .[0].std_r > 0' "$T/out" >/dev/null || fail "std of r is not > 0"
+# In CSV the seed the task got is `seed`, the spec's seed parameter `param.seed`.
+expect_code 0 sweep results cmd3 --format csv
+python3 - "$T/out" <<'PY' || fail "CSV seed columns: $(cat "$T/out")"
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline="")))
+head = rows[0]
+assert head.count("seed") == 1 and head.count("param.seed") == 1, head
+seeds = sorted(int(r[head.index("seed")]) for r in rows[1:])
+assert len(set(seeds)) == 3 and 42 in seeds, seeds
+assert all(r[head.index("param.seed")] == "42" for r in rows[1:])
+PY
 expect_code 0 sweep results cmd1 --format json
 jq_eq "$T/out" '.[0].seed' 42
 jq_eq "$T/out" '.[0].metrics.arg' 42
