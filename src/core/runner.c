@@ -20,8 +20,8 @@
 #include "common/termline.h"
 #include "common/timeutil.h"
 #include "common/xalloc.h"
-#include "core/exec.h"
 #include "core/aggregate.h"
+#include "core/executor.h"
 #include "core/expand.h"
 #include "core/sched.h"
 #include "core/studylog.h"
@@ -40,14 +40,13 @@
 
 extern char **environ;
 
-#define PAGE_SIZE_TASKS 1024        /* pending tasks read from the store at once */
-#define LOW_WATER 256               /* read another page when fewer are queued */
-#define CANCEL_POLL 1.0             /* seconds between checks for `sweep cancel` */
-#define RESULT_MAX_SIZE (64u << 20) /* a $SWEEP_RESULT file larger fails the task */
-#define EARLY_WINDOW 1.0 /* a task failing this soon (seconds) shows its stderr */
-#define EARLY_SHOWN 3    /* distinct early failures shown per run */
-#define EARLY_LINES 5    /* lines of stderr shown */
-#define EARLY_WIDTH 160  /* bytes of each line shown */
+#define PAGE_SIZE_TASKS 1024 /* pending tasks read from the store at once */
+#define LOW_WATER 256        /* read another page when fewer are queued */
+#define CANCEL_POLL 1.0      /* seconds between checks for `sweep cancel` */
+#define EARLY_WINDOW 1.0     /* a task failing this soon (seconds) shows its stderr */
+#define EARLY_SHOWN 3        /* distinct early failures shown per run */
+#define EARLY_LINES 5        /* lines of stderr shown */
+#define EARLY_WIDTH 160      /* bytes of each line shown */
 
 /* Why the runner itself ended a task. */
 enum stop_reason {
@@ -55,6 +54,13 @@ enum stop_reason {
     STOP_CANCEL,    /* `sweep cancel` */
     STOP_INTERRUPT, /* SIGINT/SIGTERM to sweep run */
     STOP_HALT,      /* --halt now after a failure */
+};
+
+/* An attempt's end as the executor reported it, kept until the next tick (the
+ * outcome's strings point to metrics and error, owned here). */
+struct reaped {
+    struct executor_outcome o;
+    char *metrics, *error;
 };
 
 /* A task in memory, queued or running. */
@@ -71,7 +77,8 @@ struct rtask {
     long long chain; /* -1 for the reduce */
     int attempts;    /* made so far, including a running one */
     /* while running */
-    pid_t pid;
+    uint64_t xid;      /* the executor's handle; 0 before it started */
+    pid_t pid;         /* its process on this machine, or 0 */
     double started_at; /* epoch */
     char *dir;
     enum stop_reason stop;
@@ -86,7 +93,8 @@ struct run {
     long long study_id, generation;
     const char *home;
     char *study_dir;
-    struct exec_pool *pool;
+    struct executor *ex;
+    bool own_ex; /* made by runner_run (opts.executor NULL): destroyed there */
     struct studylog *log;
 
     struct sched_heap ready;   /* by priority, then seq */
@@ -100,7 +108,7 @@ struct run {
     int slots, used;
     struct ratelimit rl;
 
-    struct exec_result *done; /* reaped this tick */
+    struct reaped *done; /* attempts that ended since the last tick */
     size_t ndone, cap_done;
     struct rtask **spawn_failed;
     size_t nspawn_failed, cap_spawn_failed;
@@ -133,6 +141,20 @@ struct run {
     long long total, finished, failed, last_reported;
     struct runner_summary *sum;
 };
+
+/* ---- the clock (runner_opts.clock, or the real one) ---- */
+
+static double run_mono(const struct run *r)
+{
+    const struct runner_clock *c = r->o->clock;
+    return c ? c->mono(c->arg) : time_mono();
+}
+
+static double run_now(const struct run *r)
+{
+    const struct runner_clock *c = r->o->clock;
+    return c ? c->now(c->arg) : time_now();
+}
 
 /* ---- directories ---- */
 
@@ -411,9 +433,9 @@ out:
 
 /* ---- pending tasks from the store ---- */
 
-static double epoch_to_mono(double epoch)
+static double epoch_to_mono(const struct run *r, double epoch)
 {
-    return time_mono() + (epoch - time_now());
+    return run_mono(r) + (epoch - run_now(r));
 }
 
 static int add_pending(const struct store_task *st, void *arg)
@@ -441,8 +463,8 @@ static int add_pending(const struct store_task *st, void *arg)
     it.priority = t->priority;
     it.cpus = t->cpus;
     it.data = t;
-    if (st->not_before > time_now()) {
-        it.not_before = epoch_to_mono(st->not_before);
+    if (st->not_before > run_now(r)) {
+        it.not_before = epoch_to_mono(r, st->not_before);
         sched_heap_push(&r->delayed, &it);
     } else {
         sched_heap_push(&r->ready, &it);
@@ -478,11 +500,24 @@ static void rtask_free(struct rtask *t)
 
 /* ---- outcomes ---- */
 
-static void on_done(const struct exec_result *res, void *arg)
+static void on_done(const struct executor_outcome *res, void *arg)
 {
     struct run *r = arg;
+    struct reaped *d;
+
     r->done = xgrow(r->done, &r->cap_done, r->ndone + 1, sizeof(*r->done));
-    r->done[r->ndone++] = *res;
+    d = &r->done[r->ndone++];
+    d->o = *res;
+    d->metrics = res->metrics ? xstrdup(res->metrics) : NULL;
+    d->error = res->error ? xstrdup(res->error) : NULL;
+    d->o.metrics = d->metrics;
+    d->o.error = d->error;
+}
+
+static void reaped_fini(struct reaped *d)
+{
+    free(d->metrics);
+    free(d->error);
 }
 
 static uint64_t rng_next(uint64_t *s)
@@ -494,38 +529,10 @@ static uint64_t rng_next(uint64_t *s)
     return z ^ (z >> 31);
 }
 
-/* Reads $SWEEP_RESULT (see runner.h): NULL metrics when there is no file; an error
- * text when it is not a JSON object, or not a regular file (a FIFO would block the
- * run). */
+/* Kept for its callers: the reader is the local executor's now. */
 void runner_read_result(const char *path, char **metrics, char **error)
 {
-    struct err err = {0};
-    json_error_t je;
-    char *text = NULL;
-    size_t len = 0;
-    json_t *v;
-
-    *metrics = NULL;
-    *error = NULL;
-    if (fileio_read_user(path, RESULT_MAX_SIZE, &text, &len, &err)) {
-        if (err.code != SWEEP_ENOTFOUND)
-            *error = xasprintf("cannot read the result: %s", err.msg);
-        return;
-    }
-    v = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
-    free(text);
-    if (!v) {
-        *error = xasprintf("%s:%d:%d: result is not valid JSON: %s", path, je.line,
-                           je.column, je.text);
-        return;
-    }
-    if (!json_is_object(v)) {
-        *error = xasprintf("%s:1:1: result must be a JSON object", path);
-        json_decref(v);
-        return;
-    }
-    *metrics = jsonx_canon_str(v);
-    json_decref(v);
+    executor_read_result(path, metrics, error);
 }
 
 static void running_remove(struct run *r, struct rtask *t)
@@ -880,7 +887,7 @@ static void early_hint(struct run *r, const struct rtask *t, struct strbuf *sb)
 
 /* Shows the stderr of a task that failed at once (see runner_opts.notes). */
 static void
-early_failure(struct run *r, const struct rtask *t, const struct exec_result *res)
+early_failure(struct run *r, const struct rtask *t, const struct executor_outcome *res)
 {
     struct strbuf sb = STRBUF_INIT;
     char *path, *norm, *tmp;
@@ -951,17 +958,17 @@ static char *disk_full_note(const char *dir)
 /* Records one ended attempt (inside the tick's transaction) and decides what next. */
 static int finish_attempt(struct run *r,
                           struct rtask *t,
-                          const struct exec_result *res,
+                          const struct executor_outcome *res,
                           struct err *err)
 {
     struct task_outcome o = {0};
-    char *result_path = xasprintf("%s/result.json", t->dir);
-    char *metrics = NULL, *rerror = NULL, *error = NULL;
+    char *metrics = NULL, *error = NULL;
+    const char *rerror = NULL;
     int rc;
 
     o.exit_code = -1;
     o.started_at = t->started_at;
-    o.finished_at = time_now();
+    o.finished_at = run_now(r);
     if (t->spawn_error) {
         o.state = TASK_FAILED;
         error = xstrdup(t->spawn_error);
@@ -972,7 +979,8 @@ static int finish_attempt(struct run *r,
         o.user = res->user;
         o.sys = res->sys;
         o.maxrss_kb = res->maxrss_kb;
-        runner_read_result(result_path, &metrics, &rerror);
+        metrics = res->metrics ? xstrdup(res->metrics) : NULL;
+        rerror = res->error;
         early_failure(r, t, res);
         if (t->stop == STOP_CANCEL || t->stop == STOP_HALT) {
             o.state = TASK_CANCELLED;
@@ -1020,7 +1028,7 @@ static int finish_attempt(struct run *r,
         double u = (double)(rng_next(&r->rng) >> 11) * 0x1.0p-53;
         double delay =
             sched_backoff(&spec_step_at(r->spec, t->step)->retry, t->attempts, u);
-        o.retry_at = time_now() + delay;
+        o.retry_at = run_now(r) + delay;
     }
 
     rc = store_task_finished(r->st, t->id, t->attempts, &o, err);
@@ -1034,16 +1042,18 @@ static int finish_attempt(struct run *r,
         struct sched_item it = {.seq = t->seq,
                                 .priority = t->priority,
                                 .cpus = t->cpus,
-                                .not_before = time_mono() + (o.retry_at - time_now()),
+                                .not_before = epoch_to_mono(r, o.retry_at),
                                 .data = t};
         char *q = studylog_quote(error);
         studylog_event(
             r->log, "task_retry", "task=%s attempt=%d state=%s error=%s retry_in=%.3fs",
-            t->key, t->attempts, task_state_name(o.state), q, o.retry_at - time_now());
+            t->key, t->attempts, task_state_name(o.state), q, o.retry_at - run_now(r));
         free(q);
         running_remove(r, t);
         free(t->dir);
         t->dir = NULL;
+        t->xid = 0;
+        t->pid = 0;
         sched_heap_push(&r->delayed, &it);
         t = NULL; /* still owned by the delayed queue */
         goto out;
@@ -1080,9 +1090,9 @@ static int finish_attempt(struct run *r,
             free(q);
             if (r->o->halt_now) {
                 for (size_t i = 0; i < r->nrunning; i++) {
-                    if (r->running[i] != t && r->running[i]->pid > 0) {
+                    if (r->running[i] != t && r->running[i]->xid != 0) {
                         r->running[i]->stop = STOP_HALT;
-                        exec_kill(r->pool, r->running[i]->pid, SIGTERM, true);
+                        executor_cancel(r->ex, r->running[i]->xid, false);
                     }
                 }
             }
@@ -1091,9 +1101,7 @@ static int finish_attempt(struct run *r,
     running_remove(r, t);
     rtask_free(t);
 out:
-    free(result_path);
     free(metrics);
-    free(rerror);
     free(error);
     return rc;
 }
@@ -1105,7 +1113,7 @@ static int choose_starts(
     struct run *r, struct rtask ***out, size_t *nout, double *wait, struct err *err)
 {
     size_t cap = 0;
-    double now = time_mono();
+    double now = run_mono(r);
 
     *nout = 0;
     while (!r->stopping) {
@@ -1131,7 +1139,7 @@ static int choose_starts(
         t = it.data;
         t->cpus = need;
         t->attempts++;
-        t->started_at = time_now();
+        t->started_at = run_now(r);
         t->stop = STOP_NONE;
         rc = store_task_started(r->st, t->id, t->attempts, t->started_at, err);
         if (rc == SWEEP_ENOTFOUND) {
@@ -1229,7 +1237,8 @@ static void spawn_task(struct run *r, struct rtask *t)
     char *result_path = NULL, *out_path = NULL, *err_path = NULL, *reduce_input = NULL;
     char *view = NULL; /* the parameters as the task sees them */
     char **argv = NULL, **envp = NULL;
-    struct exec_cmd cmd = {0};
+    struct executor_attempt cmd = {0};
+    struct executor_handle h = {0};
     struct err err = {0};
     int fresh;
 
@@ -1276,15 +1285,20 @@ static void spawn_task(struct run *r, struct rtask *t)
     cmd.stderr_path = err_path;
     cmd.timeout = spec_step_at(r->spec, t->step)->timeout;
     cmd.kill_after = spec_step_at(r->spec, t->step)->kill_after;
+    cmd.result_path = result_path;
+    cmd.cpus = t->cpus;
     cmd.ctx = t;
-    if (exec_spawn(r->pool, &cmd, &t->pid, &err))
+    if (executor_submit(r->ex, &cmd, &h, &err))
         goto fail;
+    t->xid = h.id;
+    t->pid = h.pid;
     studylog_event(r->log, "task_start", "task=%s attempt=%d pid=%d params=%s", t->key,
                    t->attempts, (int)t->pid, view);
     if (r->o->on_task)
         r->o->on_task(r->o->on_task_arg, RUNNER_TASK_STARTED, t->key);
     goto out;
 fail:
+    t->xid = 0;
     t->pid = 0;
     t->spawn_error = xstrdup(err.msg);
     char *q = studylog_quote(err.msg);
@@ -1313,9 +1327,9 @@ static int on_cancel_requested(const struct store_task *st, void *arg)
 
     for (size_t i = 0; i < r->nrunning; i++) {
         struct rtask *t = r->running[i];
-        if (t->id == st->id && t->stop == STOP_NONE && t->pid > 0) {
+        if (t->id == st->id && t->stop == STOP_NONE && t->xid != 0) {
             t->stop = STOP_CANCEL;
-            exec_kill(r->pool, t->pid, SIGTERM, true);
+            executor_cancel(r->ex, t->xid, false);
         }
     }
     return 0;
@@ -1340,9 +1354,9 @@ static int poll_cancel(struct run *r, struct err *err)
         studylog_event(r->log, "cancel", "reason=%s", q);
         free(q);
         for (size_t i = 0; i < r->nrunning; i++) {
-            if (r->running[i]->pid > 0 && r->running[i]->stop == STOP_NONE) {
+            if (r->running[i]->xid != 0 && r->running[i]->stop == STOP_NONE) {
                 r->running[i]->stop = STOP_CANCEL;
-                exec_kill(r->pool, r->running[i]->pid, SIGTERM, true);
+                executor_cancel(r->ex, r->running[i]->xid, false);
             }
         }
     }
@@ -1352,14 +1366,15 @@ static int poll_cancel(struct run *r, struct err *err)
 
 /* ---- progress ---- */
 
-/* One line: "NAME: 17/41 ended, 0 failed, 2 running, 12 queued, 9.3 tasks/s, ETA 2.31s".
- * On a terminal it is fitted to o->columns(): the name is cut first (to 16 columns),
- * then the queue, the rate, the running count and the ETA are dropped in that order.
- * No ETA when nothing is left to run or nothing has ended yet; no rate before a second
- * has passed and a task has ended (a rate of a few milliseconds says nothing). */
+/* One line: "NAME: 17/41 ended, 0 failed, 2 running, 12 queued, 9.3 tasks/s,
+ * ETA 2.31s". On a terminal it is fitted to o->columns(): the name is cut first (to 16
+ * columns), then the queue, the rate, the running count and the ETA are dropped in that
+ * order. No ETA when nothing is left to run or nothing has ended yet; no rate before a
+ * second has passed and a task has ended (a rate of a few milliseconds says nothing).
+ */
 static void progress(struct run *r, bool force)
 {
-    double now = time_mono(), elapsed = now - r->t0, rate;
+    double now = run_mono(r), elapsed = now - r->t0, rate;
     long long queued = (long long)(r->ready.len + r->delayed.len);
     long long remaining;
     char done[64], failed[32], running[32], waiting[32], speed[32], eta[48] = "";
@@ -1416,7 +1431,7 @@ static void progress(struct run *r, bool force)
 
 static int poll_timeout_ms(struct run *r, double rate_wait)
 {
-    double now = time_mono(), t = CANCEL_POLL;
+    double now = run_mono(r), t = CANCEL_POLL;
     const struct sched_item *d = sched_heap_peek(&r->delayed);
 
     if (d && d->not_before - now < t)
@@ -1432,7 +1447,7 @@ static int poll_timeout_ms(struct run *r, double rate_wait)
 
 static void release_due(struct run *r)
 {
-    double now = time_mono();
+    double now = run_mono(r);
     const struct sched_item *d;
     struct sched_item it;
 
@@ -1442,10 +1457,10 @@ static void release_due(struct run *r)
     }
 }
 
-static struct rtask *find_running(struct run *r, pid_t pid, void *ctx)
+static struct rtask *find_running(struct run *r, void *ctx)
 {
     for (size_t i = 0; i < r->nrunning; i++) {
-        if (r->running[i] == ctx || (pid > 0 && r->running[i]->pid == pid))
+        if (r->running[i] == ctx)
             return r->running[i];
     }
     return NULL;
@@ -1462,13 +1477,15 @@ static int tick_write(struct run *r,
         return rc;
     studylog_begin(r->log);
     for (size_t i = 0; i < r->ndone; i++) {
-        struct rtask *t = find_running(r, r->done[i].pid, r->done[i].ctx);
+        struct rtask *t = find_running(r, r->done[i].o.ctx);
         if (!t)
             continue;
-        rc = finish_attempt(r, t, &r->done[i], err);
+        rc = finish_attempt(r, t, &r->done[i].o, err);
         if (rc)
             goto fail;
     }
+    for (size_t i = 0; i < r->ndone; i++)
+        reaped_fini(&r->done[i]);
     r->ndone = 0;
     for (size_t i = 0; i < r->nspawn_failed; i++) {
         rc = finish_attempt(r, r->spawn_failed[i], NULL, err);
@@ -1496,6 +1513,15 @@ fail:
     studylog_rollback(r->log);
     r->nended = 0;
     return rc;
+}
+
+/* Asks every running attempt to stop (see executor_cancel). */
+static void cancel_all(struct run *r, bool now)
+{
+    for (size_t i = 0; i < r->nrunning; i++) {
+        if (r->running[i]->xid != 0)
+            executor_cancel(r->ex, r->running[i]->xid, now);
+    }
 }
 
 static void heap_free_all(struct sched_heap *h)
@@ -1595,7 +1621,7 @@ static int wait_after(struct run *r, struct err *err)
                     0)
                 goto out;
         }
-        if (exec_poll(r->pool, 1000, on_done, r, &signo, err) < 0) {
+        if (executor_dispatch(r->ex, 1000, on_done, r, &signo, err) < 0) {
             rc = err->code ? (int)err->code : SWEEP_EINTERNAL;
             goto out;
         }
@@ -1642,7 +1668,7 @@ static void run_end_log(struct run *r, int rc, const struct err *err, bool recor
         q = studylog_quote(r->reason);
     studylog_event(r->log, "run_end", "study=%s end=%s status=%s elapsed=%.3f%s%s",
                    r->spec->name, rc != SWEEP_OK ? "error" : end_name(r->end), status,
-                   time_mono() - r->t0, q ? " reason=" : "", q ? q : "");
+                   run_mono(r) - r->t0, q ? " reason=" : "", q ? q : "");
     free(q);
 }
 
@@ -1695,10 +1721,14 @@ int runner_run(struct store *st,
     rc = studylog_open(log_path, &r.log, err);
     if (rc)
         goto out;
-    r.t0 = time_mono();
-    rc = exec_pool_create(&r.pool, err);
-    if (rc)
-        goto finish;
+    r.t0 = run_mono(&r);
+    r.ex = o->executor;
+    if (!r.ex) {
+        rc = executor_local_create(&r.ex, err);
+        if (rc)
+            goto finish;
+        r.own_ex = true;
+    }
     if (spec->nafter > 0) {
         rc = wait_after(&r, err);
         if (rc)
@@ -1747,7 +1777,7 @@ int runner_run(struct store *st,
                    "study=%s pid=%d tasks=%lld pending=%lld "
                    "skipped=%lld slots=%d",
                    spec->name, (int)getpid(), r.total, pending, sum->skipped, r.slots);
-    last_cancel_poll = time_mono();
+    last_cancel_poll = run_mono(&r);
 
     for (;;) {
         double rate_wait = 0;
@@ -1777,7 +1807,8 @@ int runner_run(struct store *st,
         if (r.nspawn_failed > 0)
             continue;
 
-        n = exec_poll(r.pool, poll_timeout_ms(&r, rate_wait), on_done, &r, &signo, err);
+        n = executor_dispatch(r.ex, poll_timeout_ms(&r, rate_wait), on_done, &r, &signo,
+                              err);
         if (n < 0) {
             rc = err->code ? (int)err->code : SWEEP_EINTERNAL;
             break;
@@ -1796,13 +1827,13 @@ int runner_run(struct store *st,
                     if (r.running[i]->stop == STOP_NONE)
                         r.running[i]->stop = STOP_INTERRUPT;
                 }
-                exec_kill_all(r.pool, SIGTERM, true);
+                cancel_all(&r, false);
             } else {
-                exec_kill_all(r.pool, SIGKILL, false);
+                cancel_all(&r, true);
             }
         }
-        if (time_mono() - last_cancel_poll >= CANCEL_POLL) {
-            last_cancel_poll = time_mono();
+        if (run_mono(&r) - last_cancel_poll >= CANCEL_POLL) {
+            last_cancel_poll = run_mono(&r);
             rc = poll_cancel(&r, err);
             if (rc)
                 break;
@@ -1842,11 +1873,18 @@ finish:
             fputc('\n', r.o->progress);
     }
     sum->end = r.end;
-    sum->elapsed = time_mono() - r.t0;
+    sum->elapsed = run_mono(&r) - r.t0;
     memcpy(sum->reason, r.reason, sizeof(sum->reason));
     run_end_log(&r, rc, err, recorded);
 out:
-    exec_pool_destroy(r.pool);
+    /* An executor of the caller's keeps running: what it still runs for this run (only
+     * after an error) is killed, and its ends are not heard. */
+    if (r.own_ex)
+        executor_destroy(r.ex);
+    else if (r.ex)
+        cancel_all(&r, true);
+    for (size_t i = 0; i < r.ndone; i++)
+        reaped_fini(&r.done[i]);
     for (size_t i = 0; i < r.nrunning; i++)
         rtask_free(r.running[i]);
     free(r.running);

@@ -1,13 +1,15 @@
-/* The runner: one study on this machine, from spec to finished tasks. runner_prepare()
- * stores the study and streams its expansion into the store in one transaction (a bad
- * task refuses the whole study and nothing is stored); runner_run() is the loop that
- * picks pending tasks by priority, starts them through the local executor within the
- * slots and the rate limit, records every attempt, retries with backoff, and stops on
- * error, on SIGINT/SIGTERM or on `sweep cancel`. The service will drive the same loop.
+/* The runner: one study, from spec to finished tasks. runner_prepare() stores the
+ * study and streams its expansion into the store in one transaction (a bad task
+ * refuses the whole study and nothing is stored); runner_run() is the loop that picks
+ * pending tasks by priority, starts them through an executor (executor.h: the local
+ * process pool unless the caller gives another) within the slots and the rate limit,
+ * records every attempt, retries with backoff, and stops on error, on SIGINT/SIGTERM
+ * or on `sweep cancel`. The service will drive the same loop.
  */
 #ifndef SWEEP_CORE_RUNNER_H
 #define SWEEP_CORE_RUNNER_H
 
+#include "core/executor.h"
 #include "core/spec.h"
 #include "core/store.h"
 
@@ -29,6 +31,15 @@ enum runner_task_event {
     RUNNER_TASK_ENDED,
 };
 typedef void runner_task_fn(void *arg, enum runner_task_event ev, const char *key);
+
+/* The runner's clock: mono for intervals (backoff, rate limit, polling), now for the
+ * epoch times it stores (attempts, not_before of a retry). A test gives a virtual one
+ * that moves with its fake executor. */
+struct runner_clock {
+    double (*mono)(void *arg);
+    double (*now)(void *arg);
+    void *arg;
+};
 
 struct runner_opts {
     const char *self_path; /* the sweep binary: model tasks run `sweep sim MODEL` */
@@ -52,6 +63,11 @@ struct runner_opts {
     /* Without force: which ended tasks run again (store.h). 0, the default, reruns the
      * failed ones; STORE_RERUN_UNTRIED is `sweep run --skip-failed`. */
     enum store_rerun rerun;
+    /* Where attempts run; NULL: a local process pool made (and destroyed) by
+     * runner_run. One given here is the caller's; runner_run dispatches it and, when it
+     * returns after an error, cancels (now) what it still runs for the study. */
+    struct executor *executor;
+    const struct runner_clock *clock; /* NULL: time_mono() and time_now() */
 };
 
 enum runner_end {
@@ -155,9 +171,8 @@ bool runner_step_uses_steps(const struct spec_step *step);
 char *runner_study_dir(const char *home, const char *study);
 char *runner_task_dir(const char *home, const char *study, const char *key);
 
-/* Reads a task's $SWEEP_RESULT file at path. *metrics: its JSON object in canonical
- * form (the caller frees it), or NULL when there is no file or it is not an object;
- * *error: why it could not be read, or NULL (no file is not an error). */
+/* Reads a task's $SWEEP_RESULT file at path: executor_read_result(), which the local
+ * executor calls when a task ends; kept under this name for its callers. */
 void runner_read_result(const char *path, char **metrics, char **error);
 
 #endif
