@@ -167,10 +167,11 @@ static int fake_dispatch(void *ctx,
         if (!f->ev[i].done)
             until = fmin(until, f->ev[i].at);
     }
-    if (until > FAKE_TIME_LIMIT)
-        return err_set(err, SWEEP_EINTERNAL,
-                       "fake executor: nothing happens before %g s", FAKE_TIME_LIMIT),
-               -1;
+    if (until > FAKE_TIME_LIMIT) {
+        err_set(err, SWEEP_EINTERNAL, "fake executor: nothing happens before %g s",
+                FAKE_TIME_LIMIT);
+        return -1;
+    }
     if (until > f->now)
         f->now = until;
     for (size_t i = 0; i < f->nev; i++) {
