@@ -25,9 +25,8 @@
 #include "core/expand.h"
 #include "core/sched.h"
 #include "core/studylog.h"
-#include "core/tmpl.h"
+#include "core/taskview.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -121,8 +120,7 @@ struct run {
     char reason[512];
     int signals;
 
-    char **env_base; /* environ without SWEEP_* and the spec's names, plus spec env */
-    size_t nenv_base;
+    struct taskview_env env; /* the environment every task of the study shares */
     uint64_t rng;
 
     /* pipelines: only with a reduce are chains counted */
@@ -191,185 +189,7 @@ out:
     return rc;
 }
 
-/* ---- the environment of a task ---- */
-
-static bool env_name_is(const char *entry, const char *name)
-{
-    size_t n = strlen(name);
-    return strncmp(entry, name, n) == 0 && entry[n] == '=';
-}
-
-static void env_build_base(struct run *r)
-{
-    size_t cap = 0;
-    const json_t *env = r->spec->env;
-
-    for (char **e = environ; *e; e++) {
-        bool skip = strncmp(*e, "SWEEP_", 6) == 0;
-        const char *k;
-        json_t *v;
-
-        if (env) {
-            json_object_foreach((json_t *)env, k, v)
-            {
-                if (env_name_is(*e, k))
-                    skip = true;
-            }
-        }
-        if (skip)
-            continue;
-        r->env_base = xgrow(r->env_base, &cap, r->nenv_base + 1, sizeof(char *));
-        r->env_base[r->nenv_base++] = xstrdup(*e);
-    }
-    if (env) {
-        const char *k;
-        json_t *v;
-        json_object_foreach((json_t *)env, k, v)
-        {
-            char *s = jsonx_arg_str(v);
-            r->env_base = xgrow(r->env_base, &cap, r->nenv_base + 1, sizeof(char *));
-            r->env_base[r->nenv_base++] = xasprintf("%s=%s", k, s);
-            free(s);
-        }
-    }
-}
-
-/* SWEEP_P_<NAME>: upper case, anything but letters and digits as '_'. */
-static char *env_param(const char *name, const json_t *v)
-{
-    struct strbuf sb = STRBUF_INIT;
-    char *s = jsonx_arg_str(v);
-
-    sb_adds(&sb, "SWEEP_P_");
-    for (const char *p = name; *p; p++)
-        sb_addc(&sb,
-                isalnum((unsigned char)*p) ? (char)toupper((unsigned char)*p) : '_');
-    sb_addc(&sb, '=');
-    sb_adds(&sb, s);
-    free(s);
-    return sb_take(&sb);
-}
-
-/* The full environment of one attempt: the shared base strings (borrowed) followed by
- * the task's own (owned); free with env_free(). params and params_json are what the
- * task sees (its seed applied). */
-static char **env_for(struct run *r,
-                      const struct rtask *t,
-                      const json_t *params,
-                      const char *params_json,
-                      const char *result_path)
-{
-    size_t n = 0, cap = r->nenv_base + json_object_size(params) + 9;
-    char **envp = xmalloc((cap + 1) * sizeof(char *));
-    const char *k;
-    json_t *v;
-
-    for (size_t i = 0; i < r->nenv_base; i++)
-        envp[n++] = r->env_base[i];
-    envp[n++] = xasprintf("SWEEP_STUDY=%s", r->spec->name);
-    envp[n++] = xasprintf("SWEEP_TASK_ID=%s", t->key);
-    envp[n++] = xasprintf("SWEEP_TASK_DIR=%s", t->dir);
-    envp[n++] = xasprintf("SWEEP_RESULT=%s", result_path);
-    envp[n++] = xasprintf("SWEEP_PARAMS=%s", params_json);
-    envp[n++] = xasprintf("SWEEP_SEED=%lld", t->seed);
-    envp[n++] = xasprintf("SWEEP_ATTEMPT=%d", t->attempts);
-    envp[n++] = xasprintf("SWEEP_REPETITION=%d", t->repetition);
-    if (r->spec->has_steps || r->spec->reduce)
-        envp[n++] = xasprintf("SWEEP_STEP=%s", spec_step_at(r->spec, t->step)->name);
-    json_object_foreach((json_t *)params, k, v) envp[n++] = env_param(k, v);
-    envp[n] = NULL;
-    return envp;
-}
-
-static void env_free(struct run *r, char **envp)
-{
-    if (!envp)
-        return;
-    for (char **p = envp + r->nenv_base; *p; p++)
-        free(*p);
-    free(envp);
-}
-
-static void strv_free(char **v)
-{
-    if (!v)
-        return;
-    for (char **p = v; *p; p++)
-        free(*p);
-    free(v);
-}
-
-/* ---- argv ---- */
-
-bool runner_step_uses_steps(const struct spec_step *step)
-{
-    for (size_t i = 0; step->kind == SPEC_COMMAND && i < step->argc; i++) {
-        if (strstr(step->argv[i], "{steps."))
-            return true;
-    }
-    return false;
-}
-
-int runner_task_argv(const struct spec *spec,
-                     const char *self_path,
-                     const struct runner_argv_in *in,
-                     char ***out,
-                     struct err *err)
-{
-    const struct spec_step *step = spec_step_at(spec, in->step);
-    char **names = NULL;
-    struct tmpl_ctx ctx = {.params = in->params,
-                           .task_dir = in->task_dir,
-                           .spec_dir = spec->dir,
-                           .study = spec->name,
-                           .key = in->key,
-                           .seed = in->seed,
-                           .repetition = in->repetition,
-                           .reduce_input = in->reduce_input};
-    char **argv = NULL;
-    size_t n = 0;
-    int rc = SWEEP_OK;
-
-    if (step->kind == SPEC_MODEL) {
-        argv = xcalloc(6, sizeof(char *));
-        argv[n++] = xstrdup(self_path);
-        argv[n++] = xstrdup("sim");
-        argv[n++] = xstrdup(step->model);
-        argv[n++] = xstrdup("--params");
-        argv[n++] = xstrdup(in->params_json);
-        goto out;
-    }
-    if (in->step_dirs && in->step > 0 && in->step < (int)spec->nsteps) {
-        ctx.step_names = names = spec_step_names(spec);
-        ctx.step_dirs = in->step_dirs;
-        ctx.nsteps = (size_t)in->step;
-    }
-    argv = xcalloc(step->argc + 3, sizeof(char *));
-    if (step->shell) {
-        argv[n++] = xstrdup("/bin/sh");
-        argv[n++] = xstrdup("-c");
-    }
-    for (size_t i = 0; i < step->argc; i++) {
-        rc = tmpl_render(step->argv[i], &ctx, step->shell, &argv[n], err);
-        if (rc)
-            goto fail;
-        n++;
-    }
-    /* A relative program path means the spec's directory, not the task's. */
-    if (!step->shell && strchr(argv[0], '/') && argv[0][0] != '/') {
-        char *abs = xasprintf("%s/%s", spec->dir, argv[0]);
-        free(argv[0]);
-        argv[0] = abs;
-    }
-    goto out;
-fail:
-    strv_free(argv);
-    argv = NULL;
-out:
-    *out = argv;
-    free(names);
-    return rc;
-}
+/* ---- argv (taskview.c builds it; the chain's directories come from the store) ---- */
 
 struct chain_dirs {
     struct run *r;
@@ -1165,66 +985,29 @@ static int choose_starts(
     return SWEEP_OK;
 }
 
-/* {reduce.input}: {"study", "steps": [names], "points": [{"chain", "repetition",
- * "seed", "params", "steps": {name: {"key", "state", "dir", "error", "metrics"}}}]},
- * built from the store in expansion order (the steps of a chain are consecutive). */
-struct reduce_input {
-    struct run *r;
-    json_t *points, *point;
-};
-
 static int add_to_input(const struct store_task *t, void *arg)
 {
-    struct reduce_input *in = arg;
-    json_t *step, *metrics;
-    char *dir;
-
-    if (t->chain < 0)
-        return 0;
-    step = json_object();
-    if (t->step == 0 || !in->point) {
-        in->point = json_object();
-        json_object_set_new(in->point, "chain", json_integer(t->chain));
-        json_object_set_new(in->point, "repetition", json_integer(t->repetition));
-        json_object_set_new(in->point, "seed", json_integer(t->seed));
-        json_object_set_new(in->point, "params", json_loads(t->params_json, 0, NULL));
-        json_object_set_new(in->point, "steps", json_object());
-        json_array_append_new(in->points, in->point);
-    }
-    metrics = t->metrics_json ? json_loads(t->metrics_json, 0, NULL) : NULL;
-    json_object_set_new(step, "key", json_string(t->key));
-    json_object_set_new(step, "state", json_string(task_state_name(t->state)));
-    dir = runner_task_dir(in->r->home, in->r->spec->name, t->key);
-    json_object_set_new(step, "dir", json_string(dir));
-    free(dir);
-    json_object_set_new(step, "error", t->error ? json_string(t->error) : json_null());
-    json_object_set_new(step, "metrics", metrics ? metrics : json_null());
-    json_object_set_new(json_object_get(in->point, "steps"),
-                        in->r->spec->steps[t->step].name, step);
+    taskview_reduce_add(arg, t);
     return 0;
 }
 
-/* Writes the reduce's input to path, and its SHA-256 (hex) to hash. */
+/* Writes the reduce's input (taskview_reduce) to path, and its SHA-256 (hex) to hash.
+ */
 static int
 write_reduce_input(struct run *r, const char *path, char hash[65], struct err *err)
 {
-    struct reduce_input in = {.r = r, .points = json_array()};
-    json_t *o = json_object(), *names = json_array();
-    int rc = store_task_each(r->st, r->study_id, -1, add_to_input, &in, err);
-    char *text = NULL;
+    struct taskview_reduce in;
+    char *text;
+    int rc;
 
-    for (size_t i = 0; i < r->spec->nsteps; i++)
-        json_array_append_new(names, json_string(r->spec->steps[i].name));
-    json_object_set_new(o, "study", json_string(r->spec->name));
-    json_object_set_new(o, "steps", names);
-    json_object_set_new(o, "points", in.points);
+    taskview_reduce_init(&in, r->spec, r->home);
+    rc = store_task_each(r->st, r->study_id, -1, add_to_input, &in, err);
+    text = taskview_reduce_take(&in);
     if (!rc) {
-        text = json_dumps(o, JSON_COMPACT);
         sha256_hex(text, strlen(text), hash);
         rc = fileio_write_atomic(path, text, strlen(text), "reduce input", err);
     }
     free(text);
-    json_decref(o);
     return rc;
 }
 
@@ -1277,7 +1060,18 @@ static void spawn_task(struct run *r, struct rtask *t)
     }
     if (argv_for(r, t, params, view, reduce_input, &argv, &err))
         goto fail;
-    envp = env_for(r, t, params, view, result_path);
+    {
+        struct taskview_task tv = {.key = t->key,
+                                   .dir = t->dir,
+                                   .result_path = result_path,
+                                   .params = params,
+                                   .params_json = view,
+                                   .seed = t->seed,
+                                   .attempt = t->attempts,
+                                   .repetition = t->repetition,
+                                   .step = t->step};
+        envp = taskview_envp(&r->env, r->spec, &tv);
+    }
     cmd.argv = argv;
     cmd.envp = envp;
     cmd.cwd = r->spec->workdir ? r->spec->workdir : t->dir;
@@ -1311,8 +1105,8 @@ fail:
 out:
     json_decref(params);
     free(view);
-    strv_free(argv);
-    env_free(r, envp);
+    taskview_strv_free(argv);
+    taskview_envp_free(&r->env, envp);
     free(result_path);
     free(out_path);
     free(err_path);
@@ -1710,7 +1504,7 @@ int runner_run(struct store *st,
     r.end = RUNNER_FINISHED;
     r.rng = (uint64_t)getpid() ^ (uint64_t)(time_now() * 1e6);
     ratelimit_init(&r.rl, spec->rate_limit);
-    env_build_base(&r);
+    taskview_env_init(&r.env, spec, environ);
 
     if (mkdirs(r.study_dir) < 0) {
         rc = err_set(err, SWEEP_EIO, "cannot create %s: %s", r.study_dir,
@@ -1895,9 +1689,7 @@ out:
     free(r.spawn_failed);
     free(r.ended);
     store_task_fini(&r.reduce);
-    for (size_t i = 0; i < r.nenv_base; i++)
-        free(r.env_base[i]);
-    free(r.env_base);
+    taskview_env_fini(&r.env);
     studylog_close(r.log);
     free(log_path);
     free(r.study_dir);
