@@ -1,12 +1,15 @@
-/* The runner: runs a stored study's tasks on this machine (see runner.h; storing it,
- * the paths and the run lock are in runner_prepare.c).
+/* The runner: runs a stored study's tasks through an executor (see runner.h; storing
+ * it, the paths and the run lock are in runner_prepare.c; what a task sees, its argv
+ * and environment, is built in taskview.c).
  *
- * One loop iteration is one tick: take the finished attempts the executor reaped,
- * decide retries, choose the tasks to start (priority order, free slots, rate limit),
- * write all of it in one transaction, and only then spawn the chosen tasks. A task is
- * marked running before its process exists, so a crash between the two leaves it
- * `running` in the store, and the next run turns it into `interrupted` and reruns it:
- * nothing done is lost and nothing is recorded twice.
+ * One loop iteration is one tick: take the attempts the executor reported ended (with
+ * their metrics), decide retries, choose the tasks to start (priority order, free
+ * slots, rate limit), write all of it in one transaction, and only then submit the
+ * chosen tasks to the executor. A task is marked running before it is submitted, so a
+ * crash between the two leaves it `running` in the store, and the next run turns it
+ * into `interrupted` and reruns it: nothing done is lost and nothing is recorded twice.
+ * The runner knows attempts only by the executor's handle (executor.h): it never sees
+ * a pid except to log it, and its clock may be a virtual one (runner_opts.clock).
  *
  * Memory: pending tasks are read from the store in pages (by priority, then expansion
  * order) and at most a few thousand are held at once, whatever the size of the study.
