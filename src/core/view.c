@@ -179,7 +179,8 @@ int view_status_load(struct store *st,
     memset(out, 0, sizeof(*out));
     if ((rc = store_study_get(st, name, &out->study, err)) != SWEEP_OK ||
         (rc = store_study_counts(st, out->study.id, out->counts, err)) != SWEEP_OK ||
-        (rc = eta_study(st, &out->study, time_now(), &out->eta, err)) != SWEEP_OK ||
+        (rc = eta_study_counted(st, &out->study, out->counts, time_now(), &out->eta,
+                                err)) != SWEEP_OK ||
         (rc = view_steps_counts(st, &out->study, &out->steps, err)) != SWEEP_OK ||
         (rc = view_stored_aggregate(st, out->study.id, &out->aggregate,
                                     &out->aggregate_at, err)) != SWEEP_OK)

@@ -24,10 +24,10 @@
  * show a progress figure (the REST API's and MCP's check of a study); not part of
  * `status`. result row see view_row_json().
  *
- * Cost: a study's counts are 27 indexed range counts (store_study_counts()), so a list
- * of S studies makes 27 x S of them, and one study's status makes them twice (its
- * counts, then eta_study()): O(tasks) each, not O(1), until the store keeps counts per
- * study. */
+ * Cost: a study's counts are 27 indexed range counts (store_study_counts()), each
+ * O(tasks in that band and state), so a list of S studies makes 27 x S of them and is
+ * O(every task in the home), not O(S), until the store keeps counts per study; one
+ * study's status counts once, then samples tasks for its estimate (eta_study()). */
 #ifndef SWEEP_CORE_VIEW_H
 #define SWEEP_CORE_VIEW_H
 
