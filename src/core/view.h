@@ -5,24 +5,29 @@
  * tables and text lines are formatted from the same data, so every front end agrees.
  *
  * Shapes (members in this order):
- *   counts    {<state>: n for every task state in enum order, "total": n}
- *   summary   {"study", "status", "description", "created_at", "updated_at", "counts",
- *              "by_priority": {"HIGH": counts, "MEDIUM": counts, "LOW": counts},
- *              "reason"}: one study of `sweep status --json` without a study, and of
- *              `sweep list --json` (view_study_list()). "status" is the study's status,
- *              except that RUNNING or WAITING without a live run (no sweep process
- *              holds its run lock: killed, crashed) is INTERRUPTED. Times ISO-8601 UTC;
- *              description and reason null when there is none.
- *   status    summary, then "steps" (a pipeline: [{<state>: n, ..., "total", "name"}]
- *              one per step, the reduce last), "estimated_remaining" (seconds; 0 when
- *              nothing is left to run; null while nothing has finished to estimate
- *              from, and when tasks are left but no run holds the study), then, when
- *              one is stored, "aggregate" (as `sweep aggregate --format json` prints
- * it) and "aggregate_computed_at": `sweep status STUDY --json`. progress  {"total",
- * "completed" (succeeded), "failed" (failed or timed out), "percentage" (ended tasks,
- * as the bar of `sweep status` shows them: 0 to 100, one decimal)}: for front ends that
- * show a progress figure (the REST API's and MCP's check of a study); not part of
- * `status`. result row see view_row_json().
+ *
+ * counts: {<state>: n for every task state in enum order, "total": n}.
+ *
+ * summary: {"study", "status", "description", "created_at", "updated_at", "counts",
+ * "by_priority": {"HIGH": counts, "MEDIUM": counts, "LOW": counts}, "reason"}: one
+ * study of `sweep status --json` without a study and of `sweep list --json`
+ * (view_study_list()). "status" is the study's status, except that RUNNING or WAITING
+ * without a live run (no sweep process holds its run lock: killed, crashed) is
+ * INTERRUPTED. Times ISO-8601 UTC; description and reason null when there is none.
+ *
+ * status: summary, then "steps" (a pipeline: [{<state>: n, ..., "total", "name"}],
+ * one per step, the reduce last), "estimated_remaining" (seconds; 0 when nothing is
+ * left to run; null while nothing has finished to estimate from, and when tasks are
+ * left but no run holds the study), then, when one is stored, "aggregate" (as `sweep
+ * aggregate --format json` prints it) and "aggregate_computed_at": `sweep status
+ * STUDY --json`.
+ *
+ * progress: {"total", "completed" (succeeded), "failed" (failed or timed out),
+ * "percentage" (ended tasks, as the bar of `sweep status` counts them: 0 to 100, one
+ * decimal)}: for front ends that show a progress figure (the REST API's and MCP's
+ * check of a study); not part of status, whose CLI output stays as it was.
+ *
+ * result row: see view_row_json().
  *
  * Cost: a study's counts are 27 indexed range counts (store_study_counts()), each
  * O(tasks in that band and state), so a list of S studies makes 27 x S of them and is
@@ -63,7 +68,8 @@ json_t *view_progress_json(long long counts[3][TASK_NSTATES]);
 const char *view_band_name(int band);
 
 /* The status shown for a study: its stored status, but INTERRUPTED for RUNNING or
- * WAITING when no sweep process holds its run lock (runner_is_active()). Static. */
+ * WAITING when no sweep process holds its run lock (runner_is_active()). A static
+ * string. */
 const char *view_study_status_name(struct store *st, const struct store_study *s);
 
 /* Everything the status of one study shows, read at once. */
@@ -71,7 +77,7 @@ struct view_status {
     struct store_study study;
     const char *status;                /* view_study_status_name() */
     long long counts[3][TASK_NSTATES]; /* store_study_counts() */
-    double eta;          /* eta_study(): seconds, ETA_UNKNOWN or ETA_IDLE */
+    double eta;          /* eta_study_counted(): seconds, ETA_UNKNOWN, ETA_IDLE */
     json_t *steps;       /* view_steps_counts(); NULL for a single step */
     json_t *aggregate;   /* the stored aggregate; NULL when none (or unreadable) */
     double aggregate_at; /* when it was computed (epoch seconds) */
@@ -122,7 +128,9 @@ int view_step_index(const struct store_study *s,
  * under their step's name (simulate.energy); a study of a package directory has
  * package_id. A parameter named like a fixed column is "param.<name>"; a metric named
  * like a parameter or a fixed column is "result.<name>"; nested metrics are "a.b".
- * Fields are read-only after view_results_open(). */
+ * Fields are read-only after view_results_open(). Cost: the JSON rows stream (one pass,
+ * memory for one row); the CSV needs its columns first, so every task is read twice
+ * and the first row comes after a whole pass. */
 struct view_results {
     struct store *st;
     long long study_id;
