@@ -783,6 +783,7 @@ static int alloc_task(const char *mb_arg)
         return 1;
     for (size_t i = 0; i < n; i += 4096)
         p[i] = 1;
+    free((void *)p);
     return 0;
 }
 
