@@ -8,6 +8,7 @@
 #include "common/xalloc.h"
 #include "core/spec.h"
 #include "core/store.h"
+#include "core/view.h"
 #include "models/model.h"
 #include "report/chart.h"
 
@@ -251,18 +252,11 @@ void cli_spec_seed_names(struct spec *spec, const struct model *m)
 
 void cli_csv_field(const char *s, bool last)
 {
-    if (strpbrk(s, ",\"\r\n") || (*s && (s[0] == ' ' || s[strlen(s) - 1] == ' '))) {
-        putchar('"');
-        for (const char *p = s; *p; p++) {
-            if (*p == '"')
-                putchar('"');
-            putchar(*p);
-        }
-        putchar('"');
-    } else {
-        fputs(s, stdout);
-    }
-    putchar(last ? '\n' : ',');
+    struct strbuf sb = STRBUF_INIT;
+
+    view_csv_field(&sb, s, last);
+    fputs(sb_str(&sb), stdout);
+    sb_fini(&sb);
 }
 
 int cli_step_index(const struct store_study *s,
@@ -270,37 +264,7 @@ int cli_step_index(const struct store_study *s,
                    int *step,
                    struct err *err)
 {
-    json_t *info = s->steps_json ? json_loads(s->steps_json, 0, NULL) : NULL;
-    json_t *steps = json_object_get(info, "steps"), *v;
-    int n = (int)json_array_size(steps), rc = SWEEP_OK;
-    size_t i;
-
-    *step = n > 0 ? n - 1 : -1;
-    if (!name)
-        goto out;
-    if (n == 0) {
-        rc = err_set(err, SWEEP_EINVAL, "--step: study %s has no steps", s->name);
-        goto out;
-    }
-    json_array_foreach(steps, i, v)
-    {
-        if (strcmp(json_string_value(v), name) == 0) {
-            *step = (int)i;
-            goto out;
-        }
-    }
-    if (strcmp(name, "reduce") == 0 && json_is_true(json_object_get(info, "reduce"))) {
-        *step = n;
-        goto out;
-    }
-    char *known = json_dumps(steps, JSON_COMPACT);
-    rc =
-        err_set(err, SWEEP_EINVAL, "--step: study %s has no step \"%s\"; its steps: %s",
-                s->name, name, known);
-    free(known);
-out:
-    json_decref(info);
-    return rc;
+    return view_step_index(s, name, step, err);
 }
 
 void cli_print_json(const json_t *v)
@@ -310,50 +274,16 @@ void cli_print_json(const json_t *v)
     free(text);
 }
 
-json_t *cli_counts_json(const long long c[TASK_NSTATES])
-{
-    json_t *o = json_object();
-    long long total = 0;
-
-    for (int i = 0; i < TASK_NSTATES; i++) {
-        json_object_set_new(o, task_state_name((enum task_state)i), json_integer(c[i]));
-        total += c[i];
-    }
-    json_object_set_new(o, "total", json_integer(total));
-    return o;
-}
-
 json_t *cli_steps_counts(struct store *st, const struct store_study *s, struct err *err)
 {
-    json_t *info = s->steps_json ? json_loads(s->steps_json, 0, NULL) : NULL;
-    json_t *names = json_object_get(info, "steps"), *out = NULL;
-    int n = (int)json_array_size(names);
-    bool reduce = json_is_true(json_object_get(info, "reduce"));
-    long long(*c)[TASK_NSTATES];
+    json_t *steps;
 
-    if (n == 0) {
-        json_decref(info);
-        return NULL;
-    }
-    c = xcalloc((size_t)n + 1, sizeof(*c));
-    if (store_study_step_counts(st, s->id, n, c, err) == 0) {
-        out = json_array();
-        for (int i = 0; i < n + reduce; i++) {
-            json_t *row = cli_counts_json(c[i]);
-            json_object_set_new(row, "name",
-                                i < n ? json_incref(json_array_get(names, (size_t)i))
-                                      : json_string("reduce"));
-            json_array_append_new(out, row);
-        }
-    }
-    free(c);
-    json_decref(info);
-    return out;
+    return view_steps_counts(st, s, &steps, err) == SWEEP_OK ? steps : NULL;
 }
 
 long long cli_count_of(const json_t *row, const char *state)
 {
-    return (long long)json_integer_value(json_object_get(row, state));
+    return view_count_of(row, state);
 }
 
 void cli_print_steps(const json_t *steps)

@@ -54,8 +54,8 @@ int cli_parse_size(const struct cli_cmd *cmd, const char *opt, const char *s, in
 /* Prints the command's help to stdout; returns EXIT_OK. */
 int cli_help(const struct cli_cmd *cmd);
 
-/* One CSV field on stdout (RFC 4180: quoted when it holds a comma, quote, newline or
- * outer space), then ',' or, for the last field of a row, '\n'. */
+/* One CSV field on stdout (view_csv_field(): RFC 4180, quoted when it holds a comma,
+ * quote, newline or outer space), then ',' or, for the last field of a row, '\n'. */
 void cli_csv_field(const char *s, bool last);
 
 /* rows x cols cells (row-major, the header row first) as an aligned table on stdout
@@ -77,27 +77,24 @@ int cli_task_resolve(struct store *st,
                      char **study,
                      struct err *err);
 
-/* Every study, one line each, or a JSON array (`sweep status`, `sweep list`). */
+/* Every study, one line each, or the JSON array of view_study_list() (`sweep status`,
+ * `sweep list`). */
 struct store;
 int status_list_all(struct store *st, bool json, struct err *err);
 
-/* --step NAME of a pipeline study: the step's index into *step ("reduce" after the
- * last). NULL name: the last step of a pipeline, -1 (every task) for a single-step
- * study. SWEEP_EINVAL names the known steps. */
+/* --step NAME of a pipeline study: view_step_index() (core/view.h). */
 struct store_study;
 int cli_step_index(const struct store_study *s,
                    const char *name,
                    int *step,
                    struct err *err);
 
-/* {<state>: n, ..., "total": n} of one row of counts. */
-json_t *cli_counts_json(const long long c[TASK_NSTATES]);
-/* A pipeline's counts per step, the reduce last, as an array of {"name", <state>: n,
- * "total"}; NULL for a single-step study, or on error (err set). */
+/* view_steps_counts() (core/view.h) as a return value: a pipeline's counts per step,
+ * the reduce last; NULL for a single-step study, or on error (err set). */
 json_t *
 cli_steps_counts(struct store *st, const struct store_study *s, struct err *err);
 
-/* The count of one state in a row of cli_steps_counts(). */
+/* view_count_of(): the count of one state in a row of cli_steps_counts(). */
 long long cli_count_of(const json_t *row, const char *state);
 /* The rows of cli_steps_counts() as a table on stdout, one line per step. */
 void cli_print_steps(const json_t *steps);

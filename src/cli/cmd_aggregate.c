@@ -1,7 +1,7 @@
 /* sweep aggregate: a study's metrics per group of parameter values (n, mean, std,
  * stderr, min, max over the succeeded tasks; failed ones counted), as an aligned table,
- * CSV (one row per group) or JSON. The statistics and their JSON form come from
- * core/aggregate.c; this file only parses the options and prints. */
+ * CSV (one row per group) or JSON. The statistics come from core/aggregate.c and the
+ * JSON text from core/view.c; this file only parses the options and prints. */
 #include "cli.h"
 
 #include "common/jsonx.h"
@@ -9,6 +9,7 @@
 #include "common/xalloc.h"
 #include "core/aggregate.h"
 #include "core/store.h"
+#include "core/view.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -144,49 +145,7 @@ static void print_csv(const struct aggregate *a)
     }
 }
 
-/* ---- JSON ---- */
-
-static void print_json(const struct aggregate *a)
-{
-    json_t *j = aggregate_to_json(a);
-    char *text = aggregate_json_str(j);
-
-    fputs(text, stdout);
-    free(text);
-    json_decref(j);
-}
-
 /* ---- fits ---- */
-
-static void do_fits(const struct aggregate *a, json_t *fits);
-
-/* {"groups": <the JSON form>, "fits": [<one per metric and series>]}. */
-static void print_json_fits(const struct aggregate *a)
-{
-    json_t *fits = json_array(), *j = aggregate_to_json(a), *f;
-    char *text = aggregate_json_str(j);
-    size_t i, len = strlen(text);
-
-    do_fits(a, fits);
-    /* The groups' text, indented one level more, without its final newline. */
-    fputs("{\"groups\": ", stdout);
-    for (i = 0; i + 1 < len; i++) {
-        putchar(text[i]);
-        if (text[i] == '\n')
-            fputs("  ", stdout);
-    }
-    fputs(",\n \"fits\": [", stdout);
-    json_array_foreach(fits, i, f)
-    {
-        char *line = jsonx_canon_str(f);
-        printf("%s\n  %s", i ? "," : "", line);
-        free(line);
-    }
-    fputs(json_array_size(fits) ? "\n ]}\n" : "]}\n", stdout);
-    free(text);
-    json_decref(j);
-    json_decref(fits);
-}
 
 /* "<param>=<value>, ..." of the grouping parameters but the last, for group g; "" with
  * one grouping parameter. New string. */
@@ -202,10 +161,10 @@ static char *series_text(const struct aggregate *a, size_t g)
     return sb_take(&sb);
 }
 
-/* One power-law fit per metric and run of groups (aggregate_series_end): printed as
- * lines after the table, or collected as JSON objects into fits (when not NULL). A fit
- * that cannot be made is said so and does not stop the others. */
-static void do_fits(const struct aggregate *a, json_t *fits)
+/* One power-law fit per metric and run of groups (aggregate_series_end), printed as
+ * lines after the table (the JSON form is view_aggregate_fits()). A fit that cannot be
+ * made is said so and does not stop the others. */
+static void print_fits(const struct aggregate *a)
 {
     const char *x = a->by[a->nby - 1];
 
@@ -216,20 +175,6 @@ static void do_fits(const struct aggregate *a, json_t *fits)
             struct fit_power f;
             struct err err = {0};
             int rc = aggregate_fit_power(a, m, g, end, &f, &err);
-            if (fits) {
-                json_t *j;
-                if (rc == 0) {
-                    j = aggregate_fit_json(a, m, g, &f);
-                } else {
-                    j = aggregate_fit_json(a, m, g, &(struct fit_power){0});
-                    json_object_clear(j);
-                    json_object_set_new(j, "x", json_string(x));
-                    json_object_set_new(j, "metric", json_string(a->metrics[m]));
-                    json_object_set_new(j, "error", json_string(err.msg));
-                }
-                json_array_append_new(fits, j);
-                continue;
-            }
             printf("%s%s%spower-law fit of mean %s against %s: ",
                    m == 0 && g == 0 ? "\n" : "", where, *where ? ": " : "",
                    a->metrics[m], x);
@@ -359,7 +304,7 @@ static int aggregate_main(int argc, char **argv)
     }
     if (store_open(cli_home(home), &st, &err) ||
         store_study_get(st, argv[optind], &s, &err) ||
-        cli_step_index(&s, step_arg, &step, &err) ||
+        view_step_index(&s, step_arg, &step, &err) ||
         aggregate_study_step(st, s.id, step, by_arg ? (const char *const *)by : NULL,
                              nby, metrics_arg ? (const char *const *)metrics : NULL,
                              nmetrics, &a, &err)) {
@@ -371,16 +316,17 @@ static int aggregate_main(int argc, char **argv)
                              "--fit: no parameter to fit against; give --by PARAM");
         goto out;
     }
-    if (fmt == FMT_TABLE)
+    if (fmt == FMT_TABLE) {
         print_table(&a);
-    else if (fmt == FMT_CSV)
+        if (fit)
+            print_fits(&a);
+    } else if (fmt == FMT_CSV) {
         print_csv(&a);
-    else if (!fit)
-        print_json(&a);
-    if (fit && fmt == FMT_TABLE)
-        do_fits(&a, NULL);
-    if (fit && fmt == FMT_JSON)
-        print_json_fits(&a);
+    } else {
+        char *text = view_aggregate_json_str(&a, fit);
+        fputs(text, stdout);
+        free(text);
+    }
     if ((note = aggregate_copies_note(&a)) != NULL)
         fprintf(stderr, "sweep: %s\n", note);
 out:

@@ -5,6 +5,7 @@
 #include "cli.h"
 
 #include "core/runner.h"
+#include "core/sigwatch.h"
 #include "core/spec.h"
 #include "core/store.h"
 
@@ -138,7 +139,13 @@ static int retry_main(int argc, char **argv)
     ro.tty = !quiet && isatty(STDERR_FILENO);
     ro.only_key = t.key;
     ro.rerun = STORE_RERUN_NONE;
-    if (runner_run(st, spec, s.id, s.generation, &ro, &sum, &err)) {
+    /* Ctrl-C stops the run cleanly while it lasts (the program's signal watch). */
+    int run_rc = sigwatch_open(&err);
+    if (!run_rc) {
+        run_rc = runner_run(st, spec, s.id, s.generation, &ro, &sum, &err);
+        sigwatch_close();
+    }
+    if (run_rc) {
         rc = cli_fail(&err);
         if (rc == EXIT_USAGE)
             rc = EXIT_UNEXPECTED;

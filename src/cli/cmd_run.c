@@ -8,6 +8,7 @@
 #include "common/xalloc.h"
 #include "core/expand.h"
 #include "core/runner.h"
+#include "core/sigwatch.h"
 #include "core/spec.h"
 #include "core/store.h"
 #include "core/tmpl.h"
@@ -669,7 +670,14 @@ static int run_main(int argc, char **argv)
         rc = EXIT_OK;
         goto out;
     }
-    if (runner_run(st, spec, study_id, generation, &a.ro, &sum, &err)) {
+    /* SIGINT, SIGTERM and SIGHUP are the program's: while the run lasts they stop it
+     * cleanly (runner_run hears of them through the watch) instead of killing sweep. */
+    int run_rc = sigwatch_open(&err);
+    if (!run_rc) {
+        run_rc = runner_run(st, spec, study_id, generation, &a.ro, &sum, &err);
+        sigwatch_close();
+    }
+    if (run_rc) {
         rc = cli_fail(&err);
         if (rc == EXIT_USAGE)
             rc = EXIT_UNEXPECTED;

@@ -4,9 +4,8 @@
 #include "common/timeutil.h"
 #include "common/xalloc.h"
 #include "core/eta.h"
-#include "core/runner.h"
-#include "core/spec.h"
 #include "core/store.h"
+#include "core/view.h"
 
 #include <getopt.h>
 #include <jansson.h>
@@ -14,73 +13,6 @@
 #include <string.h>
 
 extern const struct cli_cmd cmd_status;
-
-static const char *const band_names[3] = {"LOW", "MEDIUM", "HIGH"};
-
-/* A study left RUNNING or WAITING by a `sweep run` that died (kill -9, crash) shows as
- * INTERRUPTED: nobody holds its run lock any more. */
-static const char *shown_status(struct store *st, const struct store_study *s)
-{
-    if ((s->status == STUDY_RUNNING || s->status == STUDY_WAITING) &&
-        !runner_is_active(store_home(st), s->name))
-        return study_status_name(STUDY_INTERRUPTED);
-    return study_status_name(s->status);
-}
-
-static json_t *study_json(struct store *st,
-                          const struct store_study *s,
-                          long long counts[3][TASK_NSTATES])
-{
-    json_t *o = json_object(), *by = json_object();
-    long long all[TASK_NSTATES] = {0};
-    char ts[40];
-
-    json_object_set_new(o, "study", json_string(s->name));
-    json_object_set_new(o, "status", json_string(shown_status(st, s)));
-    json_object_set_new(o, "description",
-                        s->description ? json_string(s->description) : json_null());
-    time_iso8601(s->created_at, ts, sizeof(ts));
-    json_object_set_new(o, "created_at", json_string(ts));
-    time_iso8601(s->updated_at, ts, sizeof(ts));
-    json_object_set_new(o, "updated_at", json_string(ts));
-    for (int b = 2; b >= 0; b--) {
-        for (int i = 0; i < TASK_NSTATES; i++)
-            all[i] += counts[b][i];
-        json_object_set_new(by, band_names[b], cli_counts_json(counts[b]));
-    }
-    json_object_set_new(o, "counts", cli_counts_json(all));
-    json_object_set_new(o, "by_priority", by);
-    json_object_set_new(o, "reason", s->reason ? json_string(s->reason) : json_null());
-    return o;
-}
-
-/* Adds the study's stored aggregate, when there is one: "aggregate" (the object as
- * stored) and "aggregate_computed_at". */
-static int
-add_aggregate(struct store *st, long long study_id, json_t *o, struct err *err)
-{
-    char *text = NULL, ts[40];
-    double at;
-    json_t *agg;
-    int rc = store_aggregate_get(st, study_id, &text, &at, err);
-
-    if (rc == SWEEP_ENOTFOUND) {
-        err_clear(err);
-        return 0;
-    }
-    if (rc != 0)
-        return rc;
-    /* Stored by aggregate_save(); should it not parse, it is left out rather than
-     * making the whole status fail. */
-    agg = json_loads(text, 0, NULL);
-    if (agg) {
-        json_object_set_new(o, "aggregate", agg);
-        time_iso8601(at, ts, sizeof(ts));
-        json_object_set_new(o, "aggregate_computed_at", json_string(ts));
-    }
-    free(text);
-    return 0;
-}
 
 static void bar(long long done, long long total, int width)
 {
@@ -90,25 +22,22 @@ static void bar(long long done, long long total, int width)
         fputs(i < fill ? "#" : ".", stdout);
 }
 
-/* One line per step of a pipeline. */
-static void print_study(struct store *st,
-                        const struct store_study *s,
-                        long long counts[3][TASK_NSTATES],
-                        const json_t *steps,
-                        double eta)
+/* The text of `sweep status STUDY`: one line per step of a pipeline. */
+static void print_study(const struct view_status *v)
 {
+    const struct store_study *s = &v->study;
     long long all[TASK_NSTATES] = {0}, total = 0, ended;
     char left[32] = "unknown";
 
     for (int b = 0; b < 3; b++)
         for (int i = 0; i < TASK_NSTATES; i++)
-            all[i] += counts[b][i];
+            all[i] += v->counts[b][i];
     for (int i = 0; i < TASK_NSTATES; i++)
         total += all[i];
     ended = all[TASK_SUCCEEDED] + all[TASK_FAILED] + all[TASK_TIMED_OUT] +
             all[TASK_CANCELLED] + all[TASK_SKIPPED];
-    printf("study %s: %s%s%s\n", s->name, shown_status(st, s),
-           s->reason ? " \u2014 " : "", s->reason ? s->reason : "");
+    printf("study %s: %s%s%s\n", s->name, v->status, s->reason ? " \u2014 " : "",
+           s->reason ? s->reason : "");
     if (s->description)
         printf("  %s\n", s->description);
     printf("  [");
@@ -116,77 +45,69 @@ static void print_study(struct store *st,
     printf("] %lld/%lld ended (%.1f%%)\n", ended, total,
            total ? 100.0 * (double)ended / (double)total : 0.0);
     /* No ETA when nothing runs: every task has ended, or no run holds the study. */
-    if (eta > 0)
-        duration_format(eta, left, sizeof(left));
-    if (eta > 0 || eta == ETA_UNKNOWN)
+    if (v->eta > 0)
+        duration_format(v->eta, left, sizeof(left));
+    if (v->eta > 0 || v->eta == ETA_UNKNOWN)
         printf("  ETA %s\n", left);
     printf("  %-8s %8s %8s %8s %10s %8s %10s %10s %12s\n", "priority", "total",
            "pending", "running", "succeeded", "failed", "timed_out", "cancelled",
            "interrupted");
     for (int b = 2; b >= 0; b--) {
-        const long long *c = counts[b];
+        const long long *c = v->counts[b];
         long long t = 0;
         for (int i = 0; i < TASK_NSTATES; i++)
             t += c[i];
         if (t == 0)
             continue;
         printf("  %-8s %8lld %8lld %8lld %10lld %8lld %10lld %10lld %12lld\n",
-               band_names[b], t, c[TASK_PENDING], c[TASK_RUNNING], c[TASK_SUCCEEDED],
-               c[TASK_FAILED], c[TASK_TIMED_OUT], c[TASK_CANCELLED],
+               view_band_name(b), t, c[TASK_PENDING], c[TASK_RUNNING],
+               c[TASK_SUCCEEDED], c[TASK_FAILED], c[TASK_TIMED_OUT], c[TASK_CANCELLED],
                c[TASK_INTERRUPTED]);
     }
-    if (steps)
-        cli_print_steps(steps);
+    if (v->steps)
+        cli_print_steps(v->steps);
 }
 
-struct list_ctx {
-    struct store *st;
-    json_t *arr; /* --json */
-    int n;
-    struct err *err;
-};
-
-static int one_line(const struct store_study *s, void *arg)
+/* One line per study of view_study_list(). */
+static void print_list(const json_t *arr)
 {
-    struct list_ctx *c = arg;
-    long long counts[3][TASK_NSTATES];
-    long long all[TASK_NSTATES] = {0}, total = 0;
+    const json_t *o;
+    size_t i;
 
-    if (store_study_counts(c->st, s->id, counts, c->err))
-        return -1;
-    if (c->arr) {
-        json_array_append_new(c->arr, study_json(c->st, s, counts));
-        return 0;
+    printf("%-24s %-17s %8s %10s %8s %8s %8s\n", "STUDY", "STATUS", "TASKS",
+           "SUCCEEDED", "FAILED", "RUNNING", "PENDING");
+    json_array_foreach(arr, i, o)
+    {
+        const json_t *c = json_object_get(o, "counts");
+
+        printf("%-24s %-17s %8lld %10lld %8lld %8lld %8lld\n",
+               json_string_value(json_object_get(o, "study")),
+               json_string_value(json_object_get(o, "status")),
+               view_count_of(c, "total"), view_count_of(c, "succeeded"),
+               view_count_of(c, "failed") + view_count_of(c, "timed_out"),
+               view_count_of(c, "running"),
+               view_count_of(c, "pending") + view_count_of(c, "interrupted") +
+                   view_count_of(c, "waiting"));
     }
-    for (int b = 0; b < 3; b++)
-        for (int i = 0; i < TASK_NSTATES; i++)
-            all[i] += counts[b][i];
-    for (int i = 0; i < TASK_NSTATES; i++)
-        total += all[i];
-    if (c->n++ == 0)
-        printf("%-24s %-17s %8s %10s %8s %8s %8s\n", "STUDY", "STATUS", "TASKS",
-               "SUCCEEDED", "FAILED", "RUNNING", "PENDING");
-    printf("%-24s %-17s %8lld %10lld %8lld %8lld %8lld\n", s->name,
-           shown_status(c->st, s), total, all[TASK_SUCCEEDED],
-           all[TASK_FAILED] + all[TASK_TIMED_OUT], all[TASK_RUNNING],
-           all[TASK_PENDING] + all[TASK_INTERRUPTED] + all[TASK_WAITING]);
-    return 0;
 }
 
-/* Shared with `sweep list`: every study, one line each, or a JSON array. */
+/* Shared with `sweep list`: every study, one line each, or their JSON array. */
 int status_list_all(struct store *st, bool json, struct err *err)
 {
-    struct list_ctx c = {.st = st, .arr = json ? json_array() : NULL, .err = err};
-    int rc = store_study_list(st, one_line, &c, err);
+    json_t *arr;
+    int rc = view_study_list(st, &arr, err);
 
-    if (rc == 0 && json) {
-        cli_print_json(c.arr);
-    } else if (rc == 0 && c.n == 0) {
+    if (rc != SWEEP_OK)
+        return rc;
+    if (json)
+        cli_print_json(arr);
+    else if (json_array_size(arr) == 0)
         printf("no studies yet in %s; start one with 'sweep run study.yaml'\n",
                store_home(st));
-    }
-    json_decref(c.arr);
-    return rc;
+    else
+        print_list(arr);
+    json_decref(arr);
+    return SWEEP_OK;
 }
 
 static int status_main(int argc, char **argv)
@@ -199,10 +120,7 @@ static int status_main(int argc, char **argv)
     const char *home = NULL;
     bool json = false;
     struct store *st = NULL;
-    struct store_study s = {0};
-    long long counts[3][TASK_NSTATES];
-    double eta;
-    json_t *steps = NULL;
+    struct view_status v = {0};
     struct err err = {0};
     int c, rc = EXIT_OK;
 
@@ -225,35 +143,19 @@ static int status_main(int argc, char **argv)
             rc = cli_fail(&err);
         goto out;
     }
-    if (store_study_get(st, argv[optind], &s, &err) ||
-        store_study_counts(st, s.id, counts, &err) ||
-        eta_study(st, &s, time_now(), &eta, &err)) {
-        rc = cli_fail(&err);
-        goto out;
-    }
-    steps = cli_steps_counts(st, &s, &err);
-    if (err.code) {
+    if (view_status_load(st, argv[optind], &v, &err)) {
         rc = cli_fail(&err);
         goto out;
     }
     if (json) {
-        json_t *o = study_json(st, &s, counts);
-        if (steps)
-            json_object_set(o, "steps", steps);
-        json_object_set_new(o, "estimated_remaining",
-                            eta >= 0 ? json_real(eta) : json_null());
-        if (add_aggregate(st, s.id, o, &err)) {
-            rc = cli_fail(&err);
-        } else {
-            cli_print_json(o);
-        }
+        json_t *o = view_status_json(&v);
+        cli_print_json(o);
         json_decref(o);
     } else {
-        print_study(st, &s, counts, steps, eta);
+        print_study(&v);
     }
 out:
-    json_decref(steps);
-    store_study_fini(&s);
+    view_status_fini(&v);
     store_close(st);
     return rc;
 }

@@ -127,15 +127,27 @@ int eta_study(struct store *st,
               double *seconds,
               struct err *err)
 {
+    long long counts[3][TASK_NSTATES];
+    int rc = store_study_counts(st, study->id, counts, err);
+
+    return rc ? rc : eta_study_counted(st, study, counts, now, seconds, err);
+}
+
+int eta_study_counted(struct store *st,
+                      const struct store_study *study,
+                      long long counts[3][TASK_NSTATES],
+                      double now,
+                      double *seconds,
+                      struct err *err)
+{
     static const enum task_state done[] = {TASK_SUCCEEDED, TASK_FAILED, TASK_TIMED_OUT};
     static const enum task_state waiting[] = {TASK_PENDING, TASK_INTERRUPTED};
-    long long counts[3][TASK_NSTATES], finished = 0, queued = 0;
+    long long finished = 0, queued = 0;
     int slots = eta_study_slots(study);
     struct scan fin = {.now = now}, wait = {.now = now}, run = {.now = now};
-    int rc;
+    int rc = 0;
 
-    rc = store_study_counts(st, study->id, counts, err);
-    for (int b = 0; b < 3 && !rc; b++) {
+    for (int b = 0; b < 3; b++) {
         finished += counts[b][TASK_SUCCEEDED] + counts[b][TASK_FAILED] +
                     counts[b][TASK_TIMED_OUT];
         queued += counts[b][TASK_PENDING] + counts[b][TASK_INTERRUPTED] +

@@ -45,5 +45,13 @@ int eta_study(struct store *st,
               double now,
               double *seconds,
               struct err *err);
+/* eta_study() with the study's counts already read (store_study_counts()), so that a
+ * caller that shows them too (view_status_load()) counts once. */
+int eta_study_counted(struct store *st,
+                      const struct store_study *study,
+                      long long counts[3][TASK_NSTATES],
+                      double now,
+                      double *seconds,
+                      struct err *err);
 
 #endif

@@ -1,17 +1,20 @@
-/* The local executor (see exec.h). Tasks are started with posix_spawn, which on glibc
- * is a clone(CLONE_VM|CLONE_VFORK) that reports a failed exec back as its return value,
- * so no extra fork and no error pipe are needed; the spawn attributes (own process
- * group, empty signal mask, default dispositions) are built once per pool, the file
- * actions once per task. SIGCHLD arrives on a signalfd; reaping is race-free with
- * respect to process group reuse: waitid(WNOWAIT) finds an exited leader, its group is
+/* The local executor (see exec.h). Tasks are started with vfork() and execve(): the
+ * child runs on the parent's memory until it execs (no page tables copied), sets itself
+ * up (own process group, parent-death signal, stdio, working directory, default signal
+ * dispositions, empty mask) and reports a failed exec through memory it shares with the
+ * parent, so no error pipe is needed. Each task is then watched through a pidfd in the
+ * pool's epoll set: a pool sees only its own children, changes no signal mask, and any
+ * number of pools can live and die in one process. Reaping is race-free with respect to
+ * process group reuse: a readable pidfd means an exited leader, whose group is
  * SIGKILLed while the zombie still pins the pgid, and only then is it reaped with wait4
  * for its rusage. Running children sit in a plain array: lookups, deadline checks and
- * kills are O(running), which is small (the number of tasks in flight). Needs glibc
- * >= 2.34 (posix_spawn_file_actions_addchdir_np: 2.29, addclosefrom_np: 2.34). */
+ * kills are O(running), which is small (the number of tasks in flight). Needs Linux >=
+ * 5.3 (pidfd_open) and glibc >= 2.34 (close_range). */
 #include "exec.h"
 
 #include "common/timeutil.h"
 #include "common/xalloc.h"
+#include "core/sigwatch.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,18 +22,25 @@
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+
 struct exec_child {
     pid_t pid;
+    int pidfd; /* in the pool's epoll set; readable once the task has exited */
     void *ctx;
     double start;      /* monotonic seconds */
     double term_at;    /* when to send SIGTERM; INFINITY: never (or already sent) */
@@ -40,12 +50,22 @@ struct exec_child {
 };
 
 struct exec_pool {
-    int sfd;     /* signalfd for SIGCHLD, SIGINT, SIGTERM, SIGHUP */
+    int epfd;    /* epoll set of the children's pidfds (data: the pid) */
     int devnull; /* O_RDONLY, the stdin of every task (and a NULL stdout/stderr) */
-    sigset_t old_mask; /* restored by exec_pool_destroy */
-    posix_spawnattr_t attr;
     struct exec_child *kids;
     size_t nkids, cap;
+};
+
+/* What the vforked child needs; err is written by the child (shared memory) when it
+ * fails before or at execve. */
+struct exec_child_args {
+    const char *prog;
+    char *const *argv;
+    char *const *envp;
+    const char *cwd;
+    int in, out, errfd;
+    pid_t parent;
+    volatile int err;
 };
 
 /* Moves fd to 3 or above (it is dup2'ed onto 0, 1 or 2 in the child, which would
@@ -73,78 +93,26 @@ static int exec_open_out(const char *path)
 int exec_pool_create(struct exec_pool **out, struct err *err)
 {
     struct exec_pool *pool = xcalloc(1, sizeof(*pool));
-    sigset_t set, none, deflt;
     int rc;
 
-    sigemptyset(&set);
-    sigaddset(&set, SIGCHLD);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGHUP);
-    if (sigprocmask(SIG_BLOCK, &set, &pool->old_mask) < 0) {
-        rc = err_set(err, SWEEP_EIO, "exec: sigprocmask: %s", strerror(errno));
+    pool->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (pool->epfd < 0) {
+        rc = err_set(err, SWEEP_EIO, "exec: epoll_create1: %s", strerror(errno));
         goto free_pool;
-    }
-    pool->sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-    if (pool->sfd < 0) {
-        rc = err_set(err, SWEEP_EIO, "exec: signalfd: %s", strerror(errno));
-        goto restore_mask;
     }
     pool->devnull = exec_fd_high(open("/dev/null", O_RDONLY | O_CLOEXEC));
     if (pool->devnull < 0) {
         rc = err_set(err, SWEEP_EIO, "exec: /dev/null: %s", strerror(errno));
-        goto close_sfd;
+        goto close_epfd;
     }
-
-    /* Every task: its own process group, nothing blocked, every catchable signal at
-     * its default action (an ignored SIGPIPE or SIGINT would otherwise be inherited).
-     */
-    sigemptyset(&none);
-    sigfillset(&deflt);
-    sigdelset(&deflt, SIGKILL);
-    sigdelset(&deflt, SIGSTOP);
-    posix_spawnattr_init(&pool->attr);
-    posix_spawnattr_setflags(&pool->attr, POSIX_SPAWN_SETPGROUP |
-                                              POSIX_SPAWN_SETSIGMASK |
-                                              POSIX_SPAWN_SETSIGDEF);
-    posix_spawnattr_setpgroup(&pool->attr, 0);
-    posix_spawnattr_setsigmask(&pool->attr, &none);
-    posix_spawnattr_setsigdefault(&pool->attr, &deflt);
     *out = pool;
     return SWEEP_OK;
 
-close_sfd:
-    close(pool->sfd);
-restore_mask:
-    sigprocmask(SIG_SETMASK, &pool->old_mask, NULL);
+close_epfd:
+    close(pool->epfd);
 free_pool:
     free(pool);
     return rc;
-}
-
-/* Reads every pending signalfd record. Returns -1 on error, else whether a SIGCHLD was
- * among them; the last SIGINT, SIGTERM or SIGHUP goes to *sig. Standard signals do not
- * queue, so one read of a buffer that is not filled gets them all. */
-static int exec_drain(struct exec_pool *pool, int *sig)
-{
-    struct signalfd_siginfo si[8];
-    int chld = 0;
-    ssize_t n;
-
-    do {
-        n = read(pool->sfd, si, sizeof(si));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return errno == EAGAIN ? chld : -1;
-        for (size_t i = 0; i < (size_t)n / sizeof(si[0]); i++) {
-            if (si[i].ssi_signo == SIGCHLD)
-                chld = 1;
-            else
-                *sig = (int)si[i].ssi_signo;
-        }
-    } while (n == (ssize_t)sizeof(si) || n < 0);
-    return chld;
 }
 
 static pid_t exec_wait4(pid_t pid, int *status, struct rusage *ru)
@@ -166,23 +134,23 @@ static void exec_signal(const struct exec_child *c, int sig)
 
 void exec_pool_destroy(struct exec_pool *pool)
 {
-    int sig = 0;
-
     if (!pool)
         return;
     for (size_t i = 0; i < pool->nkids; i++)
         exec_signal(&pool->kids[i], SIGKILL);
-    for (size_t i = 0; i < pool->nkids; i++)
+    for (size_t i = 0; i < pool->nkids; i++) {
         exec_wait4(pool->kids[i].pid, NULL, NULL);
-    /* Signals that arrived after the last exec_poll() are discarded rather than
-     * delivered (a late SIGINT would otherwise kill the process on unblocking). */
-    exec_drain(pool, &sig);
-    close(pool->sfd);
+        close(pool->kids[i].pidfd);
+    }
+    close(pool->epfd);
     close(pool->devnull);
-    posix_spawnattr_destroy(&pool->attr);
-    sigprocmask(SIG_SETMASK, &pool->old_mask, NULL);
     free(pool->kids);
     free(pool);
+}
+
+int exec_pool_fd(const struct exec_pool *pool)
+{
+    return pool->epfd;
 }
 
 /* Returns the value of NAME in envp, or NULL. */
@@ -223,7 +191,85 @@ static int exec_lookup(const char *name, char *const *envp, char *buf, size_t si
     return rc;
 }
 
-/* Says why posix_spawn failed with `e`: the working directory or the program. */
+/* The child between vfork() and execve(). It shares the parent's memory and runs with
+ * every signal blocked (the parent blocked them around vfork), so it touches nothing
+ * but its arguments and makes only system calls. Every catchable signal goes back to
+ * its default action first: a handler of the parent must never run here, and an
+ * ignored SIGPIPE or SIGINT would otherwise be inherited by the task. The parent-death
+ * signal is set before the check that the parent is still there, so a parent killed
+ * meanwhile is not missed. */
+__attribute__((noreturn)) static void exec_child_main(struct exec_child_args *a)
+{
+    struct sigaction dfl = {.sa_handler = SIG_DFL};
+    sigset_t none;
+
+    for (int s = 1; s < NSIG; s++) {
+        if (s != SIGKILL && s != SIGSTOP)
+            sigaction(s, &dfl, NULL); /* EINVAL for libc's internal ones: kept */
+    }
+    errno = 0;
+    if (setpgid(0, 0) < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+        goto fail;
+    if (getppid() != a->parent) {
+        errno = ESRCH;
+        goto fail;
+    }
+    if (dup2(a->in, STDIN_FILENO) < 0 || dup2(a->out, STDOUT_FILENO) < 0 ||
+        dup2(a->errfd, STDERR_FILENO) < 0)
+        goto fail;
+    if (a->cwd && chdir(a->cwd) < 0)
+        goto fail;
+    /* Everything sweep opens is O_CLOEXEC; this also covers libraries that are not. */
+    close_range(STDERR_FILENO + 1, ~0U, 0);
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    execve(a->prog, a->argv, a->envp);
+fail:
+    a->err = errno ? errno : EIO;
+    _exit(127);
+}
+
+/* The only frame that vfork() returns to twice: it keeps nothing in locals. */
+static pid_t exec_vfork(struct exec_child_args *a)
+{
+    pid_t pid = vfork();
+    if (pid == 0)
+        exec_child_main(a);
+    return pid;
+}
+
+/* Starts the child and opens its pidfd. Returns 0, an errno of the spawn, or minus
+ * the errno of pidfd_open (the child, if one was started, has then been reaped). All
+ * signals are blocked in this thread while the child shares its memory, as glibc's
+ * posix_spawn does; the mask is restored right after. */
+static int exec_start(struct exec_child_args *a, pid_t *child, int *pidfd)
+{
+    sigset_t all, old;
+    int e;
+
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    a->err = 0;
+    a->parent = getpid();
+    pid_t pid = exec_vfork(a);
+    e = pid < 0 ? errno : a->err;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (pid < 0)
+        return e;
+    if (!e) {
+        *pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        if (*pidfd >= 0) {
+            *child = pid;
+            return 0;
+        }
+        e = -errno;
+        kill(-pid, SIGKILL);
+    }
+    exec_wait4(pid, NULL, NULL);
+    return e;
+}
+
+/* Says why the spawn failed with `e`: the working directory or the program. */
 static int
 exec_spawn_error(const struct exec_cmd *cmd, int e, bool looked_up, struct err *err)
 {
@@ -255,9 +301,8 @@ int exec_spawn(struct exec_pool *pool,
     const char *prog;
     bool looked_up = false;
     int out = pool->devnull, errfd = pool->devnull;
-    posix_spawn_file_actions_t fa;
-    pid_t child;
-    int rc = SWEEP_OK, e;
+    pid_t child = 0;
+    int pidfd = -1, rc = SWEEP_OK, e;
 
     if (!cmd->argv || !cmd->argv[0] || !cmd->argv[0][0])
         return err_set(err, SWEEP_EINVAL, "exec: empty command");
@@ -284,21 +329,34 @@ int exec_spawn(struct exec_pool *pool,
         goto close_out;
     }
 
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, pool->devnull, STDIN_FILENO);
-    posix_spawn_file_actions_adddup2(&fa, out, STDOUT_FILENO);
-    posix_spawn_file_actions_adddup2(&fa, errfd, STDERR_FILENO);
-    if (cmd->cwd)
-        posix_spawn_file_actions_addchdir_np(&fa, cmd->cwd);
-    /* Everything sweep opens is O_CLOEXEC; this also covers libraries that are not. */
-    posix_spawn_file_actions_addclosefrom_np(&fa, STDERR_FILENO + 1);
-    /* The clock starts before the spawn: glibc's posix_spawn returns only after the
-     * child has exec'd, and a short task may already have ended by then. */
+    struct exec_child_args a = {
+        .prog = prog,
+        .argv = cmd->argv,
+        .envp = cmd->envp,
+        .cwd = cmd->cwd,
+        .in = pool->devnull,
+        .out = out,
+        .errfd = errfd,
+    };
+    /* The clock starts before the spawn: vfork returns only after the child has
+     * exec'd, and a short task may already have ended by then. */
     double now = time_mono();
-    e = posix_spawn(&child, prog, &fa, &pool->attr, cmd->argv, cmd->envp);
-    posix_spawn_file_actions_destroy(&fa);
+    e = exec_start(&a, &child, &pidfd);
+    if (e < 0) {
+        rc = err_set(err, SWEEP_ESPAWN, "exec: pidfd_open: %s (Linux >= 5.3 needed)",
+                     strerror(-e));
+        goto close_err;
+    }
     if (e) {
         rc = exec_spawn_error(cmd, e, looked_up, err);
+        goto close_err;
+    }
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = (uint64_t)child};
+    if (epoll_ctl(pool->epfd, EPOLL_CTL_ADD, pidfd, &ev) < 0) {
+        rc = err_set(err, SWEEP_EIO, "exec: epoll_ctl: %s", strerror(errno));
+        kill(-child, SIGKILL);
+        exec_wait4(child, NULL, NULL);
+        close(pidfd);
         goto close_err;
     }
 
@@ -306,6 +364,7 @@ int exec_spawn(struct exec_pool *pool,
     pool->kids = xgrow(pool->kids, &pool->cap, pool->nkids + 1, sizeof(*pool->kids));
     pool->kids[pool->nkids++] = (struct exec_child){
         .pid = child,
+        .pidfd = pidfd,
         .ctx = cmd->ctx,
         .start = now,
         .term_at = cmd->timeout > 0 ? now + cmd->timeout : INFINITY,
@@ -357,63 +416,10 @@ static int exec_finish(struct exec_pool *pool,
     res.user = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6;
     res.sys = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
     res.maxrss_kb = ru.ru_maxrss;
+    close(c->pidfd); /* also leaves the epoll set */
     *c = pool->kids[--pool->nkids];
     done(&res, arg);
     return SWEEP_OK;
-}
-
-/* Asks whether pid (or, with P_ALL, any child) has exited, without reaping it. Returns
- * the pid, 0 for none, -1 on error. */
-static pid_t exec_peek(idtype_t type, pid_t pid)
-{
-    siginfo_t si;
-    int r;
-
-    do {
-        si.si_pid = 0;
-        r = waitid(type, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT);
-    } while (r < 0 && errno == EINTR);
-    if (r < 0)
-        return errno == ECHILD ? 0 : -1;
-    return si.si_pid;
-}
-
-/* Reaps every exited task; returns how many, or -1. The common case is one
- * waitid(P_ALL) per task. A child that is not ours (none expected) is left for its
- * owner: then each of ours is asked in turn, from the end so that removals do not skip
- * any. */
-static int
-exec_reap(struct exec_pool *pool, exec_done_fn *done, void *arg, struct err *err)
-{
-    int n = 0;
-
-    for (;;) {
-        pid_t pid = exec_peek(P_ALL, 0);
-        if (pid < 0)
-            goto fail;
-        if (pid == 0)
-            return n;
-        struct exec_child *c = exec_find(pool, pid);
-        if (!c)
-            break;
-        if (exec_finish(pool, c, done, arg, err))
-            return -1;
-        n++;
-    }
-    for (size_t i = pool->nkids; i-- > 0;) {
-        pid_t pid = exec_peek(P_PID, pool->kids[i].pid);
-        if (pid < 0)
-            goto fail;
-        if (pid == 0)
-            continue;
-        if (exec_finish(pool, &pool->kids[i], done, arg, err))
-            return -1;
-        n++;
-    }
-    return n;
-fail:
-    err_set(err, SWEEP_EINTERNAL, "exec: waitid: %s", strerror(errno));
-    return -1;
 }
 
 /* Sends the signals that are due; returns the next deadline (INFINITY: none). */
@@ -448,6 +454,32 @@ static int exec_ms_until(double t, double now)
     return ms > INT_MAX ? INT_MAX : (int)ms;
 }
 
+/* Reaps the tasks whose pidfds epoll reports; returns how many, or -1. */
+static int
+exec_reap(struct exec_pool *pool, exec_done_fn *done, void *arg, struct err *err)
+{
+    struct epoll_event ev[32];
+    int n, reaped = 0;
+
+    do {
+        n = epoll_wait(pool->epfd, ev, (int)(sizeof(ev) / sizeof(ev[0])), 0);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        err_set(err, SWEEP_EINTERNAL, "exec: epoll_wait: %s", strerror(errno));
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        /* Looked up each time: done() may have spawned or reaped meanwhile. */
+        struct exec_child *c = exec_find(pool, (pid_t)ev[i].data.u64);
+        if (!c)
+            continue;
+        if (exec_finish(pool, c, done, arg, err))
+            return -1;
+        reaped++;
+    }
+    return reaped;
+}
+
 int exec_poll(struct exec_pool *pool,
               int timeout_ms,
               exec_done_fn *done,
@@ -460,20 +492,24 @@ int exec_poll(struct exec_pool *pool,
     for (;;) {
         double now = time_mono();
         double next = fmin(until, exec_deadlines(pool, now));
-        struct pollfd p = {.fd = pool->sfd, .events = POLLIN};
-        int sig = 0, chld = 0, reaped = 0;
+        /* The program's signal watch, when the caller asks for signals and the
+         * program opened one (fd -1 is ignored by poll). */
+        struct pollfd p[2] = {
+            {.fd = pool->epfd, .events = POLLIN},
+            {.fd = signo ? sigwatch_fd() : -1, .events = POLLIN},
+        };
+        int sig = 0, reaped = 0;
 
-        int r = poll(&p, 1, exec_ms_until(next, now));
+        int r = poll(p, 2, exec_ms_until(next, now));
         if (r < 0 && errno != EINTR) {
             err_set(err, SWEEP_EINTERNAL, "exec: poll: %s", strerror(errno));
             return -1;
         }
-        if (r > 0 && (chld = exec_drain(pool, &sig)) < 0) {
-            err_set(err, SWEEP_EINTERNAL, "exec: signalfd: %s", strerror(errno));
+        if (r > 0 && (p[0].revents & POLLIN) &&
+            (reaped = exec_reap(pool, done, arg, err)) < 0)
             return -1;
-        }
-        if (chld && (reaped = exec_reap(pool, done, arg, err)) < 0)
-            return -1;
+        if (r > 0 && p[1].revents)
+            sig = sigwatch_take();
         if (sig && signo)
             *signo = sig;
         if (reaped > 0 || sig || time_mono() >= until)

@@ -1,19 +1,31 @@
 /* The local executor: a pool of task processes on this machine. Each task is spawned
- * without a shell (posix_spawn), as the leader of its own process group, with signals
- * reset, stdin from /dev/null, stdout and stderr to files, in its working directory. It
- * is watched for a deadline: at the timeout the whole group gets SIGTERM, and SIGKILL
- * `kill_after` seconds later. When the leader exits, whatever is left of its group
- * (grandchildren) is killed before the leader is reaped, so nothing outlives its task.
- * rusage (wall, user, sys, peak RSS) is collected with wait4.
+ * without a shell (vfork + execve), as the leader of its own process group, with
+ * signals reset, stdin from /dev/null, stdout and stderr to files, in its working
+ * directory. It is watched for a deadline: at the timeout the whole group gets SIGTERM,
+ * and SIGKILL `kill_after` seconds later. When the leader exits, whatever is left of
+ * its group (grandchildren) is killed before the leader is reaped, so nothing outlives
+ * its task. rusage (wall, user, sys, peak RSS) is collected with wait4.
  *
- * SIGCHLD, SIGINT, SIGTERM and SIGHUP are blocked and read from a signalfd by
- * exec_poll(); the pool is meant to be the only one in a process, and created before
- * any thread is started (threads inherit the blocked mask; a thread that does not block
- * SIGCHLD would swallow it). The same pool serves `sweep run` and, later, `sweep
- * worker`.
+ * A pool watches each of its tasks through a pidfd (Linux >= 5.3) in its own epoll set:
+ * it sees only its own children, handles no signal and leaves the signal mask alone,
+ * so any number of pools can live and die in one process, in any order. SIGINT,
+ * SIGTERM and SIGHUP belong to the program (sigwatch.h); exec_poll() only reports them
+ * when asked. The same pool serves `sweep run` and, later, `sweep worker`.
  *
- * Limits: a grandchild that leaves the task's process group (setsid, setpgid) escapes
- * the kill; rusage covers the task and the descendants it waited for itself. */
+ * A task gets PR_SET_PDEATHSIG(SIGKILL): it is killed when the thread that spawned it
+ * ends, e.g. when sweep is killed with SIGKILL, so nothing is left running
+ * unsupervised. Limits: that signal reaches the task process alone; its own children
+ * (the rest of its process group) outlive a sweep that was killed -9, and it is tied to
+ * the spawning thread, not the process (spawn from a thread that lives as long as the
+ * pool). A grandchild that leaves the task's process group (setsid, setpgid) escapes
+ * every kill.
+ *
+ * Peak RSS (maxrss_kb) is wait4's ru_maxrss: the largest of the task's own peak and
+ * the resident size of sweep at the moment of the spawn, which Linux records when the
+ * child, still sharing sweep's memory, execs. So it is the task's own peak for a task
+ * larger than sweep (a simulation that allocates), and sweep's size (about 10 MB) for a
+ * small one (/bin/true): a floor, not a measurement, below that. rusage covers the task
+ * and the descendants it waited for itself. */
 #ifndef SWEEP_CORE_EXEC_H
 #define SWEEP_CORE_EXEC_H
 
@@ -56,9 +68,16 @@ typedef void exec_done_fn(const struct exec_result *res, void *arg);
 struct exec_pool;
 
 int exec_pool_create(struct exec_pool **out, struct err *err);
-/* Kills what is still running (SIGKILL to each group), reaps it, restores the signal
- * mask. Accepts NULL. */
+/* Kills what is still running (SIGKILL to each group) and reaps it. Other pools and
+ * their tasks are not affected. Accepts NULL. */
 void exec_pool_destroy(struct exec_pool *pool);
+
+/* A file descriptor (an epoll set) that is readable while a task of the pool has ended
+ * and is not yet reaped, for an owner that polls several sources: it then calls
+ * exec_poll(pool, 0, ...). Deadlines (timeouts, kill_after) are enforced only inside
+ * exec_poll(), so the owner calls it at least every second or so while tasks with a
+ * deadline run. Valid until exec_pool_destroy(). */
+int exec_pool_fd(const struct exec_pool *pool);
 
 /* Starts a task. A program that cannot be executed (not found, not executable), a
  * working directory that cannot be entered or an output file that cannot be created is
@@ -73,10 +92,11 @@ int exec_spawn(struct exec_pool *pool,
  * to end, enforces deadlines, and calls done() once per reaped task; `res` is valid
  * during the call only. done() may call exec_spawn, exec_kill and exec_running, not
  * exec_poll or exec_pool_destroy. Returns the number of tasks reaped, or -1 with err
- * set. When SIGINT, SIGTERM or SIGHUP arrived, *signo (if not NULL) is set to it
- * (else left alone); the caller decides what to do. Signals not yet read by exec_poll
- * when the pool is destroyed are discarded. Cost per call: O(running) plus one waitid
- * per exit. */
+ * set. With `signo` not NULL and the program's signal watch open (sigwatch_open), it
+ * also wakes for SIGINT, SIGTERM or SIGHUP, takes them (sigwatch_take) and sets
+ * *signo to the last (else leaves it alone); the caller decides what to do. With
+ * `signo` NULL signals are left for their owner. Cost per call: O(running) plus one
+ * wait4 per exit. */
 int exec_poll(struct exec_pool *pool,
               int timeout_ms,
               exec_done_fn *done,

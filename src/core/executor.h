@@ -110,9 +110,10 @@ static inline void executor_cancel(struct executor *ex, uint64_t id, bool now)
 
 /* Waits at most timeout_ms (-1: until something happens) for attempts to end, and
  * calls done() once per ended attempt; done() may submit and cancel, not dispatch or
- * destroy. Returns how many ended, or -1 with err set. *signo (if not NULL) is set to
- * a SIGINT, SIGTERM or SIGHUP the executor caught (the local one owns these signals
- * while it exists; the owner decides what they mean), else left alone. */
+ * destroy. Returns how many ended, or -1 with err set. With signo not NULL it also
+ * wakes for SIGINT, SIGTERM or SIGHUP taken by the program's signal watch (sigwatch.h,
+ * when open) and sets *signo to it, else leaves it alone; the owner decides what a
+ * signal means. */
 static inline int executor_dispatch(struct executor *ex,
                                     int timeout_ms,
                                     executor_done_fn *done,
@@ -124,9 +125,10 @@ static inline int executor_dispatch(struct executor *ex,
 }
 
 /* A file descriptor that becomes readable when executor_dispatch() has something to
- * do, for an owner's event loop (poll it, then dispatch with timeout 0); -1 when the
- * executor has none (the local one today: exec.h does not expose its signalfd), and
- * the owner calls executor_dispatch() with its own timeout instead. */
+ * do, for an owner's event loop (poll it, then dispatch with timeout 0; the local one
+ * enforces deadlines only inside dispatch, so call it at least every second while
+ * attempts run); -1 when the executor has none, and the owner calls
+ * executor_dispatch() with its own timeout instead. */
 static inline int executor_fd(struct executor *ex)
 {
     return ex->ops->fd ? ex->ops->fd(ex->ctx) : -1;
@@ -140,8 +142,8 @@ static inline void executor_destroy(struct executor *ex)
         ex->ops->destroy(ex->ctx);
 }
 
-/* The local process pool (exec.h): one per process (it owns SIGCHLD, SIGINT, SIGTERM
- * and SIGHUP while it exists). The handle's id is the task's pid. */
+/* The local process pool (exec.h; any number per process). The handle's id is the
+ * task's pid, which leads its process group. */
 int executor_local_create(struct executor **out, struct err *err);
 
 /* Reads a task's $SWEEP_RESULT file at path. *metrics: its JSON object in canonical

@@ -165,6 +165,11 @@ static int local_dispatch(void *ctx,
     return exec_poll(l->pool, timeout_ms, local_ended, l, signo, err);
 }
 
+static int local_fd(void *ctx)
+{
+    return exec_pool_fd(((struct local *)ctx)->pool);
+}
+
 static void local_destroy(void *ctx)
 {
     struct local *l = ctx;
@@ -183,7 +188,7 @@ static const struct executor_ops local_ops = {
     .submit = local_submit,
     .cancel = local_cancel,
     .dispatch = local_dispatch,
-    .fd = NULL,
+    .fd = local_fd,
     .destroy = local_destroy,
 };
 

@@ -129,6 +129,9 @@ int runner_prepare(struct store *st,
  * 128 + it, as a shell reports a command the signal killed. */
 int runner_prepare_signal(void);
 
+/* Runs the study's pending tasks to the end. SIGINT, SIGTERM and SIGHUP stop it cleanly
+ * (RUNNER_INTERRUPTED) while the program's signal watch is open (sigwatch.h: the
+ * caller opens it; without it they keep their default actions). */
 int runner_run(struct store *st,
                const struct spec *spec,
                long long study_id,

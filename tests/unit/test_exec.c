@@ -9,6 +9,7 @@
 
 #include "common/timeutil.h"
 #include "core/exec.h"
+#include "core/sigwatch.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -582,7 +584,8 @@ static void test_kill_all_escalates(void **state)
     }
 }
 
-/* SIGINT, SIGTERM and SIGHUP sent to sweep are reported, not fatal. */
+/* SIGINT, SIGTERM and SIGHUP sent to sweep, caught by the program's watch, are reported
+ * by exec_poll when asked, not fatal; without `signo` they are left for their owner. */
 static void test_signals_reported(void **state)
 {
     static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
@@ -590,6 +593,8 @@ static void test_signals_reported(void **state)
     char *argv[] = {"/bin/sleep", "100", NULL};
     struct err err;
 
+    assert_int_equal(sigwatch_open(&err), SWEEP_OK);
+    assert_int_equal(sigwatch_open(&err), SWEEP_EINVAL);
     spawn(fx, argv, 0, 0, NULL);
     for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
         int signo = 0;
@@ -598,11 +603,18 @@ static void test_signals_reported(void **state)
             exec_poll(fx->pool, (int)(DEADLINE * 1000), on_done, fx, &signo, &err), 0);
         assert_int_equal(signo, sigs[i]);
     }
+    raise(SIGINT);
+    assert_int_equal(exec_poll(fx->pool, 50, on_done, fx, NULL, &err), 0);
+    assert_int_equal(sigwatch_take(), SIGINT);
+    assert_int_equal(sigwatch_take(), 0);
     assert_int_equal(exec_running(fx->pool), 1);
     exec_kill_all(fx->pool, SIGKILL, false);
     collect(fx, 1);
-    /* One that is never read is discarded when the pool goes. */
+    /* One that is never read is discarded when the watch closes. */
     raise(SIGINT);
+    sigwatch_close();
+    sigwatch_close();
+    assert_int_equal(sigwatch_fd(), -1);
 }
 
 /* A child of ours that the pool did not spawn is neither reported nor reaped, and does
@@ -627,8 +639,8 @@ static void test_foreign_child(void **state)
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 7);
 }
 
-/* Destroying the pool kills and reaps running tasks with their groups, and restores
- * the signal mask. */
+/* Destroying the pool kills and reaps running tasks with their groups; the pool never
+ * changed the signal mask. */
 static void test_destroy(void **state)
 {
     struct fixture *fx = *state;
@@ -651,8 +663,159 @@ static void test_destroy(void **state)
                          sigismember(&fx->mask_before, sigs[i]));
 }
 
-int main(void)
+/* Collects `n` results of another pool into fx (the test_two_pools case). */
+static void collect_pool(struct fixture *fx, struct exec_pool *pool, int n)
 {
+    double end = time_mono() + DEADLINE;
+    struct err err;
+
+    while (fx->nres < n) {
+        assert_true(time_mono() < end);
+        assert_true(exec_poll(pool, 100, on_done, fx, NULL, &err) >= 0);
+    }
+    assert_int_equal(fx->nres, n);
+}
+
+/* Two pools in one process, each seeing only its own children; destroying one, in
+ * either order, while the other's children still run leaves the other working (the
+ * pool that owned the signal mask used to take SIGCHLD away from the other). Neither
+ * pool changes the signal mask. */
+static void test_two_pools(void **state)
+{
+    struct fixture *fx = *state;
+    char *long_argv[] = {"/bin/sleep", "100", NULL};
+    char *short_argv[] = {"/bin/sleep", "0.3", NULL};
+    char *true_argv[] = {"/bin/true", NULL};
+    struct err err;
+    sigset_t now;
+
+    /* Only the two pools of the case in this process. */
+    exec_pool_destroy(fx->pool);
+    fx->pool = NULL;
+    for (int order = 0; order < 2; order++) {
+        struct exec_pool *a, *b;
+        assert_int_equal(exec_pool_create(&a, &err), SWEEP_OK);
+        assert_int_equal(exec_pool_create(&b, &err), SWEEP_OK);
+        struct exec_pool *gone = order ? b : a, *kept = order ? a : b;
+        struct exec_cmd lc = {.argv = long_argv, .envp = env_default};
+        struct exec_cmd sc = {.argv = short_argv, .envp = env_default};
+        struct exec_cmd tc = {.argv = true_argv, .envp = env_default};
+        pid_t victim, mine[2];
+
+        assert_int_equal(exec_spawn(gone, &lc, &victim, &err), SWEEP_OK);
+        assert_int_equal(exec_spawn(kept, &sc, &mine[0], &err), SWEEP_OK);
+        assert_int_equal(exec_spawn(kept, &tc, &mine[1], &err), SWEEP_OK);
+        /* The other pool's poll does not report (or reap) kept's tasks. */
+        assert_int_equal(exec_poll(gone, 50, on_done, fx, NULL, &err), 0);
+        exec_pool_destroy(gone);
+        assert_gone_soon(victim);
+        fx->nres = 0;
+        collect_pool(fx, kept, 2);
+        for (int i = 0; i < 2; i++) {
+            assert_true(fx->res[i].pid == mine[0] || fx->res[i].pid == mine[1]);
+            assert_true(fx->res[i].exited);
+            assert_int_equal(fx->res[i].exit_code, 0);
+        }
+        assert_int_equal(exec_running(kept), 0);
+        exec_pool_destroy(kept);
+    }
+    sigprocmask(SIG_BLOCK, NULL, &now);
+    assert_false(sigismember(&now, SIGCHLD) && !sigismember(&fx->mask_before, SIGCHLD));
+    assert_false(sigismember(&now, SIGINT) && !sigismember(&fx->mask_before, SIGINT));
+    fx->nres = 0;
+}
+
+/* A task dies with the process that spawned it, even when that one is killed with
+ * SIGKILL and cannot clean up (parent-death signal). A helper process runs the pool;
+ * this process is the subreaper that inherits the orphaned task and reaps it. */
+static void test_parent_death(void **state)
+{
+    struct fixture *fx = *state;
+    int fds[2], status;
+    pid_t helper, task = 0;
+
+    assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+    assert_int_equal(pipe(fds), 0);
+    helper = fork();
+    assert_true(helper >= 0);
+    if (helper == 0) {
+        struct exec_pool *pool;
+        struct err err;
+        char *argv[] = {"/bin/sleep", "100", NULL};
+        struct exec_cmd cmd = {.argv = argv, .envp = env_default};
+        pid_t pid = 0;
+        if (exec_pool_create(&pool, &err) || exec_spawn(pool, &cmd, &pid, &err))
+            _exit(1);
+        if (write(fds[1], &pid, sizeof(pid)) != (ssize_t)sizeof(pid))
+            _exit(1);
+        for (;;)
+            pause();
+    }
+    close(fds[1]);
+    assert_int_equal(read(fds[0], &task, sizeof(task)), (ssize_t)sizeof(task));
+    close(fds[0]);
+    assert_true(task > 0);
+    assert_int_equal(kill(helper, SIGKILL), 0);
+    assert_int_equal(waitpid(helper, &status, 0), helper);
+
+    /* The task is ours now (subreaper): it must end by itself, by SIGKILL. */
+    double end = time_mono() + DEADLINE;
+    pid_t r;
+    while ((r = waitpid(task, &status, WNOHANG)) == 0 && time_mono() < end)
+        sleep_ms(10);
+    if (r == 0) {
+        kill(-task, SIGKILL);
+        waitpid(task, &status, 0);
+    }
+    prctl(PR_SET_CHILD_SUBREAPER, 0);
+    (void)fx;
+    assert_int_equal(r, task);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGKILL);
+}
+
+/* `test_exec --alloc MB`: a task that touches MB megabytes and exits. */
+static int alloc_task(const char *mb_arg)
+{
+    size_t n = (size_t)strtoul(mb_arg, NULL, 10) << 20;
+    volatile char *p = malloc(n);
+    if (!p)
+        return 1;
+    for (size_t i = 0; i < n; i += 4096)
+        p[i] = 1;
+    free((void *)p);
+    return 0;
+}
+
+/* Peak RSS is the task's own when the task is larger than sweep (exec.h: for a small
+ * task it is sweep's size at the spawn, carried through the exec). The figures of a
+ * small task are printed, not asserted. */
+static void test_peak_rss(void **state)
+{
+    struct fixture *fx = *state;
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    char *alloc_argv[] = {self, "--alloc", "64", NULL};
+    char *true_argv[] = {"/bin/true", NULL};
+    struct rusage me;
+
+    assert_true(n > 0);
+    self[n] = '\0';
+    spawn(fx, alloc_argv, 0, 0, NULL);
+    collect(fx, 1);
+    assert_int_equal(fx->res[0].exit_code, 0);
+    assert_true(fx->res[0].maxrss_kb >= 64 * 1024);
+    spawn(fx, true_argv, 0, 0, NULL);
+    collect(fx, 2);
+    getrusage(RUSAGE_SELF, &me);
+    printf("peak RSS: /bin/true %ld kB, this process %ld kB\n", fx->res[1].maxrss_kb,
+           me.ru_maxrss);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 3 && strcmp(argv[1], "--alloc") == 0)
+        return alloc_task(argv[2]);
     /* No core files from the SIGSEGV case. */
     struct rlimit no_core = {0, 0};
     setrlimit(RLIMIT_CORE, &no_core);
@@ -676,6 +839,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_signals_reported, setup, teardown),
         cmocka_unit_test_setup_teardown(test_foreign_child, setup, teardown),
         cmocka_unit_test_setup_teardown(test_destroy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_pools, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_parent_death, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_peak_rss, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

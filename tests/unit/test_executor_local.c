@@ -181,7 +181,7 @@ static void test_spawn_error(void **state)
     assert_non_null(strstr(err.msg, "/nonexistent/program"));
     assert_int_equal(executor_dispatch(f->ex, 50, on_done, f, NULL, &err), 0);
     assert_int_equal(f->n, 0);
-    assert_int_equal(executor_fd(f->ex), -1);
+    assert_true(executor_fd(f->ex) >= 0); /* the pool's epoll set */
 }
 
 int main(void)
