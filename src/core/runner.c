@@ -1024,6 +1024,19 @@ static int finish_attempt(struct run *r,
     }
 
     rc = store_task_finished(r->st, t->id, t->attempts, &o, err);
+    if (rc == SWEEP_ESTALE) {
+        /* The attempt had been taken from this run (its lease expired): recorded as
+         * stale, nothing else changes. */
+        char *q = studylog_quote(err->msg);
+        studylog_event(r->log, "task_stale", "task=%s attempt=%d state=%s error=%s",
+                       t->key, t->attempts, task_state_name(o.state), q);
+        free(q);
+        err_clear(err);
+        rc = SWEEP_OK;
+        running_remove(r, t);
+        rtask_free(t);
+        goto out;
+    }
     if (rc == SWEEP_OK && t->chain < 0 && o.state == TASK_SUCCEEDED && t->input_hash[0])
         rc = store_task_set_input_hash(r->st, t->id, t->input_hash, err);
     if (rc)
@@ -1279,6 +1292,11 @@ static void spawn_task(struct run *r, struct rtask *t)
     cmd.ctx = t;
     if (exec_spawn(r->pool, &cmd, &t->pid, &err))
         goto fail;
+    /* Its process group (the task leads its own), for the next run should this one
+     * die; a failure (a busy store) only leaves it unrecorded. */
+    if (store_attempt_set_process(r->st, t->id, t->attempts, t->pid, t->pid, &err))
+        studylog_event(r->log, "task_pgid_unrecorded", "task=%s attempt=%d pgid=%d",
+                       t->key, t->attempts, (int)t->pid);
     studylog_event(r->log, "task_start", "task=%s attempt=%d pid=%d params=%s", t->key,
                    t->attempts, (int)t->pid, view);
     if (r->o->on_task)
@@ -1352,11 +1370,12 @@ static int poll_cancel(struct run *r, struct err *err)
 
 /* ---- progress ---- */
 
-/* One line: "NAME: 17/41 ended, 0 failed, 2 running, 12 queued, 9.3 tasks/s, ETA 2.31s".
- * On a terminal it is fitted to o->columns(): the name is cut first (to 16 columns),
- * then the queue, the rate, the running count and the ETA are dropped in that order.
- * No ETA when nothing is left to run or nothing has ended yet; no rate before a second
- * has passed and a task has ended (a rate of a few milliseconds says nothing). */
+/* One line: "NAME: 17/41 ended, 0 failed, 2 running, 12 queued, 9.3 tasks/s,
+ * ETA 2.31s". On a terminal it is fitted to o->columns(): the name is cut first (to 16
+ * columns), then the queue, the rate, the running count and the ETA are dropped in that
+ * order. No ETA when nothing is left to run or nothing has ended yet; no rate before a
+ * second has passed and a task has ended (a rate of a few milliseconds says nothing).
+ */
 static void progress(struct run *r, bool force)
 {
     double now = time_mono(), elapsed = now - r->t0, rate;
@@ -1658,7 +1677,7 @@ int runner_run(struct store *st,
     struct rtask **starts = NULL;
     size_t nstarts = 0;
     long long pending = 0;
-    double last_cancel_poll;
+    double last_cancel_poll, last_lease = 0;
     bool recounted = false, recorded = true;
     char *log_path = NULL;
     int rc;
@@ -1699,6 +1718,17 @@ int runner_run(struct store *st,
     rc = exec_pool_create(&r.pool, err);
     if (rc)
         goto finish;
+    /* This process owns the attempts it starts; what a dead run left running is ended
+     * before anything starts, and expired leases are taken back. */
+    if (!store_owner(st)) {
+        char *self = runner_owner_self();
+        store_set_owner(st, self, 0);
+        free(self);
+    }
+    rc = runner_leases_tick(st, r.log, err);
+    if (rc)
+        goto finish;
+    last_lease = time_mono();
     if (spec->nafter > 0) {
         rc = wait_after(&r, err);
         if (rc)
@@ -1806,6 +1836,17 @@ int runner_run(struct store *st,
             rc = poll_cancel(&r, err);
             if (rc)
                 break;
+        }
+        if (time_mono() - last_lease >= store_lease(st) / 3) {
+            /* A busy store is tried again on the next turn. */
+            rc = runner_leases_tick(st, r.log, err);
+            if (rc == SWEEP_EBUSY)
+                err_clear(err);
+            else if (rc)
+                break;
+            else
+                last_lease = time_mono();
+            rc = SWEEP_OK;
         }
     }
 

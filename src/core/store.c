@@ -471,7 +471,8 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_ATTEMPTS_OPEN] =
         "SELECT a.task_id, a.attempt, a.owner, a.lease_until, a.pid, a.pgid,"
         " a.started_at, a.spawned_at, t.key FROM attempts a INDEXED BY attempts_open"
-        " JOIN tasks t ON t.id = a.task_id WHERE a.state = 1 AND t.study_id = ?1"
+        " JOIN tasks t ON t.id = a.task_id WHERE a.state = 1"
+        " AND (?1 = 0 OR t.study_id = ?1)"
         " ORDER BY t.seq",
     [ST_ATTEMPT_INTERRUPT] = "UPDATE attempts SET state = 6, error = ?3"
                              " WHERE task_id = ?1 AND attempt = ?2 AND state = 1",

@@ -385,7 +385,8 @@ struct store_open_attempt {
     char key[EXPAND_KEY_LEN + 1];
 };
 typedef int store_open_attempt_fn(const struct store_open_attempt *a, void *arg);
-/* The open attempts of the study's tasks, in expansion order. They are read before
+/* The open attempts of the study's tasks (study_id 0: of every study), in expansion
+ * order. They are read before
  * fn is called, so fn may write (store_attempt_interrupt). O(open attempts). */
 int store_attempt_each_open(struct store *st,
                             long long study_id,
