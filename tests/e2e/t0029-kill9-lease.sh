@@ -1,0 +1,120 @@
+# kill -9 of `sweep run` while tasks run: the next `sweep run` ends the old tasks'
+# process groups before it starts anything, so no process of the old run is alive
+# beside the new one, no task runs twice at once, and every task's result is written
+# once; a pipeline's reduce killed in the middle runs to completion exactly once.
+. "$SWEEP_SRC/tests/e2e/lib.sh"
+
+# task.sh GATE PIDS RESULTS: notes its start in its directory and its pid in PIDS,
+# holds a lock there while it runs (a second holder at once notes "concurrent"), waits
+# for GATE, then notes its end, its id in RESULTS, and writes its result.
+cat >task.sh <<'EOF'
+#!/bin/sh
+exec 9>>"$SWEEP_TASK_DIR/busy"
+flock -n 9 || echo "concurrent $$" >>"$SWEEP_TASK_DIR/events"
+echo "start $$" >>"$SWEEP_TASK_DIR/events"
+echo $$ >>"$2"
+while [ ! -e "$1" ]; do sleep 0.05; done
+echo "end $$" >>"$SWEEP_TASK_DIR/events"
+echo "$SWEEP_TASK_ID" >>"$3"
+echo "{\"pid\": $$}" >"$SWEEP_RESULT"
+EOF
+chmod +x task.sh
+
+# alive PID: a process that exists and is not a zombie (orphans' zombies may stay
+# when nobody reaps them).
+alive() {
+    [ -r "/proc/$1/stat" ] || return 1
+    state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
+    [ -n "$state" ] && [ "$state" != Z ]
+}
+lines() { # lines FILE: its number of lines, 0 when it does not exist
+    if [ -e "$1" ]; then count_lines "$1"; else echo 0; fi
+}
+
+cat >gated.yaml <<EOF
+study: gated
+command: ["$T/task.sh", "$T/gate", "$T/pids", "$T/results"]
+parameters: {i: {range: [1, 6]}}
+max_parallel: 3
+EOF
+D=.sweep/studies/gated
+"$SWEEP_BIN" run gated.yaml -q >/dev/null 2>"$T/run1.err" &
+pid=$!
+started() { [ "$(lines pids)" -ge "$1" ]; }
+wait_for 30 started 3
+kill -9 "$pid"
+wait "$pid" 2>/dev/null
+old=$(cat pids)
+for p in $old; do
+    alive "$p" || fail "task process $p of the killed run ended by itself"
+done
+ok "kill -9 of sweep run: its 3 tasks keep running"
+
+"$SWEEP_BIN" run gated.yaml -q --json >"$T/run2.out" 2>"$T/run2.err" &
+pid2=$!
+wait_for 30 started 6
+for p in $old; do
+    alive "$p" && fail "task process $p of the killed run is alive beside the new run"
+done
+expect_in "$D/study.log" " task_orphan_ended task="
+touch gate
+wait "$pid2" || {
+    cat "$T/run2.err" >&2
+    fail "the second sweep run failed"
+}
+jq_eq "$T/run2.out" '.status' COMPLETED
+ok "the next sweep run ends the old tasks' process groups before it starts any"
+
+expect_code 0 sweep results gated --format json
+jq_eq "$T/out" '[.[] | select(.state == "succeeded")] | length' 6
+[ "$(lines results)" -eq 6 ] || fail "$(lines results) results written for 6 tasks"
+[ "$(sort results | uniq | wc -l)" -eq 6 ] || fail "a task's result was written twice"
+for f in "$D"/tasks/*/*/events; do
+    expect_not_in "$f" concurrent
+    [ "$(grep -c '^end ' "$f")" -eq 1 ] || fail "$f: not one end"
+done
+# The interrupted attempts are in the history, with the old run named.
+id=$(jq -r '[.[] | select(.attempts > 1)][0].id' "$T/out")
+[ "$id" != null ] || fail "no task has two attempts"
+ok "every task's result is written once, and no task ran twice at once"
+
+# ---- a pipeline's reduce killed in the middle ----
+cat >reduce.sh <<'EOF'
+#!/bin/sh
+# reduce.sh GATE EVENTS: notes its start, waits for GATE, notes its end.
+echo "start $$" >>"$2"
+while [ ! -e "$1" ]; do sleep 0.05; done
+echo "end $$" >>"$2"
+echo '{"reduced": 1}' >"$SWEEP_RESULT"
+EOF
+chmod +x reduce.sh
+cat >pipe.yaml <<EOF
+study: pipe
+command: ["true"]
+parameters: {i: [1, 2]}
+reduce:
+  command: ["$T/reduce.sh", "$T/rgate", "$T/reduce-events"]
+EOF
+"$SWEEP_BIN" run pipe.yaml -q >/dev/null 2>&1 &
+pid=$!
+reduce_started() { [ "$(grep -c '^start ' reduce-events 2>/dev/null)" -ge "$1" ]; }
+wait_for 30 reduce_started 1
+kill -9 "$pid"
+wait "$pid" 2>/dev/null
+rpid=$(sed -n 's/^start //p' reduce-events)
+alive "$rpid" || fail "the reduce ended with its run"
+"$SWEEP_BIN" run pipe.yaml -q --json >"$T/pipe.out" 2>"$T/pipe.err" &
+pid2=$!
+wait_for 30 reduce_started 2
+alive "$rpid" && fail "the killed run's reduce is alive beside the new one"
+touch rgate
+wait "$pid2" || {
+    cat "$T/pipe.err" >&2
+    fail "the second sweep run of the pipeline failed"
+}
+jq_eq "$T/pipe.out" '.status' COMPLETED
+[ "$(grep -c '^end ' reduce-events)" -eq 1 ] || fail "the reduce completed $(grep -c '^end ' reduce-events) times"
+expect_code 0 sweep results pipe --step reduce --format json
+jq_eq "$T/out" '.[0].state' succeeded
+jq_eq "$T/out" '.[0].attempts' 2
+ok "a reduce killed in the middle runs to completion exactly once"
