@@ -118,3 +118,31 @@ expect_code 0 sweep results pipe --step reduce --format json
 jq_eq "$T/out" '.[0].state' succeeded
 jq_eq "$T/out" '.[0].attempts' 2
 ok "a reduce killed in the middle runs to completion exactly once"
+
+# ---- sweep retry of a task that a killed run left running ----
+cat >solo.yaml <<EOF
+study: solo
+command: ["$T/task.sh", "$T/sgate", "$T/spids", "$T/sresults"]
+parameters: {i: [1]}
+EOF
+"$SWEEP_BIN" run solo.yaml -q >/dev/null 2>&1 &
+pid=$!
+solo_started() { [ "$(lines spids)" -ge "$1" ]; }
+wait_for 30 solo_started 1
+kill -9 "$pid"
+wait "$pid" 2>/dev/null
+spid=$(cat spids)
+expect_code 0 sweep results solo --format json
+key=$(jq -r '.[0].key' "$T/out")
+jq_eq "$T/out" '.[0].state' running
+"$SWEEP_BIN" retry "solo/$key" -q >"$T/retry.out" 2>"$T/retry.err" &
+pid2=$!
+wait_for 30 solo_started 2
+alive "$spid" && fail "the killed run's task is alive beside sweep retry's"
+touch sgate
+wait "$pid2" || {
+    cat "$T/retry.err" >&2
+    fail "sweep retry failed"
+}
+[ "$(lines sresults)" -eq 1 ] || fail "$(lines sresults) results written by one task"
+ok "sweep retry of a task a killed run left running ends the old one first"
