@@ -1722,7 +1722,7 @@ int runner_run(struct store *st,
      * before anything starts, and expired leases are taken back. */
     if (!store_owner(st)) {
         char *self = runner_owner_self();
-        store_set_owner(st, self, 0);
+        store_set_owner(st, self, runner_lease());
         free(self);
     }
     rc = runner_leases_tick(st, r.log, err);

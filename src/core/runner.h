@@ -160,6 +160,9 @@ char *runner_task_dir(const char *home, const char *study, const char *key);
 /* This process as an owner of attempts: "host:pid:starttime" (gethostname, getpid,
  * field 22 of /proc/self/stat). Free it. */
 char *runner_owner_self(void);
+/* The lease of a run's attempts in seconds: $SWEEP_LEASE when it is a number from 1
+ * to 86400 (tests shorten it), else STORE_LEASE_DEFAULT (60). */
+double runner_lease(void);
 
 enum runner_owner_state {
     RUNNER_OWNER_FOREIGN, /* another host's (or not of the form host:pid:start) */

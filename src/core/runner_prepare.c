@@ -476,6 +476,21 @@ static double proc_start_epoch(unsigned long long ticks)
            (double)ticks / (double)hz;
 }
 
+double runner_lease(void)
+{
+    const char *v = getenv("SWEEP_LEASE");
+    char *end;
+    double d;
+
+    if (!v || !*v)
+        return STORE_LEASE_DEFAULT;
+    errno = 0;
+    d = strtod(v, &end);
+    if (errno || *end != '\0' || !(d >= 1.0 && d <= 86400.0))
+        return STORE_LEASE_DEFAULT;
+    return d;
+}
+
 char *runner_owner_self(void)
 {
     char host[256] = "localhost";

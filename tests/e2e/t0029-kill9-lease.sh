@@ -146,3 +146,42 @@ wait "$pid2" || {
 }
 [ "$(lines sresults)" -eq 1 ] || fail "$(lines sresults) results written by one task"
 ok "sweep retry of a task a killed run left running ends the old one first"
+
+# ---- a result that arrives after its lease ran out is stale, and not fatal ----
+cat >late.yaml <<EOF
+study: late
+command: ["$T/task.sh", "$T/lgate", "$T/lpids", "$T/lresults"]
+parameters: {i: [1]}
+EOF
+cat >other.yaml <<EOF
+study: other
+command: ["true"]
+parameters: {i: [1]}
+EOF
+SWEEP_LEASE=2 "$SWEEP_BIN" run late.yaml -q --json >"$T/late.out" 2>"$T/late.err" &
+pid=$!
+late_started() { [ "$(lines lpids)" -ge 1 ]; }
+wait_for 30 late_started
+# The run stops renewing (SIGSTOP); another run takes its expired lease back.
+kill -STOP "$pid"
+expired() {
+    "$SWEEP_BIN" run other.yaml -q --force >/dev/null 2>&1
+    "$SWEEP_BIN" results late --format json | jq -e '.[0].state == "pending"'
+}
+wait_for 30 expired
+touch lgate
+kill -CONT "$pid"
+wait "$pid" && [ -s "$T/late.out" ] || {
+    cat "$T/late.err" >&2
+    fail "the run whose result came late did not end with its summary"
+}
+expect_in .sweep/studies/late/study.log " task_stale task="
+[ "$(sqlite3 .sweep/sweep.db "SELECT a.state, a.stale, a.exit_code, a.metrics_json IS NOT NULL
+      FROM attempts a JOIN tasks t ON t.id = a.task_id JOIN studies s
+      ON s.id = t.study_id WHERE s.name = 'late'")" = "6|1|0|1" ] ||
+    fail "the late result is not kept as stale"
+expect_code 0 sweep results late --format json
+jq_eq "$T/out" '.[0].state' pending
+expect_code 0 sweep run late.yaml -q --json
+jq_eq "$T/out" '.status' COMPLETED
+ok "a result after the lease ran out is recorded as stale; the run carries on"
