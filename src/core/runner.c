@@ -48,6 +48,7 @@ extern char **environ;
 #define EARLY_SHOWN 3    /* distinct early failures shown per run */
 #define EARLY_LINES 5    /* lines of stderr shown */
 #define EARLY_WIDTH 160  /* bytes of each line shown */
+#define BUSY_RETRIES 11  /* a busy store (5 s each) at a run's start and end */
 
 /* Why the runner itself ended a task. */
 enum stop_reason {
@@ -1477,6 +1478,13 @@ static int tick_write(struct run *r,
                       struct err *err)
 {
     int rc = store_begin(r->st, err);
+    if (rc == SWEEP_EBUSY) {
+        /* Another process held the write lock past the busy timeout: nothing of this
+         * tick was written or changed; its outcomes stay in memory for the next. */
+        studylog_event(r->log, "store_busy", "done=%zu", r->ndone + r->nspawn_failed);
+        err_clear(err);
+        return SWEEP_OK;
+    }
     if (rc)
         return rc;
     studylog_begin(r->log);
@@ -1726,9 +1734,13 @@ int runner_run(struct store *st,
         free(self);
     }
     rc = runner_leases_tick(st, r.log, err);
-    if (rc)
+    if (rc == SWEEP_EBUSY) /* tried again from the loop */
+        err_clear(err);
+    else if (rc)
         goto finish;
-    last_lease = time_mono();
+    else
+        last_lease = time_mono();
+    rc = SWEEP_OK;
     if (spec->nafter > 0) {
         rc = wait_after(&r, err);
         if (rc)
@@ -1737,7 +1749,9 @@ int runner_run(struct store *st,
             goto finish;
     }
 
-    rc = store_begin(st, err);
+    /* A store busy at the start or the end of the run is waited for about a minute. */
+    for (int i = 0; (rc = store_begin(st, err)) == SWEEP_EBUSY && i < BUSY_RETRIES; i++)
+        err_clear(err);
     if (!rc)
         rc = store_study_reset(st, study_id, generation,
                                o->force ? STORE_RERUN_ALL : o->rerun, &pending, err);
@@ -1862,7 +1876,11 @@ finish:
     }
     if (rc == SWEEP_OK) {
         sum->status = final_status(&r);
-        rc = store_study_mark_finished(st, study_id, sum->status, err);
+        for (int i = 0; (rc = store_study_mark_finished(st, study_id, sum->status,
+                                                        err)) == SWEEP_EBUSY &&
+                        i < BUSY_RETRIES;
+             i++)
+            err_clear(err);
         recorded = rc == SWEEP_OK;
     }
     /* A study that has ended keeps its aggregate (`sweep status --json`). */

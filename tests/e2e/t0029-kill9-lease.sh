@@ -185,3 +185,47 @@ jq_eq "$T/out" '.[0].state' pending
 expect_code 0 sweep run late.yaml -q --json
 jq_eq "$T/out" '.status' COMPLETED
 ok "a result after the lease ran out is recorded as stale; the run carries on"
+
+# ---- a database held by another writer past the busy timeout (5 s) ----
+cat >busy.yaml <<EOF
+study: busy
+command: ["$T/task.sh", "$T/bgate", "$T/bpids", "$T/bresults"]
+parameters: {i: {range: [1, 4]}}
+max_parallel: 2
+EOF
+"$SWEEP_BIN" run busy.yaml -q --json >"$T/busy.out" 2>"$T/busy.err" &
+pid=$!
+busy_started() { [ "$(lines bpids)" -ge 2 ]; }
+wait_for 30 busy_started
+# The holder takes the write lock (it prints 1 once it has it) until `release` exists.
+{
+    echo "BEGIN IMMEDIATE;"
+    echo "SELECT 1;"
+    while [ ! -e release ]; do sleep 0.05; done
+    echo "COMMIT;"
+} | sqlite3 .sweep/sweep.db >holder.out 2>&1 &
+holder=$!
+holding() { grep -q '^1$' holder.out; }
+wait_for 30 holding
+touch bgate # the two tasks end while the database is held
+exec 3>&2 # wait_for silences the check; its diagnosis goes here
+busy_seen() {
+    grep -q " store_busy " .sweep/studies/busy/study.log && return 0
+    kill -0 "$pid" 2>/dev/null && return 1
+    touch release
+    cat "$T/busy.err" >&3
+    echo "FAIL: sweep run ended while another process held the database" >&3
+    exit 1
+}
+wait_for 30 busy_seen
+touch release
+wait "$holder"
+wait "$pid" || {
+    cat "$T/busy.err" >&2
+    fail "sweep run ended while another process held the database"
+}
+jq_eq "$T/busy.out" '.status' COMPLETED
+expect_code 0 sweep results busy --format json
+jq_eq "$T/out" '[.[] | select(.state == "succeeded")] | length' 4
+[ "$(lines bresults)" -eq 4 ] || fail "$(lines bresults) results written for 4 tasks"
+ok "a database held past the busy timeout is waited for; the study completes"
