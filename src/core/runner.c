@@ -6,7 +6,11 @@
  * write all of it in one transaction, and only then spawn the chosen tasks. A task is
  * marked running before its process exists, so a crash between the two leaves it
  * `running` in the store, and the next run turns it into `interrupted` and reruns it:
- * nothing done is lost and nothing is recorded twice.
+ * nothing done is lost and nothing is recorded twice. Each attempt is owned by this
+ * process (host:pid:starttime) under a lease renewed from the loop, and its process
+ * group is recorded right after the spawn, so that the next run ends what a run killed
+ * with -9 left running before it starts anything (runner_leases_tick); a result that
+ * arrives for an attempt taken back meanwhile is recorded as stale and logged.
  *
  * Memory: pending tasks are read from the store in pages (by priority, then expansion
  * order) and at most a few thousand are held at once, whatever the size of the study.
@@ -1800,8 +1804,16 @@ int runner_run(struct store *st,
         rc = tick_write(&r, &starts, &nstarts, &rate_wait, err);
         if (rc)
             break;
+        /* One transaction records the process groups of the tasks spawned now. */
+        bool batch = nstarts > 0 && store_begin(st, err) == SWEEP_OK;
+        err_clear(err);
         for (size_t i = 0; i < nstarts; i++)
             spawn_task(&r, starts[i]);
+        if (batch && store_commit(st, err) != SWEEP_OK) {
+            store_rollback(st);
+            studylog_event(r.log, "task_pgid_unrecorded", "tasks=%zu", nstarts);
+            err_clear(err);
+        }
         nstarts = 0;
         studylog_flush(r.log);
         progress(&r, false);

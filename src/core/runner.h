@@ -183,8 +183,9 @@ struct studylog;
  * another host or of a live owner are left alone. *n receives how many attempts were
  * interrupted. SWEEP_EBUSY when a group outlived SIGKILL (nothing is started beside
  * it). Blocks for up to 8 s when there are orphans; O(open attempts) otherwise. Limits:
- * a task started in the instant between its spawn and the recording of its process
- * group is not found; a process that left its task's group is not ended. */
+ * a task whose run died in the instant between its spawn and the commit that records
+ * its process group (the end of that tick's spawns) is not found; a process that left
+ * its task's group is not ended; a host is known by its name. */
 int runner_end_orphans(struct store *st,
                        long long study_id,
                        struct studylog *log,

@@ -10,12 +10,13 @@
  * stale snapshot). A function that runs several statements wraps them in a savepoint,
  * so it leaves no trace when it fails, inside the caller's transaction or on its own.
  *
- * Schema (user_version 4): studies (with the step names of a pipeline and the reason it
+ * Schema (user_version 5): studies (with the step names of a pipeline and the reason it
  * waits or failed); tasks, one row per key and study, with `generation` telling which
  * expansion last produced it, `state` the integer of enum task_state, metrics_json the
  * object the task wrote, and `step` and `chain` its place in a pipeline (the steps of a
  * chain have consecutive seqs, so the step after a task is at seq + 1); attempts, one
- * row per attempt; metrics, one row per task and flattened metric name ("a.b" for
+ * row per attempt, with its owner, lease, process group and late (stale) results;
+ * metrics, one row per task and flattened metric name ("a.b" for
  * nested objects), numbers and booleans (0/1) in `value`, strings in `text`, arrays and
  * null left out, always the rows of the task's metrics_json; a reduce's input_hash, the
  * SHA-256 of the input its last attempt succeeded on (NULL otherwise); aggregates, the
@@ -25,7 +26,9 @@
  * latest generation). Indexes: tasks_queue (study, generation, state, priority DESC,
  * seq) serves the pending queue as a range scan, the counts as covering range counts,
  * reset and cancellation; tasks_order (study, generation, seq) lists a generation in
- * expansion order; UNIQUE(study_id, key) serves upserts and key prefix look-ups.
+ * expansion order; UNIQUE(study_id, key) serves upserts and key prefix look-ups;
+ * attempts_open (owner, lease_until) holds the open attempts only (a partial index),
+ * for renewing, expiring and listing them.
  * Deleting a study deletes its tasks, attempts, metrics and aggregate (ON DELETE
  * CASCADE).
  *
@@ -34,8 +37,10 @@
  * in one transaction: the new tables and view are created and metrics is filled from
  * every task's metrics_json (O(tasks), one JSON parse each); version 2 gains the
  * pipeline columns (a task's chain is its seq) and the views are made again; version 3
- * gains tasks.input_hash (NULL: a reduce that succeeded before runs once more). A newer
- * version is refused. */
+ * gains tasks.input_hash (NULL: a reduce that succeeded before runs once more); version
+ * 5 gains the attempts' owner, lease_until, pid, pgid, spawned_at, stale and
+ * metrics_json (an open attempt of before has no owner, and a run treats it as left by
+ * a dead run, as before). A newer version is refused. */
 #include "store.h"
 
 #include "common/fileio.h"
