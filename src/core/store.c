@@ -38,7 +38,7 @@
  * every task's metrics_json (O(tasks), one JSON parse each); version 2 gains the
  * pipeline columns (a task's chain is its seq) and the views are made again; version 3
  * gains tasks.input_hash (NULL: a reduce that succeeded before runs once more); version
- * 5 gains the attempts' owner, lease_until, pid, pgid, spawned_at, stale and
+ * 4 gains the attempts' owner, lease_until, pid, pgid, spawned_at, stale and
  * metrics_json (an open attempt of before has no owner, and a run treats it as left by
  * a dead run, as before). A newer version is refused. */
 #include "store.h"

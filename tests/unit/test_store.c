@@ -14,6 +14,7 @@
 #include "common/timeutil.h"
 
 #include <ftw.h>
+#include <signal.h>
 #include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -1219,6 +1220,135 @@ static void test_stale_results(void **state)
     assert_int_equal(pending, 0);
 }
 
+/* Owners: this process is alive; its pid with another start time, a pid that does not
+ * exist and a zombie are dead; another host's, or a worker id, is foreign. */
+static void test_owner_state(void **state)
+{
+    char *self = runner_owner_self(), host[256], buf[512];
+    unsigned long long start;
+    int pid;
+
+    (void)state;
+    assert_int_equal(runner_owner_state(self), RUNNER_OWNER_ALIVE);
+    assert_int_equal(sscanf(strrchr(self, ':') + 1, "%llu", &start), 1);
+    pid = (int)getpid();
+    *strchr(self, ':') = '\0';
+    snprintf(host, sizeof(host), "%s", self);
+    snprintf(buf, sizeof(buf), "%s:%d:%llu", host, pid, start + 1);
+    assert_int_equal(runner_owner_state(buf), RUNNER_OWNER_DEAD);
+    snprintf(buf, sizeof(buf), "%s:%d:%llu", host, INT_MAX, start);
+    assert_int_equal(runner_owner_state(buf), RUNNER_OWNER_DEAD);
+    snprintf(buf, sizeof(buf), "not-%s:%d:%llu", host, pid, start);
+    assert_int_equal(runner_owner_state(buf), RUNNER_OWNER_FOREIGN);
+    assert_int_equal(runner_owner_state("worker-7"), RUNNER_OWNER_FOREIGN);
+    assert_int_equal(runner_owner_state(NULL), RUNNER_OWNER_FOREIGN);
+    snprintf(buf, sizeof(buf), "%s:x:1", host);
+    assert_int_equal(runner_owner_state(buf), RUNNER_OWNER_FOREIGN);
+    /* A child that has exited and is not reaped yet (a zombie) is dead. */
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0)
+        _exit(0);
+    char stat_path[64], st = 0;
+    snprintf(stat_path, sizeof(stat_path), "/proc/%d/stat", (int)child);
+    for (int i = 0; i < 2000 && st != 'Z'; i++) {
+        FILE *fp = fopen(stat_path, "r");
+        char line[512] = "";
+        if (fp) {
+            if (fgets(line, sizeof(line), fp) && strrchr(line, ')'))
+                st = strrchr(line, ')')[2];
+            fclose(fp);
+        }
+        if (st != 'Z')
+            usleep(1000);
+    }
+    assert_int_equal(st, 'Z');
+    char *line = NULL;
+    size_t cap = 0;
+    FILE *fp = fopen(stat_path, "r");
+    assert_non_null(fp);
+    assert_true(getline(&line, &cap, fp) > 0);
+    fclose(fp);
+    /* Field 22 is the 20th after the ')'. */
+    char *p = strrchr(line, ')') + 2;
+    for (int field = 3; field < 22; field++)
+        p = strchr(p, ' ') + 1;
+    snprintf(buf, sizeof(buf), "%s:%d:%llu", host, (int)child, strtoull(p, NULL, 10));
+    free(line);
+    assert_int_equal(runner_owner_state(buf), RUNNER_OWNER_DEAD);
+    waitpid(child, NULL, 0);
+    free(self);
+}
+
+/* A child leading its own process group, sleeping until killed. */
+static pid_t spawn_group(void)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        setpgid(0, 0);
+        for (;;)
+            pause();
+    }
+    setpgid(pid, pid); /* either side may win the race; both ask the same */
+    return pid;
+}
+
+/* The tasks a dead local run left running: the group started by the attempt gets
+ * SIGTERM and the attempt is interrupted; a group whose leader started at another
+ * time (its pid reused) is not signalled, and its attempt is interrupted all the
+ * same. Attempts of a live owner or another host stay open. */
+static void test_end_orphans(void **state)
+{
+    struct fixture *f = *state;
+    long long gen, n = -1, s = put_study(f, "orph", &gen);
+    char k[4][EXPAND_KEY_LEN + 1], dead[300], host[256];
+    long long id[4];
+    char *self = runner_owner_self();
+    int status;
+
+    snprintf(host, sizeof(host), "%s", self);
+    *strchr(host, ':') = '\0';
+    snprintf(dead, sizeof(dead), "%s:%d:1", host, INT_MAX);
+    for (int i = 0; i < 4; i++) {
+        key_of(i, k[i]);
+        put_task(f, s, gen, k[i], i, PRIORITY_MEDIUM);
+        id[i] = id_of(f, s, k[i]);
+    }
+    store_set_owner(f->st, dead, 0);
+    double now = time_now();
+    assert_int_equal(store_task_started(f->st, id[0], 1, now - 0.5, &f->err), 0);
+    pid_t ours = spawn_group();
+    assert_int_equal(store_attempt_set_process(f->st, id[0], 1, ours, ours, &f->err),
+                     0);
+    /* Recorded as started in the future: the live group is not this attempt's. */
+    pid_t other = spawn_group();
+    assert_int_equal(store_task_started(f->st, id[1], 1, now + 100, &f->err), 0);
+    assert_int_equal(store_attempt_set_process(f->st, id[1], 1, other, other, &f->err),
+                     0);
+    store_set_owner(f->st, self, 0);
+    start(f, id[2], 1);
+    store_set_owner(f->st, "elsewhere:1:1", 0);
+    start(f, id[3], 1);
+
+    assert_int_equal(runner_end_orphans(f->st, s, NULL, &n, &f->err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(waitpid(ours, &status, 0), ours);
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
+    assert_int_equal(waitpid(other, &status, WNOHANG), 0);
+    kill(other, SIGKILL);
+    waitpid(other, NULL, 0);
+    assert_int_equal(state_of(f, s, k[0]), TASK_INTERRUPTED);
+    assert_int_equal(state_of(f, s, k[1]), TASK_INTERRUPTED);
+    assert_int_equal(state_of(f, s, k[2]), TASK_RUNNING);
+    assert_int_equal(state_of(f, s, k[3]), TASK_RUNNING);
+    assert_rows(f->home,
+                "SELECT count(*) FROM attempts WHERE state = 6 AND error LIKE"
+                " '%died; its process group%'",
+                "2;");
+    free(self);
+}
+
 static void test_reset_every_state(void **state)
 {
     struct fixture *f = *state;
@@ -2053,6 +2183,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_next_pending_order_cursor_band, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_upgrade_from_v4, setup, teardown),
+        cmocka_unit_test(test_owner_state),
+        cmocka_unit_test_setup_teardown(test_end_orphans, setup, teardown),
         cmocka_unit_test_setup_teardown(test_leases_renew_and_expire, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reset_and_open_attempts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stale_results, setup, teardown),
