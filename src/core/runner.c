@@ -1375,12 +1375,11 @@ static int poll_cancel(struct run *r, struct err *err)
 
 /* ---- progress ---- */
 
-/* One line: "NAME: 17/41 ended, 0 failed, 2 running, 12 queued, 9.3 tasks/s,
- * ETA 2.31s". On a terminal it is fitted to o->columns(): the name is cut first (to 16
- * columns), then the queue, the rate, the running count and the ETA are dropped in that
- * order. No ETA when nothing is left to run or nothing has ended yet; no rate before a
- * second has passed and a task has ended (a rate of a few milliseconds says nothing).
- */
+/* One line: "NAME: 17/41 ended, 0 failed, 2 running, 12 queued, 9.3 tasks/s, ETA 2.31s".
+ * On a terminal it is fitted to o->columns(): the name is cut first (to 16 columns),
+ * then the queue, the rate, the running count and the ETA are dropped in that order.
+ * No ETA when nothing is left to run or nothing has ended yet; no rate before a second
+ * has passed and a task has ended (a rate of a few milliseconds says nothing). */
 static void progress(struct run *r, bool force)
 {
     double now = time_mono(), elapsed = now - r->t0, rate;
