@@ -118,6 +118,9 @@ struct run {
     char reason[512];
     int signals;
 
+    /* The spawns' transaction is open: record the tasks' process groups. */
+    bool record_pgid;
+
     char **env_base; /* environ without SWEEP_* and the spec's names, plus spec env */
     size_t nenv_base;
     uint64_t rng;
@@ -1298,8 +1301,9 @@ static void spawn_task(struct run *r, struct rtask *t)
     if (exec_spawn(r->pool, &cmd, &t->pid, &err))
         goto fail;
     /* Its process group (the task leads its own), for the next run should this one
-     * die; a failure (a busy store) only leaves it unrecorded. */
-    if (store_attempt_set_process(r->st, t->id, t->attempts, t->pid, t->pid, &err))
+     * die; a busy store only leaves it unrecorded. */
+    if (!r->record_pgid ||
+        store_attempt_set_process(r->st, t->id, t->attempts, t->pid, t->pid, &err))
         studylog_event(r->log, "task_pgid_unrecorded", "task=%s attempt=%d pgid=%d",
                        t->key, t->attempts, (int)t->pid);
     studylog_event(r->log, "task_start", "task=%s attempt=%d pid=%d params=%s", t->key,
@@ -1804,15 +1808,16 @@ int runner_run(struct store *st,
         if (rc)
             break;
         /* One transaction records the process groups of the tasks spawned now. */
-        bool batch = nstarts > 0 && store_begin(st, err) == SWEEP_OK;
+        r.record_pgid = nstarts > 0 && store_begin(st, err) == SWEEP_OK;
         err_clear(err);
         for (size_t i = 0; i < nstarts; i++)
             spawn_task(&r, starts[i]);
-        if (batch && store_commit(st, err) != SWEEP_OK) {
+        if (r.record_pgid && store_commit(st, err) != SWEEP_OK) {
             store_rollback(st);
             studylog_event(r.log, "task_pgid_unrecorded", "tasks=%zu", nstarts);
             err_clear(err);
         }
+        r.record_pgid = false;
         nstarts = 0;
         studylog_flush(r.log);
         progress(&r, false);
