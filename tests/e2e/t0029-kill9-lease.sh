@@ -1,7 +1,11 @@
 # kill -9 of `sweep run` while tasks run: the next `sweep run` ends the old tasks'
 # process groups before it starts anything, so no process of the old run is alive
 # beside the new one, no task runs twice at once, and every task's result is written
-# once; a pipeline's reduce killed in the middle runs to completion exactly once.
+# once; a pipeline's reduce killed in the middle runs to completion exactly once;
+# `sweep retry` of a task a killed run left running ends the old one first. A result
+# that arrives after its attempt's lease ran out (the run stopped with SIGSTOP) is
+# recorded as stale and the run carries on. A database held by another writer past
+# the busy timeout is waited for, and the study completes.
 . "$SWEEP_SRC/tests/e2e/lib.sh"
 
 # task.sh GATE PIDS RESULTS: notes its start in its directory and its pid in PIDS,
@@ -26,6 +30,11 @@ alive() {
     [ -r "/proc/$1/stat" ] || return 1
     state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
     [ -n "$state" ] && [ "$state" != Z ]
+}
+sql() { # sql QUERY: the first row of QUERY on the home's database, as a|b|c
+    python3 -c 'import sqlite3, sys
+print("|".join(str(v) for v in sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()))' \
+        .sweep/sweep.db "$1"
 }
 lines() { # lines FILE: its number of lines, 0 when it does not exist
     if [ -e "$1" ]; then count_lines "$1"; else echo 0; fi
@@ -176,7 +185,7 @@ wait "$pid" && [ -s "$T/late.out" ] || {
     fail "the run whose result came late did not end with its summary"
 }
 expect_in .sweep/studies/late/study.log " task_stale task="
-[ "$(sqlite3 .sweep/sweep.db "SELECT a.state, a.stale, a.exit_code, a.metrics_json IS NOT NULL
+[ "$(sql "SELECT a.state, a.stale, a.exit_code, a.metrics_json IS NOT NULL
       FROM attempts a JOIN tasks t ON t.id = a.task_id JOIN studies s
       ON s.id = t.study_id WHERE s.name = 'late'")" = "6|1|0|1" ] ||
     fail "the late result is not kept as stale"
@@ -198,12 +207,15 @@ pid=$!
 busy_started() { [ "$(lines bpids)" -ge 2 ]; }
 wait_for 30 busy_started
 # The holder takes the write lock (it prints 1 once it has it) until `release` exists.
-{
-    echo "BEGIN IMMEDIATE;"
-    echo "SELECT 1;"
-    while [ ! -e release ]; do sleep 0.05; done
-    echo "COMMIT;"
-} | sqlite3 .sweep/sweep.db >holder.out 2>&1 &
+python3 - .sweep/sweep.db >holder.out 2>&1 <<'EOF' &
+import os, sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN IMMEDIATE")
+print(1, flush=True)
+while not os.path.exists("release"):
+    time.sleep(0.05)
+db.execute("COMMIT")
+EOF
 holder=$!
 holding() { grep -q '^1$' holder.out; }
 wait_for 30 holding
