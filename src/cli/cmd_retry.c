@@ -126,8 +126,9 @@ static int retry_main(int argc, char **argv)
         rc = cli_fail(&err);
         goto out;
     }
-    /* A task left running by a run that died is interrupted first; then it runs. */
-    if (store_begin(st, &err) ||
+    /* A task left running by a run that died is ended and interrupted first; then it
+     * runs. */
+    if (runner_end_orphans(st, s.id, NULL, &pending, &err) || store_begin(st, &err) ||
         store_study_reset(st, s.id, s.generation, STORE_RERUN_NONE, &pending, &err) ||
         store_task_requeue(st, t.id, &err) || store_commit(st, &err)) {
         store_rollback(st);

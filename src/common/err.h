@@ -13,6 +13,8 @@ enum sweep_code {
     SWEEP_ESPAWN,    /* a task could not be started */
     SWEEP_EBUSY,     /* held by another process (study lock) */
     SWEEP_EINTERNAL, /* a bug or an unexpected state */
+    SWEEP_ESTALE,    /* a result for an attempt that is no longer current (recorded
+                        as stale, nothing else changed) */
 };
 
 struct err {

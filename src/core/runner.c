@@ -8,8 +8,13 @@
  * chosen tasks to the executor. A task is marked running before it is submitted, so a
  * crash between the two leaves it `running` in the store, and the next run turns it
  * into `interrupted` and reruns it: nothing done is lost and nothing is recorded twice.
- * The runner knows attempts only by the executor's handle (executor.h): it never sees
- * a pid except to log it, and its clock may be a virtual one (runner_opts.clock).
+ * The runner knows attempts by the executor's handle (executor.h) and its clock may be
+ * a virtual one (runner_opts.clock). Each attempt is owned by this process
+ * (host:pid:starttime) under a lease renewed from the loop, and the process group of a
+ * local attempt is recorded right after it is submitted, so that the next run ends what
+ * a run killed with -9 left running before it starts anything (runner_leases_tick); a
+ * result that arrives for an attempt taken back meanwhile is recorded as stale and
+ * logged.
  *
  * Memory: pending tasks are read from the store in pages (by priority, then expansion
  * order) and at most a few thousand are held at once, whatever the size of the study.
@@ -49,6 +54,7 @@ extern char **environ;
 #define EARLY_SHOWN 3        /* distinct early failures shown per run */
 #define EARLY_LINES 5        /* lines of stderr shown */
 #define EARLY_WIDTH 160      /* bytes of each line shown */
+#define BUSY_RETRIES 11      /* a busy store (5 s each) at a run's start and end */
 
 /* Why the runner itself ended a task. */
 enum stop_reason {
@@ -122,6 +128,9 @@ struct run {
     enum runner_end end;
     char reason[512];
     int signals;
+
+    /* The spawns' transaction is open: record the tasks' process groups. */
+    bool record_pgid;
 
     struct taskview_env env; /* the environment every task of the study shares */
     uint64_t rng;
@@ -855,6 +864,19 @@ static int finish_attempt(struct run *r,
     }
 
     rc = store_task_finished(r->st, t->id, t->attempts, &o, err);
+    if (rc == SWEEP_ESTALE) {
+        /* The attempt had been taken from this run (its lease expired): recorded as
+         * stale, nothing else changes. */
+        char *q = studylog_quote(err->msg);
+        studylog_event(r->log, "task_stale", "task=%s attempt=%d state=%s error=%s",
+                       t->key, t->attempts, task_state_name(o.state), q);
+        free(q);
+        err_clear(err);
+        rc = SWEEP_OK;
+        running_remove(r, t);
+        rtask_free(t);
+        goto out;
+    }
     if (rc == SWEEP_OK && t->chain < 0 && o.state == TASK_SUCCEEDED && t->input_hash[0])
         rc = store_task_set_input_hash(r->st, t->id, t->input_hash, err);
     if (rc)
@@ -1089,6 +1111,13 @@ static void spawn_task(struct run *r, struct rtask *t)
         goto fail;
     t->xid = h.id;
     t->pid = h.pid;
+    /* Its process group (a local task leads its own), for the next run should this one
+     * die; a busy store only leaves it unrecorded. */
+    if (t->pid > 0 &&
+        (!r->record_pgid ||
+         store_attempt_set_process(r->st, t->id, t->attempts, t->pid, t->pid, &err)))
+        studylog_event(r->log, "task_pgid_unrecorded", "task=%s attempt=%d pgid=%d",
+                       t->key, t->attempts, (int)t->pid);
     studylog_event(r->log, "task_start", "task=%s attempt=%d pid=%d params=%s", t->key,
                    t->attempts, (int)t->pid, view);
     if (r->o->on_task)
@@ -1270,6 +1299,13 @@ static int tick_write(struct run *r,
                       struct err *err)
 {
     int rc = store_begin(r->st, err);
+    if (rc == SWEEP_EBUSY) {
+        /* Another process held the write lock past the busy timeout: nothing of this
+         * tick was written or changed; its outcomes stay in memory for the next. */
+        studylog_event(r->log, "store_busy", "done=%zu", r->ndone + r->nspawn_failed);
+        err_clear(err);
+        return SWEEP_OK;
+    }
     if (rc)
         return rc;
     studylog_begin(r->log);
@@ -1481,7 +1517,7 @@ int runner_run(struct store *st,
     struct rtask **starts = NULL;
     size_t nstarts = 0;
     long long pending = 0;
-    double last_cancel_poll;
+    double last_cancel_poll, last_lease = 0;
     bool recounted = false, recorded = true;
     char *log_path = NULL;
     int rc;
@@ -1526,6 +1562,21 @@ int runner_run(struct store *st,
             goto finish;
         r.own_ex = true;
     }
+    /* This process owns the attempts it starts; what a dead run left running is ended
+     * before anything starts, and expired leases are taken back. */
+    if (!store_owner(st)) {
+        char *self = runner_owner_self();
+        store_set_owner(st, self, runner_lease());
+        free(self);
+    }
+    rc = runner_leases_tick(st, r.log, err);
+    if (rc == SWEEP_EBUSY) /* tried again from the loop */
+        err_clear(err);
+    else if (rc)
+        goto finish;
+    else
+        last_lease = run_mono(&r);
+    rc = SWEEP_OK;
     if (spec->nafter > 0) {
         rc = wait_after(&r, err);
         if (rc)
@@ -1534,7 +1585,9 @@ int runner_run(struct store *st,
             goto finish;
     }
 
-    rc = store_begin(st, err);
+    /* A store busy at the start or the end of the run is waited for about a minute. */
+    for (int i = 0; (rc = store_begin(st, err)) == SWEEP_EBUSY && i < BUSY_RETRIES; i++)
+        err_clear(err);
     if (!rc)
         rc = store_study_reset(st, study_id, generation,
                                o->force ? STORE_RERUN_ALL : o->rerun, &pending, err);
@@ -1583,8 +1636,17 @@ int runner_run(struct store *st,
         rc = tick_write(&r, &starts, &nstarts, &rate_wait, err);
         if (rc)
             break;
+        /* One transaction records the process groups of the tasks spawned now. */
+        r.record_pgid = nstarts > 0 && store_begin(st, err) == SWEEP_OK;
+        err_clear(err);
         for (size_t i = 0; i < nstarts; i++)
             spawn_task(&r, starts[i]);
+        if (r.record_pgid && store_commit(st, err) != SWEEP_OK) {
+            store_rollback(st);
+            studylog_event(r.log, "task_pgid_unrecorded", "tasks=%zu", nstarts);
+            err_clear(err);
+        }
+        r.record_pgid = false;
         nstarts = 0;
         studylog_flush(r.log);
         progress(&r, false);
@@ -1635,6 +1697,17 @@ int runner_run(struct store *st,
             if (rc)
                 break;
         }
+        if (run_mono(&r) - last_lease >= store_lease(st) / 3) {
+            /* A busy store is tried again on the next turn. */
+            rc = runner_leases_tick(st, r.log, err);
+            if (rc == SWEEP_EBUSY)
+                err_clear(err);
+            else if (rc)
+                break;
+            else
+                last_lease = run_mono(&r);
+            rc = SWEEP_OK;
+        }
     }
 
 finish:
@@ -1649,7 +1722,11 @@ finish:
     }
     if (rc == SWEEP_OK) {
         sum->status = final_status(&r);
-        rc = store_study_mark_finished(st, study_id, sum->status, err);
+        for (int i = 0; (rc = store_study_mark_finished(st, study_id, sum->status,
+                                                        err)) == SWEEP_EBUSY &&
+                        i < BUSY_RETRIES;
+             i++)
+            err_clear(err);
         recorded = rc == SWEEP_OK;
     }
     /* A study that has ended keeps its aggregate (`sweep status --json`). */

@@ -174,6 +174,52 @@ bool runner_step_uses_steps(const struct spec_step *step);
 char *runner_study_dir(const char *home, const char *study);
 char *runner_task_dir(const char *home, const char *study, const char *key);
 
+/* ---- owners of attempts (store.h: owners and leases) ---- */
+
+/* This process as an owner of attempts: "host:pid:starttime" (gethostname, getpid,
+ * field 22 of /proc/self/stat). Free it. */
+char *runner_owner_self(void);
+/* The lease of a run's attempts in seconds: $SWEEP_LEASE when it is a number from 1
+ * to 86400 (tests shorten it), else STORE_LEASE_DEFAULT (60). */
+double runner_lease(void);
+
+enum runner_owner_state {
+    RUNNER_OWNER_FOREIGN, /* another host's (or not of the form host:pid:start) */
+    RUNNER_OWNER_ALIVE,   /* a live process on this host */
+    RUNNER_OWNER_DEAD,    /* this host, and its pid is gone, a zombie, or another
+                             process's (a different start time) */
+};
+enum runner_owner_state runner_owner_state(const char *owner);
+
+struct studylog;
+/* Ends what a dead local run left running: for each open attempt of the study
+ * (study_id 0: of every study) whose owner is RUNNER_OWNER_DEAD, its process group
+ * (recorded by the runner after the spawn) gets SIGTERM, then SIGKILL after 3 s, and
+ * is waited for until it is gone (zombies count as gone) with a deadline of 5 s more;
+ * then the attempt is closed as interrupted (store_attempt_interrupt) and logged
+ * (task_orphan_ended, when log is not NULL). A group whose leader started at another
+ * time than the attempt (a reused pid) is not signalled. Attempts without owner, of
+ * another host or of a live owner are left alone. *n receives how many attempts were
+ * interrupted. SWEEP_EBUSY when a group outlived SIGKILL (nothing is started beside
+ * it). Blocks for up to 8 s when there are orphans; O(open attempts) otherwise. Limits:
+ * a task whose run died in the instant between its spawn and the commit that records
+ * its process group (the end of that tick's spawns) is not found; a process that left
+ * its task's group is not ended; a host is known by its name. */
+int runner_end_orphans(struct store *st,
+                       long long study_id,
+                       struct studylog *log,
+                       long long *n,
+                       struct err *err);
+
+/* What an owner of attempts does at its start and about every lease/3 seconds (a
+ * `sweep run`: before it starts anything, then from its loop): renews the leases of
+ * its open attempts (store_owner), ends what dead local runs left running
+ * (runner_end_orphans, every study), then interrupts the attempts of other owners
+ * whose lease ran out (store_expire_leases; logged as leases_expired). Ending the
+ * orphans first keeps an expired lease from making a task runnable while its process
+ * still runs on this host. SWEEP_EBUSY from a busy store: call it again later. */
+int runner_leases_tick(struct store *st, struct studylog *log, struct err *err);
+
 /* Reads a task's $SWEEP_RESULT file at path: executor_read_result(), which the local
  * executor calls when a task ends; kept under this name for its callers. */
 void runner_read_result(const char *path, char **metrics, char **error);

@@ -3,7 +3,9 @@
  * pid, since when and what it is into the lock file, so that the one refused can say
  * who holds it), runner_prepare(), which checks the commands' placeholders against the
  * expansion and streams the expanded tasks into the store in one transaction (a bad
- * task refuses the whole study and nothing is stored), and runner_study_remove(). */
+ * task refuses the whole study and nothing is stored), runner_study_remove(), and the
+ * owner of a run's attempts: who this process is, whether the owner of an attempt is
+ * alive, and ending the tasks of a run that died (runner_end_orphans). */
 #include "runner.h"
 
 #include "common/fileio.h"
@@ -11,6 +13,7 @@
 #include "common/timeutil.h"
 #include "common/xalloc.h"
 #include "core/expand.h"
+#include "core/studylog.h"
 #include "core/tmpl.h"
 
 #include <dirent.h>
@@ -403,5 +406,309 @@ out:
     store_study_fini(&s);
     free(gone);
     free(dir);
+    return rc;
+}
+
+/* ---- owners: this process, and the tasks of a run that died ---- */
+
+#define ORPHAN_GRACE                                                                   \
+    3.0 /* seconds between SIGTERM and SIGKILL to a dead run's task                    \
+         */
+#define ORPHAN_DEADLINE                                                                \
+    5.0 /* seconds to wait for its group to be gone after SIGKILL                      \
+         */
+#define ORPHAN_POLL_US 20000
+
+/* Fields 3 (state), 5 (process group) and 22 (start time, clock ticks since boot) of
+ * /proc/PID/stat. Returns -1 when there is no such process. */
+static int proc_stat(pid_t pid, char *state, pid_t *pgrp, unsigned long long *start)
+{
+    char path[64], buf[1024], *p;
+    ssize_t n;
+    int fd;
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    /* The command name may hold spaces and parentheses: fields follow the last ')'. */
+    p = strrchr(buf, ')');
+    if (!p)
+        return -1;
+    p++;
+    for (int field = 3; field <= 22; field++) {
+        char *end;
+        while (*p == ' ')
+            p++;
+        if (field == 3) {
+            *state = *p;
+        } else if (field == 5 || field == 22) {
+            errno = 0;
+            unsigned long long v = strtoull(p, &end, 10);
+            if (errno || end == p)
+                return -1;
+            if (field == 5)
+                *pgrp = (pid_t)v;
+            else
+                *start = v;
+        }
+        p = strchr(p, ' ');
+        if (!p && field < 22)
+            return -1;
+    }
+    return 0;
+}
+
+/* The epoch time at which a process with start time `ticks` started. */
+static double proc_start_epoch(unsigned long long ticks)
+{
+    struct timespec boot;
+    long hz = sysconf(_SC_CLK_TCK);
+
+    if (hz <= 0 || clock_gettime(CLOCK_BOOTTIME, &boot) != 0)
+        return 0;
+    return time_now() - ((double)boot.tv_sec + boot.tv_nsec * 1e-9) +
+           (double)ticks / (double)hz;
+}
+
+double runner_lease(void)
+{
+    const char *v = getenv("SWEEP_LEASE");
+    char *end;
+    double d;
+
+    if (!v || !*v)
+        return STORE_LEASE_DEFAULT;
+    errno = 0;
+    d = strtod(v, &end);
+    if (errno || *end != '\0' || !(d >= 1.0 && d <= 86400.0))
+        return STORE_LEASE_DEFAULT;
+    return d;
+}
+
+char *runner_owner_self(void)
+{
+    char host[256] = "localhost";
+    unsigned long long start = 0;
+    pid_t pgrp;
+    char state;
+
+    if (gethostname(host, sizeof(host)) != 0)
+        snprintf(host, sizeof(host), "localhost");
+    host[sizeof(host) - 1] = '\0';
+    proc_stat(getpid(), &state, &pgrp, &start);
+    return xasprintf("%s:%d:%llu", host, (int)getpid(), start);
+}
+
+enum runner_owner_state runner_owner_state(const char *owner)
+{
+    char host[256] = "", *end;
+    const char *colon2, *colon1;
+    unsigned long long start = 0, pstart = 0;
+    long pid;
+    pid_t pgrp;
+    char state;
+
+    if (!owner || !(colon2 = strrchr(owner, ':')) || colon2 == owner)
+        return RUNNER_OWNER_FOREIGN;
+    for (colon1 = colon2 - 1; colon1 > owner && *colon1 != ':'; colon1--)
+        ;
+    if (*colon1 != ':')
+        return RUNNER_OWNER_FOREIGN;
+    if (gethostname(host, sizeof(host)) != 0)
+        snprintf(host, sizeof(host), "localhost");
+    host[sizeof(host) - 1] = '\0';
+    if ((size_t)(colon1 - owner) != strlen(host) ||
+        strncmp(owner, host, (size_t)(colon1 - owner)) != 0)
+        return RUNNER_OWNER_FOREIGN;
+    errno = 0;
+    pid = strtol(colon1 + 1, &end, 10);
+    if (errno || end != colon2 || pid <= 0 || pid > INT_MAX)
+        return RUNNER_OWNER_FOREIGN;
+    errno = 0;
+    start = strtoull(colon2 + 1, &end, 10);
+    if (errno || *end != '\0')
+        return RUNNER_OWNER_FOREIGN;
+    /* Gone, a zombie, or its pid taken by a process started at another time. */
+    if (proc_stat((pid_t)pid, &state, &pgrp, &pstart) != 0 || state == 'Z' ||
+        pstart != start)
+        return RUNNER_OWNER_DEAD;
+    return RUNNER_OWNER_ALIVE;
+}
+
+/* Whether a process group still has a member that is not a zombie (zombies may stay
+ * for good when nobody reaps the orphans: pid 1 in some containers). kill(-pgid, 0)
+ * answers at once when it is empty; else /proc is scanned: O(processes). */
+static bool group_alive(pid_t pgid)
+{
+    DIR *d;
+    struct dirent *e;
+    bool alive = false;
+
+    if (kill(-pgid, 0) != 0 && errno == ESRCH)
+        return false;
+    d = opendir("/proc");
+    if (!d)
+        return true;
+    while (!alive && (e = readdir(d))) {
+        char *end, state;
+        pid_t pgrp;
+        unsigned long long start;
+        long pid = strtol(e->d_name, &end, 10);
+        if (*end != '\0' || pid <= 0)
+            continue;
+        if (proc_stat((pid_t)pid, &state, &pgrp, &start) == 0 && pgrp == pgid &&
+            state != 'Z')
+            alive = true;
+    }
+    closedir(d);
+    return alive;
+}
+
+/* Whether the group `pgid` is still the one the attempt started: its leader, when it
+ * is still there (even as a zombie), started between the attempt's start and the
+ * time its process was recorded (with a second of slack each way); a leader started
+ * at another time reuses the pid. A group whose leader is gone is its remains. */
+static bool group_is_attempt(const struct store_open_attempt *a)
+{
+    unsigned long long start;
+    pid_t pgrp;
+    char state;
+
+    if (proc_stat((pid_t)a->pgid, &state, &pgrp, &start) != 0)
+        return true;
+    double t = proc_start_epoch(start);
+    double until = a->spawned_at > 0 ? a->spawned_at : a->started_at;
+    return t >= a->started_at - 1.0 && t <= until + 1.0;
+}
+
+struct orphans {
+    struct store_open_attempt *a;
+    size_t n, cap;
+};
+
+static int orphan_collect(const struct store_open_attempt *a, void *arg)
+{
+    struct orphans *o = arg;
+
+    /* Those without owner are left to store_study_reset, another host's to lease
+     * expiry, and a live owner keeps its own. */
+    if (!a->owner || runner_owner_state(a->owner) != RUNNER_OWNER_DEAD)
+        return 0;
+    o->a = xgrow(o->a, &o->cap, o->n + 1, sizeof(*o->a));
+    o->a[o->n] = *a;
+    o->a[o->n].owner = xstrdup(a->owner);
+    o->n++;
+    return 0;
+}
+
+/* Waits until every group in `live` is gone or the deadline passes; returns how many
+ * are left (their entries stay true). */
+static size_t groups_wait(const struct orphans *o, bool *live, double seconds)
+{
+    double deadline = time_mono() + seconds;
+    size_t left;
+
+    for (;;) {
+        left = 0;
+        for (size_t i = 0; i < o->n; i++) {
+            if (live[i] && !group_alive((pid_t)o->a[i].pgid))
+                live[i] = false;
+            left += live[i];
+        }
+        if (left == 0 || time_mono() >= deadline)
+            return left;
+        usleep(ORPHAN_POLL_US);
+    }
+}
+
+int runner_end_orphans(struct store *st,
+                       long long study_id,
+                       struct studylog *log,
+                       long long *n,
+                       struct err *err)
+{
+    struct orphans o = {0};
+    bool *live = NULL;
+    int rc;
+
+    *n = 0;
+    rc = store_attempt_each_open(st, study_id, orphan_collect, &o, err);
+    if (rc || o.n == 0)
+        goto out;
+    live = xcalloc(o.n, sizeof(*live));
+    for (size_t i = 0; i < o.n; i++) {
+        live[i] = o.a[i].pgid > 0 && group_is_attempt(&o.a[i]) &&
+                  group_alive((pid_t)o.a[i].pgid);
+        if (live[i])
+            kill(-(pid_t)o.a[i].pgid, SIGTERM);
+    }
+    if (groups_wait(&o, live, ORPHAN_GRACE) > 0) {
+        for (size_t i = 0; i < o.n; i++) {
+            if (live[i])
+                kill(-(pid_t)o.a[i].pgid, SIGKILL);
+        }
+        if (groups_wait(&o, live, ORPHAN_DEADLINE) > 0) {
+            for (size_t i = 0; i < o.n; i++) {
+                if (live[i]) {
+                    rc = err_set(err, SWEEP_EBUSY,
+                                 "task %s (attempt %d) of a sweep run that died (%s) "
+                                 "is still running as process group %d after SIGKILL; "
+                                 "end it, then run again",
+                                 o.a[i].key, o.a[i].attempt, o.a[i].owner, o.a[i].pgid);
+                    goto out;
+                }
+            }
+        }
+    }
+    for (size_t i = 0; i < o.n; i++) {
+        char *why = xasprintf("interrupted: the sweep run that started it (%s) died; "
+                              "its process group %d was ended",
+                              o.a[i].owner, o.a[i].pgid);
+        rc = store_attempt_interrupt(st, o.a[i].task_id, o.a[i].attempt, why, err);
+        free(why);
+        if (rc == SWEEP_ENOTFOUND) { /* closed meanwhile by someone else */
+            err_clear(err);
+            rc = SWEEP_OK;
+            continue;
+        }
+        if (rc)
+            goto out;
+        (*n)++;
+        if (log) {
+            char *q = studylog_quote(o.a[i].owner);
+            studylog_event(log, "task_orphan_ended",
+                           "task=%s attempt=%d pgid=%d owner=%s", o.a[i].key,
+                           o.a[i].attempt, o.a[i].pgid, q);
+            free(q);
+        }
+    }
+out:
+    for (size_t i = 0; i < o.n; i++)
+        free(o.a[i].owner);
+    free(o.a);
+    free(live);
+    return rc;
+}
+
+int runner_leases_tick(struct store *st, struct studylog *log, struct err *err)
+{
+    const char *self = store_owner(st);
+    long long n = 0;
+    int rc = SWEEP_OK;
+
+    if (self)
+        rc = store_lease_renew(st, self, time_now() + store_lease(st), NULL, err);
+    if (!rc)
+        rc = runner_end_orphans(st, 0, log, &n, err);
+    if (!rc)
+        rc = store_expire_leases(st, time_now(), &n, err);
+    if (!rc && n > 0 && log)
+        studylog_event(log, "leases_expired", "attempts=%lld", n);
     return rc;
 }

@@ -10,12 +10,13 @@
  * stale snapshot). A function that runs several statements wraps them in a savepoint,
  * so it leaves no trace when it fails, inside the caller's transaction or on its own.
  *
- * Schema (user_version 4): studies (with the step names of a pipeline and the reason it
+ * Schema (user_version 5): studies (with the step names of a pipeline and the reason it
  * waits or failed); tasks, one row per key and study, with `generation` telling which
  * expansion last produced it, `state` the integer of enum task_state, metrics_json the
  * object the task wrote, and `step` and `chain` its place in a pipeline (the steps of a
  * chain have consecutive seqs, so the step after a task is at seq + 1); attempts, one
- * row per attempt; metrics, one row per task and flattened metric name ("a.b" for
+ * row per attempt, with its owner, lease, process group and late (stale) results;
+ * metrics, one row per task and flattened metric name ("a.b" for
  * nested objects), numbers and booleans (0/1) in `value`, strings in `text`, arrays and
  * null left out, always the rows of the task's metrics_json; a reduce's input_hash, the
  * SHA-256 of the input its last attempt succeeded on (NULL otherwise); aggregates, the
@@ -25,7 +26,9 @@
  * latest generation). Indexes: tasks_queue (study, generation, state, priority DESC,
  * seq) serves the pending queue as a range scan, the counts as covering range counts,
  * reset and cancellation; tasks_order (study, generation, seq) lists a generation in
- * expansion order; UNIQUE(study_id, key) serves upserts and key prefix look-ups.
+ * expansion order; UNIQUE(study_id, key) serves upserts and key prefix look-ups;
+ * attempts_open (owner, lease_until) holds the open attempts only (a partial index),
+ * for renewing, expiring and listing them.
  * Deleting a study deletes its tasks, attempts, metrics and aggregate (ON DELETE
  * CASCADE).
  *
@@ -34,8 +37,10 @@
  * in one transaction: the new tables and view are created and metrics is filled from
  * every task's metrics_json (O(tasks), one JSON parse each); version 2 gains the
  * pipeline columns (a task's chain is its seq) and the views are made again; version 3
- * gains tasks.input_hash (NULL: a reduce that succeeded before runs once more). A newer
- * version is refused. */
+ * gains tasks.input_hash (NULL: a reduce that succeeded before runs once more); version
+ * 4 gains the attempts' owner, lease_until, pid, pgid, spawned_at, stale and
+ * metrics_json (an open attempt of before has no owner, and a run treats it as left by
+ * a dead run, as before). A newer version is refused. */
 #include "store.h"
 
 #include "common/fileio.h"
@@ -53,7 +58,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 #define STORE_BUSY_TIMEOUT_MS 5000
 
 /* States are stored as integers and the SQL below names them by number. */
@@ -170,6 +175,21 @@ static const char schema_v3_sql[] =
  * since it succeeded does not run again). */
 static const char schema_v4_sql[] = "ALTER TABLE tasks ADD COLUMN input_hash TEXT;";
 
+/* Version 4 -> 5: attempts with an owner and a lease, the process group of a local
+ * attempt, and the late (stale) results. Rows of older attempts have no owner: a run
+ * that finds one open treats it as left by a dead run, as version 4 did. The partial
+ * index holds the open attempts only, so renewing and expiring leases is cheap in any
+ * history. */
+static const char schema_v5_sql[] =
+    "ALTER TABLE attempts ADD COLUMN owner TEXT;"
+    "ALTER TABLE attempts ADD COLUMN lease_until REAL NOT NULL DEFAULT 0;"
+    "ALTER TABLE attempts ADD COLUMN pid INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE attempts ADD COLUMN pgid INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE attempts ADD COLUMN spawned_at REAL NOT NULL DEFAULT 0;"
+    "ALTER TABLE attempts ADD COLUMN stale INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE attempts ADD COLUMN metrics_json TEXT;"
+    "CREATE INDEX attempts_open ON attempts (owner, lease_until) WHERE state = 1;";
+
 #define STUDY_COLS                                                                     \
     "id, name, description, spec_path, spec_json, status, generation, created_at,"     \
     " updated_at, started_at, finished_at, runner_pid, steps_json, reason"
@@ -241,6 +261,15 @@ enum stmt_id {
 
     ST_INPUT_HASH_GET,
     ST_INPUT_HASH_SET,
+    ST_ATTEMPT_SET_PROCESS,
+    ST_LEASE_RENEW,
+    ST_EXPIRE_TASKS,
+    ST_EXPIRE_ATTEMPTS,
+    ST_ATTEMPTS_OPEN,
+    ST_ATTEMPT_INTERRUPT,
+    ST_TASK_INTERRUPT,
+    ST_ATTEMPT_LATE,
+    ST_ATTEMPT_STALE,
     ST_COUNT,
 };
 
@@ -282,11 +311,20 @@ static const char *const stmt_sql[ST_COUNT] = {
         " step = excluded.step, chain = excluded.chain,"
         " seed = CASE WHEN attempts = 0 THEN excluded.seed ELSE seed END"
         " WHERE generation <> excluded.generation",
+    /* Open attempts of the generation's running tasks that nobody holds: no owner
+     * (made before version 5), this connection's owner (a run of this process that
+     * ended by an error; its processes were killed), or an expired lease (?4 = now).
+     * An attempt with a live lease stays open and its task running. */
     [ST_RESET_ATTEMPTS] = "UPDATE attempts SET state = 6, error = ?3 WHERE state = 1"
+                          " AND (owner IS NULL OR owner = ?5 OR lease_until < ?4)"
                           " AND task_id IN (SELECT id FROM tasks WHERE study_id = ?1"
                           " AND generation = ?2 AND state = 1)",
-    [ST_RESET_RUNNING] = "UPDATE tasks SET state = 6, error = ?3"
-                         " WHERE study_id = ?1 AND generation = ?2 AND state = 1",
+    /* Running tasks whose current attempt is not open (any more). */
+    [ST_RESET_RUNNING] =
+        "UPDATE tasks SET state = 6, error = ?3"
+        " WHERE study_id = ?1 AND generation = ?2 AND state = 1 AND NOT EXISTS"
+        " (SELECT 1 FROM attempts a WHERE a.task_id = tasks.id"
+        " AND a.attempt = tasks.attempts AND a.state = 1)",
     /* ?3 is 2 (succeeded) with STORE_RERUN_ALL, else a repeat of 5 (cancelled); ?4
      * and ?5 are 3 and 4 (failed, timed_out), or repeats of 5 with
      * STORE_RERUN_UNTRIED. */
@@ -309,8 +347,9 @@ static const char *const stmt_sql[ST_COUNT] = {
         " ORDER BY priority DESC, seq LIMIT ?7",
     [ST_TASK_STARTED] = "UPDATE tasks SET state = 1, attempts = ?2, started_at = ?3,"
                         " finished_at = 0, not_before = 0 WHERE id = ?1 AND state = 0",
-    [ST_ATTEMPT_OPEN] = "INSERT INTO attempts (task_id, attempt, state, started_at)"
-                        " VALUES (?1, ?2, 1, ?3)",
+    [ST_ATTEMPT_OPEN] =
+        "INSERT INTO attempts (task_id, attempt, state, started_at, owner, lease_until)"
+        " VALUES (?1, ?2, 1, ?3, ?4, ?5)",
     [ST_ATTEMPT_CLOSE] =
         "UPDATE attempts SET state = ?3, exit_code = ?4, signal = ?5, finished_at = ?6,"
         " wall = ?7, user = ?8, sys = ?9, maxrss_kb = ?10, error = ?11"
@@ -352,8 +391,8 @@ static const char *const stmt_sql[ST_COUNT] = {
                     " (SELECT id FROM studies) AND key >= ?2 AND key < ?3 LIMIT 2",
     [ST_ATTEMPTS] =
         "SELECT attempt, state, exit_code, signal, started_at, finished_at,"
-        " wall, user, sys, maxrss_kb, error FROM attempts WHERE task_id = ?1"
-        " ORDER BY attempt",
+        " wall, user, sys, maxrss_kb, error, owner, lease_until, pid, pgid, stale,"
+        " metrics_json FROM attempts WHERE task_id = ?1 ORDER BY attempt",
     /* Pending or waiting -> cancelled; running and not yet flagged -> flagged. */
     [ST_CANCEL_STUDY] =
         "UPDATE tasks SET state = CASE WHEN state IN (0, 8) THEN 5 ELSE state END,"
@@ -413,6 +452,48 @@ static const char *const stmt_sql[ST_COUNT] = {
         " WHERE study_id = ?1 AND generation = ?2 AND seq > ?3 AND seq <= ?4"
         " AND chain = ?5 AND state IN (0, 8)",
     [ST_INPUT_HASH_GET] = "SELECT input_hash FROM tasks WHERE id = ?1",
+    [ST_ATTEMPT_SET_PROCESS] =
+        "UPDATE attempts SET pid = ?3, pgid = ?4, spawned_at = ?5"
+        " WHERE task_id = ?1 AND attempt = ?2 AND state = 1",
+    [ST_LEASE_RENEW] = "UPDATE attempts INDEXED BY attempts_open SET lease_until = ?2"
+                       " WHERE owner = ?1 AND state = 1",
+    /* Expired leases (?1 = now) of other owners (?2, may be NULL): the task whose
+     * current attempt it is becomes runnable (pending), or cancelled when that was
+     * requested; then the attempt is closed as interrupted, without a result
+     * (finished_at stays 0). */
+    [ST_EXPIRE_TASKS] =
+        "UPDATE tasks SET state = CASE WHEN cancel_requested THEN 5 ELSE 0 END,"
+        " finished_at = CASE WHEN cancel_requested THEN ?1 ELSE finished_at END,"
+        " cancel_requested = 0, not_before = 0, error = ?3 || x.own"
+        " FROM (SELECT task_id AS tid, attempt AS att, owner AS own FROM attempts"
+        " INDEXED BY attempts_open WHERE state = 1 AND owner IS NOT NULL"
+        " AND owner IS NOT ?2 AND lease_until < ?1) AS x"
+        " WHERE tasks.id = x.tid AND tasks.attempts = x.att AND tasks.state = 1",
+    [ST_EXPIRE_ATTEMPTS] =
+        "UPDATE attempts INDEXED BY attempts_open SET state = 6, error = ?3 || owner"
+        " WHERE state = 1 AND owner IS NOT NULL AND owner IS NOT ?2"
+        " AND lease_until < ?1",
+    [ST_ATTEMPTS_OPEN] =
+        "SELECT a.task_id, a.attempt, a.owner, a.lease_until, a.pid, a.pgid,"
+        " a.started_at, a.spawned_at, t.key FROM attempts a INDEXED BY attempts_open"
+        " JOIN tasks t ON t.id = a.task_id WHERE a.state = 1"
+        " AND (?1 = 0 OR t.study_id = ?1)"
+        " ORDER BY t.seq",
+    [ST_ATTEMPT_INTERRUPT] = "UPDATE attempts SET state = 6, error = ?3"
+                             " WHERE task_id = ?1 AND attempt = ?2 AND state = 1",
+    [ST_TASK_INTERRUPT] = "UPDATE tasks SET state = 6, error = ?3"
+                          " WHERE id = ?1 AND attempts = ?2 AND state = 1",
+    /* A late result of an attempt closed without one (interrupted by a reset or an
+     * expired lease: finished_at 0): kept in its row, which stays interrupted. */
+    [ST_ATTEMPT_LATE] =
+        "UPDATE attempts SET stale = 1, exit_code = ?4, signal = ?5, finished_at = ?6,"
+        " wall = ?7, user = ?8, sys = ?9, maxrss_kb = ?10,"
+        " error = coalesce(?11, error), metrics_json = ?12"
+        " WHERE task_id = ?1 AND attempt = ?2 AND state <> 1 AND finished_at = 0"
+        " AND stale = 0",
+    /* Any other result of an ended attempt is counted, and its figures dropped. */
+    [ST_ATTEMPT_STALE] = "UPDATE attempts SET stale = stale + 1"
+                         " WHERE task_id = ?1 AND attempt = ?2 AND state <> 1",
     [ST_INPUT_HASH_SET] = "UPDATE tasks SET input_hash = ?2 WHERE id = ?1",
     [ST_SET_STATE] = "UPDATE tasks SET state = ?3, error = ?4, not_before = 0,"
                      " finished_at = CASE WHEN ?3 = 7 THEN ?5 ELSE finished_at END"
@@ -443,6 +524,8 @@ struct store {
     char *home;
     char *path;
     sqlite3_stmt *stmt[ST_COUNT];
+    char *owner;  /* of the attempts this connection starts; NULL: none */
+    double lease; /* seconds */
 };
 
 static const char *const study_status_names[] = {
@@ -723,6 +806,8 @@ static int store_schema(struct store *st, struct err *err)
             rc = store_exec(st, schema_v3_sql, what, err);
         if (rc == 0 && version < 4)
             rc = store_exec(st, schema_v4_sql, what, err);
+        if (rc == 0 && version < 5)
+            rc = store_exec(st, schema_v5_sql, what, err);
         if (rc == 0 && version < STORE_SCHEMA_VERSION) {
             char *sql = xasprintf("PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
             rc = store_exec(st, sql, what, err);
@@ -830,6 +915,7 @@ void store_close(struct store *st)
     sqlite3_close(st->db);
     free(st->home);
     free(st->path);
+    free(st->owner);
     free(st);
 }
 
@@ -1135,6 +1221,8 @@ int store_study_reset(struct store *st,
     sqlite3_bind_int64(s, 1, study_id);
     sqlite3_bind_int64(s, 2, generation);
     sqlite3_bind_text(s, 3, why, -1, SQLITE_STATIC);
+    sqlite3_bind_double(s, 4, time_now());
+    bind_text(s, 5, st->owner);
     if ((rc = step_done(st, s, err, "%s of study %lld: attempts", what, study_id)) != 0)
         goto out;
     s = st->stmt[ST_RESET_RUNNING];
@@ -1283,6 +1371,8 @@ int store_task_started(struct store *st,
     sqlite3_bind_int64(s, 1, task_id);
     sqlite3_bind_int(s, 2, attempt);
     sqlite3_bind_double(s, 3, started_at);
+    bind_text(s, 4, st->owner);
+    sqlite3_bind_double(s, 5, st->owner ? time_now() + st->lease : 0);
     rc = step_done(st, s, err, "%s of task %lld, attempt %d", what, task_id, attempt);
 out:
     return op_end(st, rc, err, what);
@@ -1300,6 +1390,42 @@ static void bind_outcome(sqlite3_stmt *s, const struct task_outcome *o)
     sqlite3_bind_double(s, 9, o->sys);
     sqlite3_bind_int64(s, 10, o->maxrss_kb);
     bind_text(s, 11, o->error);
+}
+
+/* A result for an attempt that is not open: kept in its row when it was closed
+ * without one, else counted; SWEEP_ESTALE (err says which) once recorded, or
+ * SWEEP_ENOTFOUND when there is no such attempt. */
+static int attempt_stale(struct store *st,
+                         long long task_id,
+                         int attempt,
+                         const struct task_outcome *o,
+                         struct err *err)
+{
+    const char *what = "recording a stale result";
+    sqlite3_stmt *s = st->stmt[ST_ATTEMPT_LATE];
+    int rc;
+
+    sqlite3_bind_int64(s, 1, task_id);
+    sqlite3_bind_int(s, 2, attempt);
+    bind_outcome(s, o);
+    bind_text(s, 12, o->metrics_json);
+    if ((rc = step_done(st, s, err, "%s of task %lld", what, task_id)) != 0)
+        return rc;
+    if (sqlite3_changes(st->db) == 0) {
+        s = st->stmt[ST_ATTEMPT_STALE];
+        sqlite3_bind_int64(s, 1, task_id);
+        sqlite3_bind_int(s, 2, attempt);
+        if ((rc = step_done(st, s, err, "%s of task %lld", what, task_id)) != 0)
+            return rc;
+        if (sqlite3_changes(st->db) == 0)
+            return err_set(err, SWEEP_ENOTFOUND,
+                           "recording the end of task %lld: it has no attempt %d",
+                           task_id, attempt);
+    }
+    return err_set(err, SWEEP_ESTALE,
+                   "recording the end of task %lld: attempt %d is no longer running; "
+                   "its %s result is recorded as stale",
+                   task_id, attempt, task_state_name(o->state));
 }
 
 int store_task_finished(struct store *st,
@@ -1326,8 +1452,12 @@ int store_task_finished(struct store *st,
                         attempt)) != 0)
         goto out;
     if (sqlite3_changes(st->db) == 0) {
-        rc = err_set(err, SWEEP_ENOTFOUND, "%s of task %lld: attempt %d is not running",
-                     what, task_id, attempt);
+        rc = attempt_stale(st, task_id, attempt, o, err);
+        if (rc == SWEEP_ESTALE) {
+            /* Recorded: the savepoint is released, and the caller told. */
+            rc = op_end(st, 0, err, what);
+            return rc ? rc : SWEEP_ESTALE;
+        }
         goto out;
     }
     s = st->stmt[ST_TASK_FINISHED];
@@ -1725,9 +1855,17 @@ int store_task_attempts(struct store *st,
             .sys = sqlite3_column_double(s, 8),
             .maxrss_kb = (long)sqlite3_column_int64(s, 9),
             .error = column_strdup(s, 10),
+            .owner = column_strdup(s, 11),
+            .lease_until = sqlite3_column_double(s, 12),
+            .pid = sqlite3_column_int(s, 13),
+            .pgid = sqlite3_column_int(s, 14),
+            .stale = sqlite3_column_int(s, 15),
+            .metrics_json = column_strdup(s, 16),
         };
         int stop = fn(&a, arg);
         free(a.error);
+        free(a.owner);
+        free(a.metrics_json);
         if (stop) {
             rc = SQLITE_DONE;
             break;
@@ -1738,6 +1876,164 @@ int store_task_attempts(struct store *st,
              : store_fail(st, rc, err, "listing the attempts of task %lld", task_id);
     stmt_done(s);
     return rc;
+}
+
+/* ---- owners and leases ---- */
+
+void store_set_owner(struct store *st, const char *owner, double lease)
+{
+    free(st->owner);
+    st->owner = owner ? xstrdup(owner) : NULL;
+    st->lease = lease > 0 ? lease : STORE_LEASE_DEFAULT;
+}
+
+const char *store_owner(const struct store *st)
+{
+    return st->owner;
+}
+
+double store_lease(const struct store *st)
+{
+    return st->owner ? st->lease : 0;
+}
+
+int store_attempt_set_process(struct store *st,
+                              long long task_id,
+                              int attempt,
+                              int pid,
+                              int pgid,
+                              struct err *err)
+{
+    sqlite3_stmt *s = st->stmt[ST_ATTEMPT_SET_PROCESS];
+    int rc;
+
+    sqlite3_bind_int64(s, 1, task_id);
+    sqlite3_bind_int(s, 2, attempt);
+    sqlite3_bind_int(s, 3, pid);
+    sqlite3_bind_int(s, 4, pgid);
+    sqlite3_bind_double(s, 5, time_now());
+    rc = step_done(st, s, err, "recording the process of task %lld, attempt %d",
+                   task_id, attempt);
+    if (rc == 0 && sqlite3_changes(st->db) == 0)
+        rc = err_set(err, SWEEP_ENOTFOUND,
+                     "recording the process of task %lld: attempt %d is not running",
+                     task_id, attempt);
+    return rc;
+}
+
+int store_lease_renew(
+    struct store *st, const char *owner, double until, long long *n, struct err *err)
+{
+    sqlite3_stmt *s = st->stmt[ST_LEASE_RENEW];
+    int rc;
+
+    bind_text(s, 1, owner);
+    sqlite3_bind_double(s, 2, until);
+    rc = step_done(st, s, err, "renewing the leases of %s", owner);
+    if (n)
+        *n = rc == 0 ? sqlite3_changes(st->db) : 0;
+    return rc;
+}
+
+int store_expire_leases(struct store *st, double now, long long *n, struct err *err)
+{
+    static const char why[] = "interrupted: the lease of its owner expired: ";
+    const char *what = "expiring leases";
+    sqlite3_stmt *s;
+    int rc;
+
+    if (n)
+        *n = 0;
+    if ((rc = op_begin(st, err, what)) != 0)
+        return rc;
+    s = st->stmt[ST_EXPIRE_TASKS];
+    sqlite3_bind_double(s, 1, now);
+    bind_text(s, 2, st->owner);
+    sqlite3_bind_text(s, 3, why, -1, SQLITE_STATIC);
+    if ((rc = step_done(st, s, err, "%s: tasks", what)) != 0)
+        goto out;
+    s = st->stmt[ST_EXPIRE_ATTEMPTS];
+    sqlite3_bind_double(s, 1, now);
+    bind_text(s, 2, st->owner);
+    sqlite3_bind_text(s, 3, why, -1, SQLITE_STATIC);
+    if ((rc = step_done(st, s, err, "%s: attempts", what)) != 0)
+        goto out;
+    if (n)
+        *n = sqlite3_changes(st->db);
+out:
+    return op_end(st, rc, err, what);
+}
+
+int store_attempt_each_open(struct store *st,
+                            long long study_id,
+                            store_open_attempt_fn *fn,
+                            void *arg,
+                            struct err *err)
+{
+    sqlite3_stmt *s = st->stmt[ST_ATTEMPTS_OPEN];
+    struct store_open_attempt *batch = NULL;
+    size_t n = 0, cap = 0;
+    int rc;
+
+    /* Read first, then call fn, so that fn may write (store_attempt_interrupt). */
+    sqlite3_bind_int64(s, 1, study_id);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const unsigned char *key = sqlite3_column_text(s, 8);
+        batch = xgrow(batch, &cap, n + 1, sizeof(*batch));
+        struct store_open_attempt *a = &batch[n++];
+        memset(a, 0, sizeof(*a));
+        a->task_id = sqlite3_column_int64(s, 0);
+        a->attempt = sqlite3_column_int(s, 1);
+        a->owner = column_strdup(s, 2);
+        a->lease_until = sqlite3_column_double(s, 3);
+        a->pid = sqlite3_column_int(s, 4);
+        a->pgid = sqlite3_column_int(s, 5);
+        a->started_at = sqlite3_column_double(s, 6);
+        a->spawned_at = sqlite3_column_double(s, 7);
+        snprintf(a->key, sizeof(a->key), "%s", key ? (const char *)key : "");
+    }
+    rc = rc == SQLITE_DONE
+             ? 0
+             : store_fail(st, rc, err, "listing the open attempts of study %lld",
+                          study_id);
+    stmt_done(s);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        if (fn(&batch[i], arg))
+            break;
+    }
+    for (size_t i = 0; i < n; i++)
+        free(batch[i].owner);
+    free(batch);
+    return rc;
+}
+
+int store_attempt_interrupt(
+    struct store *st, long long task_id, int attempt, const char *why, struct err *err)
+{
+    const char *what = "interrupting an attempt";
+    sqlite3_stmt *s;
+    int rc;
+
+    if ((rc = op_begin(st, err, what)) != 0)
+        return rc;
+    s = st->stmt[ST_ATTEMPT_INTERRUPT];
+    sqlite3_bind_int64(s, 1, task_id);
+    sqlite3_bind_int(s, 2, attempt);
+    bind_text(s, 3, why);
+    if ((rc = step_done(st, s, err, "%s of task %lld", what, task_id)) != 0)
+        goto out;
+    if (sqlite3_changes(st->db) == 0) {
+        rc = err_set(err, SWEEP_ENOTFOUND, "%s of task %lld: attempt %d is not running",
+                     what, task_id, attempt);
+        goto out;
+    }
+    s = st->stmt[ST_TASK_INTERRUPT];
+    sqlite3_bind_int64(s, 1, task_id);
+    sqlite3_bind_int(s, 2, attempt);
+    bind_text(s, 3, why);
+    rc = step_done(st, s, err, "%s of task %lld", what, task_id);
+out:
+    return op_end(st, rc, err, what);
 }
 
 int store_cancel(struct store *st,

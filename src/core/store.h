@@ -174,7 +174,13 @@ enum store_rerun {
 };
 
 /* Prepares the tasks of `generation` for a run: tasks left `running` by a run that
- * died become interrupted (their open attempt is closed as interrupted); the ended
+ * died become interrupted (their open attempt is closed as interrupted, without a
+ * result). An open attempt counts as left by a dead run when it has no owner (made
+ * before schema version 5), is this connection's own (store_set_owner: a run of this
+ * process that ended by an error), or its lease has expired; one held by a live lease
+ * stays open and its task running (another host's worker has it; a dead local run's
+ * tasks are ended and interrupted by the runner first, store_attempt_interrupt). The
+ * ended
  * tasks that `rerun` names go back to pending with not_before 0 and no cancellation
  * request (their attempts and last results stay until the next attempt). Pending
  * tasks keep their not_before; a pending pipeline step behind one that has not
@@ -208,9 +214,11 @@ int store_task_next_pending(struct store *st,
                             void *arg,
                             struct err *err);
 
-/* An attempt starts: state running, attempts = attempt, a new attempts row.
- * SWEEP_ENOTFOUND when the task is not pending (any more: `sweep cancel` may have
- * cancelled it since it was read); the caller skips it. */
+/* An attempt starts: state running, attempts = attempt, a new attempts row owned by
+ * this connection's owner (store_set_owner) with a lease until now + its lease; no
+ * owner and no lease when none is set. SWEEP_ENOTFOUND when the task is not pending
+ * (any more: `sweep cancel` may have cancelled it since it was read); the caller
+ * skips it. */
 int store_task_started(struct store *st,
                        long long task_id,
                        int attempt,
@@ -226,8 +234,16 @@ int store_task_started(struct store *st,
  * ("a.b" for nested objects), numbers and booleans (0/1) as `value` (REAL: integers
  * beyond 2^53 lose precision), strings as `text`; arrays and null are left out, and no
  * metrics (NULL, or not an object) leave no rows.
- * SWEEP_EINVAL when o->state is not final; SWEEP_ENOTFOUND when that attempt is not
- * open (so an attempt is never recorded twice). */
+ * A result that is accepted while the attempt is open, even after its lease ran out
+ * (nobody has taken the task since).
+ * SWEEP_EINVAL when o->state is not final; SWEEP_ENOTFOUND when the task has no such
+ * attempt. SWEEP_ESTALE when the attempt is no longer open (interrupted, expired, or
+ * already recorded): the result is recorded as stale and nothing else changes, so an
+ * attempt is never recorded twice. Its attempts row counts it in `stale`; an attempt
+ * closed without a result (interrupted by a reset or an expired lease) also keeps the
+ * late result's exit code, signal, times, peak RSS, error (when it has one) and
+ * metrics_json, and stays interrupted. The task, its metrics and the open
+ * transaction are as before; the caller logs it and carries on. */
 int store_task_finished(struct store *st,
                         long long task_id,
                         int attempt,
@@ -294,7 +310,7 @@ int store_task_resolve(struct store *st,
                        char **study,
                        struct err *err);
 
-/* Every attempt of a task, oldest first. */
+/* Every attempt of a task, oldest first. The strings are valid during the callback. */
 struct store_attempt {
     int attempt;
     enum task_state state; /* RUNNING while open */
@@ -302,6 +318,11 @@ struct store_attempt {
     double started_at, finished_at, wall, user, sys;
     long maxrss_kb;
     char *error;
+    char *owner;        /* NULL when it had none */
+    double lease_until; /* epoch; 0 without an owner */
+    int pid, pgid;      /* of a local attempt's process, 0 when not recorded */
+    int stale;          /* results that arrived after it had ended */
+    char *metrics_json; /* a late result's metrics (the task's are in store_task) */
 };
 typedef int store_attempt_fn(const struct store_attempt *a, void *arg);
 int store_task_attempts(struct store *st,
@@ -309,6 +330,74 @@ int store_task_attempts(struct store *st,
                         store_attempt_fn *fn,
                         void *arg,
                         struct err *err);
+
+/* ---- owners and leases ----
+ *
+ * Every attempt has an owner: "host:pid:starttime" for a local `sweep run` (the start
+ * time in clock ticks since boot, field 22 of /proc/PID/stat, so that a reused pid is
+ * not taken for the owner), later a worker's id. The owner renews the leases of all
+ * its open attempts (store_lease_renew, about every lease/3); an attempt whose lease
+ * ran out is interrupted and its task runnable again (store_expire_leases,
+ * store_study_reset). A local run's attempts also record the process group of the
+ * task, so that the next run on the host can end it when the owner died. */
+
+#define STORE_LEASE_DEFAULT 60.0 /* seconds */
+
+/* The owner of the attempts this connection starts from now on, and their lease in
+ * seconds (<= 0: STORE_LEASE_DEFAULT); NULL: none (attempts without owner or lease,
+ * as before schema version 5). The string is copied. */
+void store_set_owner(struct store *st, const char *owner, double lease);
+/* The owner set, or NULL; borrowed until the next store_set_owner. */
+const char *store_owner(const struct store *st);
+/* Its lease in seconds; 0 without an owner. */
+double store_lease(const struct store *st);
+
+/* The process of an open attempt, right after it was spawned: its pid and process
+ * group, with the time now (a process of the group started between the attempt's
+ * start and now is the task; a later one reuses its pid). SWEEP_ENOTFOUND when the
+ * attempt is not open. One indexed UPDATE. */
+int store_attempt_set_process(struct store *st,
+                              long long task_id,
+                              int attempt,
+                              int pid,
+                              int pgid,
+                              struct err *err);
+/* Sets lease_until = until on every open attempt of `owner` (one UPDATE over the open
+ * attempts' index); *n (may be NULL) receives how many. */
+int store_lease_renew(
+    struct store *st, const char *owner, double until, long long *n, struct err *err);
+/* Open attempts whose lease ran out before `now` (epoch), of any owner but this
+ * connection's: each is closed as interrupted without a result (error "interrupted:
+ * the lease of its owner expired: OWNER"), and its task, when that is its current
+ * attempt, becomes pending (runnable at once), or cancelled when a cancellation was
+ * requested. Attempts without owner are left to store_study_reset. *n (may be NULL)
+ * receives how many attempts expired. Cost: O(open attempts). */
+int store_expire_leases(struct store *st, double now, long long *n, struct err *err);
+
+/* An open attempt of a study (any generation), with its task's key. */
+struct store_open_attempt {
+    long long task_id;
+    int attempt;
+    char *owner; /* may be NULL; valid during the callback */
+    double lease_until;
+    int pid, pgid; /* 0 when not recorded */
+    double started_at, spawned_at;
+    char key[EXPAND_KEY_LEN + 1];
+};
+typedef int store_open_attempt_fn(const struct store_open_attempt *a, void *arg);
+/* The open attempts of the study's tasks (study_id 0: of every study), in expansion
+ * order. They are read before
+ * fn is called, so fn may write (store_attempt_interrupt). O(open attempts). */
+int store_attempt_each_open(struct store *st,
+                            long long study_id,
+                            store_open_attempt_fn *fn,
+                            void *arg,
+                            struct err *err);
+/* Closes an open attempt as interrupted without a result (error `why`), and its task,
+ * when that is its current attempt, becomes interrupted (store_study_reset then puts
+ * it back to pending). SWEEP_ENOTFOUND when the attempt is not open. */
+int store_attempt_interrupt(
+    struct store *st, long long task_id, int attempt, const char *why, struct err *err);
 
 /* Cancellation requested from another process (`sweep cancel`): pending and waiting
  * tasks become cancelled at once (finished_at = now; attempts untouched); running ones

@@ -11,8 +11,10 @@
 #include "core/runner.h"
 #include "core/spec.h"
 #include "core/store.h"
+#include "common/timeutil.h"
 
 #include <ftw.h>
+#include <signal.h>
 #include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -202,7 +204,7 @@ static void test_open_creates_and_reopens(void **state)
     long long id = put_study(f, "alpha", &gen);
     assert_int_equal(gen, 1);
     store_close(f->st);
-    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 4);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 5);
     assert_int_equal(db_pragma(f->home, "PRAGMA journal_mode"), 1); /* wal */
     assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
     assert_int_equal(store_study_get(f->st, "alpha", &s, &f->err), 0);
@@ -220,7 +222,7 @@ static void test_open_refuses_newer_schema(void **state)
     f->st = NULL;
     snprintf(path, sizeof(path), "%s/sweep.db", f->home);
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 5", NULL, NULL, NULL),
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 6", NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(db);
     assert_int_equal(store_open(f->home, &f->st, &f->err), SWEEP_ESTORE);
@@ -388,7 +390,7 @@ static void test_upgrade_from_v1(void **state)
     sqlite3_close(db);
 
     assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
-    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 4);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 5);
     assert_rows(f->home, "SELECT task_id, name, value, text FROM metrics",
                 "1|df|1.71|NULL;1|fit.r2|0.98999999999999999|NULL;1|ok|1|NULL;"
                 "1|tag|NULL|x;2|df|1.6899999999999999|NULL;");
@@ -406,12 +408,22 @@ static void test_upgrade_from_v1(void **state)
     store_close(f->st);
     assert_rows(f->home, "DELETE FROM metrics WHERE task_id = 2 RETURNING name", "df;");
     assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
-    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 4);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 5);
     assert_rows(f->home, "SELECT count(*) FROM metrics WHERE task_id = 2", "0;");
     /* Version 3: a single-step task's chain is its seq. */
     assert_rows(f->home, "SELECT count(*) FROM tasks WHERE chain <> seq OR step <> 0",
                 "0;");
 }
+
+/* Takes the columns of version 5 out of a database of version 5. */
+#define V5_DROP                                                                        \
+    " ALTER TABLE attempts DROP COLUMN owner;"                                         \
+    " ALTER TABLE attempts DROP COLUMN lease_until;"                                   \
+    " ALTER TABLE attempts DROP COLUMN pid;"                                           \
+    " ALTER TABLE attempts DROP COLUMN pgid;"                                          \
+    " ALTER TABLE attempts DROP COLUMN spawned_at;"                                    \
+    " ALTER TABLE attempts DROP COLUMN stale;"                                         \
+    " ALTER TABLE attempts DROP COLUMN metrics_json;"
 
 /* A version-3 database (as the sweep before input hashes made it) is upgraded in place
  * to version 4: its tasks kept, input_hash NULL, set and read back; a second open
@@ -431,6 +443,7 @@ static void test_upgrade_from_v3(void **state)
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db,
                                   "ALTER TABLE tasks DROP COLUMN input_hash;"
+                                  " DROP INDEX attempts_open;" V5_DROP
                                   " PRAGMA user_version = 3;",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
@@ -438,7 +451,7 @@ static void test_upgrade_from_v3(void **state)
     assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 3);
 
     assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
-    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 4);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 5);
     t = find(f, study, "00000000000000a1");
     assert_int_equal(store_task_input_hash(f->st, t.id, &hash, &f->err), 0);
     assert_null(hash);
@@ -454,7 +467,7 @@ static void test_upgrade_from_v3(void **state)
     store_task_fini(&t);
     store_close(f->st);
     assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
-    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 4);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 5);
     assert_rows(f->home, "SELECT key, input_hash FROM tasks", "00000000000000a1|NULL;");
 }
 
@@ -698,6 +711,8 @@ static int collect_attempt(const struct store_attempt *a, void *arg)
         i++;
     out[i] = *a;
     out[i].error = a->error ? strdup(a->error) : NULL;
+    out[i].owner = a->owner ? strdup(a->owner) : NULL;
+    out[i].metrics_json = a->metrics_json ? strdup(a->metrics_json) : NULL;
     return 0;
 }
 
@@ -752,10 +767,12 @@ static void test_attempts_retry_then_success(void **state)
     for (int i = 0; i < 2; i++)
         free(att[i].error);
 
-    /* An attempt is never recorded twice; a non-final state is refused. */
+    /* An attempt is never recorded twice: a second result is stale; a non-final
+     * state is refused. */
     struct task_outcome o = {.state = TASK_SUCCEEDED};
-    assert_int_equal(store_task_finished(f->st, id, 2, &o, &f->err), SWEEP_ENOTFOUND);
+    assert_int_equal(store_task_finished(f->st, id, 2, &o, &f->err), SWEEP_ESTALE);
     assert_non_null(strstr(f->err.msg, "attempt 2"));
+    assert_int_equal(store_task_finished(f->st, id, 3, &o, &f->err), SWEEP_ENOTFOUND);
     o.state = TASK_RUNNING;
     assert_int_equal(store_task_finished(f->st, id, 2, &o, &f->err), SWEEP_EINVAL);
     assert_int_equal(store_task_started(f->st, 9999, 1, 1.0, &f->err), SWEEP_ENOTFOUND);
@@ -933,6 +950,403 @@ static void make_every_state(struct fixture *f,
         }
         assert_int_equal(state_of(f, s, keys[i]), i);
     }
+}
+
+static int open_collect(const struct store_open_attempt *a, void *arg)
+{
+    struct {
+        int n;
+        long long task[4];
+        int pgid[4];
+        char owner[4][32];
+    } *seen = arg;
+    if (seen->n < 4) {
+        seen->task[seen->n] = a->task_id;
+        seen->pgid[seen->n] = a->pgid;
+        snprintf(seen->owner[seen->n], 32, "%s", a->owner ? a->owner : "");
+    }
+    seen->n++;
+    return 0;
+}
+
+/* ---- owners, leases and stale results ---- */
+
+/* A version-4 database (as the sweep before owners and leases made it) is upgraded in
+ * place to version 5: an attempt left open keeps no owner, and a reset treats it as
+ * left by a dead run, as before; a second open changes nothing. */
+static void test_upgrade_from_v4(void **state)
+{
+    struct fixture *f = *state;
+    long long gen, pending, study = put_study(f, "s4", &gen);
+    char path[256];
+    sqlite3 *db;
+
+    put_task(f, study, gen, "00000000000000a1", 0, 50);
+    start(f, id_of(f, study, "00000000000000a1"), 1);
+    store_close(f->st);
+    f->st = NULL;
+    snprintf(path, sizeof(path), "%s/sweep.db", f->home);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "DROP INDEX attempts_open;" V5_DROP
+                                  " PRAGMA user_version = 4;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+
+    assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 5);
+    assert_rows(f->home,
+                "SELECT attempt, state, owner, lease_until, pid, pgid, stale,"
+                " metrics_json FROM attempts",
+                "1|1|NULL|0|0|0|0|NULL;");
+    store_set_owner(f->st, "h:1:2", 0);
+    assert_int_equal(
+        store_study_reset(f->st, study, gen, STORE_RERUN_FAILED, &pending, &f->err), 0);
+    assert_int_equal(pending, 1);
+    assert_rows(f->home, "SELECT attempt, state FROM attempts", "1|6;");
+    store_close(f->st);
+    assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 5);
+    assert_rows(f->home, "SELECT count(*) FROM attempts", "1;");
+}
+
+/* Attempts carry their owner, lease and process; the owner renews its leases in one
+ * update; an expired lease of another owner interrupts the attempt and makes its task
+ * runnable (or cancelled when that was requested); the connection's own attempts never
+ * expire under it. */
+static void test_leases_renew_and_expire(void **state)
+{
+    struct fixture *f = *state;
+    long long gen, n = -1, s = put_study(f, "lease", &gen);
+    char k[3][EXPAND_KEY_LEN + 1];
+    long long id[3];
+    struct store_attempt att[2] = {0};
+
+    for (int i = 0; i < 3; i++) {
+        key_of(i, k[i]);
+        put_task(f, s, gen, k[i], i, PRIORITY_MEDIUM);
+        id[i] = id_of(f, s, k[i]);
+    }
+    assert_null(store_owner(f->st));
+    assert_true(store_lease(f->st) == 0);
+    store_set_owner(f->st, "hostA:100:5", 30);
+    assert_string_equal(store_owner(f->st), "hostA:100:5");
+    assert_true(store_lease(f->st) == 30);
+    double t0 = time_now();
+    start(f, id[0], 1);
+    start(f, id[1], 1);
+    assert_int_equal(store_attempt_set_process(f->st, id[0], 1, 4242, 4242, &f->err),
+                     0);
+    assert_int_equal(store_attempt_set_process(f->st, id[2], 1, 1, 1, &f->err),
+                     SWEEP_ENOTFOUND);
+    assert_int_equal(store_task_attempts(f->st, id[0], collect_attempt, att, &f->err),
+                     0);
+    assert_string_equal(att[0].owner, "hostA:100:5");
+    assert_true(att[0].lease_until >= t0 + 30 && att[0].lease_until < t0 + 60);
+    assert_int_equal(att[0].pid, 4242);
+    assert_int_equal(att[0].pgid, 4242);
+    free(att[0].owner);
+    free(att[0].error);
+
+    /* Renewal: every open attempt of the owner, and no other's. */
+    assert_int_equal(store_lease_renew(f->st, "hostA:100:5", t0 + 1000, &n, &f->err),
+                     0);
+    assert_int_equal(n, 2);
+    assert_int_equal(store_lease_renew(f->st, "other", t0 + 1000, &n, &f->err), 0);
+    assert_int_equal(n, 0);
+    /* The own attempts do not expire under their owner. */
+    assert_int_equal(store_expire_leases(f->st, t0 + 5000, &n, &f->err), 0);
+    assert_int_equal(n, 0);
+
+    /* Another owner sees them expire only after the lease. */
+    store_set_owner(f->st, "hostB:7:8", 0);
+    assert_true(store_lease(f->st) == STORE_LEASE_DEFAULT);
+    assert_int_equal(store_expire_leases(f->st, t0 + 999, &n, &f->err), 0);
+    assert_int_equal(n, 0);
+    long long nc = 0;
+    assert_int_equal(store_cancel(f->st, s, id[1], &nc, &f->err), 0);
+    assert_int_equal(nc, 1);
+    assert_int_equal(store_expire_leases(f->st, t0 + 1001, &n, &f->err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(state_of(f, s, k[0]), TASK_PENDING);
+    assert_int_equal(state_of(f, s, k[1]), TASK_CANCELLED);
+    memset(att, 0, sizeof(att));
+    assert_int_equal(store_task_attempts(f->st, id[0], collect_attempt, att, &f->err),
+                     0);
+    assert_int_equal(att[0].state, TASK_INTERRUPTED);
+    assert_non_null(strstr(att[0].error, "lease"));
+    assert_non_null(strstr(att[0].error, "hostA:100:5"));
+    assert_true(att[0].finished_at == 0);
+    free(att[0].owner);
+    free(att[0].error);
+    /* The task runs again, now owned by hostB. */
+    start(f, id[0], 2);
+    assert_rows(f->home, "SELECT attempt, owner FROM attempts WHERE state = 1",
+                "2|hostB:7:8;");
+    /* Without an owner an attempt has no lease and never expires. */
+    store_set_owner(f->st, NULL, 0);
+    start(f, id[2], 1);
+    assert_int_equal(store_expire_leases(f->st, t0 + 1e9, &n, &f->err), 0);
+    assert_int_equal(n, 1); /* hostB's */
+    assert_int_equal(state_of(f, s, k[2]), TASK_RUNNING);
+}
+
+/* A reset interrupts the open attempts nobody holds (no owner, the connection's own,
+ * an expired lease) and leaves those under a live lease running; the open attempts are
+ * listed with their process, and one of them is interrupted by hand. */
+static void test_reset_and_open_attempts(void **state)
+{
+    struct fixture *f = *state;
+    long long gen, pending, s = put_study(f, "r", &gen);
+    char k[4][EXPAND_KEY_LEN + 1];
+    long long id[4];
+    struct open_seen {
+        int n;
+        long long task[4];
+        int pgid[4];
+        char owner[4][32];
+    } seen = {0};
+
+    for (int i = 0; i < 4; i++) {
+        key_of(i, k[i]);
+        put_task(f, s, gen, k[i], i, PRIORITY_MEDIUM);
+        id[i] = id_of(f, s, k[i]);
+    }
+    start(f, id[0], 1); /* no owner */
+    store_set_owner(f->st, "live:1:1", 600);
+    start(f, id[1], 1);
+    assert_int_equal(store_attempt_set_process(f->st, id[1], 1, 77, 77, &f->err), 0);
+    store_set_owner(f->st, "dead:2:2", 600);
+    start(f, id[2], 1);
+    assert_int_equal(store_lease_renew(f->st, "dead:2:2", 1.0, NULL, &f->err), 0);
+    store_set_owner(f->st, "me:3:3", 600);
+    start(f, id[3], 1);
+
+    int rc = store_attempt_each_open(f->st, s, open_collect, &seen, &f->err);
+    assert_int_equal(rc, 0);
+    assert_int_equal(seen.n, 4);
+    assert_int_equal(seen.task[1], id[1]);
+    assert_int_equal(seen.pgid[1], 77);
+    assert_string_equal(seen.owner[0], "");
+    assert_string_equal(seen.owner[1], "live:1:1");
+
+    assert_int_equal(
+        store_study_reset(f->st, s, gen, STORE_RERUN_FAILED, &pending, &f->err), 0);
+    assert_int_equal(pending, 3);
+    assert_int_equal(state_of(f, s, k[1]), TASK_RUNNING);
+    for (int i = 0; i < 4; i++) {
+        if (i != 1)
+            assert_int_equal(state_of(f, s, k[i]), TASK_PENDING);
+    }
+    /* The live one, ended by hand (a dead local run's, after its group was killed). */
+    assert_int_equal(
+        store_attempt_interrupt(f->st, id[1], 1, "interrupted: x", &f->err), 0);
+    assert_int_equal(
+        store_attempt_interrupt(f->st, id[1], 1, "interrupted: x", &f->err),
+        SWEEP_ENOTFOUND);
+    assert_int_equal(state_of(f, s, k[1]), TASK_INTERRUPTED);
+    memset(&seen, 0, sizeof(seen));
+    assert_int_equal(store_attempt_each_open(f->st, s, open_collect, &seen, &f->err),
+                     0);
+    assert_int_equal(seen.n, 0);
+}
+
+/* A result for an attempt that is no longer open is recorded as stale and changes
+ * nothing else: the first late result of an attempt closed without one is kept in its
+ * row; any further one is counted. Inside the caller's transaction, which stays
+ * usable. */
+static void test_stale_results(void **state)
+{
+    struct fixture *f = *state;
+    long long gen, n, pending, s = put_study(f, "stale", &gen);
+    const char *k = "00000000000000c1";
+    struct store_attempt att[3] = {0};
+    struct task_outcome o = {.state = TASK_SUCCEEDED,
+                             .exit_code = 0,
+                             .finished_at = 150.0,
+                             .wall = 50,
+                             .metrics_json = "{\"late\":1}"};
+
+    put_task(f, s, gen, k, 0, PRIORITY_MEDIUM);
+    long long id = id_of(f, s, k);
+    store_set_owner(f->st, "gone:1:1", 10);
+    start(f, id, 1);
+    store_set_owner(f->st, "next:2:2", 10);
+    assert_int_equal(store_expire_leases(f->st, time_now() + 100, &n, &f->err), 0);
+    assert_int_equal(n, 1);
+
+    assert_int_equal(store_begin(f->st, &f->err), 0);
+    assert_int_equal(store_task_finished(f->st, id, 1, &o, &f->err), SWEEP_ESTALE);
+    assert_non_null(strstr(f->err.msg, "stale"));
+    assert_int_equal(store_commit(f->st, &f->err), 0);
+    struct store_task t = find(f, s, k);
+    assert_int_equal(t.state, TASK_PENDING);
+    assert_null(t.metrics_json);
+    assert_int_equal(t.exit_code, -1);
+    store_task_fini(&t);
+    assert_rows(f->home, "SELECT count(*) FROM metrics", "0;");
+    assert_rows(f->home,
+                "SELECT attempt, state, stale, exit_code, wall, metrics_json"
+                " FROM attempts",
+                "1|6|1|0|50|{\"late\":1};");
+
+    /* The task runs again and succeeds; late results of either attempt are stale. */
+    start(f, id, 2);
+    finish(f, id, 2, TASK_SUCCEEDED, 0);
+    o.exit_code = 3;
+    o.state = TASK_FAILED;
+    assert_int_equal(store_task_finished(f->st, id, 1, &o, &f->err), SWEEP_ESTALE);
+    assert_int_equal(store_task_finished(f->st, id, 2, &o, &f->err), SWEEP_ESTALE);
+    assert_int_equal(store_task_attempts(f->st, id, collect_attempt, att, &f->err), 0);
+    assert_int_equal(att[0].stale, 2);
+    assert_int_equal(att[0].exit_code, 0);
+    assert_string_equal(att[0].metrics_json, "{\"late\":1}");
+    assert_int_equal(att[1].stale, 1);
+    assert_int_equal(att[1].state, TASK_SUCCEEDED);
+    assert_int_equal(att[1].exit_code, 0);
+    for (int i = 0; i < 2; i++) {
+        free(att[i].error);
+        free(att[i].owner);
+        free(att[i].metrics_json);
+    }
+    t = find(f, s, k);
+    assert_int_equal(t.state, TASK_SUCCEEDED);
+    assert_string_equal(t.metrics_json, "{\"x\":1}");
+    store_task_fini(&t);
+    /* A reset does not count a stale attempt as running. */
+    assert_int_equal(
+        store_study_reset(f->st, s, gen, STORE_RERUN_FAILED, &pending, &f->err), 0);
+    assert_int_equal(pending, 0);
+}
+
+/* Owners: this process is alive; its pid with another start time, a pid that does not
+ * exist and a zombie are dead; another host's, or a worker id, is foreign. */
+static void test_owner_state(void **state)
+{
+    char *self = runner_owner_self(), host[256], buf[512];
+    unsigned long long start;
+    int pid;
+
+    (void)state;
+    assert_int_equal(runner_owner_state(self), RUNNER_OWNER_ALIVE);
+    assert_int_equal(sscanf(strrchr(self, ':') + 1, "%llu", &start), 1);
+    pid = (int)getpid();
+    *strchr(self, ':') = '\0';
+    snprintf(host, sizeof(host), "%s", self);
+    snprintf(buf, sizeof(buf), "%s:%d:%llu", host, pid, start + 1);
+    assert_int_equal(runner_owner_state(buf), RUNNER_OWNER_DEAD);
+    snprintf(buf, sizeof(buf), "%s:%d:%llu", host, INT_MAX, start);
+    assert_int_equal(runner_owner_state(buf), RUNNER_OWNER_DEAD);
+    snprintf(buf, sizeof(buf), "not-%s:%d:%llu", host, pid, start);
+    assert_int_equal(runner_owner_state(buf), RUNNER_OWNER_FOREIGN);
+    assert_int_equal(runner_owner_state("worker-7"), RUNNER_OWNER_FOREIGN);
+    assert_int_equal(runner_owner_state(NULL), RUNNER_OWNER_FOREIGN);
+    snprintf(buf, sizeof(buf), "%s:x:1", host);
+    assert_int_equal(runner_owner_state(buf), RUNNER_OWNER_FOREIGN);
+    /* A child that has exited and is not reaped yet (a zombie) is dead. */
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0)
+        _exit(0);
+    char stat_path[64], st = 0;
+    snprintf(stat_path, sizeof(stat_path), "/proc/%d/stat", (int)child);
+    for (int i = 0; i < 2000 && st != 'Z'; i++) {
+        FILE *fp = fopen(stat_path, "r");
+        char line[512] = "";
+        if (fp) {
+            if (fgets(line, sizeof(line), fp) && strrchr(line, ')'))
+                st = strrchr(line, ')')[2];
+            fclose(fp);
+        }
+        if (st != 'Z')
+            usleep(1000);
+    }
+    assert_int_equal(st, 'Z');
+    char *line = NULL;
+    size_t cap = 0;
+    FILE *fp = fopen(stat_path, "r");
+    assert_non_null(fp);
+    assert_true(getline(&line, &cap, fp) > 0);
+    fclose(fp);
+    /* Field 22 is the 20th after the ')'. */
+    char *p = strrchr(line, ')') + 2;
+    for (int field = 3; field < 22; field++)
+        p = strchr(p, ' ') + 1;
+    snprintf(buf, sizeof(buf), "%s:%d:%llu", host, (int)child, strtoull(p, NULL, 10));
+    free(line);
+    assert_int_equal(runner_owner_state(buf), RUNNER_OWNER_DEAD);
+    waitpid(child, NULL, 0);
+    free(self);
+}
+
+/* A child leading its own process group, sleeping until killed. */
+static pid_t spawn_group(void)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        setpgid(0, 0);
+        for (;;)
+            pause();
+    }
+    setpgid(pid, pid); /* either side may win the race; both ask the same */
+    return pid;
+}
+
+/* The tasks a dead local run left running: the group started by the attempt gets
+ * SIGTERM and the attempt is interrupted; a group whose leader started at another
+ * time (its pid reused) is not signalled, and its attempt is interrupted all the
+ * same. Attempts of a live owner or another host stay open. */
+static void test_end_orphans(void **state)
+{
+    struct fixture *f = *state;
+    long long gen, n = -1, s = put_study(f, "orph", &gen);
+    char k[4][EXPAND_KEY_LEN + 1], dead[300], host[256];
+    long long id[4];
+    char *self = runner_owner_self();
+    int status;
+
+    snprintf(host, sizeof(host), "%s", self);
+    *strchr(host, ':') = '\0';
+    snprintf(dead, sizeof(dead), "%s:%d:1", host, INT_MAX);
+    for (int i = 0; i < 4; i++) {
+        key_of(i, k[i]);
+        put_task(f, s, gen, k[i], i, PRIORITY_MEDIUM);
+        id[i] = id_of(f, s, k[i]);
+    }
+    store_set_owner(f->st, dead, 0);
+    double now = time_now();
+    assert_int_equal(store_task_started(f->st, id[0], 1, now - 0.5, &f->err), 0);
+    pid_t ours = spawn_group();
+    assert_int_equal(store_attempt_set_process(f->st, id[0], 1, ours, ours, &f->err),
+                     0);
+    /* Recorded as started in the future: the live group is not this attempt's. */
+    pid_t other = spawn_group();
+    assert_int_equal(store_task_started(f->st, id[1], 1, now + 100, &f->err), 0);
+    assert_int_equal(store_attempt_set_process(f->st, id[1], 1, other, other, &f->err),
+                     0);
+    store_set_owner(f->st, self, 0);
+    start(f, id[2], 1);
+    store_set_owner(f->st, "elsewhere:1:1", 0);
+    start(f, id[3], 1);
+
+    assert_int_equal(runner_end_orphans(f->st, s, NULL, &n, &f->err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(waitpid(ours, &status, 0), ours);
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
+    assert_int_equal(waitpid(other, &status, WNOHANG), 0);
+    kill(other, SIGKILL);
+    waitpid(other, NULL, 0);
+    assert_int_equal(state_of(f, s, k[0]), TASK_INTERRUPTED);
+    assert_int_equal(state_of(f, s, k[1]), TASK_INTERRUPTED);
+    assert_int_equal(state_of(f, s, k[2]), TASK_RUNNING);
+    assert_int_equal(state_of(f, s, k[3]), TASK_RUNNING);
+    assert_rows(f->home,
+                "SELECT count(*) FROM attempts WHERE state = 6 AND error LIKE"
+                " '%died; its process group%'",
+                "2;");
+    free(self);
 }
 
 static void test_reset_every_state(void **state)
@@ -1768,6 +2182,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_task_put_idempotent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_next_pending_order_cursor_band, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_upgrade_from_v4, setup, teardown),
+        cmocka_unit_test(test_owner_state),
+        cmocka_unit_test_setup_teardown(test_end_orphans, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_leases_renew_and_expire, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reset_and_open_attempts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stale_results, setup, teardown),
         cmocka_unit_test_setup_teardown(test_attempts_retry_then_success, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_metrics_rows, setup, teardown),
