@@ -1,5 +1,6 @@
 /* sweep run: expand a study spec, store it, run its tasks, resume on re-run. */
 #include "cli.h"
+#include "progress.h"
 
 #include "batch.h"
 
@@ -617,6 +618,7 @@ static int run_main(int argc, char **argv)
     struct runner_summary sum;
     struct err err = {0};
     struct run_models models = {0};
+    struct progress *prog = NULL;
     json_t *steps = NULL;
     long long study_id, generation;
     uint64_t ntasks = 0;
@@ -651,9 +653,9 @@ static int run_main(int argc, char **argv)
     }
     a.ro.self_path = cli_self_path();
     a.ro.notes = stderr;
-    a.ro.progress = a.quiet ? NULL : stderr;
-    a.ro.tty = !a.quiet && isatty(STDERR_FILENO);
-    a.ro.columns = cli_stderr_columns;
+    prog = progress_create(a.quiet ? NULL : stderr, isatty(STDERR_FILENO),
+                           cli_stderr_columns);
+    progress_attach(prog, &a.ro);
 
     if (runner_lock(cli_home(a.home), spec->name, &lock, &err) ||
         store_open(cli_home(a.home), &st, &err) ||
@@ -695,6 +697,7 @@ static int run_main(int argc, char **argv)
         print_summary(spec, &sum, steps);
     rc = exit_code_for(&sum);
 out:
+    progress_destroy(prog);
     store_close(st);
     if (lock >= 0)
         close(lock);
