@@ -1850,7 +1850,7 @@ void runner_progress_get(const struct runner *r, struct runner_progress *p)
     memset(p, 0, sizeof(*p));
     p->study = r->spec->name;
     p->now = run_mono(r);
-    p->elapsed = p->now - r->t0;
+    p->elapsed = r->phase == PHASE_DONE ? r->sum->elapsed : p->now - r->t0;
     p->total = r->total;
     p->finished = r->finished;
     p->failed = r->failed;
