@@ -2,19 +2,20 @@
  * it, the paths and the run lock are in runner_prepare.c; what a task sees, its argv
  * and environment, is built in taskview.c).
  *
- * One loop iteration is one tick: take the attempts the executor reported ended (with
- * their metrics), decide retries, choose the tasks to start (priority order, free
- * slots, rate limit), write all of it in one transaction, and only then submit the
- * chosen tasks to the executor. A task is marked running before it is submitted, so a
- * crash between the two leaves it `running` in the store, and the next run turns it
- * into `interrupted` and reruns it: nothing done is lost and nothing is recorded twice.
- * The runner knows attempts by the executor's handle (executor.h) and its clock may be
- * a virtual one (runner_opts.clock). Each attempt is owned by this process
- * (host:pid:starttime) under a lease renewed from the loop, and the process group of a
- * local attempt is recorded right after it is submitted, so that the next run ends what
- * a run killed with -9 left running before it starts anything (runner_leases_tick); a
- * result that arrives for an attempt taken back meanwhile is recorded as stale and
- * logged.
+ * A runner is stepped by its owner, an engine (engine.c), one tick at a time: take the
+ * attempts the executor reported ended (with their metrics), decide retries, choose
+ * the tasks to start (priority order, free slots, rate limit; across studies, the
+ * engine picks), write all of it in one transaction, and only then submit the chosen
+ * tasks to the executor. `after:` is a phase checked every second, never a loop. A task
+ * is marked running before it is submitted, so a crash between the two leaves it
+ * `running` in the store, and the next run turns it into `interrupted` and reruns it:
+ * nothing done is lost and nothing is recorded twice. The runner knows attempts by the
+ * executor's handle (executor.h) and its clock may be a virtual one
+ * (runner_opts.clock). Each attempt is owned by this process (host:pid:starttime) under
+ * a lease renewed from the engine's tick, and the process group of a local attempt is
+ * recorded right after it is submitted, so that the next run ends what a run killed
+ * with -9 left running before it starts anything (runner_leases_tick); a result that
+ * arrives for an attempt taken back meanwhile is recorded as stale and logged.
  *
  * Memory: pending tasks are read from the store in pages (by priority, then expansion
  * order) and at most a few thousand are held at once, whatever the size of the study.
