@@ -48,6 +48,11 @@ most=$(sort -n events | awk '$2 == "start" { n++ } $2 == "end" { n-- }
 [ "$most" -le 2 ] || fail "$most tasks ran at once with -j 2"
 [ "$most" -eq 2 ] || fail "the 2 slots were never used together ($most)"
 ok "never more than -j tasks at once in all"
+# Piped, each study's progress lines start with its name; each ends all ended.
+expect_in "$T/err" "a: 3/3 ended"
+expect_in "$T/err" "b: 2/2 ended"
+expect_in "$T/err" "c: 2/2 ended"
+ok "the progress shows each study on its own lines"
 for s in a b c; do
     expect_code 0 sweep status $s --json
     jq_eq "$T/out" '.status' COMPLETED
