@@ -9,6 +9,7 @@
 #include "batch.h"
 
 #include "cli.h"
+#include "progress.h"
 
 #include "common/fileio.h"
 #include "common/jsonx.h"
@@ -474,6 +475,7 @@ int batch_run(const struct batch_opts *o)
     struct batch b = {.o = o};
     struct runner_opts ro = {0};
     struct runner_summary sum = {0};
+    struct progress *prog = NULL;
     struct tally n = {0};
     struct err err = {0};
     long long generation, skipped = 0;
@@ -513,9 +515,9 @@ int batch_run(const struct batch_opts *o)
     ro.max_parallel = o->max_parallel;
     ro.band = o->only_id >= 0 ? 0 : o->band;
     ro.stop_on_error = o->stop_on_error;
-    ro.progress = o->quiet ? NULL : stderr;
-    ro.tty = !o->quiet && isatty(STDERR_FILENO);
-    ro.columns = cli_stderr_columns;
+    prog = progress_create(o->quiet ? NULL : stderr, isatty(STDERR_FILENO),
+                           cli_stderr_columns);
+    progress_attach(prog, &ro);
     ro.only_key =
         o->only_id >= 0 ? b.keys[packages_find(&b.pk, o->only_id) - b.pk.v] : NULL;
     ro.on_task = on_task;
@@ -553,6 +555,7 @@ fail:
     if (!configured && runner_prepare_signal())
         rc = 128 + runner_prepare_signal();
 out:
+    progress_destroy(prog);
     if (b.log)
         fclose(b.log);
     store_close(b.st);

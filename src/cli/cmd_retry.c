@@ -3,6 +3,7 @@
  * with the study's stored spec (its retries, timeout and environment); every other task
  * of the study stays exactly as it is. Its attempts are numbered on from the last. */
 #include "cli.h"
+#include "progress.h"
 
 #include "core/runner.h"
 #include "core/sigwatch.h"
@@ -82,6 +83,7 @@ static int retry_main(int argc, char **argv)
     struct store_task t = {0};
     struct spec *spec = NULL;
     struct runner_opts ro = {0};
+    struct progress *prog = NULL;
     struct runner_summary sum;
     struct err err = {0};
     long long pending;
@@ -136,8 +138,8 @@ static int retry_main(int argc, char **argv)
         goto out;
     }
     ro.self_path = cli_self_path();
-    ro.progress = quiet ? NULL : stderr;
-    ro.tty = !quiet && isatty(STDERR_FILENO);
+    prog = progress_create(quiet ? NULL : stderr, isatty(STDERR_FILENO), NULL);
+    progress_attach(prog, &ro);
     ro.only_key = t.key;
     ro.rerun = STORE_RERUN_NONE;
     /* Ctrl-C stops the run cleanly while it lasts (the program's signal watch). */
@@ -158,6 +160,7 @@ static int retry_main(int argc, char **argv)
     else if (rc == EXIT_OK && !ok)
         rc = EXIT_TASK_FAILED;
 out:
+    progress_destroy(prog);
     spec_destroy(spec);
     store_task_fini(&t);
     store_study_fini(&s);

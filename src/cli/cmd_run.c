@@ -1,5 +1,6 @@
 /* sweep run: expand a study spec, store it, run its tasks, resume on re-run. */
 #include "cli.h"
+#include "progress.h"
 
 #include "batch.h"
 
@@ -7,6 +8,7 @@
 #include "common/timeutil.h"
 #include "common/xalloc.h"
 #include "core/expand.h"
+#include "core/engine.h"
 #include "core/runner.h"
 #include "core/sigwatch.h"
 #include "core/spec.h"
@@ -28,6 +30,8 @@ extern const struct cli_cmd cmd_run;
 struct run_args {
     const char *home;
     const char *spec_path;
+    char **spec_paths; /* every spec given (sweep run a.yaml b.yaml) */
+    int nspecs;
     struct runner_opts ro;
     bool json;
     bool quiet;
@@ -201,10 +205,11 @@ static int parse_args(int argc, char **argv, struct run_args *a)
             return cli_option_error(&cmd_run, opts, c, argv);
         }
     }
-    if (optind != argc - 1)
-        return cli_usage_error(&cmd_run, optind >= argc ? "missing the study spec file"
-                                                        : "expected one spec file");
+    if (optind >= argc)
+        return cli_usage_error(&cmd_run, "missing the study spec file");
     a->spec_path = argv[optind];
+    a->spec_paths = argv + optind;
+    a->nspecs = argc - optind;
     if (a->ro.force && a->ro.rerun == STORE_RERUN_UNTRIED)
         return cli_usage_error(&cmd_run, "--force reruns every task and --skip-failed "
                                          "leaves failed ones: give one of them");
@@ -609,6 +614,163 @@ static int run_packages(const struct run_args *a)
     return batch_run(&bo);
 }
 
+/* One study of `sweep run a.yaml b.yaml ...`. */
+struct multi_study {
+    struct spec *spec;
+    struct run_models models;
+    long long study_id, generation;
+    int lock;
+    struct runner *runner;
+};
+
+/* `sweep run a.yaml b.yaml ...`: every study prepared (each locked, checked and stored
+ * as alone), then run at once by one engine over one local executor, sharing -j
+ * slots (else the CPUs); each study keeps its own max_parallel, rate limit, after:,
+ * retries and stop-on-error. One summary block per study; the exit status is the
+ * worst. */
+static int run_multi(struct run_args *a)
+{
+    int n = a->nspecs, rc = EXIT_OK, worst = EXIT_OK, slots;
+    struct multi_study *ms = xcalloc((size_t)n, sizeof(*ms));
+    struct store *st = NULL;
+    struct executor *ex = NULL;
+    struct engine *e = NULL;
+    struct progress *prog = NULL;
+    struct err err = {0};
+    struct stat sb;
+
+    for (int i = 0; i < n; i++)
+        ms[i].lock = -1;
+    if (a->dry_run || a->prepare || a->command || a->out_dir || a->timeout > 0) {
+        rc = cli_usage_error(&cmd_run, "--dry-run, --prepare and the package options "
+                                       "take one spec");
+        goto out;
+    }
+    for (int i = 0; i < n; i++) {
+        struct multi_study *m = &ms[i];
+        uint64_t ntasks;
+
+        if (stat(a->spec_paths[i], &sb) == 0 && S_ISDIR(sb.st_mode)) {
+            rc = cli_usage_error(&cmd_run, "%s: a package directory runs alone",
+                                 a->spec_paths[i]);
+            goto out;
+        }
+        if (spec_load(a->spec_paths[i], &m->spec, &err)) {
+            rc = cli_fail(&err);
+            goto out;
+        }
+        for (int j = 0; j < i; j++) {
+            if (strcmp(ms[j].spec->name, m->spec->name) == 0) {
+                rc = cli_usage_error(&cmd_run, "study %s is given twice (%s and %s)",
+                                     m->spec->name, a->spec_paths[j], a->spec_paths[i]);
+                goto out;
+            }
+        }
+        if ((rc = resolve_models(m->spec, &m->models)) != EXIT_OK)
+            goto out;
+        for (size_t k = 0; k < m->models.n; k++)
+            cli_spec_seed_names(m->spec, m->models.model[k]);
+        if ((ntasks = expand_count(m->spec)) > a->max_tasks) {
+            rc = too_many(m->spec, ntasks, a->max_tasks);
+            goto out;
+        }
+        if (runner_lock(cli_home(a->home), m->spec->name, &m->lock, &err) ||
+            (!st && store_open(cli_home(a->home), &st, &err)) ||
+            runner_prepare(st, m->spec, check_model_params, &m->models, &m->study_id,
+                           &m->generation, &ntasks, &err)) {
+            rc = cli_fail(&err);
+            if (runner_prepare_signal())
+                rc = 128 + runner_prepare_signal();
+            goto out;
+        }
+    }
+    if (executor_local_create(&ex, &err)) {
+        rc = cli_fail(&err);
+        goto out;
+    }
+    slots = a->ro.max_parallel;
+    if (slots <= 0) {
+        long c = sysconf(_SC_NPROCESSORS_ONLN);
+        slots = c > 0 ? (int)c : 1;
+    }
+    a->ro.self_path = cli_self_path();
+    a->ro.notes = stderr;
+    a->ro.executor = ex;
+    prog = progress_create(a->quiet ? NULL : stderr, isatty(STDERR_FILENO),
+                           cli_stderr_columns);
+    progress_attach(prog, &a->ro);
+    e = engine_create(st, ex, NULL, slots);
+    for (int i = 0; i < n; i++) {
+        struct runner_opts ro = a->ro;
+        /* A study's own max_parallel, else the whole budget. */
+        ro.max_parallel =
+            ms[i].spec->max_parallel > 0 ? ms[i].spec->max_parallel : slots;
+        if (runner_create(st, ms[i].spec, ms[i].study_id, ms[i].generation, &ro,
+                          &ms[i].runner, &err)) {
+            rc = cli_fail(&err);
+            goto out;
+        }
+        engine_add(e, ms[i].runner);
+        progress_add(prog, ms[i].runner);
+    }
+    /* SIGINT, SIGTERM and SIGHUP stop every study cleanly while the run lasts. */
+    if (sigwatch_open(&err)) {
+        rc = cli_fail(&err);
+        goto out;
+    }
+    {
+        struct engine_loop lp = {
+            .max_wait = a->ro.tick_max, .on_tick = progress_tick, .on_tick_arg = prog};
+        engine_run(e, &lp, &err);
+    }
+    sigwatch_close();
+    for (int i = 0; i < n; i++) {
+        const struct runner_summary *sum = runner_summary_get(ms[i].runner);
+        const struct spec *spec = ms[i].spec;
+        json_t *steps = NULL;
+        int code;
+
+        if (runner_result(ms[i].runner, &err)) {
+            code = cli_fail(&err);
+            if (code == EXIT_USAGE)
+                code = EXIT_UNEXPECTED;
+        } else {
+            if (spec->has_steps || spec->reduce) {
+                struct store_study s = {0};
+                if (store_study_get(st, spec->name, &s, &err) == 0)
+                    steps = cli_steps_counts(st, &s, &err);
+                store_study_fini(&s);
+            }
+            if (a->json)
+                print_summary_json(spec, sum, steps);
+            else
+                print_summary(spec, sum, steps);
+            json_decref(steps);
+            code = exit_code_for(sum);
+        }
+        if (code > worst)
+            worst = code;
+    }
+    rc = worst;
+out:
+    engine_destroy(e);
+    for (int i = 0; i < n; i++) {
+        runner_destroy(ms[i].runner);
+        if (ms[i].spec)
+            free_models(&ms[i].models);
+        spec_destroy(ms[i].spec);
+    }
+    executor_destroy(ex);
+    progress_destroy(prog);
+    store_close(st);
+    for (int i = 0; i < n; i++) {
+        if (ms[i].lock >= 0)
+            close(ms[i].lock);
+    }
+    free(ms);
+    return rc;
+}
+
 static int run_main(int argc, char **argv)
 {
     struct run_args a = {.max_tasks = MAX_TASKS_DEFAULT};
@@ -617,6 +779,7 @@ static int run_main(int argc, char **argv)
     struct runner_summary sum;
     struct err err = {0};
     struct run_models models = {0};
+    struct progress *prog = NULL;
     json_t *steps = NULL;
     long long study_id, generation;
     uint64_t ntasks = 0;
@@ -626,6 +789,8 @@ static int run_main(int argc, char **argv)
     rc = parse_args(argc, argv, &a);
     if (rc)
         return rc;
+    if (a.nspecs > 1)
+        return run_multi(&a);
     if (stat(a.spec_path, &sb) == 0 && S_ISDIR(sb.st_mode))
         return run_packages(&a);
     if (a.command || a.out_dir || a.timeout > 0)
@@ -651,9 +816,9 @@ static int run_main(int argc, char **argv)
     }
     a.ro.self_path = cli_self_path();
     a.ro.notes = stderr;
-    a.ro.progress = a.quiet ? NULL : stderr;
-    a.ro.tty = !a.quiet && isatty(STDERR_FILENO);
-    a.ro.columns = cli_stderr_columns;
+    prog = progress_create(a.quiet ? NULL : stderr, isatty(STDERR_FILENO),
+                           cli_stderr_columns);
+    progress_attach(prog, &a.ro);
 
     if (runner_lock(cli_home(a.home), spec->name, &lock, &err) ||
         store_open(cli_home(a.home), &st, &err) ||
@@ -695,6 +860,7 @@ static int run_main(int argc, char **argv)
         print_summary(spec, &sum, steps);
     rc = exit_code_for(&sum);
 out:
+    progress_destroy(prog);
     store_close(st);
     if (lock >= 0)
         close(lock);
@@ -709,6 +875,7 @@ const struct cli_cmd cmd_run = {
     .summary = "run a study: expand, store, run in parallel, resume on re-run",
     .usage =
         "Usage: sweep run SPEC [OPTIONS]\n"
+        "       sweep run SPEC SPEC... [OPTIONS]\n"
         "       sweep run PACKAGES_DIR [OPTIONS]\n"
         "\n"
         "Expands the study in SPEC (YAML or JSON), stores its tasks under the sweep "
@@ -720,6 +887,10 @@ const struct cli_cmd cmd_run = {
         "then\n"
         "its reduce once; with after:, the run first waits, visibly, for the studies\n"
         "named there to complete (README: Pipelines).\n"
+        "Several specs run at once in this one process, sharing -j slots (default\n"
+        "the CPUs): tasks start by priority across the studies, each study keeps\n"
+        "its own max_parallel, rate_limit, after:, retries and --stop-on-error;\n"
+        "one progress line and one summary each; the exit status is the worst.\n"
         "\n"
         "Options:\n"
         "  --mode sequential|parallel  one task at a time, or up to --max-parallel\n"
@@ -779,6 +950,7 @@ const struct cli_cmd cmd_run = {
         "Example:\n"
         "  sweep run study.yaml --max-parallel 8 --stop-on-error\n"
         "  sweep run study.yaml --skip-failed\n"
+        "  sweep run a.yaml b.yaml c.yaml -j 8\n"
         "  sweep run study.yaml --dry-run --priority HIGH\n"
         "  sweep run parametric_sweep_packages/ --mode parallel --priority HIGH\n",
     .fn = run_main,

@@ -2,19 +2,20 @@
  * it, the paths and the run lock are in runner_prepare.c; what a task sees, its argv
  * and environment, is built in taskview.c).
  *
- * One loop iteration is one tick: take the attempts the executor reported ended (with
- * their metrics), decide retries, choose the tasks to start (priority order, free
- * slots, rate limit), write all of it in one transaction, and only then submit the
- * chosen tasks to the executor. A task is marked running before it is submitted, so a
- * crash between the two leaves it `running` in the store, and the next run turns it
- * into `interrupted` and reruns it: nothing done is lost and nothing is recorded twice.
- * The runner knows attempts by the executor's handle (executor.h) and its clock may be
- * a virtual one (runner_opts.clock). Each attempt is owned by this process
- * (host:pid:starttime) under a lease renewed from the loop, and the process group of a
- * local attempt is recorded right after it is submitted, so that the next run ends what
- * a run killed with -9 left running before it starts anything (runner_leases_tick); a
- * result that arrives for an attempt taken back meanwhile is recorded as stale and
- * logged.
+ * A runner is stepped by its owner, an engine (engine.c), one tick at a time: take the
+ * attempts the executor reported ended (with their metrics), decide retries, choose
+ * the tasks to start (priority order, free slots, rate limit; across studies, the
+ * engine picks), write all of it in one transaction, and only then submit the chosen
+ * tasks to the executor. `after:` is a phase checked every second, never a loop. A task
+ * is marked running before it is submitted, so a crash between the two leaves it
+ * `running` in the store, and the next run turns it into `interrupted` and reruns it:
+ * nothing done is lost and nothing is recorded twice. The runner knows attempts by the
+ * executor's handle (executor.h) and its clock may be a virtual one
+ * (runner_opts.clock). Each attempt is owned by this process (host:pid:starttime) under
+ * a lease renewed from the engine's tick, and the process group of a local attempt is
+ * recorded right after it is submitted, so that the next run ends what a run killed
+ * with -9 left running before it starts anything (runner_leases_tick); a result that
+ * arrives for an attempt taken back meanwhile is recorded as stale and logged.
  *
  * Memory: pending tasks are read from the store in pages (by priority, then expansion
  * order) and at most a few thousand are held at once, whatever the size of the study.
@@ -29,6 +30,7 @@
 #include "common/timeutil.h"
 #include "common/xalloc.h"
 #include "core/aggregate.h"
+#include "core/engine.h"
 #include "core/executor.h"
 #include "core/expand.h"
 #include "core/sched.h"
@@ -71,6 +73,15 @@ struct reaped {
     char *metrics, *error;
 };
 
+/* Where a runner is (runner_pre moves it on, outside the tick's transaction). */
+enum runner_phase {
+    PHASE_WAIT,   /* `after`: its studies have not completed; checked every second */
+    PHASE_START,  /* to reset the study's tasks and mark it started */
+    PHASE_RUN,    /* running its tasks */
+    PHASE_FINISH, /* nothing left to run (or stopped and drained): to record the end */
+    PHASE_DONE,   /* ended; the summary holds what happened */
+};
+
 /* A task in memory, queued or running. */
 struct rtask {
     long long id;
@@ -94,15 +105,18 @@ struct rtask {
     char input_hash[65]; /* the reduce: SHA-256 of the input it runs on */
 };
 
-struct run {
+struct runner {
     struct store *st;
     const struct spec *spec;
     const struct runner_opts *o;
     long long study_id, generation;
     const char *home;
     char *study_dir;
-    struct executor *ex;
-    bool own_ex; /* made by runner_run (opts.executor NULL): destroyed there */
+    struct executor *ex; /* the owner's (runner_opts.executor), shared */
+    struct runner_opts opts;
+    enum runner_phase phase;
+    int rc; /* how the run ended: an error, with err */
+    struct err err;
     struct studylog *log;
 
     struct sched_heap ready;   /* by priority, then seq */
@@ -146,21 +160,34 @@ struct run {
     size_t nearly;
     bool early_more, early_hinted;
 
+    /* tasks chosen this tick, submitted after its commit (runner_spawn) */
+    struct rtask **starts;
+    size_t nstarts, cap_starts;
+    double last_cancel_poll, next_after;
+    char *after_shown; /* the reason shown while waiting for `after` */
+    bool recounted;
+    char *log_path;
+
     /* progress */
-    double t0, last_progress;
-    long long total, finished, failed, last_reported;
-    struct runner_summary *sum;
+    double t0;
+    long long total, finished, failed;
+    struct runner_summary *sum, sum_store;
 };
+
+static void emit_task(struct runner *r,
+                      const struct rtask *t,
+                      enum task_state from,
+                      enum task_state to);
 
 /* ---- the clock (runner_opts.clock, or the real one) ---- */
 
-static double run_mono(const struct run *r)
+static double run_mono(const struct runner *r)
 {
     const struct runner_clock *c = r->o->clock;
     return c ? c->mono(c->arg) : time_mono();
 }
 
-static double run_now(const struct run *r)
+static double run_now(const struct runner *r)
 {
     const struct runner_clock *c = r->o->clock;
     return c ? c->now(c->arg) : time_now();
@@ -204,7 +231,7 @@ out:
 /* ---- argv (taskview.c builds it; the chain's directories come from the store) ---- */
 
 struct chain_dirs {
-    struct run *r;
+    struct runner *r;
     char **dirs;
     size_t n;
 };
@@ -218,7 +245,7 @@ static int add_chain_dir(const struct store_task *t, void *arg)
 
 /* The argv of a task about to start: runner_task_argv, with the directories of the
  * steps before it in its chain looked up in the store when its command uses them. */
-static int argv_for(struct run *r,
+static int argv_for(struct runner *r,
                     const struct rtask *t,
                     const json_t *params,
                     const char *params_json,
@@ -265,14 +292,14 @@ out:
 
 /* ---- pending tasks from the store ---- */
 
-static double epoch_to_mono(const struct run *r, double epoch)
+static double epoch_to_mono(const struct runner *r, double epoch)
 {
     return run_mono(r) + (epoch - run_now(r));
 }
 
 static int add_pending(const struct store_task *st, void *arg)
 {
-    struct run *r = arg;
+    struct runner *r = arg;
     struct rtask *t = xcalloc(1, sizeof(*t));
     struct sched_item it = {0};
 
@@ -304,7 +331,7 @@ static int add_pending(const struct store_task *st, void *arg)
     return 0;
 }
 
-static int refill(struct run *r, struct err *err)
+static int refill(struct runner *r, struct err *err)
 {
     int n;
 
@@ -334,7 +361,7 @@ static void rtask_free(struct rtask *t)
 
 static void on_done(const struct executor_outcome *res, void *arg)
 {
-    struct run *r = arg;
+    struct runner *r = arg;
     struct reaped *d;
 
     r->done = xgrow(r->done, &r->cap_done, r->ndone + 1, sizeof(*r->done));
@@ -367,7 +394,7 @@ void runner_read_result(const char *path, char **metrics, char **error)
     executor_read_result(path, metrics, error);
 }
 
-static void running_remove(struct run *r, struct rtask *t)
+static void running_remove(struct runner *r, struct rtask *t)
 {
     for (size_t i = 0; i < r->nrunning; i++) {
         if (r->running[i] == t) {
@@ -387,7 +414,7 @@ static int band_index(int priority)
 
 /* Queues a task that became pending during the run (the step after one that succeeded,
  * the reduce): at once when the cursor has passed it, else the next refill reads it. */
-static void queue_unblocked(struct run *r, const struct store_task *t)
+static void queue_unblocked(struct runner *r, const struct store_task *t)
 {
     bool passed = t->priority > r->cursor_priority ||
                   (t->priority == r->cursor_priority && t->seq <= r->cursor_seq);
@@ -403,11 +430,11 @@ static void queue_unblocked(struct run *r, const struct store_task *t)
 }
 
 static int
-write_reduce_input(struct run *r, const char *path, char hash[65], struct err *err);
+write_reduce_input(struct runner *r, const char *path, char hash[65], struct err *err);
 
 /* Whether the reduce's input, written now to its input.json, is the one its last
  * attempt succeeded on (the hash stored then): then it need not run again. */
-static int reduce_input_unchanged(struct run *r,
+static int reduce_input_unchanged(struct runner *r,
                                   const struct store_task *t,
                                   bool *same,
                                   struct err *err)
@@ -438,7 +465,7 @@ out:
 /* Every chain has ended: the reduce becomes pending, or skipped when a chain failed
  * and it runs only when all succeeded. In the transaction of the last chain's end, so
  * a crash can neither lose it nor run it twice. */
-static int release_reduce(struct run *r, struct err *err)
+static int release_reduce(struct runner *r, struct err *err)
 {
     struct store_task *t = &r->reduce;
     bool run = r->chains_failed == 0 || r->spec->reduce_when == REDUCE_ALWAYS;
@@ -496,7 +523,7 @@ static int release_reduce(struct run *r, struct err *err)
 /* After a task's final end, inside the tick's transaction: the next step of its chain
  * becomes pending, or the rest of the chain is skipped; a chain that has ended counts
  * down to the reduce. O(steps of one chain), never a scan of the study. */
-static int pipeline_end(struct run *r,
+static int pipeline_end(struct runner *r,
                         const struct rtask *t,
                         enum task_state state,
                         struct err *err)
@@ -551,7 +578,7 @@ static int pipeline_end(struct run *r,
 
 /* How many chains are still open, and how many ended without their last step
  * succeeding: one scan of the study's counts by step. */
-static int count_chains(struct run *r, struct err *err)
+static int count_chains(struct runner *r, struct err *err)
 {
     int n = (int)r->spec->nsteps, last = n - 1;
     long long(*c)[TASK_NSTATES] = xcalloc((size_t)n + 1, sizeof(*c));
@@ -568,7 +595,7 @@ static int count_chains(struct run *r, struct err *err)
 }
 
 /* Releases the reduce in a transaction of its own when every chain has ended. */
-static int release_if_done(struct run *r, struct err *err)
+static int release_if_done(struct runner *r, struct err *err)
 {
     int rc = SWEEP_OK;
 
@@ -592,7 +619,7 @@ static int release_if_done(struct run *r, struct err *err)
 /* At the start of a run with a reduce: the chains still open, and the reduce itself if
  * it waits; released at once when every chain has already ended (a run killed after
  * the last chain's end and before the reduce). */
-static int pipeline_start(struct run *r, struct err *err)
+static int pipeline_start(struct runner *r, struct err *err)
 {
     int rc = count_chains(r, err);
 
@@ -685,7 +712,7 @@ static bool early_says_missing(const char *text)
 
 /* The hint for a missing file: names the argument that is a file beside the spec but
  * not in the task's directory when there is one. */
-static void early_hint(struct run *r, const struct rtask *t, struct strbuf *sb)
+static void early_hint(struct runner *r, const struct rtask *t, struct strbuf *sb)
 {
     const struct spec_step *step = spec_step_at(r->spec, t->step);
     const char *cwd = r->spec->workdir ? r->spec->workdir : t->dir;
@@ -718,8 +745,9 @@ static void early_hint(struct run *r, const struct rtask *t, struct strbuf *sb)
 }
 
 /* Shows the stderr of a task that failed at once (see runner_opts.notes). */
-static void
-early_failure(struct run *r, const struct rtask *t, const struct executor_outcome *res)
+static void early_failure(struct runner *r,
+                          const struct rtask *t,
+                          const struct executor_outcome *res)
 {
     struct strbuf sb = STRBUF_INIT;
     char *path, *norm, *tmp;
@@ -748,7 +776,7 @@ early_failure(struct run *r, const struct rtask *t, const struct executor_outcom
             fprintf(r->o->notes,
                     "%ssweep: more tasks fail at once; see 'sweep results %s --state "
                     "failed'\n",
-                    r->o->tty && r->o->progress ? "\r\033[K" : "", r->spec->name);
+                    r->o->tty ? "\r\033[K" : "", r->spec->name);
         r->early_more = true;
         goto out;
     }
@@ -759,8 +787,7 @@ early_failure(struct run *r, const struct rtask *t, const struct executor_outcom
         early_hint(r, t, &sb);
         r->early_hinted = true;
     }
-    fprintf(r->o->notes, "%s%s", r->o->tty && r->o->progress ? "\r\033[K" : "",
-            sb_str(&sb));
+    fprintf(r->o->notes, "%s%s", r->o->tty ? "\r\033[K" : "", sb_str(&sb));
     fflush(r->o->notes);
 out:
     free(norm);
@@ -788,7 +815,7 @@ static char *disk_full_note(const char *dir)
 }
 
 /* Records one ended attempt (inside the tick's transaction) and decides what next. */
-static int finish_attempt(struct run *r,
+static int finish_attempt(struct runner *r,
                           struct rtask *t,
                           const struct executor_outcome *res,
                           struct err *err)
@@ -894,6 +921,7 @@ static int finish_attempt(struct run *r,
             r->log, "task_retry", "task=%s attempt=%d state=%s error=%s retry_in=%.3fs",
             t->key, t->attempts, task_state_name(o.state), q, o.retry_at - run_now(r));
         free(q);
+        emit_task(r, t, TASK_RUNNING, TASK_PENDING);
         running_remove(r, t);
         free(t->dir);
         t->dir = NULL;
@@ -913,6 +941,7 @@ static int finish_attempt(struct run *r,
                    qerr ? qerr : "");
     free(qerr);
     r->finished++;
+    emit_task(r, t, TASK_RUNNING, o.state);
     rc = pipeline_end(r, t, o.state, err);
     if (rc)
         goto out;
@@ -953,61 +982,67 @@ out:
 
 /* ---- starting tasks ---- */
 
-/* Picks the tasks that may start now into `out`; marks them running in the store. */
-static int choose_starts(
-    struct run *r, struct rtask ***out, size_t *nout, double *wait, struct err *err)
+/* Whether the head of the ready queue may start now as far as this study is concerned
+ * (its own slots and rate limit; the engine checks the shared budget): its priority,
+ * seq and the slots it takes in *head. */
+bool runner_head(struct runner *r, struct runner_head *head)
 {
-    size_t cap = 0;
+    const struct sched_item *top = sched_heap_peek(&r->ready);
     double now = run_mono(r);
+    int need;
 
-    *nout = 0;
-    while (!r->stopping) {
-        const struct sched_item *top = sched_heap_peek(&r->ready);
-        struct sched_item it;
-        struct rtask *t;
-        int need;
-        double w;
-        int rc;
+    if (r->phase != PHASE_RUN || r->stopping || !top)
+        return false;
+    /* A task wider than every slot runs alone. */
+    need = top->cpus > r->slots ? r->slots : top->cpus;
+    if (r->used + need > r->slots)
+        return false;
+    if (r->rl.interval > 0 && now < r->rl.next)
+        return false;
+    head->priority = top->priority;
+    head->seq = top->seq;
+    head->cpus = need;
+    return true;
+}
 
-        if (!top)
-            break;
-        /* A task wider than every slot runs alone. */
-        need = top->cpus > r->slots ? r->slots : top->cpus;
-        if (r->used + need > r->slots)
-            break;
-        w = ratelimit_take(&r->rl, now);
-        if (w > 0) {
-            *wait = w;
-            break;
-        }
-        sched_heap_pop(&r->ready, &it);
-        t = it.data;
-        t->cpus = need;
-        t->attempts++;
-        t->started_at = run_now(r);
-        t->stop = STOP_NONE;
-        rc = store_task_started(r->st, t->id, t->attempts, t->started_at, err);
-        if (rc == SWEEP_ENOTFOUND) {
-            /* No longer pending: cancelled since it was read. */
-            err_clear(err);
-            rtask_free(t);
-            continue;
-        }
-        /* A reduce's attempt replaces its outputs: the hash of the last success goes.
-         */
-        if (rc == SWEEP_OK && t->chain < 0)
-            rc = store_task_set_input_hash(r->st, t->id, NULL, err);
-        if (rc)
-            return rc;
-        r->running =
-            xgrow(r->running, &r->cap_running, r->nrunning + 1, sizeof(*r->running));
-        r->running[r->nrunning++] = t;
-        r->used += need;
-        *out = xgrow(*out, &cap, *nout + 1, sizeof(**out));
-        (*out)[(*nout)++] = t;
-        r->sum->attempts++;
+/* Takes the head of the ready queue (runner_head said yes), with `need` slots, and
+ * marks it running in the store (inside the tick's transaction); it is submitted by
+ * runner_spawn(). 1 when it starts, 0 when it was cancelled since it was read. */
+int runner_start_head(struct runner *r, int need, struct err *err)
+{
+    struct sched_item it;
+    struct rtask *t;
+    int rc;
+
+    ratelimit_take(&r->rl, run_mono(r));
+    sched_heap_pop(&r->ready, &it);
+    t = it.data;
+    t->cpus = need;
+    t->attempts++;
+    t->started_at = run_now(r);
+    t->stop = STOP_NONE;
+    rc = store_task_started(r->st, t->id, t->attempts, t->started_at, err);
+    if (rc == SWEEP_ENOTFOUND) {
+        /* No longer pending: cancelled since it was read. */
+        err_clear(err);
+        rtask_free(t);
+        return 0;
     }
-    return SWEEP_OK;
+    /* A reduce's attempt replaces its outputs: the hash of the last success goes. */
+    if (rc == SWEEP_OK && t->chain < 0)
+        rc = store_task_set_input_hash(r->st, t->id, NULL, err);
+    if (rc) {
+        rtask_free(t);
+        return -rc;
+    }
+    r->running =
+        xgrow(r->running, &r->cap_running, r->nrunning + 1, sizeof(*r->running));
+    r->running[r->nrunning++] = t;
+    r->used += need;
+    r->starts = xgrow(r->starts, &r->cap_starts, r->nstarts + 1, sizeof(*r->starts));
+    r->starts[r->nstarts++] = t;
+    r->sum->attempts++;
+    return 1;
 }
 
 static int add_to_input(const struct store_task *t, void *arg)
@@ -1019,7 +1054,7 @@ static int add_to_input(const struct store_task *t, void *arg)
 /* Writes the reduce's input (taskview_reduce) to path, and its SHA-256 (hex) to hash.
  */
 static int
-write_reduce_input(struct run *r, const char *path, char hash[65], struct err *err)
+write_reduce_input(struct runner *r, const char *path, char hash[65], struct err *err)
 {
     struct taskview_reduce in;
     char *text;
@@ -1038,7 +1073,7 @@ write_reduce_input(struct run *r, const char *path, char hash[65], struct err *e
 
 /* Spawns a task already marked running. A failure to start becomes a failed attempt
  * recorded at the next tick. */
-static void spawn_task(struct run *r, struct rtask *t)
+static void spawn_task(struct runner *r, struct rtask *t)
 {
     json_error_t je;
     json_t *params = json_loads(t->params_json, 0, &je);
@@ -1122,6 +1157,7 @@ static void spawn_task(struct run *r, struct rtask *t)
                    t->attempts, (int)t->pid, view);
     if (r->o->on_task)
         r->o->on_task(r->o->on_task_arg, RUNNER_TASK_STARTED, t->key);
+    emit_task(r, t, TASK_PENDING, TASK_RUNNING);
     goto out;
 fail:
     t->xid = 0;
@@ -1147,9 +1183,12 @@ out:
 
 /* ---- cancellation from another process ---- */
 
+static void cancel_all(struct runner *r, bool now);
+static void heap_free_all(struct sched_heap *h);
+
 static int on_cancel_requested(const struct store_task *st, void *arg)
 {
-    struct run *r = arg;
+    struct runner *r = arg;
 
     for (size_t i = 0; i < r->nrunning; i++) {
         struct rtask *t = r->running[i];
@@ -1161,7 +1200,7 @@ static int on_cancel_requested(const struct store_task *st, void *arg)
     return 0;
 }
 
-static int poll_cancel(struct run *r, struct err *err)
+static int poll_cancel(struct runner *r, struct err *err)
 {
     struct store_study s = {0};
     int rc;
@@ -1172,106 +1211,15 @@ static int poll_cancel(struct run *r, struct err *err)
     rc = store_study_get(r->st, r->spec->name, &s, err);
     if (rc)
         return rc;
-    if (s.status == STUDY_CANCELLED && !r->stopping) {
-        r->stopping = true;
-        r->end = RUNNER_CANCELLED;
-        snprintf(r->reason, sizeof(r->reason), "study cancelled by sweep cancel");
-        char *q = studylog_quote(r->reason);
-        studylog_event(r->log, "cancel", "reason=%s", q);
-        free(q);
-        for (size_t i = 0; i < r->nrunning; i++) {
-            if (r->running[i]->xid != 0 && r->running[i]->stop == STOP_NONE) {
-                r->running[i]->stop = STOP_CANCEL;
-                executor_cancel(r->ex, r->running[i]->xid, false);
-            }
-        }
-    }
+    if (s.status == STUDY_CANCELLED && !r->stopping)
+        runner_cancel(r);
     store_study_fini(&s);
     return SWEEP_OK;
 }
 
-/* ---- progress ---- */
+/* ---- the stepped runner ---- */
 
-/* One line: "NAME: 17/41 ended, 0 failed, 2 running, 12 queued, 9.3 tasks/s,
- * ETA 2.31s". On a terminal it is fitted to o->columns(): the name is cut first (to 16
- * columns), then the queue, the rate, the running count and the ETA are dropped in that
- * order. No ETA when nothing is left to run or nothing has ended yet; no rate before a
- * second has passed and a task has ended (a rate of a few milliseconds says nothing).
- */
-static void progress(struct run *r, bool force)
-{
-    double now = run_mono(r), elapsed = now - r->t0, rate;
-    long long queued = (long long)(r->ready.len + r->delayed.len);
-    long long remaining;
-    char done[64], failed[32], running[32], waiting[32], speed[32], eta[48] = "";
-    char line[1024];
-    int width = 0;
-
-    if (!r->o->progress)
-        return;
-    if (r->o->tty) {
-        if (!force && now - r->last_progress < 0.2)
-            return;
-    } else if (!force && r->finished - r->last_reported < 5 &&
-               now - r->last_progress < 10) {
-        return;
-    }
-    r->last_progress = now;
-    r->last_reported = r->finished;
-    rate = elapsed > 0 ? (double)r->finished / elapsed : 0;
-    remaining = r->total - r->finished;
-    if (remaining < queued + (long long)r->nrunning)
-        remaining = queued + (long long)r->nrunning;
-    snprintf(done, sizeof(done), "%lld/%lld ended", r->finished, r->total);
-    snprintf(failed, sizeof(failed), "%lld failed", r->failed);
-    snprintf(running, sizeof(running), "%zu running", r->nrunning);
-    snprintf(waiting, sizeof(waiting), "%lld queued",
-             remaining - (long long)r->nrunning);
-    snprintf(speed, sizeof(speed), "%.1f tasks/s", rate);
-    if (remaining > 0 && !r->stopping && rate > 0) {
-        memcpy(eta, "ETA ", 5);
-        duration_format((double)remaining / rate, eta + 4, sizeof(eta) - 4);
-    }
-    {
-        const struct termline_field f[] = {
-            {NULL, r->spec->name, 0, 16},
-            {": ", done, 0, 0},
-            {", ", failed, 0, 0},
-            {", ", running, 2, 0},
-            {", ", waiting, 4, 0},
-            {", ", elapsed >= 1.0 && r->finished > 0 ? speed : NULL, 3, 0},
-            {", ", eta[0] ? eta : NULL, 1, 0},
-        };
-        /* One column spare: a line as wide as the terminal would wrap on some. */
-        if (r->o->tty && r->o->columns)
-            width = r->o->columns() - 1;
-        termline_fit(f, sizeof(f) / sizeof(f[0]), width > 0 ? width : 0, line,
-                     sizeof(line));
-    }
-    fprintf(r->o->progress, "%s%s%s", r->o->tty ? "\r\033[K" : "", line,
-            r->o->tty ? "" : "\n");
-    fflush(r->o->progress);
-}
-
-/* ---- the loop ---- */
-
-static int poll_timeout_ms(struct run *r, double rate_wait)
-{
-    double now = run_mono(r), t = CANCEL_POLL;
-    const struct sched_item *d = sched_heap_peek(&r->delayed);
-
-    if (d && d->not_before - now < t)
-        t = d->not_before - now;
-    if (rate_wait > 0 && rate_wait < t)
-        t = rate_wait;
-    if (r->o->tty && r->o->progress && t > 0.25)
-        t = 0.25;
-    if (t < 0)
-        t = 0;
-    return (int)ceil(t * 1000.0);
-}
-
-static void release_due(struct run *r)
+static void release_due(struct runner *r)
 {
     double now = run_mono(r);
     const struct sched_item *d;
@@ -1283,7 +1231,7 @@ static void release_due(struct run *r)
     }
 }
 
-static struct rtask *find_running(struct run *r, void *ctx)
+static struct rtask *find_running(struct runner *r, void *ctx)
 {
     for (size_t i = 0; i < r->nrunning; i++) {
         if (r->running[i] == ctx)
@@ -1292,64 +1240,8 @@ static struct rtask *find_running(struct run *r, void *ctx)
     return NULL;
 }
 
-static int tick_write(struct run *r,
-                      struct rtask ***starts,
-                      size_t *nstarts,
-                      double *rate_wait,
-                      struct err *err)
-{
-    int rc = store_begin(r->st, err);
-    if (rc == SWEEP_EBUSY) {
-        /* Another process held the write lock past the busy timeout: nothing of this
-         * tick was written or changed; its outcomes stay in memory for the next. */
-        studylog_event(r->log, "store_busy", "done=%zu", r->ndone + r->nspawn_failed);
-        err_clear(err);
-        return SWEEP_OK;
-    }
-    if (rc)
-        return rc;
-    studylog_begin(r->log);
-    for (size_t i = 0; i < r->ndone; i++) {
-        struct rtask *t = find_running(r, r->done[i].o.ctx);
-        if (!t)
-            continue;
-        rc = finish_attempt(r, t, &r->done[i].o, err);
-        if (rc)
-            goto fail;
-    }
-    for (size_t i = 0; i < r->ndone; i++)
-        reaped_fini(&r->done[i]);
-    r->ndone = 0;
-    for (size_t i = 0; i < r->nspawn_failed; i++) {
-        rc = finish_attempt(r, r->spawn_failed[i], NULL, err);
-        if (rc)
-            goto fail;
-    }
-    r->nspawn_failed = 0;
-    release_due(r);
-    rc = refill(r, err);
-    if (rc)
-        goto fail;
-    rc = choose_starts(r, starts, nstarts, rate_wait, err);
-    if (rc)
-        goto fail;
-    rc = store_commit(r->st, err);
-    if (rc)
-        goto fail;
-    studylog_commit(r->log);
-    for (size_t i = 0; i < r->nended; i++)
-        r->o->on_task(r->o->on_task_arg, RUNNER_TASK_ENDED, r->ended[i]);
-    r->nended = 0;
-    return SWEEP_OK;
-fail:
-    store_rollback(r->st);
-    studylog_rollback(r->log);
-    r->nended = 0;
-    return rc;
-}
-
 /* Asks every running attempt to stop (see executor_cancel). */
-static void cancel_all(struct run *r, bool now)
+static void cancel_all(struct runner *r, bool now)
 {
     for (size_t i = 0; i < r->nrunning; i++) {
         if (r->running[i]->xid != 0)
@@ -1365,7 +1257,7 @@ static void heap_free_all(struct sched_heap *h)
     sched_heap_fini(h);
 }
 
-static enum study_status final_status(struct run *r)
+static enum study_status final_status(struct runner *r)
 {
     long long ok = 0, bad = 0, pending = 0, cancelled = 0, interrupted = 0;
 
@@ -1394,84 +1286,6 @@ static enum study_status final_status(struct run *r)
     return STUDY_COMPLETED;
 }
 
-/* `after`: waits, visibly (status WAITING, the reason "waiting for NAME", a progress
- * line), until every study named there has completed, polling the store every second.
- * One that does not exist or ended otherwise blocks this study: r->blocked, with the
- * reason stored. A signal while waiting interrupts the run. */
-static int wait_after(struct run *r, struct err *err)
-{
-    char *shown = NULL, why[300];
-    int rc = SWEEP_OK;
-
-    for (;;) {
-        char waiting[128] = "";
-        int signo = 0;
-
-        why[0] = '\0';
-        for (size_t i = 0; i < r->spec->nafter && !why[0]; i++) {
-            const char *name = r->spec->after[i];
-            struct store_study s = {0};
-            rc = store_study_get(r->st, name, &s, err);
-            if (rc == SWEEP_ENOTFOUND) {
-                err_clear(err);
-                rc = SWEEP_OK;
-                snprintf(why, sizeof(why), "after: there is no study named %s", name);
-            } else if (rc) {
-                goto out;
-            } else if (s.status == STUDY_FAILED || s.status == STUDY_PARTIALLY_FAILED ||
-                       s.status == STUDY_CANCELLED) {
-                snprintf(why, sizeof(why), "after: study %s ended %s", name,
-                         study_status_name(s.status));
-            } else if (s.status != STUDY_COMPLETED && !waiting[0]) {
-                snprintf(waiting, sizeof(waiting), "%s", name);
-            }
-            store_study_fini(&s);
-        }
-        if (why[0]) {
-            r->blocked = r->stopping = true;
-            r->end = RUNNER_STOPPED;
-            snprintf(r->reason, sizeof(r->reason), "%s", why);
-            char *q = studylog_quote(why);
-            studylog_event(r->log, "blocked", "reason=%s", q);
-            free(q);
-            rc = store_study_set_reason(r->st, r->study_id, why, err);
-            goto out;
-        }
-        if (!waiting[0]) {
-            if (shown)
-                rc = store_study_set_reason(r->st, r->study_id, NULL, err);
-            goto out;
-        }
-        snprintf(why, sizeof(why), "waiting for %s", waiting);
-        if (!shown || strcmp(shown, why) != 0) {
-            free(shown);
-            shown = xstrdup(why);
-            studylog_event(r->log, "waiting", "for=%s", waiting);
-            if (r->o->progress)
-                fprintf(r->o->progress, "%s: %s\n", r->spec->name, why);
-            if ((rc = store_study_set_reason(r->st, r->study_id, why, err)) != 0 ||
-                (rc = store_study_set_status(r->st, r->study_id, STUDY_WAITING, err)) !=
-                    0)
-                goto out;
-        }
-        if (executor_dispatch(r->ex, 1000, on_done, r, &signo, err) < 0) {
-            rc = err->code ? (int)err->code : SWEEP_EINTERNAL;
-            goto out;
-        }
-        if (signo) {
-            r->stopping = true;
-            r->end = RUNNER_INTERRUPTED;
-            r->sum->signo = signo;
-            snprintf(r->reason, sizeof(r->reason), "interrupted by %s while %s",
-                     sigabbrev_np(signo) ? sigabbrev_np(signo) : "a signal", why);
-            goto out;
-        }
-    }
-out:
-    free(shown);
-    return rc;
-}
-
 static const char *end_name(enum runner_end end)
 {
     switch (end) {
@@ -1490,7 +1304,7 @@ static const char *end_name(enum runner_end end)
 /* The last line of a run: how it ended, the study's status, and why. A run ended by
  * an error (a store that failed, a full disk) says end=error with the error as the
  * reason, and status=unrecorded when the store did not take the status either. */
-static void run_end_log(struct run *r, int rc, const struct err *err, bool recorded)
+static void run_end_log(struct runner *r, int rc, const struct err *err, bool recorded)
 {
     const char *status = recorded ? study_status_name(r->sum->status) : "unrecorded";
     char *q = NULL;
@@ -1505,224 +1319,174 @@ static void run_end_log(struct run *r, int rc, const struct err *err, bool recor
     free(q);
 }
 
-int runner_run(struct store *st,
-               const struct spec *spec,
-               long long study_id,
-               long long generation,
-               const struct runner_opts *o,
-               struct runner_summary *sum,
-               struct err *err)
+/* Tells the owner (runner_opts.on_event) of a task's change of state. */
+static void emit_task(struct runner *r,
+                      const struct rtask *t,
+                      enum task_state from,
+                      enum task_state to)
 {
-    struct run r = {0};
-    struct rtask **starts = NULL;
-    size_t nstarts = 0;
+    struct runner_event ev = {.kind = RUNNER_EVENT_TASK,
+                              .study = r->spec->name,
+                              .task_id = t->id,
+                              .key = t->key,
+                              .attempt = t->attempts,
+                              .from = from,
+                              .to = to,
+                              .time = run_now(r)};
+
+    if (r->o->on_event)
+        r->o->on_event(r->o->on_event_arg, &ev);
+}
+
+static void emit_waiting(struct runner *r, const char *text)
+{
+    struct runner_event ev = {.kind = RUNNER_EVENT_WAITING,
+                              .study = r->spec->name,
+                              .time = run_now(r),
+                              .text = text};
+
+    if (r->o->on_event)
+        r->o->on_event(r->o->on_event_arg, &ev);
+}
+
+/* Nothing runs, nothing waits to be recorded, and nothing more will start. */
+static bool run_idle(const struct runner *r)
+{
+    return r->nrunning == 0 && r->nspawn_failed == 0 && r->ndone == 0 &&
+           (r->stopping || (r->exhausted && r->ready.len == 0 && r->delayed.len == 0));
+}
+
+/* `after`, checked once: every study named there completed (r->phase moves on to
+ * PHASE_START), or one does not exist or ended otherwise (r->blocked, with the reason
+ * stored; PHASE_FINISH), or one still runs (status WAITING, the reason "waiting for
+ * NAME" stored and told once through on_event). */
+static int check_after(struct runner *r, struct err *err)
+{
+    char waiting[128] = "", why[300] = "";
+    int rc = SWEEP_OK;
+
+    for (size_t i = 0; i < r->spec->nafter && !why[0]; i++) {
+        const char *name = r->spec->after[i];
+        struct store_study s = {0};
+        rc = store_study_get(r->st, name, &s, err);
+        if (rc == SWEEP_ENOTFOUND) {
+            err_clear(err);
+            rc = SWEEP_OK;
+            snprintf(why, sizeof(why), "after: there is no study named %s", name);
+        } else if (rc) {
+            return rc;
+        } else if (s.status == STUDY_FAILED || s.status == STUDY_PARTIALLY_FAILED ||
+                   s.status == STUDY_CANCELLED) {
+            snprintf(why, sizeof(why), "after: study %s ended %s", name,
+                     study_status_name(s.status));
+        } else if (s.status != STUDY_COMPLETED && !waiting[0]) {
+            snprintf(waiting, sizeof(waiting), "%s", name);
+        }
+        store_study_fini(&s);
+    }
+    if (why[0]) {
+        r->blocked = r->stopping = true;
+        r->end = RUNNER_STOPPED;
+        r->phase = PHASE_FINISH;
+        snprintf(r->reason, sizeof(r->reason), "%s", why);
+        char *q = studylog_quote(why);
+        studylog_event(r->log, "blocked", "reason=%s", q);
+        free(q);
+        return store_study_set_reason(r->st, r->study_id, why, err);
+    }
+    if (!waiting[0]) {
+        r->phase = PHASE_START;
+        if (r->after_shown)
+            rc = store_study_set_reason(r->st, r->study_id, NULL, err);
+        return rc;
+    }
+    snprintf(why, sizeof(why), "waiting for %s", waiting);
+    if (r->after_shown && strcmp(r->after_shown, why) == 0)
+        return SWEEP_OK;
+    free(r->after_shown);
+    r->after_shown = xstrdup(why);
+    studylog_event(r->log, "waiting", "for=%s", waiting);
+    studylog_flush(r->log);
+    emit_waiting(r, why);
+    if ((rc = store_study_set_reason(r->st, r->study_id, why, err)) != 0)
+        return rc;
+    return store_study_set_status(r->st, r->study_id, STUDY_WAITING, err);
+}
+
+/* The start of the run proper: the study's tasks reset (failed ones rerun unless
+ * asked otherwise), the study marked started, the pipeline's reduce looked at, the
+ * counts read. A store busy here is waited for about a minute. */
+static int start_run(struct runner *r, struct err *err)
+{
+    const struct runner_opts *o = r->o;
+    struct runner_summary *sum = r->sum;
     long long pending = 0;
-    double last_cancel_poll, last_lease = 0;
-    bool recounted = false, recorded = true;
-    char *log_path = NULL;
     int rc;
 
-    memset(sum, 0, sizeof(*sum));
-    r.st = st;
-    r.spec = spec;
-    r.o = o;
-    r.sum = sum;
-    r.study_id = study_id;
-    r.generation = generation;
-    r.home = store_home(st);
-    r.study_dir = runner_study_dir(r.home, spec->name);
-    r.ready.by_time = false;
-    r.delayed.by_time = true;
-    r.cursor_priority = INT_MAX;
-    r.cursor_seq = -1;
-    r.slots = o->max_parallel > 0 ? o->max_parallel : spec->max_parallel;
-    if (r.slots <= 0) {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
-        r.slots = n > 0 ? (int)n : 1;
-    }
-    r.end = RUNNER_FINISHED;
-    r.rng = (uint64_t)getpid() ^ (uint64_t)(time_now() * 1e6);
-    ratelimit_init(&r.rl, spec->rate_limit);
-    taskview_env_init(&r.env, spec, environ);
-
-    if (mkdirs(r.study_dir) < 0) {
-        rc = err_set(err, SWEEP_EIO, "cannot create %s: %s", r.study_dir,
-                     strerror(errno));
-        goto out;
-    }
-    log_path = xasprintf("%s/study.log", r.study_dir);
-    rc = studylog_open(log_path, &r.log, err);
-    if (rc)
-        goto out;
-    r.t0 = run_mono(&r);
-    r.ex = o->executor;
-    if (!r.ex) {
-        rc = executor_local_create(&r.ex, err);
-        if (rc)
-            goto finish;
-        r.own_ex = true;
-    }
-    /* This process owns the attempts it starts; what a dead run left running is ended
-     * before anything starts, and expired leases are taken back. */
-    if (!store_owner(st)) {
-        char *self = runner_owner_self();
-        store_set_owner(st, self, runner_lease());
-        free(self);
-    }
-    rc = runner_leases_tick(st, r.log, err);
-    if (rc == SWEEP_EBUSY) /* tried again from the loop */
-        err_clear(err);
-    else if (rc)
-        goto finish;
-    else
-        last_lease = run_mono(&r);
-    rc = SWEEP_OK;
-    if (spec->nafter > 0) {
-        rc = wait_after(&r, err);
-        if (rc)
-            goto finish;
-        if (r.stopping)
-            goto finish;
-    }
-
-    /* A store busy at the start or the end of the run is waited for about a minute. */
-    for (int i = 0; (rc = store_begin(st, err)) == SWEEP_EBUSY && i < BUSY_RETRIES; i++)
+    for (int i = 0; (rc = store_begin(r->st, err)) == SWEEP_EBUSY && i < BUSY_RETRIES;
+         i++)
         err_clear(err);
     if (!rc)
-        rc = store_study_reset(st, study_id, generation,
+        rc = store_study_reset(r->st, r->study_id, r->generation,
                                o->force ? STORE_RERUN_ALL : o->rerun, &pending, err);
     if (!rc)
-        rc = store_study_mark_started(st, study_id, (int)getpid(), err);
+        rc = store_study_mark_started(r->st, r->study_id, (int)getpid(), err);
     if (!rc)
-        rc = store_commit(st, err);
+        rc = store_commit(r->st, err);
     if (rc) {
-        store_rollback(st);
-        goto finish;
+        store_rollback(r->st);
+        return rc;
     }
-    if (spec->reduce) {
-        rc = pipeline_start(&r, err);
-        if (rc)
-            goto finish;
-    }
-    rc = store_study_counts(st, study_id, sum->counts, err);
+    if (r->spec->reduce && (rc = pipeline_start(r, err)) != 0)
+        return rc;
+    rc = store_study_counts(r->st, r->study_id, sum->counts, err);
     if (rc)
-        goto finish;
+        return rc;
     for (int b = 0; b < 3 && !o->only_key; b++) {
         if (o->band && b != band_index(o->band))
             continue;
         for (int s = 0; s < TASK_NSTATES; s++)
-            r.total += sum->counts[b][s];
+            r->total += sum->counts[b][s];
         sum->skipped += sum->counts[b][TASK_SUCCEEDED];
         sum->left_failed +=
             sum->counts[b][TASK_FAILED] + sum->counts[b][TASK_TIMED_OUT];
         /* The steps skipped after them (--skip-failed leaves both as they are). */
-        r.finished += sum->counts[b][TASK_SKIPPED];
+        r->finished += sum->counts[b][TASK_SKIPPED];
     }
     if (o->only_key)
-        r.total = 1;
-    r.failed = sum->left_failed;
-    r.finished += sum->skipped + sum->left_failed;
-    r.last_reported = r.finished;
-    studylog_event(r.log, "run_start",
+        r->total = 1;
+    r->failed = sum->left_failed;
+    r->finished += sum->skipped + sum->left_failed;
+    studylog_event(r->log, "run_start",
                    "study=%s pid=%d tasks=%lld pending=%lld "
                    "skipped=%lld slots=%d",
-                   spec->name, (int)getpid(), r.total, pending, sum->skipped, r.slots);
-    last_cancel_poll = run_mono(&r);
+                   r->spec->name, (int)getpid(), r->total, pending, sum->skipped,
+                   r->slots);
+    studylog_flush(r->log);
+    r->last_cancel_poll = run_mono(r);
+    r->phase = PHASE_RUN;
+    return SWEEP_OK;
+}
 
-    for (;;) {
-        double rate_wait = 0;
-        int signo = 0, n;
+/* The end of the run: the study's counts and final status recorded, its aggregate
+ * kept, the summary filled in; rc is how it ended (an error is recorded as
+ * INTERRUPTED when the store still takes it, so that the next run reruns what was
+ * running, and what the executor still runs for it is killed). */
+static void finish_run(struct runner *r, int rc, struct err *err)
+{
+    struct runner_summary *sum = r->sum;
+    bool recorded = true;
 
-        rc = tick_write(&r, &starts, &nstarts, &rate_wait, err);
-        if (rc)
-            break;
-        /* One transaction records the process groups of the tasks spawned now. */
-        r.record_pgid = nstarts > 0 && store_begin(st, err) == SWEEP_OK;
-        err_clear(err);
-        for (size_t i = 0; i < nstarts; i++)
-            spawn_task(&r, starts[i]);
-        if (r.record_pgid && store_commit(st, err) != SWEEP_OK) {
-            store_rollback(st);
-            studylog_event(r.log, "task_pgid_unrecorded", "tasks=%zu", nstarts);
-            err_clear(err);
-        }
-        r.record_pgid = false;
-        nstarts = 0;
-        studylog_flush(r.log);
-        progress(&r, false);
-
-        if (r.nrunning == 0 && r.nspawn_failed == 0 &&
-            (r.stopping || (r.exhausted && r.ready.len == 0 && r.delayed.len == 0))) {
-            /* Nothing left, and the reduce still waits: chains may have ended
-             * unseen (`sweep cancel` of a task that had not started). Count once. */
-            if (r.stopping || r.reduce.id == 0 || recounted)
-                break;
-            recounted = true;
-            if ((rc = count_chains(&r, err)) != 0 ||
-                (rc = release_if_done(&r, err)) != 0)
-                break;
-            continue;
-        }
-        if (r.nspawn_failed > 0)
-            continue;
-
-        n = executor_dispatch(r.ex, poll_timeout_ms(&r, rate_wait), on_done, &r, &signo,
-                              err);
-        if (n < 0) {
-            rc = err->code ? (int)err->code : SWEEP_EINTERNAL;
-            break;
-        }
-        if (signo) {
-            r.signals++;
-            if (r.signals == 1) {
-                r.stopping = true;
-                r.end = RUNNER_INTERRUPTED;
-                sum->signo = signo;
-                snprintf(r.reason, sizeof(r.reason), "interrupted by %s",
-                         sigabbrev_np(signo) ? sigabbrev_np(signo) : "a signal");
-                studylog_event(r.log, "interrupt", "signal=%d running=%zu", signo,
-                               r.nrunning);
-                for (size_t i = 0; i < r.nrunning; i++) {
-                    if (r.running[i]->stop == STOP_NONE)
-                        r.running[i]->stop = STOP_INTERRUPT;
-                }
-                cancel_all(&r, false);
-            } else {
-                cancel_all(&r, true);
-            }
-        }
-        if (run_mono(&r) - last_cancel_poll >= CANCEL_POLL) {
-            last_cancel_poll = run_mono(&r);
-            rc = poll_cancel(&r, err);
-            if (rc)
-                break;
-        }
-        if (run_mono(&r) - last_lease >= store_lease(st) / 3) {
-            /* A busy store is tried again on the next turn. */
-            rc = runner_leases_tick(st, r.log, err);
-            if (rc == SWEEP_EBUSY)
-                err_clear(err);
-            else if (rc)
-                break;
-            else
-                last_lease = run_mono(&r);
-            rc = SWEEP_OK;
-        }
-    }
-
-finish:
     if (rc == SWEEP_OK)
-        rc = store_study_counts(st, study_id, sum->counts, err);
+        rc = store_study_counts(r->st, r->study_id, sum->counts, err);
     if (rc != SWEEP_OK) {
-        /* Ended by an error: recorded as INTERRUPTED when the store still takes it, so
-         * that the next run reruns what was running. */
         struct err e2 = {0};
         sum->status = STUDY_INTERRUPTED;
-        recorded = store_study_mark_finished(st, study_id, sum->status, &e2) == 0;
+        recorded = store_study_mark_finished(r->st, r->study_id, sum->status, &e2) == 0;
     }
     if (rc == SWEEP_OK) {
-        sum->status = final_status(&r);
-        for (int i = 0; (rc = store_study_mark_finished(st, study_id, sum->status,
+        sum->status = final_status(r);
+        for (int i = 0; (rc = store_study_mark_finished(r->st, r->study_id, sum->status,
                                                         err)) == SWEEP_EBUSY &&
                         i < BUSY_RETRIES;
              i++)
@@ -1735,45 +1499,406 @@ finish:
          sum->status == STUDY_FAILED)) {
         char *copies = NULL;
         rc = aggregate_save(
-            st, study_id, generation,
-            spec->has_steps || spec->reduce ? (int)spec->nsteps - 1 : -1, &copies, err);
+            r->st, r->study_id, r->generation,
+            r->spec->has_steps || r->spec->reduce ? (int)r->spec->nsteps - 1 : -1,
+            &copies, err);
         if (copies)
             snprintf(sum->note, sizeof(sum->note), "%s", copies);
         free(copies);
     }
-    if (r.o->progress && (r.o->tty || r.last_reported != r.finished)) {
-        progress(&r, true);
-        if (r.o->tty)
-            fputc('\n', r.o->progress);
+    sum->end = r->end;
+    sum->elapsed = run_mono(r) - r->t0;
+    memcpy(sum->reason, r->reason, sizeof(sum->reason));
+    run_end_log(r, rc, err, recorded);
+    studylog_flush(r->log);
+    if (rc != SWEEP_OK) {
+        cancel_all(r, true);
+        r->err = *err;
     }
-    sum->end = r.end;
-    sum->elapsed = run_mono(&r) - r.t0;
-    memcpy(sum->reason, r.reason, sizeof(sum->reason));
-    run_end_log(&r, rc, err, recorded);
+    r->rc = rc;
+    r->phase = PHASE_DONE;
+    {
+        struct runner_event ev = {.kind = RUNNER_EVENT_END,
+                                  .study = r->spec->name,
+                                  .time = run_now(r),
+                                  .text = r->reason};
+        if (r->o->on_event)
+            r->o->on_event(r->o->on_event_arg, &ev);
+    }
+}
+
+int runner_create(struct store *st,
+                  const struct spec *spec,
+                  long long study_id,
+                  long long generation,
+                  const struct runner_opts *o,
+                  struct runner **out,
+                  struct err *err)
+{
+    struct runner *r = xcalloc(1, sizeof(*r));
+    int rc;
+
+    *out = NULL;
+    if (!o->executor)
+        return err_set(err, SWEEP_EINTERNAL, "runner_create: no executor");
+    r->opts = *o;
+    r->o = &r->opts;
+    r->st = st;
+    r->spec = spec;
+    r->sum = &r->sum_store;
+    r->study_id = study_id;
+    r->generation = generation;
+    r->home = store_home(st);
+    r->study_dir = runner_study_dir(r->home, spec->name);
+    r->ready.by_time = false;
+    r->delayed.by_time = true;
+    r->cursor_priority = INT_MAX;
+    r->cursor_seq = -1;
+    r->slots = o->max_parallel > 0 ? o->max_parallel : spec->max_parallel;
+    if (r->slots <= 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        r->slots = n > 0 ? (int)n : 1;
+    }
+    r->end = RUNNER_FINISHED;
+    r->rng = (uint64_t)getpid() ^ (uint64_t)(time_now() * 1e6) ^ (uint64_t)study_id;
+    r->ex = o->executor;
+    r->phase = spec->nafter > 0 ? PHASE_WAIT : PHASE_START;
+    ratelimit_init(&r->rl, spec->rate_limit);
+    taskview_env_init(&r->env, spec, environ);
+
+    if (mkdirs(r->study_dir) < 0) {
+        rc = err_set(err, SWEEP_EIO, "cannot create %s: %s", r->study_dir,
+                     strerror(errno));
+        goto fail;
+    }
+    r->log_path = xasprintf("%s/study.log", r->study_dir);
+    rc = studylog_open(r->log_path, &r->log, err);
+    if (rc)
+        goto fail;
+    r->t0 = run_mono(r);
+    r->next_after = r->t0;
+    /* This process owns the attempts it starts (runner_leases_tick, from the owner's
+     * loop, ends what a dead run left running before anything starts). */
+    if (!store_owner(st)) {
+        char *self = runner_owner_self();
+        store_set_owner(st, self, runner_lease());
+        free(self);
+    }
+    *out = r;
+    return SWEEP_OK;
+fail:
+    runner_destroy(r);
+    return rc;
+}
+
+void runner_destroy(struct runner *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->ndone; i++)
+        reaped_fini(&r->done[i]);
+    for (size_t i = 0; i < r->nrunning; i++)
+        rtask_free(r->running[i]);
+    free(r->running);
+    heap_free_all(&r->ready);
+    heap_free_all(&r->delayed);
+    free(r->starts);
+    free(r->done);
+    free(r->spawn_failed);
+    free(r->ended);
+    store_task_fini(&r->reduce);
+    taskview_env_fini(&r->env);
+    studylog_close(r->log);
+    free(r->log_path);
+    free(r->study_dir);
+    free(r->after_shown);
+    for (size_t i = 0; i < r->nearly; i++)
+        free(r->early[i]);
+    free(r);
+}
+
+void runner_pre(struct runner *r)
+{
+    struct err err = {0};
+    int rc = SWEEP_OK;
+
+    if (r->phase == PHASE_WAIT && run_mono(r) >= r->next_after) {
+        r->next_after = run_mono(r) + CANCEL_POLL;
+        rc = check_after(r, &err);
+    }
+    if (rc == SWEEP_OK && r->phase == PHASE_START)
+        rc = start_run(r, &err);
+    if (rc == SWEEP_OK && r->phase == PHASE_RUN && run_idle(r)) {
+        /* Nothing left, and the reduce still waits: chains may have ended unseen
+         * (`sweep cancel` of a task that had not started). Counted once. */
+        if (!r->stopping && r->reduce.id != 0 && !r->recounted) {
+            r->recounted = true;
+            if ((rc = count_chains(r, &err)) == SWEEP_OK)
+                rc = release_if_done(r, &err);
+        } else {
+            r->phase = PHASE_FINISH;
+        }
+    }
+    if (rc != SWEEP_OK)
+        finish_run(r, rc, &err);
+    else if (r->phase == PHASE_FINISH)
+        finish_run(r, SWEEP_OK, &err);
+}
+
+int runner_reap(struct runner *r, struct err *err)
+{
+    int rc;
+
+    if (r->phase != PHASE_RUN)
+        return SWEEP_OK;
+    studylog_begin(r->log);
+    /* Compared as runner_next_wakeup() computes it (a float sum, not a difference). */
+    if (run_mono(r) >= r->last_cancel_poll + CANCEL_POLL) {
+        r->last_cancel_poll = run_mono(r);
+        if ((rc = poll_cancel(r, err)) != 0)
+            return rc;
+    }
+    for (size_t i = 0; i < r->ndone; i++) {
+        struct rtask *t = find_running(r, r->done[i].o.ctx);
+        if (t && (rc = finish_attempt(r, t, &r->done[i].o, err)) != 0)
+            return rc;
+    }
+    for (size_t i = 0; i < r->ndone; i++)
+        reaped_fini(&r->done[i]);
+    r->ndone = 0;
+    for (size_t i = 0; i < r->nspawn_failed; i++) {
+        if ((rc = finish_attempt(r, r->spawn_failed[i], NULL, err)) != 0)
+            return rc;
+    }
+    r->nspawn_failed = 0;
+    release_due(r);
+    return refill(r, err);
+}
+
+void runner_busy(struct runner *r)
+{
+    /* Another process held the write lock past the busy timeout: nothing of this tick
+     * was written or changed; its outcomes stay in memory for the next. */
+    if (r->phase == PHASE_RUN)
+        studylog_event(r->log, "store_busy", "done=%zu", r->ndone + r->nspawn_failed);
+}
+
+void runner_committed(struct runner *r, bool ok)
+{
+    if (r->phase != PHASE_RUN)
+        return;
+    if (ok) {
+        studylog_commit(r->log);
+        for (size_t i = 0; i < r->nended; i++)
+            r->o->on_task(r->o->on_task_arg, RUNNER_TASK_ENDED, r->ended[i]);
+    } else {
+        studylog_rollback(r->log);
+    }
+    r->nended = 0;
+}
+
+size_t runner_spawn(struct runner *r, bool record_pgid)
+{
+    size_t n = r->nstarts;
+
+    r->record_pgid = record_pgid;
+    for (size_t i = 0; i < n; i++)
+        spawn_task(r, r->starts[i]);
+    r->record_pgid = false;
+    r->nstarts = 0;
+    return n;
+}
+
+size_t runner_nstarts(const struct runner *r)
+{
+    return r->nstarts;
+}
+
+void runner_flush(struct runner *r)
+{
+    studylog_flush(r->log);
+}
+
+bool runner_take_outcome(struct runner *r, const struct executor_outcome *out)
+{
+    if (!find_running(r, out->ctx))
+        return false;
+    on_done(out, r);
+    return true;
+}
+
+void runner_fail(struct runner *r, int rc, const struct err *err)
+{
+    struct err e = *err;
+
+    if (r->phase != PHASE_DONE)
+        finish_run(r, rc, &e);
+}
+
+void runner_interrupt(struct runner *r, int signo)
+{
+    const char *sig = sigabbrev_np(signo) ? sigabbrev_np(signo) : "a signal";
+
+    if (r->phase == PHASE_DONE)
+        return;
+    if (++r->signals > 1) {
+        cancel_all(r, true);
+        return;
+    }
+    r->stopping = true;
+    r->end = RUNNER_INTERRUPTED;
+    r->sum->signo = signo;
+    if (r->phase == PHASE_WAIT || r->phase == PHASE_START) {
+        snprintf(r->reason, sizeof(r->reason), "interrupted by %s while %s", sig,
+                 r->after_shown ? r->after_shown : "starting");
+        r->phase = PHASE_FINISH;
+        return;
+    }
+    snprintf(r->reason, sizeof(r->reason), "interrupted by %s", sig);
+    studylog_event(r->log, "interrupt", "signal=%d running=%zu", signo, r->nrunning);
+    for (size_t i = 0; i < r->nrunning; i++) {
+        if (r->running[i]->stop == STOP_NONE)
+            r->running[i]->stop = STOP_INTERRUPT;
+    }
+    cancel_all(r, false);
+}
+
+void runner_cancel(struct runner *r)
+{
+    if (r->phase == PHASE_DONE || (r->stopping && r->end == RUNNER_CANCELLED))
+        return;
+    r->stopping = true;
+    r->end = RUNNER_CANCELLED;
+    snprintf(r->reason, sizeof(r->reason), "study cancelled by sweep cancel");
+    char *q = studylog_quote(r->reason);
+    studylog_event(r->log, "cancel", "reason=%s", q);
+    free(q);
+    for (size_t i = 0; i < r->nrunning; i++) {
+        if (r->running[i]->xid != 0 && r->running[i]->stop == STOP_NONE) {
+            r->running[i]->stop = STOP_CANCEL;
+            executor_cancel(r->ex, r->running[i]->xid, false);
+        }
+    }
+    if (r->phase == PHASE_WAIT || r->phase == PHASE_START)
+        r->phase = PHASE_FINISH;
+}
+
+double runner_next_wakeup(const struct runner *r)
+{
+    double now = run_mono(r), t;
+    const struct sched_item *d;
+
+    switch (r->phase) {
+    case PHASE_DONE:
+        return INFINITY;
+    case PHASE_WAIT:
+        return r->next_after;
+    case PHASE_START:
+    case PHASE_FINISH:
+        return now;
+    case PHASE_RUN:
+        break;
+    }
+    if (r->nspawn_failed > 0 || r->ndone > 0 || run_idle(r))
+        return now;
+    t = r->last_cancel_poll + CANCEL_POLL;
+    if ((d = sched_heap_peek(&r->delayed)) && d->not_before < t)
+        t = d->not_before;
+    if (!r->stopping && r->ready.len > 0 && r->rl.interval > 0 && r->rl.next < t)
+        t = r->rl.next;
+    return t;
+}
+
+bool runner_done(const struct runner *r)
+{
+    return r->phase == PHASE_DONE;
+}
+
+int runner_used(const struct runner *r)
+{
+    return r->used;
+}
+
+int runner_slots(const struct runner *r)
+{
+    return r->slots;
+}
+
+double runner_mono(const struct runner *r)
+{
+    return run_mono(r);
+}
+
+struct studylog *runner_studylog(struct runner *r)
+{
+    return r->log;
+}
+
+const struct runner_summary *runner_summary_get(const struct runner *r)
+{
+    return r->sum;
+}
+
+int runner_result(const struct runner *r, struct err *err)
+{
+    if (r->rc != SWEEP_OK)
+        *err = r->err;
+    return r->rc;
+}
+
+void runner_progress_get(const struct runner *r, struct runner_progress *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->study = r->spec->name;
+    p->now = run_mono(r);
+    p->elapsed = r->phase == PHASE_DONE ? r->sum->elapsed : p->now - r->t0;
+    p->total = r->total;
+    p->finished = r->finished;
+    p->failed = r->failed;
+    p->running = (long long)r->nrunning;
+    p->queued = (long long)(r->ready.len + r->delayed.len);
+    p->stopping = r->stopping;
+    p->started = r->phase >= PHASE_RUN;
+    p->done = r->phase == PHASE_DONE;
+}
+
+int runner_run(struct store *st,
+               const struct spec *spec,
+               long long study_id,
+               long long generation,
+               const struct runner_opts *o,
+               struct runner_summary *sum,
+               struct err *err)
+{
+    struct runner_opts ro = *o;
+    struct executor *own = NULL;
+    struct runner *r = NULL;
+    struct engine *e = NULL;
+    int rc;
+
+    memset(sum, 0, sizeof(*sum));
+    if (!ro.executor) {
+        if ((rc = executor_local_create(&own, err)) != 0)
+            return rc;
+        ro.executor = own;
+    }
+    rc = runner_create(st, spec, study_id, generation, &ro, &r, err);
+    if (rc)
+        goto out;
+    e = engine_create(st, ro.executor, ro.clock, runner_slots(r));
+    engine_add(e, r);
+    {
+        struct engine_loop lp = {.max_wait = ro.tick_max,
+                                 .on_tick = ro.on_tick,
+                                 .on_tick_arg = ro.on_tick_arg};
+        engine_run(e, &lp, err);
+    }
+    err_clear(err);
+    *sum = *runner_summary_get(r);
+    rc = runner_result(r, err);
 out:
-    /* An executor of the caller's keeps running: what it still runs for this run (only
-     * after an error) is killed, and its ends are not heard. */
-    if (r.own_ex)
-        executor_destroy(r.ex);
-    else if (r.ex)
-        cancel_all(&r, true);
-    for (size_t i = 0; i < r.ndone; i++)
-        reaped_fini(&r.done[i]);
-    for (size_t i = 0; i < r.nrunning; i++)
-        rtask_free(r.running[i]);
-    free(r.running);
-    heap_free_all(&r.ready);
-    heap_free_all(&r.delayed);
-    free(starts);
-    free(r.done);
-    free(r.spawn_failed);
-    free(r.ended);
-    store_task_fini(&r.reduce);
-    taskview_env_fini(&r.env);
-    studylog_close(r.log);
-    free(log_path);
-    free(r.study_dir);
-    for (size_t i = 0; i < r.nearly; i++)
-        free(r.early[i]);
+    engine_destroy(e);
+    runner_destroy(r);
+    executor_destroy(own);
     return rc;
 }

@@ -1,10 +1,14 @@
 /* The runner: one study, from spec to finished tasks. runner_prepare() stores the
  * study and streams its expansion into the store in one transaction (a bad task
- * refuses the whole study and nothing is stored); runner_run() is the loop that picks
- * pending tasks by priority, starts them through an executor (executor.h: the local
- * process pool unless the caller gives another) within the slots and the rate limit,
- * records every attempt, retries with backoff, and stops on error, on SIGINT/SIGTERM
- * or on `sweep cancel`. The service will drive the same loop.
+ * refuses the whole study and nothing is stored). A struct runner (runner_create) is
+ * a state machine its owner steps, never a loop: waiting for the studies of `after:`,
+ * then picking pending tasks by priority, starting them through an executor
+ * (executor.h) within its slots and rate limit, recording every attempt, retrying
+ * with backoff, and stopping on error, on a signal its owner hands it, or on `sweep
+ * cancel`. Its owner is an engine (engine.h), which steps one or several runners over
+ * one executor and one slot budget; runner_run() is the small loop of an engine over
+ * one runner. What it does is told as typed events (runner_opts.on_event) and counts
+ * (runner_progress_get); the progress line is the front end's (src/cli/progress.c).
  */
 #ifndef SWEEP_CORE_RUNNER_H
 #define SWEEP_CORE_RUNNER_H
@@ -41,6 +45,34 @@ struct runner_clock {
     void *arg;
 };
 
+/* What a runner tells its owner as it happens (runner_opts.on_event; strings are
+ * borrowed for the call): a task changed state (started: pending -> running; ended:
+ * running -> its final state; to be retried: running -> pending), the study waits
+ * for `after` (text: "waiting for NAME", once per change), or the run ended (text:
+ * the reason, or ""). The progress line consumes them now; server-sent events and MCP
+ * later. */
+enum runner_event_kind {
+    RUNNER_EVENT_TASK,
+    RUNNER_EVENT_WAITING,
+    RUNNER_EVENT_END,
+};
+struct runner_event {
+    enum runner_event_kind kind;
+    const char *study;
+    long long task_id; /* TASK: the task, its key and attempt */
+    const char *key;
+    int attempt;
+    enum task_state from, to;
+    double time; /* epoch (the runner's clock) */
+    const char *text;
+};
+typedef void runner_event_fn(void *arg, const struct runner_event *ev);
+
+struct runner;
+/* Called by runner_run after each tick, and once more when the run has ended
+ * (runner_done), for a front end's progress line (runner_progress_get). */
+typedef void runner_tick_fn(void *arg, struct runner *r);
+
 struct runner_opts {
     const char *self_path; /* the sweep binary: model tasks run `sweep sim MODEL` */
     int max_parallel;      /* > 0 overrides the spec's; else the spec's or the cpus */
@@ -48,11 +80,9 @@ struct runner_opts {
     bool force;            /* rerun succeeded tasks too */
     bool stop_on_error;    /* no new task after the first failure without retry left */
     bool halt_now;         /* ... and kill the running ones */
-    FILE *progress;        /* progress lines; NULL for none */
-    bool tty;              /* redraw one progress line in place */
-    int (*columns)(void);  /* tty: the terminal's width now, asked at each redraw (the
-                              front end owns the terminal); NULL or < 1: no limit */
-    const char *only_key;  /* run only this task; the others stay as they are */
+    bool
+        tty; /* a progress line is redrawn on the terminal of `notes`: notes clear it */
+    const char *only_key; /* run only this task; the others stay as they are */
     /* A task that fails within its first second with exit 1, 2, 126 or 127 (a script
      * not found, a bad argument) gets the first lines of its stderr printed here, once
      * per distinct failure and for the first few, with a hint about {spec_dir} when it
@@ -60,12 +90,18 @@ struct runner_opts {
     FILE *notes;
     runner_task_fn *on_task; /* may be NULL; called outside any store transaction */
     void *on_task_arg;
+    runner_event_fn *on_event; /* may be NULL; called from the tick, as it happens */
+    void *on_event_arg;
+    runner_tick_fn *on_tick; /* runner_run only; may be NULL */
+    void *on_tick_arg;
+    double tick_max; /* runner_run: the longest wait between ticks (0: none) */
     /* Without force: which ended tasks run again (store.h). 0, the default, reruns the
      * failed ones; STORE_RERUN_UNTRIED is `sweep run --skip-failed`. */
     enum store_rerun rerun;
     /* Where attempts run; NULL: a local process pool made (and destroyed) by
-     * runner_run. One given here is the caller's; runner_run dispatches it and, when it
-     * returns after an error, cancels (now) what it still runs for the study. */
+     * runner_run (runner_create needs one). One given here is the caller's; the owner
+     * dispatches it and, when the run ends on an error, the runner cancels (now) what
+     * it still runs for the study. */
     struct executor *executor;
     const struct runner_clock *clock; /* NULL: time_mono() and time_now() */
 };
@@ -129,9 +165,11 @@ int runner_prepare(struct store *st,
  * 128 + it, as a shell reports a command the signal killed. */
 int runner_prepare_signal(void);
 
-/* Runs the study's pending tasks to the end. SIGINT, SIGTERM and SIGHUP stop it cleanly
- * (RUNNER_INTERRUPTED) while the program's signal watch is open (sigwatch.h: the
- * caller opens it; without it they keep their default actions). */
+/* Runs the study's pending tasks to the end: an engine (engine.h) over this one
+ * runner, with the slots of the study (opts.max_parallel, else the spec's, else the
+ * CPUs). SIGINT, SIGTERM and SIGHUP stop it cleanly (RUNNER_INTERRUPTED) while the
+ * program's signal watch is open (sigwatch.h: the caller opens it; without it they
+ * keep their default actions). */
 int runner_run(struct store *st,
                const struct spec *spec,
                long long study_id,
@@ -139,6 +177,92 @@ int runner_run(struct store *st,
                const struct runner_opts *o,
                struct runner_summary *sum,
                struct err *err);
+
+/* ---- the stepped runner (an engine, engine.h, is its owner) ----
+ *
+ * Phases: waiting for `after` (checked every second: its studies completed, or one
+ * failed and this one is blocked), starting (the study's tasks reset and the study
+ * marked started), running, finishing (its end recorded), done. One tick of an engine
+ * over its runners: runner_pre() on each (outside any transaction: moves a runner
+ * between phases, and records its end), then in one store transaction runner_reap()
+ * on each (the attempts that ended since the last tick, retries, `sweep cancel`, the
+ * next page of pending tasks), then the starts across runners (runner_head,
+ * runner_start_head), commit, runner_committed(), and runner_spawn() (submits the
+ * chosen tasks). Attempts' ends reach their runner by runner_take_outcome() from the
+ * executor's callback. */
+
+/* Creates the runner of a stored study (its study.log opened, this process made the
+ * owner of attempts when the store has none); o->executor is required, and o (copied)
+ * and what it points to, spec and st are borrowed until runner_destroy(). */
+int runner_create(struct store *st,
+                  const struct spec *spec,
+                  long long study_id,
+                  long long generation,
+                  const struct runner_opts *o,
+                  struct runner **out,
+                  struct err *err);
+/* Frees it (accepts NULL); what it still runs keeps running in the executor. */
+void runner_destroy(struct runner *r);
+
+void runner_pre(struct runner *r);
+int runner_reap(struct runner *r, struct err *err);
+/* The study's tick found the store busy: logged; its outcomes wait for the next. */
+void runner_busy(struct runner *r);
+
+struct runner_head {
+    int priority;
+    long long seq;
+    int cpus; /* the slots it takes (at most the study's) */
+};
+/* Whether the first ready task may start now as far as its study goes (running,
+ * not stopping, its own slots, its rate limit); *head says which. O(1). */
+bool runner_head(struct runner *r, struct runner_head *head);
+/* Takes that task with `need` slots and marks it running (in the tick's transaction):
+ * 1, or 0 when it had been cancelled meanwhile, or -code with err set. */
+int runner_start_head(struct runner *r, int need, struct err *err);
+/* After the tick's transaction: the study log's lines kept (ok) or dropped. */
+void runner_committed(struct runner *r, bool ok);
+/* How many tasks the tick chose; runner_spawn() submits them (each task's process
+ * group recorded when the owner has a transaction open: record_pgid) and returns how
+ * many. */
+size_t runner_nstarts(const struct runner *r);
+size_t runner_spawn(struct runner *r, bool record_pgid);
+void runner_flush(struct runner *r);
+/* Keeps an ended attempt's outcome for the next tick when it is one of this
+ * runner's (true); false otherwise. */
+bool runner_take_outcome(struct runner *r, const struct executor_outcome *out);
+/* Ends the run on an error of its owner's (recorded as INTERRUPTED when the store
+ * takes it; what it still runs is cancelled now). */
+void runner_fail(struct runner *r, int rc, const struct err *err);
+/* A signal its owner decided stops the run: the first stops it cleanly (running tasks
+ * get SIGTERM and are recorded interrupted; while waiting for `after` it ends at
+ * once), a second kills what still runs. */
+void runner_interrupt(struct runner *r, int signo);
+/* Cancels the study (as `sweep cancel` of it, which runner_reap also notices). */
+void runner_cancel(struct runner *r);
+/* The monotonic time (its clock) at which it needs a tick even if no attempt ends:
+ * a backoff, the rate limit, the poll for `sweep cancel`, `after`; now when it has
+ * something to do, INFINITY when done. */
+double runner_next_wakeup(const struct runner *r);
+bool runner_done(const struct runner *r);
+int runner_used(const struct runner *r);  /* slots its running tasks take */
+int runner_slots(const struct runner *r); /* its own limit */
+double runner_mono(const struct runner *r);
+struct studylog *runner_studylog(struct runner *r);
+/* Complete once runner_done(); borrowed until runner_destroy(). */
+const struct runner_summary *runner_summary_get(const struct runner *r);
+/* How the run ended: SWEEP_OK, or the error (copied to err). */
+int runner_result(const struct runner *r, struct err *err);
+
+/* What a progress line shows of a runner now. */
+struct runner_progress {
+    const char *study;
+    double now, elapsed; /* its monotonic clock; seconds since runner_create */
+    long long total, finished, failed, running, queued;
+    bool started; /* past `after` (or ended) */
+    bool stopping, done;
+};
+void runner_progress_get(const struct runner *r, struct runner_progress *p);
 
 /* One task, as runner_task_argv needs it. */
 struct runner_argv_in {

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "core/engine.h"
 #include "core/runner.h"
 #include "core/spec.h"
 #include "core/store.h"
@@ -746,6 +747,209 @@ static void test_pipeline_reduce_skipped(void **state)
     assert_int_equal(count(f, TASK_SKIPPED), 1);
 }
 
+/* ---- several studies in one engine (core/engine.c) ---- */
+
+struct multi {
+    struct spec *spec[3];
+    long long id[3], gen[3];
+    struct runner *r[3];
+    size_t n;
+};
+
+/* Stores one more study of the engine (the fake is f's, made by the caller). */
+static void multi_add(struct fixture *f, struct multi *m, const char *yaml)
+{
+    char path[256];
+    uint64_t n = 0;
+    size_t i = m->n++;
+
+    snprintf(path, sizeof(path), "%s/spec%zu.yaml", f->dir, i);
+    if (spec_parse(path, yaml, strlen(yaml), &m->spec[i], &f->err) != 0)
+        fail_msg("spec: %s", f->err.msg);
+    if (runner_prepare(f->st, m->spec[i], NULL, NULL, &m->id[i], &m->gen[i], &n,
+                       &f->err) != 0)
+        fail_msg("prepare: %s", f->err.msg);
+}
+
+/* Runs every study of m in one engine of `slots` over f's fake, to the end. */
+static void multi_run(struct fixture *f, struct multi *m, int slots)
+{
+    struct runner_opts o = {.self_path = "/nonexistent/sweep"};
+    struct engine *e;
+
+    o.executor = fake_executor_get(f->fake);
+    o.clock = fake_executor_clock(f->fake);
+    e = engine_create(f->st, o.executor, o.clock, slots);
+    for (size_t i = 0; i < m->n; i++) {
+        if (runner_create(f->st, m->spec[i], m->id[i], m->gen[i], &o, &m->r[i],
+                          &f->err) != 0)
+            fail_msg("runner_create: %s", f->err.msg);
+        engine_add(e, m->r[i]);
+    }
+    if (engine_run(e, NULL, &f->err) != 0)
+        fail_msg("engine_run: %s", f->err.msg);
+    engine_destroy(e);
+    for (size_t i = 0; i < m->n; i++)
+        assert_true(runner_done(m->r[i]));
+}
+
+static enum study_status multi_status(struct multi *m, size_t i)
+{
+    return runner_summary_get(m->r[i])->status;
+}
+
+static void multi_fini(struct multi *m)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        runner_destroy(m->r[i]);
+        spec_destroy(m->spec[i]);
+    }
+}
+
+/* One slot, three studies: HIGH tasks of b first, then MEDIUM ones of a and c (a
+ * before c: the order of the studies breaks ties), then LOW of a. */
+static void test_engine_priority_across(void **state)
+{
+    struct fixture *f = *state;
+    struct multi m = {0};
+    static const char *const want[] = {"b1", "b2", "a1", "a2", "c1", "a3"};
+
+    f->fake = fake_executor_create(plan_ok, NULL);
+    multi_add(f, &m,
+              "study: a\ncommand: [sim, '{name}']\ntasks:\n"
+              "  - {name: a3, priority: LOW}\n  - {name: a1}\n  - {name: a2}\n");
+    multi_add(f, &m,
+              "study: b\ncommand: [sim, '{name}']\ntasks:\n"
+              "  - {name: b1, priority: HIGH}\n  - {name: b2, priority: HIGH}\n");
+    multi_add(f, &m, "study: c\ncommand: [sim, '{name}']\ntasks:\n  - {name: c1}\n");
+    multi_run(f, &m, 1);
+    assert_int_equal(fake_executor_count(f->fake), 6);
+    for (size_t i = 0; i < 6; i++)
+        assert_string_equal(att(f, i)->argv_last, want[i]);
+    assert_int_equal(fake_executor_max_running(f->fake), 1);
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(multi_status(&m, i), STUDY_COMPLETED);
+    multi_fini(&m);
+}
+
+/* Two studies of 2 slots each in an engine of 3: never more than 3 in flight in all,
+ * and the budget is used (3 at once at some point). */
+static void test_engine_slots_shared(void **state)
+{
+    struct fixture *f = *state;
+    struct multi m = {0};
+
+    f->fake = fake_executor_create(plan_ok, NULL);
+    multi_add(f, &m,
+              "study: a\ncommand: [sim, 'a{x}']\nparameters: {x: {range: [1, 5]}}\n"
+              "max_parallel: 2\n");
+    multi_add(f, &m,
+              "study: b\ncommand: [sim, 'b{x}']\nparameters: {x: {range: [1, 5]}}\n"
+              "max_parallel: 2\n");
+    multi_run(f, &m, 3);
+    assert_int_equal(fake_executor_count(f->fake), 10);
+    assert_int_equal(fake_executor_max_running(f->fake), 3);
+    assert_int_equal(multi_status(&m, 0), STUDY_COMPLETED);
+    assert_int_equal(multi_status(&m, 1), STUDY_COMPLETED);
+    multi_fini(&m);
+}
+
+/* a's rate limit (2/s) spaces a's starts only: b's start at once. */
+static void test_engine_rate_limits(void **state)
+{
+    struct fixture *f = *state;
+    struct multi m = {0};
+    const struct fake_attempt *prev = NULL;
+    int nb = 0;
+
+    f->fake = fake_executor_create(plan_short, NULL);
+    multi_add(f, &m,
+              "study: a\ncommand: [sim, 'a{x}']\nparameters: {x: {range: [1, 4]}}\n"
+              "rate_limit: 2/s\nmax_parallel: 8\n");
+    multi_add(f, &m,
+              "study: b\ncommand: [sim, 'b{x}']\nparameters: {x: {range: [1, 4]}}\n"
+              "max_parallel: 8\n");
+    multi_run(f, &m, 16);
+    assert_int_equal(fake_executor_count(f->fake), 8);
+    for (size_t i = 0; i < 8; i++) {
+        const struct fake_attempt *a = att(f, i);
+        if (a->argv_last[0] == 'b') {
+            assert_true(a->submitted < 1e-6);
+            nb++;
+            continue;
+        }
+        if (prev)
+            assert_true(a->submitted - prev->submitted >= 0.5 - 1e-6);
+        prev = a;
+    }
+    assert_int_equal(nb, 4);
+    assert_true(prev && prev->submitted >= 1.5 - 1e-6);
+    multi_fini(&m);
+}
+
+/* Every attempt takes 10 s. */
+static void plan_long(void *arg, struct fake_attempt *a)
+{
+    (void)arg;
+    a->duration = 10.0;
+}
+
+/* `sweep cancel a` while a and b run: a ends cancelled, b runs on and completes. */
+static void test_engine_cancel_one(void **state)
+{
+    struct fixture *f = *state;
+    struct multi m = {0};
+    struct cancel_ctx c = {.f = f};
+
+    f->fake = fake_executor_create(plan_long, NULL);
+    multi_add(f, &m,
+              "study: a\ncommand: [sim, 'a{x}']\nparameters: {x: {range: [1, 2]}}\n");
+    multi_add(f, &m,
+              "study: b\ncommand: [sim, 'b{x}']\nparameters: {x: {range: [1, 2]}}\n");
+    f->study_id = m.id[0];
+    fake_executor_at(f->fake, 3.0, cancel_event, &c);
+    multi_run(f, &m, 8);
+    assert_int_equal(multi_status(&m, 0), STUDY_CANCELLED);
+    assert_int_equal(runner_summary_get(m.r[0])->end, RUNNER_CANCELLED);
+    assert_int_equal(multi_status(&m, 1), STUDY_COMPLETED);
+    for (size_t i = 0; i < fake_executor_count(f->fake); i++) {
+        const struct fake_attempt *a = att(f, i);
+        assert_true(a->cancelled == (a->argv_last[0] == 'a'));
+    }
+    multi_fini(&m);
+}
+
+/* b has `after: a`, both in one engine: b starts when a has completed, then runs. */
+static void test_engine_after(void **state)
+{
+    struct fixture *f = *state;
+    struct multi m = {0};
+    double a_end = 0;
+
+    f->fake = fake_executor_create(plan_ok, NULL);
+    multi_add(f, &m,
+              "study: b\ncommand: [sim, 'b{x}']\nparameters: {x: [1, 2]}\n"
+              "after: a\n");
+    multi_add(f, &m,
+              "study: a\ncommand: [sim, 'a{x}']\nparameters: {x: [1, 2]}\n"
+              "max_parallel: 1\n");
+    multi_run(f, &m, 4);
+    assert_int_equal(fake_executor_count(f->fake), 4);
+    for (size_t i = 0; i < 4; i++) {
+        const struct fake_attempt *a = att(f, i);
+        if (a->argv_last[0] == 'a')
+            a_end = a->ended > a_end ? a->ended : a_end;
+    }
+    for (size_t i = 0; i < 4; i++) {
+        const struct fake_attempt *a = att(f, i);
+        if (a->argv_last[0] == 'b')
+            assert_true(a->submitted >= a_end);
+    }
+    assert_int_equal(multi_status(&m, 0), STUDY_COMPLETED);
+    assert_int_equal(multi_status(&m, 1), STUDY_COMPLETED);
+    multi_fini(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -766,6 +970,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_after_failed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pipeline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pipeline_reduce_skipped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_engine_priority_across, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_engine_slots_shared, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_engine_rate_limits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_engine_cancel_one, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_engine_after, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

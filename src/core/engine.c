@@ -1,0 +1,249 @@
+/* The engine: runners stepped together over one executor and one slot budget (see
+ * engine.h). A tick costs O(runners) plus O(runners) per task started (the best
+ * ready head is looked for across runners each time): meant for a few studies at once.
+ */
+#include "core/engine.h"
+
+#include "common/timeutil.h"
+#include "common/xalloc.h"
+#include "core/studylog.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+struct engine {
+    struct store *st;
+    struct executor *ex;
+    const struct runner_clock *clock;
+    int slots;
+    struct runner **runners;
+    size_t n, cap;
+    bool leased; /* the leases were renewed once */
+    double last_lease;
+};
+
+static double engine_mono(const struct engine *e)
+{
+    return e->clock ? e->clock->mono(e->clock->arg) : time_mono();
+}
+
+struct engine *engine_create(struct store *st,
+                             struct executor *ex,
+                             const struct runner_clock *clock,
+                             int slots)
+{
+    struct engine *e = xcalloc(1, sizeof(*e));
+
+    e->st = st;
+    e->ex = ex;
+    e->clock = clock;
+    if (slots <= 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        slots = n > 0 ? (int)n : 1;
+    }
+    e->slots = slots;
+    return e;
+}
+
+void engine_destroy(struct engine *e)
+{
+    if (!e)
+        return;
+    free(e->runners);
+    free(e);
+}
+
+void engine_add(struct engine *e, struct runner *r)
+{
+    e->runners = xgrow(e->runners, &e->cap, e->n + 1, sizeof(*e->runners));
+    e->runners[e->n++] = r;
+}
+
+static void fail_all(struct engine *e, int rc, const struct err *err)
+{
+    for (size_t i = 0; i < e->n; i++)
+        runner_fail(e->runners[i], rc, err);
+}
+
+/* Starts ready tasks, best first across runners, while the best fits the free
+ * slots (a task that does not fit waits for slots, as in one study: nothing of lower
+ * priority overtakes it). */
+static int choose(struct engine *e, struct err *err)
+{
+    int used = 0;
+
+    for (size_t i = 0; i < e->n; i++)
+        used += runner_used(e->runners[i]);
+    for (;;) {
+        struct runner_head best = {0}, h;
+        struct runner *r = NULL;
+        int need, rc;
+
+        for (size_t i = 0; i < e->n; i++) {
+            if (runner_head(e->runners[i], &h) && (!r || h.priority > best.priority)) {
+                r = e->runners[i];
+                best = h;
+            }
+        }
+        if (!r)
+            return SWEEP_OK;
+        need = best.cpus > e->slots ? e->slots : best.cpus;
+        if (used + need > e->slots)
+            return SWEEP_OK;
+        rc = runner_start_head(r, need, err);
+        if (rc < 0)
+            return -rc;
+        if (rc == 1)
+            used += need;
+    }
+}
+
+int engine_tick(struct engine *e, struct err *err)
+{
+    bool running = false, record;
+    size_t *spawned = NULL, nstarts = 0;
+    int rc;
+
+    if (e->n == 0)
+        return SWEEP_OK;
+    if (!e->leased || engine_mono(e) >= e->last_lease + store_lease(e->st) / 3) {
+        /* A busy store is tried again on the next tick. */
+        rc = runner_leases_tick(e->st, runner_studylog(e->runners[0]), err);
+        if (rc == SWEEP_EBUSY) {
+            err_clear(err);
+        } else if (rc) {
+            fail_all(e, rc, err);
+            return rc;
+        } else {
+            e->leased = true;
+            e->last_lease = engine_mono(e);
+        }
+    }
+    for (size_t i = 0; i < e->n; i++) {
+        runner_pre(e->runners[i]);
+        running = running || !runner_done(e->runners[i]);
+    }
+    if (!running)
+        return SWEEP_OK;
+    rc = store_begin(e->st, err);
+    if (rc == SWEEP_EBUSY) {
+        for (size_t i = 0; i < e->n; i++) {
+            runner_busy(e->runners[i]);
+            runner_flush(e->runners[i]);
+        }
+        err_clear(err);
+        return SWEEP_OK;
+    }
+    if (rc) {
+        fail_all(e, rc, err);
+        return rc;
+    }
+    for (size_t i = 0; i < e->n && !rc; i++)
+        rc = runner_reap(e->runners[i], err);
+    if (!rc)
+        rc = choose(e, err);
+    if (!rc)
+        rc = store_commit(e->st, err);
+    if (rc) {
+        store_rollback(e->st);
+        for (size_t i = 0; i < e->n; i++)
+            runner_committed(e->runners[i], false);
+        fail_all(e, rc, err);
+        return rc;
+    }
+    spawned = xcalloc(e->n, sizeof(*spawned));
+    for (size_t i = 0; i < e->n; i++) {
+        runner_committed(e->runners[i], true);
+        nstarts += runner_nstarts(e->runners[i]);
+    }
+    /* One transaction records the process groups of the tasks spawned now. */
+    record = nstarts > 0 && store_begin(e->st, err) == SWEEP_OK;
+    err_clear(err);
+    for (size_t i = 0; i < e->n; i++)
+        spawned[i] = runner_spawn(e->runners[i], record);
+    if (record && store_commit(e->st, err) != SWEEP_OK) {
+        store_rollback(e->st);
+        for (size_t i = 0; i < e->n; i++) {
+            if (spawned[i] > 0)
+                studylog_event(runner_studylog(e->runners[i]), "task_pgid_unrecorded",
+                               "tasks=%zu", spawned[i]);
+        }
+        err_clear(err);
+    }
+    for (size_t i = 0; i < e->n; i++)
+        runner_flush(e->runners[i]);
+    free(spawned);
+    return SWEEP_OK;
+}
+
+double engine_next_wakeup(const struct engine *e)
+{
+    double t = e->leased ? e->last_lease + store_lease(e->st) / 3 : engine_mono(e);
+
+    for (size_t i = 0; i < e->n; i++) {
+        double w = runner_next_wakeup(e->runners[i]);
+        if (w < t)
+            t = w;
+    }
+    return t;
+}
+
+bool engine_done(const struct engine *e)
+{
+    for (size_t i = 0; i < e->n; i++) {
+        if (!runner_done(e->runners[i]))
+            return false;
+    }
+    return true;
+}
+
+void engine_interrupt(struct engine *e, int signo)
+{
+    for (size_t i = 0; i < e->n; i++)
+        runner_interrupt(e->runners[i], signo);
+}
+
+/* The executor's callback: the attempt's runner keeps its outcome. */
+static void on_done(const struct executor_outcome *out, void *arg)
+{
+    struct engine *e = arg;
+
+    for (size_t i = 0; i < e->n; i++) {
+        if (runner_take_outcome(e->runners[i], out))
+            return;
+    }
+}
+
+int engine_dispatch(struct engine *e, int timeout_ms, int *signo, struct err *err)
+{
+    return executor_dispatch(e->ex, timeout_ms, on_done, e, signo, err);
+}
+
+int engine_run(struct engine *e, const struct engine_loop *lp, struct err *err)
+{
+    int rc;
+
+    for (;;) {
+        double wait;
+        int signo = 0;
+
+        rc = engine_tick(e, err);
+        for (size_t i = 0; lp && lp->on_tick && i < e->n; i++)
+            lp->on_tick(lp->on_tick_arg, e->runners[i]);
+        if (rc || engine_done(e))
+            return rc;
+        wait = engine_next_wakeup(e) - engine_mono(e);
+        if (lp && lp->max_wait > 0 && wait > lp->max_wait)
+            wait = lp->max_wait;
+        if (wait < 0)
+            wait = 0;
+        if (engine_dispatch(e, (int)ceil(wait * 1000.0), &signo, err) < 0) {
+            rc = err->code ? (int)err->code : SWEEP_EINTERNAL;
+            fail_all(e, rc, err);
+            return rc;
+        }
+        if (signo)
+            engine_interrupt(e, signo);
+    }
+}
