@@ -221,12 +221,14 @@ static int models_main(int argc, char **argv)
             printf("%s is an alias: %s with %s\n\n", argv[optind], m->name, text);
             free(text);
         }
-        json_decref(preset);
     }
 
-    if (schema)
-        return models_print_json(m ? model_params_json_schema(m)
-                                   : model_names_json_schema());
+    if (schema) {
+        json_t *v = m ? model_params_json_schema(m, preset) : model_names_json_schema();
+        json_decref(preset);
+        return models_print_json(v);
+    }
+    json_decref(preset);
     if (json)
         return models_print_json(m ? model_schema_json(m) : model_list_json());
     if (m)

@@ -154,9 +154,12 @@ static void schema_scalar(const struct model_param *p, json_t *o)
 }
 
 /* The schema of parameter p's value, with its description (and unit) and, unless it
- * is for an alias, its default. */
-static json_t *schema_param(const struct model_param *p, const char *alias_of)
+ * is for an alias, its default: the preset's value if it sets one, else the row's. */
+static json_t *
+schema_param(const struct model_param *p, const char *alias_of, const json_t *preset)
 {
+    json_t *def = json_object_get(preset, p->name);
+
     json_t *o = json_object();
     struct strbuf desc = STRBUF_INIT;
 
@@ -181,6 +184,8 @@ static json_t *schema_param(const struct model_param *p, const char *alias_of)
     }
     if (alias_of) {
         json_object_set_new(o, "deprecated", json_true());
+    } else if (def) {
+        json_object_set(o, "default", def);
     } else if (p->def) {
         json_object_set_new(o, "default", model_param_default(p));
     }
@@ -201,7 +206,7 @@ static json_t *schema_required_any(const struct model_param *p, const char *exce
     return any;
 }
 
-json_t *model_params_json_schema(const struct model *m)
+json_t *model_params_json_schema(const struct model *m, const json_t *preset)
 {
     json_t *o = json_object(), *props = json_object(), *required = json_array();
     json_t *dependent = json_object(), *all = json_array();
@@ -210,9 +215,9 @@ json_t *model_params_json_schema(const struct model *m)
         const struct model_param *p = &m->params[i];
         bool aliased = p->aliases && *p->aliases;
 
-        json_object_set_new(props, p->name, schema_param(p, NULL));
+        json_object_set_new(props, p->name, schema_param(p, NULL, preset));
         for (const char *const *a = p->aliases; a && *a; a++) {
-            json_object_set_new(props, *a, schema_param(p, p->name));
+            json_object_set_new(props, *a, schema_param(p, p->name, NULL));
             json_object_set_new(
                 dependent, *a,
                 json_pack("{s:{s:o}}", "not", "anyOf", schema_required_any(p, *a)));

@@ -469,7 +469,7 @@ static void check_property(const struct model_param *p, const json_t *prop, bool
 
 static void check_model(const struct model *m)
 {
-    json_t *schema = model_params_json_schema(m);
+    json_t *schema = model_params_json_schema(m, NULL);
     const json_t *props = json_object_get(schema, "properties");
     size_t nnames = 0;
     json_t *obj;
@@ -533,7 +533,7 @@ static void test_params_schema_toy(void **state)
         {"{\"count\": 10, \"num_particles\": 2, \"grid\": [8, 1024, 9]}", true},
         {"{\"count\": 10, \"num_particles\": 2, \"grid\": [8, 1025]}", false},
     };
-    json_t *schema = model_params_json_schema(&toy);
+    json_t *schema = model_params_json_schema(&toy, NULL);
     json_t *required = json_object_get(schema, "required");
     struct err err = {0};
 
@@ -556,7 +556,7 @@ static void test_params_schema_toy(void **state)
  * embedded) and states every bound of the row. */
 static void test_params_schema_shape(void **state)
 {
-    json_t *schema = model_params_json_schema(&toy);
+    json_t *schema = model_params_json_schema(&toy, NULL);
     json_t *props = json_object_get(schema, "properties");
     json_t *rate = json_object_get(props, "rate"),
            *grid = json_object_get(props, "grid");
@@ -650,6 +650,36 @@ static void test_names(void **state)
     json_decref(schema);
 }
 
+/* An alias's schema is its model's, with the preset's values as defaults. */
+static void test_params_schema_alias(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < model_alias_count(); i++) {
+        json_t *preset, *schema, *plain, *v;
+        const struct model *m = model_resolve(model_alias_at(i)->name, &preset);
+        const char *key;
+
+        assert_non_null(m);
+        schema = model_params_json_schema(m, preset);
+        plain = model_params_json_schema(m, NULL);
+        assert_true(json_object_size(preset) > 0);
+        json_object_foreach(preset, key, v)
+        {
+            json_t *prop = json_object_get(json_object_get(schema, "properties"), key);
+            assert_true(json_equal(json_object_get(prop, "default"), v));
+            assert_true(sv_valid(prop, v));
+            /* Only the default differs. */
+            json_object_del(json_object_get(json_object_get(plain, "properties"), key),
+                            "default");
+            json_object_del(prop, "default");
+        }
+        assert_true(json_equal(schema, plain));
+        json_decref(schema);
+        json_decref(plain);
+        json_decref(preset);
+    }
+}
+
 /* The list is every model's description in registry order. */
 static void test_list(void **state)
 {
@@ -671,6 +701,7 @@ int main(void)
         cmocka_unit_test(test_params_schema_registry),
         cmocka_unit_test(test_params_schema_toy),
         cmocka_unit_test(test_params_schema_shape),
+        cmocka_unit_test(test_params_schema_alias),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_list),
     };
