@@ -158,9 +158,7 @@ static void schema_scalar(const struct model_param *p, json_t *o)
 static json_t *
 schema_param(const struct model_param *p, const char *alias_of, const json_t *preset)
 {
-    json_t *def = json_object_get(preset, p->name);
-
-    json_t *o = json_object();
+    json_t *def = json_object_get(preset, p->name), *o = json_object();
     struct strbuf desc = STRBUF_INIT;
 
     if (alias_of)
