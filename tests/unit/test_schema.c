@@ -424,8 +424,8 @@ static void param_cases(const struct model *m,
         check_case(m, schema, name, json_string(a[0]));
     if (list) {
         /* Lengths around the limits, of a valid element. */
-        json_t *elem =
-            json_integer(p->min.set ? (json_int_t)ceil(p->min.value) + 1 : 0);
+        bool near = p->min.set && fabs(p->min.value) < 1e15;
+        json_t *elem = json_integer(near ? (json_int_t)ceil(p->min.value) + 1 : 0);
         size_t lens[] = {0, p->min_items, p->max_items, p->max_items + 1,
                          p->min_items ? p->min_items - 1 : 1};
         for (size_t i = 0; i < MODEL_COUNT(lens); i++) {
