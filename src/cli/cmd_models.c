@@ -1,13 +1,14 @@
 /* `sweep models [MODEL]`: the built-in models, read straight from their registry rows:
  * a one-line summary each, or for one model every parameter (name, type, default,
- * range, unit, description) and every metric. --json prints model_describe(), the same
- * description the API and MCP use. */
+ * range, unit, description) and every metric. --json and --json-schema print the
+ * shapes of models/schema.h, which the API and MCP use too. */
 #include "cli.h"
 
 #include "common/jsonx.h"
 #include "common/strbuf.h"
 #include "common/xalloc.h"
 #include "models/model.h"
+#include "models/schema.h"
 
 #include <getopt.h>
 #include <stdbool.h>
@@ -185,20 +186,27 @@ static int models_main(int argc, char **argv)
 {
     static const struct option options[] = {
         {"json", no_argument, NULL, 'j'},
+        {"json-schema", no_argument, NULL, 's'},
         {NULL, 0, NULL, 0},
     };
     const struct model *m = NULL;
     json_t *preset = NULL;
-    bool json = false;
+    bool json = false, schema = false;
     int c;
 
     optind = 0; /* GNU getopt: start over, also when called twice in one process */
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
-        if (c != 'j')
+        if (c == 'j')
+            json = true;
+        else if (c == 's')
+            schema = true;
+        else
             return cli_option_error(&cmd_models, options, c, argv);
-        json = true;
     }
+    if (json && schema)
+        return cli_usage_error(&cmd_models,
+                               "--json and --json-schema exclude each other");
     if (argc - optind > 1)
         return cli_usage_error(&cmd_models, "expected at most one MODEL");
     if (optind < argc) {
@@ -208,22 +216,21 @@ static int models_main(int argc, char **argv)
             model_unknown_msg(argv[optind], msg, sizeof(msg));
             return cli_usage_error(&cmd_models, "%s", msg);
         }
-        if (preset && !json) {
+        if (preset && !json && !schema) {
             char *text = jsonx_canon_str(preset);
             printf("%s is an alias: %s with %s\n\n", argv[optind], m->name, text);
             free(text);
         }
-        json_decref(preset);
     }
 
-    if (json && m)
-        return models_print_json(model_describe(m));
-    if (json) {
-        json_t *all = json_array();
-        for (size_t i = 0; i < model_count(); i++)
-            json_array_append_new(all, model_describe(model_at(i)));
-        return models_print_json(all);
+    if (schema) {
+        json_t *v = m ? model_params_json_schema(m, preset) : model_names_json_schema();
+        json_decref(preset);
+        return models_print_json(v);
     }
+    json_decref(preset);
+    if (json)
+        return models_print_json(m ? model_schema_json(m) : model_list_json());
     if (m)
         models_show(m);
     else
@@ -235,7 +242,7 @@ const struct cli_cmd cmd_models = {
     .name = "models",
     .summary = "list the built-in models, their parameters and metrics",
     .usage =
-        "Usage: sweep models [MODEL] [--json]\n"
+        "Usage: sweep models [MODEL] [--json | --json-schema]\n"
         "\n"
         "Lists the built-in models with a one-line summary. With MODEL, shows every\n"
         "parameter (name, type, default, range, unit, description) and every metric\n"
@@ -243,11 +250,15 @@ const struct cli_cmd cmd_models = {
         "MODEL' runs it once.\n"
         "\n"
         "Options:\n"
-        "  --json      print JSON: an array of model descriptions, or one with MODEL\n"
-        "  -h, --help  show this help\n"
+        "  --json         print JSON: every model's description, or MODEL's\n"
+        "  --json-schema  print a JSON Schema (draft 2020-12): of MODEL's parameter\n"
+        "                 object, or without MODEL of a model's name (every name and\n"
+        "                 alias, also in capitals)\n"
+        "  -h, --help     show this help\n"
         "\n"
         "Examples:\n"
         "  sweep models\n"
-        "  sweep models chaos --json\n",
+        "  sweep models chaos --json\n"
+        "  sweep models DLA --json-schema\n",
     .fn = models_main,
 };

@@ -1,8 +1,8 @@
 /* The built-in simulation models and their registry. A model is one table row: a name,
  * its parameter schema (name, type, default, range, unit, aliases) and metrics, and a
  * run function. The schema feeds `sweep models`, `sweep sim` validation, --help, and
- * later the OpenAPI document and the MCP tool schemas, so nothing about a parameter is
- * written twice. Adding a model is one file (exporting `const struct model
+ * through schema.h the OpenAPI document and the MCP tool schemas, so nothing about a
+ * parameter is written twice. Adding a model is one file (exporting `const struct model
  * model_<name>`) plus one row in registry.c. Models never print, never exit and never
  * read the environment: a run is a pure function of its parameters (randomness only
  * from the `seed` parameter, see rng.h) and the attempt number. */
@@ -120,8 +120,10 @@ size_t model_alias_count(void);
 const struct model_alias *model_alias_at(size_t i);
 
 /* The model called `name`, or the model that the alias `name` stands for; NULL when
- * neither. If preset is not NULL it gets the alias's preset parameters (a new object
- * the caller owns), or NULL for a model's own name. */
+ * neither. A name in capitals stands for the same name in lower case ("DLA",
+ * "BENCHMARK": the algorithms of task-queue files); other mixed cases are unknown.
+ * If preset is not NULL it gets the alias's preset parameters (a new object the
+ * caller owns), or NULL for a model's own name. */
 const struct model *model_resolve(const char *name, json_t **preset);
 /* The message for a name that model_resolve does not know, into buf: `unknown model
  * "navier_stokes" (did you mean "navier-stokes"?)` with the nearest model or alias
@@ -166,12 +168,7 @@ void model_param_range(const struct model_param *p, char *buf, size_t n);
 /* The default as a typed JSON value (new reference), or NULL for a required parameter.
  */
 json_t *model_param_default(const struct model_param *p);
-/* The whole row as JSON for `sweep models --json`, the API and MCP (new object). Range
- * constraints use JSON Schema keywords: minimum, exclusiveMinimum, maximum,
- * exclusiveMaximum, enum, minItems, maxItems; "enum" lists the choices, then their
- * aliases, which "enum_aliases" maps to choices. "aliases" lists the model's aliases
- * with their presets. */
-json_t *model_describe(const struct model *m);
+/* The row as JSON (its description, its parameters' JSON Schema): see schema.h. */
 
 /* Typed parameter values. Asking for a parameter the row does not have, or with another
  * type, is a bug in the model: it aborts with a message. Strings and lists are borrowed

@@ -1,8 +1,8 @@
 /* The model table, the alias table (other names for a model with preset parameters),
  * and everything driven by a row's parameter schema: lookup, validation of a parameter
- * object into typed values, range text, the JSON description, and the typed accessors
- * the models read their arguments with (see model.h). Lookups are linear scans: a
- * handful of models with a dozen parameters each. */
+ * object into typed values, range text, and the typed accessors the models read their
+ * arguments with (see model.h); the rows as JSON are in schema.c. Lookups are linear
+ * scans: a handful of models with a dozen parameters each. */
 #include "model.h"
 
 #include "common/jsonx.h"
@@ -10,6 +10,7 @@
 #include "common/suggest.h"
 #include "common/xalloc.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,7 +73,8 @@ static json_t *registry_preset(const struct model_alias *a)
     return preset;
 }
 
-const struct model *model_resolve(const char *name, json_t **preset)
+/* The model or alias called exactly `name`. */
+static const struct model *registry_lookup(const char *name, json_t **preset)
 {
     const struct model *m = model_find(name);
 
@@ -86,6 +88,26 @@ const struct model *model_resolve(const char *name, json_t **preset)
             *preset = registry_preset(&aliases[i]);
     }
     return m;
+}
+
+const struct model *model_resolve(const char *name, json_t **preset)
+{
+    const struct model *m = registry_lookup(name, preset);
+    char lower[64];
+    size_t n = strlen(name);
+    bool capitals = false;
+
+    if (m || n >= sizeof(lower))
+        return m;
+    /* A name in capitals, as the algorithms of task-queue files are written ("DLA"). */
+    for (size_t i = 0; i <= n; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (islower(c))
+            return NULL;
+        capitals |= isupper(c) != 0;
+        lower[i] = (char)tolower(c);
+    }
+    return capitals ? registry_lookup(lower, preset) : NULL;
 }
 
 void model_unknown_msg(const char *name, char *buf, size_t n)
@@ -513,84 +535,6 @@ out:
     json_decref(typed);
     free(given);
     return rc;
-}
-
-static json_t *registry_strings(const char *const *list)
-{
-    json_t *a = json_array();
-
-    for (; list && *list; list++)
-        json_array_append_new(a, json_string(*list));
-    return a;
-}
-
-static void registry_set_str(json_t *obj, const char *key, const char *s)
-{
-    json_object_set_new(obj, key, s ? json_string(s) : json_null());
-}
-
-static json_t *registry_describe_param(const struct model_param *p)
-{
-    json_t *o = json_object();
-    json_t *def = model_param_default(p);
-
-    json_object_set_new(o, "name", json_string(p->name));
-    json_object_set_new(o, "type", json_string(model_type_name(p->type)));
-    json_object_set_new(o, "required", json_boolean(!def));
-    json_object_set_new(o, "default", def ? def : json_null());
-    registry_set_str(o, "unit", p->unit);
-    registry_set_str(o, "description", p->desc);
-    json_object_set_new(o, "aliases", registry_strings(p->aliases));
-    if (p->min.set)
-        json_object_set_new(o, p->min.exclusive ? "exclusiveMinimum" : "minimum",
-                            json_real(p->min.value));
-    if (p->max.set)
-        json_object_set_new(o, p->max.exclusive ? "exclusiveMaximum" : "maximum",
-                            json_real(p->max.value));
-    if (p->type == MODEL_ENUM) {
-        json_t *values = registry_strings(p->choices), *map = json_object();
-        for (const char *const *a = p->choice_aliases; a && *a; a += 2) {
-            json_array_append_new(values, json_string(a[0]));
-            json_object_set_new(map, a[0], json_string(a[1]));
-        }
-        json_object_set_new(o, "enum", values);
-        json_object_set_new(o, "enum_aliases", map);
-    }
-    if (registry_is_list(p->type) && p->min_items)
-        json_object_set_new(o, "minItems", json_integer((json_int_t)p->min_items));
-    if (registry_is_list(p->type) && p->max_items)
-        json_object_set_new(o, "maxItems", json_integer((json_int_t)p->max_items));
-    return o;
-}
-
-json_t *model_describe(const struct model *m)
-{
-    json_t *o = json_object(), *params = json_array(), *metrics = json_array();
-    json_t *names = json_array();
-
-    for (size_t i = 0; i < m->nparams; i++)
-        json_array_append_new(params, registry_describe_param(&m->params[i]));
-    for (size_t i = 0; i < m->nmetrics; i++) {
-        json_t *mo = json_object();
-        json_object_set_new(mo, "name", json_string(m->metrics[i].name));
-        registry_set_str(mo, "unit", m->metrics[i].unit);
-        registry_set_str(mo, "description", m->metrics[i].desc);
-        json_array_append_new(metrics, mo);
-    }
-    json_object_set_new(o, "name", json_string(m->name));
-    registry_set_str(o, "summary", m->summary);
-    registry_set_str(o, "description", m->description);
-    registry_set_str(o, "example", m->example);
-    json_object_set_new(o, "parameters", params);
-    json_object_set_new(o, "metrics", metrics);
-    for (size_t i = 0; i < MODEL_COUNT(aliases); i++) {
-        if (strcmp(aliases[i].model, m->name) != 0)
-            continue;
-        json_array_append_new(names, json_pack("{s:s, s:o}", "name", aliases[i].name,
-                                               "preset", registry_preset(&aliases[i])));
-    }
-    json_object_set_new(o, "aliases", names);
-    return o;
 }
 
 /* The typed value of a parameter the model reads; a missing one or a wrong type is a

@@ -13,6 +13,7 @@
 #include "common/xalloc.h"
 #include "models/model.h"
 #include "models/rng.h"
+#include "models/schema.h"
 
 #include <fcntl.h>
 #include <math.h>
@@ -149,7 +150,7 @@ static void check_row(const struct model *m)
         assert_int_equal(model_params_check(m, empty, &typed, &err), SWEEP_OK);
         assert_int_equal(json_object_size(typed), m->nparams);
     }
-    desc = model_describe(m);
+    desc = model_schema_json(m);
     assert_int_equal(json_array_size(json_object_get(desc, "parameters")), m->nparams);
     assert_int_equal(json_array_size(json_object_get(desc, "metrics")), m->nmetrics);
     json_decref(desc);
@@ -315,7 +316,7 @@ static void test_param_range_text(void **state)
 
 static void test_describe(void **state)
 {
-    json_t *d = model_describe(&toy);
+    json_t *d = model_schema_json(&toy);
     json_t *params = json_object_get(d, "parameters");
     json_t *rate = json_array_get(params, 1), *np = json_array_get(params, 6);
     json_t *grid = json_array_get(params, 5), *scheme = json_array_get(params, 4);
@@ -424,7 +425,7 @@ static void test_aliases(void **state)
     assert_null(preset);
     assert_null(model_resolve("", NULL));
 
-    desc = model_describe(model_find("particles"));
+    desc = model_schema_json(model_find("particles"));
     assert_int_equal(json_array_size(json_object_get(desc, "aliases")), 2);
     assert_string_equal(
         json_string_value(json_object_get(
