@@ -10,7 +10,7 @@
  * stale snapshot). A function that runs several statements wraps them in a savepoint,
  * so it leaves no trace when it fails, inside the caller's transaction or on its own.
  *
- * Schema (user_version 5): studies (with the step names of a pipeline and the reason it
+ * Schema (user_version 6): studies (with the step names of a pipeline and the reason it
  * waits or failed); tasks, one row per key and study, with `generation` telling which
  * expansion last produced it, `state` the integer of enum task_state, metrics_json the
  * object the task wrote, and `step` and `chain` its place in a pipeline (the steps of a
@@ -40,7 +40,8 @@
  * gains tasks.input_hash (NULL: a reduce that succeeded before runs once more); version
  * 4 gains the attempts' owner, lease_until, pid, pgid, spawned_at, stale and
  * metrics_json (an open attempt of before has no owner, and a run treats it as left by
- * a dead run, as before). A newer version is refused. */
+ * a dead run, as before); version 6 gains task_counts (filled from the tasks, one
+ * GROUP BY) with its triggers, and task_stage. A newer version is refused. */
 #include "store.h"
 
 #include "common/fileio.h"
@@ -58,7 +59,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 #define STORE_BUSY_TIMEOUT_MS 5000
 
 /* States are stored as integers and the SQL below names them by number. */
@@ -189,6 +190,62 @@ static const char schema_v5_sql[] =
     "ALTER TABLE attempts ADD COLUMN stale INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE attempts ADD COLUMN metrics_json TEXT;"
     "CREATE INDEX attempts_open ON attempts (owner, lease_until) WHERE state = 1;";
+
+/* Version 5 -> 6: the study at scale. task_counts keeps, in the same transaction as
+ * any change of a task, how many tasks of each study, generation, step, priority band
+ * (0 LOW: priority <= 1, 1 MEDIUM: 2, 2 HIGH: >= 3) and state there are, so that
+ * counting a study reads a few rows whatever its size (the triggers keep it; rows that
+ * fall to 0 stay). task_stage holds, while a new generation is prepared in chunks, the
+ * new place (seq, priority, cpus, step, chain, seed) of the keys that the study
+ * already had: they join the new generation only when it becomes visible
+ * (store_study_publish()), so the visible generation never changes half-way. */
+static const char schema_v6_sql[] =
+    "CREATE TABLE task_stage ("
+    " study_id INTEGER NOT NULL,"
+    " task_id INTEGER NOT NULL,"
+    " generation INTEGER NOT NULL,"
+    " seq INTEGER NOT NULL,"
+    " priority INTEGER NOT NULL,"
+    " cpus INTEGER NOT NULL,"
+    " step INTEGER NOT NULL,"
+    " chain INTEGER NOT NULL,"
+    " seed INTEGER NOT NULL,"
+    " PRIMARY KEY (study_id, task_id)) WITHOUT ROWID;"
+    "CREATE TABLE task_counts ("
+    " study_id INTEGER NOT NULL,"
+    " generation INTEGER NOT NULL,"
+    " step INTEGER NOT NULL,"
+    " band INTEGER NOT NULL,"
+    " state INTEGER NOT NULL,"
+    " n INTEGER NOT NULL,"
+    " PRIMARY KEY (study_id, generation, step, band, state)) WITHOUT ROWID;"
+    "INSERT INTO task_counts SELECT study_id, generation, step,"
+    " (CASE WHEN tasks.priority <= 1 THEN 0 WHEN tasks.priority = 2 THEN 1 ELSE 2 END) "
+    "AS b,"
+    " state, count(*) FROM tasks GROUP BY study_id, generation, step, b, state;"
+    "CREATE TRIGGER task_counts_insert AFTER INSERT ON tasks BEGIN"
+    " INSERT INTO task_counts VALUES (new.study_id, new.generation, new.step,"
+    " (CASE WHEN new.priority <= 1 THEN 0 WHEN new.priority = 2 THEN 1 ELSE 2 END),"
+    " new.state, 1) ON CONFLICT DO UPDATE SET n = n + 1; END;"
+    "CREATE TRIGGER task_counts_delete AFTER DELETE ON tasks BEGIN"
+    " UPDATE task_counts SET n = n - 1 WHERE study_id = old.study_id"
+    " AND generation = old.generation AND step = old.step AND state = old.state"
+    " AND band = (CASE WHEN old.priority <= 1 THEN 0 WHEN old.priority = 2 THEN 1 ELSE "
+    "2 END); END;"
+    "CREATE TRIGGER task_counts_update AFTER UPDATE OF study_id, generation, step,"
+    " priority, state ON tasks WHEN old.study_id <> new.study_id"
+    " OR old.generation <> new.generation OR old.step <> new.step"
+    " OR old.state <> new.state OR old.priority <> new.priority BEGIN"
+    " UPDATE task_counts SET n = n - 1 WHERE study_id = old.study_id"
+    " AND generation = old.generation AND step = old.step AND state = old.state"
+    " AND band = (CASE WHEN old.priority <= 1 THEN 0 WHEN old.priority = 2 THEN 1 ELSE "
+    "2 END);"
+    " INSERT INTO task_counts VALUES (new.study_id, new.generation, new.step,"
+    " (CASE WHEN new.priority <= 1 THEN 0 WHEN new.priority = 2 THEN 1 ELSE 2 END),"
+    " new.state, 1) ON CONFLICT DO UPDATE SET n = n + 1; END;"
+    "CREATE TRIGGER task_counts_study_delete AFTER DELETE ON studies BEGIN"
+    " DELETE FROM task_counts WHERE study_id = old.id;"
+    " DELETE FROM task_stage WHERE study_id = old.id; END;";
 
 #define STUDY_COLS                                                                     \
     "id, name, description, spec_path, spec_json, status, generation, created_at,"     \
@@ -366,9 +423,9 @@ static const char *const stmt_sql[ST_COUNT] = {
         " WHERE id = ?1",
     /* One state and band: counting a range of tasks_queue without decoding its
      * columns is several times faster than one GROUP BY over the same entries. */
-    [ST_COUNT_RANGE] =
-        "SELECT count(*) FROM tasks WHERE study_id = ?1 AND generation = ?2"
-        " AND state = ?3 AND priority BETWEEN ?4 AND ?5",
+    /* The kept counts (task_counts): a few rows whatever the study's size. */
+    [ST_COUNT_RANGE] = "SELECT band, state, sum(n) FROM task_counts"
+                       " WHERE study_id = ?1 AND generation = ?2 GROUP BY band, state",
     [ST_TASK_EACH] =
         "SELECT " TASK_COLS " FROM tasks INDEXED BY tasks_order"
         " WHERE study_id = ?1 AND generation = ?2 AND (?3 < 0 OR state = ?3)"
@@ -515,7 +572,7 @@ static const char *const stmt_sql[ST_COUNT] = {
         " AND p.chain = tasks.chain AND p.state IN (3, 4))",
     /* Its tasks, attempts, metrics and aggregate go with it (ON DELETE CASCADE). */
     [ST_STUDY_DELETE] = "DELETE FROM studies WHERE id = ?1",
-    [ST_STEP_COUNTS] = "SELECT step, state, count(*) FROM tasks"
+    [ST_STEP_COUNTS] = "SELECT step, state, sum(n) FROM task_counts"
                        " WHERE study_id = ?1 AND generation = ?2 GROUP BY step, state",
 };
 
@@ -808,6 +865,8 @@ static int store_schema(struct store *st, struct err *err)
             rc = store_exec(st, schema_v4_sql, what, err);
         if (rc == 0 && version < 5)
             rc = store_exec(st, schema_v5_sql, what, err);
+        if (rc == 0 && version < 6)
+            rc = store_exec(st, schema_v6_sql, what, err);
         if (rc == 0 && version < STORE_SCHEMA_VERSION) {
             char *sql = xasprintf("PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
             rc = store_exec(st, sql, what, err);
@@ -1487,38 +1546,28 @@ int store_study_counts(struct store *st,
                        long long counts[3][TASK_NSTATES],
                        struct err *err)
 {
-    static const int bands[3] = {PRIORITY_LOW, PRIORITY_MEDIUM, PRIORITY_HIGH};
     const char *what = "counting tasks";
     sqlite3_stmt *s = st->stmt[ST_COUNT_RANGE];
     long long generation;
     int rc;
 
     memset(counts, 0, sizeof(long long[3][TASK_NSTATES]));
-    /* The savepoint holds one read snapshot across the 21 counts. */
+    /* The savepoint holds one read snapshot for the generation and its counts. */
     if ((rc = op_begin(st, err, what)) != 0)
         return rc;
     if ((rc = study_generation(st, study_id, &generation, err, what)) != 0)
         goto out;
-    for (int b = 0; b < 3; b++) {
-        int lo = 0, hi = 0;
-        band_range(bands[b], &lo, &hi, err);
-        for (int state = 0; state < TASK_NSTATES; state++) {
-            sqlite3_bind_int64(s, 1, study_id);
-            sqlite3_bind_int64(s, 2, generation);
-            sqlite3_bind_int(s, 3, state);
-            sqlite3_bind_int(s, 4, lo);
-            sqlite3_bind_int(s, 5, hi);
-            rc = sqlite3_step(s);
-            if (rc != SQLITE_ROW) {
-                rc = store_fail(st, rc, err, "%s of study %lld", what, study_id);
-                stmt_done(s);
-                goto out;
-            }
-            counts[b][state] = sqlite3_column_int64(s, 0);
-            stmt_done(s);
-            rc = 0;
-        }
+    sqlite3_bind_int64(s, 1, study_id);
+    sqlite3_bind_int64(s, 2, generation);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        int band = sqlite3_column_int(s, 0), state = sqlite3_column_int(s, 1);
+        if (band >= 0 && band < 3 && state >= 0 && state < TASK_NSTATES)
+            counts[band][state] += sqlite3_column_int64(s, 2);
     }
+    rc = rc == SQLITE_DONE
+             ? 0
+             : store_fail(st, rc, err, "%s of study %lld", what, study_id);
+    stmt_done(s);
 out:
     if (rc != 0)
         memset(counts, 0, sizeof(long long[3][TASK_NSTATES]));

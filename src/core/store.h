@@ -251,9 +251,10 @@ int store_task_finished(struct store *st,
                         struct err *err);
 
 /* Counts per priority band and state for the tasks of the latest generation:
- * counts[band][state] with band 0 = LOW, 1 = MEDIUM, 2 = HIGH. Range counts over one
- * covering index in one read snapshot: O(tasks of the generation), about 40 ms for a
- * million. SWEEP_ENOTFOUND for an unknown study. */
+ * counts[band][state] with band 0 = LOW, 1 = MEDIUM, 2 = HIGH. Read from the counts
+ * that the store keeps in the same transaction as every change of a task (table
+ * task_counts, kept by triggers): a few rows whatever the study's size, in one read
+ * snapshot. SWEEP_ENOTFOUND for an unknown study. */
 int store_study_counts(struct store *st,
                        long long study_id,
                        long long counts[3][TASK_NSTATES],
@@ -504,7 +505,7 @@ int store_task_last(struct store *st,
                     struct store_task *out,
                     struct err *err);
 /* Counts of the latest generation by step and state: counts[0 .. nsteps] (the reduce
- * at nsteps). One scan of the study's tasks. */
+ * at nsteps), from the kept counts (task_counts): a few rows. */
 int store_study_step_counts(struct store *st,
                             long long study_id,
                             int nsteps,
