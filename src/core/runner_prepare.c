@@ -249,6 +249,10 @@ static int prepare_interrupted(struct err *err)
                    sigabbrev_np(prepare_signo) ? sigabbrev_np(prepare_signo) : "?");
 }
 
+/* Tasks stored per transaction while a study is prepared: other writers wait for one
+ * chunk at most (about 0.1 s), and the cache holds a chunk's pages. */
+#define PREPARE_CHUNK 20000
+
 int runner_prepare(struct store *st,
                    const struct spec *spec,
                    runner_check_fn *check,
@@ -261,7 +265,9 @@ int runner_prepare(struct store *st,
     struct expand *ex = NULL;
     struct expand_task t;
     char *spec_json = NULL, *steps = steps_json(spec);
+    long long visible = 0;
     uint64_t n = 0;
+    bool staged = false, in_txn = false;
     struct sigaction old[3];
     int rc;
 
@@ -270,16 +276,19 @@ int runner_prepare(struct store *st,
     if (rc)
         return rc;
     prepare_signals_catch(old, 3);
+    /* The new generation is filled in chunks and made visible in the last, small
+     * transaction (store_study_stage()): whatever stops it before leaves the study
+     * as it was. */
     rc = store_begin(st, err);
-    if (rc) {
-        prepare_signals_restore(old, 3);
-        return rc;
+    if (!rc) {
+        in_txn = true;
+        rc = store_study_stage(st, spec->name, study_id, &visible, generation, err);
     }
-    spec_json = jsonx_canon_str(spec->json);
-    rc = store_study_put(st, spec->name, spec->description, spec->path, spec_json,
-                         study_id, generation, err);
-    if (!rc)
-        rc = store_study_set_steps(st, *study_id, steps, err);
+    if (!rc) {
+        staged = true;
+        rc = store_commit(st, err);
+        in_txn = false;
+    }
     if (rc)
         goto fail;
     ex = expand_create(spec);
@@ -295,12 +304,32 @@ int runner_prepare(struct store *st,
                 goto fail;
             }
         }
-        rc = store_task_put(st, *study_id, *generation, &t, t.cpus, err);
+        if (!in_txn && (rc = store_begin(st, err)) != 0)
+            goto fail;
+        in_txn = true;
+        rc = store_task_stage(st, *study_id, *generation, &t, t.cpus, err);
         if (rc)
             goto fail;
-        n++;
+        if (++n % PREPARE_CHUNK == 0) {
+            in_txn = false;
+            if ((rc = store_commit(st, err)) != 0)
+                goto fail;
+        }
     }
-    rc = prepare_signo ? prepare_interrupted(err) : store_commit(st, err);
+    if (prepare_signo) {
+        rc = prepare_interrupted(err);
+        goto fail;
+    }
+    if (!in_txn && (rc = store_begin(st, err)) != 0)
+        goto fail;
+    in_txn = true;
+    spec_json = jsonx_canon_str(spec->json);
+    rc = store_study_set_steps(st, *study_id, steps, err);
+    if (!rc)
+        rc = store_study_publish(st, *study_id, *generation, spec->description,
+                                 spec->path, spec_json, err);
+    if (!rc)
+        rc = prepare_signo ? prepare_interrupted(err) : store_commit(st, err);
     if (rc)
         goto fail;
     prepare_signals_restore(old, 3);
@@ -310,7 +339,13 @@ int runner_prepare(struct store *st,
     free(steps);
     return SWEEP_OK;
 fail:
-    store_rollback(st);
+    if (in_txn)
+        store_rollback(st);
+    if (staged) {
+        struct err ignored = {0};
+        /* Best effort: what stays is discarded by the next preparation. */
+        store_study_unstage(st, *study_id, PREPARE_CHUNK, &ignored);
+    }
     /* A preparation that failed on a full disk leaves its pages in the WAL. */
     store_wal_truncate(st);
     prepare_signals_restore(old, 3);

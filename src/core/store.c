@@ -327,6 +327,15 @@ enum stmt_id {
     ST_TASK_INTERRUPT,
     ST_ATTEMPT_LATE,
     ST_ATTEMPT_STALE,
+    ST_STAGE_STUDY,
+    ST_STAGE_STUDY_GET,
+    ST_STAGE_TASK,
+    ST_STAGE_MOVE,
+    ST_STAGE_CLEAR,
+    ST_STAGE_DROP_TASKS,
+    ST_STAGE_DROP_STUDY,
+    ST_PUBLISH_TASKS,
+    ST_PUBLISH_STUDY,
     ST_COUNT,
 };
 
@@ -344,7 +353,9 @@ static const char *const stmt_sql[ST_COUNT] = {
         " spec_path = excluded.spec_path, spec_json = excluded.spec_json,"
         " updated_at = excluded.updated_at, generation = generation + 1"
         " RETURNING id, generation",
-    [ST_STUDY_GET] = "SELECT " STUDY_COLS " FROM studies WHERE name = ?1",
+    /* A study whose first generation is still being prepared (0) is not shown. */
+    [ST_STUDY_GET] = "SELECT " STUDY_COLS " FROM studies WHERE name = ?1"
+                     " AND generation > 0",
     [ST_STUDY_GENERATION] = "SELECT generation FROM studies WHERE id = ?1",
     [ST_STUDY_SET_STATUS] =
         "UPDATE studies SET status = ?2, updated_at = ?3 WHERE id = ?1",
@@ -353,8 +364,8 @@ static const char *const stmt_sql[ST_COUNT] = {
         " finished_at = 0, runner_pid = ?4 WHERE id = ?1",
     [ST_STUDY_FINISHED] = "UPDATE studies SET status = ?2, finished_at = ?3,"
                           " updated_at = ?3 WHERE id = ?1",
-    [ST_STUDY_LIST] =
-        "SELECT " STUDY_COLS " FROM studies ORDER BY created_at DESC, id DESC",
+    [ST_STUDY_LIST] = "SELECT " STUDY_COLS " FROM studies WHERE generation > 0"
+                      " ORDER BY created_at DESC, id DESC",
     /* A key seen again only joins the new generation and takes the spec's current
      * order, priority and cpus, and its seed while it has never run (a study stored by
      * an older sweep then runs with the seeds of expand.h); its state and results
@@ -574,6 +585,39 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_STUDY_DELETE] = "DELETE FROM studies WHERE id = ?1",
     [ST_STEP_COUNTS] = "SELECT step, state, sum(n) FROM task_counts"
                        " WHERE study_id = ?1 AND generation = ?2 GROUP BY step, state",
+    /* Preparing a generation in chunks (store_study_stage() .. _publish()). A new
+     * study is made at generation 0: nothing of it is visible yet. */
+    [ST_STAGE_STUDY] =
+        "INSERT INTO studies (name, spec_path, spec_json, generation, created_at,"
+        " updated_at) VALUES (?1, '', '{}', 0, ?2, ?2) ON CONFLICT (name) DO NOTHING",
+    [ST_STAGE_STUDY_GET] = "SELECT id, generation FROM studies WHERE name = ?1",
+    /* A new key goes straight into the staged generation, which nobody reads yet. */
+    [ST_STAGE_TASK] =
+        "INSERT INTO tasks (study_id, key, seq, generation, params_json, repetition,"
+        " seed, priority, cpus, step, chain)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+        " ON CONFLICT (study_id, key) DO NOTHING",
+    /* A key the study had: its new place waits in task_stage (the first one of a key
+     * repeated within the expansion is kept). */
+    [ST_STAGE_MOVE] =
+        "INSERT OR IGNORE INTO task_stage (study_id, task_id, generation, seq, "
+        "priority,"
+        " cpus, step, chain, seed) SELECT ?1, id, ?4, ?3, ?8, ?9, ?10, ?11, ?7"
+        " FROM tasks WHERE study_id = ?1 AND key = ?2 AND generation <> ?4",
+    [ST_STAGE_CLEAR] = "DELETE FROM task_stage WHERE study_id = ?1",
+    /* Tasks of a generation that never became visible: never run. ?3 rows at most. */
+    [ST_STAGE_DROP_TASKS] =
+        "DELETE FROM tasks WHERE id IN (SELECT id FROM tasks INDEXED BY tasks_order"
+        " WHERE study_id = ?1 AND generation > ?2 LIMIT ?3)",
+    [ST_STAGE_DROP_STUDY] = "DELETE FROM studies WHERE id = ?1 AND generation = 0",
+    [ST_PUBLISH_TASKS] =
+        "UPDATE tasks SET generation = s.generation, seq = s.seq,"
+        " priority = s.priority, cpus = s.cpus, step = s.step, chain = s.chain,"
+        " seed = CASE WHEN tasks.attempts = 0 THEN s.seed ELSE tasks.seed END"
+        " FROM task_stage s WHERE s.study_id = ?1 AND tasks.id = s.task_id",
+    [ST_PUBLISH_STUDY] =
+        "UPDATE studies SET description = ?2, spec_path = ?3, spec_json = ?4,"
+        " generation = ?5, updated_at = ?6 WHERE id = ?1 AND generation = ?5 - 1",
 };
 
 struct store {
@@ -1192,6 +1236,172 @@ static int study_generation(struct store *st,
     }
     stmt_done(s);
     return rc;
+}
+
+/* ---- preparing a generation in chunks ---- */
+
+/* Deletes up to `limit` tasks of the study's generations after `visible`; *n receives
+ * how many. */
+static int stage_drop_tasks(struct store *st,
+                            long long id,
+                            long long visible,
+                            long long limit,
+                            long long *n,
+                            struct err *err)
+{
+    sqlite3_stmt *s = st->stmt[ST_STAGE_DROP_TASKS];
+    int rc;
+
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_int64(s, 2, visible);
+    sqlite3_bind_int64(s, 3, limit);
+    rc = step_done(st, s, err, "discarding the staged tasks of study %lld", id);
+    *n = rc == 0 ? sqlite3_changes(st->db) : 0;
+    return rc;
+}
+
+static int stage_clear(struct store *st, long long id, struct err *err)
+{
+    sqlite3_stmt *s = st->stmt[ST_STAGE_CLEAR];
+
+    sqlite3_bind_int64(s, 1, id);
+    return step_done(st, s, err, "discarding the staged tasks of study %lld", id);
+}
+
+int store_study_stage(struct store *st,
+                      const char *name,
+                      long long *id,
+                      long long *visible,
+                      long long *staged,
+                      struct err *err)
+{
+    const char *what = "preparing a generation";
+    sqlite3_stmt *s = st->stmt[ST_STAGE_STUDY];
+    long long n;
+    int rc;
+
+    if ((rc = op_begin(st, err, what)) != 0)
+        return rc;
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_double(s, 2, time_now());
+    if ((rc = step_done(st, s, err, "%s of study '%s'", what, name)) != 0)
+        goto out;
+    s = st->stmt[ST_STAGE_STUDY_GET];
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        *id = sqlite3_column_int64(s, 0);
+        *visible = sqlite3_column_int64(s, 1);
+        *staged = *visible + 1;
+        rc = 0;
+    } else {
+        rc = store_fail(st, rc, err, "%s of study '%s'", what, name);
+    }
+    stmt_done(s);
+    /* What a preparation that died left behind. */
+    if (rc == 0)
+        rc = stage_clear(st, *id, err);
+    if (rc == 0)
+        rc = stage_drop_tasks(st, *id, *visible, LLONG_MAX, &n, err);
+out:
+    return op_end(st, rc, err, what);
+}
+
+int store_task_stage(struct store *st,
+                     long long study_id,
+                     long long generation,
+                     const struct expand_task *t,
+                     int cpus,
+                     struct err *err)
+{
+    for (int i = ST_STAGE_TASK; i <= ST_STAGE_MOVE; i++) {
+        sqlite3_stmt *s = st->stmt[i];
+        int rc;
+
+        sqlite3_bind_int64(s, 1, study_id);
+        sqlite3_bind_text(s, 2, t->key, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 3, t->seq);
+        sqlite3_bind_int64(s, 4, generation);
+        if (i == ST_STAGE_TASK) {
+            bind_text(s, 5, t->params_json);
+            sqlite3_bind_int(s, 6, t->repetition);
+        }
+        sqlite3_bind_int64(s, 7, t->seed);
+        sqlite3_bind_int(s, 8, t->priority);
+        sqlite3_bind_int(s, 9, cpus);
+        sqlite3_bind_int(s, 10, t->step);
+        sqlite3_bind_int64(s, 11, t->chain);
+        rc = step_done(st, s, err, "storing task %s (#%lld) of study %lld", t->key,
+                       t->seq, study_id);
+        if (rc != 0 || sqlite3_changes(st->db) > 0)
+            return rc;
+    }
+    return 0;
+}
+
+int store_study_publish(struct store *st,
+                        long long id,
+                        long long generation,
+                        const char *description,
+                        const char *spec_path,
+                        const char *spec_json,
+                        struct err *err)
+{
+    const char *what = "making the prepared generation visible";
+    sqlite3_stmt *s = st->stmt[ST_PUBLISH_TASKS];
+    int rc;
+
+    if ((rc = op_begin(st, err, what)) != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, id);
+    if ((rc = step_done(st, s, err, "%s of study %lld", what, id)) != 0)
+        goto out;
+    if ((rc = stage_clear(st, id, err)) != 0)
+        goto out;
+    s = st->stmt[ST_PUBLISH_STUDY];
+    sqlite3_bind_int64(s, 1, id);
+    bind_text(s, 2, description);
+    bind_text(s, 3, spec_path);
+    bind_text(s, 4, spec_json);
+    sqlite3_bind_int64(s, 5, generation);
+    sqlite3_bind_double(s, 6, time_now());
+    rc = study_update(st, s, id, err, what);
+    if (rc == SWEEP_ENOTFOUND)
+        err_prefix(err, "generation %lld was prepared by another process meanwhile",
+                   generation);
+out:
+    return op_end(st, rc, err, what);
+}
+
+int store_study_unstage(struct store *st,
+                        long long id,
+                        long long chunk,
+                        struct err *err)
+{
+    long long visible, n = 0;
+    int rc;
+
+    do {
+        if ((rc = store_begin(st, err)) != 0)
+            return rc;
+        rc =
+            study_generation(st, id, &visible, err, "discarding a prepared generation");
+        if (rc == 0)
+            rc = stage_drop_tasks(st, id, visible, chunk > 0 ? chunk : LLONG_MAX, &n,
+                                  err);
+        if (rc == 0 && n == 0)
+            rc = stage_clear(st, id, err);
+        if (rc == 0 && n == 0) {
+            sqlite3_stmt *d = st->stmt[ST_STAGE_DROP_STUDY];
+            sqlite3_bind_int64(d, 1, id);
+            rc = step_done(st, d, err, "discarding study %lld", id);
+        }
+        if (rc == 0)
+            rc = store_commit(st, err);
+        if (rc != 0)
+            store_rollback(st);
+    } while (rc == 0 && n > 0);
+    return rc == SWEEP_ENOTFOUND ? 0 : rc;
 }
 
 /* ---- tasks ---- */
