@@ -2330,6 +2330,160 @@ static void test_upgrade_from_v5(void **state)
     check_counts(f, study, "second open");
 }
 
+/* What the check of runner_prepare() does at its calls: at call `write_at`, another
+ * connection (as another process would) writes and reads; at call `fail_at`, the task
+ * is refused. */
+struct chunk_probe {
+    const char *home;
+    long calls, write_at, fail_at;
+    int write_rc, get_rc;
+};
+
+static int chunk_check(const struct spec_step *step,
+                       const json_t *params,
+                       void *arg,
+                       struct err *err)
+{
+    struct chunk_probe *p = arg;
+    struct store *other = NULL;
+    struct store_study s;
+    struct err e = {0};
+    long long id, gen;
+
+    (void)step, (void)params;
+    if (++p->calls == p->write_at) {
+        assert_int_equal(store_open(p->home, &other, &e), 0);
+        p->write_rc = store_begin(other, &e);
+        if (p->write_rc == 0)
+            p->write_rc =
+                store_study_put(other, "other", NULL, "o.yaml", "{}", &id, &gen, &e);
+        if (p->write_rc == 0)
+            p->write_rc = store_commit(other, &e);
+        else
+            store_rollback(other);
+        p->get_rc = store_study_get(other, "big", &s, &e);
+        if (p->get_rc == 0)
+            store_study_fini(&s);
+        store_close(other);
+    }
+    if (p->calls == p->fail_at)
+        return err_set(err, SWEEP_EINVAL, "refused");
+    return 0;
+}
+
+/* A fingerprint of every task's generation, place, state and seed. */
+#define TASKS_PRINT                                                                    \
+    "SELECT count(*), sum(generation * id), sum(seq * id), sum(priority * id),"        \
+    " sum(state * id), sum(seed % 1000003 * id) FROM tasks"
+
+static struct spec *chunk_spec(struct fixture *f, int n, const char *priority)
+{
+    char text[256];
+    struct spec *spec = NULL;
+
+    snprintf(text, sizeof(text),
+             "{\"study\": \"big\", \"command\": [\"true\", \"{i}\"], \"priority\":"
+             " \"%s\", \"parameters\": {\"i\": {\"range\": [1, %d, 1]}}}",
+             priority, n);
+    assert_int_equal(spec_parse("big.json", text, strlen(text), &spec, &f->err), 0);
+    return spec;
+}
+
+/* runner_prepare() stores a large expansion in chunks: between two chunks another
+ * connection writes at once (no busy wait) and does not see the study; a task refused
+ * after several chunks leaves nothing (a new study), or the previous generation as it
+ * was (its counts, states, order and priorities); a later preparation publishes the
+ * new generation with the old keys' states kept; a preparation that died half-way
+ * (staged chunks, no publish) is discarded by the next. */
+static void test_prepare_in_chunks(void **state)
+{
+    struct fixture *f = *state;
+    struct chunk_probe p = {.home = f->home, .write_at = 20001, .fail_at = 45000};
+    struct spec *spec = chunk_spec(f, 50000, "medium");
+    long long id = 0, gen = 0, counts[3][TASK_NSTATES], visible, staged, first;
+    struct store_study s = {0};
+    uint64_t n = 0;
+    char *before;
+
+    assert_int_equal(
+        runner_prepare(f->st, spec, chunk_check, &p, &id, &gen, &n, &f->err),
+        SWEEP_EINVAL);
+    assert_int_equal(p.write_rc, 0);
+    assert_int_equal(p.get_rc, SWEEP_ENOTFOUND);
+    assert_int_equal(store_study_get(f->st, "big", &s, &f->err), SWEEP_ENOTFOUND);
+    assert_rows(f->home, "SELECT count(*) FROM tasks", "0;");
+    assert_rows(f->home, "SELECT name FROM studies", "other;");
+
+    /* The first generation, with one task run. */
+    p = (struct chunk_probe){.home = f->home};
+    assert_int_equal(
+        runner_prepare(f->st, spec, chunk_check, &p, &id, &gen, &n, &f->err), 0);
+    assert_int_equal(gen, 1);
+    assert_int_equal(n, 50000);
+    spec_destroy(spec);
+    before = db_rows(f->home, "SELECT id FROM tasks ORDER BY seq LIMIT 1");
+    first = atoll(before);
+    free(before);
+    start(f, first, 1);
+    finish(f, first, 1, TASK_SUCCEEDED, 0);
+    before = db_rows(f->home, TASKS_PRINT);
+
+    /* A second generation refused half-way: the first as it was. */
+    spec = chunk_spec(f, 60000, "high");
+    p = (struct chunk_probe){.home = f->home, .write_at = 40001, .fail_at = 55000};
+    assert_int_equal(
+        runner_prepare(f->st, spec, chunk_check, &p, &id, &gen, &n, &f->err),
+        SWEEP_EINVAL);
+    assert_int_equal(p.write_rc, 0);
+    assert_int_equal(p.get_rc, 0);
+    assert_rows(f->home, TASKS_PRINT, before);
+    assert_rows(f->home, "SELECT generation FROM studies WHERE name = 'big'", "1;");
+    assert_rows(f->home, "SELECT count(*) FROM task_stage", "0;");
+    assert_int_equal(store_study_counts(f->st, id, counts, &f->err), 0);
+    assert_int_equal(counts[1][TASK_PENDING], 49999);
+    assert_int_equal(counts[1][TASK_SUCCEEDED], 1);
+    free(before);
+
+    /* A preparation that died after two chunks: staged, never published. */
+    assert_int_equal(store_begin(f->st, &f->err), 0);
+    assert_int_equal(store_study_stage(f->st, "big", &id, &visible, &staged, &f->err),
+                     0);
+    assert_int_equal(visible, 1);
+    assert_int_equal(staged, 2);
+    for (int i = 0; i < 3; i++) {
+        char key[EXPAND_KEY_LEN + 1];
+        struct expand_task et = {.params_json = "{}", .seq = 7, .priority = 1};
+        key_of(i, key);
+        snprintf(et.key, sizeof(et.key), "%s", key);
+        assert_int_equal(store_task_stage(f->st, id, staged, &et, 1, &f->err), 0);
+    }
+    assert_int_equal(store_commit(f->st, &f->err), 0);
+    assert_int_equal(store_study_counts(f->st, id, counts, &f->err), 0);
+    assert_int_equal(counts[1][TASK_PENDING], 49999);
+    assert_int_equal(counts[0][TASK_PENDING], 0);
+
+    /* The second generation: the old keys keep their state and take the new
+     * priority; the keys of the dead preparation are gone. */
+    p = (struct chunk_probe){.home = f->home};
+    assert_int_equal(
+        runner_prepare(f->st, spec, chunk_check, &p, &id, &gen, &n, &f->err), 0);
+    assert_int_equal(gen, 2);
+    assert_int_equal(n, 60000);
+    spec_destroy(spec);
+    assert_int_equal(store_study_counts(f->st, id, counts, &f->err), 0);
+    assert_int_equal(counts[2][TASK_PENDING], 59999);
+    assert_int_equal(counts[2][TASK_SUCCEEDED], 1);
+    assert_int_equal(counts[0][TASK_PENDING] + counts[1][TASK_PENDING], 0);
+    assert_rows(f->home, "SELECT count(*) FROM tasks", "60000;");
+    assert_rows(f->home, "SELECT count(*) FROM tasks WHERE generation <> 2", "0;");
+    assert_rows(f->home, "SELECT count(*) FROM task_stage", "0;");
+    assert_rows(f->home,
+                "SELECT count(*) FROM tasks WHERE seq <> "
+                "json_extract(params_json, '$.i') - 1",
+                "0;");
+    check_counts(f, id, "chunks");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2376,6 +2530,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_prepare_disk_full, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kept_counts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upgrade_from_v5, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prepare_in_chunks, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
