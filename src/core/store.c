@@ -194,11 +194,13 @@ static const char schema_v5_sql[] =
 /* Version 5 -> 6: the study at scale. task_counts keeps, in the same transaction as
  * any change of a task, how many tasks of each study, generation, step, priority band
  * (0 LOW: priority <= 1, 1 MEDIUM: 2, 2 HIGH: >= 3) and state there are, so that
- * counting a study reads a few rows whatever its size (the triggers keep it; rows that
- * fall to 0 stay). task_stage holds, while a new generation is prepared in chunks, the
- * new place (seq, priority, cpus, step, chain, seed) of the keys that the study
- * already had: they join the new generation only when it becomes visible
- * (store_study_publish()), so the visible generation never changes half-way. */
+ * counting a study reads a few rows whatever its size (rows that fall to 0 stay). The
+ * triggers keep it on every update and delete; an insert is counted by the store
+ * function that inserts (store_task_put(), store_task_stage(): a trigger per row
+ * costs a preparation about 40% more). task_stage holds, while a new generation is
+ * prepared in chunks, the new place (seq, priority, cpus, step, chain, seed) of the
+ * keys that the study already had: they join the new generation only when it becomes
+ * visible (store_study_publish()), so the visible generation never changes half-way. */
 static const char schema_v6_sql[] =
     "CREATE TABLE task_stage ("
     " study_id INTEGER NOT NULL,"
@@ -223,10 +225,6 @@ static const char schema_v6_sql[] =
     " (CASE WHEN tasks.priority <= 1 THEN 0 WHEN tasks.priority = 2 THEN 1 ELSE 2 END) "
     "AS b,"
     " state, count(*) FROM tasks GROUP BY study_id, generation, step, b, state;"
-    "CREATE TRIGGER task_counts_insert AFTER INSERT ON tasks BEGIN"
-    " INSERT INTO task_counts VALUES (new.study_id, new.generation, new.step,"
-    " (CASE WHEN new.priority <= 1 THEN 0 WHEN new.priority = 2 THEN 1 ELSE 2 END),"
-    " new.state, 1) ON CONFLICT DO UPDATE SET n = n + 1; END;"
     "CREATE TRIGGER task_counts_delete AFTER DELETE ON tasks BEGIN"
     " UPDATE task_counts SET n = n - 1 WHERE study_id = old.study_id"
     " AND generation = old.generation AND step = old.step AND state = old.state"
@@ -336,6 +334,7 @@ enum stmt_id {
     ST_STAGE_DROP_STUDY,
     ST_PUBLISH_TASKS,
     ST_PUBLISH_STUDY,
+    ST_COUNTS_ADD,
     ST_COUNT,
 };
 
@@ -615,6 +614,8 @@ static const char *const stmt_sql[ST_COUNT] = {
         " priority = s.priority, cpus = s.cpus, step = s.step, chain = s.chain,"
         " seed = CASE WHEN tasks.attempts = 0 THEN s.seed ELSE tasks.seed END"
         " FROM task_stage s WHERE s.study_id = ?1 AND tasks.id = s.task_id",
+    [ST_COUNTS_ADD] = "INSERT INTO task_counts VALUES (?1, ?2, ?3, ?4, 0, ?5)"
+                      " ON CONFLICT DO UPDATE SET n = n + excluded.n",
     [ST_PUBLISH_STUDY] =
         "UPDATE studies SET description = ?2, spec_path = ?3, spec_json = ?4,"
         " generation = ?5, updated_at = ?6 WHERE id = ?1 AND generation = ?5 - 1",
@@ -627,6 +628,13 @@ struct store {
     sqlite3_stmt *stmt[ST_COUNT];
     char *owner;  /* of the attempts this connection starts; NULL: none */
     double lease; /* seconds */
+    /* Pending tasks inserted in this transaction and not yet in task_counts: added
+     * by store_commit(), dropped by store_rollback(). */
+    struct stage_count {
+        long long study_id, generation, n;
+        int step, band;
+    } * added;
+    size_t nadded, capadded;
 };
 
 static const char *const study_status_names[] = {
@@ -1019,6 +1027,7 @@ void store_close(struct store *st)
     free(st->home);
     free(st->path);
     free(st->owner);
+    free(st->added);
     free(st);
 }
 
@@ -1032,13 +1041,64 @@ int store_begin(struct store *st, struct err *err)
     return step_done(st, st->stmt[ST_BEGIN], err, "beginning a transaction");
 }
 
+/* The band of task_counts: 0 LOW, 1 MEDIUM, 2 HIGH (band_range()). */
+static int count_band(int priority)
+{
+    return priority <= PRIORITY_LOW ? 0 : priority == PRIORITY_MEDIUM ? 1 : 2;
+}
+
+/* Notes a pending task inserted in the current transaction. */
+static void counts_note(
+    struct store *st, long long study_id, long long generation, int step, int priority)
+{
+    int band = count_band(priority);
+
+    for (size_t i = st->nadded; i-- > 0;) {
+        struct stage_count *c = &st->added[i];
+        if (c->study_id == study_id && c->generation == generation && c->step == step &&
+            c->band == band) {
+            c->n++;
+            return;
+        }
+    }
+    if (st->nadded == st->capadded) {
+        st->capadded = st->capadded ? 2 * st->capadded : 8;
+        st->added = xrealloc(st->added, st->capadded * sizeof(*st->added));
+    }
+    st->added[st->nadded++] = (struct stage_count){study_id, generation, 1, step, band};
+}
+
+/* Adds the noted tasks to task_counts, in the current transaction. */
+static int counts_flush(struct store *st, struct err *err)
+{
+    sqlite3_stmt *s = st->stmt[ST_COUNTS_ADD];
+    int rc = 0;
+
+    for (size_t i = 0; i < st->nadded && rc == 0; i++) {
+        const struct stage_count *c = &st->added[i];
+        sqlite3_bind_int64(s, 1, c->study_id);
+        sqlite3_bind_int64(s, 2, c->generation);
+        sqlite3_bind_int(s, 3, c->step);
+        sqlite3_bind_int(s, 4, c->band);
+        sqlite3_bind_int64(s, 5, c->n);
+        rc = step_done(st, s, err, "counting the tasks of study %lld", c->study_id);
+    }
+    st->nadded = 0;
+    return rc;
+}
+
 int store_commit(struct store *st, struct err *err)
 {
+    int rc = counts_flush(st, err);
+
+    if (rc != 0)
+        return rc;
     return step_done(st, st->stmt[ST_COMMIT], err, "committing a transaction");
 }
 
 void store_rollback(struct store *st)
 {
+    st->nadded = 0;
     if (sqlite3_get_autocommit(st->db))
         return;
     sqlite3_step(st->stmt[ST_ROLLBACK]);
@@ -1238,6 +1298,26 @@ static int study_generation(struct store *st,
     return rc;
 }
 
+/* Binds the columns of an inserted task (?1 .. ?11 of ST_TASK_PUT). */
+static void bind_task(sqlite3_stmt *s,
+                      long long study_id,
+                      long long generation,
+                      const struct expand_task *t,
+                      int cpus)
+{
+    sqlite3_bind_int64(s, 1, study_id);
+    sqlite3_bind_text(s, 2, t->key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, t->seq);
+    sqlite3_bind_int64(s, 4, generation);
+    bind_text(s, 5, t->params_json);
+    sqlite3_bind_int(s, 6, t->repetition);
+    sqlite3_bind_int64(s, 7, t->seed);
+    sqlite3_bind_int(s, 8, t->priority);
+    sqlite3_bind_int(s, 9, cpus);
+    sqlite3_bind_int(s, 10, t->step);
+    sqlite3_bind_int64(s, 11, t->chain);
+}
+
 /* ---- preparing a generation in chunks ---- */
 
 /* Deletes up to `limit` tasks of the study's generations after `visible`; *n receives
@@ -1314,29 +1394,23 @@ int store_task_stage(struct store *st,
                      int cpus,
                      struct err *err)
 {
-    for (int i = ST_STAGE_TASK; i <= ST_STAGE_MOVE; i++) {
-        sqlite3_stmt *s = st->stmt[i];
-        int rc;
+    sqlite3_stmt *s = st->stmt[ST_STAGE_TASK];
+    int rc;
 
-        sqlite3_bind_int64(s, 1, study_id);
-        sqlite3_bind_text(s, 2, t->key, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 3, t->seq);
-        sqlite3_bind_int64(s, 4, generation);
-        if (i == ST_STAGE_TASK) {
-            bind_text(s, 5, t->params_json);
-            sqlite3_bind_int(s, 6, t->repetition);
-        }
-        sqlite3_bind_int64(s, 7, t->seed);
-        sqlite3_bind_int(s, 8, t->priority);
-        sqlite3_bind_int(s, 9, cpus);
-        sqlite3_bind_int(s, 10, t->step);
-        sqlite3_bind_int64(s, 11, t->chain);
-        rc = step_done(st, s, err, "storing task %s (#%lld) of study %lld", t->key,
-                       t->seq, study_id);
-        if (rc != 0 || sqlite3_changes(st->db) > 0)
-            return rc;
+    bind_task(s, study_id, generation, t, cpus);
+    rc = step_done(st, s, err, "storing task %s (#%lld) of study %lld", t->key, t->seq,
+                   study_id);
+    if (rc != 0)
+        return rc;
+    if (sqlite3_changes(st->db) > 0) {
+        counts_note(st, study_id, generation, t->step, t->priority);
+        return 0;
     }
-    return 0;
+    /* A key the study already has (?5 and ?6 are not used). */
+    s = st->stmt[ST_STAGE_MOVE];
+    bind_task(s, study_id, generation, t, cpus);
+    return step_done(st, s, err, "storing task %s (#%lld) of study %lld", t->key,
+                     t->seq, study_id);
 }
 
 int store_study_publish(struct store *st,
@@ -1453,21 +1527,26 @@ int store_task_put(struct store *st,
                    int cpus,
                    struct err *err)
 {
-    sqlite3_stmt *s = st->stmt[ST_TASK_PUT];
+    const char *what = "storing a task";
+    sqlite3_stmt *s = st->stmt[ST_STAGE_TASK];
+    int rc;
 
-    sqlite3_bind_int64(s, 1, study_id);
-    sqlite3_bind_text(s, 2, t->key, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, t->seq);
-    sqlite3_bind_int64(s, 4, generation);
-    bind_text(s, 5, t->params_json);
-    sqlite3_bind_int(s, 6, t->repetition);
-    sqlite3_bind_int64(s, 7, t->seed);
-    sqlite3_bind_int(s, 8, t->priority);
-    sqlite3_bind_int(s, 9, cpus);
-    sqlite3_bind_int(s, 10, t->step);
-    sqlite3_bind_int64(s, 11, t->chain);
-    return step_done(st, s, err, "storing task %s (#%lld) of study %lld", t->key,
-                     t->seq, study_id);
+    /* A new key is inserted and counted at once; a known one joins the generation. */
+    if ((rc = op_begin(st, err, what)) != 0)
+        return rc;
+    bind_task(s, study_id, generation, t, cpus);
+    rc = step_done(st, s, err, "storing task %s (#%lld) of study %lld", t->key, t->seq,
+                   study_id);
+    if (rc == 0 && sqlite3_changes(st->db) > 0) {
+        counts_note(st, study_id, generation, t->step, t->priority);
+        rc = counts_flush(st, err);
+    } else if (rc == 0) {
+        s = st->stmt[ST_TASK_PUT];
+        bind_task(s, study_id, generation, t, cpus);
+        rc = step_done(st, s, err, "storing task %s (#%lld) of study %lld", t->key,
+                       t->seq, study_id);
+    }
+    return op_end(st, rc, err, what);
 }
 
 int store_study_reset(struct store *st,

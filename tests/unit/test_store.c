@@ -417,7 +417,7 @@ static void test_upgrade_from_v1(void **state)
 
 /* Takes the tables and triggers of version 6 out of a database of version 6. */
 #define V6_DROP                                                                        \
-    " DROP TRIGGER task_counts_insert; DROP TRIGGER task_counts_delete;"               \
+    " DROP TRIGGER task_counts_delete;"                                                \
     " DROP TRIGGER task_counts_update; DROP TRIGGER task_counts_study_delete;"         \
     " DROP TABLE task_counts; DROP TABLE task_stage;"
 
