@@ -2335,7 +2335,7 @@ static void test_upgrade_from_v5(void **state)
  * is refused. */
 struct chunk_probe {
     const char *home;
-    long calls, write_at, fail_at;
+    long calls, write_at, fail_at, signal_at;
     int write_rc, get_rc;
 };
 
@@ -2368,6 +2368,8 @@ static int chunk_check(const struct spec_step *step,
     }
     if (p->calls == p->fail_at)
         return err_set(err, SWEEP_EINVAL, "refused");
+    if (p->calls == p->signal_at)
+        raise(SIGINT); /* caught by runner_prepare() */
     return 0;
 }
 
@@ -2413,6 +2415,21 @@ static void test_prepare_in_chunks(void **state)
     assert_int_equal(store_study_get(f->st, "big", &s, &f->err), SWEEP_ENOTFOUND);
     assert_rows(f->home, "SELECT count(*) FROM tasks", "0;");
     assert_rows(f->home, "SELECT name FROM studies", "other;");
+    assert_rows(f->home, "SELECT count(*) FROM task_counts WHERE n <> 0", "0;");
+
+    /* SIGINT after two chunks: nothing stays, the WAL is truncated. */
+    p = (struct chunk_probe){.home = f->home, .signal_at = 45000};
+    assert_int_equal(
+        runner_prepare(f->st, spec, chunk_check, &p, &id, &gen, &n, &f->err),
+        SWEEP_EIO);
+    assert_non_null(strstr(f->err.msg, "interrupted by SIGINT"));
+    assert_rows(f->home, "SELECT count(*) FROM tasks", "0;");
+    assert_rows(f->home, "SELECT name FROM studies", "other;");
+    {
+        char wal[256];
+        snprintf(wal, sizeof(wal), "%s/sweep.db-wal", f->home);
+        assert_true(file_size(wal) < 64 * 1024);
+    }
 
     /* The first generation, with one task run. */
     p = (struct chunk_probe){.home = f->home};
