@@ -339,8 +339,7 @@ int runner_prepare(struct store *st,
     free(steps);
     return SWEEP_OK;
 fail:
-    if (in_txn)
-        store_rollback(st);
+    store_rollback(st); /* also a transaction whose commit failed */
     if (staged) {
         struct err ignored = {0};
         /* Best effort: what stays is discarded by the next preparation. */
