@@ -167,8 +167,9 @@ int store_task_put(struct store *st,
  *   store_study_stage()    one transaction: makes the study if it is new (at
  *                          generation 0, which store_study_get() and _list() do not
  *                          show) and discards what an earlier preparation that died
- *                          left; *visible receives the visible generation (0 for a new
- *                          study), *staged the one to fill (visible + 1).
+ *                          left (O(rows it left), in this transaction); *visible
+ *                          receives the visible generation (0 for a new study),
+ *                          *staged the one to fill (visible + 1).
  *   store_task_stage()     many times, in transactions of a few thousand calls: a new
  *                          key is inserted into the staged generation (read by nobody
  *                          yet); a key the study already has keeps its row, state and
