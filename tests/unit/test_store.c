@@ -2407,6 +2407,8 @@ static void test_prepare_in_chunks(void **state)
     uint64_t n = 0;
     char *before;
 
+    runner_prepare_chunks(20000, 0); /* chunks end where chunk_check expects */
+
     assert_int_equal(
         runner_prepare(f->st, spec, chunk_check, &p, &id, &gen, &n, &f->err),
         SWEEP_EINVAL);
