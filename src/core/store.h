@@ -304,8 +304,9 @@ int store_task_finished(struct store *st,
 /* Counts per priority band and state for the tasks of the latest generation:
  * counts[band][state] with band 0 = LOW, 1 = MEDIUM, 2 = HIGH. Read from the counts
  * that the store keeps in the same transaction as every change of a task (table
- * task_counts, kept by triggers): a few rows whatever the study's size, in one read
- * snapshot. SWEEP_ENOTFOUND for an unknown study. */
+ * task_counts: triggers on every update and delete, the inserting functions for an
+ * insert): a few rows whatever the study's size, in one read snapshot.
+ * SWEEP_ENOTFOUND for an unknown study. */
 int store_study_counts(struct store *st,
                        long long study_id,
                        long long counts[3][TASK_NSTATES],
