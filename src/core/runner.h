@@ -150,9 +150,13 @@ int runner_study_remove(struct store *st, const char *study, struct err *err);
 /* True when a sweep process holds the study's run lock (it is being run now). */
 bool runner_is_active(const char *home, const char *study);
 
-/* Stores the study and its tasks. `check` (may be NULL) validates each task. SIGINT,
- * SIGTERM or SIGHUP while it works (a large study takes seconds) rolls it back, frees
- * the WAL, and returns SWEEP_EIO; runner_prepare_signal() then says which signal. */
+/* Stores the study and its tasks. `check` (may be NULL) validates each task. The tasks
+ * are stored in chunks, each its own transaction (other writers wait for one chunk at
+ * most), under a new generation that becomes visible in the last transaction only
+ * (store_study_stage()), so that nothing half-stored is ever seen: a refused task, or
+ * SIGINT, SIGTERM or SIGHUP while it works (a large study takes seconds), leaves the
+ * study as it was, frees the WAL, and returns the error (SWEEP_EIO for a signal;
+ * runner_prepare_signal() then says which). */
 int runner_prepare(struct store *st,
                    const struct spec *spec,
                    runner_check_fn *check,
@@ -164,6 +168,10 @@ int runner_prepare(struct store *st,
 /* The signal that interrupted the last runner_prepare(), or 0: the caller exits with
  * 128 + it, as a shell reports a command the signal killed. */
 int runner_prepare_signal(void);
+/* The chunks of runner_prepare(): a chunk ends after max_tasks tasks, or after
+ * max_seconds (<= 0: no limit) once it has 1,000 tasks; by default 200,000 tasks and
+ * 1 s. For tests. */
+void runner_prepare_chunks(uint64_t max_tasks, double max_seconds);
 
 /* Runs the study's pending tasks to the end: an engine (engine.h) over this one
  * runner, with the slots of the study (opts.max_parallel, else the spec's, else the

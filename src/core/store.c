@@ -10,7 +10,7 @@
  * stale snapshot). A function that runs several statements wraps them in a savepoint,
  * so it leaves no trace when it fails, inside the caller's transaction or on its own.
  *
- * Schema (user_version 5): studies (with the step names of a pipeline and the reason it
+ * Schema (user_version 6): studies (with the step names of a pipeline and the reason it
  * waits or failed); tasks, one row per key and study, with `generation` telling which
  * expansion last produced it, `state` the integer of enum task_state, metrics_json the
  * object the task wrote, and `step` and `chain` its place in a pipeline (the steps of a
@@ -40,7 +40,8 @@
  * gains tasks.input_hash (NULL: a reduce that succeeded before runs once more); version
  * 4 gains the attempts' owner, lease_until, pid, pgid, spawned_at, stale and
  * metrics_json (an open attempt of before has no owner, and a run treats it as left by
- * a dead run, as before). A newer version is refused. */
+ * a dead run, as before); version 6 gains task_counts (filled from the tasks, one
+ * GROUP BY) with its triggers, and task_stage. A newer version is refused. */
 #include "store.h"
 
 #include "common/fileio.h"
@@ -58,7 +59,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 #define STORE_BUSY_TIMEOUT_MS 5000
 
 /* States are stored as integers and the SQL below names them by number. */
@@ -190,6 +191,60 @@ static const char schema_v5_sql[] =
     "ALTER TABLE attempts ADD COLUMN metrics_json TEXT;"
     "CREATE INDEX attempts_open ON attempts (owner, lease_until) WHERE state = 1;";
 
+/* Version 5 -> 6: the study at scale. task_counts keeps, in the same transaction as
+ * any change of a task, how many tasks of each study, generation, step, priority band
+ * (0 LOW: priority <= 1, 1 MEDIUM: 2, 2 HIGH: >= 3) and state there are, so that
+ * counting a study reads a few rows whatever its size (rows that fall to 0 stay). The
+ * triggers keep it on every update and delete; an insert is counted by the store
+ * function that inserts (store_task_put(), store_task_stage(): a trigger per row
+ * costs a preparation about 40% more). task_stage holds, while a new generation is
+ * prepared in chunks, the new place (seq, priority, cpus, step, chain, seed) of the
+ * keys that the study already had: they join the new generation only when it becomes
+ * visible (store_study_publish()), so the visible generation never changes half-way. */
+static const char schema_v6_sql[] =
+    "CREATE TABLE task_stage ("
+    " study_id INTEGER NOT NULL,"
+    " task_id INTEGER NOT NULL,"
+    " generation INTEGER NOT NULL,"
+    " seq INTEGER NOT NULL,"
+    " priority INTEGER NOT NULL,"
+    " cpus INTEGER NOT NULL,"
+    " step INTEGER NOT NULL,"
+    " chain INTEGER NOT NULL,"
+    " seed INTEGER NOT NULL,"
+    " PRIMARY KEY (study_id, task_id)) WITHOUT ROWID;"
+    "CREATE TABLE task_counts ("
+    " study_id INTEGER NOT NULL,"
+    " generation INTEGER NOT NULL,"
+    " step INTEGER NOT NULL,"
+    " band INTEGER NOT NULL,"
+    " state INTEGER NOT NULL,"
+    " n INTEGER NOT NULL,"
+    " PRIMARY KEY (study_id, generation, step, band, state)) WITHOUT ROWID;"
+    "INSERT INTO task_counts SELECT study_id, generation, step,"
+    " (CASE WHEN tasks.priority <= 1 THEN 0 WHEN tasks.priority = 2 THEN 1 ELSE 2 END) "
+    "AS b,"
+    " state, count(*) FROM tasks GROUP BY study_id, generation, step, b, state;"
+    "CREATE TRIGGER task_counts_delete AFTER DELETE ON tasks BEGIN"
+    " UPDATE task_counts SET n = n - 1 WHERE study_id = old.study_id"
+    " AND generation = old.generation AND step = old.step AND state = old.state"
+    " AND band = (CASE WHEN old.priority <= 1 THEN 0 WHEN old.priority = 2 THEN 1 ELSE "
+    "2 END); END;"
+    "CREATE TRIGGER task_counts_update AFTER UPDATE OF study_id, generation, step,"
+    " priority, state ON tasks WHEN old.study_id <> new.study_id"
+    " OR old.generation <> new.generation OR old.step <> new.step"
+    " OR old.state <> new.state OR old.priority <> new.priority BEGIN"
+    " UPDATE task_counts SET n = n - 1 WHERE study_id = old.study_id"
+    " AND generation = old.generation AND step = old.step AND state = old.state"
+    " AND band = (CASE WHEN old.priority <= 1 THEN 0 WHEN old.priority = 2 THEN 1 ELSE "
+    "2 END);"
+    " INSERT INTO task_counts VALUES (new.study_id, new.generation, new.step,"
+    " (CASE WHEN new.priority <= 1 THEN 0 WHEN new.priority = 2 THEN 1 ELSE 2 END),"
+    " new.state, 1) ON CONFLICT DO UPDATE SET n = n + 1; END;"
+    "CREATE TRIGGER task_counts_study_delete AFTER DELETE ON studies BEGIN"
+    " DELETE FROM task_counts WHERE study_id = old.id;"
+    " DELETE FROM task_stage WHERE study_id = old.id; END;";
+
 #define STUDY_COLS                                                                     \
     "id, name, description, spec_path, spec_json, status, generation, created_at,"     \
     " updated_at, started_at, finished_at, runner_pid, steps_json, reason"
@@ -270,6 +325,16 @@ enum stmt_id {
     ST_TASK_INTERRUPT,
     ST_ATTEMPT_LATE,
     ST_ATTEMPT_STALE,
+    ST_STAGE_STUDY,
+    ST_STAGE_STUDY_GET,
+    ST_STAGE_TASK,
+    ST_STAGE_MOVE,
+    ST_STAGE_CLEAR,
+    ST_STAGE_DROP_TASKS,
+    ST_STAGE_DROP_STUDY,
+    ST_PUBLISH_TASKS,
+    ST_PUBLISH_STUDY,
+    ST_COUNTS_ADD,
     ST_COUNT,
 };
 
@@ -287,7 +352,9 @@ static const char *const stmt_sql[ST_COUNT] = {
         " spec_path = excluded.spec_path, spec_json = excluded.spec_json,"
         " updated_at = excluded.updated_at, generation = generation + 1"
         " RETURNING id, generation",
-    [ST_STUDY_GET] = "SELECT " STUDY_COLS " FROM studies WHERE name = ?1",
+    /* A study whose first generation is still being prepared (0) is not shown. */
+    [ST_STUDY_GET] = "SELECT " STUDY_COLS " FROM studies WHERE name = ?1"
+                     " AND generation > 0",
     [ST_STUDY_GENERATION] = "SELECT generation FROM studies WHERE id = ?1",
     [ST_STUDY_SET_STATUS] =
         "UPDATE studies SET status = ?2, updated_at = ?3 WHERE id = ?1",
@@ -296,8 +363,8 @@ static const char *const stmt_sql[ST_COUNT] = {
         " finished_at = 0, runner_pid = ?4 WHERE id = ?1",
     [ST_STUDY_FINISHED] = "UPDATE studies SET status = ?2, finished_at = ?3,"
                           " updated_at = ?3 WHERE id = ?1",
-    [ST_STUDY_LIST] =
-        "SELECT " STUDY_COLS " FROM studies ORDER BY created_at DESC, id DESC",
+    [ST_STUDY_LIST] = "SELECT " STUDY_COLS " FROM studies WHERE generation > 0"
+                      " ORDER BY created_at DESC, id DESC",
     /* A key seen again only joins the new generation and takes the spec's current
      * order, priority and cpus, and its seed while it has never run (a study stored by
      * an older sweep then runs with the seeds of expand.h); its state and results
@@ -366,9 +433,9 @@ static const char *const stmt_sql[ST_COUNT] = {
         " WHERE id = ?1",
     /* One state and band: counting a range of tasks_queue without decoding its
      * columns is several times faster than one GROUP BY over the same entries. */
-    [ST_COUNT_RANGE] =
-        "SELECT count(*) FROM tasks WHERE study_id = ?1 AND generation = ?2"
-        " AND state = ?3 AND priority BETWEEN ?4 AND ?5",
+    /* The kept counts (task_counts): a few rows whatever the study's size. */
+    [ST_COUNT_RANGE] = "SELECT band, state, sum(n) FROM task_counts"
+                       " WHERE study_id = ?1 AND generation = ?2 GROUP BY band, state",
     [ST_TASK_EACH] =
         "SELECT " TASK_COLS " FROM tasks INDEXED BY tasks_order"
         " WHERE study_id = ?1 AND generation = ?2 AND (?3 < 0 OR state = ?3)"
@@ -515,8 +582,43 @@ static const char *const stmt_sql[ST_COUNT] = {
         " AND p.chain = tasks.chain AND p.state IN (3, 4))",
     /* Its tasks, attempts, metrics and aggregate go with it (ON DELETE CASCADE). */
     [ST_STUDY_DELETE] = "DELETE FROM studies WHERE id = ?1",
-    [ST_STEP_COUNTS] = "SELECT step, state, count(*) FROM tasks"
+    [ST_STEP_COUNTS] = "SELECT step, state, sum(n) FROM task_counts"
                        " WHERE study_id = ?1 AND generation = ?2 GROUP BY step, state",
+    /* Preparing a generation in chunks (store_study_stage() .. _publish()). A new
+     * study is made at generation 0: nothing of it is visible yet. */
+    [ST_STAGE_STUDY] =
+        "INSERT INTO studies (name, spec_path, spec_json, generation, created_at,"
+        " updated_at) VALUES (?1, '', '{}', 0, ?2, ?2) ON CONFLICT (name) DO NOTHING",
+    [ST_STAGE_STUDY_GET] = "SELECT id, generation FROM studies WHERE name = ?1",
+    /* A new key goes straight into the staged generation, which nobody reads yet. */
+    [ST_STAGE_TASK] =
+        "INSERT INTO tasks (study_id, key, seq, generation, params_json, repetition,"
+        " seed, priority, cpus, step, chain)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+        " ON CONFLICT (study_id, key) DO NOTHING",
+    /* A key the study had: its new place waits in task_stage (the first one of a key
+     * repeated within the expansion is kept). */
+    [ST_STAGE_MOVE] =
+        "INSERT OR IGNORE INTO task_stage (study_id, task_id, generation, seq, "
+        "priority,"
+        " cpus, step, chain, seed) SELECT ?1, id, ?4, ?3, ?8, ?9, ?10, ?11, ?7"
+        " FROM tasks WHERE study_id = ?1 AND key = ?2 AND generation <> ?4",
+    [ST_STAGE_CLEAR] = "DELETE FROM task_stage WHERE study_id = ?1",
+    /* Tasks of a generation that never became visible: never run. ?3 rows at most. */
+    [ST_STAGE_DROP_TASKS] =
+        "DELETE FROM tasks WHERE id IN (SELECT id FROM tasks INDEXED BY tasks_order"
+        " WHERE study_id = ?1 AND generation > ?2 LIMIT ?3)",
+    [ST_STAGE_DROP_STUDY] = "DELETE FROM studies WHERE id = ?1 AND generation = 0",
+    [ST_PUBLISH_TASKS] =
+        "UPDATE tasks SET generation = s.generation, seq = s.seq,"
+        " priority = s.priority, cpus = s.cpus, step = s.step, chain = s.chain,"
+        " seed = CASE WHEN tasks.attempts = 0 THEN s.seed ELSE tasks.seed END"
+        " FROM task_stage s WHERE s.study_id = ?1 AND tasks.id = s.task_id",
+    [ST_COUNTS_ADD] = "INSERT INTO task_counts VALUES (?1, ?2, ?3, ?4, 0, ?5)"
+                      " ON CONFLICT DO UPDATE SET n = n + excluded.n",
+    [ST_PUBLISH_STUDY] =
+        "UPDATE studies SET description = ?2, spec_path = ?3, spec_json = ?4,"
+        " generation = ?5, updated_at = ?6 WHERE id = ?1 AND generation = ?5 - 1",
 };
 
 struct store {
@@ -526,6 +628,13 @@ struct store {
     sqlite3_stmt *stmt[ST_COUNT];
     char *owner;  /* of the attempts this connection starts; NULL: none */
     double lease; /* seconds */
+    /* Pending tasks inserted in this transaction and not yet in task_counts: added
+     * by store_commit(), dropped by store_rollback(). */
+    struct stage_count {
+        long long study_id, generation, n;
+        int step, band;
+    } * added;
+    size_t nadded, capadded;
 };
 
 static const char *const study_status_names[] = {
@@ -808,6 +917,8 @@ static int store_schema(struct store *st, struct err *err)
             rc = store_exec(st, schema_v4_sql, what, err);
         if (rc == 0 && version < 5)
             rc = store_exec(st, schema_v5_sql, what, err);
+        if (rc == 0 && version < 6)
+            rc = store_exec(st, schema_v6_sql, what, err);
         if (rc == 0 && version < STORE_SCHEMA_VERSION) {
             char *sql = xasprintf("PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
             rc = store_exec(st, sql, what, err);
@@ -916,6 +1027,7 @@ void store_close(struct store *st)
     free(st->home);
     free(st->path);
     free(st->owner);
+    free(st->added);
     free(st);
 }
 
@@ -929,13 +1041,64 @@ int store_begin(struct store *st, struct err *err)
     return step_done(st, st->stmt[ST_BEGIN], err, "beginning a transaction");
 }
 
+/* The band of task_counts: 0 LOW, 1 MEDIUM, 2 HIGH (band_range()). */
+static int count_band(int priority)
+{
+    return priority <= PRIORITY_LOW ? 0 : priority == PRIORITY_MEDIUM ? 1 : 2;
+}
+
+/* Notes a pending task inserted in the current transaction. */
+static void counts_note(
+    struct store *st, long long study_id, long long generation, int step, int priority)
+{
+    int band = count_band(priority);
+
+    for (size_t i = st->nadded; i-- > 0;) {
+        struct stage_count *c = &st->added[i];
+        if (c->study_id == study_id && c->generation == generation && c->step == step &&
+            c->band == band) {
+            c->n++;
+            return;
+        }
+    }
+    if (st->nadded == st->capadded) {
+        st->capadded = st->capadded ? 2 * st->capadded : 8;
+        st->added = xrealloc(st->added, st->capadded * sizeof(*st->added));
+    }
+    st->added[st->nadded++] = (struct stage_count){study_id, generation, 1, step, band};
+}
+
+/* Adds the noted tasks to task_counts, in the current transaction. */
+static int counts_flush(struct store *st, struct err *err)
+{
+    sqlite3_stmt *s = st->stmt[ST_COUNTS_ADD];
+    int rc = 0;
+
+    for (size_t i = 0; i < st->nadded && rc == 0; i++) {
+        const struct stage_count *c = &st->added[i];
+        sqlite3_bind_int64(s, 1, c->study_id);
+        sqlite3_bind_int64(s, 2, c->generation);
+        sqlite3_bind_int(s, 3, c->step);
+        sqlite3_bind_int(s, 4, c->band);
+        sqlite3_bind_int64(s, 5, c->n);
+        rc = step_done(st, s, err, "counting the tasks of study %lld", c->study_id);
+    }
+    st->nadded = 0;
+    return rc;
+}
+
 int store_commit(struct store *st, struct err *err)
 {
+    int rc = counts_flush(st, err);
+
+    if (rc != 0)
+        return rc;
     return step_done(st, st->stmt[ST_COMMIT], err, "committing a transaction");
 }
 
 void store_rollback(struct store *st)
 {
+    st->nadded = 0;
     if (sqlite3_get_autocommit(st->db))
         return;
     sqlite3_step(st->stmt[ST_ROLLBACK]);
@@ -1135,6 +1298,186 @@ static int study_generation(struct store *st,
     return rc;
 }
 
+/* Binds the columns of an inserted task (?1 .. ?11 of ST_TASK_PUT). */
+static void bind_task(sqlite3_stmt *s,
+                      long long study_id,
+                      long long generation,
+                      const struct expand_task *t,
+                      int cpus)
+{
+    sqlite3_bind_int64(s, 1, study_id);
+    sqlite3_bind_text(s, 2, t->key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, t->seq);
+    sqlite3_bind_int64(s, 4, generation);
+    bind_text(s, 5, t->params_json);
+    sqlite3_bind_int(s, 6, t->repetition);
+    sqlite3_bind_int64(s, 7, t->seed);
+    sqlite3_bind_int(s, 8, t->priority);
+    sqlite3_bind_int(s, 9, cpus);
+    sqlite3_bind_int(s, 10, t->step);
+    sqlite3_bind_int64(s, 11, t->chain);
+}
+
+/* ---- preparing a generation in chunks ---- */
+
+/* Deletes up to `limit` tasks of the study's generations after `visible`; *n receives
+ * how many. */
+static int stage_drop_tasks(struct store *st,
+                            long long id,
+                            long long visible,
+                            long long limit,
+                            long long *n,
+                            struct err *err)
+{
+    sqlite3_stmt *s = st->stmt[ST_STAGE_DROP_TASKS];
+    int rc;
+
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_int64(s, 2, visible);
+    sqlite3_bind_int64(s, 3, limit);
+    rc = step_done(st, s, err, "discarding the staged tasks of study %lld", id);
+    *n = rc == 0 ? sqlite3_changes(st->db) : 0;
+    return rc;
+}
+
+static int stage_clear(struct store *st, long long id, struct err *err)
+{
+    sqlite3_stmt *s = st->stmt[ST_STAGE_CLEAR];
+
+    sqlite3_bind_int64(s, 1, id);
+    return step_done(st, s, err, "discarding the staged tasks of study %lld", id);
+}
+
+int store_study_stage(struct store *st,
+                      const char *name,
+                      long long *id,
+                      long long *visible,
+                      long long *staged,
+                      struct err *err)
+{
+    const char *what = "preparing a generation";
+    sqlite3_stmt *s = st->stmt[ST_STAGE_STUDY];
+    long long n;
+    int rc;
+
+    if ((rc = op_begin(st, err, what)) != 0)
+        return rc;
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_double(s, 2, time_now());
+    if ((rc = step_done(st, s, err, "%s of study '%s'", what, name)) != 0)
+        goto out;
+    s = st->stmt[ST_STAGE_STUDY_GET];
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        *id = sqlite3_column_int64(s, 0);
+        *visible = sqlite3_column_int64(s, 1);
+        *staged = *visible + 1;
+        rc = 0;
+    } else {
+        rc = store_fail(st, rc, err, "%s of study '%s'", what, name);
+    }
+    stmt_done(s);
+    /* What a preparation that died left behind. */
+    if (rc == 0)
+        rc = stage_clear(st, *id, err);
+    if (rc == 0)
+        rc = stage_drop_tasks(st, *id, *visible, LLONG_MAX, &n, err);
+out:
+    return op_end(st, rc, err, what);
+}
+
+int store_task_stage(struct store *st,
+                     long long study_id,
+                     long long generation,
+                     const struct expand_task *t,
+                     int cpus,
+                     struct err *err)
+{
+    sqlite3_stmt *s = st->stmt[ST_STAGE_TASK];
+    int rc;
+
+    bind_task(s, study_id, generation, t, cpus);
+    rc = step_done(st, s, err, "storing task %s (#%lld) of study %lld", t->key, t->seq,
+                   study_id);
+    if (rc != 0)
+        return rc;
+    if (sqlite3_changes(st->db) > 0) {
+        counts_note(st, study_id, generation, t->step, t->priority);
+        return 0;
+    }
+    /* A key the study already has (?5 and ?6 are not used). */
+    s = st->stmt[ST_STAGE_MOVE];
+    bind_task(s, study_id, generation, t, cpus);
+    return step_done(st, s, err, "storing task %s (#%lld) of study %lld", t->key,
+                     t->seq, study_id);
+}
+
+int store_study_publish(struct store *st,
+                        long long id,
+                        long long generation,
+                        const char *description,
+                        const char *spec_path,
+                        const char *spec_json,
+                        struct err *err)
+{
+    const char *what = "making the prepared generation visible";
+    sqlite3_stmt *s = st->stmt[ST_PUBLISH_TASKS];
+    int rc;
+
+    if ((rc = op_begin(st, err, what)) != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, id);
+    if ((rc = step_done(st, s, err, "%s of study %lld", what, id)) != 0)
+        goto out;
+    if ((rc = stage_clear(st, id, err)) != 0)
+        goto out;
+    s = st->stmt[ST_PUBLISH_STUDY];
+    sqlite3_bind_int64(s, 1, id);
+    bind_text(s, 2, description);
+    bind_text(s, 3, spec_path);
+    bind_text(s, 4, spec_json);
+    sqlite3_bind_int64(s, 5, generation);
+    sqlite3_bind_double(s, 6, time_now());
+    rc = study_update(st, s, id, err, what);
+    if (rc == SWEEP_ENOTFOUND)
+        err_prefix(err, "generation %lld was prepared by another process meanwhile",
+                   generation);
+out:
+    return op_end(st, rc, err, what);
+}
+
+int store_study_unstage(struct store *st,
+                        long long id,
+                        long long chunk,
+                        struct err *err)
+{
+    long long visible, n = 0;
+    int rc;
+
+    do {
+        if ((rc = store_begin(st, err)) != 0)
+            return rc;
+        rc =
+            study_generation(st, id, &visible, err, "discarding a prepared generation");
+        if (rc == 0)
+            rc = stage_drop_tasks(st, id, visible, chunk > 0 ? chunk : LLONG_MAX, &n,
+                                  err);
+        if (rc == 0 && n == 0)
+            rc = stage_clear(st, id, err);
+        if (rc == 0 && n == 0) {
+            sqlite3_stmt *d = st->stmt[ST_STAGE_DROP_STUDY];
+            sqlite3_bind_int64(d, 1, id);
+            rc = step_done(st, d, err, "discarding study %lld", id);
+        }
+        if (rc == 0)
+            rc = store_commit(st, err);
+        if (rc != 0)
+            store_rollback(st);
+    } while (rc == 0 && n > 0);
+    return rc == SWEEP_ENOTFOUND ? 0 : rc;
+}
+
 /* ---- tasks ---- */
 
 static void task_from_row(sqlite3_stmt *s, struct store_task *t)
@@ -1184,21 +1527,26 @@ int store_task_put(struct store *st,
                    int cpus,
                    struct err *err)
 {
-    sqlite3_stmt *s = st->stmt[ST_TASK_PUT];
+    const char *what = "storing a task";
+    sqlite3_stmt *s = st->stmt[ST_STAGE_TASK];
+    int rc;
 
-    sqlite3_bind_int64(s, 1, study_id);
-    sqlite3_bind_text(s, 2, t->key, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, t->seq);
-    sqlite3_bind_int64(s, 4, generation);
-    bind_text(s, 5, t->params_json);
-    sqlite3_bind_int(s, 6, t->repetition);
-    sqlite3_bind_int64(s, 7, t->seed);
-    sqlite3_bind_int(s, 8, t->priority);
-    sqlite3_bind_int(s, 9, cpus);
-    sqlite3_bind_int(s, 10, t->step);
-    sqlite3_bind_int64(s, 11, t->chain);
-    return step_done(st, s, err, "storing task %s (#%lld) of study %lld", t->key,
-                     t->seq, study_id);
+    /* A new key is inserted and counted at once; a known one joins the generation. */
+    if ((rc = op_begin(st, err, what)) != 0)
+        return rc;
+    bind_task(s, study_id, generation, t, cpus);
+    rc = step_done(st, s, err, "storing task %s (#%lld) of study %lld", t->key, t->seq,
+                   study_id);
+    if (rc == 0 && sqlite3_changes(st->db) > 0) {
+        counts_note(st, study_id, generation, t->step, t->priority);
+        rc = counts_flush(st, err);
+    } else if (rc == 0) {
+        s = st->stmt[ST_TASK_PUT];
+        bind_task(s, study_id, generation, t, cpus);
+        rc = step_done(st, s, err, "storing task %s (#%lld) of study %lld", t->key,
+                       t->seq, study_id);
+    }
+    return op_end(st, rc, err, what);
 }
 
 int store_study_reset(struct store *st,
@@ -1487,38 +1835,28 @@ int store_study_counts(struct store *st,
                        long long counts[3][TASK_NSTATES],
                        struct err *err)
 {
-    static const int bands[3] = {PRIORITY_LOW, PRIORITY_MEDIUM, PRIORITY_HIGH};
     const char *what = "counting tasks";
     sqlite3_stmt *s = st->stmt[ST_COUNT_RANGE];
     long long generation;
     int rc;
 
     memset(counts, 0, sizeof(long long[3][TASK_NSTATES]));
-    /* The savepoint holds one read snapshot across the 21 counts. */
+    /* The savepoint holds one read snapshot for the generation and its counts. */
     if ((rc = op_begin(st, err, what)) != 0)
         return rc;
     if ((rc = study_generation(st, study_id, &generation, err, what)) != 0)
         goto out;
-    for (int b = 0; b < 3; b++) {
-        int lo = 0, hi = 0;
-        band_range(bands[b], &lo, &hi, err);
-        for (int state = 0; state < TASK_NSTATES; state++) {
-            sqlite3_bind_int64(s, 1, study_id);
-            sqlite3_bind_int64(s, 2, generation);
-            sqlite3_bind_int(s, 3, state);
-            sqlite3_bind_int(s, 4, lo);
-            sqlite3_bind_int(s, 5, hi);
-            rc = sqlite3_step(s);
-            if (rc != SQLITE_ROW) {
-                rc = store_fail(st, rc, err, "%s of study %lld", what, study_id);
-                stmt_done(s);
-                goto out;
-            }
-            counts[b][state] = sqlite3_column_int64(s, 0);
-            stmt_done(s);
-            rc = 0;
-        }
+    sqlite3_bind_int64(s, 1, study_id);
+    sqlite3_bind_int64(s, 2, generation);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        int band = sqlite3_column_int(s, 0), state = sqlite3_column_int(s, 1);
+        if (band >= 0 && band < 3 && state >= 0 && state < TASK_NSTATES)
+            counts[band][state] += sqlite3_column_int64(s, 2);
     }
+    rc = rc == SQLITE_DONE
+             ? 0
+             : store_fail(st, rc, err, "%s of study %lld", what, study_id);
+    stmt_done(s);
 out:
     if (rc != 0)
         memset(counts, 0, sizeof(long long[3][TASK_NSTATES]));

@@ -161,6 +161,57 @@ int store_task_put(struct store *st,
                    int cpus,
                    struct err *err);
 
+/* Preparing a new generation of a study in chunks, so that other writers wait at most
+ * one chunk and nothing half-stored is ever seen (runner_prepare() does this):
+ *
+ *   store_study_stage()    one transaction: makes the study if it is new (at
+ *                          generation 0, which store_study_get() and _list() do not
+ *                          show) and discards what an earlier preparation that died
+ *                          left (O(rows it left), in this transaction); *visible
+ *                          receives the visible generation (0 for a new study),
+ *                          *staged the one to fill (visible + 1).
+ *   store_task_stage()     many times, in transactions of a few thousand calls: a new
+ *                          key is inserted into the staged generation (read by nobody
+ *                          yet); a key the study already has keeps its row, state and
+ *                          results, and its new place (seq, priority, cpus, step,
+ *                          chain, seed while it never ran) waits in task_stage; a key
+ *                          repeated in the expansion keeps its first place.
+ *   store_study_publish()  the last transaction: the staged keys join the generation,
+ *                          the study takes its spec and the staged generation becomes
+ *                          the visible one. O(keys the study already had): O(1) for a
+ *                          new study. SWEEP_ENOTFOUND when another process published
+ *                          a generation meanwhile.
+ *   store_study_unstage()  instead of publishing (a bad task, a signal): deletes the
+ *                          staged tasks in transactions of `chunk` rows (<= 0: one),
+ *                          and the study itself when it never had a visible
+ *                          generation. Leaves the previous generation as it was.
+ *
+ * The kept counts (store_study_counts()) count the staged tasks under their own
+ * generation, so a study's counts do not see them before they are published. */
+int store_study_stage(struct store *st,
+                      const char *name,
+                      long long *id,
+                      long long *visible,
+                      long long *staged,
+                      struct err *err);
+int store_task_stage(struct store *st,
+                     long long study_id,
+                     long long generation,
+                     const struct expand_task *t,
+                     int cpus,
+                     struct err *err);
+int store_study_publish(struct store *st,
+                        long long id,
+                        long long generation,
+                        const char *description,
+                        const char *spec_path,
+                        const char *spec_json,
+                        struct err *err);
+int store_study_unstage(struct store *st,
+                        long long id,
+                        long long chunk,
+                        struct err *err);
+
 /* Which ended tasks store_study_reset() puts back to pending. 0 and 1 are what the
  * `bool force` this replaced meant by false and true. */
 enum store_rerun {
@@ -251,9 +302,11 @@ int store_task_finished(struct store *st,
                         struct err *err);
 
 /* Counts per priority band and state for the tasks of the latest generation:
- * counts[band][state] with band 0 = LOW, 1 = MEDIUM, 2 = HIGH. Range counts over one
- * covering index in one read snapshot: O(tasks of the generation), about 40 ms for a
- * million. SWEEP_ENOTFOUND for an unknown study. */
+ * counts[band][state] with band 0 = LOW, 1 = MEDIUM, 2 = HIGH. Read from the counts
+ * that the store keeps in the same transaction as every change of a task (table
+ * task_counts: triggers on every update and delete, the inserting functions for an
+ * insert): a few rows whatever the study's size, in one read snapshot.
+ * SWEEP_ENOTFOUND for an unknown study. */
 int store_study_counts(struct store *st,
                        long long study_id,
                        long long counts[3][TASK_NSTATES],
@@ -504,7 +557,7 @@ int store_task_last(struct store *st,
                     struct store_task *out,
                     struct err *err);
 /* Counts of the latest generation by step and state: counts[0 .. nsteps] (the reduce
- * at nsteps). One scan of the study's tasks. */
+ * at nsteps), from the kept counts (task_counts): a few rows. */
 int store_study_step_counts(struct store *st,
                             long long study_id,
                             int nsteps,

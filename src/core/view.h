@@ -29,10 +29,10 @@
  *
  * result row: see view_row_json().
  *
- * Cost: a study's counts are 27 indexed range counts (store_study_counts()), each
- * O(tasks in that band and state), so a list of S studies makes 27 x S of them and is
- * O(every task in the home), not O(S), until the store keeps counts per study; one
- * study's status counts once, then samples tasks for its estimate (eta_study()). */
+ * Cost: a study's counts are read from the counts the store keeps per study
+ * (store_study_counts(): a few rows whatever its size), so a list of S studies is
+ * O(S); one study's status counts once, then samples tasks for its estimate
+ * (eta_study()). */
 #ifndef SWEEP_CORE_VIEW_H
 #define SWEEP_CORE_VIEW_H
 

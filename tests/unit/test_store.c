@@ -204,7 +204,7 @@ static void test_open_creates_and_reopens(void **state)
     long long id = put_study(f, "alpha", &gen);
     assert_int_equal(gen, 1);
     store_close(f->st);
-    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 5);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 6);
     assert_int_equal(db_pragma(f->home, "PRAGMA journal_mode"), 1); /* wal */
     assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
     assert_int_equal(store_study_get(f->st, "alpha", &s, &f->err), 0);
@@ -222,7 +222,7 @@ static void test_open_refuses_newer_schema(void **state)
     f->st = NULL;
     snprintf(path, sizeof(path), "%s/sweep.db", f->home);
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 6", NULL, NULL, NULL),
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 7", NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(db);
     assert_int_equal(store_open(f->home, &f->st, &f->err), SWEEP_ESTORE);
@@ -390,7 +390,7 @@ static void test_upgrade_from_v1(void **state)
     sqlite3_close(db);
 
     assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
-    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 5);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 6);
     assert_rows(f->home, "SELECT task_id, name, value, text FROM metrics",
                 "1|df|1.71|NULL;1|fit.r2|0.98999999999999999|NULL;1|ok|1|NULL;"
                 "1|tag|NULL|x;2|df|1.6899999999999999|NULL;");
@@ -408,15 +408,22 @@ static void test_upgrade_from_v1(void **state)
     store_close(f->st);
     assert_rows(f->home, "DELETE FROM metrics WHERE task_id = 2 RETURNING name", "df;");
     assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
-    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 5);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 6);
     assert_rows(f->home, "SELECT count(*) FROM metrics WHERE task_id = 2", "0;");
     /* Version 3: a single-step task's chain is its seq. */
     assert_rows(f->home, "SELECT count(*) FROM tasks WHERE chain <> seq OR step <> 0",
                 "0;");
 }
 
-/* Takes the columns of version 5 out of a database of version 5. */
+/* Takes the tables and triggers of version 6 out of a database of version 6. */
+#define V6_DROP                                                                        \
+    " DROP TRIGGER task_counts_delete;"                                                \
+    " DROP TRIGGER task_counts_update; DROP TRIGGER task_counts_study_delete;"         \
+    " DROP TABLE task_counts; DROP TABLE task_stage;"
+
+/* Takes the columns of version 5 out of a database of version 6. */
 #define V5_DROP                                                                        \
+    V6_DROP                                                                            \
     " ALTER TABLE attempts DROP COLUMN owner;"                                         \
     " ALTER TABLE attempts DROP COLUMN lease_until;"                                   \
     " ALTER TABLE attempts DROP COLUMN pid;"                                           \
@@ -451,7 +458,7 @@ static void test_upgrade_from_v3(void **state)
     assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 3);
 
     assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
-    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 5);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 6);
     t = find(f, study, "00000000000000a1");
     assert_int_equal(store_task_input_hash(f->st, t.id, &hash, &f->err), 0);
     assert_null(hash);
@@ -467,7 +474,7 @@ static void test_upgrade_from_v3(void **state)
     store_task_fini(&t);
     store_close(f->st);
     assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
-    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 5);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 6);
     assert_rows(f->home, "SELECT key, input_hash FROM tasks", "00000000000000a1|NULL;");
 }
 
@@ -995,7 +1002,7 @@ static void test_upgrade_from_v4(void **state)
     sqlite3_close(db);
 
     assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
-    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 5);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 6);
     assert_rows(f->home,
                 "SELECT attempt, state, owner, lease_until, pid, pgid, stale,"
                 " metrics_json FROM attempts",
@@ -1007,7 +1014,7 @@ static void test_upgrade_from_v4(void **state)
     assert_rows(f->home, "SELECT attempt, state FROM attempts", "1|6;");
     store_close(f->st);
     assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
-    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 5);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 6);
     assert_rows(f->home, "SELECT count(*) FROM attempts", "1;");
 }
 
@@ -2166,6 +2173,336 @@ static void test_prepare_disk_full(void **state)
     spec_destroy(spec);
 }
 
+/* The kept counts (task_counts, schema 6) equal a full count of the tasks after every
+ * kind of change, and store_study_counts() and store_study_step_counts() read them. */
+#define FULL_COUNTS                                                                    \
+    "SELECT study_id, generation, step, CASE WHEN priority <= 1 THEN 0"                \
+    " WHEN priority = 2 THEN 1 ELSE 2 END AS b, state, count(*) FROM tasks"            \
+    " GROUP BY study_id, generation, step, b, state ORDER BY 1, 2, 3, 4, 5"
+#define KEPT_COUNTS                                                                    \
+    "SELECT study_id, generation, step, band, state, n FROM task_counts"               \
+    " WHERE n <> 0 ORDER BY 1, 2, 3, 4, 5"
+
+static void check_counts(struct fixture *f, long long study, const char *after)
+{
+    char *full = db_rows(f->home, FULL_COUNTS), *kept = db_rows(f->home, KEPT_COUNTS);
+    long long counts[3][TASK_NSTATES], steps[2][TASK_NSTATES];
+    struct store_study s;
+    char sql[256], *want;
+    int rc;
+
+    if (strcmp(full, kept) != 0)
+        fail_msg("after %s:\nfull: %s\nkept: %s", after, full, kept);
+    free(full);
+    free(kept);
+    if (store_study_get(f->st, "c", &s, &f->err) != 0)
+        return; /* deleted */
+    assert_int_equal(store_study_counts(f->st, study, counts, &f->err), 0);
+    assert_int_equal(store_study_step_counts(f->st, study, 1, steps, &f->err), 0);
+    for (int b = 0; b < 3; b++) {
+        for (int state = 0; state < TASK_NSTATES; state++) {
+            snprintf(sql, sizeof(sql),
+                     "SELECT count(*) FROM tasks WHERE study_id = %lld AND"
+                     " generation = %lld AND state = %d AND priority %s",
+                     study, s.generation, state,
+                     b == 0   ? "<= 1"
+                     : b == 1 ? "= 2"
+                              : ">= 3");
+            want = db_rows(f->home, sql);
+            rc = atoi(want) == counts[b][state];
+            if (!rc)
+                fail_msg("after %s: band %d state %d: %lld, want %s", after, b, state,
+                         counts[b][state], want);
+            free(want);
+        }
+    }
+    for (int state = 0; state < TASK_NSTATES; state++)
+        assert_int_equal(steps[0][state],
+                         counts[0][state] + counts[1][state] + counts[2][state]);
+    store_study_fini(&s);
+}
+
+static void test_kept_counts(void **state)
+{
+    struct fixture *f = *state;
+    long long gen, n, pending, study = put_study(f, "c", &gen);
+    char key[EXPAND_KEY_LEN + 1];
+    long long id[8];
+    struct store_task t, next;
+
+    for (int i = 0; i < 8; i++) {
+        key_of(i, key);
+        put_task(f, study, gen, key, i, 1 + i % 3);
+        id[i] = id_of(f, study, key);
+    }
+    check_counts(f, study, "put");
+    start(f, id[0], 1);
+    start(f, id[1], 1);
+    start(f, id[2], 1);
+    start(f, id[3], 1);
+    check_counts(f, study, "start");
+    finish(f, id[0], 1, TASK_SUCCEEDED, 0);
+    finish(f, id[1], 1, TASK_FAILED, 0);
+    check_counts(f, study, "finish");
+    finish(f, id[2], 1, TASK_FAILED, 500.0);
+    check_counts(f, study, "retry");
+    assert_int_equal(store_task_requeue(f->st, id[1], &f->err), 0);
+    check_counts(f, study, "requeue");
+    assert_int_equal(store_cancel(f->st, study, id[4], &n, &f->err), 0);
+    assert_int_equal(store_cancel(f->st, study, id[3], &n, &f->err), 0);
+    check_counts(f, study, "cancel");
+    assert_int_equal(
+        store_task_set_state(f->st, id[5], TASK_PENDING, TASK_WAITING, NULL, &f->err),
+        0);
+    check_counts(f, study, "set state (waiting)");
+    t = find(f, study, "1000000000000004");
+    t.seq = 4, t.step = 0, t.chain = 5;
+    assert_int_equal(store_task_unblock_next(f->st, &t, gen, &next, &f->err) >= 0, 1);
+    check_counts(f, study, "pipeline release");
+    assert_int_equal(store_task_skip_rest(f->st, &t, gen, 2, "skipped", &n, &f->err),
+                     0);
+    store_task_fini(&t);
+    check_counts(f, study, "skip");
+    /* Another owner's attempt whose lease ran out, and an attempt interrupted. */
+    store_set_owner(f->st, "other:1:1", 1);
+    start(f, id[6], 1);
+    store_set_owner(f->st, "h:1:2", 0);
+    assert_int_equal(store_expire_leases(f->st, 1e12, &n, &f->err), 0);
+    check_counts(f, study, "lease expiry");
+    start(f, id[7], 1);
+    assert_int_equal(store_attempt_interrupt(f->st, id[7], 1, "stop", &f->err), 0);
+    check_counts(f, study, "interrupt");
+    {
+        struct task_outcome o = {.state = TASK_SUCCEEDED, .metrics_json = "{}"};
+        /* A stale result: recorded with its attempt, reported, the task as it was. */
+        assert_int_not_equal(store_task_finished(f->st, id[7], 1, &o, &f->err), 0);
+    }
+    check_counts(f, study, "stale");
+    assert_int_equal(
+        store_study_reset(f->st, study, gen, STORE_RERUN_ALL, &pending, &f->err), 0);
+    check_counts(f, study, "reset");
+    /* A new generation: some keys again, one with another priority, one new. */
+    gen = 0;
+    put_study(f, "c", &gen);
+    key_of(0, key);
+    put_task(f, study, gen, key, 0, 3);
+    key_of(9, key);
+    put_task(f, study, gen, key, 1, 2);
+    check_counts(f, study, "new generation");
+    assert_int_equal(store_study_delete(f->st, study, &f->err), 0);
+    check_counts(f, study, "delete");
+    assert_rows(f->home, "SELECT count(*) FROM task_counts", "0;");
+}
+
+/* A version-5 database is upgraded in place to version 6: the counts are filled from
+ * its tasks and kept from then on; a second open changes nothing. */
+static void test_upgrade_from_v5(void **state)
+{
+    struct fixture *f = *state;
+    long long gen, study = put_study(f, "c", &gen);
+    char path[256], key[EXPAND_KEY_LEN + 1];
+    sqlite3 *db;
+
+    for (int i = 0; i < 5; i++) {
+        key_of(i, key);
+        put_task(f, study, gen, key, i, 1 + i % 3);
+    }
+    start(f, id_of(f, study, key), 1);
+    store_close(f->st);
+    f->st = NULL;
+    snprintf(path, sizeof(path), "%s/sweep.db", f->home);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db, V6_DROP " PRAGMA user_version = 5;", NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 5);
+
+    assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 6);
+    check_counts(f, study, "upgrade");
+    assert_rows(f->home, "SELECT sum(n) FROM task_counts", "5;");
+    finish(f, id_of(f, study, key), 1, TASK_SUCCEEDED, 0);
+    check_counts(f, study, "finish after upgrade");
+    store_close(f->st);
+    assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 6);
+    check_counts(f, study, "second open");
+}
+
+/* What the check of runner_prepare() does at its calls: at call `write_at`, another
+ * connection (as another process would) writes and reads; at call `fail_at`, the task
+ * is refused. */
+struct chunk_probe {
+    const char *home;
+    long calls, write_at, fail_at, signal_at;
+    int write_rc, get_rc;
+};
+
+static int chunk_check(const struct spec_step *step,
+                       const json_t *params,
+                       void *arg,
+                       struct err *err)
+{
+    struct chunk_probe *p = arg;
+    struct store *other = NULL;
+    struct store_study s;
+    struct err e = {0};
+    long long id, gen;
+
+    (void)step, (void)params;
+    if (++p->calls == p->write_at) {
+        assert_int_equal(store_open(p->home, &other, &e), 0);
+        p->write_rc = store_begin(other, &e);
+        if (p->write_rc == 0)
+            p->write_rc =
+                store_study_put(other, "other", NULL, "o.yaml", "{}", &id, &gen, &e);
+        if (p->write_rc == 0)
+            p->write_rc = store_commit(other, &e);
+        else
+            store_rollback(other);
+        p->get_rc = store_study_get(other, "big", &s, &e);
+        if (p->get_rc == 0)
+            store_study_fini(&s);
+        store_close(other);
+    }
+    if (p->calls == p->fail_at)
+        return err_set(err, SWEEP_EINVAL, "refused");
+    if (p->calls == p->signal_at)
+        raise(SIGINT); /* caught by runner_prepare() */
+    return 0;
+}
+
+/* A fingerprint of every task's generation, place, state and seed. */
+#define TASKS_PRINT                                                                    \
+    "SELECT count(*), sum(generation * id), sum(seq * id), sum(priority * id),"        \
+    " sum(state * id), sum(seed % 1000003 * id) FROM tasks"
+
+static struct spec *chunk_spec(struct fixture *f, int n, const char *priority)
+{
+    char text[256];
+    struct spec *spec = NULL;
+
+    snprintf(text, sizeof(text),
+             "{\"study\": \"big\", \"command\": [\"true\", \"{i}\"], \"priority\":"
+             " \"%s\", \"parameters\": {\"i\": {\"range\": [1, %d, 1]}}}",
+             priority, n);
+    assert_int_equal(spec_parse("big.json", text, strlen(text), &spec, &f->err), 0);
+    return spec;
+}
+
+/* runner_prepare() stores a large expansion in chunks: between two chunks another
+ * connection writes at once (no busy wait) and does not see the study; a task refused
+ * after several chunks leaves nothing (a new study), or the previous generation as it
+ * was (its counts, states, order and priorities); a later preparation publishes the
+ * new generation with the old keys' states kept; a preparation that died half-way
+ * (staged chunks, no publish) is discarded by the next. */
+static void test_prepare_in_chunks(void **state)
+{
+    struct fixture *f = *state;
+    struct chunk_probe p = {.home = f->home, .write_at = 20001, .fail_at = 45000};
+    struct spec *spec = chunk_spec(f, 50000, "medium");
+    long long id = 0, gen = 0, counts[3][TASK_NSTATES], visible, staged, first;
+    struct store_study s = {0};
+    uint64_t n = 0;
+    char *before;
+
+    runner_prepare_chunks(20000, 0); /* chunks end where chunk_check expects */
+
+    assert_int_equal(
+        runner_prepare(f->st, spec, chunk_check, &p, &id, &gen, &n, &f->err),
+        SWEEP_EINVAL);
+    assert_int_equal(p.write_rc, 0);
+    assert_int_equal(p.get_rc, SWEEP_ENOTFOUND);
+    assert_int_equal(store_study_get(f->st, "big", &s, &f->err), SWEEP_ENOTFOUND);
+    assert_rows(f->home, "SELECT count(*) FROM tasks", "0;");
+    assert_rows(f->home, "SELECT name FROM studies", "other;");
+    assert_rows(f->home, "SELECT count(*) FROM task_counts WHERE n <> 0", "0;");
+
+    /* SIGINT after two chunks: nothing stays, the WAL is truncated. */
+    p = (struct chunk_probe){.home = f->home, .signal_at = 45000};
+    assert_int_equal(
+        runner_prepare(f->st, spec, chunk_check, &p, &id, &gen, &n, &f->err),
+        SWEEP_EIO);
+    assert_non_null(strstr(f->err.msg, "interrupted by SIGINT"));
+    assert_rows(f->home, "SELECT count(*) FROM tasks", "0;");
+    assert_rows(f->home, "SELECT name FROM studies", "other;");
+    {
+        char wal[256];
+        snprintf(wal, sizeof(wal), "%s/sweep.db-wal", f->home);
+        assert_true(file_size(wal) < 64 * 1024);
+    }
+
+    /* The first generation, with one task run. */
+    p = (struct chunk_probe){.home = f->home};
+    assert_int_equal(
+        runner_prepare(f->st, spec, chunk_check, &p, &id, &gen, &n, &f->err), 0);
+    assert_int_equal(gen, 1);
+    assert_int_equal(n, 50000);
+    spec_destroy(spec);
+    before = db_rows(f->home, "SELECT id FROM tasks ORDER BY seq LIMIT 1");
+    first = atoll(before);
+    free(before);
+    start(f, first, 1);
+    finish(f, first, 1, TASK_SUCCEEDED, 0);
+    before = db_rows(f->home, TASKS_PRINT);
+
+    /* A second generation refused half-way: the first as it was. */
+    spec = chunk_spec(f, 60000, "high");
+    p = (struct chunk_probe){.home = f->home, .write_at = 40001, .fail_at = 55000};
+    assert_int_equal(
+        runner_prepare(f->st, spec, chunk_check, &p, &id, &gen, &n, &f->err),
+        SWEEP_EINVAL);
+    assert_int_equal(p.write_rc, 0);
+    assert_int_equal(p.get_rc, 0);
+    assert_rows(f->home, TASKS_PRINT, before);
+    assert_rows(f->home, "SELECT generation FROM studies WHERE name = 'big'", "1;");
+    assert_rows(f->home, "SELECT count(*) FROM task_stage", "0;");
+    assert_int_equal(store_study_counts(f->st, id, counts, &f->err), 0);
+    assert_int_equal(counts[1][TASK_PENDING], 49999);
+    assert_int_equal(counts[1][TASK_SUCCEEDED], 1);
+    free(before);
+
+    /* A preparation that died after two chunks: staged, never published. */
+    assert_int_equal(store_begin(f->st, &f->err), 0);
+    assert_int_equal(store_study_stage(f->st, "big", &id, &visible, &staged, &f->err),
+                     0);
+    assert_int_equal(visible, 1);
+    assert_int_equal(staged, 2);
+    for (int i = 0; i < 3; i++) {
+        char key[EXPAND_KEY_LEN + 1];
+        struct expand_task et = {.params_json = "{}", .seq = 7, .priority = 1};
+        key_of(i, key);
+        snprintf(et.key, sizeof(et.key), "%s", key);
+        assert_int_equal(store_task_stage(f->st, id, staged, &et, 1, &f->err), 0);
+    }
+    assert_int_equal(store_commit(f->st, &f->err), 0);
+    assert_int_equal(store_study_counts(f->st, id, counts, &f->err), 0);
+    assert_int_equal(counts[1][TASK_PENDING], 49999);
+    assert_int_equal(counts[0][TASK_PENDING], 0);
+
+    /* The second generation: the old keys keep their state and take the new
+     * priority; the keys of the dead preparation are gone. */
+    p = (struct chunk_probe){.home = f->home};
+    assert_int_equal(
+        runner_prepare(f->st, spec, chunk_check, &p, &id, &gen, &n, &f->err), 0);
+    assert_int_equal(gen, 2);
+    assert_int_equal(n, 60000);
+    spec_destroy(spec);
+    assert_int_equal(store_study_counts(f->st, id, counts, &f->err), 0);
+    assert_int_equal(counts[2][TASK_PENDING], 59999);
+    assert_int_equal(counts[2][TASK_SUCCEEDED], 1);
+    assert_int_equal(counts[0][TASK_PENDING] + counts[1][TASK_PENDING], 0);
+    assert_rows(f->home, "SELECT count(*) FROM tasks", "60000;");
+    assert_rows(f->home, "SELECT count(*) FROM tasks WHERE generation <> 2", "0;");
+    assert_rows(f->home, "SELECT count(*) FROM task_stage", "0;");
+    assert_rows(f->home,
+                "SELECT count(*) FROM tasks WHERE seq <> "
+                "json_extract(params_json, '$.i') - 1",
+                "0;");
+    check_counts(f, id, "chunks");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2210,6 +2547,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_study_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_tasks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prepare_disk_full, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kept_counts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upgrade_from_v5, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prepare_in_chunks, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
