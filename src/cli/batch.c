@@ -19,7 +19,6 @@
 #include "core/expand.h"
 #include "core/packages.h"
 #include "core/runner.h"
-#include "core/sigwatch.h"
 #include "core/spec.h"
 #include "core/store.h"
 #include "models/model.h"
@@ -522,12 +521,8 @@ int batch_run(const struct batch_opts *o)
         o->only_id >= 0 ? b.keys[packages_find(&b.pk, o->only_id) - b.pk.v] : NULL;
     ro.on_task = on_task;
     ro.on_task_arg = &b;
-    /* Ctrl-C stops the run cleanly while it lasts (the program's signal watch). */
-    if (sigwatch_open(&err))
-        goto fail;
-    int run_rc = runner_run(b.st, b.spec, b.study_id, generation, &ro, &sum, &err);
-    sigwatch_close();
-    if (run_rc || summarize(&b, &n, list, &err))
+    if (cli_runner_run(b.st, b.spec, b.study_id, generation, &ro, &sum, &err) ||
+        summarize(&b, &n, list, &err))
         goto fail;
     if (cli_report_write(b.st, b.spec->name, o->report, &err)) {
         fprintf(stderr, "sweep: %s\n", err.msg);

@@ -6,6 +6,8 @@
 #include "common/suggest.h"
 #include "common/termline.h"
 #include "common/xalloc.h"
+#include "core/runner.h"
+#include "core/sigwatch.h"
 #include "core/spec.h"
 #include "core/store.h"
 #include "core/view.h"
@@ -303,4 +305,21 @@ void cli_print_steps(const json_t *steps)
                cli_count_of(r, "failed") + cli_count_of(r, "timed_out"),
                cli_count_of(r, "skipped"), cli_count_of(r, "cancelled"));
     }
+}
+
+int cli_runner_run(struct store *st,
+                   const struct spec *spec,
+                   long long study_id,
+                   long long generation,
+                   const struct runner_opts *o,
+                   struct runner_summary *sum,
+                   struct err *err)
+{
+    int rc = sigwatch_open(err);
+
+    if (rc)
+        return rc;
+    rc = runner_run(st, spec, study_id, generation, o, sum, err);
+    sigwatch_close();
+    return rc;
 }

@@ -121,6 +121,19 @@ struct spec;
 struct model;
 void cli_spec_seed_names(struct spec *spec, const struct model *m);
 
+/* runner_run() under the program's signal watch (sigwatch.h): SIGINT, SIGTERM and
+ * SIGHUP stop the run cleanly while it lasts. Returns runner_run()'s code. */
+struct spec;
+struct runner_opts;
+struct runner_summary;
+int cli_runner_run(struct store *st,
+                   const struct spec *spec,
+                   long long study_id,
+                   long long generation,
+                   const struct runner_opts *o,
+                   struct runner_summary *sum,
+                   struct err *err);
+
 /* Absolute path of the running sweep binary (for `sweep sim` tasks). */
 const char *cli_self_path(void);
 

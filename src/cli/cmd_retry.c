@@ -6,7 +6,6 @@
 #include "progress.h"
 
 #include "core/runner.h"
-#include "core/sigwatch.h"
 #include "core/spec.h"
 #include "core/store.h"
 
@@ -142,13 +141,7 @@ static int retry_main(int argc, char **argv)
     progress_attach(prog, &ro);
     ro.only_key = t.key;
     ro.rerun = STORE_RERUN_NONE;
-    /* Ctrl-C stops the run cleanly while it lasts (the program's signal watch). */
-    int run_rc = sigwatch_open(&err);
-    if (!run_rc) {
-        run_rc = runner_run(st, spec, s.id, s.generation, &ro, &sum, &err);
-        sigwatch_close();
-    }
-    if (run_rc) {
+    if (cli_runner_run(st, spec, s.id, s.generation, &ro, &sum, &err)) {
         rc = cli_fail(&err);
         if (rc == EXIT_USAGE)
             rc = EXIT_UNEXPECTED;

@@ -837,12 +837,7 @@ static int run_main(int argc, char **argv)
     }
     /* SIGINT, SIGTERM and SIGHUP are the program's: while the run lasts they stop it
      * cleanly (runner_run hears of them through the watch) instead of killing sweep. */
-    int run_rc = sigwatch_open(&err);
-    if (!run_rc) {
-        run_rc = runner_run(st, spec, study_id, generation, &a.ro, &sum, &err);
-        sigwatch_close();
-    }
-    if (run_rc) {
+    if (cli_runner_run(st, spec, study_id, generation, &a.ro, &sum, &err)) {
         rc = cli_fail(&err);
         if (rc == EXIT_USAGE)
             rc = EXIT_UNEXPECTED;

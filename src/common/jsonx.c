@@ -258,3 +258,14 @@ int jsonx_walk_leaves(const json_t *obj, jsonx_leaf_fn *fn, void *arg)
     sb_fini(&path);
     return rc;
 }
+
+json_t *jsonx_object_or_empty(const char *text)
+{
+    json_t *v = text ? json_loads(text, 0, NULL) : NULL;
+
+    if (v && !json_is_object(v)) {
+        json_decref(v);
+        v = NULL;
+    }
+    return v ? v : json_object();
+}

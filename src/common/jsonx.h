@@ -13,6 +13,9 @@
 void jsonx_canon(const json_t *v, struct strbuf *sb);
 /* Canonical JSON text as a new string (free it). */
 char *jsonx_canon_str(const json_t *v);
+/* text parsed as a JSON object (a new reference); an empty object when text is NULL,
+ * not JSON or not an object (a stored task's params or metrics). */
+json_t *jsonx_object_or_empty(const char *text);
 /* A real in its shortest form that reads back to the same double ("0.1", "1e-06",
  * "3.0" keeps a ".0" so that it stays a real). buf: at least 32 bytes. */
 void jsonx_real_str(double d, char *buf, size_t n);

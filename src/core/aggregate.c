@@ -40,18 +40,6 @@ double aggregate_stat_sem(const struct aggregate_stat *s)
     return s->n < 2 ? NAN : aggregate_stat_std(s) / sqrt((double)s->n);
 }
 
-/* The task's JSON text as an object; an empty object when missing or not an object. */
-static json_t *parse_obj(const char *text)
-{
-    json_t *v = text ? json_loads(text, 0, NULL) : NULL;
-
-    if (v && !json_is_object(v)) {
-        json_decref(v);
-        v = NULL;
-    }
-    return v ? v : json_object();
-}
-
 typedef void metric_fn(const char *name, double x, void *arg);
 
 struct metric_walk {
@@ -102,8 +90,8 @@ static int collect_names(const struct store_task *t, void *arg)
 
     if (ns->step >= 0 && t->step != ns->step)
         return 0;
-    p = parse_obj(t->params_json);
-    m = parse_obj(t->metrics_json);
+    p = jsonx_object_or_empty(t->params_json);
+    m = jsonx_object_or_empty(t->metrics_json);
     json_object_foreach(p, k, v)
     {
         json_t *first = json_object_get(ns->params, k);
@@ -278,11 +266,11 @@ static int add_task(const struct store_task *t, void *arg)
          t->state != TASK_TIMED_OUT) ||
         (b->step >= 0 && t->step != b->step))
         return 0;
-    p = parse_obj(t->params_json);
+    p = jsonx_object_or_empty(t->params_json);
     g = find_group(b, p);
     if (t->state == TASK_SUCCEEDED) {
         struct sample_ctx c = {.b = b, .g = g};
-        m = parse_obj(t->metrics_json);
+        m = jsonx_object_or_empty(t->metrics_json);
         g->n_samples++;
         walk_metrics(m, add_sample, &c);
         json_decref(m);

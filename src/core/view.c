@@ -342,16 +342,6 @@ static int add_leaf(const char *name, const json_t *v, void *out)
     return 0;
 }
 
-static json_t *parse_obj(const char *text)
-{
-    json_t *v = text ? json_loads(text, 0, NULL) : NULL;
-    if (v && !json_is_object(v)) {
-        json_decref(v);
-        v = NULL;
-    }
-    return v ? v : json_object();
-}
-
 static void names_add(char ***v, size_t *n, size_t *cap, const char *name)
 {
     for (size_t i = 0; i < *n; i++)
@@ -498,8 +488,8 @@ static int each_task(const struct store_task *t, void *arg)
 
     if (!wanted(c->r, t))
         return 0;
-    row.params = parse_obj(t->params_json);
-    row.metrics = parse_obj(t->metrics_json);
+    row.params = jsonx_object_or_empty(t->params_json);
+    row.metrics = jsonx_object_or_empty(t->metrics_json);
     row.flat = task_metrics(c->r, t, row.metrics);
     row.step = c->r->steps ? step_name(c->r, t) : NULL;
     if (c->r->packages)
