@@ -194,7 +194,8 @@ static const char schema_v5_sql[] =
 /* Version 5 -> 6: the study at scale. task_counts keeps, in the same transaction as
  * any change of a task, how many tasks of each study, generation, step, priority band
  * (0 LOW: priority <= 1, 1 MEDIUM: 2, 2 HIGH: >= 3) and state there are, so that
- * counting a study reads a few rows whatever its size (rows that fall to 0 stay). The
+ * counting a study reads a few rows whatever its size (rows that fall to 0 stay; the
+ * rows of a generation replaced are dropped when the next one is published). The
  * triggers keep it on every update and delete; an insert is counted by the store
  * function that inserts (store_task_put(), store_task_stage(): a trigger per row
  * costs a preparation about 40% more). task_stage holds, while a new generation is
@@ -248,6 +249,11 @@ static const char schema_v6_sql[] =
 #define STUDY_COLS                                                                     \
     "id, name, description, spec_path, spec_json, status, generation, created_at,"     \
     " updated_at, started_at, finished_at, runner_pid, steps_json, reason"
+/* A task of a visible generation: not one being prepared (store_study_stage(); a new
+ * study is at generation 0 until then). One look-up by the studies' primary key. */
+#define VISIBLE_SQL                                                                    \
+    " AND tasks.generation <= (SELECT generation FROM studies"                         \
+    " WHERE studies.id = tasks.study_id)"
 #define TASK_COLS                                                                      \
     "id, study_id, key, seq, params_json, repetition, seed, priority, cpus, state,"    \
     " attempts, exit_code, signal, wall, user, sys, maxrss_kb, started_at, "           \
@@ -335,6 +341,7 @@ enum stmt_id {
     ST_PUBLISH_TASKS,
     ST_PUBLISH_STUDY,
     ST_COUNTS_ADD,
+    ST_COUNTS_DROP_OTHERS,
     ST_COUNT,
 };
 
@@ -444,18 +451,22 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_TASK_IN_STATE] = "SELECT " TASK_COLS " FROM tasks INDEXED BY tasks_queue"
                          " WHERE study_id = ?1 AND generation = ?2 AND state = ?3"
                          " LIMIT ?4",
+    /* Looking a task up by name or key (store_task_find, store_task_resolve) sees
+     * the visible generations only (VISIBLE_SQL), never one still being prepared. */
     [ST_FIND_IN_STUDY] = "SELECT " TASK_COLS " FROM tasks WHERE study_id = ?1"
-                         " AND key >= ?2 AND key < ?3 LIMIT 2",
+                         " AND key >= ?2 AND key < ?3" VISIBLE_SQL " LIMIT 2",
     /* Task names (store_task_resolve): rows with their study's name last. */
     [ST_NAME_ID] = "SELECT " TASK_COLS ", (SELECT name FROM studies"
                    " WHERE studies.id = tasks.study_id) FROM tasks"
-                   " WHERE id = ?1 AND (?2 = 0 OR study_id = ?2)",
-    [ST_NAME_KEY] = "SELECT " TASK_COLS ", (SELECT name FROM studies"
-                    " WHERE studies.id = tasks.study_id) FROM tasks WHERE study_id IN"
-                    " (SELECT id FROM studies WHERE ?1 = 0 OR id = ?1)"
-                    " AND key >= ?2 AND key < ?3 ORDER BY study_id, key LIMIT ?4",
-    [ST_FIND_ANY] = "SELECT " TASK_COLS " FROM tasks WHERE study_id IN"
-                    " (SELECT id FROM studies) AND key >= ?2 AND key < ?3 LIMIT 2",
+                   " WHERE id = ?1 AND (?2 = 0 OR study_id = ?2)" VISIBLE_SQL,
+    [ST_NAME_KEY] =
+        "SELECT " TASK_COLS ", (SELECT name FROM studies"
+        " WHERE studies.id = tasks.study_id) FROM tasks WHERE study_id IN"
+        " (SELECT id FROM studies WHERE ?1 = 0 OR id = ?1)"
+        " AND key >= ?2 AND key < ?3" VISIBLE_SQL " ORDER BY study_id, key LIMIT ?4",
+    [ST_FIND_ANY] =
+        "SELECT " TASK_COLS " FROM tasks WHERE study_id IN"
+        " (SELECT id FROM studies) AND key >= ?2 AND key < ?3" VISIBLE_SQL " LIMIT 2",
     [ST_ATTEMPTS] =
         "SELECT attempt, state, exit_code, signal, started_at, finished_at,"
         " wall, user, sys, maxrss_kb, error, owner, lease_until, pid, pgid, stale,"
@@ -616,6 +627,10 @@ static const char *const stmt_sql[ST_COUNT] = {
         " FROM task_stage s WHERE s.study_id = ?1 AND tasks.id = s.task_id",
     [ST_COUNTS_ADD] = "INSERT INTO task_counts VALUES (?1, ?2, ?3, ?4, 0, ?5)"
                       " ON CONFLICT DO UPDATE SET n = n + excluded.n",
+    /* The counts of the study's other generations: those replaced by the one now
+     * visible (?2), or of a preparation discarded. Nothing reads them. */
+    [ST_COUNTS_DROP_OTHERS] =
+        "DELETE FROM task_counts WHERE study_id = ?1 AND generation <> ?2",
     [ST_PUBLISH_STUDY] =
         "UPDATE studies SET description = ?2, spec_path = ?3, spec_json = ?4,"
         " generation = ?5, updated_at = ?6 WHERE id = ?1 AND generation = ?5 - 1",
@@ -1348,6 +1363,18 @@ static int stage_clear(struct store *st, long long id, struct err *err)
     return step_done(st, s, err, "discarding the staged tasks of study %lld", id);
 }
 
+/* Drops the study's task_counts rows of every generation but `keep` (the visible one):
+ * a generation replaced or discarded leaves no rows behind. */
+static int
+counts_keep_only(struct store *st, long long id, long long keep, struct err *err)
+{
+    sqlite3_stmt *s = st->stmt[ST_COUNTS_DROP_OTHERS];
+
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_int64(s, 2, keep);
+    return step_done(st, s, err, "dropping the old counts of study %lld", id);
+}
+
 int store_study_stage(struct store *st,
                       const char *name,
                       long long *id,
@@ -1383,6 +1410,8 @@ int store_study_stage(struct store *st,
         rc = stage_clear(st, *id, err);
     if (rc == 0)
         rc = stage_drop_tasks(st, *id, *visible, LLONG_MAX, &n, err);
+    if (rc == 0)
+        rc = counts_keep_only(st, *id, *visible, err);
 out:
     return op_end(st, rc, err, what);
 }
@@ -1432,6 +1461,8 @@ int store_study_publish(struct store *st,
         goto out;
     if ((rc = stage_clear(st, id, err)) != 0)
         goto out;
+    if ((rc = counts_keep_only(st, id, generation, err)) != 0)
+        goto out;
     s = st->stmt[ST_PUBLISH_STUDY];
     sqlite3_bind_int64(s, 1, id);
     bind_text(s, 2, description);
@@ -1465,6 +1496,8 @@ int store_study_unstage(struct store *st,
                                   err);
         if (rc == 0 && n == 0)
             rc = stage_clear(st, id, err);
+        if (rc == 0 && n == 0)
+            rc = counts_keep_only(st, id, visible, err);
         if (rc == 0 && n == 0) {
             sqlite3_stmt *d = st->stmt[ST_STAGE_DROP_STUDY];
             sqlite3_bind_int64(d, 1, id);

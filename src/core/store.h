@@ -187,7 +187,10 @@ int store_task_put(struct store *st,
  *                          generation. Leaves the previous generation as it was.
  *
  * The kept counts (store_study_counts()) count the staged tasks under their own
- * generation, so a study's counts do not see them before they are published. */
+ * generation, so a study's counts do not see them before they are published; the
+ * counts of the generations it replaces (or of a preparation discarded) are dropped.
+ * Looking a task up by key or name (store_task_find(), store_task_resolve()) does not
+ * see the staged tasks either. */
 int store_study_stage(struct store *st,
                       const char *name,
                       long long *id,
@@ -333,9 +336,9 @@ int store_task_in_state(struct store *st,
                         struct err *err);
 
 /* One task by key or unique key prefix (4 to EXPAND_KEY_LEN hex digits, any case), in
- * one study or, with study_id 0, in any; of any generation. SWEEP_ENOTFOUND when none,
- * SWEEP_EINVAL when the prefix is ambiguous (the message says so and names two
- * matches) or not hex. */
+ * one study or, with study_id 0, in any; of any visible generation (not one being
+ * prepared: store_study_stage()). SWEEP_ENOTFOUND when none, SWEEP_EINVAL when the
+ * prefix is ambiguous (the message says so and names two matches) or not hex. */
 int store_task_find(struct store *st,
                     long long study_id,
                     const char *key_prefix,
@@ -350,8 +353,9 @@ int store_task_find(struct store *st,
  *   STUDY/KEY   a key or prefix (or an id) in that study.
  * A number is the task with that id when there is one, else a key prefix.
  * study_id, if not 0, restricts the search to that study (e.g. `--study`). Any
- * generation. On success *out is the task (free with store_task_fini) and, when study
- * is not NULL, *study its study's name (free it). SWEEP_ENOTFOUND when no task (or no
+ * visible generation (a task of one still being prepared is not found). On success
+ * *out is the task (free with store_task_fini) and, when study is not NULL, *study
+ * its study's name (free it). SWEEP_ENOTFOUND when no task (or no
  * study) has that name, or it cannot name a task; SWEEP_EINVAL when it names several
  * tasks (keys are shared by the studies of one spec copied under another name): the
  * message lists them as STUDY/KEY (id N), at most 10, and says how to name one. Cost:

@@ -2480,6 +2480,52 @@ static void test_prepare_in_chunks(void **state)
     assert_int_equal(store_study_counts(f->st, id, counts, &f->err), 0);
     assert_int_equal(counts[1][TASK_PENDING], 49999);
     assert_int_equal(counts[0][TASK_PENDING], 0);
+    /* Its tasks have no name yet: by key, id or STUDY/ID (an id not found is tried
+     * as a key prefix, which may name a visible task by chance: not the staged one). */
+    {
+        struct store_task t;
+        char *sname = NULL, *tid, name[64];
+        long long staged_id;
+        int rc;
+
+        tid = db_rows(f->home, "SELECT min(id) FROM tasks WHERE generation = 2");
+        tid[strcspn(tid, ";")] = '\0';
+        staged_id = atoll(tid);
+        key_of(1, name);
+        assert_int_equal(store_task_resolve(f->st, 0, name, &t, &sname, &f->err),
+                         SWEEP_ENOTFOUND);
+        assert_int_equal(store_task_find(f->st, id, name, &t, &f->err),
+                         SWEEP_ENOTFOUND);
+        assert_int_equal(store_task_find(f->st, 0, name, &t, &f->err), SWEEP_ENOTFOUND);
+        for (int k = 0; k < 2; k++) {
+            snprintf(name, sizeof(name), "%s%s", k ? "big/" : "", tid);
+            rc = store_task_resolve(f->st, 0, name, &t, &sname, &f->err);
+            assert_true(rc != 0 || t.id != staged_id);
+            if (rc == 0) {
+                store_task_fini(&t);
+                free(sname);
+            }
+        }
+        free(tid);
+    }
+    /* Nor those of a new study whose first generation is being prepared. */
+    {
+        long long nid, nvis, nstaged;
+        struct store_task t;
+        struct expand_task et = {.params_json = "{}", .seq = 0, .priority = 1};
+
+        assert_int_equal(store_begin(f->st, &f->err), 0);
+        assert_int_equal(
+            store_study_stage(f->st, "newer", &nid, &nvis, &nstaged, &f->err), 0);
+        key_of(7, et.key);
+        assert_int_equal(store_task_stage(f->st, nid, nstaged, &et, 1, &f->err), 0);
+        assert_int_equal(store_commit(f->st, &f->err), 0);
+        assert_int_equal(store_task_resolve(f->st, 0, et.key, &t, NULL, &f->err),
+                         SWEEP_ENOTFOUND);
+        assert_int_equal(store_task_find(f->st, 0, et.key, &t, &f->err),
+                         SWEEP_ENOTFOUND);
+        assert_int_equal(store_study_unstage(f->st, nid, 0, &f->err), 0);
+    }
 
     /* The second generation: the old keys keep their state and take the new
      * priority; the keys of the dead preparation are gone. */
@@ -2496,6 +2542,9 @@ static void test_prepare_in_chunks(void **state)
     assert_rows(f->home, "SELECT count(*) FROM tasks", "60000;");
     assert_rows(f->home, "SELECT count(*) FROM tasks WHERE generation <> 2", "0;");
     assert_rows(f->home, "SELECT count(*) FROM task_stage", "0;");
+    /* The counts of generation 1 (and of the dead preparation) are gone. */
+    assert_rows(f->home, "SELECT count(*) FROM task_counts WHERE generation <> 2",
+                "0;");
     assert_rows(f->home,
                 "SELECT count(*) FROM tasks WHERE seq <> "
                 "json_extract(params_json, '$.i') - 1",
