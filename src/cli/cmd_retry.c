@@ -129,7 +129,8 @@ static int retry_main(int argc, char **argv)
     }
     /* A task left running by a run that died is ended and interrupted first; then it
      * runs. */
-    if (runner_end_orphans(st, s.id, NULL, &pending, &err) || store_begin(st, &err) ||
+    if (runner_end_orphans(st, s.id, NULL, NULL, &pending, &err) ||
+        store_begin(st, &err) ||
         store_study_reset(st, s.id, s.generation, STORE_RERUN_NONE, &pending, &err) ||
         store_task_requeue(st, t.id, &err) || store_commit(st, &err)) {
         store_rollback(st);

@@ -6,10 +6,10 @@
 
 #include "common/timeutil.h"
 #include "common/xalloc.h"
-#include "core/studylog.h"
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 struct engine {
@@ -99,6 +99,23 @@ static int choose(struct engine *e, struct err *err)
     }
 }
 
+/* An attempt ended by runner_leases_tick: an event of its study's runner when the
+ * engine holds that study, else a line in that study's log. */
+static void on_store_event(void *arg, const struct runner_event *ev)
+{
+    struct engine *e = arg;
+
+    for (size_t i = 0; i < e->n; i++) {
+        struct runner_progress p;
+        runner_progress_get(e->runners[i], &p);
+        if (strcmp(p.study, ev->study) == 0) {
+            runner_post(e->runners[i], ev);
+            return;
+        }
+    }
+    runner_log_event(store_home(e->st), ev);
+}
+
 int engine_tick(struct engine *e, struct err *err)
 {
     bool running = false, record;
@@ -109,7 +126,7 @@ int engine_tick(struct engine *e, struct err *err)
         return SWEEP_OK;
     if (!e->leased || engine_mono(e) >= e->last_lease + store_lease(e->st) / 3) {
         /* A busy store is tried again on the next tick. */
-        rc = runner_leases_tick(e->st, runner_studylog(e->runners[0]), err);
+        rc = runner_leases_tick(e->st, on_store_event, e, err);
         if (rc == SWEEP_EBUSY) {
             err_clear(err);
         } else if (rc) {
@@ -165,9 +182,11 @@ int engine_tick(struct engine *e, struct err *err)
     if (record && store_commit(e->st, err) != SWEEP_OK) {
         store_rollback(e->st);
         for (size_t i = 0; i < e->n; i++) {
-            if (spawned[i] > 0)
-                studylog_event(runner_studylog(e->runners[i]), "task_pgid_unrecorded",
-                               "tasks=%zu", spawned[i]);
+            if (spawned[i] > 0) {
+                struct runner_event ev = {.kind = RUNNER_EVENT_PGID_UNRECORDED,
+                                          .count = (long long)spawned[i]};
+                runner_post(e->runners[i], &ev);
+            }
         }
         err_clear(err);
     }

@@ -174,11 +174,6 @@ struct runner {
     struct runner_summary *sum, sum_store;
 };
 
-static void emit_task(struct runner *r,
-                      const struct rtask *t,
-                      enum task_state from,
-                      enum task_state to);
-
 /* ---- the clock (runner_opts.clock, or the real one) ---- */
 
 static double run_mono(const struct runner *r)
@@ -191,6 +186,49 @@ static double run_now(const struct runner *r)
 {
     const struct runner_clock *c = r->o->clock;
     return c ? c->now(c->arg) : time_now();
+}
+
+/* ---- events (runner.h) ---- */
+
+/* Tells an event of the study: to its log, then to the owner (runner.h). */
+static void emit(struct runner *r, struct runner_event *ev)
+{
+    ev->study = r->spec->name;
+    if (ev->time == 0)
+        ev->time = run_now(r);
+    studylog_on_event(r->log, ev);
+    if (r->o->on_event)
+        r->o->on_event(r->o->on_event_arg, ev);
+}
+
+void runner_post(struct runner *r, const struct runner_event *ev)
+{
+    struct runner_event e = *ev;
+    emit(r, &e);
+}
+
+/* An attempt's end: its task ended (to its final state) or waits for a retry (to
+ * pending). */
+static void emit_outcome(struct runner *r,
+                         const struct rtask *t,
+                         enum task_state to,
+                         const struct task_outcome *o)
+{
+    struct runner_event ev = {.kind = RUNNER_EVENT_TASK,
+                              .task_id = t->id,
+                              .key = t->key,
+                              .attempt = t->attempts,
+                              .from = TASK_RUNNING,
+                              .to = to,
+                              .outcome = o};
+    emit(r, &ev);
+}
+
+/* An event of the study that carries a text (a reason). */
+static void emit_text(struct runner *r, enum runner_event_kind kind, const char *text)
+{
+    struct runner_event ev = {.kind = kind, .text = text};
+    emit(r, &ev);
 }
 
 /* ---- directories ---- */
@@ -489,10 +527,16 @@ static int release_reduce(struct runner *r, struct err *err)
                 err_clear(err);
                 rc = SWEEP_OK;
             } else if (rc == SWEEP_OK) {
-                studylog_event(r->log, "reduce_unchanged",
-                               "task=%s reason=\"its input is the same as when it "
-                               "succeeded: not run again\"",
-                               t->key);
+                struct runner_event ev = {
+                    .kind = RUNNER_EVENT_TASK,
+                    .task_id = t->id,
+                    .key = t->key,
+                    .attempt = t->attempts,
+                    .from = TASK_WAITING,
+                    .to = TASK_SUCCEEDED,
+                    .text =
+                        "its input is the same as when it succeeded: not run again"};
+                emit(r, &ev);
                 r->finished++;
             }
             store_task_fini(t);
@@ -506,10 +550,14 @@ static int release_reduce(struct runner *r, struct err *err)
         err_clear(err);
         rc = SWEEP_OK;
     } else if (rc == SWEEP_OK) {
-        char *q = why ? studylog_quote(why) : NULL;
-        studylog_event(r->log, run ? "reduce_ready" : "reduce_skipped", "task=%s%s%s",
-                       t->key, q ? " reason=" : "", q ? q : "");
-        free(q);
+        struct runner_event ev = {.kind = RUNNER_EVENT_TASK,
+                                  .task_id = t->id,
+                                  .key = t->key,
+                                  .attempt = t->attempts,
+                                  .from = TASK_WAITING,
+                                  .to = run ? TASK_PENDING : TASK_SKIPPED,
+                                  .text = why};
+        emit(r, &ev);
         if (run)
             queue_unblocked(r, t);
         else
@@ -558,10 +606,13 @@ static int pipeline_end(struct runner *r,
         rc = store_task_skip_rest(r->st, &me, r->generation, (int)spec->nsteps, why, &n,
                                   err);
         if (rc == SWEEP_OK && n > 0) {
-            char *q = studylog_quote(why);
-            studylog_event(r->log, "chain_skipped", "task=%s skipped=%lld reason=%s",
-                           t->key, n, q);
-            free(q);
+            struct runner_event ev = {.kind = RUNNER_EVENT_CHAIN_SKIPPED,
+                                      .task_id = t->id,
+                                      .key = t->key,
+                                      .attempt = t->attempts,
+                                      .count = n,
+                                      .text = why};
+            emit(r, &ev);
         }
         free(why);
         if (rc)
@@ -894,10 +945,15 @@ static int finish_attempt(struct runner *r,
     if (rc == SWEEP_ESTALE) {
         /* The attempt had been taken from this run (its lease expired): recorded as
          * stale, nothing else changes. */
-        char *q = studylog_quote(err->msg);
-        studylog_event(r->log, "task_stale", "task=%s attempt=%d state=%s error=%s",
-                       t->key, t->attempts, task_state_name(o.state), q);
-        free(q);
+        struct runner_event ev = {.kind = RUNNER_EVENT_STALE,
+                                  .task_id = t->id,
+                                  .key = t->key,
+                                  .attempt = t->attempts,
+                                  .from = TASK_RUNNING,
+                                  .to = o.state,
+                                  .outcome = &o,
+                                  .text = err->msg};
+        emit(r, &ev);
         err_clear(err);
         rc = SWEEP_OK;
         running_remove(r, t);
@@ -916,12 +972,7 @@ static int finish_attempt(struct runner *r,
                                 .cpus = t->cpus,
                                 .not_before = epoch_to_mono(r, o.retry_at),
                                 .data = t};
-        char *q = studylog_quote(error);
-        studylog_event(
-            r->log, "task_retry", "task=%s attempt=%d state=%s error=%s retry_in=%.3fs",
-            t->key, t->attempts, task_state_name(o.state), q, o.retry_at - run_now(r));
-        free(q);
-        emit_task(r, t, TASK_RUNNING, TASK_PENDING);
+        emit_outcome(r, t, TASK_PENDING, &o);
         running_remove(r, t);
         free(t->dir);
         t->dir = NULL;
@@ -932,16 +983,8 @@ static int finish_attempt(struct runner *r,
         goto out;
     }
 
-    char *qerr = error ? studylog_quote(error) : NULL;
-    studylog_event(r->log, "task_end",
-                   "task=%s attempt=%d state=%s exit=%d signal=%d wall=%.3f user=%.3f "
-                   "sys=%.3f maxrss_kb=%ld%s%s",
-                   t->key, t->attempts, task_state_name(o.state), o.exit_code, o.signal,
-                   o.wall, o.user, o.sys, o.maxrss_kb, qerr ? " error=" : "",
-                   qerr ? qerr : "");
-    free(qerr);
     r->finished++;
-    emit_task(r, t, TASK_RUNNING, o.state);
+    emit_outcome(r, t, o.state, &o);
     rc = pipeline_end(r, t, o.state, err);
     if (rc)
         goto out;
@@ -959,9 +1002,7 @@ static int finish_attempt(struct runner *r,
                      "stopped after task %lld (%s/%s) %s (%s)", t->id, r->spec->name,
                      t->key, o.state == TASK_TIMED_OUT ? "timed out" : "failed",
                      error ? error : "");
-            char *q = studylog_quote(r->reason);
-            studylog_event(r->log, "stop", "reason=%s", q);
-            free(q);
+            emit_text(r, RUNNER_EVENT_STOP, r->reason);
             if (r->o->halt_now) {
                 for (size_t i = 0; i < r->nrunning; i++) {
                     if (r->running[i] != t && r->running[i]->xid != 0) {
@@ -1150,23 +1191,40 @@ static void spawn_task(struct runner *r, struct rtask *t)
      * die; a busy store only leaves it unrecorded. */
     if (t->pid > 0 &&
         (!r->record_pgid ||
-         store_attempt_set_process(r->st, t->id, t->attempts, t->pid, t->pid, &err)))
-        studylog_event(r->log, "task_pgid_unrecorded", "task=%s attempt=%d pgid=%d",
-                       t->key, t->attempts, (int)t->pid);
-    studylog_event(r->log, "task_start", "task=%s attempt=%d pid=%d params=%s", t->key,
-                   t->attempts, (int)t->pid, view);
+         store_attempt_set_process(r->st, t->id, t->attempts, t->pid, t->pid, &err))) {
+        struct runner_event ev = {.kind = RUNNER_EVENT_PGID_UNRECORDED,
+                                  .task_id = t->id,
+                                  .key = t->key,
+                                  .attempt = t->attempts,
+                                  .pid = (int)t->pid};
+        emit(r, &ev);
+    }
     if (r->o->on_task)
         r->o->on_task(r->o->on_task_arg, RUNNER_TASK_STARTED, t->key);
-    emit_task(r, t, TASK_PENDING, TASK_RUNNING);
+    {
+        struct runner_event ev = {.kind = RUNNER_EVENT_TASK,
+                                  .task_id = t->id,
+                                  .key = t->key,
+                                  .attempt = t->attempts,
+                                  .from = TASK_PENDING,
+                                  .to = TASK_RUNNING,
+                                  .pid = (int)t->pid,
+                                  .params = view};
+        emit(r, &ev);
+    }
     goto out;
 fail:
     t->xid = 0;
     t->pid = 0;
     t->spawn_error = xstrdup(err.msg);
-    char *q = studylog_quote(err.msg);
-    studylog_event(r->log, "task_start_failed", "task=%s attempt=%d error=%s", t->key,
-                   t->attempts, q);
-    free(q);
+    {
+        struct runner_event ev = {.kind = RUNNER_EVENT_START_FAILED,
+                                  .task_id = t->id,
+                                  .key = t->key,
+                                  .attempt = t->attempts,
+                                  .text = err.msg};
+        emit(r, &ev);
+    }
     r->spawn_failed = xgrow(r->spawn_failed, &r->cap_spawn_failed, r->nspawn_failed + 1,
                             sizeof(*r->spawn_failed));
     r->spawn_failed[r->nspawn_failed++] = t;
@@ -1286,69 +1344,6 @@ static enum study_status final_status(struct runner *r)
     return STUDY_COMPLETED;
 }
 
-static const char *end_name(enum runner_end end)
-{
-    switch (end) {
-    case RUNNER_FINISHED:
-        return "finished";
-    case RUNNER_STOPPED:
-        return "stopped";
-    case RUNNER_INTERRUPTED:
-        return "interrupted";
-    case RUNNER_CANCELLED:
-        return "cancelled";
-    }
-    return "?";
-}
-
-/* The last line of a run: how it ended, the study's status, and why. A run ended by
- * an error (a store that failed, a full disk) says end=error with the error as the
- * reason, and status=unrecorded when the store did not take the status either. */
-static void run_end_log(struct runner *r, int rc, const struct err *err, bool recorded)
-{
-    const char *status = recorded ? study_status_name(r->sum->status) : "unrecorded";
-    char *q = NULL;
-
-    if (rc != SWEEP_OK)
-        q = studylog_quote(err->msg);
-    else if (r->reason[0])
-        q = studylog_quote(r->reason);
-    studylog_event(r->log, "run_end", "study=%s end=%s status=%s elapsed=%.3f%s%s",
-                   r->spec->name, rc != SWEEP_OK ? "error" : end_name(r->end), status,
-                   run_mono(r) - r->t0, q ? " reason=" : "", q ? q : "");
-    free(q);
-}
-
-/* Tells the owner (runner_opts.on_event) of a task's change of state. */
-static void emit_task(struct runner *r,
-                      const struct rtask *t,
-                      enum task_state from,
-                      enum task_state to)
-{
-    struct runner_event ev = {.kind = RUNNER_EVENT_TASK,
-                              .study = r->spec->name,
-                              .task_id = t->id,
-                              .key = t->key,
-                              .attempt = t->attempts,
-                              .from = from,
-                              .to = to,
-                              .time = run_now(r)};
-
-    if (r->o->on_event)
-        r->o->on_event(r->o->on_event_arg, &ev);
-}
-
-static void emit_waiting(struct runner *r, const char *text)
-{
-    struct runner_event ev = {.kind = RUNNER_EVENT_WAITING,
-                              .study = r->spec->name,
-                              .time = run_now(r),
-                              .text = text};
-
-    if (r->o->on_event)
-        r->o->on_event(r->o->on_event_arg, &ev);
-}
-
 /* Nothing runs, nothing waits to be recorded, and nothing more will start. */
 static bool run_idle(const struct runner *r)
 {
@@ -1389,9 +1384,7 @@ static int check_after(struct runner *r, struct err *err)
         r->end = RUNNER_STOPPED;
         r->phase = PHASE_FINISH;
         snprintf(r->reason, sizeof(r->reason), "%s", why);
-        char *q = studylog_quote(why);
-        studylog_event(r->log, "blocked", "reason=%s", q);
-        free(q);
+        emit_text(r, RUNNER_EVENT_BLOCKED, why);
         return store_study_set_reason(r->st, r->study_id, why, err);
     }
     if (!waiting[0]) {
@@ -1405,9 +1398,12 @@ static int check_after(struct runner *r, struct err *err)
         return SWEEP_OK;
     free(r->after_shown);
     r->after_shown = xstrdup(why);
-    studylog_event(r->log, "waiting", "for=%s", waiting);
+    {
+        struct runner_event ev = {
+            .kind = RUNNER_EVENT_WAITING, .after = waiting, .text = why};
+        emit(r, &ev);
+    }
     studylog_flush(r->log);
-    emit_waiting(r, why);
     if ((rc = store_study_set_reason(r->st, r->study_id, why, err)) != 0)
         return rc;
     return store_study_set_status(r->st, r->study_id, STUDY_WAITING, err);
@@ -1457,11 +1453,15 @@ static int start_run(struct runner *r, struct err *err)
         r->total = 1;
     r->failed = sum->left_failed;
     r->finished += sum->skipped + sum->left_failed;
-    studylog_event(r->log, "run_start",
-                   "study=%s pid=%d tasks=%lld pending=%lld "
-                   "skipped=%lld slots=%d",
-                   r->spec->name, (int)getpid(), r->total, pending, sum->skipped,
-                   r->slots);
+    {
+        struct runner_event ev = {.kind = RUNNER_EVENT_START,
+                                  .pid = (int)getpid(),
+                                  .tasks = r->total,
+                                  .pending = pending,
+                                  .skipped = sum->skipped,
+                                  .slots = r->slots};
+        emit(r, &ev);
+    }
     studylog_flush(r->log);
     r->last_cancel_poll = run_mono(r);
     r->phase = PHASE_RUN;
@@ -1509,8 +1509,6 @@ static void finish_run(struct runner *r, int rc, struct err *err)
     sum->end = r->end;
     sum->elapsed = run_mono(r) - r->t0;
     memcpy(sum->reason, r->reason, sizeof(sum->reason));
-    run_end_log(r, rc, err, recorded);
-    studylog_flush(r->log);
     if (rc != SWEEP_OK) {
         cancel_all(r, true);
         r->err = *err;
@@ -1518,13 +1516,19 @@ static void finish_run(struct runner *r, int rc, struct err *err)
     r->rc = rc;
     r->phase = PHASE_DONE;
     {
+        /* A run ended by an error (a store that failed, a full disk) says so with the
+         * error as its text, and status unrecorded when the store did not take the
+         * status either. */
         struct runner_event ev = {.kind = RUNNER_EVENT_END,
-                                  .study = r->spec->name,
-                                  .time = run_now(r),
-                                  .text = r->reason};
-        if (r->o->on_event)
-            r->o->on_event(r->o->on_event_arg, &ev);
+                                  .end = r->end,
+                                  .error = rc != SWEEP_OK,
+                                  .status = sum->status,
+                                  .recorded = recorded,
+                                  .elapsed = sum->elapsed,
+                                  .text = rc != SWEEP_OK ? err->msg : r->reason};
+        emit(r, &ev);
     }
+    studylog_flush(r->log);
 }
 
 int runner_create(struct store *st,
@@ -1679,8 +1683,11 @@ void runner_busy(struct runner *r)
 {
     /* Another process held the write lock past the busy timeout: nothing of this tick
      * was written or changed; its outcomes stay in memory for the next. */
-    if (r->phase == PHASE_RUN)
-        studylog_event(r->log, "store_busy", "done=%zu", r->ndone + r->nspawn_failed);
+    if (r->phase == PHASE_RUN) {
+        struct runner_event ev = {.kind = RUNNER_EVENT_STORE_BUSY,
+                                  .count = (long long)(r->ndone + r->nspawn_failed)};
+        emit(r, &ev);
+    }
 }
 
 void runner_committed(struct runner *r, bool ok)
@@ -1755,7 +1762,12 @@ void runner_interrupt(struct runner *r, int signo)
         return;
     }
     snprintf(r->reason, sizeof(r->reason), "interrupted by %s", sig);
-    studylog_event(r->log, "interrupt", "signal=%d running=%zu", signo, r->nrunning);
+    {
+        struct runner_event ev = {.kind = RUNNER_EVENT_INTERRUPT,
+                                  .signo = signo,
+                                  .count = (long long)r->nrunning};
+        emit(r, &ev);
+    }
     for (size_t i = 0; i < r->nrunning; i++) {
         if (r->running[i]->stop == STOP_NONE)
             r->running[i]->stop = STOP_INTERRUPT;
@@ -1770,9 +1782,7 @@ void runner_cancel(struct runner *r)
     r->stopping = true;
     r->end = RUNNER_CANCELLED;
     snprintf(r->reason, sizeof(r->reason), "study cancelled by sweep cancel");
-    char *q = studylog_quote(r->reason);
-    studylog_event(r->log, "cancel", "reason=%s", q);
-    free(q);
+    emit_text(r, RUNNER_EVENT_CANCEL, r->reason);
     for (size_t i = 0; i < r->nrunning; i++) {
         if (r->running[i]->xid != 0 && r->running[i]->stop == STOP_NONE) {
             r->running[i]->stop = STOP_CANCEL;

@@ -45,26 +45,88 @@ struct runner_clock {
     void *arg;
 };
 
-/* What a runner tells its owner as it happens (runner_opts.on_event; strings are
- * borrowed for the call): a task changed state (started: pending -> running; ended:
- * running -> its final state; to be retried: running -> pending), the study waits
- * for `after` (text: "waiting for NAME", once per change), or the run ended (text:
- * the reason, or ""). The progress line consumes them now; server-sent events and MCP
- * later. */
+enum runner_end {
+    RUNNER_FINISHED,    /* nothing left to run */
+    RUNNER_STOPPED,     /* stop-on-error */
+    RUNNER_INTERRUPTED, /* SIGINT, SIGTERM or SIGHUP */
+    RUNNER_CANCELLED,   /* `sweep cancel` */
+};
+
+/* What a runner tells as it happens (strings and pointers are borrowed for the call).
+ * Every event goes first to the study's log (studylog_on_event(), the lines of
+ * study.log), then to the owner's runner_opts.on_event (the progress lines now,
+ * server-sent events and MCP later). Events of a tick written to the store in one
+ * transaction are held by the log until it commits (studylog.h); the owner hears them
+ * at once. Kinds, and the fields each sets beyond kind, study and time:
+ *   START        the run proper starts: tasks, pending, skipped, slots
+ *   TASK         a task changed state (task_id, key, attempt, from -> to):
+ *                  pending -> running: started (pid, params);
+ *                  running -> pending: failed, retried (outcome: how it ended, its
+ *                  retry_at);
+ *                  running -> a final state: ended (outcome);
+ *                  waiting -> pending, skipped or succeeded: the pipeline's reduce
+ *                  released, skipped, or not run again as its input did not change
+ *                  (text: why, for the last two)
+ *   START_FAILED an attempt could not be started (key, attempt, text: the error); its
+ *                end, a failed attempt, follows on the next tick
+ *   STALE        a result for an attempt no longer current, recorded as stale (key,
+ *                attempt, outcome, text: why)
+ *   CHAIN_SKIPPED the rest of a chain skipped after key's step ended (count, text)
+ *   ORPHAN_ENDED a task of a run that died was ended and its attempt interrupted
+ *                (running -> interrupted; task_id, key, attempt, pid: its process
+ *                group, text: the owner)
+ *   LEASE_EXPIRED an attempt of an owner that stopped renewing its lease was
+ *                interrupted (running -> interrupted), its task runnable again
+ *                (task_id, key, attempt, text: the owner)
+ *   PGID_UNRECORDED a busy store did not take the process group of key's attempt
+ *                (attempt, pid), or of count tasks (key NULL)
+ *   WAITING      the study waits for `after` (after: the study; text: "waiting for
+ *                NAME"), once per change
+ *   BLOCKED      `after` cannot be met: the run ends (text: why)
+ *   STOP         stop-on-error: nothing new starts (text: why)
+ *   INTERRUPT    a signal stops the run (signo, count: tasks running)
+ *   CANCEL       `sweep cancel` of the study (text: why)
+ *   STORE_BUSY   the store was busy: count outcomes wait for the next tick
+ *   END          the run ended (end, status, recorded, elapsed; error with text the
+ *                error, else text the reason or "") */
 enum runner_event_kind {
+    RUNNER_EVENT_START,
     RUNNER_EVENT_TASK,
+    RUNNER_EVENT_START_FAILED,
+    RUNNER_EVENT_STALE,
+    RUNNER_EVENT_CHAIN_SKIPPED,
+    RUNNER_EVENT_ORPHAN_ENDED,
+    RUNNER_EVENT_LEASE_EXPIRED,
+    RUNNER_EVENT_PGID_UNRECORDED,
     RUNNER_EVENT_WAITING,
+    RUNNER_EVENT_BLOCKED,
+    RUNNER_EVENT_STOP,
+    RUNNER_EVENT_INTERRUPT,
+    RUNNER_EVENT_CANCEL,
+    RUNNER_EVENT_STORE_BUSY,
     RUNNER_EVENT_END,
 };
 struct runner_event {
     enum runner_event_kind kind;
     const char *study;
-    long long task_id; /* TASK: the task, its key and attempt */
+    double time; /* epoch (the runner's clock) */
+    long long task_id;
     const char *key;
     int attempt;
     enum task_state from, to;
-    double time; /* epoch (the runner's clock) */
     const char *text;
+    int pid;                            /* see the kinds above */
+    const char *params;                 /* TASK start: its parameters as it sees them */
+    const struct task_outcome *outcome; /* TASK end or retry, STALE */
+    long long count;
+    int signo;
+    const char *after;                 /* WAITING */
+    long long tasks, pending, skipped; /* START */
+    int slots;
+    enum runner_end end; /* END ... */
+    enum study_status status;
+    bool error, recorded;
+    double elapsed;
 };
 typedef void runner_event_fn(void *arg, const struct runner_event *ev);
 
@@ -104,13 +166,6 @@ struct runner_opts {
      * it still runs for the study. */
     struct executor *executor;
     const struct runner_clock *clock; /* NULL: time_mono() and time_now() */
-};
-
-enum runner_end {
-    RUNNER_FINISHED,    /* nothing left to run */
-    RUNNER_STOPPED,     /* stop-on-error */
-    RUNNER_INTERRUPTED, /* SIGINT, SIGTERM or SIGHUP */
-    RUNNER_CANCELLED,   /* `sweep cancel` */
 };
 
 struct runner_summary {
@@ -256,7 +311,13 @@ bool runner_done(const struct runner *r);
 int runner_used(const struct runner *r);  /* slots its running tasks take */
 int runner_slots(const struct runner *r); /* its own limit */
 double runner_mono(const struct runner *r);
+struct studylog;
 struct studylog *runner_studylog(struct runner *r);
+/* Tells an event of the runner's study that happened outside it (an attempt of its
+ * ended by runner_leases_tick, a process group its owner could not record) as the
+ * runner tells its own: to the study's log, then to the owner's on_event. ev->time 0:
+ * now. */
+void runner_post(struct runner *r, const struct runner_event *ev);
 /* Complete once runner_done(); borrowed until runner_destroy(). */
 const struct runner_summary *runner_summary_get(const struct runner *r);
 /* How the run ended: SWEEP_OK, or the error (copied to err). */
@@ -323,23 +384,29 @@ enum runner_owner_state {
 };
 enum runner_owner_state runner_owner_state(const char *owner);
 
-struct studylog;
+/* Appends an event to its study's log, <home>/studies/<ev->study>/study.log (opened
+ * and closed for it), when that directory exists: for an event of a study that no
+ * runner of this process holds. */
+void runner_log_event(const char *home, const struct runner_event *ev);
+
 /* Ends what a dead local run left running: for each open attempt of the study
  * (study_id 0: of every study) whose owner is RUNNER_OWNER_DEAD, its process group
  * (recorded by the runner after the spawn) gets SIGTERM, then SIGKILL after 3 s, and
  * is waited for until it is gone (zombies count as gone) with a deadline of 5 s more;
- * then the attempt is closed as interrupted (store_attempt_interrupt) and logged
- * (task_orphan_ended, when log is not NULL). A group whose leader started at another
- * time than the attempt (a reused pid) is not signalled. Attempts without owner, of
- * another host or of a live owner are left alone. *n receives how many attempts were
- * interrupted. SWEEP_EBUSY when a group outlived SIGKILL (nothing is started beside
- * it). Blocks for up to 8 s when there are orphans; O(open attempts) otherwise. Limits:
- * a task whose run died in the instant between its spawn and the commit that records
- * its process group (the end of that tick's spawns) is not found; a process that left
- * its task's group is not ended; a host is known by its name. */
+ * then the attempt is closed as interrupted (store_attempt_interrupt) and told as an
+ * ORPHAN_ENDED event of its study to on_event (NULL: runner_log_event, its study's
+ * log). A group whose leader started at another time than the attempt (a reused pid)
+ * is not signalled. Attempts without owner, of another host or of a live owner are
+ * left alone. *n receives how many attempts were interrupted. SWEEP_EBUSY when a group
+ * outlived SIGKILL (nothing is started beside it). Blocks for up to 8 s when there are
+ * orphans; O(open attempts) otherwise. Limits: a task whose run died in the instant
+ * between its spawn and the commit that records its process group (the end of that
+ * tick's spawns) is not found; a process that left its task's group is not ended; a
+ * host is known by its name. */
 int runner_end_orphans(struct store *st,
                        long long study_id,
-                       struct studylog *log,
+                       runner_event_fn *on_event,
+                       void *arg,
                        long long *n,
                        struct err *err);
 
@@ -347,10 +414,15 @@ int runner_end_orphans(struct store *st,
  * `sweep run`: before it starts anything, then from its loop): renews the leases of
  * its open attempts (store_owner), ends what dead local runs left running
  * (runner_end_orphans, every study), then interrupts the attempts of other owners
- * whose lease ran out (store_expire_leases; logged as leases_expired). Ending the
+ * whose lease ran out (store_expire_leases). Each attempt ended is an event of its own
+ * study (ORPHAN_ENDED, LEASE_EXPIRED) told to on_event (NULL: runner_log_event); the
+ * engine hands those of its studies to their runners (runner_post). Ending the
  * orphans first keeps an expired lease from making a task runnable while its process
  * still runs on this host. SWEEP_EBUSY from a busy store: call it again later. */
-int runner_leases_tick(struct store *st, struct studylog *log, struct err *err);
+int runner_leases_tick(struct store *st,
+                       runner_event_fn *on_event,
+                       void *arg,
+                       struct err *err);
 
 /* Reads a task's $SWEEP_RESULT file at path: executor_read_result(), which the local
  * executor calls when a task ends; kept under this name for its callers. */

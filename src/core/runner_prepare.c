@@ -662,6 +662,7 @@ static int orphan_collect(const struct store_open_attempt *a, void *arg)
     o->a = xgrow(o->a, &o->cap, o->n + 1, sizeof(*o->a));
     o->a[o->n] = *a;
     o->a[o->n].owner = xstrdup(a->owner);
+    o->a[o->n].study = xstrdup(a->study ? a->study : "");
     o->n++;
     return 0;
 }
@@ -686,12 +687,46 @@ static size_t groups_wait(const struct orphans *o, bool *live, double seconds)
     }
 }
 
+void runner_log_event(const char *home, const struct runner_event *ev)
+{
+    char *dir = runner_study_dir(home, ev->study);
+    char *path = xasprintf("%s/study.log", dir);
+    struct studylog *log = NULL;
+    struct err err = {0};
+
+    if (access(dir, F_OK) == 0 && studylog_open(path, &log, &err) == SWEEP_OK) {
+        studylog_on_event(log, ev);
+        studylog_close(log);
+    }
+    free(path);
+    free(dir);
+}
+
+/* The events of runner_end_orphans and runner_leases_tick: to on_event, else to the
+ * study's log. */
+struct leases_out {
+    struct store *st;
+    runner_event_fn *on_event;
+    void *arg;
+};
+
+static void leases_emit(const struct leases_out *out, struct runner_event *ev)
+{
+    ev->time = time_now();
+    if (out->on_event)
+        out->on_event(out->arg, ev);
+    else
+        runner_log_event(store_home(out->st), ev);
+}
+
 int runner_end_orphans(struct store *st,
                        long long study_id,
-                       struct studylog *log,
+                       runner_event_fn *on_event,
+                       void *arg,
                        long long *n,
                        struct err *err)
 {
+    const struct leases_out out = {st, on_event, arg};
     struct orphans o = {0};
     bool *live = NULL;
     int rc;
@@ -739,24 +774,48 @@ int runner_end_orphans(struct store *st,
         if (rc)
             goto out;
         (*n)++;
-        if (log) {
-            char *q = studylog_quote(o.a[i].owner);
-            studylog_event(log, "task_orphan_ended",
-                           "task=%s attempt=%d pgid=%d owner=%s", o.a[i].key,
-                           o.a[i].attempt, o.a[i].pgid, q);
-            free(q);
-        }
+        struct runner_event ev = {.kind = RUNNER_EVENT_ORPHAN_ENDED,
+                                  .study = o.a[i].study,
+                                  .task_id = o.a[i].task_id,
+                                  .key = o.a[i].key,
+                                  .attempt = o.a[i].attempt,
+                                  .from = TASK_RUNNING,
+                                  .to = TASK_INTERRUPTED,
+                                  .pid = o.a[i].pgid,
+                                  .text = o.a[i].owner};
+        leases_emit(&out, &ev);
     }
 out:
-    for (size_t i = 0; i < o.n; i++)
+    for (size_t i = 0; i < o.n; i++) {
         free(o.a[i].owner);
+        free(o.a[i].study);
+    }
     free(o.a);
     free(live);
     return rc;
 }
 
-int runner_leases_tick(struct store *st, struct studylog *log, struct err *err)
+static int lease_expired(const struct store_open_attempt *a, void *arg)
 {
+    struct runner_event ev = {.kind = RUNNER_EVENT_LEASE_EXPIRED,
+                              .study = a->study ? a->study : "",
+                              .task_id = a->task_id,
+                              .key = a->key,
+                              .attempt = a->attempt,
+                              .from = TASK_RUNNING,
+                              .to = TASK_INTERRUPTED,
+                              .text = a->owner};
+
+    leases_emit(arg, &ev);
+    return 0;
+}
+
+int runner_leases_tick(struct store *st,
+                       runner_event_fn *on_event,
+                       void *arg,
+                       struct err *err)
+{
+    const struct leases_out out = {st, on_event, arg};
     const char *self = store_owner(st);
     long long n = 0;
     int rc = SWEEP_OK;
@@ -764,10 +823,8 @@ int runner_leases_tick(struct store *st, struct studylog *log, struct err *err)
     if (self)
         rc = store_lease_renew(st, self, time_now() + store_lease(st), NULL, err);
     if (!rc)
-        rc = runner_end_orphans(st, 0, log, &n, err);
+        rc = runner_end_orphans(st, 0, on_event, arg, &n, err);
     if (!rc)
-        rc = store_expire_leases(st, time_now(), &n, err);
-    if (!rc && n > 0 && log)
-        studylog_event(log, "leases_expired", "attempts=%lld", n);
+        rc = store_expire_leases(st, time_now(), lease_expired, (void *)&out, &n, err);
     return rc;
 }

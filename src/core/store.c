@@ -260,6 +260,13 @@ static const char schema_v6_sql[] =
     "finished_at,"                                                                     \
     " not_before, error, metrics_json, step, chain"
 
+/* An open attempt with its task's key and study (open_attempts_read()). */
+#define OPEN_COLS                                                                      \
+    "a.task_id, a.attempt, a.owner, a.lease_until, a.pid, a.pgid, a.started_at,"       \
+    " a.spawned_at, t.key, t.study_id, s.name FROM attempts a INDEXED BY "             \
+    "attempts_open"                                                                    \
+    " JOIN tasks t ON t.id = a.task_id JOIN studies s ON s.id = t.study_id"
+
 /* A key that appears twice after flattening ({"a.b": 1, "a": {"b": 2}}) keeps the
  * later value. */
 #define METRIC_PUT_SQL                                                                 \
@@ -327,6 +334,7 @@ enum stmt_id {
     ST_EXPIRE_TASKS,
     ST_EXPIRE_ATTEMPTS,
     ST_ATTEMPTS_OPEN,
+    ST_ATTEMPTS_EXPIRED,
     ST_ATTEMPT_INTERRUPT,
     ST_TASK_INTERRUPT,
     ST_ATTEMPT_LATE,
@@ -551,12 +559,12 @@ static const char *const stmt_sql[ST_COUNT] = {
         "UPDATE attempts INDEXED BY attempts_open SET state = 6, error = ?3 || owner"
         " WHERE state = 1 AND owner IS NOT NULL AND owner IS NOT ?2"
         " AND lease_until < ?1",
-    [ST_ATTEMPTS_OPEN] =
-        "SELECT a.task_id, a.attempt, a.owner, a.lease_until, a.pid, a.pgid,"
-        " a.started_at, a.spawned_at, t.key FROM attempts a INDEXED BY attempts_open"
-        " JOIN tasks t ON t.id = a.task_id WHERE a.state = 1"
-        " AND (?1 = 0 OR t.study_id = ?1)"
-        " ORDER BY t.seq",
+    [ST_ATTEMPTS_OPEN] = "SELECT " OPEN_COLS " WHERE a.state = 1"
+                         " AND (?1 = 0 OR t.study_id = ?1) ORDER BY t.seq",
+    /* The attempts ST_EXPIRE_ATTEMPTS closes (the same ?1 and ?2). */
+    [ST_ATTEMPTS_EXPIRED] = "SELECT " OPEN_COLS " WHERE a.state = 1"
+                            " AND a.owner IS NOT NULL AND a.owner IS NOT ?2"
+                            " AND a.lease_until < ?1 ORDER BY t.study_id, t.seq",
     [ST_ATTEMPT_INTERRUPT] = "UPDATE attempts SET state = 6, error = ?3"
                              " WHERE task_id = ?1 AND attempt = ?2 AND state = 1",
     [ST_TASK_INTERRUPT] = "UPDATE tasks SET state = 6, error = ?3"
@@ -2306,10 +2314,64 @@ int store_lease_renew(
     return rc;
 }
 
-int store_expire_leases(struct store *st, double now, long long *n, struct err *err)
+/* Reads the open attempts that s (bound, OPEN_COLS) lists into *out (free with
+ * open_attempts_free). */
+static int open_attempts_read(struct store *st,
+                              sqlite3_stmt *s,
+                              struct store_open_attempt **out,
+                              size_t *n,
+                              struct err *err,
+                              const char *what)
+{
+    size_t cap = 0;
+    int rc;
+
+    *out = NULL;
+    *n = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const unsigned char *key = sqlite3_column_text(s, 8);
+        struct store_open_attempt *a;
+
+        *out = xgrow(*out, &cap, *n + 1, sizeof(**out));
+        a = &(*out)[(*n)++];
+        memset(a, 0, sizeof(*a));
+        a->task_id = sqlite3_column_int64(s, 0);
+        a->attempt = sqlite3_column_int(s, 1);
+        a->owner = column_strdup(s, 2);
+        a->lease_until = sqlite3_column_double(s, 3);
+        a->pid = sqlite3_column_int(s, 4);
+        a->pgid = sqlite3_column_int(s, 5);
+        a->started_at = sqlite3_column_double(s, 6);
+        a->spawned_at = sqlite3_column_double(s, 7);
+        snprintf(a->key, sizeof(a->key), "%s", key ? (const char *)key : "");
+        a->study_id = sqlite3_column_int64(s, 9);
+        a->study = column_strdup(s, 10);
+    }
+    rc = rc == SQLITE_DONE ? 0 : store_fail(st, rc, err, "%s", what);
+    stmt_done(s);
+    return rc;
+}
+
+static void open_attempts_free(struct store_open_attempt *a, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(a[i].owner);
+        free(a[i].study);
+    }
+    free(a);
+}
+
+int store_expire_leases(struct store *st,
+                        double now,
+                        store_open_attempt_fn *fn,
+                        void *arg,
+                        long long *n,
+                        struct err *err)
 {
     static const char why[] = "interrupted: the lease of its owner expired: ";
     const char *what = "expiring leases";
+    struct store_open_attempt *expired = NULL;
+    size_t nexpired = 0;
     sqlite3_stmt *s;
     int rc;
 
@@ -2317,6 +2379,13 @@ int store_expire_leases(struct store *st, double now, long long *n, struct err *
         *n = 0;
     if ((rc = op_begin(st, err, what)) != 0)
         return rc;
+    if (fn) {
+        s = st->stmt[ST_ATTEMPTS_EXPIRED];
+        sqlite3_bind_double(s, 1, now);
+        bind_text(s, 2, st->owner);
+        if ((rc = open_attempts_read(st, s, &expired, &nexpired, err, what)) != 0)
+            goto out;
+    }
     s = st->stmt[ST_EXPIRE_TASKS];
     sqlite3_bind_double(s, 1, now);
     bind_text(s, 2, st->owner);
@@ -2332,7 +2401,11 @@ int store_expire_leases(struct store *st, double now, long long *n, struct err *
     if (n)
         *n = sqlite3_changes(st->db);
 out:
-    return op_end(st, rc, err, what);
+    rc = op_end(st, rc, err, what);
+    for (size_t i = 0; rc == 0 && i < nexpired; i++)
+        fn(&expired[i], arg);
+    open_attempts_free(expired, nexpired);
+    return rc;
 }
 
 int store_attempt_each_open(struct store *st,
@@ -2342,39 +2415,20 @@ int store_attempt_each_open(struct store *st,
                             struct err *err)
 {
     sqlite3_stmt *s = st->stmt[ST_ATTEMPTS_OPEN];
-    struct store_open_attempt *batch = NULL;
-    size_t n = 0, cap = 0;
+    struct store_open_attempt *batch;
+    size_t n;
+    char what[96];
     int rc;
 
     /* Read first, then call fn, so that fn may write (store_attempt_interrupt). */
+    snprintf(what, sizeof(what), "listing the open attempts of study %lld", study_id);
     sqlite3_bind_int64(s, 1, study_id);
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        const unsigned char *key = sqlite3_column_text(s, 8);
-        batch = xgrow(batch, &cap, n + 1, sizeof(*batch));
-        struct store_open_attempt *a = &batch[n++];
-        memset(a, 0, sizeof(*a));
-        a->task_id = sqlite3_column_int64(s, 0);
-        a->attempt = sqlite3_column_int(s, 1);
-        a->owner = column_strdup(s, 2);
-        a->lease_until = sqlite3_column_double(s, 3);
-        a->pid = sqlite3_column_int(s, 4);
-        a->pgid = sqlite3_column_int(s, 5);
-        a->started_at = sqlite3_column_double(s, 6);
-        a->spawned_at = sqlite3_column_double(s, 7);
-        snprintf(a->key, sizeof(a->key), "%s", key ? (const char *)key : "");
-    }
-    rc = rc == SQLITE_DONE
-             ? 0
-             : store_fail(st, rc, err, "listing the open attempts of study %lld",
-                          study_id);
-    stmt_done(s);
+    rc = open_attempts_read(st, s, &batch, &n, err, what);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         if (fn(&batch[i], arg))
             break;
     }
-    for (size_t i = 0; i < n; i++)
-        free(batch[i].owner);
-    free(batch);
+    open_attempts_free(batch, n);
     return rc;
 }
 

@@ -423,15 +423,7 @@ int store_attempt_set_process(struct store *st,
  * attempts' index); *n (may be NULL) receives how many. */
 int store_lease_renew(
     struct store *st, const char *owner, double until, long long *n, struct err *err);
-/* Open attempts whose lease ran out before `now` (epoch), of any owner but this
- * connection's: each is closed as interrupted without a result (error "interrupted:
- * the lease of its owner expired: OWNER"), and its task, when that is its current
- * attempt, becomes pending (runnable at once), or cancelled when a cancellation was
- * requested. Attempts without owner are left to store_study_reset. *n (may be NULL)
- * receives how many attempts expired. Cost: O(open attempts). */
-int store_expire_leases(struct store *st, double now, long long *n, struct err *err);
-
-/* An open attempt of a study (any generation), with its task's key. */
+/* An open attempt of a study (any generation), with its task's key and study. */
 struct store_open_attempt {
     long long task_id;
     int attempt;
@@ -440,8 +432,25 @@ struct store_open_attempt {
     int pid, pgid; /* 0 when not recorded */
     double started_at, spawned_at;
     char key[EXPAND_KEY_LEN + 1];
+    long long study_id;
+    char *study; /* its name; valid during the callback */
 };
 typedef int store_open_attempt_fn(const struct store_open_attempt *a, void *arg);
+
+/* Open attempts whose lease ran out before `now` (epoch), of any owner but this
+ * connection's: each is closed as interrupted without a result (error "interrupted:
+ * the lease of its owner expired: OWNER"), and its task, when that is its current
+ * attempt, becomes pending (runnable at once), or cancelled when a cancellation was
+ * requested. Attempts without owner are left to store_study_reset. fn (may be NULL)
+ * is then called with each attempt expired (as it was before), once the change is
+ * made (its return value is ignored). *n (may be NULL) receives how many attempts
+ * expired. Cost: O(open attempts). */
+int store_expire_leases(struct store *st,
+                        double now,
+                        store_open_attempt_fn *fn,
+                        void *arg,
+                        long long *n,
+                        struct err *err);
 /* The open attempts of the study's tasks (study_id 0: of every study), in expansion
  * order. They are read before
  * fn is called, so fn may write (store_attempt_interrupt). O(open attempts). */

@@ -1,5 +1,5 @@
-/* The study log (see studylog.h): lines go to a stdio buffer, or to a memory buffer
- * while a store transaction is open. */
+/* The study log (see studylog.h): each event is formatted into one line buffer, then
+ * goes to a stdio buffer, or to a memory buffer while a store transaction is open. */
 #include "studylog.h"
 
 #include "common/strbuf.h"
@@ -17,6 +17,7 @@ struct studylog {
     FILE *f;
     bool in_tx;
     struct strbuf held; /* the events of the open transaction */
+    struct strbuf line; /* the line being formatted (reused) */
 };
 
 int studylog_open(const char *path, struct studylog **out, struct err *err)
@@ -31,23 +32,223 @@ int studylog_open(const char *path, struct studylog **out, struct err *err)
     return SWEEP_OK;
 }
 
+/* Starts log->line with the timestamp and the event's name. */
+static struct strbuf *line_start(struct studylog *log, double when, const char *event)
+{
+    char ts[40];
+
+    time_iso8601(when > 0 ? when : time_now(), ts, sizeof(ts));
+    sb_reset(&log->line);
+    sb_addf(&log->line, "%s %s", ts, event);
+    return &log->line;
+}
+
+/* Ends log->line and writes it (held back inside a transaction). */
+static void line_end(struct studylog *log)
+{
+    sb_addc(&log->line, '\n');
+    if (log->in_tx)
+        sb_add(&log->held, log->line.buf, log->line.len);
+    else
+        fwrite(log->line.buf, 1, log->line.len, log->f);
+}
+
 void studylog_event(struct studylog *log, const char *event, const char *fmt, ...)
 {
-    char ts[40], *line;
+    struct strbuf *sb;
+    char *text;
     va_list ap;
 
     if (!log)
         return;
-    time_iso8601(time_now(), ts, sizeof(ts));
     va_start(ap, fmt);
-    if (vasprintf(&line, fmt, ap) < 0)
-        line = NULL;
+    if (vasprintf(&text, fmt, ap) < 0)
+        text = NULL;
     va_end(ap);
-    if (log->in_tx)
-        sb_addf(&log->held, "%s %s %s\n", ts, event, line ? line : "");
-    else
-        fprintf(log->f, "%s %s %s\n", ts, event, line ? line : "");
-    free(line);
+    sb = line_start(log, 0, event);
+    sb_addf(sb, " %s", text ? text : "");
+    free(text);
+    line_end(log);
+}
+
+/* Appends s quoted (studylog.h). */
+static void quote_into(struct strbuf *sb, const char *s)
+{
+    sb_addc(sb, '"');
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+        switch (*p) {
+        case '"':
+            sb_adds(sb, "\\\"");
+            break;
+        case '\\':
+            sb_adds(sb, "\\\\");
+            break;
+        case '\n':
+            sb_adds(sb, "\\n");
+            break;
+        case '\r':
+            sb_adds(sb, "\\r");
+            break;
+        case '\t':
+            sb_adds(sb, "\\t");
+            break;
+        default:
+            if (*p < 0x20 || *p == 0x7f)
+                sb_addf(sb, "\\x%02x", *p);
+            else
+                sb_addc(sb, (char)*p);
+        }
+    }
+    sb_addc(sb, '"');
+}
+
+/* " name=VALUE" with the value quoted. */
+static void add_quoted(struct strbuf *sb, const char *name, const char *value)
+{
+    sb_addf(sb, " %s=", name);
+    quote_into(sb, value);
+}
+
+static const char *end_name(const struct runner_event *ev)
+{
+    if (ev->error)
+        return "error";
+    switch (ev->end) {
+    case RUNNER_FINISHED:
+        return "finished";
+    case RUNNER_STOPPED:
+        return "stopped";
+    case RUNNER_INTERRUPTED:
+        return "interrupted";
+    case RUNNER_CANCELLED:
+        return "cancelled";
+    }
+    return "?";
+}
+
+/* The line of a task's change of state (studylog.h). */
+static void task_line(struct studylog *log, const struct runner_event *ev)
+{
+    const struct task_outcome *o = ev->outcome;
+    struct strbuf *sb;
+
+    if (ev->from == TASK_PENDING && ev->to == TASK_RUNNING) {
+        sb = line_start(log, ev->time, "task_start");
+        sb_addf(sb, " task=%s attempt=%d pid=%d params=%s", ev->key, ev->attempt,
+                ev->pid, ev->params ? ev->params : "{}");
+    } else if (ev->from == TASK_RUNNING && ev->to == TASK_PENDING && o) {
+        sb = line_start(log, ev->time, "task_retry");
+        sb_addf(sb, " task=%s attempt=%d state=%s", ev->key, ev->attempt,
+                task_state_name(o->state));
+        add_quoted(sb, "error", o->error);
+        sb_addf(sb, " retry_in=%.3fs", o->retry_at - ev->time);
+    } else if (ev->from == TASK_RUNNING && o) {
+        sb = line_start(log, ev->time, "task_end");
+        sb_addf(sb,
+                " task=%s attempt=%d state=%s exit=%d signal=%d wall=%.3f user=%.3f "
+                "sys=%.3f maxrss_kb=%ld",
+                ev->key, ev->attempt, task_state_name(ev->to), o->exit_code, o->signal,
+                o->wall, o->user, o->sys, o->maxrss_kb);
+        if (o->error)
+            add_quoted(sb, "error", o->error);
+    } else if (ev->from == TASK_WAITING) {
+        sb = line_start(log, ev->time,
+                        ev->to == TASK_PENDING   ? "reduce_ready"
+                        : ev->to == TASK_SKIPPED ? "reduce_skipped"
+                                                 : "reduce_unchanged");
+        sb_addf(sb, " task=%s", ev->key);
+        if (ev->text)
+            add_quoted(sb, "reason", ev->text);
+    } else {
+        sb = line_start(log, ev->time, "task_state");
+        sb_addf(sb, " task=%s attempt=%d from=%s to=%s", ev->key, ev->attempt,
+                task_state_name(ev->from), task_state_name(ev->to));
+    }
+    line_end(log);
+}
+
+void studylog_on_event(void *arg, const struct runner_event *ev)
+{
+    struct studylog *log = arg;
+    struct strbuf *sb;
+
+    if (!log)
+        return;
+    switch (ev->kind) {
+    case RUNNER_EVENT_TASK:
+        task_line(log, ev);
+        return;
+    case RUNNER_EVENT_START:
+        sb = line_start(log, ev->time, "run_start");
+        sb_addf(sb, " study=%s pid=%d tasks=%lld pending=%lld skipped=%lld slots=%d",
+                ev->study, ev->pid, ev->tasks, ev->pending, ev->skipped, ev->slots);
+        break;
+    case RUNNER_EVENT_START_FAILED:
+        sb = line_start(log, ev->time, "task_start_failed");
+        sb_addf(sb, " task=%s attempt=%d", ev->key, ev->attempt);
+        add_quoted(sb, "error", ev->text);
+        break;
+    case RUNNER_EVENT_STALE:
+        sb = line_start(log, ev->time, "task_stale");
+        sb_addf(sb, " task=%s attempt=%d state=%s", ev->key, ev->attempt,
+                task_state_name(ev->outcome ? ev->outcome->state : ev->to));
+        add_quoted(sb, "error", ev->text);
+        break;
+    case RUNNER_EVENT_CHAIN_SKIPPED:
+        sb = line_start(log, ev->time, "chain_skipped");
+        sb_addf(sb, " task=%s skipped=%lld", ev->key, ev->count);
+        add_quoted(sb, "reason", ev->text);
+        break;
+    case RUNNER_EVENT_ORPHAN_ENDED:
+        sb = line_start(log, ev->time, "task_orphan_ended");
+        sb_addf(sb, " task=%s attempt=%d pgid=%d", ev->key, ev->attempt, ev->pid);
+        add_quoted(sb, "owner", ev->text);
+        break;
+    case RUNNER_EVENT_LEASE_EXPIRED:
+        sb = line_start(log, ev->time, "task_lease_expired");
+        sb_addf(sb, " task=%s attempt=%d", ev->key, ev->attempt);
+        add_quoted(sb, "owner", ev->text);
+        break;
+    case RUNNER_EVENT_PGID_UNRECORDED:
+        sb = line_start(log, ev->time, "task_pgid_unrecorded");
+        if (ev->key)
+            sb_addf(sb, " task=%s attempt=%d pgid=%d", ev->key, ev->attempt, ev->pid);
+        else
+            sb_addf(sb, " tasks=%lld", ev->count);
+        break;
+    case RUNNER_EVENT_WAITING:
+        sb = line_start(log, ev->time, "waiting");
+        sb_addf(sb, " for=%s", ev->after ? ev->after : "");
+        break;
+    case RUNNER_EVENT_BLOCKED:
+    case RUNNER_EVENT_STOP:
+    case RUNNER_EVENT_CANCEL:
+        sb = line_start(log, ev->time,
+                        ev->kind == RUNNER_EVENT_BLOCKED ? "blocked"
+                        : ev->kind == RUNNER_EVENT_STOP  ? "stop"
+                                                         : "cancel");
+        add_quoted(sb, "reason", ev->text);
+        break;
+    case RUNNER_EVENT_INTERRUPT:
+        sb = line_start(log, ev->time, "interrupt");
+        sb_addf(sb, " signal=%d running=%lld", ev->signo, ev->count);
+        break;
+    case RUNNER_EVENT_STORE_BUSY:
+        sb = line_start(log, ev->time, "store_busy");
+        sb_addf(sb, " done=%lld", ev->count);
+        break;
+    case RUNNER_EVENT_END:
+        sb = line_start(log, ev->time, "run_end");
+        sb_addf(sb, " study=%s end=%s status=%s elapsed=%.3f", ev->study, end_name(ev),
+                ev->recorded ? study_status_name(ev->status) : "unrecorded",
+                ev->elapsed);
+        if (ev->text && ev->text[0])
+            add_quoted(sb, "reason", ev->text);
+        break;
+    default:
+        return;
+    }
+    line_end(log);
 }
 
 void studylog_begin(struct studylog *log)
@@ -88,6 +289,7 @@ void studylog_close(struct studylog *log)
         return;
     fclose(log->f);
     sb_fini(&log->held);
+    sb_fini(&log->line);
     free(log);
 }
 
@@ -95,31 +297,6 @@ char *studylog_quote(const char *s)
 {
     struct strbuf sb = STRBUF_INIT;
 
-    sb_addc(&sb, '"');
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-        switch (*p) {
-        case '"':
-            sb_adds(&sb, "\\\"");
-            break;
-        case '\\':
-            sb_adds(&sb, "\\\\");
-            break;
-        case '\n':
-            sb_adds(&sb, "\\n");
-            break;
-        case '\r':
-            sb_adds(&sb, "\\r");
-            break;
-        case '\t':
-            sb_adds(&sb, "\\t");
-            break;
-        default:
-            if (*p < 0x20 || *p == 0x7f)
-                sb_addf(&sb, "\\x%02x", *p);
-            else
-                sb_addc(&sb, (char)*p);
-        }
-    }
-    sb_addc(&sb, '"');
+    quote_into(&sb, s);
     return sb_take(&sb);
 }

@@ -12,6 +12,7 @@
 #include "core/engine.h"
 #include "core/runner.h"
 #include "core/spec.h"
+#include "common/timeutil.h"
 #include "core/store.h"
 #include "fake_executor.h"
 
@@ -22,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 struct fixture {
     char dir[64];
@@ -750,9 +752,9 @@ static void test_pipeline_reduce_skipped(void **state)
 /* ---- several studies in one engine (core/engine.c) ---- */
 
 struct multi {
-    struct spec *spec[3];
-    long long id[3], gen[3];
-    struct runner *r[3];
+    struct spec *spec[4];
+    long long id[4], gen[4];
+    struct runner *r[4];
     size_t n;
 };
 
@@ -950,10 +952,213 @@ static void test_engine_after(void **state)
     multi_fini(&m);
 }
 
+/* ---- events and the study log ---- */
+
+/* What an owner heard: the name of the study.log line each event makes, and its
+ * time. */
+struct heard {
+    size_t n;
+    char line[64][96]; /* "<ISO time> <event name>" */
+    int kinds[64];
+};
+
+static const char *event_line_name(const struct runner_event *ev)
+{
+    switch (ev->kind) {
+    case RUNNER_EVENT_START:
+        return "run_start";
+    case RUNNER_EVENT_TASK:
+        if (ev->from == TASK_PENDING && ev->to == TASK_RUNNING)
+            return "task_start";
+        if (ev->from == TASK_RUNNING && ev->to == TASK_PENDING)
+            return "task_retry";
+        return ev->from == TASK_RUNNING ? "task_end" : "reduce";
+    case RUNNER_EVENT_END:
+        return "run_end";
+    case RUNNER_EVENT_LEASE_EXPIRED:
+        return "task_lease_expired";
+    case RUNNER_EVENT_ORPHAN_ENDED:
+        return "task_orphan_ended";
+    default:
+        return "other";
+    }
+}
+
+static void hear(void *arg, const struct runner_event *ev)
+{
+    struct heard *h = arg;
+    char ts[40];
+
+    assert_true(h->n < 64);
+    time_iso8601(ev->time, ts, sizeof(ts));
+    snprintf(h->line[h->n], sizeof(h->line[h->n]), "%s %s", ts, event_line_name(ev));
+    h->kinds[h->n++] = (int)ev->kind;
+    if (ev->kind == RUNNER_EVENT_TASK && ev->to == TASK_PENDING) {
+        /* a retry carries how the attempt ended and when it runs again */
+        assert_non_null(ev->outcome);
+        assert_int_equal(ev->outcome->state, TASK_FAILED);
+        assert_string_equal(ev->outcome->error, "exit code 3");
+        assert_true(ev->outcome->retry_at > ev->time);
+    }
+    if (ev->kind == RUNNER_EVENT_START) {
+        assert_int_equal(ev->tasks, 2);
+        assert_int_equal(ev->pending, 2);
+    }
+}
+
+/* The lines of a study's log (at most 64), without their line breaks. */
+static size_t log_lines(struct fixture *f, const char *study, char lines[64][512])
+{
+    char path[256];
+    size_t n = 0;
+    FILE *in;
+
+    snprintf(path, sizeof(path), "%s/studies/%s/study.log", f->home, study);
+    in = fopen(path, "r");
+    if (!in)
+        return 0;
+    while (n < 64 && fgets(lines[n], 512, in)) {
+        lines[n][strcspn(lines[n], "\n")] = '\0';
+        n++;
+    }
+    fclose(in);
+    return n;
+}
+
+/* The study log is a consumer of the runner's events: the owner hears every event
+ * that makes a line (run start, each task's start, retry and end, run end), in the
+ * order of the lines and with their times (the virtual clock's), and the retry
+ * carries the attempt's outcome. */
+static void test_events_are_the_log(void **state)
+{
+    struct fixture *f = *state;
+    struct heard h = {0};
+    struct runner_opts o = {.on_event = hear, .on_event_arg = &h};
+    static char lines[64][512];
+    size_t n;
+
+    prepare(f,
+            "study: ev\ncommand: [sim, '{x}']\nparameters: {x: [1, 2]}\n"
+            "retries: {max: 3, backoff: 10s}\nmax_parallel: 1\n",
+            plan_third_time, NULL);
+    run(f, &o);
+    assert_int_equal(f->sum.status, STUDY_COMPLETED);
+    n = log_lines(f, "ev", lines);
+    /* run_start, 6 task_start, 4 task_retry, 2 task_end, run_end */
+    assert_int_equal(n, 14);
+    assert_int_equal(h.n, n);
+    for (size_t i = 0; i < n; i++) {
+        if (strncmp(lines[i], h.line[i], strlen(h.line[i])) != 0 ||
+            lines[i][strlen(h.line[i])] != ' ')
+            fail_msg("line %zu: %s\nevent: %s", i, lines[i], h.line[i]);
+    }
+    assert_int_equal(h.kinds[0], RUNNER_EVENT_START);
+    assert_int_equal(h.kinds[n - 1], RUNNER_EVENT_END);
+    assert_non_null(strstr(lines[0], " run_start study=ev pid="));
+    assert_non_null(strstr(lines[n - 1], " run_end study=ev end=finished "
+                                         "status=COMPLETED elapsed="));
+}
+
+static int first_task(const struct store_task *t, void *arg)
+{
+    *(long long *)arg = t->id;
+    return 1;
+}
+
+/* An open attempt of task_id owned by `owner` whose lease ran out long ago. */
+static void expired_attempt(struct fixture *f, long long task_id, const char *owner)
+{
+    store_set_owner(f->st, owner, 60);
+    assert_int_equal(store_task_started(f->st, task_id, 1, 1000.0, &f->err), 0);
+    assert_int_equal(store_lease_renew(f->st, owner, 1.0, NULL, &f->err), 0);
+    store_set_owner(f->st, NULL, 0);
+}
+
+/* runner_leases_tick in an engine of two studies: each attempt it ends goes to its
+ * own study's log (an orphan of a dead run on this host in b, an expired lease of
+ * another host in c), and to the owner's on_event of that study; a study the engine
+ * does not run (d) has its own log written too; a's log has none of them. */
+static void test_leases_to_their_study(void **state)
+{
+    struct fixture *f = *state;
+    struct multi m = {0};
+    struct heard h = {0};
+    struct runner_opts o = {
+        .self_path = "/nonexistent/sweep", .on_event = hear, .on_event_arg = &h};
+    static char lines[64][512];
+    const char *names[] = {"a", "b", "c", "d"};
+    char host[256], dead[300];
+    long long id[4] = {0};
+    struct engine *e;
+    size_t n;
+
+    f->fake = fake_executor_create(plan_ok, NULL);
+    for (int i = 0; i < 4; i++) {
+        char yaml[128];
+        snprintf(yaml, sizeof(yaml),
+                 "study: %s\ncommand: [sim, '{x}']\n"
+                 "parameters: {x: [1, 2]}\n",
+                 names[i]);
+        multi_add(f, &m, yaml);
+        assert_int_equal(
+            store_task_each(f->st, m.id[i], -1, first_task, &id[i], &f->err), 0);
+    }
+    gethostname(host, sizeof(host));
+    snprintf(dead, sizeof(dead), "%s:999999999:1", host);
+    expired_attempt(f, id[1], dead);
+    expired_attempt(f, id[2], "otherhost:1:1");
+    expired_attempt(f, id[3], "otherhost:1:1");
+    {
+        /* d is not run here: its directory is where its log goes */
+        char dir[256];
+        snprintf(dir, sizeof(dir), "%s/studies", f->home);
+        mkdir(dir, 0755);
+        snprintf(dir, sizeof(dir), "%s/studies/d", f->home);
+        assert_int_equal(mkdir(dir, 0755), 0);
+    }
+    o.executor = fake_executor_get(f->fake);
+    o.clock = fake_executor_clock(f->fake);
+    e = engine_create(f->st, o.executor, o.clock, 4);
+    for (size_t i = 0; i < 3; i++) {
+        if (runner_create(f->st, m.spec[i], m.id[i], m.gen[i], &o, &m.r[i], &f->err))
+            fail_msg("runner_create: %s", f->err.msg);
+        engine_add(e, m.r[i]);
+    }
+    if (engine_run(e, NULL, &f->err) != 0)
+        fail_msg("engine_run: %s", f->err.msg);
+    engine_destroy(e);
+    for (int i = 0; i < 4; i++) {
+        int orphan = 0, expired = 0;
+        n = log_lines(f, names[i], lines);
+        for (size_t k = 0; k < n; k++) {
+            orphan += strstr(lines[k], " task_orphan_ended task=") != NULL;
+            expired += strstr(lines[k], " task_lease_expired task=") != NULL;
+            if (strstr(lines[k], "_expired") || strstr(lines[k], "orphan"))
+                assert_non_null(strstr(lines[k], " attempt=1 "));
+        }
+        assert_int_equal(orphan, i == 1);
+        assert_int_equal(expired, i == 2 || i == 3);
+    }
+    {
+        int orphan = 0, expired = 0;
+        for (size_t k = 0; k < h.n; k++) {
+            orphan += h.kinds[k] == RUNNER_EVENT_ORPHAN_ENDED;
+            expired += h.kinds[k] == RUNNER_EVENT_LEASE_EXPIRED;
+        }
+        assert_int_equal(orphan, 1);
+        assert_int_equal(expired, 1); /* d's is not an event of a runner here */
+    }
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(multi_status(&m, i), STUDY_COMPLETED);
+    multi_fini(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_priority_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_events_are_the_log, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_leases_to_their_study, setup, teardown),
         cmocka_unit_test_setup_teardown(test_priority_band, setup, teardown),
         cmocka_unit_test_setup_teardown(test_slots_cpus, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wide_task_runs_alone, setup, teardown),

@@ -1063,18 +1063,18 @@ static void test_leases_renew_and_expire(void **state)
     assert_int_equal(store_lease_renew(f->st, "other", t0 + 1000, &n, &f->err), 0);
     assert_int_equal(n, 0);
     /* The own attempts do not expire under their owner. */
-    assert_int_equal(store_expire_leases(f->st, t0 + 5000, &n, &f->err), 0);
+    assert_int_equal(store_expire_leases(f->st, t0 + 5000, NULL, NULL, &n, &f->err), 0);
     assert_int_equal(n, 0);
 
     /* Another owner sees them expire only after the lease. */
     store_set_owner(f->st, "hostB:7:8", 0);
     assert_true(store_lease(f->st) == STORE_LEASE_DEFAULT);
-    assert_int_equal(store_expire_leases(f->st, t0 + 999, &n, &f->err), 0);
+    assert_int_equal(store_expire_leases(f->st, t0 + 999, NULL, NULL, &n, &f->err), 0);
     assert_int_equal(n, 0);
     long long nc = 0;
     assert_int_equal(store_cancel(f->st, s, id[1], &nc, &f->err), 0);
     assert_int_equal(nc, 1);
-    assert_int_equal(store_expire_leases(f->st, t0 + 1001, &n, &f->err), 0);
+    assert_int_equal(store_expire_leases(f->st, t0 + 1001, NULL, NULL, &n, &f->err), 0);
     assert_int_equal(n, 2);
     assert_int_equal(state_of(f, s, k[0]), TASK_PENDING);
     assert_int_equal(state_of(f, s, k[1]), TASK_CANCELLED);
@@ -1094,7 +1094,7 @@ static void test_leases_renew_and_expire(void **state)
     /* Without an owner an attempt has no lease and never expires. */
     store_set_owner(f->st, NULL, 0);
     start(f, id[2], 1);
-    assert_int_equal(store_expire_leases(f->st, t0 + 1e9, &n, &f->err), 0);
+    assert_int_equal(store_expire_leases(f->st, t0 + 1e9, NULL, NULL, &n, &f->err), 0);
     assert_int_equal(n, 1); /* hostB's */
     assert_int_equal(state_of(f, s, k[2]), TASK_RUNNING);
 }
@@ -1180,7 +1180,8 @@ static void test_stale_results(void **state)
     store_set_owner(f->st, "gone:1:1", 10);
     start(f, id, 1);
     store_set_owner(f->st, "next:2:2", 10);
-    assert_int_equal(store_expire_leases(f->st, time_now() + 100, &n, &f->err), 0);
+    assert_int_equal(
+        store_expire_leases(f->st, time_now() + 100, NULL, NULL, &n, &f->err), 0);
     assert_int_equal(n, 1);
 
     assert_int_equal(store_begin(f->st, &f->err), 0);
@@ -1338,7 +1339,7 @@ static void test_end_orphans(void **state)
     store_set_owner(f->st, "elsewhere:1:1", 0);
     start(f, id[3], 1);
 
-    assert_int_equal(runner_end_orphans(f->st, s, NULL, &n, &f->err), 0);
+    assert_int_equal(runner_end_orphans(f->st, s, NULL, NULL, &n, &f->err), 0);
     assert_int_equal(n, 2);
     assert_int_equal(waitpid(ours, &status, 0), ours);
     assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
@@ -2267,7 +2268,7 @@ static void test_kept_counts(void **state)
     store_set_owner(f->st, "other:1:1", 1);
     start(f, id[6], 1);
     store_set_owner(f->st, "h:1:2", 0);
-    assert_int_equal(store_expire_leases(f->st, 1e12, &n, &f->err), 0);
+    assert_int_equal(store_expire_leases(f->st, 1e12, NULL, NULL, &n, &f->err), 0);
     check_counts(f, study, "lease expiry");
     start(f, id[7], 1);
     assert_int_equal(store_attempt_interrupt(f->st, id[7], 1, "stop", &f->err), 0);
