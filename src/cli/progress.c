@@ -1,4 +1,7 @@
-/* The progress lines of a run (progress.h). */
+/* The progress lines of a run (progress.h). On a terminal, the runners' notes (the
+ * stderr of tasks that fail at once, runner_opts.notes) go through a stream of ours
+ * that erases the block of lines first, so that a note is printed above the block and
+ * the block is drawn again below it, never over it. */
 #include "cli/progress.h"
 
 #include "common/termline.h"
@@ -26,6 +29,8 @@ struct progress {
     size_t n, cap;
     size_t drawn;       /* tty block: lines on the screen now */
     double last_redraw; /* tty block */
+    FILE *notes;        /* runner_opts.notes as the runners get it (tty), or NULL */
+    FILE *notes_to;     /* where the notes go (the caller's notes) */
 };
 
 struct progress *progress_create(FILE *out, bool tty, int (*columns)(void))
@@ -42,6 +47,8 @@ void progress_destroy(struct progress *p)
 {
     if (!p)
         return;
+    if (p->notes)
+        fclose(p->notes);
     for (size_t i = 0; i < p->n; i++) {
         free(p->v[i].study);
         free(p->v[i].waiting);
@@ -50,8 +57,45 @@ void progress_destroy(struct progress *p)
     free(p);
 }
 
+/* Takes the block of lines off the screen (the cursor ends at the start of its first
+ * line): the block is redrawn from there at the next tick. */
+static void block_erase(struct progress *p)
+{
+    if (p->drawn > 1)
+        fprintf(p->out, "\r\033[%zuA", p->drawn - 1);
+    if (p->drawn > 0)
+        fputs("\r\033[J", p->out);
+    p->drawn = 0;
+    p->last_redraw = 0;
+}
+
+/* A note of a runner: written where the caller's notes go, the block erased before. */
+static ssize_t notes_write(void *arg, const char *buf, size_t n)
+{
+    struct progress *p = arg;
+
+    block_erase(p);
+    fflush(p->out);
+    fwrite(buf, 1, n, p->notes_to);
+    fflush(p->notes_to);
+    return (ssize_t)n;
+}
+
 void progress_attach(struct progress *p, struct runner_opts *o)
 {
+    /* Notes through our stream, fully buffered so that a note the runner flushes at
+     * once arrives in one write. */
+    if (p->out && p->tty && o->notes && o->notes != p->notes) {
+        if (!p->notes) {
+            cookie_io_functions_t io = {.write = notes_write};
+            p->notes_to = o->notes;
+            p->notes = fopencookie(p, "w", io);
+            if (p->notes)
+                setvbuf(p->notes, NULL, _IOFBF, 16384);
+        }
+        if (p->notes && o->notes == p->notes_to)
+            o->notes = p->notes;
+    }
     o->on_tick = progress_tick;
     o->on_tick_arg = p;
     o->on_event = progress_event;
