@@ -7,17 +7,21 @@
 #include "common/xalloc.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct studylog {
     FILE *f;
     bool in_tx;
     struct strbuf held; /* the events of the open transaction */
     struct strbuf line; /* the line being formatted (reused) */
+    long long ts_sec;   /* the second of ts */
+    char ts[80];        /* "YYYY-MM-DDTHH:MM:SS" of ts_sec */
 };
 
 int studylog_open(const char *path, struct studylog **out, struct err *err)
@@ -32,14 +36,54 @@ int studylog_open(const char *path, struct studylog **out, struct err *err)
     return SWEEP_OK;
 }
 
-/* Starts log->line with the timestamp and the event's name. */
+/* Appends to sb as sb_addf does, formatting once when it fits (the buffer is reused
+ * from line to line, so it nearly always does). */
+static void lf(struct strbuf *sb, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void lf(struct strbuf *sb, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    if (sb->cap - sb->len < 256)
+        sb->buf = xgrow(sb->buf, &sb->cap, sb->len + 256, 1);
+    va_start(ap, fmt);
+    n = vsnprintf(sb->buf + sb->len, sb->cap - sb->len, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        sb->buf[sb->len] = '\0';
+        return;
+    }
+    if ((size_t)n >= sb->cap - sb->len) {
+        sb->buf = xgrow(sb->buf, &sb->cap, sb->len + (size_t)n + 1, 1);
+        va_start(ap, fmt);
+        vsnprintf(sb->buf + sb->len, sb->cap - sb->len, fmt, ap);
+        va_end(ap);
+    }
+    sb->len += (size_t)n;
+}
+
+/* Starts log->line with the timestamp (as time_iso8601() writes it; the date and time
+ * of day are formatted once per second) and the event's name. */
 static struct strbuf *line_start(struct studylog *log, double when, const char *event)
 {
-    char ts[40];
+    double epoch = when > 0 ? when : time_now();
+    time_t sec = (time_t)floor(epoch);
+    int ms = (int)((epoch - (double)sec) * 1000.0);
 
-    time_iso8601(when > 0 ? when : time_now(), ts, sizeof(ts));
+    if (ms > 999)
+        ms = 999;
+    if ((long long)sec != log->ts_sec || !log->ts[0]) {
+        struct tm tm;
+        gmtime_r(&sec, &tm);
+        snprintf(log->ts, sizeof(log->ts), "%04d-%02d-%02dT%02d:%02d:%02d",
+                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                 tm.tm_sec);
+        log->ts_sec = (long long)sec;
+    }
     sb_reset(&log->line);
-    sb_addf(&log->line, "%s %s", ts, event);
+    lf(&log->line, "%s.%03dZ %s", log->ts, ms, event);
     return &log->line;
 }
 
@@ -94,7 +138,7 @@ static void quote_into(struct strbuf *sb, const char *s)
             break;
         default:
             if (*p < 0x20 || *p == 0x7f)
-                sb_addf(sb, "\\x%02x", *p);
+                lf(sb, "\\x%02x", *p);
             else
                 sb_addc(sb, (char)*p);
         }
@@ -105,7 +149,7 @@ static void quote_into(struct strbuf *sb, const char *s)
 /* " name=VALUE" with the value quoted. */
 static void add_quoted(struct strbuf *sb, const char *name, const char *value)
 {
-    sb_addf(sb, " %s=", name);
+    lf(sb, " %s=", name);
     quote_into(sb, value);
 }
 
@@ -134,21 +178,21 @@ static void task_line(struct studylog *log, const struct runner_event *ev)
 
     if (ev->from == TASK_PENDING && ev->to == TASK_RUNNING) {
         sb = line_start(log, ev->time, "task_start");
-        sb_addf(sb, " task=%s attempt=%d pid=%d params=%s", ev->key, ev->attempt,
-                ev->pid, ev->params ? ev->params : "{}");
+        lf(sb, " task=%s attempt=%d pid=%d params=%s", ev->key, ev->attempt, ev->pid,
+           ev->params ? ev->params : "{}");
     } else if (ev->from == TASK_RUNNING && ev->to == TASK_PENDING && o) {
         sb = line_start(log, ev->time, "task_retry");
-        sb_addf(sb, " task=%s attempt=%d state=%s", ev->key, ev->attempt,
-                task_state_name(o->state));
+        lf(sb, " task=%s attempt=%d state=%s", ev->key, ev->attempt,
+           task_state_name(o->state));
         add_quoted(sb, "error", o->error);
-        sb_addf(sb, " retry_in=%.3fs", o->retry_at - ev->time);
+        lf(sb, " retry_in=%.3fs", o->retry_at - ev->time);
     } else if (ev->from == TASK_RUNNING && o) {
         sb = line_start(log, ev->time, "task_end");
-        sb_addf(sb,
-                " task=%s attempt=%d state=%s exit=%d signal=%d wall=%.3f user=%.3f "
-                "sys=%.3f maxrss_kb=%ld",
-                ev->key, ev->attempt, task_state_name(ev->to), o->exit_code, o->signal,
-                o->wall, o->user, o->sys, o->maxrss_kb);
+        lf(sb,
+           " task=%s attempt=%d state=%s exit=%d signal=%d wall=%.3f user=%.3f "
+           "sys=%.3f maxrss_kb=%ld",
+           ev->key, ev->attempt, task_state_name(ev->to), o->exit_code, o->signal,
+           o->wall, o->user, o->sys, o->maxrss_kb);
         if (o->error)
             add_quoted(sb, "error", o->error);
     } else if (ev->from == TASK_WAITING) {
@@ -156,13 +200,13 @@ static void task_line(struct studylog *log, const struct runner_event *ev)
                         ev->to == TASK_PENDING   ? "reduce_ready"
                         : ev->to == TASK_SKIPPED ? "reduce_skipped"
                                                  : "reduce_unchanged");
-        sb_addf(sb, " task=%s", ev->key);
+        lf(sb, " task=%s", ev->key);
         if (ev->text)
             add_quoted(sb, "reason", ev->text);
     } else {
         sb = line_start(log, ev->time, "task_state");
-        sb_addf(sb, " task=%s attempt=%d from=%s to=%s", ev->key, ev->attempt,
-                task_state_name(ev->from), task_state_name(ev->to));
+        lf(sb, " task=%s attempt=%d from=%s to=%s", ev->key, ev->attempt,
+           task_state_name(ev->from), task_state_name(ev->to));
     }
     line_end(log);
 }
@@ -180,45 +224,45 @@ void studylog_on_event(void *arg, const struct runner_event *ev)
         return;
     case RUNNER_EVENT_START:
         sb = line_start(log, ev->time, "run_start");
-        sb_addf(sb, " study=%s pid=%d tasks=%lld pending=%lld skipped=%lld slots=%d",
-                ev->study, ev->pid, ev->tasks, ev->pending, ev->skipped, ev->slots);
+        lf(sb, " study=%s pid=%d tasks=%lld pending=%lld skipped=%lld slots=%d",
+           ev->study, ev->pid, ev->tasks, ev->pending, ev->skipped, ev->slots);
         break;
     case RUNNER_EVENT_START_FAILED:
         sb = line_start(log, ev->time, "task_start_failed");
-        sb_addf(sb, " task=%s attempt=%d", ev->key, ev->attempt);
+        lf(sb, " task=%s attempt=%d", ev->key, ev->attempt);
         add_quoted(sb, "error", ev->text);
         break;
     case RUNNER_EVENT_STALE:
         sb = line_start(log, ev->time, "task_stale");
-        sb_addf(sb, " task=%s attempt=%d state=%s", ev->key, ev->attempt,
-                task_state_name(ev->outcome ? ev->outcome->state : ev->to));
+        lf(sb, " task=%s attempt=%d state=%s", ev->key, ev->attempt,
+           task_state_name(ev->outcome ? ev->outcome->state : ev->to));
         add_quoted(sb, "error", ev->text);
         break;
     case RUNNER_EVENT_CHAIN_SKIPPED:
         sb = line_start(log, ev->time, "chain_skipped");
-        sb_addf(sb, " task=%s skipped=%lld", ev->key, ev->count);
+        lf(sb, " task=%s skipped=%lld", ev->key, ev->count);
         add_quoted(sb, "reason", ev->text);
         break;
     case RUNNER_EVENT_ORPHAN_ENDED:
         sb = line_start(log, ev->time, "task_orphan_ended");
-        sb_addf(sb, " task=%s attempt=%d pgid=%d", ev->key, ev->attempt, ev->pid);
+        lf(sb, " task=%s attempt=%d pgid=%d", ev->key, ev->attempt, ev->pid);
         add_quoted(sb, "owner", ev->text);
         break;
     case RUNNER_EVENT_LEASE_EXPIRED:
         sb = line_start(log, ev->time, "task_lease_expired");
-        sb_addf(sb, " task=%s attempt=%d", ev->key, ev->attempt);
+        lf(sb, " task=%s attempt=%d", ev->key, ev->attempt);
         add_quoted(sb, "owner", ev->text);
         break;
     case RUNNER_EVENT_PGID_UNRECORDED:
         sb = line_start(log, ev->time, "task_pgid_unrecorded");
         if (ev->key)
-            sb_addf(sb, " task=%s attempt=%d pgid=%d", ev->key, ev->attempt, ev->pid);
+            lf(sb, " task=%s attempt=%d pgid=%d", ev->key, ev->attempt, ev->pid);
         else
-            sb_addf(sb, " tasks=%lld", ev->count);
+            lf(sb, " tasks=%lld", ev->count);
         break;
     case RUNNER_EVENT_WAITING:
         sb = line_start(log, ev->time, "waiting");
-        sb_addf(sb, " for=%s", ev->after ? ev->after : "");
+        lf(sb, " for=%s", ev->after ? ev->after : "");
         break;
     case RUNNER_EVENT_BLOCKED:
     case RUNNER_EVENT_STOP:
@@ -231,17 +275,16 @@ void studylog_on_event(void *arg, const struct runner_event *ev)
         break;
     case RUNNER_EVENT_INTERRUPT:
         sb = line_start(log, ev->time, "interrupt");
-        sb_addf(sb, " signal=%d running=%lld", ev->signo, ev->count);
+        lf(sb, " signal=%d running=%lld", ev->signo, ev->count);
         break;
     case RUNNER_EVENT_STORE_BUSY:
         sb = line_start(log, ev->time, "store_busy");
-        sb_addf(sb, " done=%lld", ev->count);
+        lf(sb, " done=%lld", ev->count);
         break;
     case RUNNER_EVENT_END:
         sb = line_start(log, ev->time, "run_end");
-        sb_addf(sb, " study=%s end=%s status=%s elapsed=%.3f", ev->study, end_name(ev),
-                ev->recorded ? study_status_name(ev->status) : "unrecorded",
-                ev->elapsed);
+        lf(sb, " study=%s end=%s status=%s elapsed=%.3f", ev->study, end_name(ev),
+           ev->recorded ? study_status_name(ev->status) : "unrecorded", ev->elapsed);
         if (ev->text && ev->text[0])
             add_quoted(sb, "reason", ev->text);
         break;
