@@ -83,15 +83,14 @@ static ssize_t notes_write(void *arg, const char *buf, size_t n)
 
 void progress_attach(struct progress *p, struct runner_opts *o)
 {
-    /* Notes through our stream, fully buffered so that a note the runner flushes at
-     * once arrives in one write. */
+    /* Notes through our stream, line by line (a line without fflush is not held). */
     if (p->out && p->tty && o->notes && o->notes != p->notes) {
         if (!p->notes) {
             cookie_io_functions_t io = {.write = notes_write};
             p->notes_to = o->notes;
             p->notes = fopencookie(p, "w", io);
             if (p->notes)
-                setvbuf(p->notes, NULL, _IOFBF, 16384);
+                setvbuf(p->notes, NULL, _IOLBF, 4096);
         }
         if (p->notes && o->notes == p->notes_to)
             o->notes = p->notes;

@@ -18,7 +18,10 @@ struct progress;
  * each redraw. */
 struct progress *progress_create(FILE *out, bool tty, int (*columns)(void));
 void progress_destroy(struct progress *p);
-/* Sets o's on_tick, on_event and tick_max to feed p (runner_run). */
+/* Sets o's on_tick, on_event and tick_max to feed p (runner_run). On a terminal,
+ * o->notes (when set) is replaced by a stream of p's that takes the block of lines
+ * off the screen before each note and writes it to the notes given, so that the
+ * block is drawn again below the note; valid until progress_destroy(). */
 void progress_attach(struct progress *p, struct runner_opts *o);
 /* Adds a study's line (in this order) before the run; a runner runner_run makes is
  * added when first seen. */
