@@ -58,7 +58,8 @@ enum runner_end {
  * server-sent events and MCP later). Events of a tick written to the store in one
  * transaction are held by the log until it commits (studylog.h); the owner hears them
  * at once. Kinds, and the fields each sets beyond kind, study and time:
- *   START        the run proper starts: tasks, pending, skipped, slots
+ *   START        the run proper starts: pid (this process), tasks, pending, skipped,
+ *                slots
  *   TASK         a task changed state (task_id, key, attempt, from -> to):
  *                  pending -> running: started (pid, params);
  *                  running -> pending: failed, retried (outcome: how it ended, its
