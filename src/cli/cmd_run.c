@@ -255,7 +255,8 @@ static int check_spec_params(const struct spec *spec, const struct model *m)
     struct err err = {0};
     const char *key = NULL;
     json_t *v, *task;
-    size_t i;
+    size_t i = 0;
+    bool in_task = false;
 
     for (size_t d = 0; d < spec->ndims; d++) {
         const struct spec_dim *dim = &spec->dims[d];
@@ -271,11 +272,13 @@ static int check_spec_params(const struct spec *spec, const struct model *m)
         if (model_param_check(m, key, v, &err))
             goto bad;
     }
+    in_task = true;
     json_array_foreach(spec->tasks, i, task)
     {
         json_object_foreach(task, key, v)
         {
-            if (strcmp(key, "priority") != 0 && model_param_check(m, key, v, &err))
+            if (strcmp(key, "priority") != 0 && strcmp(key, "task_id") != 0 &&
+                model_param_check(m, key, v, &err))
                 goto bad;
         }
     }
@@ -283,7 +286,10 @@ static int check_spec_params(const struct spec *spec, const struct model *m)
 bad:;
     char field[256];
     int line, col;
-    spec_param_where(spec, key, field, sizeof(field), &line, &col);
+    if (in_task)
+        spec_task_param_where(spec, i, key, field, sizeof(field), &line, &col);
+    else
+        spec_param_where(spec, key, field, sizeof(field), &line, &col);
     return spec_error_at(spec, *field ? field : "parameters", line, col, err.msg);
 }
 
@@ -317,7 +323,7 @@ static int resolve_models(const struct spec *spec, struct run_models *rm)
         spec_where(spec, field, &line, &col);
         model_unknown_msg(step->model, msg, sizeof(msg));
         strcat(msg, "; see 'sweep models'");
-        return spec_error_at(spec, field, line, col, msg);
+        return spec_error_at(spec, spec_where_label(spec, field), line, col, msg);
     }
     return EXIT_OK;
 }
@@ -348,6 +354,7 @@ static int check_model_params(const struct spec_step *step,
     if (!rm->model[i])
         return SWEEP_OK;
     merged = json_deep_copy(params);
+    json_object_del(merged, "task_id"); /* names the task; the model never sees it */
     model_preset_merge(rm->model[i], merged, rm->preset[i]);
     rc = model_params_check(rm->model[i], merged, NULL, err);
     json_decref(merged);

@@ -14,6 +14,7 @@
 #include "common/timeutil.h"
 #include "common/xalloc.h"
 #include "core/doc.h"
+#include "core/taskfile.h"
 #include "core/tmpl.h"
 
 #include <ctype.h>
@@ -1307,23 +1308,40 @@ static int parse_chain(struct ctx *c, const struct doc_node *root, struct spec *
     return check_all_refs(c, root, spec);
 }
 
+/* A document with neither "study" nor "tasks": adds to the message what was tried. */
+static int not_a_spec(struct ctx *c)
+{
+    size_t n = strlen(c->err->msg);
+
+    snprintf(c->err->msg + n, sizeof(c->err->msg) - n,
+             " (tried: a study spec, study: NAME ...; a task-queue JSON, "
+             "{\"metadata\": {...}, \"tasks\": [...]}; a tasks.yaml, tasks: [...])");
+    return SWEEP_EINVAL;
+}
+
 static int parse_root(struct ctx *c, const struct doc_node *root, struct spec *spec)
 {
     const struct doc_node *v, *params, *zip;
     const char *s;
 
-    if (root->type != DOC_MAP)
-        return failf(c, root,
-                     "expected a mapping of study fields (study: ..., command: "
-                     "...), got %s",
-                     root->type == DOC_SEQ ? "a list"
-                     : doc_is_empty(root)  ? "an empty document"
-                                           : "a single value");
-    if (check_fields(c, root, "", spec_fields, NELEMS(spec_fields)))
+    if (root->type != DOC_MAP) {
+        failf(c, root,
+              "expected a mapping of study fields (study: ..., command: "
+              "...), got %s",
+              root->type == DOC_SEQ ? "a list"
+              : doc_is_empty(root)  ? "an empty document"
+                                    : "a single value");
+        return not_a_spec(c);
+    }
+    if (check_fields(c, root, "", spec_fields, NELEMS(spec_fields))) {
+        if (!doc_map_get(root, "study"))
+            not_a_spec(c);
         return SWEEP_EINVAL;
-    if (!(v = doc_map_get(root, "study")))
-        return err_set(c->err, SWEEP_EINVAL, "%s: missing required field \"study\"",
-                       c->file);
+    }
+    if (!(v = doc_map_get(root, "study"))) {
+        err_set(c->err, SWEEP_EINVAL, "%s: missing required field \"study\"", c->file);
+        return not_a_spec(c);
+    }
     if (!(s = scalar_text(v)) || !name_ok(s, false))
         return bad(
             c, v, "study",
@@ -1378,8 +1396,8 @@ static void where_step(json_t *where, const struct doc_node *map, const char *pr
     }
 }
 
-/* The keys of parameters and base, and the first task key of each name, stored as
- * "tasks.NAME": [line, col, index]. */
+/* The keys of parameters and base, every key of every task as "tasks[i].NAME", and
+ * the first task key of each name, stored as "tasks.NAME": [line, col, index]. */
 static void where_params(json_t *where, const struct doc_node *root)
 {
     static const char *const maps[] = {"parameters", "base"};
@@ -1397,6 +1415,8 @@ static void where_params(json_t *where, const struct doc_node *root)
         const struct doc_node *task = tasks->items[t];
         for (size_t i = 0; task->type == DOC_MAP && i < task->n; i++) {
             const struct doc_node *k = task->keys[i];
+            fieldf(f, sizeof(f), "tasks[%zu].%s", t, k->text);
+            where_put(where, f, k);
             fieldf(f, sizeof(f), "tasks.%s", k->text);
             if (!json_object_get(where, f))
                 json_object_set_new(where, f,
@@ -1432,6 +1452,42 @@ int spec_where(const struct spec *spec, const char *field, int *line, int *col)
     return at ? 0 : -1;
 }
 
+const char *spec_where_label(const struct spec *spec, const char *field)
+{
+    json_t *label = json_array_get(json_object_get(spec->where, field), 2);
+
+    return json_is_string(label) ? json_string_value(label) : field;
+}
+
+/* The field path of task `index`'s parameter `name`: in a task file parameters are a
+ * mapping of their own. */
+static void task_param_label(
+    const struct spec *spec, long long index, const char *name, char *buf, size_t n)
+{
+    if (spec->format && strcmp(name, "task_id") != 0)
+        snprintf(buf, n, "tasks[%lld].parameters.%s", index, name);
+    else
+        snprintf(buf, n, "tasks[%lld].%s", index, name);
+}
+
+int spec_task_param_where(const struct spec *spec,
+                          size_t index,
+                          const char *name,
+                          char *field,
+                          size_t n,
+                          int *line,
+                          int *col)
+{
+    char *key = xasprintf("tasks[%zu].%s", index, name);
+    int rc = spec_where(spec, key, line, col);
+
+    free(key);
+    if (rc != 0)
+        return spec_param_where(spec, name, field, n, line, col);
+    task_param_label(spec, (long long)index, name, field, n);
+    return 0;
+}
+
 void spec_step_prefix(const struct spec *spec, int step, char *buf, size_t n)
 {
     if (step >= 0 && (size_t)step == spec->nsteps)
@@ -1464,8 +1520,8 @@ int spec_param_where(const struct spec *spec,
     *line = (int)json_integer_value(json_array_get(at, 0));
     *col = (int)json_integer_value(json_array_get(at, 1));
     if (at)
-        snprintf(field, n, "tasks[%lld].%s",
-                 (long long)json_integer_value(json_array_get(at, 2)), name);
+        task_param_label(spec, (long long)json_integer_value(json_array_get(at, 2)),
+                         name, field, n);
     else
         snprintf(field, n, "%s", "");
     return at ? 0 : -1;
@@ -1482,6 +1538,11 @@ int spec_parse(
     *out = NULL;
     if ((rc = doc_parse(c.file, text, len, &root, err)))
         return rc;
+    if (taskfile_detect(root)) {
+        rc = taskfile_to_spec(path, root, out, err);
+        doc_destroy(root);
+        return rc;
+    }
     spec = xcalloc(1, sizeof(*spec));
     spec->path = xstrdup(path ? path : "");
     spec->base = json_object();
