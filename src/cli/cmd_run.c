@@ -246,10 +246,11 @@ static int spec_error_at(
     return EXIT_USAGE;
 }
 
-/* Every parameter the spec writes (parameters, base, tasks) against the model of a
- * step, name and value, before anything is stored, so that the error names where the
- * name is written. The task-by-task check (check_model_params) still sees what only a
- * whole task shows (a parameter given twice, a missing one, the alias's preset). */
+/* Every parameter the spec writes (parameters, base, tasks; not task_id, which names
+ * a task) against the model of a step, name and value, before anything is stored, so
+ * that the error names where the value is written. The task-by-task check
+ * (check_model_params) still sees what only a whole task shows (a parameter given
+ * twice, a missing one, the alias's preset). */
 static int check_spec_params(const struct spec *spec, const struct model *m)
 {
     struct err err = {0};
@@ -263,13 +264,14 @@ static int check_spec_params(const struct spec *spec, const struct model *m)
         for (size_t r = 0; r < dim->nrows; r++)
             for (size_t k = 0; k < dim->nnames; k++) {
                 key = dim->names[k];
-                if (model_param_check(m, key, dim->values[r * dim->nnames + k], &err))
+                if (strcmp(key, "task_id") != 0 &&
+                    model_param_check(m, key, dim->values[r * dim->nnames + k], &err))
                     goto bad;
             }
     }
     json_object_foreach(spec->base, key, v)
     {
-        if (model_param_check(m, key, v, &err))
+        if (strcmp(key, "task_id") != 0 && model_param_check(m, key, v, &err))
             goto bad;
     }
     in_task = true;

@@ -59,6 +59,27 @@ jq_eq "$T/out" 'length' 3
 jq_eq "$T/out" '[.[].attempts] | add' 3
 ok "the same file twice runs its tasks once (task keys)"
 
+# A study spec may name its tasks too: task_id reaches a command, never a model.
+cat >named.yaml <<'EOF'
+study: named
+model: dla
+base: {n_particles: 20, task_id: all}
+tasks: [{seed: 1, task_id: one}, {seed: 2}]
+EOF
+expect_code 0 sweep run named.yaml
+expect_code 0 sweep results named --json
+jq_eq "$T/out" '[.[].params.task_id] | sort | join(",")' "all,one"
+cat >cmd.yaml <<'EOF'
+study: cmd
+command: [sh, -c, "echo id=$SWEEP_P_TASK_ID/{task_id}"]
+tasks: [{task_id: t1}]
+EOF
+expect_code 0 sweep run cmd.yaml
+key=$(sweep results cmd --json | jq -r '.[0].key')
+expect_code 0 sweep logs "cmd/$key" --stdout
+expect_in "$T/out" "id=t1/t1"
+ok "task_id in a study spec: a command sees it, a model does not"
+
 # ---- a tasks.yaml: type, id, integer priorities (1 is the most urgent) ----
 cat >tasks.yaml <<'EOF'
 tasks:
