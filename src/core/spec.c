@@ -1396,8 +1396,8 @@ static void where_step(json_t *where, const struct doc_node *map, const char *pr
     }
 }
 
-/* The keys of parameters and base, every key of every task as "tasks[i].NAME", and
- * the first task key of each name, stored as "tasks.NAME": [line, col, index]. */
+/* The keys of parameters and base, and the first task key of each name, stored as
+ * "tasks.NAME": [line, col, index]. */
 static void where_params(json_t *where, const struct doc_node *root)
 {
     static const char *const maps[] = {"parameters", "base"};
@@ -1415,8 +1415,6 @@ static void where_params(json_t *where, const struct doc_node *root)
         const struct doc_node *task = tasks->items[t];
         for (size_t i = 0; task->type == DOC_MAP && i < task->n; i++) {
             const struct doc_node *k = task->keys[i];
-            fieldf(f, sizeof(f), "tasks[%zu].%s", t, k->text);
-            where_put(where, f, k);
             fieldf(f, sizeof(f), "tasks.%s", k->text);
             if (!json_object_get(where, f))
                 json_object_set_new(where, f,
@@ -1538,11 +1536,8 @@ int spec_parse(
     *out = NULL;
     if ((rc = doc_parse(c.file, text, len, &root, err)))
         return rc;
-    if (taskfile_detect(root)) {
-        rc = taskfile_to_spec(path, root, out, err);
-        doc_destroy(root);
-        return rc;
-    }
+    if (taskfile_detect(root))
+        return taskfile_to_spec(path, root, out, err); /* takes root */
     spec = xcalloc(1, sizeof(*spec));
     spec->path = xstrdup(path ? path : "");
     spec->base = json_object();

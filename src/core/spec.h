@@ -187,8 +187,9 @@ void spec_add_seed_name(struct spec *spec, const char *name);
  * column, or 0 and 0 when not known. Known fields: the model and every command element
  * of the study, of each step and of the reduce ("model", "command[2]",
  * "steps[1].model", "steps[1].command[0]", "reduce.command[1]"), each key of
- * parameters and base ("parameters.T", "base.seed") and each key of each explicit
- * task ("tasks[3].T"). */
+ * parameters and base ("parameters.T", "base.seed") and, for a task file only (a spec
+ * of many explicit tasks would pay memory for it all its life), each parameter of
+ * each task ("tasks[3].T"). */
 int spec_where(const struct spec *spec, const char *field, int *line, int *col);
 /* The field as the file writes it, for messages: the label that where records beside
  * the position (a task file's "model" is "tasks[0].algorithm"), else field itself.
@@ -207,9 +208,8 @@ int spec_param_where(const struct spec *spec,
                      int *line,
                      int *col);
 
-/* Where explicit task `index` writes parameter `name`, as spec_param_where does for its
- * first occurrence: field "tasks[3].NAME" (in a task file "tasks[3].parameters.NAME"),
- * else what spec_param_where finds. */
+/* Where explicit task `index` of a task file writes parameter `name`: field
+ * "tasks[3].parameters.NAME"; else (a study spec) what spec_param_where finds. */
 int spec_task_param_where(const struct spec *spec,
                           size_t index,
                           const char *name,

@@ -334,8 +334,6 @@ static int parse_task(struct tctx *c,
     if ((v = doc_map_get(t, "parameters")) && parse_params(c, v, index, f, task))
         goto out;
     json_object_set_new(task, "task_id", json_string(id->text));
-    snprintf(f, sizeof(f), "tasks[%zu].task_id", index);
-    where_put(c->where, f, id);
     if ((v = doc_map_get(t, "priority"))) {
         int prio = PRIORITY_MEDIUM;
         snprintf(f, sizeof(f), "%s.priority", field);
@@ -435,7 +433,7 @@ out:
 }
 
 int taskfile_to_spec(const char *path,
-                     const struct doc_node *root,
+                     struct doc_node *root,
                      struct spec **out,
                      struct err *err)
 {
@@ -446,16 +444,19 @@ int taskfile_to_spec(const char *path,
     int rc;
 
     *out = NULL;
-    if (!taskfile_detect(root)) {
-        json_decref(c.where);
-        return err_set(err, SWEEP_EINVAL,
-                       "%s: not a task file: expected a mapping with \"tasks\" (and "
-                       "\"metadata\") and without \"study\"",
-                       c.file);
-    }
-    rc = to_spec_json(&c, c.file, root, &json, &format);
+    if (!taskfile_detect(root))
+        rc = err_set(err, SWEEP_EINVAL,
+                     "%s: not a task file: expected a mapping with \"tasks\" (and "
+                     "\"metadata\") and without \"study\"",
+                     c.file);
+    else
+        rc = to_spec_json(&c, c.file, root, &json, &format);
+    /* The file's tree goes before the spec's is built: never both at once. */
+    doc_destroy(root);
     if (rc == SWEEP_OK) {
         text = json_dumps(json, JSON_COMPACT);
+        json_decref(json);
+        json = NULL;
         rc = spec_parse(path, text, strlen(text), out, err);
     }
     if (rc == SWEEP_OK) {
@@ -479,7 +480,5 @@ int taskfile_parse(
     *out = NULL;
     if ((rc = doc_parse(path && *path ? path : "<spec>", text, len, &root, err)))
         return rc;
-    rc = taskfile_to_spec(path, root, out, err);
-    doc_destroy(root);
-    return rc;
+    return taskfile_to_spec(path, root, out, err);
 }

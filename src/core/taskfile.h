@@ -53,9 +53,11 @@ bool taskfile_detect(const struct doc_node *root);
  * paths resolve from) and makes its study spec: *out (spec_destroy) whose json is the
  * equivalent study spec, so that what is stored reads back with spec_parse, and whose
  * format is TASKFILE_QUEUE_JSON or TASKFILE_TASKS_YAML (the spelling of the first
- * task). Returns SWEEP_OK, or SWEEP_EINVAL with err and *out NULL. */
+ * task). Takes root: it is destroyed, as soon as it is converted, so that the file's
+ * tree and the spec's are never in memory together. Returns SWEEP_OK, or SWEEP_EINVAL
+ * with err and *out NULL. Time and memory are linear in the size of the file. */
 int taskfile_to_spec(const char *path,
-                     const struct doc_node *root,
+                     struct doc_node *root,
                      struct spec **out,
                      struct err *err);
 /* The same from text, which must be a task file. */
