@@ -1224,6 +1224,14 @@ static const char *const spec_fields[] = {
     "retries",     "rate_limit",  "workdir",      "env",
 };
 
+bool spec_is_field(const char *name)
+{
+    for (size_t i = 0; i < NELEMS(spec_fields); i++)
+        if (strcmp(name, spec_fields[i]) == 0)
+            return true;
+    return false;
+}
+
 /* model/command/shell at the top level, or `steps` (then checked by parse_steps). */
 static int parse_kind(struct ctx *c, const struct doc_node *root, struct spec *spec)
 {

@@ -161,13 +161,16 @@ struct spec {
 };
 
 /* Reads and checks a spec file (.yaml, .yml or .json; the content decides), or a task
- * file (taskfile.h: a mapping without "study" that has "tasks" or "metadata"). */
+ * file (taskfile.h: a mapping of "tasks" and "metadata", without a spec's fields). */
 int spec_load(const char *path, struct spec **out, struct err *err);
 /* Same from memory; `path` is only used in messages and for resolving relative paths.
  */
 int spec_parse(
     const char *path, const char *text, size_t len, struct spec **out, struct err *err);
 void spec_destroy(struct spec *spec);
+
+/* Whether name is a top-level field of a spec (study, model, tasks, ...). */
+bool spec_is_field(const char *name);
 
 /* "HIGH"/"MEDIUM"/"LOW" (any case) or an integer. Returns 0 or -1. */
 int priority_parse(const char *s, int *out);

@@ -358,8 +358,15 @@ out:
 
 bool taskfile_detect(const struct doc_node *root)
 {
-    return root->type == DOC_MAP && !doc_map_get(root, "study") &&
-           (doc_map_get(root, "tasks") || doc_map_get(root, "metadata"));
+    if (root->type != DOC_MAP ||
+        !(doc_map_get(root, "tasks") || doc_map_get(root, "metadata")))
+        return false;
+    /* A spec that forgot its `study` is still told so, as a spec. */
+    for (size_t i = 0; i < root->n; i++)
+        if (strcmp(root->keys[i]->text, "tasks") != 0 &&
+            spec_is_field(root->keys[i]->text))
+            return false;
+    return true;
 }
 
 static const char *const top_fields[] = {"metadata", "tasks"};
@@ -446,8 +453,8 @@ int taskfile_to_spec(const char *path,
     *out = NULL;
     if (!taskfile_detect(root))
         rc = err_set(err, SWEEP_EINVAL,
-                     "%s: not a task file: expected a mapping with \"tasks\" (and "
-                     "\"metadata\") and without \"study\"",
+                     "%s: not a task file: expected a mapping of \"tasks\" (and "
+                     "\"metadata\"), without the fields of a study spec",
                      c.file);
     else
         rc = to_spec_json(&c, c.file, root, &json, &format);

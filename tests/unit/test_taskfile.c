@@ -299,6 +299,11 @@ static void test_errors(void **state)
         {"tasks:\n- id: a\n  type: dla\n- id: b\n  type: dla\n  parameters:\n"
          "    n_particles:\n",
          "t.json:7:17: tasks[1].parameters.n_particles: expected a value, got nothing"},
+        /* A spec that forgot its study is told so, as a spec. */
+        {"model: dla\ntasks: [{n: 1}]\n",
+         "t.json: missing required field \"study\" (tried: a study spec, study: NAME "
+         "...; a task-queue JSON, {\"metadata\": {...}, \"tasks\": [...]}; a "
+         "tasks.yaml, tasks: [...])"},
         /* Neither a spec nor a task file: what was tried. */
         {"{\"tasks_\": []}",
          "t.json:1:2: unknown field \"tasks_\" (did you mean \"tasks\"?); expected one "
@@ -337,8 +342,9 @@ static void test_detect(void **state)
     assert_int_equal(
         taskfile_parse("s.yaml", spec_text, strlen(spec_text), &spec, &err),
         SWEEP_EINVAL);
-    assert_string_equal(err.msg, "s.yaml: not a task file: expected a mapping with "
-                                 "\"tasks\" (and \"metadata\") and without \"study\"");
+    assert_string_equal(err.msg, "s.yaml: not a task file: expected a mapping of "
+                                 "\"tasks\" (and \"metadata\"), without the fields of "
+                                 "a study spec");
     assert_null(spec);
     spec = parse_ok("s.yaml", spec_text);
     assert_null(spec->format);
