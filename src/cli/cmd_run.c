@@ -469,6 +469,10 @@ static int dry_run(const struct spec *spec, const struct run_args *a)
         printf(", %llu of them %s", (unsigned long long)nband,
                priority_name(a->ro.band));
     printf("\n");
+    if (spec->format) /* a task file (taskfile.h): how its priorities became bands */
+        printf("%s: priority high or 1 (or less) is HIGH, medium or 2 MEDIUM, low or 3 "
+               "(or more) LOW; an integer n runs as sweep's priority 4 - n\n",
+               spec->format);
     if (total > a->max_tasks) {
         free(chain_keys);
         return too_many(spec, total, a->max_tasks);

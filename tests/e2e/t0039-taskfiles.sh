@@ -101,6 +101,7 @@ tasks:
 EOF
 expect_code 0 sweep run tasks.yaml --dry-run
 expect_in "$T/out" "study tasks: 3 tasks"
+expect_in "$T/out" "tasks.yaml: priority high or 1 (or less) is HIGH, medium or 2 MEDIUM, low or 3 (or more) LOW; an integer n runs as sweep's priority 4 - n"
 expect_in "$T/out" 'HIGH   rep=0 seed=42  {"n_particles":50,"seed":42,"task_id":"simulation_small"}'
 expect_in "$T/out" 'MEDIUM rep=0'
 expect_in "$T/out" '"task_id":"second"'
@@ -173,7 +174,7 @@ ls -a inbox | grep -q tmp && fail "a temporary was left in the inbox"
 expect_code 0 sweep run inbox/dla.json --dry-run
 expect_in "$T/out" "study dla: 6 tasks"
 expect_in "$T/out" '"task_id":"dla_006"'
-expect_not_in "$T/out" "MEDIUM"
+expect_not_in "$T/out" "MEDIUM rep="
 expect_code 0 sweep run inbox/dla.json
 expect_code 0 sweep results dla --json
 jq_eq "$T/out" '[.[].state] | unique | join(",")' succeeded
