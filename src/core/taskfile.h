@@ -9,8 +9,9 @@
  *
  * A document is a task file when its root is a mapping that has "tasks" or "metadata"
  * and no field of a study spec other than tasks (study, model, parameters, ...: a
- * spec that forgot its `study` is told so as a spec); either syntax (YAML or JSON) and either spelling of a task's
- * fields is accepted. Rules, checked with "file:line:col: field: ..." messages:
+ * spec that forgot its `study` is told so as a spec); either syntax (YAML or JSON) and
+ * either spelling of a task's fields is accepted. Rules, checked with "file:line:col:
+ * field: ..." messages:
  * - top level: tasks (required, a non-empty list) and metadata (optional, a mapping
  *   of anything; "name" and "description" are used, the rest is ignored);
  * - a task: task_id or id (required, a string or integer of 1 to 100 printable
