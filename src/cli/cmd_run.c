@@ -246,36 +246,41 @@ static int spec_error_at(
     return EXIT_USAGE;
 }
 
-/* Every parameter the spec writes (parameters, base, tasks) against the model of a
- * step, name and value, before anything is stored, so that the error names where the
- * name is written. The task-by-task check (check_model_params) still sees what only a
- * whole task shows (a parameter given twice, a missing one, the alias's preset). */
+/* Every parameter the spec writes (parameters, base, tasks; not task_id, which names
+ * a task) against the model of a step, name and value, before anything is stored, so
+ * that the error names where the value is written. The task-by-task check
+ * (check_model_params) still sees what only a whole task shows (a parameter given
+ * twice, a missing one, the alias's preset). */
 static int check_spec_params(const struct spec *spec, const struct model *m)
 {
     struct err err = {0};
     const char *key = NULL;
     json_t *v, *task;
-    size_t i;
+    size_t i = 0;
+    bool in_task = false;
 
     for (size_t d = 0; d < spec->ndims; d++) {
         const struct spec_dim *dim = &spec->dims[d];
         for (size_t r = 0; r < dim->nrows; r++)
             for (size_t k = 0; k < dim->nnames; k++) {
                 key = dim->names[k];
-                if (model_param_check(m, key, dim->values[r * dim->nnames + k], &err))
+                if (strcmp(key, "task_id") != 0 &&
+                    model_param_check(m, key, dim->values[r * dim->nnames + k], &err))
                     goto bad;
             }
     }
     json_object_foreach(spec->base, key, v)
     {
-        if (model_param_check(m, key, v, &err))
+        if (strcmp(key, "task_id") != 0 && model_param_check(m, key, v, &err))
             goto bad;
     }
+    in_task = true;
     json_array_foreach(spec->tasks, i, task)
     {
         json_object_foreach(task, key, v)
         {
-            if (strcmp(key, "priority") != 0 && model_param_check(m, key, v, &err))
+            if (strcmp(key, "priority") != 0 && strcmp(key, "task_id") != 0 &&
+                model_param_check(m, key, v, &err))
                 goto bad;
         }
     }
@@ -283,7 +288,10 @@ static int check_spec_params(const struct spec *spec, const struct model *m)
 bad:;
     char field[256];
     int line, col;
-    spec_param_where(spec, key, field, sizeof(field), &line, &col);
+    if (in_task)
+        spec_task_param_where(spec, i, key, field, sizeof(field), &line, &col);
+    else
+        spec_param_where(spec, key, field, sizeof(field), &line, &col);
     return spec_error_at(spec, *field ? field : "parameters", line, col, err.msg);
 }
 
@@ -317,7 +325,7 @@ static int resolve_models(const struct spec *spec, struct run_models *rm)
         spec_where(spec, field, &line, &col);
         model_unknown_msg(step->model, msg, sizeof(msg));
         strcat(msg, "; see 'sweep models'");
-        return spec_error_at(spec, field, line, col, msg);
+        return spec_error_at(spec, spec_where_label(spec, field), line, col, msg);
     }
     return EXIT_OK;
 }
@@ -348,6 +356,7 @@ static int check_model_params(const struct spec_step *step,
     if (!rm->model[i])
         return SWEEP_OK;
     merged = json_deep_copy(params);
+    json_object_del(merged, "task_id"); /* names the task; the model never sees it */
     model_preset_merge(rm->model[i], merged, rm->preset[i]);
     rc = model_params_check(rm->model[i], merged, NULL, err);
     json_decref(merged);
@@ -460,6 +469,10 @@ static int dry_run(const struct spec *spec, const struct run_args *a)
         printf(", %llu of them %s", (unsigned long long)nband,
                priority_name(a->ro.band));
     printf("\n");
+    if (spec->format) /* a task file (taskfile.h): how its priorities became bands */
+        printf("%s: priority high or 1 (or less) is HIGH, medium or 2 MEDIUM, low or 3 "
+               "(or more) LOW; an integer n runs as sweep's priority 4 - n\n",
+               spec->format);
     if (total > a->max_tasks) {
         free(chain_keys);
         return too_many(spec, total, a->max_tasks);

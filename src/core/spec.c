@@ -14,6 +14,7 @@
 #include "common/timeutil.h"
 #include "common/xalloc.h"
 #include "core/doc.h"
+#include "core/taskfile.h"
 #include "core/tmpl.h"
 
 #include <ctype.h>
@@ -1223,6 +1224,14 @@ static const char *const spec_fields[] = {
     "retries",     "rate_limit",  "workdir",      "env",
 };
 
+bool spec_is_field(const char *name)
+{
+    for (size_t i = 0; i < NELEMS(spec_fields); i++)
+        if (strcmp(name, spec_fields[i]) == 0)
+            return true;
+    return false;
+}
+
 /* model/command/shell at the top level, or `steps` (then checked by parse_steps). */
 static int parse_kind(struct ctx *c, const struct doc_node *root, struct spec *spec)
 {
@@ -1307,23 +1316,40 @@ static int parse_chain(struct ctx *c, const struct doc_node *root, struct spec *
     return check_all_refs(c, root, spec);
 }
 
+/* A document with neither "study" nor "tasks": adds to the message what was tried. */
+static int not_a_spec(struct ctx *c)
+{
+    size_t n = strlen(c->err->msg);
+
+    snprintf(c->err->msg + n, sizeof(c->err->msg) - n,
+             " (tried: a study spec, study: NAME ...; a task-queue JSON, "
+             "{\"metadata\": {...}, \"tasks\": [...]}; a tasks.yaml, tasks: [...])");
+    return SWEEP_EINVAL;
+}
+
 static int parse_root(struct ctx *c, const struct doc_node *root, struct spec *spec)
 {
     const struct doc_node *v, *params, *zip;
     const char *s;
 
-    if (root->type != DOC_MAP)
-        return failf(c, root,
-                     "expected a mapping of study fields (study: ..., command: "
-                     "...), got %s",
-                     root->type == DOC_SEQ ? "a list"
-                     : doc_is_empty(root)  ? "an empty document"
-                                           : "a single value");
-    if (check_fields(c, root, "", spec_fields, NELEMS(spec_fields)))
+    if (root->type != DOC_MAP) {
+        failf(c, root,
+              "expected a mapping of study fields (study: ..., command: "
+              "...), got %s",
+              root->type == DOC_SEQ ? "a list"
+              : doc_is_empty(root)  ? "an empty document"
+                                    : "a single value");
+        return not_a_spec(c);
+    }
+    if (check_fields(c, root, "", spec_fields, NELEMS(spec_fields))) {
+        if (!doc_map_get(root, "study"))
+            not_a_spec(c);
         return SWEEP_EINVAL;
-    if (!(v = doc_map_get(root, "study")))
-        return err_set(c->err, SWEEP_EINVAL, "%s: missing required field \"study\"",
-                       c->file);
+    }
+    if (!(v = doc_map_get(root, "study"))) {
+        err_set(c->err, SWEEP_EINVAL, "%s: missing required field \"study\"", c->file);
+        return not_a_spec(c);
+    }
     if (!(s = scalar_text(v)) || !name_ok(s, false))
         return bad(
             c, v, "study",
@@ -1432,6 +1458,42 @@ int spec_where(const struct spec *spec, const char *field, int *line, int *col)
     return at ? 0 : -1;
 }
 
+const char *spec_where_label(const struct spec *spec, const char *field)
+{
+    json_t *label = json_array_get(json_object_get(spec->where, field), 2);
+
+    return json_is_string(label) ? json_string_value(label) : field;
+}
+
+/* The field path of task `index`'s parameter `name`: in a task file parameters are a
+ * mapping of their own. */
+static void task_param_label(
+    const struct spec *spec, long long index, const char *name, char *buf, size_t n)
+{
+    if (spec->format && strcmp(name, "task_id") != 0)
+        snprintf(buf, n, "tasks[%lld].parameters.%s", index, name);
+    else
+        snprintf(buf, n, "tasks[%lld].%s", index, name);
+}
+
+int spec_task_param_where(const struct spec *spec,
+                          size_t index,
+                          const char *name,
+                          char *field,
+                          size_t n,
+                          int *line,
+                          int *col)
+{
+    char *key = xasprintf("tasks[%zu].%s", index, name);
+    int rc = spec_where(spec, key, line, col);
+
+    free(key);
+    if (rc != 0)
+        return spec_param_where(spec, name, field, n, line, col);
+    task_param_label(spec, (long long)index, name, field, n);
+    return 0;
+}
+
 void spec_step_prefix(const struct spec *spec, int step, char *buf, size_t n)
 {
     if (step >= 0 && (size_t)step == spec->nsteps)
@@ -1464,8 +1526,8 @@ int spec_param_where(const struct spec *spec,
     *line = (int)json_integer_value(json_array_get(at, 0));
     *col = (int)json_integer_value(json_array_get(at, 1));
     if (at)
-        snprintf(field, n, "tasks[%lld].%s",
-                 (long long)json_integer_value(json_array_get(at, 2)), name);
+        task_param_label(spec, (long long)json_integer_value(json_array_get(at, 2)),
+                         name, field, n);
     else
         snprintf(field, n, "%s", "");
     return at ? 0 : -1;
@@ -1482,6 +1544,8 @@ int spec_parse(
     *out = NULL;
     if ((rc = doc_parse(c.file, text, len, &root, err)))
         return rc;
+    if (taskfile_detect(root))
+        return taskfile_to_spec(path, root, out, err); /* takes root */
     spec = xcalloc(1, sizeof(*spec));
     spec->path = xstrdup(path ? path : "");
     spec->base = json_object();

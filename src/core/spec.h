@@ -16,7 +16,10 @@
  * backoff_max, on: [timeout, signal, nonzero, exit:N]}, or just the number of retries),
  * rate_limit
  * ("5/s", "10/m", "100/h", or a number per second), workdir, env.
- * Parameter names are identifiers ([A-Za-z_][A-Za-z0-9_]*, not "priority"). A spec with
+ * Parameter names are identifiers ([A-Za-z_][A-Za-z0-9_]*, not "priority"). The
+ * parameter task_id names a task (a task file's id, taskfile.h): it is stored, shown
+ * and keyed as any parameter and a command may use {task_id}, but a model never sees
+ * it (runner_task_argv and the model checks leave it out). A spec with
  * neither parameters nor tasks is one task made of the base parameters. At most 1000000
  * parameter values in all (ranges included); durations at most 366 days.
  *
@@ -151,15 +154,23 @@ struct spec {
 
     json_t *json;  /* the whole spec as plain JSON (stored with the study) */
     json_t *where; /* field -> [line, col] for spec_where (see there) */
+    /* NULL for a study spec; TASKFILE_QUEUE_JSON or TASKFILE_TASKS_YAML (static
+     * strings) when the file was a task file (taskfile.h): json is then the study spec
+     * made of it, and where points into the task file. */
+    const char *format;
 };
 
-/* Reads and checks a spec file (.yaml, .yml or .json; the content decides). */
+/* Reads and checks a spec file (.yaml, .yml or .json; the content decides), or a task
+ * file (taskfile.h: a mapping of "tasks" and "metadata", without a spec's fields). */
 int spec_load(const char *path, struct spec **out, struct err *err);
 /* Same from memory; `path` is only used in messages and for resolving relative paths.
  */
 int spec_parse(
     const char *path, const char *text, size_t len, struct spec **out, struct err *err);
 void spec_destroy(struct spec *spec);
+
+/* Whether name is a top-level field of a spec (study, model, tasks, ...). */
+bool spec_is_field(const char *name);
 
 /* "HIGH"/"MEDIUM"/"LOW" (any case) or an integer. Returns 0 or -1. */
 int priority_parse(const char *s, int *out);
@@ -178,9 +189,15 @@ void spec_add_seed_name(struct spec *spec, const char *name);
  * placeholders of a command, a model's name and parameters): its 1-based line and
  * column, or 0 and 0 when not known. Known fields: the model and every command element
  * of the study, of each step and of the reduce ("model", "command[2]",
- * "steps[1].model", "steps[1].command[0]", "reduce.command[1]"), and each key of
- * parameters and base ("parameters.T", "base.seed"). */
+ * "steps[1].model", "steps[1].command[0]", "reduce.command[1]"), each key of
+ * parameters and base ("parameters.T", "base.seed") and, for a task file only (a spec
+ * of many explicit tasks would pay memory for it all its life), each parameter of
+ * each task ("tasks[3].T"). */
 int spec_where(const struct spec *spec, const char *field, int *line, int *col);
+/* The field as the file writes it, for messages: the label that where records beside
+ * the position (a task file's "model" is "tasks[0].algorithm"), else field itself.
+ * Borrowed from the spec. */
+const char *spec_where_label(const struct spec *spec, const char *field);
 /* The step part of a field path: "" for a single-step study, "steps[1]." for step 1 of
  * a pipeline, "reduce." for step == nsteps. */
 void spec_step_prefix(const struct spec *spec, int step, char *buf, size_t n);
@@ -193,6 +210,16 @@ int spec_param_where(const struct spec *spec,
                      size_t n,
                      int *line,
                      int *col);
+
+/* Where explicit task `index` of a task file writes parameter `name`: field
+ * "tasks[3].parameters.NAME"; else (a study spec) what spec_param_where finds. */
+int spec_task_param_where(const struct spec *spec,
+                          size_t index,
+                          const char *name,
+                          char *field,
+                          size_t n,
+                          int *line,
+                          int *col);
 
 /* The band a priority falls in: "HIGH" (>= 3), "MEDIUM" (2) or "LOW" (<= 1). */
 const char *priority_name(int priority);

@@ -137,6 +137,22 @@ bool runner_step_uses_steps(const struct spec_step *step)
     return false;
 }
 
+/* A model's --params: the task's parameters without task_id, which names the task
+ * (spec.h) and is no parameter of any model. */
+static char *model_params_json(const struct runner_argv_in *in)
+{
+    json_t *params;
+    char *text;
+
+    if (!json_object_get(in->params, "task_id"))
+        return xstrdup(in->params_json);
+    params = json_deep_copy(in->params);
+    json_object_del(params, "task_id");
+    text = jsonx_canon_str(params);
+    json_decref(params);
+    return text;
+}
+
 int runner_task_argv(const struct spec *spec,
                      const char *self_path,
                      const struct runner_argv_in *in,
@@ -163,7 +179,7 @@ int runner_task_argv(const struct spec *spec,
         argv[n++] = xstrdup("sim");
         argv[n++] = xstrdup(step->model);
         argv[n++] = xstrdup("--params");
-        argv[n++] = xstrdup(in->params_json);
+        argv[n++] = model_params_json(in);
         goto out;
     }
     if (in->step_dirs && in->step > 0 && in->step < (int)spec->nsteps) {

@@ -675,6 +675,12 @@ static void test_reduce_and_after(void **state)
     spec_destroy(s);
 }
 
+/* What a document that is no spec nor task file adds (spec.c not_a_spec). */
+#define TRIED                                                                          \
+    " (tried: a study spec, study: NAME ...; a task-queue JSON, {\"metadata\": "       \
+    "{...}, "                                                                          \
+    "\"tasks\": [...]}; a tasks.yaml, tasks: [...])"
+
 /* Every kind of error, with its exact message. */
 static void test_errors(void **state)
 {
@@ -719,15 +725,15 @@ static void test_errors(void **state)
         {"study.yaml", "",
          "study.yaml:1:1: expected a mapping of study fields (study: ..., command: "
          "...), "
-         "got an empty document"},
+         "got an empty document" TRIED},
         {"study.yaml", "- a\n- b\n",
          "study.yaml:1:1: expected a mapping of study fields (study: ..., command: "
          "...), "
-         "got a list"},
+         "got a list" TRIED},
         {"", "hello",
          "<spec>:1:1: expected a mapping of study fields (study: ..., command: ...), "
          "got a "
-         "single value"},
+         "single value" TRIED},
         {"study.yaml", "study: a\nmodel: m\nbase: {.inf: 1}\n",
          "study.yaml:3:8: base: expected a parameter name of letters, digits and '_' "
          "(not "
@@ -759,7 +765,8 @@ static void test_errors(void **state)
          "study.yaml:5:3: unknown field \"retries.bakoff\" (did you mean "
          "\"backoff\"?); "
          "expected one of: max, backoff, backoff_max, on"},
-        {"study.yaml", "model: b\n", "study.yaml: missing required field \"study\""},
+        {"study.yaml", "model: b\n",
+         "study.yaml: missing required field \"study\"" TRIED},
         {"study.yaml", "study: a\n",
          "study.yaml: missing field \"model\", \"command\" or \"steps\" (what each "
          "task runs)"},
