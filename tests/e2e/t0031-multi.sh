@@ -5,20 +5,20 @@
 # middle stops all three (exit 130, nothing left running) and a re-run resumes them.
 . "$SWEEP_SRC/tests/e2e/lib.sh"
 
-# task.sh LOG NAME: notes "start" and "end" lines with a timestamp (order only) and
-# its pid, waiting for $T/gate when it exists as a directory named gate.wait.
+# task.sh LOG NAME [SECONDS]: notes "start" and "end" lines with a timestamp (order
+# only) and its pid, waiting while $T/hold exists, then sleeping SECONDS (0.1).
 cat >task.sh <<'EOF2'
 #!/bin/sh
 echo "$(date +%s%N) start $2 $$" >>"$1"
 while [ -e "$(dirname "$1")/hold" ]; do sleep 0.05; done
-sleep 0.1
+sleep "${3:-0.1}"
 echo "$(date +%s%N) end $2 $$" >>"$1"
 EOF2
 chmod +x task.sh
 
 cat >a.yaml <<EOF2
 study: a
-command: ["$T/task.sh", "$T/events", "a{x}"]
+command: ["$T/task.sh", "$T/events", "a{x}", "0.{x}"]
 parameters: {x: {range: [1, 3]}}
 EOF2
 cat >b.yaml <<EOF2
@@ -38,7 +38,9 @@ EOF2
 expect_code 0 sweep run a.yaml b.yaml c.yaml -j 2
 for s in a b c; do expect_in "$T/out" "study $s: COMPLETED"; done
 [ "$(grep -c '^study ' "$T/out")" -eq 3 ] || fail "not one summary block per study"
-# The starts in time order: b's, then a's, then c's.
+# The starts in time order: b's, then a's, then c's. a1 and a2 start together and
+# a1 ends 0.1 s before a2, so a3 (MEDIUM) takes its slot before c1 (LOW) takes a2's:
+# two starts of one tick would race in the tasks' own timestamps.
 order=$(sort -n events | awk '$2 == "start" { printf "%s", substr($3, 1, 1) }')
 [ "$order" = "bbaaacc" ] || fail "start order across studies: $order"
 ok "tasks start in priority order across the studies"
