@@ -2,13 +2,15 @@
 # the next run finishes the study.
 . "$SWEEP_SRC/tests/e2e/lib.sh"
 
+# 40 tasks of 0.2 s, 4 at a time: 2 s in all, so that a loaded machine still kills
+# the run well before its end (at 0.05 s each it once completed between two polls).
 cat >study.yaml <<'EOF'
 study: crashy
 model: chaos
 parameters:
   x: {range: [1, 40, 1]}
 base:
-  duration: 0.05
+  duration: 0.2
 max_parallel: 4
 EOF
 "$SWEEP_BIN" run study.yaml --quiet >/dev/null 2>"$T/run.err" &
