@@ -628,6 +628,9 @@ struct store {
     sqlite3_stmt *stmt[ST_COUNT];
     char *owner;  /* of the attempts this connection starts; NULL: none */
     double lease; /* seconds */
+    /* What the connection has cost (store_stats_get()); statements and triggers are
+     * counted once store_stats_enable() installed the trace callback. */
+    struct store_stats stats;
     /* Pending tasks inserted in this transaction and not yet in task_counts: added
      * by store_commit(), dropped by store_rollback(). */
     struct stage_count {
@@ -981,6 +984,16 @@ static int store_configure(struct store *st, struct err *err)
                       "opening the store", err);
 }
 
+/* Counts the write transactions committed, for store_stats_get(); 0 lets the commit
+ * go on. */
+static int store_commit_hook(void *arg)
+{
+    struct store *st = arg;
+
+    st->stats.commits++;
+    return 0;
+}
+
 int store_open(const char *home, struct store **out, struct err *err)
 {
     struct store *st;
@@ -1002,6 +1015,9 @@ int store_open(const char *home, struct store **out, struct err *err)
     }
     if ((rc = store_configure(st, err)) != 0 || (rc = store_schema(st, err)) != 0)
         goto fail;
+    sqlite3_commit_hook(st->db, store_commit_hook, st);
+    if (store_debug_stats())
+        store_stats_enable(st);
     for (int i = 0; i < ST_COUNT; i++) {
         int prc = sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
                                      &st->stmt[i], NULL);
@@ -1109,6 +1125,46 @@ void store_wal_truncate(struct store *st)
 {
     if (sqlite3_get_autocommit(st->db))
         sqlite3_exec(st->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+}
+
+/* SQLITE_TRACE_STMT: called as each statement starts, and as each trigger it fires
+ * starts, whose text SQLite then prefixes with "-- ". */
+static int store_trace(unsigned type, void *arg, void *p, void *x)
+{
+    struct store *st = arg;
+    const char *sql = x;
+
+    (void)p;
+    if (type == SQLITE_TRACE_STMT) {
+        if (sql && strncmp(sql, "-- ", 3) == 0)
+            st->stats.trigger_statements++;
+        else
+            st->stats.statements++;
+    }
+    return 0;
+}
+
+bool store_debug_stats(void)
+{
+    const char *v = getenv("SWEEP_DEBUG_STATS");
+    return v && *v && strcmp(v, "0") != 0;
+}
+
+void store_stats_enable(struct store *st)
+{
+    sqlite3_trace_v2(st->db, SQLITE_TRACE_STMT, store_trace, st);
+}
+
+void store_stats_get(struct store *st, struct store_stats *out)
+{
+    int pages = 0, high = 0;
+
+    *out = st->stats;
+    out->vm_steps = 0;
+    for (int i = 0; i < ST_COUNT; i++)
+        out->vm_steps += sqlite3_stmt_status(st->stmt[i], SQLITE_STMTSTATUS_VM_STEP, 0);
+    sqlite3_db_status(st->db, SQLITE_DBSTATUS_CACHE_WRITE, &pages, &high, 0);
+    out->pages = pages;
 }
 
 /* ---- studies ---- */

@@ -49,6 +49,26 @@ void store_rollback(struct store *st);
  * log stays as it is while another process reads from it. */
 void store_wal_truncate(struct store *st);
 
+/* What this connection has cost since store_open(), for tests and for bench/
+ * (SWEEP_DEBUG_STATS=1 makes `sweep run` print it on stderr at the end). commits,
+ * pages and vm_steps come from SQLite's own counters, at no cost; statements are
+ * counted from store_stats_enable() on (a trace callback per statement), which
+ * store_open() calls itself when store_debug_stats(). */
+struct store_stats {
+    long long statements; /* SQL statements run: BEGIN, COMMIT and savepoints
+                             included, those that triggers run not */
+    long long trigger_statements; /* run by triggers: SQLite reports each trigger
+                                     program and each statement in it */
+    long long vm_steps; /* SQLite virtual machine instructions of the prepared
+                           statements, their triggers included: their CPU work */
+    long long commits;  /* write transactions committed (explicit or not) */
+    long long pages;    /* database pages written to the write-ahead log */
+};
+/* Whether SWEEP_DEBUG_STATS is set (and not "0"). */
+bool store_debug_stats(void);
+void store_stats_enable(struct store *st);
+void store_stats_get(struct store *st, struct store_stats *out);
+
 /* ---- studies ---- */
 
 enum study_status {
