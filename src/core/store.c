@@ -52,6 +52,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -414,9 +415,11 @@ static const char *const stmt_sql[ST_COUNT] = {
         " ORDER BY priority DESC, seq LIMIT ?7",
     [ST_TASK_STARTED] = "UPDATE tasks SET state = 1, attempts = ?2, started_at = ?3,"
                         " finished_at = 0, not_before = 0 WHERE id = ?1 AND state = 0",
+    /* Before the task's row changes, and only for a pending task: nothing is written
+     * when it is not pending or when the attempt exists. */
     [ST_ATTEMPT_OPEN] =
         "INSERT INTO attempts (task_id, attempt, state, started_at, owner, lease_until)"
-        " VALUES (?1, ?2, 1, ?3, ?4, ?5)",
+        " SELECT ?1, ?2, 1, ?3, ?4, ?5 FROM tasks WHERE id = ?1 AND state = 0",
     [ST_ATTEMPT_CLOSE] =
         "UPDATE attempts SET state = ?3, exit_code = ?4, signal = ?5, finished_at = ?6,"
         " wall = ?7, user = ?8, sys = ?9, maxrss_kb = ?10, error = ?11"
@@ -767,6 +770,25 @@ static int op_end(struct store *st, int rc, struct err *err, const char *what)
     return rc;
 }
 
+/* The per-task writers of a run (store_task_started(), store_task_finished()) take a
+ * savepoint only outside a transaction, where it is their transaction: inside the
+ * caller's one (a scheduler tick) a savepoint would cost two statements and a copy of
+ * each page changed, for failures that make the caller roll the whole transaction
+ * back anyway. Their statements are ordered so that the expected failures (not
+ * pending, no such attempt, a constraint) change nothing. *own tells hot_end()
+ * whether there is a savepoint to end. */
+static int hot_begin(struct store *st, bool *own, struct err *err, const char *what)
+{
+    *own = sqlite3_get_autocommit(st->db) != 0;
+    return *own ? op_begin(st, err, what) : 0;
+}
+
+static int
+hot_end(struct store *st, bool own, int rc, struct err *err, const char *what)
+{
+    return own ? op_end(st, rc, err, what) : rc;
+}
+
 /* ---- metrics rows ---- */
 
 struct metric_put {
@@ -994,19 +1016,31 @@ static int store_commit_hook(void *arg)
     return 0;
 }
 
+/* Process-wide, once, before SQLite initializes (store.c is its only user): no
+ * memory statistics, whose global mutex every allocation would take (about 6% of the
+ * instructions of a task's statements). Ignored (SQLITE_MISUSE) when SQLite was
+ * initialized already, as by a test that opened a database itself. */
+static void store_init_sqlite(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int store_open(const char *home, struct store **out, struct err *err)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
     struct store *st;
     int rc;
 
     *out = NULL;
+    pthread_once(&once, store_init_sqlite);
     if ((rc = mkdir_p(home, err)) != 0)
         return rc;
     st = xcalloc(1, sizeof(*st));
     st->home = xstrdup(home);
     st->path = xasprintf("%s/sweep.db", home);
-    rc = sqlite3_open_v2(st->path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-                         NULL);
+    rc = sqlite3_open_v2(
+        st->path, &st->db,
+        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         rc = st->db ? store_fail(st, rc, err, "opening the store")
                     : err_set(err, SWEEP_ESTORE, "opening the store: %s: out of memory",
@@ -1756,30 +1790,32 @@ int store_task_started(struct store *st,
 {
     const char *what = "recording the start";
     sqlite3_stmt *s;
+    bool own;
     int rc;
 
-    if ((rc = op_begin(st, err, what)) != 0)
+    if ((rc = hot_begin(st, &own, err, what)) != 0)
         return rc;
-    s = st->stmt[ST_TASK_STARTED];
-    sqlite3_bind_int64(s, 1, task_id);
-    sqlite3_bind_int(s, 2, attempt);
-    sqlite3_bind_double(s, 3, started_at);
-    if ((rc = step_done(st, s, err, "%s of task %lld", what, task_id)) != 0)
-        goto out;
-    if (sqlite3_changes(st->db) == 0) {
-        rc = err_set(err, SWEEP_ENOTFOUND, "%s of task %lld: no such pending task",
-                     what, task_id);
-        goto out;
-    }
     s = st->stmt[ST_ATTEMPT_OPEN];
     sqlite3_bind_int64(s, 1, task_id);
     sqlite3_bind_int(s, 2, attempt);
     sqlite3_bind_double(s, 3, started_at);
     bind_text(s, 4, st->owner);
     sqlite3_bind_double(s, 5, st->owner ? time_now() + st->lease : 0);
-    rc = step_done(st, s, err, "%s of task %lld, attempt %d", what, task_id, attempt);
+    if ((rc = step_done(st, s, err, "%s of task %lld, attempt %d", what, task_id,
+                        attempt)) != 0)
+        goto out;
+    if (sqlite3_changes(st->db) == 0) {
+        rc = err_set(err, SWEEP_ENOTFOUND, "%s of task %lld: no such pending task",
+                     what, task_id);
+        goto out;
+    }
+    s = st->stmt[ST_TASK_STARTED];
+    sqlite3_bind_int64(s, 1, task_id);
+    sqlite3_bind_int(s, 2, attempt);
+    sqlite3_bind_double(s, 3, started_at);
+    rc = step_done(st, s, err, "%s of task %lld", what, task_id);
 out:
-    return op_end(st, rc, err, what);
+    return hot_end(st, own, rc, err, what);
 }
 
 /* Binds the result columns shared by ST_ATTEMPT_CLOSE and ST_TASK_FINISHED (?4..?11).
@@ -1840,12 +1876,13 @@ int store_task_finished(struct store *st,
 {
     const char *what = "recording the end";
     sqlite3_stmt *s;
+    bool own;
     int rc;
 
     if (!task_state_is_final(o->state))
         return err_set(err, SWEEP_EINVAL, "%s of task %lld: %s is not a final state",
                        what, task_id, task_state_name(o->state));
-    if ((rc = op_begin(st, err, what)) != 0)
+    if ((rc = hot_begin(st, &own, err, what)) != 0)
         return rc;
     s = st->stmt[ST_ATTEMPT_CLOSE];
     sqlite3_bind_int64(s, 1, task_id);
@@ -1859,7 +1896,7 @@ int store_task_finished(struct store *st,
         rc = attempt_stale(st, task_id, attempt, o, err);
         if (rc == SWEEP_ESTALE) {
             /* Recorded: the savepoint is released, and the caller told. */
-            rc = op_end(st, 0, err, what);
+            rc = hot_end(st, own, 0, err, what);
             return rc ? rc : SWEEP_ESTALE;
         }
         goto out;
@@ -1883,7 +1920,7 @@ int store_task_finished(struct store *st,
     }
     rc = metrics_fill(st, st->stmt[ST_METRIC_PUT], task_id, o->metrics_json, err);
 out:
-    return op_end(st, rc, err, what);
+    return hot_end(st, own, rc, err, what);
 }
 
 int store_study_counts(struct store *st,
