@@ -8,7 +8,12 @@
  * another process holding the write lock is reported as SWEEP_EBUSY. Transactions begin
  * IMMEDIATE (the write lock is taken up front, so a writer never fails half-way on a
  * stale snapshot). A function that runs several statements wraps them in a savepoint,
- * so it leaves no trace when it fails, inside the caller's transaction or on its own.
+ * so it leaves no trace when it fails, inside the caller's transaction or on its own;
+ * except the per-task writers of a run (store_task_started(), store_task_finished()),
+ * which inside a transaction leave an unexpected failure to the caller's rollback
+ * (hot_begin()). Cost per task of a run, measured with store_stats_get() (tests/unit/
+ * test_store.c bounds it): 2 statements to start it, 2 to end it, each task update
+ * firing the task_counts trigger.
  *
  * Schema (user_version 6): studies (with the step names of a pipeline and the reason it
  * waits or failed); tasks, one row per key and study, with `generation` telling which

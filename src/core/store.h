@@ -289,7 +289,13 @@ int store_task_next_pending(struct store *st,
  * this connection's owner (store_set_owner) with a lease until now + its lease; no
  * owner and no lease when none is set. SWEEP_ENOTFOUND when the task is not pending
  * (any more: `sweep cancel` may have cancelled it since it was read); the caller
- * skips it. */
+ * skips it.
+ * This and store_task_finished() are the per-task writers of a run: inside the
+ * caller's transaction they take no savepoint (two statements and a copy of each page
+ * they change); their expected failures (SWEEP_ENOTFOUND, SWEEP_ESTALE, an attempt
+ * that exists) change nothing, but after any other error (I/O, a full disk) the
+ * caller rolls its transaction back, as the runner does. Outside a transaction each
+ * call is one. */
 int store_task_started(struct store *st,
                        long long task_id,
                        int attempt,

@@ -2294,6 +2294,62 @@ static void test_kept_counts(void **state)
     assert_rows(f->home, "SELECT count(*) FROM task_counts", "0;");
 }
 
+/* What a task costs the store in a run, through the calls the runner makes in one
+ * transaction per tick (K tasks end and K start): 2 statements to start a task and 2
+ * to end it (no savepoint of their own inside the tick), the task_counts trigger on
+ * each of its 2 state changes, one commit per tick, a few pages per commit. A cost
+ * added back (a savepoint, a statement, an index moved through) goes red here; the
+ * figures are printed for bench/RESULTS.md. */
+static void test_cost_per_task(void **state)
+{
+    struct fixture *f = *state;
+    enum { N = 400, K = 2, TICKS = N / K + 1 };
+    long long gen, study = put_study(f, "c", &gen), ids[N];
+    char key[EXPAND_KEY_LEN + 1];
+    struct store_stats a, b;
+    const struct task_outcome ok = {.state = TASK_SUCCEEDED, .finished_at = 200};
+
+    assert_int_equal(store_begin(f->st, &f->err), 0);
+    for (int i = 0; i < N; i++) {
+        key_of(i, key);
+        put_task(f, study, gen, key, i, PRIORITY_MEDIUM);
+    }
+    assert_int_equal(store_commit(f->st, &f->err), 0);
+    for (int i = 0; i < N; i++) {
+        key_of(i, key);
+        ids[i] = id_of(f, study, key);
+    }
+    store_set_owner(f->st, "h:1:2", 60);
+    store_stats_enable(f->st);
+    store_stats_get(f->st, &a);
+    for (int i = 0; i <= N; i += K) {
+        assert_int_equal(store_begin(f->st, &f->err), 0);
+        for (int j = i - K; j >= 0 && j < i; j++)
+            assert_int_equal(store_task_finished(f->st, ids[j], 1, &ok, &f->err), 0);
+        for (int j = i; j < N && j < i + K; j++)
+            start(f, ids[j], 1);
+        assert_int_equal(store_commit(f->st, &f->err), 0);
+    }
+    store_stats_get(f->st, &b);
+    long long statements = b.statements - a.statements,
+              triggers = b.trigger_statements - a.trigger_statements,
+              commits = b.commits - a.commits, pages = b.pages - a.pages;
+    print_message("per task: %.2f statements, %.2f trigger statements, %.0f VM steps, "
+                  "%.2f commits; %.2f pages per commit\n",
+                  (double)statements / N, (double)triggers / N,
+                  (double)(b.vm_steps - a.vm_steps) / N, (double)commits / N,
+                  (double)pages / (double)commits);
+    /* BEGIN and COMMIT per tick, 2 + 2 per task. */
+    assert_true(statements <= 4 * N + 2 * TICKS);
+    /* Each task_counts_update firing: the program and its 2 statements. */
+    assert_true(triggers <= 2 * 3 * N);
+    assert_int_equal(commits, TICKS);
+    /* The tasks' rows, their entries in tasks_queue (3 states), their attempts, the
+     * open attempts' index, task_counts. */
+    assert_true(pages <= 8 * TICKS);
+    check_counts(f, study, "a run's ticks");
+}
+
 /* A version-5 database is upgraded in place to version 6: the counts are filled from
  * its tasks and kept from then on; a second open changes nothing. */
 static void test_upgrade_from_v5(void **state)
@@ -2548,6 +2604,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_many_tasks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prepare_disk_full, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kept_counts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cost_per_task, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upgrade_from_v5, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prepare_in_chunks, setup, teardown),
     };
