@@ -11,11 +11,13 @@
  * so it leaves no trace when it fails, inside the caller's transaction or on its own;
  * except the per-task writers of a run (store_task_started(), store_task_finished()),
  * which inside a transaction leave an unexpected failure to the caller's rollback
- * (hot_begin()). Cost per task of a run, measured with store_stats_get() (tests/unit/
- * test_store.c bounds it): 2 statements to start it, 2 to end it, each task update
- * firing the task_counts trigger.
+ * (hot_begin()). Their changes of state are counted in task_counts by the store, once
+ * per transaction and group, not by the trigger (schema_v8_sql). Cost per task of a
+ * run, measured with store_stats_get() (test_cost_per_task in tests/unit/test_store.c
+ * bounds it): 3 statements to start it and 3 to end it (the row written and its group
+ * read back), 2 task_counts changes per tick, about 6 pages written per tick.
  *
- * Schema (user_version 6): studies (with the step names of a pipeline and the reason it
+ * Schema (user_version 8): studies (with the step names of a pipeline and the reason it
  * waits or failed); tasks, one row per key and study, with `generation` telling which
  * expansion last produced it, `state` the integer of enum task_state, metrics_json the
  * object the task wrote, and `step` and `chain` its place in a pipeline (the steps of a
@@ -28,14 +30,15 @@
  * last stored aggregate of each study (JSON text). Views for people reading the
  * database with the sqlite3 shell: v_tasks (state names, study name) and v_metrics
  * (study, key, state, repetition, step, name, value, text of the tasks of each study's
- * latest generation). Indexes: tasks_queue (study, generation, state, priority DESC,
- * seq) serves the pending queue as a range scan, the counts as covering range counts,
- * reset and cancellation; tasks_order (study, generation, seq) lists a generation in
- * expansion order; UNIQUE(study_id, key) serves upserts and key prefix look-ups;
- * attempts_open (owner, lease_until) holds the open attempts only (a partial index),
- * for renewing, expiring and listing them.
- * Deleting a study deletes its tasks, attempts, metrics and aggregate (ON DELETE
- * CASCADE).
+ * latest generation). Indexes (each checked against its queries with EXPLAIN QUERY
+ * PLAN): tasks_queue (study, generation, state, priority DESC, seq) serves the pending
+ * queue as a range scan, the tasks of one state (the running ones, a sample of the
+ * finished ones for an estimate: a partial index on pending tasks would make these
+ * scans of the generation), reset and cancellation; tasks_order (study, generation,
+ * seq) lists a generation in expansion order; UNIQUE(study_id, key) serves upserts and
+ * key prefix look-ups; attempts_open (owner, lease_until) holds the open attempts only
+ * (a partial index), for renewing, expiring and listing them. Deleting a study deletes
+ * its tasks, attempts, metrics and aggregate (ON DELETE CASCADE).
  *
  * Versions: a new database is created at version 1 and upgraded at once, so that one
  * path serves both. Version 1 (no metrics, aggregates, v_metrics) is upgraded in place
@@ -46,7 +49,9 @@
  * 4 gains the attempts' owner, lease_until, pid, pgid, spawned_at, stale and
  * metrics_json (an open attempt of before has no owner, and a run treats it as left by
  * a dead run, as before); version 6 gains task_counts (filled from the tasks, one
- * GROUP BY) with its triggers, and task_stage. A newer version is refused. */
+ * GROUP BY) with its triggers, and task_stage; version 8 gains tasks.tally and the
+ * trigger that leaves the changes that flip it to the store (version 7 is another
+ * change). A newer version is refused. */
 #include "store.h"
 
 #include "common/fileio.h"
@@ -65,7 +70,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 8
 #define STORE_BUSY_TIMEOUT_MS 5000
 
 /* States are stored as integers and the SQL below names them by number. */
@@ -251,6 +256,29 @@ static const char schema_v6_sql[] =
     " DELETE FROM task_counts WHERE study_id = old.id;"
     " DELETE FROM task_stage WHERE study_id = old.id; END;";
 
+/* Version 6 -> 8 (7 is another change): a change of state made by a run's per-task
+ * writers (store_task_started(), store_task_finished()) is counted by the store itself,
+ * once per transaction and group, not by the trigger: those writers flip tasks.tally,
+ * and the trigger counts the changes that leave it as it was, every other writer's
+ * (cancel, retry, reset, leases, pipelines, the sqlite3 shell). A trigger's two
+ * statements cost about a quarter of a task's SQLite instructions. */
+static const char schema_v8_sql[] =
+    "ALTER TABLE tasks ADD COLUMN tally INTEGER NOT NULL DEFAULT 0;"
+    "DROP TRIGGER task_counts_update;"
+    "CREATE TRIGGER task_counts_update AFTER UPDATE OF study_id, generation, step,"
+    " priority, state ON tasks WHEN old.tally = new.tally AND"
+    " (old.study_id <> new.study_id OR old.generation <> new.generation"
+    " OR old.step <> new.step OR old.state <> new.state OR old.priority <> "
+    "new.priority)"
+    " BEGIN"
+    " UPDATE task_counts SET n = n - 1 WHERE study_id = old.study_id"
+    " AND generation = old.generation AND step = old.step AND state = old.state"
+    " AND band = (CASE WHEN old.priority <= 1 THEN 0 WHEN old.priority = 2 THEN 1 ELSE "
+    "2 END);"
+    " INSERT INTO task_counts VALUES (new.study_id, new.generation, new.step,"
+    " (CASE WHEN new.priority <= 1 THEN 0 WHEN new.priority = 2 THEN 1 ELSE 2 END),"
+    " new.state, 1) ON CONFLICT DO UPDATE SET n = n + 1; END;";
+
 #define STUDY_COLS                                                                     \
     "id, name, description, spec_path, spec_json, status, generation, created_at,"     \
     " updated_at, started_at, finished_at, runner_pid, steps_json, reason"
@@ -259,6 +287,9 @@ static const char schema_v6_sql[] =
     " attempts, exit_code, signal, wall, user, sys, maxrss_kb, started_at, "           \
     "finished_at,"                                                                     \
     " not_before, error, metrics_json, step, chain"
+
+/* What a change counted by the store returns: its group in task_counts, new state. */
+#define COUNTED_COLS "study_id, generation, step, priority, state"
 
 /* A key that appears twice after flattening ({"a.b": 1, "a": {"b": 2}}) keeps the
  * later value. */
@@ -290,6 +321,8 @@ enum stmt_id {
     ST_ATTEMPT_OPEN,
     ST_ATTEMPT_CLOSE,
     ST_TASK_FINISHED,
+    ST_TASK_FINISHED_ANY,
+    ST_TASK_GROUP,
     ST_COUNT_RANGE,
     ST_TASK_EACH,
     ST_TASK_IN_STATE,
@@ -418,8 +451,10 @@ static const char *const stmt_sql[ST_COUNT] = {
         " WHERE study_id = ?1 AND generation = ?2 AND state = 0 AND priority < ?3"
         " AND priority BETWEEN ?5 AND ?6"
         " ORDER BY priority DESC, seq LIMIT ?7",
+    /* Counted by the store (tally flipped): the row gives its group. */
     [ST_TASK_STARTED] = "UPDATE tasks SET state = 1, attempts = ?2, started_at = ?3,"
-                        " finished_at = 0, not_before = 0 WHERE id = ?1 AND state = 0",
+                        " finished_at = 0, not_before = 0, tally = 1 - tally"
+                        " WHERE id = ?1 AND state = 0",
     /* Before the task's row changes, and only for a pending task: nothing is written
      * when it is not pending or when the attempt exists. */
     [ST_ATTEMPT_OPEN] =
@@ -432,6 +467,19 @@ static const char *const stmt_sql[ST_COUNT] = {
     /* ?2 > 0 schedules a retry: back to pending until ?2, unless a cancellation was
      * requested during the attempt, which wins. */
     [ST_TASK_FINISHED] =
+        "UPDATE tasks SET state = CASE WHEN ?2 <= 0 THEN ?3"
+        " WHEN cancel_requested THEN 5 ELSE 0 END,"
+        " not_before = CASE WHEN ?2 > 0 AND NOT cancel_requested THEN ?2 ELSE 0 END,"
+        " cancel_requested = 0, exit_code = ?4, signal = ?5, finished_at = ?6,"
+        " wall = ?7, user = ?8, sys = ?9, maxrss_kb = ?10, error = ?11,"
+        " metrics_json = ?12, tally = 1 - tally"
+        " WHERE id = ?1 AND state = 1",
+    /* The same for a task that is not running (never seen: its attempt was open),
+     * counted by the trigger. */
+    /* After a change counted by the store: the task's group and new state (RETURNING
+     * would cost as much as the trigger: SQLite makes it one). */
+    [ST_TASK_GROUP] = "SELECT " COUNTED_COLS " FROM tasks WHERE id = ?1",
+    [ST_TASK_FINISHED_ANY] =
         "UPDATE tasks SET state = CASE WHEN ?2 <= 0 THEN ?3"
         " WHEN cancel_requested THEN 5 ELSE 0 END,"
         " not_before = CASE WHEN ?2 > 0 AND NOT cancel_requested THEN ?2 ELSE 0 END,"
@@ -622,7 +670,7 @@ static const char *const stmt_sql[ST_COUNT] = {
         " priority = s.priority, cpus = s.cpus, step = s.step, chain = s.chain,"
         " seed = CASE WHEN tasks.attempts = 0 THEN s.seed ELSE tasks.seed END"
         " FROM task_stage s WHERE s.study_id = ?1 AND tasks.id = s.task_id",
-    [ST_COUNTS_ADD] = "INSERT INTO task_counts VALUES (?1, ?2, ?3, ?4, 0, ?5)"
+    [ST_COUNTS_ADD] = "INSERT INTO task_counts VALUES (?1, ?2, ?3, ?4, ?6, ?5)"
                       " ON CONFLICT DO UPDATE SET n = n + excluded.n",
     [ST_PUBLISH_STUDY] =
         "UPDATE studies SET description = ?2, spec_path = ?3, spec_json = ?4,"
@@ -639,11 +687,12 @@ struct store {
     /* What the connection has cost (store_stats_get()); statements and triggers are
      * counted once store_stats_enable() installed the trace callback. */
     struct store_stats stats;
-    /* Pending tasks inserted in this transaction and not yet in task_counts: added
+    /* Changes to task_counts of this transaction not made yet: pending tasks
+     * inserted, and the changes of state counted by the store (schema_v8_sql). Added
      * by store_commit(), dropped by store_rollback(). */
     struct stage_count {
         long long study_id, generation, n;
-        int step, band;
+        int step, band, state;
     } * added;
     size_t nadded, capadded;
 };
@@ -788,10 +837,19 @@ static int hot_begin(struct store *st, bool *own, struct err *err, const char *w
     return *own ? op_begin(st, err, what) : 0;
 }
 
+static int counts_flush(struct store *st, struct err *err);
+
+/* Outside a transaction, the changes of state counted by the store go into
+ * task_counts before the savepoint (the transaction) ends. */
 static int
 hot_end(struct store *st, bool own, int rc, struct err *err, const char *what)
 {
-    return own ? op_end(st, rc, err, what) : rc;
+    if (!own)
+        return rc;
+    if (rc == 0)
+        rc = counts_flush(st, err);
+    st->nadded = 0;
+    return op_end(st, rc, err, what);
 }
 
 /* ---- metrics rows ---- */
@@ -949,6 +1007,8 @@ static int store_schema(struct store *st, struct err *err)
             rc = store_exec(st, schema_v5_sql, what, err);
         if (rc == 0 && version < 6)
             rc = store_exec(st, schema_v6_sql, what, err);
+        if (rc == 0 && version < 8)
+            rc = store_exec(st, schema_v8_sql, what, err);
         if (rc == 0 && version < STORE_SCHEMA_VERSION) {
             char *sql = xasprintf("PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
             rc = store_exec(st, sql, what, err);
@@ -1102,17 +1162,20 @@ static int count_band(int priority)
     return priority <= PRIORITY_LOW ? 0 : priority == PRIORITY_MEDIUM ? 1 : 2;
 }
 
-/* Notes a pending task inserted in the current transaction. */
-static void counts_note(
-    struct store *st, long long study_id, long long generation, int step, int priority)
+/* Adds n to the count of a group in the current transaction (at its commit). */
+static void counts_add(struct store *st,
+                       long long study_id,
+                       long long generation,
+                       int step,
+                       int band,
+                       int state,
+                       long long n)
 {
-    int band = count_band(priority);
-
     for (size_t i = st->nadded; i-- > 0;) {
         struct stage_count *c = &st->added[i];
         if (c->study_id == study_id && c->generation == generation && c->step == step &&
-            c->band == band) {
-            c->n++;
+            c->band == band && c->state == state) {
+            c->n += n;
             return;
         }
     }
@@ -1120,7 +1183,15 @@ static void counts_note(
         st->capadded = st->capadded ? 2 * st->capadded : 8;
         st->added = xrealloc(st->added, st->capadded * sizeof(*st->added));
     }
-    st->added[st->nadded++] = (struct stage_count){study_id, generation, 1, step, band};
+    st->added[st->nadded++] =
+        (struct stage_count){study_id, generation, n, step, band, state};
+}
+
+/* Notes a pending task inserted in the current transaction. */
+static void counts_note(
+    struct store *st, long long study_id, long long generation, int step, int priority)
+{
+    counts_add(st, study_id, generation, step, count_band(priority), TASK_PENDING, 1);
 }
 
 /* Adds the noted tasks to task_counts, in the current transaction. */
@@ -1131,11 +1202,14 @@ static int counts_flush(struct store *st, struct err *err)
 
     for (size_t i = 0; i < st->nadded && rc == 0; i++) {
         const struct stage_count *c = &st->added[i];
+        if (c->n == 0) /* e.g. a task started and ended in one tick: running */
+            continue;
         sqlite3_bind_int64(s, 1, c->study_id);
         sqlite3_bind_int64(s, 2, c->generation);
         sqlite3_bind_int(s, 3, c->step);
         sqlite3_bind_int(s, 4, c->band);
         sqlite3_bind_int64(s, 5, c->n);
+        sqlite3_bind_int(s, 6, c->state);
         rc = step_done(st, s, err, "counting the tasks of study %lld", c->study_id);
     }
     st->nadded = 0;
@@ -1787,6 +1861,42 @@ int store_task_next_pending(struct store *st,
     return passed;
 }
 
+/* Runs an UPDATE of one task (task_id) whose change of state the store counts: it
+ * flips tally (schema_v8_sql) and changes the task only when it is in state `from`.
+ * The change to the new state is then noted for the commit (counts_add()), from the
+ * task's group read back. *changed tells whether the task changed. */
+static int step_counted(struct store *st,
+                        sqlite3_stmt *s,
+                        long long task_id,
+                        int from,
+                        bool *changed,
+                        struct err *err,
+                        const char *what)
+{
+    int rc = step_done(st, s, err, "%s of task %lld", what, task_id);
+
+    *changed = rc == 0 && sqlite3_changes(st->db) > 0;
+    if (!*changed)
+        return rc;
+    s = st->stmt[ST_TASK_GROUP];
+    sqlite3_bind_int64(s, 1, task_id);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        long long study_id = sqlite3_column_int64(s, 0),
+                  generation = sqlite3_column_int64(s, 1);
+        int step = sqlite3_column_int(s, 2),
+            band = count_band(sqlite3_column_int(s, 3));
+        counts_add(st, study_id, generation, step, band, from, -1);
+        counts_add(st, study_id, generation, step, band, sqlite3_column_int(s, 4), 1);
+        rc = 0;
+    } else {
+        rc = store_fail(st, rc == SQLITE_DONE ? SQLITE_ERROR : rc, err,
+                        "%s of task %lld: reading it back", what, task_id);
+    }
+    stmt_done(s);
+    return rc;
+}
+
 int store_task_started(struct store *st,
                        long long task_id,
                        int attempt,
@@ -1795,7 +1905,7 @@ int store_task_started(struct store *st,
 {
     const char *what = "recording the start";
     sqlite3_stmt *s;
-    bool own;
+    bool own, changed;
     int rc;
 
     if ((rc = hot_begin(st, &own, err, what)) != 0)
@@ -1818,7 +1928,10 @@ int store_task_started(struct store *st,
     sqlite3_bind_int64(s, 1, task_id);
     sqlite3_bind_int(s, 2, attempt);
     sqlite3_bind_double(s, 3, started_at);
-    rc = step_done(st, s, err, "%s of task %lld", what, task_id);
+    rc = step_counted(st, s, task_id, TASK_PENDING, &changed, err, what);
+    if (rc == 0 && !changed) /* the attempt was just inserted for a pending task */
+        rc = err_set(err, SWEEP_ESTORE, "%s of task %lld: it is no longer pending",
+                     what, task_id);
 out:
     return hot_end(st, own, rc, err, what);
 }
@@ -1835,6 +1948,17 @@ static void bind_outcome(sqlite3_stmt *s, const struct task_outcome *o)
     sqlite3_bind_double(s, 9, o->sys);
     sqlite3_bind_int64(s, 10, o->maxrss_kb);
     bind_text(s, 11, o->error);
+}
+
+/* Binds ST_TASK_FINISHED and ST_TASK_FINISHED_ANY. */
+static void
+bind_task_finished(sqlite3_stmt *s, long long task_id, const struct task_outcome *o)
+{
+    sqlite3_bind_int64(s, 1, task_id);
+    sqlite3_bind_double(s, 2, o->retry_at);
+    sqlite3_bind_int(s, 3, (int)o->state);
+    bind_outcome(s, o);
+    bind_text(s, 12, o->metrics_json);
 }
 
 /* A result for an attempt that is not open: kept in its row when it was closed
@@ -1881,7 +2005,7 @@ int store_task_finished(struct store *st,
 {
     const char *what = "recording the end";
     sqlite3_stmt *s;
-    bool own;
+    bool own, changed;
     int rc;
 
     if (!task_state_is_final(o->state))
@@ -1907,12 +2031,14 @@ int store_task_finished(struct store *st,
         goto out;
     }
     s = st->stmt[ST_TASK_FINISHED];
-    sqlite3_bind_int64(s, 1, task_id);
-    sqlite3_bind_double(s, 2, o->retry_at);
-    sqlite3_bind_int(s, 3, (int)o->state);
-    bind_outcome(s, o);
-    bind_text(s, 12, o->metrics_json);
-    if ((rc = step_done(st, s, err, "%s of task %lld", what, task_id)) != 0)
+    bind_task_finished(s, task_id, o);
+    rc = step_counted(st, s, task_id, TASK_RUNNING, &changed, err, what);
+    if (rc == 0 && !changed) {
+        s = st->stmt[ST_TASK_FINISHED_ANY];
+        bind_task_finished(s, task_id, o);
+        rc = step_done(st, s, err, "%s of task %lld", what, task_id);
+    }
+    if (rc != 0)
         goto out;
     /* A first attempt has no metrics rows to replace (attempts count on across runs).
      */
@@ -1939,6 +2065,9 @@ int store_study_counts(struct store *st,
     int rc;
 
     memset(counts, 0, sizeof(long long[3][TASK_NSTATES]));
+    /* The counts of this transaction's changes first (store_commit() would). */
+    if ((rc = counts_flush(st, err)) != 0)
+        return rc;
     /* The savepoint holds one read snapshot for the generation and its counts. */
     if ((rc = op_begin(st, err, what)) != 0)
         return rc;
@@ -2757,7 +2886,8 @@ int store_study_step_counts(struct store *st,
     int rc;
 
     memset(counts, 0, (size_t)(nsteps + 1) * sizeof(*counts));
-    if ((rc = study_generation(st, study_id, &generation, err, what)) != 0)
+    if ((rc = counts_flush(st, err)) != 0 ||
+        (rc = study_generation(st, study_id, &generation, err, what)) != 0)
         return rc;
     sqlite3_bind_int64(s, 1, study_id);
     sqlite3_bind_int64(s, 2, generation);

@@ -331,8 +331,9 @@ int store_task_finished(struct store *st,
  * counts[band][state] with band 0 = LOW, 1 = MEDIUM, 2 = HIGH. Read from the counts
  * that the store keeps in the same transaction as every change of a task (table
  * task_counts: triggers on every update and delete, the inserting functions for an
- * insert): a few rows whatever the study's size, in one read snapshot.
- * SWEEP_ENOTFOUND for an unknown study. */
+ * insert, store_task_started() and _finished() for theirs, once per transaction and
+ * group): a few rows whatever the study's size, in one read snapshot (inside a
+ * transaction, its changes are counted first). SWEEP_ENOTFOUND for an unknown study. */
 int store_study_counts(struct store *st,
                        long long study_id,
                        long long counts[3][TASK_NSTATES],
