@@ -45,6 +45,21 @@ struct run_args {
     double timeout;
 };
 
+/* SWEEP_DEBUG_STATS=1: what the store cost this run (preparation included), on
+ * stderr, for bench/ (store_stats_get()). */
+static void print_store_stats(struct store *st)
+{
+    struct store_stats s;
+
+    if (!st || !store_debug_stats())
+        return;
+    store_stats_get(st, &s);
+    fprintf(stderr,
+            "store: statements=%lld trigger_statements=%lld vm_steps=%lld commits=%lld "
+            "pages=%lld\n",
+            s.statements, s.trigger_statements, s.vm_steps, s.commits, s.pages);
+}
+
 static int parse_int_arg(const char *s, int min, int *out)
 {
     char *end;
@@ -775,6 +790,7 @@ out:
     }
     executor_destroy(ex);
     progress_destroy(prog);
+    print_store_stats(st);
     store_close(st);
     for (int i = 0; i < n; i++) {
         if (ms[i].lock >= 0)
@@ -869,6 +885,7 @@ static int run_main(int argc, char **argv)
     rc = exit_code_for(&sum);
 out:
     progress_destroy(prog);
+    print_store_stats(st);
     store_close(st);
     if (lock >= 0)
         close(lock);

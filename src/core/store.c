@@ -8,9 +8,16 @@
  * another process holding the write lock is reported as SWEEP_EBUSY. Transactions begin
  * IMMEDIATE (the write lock is taken up front, so a writer never fails half-way on a
  * stale snapshot). A function that runs several statements wraps them in a savepoint,
- * so it leaves no trace when it fails, inside the caller's transaction or on its own.
+ * so it leaves no trace when it fails, inside the caller's transaction or on its own;
+ * except the per-task writers of a run (store_task_started(), store_task_finished()),
+ * which inside a transaction leave an unexpected failure to the caller's rollback
+ * (hot_begin()). Their changes of state are counted in task_counts by the store, once
+ * per transaction and group, not by the trigger (schema_v8_sql). Cost per task of a
+ * run, measured with store_stats_get() (test_cost_per_task in tests/unit/test_store.c
+ * bounds it): 3 statements to start it and 3 to end it (the row written and its group
+ * read back), 2 task_counts changes per tick, about 6 pages written per tick.
  *
- * Schema (user_version 6): studies (with the step names of a pipeline and the reason it
+ * Schema (user_version 8): studies (with the step names of a pipeline and the reason it
  * waits or failed); tasks, one row per key and study, with `generation` telling which
  * expansion last produced it, `state` the integer of enum task_state, metrics_json the
  * object the task wrote, and `step` and `chain` its place in a pipeline (the steps of a
@@ -23,14 +30,15 @@
  * last stored aggregate of each study (JSON text). Views for people reading the
  * database with the sqlite3 shell: v_tasks (state names, study name) and v_metrics
  * (study, key, state, repetition, step, name, value, text of the tasks of each study's
- * latest generation). Indexes: tasks_queue (study, generation, state, priority DESC,
- * seq) serves the pending queue as a range scan, the counts as covering range counts,
- * reset and cancellation; tasks_order (study, generation, seq) lists a generation in
- * expansion order; UNIQUE(study_id, key) serves upserts and key prefix look-ups;
- * attempts_open (owner, lease_until) holds the open attempts only (a partial index),
- * for renewing, expiring and listing them.
- * Deleting a study deletes its tasks, attempts, metrics and aggregate (ON DELETE
- * CASCADE).
+ * latest generation). Indexes (each checked against its queries with EXPLAIN QUERY
+ * PLAN): tasks_queue (study, generation, state, priority DESC, seq) serves the pending
+ * queue as a range scan, the tasks of one state (the running ones, a sample of the
+ * finished ones for an estimate: a partial index on pending tasks would make these
+ * scans of the generation), reset and cancellation; tasks_order (study, generation,
+ * seq) lists a generation in expansion order; UNIQUE(study_id, key) serves upserts and
+ * key prefix look-ups; attempts_open (owner, lease_until) holds the open attempts only
+ * (a partial index), for renewing, expiring and listing them. Deleting a study deletes
+ * its tasks, attempts, metrics and aggregate (ON DELETE CASCADE).
  *
  * Versions: a new database is created at version 1 and upgraded at once, so that one
  * path serves both. Version 1 (no metrics, aggregates, v_metrics) is upgraded in place
@@ -41,7 +49,9 @@
  * 4 gains the attempts' owner, lease_until, pid, pgid, spawned_at, stale and
  * metrics_json (an open attempt of before has no owner, and a run treats it as left by
  * a dead run, as before); version 6 gains task_counts (filled from the tasks, one
- * GROUP BY) with its triggers, and task_stage. A newer version is refused. */
+ * GROUP BY) with its triggers, and task_stage; version 8 gains tasks.tally and the
+ * trigger that leaves the changes that flip it to the store (version 7 is another
+ * change). A newer version is refused. */
 #include "store.h"
 
 #include "common/fileio.h"
@@ -52,6 +62,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -59,7 +70,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 8
 #define STORE_BUSY_TIMEOUT_MS 5000
 
 /* States are stored as integers and the SQL below names them by number. */
@@ -246,6 +257,30 @@ static const char schema_v6_sql[] =
     " DELETE FROM task_counts WHERE study_id = old.id;"
     " DELETE FROM task_stage WHERE study_id = old.id; END;";
 
+/* Version 6 -> 8 (7 is another change): a change of state made by a run's per-task
+ * writers (store_task_started(), store_task_finished()) is counted by the store itself,
+ * once per transaction and group, not by the trigger: those writers flip tasks.tally,
+ * and the trigger counts the changes that leave it as it was, every other writer's
+ * (cancel, retry, reset, leases, pipelines, the sqlite3 shell). Counting a task's two
+ * changes in the trigger cost about a fifth of its SQLite instructions; entering the
+ * trigger to find that it has nothing to do still costs about 7%. */
+static const char schema_v8_sql[] =
+    "ALTER TABLE tasks ADD COLUMN tally INTEGER NOT NULL DEFAULT 0;"
+    "DROP TRIGGER task_counts_update;"
+    "CREATE TRIGGER task_counts_update AFTER UPDATE OF study_id, generation, step,"
+    " priority, state ON tasks WHEN old.tally = new.tally AND"
+    " (old.study_id <> new.study_id OR old.generation <> new.generation"
+    " OR old.step <> new.step OR old.state <> new.state OR old.priority <> "
+    "new.priority)"
+    " BEGIN"
+    " UPDATE task_counts SET n = n - 1 WHERE study_id = old.study_id"
+    " AND generation = old.generation AND step = old.step AND state = old.state"
+    " AND band = (CASE WHEN old.priority <= 1 THEN 0 WHEN old.priority = 2 THEN 1 ELSE "
+    "2 END);"
+    " INSERT INTO task_counts VALUES (new.study_id, new.generation, new.step,"
+    " (CASE WHEN new.priority <= 1 THEN 0 WHEN new.priority = 2 THEN 1 ELSE 2 END),"
+    " new.state, 1) ON CONFLICT DO UPDATE SET n = n + 1; END;";
+
 #define STUDY_COLS                                                                     \
     "id, name, description, spec_path, spec_json, status, generation, created_at,"     \
     " updated_at, started_at, finished_at, runner_pid, steps_json, reason"
@@ -266,6 +301,10 @@ static const char schema_v6_sql[] =
     " a.spawned_at, t.key, t.study_id, s.name FROM attempts a INDEXED BY "             \
     "attempts_open"                                                                    \
     " JOIN tasks t ON t.id = a.task_id JOIN studies s ON s.id = t.study_id"
+
+/* What a change counted by the store reads back: its group in task_counts and its
+ * new state. */
+#define COUNTED_COLS "study_id, generation, step, priority, state"
 
 /* A key that appears twice after flattening ({"a.b": 1, "a": {"b": 2}}) keeps the
  * later value. */
@@ -297,6 +336,8 @@ enum stmt_id {
     ST_ATTEMPT_OPEN,
     ST_ATTEMPT_CLOSE,
     ST_TASK_FINISHED,
+    ST_TASK_FINISHED_ANY,
+    ST_TASK_GROUP,
     ST_COUNT_RANGE,
     ST_TASK_EACH,
     ST_TASK_IN_STATE,
@@ -427,11 +468,15 @@ static const char *const stmt_sql[ST_COUNT] = {
         " WHERE study_id = ?1 AND generation = ?2 AND state = 0 AND priority < ?3"
         " AND priority BETWEEN ?5 AND ?6"
         " ORDER BY priority DESC, seq LIMIT ?7",
+    /* Counted by the store (tally flipped): the row gives its group. */
     [ST_TASK_STARTED] = "UPDATE tasks SET state = 1, attempts = ?2, started_at = ?3,"
-                        " finished_at = 0, not_before = 0 WHERE id = ?1 AND state = 0",
+                        " finished_at = 0, not_before = 0, tally = 1 - tally"
+                        " WHERE id = ?1 AND state = 0",
+    /* Before the task's row changes, and only for a pending task: nothing is written
+     * when it is not pending or when the attempt exists. */
     [ST_ATTEMPT_OPEN] =
         "INSERT INTO attempts (task_id, attempt, state, started_at, owner, lease_until)"
-        " VALUES (?1, ?2, 1, ?3, ?4, ?5)",
+        " SELECT ?1, ?2, 1, ?3, ?4, ?5 FROM tasks WHERE id = ?1 AND state = 0",
     [ST_ATTEMPT_CLOSE] =
         "UPDATE attempts SET state = ?3, exit_code = ?4, signal = ?5, finished_at = ?6,"
         " wall = ?7, user = ?8, sys = ?9, maxrss_kb = ?10, error = ?11"
@@ -439,6 +484,19 @@ static const char *const stmt_sql[ST_COUNT] = {
     /* ?2 > 0 schedules a retry: back to pending until ?2, unless a cancellation was
      * requested during the attempt, which wins. */
     [ST_TASK_FINISHED] =
+        "UPDATE tasks SET state = CASE WHEN ?2 <= 0 THEN ?3"
+        " WHEN cancel_requested THEN 5 ELSE 0 END,"
+        " not_before = CASE WHEN ?2 > 0 AND NOT cancel_requested THEN ?2 ELSE 0 END,"
+        " cancel_requested = 0, exit_code = ?4, signal = ?5, finished_at = ?6,"
+        " wall = ?7, user = ?8, sys = ?9, maxrss_kb = ?10, error = ?11,"
+        " metrics_json = ?12, tally = 1 - tally"
+        " WHERE id = ?1 AND state = 1",
+    /* After a change counted by the store: the task's group and new state (RETURNING
+     * would cost as much as the trigger: SQLite makes it one). */
+    [ST_TASK_GROUP] = "SELECT " COUNTED_COLS " FROM tasks WHERE id = ?1",
+    /* ST_TASK_FINISHED for a task that is not running (not seen: its attempt was
+     * open), counted by the trigger. */
+    [ST_TASK_FINISHED_ANY] =
         "UPDATE tasks SET state = CASE WHEN ?2 <= 0 THEN ?3"
         " WHEN cancel_requested THEN 5 ELSE 0 END,"
         " not_before = CASE WHEN ?2 > 0 AND NOT cancel_requested THEN ?2 ELSE 0 END,"
@@ -633,7 +691,7 @@ static const char *const stmt_sql[ST_COUNT] = {
         " priority = s.priority, cpus = s.cpus, step = s.step, chain = s.chain,"
         " seed = CASE WHEN tasks.attempts = 0 THEN s.seed ELSE tasks.seed END"
         " FROM task_stage s WHERE s.study_id = ?1 AND tasks.id = s.task_id",
-    [ST_COUNTS_ADD] = "INSERT INTO task_counts VALUES (?1, ?2, ?3, ?4, 0, ?5)"
+    [ST_COUNTS_ADD] = "INSERT INTO task_counts VALUES (?1, ?2, ?3, ?4, ?6, ?5)"
                       " ON CONFLICT DO UPDATE SET n = n + excluded.n",
     /* The counts of the study's other generations: those replaced by the one now
      * visible (?2), or of a preparation discarded. Nothing reads them. */
@@ -651,11 +709,15 @@ struct store {
     sqlite3_stmt *stmt[ST_COUNT];
     char *owner;  /* of the attempts this connection starts; NULL: none */
     double lease; /* seconds */
-    /* Pending tasks inserted in this transaction and not yet in task_counts: added
+    /* What the connection has cost (store_stats_get()); statements and triggers are
+     * counted once store_stats_enable() installed the trace callback. */
+    struct store_stats stats;
+    /* Changes to task_counts of this transaction not made yet: pending tasks
+     * inserted, and the changes of state counted by the store (schema_v8_sql). Added
      * by store_commit(), dropped by store_rollback(). */
     struct stage_count {
         long long study_id, generation, n;
-        int step, band;
+        int step, band, state;
     } * added;
     size_t nadded, capadded;
 };
@@ -785,6 +847,34 @@ static int op_end(struct store *st, int rc, struct err *err, const char *what)
     sqlite3_step(st->stmt[ST_RELEASE]);
     stmt_done(st->stmt[ST_RELEASE]);
     return rc;
+}
+
+/* The per-task writers of a run (store_task_started(), store_task_finished()) take a
+ * savepoint only outside a transaction, where it is their transaction: inside the
+ * caller's one (a scheduler tick) a savepoint would cost two statements and a copy of
+ * each page changed, for failures that make the caller roll the whole transaction
+ * back anyway. Their statements are ordered so that the expected failures (not
+ * pending, no such attempt, a constraint) change nothing. *own tells hot_end()
+ * whether there is a savepoint to end. */
+static int hot_begin(struct store *st, bool *own, struct err *err, const char *what)
+{
+    *own = sqlite3_get_autocommit(st->db) != 0;
+    return *own ? op_begin(st, err, what) : 0;
+}
+
+static int counts_flush(struct store *st, struct err *err);
+
+/* Outside a transaction, the changes of state counted by the store go into
+ * task_counts before the savepoint (the transaction) ends. */
+static int
+hot_end(struct store *st, bool own, int rc, struct err *err, const char *what)
+{
+    if (!own)
+        return rc;
+    if (rc == 0)
+        rc = counts_flush(st, err);
+    st->nadded = 0;
+    return op_end(st, rc, err, what);
 }
 
 /* ---- metrics rows ---- */
@@ -942,6 +1032,8 @@ static int store_schema(struct store *st, struct err *err)
             rc = store_exec(st, schema_v5_sql, what, err);
         if (rc == 0 && version < 6)
             rc = store_exec(st, schema_v6_sql, what, err);
+        if (rc == 0 && version < 8)
+            rc = store_exec(st, schema_v8_sql, what, err);
         if (rc == 0 && version < STORE_SCHEMA_VERSION) {
             char *sql = xasprintf("PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
             rc = store_exec(st, sql, what, err);
@@ -1004,19 +1096,41 @@ static int store_configure(struct store *st, struct err *err)
                       "opening the store", err);
 }
 
+/* Counts the write transactions committed, for store_stats_get(); 0 lets the commit
+ * go on. */
+static int store_commit_hook(void *arg)
+{
+    struct store *st = arg;
+
+    st->stats.commits++;
+    return 0;
+}
+
+/* Process-wide, once, before SQLite initializes (store.c is its only user): no
+ * memory statistics, whose global mutex every allocation would take (about 6% of the
+ * instructions of a task's statements). Ignored (SQLITE_MISUSE) when SQLite was
+ * initialized already, as by a test that opened a database itself. */
+static void store_init_sqlite(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int store_open(const char *home, struct store **out, struct err *err)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
     struct store *st;
     int rc;
 
     *out = NULL;
+    pthread_once(&once, store_init_sqlite);
     if ((rc = mkdir_p(home, err)) != 0)
         return rc;
     st = xcalloc(1, sizeof(*st));
     st->home = xstrdup(home);
     st->path = xasprintf("%s/sweep.db", home);
-    rc = sqlite3_open_v2(st->path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-                         NULL);
+    rc = sqlite3_open_v2(
+        st->path, &st->db,
+        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         rc = st->db ? store_fail(st, rc, err, "opening the store")
                     : err_set(err, SWEEP_ESTORE, "opening the store: %s: out of memory",
@@ -1025,6 +1139,9 @@ int store_open(const char *home, struct store **out, struct err *err)
     }
     if ((rc = store_configure(st, err)) != 0 || (rc = store_schema(st, err)) != 0)
         goto fail;
+    sqlite3_commit_hook(st->db, store_commit_hook, st);
+    if (store_debug_stats())
+        store_stats_enable(st);
     for (int i = 0; i < ST_COUNT; i++) {
         int prc = sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
                                      &st->stmt[i], NULL);
@@ -1070,17 +1187,20 @@ static int count_band(int priority)
     return priority <= PRIORITY_LOW ? 0 : priority == PRIORITY_MEDIUM ? 1 : 2;
 }
 
-/* Notes a pending task inserted in the current transaction. */
-static void counts_note(
-    struct store *st, long long study_id, long long generation, int step, int priority)
+/* Adds n to the count of a group in the current transaction (at its commit). */
+static void counts_add(struct store *st,
+                       long long study_id,
+                       long long generation,
+                       int step,
+                       int band,
+                       int state,
+                       long long n)
 {
-    int band = count_band(priority);
-
     for (size_t i = st->nadded; i-- > 0;) {
         struct stage_count *c = &st->added[i];
         if (c->study_id == study_id && c->generation == generation && c->step == step &&
-            c->band == band) {
-            c->n++;
+            c->band == band && c->state == state) {
+            c->n += n;
             return;
         }
     }
@@ -1088,7 +1208,15 @@ static void counts_note(
         st->capadded = st->capadded ? 2 * st->capadded : 8;
         st->added = xrealloc(st->added, st->capadded * sizeof(*st->added));
     }
-    st->added[st->nadded++] = (struct stage_count){study_id, generation, 1, step, band};
+    st->added[st->nadded++] =
+        (struct stage_count){study_id, generation, n, step, band, state};
+}
+
+/* Notes a pending task inserted in the current transaction. */
+static void counts_note(
+    struct store *st, long long study_id, long long generation, int step, int priority)
+{
+    counts_add(st, study_id, generation, step, count_band(priority), TASK_PENDING, 1);
 }
 
 /* Adds the noted tasks to task_counts, in the current transaction. */
@@ -1099,11 +1227,14 @@ static int counts_flush(struct store *st, struct err *err)
 
     for (size_t i = 0; i < st->nadded && rc == 0; i++) {
         const struct stage_count *c = &st->added[i];
+        if (c->n == 0) /* e.g. a task started and ended in one tick: running */
+            continue;
         sqlite3_bind_int64(s, 1, c->study_id);
         sqlite3_bind_int64(s, 2, c->generation);
         sqlite3_bind_int(s, 3, c->step);
         sqlite3_bind_int(s, 4, c->band);
         sqlite3_bind_int64(s, 5, c->n);
+        sqlite3_bind_int(s, 6, c->state);
         rc = step_done(st, s, err, "counting the tasks of study %lld", c->study_id);
     }
     st->nadded = 0;
@@ -1132,6 +1263,46 @@ void store_wal_truncate(struct store *st)
 {
     if (sqlite3_get_autocommit(st->db))
         sqlite3_exec(st->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+}
+
+/* SQLITE_TRACE_STMT: called as each statement starts, and as each trigger it fires
+ * starts, whose text SQLite then prefixes with "-- ". */
+static int store_trace(unsigned type, void *arg, void *p, void *x)
+{
+    struct store *st = arg;
+    const char *sql = x;
+
+    (void)p;
+    if (type == SQLITE_TRACE_STMT) {
+        if (sql && strncmp(sql, "-- ", 3) == 0)
+            st->stats.trigger_statements++;
+        else
+            st->stats.statements++;
+    }
+    return 0;
+}
+
+bool store_debug_stats(void)
+{
+    const char *v = getenv("SWEEP_DEBUG_STATS");
+    return v && *v && strcmp(v, "0") != 0;
+}
+
+void store_stats_enable(struct store *st)
+{
+    sqlite3_trace_v2(st->db, SQLITE_TRACE_STMT, store_trace, st);
+}
+
+void store_stats_get(struct store *st, struct store_stats *out)
+{
+    int pages = 0, high = 0;
+
+    *out = st->stats;
+    out->vm_steps = 0;
+    for (int i = 0; i < ST_COUNT; i++)
+        out->vm_steps += sqlite3_stmt_status(st->stmt[i], SQLITE_STMTSTATUS_VM_STEP, 0);
+    sqlite3_db_status(st->db, SQLITE_DBSTATUS_CACHE_WRITE, &pages, &high, 0);
+    out->pages = pages;
 }
 
 /* ---- studies ---- */
@@ -1733,6 +1904,42 @@ int store_task_next_pending(struct store *st,
     return passed;
 }
 
+/* Runs an UPDATE of one task (task_id) whose change of state the store counts: it
+ * flips tally (schema_v8_sql) and changes the task only when it is in state `from`.
+ * The change to the new state is then noted for the commit (counts_add()), from the
+ * task's group read back. *changed tells whether the task changed. */
+static int step_counted(struct store *st,
+                        sqlite3_stmt *s,
+                        long long task_id,
+                        int from,
+                        bool *changed,
+                        struct err *err,
+                        const char *what)
+{
+    int rc = step_done(st, s, err, "%s of task %lld", what, task_id);
+
+    *changed = rc == 0 && sqlite3_changes(st->db) > 0;
+    if (!*changed)
+        return rc;
+    s = st->stmt[ST_TASK_GROUP];
+    sqlite3_bind_int64(s, 1, task_id);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        long long study_id = sqlite3_column_int64(s, 0),
+                  generation = sqlite3_column_int64(s, 1);
+        int step = sqlite3_column_int(s, 2),
+            band = count_band(sqlite3_column_int(s, 3));
+        counts_add(st, study_id, generation, step, band, from, -1);
+        counts_add(st, study_id, generation, step, band, sqlite3_column_int(s, 4), 1);
+        rc = 0;
+    } else {
+        rc = store_fail(st, rc == SQLITE_DONE ? SQLITE_ERROR : rc, err,
+                        "%s of task %lld: reading it back", what, task_id);
+    }
+    stmt_done(s);
+    return rc;
+}
+
 int store_task_started(struct store *st,
                        long long task_id,
                        int attempt,
@@ -1741,30 +1948,35 @@ int store_task_started(struct store *st,
 {
     const char *what = "recording the start";
     sqlite3_stmt *s;
+    bool own, changed;
     int rc;
 
-    if ((rc = op_begin(st, err, what)) != 0)
+    if ((rc = hot_begin(st, &own, err, what)) != 0)
         return rc;
-    s = st->stmt[ST_TASK_STARTED];
-    sqlite3_bind_int64(s, 1, task_id);
-    sqlite3_bind_int(s, 2, attempt);
-    sqlite3_bind_double(s, 3, started_at);
-    if ((rc = step_done(st, s, err, "%s of task %lld", what, task_id)) != 0)
-        goto out;
-    if (sqlite3_changes(st->db) == 0) {
-        rc = err_set(err, SWEEP_ENOTFOUND, "%s of task %lld: no such pending task",
-                     what, task_id);
-        goto out;
-    }
     s = st->stmt[ST_ATTEMPT_OPEN];
     sqlite3_bind_int64(s, 1, task_id);
     sqlite3_bind_int(s, 2, attempt);
     sqlite3_bind_double(s, 3, started_at);
     bind_text(s, 4, st->owner);
     sqlite3_bind_double(s, 5, st->owner ? time_now() + st->lease : 0);
-    rc = step_done(st, s, err, "%s of task %lld, attempt %d", what, task_id, attempt);
+    if ((rc = step_done(st, s, err, "%s of task %lld, attempt %d", what, task_id,
+                        attempt)) != 0)
+        goto out;
+    if (sqlite3_changes(st->db) == 0) {
+        rc = err_set(err, SWEEP_ENOTFOUND, "%s of task %lld: no such pending task",
+                     what, task_id);
+        goto out;
+    }
+    s = st->stmt[ST_TASK_STARTED];
+    sqlite3_bind_int64(s, 1, task_id);
+    sqlite3_bind_int(s, 2, attempt);
+    sqlite3_bind_double(s, 3, started_at);
+    rc = step_counted(st, s, task_id, TASK_PENDING, &changed, err, what);
+    if (rc == 0 && !changed) /* the attempt was just inserted for a pending task */
+        rc = err_set(err, SWEEP_ESTORE, "%s of task %lld: it is no longer pending",
+                     what, task_id);
 out:
-    return op_end(st, rc, err, what);
+    return hot_end(st, own, rc, err, what);
 }
 
 /* Binds the result columns shared by ST_ATTEMPT_CLOSE and ST_TASK_FINISHED (?4..?11).
@@ -1779,6 +1991,17 @@ static void bind_outcome(sqlite3_stmt *s, const struct task_outcome *o)
     sqlite3_bind_double(s, 9, o->sys);
     sqlite3_bind_int64(s, 10, o->maxrss_kb);
     bind_text(s, 11, o->error);
+}
+
+/* Binds ST_TASK_FINISHED and ST_TASK_FINISHED_ANY. */
+static void
+bind_task_finished(sqlite3_stmt *s, long long task_id, const struct task_outcome *o)
+{
+    sqlite3_bind_int64(s, 1, task_id);
+    sqlite3_bind_double(s, 2, o->retry_at);
+    sqlite3_bind_int(s, 3, (int)o->state);
+    bind_outcome(s, o);
+    bind_text(s, 12, o->metrics_json);
 }
 
 /* A result for an attempt that is not open: kept in its row when it was closed
@@ -1825,12 +2048,13 @@ int store_task_finished(struct store *st,
 {
     const char *what = "recording the end";
     sqlite3_stmt *s;
+    bool own, changed;
     int rc;
 
     if (!task_state_is_final(o->state))
         return err_set(err, SWEEP_EINVAL, "%s of task %lld: %s is not a final state",
                        what, task_id, task_state_name(o->state));
-    if ((rc = op_begin(st, err, what)) != 0)
+    if ((rc = hot_begin(st, &own, err, what)) != 0)
         return rc;
     s = st->stmt[ST_ATTEMPT_CLOSE];
     sqlite3_bind_int64(s, 1, task_id);
@@ -1844,18 +2068,20 @@ int store_task_finished(struct store *st,
         rc = attempt_stale(st, task_id, attempt, o, err);
         if (rc == SWEEP_ESTALE) {
             /* Recorded: the savepoint is released, and the caller told. */
-            rc = op_end(st, 0, err, what);
+            rc = hot_end(st, own, 0, err, what);
             return rc ? rc : SWEEP_ESTALE;
         }
         goto out;
     }
     s = st->stmt[ST_TASK_FINISHED];
-    sqlite3_bind_int64(s, 1, task_id);
-    sqlite3_bind_double(s, 2, o->retry_at);
-    sqlite3_bind_int(s, 3, (int)o->state);
-    bind_outcome(s, o);
-    bind_text(s, 12, o->metrics_json);
-    if ((rc = step_done(st, s, err, "%s of task %lld", what, task_id)) != 0)
+    bind_task_finished(s, task_id, o);
+    rc = step_counted(st, s, task_id, TASK_RUNNING, &changed, err, what);
+    if (rc == 0 && !changed) {
+        s = st->stmt[ST_TASK_FINISHED_ANY];
+        bind_task_finished(s, task_id, o);
+        rc = step_done(st, s, err, "%s of task %lld", what, task_id);
+    }
+    if (rc != 0)
         goto out;
     /* A first attempt has no metrics rows to replace (attempts count on across runs).
      */
@@ -1868,7 +2094,7 @@ int store_task_finished(struct store *st,
     }
     rc = metrics_fill(st, st->stmt[ST_METRIC_PUT], task_id, o->metrics_json, err);
 out:
-    return op_end(st, rc, err, what);
+    return hot_end(st, own, rc, err, what);
 }
 
 int store_study_counts(struct store *st,
@@ -1882,6 +2108,9 @@ int store_study_counts(struct store *st,
     int rc;
 
     memset(counts, 0, sizeof(long long[3][TASK_NSTATES]));
+    /* The counts of this transaction's changes first (store_commit() would). */
+    if ((rc = counts_flush(st, err)) != 0)
+        return rc;
     /* The savepoint holds one read snapshot for the generation and its counts. */
     if ((rc = op_begin(st, err, what)) != 0)
         return rc;
@@ -2746,7 +2975,8 @@ int store_study_step_counts(struct store *st,
     int rc;
 
     memset(counts, 0, (size_t)(nsteps + 1) * sizeof(*counts));
-    if ((rc = study_generation(st, study_id, &generation, err, what)) != 0)
+    if ((rc = counts_flush(st, err)) != 0 ||
+        (rc = study_generation(st, study_id, &generation, err, what)) != 0)
         return rc;
     sqlite3_bind_int64(s, 1, study_id);
     sqlite3_bind_int64(s, 2, generation);

@@ -49,6 +49,26 @@ void store_rollback(struct store *st);
  * log stays as it is while another process reads from it. */
 void store_wal_truncate(struct store *st);
 
+/* What this connection has cost since store_open(), for tests and for bench/
+ * (SWEEP_DEBUG_STATS=1 makes `sweep run` print it on stderr at the end). commits,
+ * pages and vm_steps come from SQLite's own counters, at no cost; statements are
+ * counted from store_stats_enable() on (a trace callback per statement), which
+ * store_open() calls itself when store_debug_stats(). */
+struct store_stats {
+    long long statements; /* SQL statements run: BEGIN, COMMIT and savepoints
+                             included, those that triggers run not */
+    long long trigger_statements; /* run by triggers: SQLite reports each trigger
+                                     program and each statement in it */
+    long long vm_steps; /* SQLite virtual machine instructions of the prepared
+                           statements, their triggers included: their CPU work */
+    long long commits;  /* write transactions committed (explicit or not) */
+    long long pages;    /* database pages written to the write-ahead log */
+};
+/* Whether SWEEP_DEBUG_STATS is set (and not "0"). */
+bool store_debug_stats(void);
+void store_stats_enable(struct store *st);
+void store_stats_get(struct store *st, struct store_stats *out);
+
 /* ---- studies ---- */
 
 enum study_status {
@@ -272,7 +292,13 @@ int store_task_next_pending(struct store *st,
  * this connection's owner (store_set_owner) with a lease until now + its lease; no
  * owner and no lease when none is set. SWEEP_ENOTFOUND when the task is not pending
  * (any more: `sweep cancel` may have cancelled it since it was read); the caller
- * skips it. */
+ * skips it.
+ * This and store_task_finished() are the per-task writers of a run: inside the
+ * caller's transaction they take no savepoint (two statements and a copy of each page
+ * they change); their expected failures (SWEEP_ENOTFOUND, SWEEP_ESTALE, an attempt
+ * that exists) change nothing, but after any other error (I/O, a full disk) the
+ * caller rolls its transaction back, as the runner does. Outside a transaction each
+ * call is one. */
 int store_task_started(struct store *st,
                        long long task_id,
                        int attempt,
@@ -308,8 +334,9 @@ int store_task_finished(struct store *st,
  * counts[band][state] with band 0 = LOW, 1 = MEDIUM, 2 = HIGH. Read from the counts
  * that the store keeps in the same transaction as every change of a task (table
  * task_counts: triggers on every update and delete, the inserting functions for an
- * insert): a few rows whatever the study's size, in one read snapshot.
- * SWEEP_ENOTFOUND for an unknown study. */
+ * insert, store_task_started() and _finished() for theirs, once per transaction and
+ * group): a few rows whatever the study's size, in one read snapshot (inside a
+ * transaction, its changes are counted first). SWEEP_ENOTFOUND for an unknown study. */
 int store_study_counts(struct store *st,
                        long long study_id,
                        long long counts[3][TASK_NSTATES],

@@ -204,7 +204,7 @@ static void test_open_creates_and_reopens(void **state)
     long long id = put_study(f, "alpha", &gen);
     assert_int_equal(gen, 1);
     store_close(f->st);
-    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 6);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 8);
     assert_int_equal(db_pragma(f->home, "PRAGMA journal_mode"), 1); /* wal */
     assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
     assert_int_equal(store_study_get(f->st, "alpha", &s, &f->err), 0);
@@ -222,7 +222,7 @@ static void test_open_refuses_newer_schema(void **state)
     f->st = NULL;
     snprintf(path, sizeof(path), "%s/sweep.db", f->home);
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 7", NULL, NULL, NULL),
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 9", NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(db);
     assert_int_equal(store_open(f->home, &f->st, &f->err), SWEEP_ESTORE);
@@ -390,7 +390,7 @@ static void test_upgrade_from_v1(void **state)
     sqlite3_close(db);
 
     assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
-    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 6);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 8);
     assert_rows(f->home, "SELECT task_id, name, value, text FROM metrics",
                 "1|df|1.71|NULL;1|fit.r2|0.98999999999999999|NULL;1|ok|1|NULL;"
                 "1|tag|NULL|x;2|df|1.6899999999999999|NULL;");
@@ -408,18 +408,20 @@ static void test_upgrade_from_v1(void **state)
     store_close(f->st);
     assert_rows(f->home, "DELETE FROM metrics WHERE task_id = 2 RETURNING name", "df;");
     assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
-    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 6);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 8);
     assert_rows(f->home, "SELECT count(*) FROM metrics WHERE task_id = 2", "0;");
     /* Version 3: a single-step task's chain is its seq. */
     assert_rows(f->home, "SELECT count(*) FROM tasks WHERE chain <> seq OR step <> 0",
                 "0;");
 }
 
-/* Takes the tables and triggers of version 6 out of a database of version 6. */
+/* Takes the tables, triggers and column of versions 6 and 8 out of a database of
+ * version 8. */
 #define V6_DROP                                                                        \
     " DROP TRIGGER task_counts_delete;"                                                \
     " DROP TRIGGER task_counts_update; DROP TRIGGER task_counts_study_delete;"         \
-    " DROP TABLE task_counts; DROP TABLE task_stage;"
+    " DROP TABLE task_counts; DROP TABLE task_stage;"                                  \
+    " ALTER TABLE tasks DROP COLUMN tally;"
 
 /* Takes the columns of version 5 out of a database of version 6. */
 #define V5_DROP                                                                        \
@@ -458,7 +460,7 @@ static void test_upgrade_from_v3(void **state)
     assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 3);
 
     assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
-    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 6);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 8);
     t = find(f, study, "00000000000000a1");
     assert_int_equal(store_task_input_hash(f->st, t.id, &hash, &f->err), 0);
     assert_null(hash);
@@ -474,7 +476,7 @@ static void test_upgrade_from_v3(void **state)
     store_task_fini(&t);
     store_close(f->st);
     assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
-    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 6);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 8);
     assert_rows(f->home, "SELECT key, input_hash FROM tasks", "00000000000000a1|NULL;");
 }
 
@@ -1002,7 +1004,7 @@ static void test_upgrade_from_v4(void **state)
     sqlite3_close(db);
 
     assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
-    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 6);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 8);
     assert_rows(f->home,
                 "SELECT attempt, state, owner, lease_until, pid, pgid, stale,"
                 " metrics_json FROM attempts",
@@ -1014,7 +1016,7 @@ static void test_upgrade_from_v4(void **state)
     assert_rows(f->home, "SELECT attempt, state FROM attempts", "1|6;");
     store_close(f->st);
     assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
-    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 6);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 8);
     assert_rows(f->home, "SELECT count(*) FROM attempts", "1;");
 }
 
@@ -2295,6 +2297,64 @@ static void test_kept_counts(void **state)
     assert_rows(f->home, "SELECT count(*) FROM task_counts", "0;");
 }
 
+/* What a task costs the store in a run, through the calls the runner makes in one
+ * transaction per tick (K tasks end and K start): 3 statements to start a task and 3
+ * to end it (no savepoint of their own inside the tick; the row written, and its
+ * group read back for task_counts), task_counts changed once per tick and group by
+ * the store, its trigger entered but doing nothing, one commit per tick, a few pages
+ * per commit. A cost added back (a savepoint, a statement, the trigger counting, an
+ * index moved through) goes red here; the figures are printed for bench/. */
+static void test_cost_per_task(void **state)
+{
+    struct fixture *f = *state;
+    enum { N = 400, K = 2, TICKS = N / K + 1 };
+    long long gen, study = put_study(f, "c", &gen), ids[N];
+    char key[EXPAND_KEY_LEN + 1];
+    struct store_stats a, b;
+    const struct task_outcome ok = {.state = TASK_SUCCEEDED, .finished_at = 200};
+
+    assert_int_equal(store_begin(f->st, &f->err), 0);
+    for (int i = 0; i < N; i++) {
+        key_of(i, key);
+        put_task(f, study, gen, key, i, PRIORITY_MEDIUM);
+    }
+    assert_int_equal(store_commit(f->st, &f->err), 0);
+    for (int i = 0; i < N; i++) {
+        key_of(i, key);
+        ids[i] = id_of(f, study, key);
+    }
+    store_set_owner(f->st, "h:1:2", 60);
+    store_stats_enable(f->st);
+    store_stats_get(f->st, &a);
+    for (int i = 0; i <= N; i += K) {
+        assert_int_equal(store_begin(f->st, &f->err), 0);
+        for (int j = i - K; j >= 0 && j < i; j++)
+            assert_int_equal(store_task_finished(f->st, ids[j], 1, &ok, &f->err), 0);
+        for (int j = i; j < N && j < i + K; j++)
+            start(f, ids[j], 1);
+        assert_int_equal(store_commit(f->st, &f->err), 0);
+    }
+    store_stats_get(f->st, &b);
+    long long statements = b.statements - a.statements,
+              triggers = b.trigger_statements - a.trigger_statements,
+              commits = b.commits - a.commits, pages = b.pages - a.pages;
+    print_message("per task: %.2f statements, %.2f trigger statements, %.0f VM steps, "
+                  "%.2f commits; %.2f pages per commit\n",
+                  (double)statements / N, (double)triggers / N,
+                  (double)(b.vm_steps - a.vm_steps) / N, (double)commits / N,
+                  (double)pages / (double)commits);
+    /* BEGIN, COMMIT and task_counts (pending, succeeded) per tick, 3 + 3 per task. */
+    assert_true(statements <= 6 * N + 4 * TICKS);
+    /* task_counts_update entered for each of the 2 changes of state, which it leaves
+     * to the store: its 2 statements do not run. */
+    assert_true(triggers <= 2 * N);
+    assert_int_equal(commits, TICKS);
+    /* The tasks' rows, their entries in tasks_queue (3 states), their attempts, the
+     * open attempts' index, task_counts. */
+    assert_true(pages <= 8 * TICKS);
+    check_counts(f, study, "a run's ticks");
+}
+
 /* A version-5 database is upgraded in place to version 6: the counts are filled from
  * its tasks and kept from then on; a second open changes nothing. */
 static void test_upgrade_from_v5(void **state)
@@ -2320,15 +2380,78 @@ static void test_upgrade_from_v5(void **state)
     assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 5);
 
     assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
-    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 6);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 8);
     check_counts(f, study, "upgrade");
     assert_rows(f->home, "SELECT sum(n) FROM task_counts", "5;");
     finish(f, id_of(f, study, key), 1, TASK_SUCCEEDED, 0);
     check_counts(f, study, "finish after upgrade");
     store_close(f->st);
     assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
-    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 6);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 8);
     check_counts(f, study, "second open");
+}
+
+/* Takes version 8 out of a database of version 8: the trigger of version 6 again,
+ * which counts every change of a task, and no tally. */
+#define V8_DROP                                                                        \
+    " DROP TRIGGER task_counts_update; ALTER TABLE tasks DROP COLUMN tally;"           \
+    " CREATE TRIGGER task_counts_update AFTER UPDATE OF study_id, generation, step,"   \
+    " priority, state ON tasks WHEN old.study_id <> new.study_id"                      \
+    " OR old.generation <> new.generation OR old.step <> new.step"                     \
+    " OR old.state <> new.state OR old.priority <> new.priority BEGIN"                 \
+    " UPDATE task_counts SET n = n - 1 WHERE study_id = old.study_id"                  \
+    " AND generation = old.generation AND step = old.step AND state = old.state"       \
+    " AND band = (CASE WHEN old.priority <= 1 THEN 0 WHEN old.priority = 2 THEN 1"     \
+    " ELSE 2 END);"                                                                    \
+    " INSERT INTO task_counts VALUES (new.study_id, new.generation, new.step,"         \
+    " (CASE WHEN new.priority <= 1 THEN 0 WHEN new.priority = 2 THEN 1 ELSE 2 END),"   \
+    " new.state, 1) ON CONFLICT DO UPDATE SET n = n + 1; END;"
+
+/* A version-6 database is upgraded in place to version 8: a running task of before
+ * ends, others start and end, in a transaction and outside one, and the counts stay
+ * those of the tasks; the trigger still counts the other writers' changes. */
+static void test_upgrade_from_v6(void **state)
+{
+    struct fixture *f = *state;
+    long long gen, n, study = put_study(f, "c", &gen), id[4];
+    char path[256], key[EXPAND_KEY_LEN + 1];
+    sqlite3 *db;
+
+    for (int i = 0; i < 4; i++) {
+        key_of(i, key);
+        put_task(f, study, gen, key, i, 1 + i % 3);
+        id[i] = id_of(f, study, key);
+    }
+    start(f, id[0], 1);
+    store_close(f->st);
+    f->st = NULL;
+    snprintf(path, sizeof(path), "%s/sweep.db", f->home);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db, V8_DROP " PRAGMA user_version = 6;", NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    assert_rows(f->home, "SELECT sum(n) FROM task_counts WHERE state = 1", "1;");
+
+    assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 8);
+    assert_rows(f->home, "SELECT count(*) FROM tasks WHERE tally <> 0", "0;");
+    finish(f, id[0], 1, TASK_SUCCEEDED, 0);
+    check_counts(f, study, "a task of before ends");
+    assert_int_equal(store_begin(f->st, &f->err), 0);
+    start(f, id[1], 1);
+    start(f, id[2], 1);
+    finish(f, id[1], 1, TASK_FAILED, 0);
+    finish(f, id[2], 1, TASK_FAILED, 900.0);
+    assert_int_equal(store_commit(f->st, &f->err), 0);
+    check_counts(f, study, "a tick");
+    assert_int_equal(store_begin(f->st, &f->err), 0);
+    start(f, id[3], 1);
+    store_rollback(f->st);
+    check_counts(f, study, "a rolled back tick");
+    assert_int_equal(store_cancel(f->st, study, 0, &n, &f->err), 0);
+    assert_int_equal(store_task_requeue(f->st, id[1], &f->err), 0);
+    check_counts(f, study, "cancel and requeue");
 }
 
 /* What the check of runner_prepare() does at its calls: at call `write_at`, another
@@ -2598,7 +2721,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_many_tasks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prepare_disk_full, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kept_counts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cost_per_task, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upgrade_from_v5, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upgrade_from_v6, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prepare_in_chunks, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
