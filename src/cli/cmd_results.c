@@ -21,11 +21,18 @@ extern const struct cli_cmd cmd_results;
 
 enum results_format { RESULTS_TABLE, RESULTS_CSV, RESULTS_JSON };
 
-/* The table's rows (--format table): cells kept until every width is known. */
+/* The table (--format table) is sized by its header and first TABLE_FIRST_ROWS rows:
+ * their cells are kept until then, printed, and every later row is printed as it is
+ * read, in the same widths and alignment (a wider cell pushes the rest of its row to
+ * the right), so that the first rows come at once and memory stays that of one row. */
+#define TABLE_FIRST_ROWS 1000
+
 struct table {
     char **cell; /* row-major, ncols per row, the header first */
     size_t ncols, nrows, cap;
     size_t cell_in_row;
+    size_t *width; /* set once the first rows are printed */
+    bool *left;
 };
 
 struct results {
@@ -61,6 +68,20 @@ static char *table_value(const json_t *v)
     termline_cut(s, 40, cut, sizeof(cut));
     free(s);
     return xstrdup(cut);
+}
+
+static void table_flush(struct table *tb);
+static void table_free_cells(struct table *tb);
+
+/* After a row was added: printed at once once the table is sized, else kept. */
+static void table_row_done(struct table *tb)
+{
+    if (tb->width) {
+        cli_table_row(tb->cell, tb->ncols, tb->width, tb->left);
+        table_free_cells(tb);
+    } else if (tb->nrows > TABLE_FIRST_ROWS) {
+        table_flush(tb);
+    }
 }
 
 /* The table's columns: key, [step], [package_id], id, state, attempts, repetition,
@@ -127,14 +148,24 @@ table_add(struct table *tb, const struct view_results *v, const struct view_row 
     }
     tb->nrows++;
     tb->cell_in_row = 0;
+    table_row_done(tb);
 }
 
-/* Prints the table: numbers (and wall) to the right, text to the left. A column is
- * numbers when it has a value and every value reads as one. */
-static void table_print(struct table *tb)
+static void table_free_cells(struct table *tb)
 {
-    bool *left = xcalloc(tb->ncols ? tb->ncols : 1, sizeof(bool));
+    for (size_t i = 0; i < tb->nrows * tb->ncols + tb->cell_in_row; i++)
+        free(tb->cell[i]);
+    tb->nrows = 0;
+    tb->cell_in_row = 0;
+}
 
+/* Prints the rows kept so far, and sizes the table on them: numbers (and wall) to the
+ * right, text to the left. A column is numbers when it has a value and every value
+ * reads as one. */
+static void table_flush(struct table *tb)
+{
+    tb->width = xcalloc(tb->ncols ? tb->ncols : 1, sizeof(size_t));
+    tb->left = xcalloc(tb->ncols ? tb->ncols : 1, sizeof(bool));
     for (size_t c = 0; c < tb->ncols; c++) {
         bool any = false, text = false;
         for (size_t row = 1; row < tb->nrows && !text; row++) {
@@ -146,13 +177,20 @@ static void table_print(struct table *tb)
                 text = *end != '\0';
             }
         }
-        left[c] = c == 0 || !any || (text && strcmp(tb->cell[c], "wall") != 0);
+        tb->left[c] = c == 0 || !any || (text && strcmp(tb->cell[c], "wall") != 0);
     }
-    cli_table_print(tb->cell, tb->nrows, tb->ncols, left);
-    for (size_t i = 0; i < tb->nrows * tb->ncols; i++)
-        free(tb->cell[i]);
+    cli_table_widths(tb->cell, tb->nrows, tb->ncols, tb->width);
+    for (size_t row = 0; row < tb->nrows; row++)
+        cli_table_row(tb->cell + row * tb->ncols, tb->ncols, tb->width, tb->left);
+    table_free_cells(tb);
+}
+
+static void table_fini(struct table *tb)
+{
+    table_free_cells(tb);
     free(tb->cell);
-    free(left);
+    free(tb->width);
+    free(tb->left);
 }
 
 static int
@@ -271,14 +309,11 @@ static int results_main(int argc, char **argv)
     }
     if (r.format == RESULTS_JSON)
         fputs(r.first ? "[]\n" : "\n]\n", stdout);
-    else if (r.format == RESULTS_TABLE)
-        table_print(&r.table);
+    else if (r.format == RESULTS_TABLE && !r.table.width)
+        table_flush(&r.table);
 out:
-    if (r.format == RESULTS_TABLE && rc != EXIT_OK) {
-        for (size_t i = 0; i < r.table.nrows * r.table.ncols + r.table.cell_in_row; i++)
-            free(r.table.cell[i]);
-        free(r.table.cell);
-    }
+    if (r.format == RESULTS_TABLE)
+        table_fini(&r.table);
     view_results_fini(&v);
     store_study_fini(&s);
     store_close(st);

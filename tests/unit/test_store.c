@@ -204,7 +204,7 @@ static void test_open_creates_and_reopens(void **state)
     long long id = put_study(f, "alpha", &gen);
     assert_int_equal(gen, 1);
     store_close(f->st);
-    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 6);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 7);
     assert_int_equal(db_pragma(f->home, "PRAGMA journal_mode"), 1); /* wal */
     assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
     assert_int_equal(store_study_get(f->st, "alpha", &s, &f->err), 0);
@@ -222,7 +222,7 @@ static void test_open_refuses_newer_schema(void **state)
     f->st = NULL;
     snprintf(path, sizeof(path), "%s/sweep.db", f->home);
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 7", NULL, NULL, NULL),
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 8", NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(db);
     assert_int_equal(store_open(f->home, &f->st, &f->err), SWEEP_ESTORE);
@@ -390,7 +390,7 @@ static void test_upgrade_from_v1(void **state)
     sqlite3_close(db);
 
     assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
-    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 6);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 7);
     assert_rows(f->home, "SELECT task_id, name, value, text FROM metrics",
                 "1|df|1.71|NULL;1|fit.r2|0.98999999999999999|NULL;1|ok|1|NULL;"
                 "1|tag|NULL|x;2|df|1.6899999999999999|NULL;");
@@ -408,20 +408,25 @@ static void test_upgrade_from_v1(void **state)
     store_close(f->st);
     assert_rows(f->home, "DELETE FROM metrics WHERE task_id = 2 RETURNING name", "df;");
     assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
-    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 6);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 7);
     assert_rows(f->home, "SELECT count(*) FROM metrics WHERE task_id = 2", "0;");
     /* Version 3: a single-step task's chain is its seq. */
     assert_rows(f->home, "SELECT count(*) FROM tasks WHERE chain <> seq OR step <> 0",
                 "0;");
 }
 
-/* Takes the tables and triggers of version 6 out of a database of version 6. */
+/* Takes the table and column of version 7 out of a database of version 7. */
+#define V7_DROP                                                                        \
+    " DROP TABLE result_names; ALTER TABLE studies DROP COLUMN names_generation;"
+
+/* Takes the tables and triggers of version 6 out of a database of version 7. */
 #define V6_DROP                                                                        \
+    V7_DROP                                                                            \
     " DROP TRIGGER task_counts_delete;"                                                \
     " DROP TRIGGER task_counts_update; DROP TRIGGER task_counts_study_delete;"         \
     " DROP TABLE task_counts; DROP TABLE task_stage;"
 
-/* Takes the columns of version 5 out of a database of version 6. */
+/* Takes the columns of version 5 out of a database of version 7. */
 #define V5_DROP                                                                        \
     V6_DROP                                                                            \
     " ALTER TABLE attempts DROP COLUMN owner;"                                         \
@@ -458,7 +463,7 @@ static void test_upgrade_from_v3(void **state)
     assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 3);
 
     assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
-    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 6);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 7);
     t = find(f, study, "00000000000000a1");
     assert_int_equal(store_task_input_hash(f->st, t.id, &hash, &f->err), 0);
     assert_null(hash);
@@ -474,7 +479,7 @@ static void test_upgrade_from_v3(void **state)
     store_task_fini(&t);
     store_close(f->st);
     assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
-    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 6);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 7);
     assert_rows(f->home, "SELECT key, input_hash FROM tasks", "00000000000000a1|NULL;");
 }
 
@@ -1002,7 +1007,7 @@ static void test_upgrade_from_v4(void **state)
     sqlite3_close(db);
 
     assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
-    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 6);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 7);
     assert_rows(f->home,
                 "SELECT attempt, state, owner, lease_until, pid, pgid, stale,"
                 " metrics_json FROM attempts",
@@ -1014,7 +1019,7 @@ static void test_upgrade_from_v4(void **state)
     assert_rows(f->home, "SELECT attempt, state FROM attempts", "1|6;");
     store_close(f->st);
     assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
-    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 6);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 7);
     assert_rows(f->home, "SELECT count(*) FROM attempts", "1;");
 }
 
@@ -2319,14 +2324,14 @@ static void test_upgrade_from_v5(void **state)
     assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 5);
 
     assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
-    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 6);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 7);
     check_counts(f, study, "upgrade");
     assert_rows(f->home, "SELECT sum(n) FROM task_counts", "5;");
     finish(f, id_of(f, study, key), 1, TASK_SUCCEEDED, 0);
     check_counts(f, study, "finish after upgrade");
     store_close(f->st);
     assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
-    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 6);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 7);
     check_counts(f, study, "second open");
 }
 
