@@ -658,7 +658,7 @@ static const char *const stmt_sql[ST_COUNT] = {
      * order. */
     [ST_NAME_NOTE] = NAME_NOTE_SQL,
     [ST_NAMES_GET] = "SELECT kind, step, name, seq, pos, task_id FROM result_names"
-                     " WHERE study_id = ?1 AND generation = ?2 ORDER BY seq, pos",
+                     " WHERE study_id = ?1 AND generation = ?2 ORDER BY seq, pos, kind",
     [ST_NAMES_STUDY] = "SELECT generation, names_generation FROM studies WHERE id = ?1",
     /* A metric of the generation before whose first task is not in this one. */
     [ST_NAMES_DROPPED] =
