@@ -1,6 +1,8 @@
 /* sweep results: one row per task (key first, then its id), as an aligned table (on a
- * terminal), CSV or JSON. Parameters and metrics become columns; nested metric objects
- * are flattened as a.b. A study of a package directory has a package_id column. */
+ * terminal), CSV or JSON, printed as the rows are read (view_results_each()), so the
+ * first comes at once and memory stays flat at any size. Parameters and metrics become
+ * columns; nested metric objects are flattened as a.b. A study of a package directory
+ * has a package_id column. */
 #include "cli.h"
 
 #include "common/jsonx.h"
@@ -70,8 +72,39 @@ static char *table_value(const json_t *v)
     return xstrdup(cut);
 }
 
-static void table_flush(struct table *tb);
-static void table_free_cells(struct table *tb);
+static void table_free_cells(struct table *tb)
+{
+    for (size_t i = 0; i < tb->nrows * tb->ncols + tb->cell_in_row; i++)
+        free(tb->cell[i]);
+    tb->nrows = 0;
+    tb->cell_in_row = 0;
+}
+
+/* Prints the rows kept so far, and sizes the table on them: numbers (and wall) to the
+ * right, text to the left. A column is numbers when it has a value and every value
+ * reads as one. */
+static void table_flush(struct table *tb)
+{
+    tb->width = xcalloc(tb->ncols ? tb->ncols : 1, sizeof(size_t));
+    tb->left = xcalloc(tb->ncols ? tb->ncols : 1, sizeof(bool));
+    for (size_t c = 0; c < tb->ncols; c++) {
+        bool any = false, text = false;
+        for (size_t row = 1; row < tb->nrows && !text; row++) {
+            const char *v = tb->cell[row * tb->ncols + c];
+            char *end;
+            if (*v) {
+                any = true;
+                strtod(v, &end);
+                text = *end != '\0';
+            }
+        }
+        tb->left[c] = c == 0 || !any || (text && strcmp(tb->cell[c], "wall") != 0);
+    }
+    cli_table_widths(tb->cell, tb->nrows, tb->ncols, tb->width);
+    for (size_t row = 0; row < tb->nrows; row++)
+        cli_table_row(tb->cell + row * tb->ncols, tb->ncols, tb->width, tb->left);
+    table_free_cells(tb);
+}
 
 /* After a row was added: printed at once once the table is sized, else kept. */
 static void table_row_done(struct table *tb)
@@ -149,40 +182,6 @@ table_add(struct table *tb, const struct view_results *v, const struct view_row 
     tb->nrows++;
     tb->cell_in_row = 0;
     table_row_done(tb);
-}
-
-static void table_free_cells(struct table *tb)
-{
-    for (size_t i = 0; i < tb->nrows * tb->ncols + tb->cell_in_row; i++)
-        free(tb->cell[i]);
-    tb->nrows = 0;
-    tb->cell_in_row = 0;
-}
-
-/* Prints the rows kept so far, and sizes the table on them: numbers (and wall) to the
- * right, text to the left. A column is numbers when it has a value and every value
- * reads as one. */
-static void table_flush(struct table *tb)
-{
-    tb->width = xcalloc(tb->ncols ? tb->ncols : 1, sizeof(size_t));
-    tb->left = xcalloc(tb->ncols ? tb->ncols : 1, sizeof(bool));
-    for (size_t c = 0; c < tb->ncols; c++) {
-        bool any = false, text = false;
-        for (size_t row = 1; row < tb->nrows && !text; row++) {
-            const char *v = tb->cell[row * tb->ncols + c];
-            char *end;
-            if (*v) {
-                any = true;
-                strtod(v, &end);
-                text = *end != '\0';
-            }
-        }
-        tb->left[c] = c == 0 || !any || (text && strcmp(tb->cell[c], "wall") != 0);
-    }
-    cli_table_widths(tb->cell, tb->nrows, tb->ncols, tb->width);
-    for (size_t row = 0; row < tb->nrows; row++)
-        cli_table_row(tb->cell + row * tb->ncols, tb->ncols, tb->width, tb->left);
-    table_free_cells(tb);
 }
 
 static void table_fini(struct table *tb)
@@ -335,11 +334,15 @@ const struct cli_cmd cmd_results = {
         "parameter becomes result.<name>). In a pipeline, a step column\n"
         "follows the key and each metric is under its step's name (simulate.energy).\n"
         "A study of a package directory has a package_id column after the key.\n"
+        "Columns come in the order the tasks (in expansion order) first have them;\n"
+        "with --state, they are those of the tasks in that state. Rows are printed\n"
+        "as they are read, the first at once however large the study.\n"
         "\n"
         "Options:\n"
         "  -f, --format FORMAT    table: aligned columns for a terminal (reals to 6\n"
-        "                         digits, text cut at 40 characters; no exit code,\n"
-        "                         signal, user/sys, RSS or times); csv: RFC 4180;\n"
+        "                         digits, text cut at 40 characters, widths from the\n"
+        "                         first 1000 rows; no exit code, signal, user/sys,\n"
+        "                         RSS or times); csv: RFC 4180;\n"
         "                         json: an array (priority as text, priority_value\n"
         "                         as the integer). Default: table on a terminal,\n"
         "                         csv when piped or redirected\n"

@@ -10,7 +10,7 @@
  * stale snapshot). A function that runs several statements wraps them in a savepoint,
  * so it leaves no trace when it fails, inside the caller's transaction or on its own.
  *
- * Schema (user_version 6): studies (with the step names of a pipeline and the reason it
+ * Schema (user_version 7): studies (with the step names of a pipeline and the reason it
  * waits or failed); tasks, one row per key and study, with `generation` telling which
  * expansion last produced it, `state` the integer of enum task_state, metrics_json the
  * object the task wrote, and `step` and `chain` its place in a pipeline (the steps of a
@@ -20,7 +20,9 @@
  * nested objects), numbers and booleans (0/1) in `value`, strings in `text`, arrays and
  * null left out, always the rows of the task's metrics_json; a reduce's input_hash, the
  * SHA-256 of the input its last attempt succeeded on (NULL otherwise); aggregates, the
- * last stored aggregate of each study (JSON text). Views for people reading the
+ * last stored aggregate of each study (JSON text); result_names, the parameter and
+ * metric names of each study's tasks, the columns of `sweep results` (see "result
+ * names" below). Views for people reading the
  * database with the sqlite3 shell: v_tasks (state names, study name) and v_metrics
  * (study, key, state, repetition, step, name, value, text of the tasks of each study's
  * latest generation). Indexes: tasks_queue (study, generation, state, priority DESC,
@@ -41,7 +43,9 @@
  * 4 gains the attempts' owner, lease_until, pid, pgid, spawned_at, stale and
  * metrics_json (an open attempt of before has no owner, and a run treats it as left by
  * a dead run, as before); version 6 gains task_counts (filled from the tasks, one
- * GROUP BY) with its triggers, and task_stage. A newer version is refused. */
+ * GROUP BY) with its triggers, and task_stage; version 7 gains result_names and
+ * studies.names_generation (filled from the tasks of every study's latest generation:
+ * O(tasks), two JSON parses each). A newer version is refused. */
 #include "store.h"
 
 #include "common/fileio.h"

@@ -284,7 +284,8 @@ int store_task_started(struct store *st,
  * become those of that object, flattened as aggregate.h describes: one row per name
  * ("a.b" for nested objects), numbers and booleans (0/1) as `value` (REAL: integers
  * beyond 2^53 lose precision), strings as `text`; arrays and null are left out, and no
- * metrics (NULL, or not an object) leave no rows.
+ * metrics (NULL, or not an object) leave no rows. Its metric names join the study's
+ * result columns (store_result_names()).
  * A result that is accepted while the attempt is open, even after its lease ran out
  * (nobody has taken the task since).
  * SWEEP_EINVAL when o->state is not final; SWEEP_ENOTFOUND when the task has no such
