@@ -255,7 +255,7 @@ static const char schema_v6_sql[] =
  * name, the first task in expansion order that has it (seq, and task_id to follow it
  * into the next generation) and the name's place among that task's names (pos);
  * studies.names_generation is the generation for which that list is complete. The
- * upgrade fills it from every study's latest generation (store_upgrade_v7()). */
+ * upgrade fills it from every study's latest generation (names_fill()). */
 static const char schema_v7_sql[] =
     "CREATE TABLE result_names ("
     " study_id INTEGER NOT NULL REFERENCES studies(id) ON DELETE CASCADE,"
@@ -667,9 +667,8 @@ static const char *const stmt_sql[ST_COUNT] = {
     /* A metric of the generation before whose first task is not in this one. */
     [ST_NAMES_DROPPED] =
         "SELECT EXISTS (SELECT 1 FROM result_names n WHERE n.study_id = ?1"
-        " AND n.generation = ?2 - 1 AND n.kind = 1 AND NOT EXISTS (SELECT 1 FROM tasks "
-        "t"
-        " WHERE t.id = n.task_id AND t.generation = ?2))",
+        " AND n.generation = ?2 - 1 AND n.kind = 1 AND NOT EXISTS (SELECT 1"
+        " FROM tasks t WHERE t.id = n.task_id AND t.generation = ?2))",
     /* The metrics of the generation before, at their first task's new place. */
     [ST_NAMES_CARRY] =
         "INSERT INTO result_names SELECT n.study_id, ?2, 1, t.step, n.name, t.seq,"
@@ -867,8 +866,8 @@ static int metric_put(const char *name, const json_t *v, void *arg)
                      m->task_id);
 }
 
-/* Adds the metrics rows of one task from its metrics JSON: none when it is NULL, not
- * JSON or not an object. */
+/* Adds the metrics rows of one task from its metrics object m: none when it is NULL
+ * or not an object. */
 static int metrics_fill_json(struct store *st,
                              sqlite3_stmt *put,
                              long long task_id,
@@ -880,6 +879,7 @@ static int metrics_fill_json(struct store *st,
     return json_is_object(m) ? jsonx_walk_leaves(m, metric_put, &mp) : 0;
 }
 
+/* The same from its metrics JSON: none when it is NULL or not JSON. */
 static int metrics_fill(struct store *st,
                         sqlite3_stmt *put,
                         long long task_id,
@@ -1159,7 +1159,7 @@ names_keep_only(struct store *st, long long id, long long keep, struct err *err)
 
 /* After generation `generation` became visible: its metrics are those of the
  * generation before at their first task's new place, and the list is complete when it
- * was before and each such task is still in it. O(names) statements' rows. */
+ * was before and each such task is still in it. O(names of the two generations). */
 static int
 names_publish(struct store *st, long long id, long long generation, struct err *err)
 {
