@@ -173,35 +173,49 @@ int cli_stderr_columns(void)
     return cli_term_columns(STDERR_FILENO);
 }
 
-void cli_table_print(char *const *cells, size_t rows, size_t cols, const bool *left)
+void cli_table_widths(char *const *cells, size_t rows, size_t cols, size_t *width)
 {
-    size_t *width = xcalloc(cols ? cols : 1, sizeof(size_t));
-
+    memset(width, 0, cols * sizeof(*width));
     for (size_t i = 0; i < rows * cols; i++) {
         size_t w = termline_width(cells[i]);
         if (w > width[i % cols])
             width[i % cols] = w;
     }
-    for (size_t r = 0; r < rows; r++) {
-        /* No blanks after the last cell that is not empty. */
-        size_t end = cols;
-        while (end > 1 && !*cells[r * cols + end - 1])
-            end--;
-        for (size_t c = 0; c < end; c++) {
-            const char *cell = cells[r * cols + c];
-            size_t pad = width[c] - termline_width(cell);
-            bool last = c == end - 1;
+}
 
-            if (!left[c])
-                printf("%*s", (int)pad, "");
-            fputs(cell, stdout);
-            if (left[c] && !last)
-                printf("%*s", (int)pad, "");
-            if (!last)
-                fputs("  ", stdout);
-        }
-        putchar('\n');
+void cli_table_row(char *const *cells,
+                   size_t cols,
+                   const size_t *width,
+                   const bool *left)
+{
+    /* No blanks after the last cell that is not empty. */
+    size_t end = cols;
+
+    while (end > 1 && !*cells[end - 1])
+        end--;
+    for (size_t c = 0; c < end; c++) {
+        const char *cell = cells[c];
+        size_t w = termline_width(cell), pad = w < width[c] ? width[c] - w : 0;
+        bool last = c == end - 1;
+
+        if (!left[c])
+            printf("%*s", (int)pad, "");
+        fputs(cell, stdout);
+        if (left[c] && !last)
+            printf("%*s", (int)pad, "");
+        if (!last)
+            fputs("  ", stdout);
     }
+    putchar('\n');
+}
+
+void cli_table_print(char *const *cells, size_t rows, size_t cols, const bool *left)
+{
+    size_t *width = xcalloc(cols ? cols : 1, sizeof(size_t));
+
+    cli_table_widths(cells, rows, cols, width);
+    for (size_t r = 0; r < rows; r++)
+        cli_table_row(cells + r * cols, cols, width, left);
     free(width);
 }
 

@@ -62,6 +62,11 @@ void cli_csv_field(const char *s, bool last);
  * (`sweep aggregate`, `sweep results`): columns two spaces apart, each as wide as its
  * widest cell in characters, left-aligned where left[c], else right-aligned. */
 void cli_table_print(char *const *cells, size_t rows, size_t cols, const bool *left);
+/* The widths of cli_table_print() for those cells into width[cols]; then one row of
+ * cols cells with them (a cell wider than its column pushes the rest to the right):
+ * for a table printed as it is read, sized by its first rows. */
+void cli_table_widths(char *const *cells, size_t rows, size_t cols, size_t *width);
+void cli_table_row(char *const *cells, size_t cols, const size_t *width, const bool *left);
 
 /* The task a command's argument names (store_task_resolve: an id, a key or prefix,
  * STUDY/KEY), within study_flag's study when not NULL (`--study STUDY`). *study gets

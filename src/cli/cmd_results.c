@@ -1,6 +1,8 @@
 /* sweep results: one row per task (key first, then its id), as an aligned table (on a
- * terminal), CSV or JSON. Parameters and metrics become columns; nested metric objects
- * are flattened as a.b. A study of a package directory has a package_id column. */
+ * terminal), CSV or JSON, printed as the rows are read (view_results_each()), so the
+ * first comes at once and memory stays flat at any size. Parameters and metrics become
+ * columns; nested metric objects are flattened as a.b. A study of a package directory
+ * has a package_id column. */
 #include "cli.h"
 
 #include "common/jsonx.h"
@@ -21,11 +23,18 @@ extern const struct cli_cmd cmd_results;
 
 enum results_format { RESULTS_TABLE, RESULTS_CSV, RESULTS_JSON };
 
-/* The table's rows (--format table): cells kept until every width is known. */
+/* The table (--format table) is sized by its header and first TABLE_FIRST_ROWS rows:
+ * their cells are kept until then, printed, and every later row is printed as it is
+ * read, in the same widths and alignment (a wider cell pushes the rest of its row to
+ * the right), so that the first rows come at once and memory stays that of one row. */
+#define TABLE_FIRST_ROWS 1000
+
 struct table {
     char **cell; /* row-major, ncols per row, the header first */
     size_t ncols, nrows, cap;
     size_t cell_in_row;
+    size_t *width; /* set once the first rows are printed */
+    bool *left;
 };
 
 struct results {
@@ -61,6 +70,51 @@ static char *table_value(const json_t *v)
     termline_cut(s, 40, cut, sizeof(cut));
     free(s);
     return xstrdup(cut);
+}
+
+static void table_free_cells(struct table *tb)
+{
+    for (size_t i = 0; i < tb->nrows * tb->ncols + tb->cell_in_row; i++)
+        free(tb->cell[i]);
+    tb->nrows = 0;
+    tb->cell_in_row = 0;
+}
+
+/* Prints the rows kept so far, and sizes the table on them: numbers (and wall) to the
+ * right, text to the left. A column is numbers when it has a value and every value
+ * reads as one. */
+static void table_flush(struct table *tb)
+{
+    tb->width = xcalloc(tb->ncols ? tb->ncols : 1, sizeof(size_t));
+    tb->left = xcalloc(tb->ncols ? tb->ncols : 1, sizeof(bool));
+    for (size_t c = 0; c < tb->ncols; c++) {
+        bool any = false, text = false;
+        for (size_t row = 1; row < tb->nrows && !text; row++) {
+            const char *v = tb->cell[row * tb->ncols + c];
+            char *end;
+            if (*v) {
+                any = true;
+                strtod(v, &end);
+                text = *end != '\0';
+            }
+        }
+        tb->left[c] = c == 0 || !any || (text && strcmp(tb->cell[c], "wall") != 0);
+    }
+    cli_table_widths(tb->cell, tb->nrows, tb->ncols, tb->width);
+    for (size_t row = 0; row < tb->nrows; row++)
+        cli_table_row(tb->cell + row * tb->ncols, tb->ncols, tb->width, tb->left);
+    table_free_cells(tb);
+}
+
+/* After a row was added: printed at once once the table is sized, else kept. */
+static void table_row_done(struct table *tb)
+{
+    if (tb->width) {
+        cli_table_row(tb->cell, tb->ncols, tb->width, tb->left);
+        table_free_cells(tb);
+    } else if (tb->nrows > TABLE_FIRST_ROWS) {
+        table_flush(tb);
+    }
 }
 
 /* The table's columns: key, [step], [package_id], id, state, attempts, repetition,
@@ -127,32 +181,15 @@ table_add(struct table *tb, const struct view_results *v, const struct view_row 
     }
     tb->nrows++;
     tb->cell_in_row = 0;
+    table_row_done(tb);
 }
 
-/* Prints the table: numbers (and wall) to the right, text to the left. A column is
- * numbers when it has a value and every value reads as one. */
-static void table_print(struct table *tb)
+static void table_fini(struct table *tb)
 {
-    bool *left = xcalloc(tb->ncols ? tb->ncols : 1, sizeof(bool));
-
-    for (size_t c = 0; c < tb->ncols; c++) {
-        bool any = false, text = false;
-        for (size_t row = 1; row < tb->nrows && !text; row++) {
-            const char *v = tb->cell[row * tb->ncols + c];
-            char *end;
-            if (*v) {
-                any = true;
-                strtod(v, &end);
-                text = *end != '\0';
-            }
-        }
-        left[c] = c == 0 || !any || (text && strcmp(tb->cell[c], "wall") != 0);
-    }
-    cli_table_print(tb->cell, tb->nrows, tb->ncols, left);
-    for (size_t i = 0; i < tb->nrows * tb->ncols; i++)
-        free(tb->cell[i]);
+    table_free_cells(tb);
     free(tb->cell);
-    free(left);
+    free(tb->width);
+    free(tb->left);
 }
 
 static int
@@ -271,14 +308,11 @@ static int results_main(int argc, char **argv)
     }
     if (r.format == RESULTS_JSON)
         fputs(r.first ? "[]\n" : "\n]\n", stdout);
-    else if (r.format == RESULTS_TABLE)
-        table_print(&r.table);
+    else if (r.format == RESULTS_TABLE && !r.table.width)
+        table_flush(&r.table);
 out:
-    if (r.format == RESULTS_TABLE && rc != EXIT_OK) {
-        for (size_t i = 0; i < r.table.nrows * r.table.ncols + r.table.cell_in_row; i++)
-            free(r.table.cell[i]);
-        free(r.table.cell);
-    }
+    if (r.format == RESULTS_TABLE)
+        table_fini(&r.table);
     view_results_fini(&v);
     store_study_fini(&s);
     store_close(st);
@@ -300,11 +334,15 @@ const struct cli_cmd cmd_results = {
         "parameter becomes result.<name>). In a pipeline, a step column\n"
         "follows the key and each metric is under its step's name (simulate.energy).\n"
         "A study of a package directory has a package_id column after the key.\n"
+        "Columns come in the order the tasks (in expansion order) first have them;\n"
+        "with --state, they are those of the tasks in that state. Rows are printed\n"
+        "as they are read, the first at once however large the study.\n"
         "\n"
         "Options:\n"
         "  -f, --format FORMAT    table: aligned columns for a terminal (reals to 6\n"
-        "                         digits, text cut at 40 characters; no exit code,\n"
-        "                         signal, user/sys, RSS or times); csv: RFC 4180;\n"
+        "                         digits, text cut at 40 characters, widths from the\n"
+        "                         first 1000 rows; no exit code, signal, user/sys,\n"
+        "                         RSS or times); csv: RFC 4180;\n"
         "                         json: an array (priority as text, priority_value\n"
         "                         as the integer). Default: table on a terminal,\n"
         "                         csv when piped or redirected\n"

@@ -27,7 +27,9 @@
  * nested objects), numbers and booleans (0/1) in `value`, strings in `text`, arrays and
  * null left out, always the rows of the task's metrics_json; a reduce's input_hash, the
  * SHA-256 of the input its last attempt succeeded on (NULL otherwise); aggregates, the
- * last stored aggregate of each study (JSON text). Views for people reading the
+ * last stored aggregate of each study (JSON text); result_names, the parameter and
+ * metric names of each study's tasks, the columns of `sweep results` (see "result
+ * names" below). Views for people reading the
  * database with the sqlite3 shell: v_tasks (state names, study name) and v_metrics
  * (study, key, state, repetition, step, name, value, text of the tasks of each study's
  * latest generation). Indexes (each checked against its queries with EXPLAIN QUERY
@@ -49,9 +51,10 @@
  * 4 gains the attempts' owner, lease_until, pid, pgid, spawned_at, stale and
  * metrics_json (an open attempt of before has no owner, and a run treats it as left by
  * a dead run, as before); version 6 gains task_counts (filled from the tasks, one
- * GROUP BY) with its triggers, and task_stage; version 8 gains tasks.tally and the
- * trigger that leaves the changes that flip it to the store (version 7 is another
- * change). A newer version is refused. */
+ * GROUP BY) with its triggers, and task_stage; version 7 gains result_names and
+ * studies.names_generation (filled from the tasks of every study's latest generation:
+ * O(tasks), two JSON parses each); version 8 gains tasks.tally and the trigger that
+ * leaves the changes that flip it to the store. A newer version is refused. */
 #include "store.h"
 
 #include "common/fileio.h"
@@ -65,6 +68,7 @@
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -257,7 +261,26 @@ static const char schema_v6_sql[] =
     " DELETE FROM task_counts WHERE study_id = old.id;"
     " DELETE FROM task_stage WHERE study_id = old.id; END;";
 
-/* Version 6 -> 8 (7 is another change): a change of state made by a run's per-task
+/* Version 6 -> 7: the names of a study's result columns (see "result names" below).
+ * result_names holds, per study, generation, kind (0 parameter, 1 metric), step and
+ * name, the first task in expansion order that has it (seq, and task_id to follow it
+ * into the next generation) and the name's place among that task's names (pos);
+ * studies.names_generation is the generation for which that list is complete. The
+ * upgrade fills it from every study's latest generation (names_fill()). */
+static const char schema_v7_sql[] =
+    "CREATE TABLE result_names ("
+    " study_id INTEGER NOT NULL REFERENCES studies(id) ON DELETE CASCADE,"
+    " generation INTEGER NOT NULL,"
+    " kind INTEGER NOT NULL,"
+    " step INTEGER NOT NULL,"
+    " name TEXT NOT NULL,"
+    " seq INTEGER NOT NULL,"
+    " pos INTEGER NOT NULL,"
+    " task_id INTEGER NOT NULL,"
+    " PRIMARY KEY (study_id, generation, kind, step, name)) WITHOUT ROWID;"
+    "ALTER TABLE studies ADD COLUMN names_generation INTEGER NOT NULL DEFAULT 0;";
+
+/* Version 7 -> 8: a change of state made by a run's per-task
  * writers (store_task_started(), store_task_finished()) is counted by the store itself,
  * once per transaction and group, not by the trigger: those writers flip tasks.tally,
  * and the trigger counts the changes that leave it as it was, every other writer's
@@ -302,12 +325,19 @@ static const char schema_v8_sql[] =
     "attempts_open"                                                                    \
     " JOIN tasks t ON t.id = a.task_id JOIN studies s ON s.id = t.study_id"
 
-/* What a change counted by the store reads back: its group in task_counts and its
- * new state. */
-#define COUNTED_COLS "study_id, generation, step, priority, state"
+/* What a change counted by the store reads back: its group in task_counts, its new
+ * state and its seq (where its result names are noted). */
+#define COUNTED_COLS "study_id, generation, step, priority, state, seq"
 
 /* A key that appears twice after flattening ({"a.b": 1, "a": {"b": 2}}) keeps the
  * later value. */
+/* A name of a task's result columns: inserted, or moved to an earlier task. */
+#define NAME_NOTE_SQL                                                                  \
+    "INSERT INTO result_names (study_id, generation, kind, step, name, seq, pos,"      \
+    " task_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO UPDATE SET"      \
+    " seq = excluded.seq, pos = excluded.pos, task_id = excluded.task_id"              \
+    " WHERE excluded.seq < seq"
+
 #define METRIC_PUT_SQL                                                                 \
     "INSERT OR REPLACE INTO metrics (task_id, name, value, text)"                      \
     " VALUES (?1, ?2, ?3, ?4)"
@@ -391,6 +421,13 @@ enum stmt_id {
     ST_PUBLISH_STUDY,
     ST_COUNTS_ADD,
     ST_COUNTS_DROP_OTHERS,
+    ST_NAME_NOTE,
+    ST_NAMES_GET,
+    ST_NAMES_STUDY,
+    ST_NAMES_DROPPED,
+    ST_NAMES_CARRY,
+    ST_NAMES_COMPLETE,
+    ST_NAMES_KEEP_ONLY,
     ST_COUNT,
 };
 
@@ -403,7 +440,8 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_ROLLBACK_TO] = "ROLLBACK TO store_op",
     [ST_STUDY_PUT] =
         "INSERT INTO studies (name, description, spec_path, spec_json, generation,"
-        " created_at, updated_at) VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5)"
+        " created_at, updated_at, names_generation) VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5,"
+        " 1)"
         " ON CONFLICT (name) DO UPDATE SET description = excluded.description,"
         " spec_path = excluded.spec_path, spec_json = excluded.spec_json,"
         " updated_at = excluded.updated_at, generation = generation + 1"
@@ -503,7 +541,7 @@ static const char *const stmt_sql[ST_COUNT] = {
         " cancel_requested = 0, exit_code = ?4, signal = ?5, finished_at = ?6,"
         " wall = ?7, user = ?8, sys = ?9, maxrss_kb = ?10, error = ?11,"
         " metrics_json = ?12"
-        " WHERE id = ?1",
+        " WHERE id = ?1 RETURNING study_id, generation, step, seq",
     /* One state and band: counting a range of tasks_queue without decoding its
      * columns is several times faster than one GROUP BY over the same entries. */
     /* The kept counts (task_counts): a few rows whatever the study's size. */
@@ -700,6 +738,28 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_PUBLISH_STUDY] =
         "UPDATE studies SET description = ?2, spec_path = ?3, spec_json = ?4,"
         " generation = ?5, updated_at = ?6 WHERE id = ?1 AND generation = ?5 - 1",
+    /* The result names (names_note()): a name keeps its first task in expansion
+     * order. */
+    [ST_NAME_NOTE] = NAME_NOTE_SQL,
+    [ST_NAMES_GET] = "SELECT kind, step, name, seq, pos, task_id FROM result_names"
+                     " WHERE study_id = ?1 AND generation = ?2 ORDER BY seq, pos, kind",
+    [ST_NAMES_STUDY] = "SELECT generation, names_generation FROM studies WHERE id = ?1",
+    /* A metric of the generation before whose first task is not in this one. */
+    [ST_NAMES_DROPPED] =
+        "SELECT EXISTS (SELECT 1 FROM result_names n WHERE n.study_id = ?1"
+        " AND n.generation = ?2 - 1 AND n.kind = 1 AND NOT EXISTS (SELECT 1"
+        " FROM tasks t WHERE t.id = n.task_id AND t.generation = ?2))",
+    /* The metrics of the generation before, at their first task's new place. */
+    [ST_NAMES_CARRY] =
+        "INSERT INTO result_names SELECT n.study_id, ?2, 1, t.step, n.name, t.seq,"
+        " n.pos, n.task_id FROM result_names n JOIN tasks t ON t.id = n.task_id"
+        " WHERE n.study_id = ?1 AND n.generation = ?2 - 1 AND n.kind = 1"
+        " AND t.generation = ?2 ON CONFLICT DO UPDATE SET seq = excluded.seq,"
+        " pos = excluded.pos, task_id = excluded.task_id WHERE excluded.seq < seq",
+    [ST_NAMES_COMPLETE] = "UPDATE studies SET names_generation = ?2"
+                          " WHERE id = ?1 AND generation = ?2",
+    [ST_NAMES_KEEP_ONLY] =
+        "DELETE FROM result_names WHERE study_id = ?1 AND generation <> ?2",
 };
 
 struct store {
@@ -720,7 +780,13 @@ struct store {
         int step, band, state;
     } * added;
     size_t nadded, capadded;
+    /* The result names this connection wrote or read (names_note()): a hash set,
+     * emptied whenever a transaction or savepoint is rolled back. */
+    struct name_seen *seen;
+    size_t nseen, capseen; /* capseen: 0 or a power of two */
 };
+
+static void seen_clear(struct store *st);
 
 static const char *const study_status_names[] = {
     "CREATED", "QUEUED",    "RUNNING",     "COMPLETED", "PARTIALLY_FAILED",
@@ -841,7 +907,9 @@ static int op_end(struct store *st, int rc, struct err *err, const char *what)
             return 0;
     }
     /* A failed statement may already have rolled the whole transaction back; then
-     * there is no savepoint left and these fail harmlessly. */
+     * there is no savepoint left and these fail harmlessly. The result names noted
+     * since may be gone too. */
+    seen_clear(st);
     sqlite3_step(st->stmt[ST_ROLLBACK_TO]);
     stmt_done(st->stmt[ST_ROLLBACK_TO]);
     sqlite3_step(st->stmt[ST_RELEASE]);
@@ -910,8 +978,20 @@ static int metric_put(const char *name, const json_t *v, void *arg)
                      m->task_id);
 }
 
-/* Adds the metrics rows of one task from its metrics JSON: none when it is NULL, not
- * JSON or not an object. */
+/* Adds the metrics rows of one task from its metrics object m: none when it is NULL
+ * or not an object. */
+static int metrics_fill_json(struct store *st,
+                             sqlite3_stmt *put,
+                             long long task_id,
+                             const json_t *m,
+                             struct err *err)
+{
+    struct metric_put mp = {st, put, task_id, err};
+
+    return json_is_object(m) ? jsonx_walk_leaves(m, metric_put, &mp) : 0;
+}
+
+/* The same from its metrics JSON: none when it is NULL or not JSON. */
 static int metrics_fill(struct store *st,
                         sqlite3_stmt *put,
                         long long task_id,
@@ -919,12 +999,321 @@ static int metrics_fill(struct store *st,
                         struct err *err)
 {
     json_t *m = metrics_json ? json_loads(metrics_json, 0, NULL) : NULL;
-    struct metric_put mp = {st, put, task_id, err};
+    int rc = metrics_fill_json(st, put, task_id, m, err);
+
+    json_decref(m);
+    return rc;
+}
+
+/* ---- result names ----
+ *
+ * The columns of `sweep results` are the parameter and metric names of a study's
+ * tasks, in the order in which they first appear: by the first task in expansion
+ * order (seq) that has the name, then by its place among that task's names (pos:
+ * parameters in canonical, sorted order; metrics flattened as a.b in the order the
+ * task wrote them). result_names keeps that list per study and generation, so that
+ * the header is one small query instead of a pass over every task:
+ *
+ * - parameters are noted as tasks are stored (store_task_stage(), store_task_put());
+ * - metrics as a result is recorded (store_task_finished()), in its transaction;
+ * - a published generation takes the metrics of the one before at their first task's
+ *   new place (names_publish());
+ * - studies.names_generation is the generation for which the list is complete: a new
+ *   study's first; a published one whose previous generation was complete and whose
+ *   metrics' first tasks are all in it; one merged from a full pass
+ *   (store_result_names_merge()).
+ *
+ * Cost: a statement only when this connection meets a name that it has not seen at
+ * that seq or earlier (the hash set st->seen): recording a result costs one walk over
+ * its metrics and a hash look-up per name, storing a task one look-up per parameter.
+ * Only tasks that end in strictly decreasing seq order would cost a statement per
+ * name each (each moves the names to an earlier task).
+ *
+ * Limits: a name stays once noted, so a retry that replaced a task's metrics by other
+ * names leaves the old ones as (empty) columns; a generation that reorders the tasks
+ * it shares with the one before (the values of an axis reordered) keeps the metrics'
+ * first tasks of before, so such columns may come in another order than a full pass
+ * would give. */
+
+/* Which list a name is in. */
+struct name_key {
+    long long study_id, generation;
+    int kind, step;
+};
+
+struct name_seen {
+    uint64_t hash; /* 0: an empty slot */
+    struct name_key k;
+    long long seq; /* the earliest seq this connection noted it at */
+    char *name;
+};
+
+static uint64_t name_hash(const struct name_key *k, const char *name)
+{
+    const long long ints[4] = {k->study_id, k->generation, k->kind, k->step};
+    const unsigned char *p = (const unsigned char *)ints;
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+
+    for (size_t i = 0; i < sizeof(ints); i++)
+        h = (h ^ p[i]) * 1099511628211ULL;
+    for (p = (const unsigned char *)name; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    return h ? h : 1;
+}
+
+/* The slot of (k, name): its entry, or the empty slot where it goes. capseen > 0. */
+static struct name_seen *
+seen_slot(struct store *st, const struct name_key *k, const char *name, uint64_t h)
+{
+    size_t mask = st->capseen - 1;
+
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        struct name_seen *e = &st->seen[i];
+        if (!e->hash || (e->hash == h && e->k.study_id == k->study_id &&
+                         e->k.generation == k->generation && e->k.kind == k->kind &&
+                         e->k.step == k->step && strcmp(e->name, name) == 0))
+            return e;
+    }
+}
+
+static void seen_clear(struct store *st)
+{
+    for (size_t i = 0; i < st->capseen; i++)
+        free(st->seen[i].name);
+    free(st->seen);
+    st->seen = NULL;
+    st->nseen = st->capseen = 0;
+}
+
+/* Whether this connection noted the name at seq or earlier. */
+static bool
+seen_before(struct store *st, const struct name_key *k, const char *name, long long seq)
+{
+    struct name_seen *e;
+
+    if (st->capseen == 0)
+        return false;
+    e = seen_slot(st, k, name, name_hash(k, name));
+    return e->hash && e->seq <= seq;
+}
+
+static void
+seen_put(struct store *st, const struct name_key *k, const char *name, long long seq)
+{
+    uint64_t h = name_hash(k, name);
+    struct name_seen *e;
+
+    if (2 * (st->nseen + 1) > st->capseen) {
+        struct name_seen *old = st->seen;
+        size_t n = st->capseen;
+
+        st->capseen = n ? 2 * n : 64;
+        st->seen = xcalloc(st->capseen, sizeof(*st->seen));
+        for (size_t i = 0; i < n; i++)
+            if (old[i].hash)
+                *seen_slot(st, &old[i].k, old[i].name, old[i].hash) = old[i];
+        free(old);
+    }
+    e = seen_slot(st, k, name, h);
+    if (!e->hash) {
+        *e = (struct name_seen){.hash = h, .k = *k, .seq = seq, .name = xstrdup(name)};
+        st->nseen++;
+    } else if (seq < e->seq) {
+        e->seq = seq;
+    }
+}
+
+/* Notes that the task (seq, task_id) has the name at pos, with statement s
+ * (NAME_NOTE_SQL): a statement only when this connection has not noted it at seq or
+ * earlier. */
+static int names_note(struct store *st,
+                      sqlite3_stmt *s,
+                      const struct name_key *k,
+                      const char *name,
+                      long long seq,
+                      int pos,
+                      long long task_id,
+                      struct err *err)
+{
+    int rc;
+
+    if (seen_before(st, k, name, seq))
+        return 0;
+    sqlite3_bind_int64(s, 1, k->study_id);
+    sqlite3_bind_int64(s, 2, k->generation);
+    sqlite3_bind_int(s, 3, k->kind);
+    sqlite3_bind_int(s, 4, k->step);
+    sqlite3_bind_text(s, 5, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 6, seq);
+    sqlite3_bind_int(s, 7, pos);
+    sqlite3_bind_int64(s, 8, task_id);
+    rc = step_done(st, s, err, "noting the result column '%s' of study %lld", name,
+                   k->study_id);
+    if (rc == 0)
+        seen_put(st, k, name, seq);
+    return rc;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Notes the members of obj (a task's parameters) in their order, or sorted (the
+ * order of canonical JSON, for an object built by the expansion). */
+static int names_note_keys(struct store *st,
+                           sqlite3_stmt *s,
+                           const struct name_key *k,
+                           long long seq,
+                           long long task_id,
+                           const json_t *obj,
+                           bool sorted,
+                           struct err *err)
+{
+    size_t n = json_object_size(obj), i = 0;
+    const char *name, **names;
+    json_t *v;
     int rc = 0;
 
-    if (json_is_object(m))
-        rc = jsonx_walk_leaves(m, metric_put, &mp);
-    json_decref(m);
+    json_object_foreach((json_t *)obj, name, v)
+    {
+        if (!seen_before(st, k, name, seq))
+            break;
+        i++;
+    }
+    if (i == n)
+        return 0; /* all known: the usual case */
+    names = xmalloc((n ? n : 1) * sizeof(*names));
+    i = 0;
+    json_object_foreach((json_t *)obj, name, v) names[i++] = name;
+    if (sorted)
+        qsort(names, n, sizeof(*names), cmp_name);
+    for (i = 0; i < n && rc == 0; i++)
+        rc = names_note(st, s, k, names[i], seq, (int)i, task_id, err);
+    free(names);
+    return rc;
+}
+
+/* The parameter names of a task of the expansion being stored. */
+static int names_note_params(struct store *st,
+                             long long study_id,
+                             long long generation,
+                             const struct expand_task *t,
+                             struct err *err)
+{
+    struct name_key k = {study_id, generation, 0, t->step};
+    json_t *own = t->params ? NULL : jsonx_object_or_empty(t->params_json);
+    int rc = names_note_keys(st, st->stmt[ST_NAME_NOTE], &k, t->seq, 0,
+                             t->params ? t->params : own, true, err);
+
+    json_decref(own);
+    return rc;
+}
+
+struct leaves_seen {
+    struct store *st;
+    const struct name_key *k;
+    long long seq;
+};
+
+static int leaf_unseen(const char *path, const json_t *v, void *arg)
+{
+    const struct leaves_seen *w = arg;
+
+    (void)v;
+    return !seen_before(w->st, w->k, path, w->seq);
+}
+
+static int leaf_add(const char *path, const json_t *v, void *flat)
+{
+    json_object_set(flat, path, (json_t *)v);
+    return 0;
+}
+
+/* The metric names of a task's metrics object m (flattened as a.b, a name that
+ * appears twice in its first place, as view.c flattens them). */
+static int names_note_metrics(struct store *st,
+                              sqlite3_stmt *s,
+                              const struct name_key *k,
+                              long long seq,
+                              long long task_id,
+                              const json_t *m,
+                              struct err *err)
+{
+    struct leaves_seen w = {st, k, seq};
+    json_t *flat, *v;
+    const char *name;
+    int rc = 0, pos = 0;
+
+    if (!json_is_object(m) || jsonx_walk_leaves(m, leaf_unseen, &w) == 0)
+        return 0; /* none, or all known */
+    flat = json_object();
+    jsonx_walk_leaves(m, leaf_add, flat);
+    json_object_foreach(flat, name, v)
+    {
+        if ((rc = names_note(st, s, k, name, seq, pos++, task_id, err)) != 0)
+            break;
+    }
+    json_decref(flat);
+    return rc;
+}
+
+/* Keeps only the names of generation `keep` of the study. */
+static int
+names_keep_only(struct store *st, long long id, long long keep, struct err *err)
+{
+    sqlite3_stmt *s = st->stmt[ST_NAMES_KEEP_ONLY];
+
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_int64(s, 2, keep);
+    return step_done(st, s, err, "dropping the result columns of study %lld", id);
+}
+
+/* After generation `generation` became visible: its metrics are those of the
+ * generation before at their first task's new place, and the list is complete when it
+ * was before and each such task is still in it. O(names of the two generations). */
+static int
+names_publish(struct store *st, long long id, long long generation, struct err *err)
+{
+    const char *what = "carrying the result columns over";
+    sqlite3_stmt *s = st->stmt[ST_NAMES_STUDY];
+    long long complete = -1;
+    bool dropped = true;
+    int rc;
+
+    sqlite3_bind_int64(s, 1, id);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        complete = sqlite3_column_int64(s, 1);
+    rc = rc == SQLITE_ROW ? 0 : store_fail(st, rc, err, "%s of study %lld", what, id);
+    stmt_done(s);
+    if (rc == 0 && complete == generation - 1) {
+        s = st->stmt[ST_NAMES_DROPPED];
+        sqlite3_bind_int64(s, 1, id);
+        sqlite3_bind_int64(s, 2, generation);
+        rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW)
+            dropped = sqlite3_column_int(s, 0) != 0;
+        rc = rc == SQLITE_ROW ? 0
+                              : store_fail(st, rc, err, "%s of study %lld", what, id);
+        stmt_done(s);
+        s = st->stmt[ST_NAMES_CARRY];
+        sqlite3_bind_int64(s, 1, id);
+        sqlite3_bind_int64(s, 2, generation);
+        if (rc == 0)
+            rc = step_done(st, s, err, "%s of study %lld", what, id);
+        else
+            stmt_done(s);
+        s = st->stmt[ST_NAMES_COMPLETE];
+        sqlite3_bind_int64(s, 1, id);
+        sqlite3_bind_int64(s, 2, generation);
+        if (rc == 0 && !dropped)
+            rc = step_done(st, s, err, "%s of study %lld", what, id);
+        else
+            stmt_done(s);
+    }
+    if (rc == 0)
+        rc = names_keep_only(st, id, generation, err);
     return rc;
 }
 
@@ -1004,6 +1393,53 @@ out:
     return rc;
 }
 
+/* Fills result_names from the tasks of every study's latest generation (the upgrade
+ * to version 7): O(tasks), two JSON parses each. */
+static int names_fill(struct store *st, struct err *err)
+{
+    const char *what = "upgrading the schema to version 7";
+    sqlite3_stmt *sel = NULL, *put = NULL;
+    int rc;
+
+    rc = sqlite3_prepare_v2(st->db,
+                            "SELECT t.id, t.study_id, t.generation, t.step, t.seq,"
+                            " t.params_json, t.metrics_json FROM studies s"
+                            " JOIN tasks t ON t.study_id = s.id"
+                            " AND t.generation = s.generation",
+                            -1, &sel, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(st->db, NAME_NOTE_SQL, -1, &put, NULL);
+    if (rc != SQLITE_OK) {
+        rc = store_fail(st, rc, err, "%s", what);
+        goto out;
+    }
+    while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
+        long long id = sqlite3_column_int64(sel, 0), seq = sqlite3_column_int64(sel, 4);
+        struct name_key k = {sqlite3_column_int64(sel, 1), sqlite3_column_int64(sel, 2),
+                             0, sqlite3_column_int(sel, 3)};
+        json_t *p = jsonx_object_or_empty((const char *)sqlite3_column_text(sel, 5));
+        json_t *m = jsonx_object_or_empty((const char *)sqlite3_column_text(sel, 6));
+
+        rc = names_note_keys(st, put, &k, seq, id, p, false, err);
+        k.kind = 1;
+        if (rc == 0)
+            rc = names_note_metrics(st, put, &k, seq, id, m, err);
+        json_decref(p);
+        json_decref(m);
+        if (rc != 0)
+            goto out;
+    }
+    if (rc != SQLITE_DONE) {
+        rc = store_fail(st, rc, err, "%s: reading tasks", what);
+        goto out;
+    }
+    rc = store_exec(st, "UPDATE studies SET names_generation = generation", what, err);
+out:
+    sqlite3_finalize(sel);
+    sqlite3_finalize(put);
+    return rc;
+}
+
 /* Brings the schema to STORE_SCHEMA_VERSION in one transaction: creates it in a new
  * database, upgrades an older one; refuses a newer one. */
 static int store_schema(struct store *st, struct err *err)
@@ -1032,6 +1468,10 @@ static int store_schema(struct store *st, struct err *err)
             rc = store_exec(st, schema_v5_sql, what, err);
         if (rc == 0 && version < 6)
             rc = store_exec(st, schema_v6_sql, what, err);
+        if (rc == 0 && version < 7)
+            rc = store_exec(st, schema_v7_sql, what, err);
+        if (rc == 0 && version < 7)
+            rc = names_fill(st, err);
         if (rc == 0 && version < 8)
             rc = store_exec(st, schema_v8_sql, what, err);
         if (rc == 0 && version < STORE_SCHEMA_VERSION) {
@@ -1168,6 +1608,7 @@ void store_close(struct store *st)
     free(st->path);
     free(st->owner);
     free(st->added);
+    seen_clear(st);
     free(st);
 }
 
@@ -1253,6 +1694,7 @@ int store_commit(struct store *st, struct err *err)
 void store_rollback(struct store *st)
 {
     st->nadded = 0;
+    seen_clear(st);
     if (sqlite3_get_autocommit(st->db))
         return;
     sqlite3_step(st->stmt[ST_ROLLBACK]);
@@ -1591,6 +2033,10 @@ int store_study_stage(struct store *st,
         rc = stage_drop_tasks(st, *id, *visible, LLONG_MAX, &n, err);
     if (rc == 0)
         rc = counts_keep_only(st, *id, *visible, err);
+    if (rc == 0) {
+        seen_clear(st);
+        rc = names_keep_only(st, *id, *visible, err);
+    }
 out:
     return op_end(st, rc, err, what);
 }
@@ -1612,13 +2058,14 @@ int store_task_stage(struct store *st,
         return rc;
     if (sqlite3_changes(st->db) > 0) {
         counts_note(st, study_id, generation, t->step, t->priority);
-        return 0;
+        return names_note_params(st, study_id, generation, t, err);
     }
     /* A key the study already has (?5 and ?6 are not used). */
     s = st->stmt[ST_STAGE_MOVE];
     bind_task(s, study_id, generation, t, cpus);
-    return step_done(st, s, err, "storing task %s (#%lld) of study %lld", t->key,
-                     t->seq, study_id);
+    rc = step_done(st, s, err, "storing task %s (#%lld) of study %lld", t->key, t->seq,
+                   study_id);
+    return rc ? rc : names_note_params(st, study_id, generation, t, err);
 }
 
 int store_study_publish(struct store *st,
@@ -1653,6 +2100,8 @@ int store_study_publish(struct store *st,
     if (rc == SWEEP_ENOTFOUND)
         err_prefix(err, "generation %lld was prepared by another process meanwhile",
                    generation);
+    if (rc == 0)
+        rc = names_publish(st, id, generation, err);
 out:
     return op_end(st, rc, err, what);
 }
@@ -1758,6 +2207,8 @@ int store_task_put(struct store *st,
         rc = step_done(st, s, err, "storing task %s (#%lld) of study %lld", t->key,
                        t->seq, study_id);
     }
+    if (rc == 0)
+        rc = names_note_params(st, study_id, generation, t, err);
     return op_end(st, rc, err, what);
 }
 
@@ -1908,11 +2359,18 @@ int store_task_next_pending(struct store *st,
  * flips tally (schema_v8_sql) and changes the task only when it is in state `from`.
  * The change to the new state is then noted for the commit (counts_add()), from the
  * task's group read back. *changed tells whether the task changed. */
+/* Where a task is: its group in task_counts and its place in expansion order. */
+struct task_place {
+    long long study_id, generation, seq;
+    int step;
+};
+
 static int step_counted(struct store *st,
                         sqlite3_stmt *s,
                         long long task_id,
                         int from,
                         bool *changed,
+                        struct task_place *place,
                         struct err *err,
                         const char *what)
 {
@@ -1931,11 +2389,37 @@ static int step_counted(struct store *st,
             band = count_band(sqlite3_column_int(s, 3));
         counts_add(st, study_id, generation, step, band, from, -1);
         counts_add(st, study_id, generation, step, band, sqlite3_column_int(s, 4), 1);
+        if (place)
+            *place = (struct task_place){study_id, generation,
+                                         sqlite3_column_int64(s, 5), step};
         rc = 0;
     } else {
         rc = store_fail(st, rc == SQLITE_DONE ? SQLITE_ERROR : rc, err,
                         "%s of task %lld: reading it back", what, task_id);
     }
+    stmt_done(s);
+    return rc;
+}
+
+/* Steps an UPDATE ... RETURNING study_id, generation, step, seq of one task; *place
+ * is left alone when no row changed. */
+static int step_placed(struct store *st,
+                       sqlite3_stmt *s,
+                       long long task_id,
+                       struct task_place *place,
+                       struct err *err,
+                       const char *what)
+{
+    int rc = sqlite3_step(s);
+
+    if (rc == SQLITE_ROW) {
+        *place =
+            (struct task_place){sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1),
+                                sqlite3_column_int64(s, 3), sqlite3_column_int(s, 2)};
+        rc = sqlite3_step(s);
+    }
+    rc = rc == SQLITE_DONE ? 0
+                           : store_fail(st, rc, err, "%s of task %lld", what, task_id);
     stmt_done(s);
     return rc;
 }
@@ -1971,7 +2455,7 @@ int store_task_started(struct store *st,
     sqlite3_bind_int64(s, 1, task_id);
     sqlite3_bind_int(s, 2, attempt);
     sqlite3_bind_double(s, 3, started_at);
-    rc = step_counted(st, s, task_id, TASK_PENDING, &changed, err, what);
+    rc = step_counted(st, s, task_id, TASK_PENDING, &changed, NULL, err, what);
     if (rc == 0 && !changed) /* the attempt was just inserted for a pending task */
         rc = err_set(err, SWEEP_ESTORE, "%s of task %lld: it is no longer pending",
                      what, task_id);
@@ -2048,7 +2532,10 @@ int store_task_finished(struct store *st,
 {
     const char *what = "recording the end";
     sqlite3_stmt *s;
+    struct task_place place = {.seq = -1};
+    struct name_key k;
     bool own, changed;
+    json_t *m;
     int rc;
 
     if (!task_state_is_final(o->state))
@@ -2075,11 +2562,11 @@ int store_task_finished(struct store *st,
     }
     s = st->stmt[ST_TASK_FINISHED];
     bind_task_finished(s, task_id, o);
-    rc = step_counted(st, s, task_id, TASK_RUNNING, &changed, err, what);
+    rc = step_counted(st, s, task_id, TASK_RUNNING, &changed, &place, err, what);
     if (rc == 0 && !changed) {
         s = st->stmt[ST_TASK_FINISHED_ANY];
         bind_task_finished(s, task_id, o);
-        rc = step_done(st, s, err, "%s of task %lld", what, task_id);
+        rc = step_placed(st, s, task_id, &place, err, what);
     }
     if (rc != 0)
         goto out;
@@ -2092,7 +2579,14 @@ int store_task_finished(struct store *st,
             0)
             goto out;
     }
-    rc = metrics_fill(st, st->stmt[ST_METRIC_PUT], task_id, o->metrics_json, err);
+    m = o->metrics_json ? json_loads(o->metrics_json, 0, NULL) : NULL;
+    rc = metrics_fill_json(st, st->stmt[ST_METRIC_PUT], task_id, m, err);
+    if (rc == 0 && place.seq >= 0) {
+        k = (struct name_key){place.study_id, place.generation, 1, place.step};
+        rc = names_note_metrics(st, st->stmt[ST_NAME_NOTE], &k, place.seq, task_id, m,
+                                err);
+    }
+    json_decref(m);
 out:
     return hot_end(st, own, rc, err, what);
 }
@@ -3012,5 +3506,103 @@ int store_task_last(struct store *st,
         rc = store_fail(st, rc, err, "reading the last task of study %lld", study_id);
     }
     stmt_done(s);
+    return rc;
+}
+
+/* ---- result names (see "result names" above) ---- */
+
+void store_names_free(struct store_name *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i].name);
+    free(v);
+}
+
+int store_result_names(struct store *st,
+                       long long study_id,
+                       long long *generation,
+                       bool *complete,
+                       struct store_name **out,
+                       size_t *n,
+                       struct err *err)
+{
+    const char *what = "reading the result columns";
+    sqlite3_stmt *s = st->stmt[ST_NAMES_STUDY];
+    size_t cap = 0;
+    int rc;
+
+    *out = NULL;
+    *n = 0;
+    *complete = false;
+    /* The savepoint holds one read snapshot for the generation and its names. */
+    if ((rc = op_begin(st, err, what)) != 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, study_id);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        *generation = sqlite3_column_int64(s, 0);
+        *complete = sqlite3_column_int64(s, 1) == *generation;
+        rc = 0;
+    } else if (rc == SQLITE_DONE) {
+        rc = err_set(err, SWEEP_ENOTFOUND, "%s: no study with id %lld", what, study_id);
+    } else {
+        rc = store_fail(st, rc, err, "%s of study %lld", what, study_id);
+    }
+    stmt_done(s);
+    if (rc != 0 || !*complete)
+        goto out;
+    s = st->stmt[ST_NAMES_GET];
+    sqlite3_bind_int64(s, 1, study_id);
+    sqlite3_bind_int64(s, 2, *generation);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        *out = xgrow(*out, &cap, *n + 1, sizeof(**out));
+        (*out)[(*n)++] = (struct store_name){
+            .kind = sqlite3_column_int(s, 0),
+            .step = sqlite3_column_int(s, 1),
+            .name = column_strdup(s, 2),
+            .seq = sqlite3_column_int64(s, 3),
+            .pos = sqlite3_column_int(s, 4),
+            .task_id = sqlite3_column_int64(s, 5),
+        };
+    }
+    rc = rc == SQLITE_DONE
+             ? 0
+             : store_fail(st, rc, err, "%s of study %lld", what, study_id);
+    stmt_done(s);
+out:
+    if (rc != 0) {
+        store_names_free(*out, *n);
+        *out = NULL;
+        *n = 0;
+        *complete = false;
+    }
+    return op_end(st, rc, err, what);
+}
+
+int store_result_names_merge(struct store *st,
+                             long long study_id,
+                             long long generation,
+                             const struct store_name *v,
+                             size_t n,
+                             struct err *err)
+{
+    sqlite3_stmt *s = st->stmt[ST_NAMES_COMPLETE];
+    int rc = store_begin(st, err);
+
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        struct name_key k = {study_id, generation, v[i].kind, v[i].step};
+        rc = names_note(st, st->stmt[ST_NAME_NOTE], &k, v[i].name, v[i].seq, v[i].pos,
+                        v[i].task_id, err);
+    }
+    if (rc == 0) {
+        sqlite3_bind_int64(s, 1, study_id);
+        sqlite3_bind_int64(s, 2, generation);
+        rc = step_done(st, s, err, "completing the result columns of study %lld",
+                       study_id);
+    }
+    if (rc == 0)
+        rc = store_commit(st, err);
+    if (rc != 0)
+        store_rollback(st);
     return rc;
 }

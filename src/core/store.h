@@ -313,7 +313,8 @@ int store_task_started(struct store *st,
  * become those of that object, flattened as aggregate.h describes: one row per name
  * ("a.b" for nested objects), numbers and booleans (0/1) as `value` (REAL: integers
  * beyond 2^53 lose precision), strings as `text`; arrays and null are left out, and no
- * metrics (NULL, or not an object) leave no rows.
+ * metrics (NULL, or not an object) leave no rows. Its metric names join the study's
+ * result columns (store_result_names()).
  * A result that is accepted while the attempt is open, even after its lease ran out
  * (nobody has taken the task since).
  * SWEEP_EINVAL when o->state is not final; SWEEP_ENOTFOUND when the task has no such
@@ -603,5 +604,52 @@ int store_study_step_counts(struct store *st,
                             int nsteps,
                             long long (*counts)[TASK_NSTATES],
                             struct err *err);
+
+/* ---- the names of the result columns ----
+ *
+ * The parameter and metric names of a study's tasks, kept as tasks are stored and
+ * results recorded, so that the header of `sweep results` is one small query (see
+ * "result names" in store.c for how the list is kept, what it costs and its limits).
+ * A name is listed per kind and step, with the first task in expansion order that
+ * has it (seq, task_id) and its place among that task's names (pos: parameters in
+ * canonical, sorted order, metrics flattened as a.b in the order the task wrote
+ * them); the columns are the names in (seq, pos) order. */
+
+enum store_name_kind { STORE_NAME_PARAM = 0, STORE_NAME_METRIC = 1 };
+
+struct store_name {
+    int kind;          /* enum store_name_kind */
+    int step;          /* the step of the tasks that have it */
+    char *name;        /* metrics: flattened, not under the step's name */
+    long long seq;     /* the first task that has it */
+    int pos;           /* its place among that task's names */
+    long long task_id; /* that task (0 for a parameter) */
+};
+void store_names_free(struct store_name *v, size_t n);
+
+/* The names of the study's latest generation (*generation), in (seq, pos) order, into
+ * *out and *n (free with store_names_free()). *complete is false, and nothing is read,
+ * when the list is not known to be complete for that generation (a study stored by
+ * store_study_put() again, or a generation that lost a metric's first task): the
+ * caller then reads the tasks, and may hand what it found to
+ * store_result_names_merge(). One read snapshot; SWEEP_ENOTFOUND for an unknown
+ * study. */
+int store_result_names(struct store *st,
+                       long long study_id,
+                       long long *generation,
+                       bool *complete,
+                       struct store_name **out,
+                       size_t *n,
+                       struct err *err);
+/* Adds the names that a pass over every task of `generation` found (each at its first
+ * task) and marks the list complete for it, when it is still the study's latest. Its
+ * own short transaction (not inside the caller's): whatever a run recorded meanwhile
+ * is kept. */
+int store_result_names_merge(struct store *st,
+                             long long study_id,
+                             long long generation,
+                             const struct store_name *v,
+                             size_t n,
+                             struct err *err);
 
 #endif

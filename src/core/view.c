@@ -358,11 +358,17 @@ static void names_free(char **v, size_t n)
     free(v);
 }
 
-/* The name of a task's step in a pipeline ("reduce" after the last). */
+/* The name of step `step` in a pipeline ("reduce" after the last). */
+static const char *step_name_at(const struct view_results *r, int step)
+{
+    json_t *name = json_array_get(r->steps, (size_t)step);
+    return name ? json_string_value(name) : "reduce";
+}
+
+/* The name of a task's step in a pipeline. */
 static const char *step_name(const struct view_results *r, const struct store_task *t)
 {
-    json_t *name = json_array_get(r->steps, (size_t)t->step);
-    return name ? json_string_value(name) : "reduce";
+    return step_name_at(r, t->step);
 }
 
 static bool wanted(const struct view_results *r, const struct store_task *t)
@@ -511,23 +517,126 @@ int view_results_each(struct view_results *r,
     return store_task_each(r->st, r->study_id, r->state, each_task, &c, err);
 }
 
+/* The names that a pass over every task finds, each at its first task, for
+ * store_result_names_merge(). */
+struct found_names {
+    struct store_name *v;
+    size_t n, cap;
+    json_t *seen; /* "kind:step:name" -> true */
+};
+
+static void found_add(struct found_names *f,
+                      int kind,
+                      const struct store_task *t,
+                      const char *name,
+                      int pos)
+{
+    char *key = xasprintf("%d:%d:%s", kind, t->step, name);
+
+    if (!json_object_get(f->seen, key)) {
+        json_object_set_new(f->seen, key, json_true());
+        f->v = xgrow(f->v, &f->cap, f->n + 1, sizeof(*f->v));
+        f->v[f->n++] =
+            (struct store_name){kind,   t->step, xstrdup(name),
+                                t->seq, pos,     kind == STORE_NAME_METRIC ? t->id : 0};
+    }
+    free(key);
+}
+
+struct collect_ctx {
+    struct view_results *r;
+    struct found_names *found; /* NULL: the pass does not see every task */
+};
+
 static int
 collect_names(const struct view_results *cr, const struct view_row *row, void *arg)
 {
-    struct view_results *r = arg;
+    struct collect_ctx *c = arg;
+    struct view_results *r = c->r;
     const char *k;
     json_t *v;
+    int pos = 0;
 
     (void)cr;
     json_object_foreach(row->params, k, v)
     {
+        if (c->found)
+            found_add(c->found, STORE_NAME_PARAM, row->task, k, pos++);
         /* A package study has its own package_id column. */
         if (!r->packages || strcmp(k, "package_id") != 0)
             names_add(&r->params, &r->nparams, &r->params_cap, k);
     }
+    pos = 0;
     json_object_foreach(row->flat, k, v)
+    {
+        /* The store keeps a metric's name without its step's. */
+        if (c->found)
+            found_add(c->found, STORE_NAME_METRIC, row->task,
+                      row->step ? k + strlen(row->step) + 1 : k, pos++);
         names_add(&r->metrics, &r->nmetrics, &r->metrics_cap, k);
+    }
     return 0;
+}
+
+/* The names from the list the store keeps (store_result_names()): *done is false when
+ * it is not complete for the latest generation (*generation), and nothing is set. */
+static int names_from_store(struct view_results *r,
+                            long long *generation,
+                            bool *done,
+                            struct err *err)
+{
+    struct store_name *v;
+    size_t n;
+    int rc = store_result_names(r->st, r->study_id, generation, done, &v, &n, err);
+
+    for (size_t i = 0; rc == SWEEP_OK && *done && i < n; i++) {
+        if (r->step >= 0 && v[i].step != r->step)
+            continue;
+        if (v[i].kind == STORE_NAME_PARAM) {
+            if (!r->packages || strcmp(v[i].name, "package_id") != 0)
+                names_add(&r->params, &r->nparams, &r->params_cap, v[i].name);
+        } else if (r->steps) {
+            char *name = xasprintf("%s.%s", step_name_at(r, v[i].step), v[i].name);
+            names_add(&r->metrics, &r->nmetrics, &r->metrics_cap, name);
+            free(name);
+        } else {
+            names_add(&r->metrics, &r->nmetrics, &r->metrics_cap, v[i].name);
+        }
+    }
+    store_names_free(v, n);
+    return rc;
+}
+
+/* The parameter and metric names: from the store's list when it is complete and
+ * every state is shown (O(names)); else from a pass over the tasks shown, as the
+ * columns of the tasks in one state are theirs only (O(tasks)). A pass over every
+ * task hands what it found to the store, so that the next one is not needed (best
+ * effort: a busy store is left for another time). */
+static int collect_columns(struct view_results *r, struct err *err)
+{
+    struct found_names found = {0};
+    struct collect_ctx c = {.r = r};
+    long long generation = 0;
+    bool done = false;
+    int rc = SWEEP_OK;
+
+    if (r->state < 0 && (rc = names_from_store(r, &generation, &done, err)) != 0)
+        return rc;
+    if (done)
+        return SWEEP_OK;
+    if (r->state < 0 && r->step < 0) {
+        found.seen = json_object();
+        c.found = &found;
+    }
+    rc = view_results_each(r, collect_names, &c, err);
+    if (rc == SWEEP_OK && c.found) {
+        struct err ignored = {0};
+        store_result_names_merge(r->st, r->study_id, generation, found.v, found.n,
+                                 &ignored);
+    }
+    store_names_free(found.v, found.n);
+    json_decref(found.seen);
+    return rc;
 }
 
 int view_results_open(struct store *st,
@@ -553,7 +662,7 @@ int view_results_open(struct store *st,
     package_map(r, s);
     if (!columns)
         return SWEEP_OK;
-    if ((rc = view_results_each(r, collect_names, r, err)) != SWEEP_OK)
+    if ((rc = collect_columns(r, err)) != SWEEP_OK)
         return rc;
     r->columns = true;
     if (r->steps)

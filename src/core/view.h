@@ -128,9 +128,12 @@ int view_step_index(const struct store_study *s,
  * under their step's name (simulate.energy); a study of a package directory has
  * package_id. A parameter named like a fixed column is "param.<name>"; a metric named
  * like a parameter or a fixed column is "result.<name>"; nested metrics are "a.b".
- * Fields are read-only after view_results_open(). Cost: the JSON rows stream (one pass,
- * memory for one row); the CSV needs its columns first, so every task is read twice
- * and the first row comes after a whole pass. */
+ * Fields are read-only after view_results_open(). Cost: the rows stream (one pass in
+ * expansion order, memory for one row). The columns come from the names the store keeps
+ * (store_result_names(): one small query, so the first row comes at once whatever the
+ * study's size), except with a state filter, whose columns are those of the tasks in
+ * that state: a pass over them first, as for a list that is not complete (then a pass
+ * over every task, whose names are handed back to the store). */
 struct view_results {
     struct store *st;
     long long study_id;
@@ -160,9 +163,9 @@ struct view_row {
 };
 
 /* Opens the rows of study s (state < 0: every state; step from view_step_index(), -1:
- * every step). With `columns`, one pass over the tasks first learns the parameter and
- * metric names (needed for the CSV header and cells; the JSON rows need none, so their
- * first row comes at once). Free with view_results_fini(), also after a failure. */
+ * every step). With `columns`, the parameter and metric names are read (needed for the
+ * CSV header and cells; the JSON rows need none): see the cost above. Free with
+ * view_results_fini(), also after a failure. */
 int view_results_open(struct store *st,
                       const struct store_study *s,
                       int state,

@@ -415,15 +415,20 @@ static void test_upgrade_from_v1(void **state)
                 "0;");
 }
 
-/* Takes the tables, triggers and column of versions 6 and 8 out of a database of
+/* Takes the table and column of version 7 out of a database of version 7 or 8. */
+#define V7_DROP                                                                        \
+    " DROP TABLE result_names; ALTER TABLE studies DROP COLUMN names_generation;"
+
+/* Takes the tables, triggers and columns of versions 6, 7 and 8 out of a database of
  * version 8. */
 #define V6_DROP                                                                        \
+    V7_DROP                                                                            \
     " DROP TRIGGER task_counts_delete;"                                                \
     " DROP TRIGGER task_counts_update; DROP TRIGGER task_counts_study_delete;"         \
     " DROP TABLE task_counts; DROP TABLE task_stage;"                                  \
     " ALTER TABLE tasks DROP COLUMN tally;"
 
-/* Takes the columns of version 5 out of a database of version 6. */
+/* Takes the columns of version 5 out of a database of version 7. */
 #define V5_DROP                                                                        \
     V6_DROP                                                                            \
     " ALTER TABLE attempts DROP COLUMN owner;"                                         \
@@ -2428,7 +2433,7 @@ static void test_upgrade_from_v6(void **state)
     snprintf(path, sizeof(path), "%s/sweep.db", f->home);
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     assert_int_equal(
-        sqlite3_exec(db, V8_DROP " PRAGMA user_version = 6;", NULL, NULL, NULL),
+        sqlite3_exec(db, V8_DROP V7_DROP " PRAGMA user_version = 6;", NULL, NULL, NULL),
         SQLITE_OK);
     sqlite3_close(db);
     assert_rows(f->home, "SELECT sum(n) FROM task_counts WHERE state = 1", "1;");
@@ -2452,6 +2457,187 @@ static void test_upgrade_from_v6(void **state)
     assert_int_equal(store_cancel(f->st, study, 0, &n, &f->err), 0);
     assert_int_equal(store_task_requeue(f->st, id[1], &f->err), 0);
     check_counts(f, study, "cancel and requeue");
+}
+
+/* ---- result names ---- */
+
+/* The kept names of the study's latest generation as "kind/step/name@seq.pos;" (or
+ * "incomplete"). */
+static char *names_text(struct fixture *f, long long study)
+{
+    struct store_name *v;
+    size_t n;
+    long long gen;
+    bool complete;
+    char *out = calloc(1, 4096);
+    size_t len = 0;
+
+    assert_int_equal(store_result_names(f->st, study, &gen, &complete, &v, &n, &f->err),
+                     0);
+    if (!complete)
+        snprintf(out, 4096, "incomplete");
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)snprintf(out + len, 4096 - len, "%d/%d/%s@%lld.%d;", v[i].kind,
+                                v[i].step, v[i].name, v[i].seq, v[i].pos);
+    store_names_free(v, n);
+    return out;
+}
+
+#define assert_names(f, study, want)                                                   \
+    do {                                                                               \
+        char *got_ = names_text(f, study);                                             \
+        assert_string_equal(got_, want);                                               \
+        free(got_);                                                                    \
+    } while (0)
+
+/* A task of generation gen with these parameters (canonical JSON) at seq. */
+static void put_params(struct fixture *f,
+                       long long study,
+                       long long gen,
+                       long long seq,
+                       const char *params)
+{
+    struct expand_task t = {.params_json = (char *)params, .seq = seq, .chain = seq};
+
+    key_of(seq, t.key);
+    assert_int_equal(store_task_put(f->st, study, gen, &t, 1, &f->err), 0);
+}
+
+static void end_with(struct fixture *f, long long study, long long seq, const char *m)
+{
+    char key[EXPAND_KEY_LEN + 1];
+    struct task_outcome o = {.state = TASK_SUCCEEDED, .metrics_json = m};
+    long long id;
+
+    key_of(seq, key);
+    id = id_of(f, study, key);
+    start(f, id, 1);
+    assert_int_equal(store_task_finished(f->st, id, 1, &o, &f->err), 0);
+}
+
+/* Parameters are noted as tasks are stored, metrics as results are recorded: each
+ * name at the first task in expansion order that has it, whatever order the tasks
+ * end in; a result whose transaction is rolled back leaves nothing, and its names
+ * are noted when they come again. */
+static void test_result_names_kept(void **state)
+{
+    struct fixture *f = *state;
+    long long gen, study = put_study(f, "names", &gen);
+
+    put_params(f, study, gen, 0, "{\"b\":1,\"a\":2}");
+    put_params(f, study, gen, 1, "{\"a\":3,\"c\":4}");
+    put_params(f, study, gen, 2, "{\"a\":5}");
+    assert_names(f, study, "0/0/a@0.0;0/0/b@0.1;0/0/c@1.1;");
+    /* The last task ends first. */
+    end_with(f, study, 2, "{\"z\":1,\"m\":{\"k\":2,\"j\":[1]}}");
+    end_with(f, study, 1, "{\"y\":1,\"z\":0}");
+    assert_names(f, study,
+                 "0/0/a@0.0;0/0/b@0.1;1/0/y@1.0;0/0/c@1.1;1/0/z@1.1;1/0/m.k@2.1;"
+                 "1/0/m.j@2.2;");
+    /* A result rolled back: its name is not kept, and comes with the next result. */
+    assert_int_equal(store_begin(f->st, &f->err), 0);
+    end_with(f, study, 0, "{\"gone\":1}");
+    store_rollback(f->st);
+    assert_names(f, study,
+                 "0/0/a@0.0;0/0/b@0.1;1/0/y@1.0;0/0/c@1.1;1/0/z@1.1;1/0/m.k@2.1;"
+                 "1/0/m.j@2.2;");
+    end_with(f, study, 0, "{\"gone\":1,\"z\":3}");
+    assert_names(f, study,
+                 "0/0/a@0.0;1/0/gone@0.0;0/0/b@0.1;1/0/z@0.1;1/0/y@1.0;0/0/c@1.1;"
+                 "1/0/m.k@2.1;1/0/m.j@2.2;");
+    /* store_study_put() again: the new generation's list is not known complete. */
+    assert_int_equal(put_study(f, "names", &gen), study);
+    assert_names(f, study, "incomplete");
+    /* Deleting the study deletes its names. */
+    assert_int_equal(store_study_delete(f->st, study, &f->err), 0);
+    assert_rows(f->home, "SELECT count(*) FROM result_names", "0;");
+}
+
+/* Prepares a generation of study "gens" in chunks (stage, publish) with the keys
+ * key_of(keys[i]) at seqs 0, 1, ... (params {"k": key}; -1: a new key, params
+ * {"new": 1}); returns the study's id. */
+static long long stage_gen(struct fixture *f, const int *keys, int n)
+{
+    long long id, visible, staged;
+
+    assert_int_equal(store_study_stage(f->st, "gens", &id, &visible, &staged, &f->err),
+                     0);
+    assert_int_equal(store_begin(f->st, &f->err), 0);
+    for (int seq = 0; seq < n; seq++) {
+        char params[32];
+        struct expand_task t = {.params_json = params, .seq = seq, .chain = seq};
+
+        if (keys[seq] < 0) {
+            snprintf(params, sizeof(params), "{\"new\":1}");
+            snprintf(t.key, sizeof(t.key), "%016x", 0xfeed);
+        } else {
+            snprintf(params, sizeof(params), "{\"k\":%d}", keys[seq]);
+            key_of(keys[seq], t.key);
+        }
+        assert_int_equal(store_task_stage(f->st, id, staged, &t, 1, &f->err), 0);
+    }
+    assert_int_equal(
+        store_study_publish(f->st, id, staged, NULL, "s.yaml", "{}", &f->err), 0);
+    assert_int_equal(store_commit(f->st, &f->err), 0);
+    return id;
+}
+
+/* A generation prepared in chunks notes its parameters as it is staged, and takes the
+ * metrics of the one before at their first task's new place; a generation without a
+ * metric's first task is not complete, and a full pass merged into the store makes it
+ * so (the names of other generations go). */
+static void test_result_names_generations(void **state)
+{
+    struct fixture *f = *state;
+    static const int g1[] = {0, 1, 2, 3}, g2[] = {-1, 0, 1, 2, 3}, g3[] = {2, 3};
+    struct store_name found[] = {{STORE_NAME_METRIC, 0, "y", 0, 0, 0}};
+    long long id = stage_gen(f, g1, 4);
+    char key[EXPAND_KEY_LEN + 1];
+
+    assert_names(f, id, "0/0/k@0.0;");
+    key_of(1, key);
+    end_with(f, id, 1, "{\"x\":1}");
+    end_with(f, id, 2, "{\"y\":1}");
+    assert_names(f, id, "0/0/k@0.0;1/0/x@1.0;1/0/y@2.0;");
+    /* A new key first: the others one place later. */
+    assert_int_equal(stage_gen(f, g2, 5), id);
+    assert_names(f, id, "0/0/new@0.0;0/0/k@1.0;1/0/x@2.0;1/0/y@3.0;");
+    /* Keys 0 and 1 (x's first task) gone. */
+    assert_int_equal(stage_gen(f, g3, 2), id);
+    assert_names(f, id, "incomplete");
+    assert_int_equal(store_result_names_merge(f->st, id, 3, found, 1, &f->err), 0);
+    assert_names(f, id, "0/0/k@0.0;1/0/y@0.0;");
+    assert_rows(f->home, "SELECT DISTINCT generation FROM result_names", "3;");
+}
+
+/* A version-6 database is upgraded in place: the names of every study's
+ * latest generation are filled from its tasks, and the list is complete. */
+static void test_names_upgrade_from_v6(void **state)
+{
+    struct fixture *f = *state;
+    long long gen, study = put_study(f, "six", &gen);
+    char path[256];
+    sqlite3 *db;
+
+    put_params(f, study, gen, 0, "{\"seed\":1,\"x\":2}");
+    put_params(f, study, gen, 1, "{\"seed\":1,\"w\":2}");
+    end_with(f, study, 1, "{\"b\":1,\"a\":{\"c\":2}}");
+    end_with(f, study, 0, "{\"x\":1}");
+    store_close(f->st);
+    f->st = NULL;
+    snprintf(path, sizeof(path), "%s/sweep.db", f->home);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db, V8_DROP V7_DROP " PRAGMA user_version = 6;", NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 6);
+
+    assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 8);
+    assert_names(f, study,
+                 "0/0/seed@0.0;1/0/x@0.0;0/0/x@0.1;1/0/b@1.0;0/0/w@1.1;"
+                 "1/0/a.c@1.1;");
 }
 
 /* What the check of runner_prepare() does at its calls: at call `write_at`, another
@@ -2724,6 +2910,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cost_per_task, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upgrade_from_v5, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upgrade_from_v6, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_result_names_kept, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_result_names_generations, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_names_upgrade_from_v6, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prepare_in_chunks, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,7 +3,8 @@
  * metrics and times). Covered: CSV fields, counts and progress, a study's status (the
  * members and their order, INTERRUPTED without a run, estimated_remaining null without
  * a run and a number with one, the stored aggregate, a pipeline's steps), the list of
- * studies, --step names, result rows (CSV header and cells with renamed columns, JSON
+ * studies, --step names, result rows (CSV header and cells with renamed columns, the
+ * columns from the store's list of names as a pass over the tasks gives them, JSON
  * rows, state and step filters), and the aggregate's JSON text with and without fits.
  */
 #include <setjmp.h>
@@ -486,6 +487,65 @@ static void test_results_columns(void **state)
     rows_fini(&rows);
 }
 
+/* The columns come from the names the store keeps, and are those of a pass over the
+ * tasks: with metric sets that differ between tasks and tasks ending out of order, a
+ * parameter named like a fixed column (param.seed) and metrics named like a parameter
+ * or a fixed column (result.x, result.wall). A generation whose list is not complete
+ * (store_study_put() again) is read by a pass, which stores what it found. */
+static void test_results_columns_kept(void **state)
+{
+    struct fixture *f = *state;
+    static const char *const params[] = {"{\"seed\":1,\"x\":1}", "{\"seed\":2,\"x\":2}",
+                                         "{\"seed\":3,\"x\":3,\"y\":0}"};
+    static const char *const metrics[] = {
+        "{\"a\":1}", "{\"x\":2,\"a\":1,\"b\":{\"c\":1}}", "{\"wall\":3,\"d\":4}"};
+    static const char want[] =
+        "key,id,state,attempts,repetition,seed,priority,param.seed,x,y,a,result.x,b.c,"
+        "result.wall,d,exit_code,signal,wall,user,sys,maxrss_kb,error,finished_at\n";
+    struct rows kept, pass, again;
+    long long id[3], gen, sid;
+    struct store_name *v;
+    size_t n;
+    bool complete;
+
+    for (int i = 0; i < 3; i++)
+        id[i] =
+            add(f, &(struct spec_task){params[i], 0, 0, TASK_RUNNING, NULL, 0, NULL});
+    for (int i = 2; i >= 0; i--) {
+        struct task_outcome o = {.state = TASK_SUCCEEDED, .metrics_json = metrics[i]};
+        assert_int_equal(store_task_finished(f->st, id[i], 1, &o, &f->err), 0);
+    }
+    rows_of(f, -1, -1, true, &kept);
+    assert_true(strncmp(sb_str(&kept.csv), want, strlen(want)) == 0);
+    /* A new generation of the same tasks, by store_study_put(): read by a pass. */
+    assert_int_equal(
+        store_study_put(f->st, "v", "a study", "s.yaml", "{}", &sid, &gen, &f->err), 0);
+    for (int i = 0; i < 3; i++) {
+        struct expand_task t = {.params_json = (char *)params[i],
+                                .seq = i,
+                                .chain = i,
+                                .priority = PRIORITY_MEDIUM};
+        snprintf(t.key, sizeof(t.key), "%016x", 0xb0000000u + (unsigned)i);
+        assert_int_equal(store_task_put(f->st, sid, gen, &t, 1, &f->err), 0);
+    }
+    assert_int_equal(store_result_names(f->st, sid, &gen, &complete, &v, &n, &f->err),
+                     0);
+    assert_false(complete);
+    rows_of(f, -1, -1, true, &pass);
+    assert_string_equal(sb_str(&pass.csv), sb_str(&kept.csv));
+    /* The pass stored its names: the list is complete again, and gives the same. */
+    assert_int_equal(store_result_names(f->st, sid, &gen, &complete, &v, &n, &f->err),
+                     0);
+    assert_true(complete);
+    assert_int_equal(n, 8);
+    store_names_free(v, n);
+    rows_of(f, -1, -1, true, &again);
+    assert_string_equal(sb_str(&again.csv), sb_str(&kept.csv));
+    rows_fini(&kept);
+    rows_fini(&pass);
+    rows_fini(&again);
+}
+
 /* A pipeline: the step column after the key, metrics under the step's name, and a
  * parameter named "step" keeps its name while the pipeline's column is pipeline_step.
  */
@@ -583,6 +643,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_status_steps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_results_columns, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_results_columns_kept, setup, teardown),
         cmocka_unit_test_setup_teardown(test_results_pipeline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_aggregate_json, setup, teardown),
     };
