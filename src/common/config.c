@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 struct config_value {
     char *value; /* owned; NULL when unset */
@@ -154,6 +155,18 @@ int config_check_value(enum config_kind kind,
             goto bad_size;
         *num = v * mult;
         return SWEEP_OK;
+    case CONFIG_BOOL:
+        if (!strcasecmp(value, "yes") || !strcasecmp(value, "true") ||
+            !strcmp(value, "1") || !strcasecmp(value, "on")) {
+            *num = 1;
+            return SWEEP_OK;
+        }
+        if (!strcasecmp(value, "no") || !strcasecmp(value, "false") ||
+            !strcmp(value, "0") || !strcasecmp(value, "off")) {
+            *num = 0;
+            return SWEEP_OK;
+        }
+        return err_set(err, SWEEP_EINVAL, "expected yes or no, got '%s'", value);
     case CONFIG_BIND: {
         char host[64];
         int port;

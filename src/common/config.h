@@ -23,6 +23,7 @@ enum config_kind {
     CONFIG_STRING,       /* any non-empty text */
     CONFIG_POSITIVE_INT, /* 1 .. INT_MAX */
     CONFIG_SIZE,         /* bytes: N, NK, NM or NG (1024-based), at least 1 */
+    CONFIG_BOOL,         /* yes/no, true/false, 1/0, on/off (num 1 or 0) */
     CONFIG_BIND,         /* HOST:PORT, HOST an IPv4 address or "localhost", PORT
                             0..65535 (0: any free port) */
 };
@@ -70,7 +71,7 @@ int config_load(struct config *c,
 /* The value of a setting as text, NULL when unset (or unknown name); borrowed until
  * config_destroy(). */
 const char *config_get(const struct config *c, const char *name);
-/* A POSITIVE_INT or SIZE setting as a number (0 when unset). */
+/* A POSITIVE_INT, SIZE or BOOL setting as a number (0 when unset). */
 long long config_num(const struct config *c, const char *name);
 enum config_source config_source_of(const struct config *c, const char *name);
 /* Where a setting came from, for people: "default", "flag --bind", "environment
