@@ -83,7 +83,7 @@ int route_find(const char *method, const char *path, struct route_match *m)
 
     memset(m, 0, sizeof(*m));
     for (size_t i = 0; i < NROUTES; i++) {
-        char arg[ROUTE_ARG_MAX + 1];
+        char arg[ROUTE_ARG_MAX + 1] = "";
         bool long_arg = false;
 
         if (!match(routes[i].pattern, path, arg, sizeof(arg), &long_arg))
