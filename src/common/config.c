@@ -236,7 +236,7 @@ dotenv_line(struct config *c, const char *path, int lineno, char *line, struct e
         value++;
     }
     for (size_t i = 0; i < c->n; i++) {
-        if (strcmp(c->defs[i].env, name) == 0 && c->v[i].source < CONFIG_DOTENV)
+        if (strcmp(c->defs[i].env, name) == 0 && c->v[i].source <= CONFIG_DOTENV)
             set_value(&c->v[i], value, CONFIG_DOTENV,
                       xasprintf("%s line %d", path, lineno));
     }

@@ -7,7 +7,8 @@
  *
  * The .env file: one NAME=VALUE per line; blank lines and lines starting with '#' are
  * skipped; "export " before the name is allowed; a value may be wrapped in double or
- * single quotes (taken literally, no escapes). Names the table does not know are
+ * single quotes (taken literally, no escapes); a name given twice takes its last
+ * line. Names the table does not know are
  * ignored (the file may serve other programs); a line without '=' is an error naming
  * the file and line. No third-party dependency. */
 #ifndef SWEEP_COMMON_CONFIG_H
