@@ -452,13 +452,15 @@ static int store_status(int code)
 static void cmd_submit(struct service *s, struct svc_cmd *c)
 {
     struct svc_study *x;
+    bool busy;
     char *path;
     struct err err = {0};
 
     pthread_mutex_lock(&s->mu);
     x = find_study(s, c->name);
+    busy = x && x->state != ST_REJECTED;
     pthread_mutex_unlock(&s->mu);
-    if (x && x->state != ST_REJECTED) {
+    if (busy) {
         reply(c->reply, 409,
               error_body("conflict", "the service is already running this study"));
         return;
@@ -543,6 +545,7 @@ static void cmd_cancel(struct service *s, struct svc_cmd *c)
 static void cmd_retry(struct service *s, struct svc_cmd *c)
 {
     struct svc_study *x;
+    bool busy;
     struct store_study st = {0};
     long long counts[3][TASK_NSTATES], failed = 0;
     struct err err = {0};
@@ -550,8 +553,9 @@ static void cmd_retry(struct service *s, struct svc_cmd *c)
 
     pthread_mutex_lock(&s->mu);
     x = find_study(s, c->name);
+    busy = x && x->state != ST_REJECTED;
     pthread_mutex_unlock(&s->mu);
-    if (x && x->state != ST_REJECTED) {
+    if (busy) {
         reply(c->reply, 409,
               error_body("conflict", "the service is running this study; retry it "
                                      "once it has ended"));
@@ -711,9 +715,13 @@ static void reap_done(struct service *s)
     for (; x; x = next) {
         const struct runner_summary *sum;
         struct err err = {0};
+        bool running;
 
-        next = x->next; /* only this thread removes entries */
-        if (x->state != ST_RUNNING || !runner_done(x->runner))
+        next = x->next; /* only this thread adds and removes entries */
+        pthread_mutex_lock(&s->mu);
+        running = x->state == ST_RUNNING;
+        pthread_mutex_unlock(&s->mu);
+        if (!running || !runner_done(x->runner))
             continue;
         engine_remove(s->e, x->runner);
         sum = runner_summary_get(x->runner);
@@ -782,8 +790,13 @@ static void start_draining(struct service *s, int signo)
     pthread_mutex_unlock(&s->mu);
     engine_interrupt(s->e, signo);
     for (x = s->studies; x; x = next) {
+        bool ready;
+
         next = x->next;
-        if (x->state == ST_READY)
+        pthread_mutex_lock(&s->mu);
+        ready = x->state == ST_READY;
+        pthread_mutex_unlock(&s->mu);
+        if (ready)
             study_drop(s, x);
     }
 }
