@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 enum svc_state {
@@ -287,11 +288,13 @@ static int requeue_failed(struct store *st, long long id, struct err *err)
 }
 
 /* Does one job of the preparing thread into x's spec, models, lock, id, generation
- * and rerun. */
+ * and rerun. SWEEP_EBUSY with *held: another process holds the study; without it:
+ * the store stayed busy (the job is tried again). */
 static int prepare_one(struct service *s,
                        struct store *st,
                        struct svc_study *x,
                        const char *text,
+                       bool *held,
                        struct err *err)
 {
     struct store_study stored = {0};
@@ -321,10 +324,13 @@ static int prepare_one(struct service *s,
                      x->name);
         goto out;
     }
-    if ((rc = svc_models_check(x->spec, &x->models, err)) != SWEEP_OK ||
-        (rc = runner_lock_as(s->o->home, x->name, "sweep serve", &x->lock, err)) !=
-            SWEEP_OK)
+    if ((rc = svc_models_check(x->spec, &x->models, err)) != SWEEP_OK)
         goto out;
+    if ((rc = runner_lock_as(s->o->home, x->name, "sweep serve", &x->lock, err))) {
+        /* Held by another process: refused, its accepted spec kept. */
+        *held = rc == SWEEP_EBUSY;
+        goto out;
+    }
     if (x->job == JOB_PREPARE) {
         rc = runner_prepare(st, x->spec, svc_models_check_task, x->models, &x->id,
                             &x->generation, &ntasks, err);
@@ -366,6 +372,7 @@ static void *prepare_main(void *arg)
     for (;;) {
         struct svc_study *x = NULL;
         char *text;
+        bool held;
         int rc;
 
         while (!s->stop_prepare) {
@@ -383,7 +390,8 @@ static void *prepare_main(void *arg)
         pthread_mutex_unlock(&s->mu);
 
         err_clear(&err);
-        rc = st ? prepare_one(s, st, x, text ? text : "", &err)
+        held = false;
+        rc = st ? prepare_one(s, st, x, text ? text : "", &held, &err)
                 : err_set(&err, SWEEP_ESTORE, "the store could not be opened");
         pthread_mutex_lock(&s->mu);
         if (rc == SWEEP_OK) {
@@ -405,6 +413,19 @@ static void *prepare_main(void *arg)
                 x->text = text;
                 s->prepare_signo = signo;
                 s->stop_prepare = true;
+            } else if (rc == SWEEP_EBUSY && !held) {
+                /* The store stayed busy (another writer's long transaction): the
+                 * job waits a second, then is tried again. */
+                struct timespec ts;
+                fprintf(s->o->out, "sweep serve: study %s: %s; trying again\n", x->name,
+                        err.msg);
+                fflush(s->o->out);
+                x->state = ST_QUEUED;
+                x->text = text;
+                clock_gettime(CLOCK_REALTIME, &ts);
+                ts.tv_sec += 1;
+                if (!s->stop_prepare)
+                    pthread_cond_timedwait(&s->jobs, &s->mu, &ts);
             } else {
                 char *path = accepted_path(s, x->name);
                 fprintf(s->o->out, "sweep serve: study %s refused: %s\n", x->name,
@@ -412,7 +433,7 @@ static void *prepare_main(void *arg)
                 fflush(s->o->out);
                 x->state = ST_REJECTED;
                 x->detail = xstrdup(err.msg);
-                if (x->job == JOB_PREPARE && rc != SWEEP_EBUSY)
+                if (x->job == JOB_PREPARE && !held)
                     unlink(path);
                 free(path);
                 free(text);

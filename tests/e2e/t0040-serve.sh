@@ -199,16 +199,30 @@ jq_eq "$T/out" .status INTERRUPTED
 [ -f "$SWEEP_HOME/serve/accepted/s2.json" ] || fail "the accepted spec of s2 is gone"
 ok "SIGTERM: running tasks stopped and recorded interrupted, exit 0"
 
+# Another writer holds the store for longer than its busy timeout (5 s) as the
+# service starts: the study is stored once the store is free, not dropped.
+python3 -c "
+import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute('BEGIN IMMEDIATE')
+open(sys.argv[2], 'w').close()
+time.sleep(6.5)
+c.execute('COMMIT')" "$SWEEP_HOME/sweep.db" "$T/locked" &
+HOLDER=$!
+wait_for 20 test -e "$T/locked"
 start_serve
 expect_in "$T/serve.log" "study s2 resumes"
 wait_for 90 study_status s2 COMPLETED
+wait "$HOLDER"
+expect_in "$T/serve.log" "study s2: beginning a transaction"
+expect_in "$T/serve.log" "trying again"
 api 200 GET /studies/s2/results
 jq_eq "$T/body" 'length' 6
 jq_eq "$T/body" 'map(select(.state == "succeeded"))|length' 6
 jq_eq "$T/body" 'map(.key)|unique|length' 6
 jq_eq "$T/body" 'map(.params.x)|sort|map(tostring)|join(",")' "1,2,3,4,5,6"
 [ ! -e "$SWEEP_HOME/serve/accepted/s2.json" ] || fail "s2 still accepted after it completed"
-ok "a restart resumes the interrupted study; every task recorded once"
+ok "a restart resumes the interrupted study (after a busy store); every task recorded once"
 
 stop_serve
 PID=
