@@ -228,3 +228,26 @@ stop_serve
 PID=
 expect_in "$T/serve.log" "stopped"
 ok "stopped by its pid"
+
+# ---- while it stops: no new work (503); commands only with --allow-commands ----
+: >"$T/serve.log"
+"$SWEEP_BIN" serve --bind 127.0.0.1:0 -j 1 --allow-commands >"$T/serve.log" 2>&1 &
+PID=$!
+wait_for 20 grep -q "listening on" "$T/serve.log"
+URL=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$T/serve.log")
+# A task that ignores SIGTERM keeps the service stopping for its kill_after (8 s).
+api 202 POST /studies -d '{"study": "stubborn", "command": ["sh", "-c", "trap \"\" TERM; touch started; sleep 60"], "kill_after": 8, "workdir": "'"$T"'"}'
+wait_for 30 test -e "$T/started"
+kill -TERM "$PID"
+stopping() {
+    curl -s "$URL/health" | jq -e '.status == "stopping"' >/dev/null
+}
+wait_for 10 stopping
+api 503 POST /studies -d '{"study": "late", "model": "chaos"}'
+jq_eq "$T/body" .error stopping
+api 503 POST /studies/stubborn/cancel
+stop_serve
+PID=
+expect_code 0 sweep status stubborn --json
+jq_eq "$T/out" .status INTERRUPTED
+ok "while it stops: /health says stopping, POSTs get 503; then exit 0"
