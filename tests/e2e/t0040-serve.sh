@@ -122,6 +122,35 @@ post 400 /studies '{"study": "../../x", "model": "chaos"}'
 [ ! -e "$T/x" ] && [ ! -e "$SWEEP_HOME/../x" ] || fail "a file outside the home"
 ok "ids that would name paths outside the home are refused"
 
+# Malformed HTTP, a lying length, a huge path, NUL bytes, a body cut short: each gets an
+# error or a closed connection, and the service answers afterwards.
+python3 - "${URL##*:}" <<'EOF_PY' || fail "raw requests"
+import socket, sys
+port = int(sys.argv[1])
+reqs = [b"GARBAGE\r\n\r\n",
+        b"GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n",
+        b"POST /studies HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999\r\n\r\n",
+        b"GET /" + b"a" * 100000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET /studies/%00 HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"POST /studies HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc",
+        b"GET /tasks?limit=%ff%fe HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"\x00\x01\x02\xff\r\n\r\n"]
+for r in reqs:
+    s = socket.create_connection(("127.0.0.1", port))
+    s.settimeout(1)
+    s.sendall(r)
+    s.shutdown(socket.SHUT_WR)
+    try:
+        line = s.recv(100).split(b"\r\n")[0]
+    except OSError:
+        line = b"(no answer)"
+    s.close()
+    if line.startswith(b"HTTP/1.1 2"):
+        sys.exit("%r answered %r" % (r[:30], line))
+EOF_PY
+api 200 GET /health
+ok "malformed requests are refused and the service still answers"
+
 SPEC='{"algorithm": "chaos", "variable_parameter": "duration", "values": [0.1, 0.2, 0.15], "repetitions": 2, "study": "s1"}'
 api 401 POST /studies -d "$SPEC"
 jq_eq "$T/body" .error unauthorized
