@@ -38,9 +38,10 @@ enum svc_state {
     ST_READY,     /* stored; the main thread makes its runner next */
     ST_RUNNING,   /* in the engine */
     ST_REJECTED,  /* could not be stored (detail) */
+    ST_CANCELLED, /* cancelled before it was stored */
 };
-static const char *const state_names[] = {"QUEUED", "PREPARING", "QUEUED", "RUNNING",
-                                          "REJECTED"};
+static const char *const state_names[] = {"QUEUED",  "PREPARING", "QUEUED",
+                                          "RUNNING", "REJECTED",  "CANCELLED"};
 
 enum svc_job {
     JOB_PREPARE, /* store the spec of text (a new study, or one to resume) */
@@ -229,7 +230,7 @@ json_t *service_info(struct service *s)
     for (struct svc_study *x = s->studies; x; x = x->next) {
         if (x->state == ST_RUNNING)
             running++;
-        else if (x->state != ST_REJECTED)
+        else if (x->state != ST_REJECTED && x->state != ST_CANCELLED)
             queued++;
     }
     draining = s->draining;
@@ -479,7 +480,7 @@ static void cmd_submit(struct service *s, struct svc_cmd *c)
 
     pthread_mutex_lock(&s->mu);
     x = find_study(s, c->name);
-    busy = x && x->state != ST_REJECTED;
+    busy = x && x->state != ST_REJECTED && x->state != ST_CANCELLED;
     pthread_mutex_unlock(&s->mu);
     if (busy) {
         reply(c->reply, 409,
@@ -523,7 +524,7 @@ static void cmd_cancel(struct service *s, struct svc_cmd *c)
             char *path = accepted_path(s, c->name);
             unlink(path);
             free(path);
-            x->state = ST_REJECTED;
+            x->state = ST_CANCELLED;
             free(x->detail);
             x->detail = xstrdup("cancelled before it was stored");
         }
@@ -574,7 +575,7 @@ static void cmd_retry(struct service *s, struct svc_cmd *c)
 
     pthread_mutex_lock(&s->mu);
     x = find_study(s, c->name);
-    busy = x && x->state != ST_REJECTED;
+    busy = x && x->state != ST_REJECTED && x->state != ST_CANCELLED;
     pthread_mutex_unlock(&s->mu);
     if (busy) {
         reply(c->reply, 409,

@@ -42,8 +42,9 @@ bool service_draining(struct service *s);
 const struct server_opts *service_opts(struct service *s);
 
 /* Where a study the service knows but the store does not show yet stands: "QUEUED"
- * (accepted, waiting for the preparing thread), "PREPARING", or "REJECTED" (its tasks
- * could not be stored: *detail says why; free it). NULL when the service has no such
+ * (accepted, waiting for the preparing thread), "PREPARING", "REJECTED" (its tasks
+ * could not be stored: *detail says why; free it) or "CANCELLED" (before it was
+ * stored). NULL when the service has no such
  * study in hand. */
 const char *service_study_state(struct service *s, const char *name, char **detail);
 
