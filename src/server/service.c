@@ -22,6 +22,8 @@
 #include "server/http.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <errno.h>
 #include <math.h>
 #include <poll.h>
@@ -907,13 +909,41 @@ int server_opts_check(const struct server_opts *o, struct err *err)
     return SWEEP_OK;
 }
 
+/* One service per home: <home>/serve/serve.lock, held (flock) while it runs, holds
+ * its pid. SWEEP_EBUSY names the other one. */
+static int lock_home(const char *home, int *fd, struct err *err)
+{
+    char *path = xasprintf("%s/serve/serve.lock", home), pid[32] = "";
+    int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644), rc = SWEEP_OK;
+    ssize_t n;
+
+    if (f < 0) {
+        rc = err_set(err, SWEEP_EIO, "cannot open %s: %s", path, strerror(errno));
+    } else if (flock(f, LOCK_EX | LOCK_NB) < 0) {
+        n = read(f, pid, sizeof(pid) - 1);
+        pid[n > 0 ? n : 0] = '\0';
+        pid[strcspn(pid, "\n")] = '\0';
+        rc = err_set(err, SWEEP_EBUSY, "another sweep serve (pid %s) runs on home %s",
+                     *pid ? pid : "?", home);
+        close(f);
+        f = -1;
+    } else {
+        snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+        if (ftruncate(f, 0) == 0 && pwrite(f, pid, strlen(pid), 0) < 0)
+            rc = SWEEP_OK; /* the pid is only for the message */
+    }
+    free(path);
+    *fd = f;
+    return rc;
+}
+
 int server_run(const struct server_opts *o, struct err *err)
 {
     struct service s = {.o = o, .wake = -1, .started_at = time_now()};
     struct http *http = NULL;
     pthread_t prep;
     bool prep_started = false, watching = false;
-    int rc;
+    int rc, home_lock = -1;
 
     pthread_mutex_init(&s.mu, NULL);
     pthread_cond_init(&s.answered, NULL);
@@ -921,6 +951,7 @@ int server_run(const struct server_opts *o, struct err *err)
     s.cmds_tail = &s.cmds;
     s.accepted_dir = xasprintf("%s/serve/accepted", o->home);
     if ((rc = server_opts_check(o, err)) || (rc = fileio_mkdirs(s.accepted_dir, err)) ||
+        (rc = lock_home(o->home, &home_lock, err)) ||
         (rc = store_open(o->home, &s.st, err)) ||
         (rc = executor_local_create(&s.ex, err)))
         goto out;
@@ -963,6 +994,8 @@ out:
     store_close(s.st);
     if (s.wake >= 0)
         close(s.wake);
+    if (home_lock >= 0)
+        close(home_lock);
     free(s.accepted_dir);
     pthread_cond_destroy(&s.jobs);
     pthread_cond_destroy(&s.answered);

@@ -91,6 +91,8 @@ study_status() {
 }
 
 start_serve
+expect_code 4 sweep serve --bind 127.0.0.1:0
+expect_in "$T/err" "another sweep serve (pid $PID) runs on home"
 api 200 GET /health
 jq_eq "$T/body" .status ok
 api 200 GET /status
