@@ -41,17 +41,18 @@ void api_error(struct api_response *out,
     out->len = strlen(out->body);
 }
 
-/* Answers v (taken). */
+/* Answers v (taken; NULL: 500). */
 static void api_json(struct api_response *out, int status, json_t *v)
 {
-    char *s = jsonx_pretty_str(v);
-
-    json_decref(v);
+    if (!v) { /* a reply that could not be built (json_pack) */
+        api_error(out, 500, "internal", "the answer could not be built");
+        return;
+    }
     out->status = status;
     out->content_type = api_json_type;
-    out->body = xasprintf("%s\n", s ? s : "null");
+    out->body = jsonx_pretty_str(v); /* ends with a newline */
     out->len = strlen(out->body);
-    free(s);
+    json_decref(v);
 }
 
 /* An error of the core as an answer. */
