@@ -5,7 +5,8 @@ set -eu
 
 PACKAGES="gcc make cmake pkg-config clang libclang-rt-14-dev libc6-dev
 libsqlite3-dev libyaml-dev libjansson-dev libcmocka-dev libfftw3-dev libcairo2-dev
-parallel jq time python3 python3-jsonschema"
+parallel jq time python3 python3-jsonschema libmicrohttpd-dev libcurl4-openssl-dev
+curl"
 
 missing=""
 for p in $PACKAGES; do

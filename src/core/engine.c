@@ -60,6 +60,26 @@ void engine_add(struct engine *e, struct runner *r)
     e->runners[e->n++] = r;
 }
 
+bool engine_remove(struct engine *e, struct runner *r)
+{
+    for (size_t i = 0; i < e->n; i++) {
+        if (e->runners[i] != r)
+            continue;
+        if (!runner_done(r))
+            return false;
+        memmove(&e->runners[i], &e->runners[i + 1],
+                (e->n - i - 1) * sizeof(*e->runners));
+        e->n--;
+        return true;
+    }
+    return false;
+}
+
+size_t engine_count(const struct engine *e)
+{
+    return e->n;
+}
+
 static void fail_all(struct engine *e, int rc, const struct err *err)
 {
     for (size_t i = 0; i < e->n; i++)

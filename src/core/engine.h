@@ -28,8 +28,16 @@ struct engine *engine_create(struct store *st,
                              const struct runner_clock *clock,
                              int slots);
 void engine_destroy(struct engine *e);
-/* Adds a runner (made with the same executor); the order of adding breaks ties. */
+/* Adds a runner (made with the same executor); the order of adding breaks ties. A
+ * long-running owner (the service) may add runners between ticks, at any time. */
 void engine_add(struct engine *e, struct runner *r);
+/* Takes a runner that is done (runner_done) out of the engine, keeping the order of the
+ * others; the caller may then destroy it. False (nothing changed) when r is not in the
+ * engine or not done: a runner with attempts in flight must stay to hear their ends.
+ * O(runners). */
+bool engine_remove(struct engine *e, struct runner *r);
+/* How many runners the engine has. */
+size_t engine_count(const struct engine *e);
 
 /* One tick (see runner.h): leases renewed when due, every runner moved on, the ends
  * taken, the starts chosen across runners, one transaction, then the spawns. An error

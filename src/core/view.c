@@ -217,6 +217,53 @@ json_t *view_status_json(const struct view_status *v)
     return o;
 }
 
+json_t *view_study_check_json(const struct view_status *v)
+{
+    long long counts[3][TASK_NSTATES];
+
+    memcpy(counts, v->counts, sizeof(counts));
+    return json_pack("{s:s, s:s, s:o, s:o}", "study_id", v->study.name, "status",
+                     v->status, "progress", view_progress_json(counts),
+                     "estimated_remaining",
+                     v->eta >= 0 ? json_real(v->eta) : json_null());
+}
+
+static json_t *time_or_null(double t)
+{
+    char ts[40];
+
+    if (t <= 0)
+        return json_null();
+    time_iso8601(t, ts, sizeof(ts));
+    return json_string(ts);
+}
+
+/* A string that may not be UTF-8 (a task's stderr line): null when it is not. */
+static json_t *text_or_null(const char *s)
+{
+    json_t *v = s ? json_string(s) : NULL;
+
+    return v ? v : json_null();
+}
+
+json_t *view_task_json(const struct store_task *t, const char *study)
+{
+    char prio[32];
+    json_t *params = jsonx_object_or_empty(t->params_json);
+    json_t *metrics = t->metrics_json ? jsonx_object_or_empty(t->metrics_json) : NULL;
+
+    view_priority_text(t->priority, prio, sizeof(prio));
+    return json_pack(
+        "{s:I, s:s, s:s, s:s, s:s, s:i, s:o, s:o, s:o, s:o, s:o, s:f, s:o, s:o}", "id",
+        (json_int_t)t->id, "study", study, "key", t->key, "state",
+        task_state_name(t->state), "priority", prio, "attempts", t->attempts, "params",
+        params, "metrics", metrics ? metrics : json_null(), "exit_code",
+        t->exit_code >= 0 && t->attempts > 0 ? json_integer(t->exit_code) : json_null(),
+        "signal", t->signal > 0 ? json_integer(t->signal) : json_null(), "error",
+        text_or_null(t->error), "wall", t->wall, "started_at",
+        time_or_null(t->started_at), "finished_at", time_or_null(t->finished_at));
+}
+
 int view_study_status(struct store *st, const char *name, json_t **out, struct err *err)
 {
     struct view_status v;

@@ -92,6 +92,16 @@ int view_status_load(struct store *st,
 void view_status_fini(struct view_status *v);
 /* The status shape of a loaded status (new reference). */
 json_t *view_status_json(const struct view_status *v);
+/* The check of one study for the REST API and MCP (new reference): {"study_id" (its
+ * name), "status" (as in status), "progress" (view_progress_json()),
+ * "estimated_remaining" (as in status)}. */
+json_t *view_study_check_json(const struct view_status *v);
+/* One task for the REST API and MCP (new reference): {"id", "study", "key", "state",
+ * "priority" (view_priority_text()), "attempts", "params" (object), "metrics" (object
+ * or null), "exit_code" (null when none), "signal" (null when none), "error" (null
+ * when none), "wall", "started_at", "finished_at" (ISO-8601 UTC, null when not yet)}.
+ */
+json_t *view_task_json(const struct store_task *t, const char *study);
 /* view_status_load() then view_status_json(): *out is the status of study `name`. */
 int view_study_status(struct store *st,
                       const char *name,

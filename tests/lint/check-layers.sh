@@ -2,7 +2,7 @@
 # The layers of src/ (STYLE.md): an #include of sweep's own headers may only point to the
 # same layer or one below it, and each third-party header stays in the modules that own
 # it. Prints every violation as file:line and exits 1 if there is any.
-#   common  <- core <- report;  common <- models;  cli (front ends) -> all
+#   common  <- core <- report;  common <- models;  cli, server (front ends) -> all
 set -u
 cd "${SWEEP_SRC:?SWEEP_SRC must point at the source tree}/src" || exit 2
 bad=0

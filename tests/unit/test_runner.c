@@ -921,6 +921,48 @@ static void test_engine_cancel_one(void **state)
     multi_fini(&m);
 }
 
+/* A long-running engine (the service's): a finished runner is taken out and
+ * destroyed, a new one added later runs to the end in the same engine; a runner not
+ * done, or not there, is not removed. */
+static void test_engine_remove(void **state)
+{
+    struct fixture *f = *state;
+    struct multi m = {0};
+    struct runner_opts o = {.self_path = "/nonexistent/sweep"};
+    struct engine *e;
+
+    f->fake = fake_executor_create(plan_ok, NULL);
+    multi_add(f, &m, "study: a\ncommand: [sim, 'a{x}']\nparameters: {x: [1, 2]}\n");
+    multi_add(f, &m, "study: b\ncommand: [sim, 'b{x}']\nparameters: {x: [1, 2, 3]}\n");
+    o.executor = fake_executor_get(f->fake);
+    o.clock = fake_executor_clock(f->fake);
+    e = engine_create(f->st, o.executor, o.clock, 2);
+    for (size_t i = 0; i < 2; i++) {
+        if (runner_create(f->st, m.spec[i], m.id[i], m.gen[i], &o, &m.r[i], &f->err))
+            fail_msg("runner_create: %s", f->err.msg);
+    }
+    engine_add(e, m.r[0]);
+    assert_false(engine_remove(e, m.r[1])); /* not in it */
+    assert_false(engine_remove(e, m.r[0])); /* not done */
+    assert_int_equal(engine_count(e), 1);
+    if (engine_run(e, NULL, &f->err) != 0)
+        fail_msg("engine_run: %s", f->err.msg);
+    assert_true(engine_remove(e, m.r[0]));
+    assert_int_equal(engine_count(e), 0);
+    assert_false(engine_remove(e, m.r[0]));
+    runner_destroy(m.r[0]);
+    m.r[0] = NULL;
+    /* Added afterwards: runs alone in the same engine. */
+    engine_add(e, m.r[1]);
+    assert_int_equal(engine_count(e), 1);
+    if (engine_run(e, NULL, &f->err) != 0)
+        fail_msg("engine_run: %s", f->err.msg);
+    assert_int_equal(multi_status(&m, 1), STUDY_COMPLETED);
+    assert_int_equal(fake_executor_count(f->fake), 5);
+    engine_destroy(e);
+    multi_fini(&m);
+}
+
 /* b has `after: a`, both in one engine: b starts when a has completed, then runs. */
 static void test_engine_after(void **state)
 {
@@ -1180,6 +1222,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_engine_rate_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_engine_cancel_one, setup, teardown),
         cmocka_unit_test_setup_teardown(test_engine_after, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_engine_remove, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

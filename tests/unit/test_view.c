@@ -274,6 +274,62 @@ static void test_status(void **state)
     assert_non_null(strstr(f->err.msg, "nope"));
 }
 
+/* The REST API's shapes: a study's check and one task. */
+static void test_check_and_task(void **state)
+{
+    struct fixture *f = *state;
+    struct view_status v;
+    struct store_task t = {0};
+    json_t *o;
+    char key[32];
+
+    add(f, &(struct spec_task){"{\"x\":1}", PRIORITY_HIGH, 0, TASK_SUCCEEDED,
+                               "{\"e\":1}", 10, NULL});
+    add(f, &(struct spec_task){"{\"x\":2}", PRIORITY_LOW, 0, TASK_FAILED, NULL, 2,
+                               "exit code 3 \xff"});
+    add(f, &(struct spec_task){"{\"x\":3}", 7, 0, TASK_PENDING, NULL, 0, NULL});
+    assert_int_equal(view_status_load(f->st, "v", &v, &f->err), 0);
+    o = view_study_check_json(&v);
+    view_status_fini(&v);
+    assert_keys(o, "study_id,status,progress,estimated_remaining");
+    assert_string_equal(json_string_value(json_object_get(o, "study_id")), "v");
+    assert_int_equal(view_count_of(json_object_get(o, "progress"), "total"), 3);
+    assert_int_equal(view_count_of(json_object_get(o, "progress"), "completed"), 1);
+    assert_int_equal(view_count_of(json_object_get(o, "progress"), "failed"), 1);
+    json_decref(o);
+
+    assert_int_equal(store_task_find(f->st, f->study, "00000000b0000000", &t, &f->err), 0);
+    o = view_task_json(&t, "v");
+    store_task_fini(&t);
+    assert_keys(o, "id,study,key,state,priority,attempts,params,metrics,exit_code,"
+                   "signal,error,wall,started_at,finished_at");
+    assert_dump(json_object_get(o, "params"), "{\"x\":1}");
+    assert_dump(json_object_get(o, "metrics"), "{\"e\":1}");
+    assert_string_equal(json_string_value(json_object_get(o, "state")), "succeeded");
+    assert_string_equal(json_string_value(json_object_get(o, "priority")), "HIGH");
+    assert_int_equal(json_integer_value(json_object_get(o, "exit_code")), 0);
+    assert_true(json_is_null(json_object_get(o, "error")));
+    assert_true(json_is_string(json_object_get(o, "finished_at")));
+    json_decref(o);
+    /* An error that is not UTF-8 is null, not a missing object. */
+    assert_int_equal(store_task_find(f->st, f->study, "00000000b0000001", &t, &f->err), 0);
+    o = view_task_json(&t, "v");
+    store_task_fini(&t);
+    assert_non_null(o);
+    assert_true(json_is_null(json_object_get(o, "error")));
+    json_decref(o);
+    /* Pending, priority 7: no exit code, no times, the integer as the priority. */
+    snprintf(key, sizeof(key), "00000000b0000002");
+    assert_int_equal(store_task_find(f->st, f->study, key, &t, &f->err), 0);
+    o = view_task_json(&t, "v");
+    store_task_fini(&t);
+    assert_true(json_is_null(json_object_get(o, "exit_code")));
+    assert_true(json_is_null(json_object_get(o, "metrics")));
+    assert_true(json_is_null(json_object_get(o, "started_at")));
+    assert_string_equal(json_string_value(json_object_get(o, "priority")), "7");
+    json_decref(o);
+}
+
 /* A pipeline's status has one row of counts per step, the reduce last. */
 static void test_status_steps(void **state)
 {
@@ -640,6 +696,7 @@ int main(void)
         cmocka_unit_test(test_counts_progress),
         cmocka_unit_test(test_step_index),
         cmocka_unit_test_setup_teardown(test_status, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_check_and_task, setup, teardown),
         cmocka_unit_test_setup_teardown(test_status_steps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_results_columns, setup, teardown),

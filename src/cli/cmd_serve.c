@@ -1,0 +1,229 @@
+/* sweep serve: the orchestrator service. Reads its settings (flag > environment >
+ * <home>/.env > default, common/config.h) and the token, then hands over to
+ * server_run() (src/server). */
+#include "cli.h"
+
+#include "common/config.h"
+#include "common/fileio.h"
+#include "common/xalloc.h"
+#include "server/server.h"
+
+#include <ctype.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+extern const struct cli_cmd cmd_serve;
+extern char **environ;
+
+/* Every setting of the service; the name is the flag (with '-' for '_'). */
+static const struct config_def serve_defs[] = {
+    {"bind", "SWEEP_BIND", CONFIG_BIND, "127.0.0.1:5000", "address to listen on"},
+    {"max_parallel", "SWEEP_MAX_PARALLEL", CONFIG_POSITIVE_INT, NULL,
+     "slots shared by every study (default: the CPUs)"},
+    {"token_file", "SWEEP_TOKEN_FILE", CONFIG_STRING, NULL,
+     "file holding the bearer token for POST and DELETE"},
+    {"max_body", "SWEEP_MAX_BODY", CONFIG_SIZE, "1M", "largest request body"},
+    {"threads", "SWEEP_HTTP_THREADS", CONFIG_POSITIVE_INT, "4", "HTTP threads"},
+    {"allow_commands", "SWEEP_ALLOW_COMMANDS", CONFIG_BOOL, "no",
+     "accept specs that run commands, not only models"},
+};
+#define NDEFS (sizeof(serve_defs) / sizeof(serve_defs[0]))
+
+/* The token: the file's first line, without surrounding blanks; not empty. */
+static int read_token(const char *path, char **out, struct err *err)
+{
+    char *data = NULL, *p, *end;
+    size_t len;
+    int rc = fileio_read_user(path, 4096, &data, &len, err);
+
+    if (rc)
+        return rc;
+    p = data;
+    while (isspace((unsigned char)*p))
+        p++;
+    end = p;
+    while (*end && *end != '\n' && *end != '\r')
+        end++;
+    while (end > p && isspace((unsigned char)end[-1]))
+        end--;
+    if (end == p) {
+        free(data);
+        return err_set(err, SWEEP_EINVAL, "token file %s is empty", path);
+    }
+    *out = xstrndup(p, (size_t)(end - p));
+    free(data);
+    return SWEEP_OK;
+}
+
+static int serve_main(int argc, char **argv)
+{
+    enum { OPT_HOME = 256, OPT_PRINT, OPT_JSON, OPT_ALLOW };
+    static const struct option opts[] = {
+        {"bind", required_argument, NULL, 'b'},
+        {"max-parallel", required_argument, NULL, 'j'},
+        {"token-file", required_argument, NULL, 't'},
+        {"max-body", required_argument, NULL, 'm'},
+        {"threads", required_argument, NULL, 'T'},
+        {"allow-commands", no_argument, NULL, OPT_ALLOW},
+        {"home", required_argument, NULL, OPT_HOME},
+        {"print-config", no_argument, NULL, OPT_PRINT},
+        {"json", no_argument, NULL, OPT_JSON},
+        {NULL, 0, NULL, 0},
+    };
+    struct config *cfg = config_create(serve_defs, NDEFS);
+    struct server_opts so = {0};
+    struct err err = {0};
+    const char *home_flag = NULL;
+    char *dotenv = NULL, *token = NULL;
+    bool print = false, json = false;
+    int c, rc = EXIT_OK;
+
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "j:", opts, NULL)) != -1) {
+        const char *name = NULL;
+        switch (c) {
+        case 'b':
+            name = "bind";
+            break;
+        case 'j':
+            name = "max_parallel";
+            break;
+        case 't':
+            name = "token_file";
+            break;
+        case 'm':
+            name = "max_body";
+            break;
+        case 'T':
+            name = "threads";
+            break;
+        case OPT_ALLOW:
+            config_set_flag(cfg, "allow_commands", "yes", &err);
+            break;
+        case OPT_HOME:
+            home_flag = optarg;
+            break;
+        case OPT_PRINT:
+            print = true;
+            break;
+        case OPT_JSON:
+            json = true;
+            break;
+        default:
+            rc = cli_option_error(&cmd_serve, opts, c, argv);
+            goto out;
+        }
+        if (name)
+            config_set_flag(cfg, name, optarg, &err);
+    }
+    if (optind != argc) {
+        rc = cli_usage_error(&cmd_serve, "unexpected argument '%s'", argv[optind]);
+        goto out;
+    }
+    if (json && !print) {
+        rc = cli_usage_error(&cmd_serve, "--json goes with --print-config");
+        goto out;
+    }
+    so.home = cli_home(home_flag);
+    dotenv = xasprintf("%s/.env", so.home);
+    if (config_load(cfg, dotenv, environ, &err)) {
+        rc = cli_fail(&err);
+        goto out;
+    }
+    if (print) {
+        if (json) {
+            json_t *j = config_json(cfg);
+            json_object_set_new(
+                j, "home", json_pack("{s:s, s:s}", "value", so.home, "source", "home"));
+            cli_print_json(j);
+            json_decref(j);
+        } else {
+            char *t = config_text(cfg);
+            printf("home  %s\n%s", so.home, t);
+            free(t);
+        }
+        goto out;
+    }
+    if (config_get(cfg, "token_file") &&
+        read_token(config_get(cfg, "token_file"), &token, &err)) {
+        err_prefix(&err, "token_file from %s", config_where(cfg, "token_file"));
+        rc = cli_fail(&err);
+        goto out;
+    }
+    so.bind = config_get(cfg, "bind");
+    so.max_parallel = (int)config_num(cfg, "max_parallel");
+    if (so.max_parallel <= 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        so.max_parallel = n > 0 ? (int)n : 1;
+    }
+    so.token = token;
+    so.max_body = (size_t)config_num(cfg, "max_body");
+    so.threads = (int)config_num(cfg, "threads");
+    so.allow_commands = config_num(cfg, "allow_commands") != 0;
+    so.self_path = cli_self_path();
+    so.out = stdout;
+    if (server_opts_check(&so, &err) || server_run(&so, &err)) {
+        rc = cli_fail(&err);
+        if (rc == EXIT_USAGE && err.code != SWEEP_EINVAL)
+            rc = EXIT_UNEXPECTED;
+    }
+out:
+    free(token);
+    free(dotenv);
+    config_destroy(cfg);
+    return rc;
+}
+
+const struct cli_cmd cmd_serve = {
+    .name = "serve",
+    .summary = "run the orchestrator service: a REST API over one engine",
+    .usage =
+        "Usage: sweep serve [--bind HOST:PORT] [-j N] [--token-file F] [OPTIONS]\n"
+        "\n"
+        "Runs every study submitted to it in this one process, sharing -j slots\n"
+        "across studies in priority order, and answers a JSON API meanwhile:\n"
+        "  GET /health, GET /status, GET /studies, POST /studies (a spec as JSON, or\n"
+        "  {\"algorithm\", \"variable_parameter\", \"values\", \"base_parameters\",\n"
+        "  \"repetitions\"}), GET /studies/ID, POST /studies/ID/cancel,\n"
+        "  POST /studies/ID/retry (failed tasks), GET /studies/ID/results?format=\n"
+        "  csv|json, GET /tasks (?status= &study= &priority= &limit= &offset=),\n"
+        "  POST /tasks (one task), GET /tasks/ID, DELETE /tasks/ID (cancel).\n"
+        "SIGTERM or SIGINT: new work is refused (503), running tasks are stopped and\n"
+        "recorded interrupted; the next 'sweep serve' on the home resumes them.\n"
+        "Every setting comes from its flag, else its SWEEP_* variable, else a line\n"
+        "of <home>/.env, else its default; --print-config shows which.\n"
+        "\n"
+        "Options:\n"
+        "  --bind HOST:PORT       listen there (SWEEP_BIND; default 127.0.0.1:5000;\n"
+        "                         port 0: any free one, printed at start); an\n"
+        "                         address not loopback needs a token\n"
+        "  -j, --max-parallel N   slots shared by the studies (SWEEP_MAX_PARALLEL;\n"
+        "                         default: the CPUs)\n"
+        "  --token-file F         POST and DELETE need 'Authorization: Bearer\n"
+        "                         TOKEN', TOKEN the file's first line\n"
+        "                         (SWEEP_TOKEN_FILE)\n"
+        "  --max-body SIZE        larger request bodies get 413 (SWEEP_MAX_BODY;\n"
+        "                         default 1M)\n"
+        "  --threads N            HTTP threads (SWEEP_HTTP_THREADS; default 4)\n"
+        "  --allow-commands       accept specs that run commands, not only models\n"
+        "                         (SWEEP_ALLOW_COMMANDS)\n"
+        "  --print-config         print each setting, its value and its source\n"
+        "  --json                 with --print-config: as JSON\n"
+        "  --home DIR             sweep home (default $SWEEP_HOME or ./.sweep)\n"
+        "  -h, --help             show this help\n"
+        "\n"
+        "Exit status: 0 stopped by SIGTERM or SIGINT, 2 a bad setting (named with\n"
+        "its source), 3 could not start (the port taken, the store unusable),\n"
+        "4 another sweep serve runs on the home.\n"
+        "\n"
+        "Examples:\n"
+        "  sweep serve --bind 127.0.0.1:5000 -j 8\n"
+        "  curl -s localhost:5000/studies -d '{\"algorithm\": \"DLA\",\n"
+        "    \"variable_parameter\": \"n_particles\", \"values\": [100, 200],\n"
+        "    \"repetitions\": 3}'\n"
+        "  SWEEP_MAX_PARALLEL=4 sweep serve --print-config\n",
+    .fn = serve_main,
+};

@@ -1,0 +1,657 @@
+/* The REST API's handlers (see route.h for the routes): reads answered from the
+ * calling thread's read connection with the shapes of core/view.h, changes handed to
+ * the main thread (service_call). Every answer is JSON (results may be CSV); every
+ * error is {"error", "detail"} with its status. */
+#include "server/service.h"
+
+#include "common/jsonx.h"
+#include "common/strbuf.h"
+#include "common/timeutil.h"
+#include "common/xalloc.h"
+#include "core/expand.h"
+#include "core/spec.h"
+#include "core/store.h"
+#include "core/view.h"
+#include "server/route.h"
+
+#include <ctype.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#define API_MAX_TASKS                                                                  \
+    100000000ULL          /* a larger study is refused, as `sweep run` does            \
+                           */
+#define API_PAGE_MAX 1000 /* the largest ?limit= of a list */
+
+static const char api_json_type[] = "application/json";
+
+void api_error(struct api_response *out,
+               int status,
+               const char *error,
+               const char *detail)
+{
+    out->status = status;
+    out->content_type = api_json_type;
+    out->body = route_error_json(error, detail);
+    out->len = strlen(out->body);
+}
+
+/* Answers v (taken; NULL: 500). */
+static void api_json(struct api_response *out, int status, json_t *v)
+{
+    if (!v) { /* a reply that could not be built (json_pack) */
+        api_error(out, 500, "internal", "the answer could not be built");
+        return;
+    }
+    out->status = status;
+    out->content_type = api_json_type;
+    out->body = jsonx_pretty_str(v); /* ends with a newline */
+    out->len = strlen(out->body);
+    json_decref(v);
+}
+
+/* An error of the core as an answer. */
+static void api_err(struct api_response *out, const struct err *err)
+{
+    switch (err->code) {
+    case SWEEP_ENOTFOUND:
+        api_error(out, 404, "not_found", err->msg);
+        break;
+    case SWEEP_EINVAL:
+        api_error(out, 400, "invalid", err->msg);
+        break;
+    case SWEEP_EBUSY:
+        api_error(out, 503, "busy", err->msg);
+        break;
+    default:
+        api_error(out, 500, "internal", err->msg);
+    }
+}
+
+static void api_reply(struct api_response *out, struct svc_reply *r)
+{
+    api_json(out, r->status, r->body);
+}
+
+/* ---- POST /studies and POST /tasks: a spec from the body ---- */
+
+static atomic_uint name_seq;
+
+/* A name for a study the body does not name: PREFIX-YYYYmmdd-HHMMSS-PID-N. */
+static char *new_name(const char *prefix)
+{
+    char ts[32], clean[40];
+    time_t now = time(NULL);
+    struct tm tm;
+    size_t n = 0;
+
+    for (const char *p = prefix; *p && n < sizeof(clean) - 1; p++) {
+        char c = *p;
+        if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_')
+            clean[n++] = c;
+        else if (c >= 'A' && c <= 'Z')
+            clean[n++] = (char)(c - 'A' + 'a');
+    }
+    clean[n] = '\0';
+    gmtime_r(&now, &tm);
+    strftime(ts, sizeof(ts), "%Y%m%d-%H%M%S", &tm);
+    return xasprintf("%s-%s-%d-%u", n ? clean : "study", ts, (int)getpid(),
+                     atomic_fetch_add(&name_seq, 1) + 1);
+}
+
+/* The parametric-study shape as a spec (new reference), or NULL with err set. */
+static json_t *parametric_spec(const json_t *in, struct err *err)
+{
+    const json_t *alg = json_object_get(in, "algorithm");
+    const json_t *var = json_object_get(in, "variable_parameter");
+    const json_t *values = json_object_get(in, "values");
+    const json_t *base = json_object_get(in, "base_parameters");
+    const json_t *reps = json_object_get(in, "repetitions");
+    const json_t *study = json_object_get(in, "study");
+    const char *key;
+    json_t *v, *spec;
+    char *name;
+
+    json_object_foreach((json_t *)in, key, v)
+    {
+        static const char *const known[] = {"algorithm",   "variable_parameter",
+                                            "values",      "base_parameters",
+                                            "repetitions", "study",
+                                            "description", "priority"};
+        bool ok = false;
+        for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+            ok = ok || strcmp(key, known[i]) == 0;
+        if (!ok) {
+            err_set(err, SWEEP_EINVAL, "unknown field \"%s\" in a parametric study",
+                    key);
+            return NULL;
+        }
+    }
+    if (!json_is_string(alg) || !json_is_string(var) || !json_is_array(values) ||
+        json_array_size(values) == 0) {
+        err_set(err, SWEEP_EINVAL,
+                "a parametric study needs \"algorithm\" (a model), "
+                "\"variable_parameter\" (a name) and \"values\" (a non-empty list)");
+        return NULL;
+    }
+    if ((base && !json_is_object(base)) || (reps && !json_is_integer(reps)) ||
+        (study && !json_is_string(study))) {
+        err_set(err, SWEEP_EINVAL,
+                "\"base_parameters\" is an object, \"repetitions\" an integer and "
+                "\"study\" a name");
+        return NULL;
+    }
+    if (base && json_object_get(base, json_string_value(var))) {
+        err_set(err, SWEEP_EINVAL, "\"%s\" is both the variable and a base parameter",
+                json_string_value(var));
+        return NULL;
+    }
+    name = study ? xstrdup(json_string_value(study)) : new_name(json_string_value(alg));
+    spec = json_pack("{s:s, s:O, s:{s:O}}", "study", name, "model", alg, "parameters",
+                     json_string_value(var), values);
+    free(name);
+    if (base)
+        json_object_set(spec, "base", (json_t *)base);
+    if (reps)
+        json_object_set(spec, "repetitions", (json_t *)reps);
+    if ((v = json_object_get(in, "description")))
+        json_object_set(spec, "description", v);
+    if ((v = json_object_get(in, "priority")))
+        json_object_set(spec, "priority", v);
+    return spec;
+}
+
+static bool runs_commands(const struct spec *spec)
+{
+    for (size_t i = 0; i <= spec->nsteps; i++) {
+        const struct spec_step *step =
+            i < spec->nsteps ? &spec->steps[i] : spec->reduce;
+        if (step && step->kind != SPEC_MODEL)
+            return true;
+    }
+    return false;
+}
+
+/* Checks a spec object as `sweep run` checks a file; its text and name on success. */
+static int check_spec(json_t *obj,
+                      bool allow_commands,
+                      char **spec_text,
+                      char **name,
+                      bool *forbidden,
+                      struct err *err)
+{
+    char *text = json_dumps(obj, JSON_INDENT(2));
+    struct spec *spec = NULL;
+    struct svc_models *models = NULL;
+    uint64_t n;
+    int rc;
+
+    if (!text)
+        return err_set(err, SWEEP_EINVAL, "the spec cannot be written as JSON");
+    rc = spec_parse("request.json", text, strlen(text), &spec, err);
+    if (!rc && !allow_commands && runs_commands(spec)) {
+        *forbidden = true;
+        rc = err_set(err, SWEEP_EINVAL,
+                     "this service runs models only: a spec with a command needs "
+                     "sweep serve --allow-commands");
+    }
+    if (!rc)
+        rc = svc_models_check(spec, &models, err);
+    if (!rc && (n = expand_count(spec)) > API_MAX_TASKS)
+        rc = err_set(err, SWEEP_EINVAL, "study %s has %llu tasks, more than %llu",
+                     spec->name, (unsigned long long)n, API_MAX_TASKS);
+    if (!rc) {
+        *name = xstrdup(spec->name);
+        *spec_text = text;
+        text = NULL;
+    }
+    svc_models_destroy(models);
+    spec_destroy(spec);
+    free(text);
+    return rc;
+}
+
+/* The body as a JSON object, or NULL with err set (a bad JSON says where). */
+static json_t *body_object(const char *body, size_t len, struct err *err)
+{
+    json_error_t je;
+    json_t *v;
+
+    if (!body || len == 0) {
+        err_set(err, SWEEP_EINVAL, "the request has no body; send a JSON object");
+        return NULL;
+    }
+    v = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+    if (!v) {
+        err_set(err, SWEEP_EINVAL, "bad JSON at line %d, column %d: %s", je.line,
+                je.column, je.text);
+        return NULL;
+    }
+    if (!json_is_object(v)) {
+        json_decref(v);
+        err_set(err, SWEEP_EINVAL, "expected a JSON object");
+        return NULL;
+    }
+    return v;
+}
+
+int api_study_spec(const char *body,
+                   size_t len,
+                   bool allow_commands,
+                   char **spec_text,
+                   char **name,
+                   bool *forbidden,
+                   struct err *err)
+{
+    json_t *in = body_object(body, len, err), *spec;
+    int rc;
+
+    *spec_text = *name = NULL;
+    *forbidden = false;
+    if (!in)
+        return SWEEP_EINVAL;
+    spec =
+        json_object_get(in, "algorithm") ? parametric_spec(in, err) : json_incref(in);
+    json_decref(in);
+    if (!spec)
+        return SWEEP_EINVAL;
+    rc = check_spec(spec, allow_commands, spec_text, name, forbidden, err);
+    json_decref(spec);
+    return rc;
+}
+
+/* POST /tasks: {"algorithm" (or "model"), "parameters", ["priority"], ["task_id"],
+ * ["description"]}: one task, as a study of its own named task-<task_id> (or a new
+ * name). */
+static int task_spec(const char *body,
+                     size_t len,
+                     char **spec_text,
+                     char **name,
+                     bool *forbidden,
+                     struct err *err)
+{
+    json_t *in = body_object(body, len, err), *spec = NULL, *v;
+    const json_t *alg, *params, *id;
+    const char *key;
+    char *study = NULL;
+    int rc = SWEEP_EINVAL;
+
+    *forbidden = false;
+    if (!in)
+        return SWEEP_EINVAL;
+    json_object_foreach(in, key, v)
+    {
+        if (strcmp(key, "algorithm") && strcmp(key, "model") &&
+            strcmp(key, "parameters") && strcmp(key, "priority") &&
+            strcmp(key, "task_id") && strcmp(key, "description")) {
+            err_set(err, SWEEP_EINVAL, "unknown field \"%s\" in a task", key);
+            goto out;
+        }
+    }
+    alg = json_object_get(in, "algorithm");
+    if (!alg)
+        alg = json_object_get(in, "model");
+    params = json_object_get(in, "parameters");
+    id = json_object_get(in, "task_id");
+    if (!json_is_string(alg) || (params && !json_is_object(params)) ||
+        (id && (!json_is_string(id) || !route_id_ok(json_string_value(id))))) {
+        err_set(
+            err, SWEEP_EINVAL,
+            "a task needs \"algorithm\" (a model) and may have \"parameters\" (an "
+            "object), \"priority\", \"task_id\" (letters, digits, '.', '_', '-') and "
+            "\"description\"");
+        goto out;
+    }
+    study = id ? xasprintf("task-%s", json_string_value(id))
+               : new_name(json_string_value(alg));
+    spec = json_pack("{s:s, s:O}", "study", study, "model", alg);
+    if (params)
+        json_object_set(spec, "base", (json_t *)params);
+    if ((v = json_object_get(in, "priority")))
+        json_object_set(spec, "priority", v);
+    if ((v = json_object_get(in, "description")))
+        json_object_set(spec, "description", v);
+    rc = check_spec(spec, false, spec_text, name, forbidden, err);
+out:
+    free(study);
+    json_decref(spec);
+    json_decref(in);
+    return rc;
+}
+
+static void submit(struct service *s,
+                   const struct api_request *rq,
+                   bool one_task,
+                   struct api_response *out)
+{
+    char *text = NULL, *name = NULL;
+    bool forbidden = false;
+    struct err err = {0};
+    struct svc_reply r;
+    int rc =
+        one_task
+            ? task_spec(rq->body, rq->body_len, &text, &name, &forbidden, &err)
+            : api_study_spec(rq->body, rq->body_len, service_opts(s)->allow_commands,
+                             &text, &name, &forbidden, &err);
+
+    if (rc) {
+        api_error(out, forbidden ? 403 : 400, forbidden ? "forbidden" : "invalid",
+                  err.msg);
+        return;
+    }
+    service_call(s, SVC_SUBMIT, name, text, &r);
+    api_reply(out, &r);
+    free(text);
+    free(name);
+}
+
+/* ---- reads ---- */
+
+static void study_get(struct service *s,
+                      struct store *st,
+                      const char *name,
+                      struct api_response *out)
+{
+    struct view_status v;
+    struct err err = {0};
+    char *detail = NULL;
+    const char *state;
+    int rc = view_status_load(st, name, &v, &err);
+
+    if (rc == SWEEP_OK) {
+        api_json(out, 200, view_study_check_json(&v));
+        view_status_fini(&v);
+        return;
+    }
+    view_status_fini(&v);
+    if (rc != SWEEP_ENOTFOUND) {
+        api_err(out, &err);
+        return;
+    }
+    /* Accepted but not stored yet, or refused. */
+    state = service_study_state(s, name, &detail);
+    if (state)
+        api_json(out, 200,
+                 json_pack("{s:s, s:s, s:n, s:n, s:s*}", "study_id", name, "status",
+                           state, "progress", "estimated_remaining", "detail", detail));
+    else
+        api_error(out, 404, "not_found", err.msg);
+    free(detail);
+}
+
+struct results_ctx {
+    json_t *rows;
+    struct strbuf *csv;
+};
+
+static int
+result_row(const struct view_results *r, const struct view_row *row, void *arg)
+{
+    struct results_ctx *c = arg;
+
+    if (c->csv)
+        view_row_csv(r, row, c->csv);
+    else
+        json_array_append_new(c->rows, view_row_json(r, row));
+    return 0;
+}
+
+/* GET /studies/{id}/results?format=json|csv: the rows of `sweep results`. Built
+ * whole in memory (O(tasks)); a large study would want a streamed response. */
+static void
+study_results(struct store *st, const struct api_request *rq, struct api_response *out)
+{
+    const char *fmt = rq->query(rq->query_arg, "format");
+    bool csv = fmt && strcmp(fmt, "csv") == 0;
+    struct store_study s = {0};
+    struct view_results r;
+    struct strbuf sb = STRBUF_INIT;
+    struct results_ctx c = {.csv = csv ? &sb : NULL};
+    struct err err = {0};
+    int rc;
+
+    memset(&r, 0, sizeof(r));
+    if (fmt && !csv && strcmp(fmt, "json") != 0) {
+        api_error(out, 400, "invalid", "format: expected json or csv");
+        return;
+    }
+    rc = store_study_get(st, rq->route->arg, &s, &err);
+    if (!rc)
+        rc = view_results_open(st, &s, -1, -1, csv, &r, &err);
+    if (!rc) {
+        c.rows = csv ? NULL : json_array();
+        if (csv)
+            view_results_csv_header(&r, &sb);
+        rc = view_results_each(&r, result_row, &c, &err);
+    }
+    if (rc) {
+        api_err(out, &err);
+        json_decref(c.rows);
+    } else if (csv) {
+        out->status = 200;
+        out->content_type = "text/csv; charset=utf-8";
+        out->len = sb.len;
+        out->body = sb_take(&sb);
+    } else {
+        api_json(out, 200, c.rows);
+    }
+    sb_fini(&sb);
+    view_results_fini(&r);
+    store_study_fini(&s);
+}
+
+struct task_page {
+    const char *study;
+    const char *priority; /* a band name, an integer, or NULL */
+    long long offset, limit, seen;
+    json_t *tasks;
+    bool more;
+};
+
+static bool priority_matches(const char *want, int priority)
+{
+    long long p;
+
+    if (!want)
+        return true;
+    if (route_query_int(want, 0, 1000000, 0, &p) == 0)
+        return p == priority;
+    return strcasecmp(want, priority_name(priority)) == 0;
+}
+
+static int task_one(const struct store_task *t, void *arg)
+{
+    struct task_page *pg = arg;
+
+    if (!priority_matches(pg->priority, t->priority))
+        return 0;
+    if (pg->seen++ < pg->offset)
+        return 0;
+    if ((long long)json_array_size(pg->tasks) == pg->limit) {
+        pg->more = true;
+        return 1;
+    }
+    json_array_append_new(pg->tasks, view_task_json(t, pg->study));
+    return 0;
+}
+
+struct study_ref {
+    long long id;
+    char *name;
+};
+struct study_refs {
+    struct study_ref *v;
+    size_t n, cap;
+};
+
+static int collect_study(const struct store_study *s, void *arg)
+{
+    struct study_refs *r = arg;
+
+    r->v = xgrow(r->v, &r->cap, r->n + 1, sizeof(*r->v));
+    r->v[r->n].id = s->id;
+    r->v[r->n++].name = xstrdup(s->name);
+    return 0;
+}
+
+/* GET /tasks?status=&study=&priority=&limit=&offset=: tasks of the latest generation
+ * of each study (newest study first, each in expansion order). Paging skips `offset`
+ * matching tasks: O(offset + limit) rows read. */
+static void
+task_list(struct store *st, const struct api_request *rq, struct api_response *out)
+{
+    const char *status = rq->query(rq->query_arg, "status");
+    const char *study = rq->query(rq->query_arg, "study");
+    struct task_page pg = {.priority = rq->query(rq->query_arg, "priority")};
+    struct study_refs refs = {0};
+    struct store_study s = {0};
+    struct err err = {0};
+    enum task_state state = TASK_PENDING;
+    int rc = SWEEP_OK;
+
+    if (route_query_int(rq->query(rq->query_arg, "limit"), 1, API_PAGE_MAX, 100,
+                        &pg.limit) < 0 ||
+        route_query_int(rq->query(rq->query_arg, "offset"), 0, 1LL << 50, 0,
+                        &pg.offset) < 0) {
+        api_error(out, 400, "invalid", "limit: 1 to 1000; offset: 0 or more");
+        return;
+    }
+    if (status) {
+        char lower[32];
+        size_t i;
+        for (i = 0; status[i] && i < sizeof(lower) - 1; i++)
+            lower[i] = (char)tolower((unsigned char)status[i]);
+        lower[i] = '\0';
+        if (task_state_parse(lower, &state) < 0)
+            status = "";
+    }
+    if (status && !*status) {
+        api_error(out, 400, "invalid",
+                  "status: expected a task state (PENDING, RUNNING, SUCCEEDED, FAILED, "
+                  "...)");
+        return;
+    }
+    if (pg.priority && !priority_matches(pg.priority, PRIORITY_HIGH) &&
+        !priority_matches(pg.priority, PRIORITY_MEDIUM) &&
+        !priority_matches(pg.priority, PRIORITY_LOW) &&
+        route_query_int(pg.priority, 0, 1000000, 0, &pg.seen) < 0) {
+        api_error(out, 400, "invalid",
+                  "priority: expected HIGH, MEDIUM, LOW or an integer");
+        return;
+    }
+    pg.seen = 0;
+    if (study) {
+        rc = store_study_get(st, study, &s, &err);
+        if (!rc)
+            collect_study(&s, &refs);
+    } else {
+        rc = store_study_list(st, collect_study, &refs, &err);
+    }
+    pg.tasks = json_array();
+    for (size_t i = 0; i < refs.n && !rc && !pg.more; i++) {
+        pg.study = refs.v[i].name;
+        rc = store_task_each(st, refs.v[i].id, status ? (int)state : -1, task_one, &pg,
+                             &err);
+    }
+    if (rc) {
+        api_err(out, &err);
+        json_decref(pg.tasks);
+    } else {
+        api_json(out, 200,
+                 json_pack("{s:o, s:I, s:I, s:o}", "tasks", pg.tasks, "offset",
+                           (json_int_t)pg.offset, "limit", (json_int_t)pg.limit,
+                           "next_offset",
+                           pg.more ? json_integer(pg.offset + pg.limit) : json_null()));
+    }
+    for (size_t i = 0; i < refs.n; i++)
+        free(refs.v[i].name);
+    free(refs.v);
+    store_study_fini(&s);
+}
+
+static void task_get(struct store *st, const char *name, struct api_response *out)
+{
+    struct store_task t = {0};
+    char *study = NULL;
+    struct err err = {0};
+
+    if (store_task_resolve(st, 0, name, &t, &study, &err))
+        api_err(out, &err);
+    else
+        api_json(out, 200, view_task_json(&t, study));
+    store_task_fini(&t);
+    free(study);
+}
+
+void api_handle(struct service *s,
+                struct store *st,
+                const struct api_request *rq,
+                struct api_response *out)
+{
+    const char *arg = rq->route->arg;
+    struct svc_reply r;
+    struct err err = {0};
+    json_t *v;
+
+    if (!st && !rq->route->changes_state && rq->route->id != ROUTE_HEALTH) {
+        api_error(out, 503, "store", "the store cannot be opened for reading");
+        return;
+    }
+    switch (rq->route->id) {
+    case ROUTE_HEALTH:
+        api_json(out, 200,
+                 json_pack("{s:s}", "status", service_draining(s) ? "stopping" : "ok"));
+        return;
+    case ROUTE_STATUS:
+    case ROUTE_STUDY_LIST:
+        if (view_study_list(st, &v, &err)) {
+            api_err(out, &err);
+            return;
+        }
+        if (rq->route->id == ROUTE_STATUS) {
+            json_t *info = service_info(s);
+            json_object_set_new(info, "studies", v);
+            v = info;
+        }
+        api_json(out, 200, v);
+        return;
+    case ROUTE_STUDY_SUBMIT:
+        submit(s, rq, false, out);
+        return;
+    case ROUTE_TASK_SUBMIT:
+        submit(s, rq, true, out);
+        return;
+    case ROUTE_STUDY_GET:
+        study_get(s, st, arg, out);
+        return;
+    case ROUTE_STUDY_CANCEL:
+        service_call(s, SVC_CANCEL, arg, NULL, &r);
+        api_reply(out, &r);
+        return;
+    case ROUTE_STUDY_RETRY:
+        service_call(s, SVC_RETRY, arg, NULL, &r);
+        api_reply(out, &r);
+        return;
+    case ROUTE_STUDY_RESULTS:
+        study_results(st, rq, out);
+        return;
+    case ROUTE_TASK_LIST:
+        task_list(st, rq, out);
+        return;
+    case ROUTE_TASK_GET:
+        task_get(st, arg, out);
+        return;
+    case ROUTE_TASK_CANCEL:
+        service_call(s, SVC_TASK_CANCEL, arg, NULL, &r);
+        api_reply(out, &r);
+        return;
+    case ROUTE_NONE:
+        break;
+    }
+    api_error(out, 404, "not_found", "no such endpoint");
+}

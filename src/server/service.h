@@ -1,0 +1,112 @@
+/* The service's shared state between the main thread (the engine's owner, service.c),
+ * the HTTP threads (http.c, api.c) and the preparing thread. Module-private to
+ * src/server. */
+#ifndef SWEEP_SERVER_SERVICE_H
+#define SWEEP_SERVER_SERVICE_H
+
+#include "server/server.h"
+
+#include "core/spec.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+
+struct service;
+struct store;
+
+/* What a request asks the main thread to do. */
+enum svc_cmd_kind {
+    SVC_SUBMIT,      /* accept a study: name, text (its spec as JSON) */
+    SVC_CANCEL,      /* cancel study `name` */
+    SVC_RETRY,       /* run the failed tasks of study `name` again */
+    SVC_TASK_CANCEL, /* cancel task `name` (store_task_resolve) */
+};
+
+/* A command and its answer (status and a JSON body: the reply object, or
+ * {"error","detail"}). */
+struct svc_reply {
+    int status;
+    json_t *body; /* new reference, the caller's */
+};
+
+/* Hands a command to the main thread and waits for its answer (the main thread
+ * answers every command, with 503 when the service stops). text may be NULL. */
+void service_call(struct service *s,
+                  enum svc_cmd_kind kind,
+                  const char *name,
+                  const char *text,
+                  struct svc_reply *out);
+
+/* True once the service stops taking work (a signal came). */
+bool service_draining(struct service *s);
+const struct server_opts *service_opts(struct service *s);
+
+/* Where a study the service knows but the store does not show yet stands: "QUEUED"
+ * (accepted, waiting for the preparing thread), "PREPARING", "REJECTED" (its tasks
+ * could not be stored: *detail says why; free it) or "CANCELLED" (before it was
+ * stored). NULL when the service has no such
+ * study in hand. */
+const char *service_study_state(struct service *s, const char *name, char **detail);
+
+/* {"status": "ok"|"stopping", "pid", "started_at", "slots", "studies_running",
+ * "studies_queued"} (new reference). */
+json_t *service_info(struct service *s);
+
+/* ---- api.c: the handlers ---- */
+
+struct route_match;
+struct api_request {
+    const struct route_match *route;
+    const char *body; /* NUL-terminated; NULL when none */
+    size_t body_len;
+    /* A query parameter of the URL, or NULL. */
+    const char *(*query)(void *arg, const char *name);
+    void *query_arg;
+};
+struct api_response {
+    int status;
+    const char *content_type; /* static */
+    char *body;               /* owned (free) */
+    size_t len;
+};
+/* Answers one request; st is the calling thread's read connection (NULL when it could
+ * not be opened: reads answer 503). */
+void api_handle(struct service *s,
+                struct store *st,
+                const struct api_request *rq,
+                struct api_response *out);
+/* The response of an error: {"error", "detail"} with status. */
+void api_error(struct api_response *out,
+               int status,
+               const char *error,
+               const char *detail);
+/* A spec for POST /studies: the body as JSON (a spec, or the parametric-study shape
+ * {"algorithm", "variable_parameter", "values", "base_parameters", "repetitions",
+ * ["study"]}), checked as `sweep run` checks one (its fields, its models'
+ * parameters, its size), into *spec_text (the spec as JSON; free it) and *name.
+ * SWEEP_EINVAL with the reason for a bad body; *forbidden for a command spec when
+ * commands are not allowed. */
+int api_study_spec(const char *body,
+                   size_t len,
+                   bool allow_commands,
+                   char **spec_text,
+                   char **name,
+                   bool *forbidden,
+                   struct err *err);
+
+/* ---- check.c: a spec's models, as `sweep run` checks them ---- */
+struct spec_step;
+struct svc_models;
+/* Resolves the model of every step of spec and checks its parameters (an unknown
+ * model or a bad parameter: SWEEP_EINVAL naming it), and tells the spec the other
+ * names of the models' seed parameter. *out is freed with svc_models_destroy(). */
+int svc_models_check(struct spec *spec, struct svc_models **out, struct err *err);
+void svc_models_destroy(struct svc_models *m);
+/* The runner_check_fn of runner_prepare(): one task's parameters, with its model's
+ * preset under them; arg is the struct svc_models. */
+int svc_models_check_task(const struct spec_step *step,
+                          const json_t *params,
+                          void *arg,
+                          struct err *err);
+
+#endif
