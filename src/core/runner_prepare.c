@@ -2,10 +2,11 @@
  * lock that keeps two sweep processes from running one study (the holder writes its
  * pid, since when and what it is into the lock file, so that the one refused can say
  * who holds it), runner_prepare(), which checks the commands' placeholders against the
- * expansion and streams the expanded tasks into the store in one transaction (a bad
- * task refuses the whole study and nothing is stored), runner_study_remove(), and the
- * owner of a run's attempts: who this process is, whether the owner of an attempt is
- * alive, and ending the tasks of a run that died (runner_end_orphans). */
+ * expansion and stores the expanded tasks as a hidden generation, in chunks sorted by
+ * key, made visible when complete (a bad task refuses the whole study and the study
+ * stays as it was), runner_study_remove(), and the owner of a run's attempts: who this
+ * process is, whether the owner of an attempt is alive, and ending the tasks of a run
+ * that died (runner_end_orphans). */
 #include "runner.h"
 
 #include "common/fileio.h"
