@@ -91,8 +91,8 @@ __attribute__((target("sha,sse4.1,ssse3"))) static void compress_ni(uint32_t h[8
     _mm_storeu_si128((__m128i *)&h[4], st1);
 }
 
-/* 1 with the SHA extensions (and SSSE3, SSE4.1), 0 without; -1 before the check. A
- * race on the first calls only repeats the check. */
+/* 1 with the SHA extensions (and SSSE3, SSE4.1), 0 without; -1 before the check.
+ * Threads that race on the first calls only repeat the check (relaxed atomics). */
 static int have_ni = -1;
 
 static int sha_ni_check(void)
@@ -110,9 +110,13 @@ static int sha_ni_check(void)
 static void compress_block(uint32_t h[8], const uint8_t b[64])
 {
 #ifdef SHA256_NI
-    if (have_ni < 0)
-        have_ni = sha_ni_check();
-    if (have_ni) {
+    int ni = __atomic_load_n(&have_ni, __ATOMIC_RELAXED);
+
+    if (ni < 0) {
+        ni = sha_ni_check();
+        __atomic_store_n(&have_ni, ni, __ATOMIC_RELAXED);
+    }
+    if (ni) {
         compress_ni(h, b);
         return;
     }
