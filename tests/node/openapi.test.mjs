@@ -100,15 +100,18 @@ before(async () => {
   await waitFor('/health', 20, async () => (await fetch(url + '/health').catch(() => null))?.ok);
 });
 
+// SIGTERM, then the exit waited for with a deadline (30 s, then SIGKILL): it must be 0.
 after(async () => {
-  if (child && child.exitCode === null) {
-    const exited = new Promise((r) => child.once('exit', r));
+  let code = child?.exitCode;
+  if (child && code === null) {
+    const exited = new Promise((r) => child.once('exit', (c, sig) => r(sig || c)));
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), 30000);
-    await exited;
+    code = await exited;
     clearTimeout(timer);
   }
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  assert.equal(code, 0, `sweep serve exited ${code}\n${log}`);
 });
 
 test('the document is valid OpenAPI', async () => {
