@@ -218,6 +218,23 @@ test('one task, and a conflict while a study runs', async () => {
   await call('GET', '/tasks?study=s2', { want: 200 });
 });
 
+// Endpoints added beside these (other branches): checked when this build has them,
+// told apart by the route table's 404 ("no endpoint ...").
+test('the other GET endpoints, where this build has them', async (t) => {
+  for (const p of ['/stats', '/stats/performance', '/workers', '/workers/local',
+    '/ping_all', '/metrics', '/studies/s1/aggregate',
+    '/studies/s1/plot.svg?x=duration&y=value', '/studies/s1/report.png']) {
+    const r = await fetch(url + p);
+    const missing = r.status === 404 && /^no endpoint/.test((await r.json()).detail);
+    if (missing) {
+      t.diagnostic(`${p}: not in this build`);
+      continue;
+    }
+    const got = await call('GET', p);
+    assert.ok(got.status < 500, `GET ${p}: ${got.status}`);
+  }
+});
+
 test('the answers seen cover the operations of the service on main', () => {
   for (const key of ['GET /health 200', 'GET /status 200', 'GET /studies 200',
     'POST /studies 202', 'GET /studies/{id} 200', 'POST /studies/{id}/cancel 200',
