@@ -29,6 +29,7 @@ static const struct route_row routes[] = {
     {"POST", "/tasks", ROUTE_TASK_SUBMIT},
     {"GET", "/tasks/*", ROUTE_TASK_GET},
     {"DELETE", "/tasks/*", ROUTE_TASK_CANCEL},
+    {"GET", "/openapi.json", ROUTE_OPENAPI},
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 

@@ -23,6 +23,7 @@ enum route_id {
     ROUTE_TASK_SUBMIT,   /* POST /tasks */
     ROUTE_TASK_GET,      /* GET /tasks/{id} */
     ROUTE_TASK_CANCEL,   /* DELETE /tasks/{id} */
+    ROUTE_OPENAPI,       /* GET /openapi.json */
 };
 
 #define ROUTE_ARG_MAX 200 /* the longest {id} */
