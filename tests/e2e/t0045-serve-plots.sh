@@ -90,6 +90,10 @@ text = " ".join(t.text or "" for t in root.iter() if t.tag.endswith("text"))
 for want in ("y=0", "y=10", "p1", "value"):
     assert want in text, (want, text)
 EOF_PY
+# The same bytes as sweep plot writes to a file: one drawing code.
+expect_code 0 sweep plot p1 --x x --y value --by y -o "$T/cli-plot.svg"
+cmp -s "$T/plot.svg" "$T/cli-plot.svg" || fail "plot.svg differs from sweep plot's"
+expect_code 0 sweep plot p1 --x x --y value --by y -o "$T/cli-plot.png"
 api 200 GET "/studies/p1/plot.svg?x=x&y=value&fit=power&width=600&height=400"
 cp "$T/body" "$T/plot-fit.svg"
 python3 -c 'import sys, xml.etree.ElementTree as E; r = E.parse(sys.argv[1]).getroot(); assert r.get("width", "").startswith("600")' \
@@ -146,6 +150,7 @@ if [ -n "${SWEEP_ARTIFACTS:-}" ]; then
     cp "$T/plot.svg" "$SWEEP_ARTIFACTS/t0045-plot.svg"
     cp "$T/plot-fit.svg" "$SWEEP_ARTIFACTS/t0045-plot-fit.svg"
     cp "$T/report.png" "$SWEEP_ARTIFACTS/t0045-report.png"
+    cp "$T/cli-plot.png" "$SWEEP_ARTIFACTS/t0045-plot-as-png.png"
 fi
 
 # ---- POST /execute_tasks ----
