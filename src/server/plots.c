@@ -31,6 +31,10 @@
 #define PLOTS_HEIGHT 500
 #define PLOTS_MAX_SIZE 4096
 
+/* The grouping of "by=" (--by ''): no parameter, one group; not NULL, which means
+ * the default grouping. */
+static const char *const no_names[1];
+
 static const char *q(const struct api_request *rq, const char *name)
 {
     return rq->query(rq->query_arg, name);
@@ -81,11 +85,34 @@ static int query_flag(const char *v)
     return -1;
 }
 
-/* An error of the core, with the query parameter it concerns before the message
- * ("y: unknown metric ..."), or none when param is NULL. */
-static void answer_err(struct api_response *out, const char *param, struct err *err)
+/* Whether err says that name is an unknown parameter (aggregate's message). */
+static bool unknown_param(const struct err *err, const char *name)
 {
-    if (param && err->code == SWEEP_EINVAL)
+    char *want = xasprintf("unknown parameter \"%s\"", name);
+    bool r = strstr(err->msg, want) != NULL;
+
+    free(want);
+    return r;
+}
+
+/* An error of the aggregation as an answer, its detail led by the query parameter
+ * that holds the unknown name: metric (an unknown metric), else x or by (whichever
+ * holds the unknown parameter, or x when it is not numeric; x is NULL for
+ * /aggregate). */
+static void
+answer_err(struct api_response *out, const char *x, const char *by, struct err *err)
+{
+    const char *param = NULL;
+
+    if (err->code == SWEEP_EINVAL && strstr(err->msg, "unknown metric"))
+        param = x ? "y" : "metrics";
+    else if (err->code == SWEEP_EINVAL && x &&
+             (unknown_param(err, x) || strstr(err->msg, "to be the x axis")))
+        param = "x";
+    else if (err->code == SWEEP_EINVAL && (by || !x) &&
+             strstr(err->msg, "unknown parameter"))
+        param = "by";
+    if (param)
         err_prefix(err, "%s", param);
     api_err(out, err);
 }
@@ -117,13 +144,14 @@ void plots_aggregate(struct store *st,
         goto out;
     }
     if (view_step_index(&s, q(rq, "step"), &step, &err)) {
-        answer_err(out, "step", &err);
+        api_err(out, &err);
         goto out;
     }
-    if (aggregate_study_step(st, s.id, step, by_arg ? (const char *const *)by : NULL,
+    if (aggregate_study_step(st, s.id, step,
+                             by_arg ? (by ? (const char *const *)by : no_names) : NULL,
                              nby, metrics_arg ? (const char *const *)metrics : NULL,
                              nmetrics, &a, &err)) {
-        api_err(out, &err); /* names the unknown parameter or metric */
+        answer_err(out, NULL, by_arg, &err);
         goto out;
     }
     if (fit_arg && a.nby == 0) {
@@ -190,14 +218,14 @@ void plots_svg(struct store *st, const struct api_request *rq, struct api_respon
         goto out;
     }
     if (view_step_index(&s, q(rq, "step"), &p.step, &err)) {
-        answer_err(out, "step", &err);
+        api_err(out, &err);
         goto out;
     }
     m = model_of_spec(s.spec_json);
     p.xlabel = xlabel = model_axis_label(m, p.x, true);
     p.ylabel = ylabel = model_axis_label(m, p.y, false);
     if (plot_build(st, &s, &p, &ch, &npoints, NULL, &err)) {
-        api_err(out, &err); /* names the unknown parameter or metric */
+        answer_err(out, p.x, p.by, &err);
         goto out;
     }
     if (npoints == 0) {

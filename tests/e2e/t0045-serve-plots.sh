@@ -62,6 +62,7 @@ for q in "" "?by=x&metrics=value" "?by=y,x&metrics=value,noise&fit=power" "?by="
         fail "aggregate$q differs from sweep aggregate $args"
     }
 done
+jq_eq "$T/body" '"\(length) \(.[0].n_samples)"' "1 18" # by=: one group
 api 200 GET "/studies/p1/aggregate?by=x&metrics=value&fit=power"
 jq_eq "$T/body" '.fits|length' 1
 ok "GET /studies/{id}/aggregate is sweep aggregate --format json (by, metrics, fit)"
