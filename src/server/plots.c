@@ -98,12 +98,18 @@ static bool unknown_param(const struct err *err, const char *name)
 /* An error of the aggregation as an answer, its detail led by the query parameter
  * that holds the unknown name: metric (an unknown metric), else x or by (whichever
  * holds the unknown parameter, or x when it is not numeric; x is NULL for
- * /aggregate). */
+ * /aggregate). A study without any metric yet is 409 no_data, not a bad request. */
 static void
 answer_err(struct api_response *out, const char *x, const char *by, struct err *err)
 {
     const char *param = NULL;
 
+    if (err->code == SWEEP_EINVAL && strstr(err->msg, "(known metrics: none)")) {
+        /* No task has written a metric yet: not the request's fault. */
+        err_prefix(err, "no succeeded task has written a metric yet");
+        api_error(out, 409, "no_data", err->msg);
+        return;
+    }
     if (err->code == SWEEP_EINVAL && strstr(err->msg, "unknown metric"))
         param = x ? "y" : "metrics";
     else if (err->code == SWEEP_EINVAL && x &&

@@ -191,6 +191,19 @@ expect_in "$T/body" nope
 api 400 POST /execute_tasks -d 'tasks: [ {'
 ok "POST /execute_tasks with a task file as the body; a spec or a bad file is 400"
 
+# ---- nothing to draw yet: 409; the report still draws ----
+api 202 POST /studies -d '{"study": "bad", "model": "chaos", "base": {"fail_rate": 1}, "retries": {"max": 0}}'
+wait_for 60 study_status bad FAILED
+api 409 GET "/studies/bad/plot.svg?x=x&y=value"
+jq_eq "$T/body" .error no_data
+api 200 GET /studies/bad/report.png
+ok "plot.svg of a study with no succeeded task: 409; its report.png draws"
+
 kill -TERM "$PID"
-wait_for 30 sh -c "! kill -0 $PID"
+deadline=$(($(date +%s) + 30))
+while kill -0 "$PID" 2>/dev/null; do
+    [ "$(date +%s)" -ge "$deadline" ] && fail "sweep serve did not stop"
+    sleep 0.05
+done
+wait "$PID" || fail "sweep serve exited $?"
 PID=
