@@ -300,10 +300,7 @@ void plots_execute_tasks(struct service *s,
     struct err err = {0};
 
     if (!from_body && fileio_read_user(path, DOC_MAX_SIZE, &data, &len, &err)) {
-        if (err.code == SWEEP_ENOTFOUND)
-            api_error(out, 404, "not_found", err.msg);
-        else
-            api_err(out, &err);
+        api_err(out, &err); /* a missing file: 404 naming its path */
         goto out;
     }
     if (spec_parse(path, from_body ? rq->body : data, from_body ? rq->body_len : len,
