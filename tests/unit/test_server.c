@@ -34,6 +34,13 @@ static void test_route_find(void **state)
         {"GET", "/tasks/42", 0, ROUTE_TASK_GET, "42"},
         {"DELETE", "/tasks/3fa2c1", 0, ROUTE_TASK_CANCEL, "3fa2c1"},
         {"GET", "/openapi.json", 0, ROUTE_OPENAPI, ""},
+        {"GET", "/studies/s/aggregate", 0, ROUTE_STUDY_AGG, "s"},
+        {"GET", "/studies/s/plot.svg", 0, ROUTE_STUDY_PLOT, "s"},
+        {"GET", "/studies/s/report.png", 0, ROUTE_STUDY_REPORT, "s"},
+        {"POST", "/execute_tasks", 0, ROUTE_EXEC_TASKS, ""},
+        {"GET", "/execute_tasks", 405, ROUTE_NONE, NULL},
+        {"GET", "/studies/s/plot.png", 404, ROUTE_NONE, NULL},
+        {"GET", "/studies/../report.png", 400, ROUTE_NONE, NULL},
         /* unknown paths */
         {"GET", "/", 404, ROUTE_NONE, NULL},
         {"GET", "/studies/s/nope", 404, ROUTE_NONE, NULL},
