@@ -6,6 +6,12 @@
  * its group (grandchildren) is killed before the leader is reaped, so nothing outlives
  * its task. rusage (wall, user, sys, peak RSS) is collected with wait4.
  *
+ * A task starts with every signal at its default action and an empty mask. The
+ * child resets only what is not SIG_DFL (what was ignored or caught when the pool
+ * was made, plus SIGINT, SIGTERM, SIGHUP and SIGPIPE, which the program may catch or
+ * ignore later): a disposition set after exec_pool_create() on another signal is
+ * inherited by tasks if it is SIG_IGN.
+ *
  * A pool watches each of its tasks through a pidfd (Linux >= 5.3) in its own epoll set:
  * it sees only its own children, handles no signal and leaves the signal mask alone,
  * so any number of pools can live and die in one process, in any order. SIGINT,
