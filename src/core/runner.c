@@ -145,6 +145,8 @@ struct runner {
 
     /* The spawns' transaction is open: record the tasks' process groups. */
     bool record_pgid;
+    /* The shard directories (tasks/<k0k1>, a bit each) made by this run. */
+    uint64_t shards[4];
 
     struct taskview_env env; /* the environment every task of the study shares */
     uint64_t rng;
@@ -226,6 +228,37 @@ static int mkdirs(const char *path)
 out:
     free(p);
     return rc;
+}
+
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+/* Makes a task's directory (dir, under its shard tasks/<k0k1>) with one mkdir: the
+ * shard directory (and the ones above it) is made once per run and remembered.
+ * Returns as mkdirs(). */
+static int task_mkdir(struct runner *r, const char *dir, const char *key)
+{
+    int hi = hex_digit(key[0]), lo = hi < 0 ? -1 : hex_digit(key[1]);
+    int shard = lo < 0 ? -1 : hi * 16 + lo, rc;
+
+    if (shard >= 0 && !(r->shards[shard / 64] & (UINT64_C(1) << (shard % 64)))) {
+        char *parent = xstrdup(dir);
+        char *slash = strrchr(parent, '/');
+        if (slash)
+            *slash = '\0';
+        rc = mkdirs(parent);
+        free(parent);
+        if (rc < 0)
+            return -1;
+        r->shards[shard / 64] |= UINT64_C(1) << (shard % 64);
+    }
+    return mkdirs(dir);
 }
 
 /* ---- argv (taskview.c builds it; the chain's directories come from the store) ---- */
@@ -1093,7 +1126,7 @@ static void spawn_task(struct runner *r, struct rtask *t)
     /* The seed parameter carries the task's seed (each repetition its own). */
     view = expand_apply_seed(r->spec, params, t->seed) ? jsonx_canon_str(params)
                                                        : xstrdup(t->params_json);
-    fresh = mkdirs(t->dir);
+    fresh = task_mkdir(r, t->dir, t->key);
     if (fresh < 0) {
         err_set(&err, SWEEP_EIO, "cannot create task directory %s: %s", t->dir,
                 strerror(errno));
@@ -1102,16 +1135,21 @@ static void spawn_task(struct runner *r, struct rtask *t)
     result_path = xasprintf("%s/result.json", t->dir);
     out_path = xasprintf("%s/stdout.log", t->dir);
     err_path = xasprintf("%s/stderr.log", t->dir);
-    if (!fresh)
+    if (!fresh) {
         unlink(result_path);
-    if (!fresh && t->attempts > 1) {
-        /* Keep the logs of earlier attempts as stdout.N.log. */
-        char *o = xasprintf("%s/stdout.%d.log", t->dir, t->attempts - 1);
-        char *e = xasprintf("%s/stderr.%d.log", t->dir, t->attempts - 1);
-        rename(out_path, o);
-        rename(err_path, e);
-        free(o);
-        free(e);
+        /* The logs are made at the task's first byte (executor.h): those of an earlier
+         * attempt are kept as stdout.N.log, or removed, so that a task that writes
+         * nothing shows no old output. */
+        if (t->attempts > 1) {
+            char *o = xasprintf("%s/stdout.%d.log", t->dir, t->attempts - 1);
+            char *e = xasprintf("%s/stderr.%d.log", t->dir, t->attempts - 1);
+            rename(out_path, o);
+            rename(err_path, e);
+            free(o);
+            free(e);
+        }
+        unlink(out_path);
+        unlink(err_path);
     }
     if (t->chain < 0) {
         reduce_input = xasprintf("%s/input.json", t->dir);

@@ -27,3 +27,58 @@ if command -v strace >/dev/null 2>&1 && strace -o /dev/null true 2>/dev/null; th
 else
     echo "# strace missing or not allowed: system calls not counted"
 fi
+
+# sweep makes one directory per task (its shard's once per run), and no log file for a
+# task that writes nothing.
+if [ -s "$T/st" ]; then
+    mk=$(awk -v m="$main" '$1 == m && /mkdir\(/ && /\/tasks\//' "$T/st" | wc -l)
+    shards=$(ls "$SWEEP_HOME/studies/t/tasks" | wc -l)
+    [ "$mk" -le $((N + shards + 2)) ] || fail "$mk mkdir calls, $N tasks in $shards shards"
+    logs=$(grep -c 'std\(out\|err\)\.log' "$T/st") || true
+    [ "$logs" -eq 0 ] || fail "$logs calls on log files of tasks that wrote nothing"
+    ok "one mkdir per task ($mk for $N), no log file made"
+fi
+n=$(find "$SWEEP_HOME/studies/t/tasks" -name '*.log' | wc -l)
+[ "$n" -eq 0 ] || fail "$n log files for tasks that wrote nothing"
+key=$(sweep results t --format json | jq -r '.[0].key')
+expect_code 0 sweep logs "t/$key"
+[ "$(grep -vc '^==>\|^$' "$T/out")" -eq 0 ] || fail "logs of a silent task: $(cat "$T/out")"
+ok "a task that writes nothing has no log file, and sweep logs shows it empty"
+
+# Every byte: a large stdout, children that write to stderr while the task waits,
+# a task killed at its timeout after it wrote (and wrote again on SIGTERM), and a
+# retried task whose second attempt writes nothing.
+cat >w.sh <<'EOF2'
+#!/bin/sh
+case "$1" in
+big) head -c 2000000 /dev/zero | tr '\0' x; (seq 1 30000 >&2) & (seq 1 20 >&2) & wait ;;
+slow) trap 'echo got-term; exit 3' TERM; echo before; sleep 100 & wait ;;
+flaky) [ "$SWEEP_ATTEMPT" -gt 1 ] && exit 0; echo first-attempt; exit 1 ;;
+esac
+EOF2
+chmod +x w.sh
+cat >w.yaml <<EOF2
+study: w
+command: ["$T/w.sh", "{m}"]
+parameters: {m: [big, slow, flaky]}
+timeout: 1s
+retries: {max: 1, backoff: 0s}
+EOF2
+expect_code 1 sweep run w.yaml -q
+key_of() {
+    sweep results w --format json | jq -r ".[] | select(.params.m == \"$1\") | .key"
+}
+sweep logs "w/$(key_of big)" --stdout >big.out || fail "sweep logs big"
+[ "$(wc -c <big.out)" -eq 2000000 ] || fail "big stdout: $(wc -c <big.out) bytes"
+sweep logs "w/$(key_of big)" --stderr >big.err || fail "sweep logs big --stderr"
+[ "$(wc -l <big.err)" -eq 30020 ] || fail "big stderr: $(wc -l <big.err) lines"
+ok "every byte of a large stdout and of the children's stderr"
+sweep logs "w/$(key_of slow)" --stdout >slow.out || fail "sweep logs slow"
+[ "$(cat slow.out)" = "$(printf 'before\ngot-term')" ] || fail "slow: $(cat slow.out)"
+ok "a task killed at its timeout: what it wrote before and on SIGTERM"
+fk=$(key_of flaky)
+expect_code 0 sweep logs "w/$fk" --attempt 1 --stdout
+expect_in "$T/out" first-attempt
+expect_code 0 sweep logs "w/$fk" --stdout
+expect_not_in "$T/out" first-attempt
+ok "a retried task: the first attempt's log kept, the silent second one empty"
