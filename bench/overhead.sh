@@ -7,7 +7,9 @@
 # spawn loop (bench/spawn.c) is measured the same way beside it.
 #
 # Usage: bench/overhead.sh [N [P...]]      (default: 3000 tasks, at 2 and 8 in flight)
-# Environment: SWEEP_BIN (build/sweep), RUNS (3; the best of them is printed), TMPDIR.
+# Environment: SWEEP_BIN (build/sweep), RUNS (3; the best of them is printed), TMPDIR;
+# BASE_BIN: another sweep binary (e.g. a build of main) measured the same way,
+# interleaved run by run, as "base".
 # Prints one line per contender and P: us of own CPU per task, syscalls per task, and
 # the five most frequent system calls per task.
 set -eu
@@ -61,30 +63,38 @@ own_calls() {
 sweep_cmd() {
     k=$(($(cat "$TMP/k" 2>/dev/null || echo 0) + 1))
     echo "$k" >"$TMP/k"
-    echo env SWEEP_HOME="$TMP/home$k" "$SWEEP" run "$TMP/true.yaml" --max-parallel "$1" --quiet
+    echo env SWEEP_HOME="$TMP/home$k" "$2" run "$TMP/true.yaml" --max-parallel "$1" --quiet
 }
+WHO="spawn sweep"
+[ -n "${BASE_BIN:-}" ] && WHO="spawn base sweep"
+bin_of() { if [ "$1" = base ]; then echo "$BASE_BIN"; else echo "$SWEEP"; fi; }
 
 printf '%-6s %3s %12s %14s  %s\n' "" P "us CPU/task" "syscalls/task" "most frequent (per task)"
 for p in $PS; do
-    for who in spawn sweep; do
-        best=
-        for _ in $(seq "$RUNS"); do
+    # Interleaved run by run, so that a change of load hits every contender.
+    for who in $WHO; do echo 1e18 >"$TMP/best.$who"; done
+    for _ in $(seq "$RUNS"); do
+        for who in $WHO; do
             if [ $who = spawn ]; then
                 ms=$(own_ms "$TMP/spawn" "$N" "$p" /bin/true {})
             else
                 # shellcheck disable=SC2046
-                ms=$(own_ms $(sweep_cmd "$p"))
+                ms=$(own_ms $(sweep_cmd "$p" "$(bin_of $who)"))
             fi
-            best=$(awk -v a="$ms" -v b="${best:-1e18}" 'BEGIN { print (a < b) ? a : b }')
+            awk -v a="$ms" -v b="$(cat "$TMP/best.$who")" \
+                'BEGIN { print (a < b) ? a : b }' >"$TMP/best.tmp"
+            mv "$TMP/best.tmp" "$TMP/best.$who"
         done
+    done
+    for who in $WHO; do
         if [ $who = spawn ]; then
             calls=$(own_calls "$TMP/spawn" "$N" "$p" /bin/true {})
         else
             # shellcheck disable=SC2046
-            calls=$(own_calls $(sweep_cmd "$p"))
+            calls=$(own_calls $(sweep_cmd "$p" "$(bin_of $who)"))
         fi
         printf '%-6s %3s %12.1f %14s  %s\n' $who "$p" \
-            "$(awk -v ms="$best" -v n="$N" 'BEGIN { print ms * 1000 / n }')" \
+            "$(awk -v ms="$(cat "$TMP/best.$who")" -v n="$N" 'BEGIN { print ms * 1000 / n }')" \
             "${calls%% *}" "${calls#* }"
     done
 done

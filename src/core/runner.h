@@ -228,16 +228,43 @@ bool runner_head(struct runner *r, struct runner_head *head);
 /* Takes that task with `need` slots and marks it running (in the tick's transaction):
  * 1, or 0 when it had been cancelled meanwhile, or -code with err set. */
 int runner_start_head(struct runner *r, int need, struct err *err);
+
+/* Claiming ahead: so that a slot freed by an ending task is refilled at once, before
+ * that end is recorded, the tick also marks the next tasks running (their attempts
+ * committed with owner and lease, as any start) without submitting them; the owner
+ * submits one from the executor's callback as soon as a task ends and slots are free
+ * (runner_spawn_claimed), or the next tick does (runner_start_claimed). A run that
+ * stops gives its claimed tasks back (store_task_unclaim: pending again, the attempt
+ * never made); after kill -9 they are open attempts of a dead owner without a
+ * process, which the next run gives back (runner_end_orphans). At most the study's
+ * slots are claimed, none under a rate limit, and only while its tasks are short
+ * (under 50 ms on average), where a slot would otherwise idle during the commit; a
+ * claimed task counts as running in the store (`sweep status`) until it starts, and a
+ * `sweep cancel` of it is one of a running task (given back when the run sees it
+ * first). runner_head_ahead: whether the first ready task may be claimed (*head:
+ * which); runner_claim_head: claims it (1, 0 when cancelled meanwhile, -code). */
+bool runner_head_ahead(struct runner *r, struct runner_head *head);
+int runner_claim_head(struct runner *r, struct err *err);
+/* How many tasks it holds claimed. */
+size_t runner_nclaimed(const struct runner *r);
+/* The priority of the first claimed task that may start, or INT_MIN. */
+int runner_claimed_priority(const struct runner *r);
+/* Makes the first claimed task running when it fits `free` slots (and the study's):
+ * in the tick, submitted by runner_spawn() after the commit; from the callback,
+ * submitted at once. The slots it took, or 0. */
+int runner_start_claimed(struct runner *r, int free);
+int runner_spawn_claimed(struct runner *r, int free);
 /* After the tick's transaction: the study log's lines kept (ok) or dropped. */
 void runner_committed(struct runner *r, bool ok);
-/* How many tasks the tick chose; runner_spawn() submits them (each task's process
- * group recorded when the owner has a transaction open: record_pgid) and returns how
- * many. */
+/* How many tasks the tick chose; runner_spawn() submits them and returns how many.
+ * The process group of each task submitted is recorded by the next tick, which comes
+ * at once (runner_next_wakeup). */
 size_t runner_nstarts(const struct runner *r);
-size_t runner_spawn(struct runner *r, bool record_pgid);
+size_t runner_spawn(struct runner *r);
 void runner_flush(struct runner *r);
 /* Keeps an ended attempt's outcome for the next tick when it is one of this
- * runner's (true); false otherwise. */
+ * runner's (true), and frees its slots at once (for runner_spawn_claimed); false
+ * otherwise. */
 bool runner_take_outcome(struct runner *r, const struct executor_outcome *out);
 /* Ends the run on an error of its owner's (recorded as INTERRUPTED when the store
  * takes it; what it still runs is cancelled now). */
@@ -332,11 +359,13 @@ struct studylog;
  * (task_orphan_ended, when log is not NULL). A group whose leader started at another
  * time than the attempt (a reused pid) is not signalled. Attempts without owner, of
  * another host or of a live owner are left alone. *n receives how many attempts were
- * interrupted. SWEEP_EBUSY when a group outlived SIGKILL (nothing is started beside
- * it). Blocks for up to 8 s when there are orphans; O(open attempts) otherwise. Limits:
- * a task whose run died in the instant between its spawn and the commit that records
- * its process group (the end of that tick's spawns) is not found; a process that left
- * its task's group is not ended; a host is known by its name. */
+ * interrupted; an open attempt without a recorded process (claimed ahead and never
+ * started) is given back instead (store_task_unclaim). SWEEP_EBUSY when a group
+ * outlived SIGKILL (nothing is started beside it). Blocks for up to 8 s when there are
+ * orphans; O(open attempts) otherwise. Limits: a task whose run died between its spawn
+ * and the commit that records its process group (the next tick) is not found (its
+ * leader dies of its parent-death signal); a process that left its task's group is not
+ * ended; a host is known by its name. */
 int runner_end_orphans(struct store *st,
                        long long study_id,
                        struct studylog *log,

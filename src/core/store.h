@@ -452,6 +452,16 @@ int store_attempt_each_open(struct store *st,
 int store_attempt_interrupt(
     struct store *st, long long task_id, int attempt, const char *why, struct err *err);
 
+/* Gives back an attempt that was started (store_task_started) but never submitted
+ * (its process not recorded): its attempts row is deleted and the task is pending
+ * again with attempts = attempt - 1, or cancelled when a cancellation was requested
+ * meanwhile. For a runner that claimed tasks ahead and stops. SWEEP_ENOTFOUND when
+ * there is no such open attempt. Prepares its two statements at each call (rare). */
+int store_task_unclaim(struct store *st,
+                       long long task_id,
+                       int attempt,
+                       struct err *err);
+
 /* Cancellation requested from another process (`sweep cancel`): pending and waiting
  * tasks become cancelled at once (finished_at = now; attempts untouched); running ones
  * are flagged, and the runner that owns them kills them and records them cancelled.
