@@ -82,3 +82,36 @@ expect_in "$T/out" first-attempt
 expect_code 0 sweep logs "w/$fk" --stdout
 expect_not_in "$T/out" first-attempt
 ok "a retried task: the first attempt's log kept, the silent second one empty"
+
+# kill -9 in the middle of short tasks, while the next ones are claimed ahead (their
+# attempts committed as running, not started): the next run gives the claims back,
+# runs every task to success, and runs again only the tasks whose end was not yet
+# committed at the kill: those running (2) and those that had just ended, whose slots
+# were refilled at once (at most 2 more).
+cat >note.sh <<'EOF2'
+#!/bin/sh
+echo "$SWEEP_TASK_ID" >>"$1"
+EOF2
+chmod +x note.sh
+cat >short.yaml <<EOF2
+study: short
+command: ["$T/note.sh", "$T/runs"]
+parameters: {i: {range: [1, 600]}}
+max_parallel: 2
+EOF2
+"$SWEEP_BIN" run short.yaml -q >/dev/null 2>&1 &
+pid=$!
+ran() { [ "$(lines runs)" -ge 100 ]; }
+lines() { if [ -e "$1" ]; then wc -l <"$1"; else echo 0; fi; }
+wait_for 60 ran
+kill -9 "$pid"
+wait "$pid" 2>/dev/null
+expect_code 0 sweep run short.yaml -q --json
+jq_eq "$T/out" '.status' COMPLETED
+twice=$(sort runs | uniq -d | wc -l)
+[ "$twice" -le 4 ] || fail "$twice tasks ran twice (at most 4 were not recorded)"
+[ "$(sort -u runs | wc -l)" -eq 600 ] || fail "not every task ran"
+expect_code 0 sweep results short --format json
+jq_eq "$T/out" '[.[] | select(.state == "succeeded")] | length' 600
+jq_eq "$T/out" '[.[] | select(.attempts > 1)] | length <= 4' true
+ok "kill -9 with tasks claimed ahead: only tasks not recorded at the kill ran twice"
