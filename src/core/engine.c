@@ -108,7 +108,7 @@ static int claim_ahead(struct engine *e, struct err *err)
 
     for (size_t i = 0; i < e->n; i++)
         claimed += runner_nclaimed(e->runners[i]);
-    while (claimed < e->slots) {
+    while (claimed < runner_claim_max(e->slots)) {
         struct runner_head best = {0}, h;
         struct runner *r = NULL;
         int rc;
@@ -207,6 +207,20 @@ int engine_tick(struct engine *e, struct err *err)
     }
     if (!running)
         return SWEEP_OK;
+    /* No transaction while a runner records the ends of its short tasks together
+     * (runner_batching) and the others have nothing new. */
+    {
+        bool batching = false, skip = true;
+        for (size_t i = 0; i < e->n && skip; i++) {
+            struct runner *r = e->runners[i];
+            if (runner_batching(r))
+                batching = true;
+            else
+                skip = runner_quiet(r);
+        }
+        if (batching && skip)
+            return SWEEP_OK;
+    }
     rc = store_begin(e->st, err);
     if (rc == SWEEP_EBUSY) {
         for (size_t i = 0; i < e->n; i++) {

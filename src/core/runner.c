@@ -58,6 +58,7 @@ extern char **environ;
 #define EARLY_WIDTH 160      /* bytes of each line shown */
 #define BUSY_RETRIES 11      /* a busy store (5 s each) at a run's start and end */
 #define CLAIM_WALL 0.05 /* claim ahead while tasks take less (seconds, on average) */
+#define BATCH_WAIT 0.01 /* ends recorded together for so long while claims refill */
 
 /* Why the runner itself ended a task. */
 enum stop_reason {
@@ -164,6 +165,7 @@ struct runner {
      * how many were seen: tasks are claimed ahead only while they are short. */
     double wall_avg;
     long long nwalls;
+    double pending_since; /* the oldest end or process not recorded yet (mono) */
     /* The shard directories (tasks/<k0k1>, a bit each) made by this run. */
     uint64_t shards[4];
 
@@ -1067,7 +1069,8 @@ bool runner_head_ahead(struct runner *r, struct runner_head *head)
      * short tasks: with long ones the commit between an end and the next start costs
      * nothing that shows, and the store then counts as running only what runs. */
     if (r->phase != PHASE_RUN || r->stopping || !top || r->rl.interval > 0 ||
-        r->nclaimed >= (size_t)r->slots || r->nwalls < 2 || r->wall_avg >= CLAIM_WALL)
+        r->nclaimed >= (size_t)runner_claim_max(r->slots) || r->nwalls < 2 ||
+        r->wall_avg >= CLAIM_WALL)
         return false;
     head->priority = top->priority;
     head->seq = top->seq;
@@ -1304,6 +1307,8 @@ static void spawn_task(struct runner *r, struct rtask *t)
      * die: recorded by the next tick, which comes at once (runner_next_wakeup) and
      * usually records an end too. */
     if (t->pid > 0) {
+        if (r->ndone == 0 && r->nunrec == 0)
+            r->pending_since = run_mono(r);
         r->unrec = xgrow(r->unrec, &r->cap_unrec, r->nunrec + 1, sizeof(*r->unrec));
         r->unrec[r->nunrec++] =
             (struct pgid_rec){.task_id = t->id, .attempt = t->attempts, .pid = t->pid};
@@ -1934,6 +1939,8 @@ bool runner_take_outcome(struct runner *r, const struct executor_outcome *out)
 
     if (!t)
         return false;
+    if (r->ndone == 0 && r->nunrec == 0)
+        r->pending_since = run_mono(r);
     on_done(out, r);
     r->wall_avg = r->nwalls++ == 0 ? out->wall : 0.8 * r->wall_avg + 0.2 * out->wall;
     if (r->o->stop_on_error &&
@@ -2019,15 +2026,39 @@ double runner_next_wakeup(const struct runner *r)
     case PHASE_RUN:
         break;
     }
-    if (r->nspawn_failed > 0 || r->ndone > 0 || run_idle(r) || r->nunrec > 0 ||
-        (r->stopping && r->nclaimed > 0))
+    if (r->nspawn_failed > 0 || run_idle(r) || (r->stopping && r->nclaimed > 0))
         return now;
     t = r->last_cancel_poll + CANCEL_POLL;
+    if (r->ndone > 0 || r->nunrec > 0) {
+        /* While claimed tasks refill the slots, the ends and process groups of short
+         * tasks are recorded together, at most BATCH_WAIT late. */
+        if (r->stopping || r->hold || r->nclaimed == 0)
+            return now;
+        if (r->pending_since + BATCH_WAIT < t)
+            t = r->pending_since + BATCH_WAIT;
+    }
     if ((d = sched_heap_peek(&r->delayed)) && d->not_before < t)
         t = d->not_before;
     if (!r->stopping && r->ready.len > 0 && r->rl.interval > 0 && r->rl.next < t)
         t = r->rl.next;
     return t;
+}
+
+bool runner_batching(const struct runner *r)
+{
+    return r->phase == PHASE_RUN && (r->ndone > 0 || r->nunrec > 0) &&
+           r->nspawn_failed == 0 && !r->stopping && !r->hold && r->nclaimed > 0 &&
+           run_mono(r) < r->pending_since + BATCH_WAIT;
+}
+
+bool runner_quiet(const struct runner *r)
+{
+    if (r->phase == PHASE_DONE)
+        return true;
+    if (r->phase != PHASE_RUN || r->ndone > 0 || r->nunrec > 0 || r->nspawn_failed > 0)
+        return false;
+    double w = runner_next_wakeup(r);
+    return w > run_mono(r);
 }
 
 bool runner_done(const struct runner *r)

@@ -236,15 +236,22 @@ int runner_start_head(struct runner *r, int need, struct err *err);
  * (runner_spawn_claimed), or the next tick does (runner_start_claimed). A run that
  * stops gives its claimed tasks back (store_task_unclaim: pending again, the attempt
  * never made); after kill -9 they are open attempts of a dead owner without a
- * process, which the next run gives back (runner_end_orphans). At most the study's
- * slots are claimed, none under a rate limit, and only while its tasks are short
- * (under 50 ms on average), where a slot would otherwise idle during the commit; a
+ * process, which the next run gives back (runner_end_orphans). At most
+ * runner_claim_max() are claimed, none under a rate limit, and only while its tasks
+ * are short (under 50 ms on average), where a slot would otherwise idle during the
+ * commit; their ends and process groups are then recorded together, at most 10 ms
+ * late (runner_next_wakeup), as long as claimed tasks remain to refill slots; a
  * claimed task counts as running in the store (`sweep status`) until it starts, and a
  * `sweep cancel` of it is one of a running task (given back when the run sees it
  * first). runner_head_ahead: whether the first ready task may be claimed (*head:
  * which); runner_claim_head: claims it (1, 0 when cancelled meanwhile, -code). */
 bool runner_head_ahead(struct runner *r, struct runner_head *head);
 int runner_claim_head(struct runner *r, struct err *err);
+/* The most tasks claimed ahead at once, by one runner or across an engine's. */
+static inline int runner_claim_max(int slots)
+{
+    return slots > 8 ? slots : 8;
+}
 /* How many tasks it holds claimed. */
 size_t runner_nclaimed(const struct runner *r);
 /* The priority of the first claimed task that may start, or INT_MIN. */
@@ -279,6 +286,12 @@ void runner_cancel(struct runner *r);
  * a backoff, the rate limit, the poll for `sweep cancel`, `after`; now when it has
  * something to do, INFINITY when done. */
 double runner_next_wakeup(const struct runner *r);
+/* Whether it is recording the ends of short tasks together (runner_claim_head): a
+ * tick would only record them; and whether it has nothing new for a tick (no end, no
+ * spawn to record, no wakeup due). Its owner skips the tick while some runner is
+ * batching and the others are batching or quiet. */
+bool runner_batching(const struct runner *r);
+bool runner_quiet(const struct runner *r);
 bool runner_done(const struct runner *r);
 int runner_used(const struct runner *r);  /* slots its running tasks take */
 int runner_slots(const struct runner *r); /* its own limit */
