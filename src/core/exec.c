@@ -75,6 +75,7 @@ struct exec_pool {
     int epfd;       /* epoll set of the children's pidfds (data: the pid) */
     int devnull;    /* O_RDONLY, the stdin of every task (and a NULL stdout/stderr) */
     sigset_t reset; /* the dispositions a child sets back to SIG_DFL (exec_resets) */
+    pid_t self;     /* getpid() when the pool was made: a pool lives in one process */
     struct exec_child *kids;
     size_t nkids, cap;
     struct exec_out *lingering; /* outputs of reaped tasks still open for writing */
@@ -255,6 +256,7 @@ int exec_pool_create(struct exec_pool **out, struct err *err)
     int rc;
 
     exec_resets(&pool->reset);
+    pool->self = getpid();
 
     pool->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (pool->epfd < 0) {
@@ -424,7 +426,6 @@ static int exec_start(struct exec_child_args *a, pid_t *child, int *pidfd)
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     a->err = 0;
-    a->parent = getpid();
     pid_t pid = exec_vfork(a);
     e = pid < 0 ? errno : a->err;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -510,6 +511,7 @@ int exec_spawn(struct exec_pool *pool,
         .envp = cmd->envp,
         .cwd = cmd->cwd,
         .reset = &pool->reset,
+        .parent = pool->self,
         .in = pool->devnull,
         .out = out,
         .errfd = errfd,
