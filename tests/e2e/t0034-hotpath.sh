@@ -88,8 +88,8 @@ ok "a retried task: the first attempt's log kept, the silent second one empty"
 # kill -9 in the middle of short tasks, while the next ones are claimed ahead (their
 # attempts committed as running, not started): the next run gives the claims back,
 # runs every task to success, and runs again only the tasks whose end was not yet
-# committed at the kill: those running (2) and those that had just ended, whose slots
-# were refilled at once (at most 2 more).
+# committed at the kill: those running (2) and those that had ended, whose slots were
+# refilled from the claimed ones (at most 8 more, ends recorded at most 10 ms late).
 cat >note.sh <<'EOF2'
 #!/bin/sh
 echo "$SWEEP_TASK_ID" >>"$1"
@@ -114,9 +114,9 @@ wait_for 10 flock -n "$SWEEP_HOME/studies/short/run.lock" true
 expect_code 0 sweep run short.yaml -q --json
 jq_eq "$T/out" '.status' COMPLETED
 twice=$(sort runs | uniq -d | wc -l)
-[ "$twice" -le 4 ] || fail "$twice tasks ran twice (at most 4 were not recorded)"
+[ "$twice" -le 10 ] || fail "$twice tasks ran twice (at most 10 were not recorded)"
 [ "$(sort -u runs | wc -l)" -eq 600 ] || fail "not every task ran"
 expect_code 0 sweep results short --format json
 jq_eq "$T/out" '[.[] | select(.state == "succeeded")] | length' 600
-jq_eq "$T/out" '[.[] | select(.attempts > 1)] | length <= 4' true
+jq_eq "$T/out" '[.[] | select(.attempts > 1)] | length <= 10' true
 ok "kill -9 with tasks claimed ahead: only tasks not recorded at the kill ran twice"
