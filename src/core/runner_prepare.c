@@ -901,7 +901,13 @@ int runner_end_orphans(struct store *st,
         char *why = xasprintf("interrupted: the sweep run that started it (%s) died; "
                               "its process group %d was ended",
                               o.a[i].owner, o.a[i].pgid);
-        rc = store_attempt_interrupt(st, o.a[i].task_id, o.a[i].attempt, why, err);
+        /* No process recorded: claimed ahead and never started (runner.h), or its
+         * leader died of its parent-death signal before it was recorded; given back
+         * as if the attempt had not been made. */
+        if (o.a[i].pgid == 0)
+            rc = store_task_unclaim(st, o.a[i].task_id, o.a[i].attempt, err);
+        else
+            rc = store_attempt_interrupt(st, o.a[i].task_id, o.a[i].attempt, why, err);
         free(why);
         if (rc == SWEEP_ENOTFOUND) { /* closed meanwhile by someone else */
             err_clear(err);
