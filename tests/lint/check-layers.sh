@@ -2,7 +2,7 @@
 # The layers of src/ (STYLE.md): an #include of sweep's own headers may only point to the
 # same layer or one below it, and each third-party header stays in the modules that own
 # it. Prints every violation as file:line and exits 1 if there is any.
-#   common  <- core <- report;  common <- models;  cli, server (front ends) -> all
+#   common <- core <- (report, models);  cli, server (front ends) -> all
 set -u
 cd "${SWEEP_SRC:?SWEEP_SRC must point at the source tree}/src" || exit 2
 bad=0
@@ -11,7 +11,7 @@ allowed() { # layer -> the layers it may include
     case $1 in
     common) echo "common" ;;
     core) echo "common core" ;;
-    models) echo "common models" ;;
+    models) echo "common core models" ;;
     report) echo "common core report" ;;
     *) echo "common core models report broker server mcp cli" ;;
     esac
