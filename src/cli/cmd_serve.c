@@ -28,6 +28,8 @@ static const struct config_def serve_defs[] = {
     {"threads", "SWEEP_HTTP_THREADS", CONFIG_POSITIVE_INT, "4", "HTTP threads"},
     {"allow_commands", "SWEEP_ALLOW_COMMANDS", CONFIG_BOOL, "no",
      "accept specs that run commands, not only models"},
+    {"inbox", "SWEEP_INBOX", CONFIG_STRING, NULL,
+     "task inbox directory (default: <home>/task_queues)"},
 };
 #define NDEFS (sizeof(serve_defs) / sizeof(serve_defs[0]))
 
@@ -67,6 +69,7 @@ static int serve_main(int argc, char **argv)
         {"max-body", required_argument, NULL, 'm'},
         {"threads", required_argument, NULL, 'T'},
         {"allow-commands", no_argument, NULL, OPT_ALLOW},
+        {"inbox", required_argument, NULL, 'i'},
         {"home", required_argument, NULL, OPT_HOME},
         {"print-config", no_argument, NULL, OPT_PRINT},
         {"json", no_argument, NULL, OPT_JSON},
@@ -76,7 +79,7 @@ static int serve_main(int argc, char **argv)
     struct server_opts so = {0};
     struct err err = {0};
     const char *home_flag = NULL;
-    char *dotenv = NULL, *token = NULL;
+    char *dotenv = NULL, *token = NULL, *inbox = NULL;
     bool print = false, json = false;
     int c, rc = EXIT_OK;
 
@@ -99,6 +102,9 @@ static int serve_main(int argc, char **argv)
             break;
         case 'T':
             name = "threads";
+            break;
+        case 'i':
+            name = "inbox";
             break;
         case OPT_ALLOW:
             config_set_flag(cfg, "allow_commands", "yes", &err);
@@ -164,6 +170,9 @@ static int serve_main(int argc, char **argv)
     so.threads = (int)config_num(cfg, "threads");
     so.allow_commands = config_num(cfg, "allow_commands") != 0;
     so.self_path = cli_self_path();
+    inbox = config_get(cfg, "inbox") ? xstrdup(config_get(cfg, "inbox"))
+                                     : xasprintf("%s/task_queues", so.home);
+    so.inbox = inbox;
     so.out = stdout;
     if (server_opts_check(&so, &err) || server_run(&so, &err)) {
         rc = cli_fail(&err);
@@ -171,6 +180,7 @@ static int serve_main(int argc, char **argv)
             rc = EXIT_UNEXPECTED;
     }
 out:
+    free(inbox);
     free(token);
     free(dotenv);
     config_destroy(cfg);
@@ -210,6 +220,11 @@ const struct cli_cmd cmd_serve = {
         "  --threads N            HTTP threads (SWEEP_HTTP_THREADS; default 4)\n"
         "  --allow-commands       accept specs that run commands, not only models\n"
         "                         (SWEEP_ALLOW_COMMANDS)\n"
+        "  --inbox DIR            task inbox watched for task files and specs\n"
+        "                         (SWEEP_INBOX; default <home>/task_queues): each\n"
+        "                         complete file runs as a study, then moves to\n"
+        "                         DIR/processed/ (or DIR/rejected/ with NAME.error);\n"
+        "                         results in <home>/results/\n"
         "  --print-config         print each setting, its value and its source\n"
         "  --json                 with --print-config: as JSON\n"
         "  --home DIR             sweep home (default $SWEEP_HOME or ./.sweep)\n"
@@ -224,6 +239,8 @@ const struct cli_cmd cmd_serve = {
         "  curl -s localhost:5000/studies -d '{\"algorithm\": \"DLA\",\n"
         "    \"variable_parameter\": \"n_particles\", \"values\": [100, 200],\n"
         "    \"repetitions\": 3}'\n"
-        "  SWEEP_MAX_PARALLEL=4 sweep serve --print-config\n",
+        "  SWEEP_MAX_PARALLEL=4 sweep serve --print-config\n"
+        "  sweep serve --inbox task_queues &\n"
+        "  sweep new --model dla -o .sweep/task_queues/dla.json  # runs at once\n",
     .fn = serve_main,
 };

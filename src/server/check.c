@@ -1,13 +1,16 @@
 /* A spec's models checked as `sweep run` checks them (src/cli/cmd_run.c:
  * resolve_models, check_spec_params, check_model_params), for the service: every step's
  * model resolved, the parameters the spec writes checked by name and value, then each
- * task by runner_prepare(). The CLI keeps its own copy, which also reports line and
- * column; the two should move into one module shared by the front ends. */
+ * task by runner_prepare(); with svc_models_check_at(), messages say where in the file
+ * (path:line:col: field: ...), as `sweep run` does for the task inbox. The CLI keeps
+ * its own copy, which also reports line and column; the two should move into one module
+ * shared by the front ends. */
 #include "server/service.h"
 
 #include "common/xalloc.h"
 #include "models/model.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,39 +44,73 @@ static void seed_names(struct spec *spec, const struct model *m)
         spec_add_seed_name(spec, *a);
 }
 
-/* The parameters the spec writes (dimensions, base, tasks) against model m. */
-static int
-check_written(const struct spec *spec, const struct model *m, struct err *err)
+/* "field: msg" into err, with "path:line:col: " before it when `at` and the spec
+ * knows where field is written (as `sweep run` says it). */
+static int err_at(const struct spec *spec,
+                  bool at,
+                  const char *field,
+                  int line,
+                  int col,
+                  const char *msg,
+                  struct err *err)
 {
-    const char *key;
+    if (at && line > 0)
+        return err_set(err, SWEEP_EINVAL, "%s:%d:%d: %s: %s", spec->path, line, col,
+                       field, msg);
+    return err_set(err, SWEEP_EINVAL, "%s: %s", field, msg);
+}
+
+/* The parameters the spec writes (dimensions, base, tasks; not task_id, which names
+ * a task) against model m. */
+static int
+check_written(const struct spec *spec, const struct model *m, bool at, struct err *err)
+{
+    const char *key = NULL;
     json_t *v, *task;
-    size_t i;
+    size_t i = 0;
+    bool in_task = false;
+    char field[256], msg[sizeof(err->msg)];
+    int line, col;
 
     for (size_t d = 0; d < spec->ndims; d++) {
         const struct spec_dim *dim = &spec->dims[d];
         for (size_t r = 0; r < dim->nrows; r++)
-            for (size_t k = 0; k < dim->nnames; k++)
-                if (model_param_check(m, dim->names[k],
-                                      dim->values[r * dim->nnames + k], err))
-                    return SWEEP_EINVAL;
+            for (size_t k = 0; k < dim->nnames; k++) {
+                key = dim->names[k];
+                if (strcmp(key, "task_id") != 0 &&
+                    model_param_check(m, key, dim->values[r * dim->nnames + k], err))
+                    goto bad;
+            }
     }
     json_object_foreach(spec->base, key, v)
     {
-        if (model_param_check(m, key, v, err))
-            return SWEEP_EINVAL;
+        if (strcmp(key, "task_id") != 0 && model_param_check(m, key, v, err))
+            goto bad;
     }
+    in_task = true;
     json_array_foreach(spec->tasks, i, task)
     {
         json_object_foreach(task, key, v)
         {
-            if (strcmp(key, "priority") != 0 && model_param_check(m, key, v, err))
-                return SWEEP_EINVAL;
+            if (strcmp(key, "priority") != 0 && strcmp(key, "task_id") != 0 &&
+                model_param_check(m, key, v, err))
+                goto bad;
         }
     }
     return SWEEP_OK;
+bad:
+    if (!at)
+        return SWEEP_EINVAL;
+    snprintf(msg, sizeof(msg), "%s", err->msg);
+    if (in_task)
+        spec_task_param_where(spec, i, key, field, sizeof(field), &line, &col);
+    else
+        spec_param_where(spec, key, field, sizeof(field), &line, &col);
+    return err_at(spec, at, *field ? field : "parameters", line, col, msg, err);
 }
 
-int svc_models_check(struct spec *spec, struct svc_models **out, struct err *err)
+static int
+models_check(struct spec *spec, bool at, struct svc_models **out, struct err *err)
 {
     struct svc_models *m = xcalloc(1, sizeof(*m));
     int rc = SWEEP_OK;
@@ -91,13 +128,21 @@ int svc_models_check(struct spec *spec, struct svc_models **out, struct err *err
             continue;
         m->model[i] = model_resolve(step->model, &m->preset[i]);
         if (!m->model[i]) {
-            char msg[512];
+            char msg[512], field[80] = "model";
+            int line = 0, col = 0;
             model_unknown_msg(step->model, msg, sizeof(msg));
-            rc = err_set(err, SWEEP_EINVAL, "model: %s", msg);
+            if (at) {
+                spec_step_prefix(spec, (int)i, field, sizeof(field) - 8);
+                strcat(field, "model");
+                spec_where(spec, field, &line, &col);
+                strcat(msg, "; see 'sweep models'");
+            }
+            rc = err_at(spec, at, at ? spec_where_label(spec, field) : "model", line,
+                        col, msg, err);
             break;
         }
         seed_names(spec, m->model[i]);
-        if (i < spec->nsteps && check_written(spec, m->model[i], err))
+        if (i < spec->nsteps && check_written(spec, m->model[i], at, err))
             rc = SWEEP_EINVAL;
     }
     if (rc) {
@@ -106,6 +151,16 @@ int svc_models_check(struct spec *spec, struct svc_models **out, struct err *err
     }
     *out = m;
     return rc;
+}
+
+int svc_models_check(struct spec *spec, struct svc_models **out, struct err *err)
+{
+    return models_check(spec, false, out, err);
+}
+
+int svc_models_check_at(struct spec *spec, struct svc_models **out, struct err *err)
+{
+    return models_check(spec, true, out, err);
 }
 
 int svc_models_check_task(const struct spec_step *step,
@@ -123,6 +178,7 @@ int svc_models_check_task(const struct spec_step *step,
     if (!m->model[i])
         return SWEEP_OK;
     merged = json_deep_copy(params);
+    json_object_del(merged, "task_id"); /* names the task; the model never sees it */
     model_preset_merge(m->model[i], merged, m->preset[i]);
     rc = model_params_check(m->model[i], merged, NULL, err);
     json_decref(merged);

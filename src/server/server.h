@@ -40,6 +40,7 @@ struct server_opts {
     bool allow_commands;   /* accept specs whose steps run commands, not models */
     const char *self_path; /* the sweep binary: model tasks run `sweep sim` */
     FILE *out;             /* the line "listening on http://HOST:PORT" and events */
+    const char *inbox;     /* the task inbox directory (inbox.h), or NULL: none */
 };
 
 /* Refuses options the service must not start with: a bind address that is not

@@ -101,6 +101,9 @@ struct svc_models;
  * model or a bad parameter: SWEEP_EINVAL naming it), and tells the spec the other
  * names of the models' seed parameter. *out is freed with svc_models_destroy(). */
 int svc_models_check(struct spec *spec, struct svc_models **out, struct err *err);
+/* The same, the message saying where the file writes what is wrong, as `sweep run`
+ * says it: "path:line:col: field: message" (field alone when not known). */
+int svc_models_check_at(struct spec *spec, struct svc_models **out, struct err *err);
 void svc_models_destroy(struct svc_models *m);
 /* The runner_check_fn of runner_prepare(): one task's parameters, with its model's
  * preset under them; arg is the struct svc_models. */
