@@ -28,8 +28,8 @@ static const struct config_def serve_defs[] = {
     {"threads", "SWEEP_HTTP_THREADS", CONFIG_POSITIVE_INT, "4", "HTTP threads"},
     {"allow_commands", "SWEEP_ALLOW_COMMANDS", CONFIG_BOOL, "no",
      "accept specs that run commands, not only models"},
-    {"inbox", "SWEEP_INBOX", CONFIG_STRING, NULL,
-     "task inbox directory (default: <home>/task_queues)"},
+    {"inbox", "SWEEP_INBOX", CONFIG_STRING, "task_queues",
+     "task inbox directory (relative: in the home)"},
 };
 #define NDEFS (sizeof(serve_defs) / sizeof(serve_defs[0]))
 
@@ -170,8 +170,9 @@ static int serve_main(int argc, char **argv)
     so.threads = (int)config_num(cfg, "threads");
     so.allow_commands = config_num(cfg, "allow_commands") != 0;
     so.self_path = cli_self_path();
-    inbox = config_get(cfg, "inbox") ? xstrdup(config_get(cfg, "inbox"))
-                                     : xasprintf("%s/task_queues", so.home);
+    inbox = config_get(cfg, "inbox")[0] == '/'
+                ? xstrdup(config_get(cfg, "inbox"))
+                : xasprintf("%s/%s", so.home, config_get(cfg, "inbox"));
     so.inbox = inbox;
     so.out = stdout;
     if (server_opts_check(&so, &err) || server_run(&so, &err)) {
@@ -221,10 +222,11 @@ const struct cli_cmd cmd_serve = {
         "  --allow-commands       accept specs that run commands, not only models\n"
         "                         (SWEEP_ALLOW_COMMANDS)\n"
         "  --inbox DIR            task inbox watched for task files and specs\n"
-        "                         (SWEEP_INBOX; default <home>/task_queues): each\n"
-        "                         complete file runs as a study, then moves to\n"
-        "                         DIR/processed/ (or DIR/rejected/ with NAME.error);\n"
-        "                         results in <home>/results/\n"
+        "                         (SWEEP_INBOX; default task_queues; a relative\n"
+        "                         DIR is in the home): each complete file runs as\n"
+        "                         a study, then moves to DIR/processed/ (or to\n"
+        "                         DIR/rejected/ with NAME.error); results go to\n"
+        "                         <home>/results/\n"
         "  --print-config         print each setting, its value and its source\n"
         "  --json                 with --print-config: as JSON\n"
         "  --home DIR             sweep home (default $SWEEP_HOME or ./.sweep)\n"
