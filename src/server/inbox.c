@@ -103,29 +103,44 @@ int inbox_fd(const struct inbox *ib)
     return ib->fd;
 }
 
-/* Moves the file to rejected/<name> and writes rejected/<name>.error. */
+/* Moves the file at path to dir/rejected/<name> and writes rejected/<name>.error. */
 static void
-reject(struct inbox *ib, const char *path, const char *name, const char *why)
+reject(const char *dir, const char *path, const char *name, const char *why, FILE *log)
 {
-    char *to = xasprintf("%s/rejected/%s", ib->dir, name);
+    char *to = xasprintf("%s/rejected/%s", dir, name);
     char *errpath = xasprintf("%s.error", to), *text = xasprintf("%s\n", why);
     struct err err = {0};
 
-    fprintf(ib->log, "sweep serve: inbox: %s rejected: %s\n", name, why);
+    fprintf(log, "sweep serve: inbox: %s rejected: %s\n", name, why);
     if (rename(path, to) < 0)
-        fprintf(ib->log, "sweep serve: inbox: cannot move %s to %s: %s\n", path, to,
+        fprintf(log, "sweep serve: inbox: cannot move %s to %s: %s\n", path, to,
                 strerror(errno));
     if (fileio_write_atomic(errpath, text, strlen(text), "inbox error", &err))
-        fprintf(ib->log, "sweep serve: inbox: %s\n", err.msg);
+        fprintf(log, "sweep serve: inbox: %s\n", err.msg);
+    fflush(log);
     free(text);
     free(errpath);
     free(to);
 }
 
+/* The name a processed file had in the inbox: without "YYYYMMDD_HHMMSS_". */
+static const char *original_name(const char *processed)
+{
+    return strlen(processed) > 16 ? processed + 16 : processed;
+}
+
+void inbox_refused(const char *dir, const char *processed, const char *why, FILE *log)
+{
+    char *path = xasprintf("%s/processed/%s", dir, processed);
+
+    reject(dir, path, original_name(processed), why, log);
+    free(path);
+}
+
 /* Takes one file of the inbox: checked, submitted, moved. */
 static void take(struct inbox *ib, const char *name)
 {
-    char *path, *text = NULL, dest[512];
+    char *path, *to = NULL, *text = NULL, dest[512];
     struct spec *spec = NULL;
     struct svc_models *models = NULL;
     struct err err = {0};
@@ -147,28 +162,30 @@ static void take(struct inbox *ib, const char *name)
         rc = spec_parse(path, text, len, &spec, &err);
     if (!rc)
         rc = svc_models_check_at(spec, &models, &err);
-    if (!rc)
-        rc = ib->submit(ib->arg, spec, name, &err);
     if (rc) {
-        reject(ib, path, name, err.msg);
+        reject(ib->dir, path, name, err.msg, ib->log);
         goto out;
     }
+    /* Moved before it is submitted: the study may be refused (inbox_refused()) as
+     * soon as it is. */
     inbox_processed_name(name, (double)time(NULL), dest, sizeof(dest));
-    {
-        char *to = xasprintf("%s/processed/%s", ib->dir, dest);
-        if (rename(path, to) < 0)
-            fprintf(ib->log, "sweep serve: inbox: cannot move %s to %s: %s\n", path, to,
-                    strerror(errno));
-        else
-            fprintf(ib->log, "sweep serve: inbox: %s: study %s accepted (%s)\n", name,
-                    spec->name, spec->format ? spec->format : "study spec");
-        free(to);
+    to = xasprintf("%s/processed/%s", ib->dir, dest);
+    if (rename(path, to) < 0) {
+        fprintf(ib->log, "sweep serve: inbox: cannot move %s to %s: %s\n", path, to,
+                strerror(errno));
+        goto out; /* left where it is, untaken */
     }
+    if (ib->submit(ib->arg, spec, dest, &err))
+        reject(ib->dir, to, name, err.msg, ib->log);
+    else
+        fprintf(ib->log, "sweep serve: inbox: %s: study %s accepted (%s)\n", name,
+                spec->name, spec->format ? spec->format : "study spec");
 out:
     fflush(ib->log);
     svc_models_destroy(models);
     spec_destroy(spec);
     free(text);
+    free(to);
     free(path);
 }
 
@@ -240,7 +257,7 @@ static void write_json(const char *path, json_t *j, FILE *log)
 void inbox_write_results(const char *home,
                          struct store *st,
                          const char *study,
-                         const char *file,
+                         const char *processed,
                          double uptime,
                          long long tasks_run,
                          FILE *log)
@@ -256,7 +273,7 @@ void inbox_write_results(const char *home,
     host[sizeof(host) - 1] = '\0';
     snprintf(worker, sizeof(worker), "local@%s", host);
     if (fileio_mkdirs(dir, &err) || store_study_get(st, study, &s, &err) ||
-        view_inbox_results(st, &s, file, worker, &j, &err)) {
+        view_inbox_results(st, &s, original_name(processed), worker, &j, &err)) {
         fprintf(log, "sweep serve: inbox: results of %s: %s\n", study, err.msg);
         goto out;
     }
@@ -267,8 +284,9 @@ void inbox_write_results(const char *home,
         free(path);
         path = xasprintf("%s/task_results_%s_%d.json", dir, stamp, i);
     }
+    json_object_set_new(j, "processed", json_string(processed));
     write_json(path, j, log);
-    fprintf(log, "sweep serve: inbox: %s: results in %s\n", file, path);
+    fprintf(log, "sweep serve: inbox: %s: results in %s\n", processed, path);
     json_decref(j);
     j = NULL;
     free(path);

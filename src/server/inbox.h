@@ -24,11 +24,14 @@
 
 struct inbox;
 
-/* Hands a checked spec (parsed from inbox file `file`, its name without directory) to
- * the service: SWEEP_OK once accepted, else an error whose message goes to the
- * .error file. */
-typedef int
-inbox_submit_fn(void *arg, const struct spec *spec, const char *file, struct err *err);
+/* Hands a checked spec to the service, its file already moved to
+ * processed/<processed> (the name without directory): SWEEP_OK once accepted, else
+ * an error whose message goes to the .error file (the file then moves to
+ * rejected/). */
+typedef int inbox_submit_fn(void *arg,
+                            const struct spec *spec,
+                            const char *processed,
+                            struct err *err);
 
 /* Creates dir (and processed/, rejected/ in it) when missing and starts watching it.
  * Each file taken is told on `log` ("sweep serve: inbox: ..."). Free with
@@ -48,8 +51,14 @@ void inbox_scan(struct inbox *ib);
 void inbox_dispatch(struct inbox *ib);
 
 struct store;
-/* Once every task of the study that inbox file `file` became has ended: writes
- * <home>/results/task_results_YYYYMMDD_HHMMSS.json (view_inbox_results(); _2, _3 ...
+/* The study of processed/<processed> could not be stored (a task the checks of
+ * storing refuse, after the file was accepted): the file moves from dir/processed/ to
+ * dir/rejected/<name> with <name>.error holding why. Any thread. */
+void inbox_refused(const char *dir, const char *processed, const char *why, FILE *log);
+
+/* Once every task of the study of processed/<processed> has ended: writes
+ * <home>/results/task_results_YYYYMMDD_HHMMSS.json (view_inbox_results() of the
+ * file's name, with "processed": its name in processed/; _2, _3 ...
  * after the stamp when that name is taken) and refreshes
  * <home>/results/orchestrator_stats.json (view_orchestrator_stats() with uptime and
  * tasks_run), each through a temporary file and a rename. What fails is told on log.
@@ -57,7 +66,7 @@ struct store;
 void inbox_write_results(const char *home,
                          struct store *st,
                          const char *study,
-                         const char *file,
+                         const char *processed,
                          double uptime,
                          long long tasks_run,
                          FILE *log);

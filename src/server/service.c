@@ -274,6 +274,19 @@ static void drop_accepted(struct service *s, const char *name)
     free(path);
 }
 
+/* A study of the inbox that could not be stored: its file goes to rejected/. */
+static void inbox_refuse(struct service *s, const char *name, const char *why)
+{
+    char *marker = marker_path(s, name), *processed = NULL;
+    size_t len;
+    struct err err = {0};
+
+    if (s->o->inbox && fileio_read_user(marker, 4096, &processed, &len, &err) == 0)
+        inbox_refused(s->o->inbox, processed, why, s->o->out);
+    free(processed);
+    free(marker);
+}
+
 static bool runs_commands(const struct spec *spec)
 {
     for (size_t i = 0; i <= spec->nsteps; i++) {
@@ -459,8 +472,10 @@ static void *prepare_main(void *arg)
                 fflush(s->o->out);
                 x->state = ST_REJECTED;
                 x->detail = xstrdup(err.msg);
-                if (x->job == JOB_PREPARE && !held)
+                if (x->job == JOB_PREPARE && !held) {
+                    inbox_refuse(s, x->name, err.msg);
                     drop_accepted(s, x->name);
+                }
                 free(path);
                 free(text);
             }
@@ -777,13 +792,13 @@ static void reap_done(struct service *s)
                     study_status_name(sum->status));
         s->tasks_run += sum->attempts;
         if (sum->end != RUNNER_INTERRUPTED) {
-            char *marker = marker_path(s, x->name), *file = NULL;
+            char *marker = marker_path(s, x->name), *processed = NULL;
             size_t len;
-            if (fileio_read_user(marker, 4096, &file, &len, &err) == SWEEP_OK)
-                inbox_write_results(s->o->home, s->st, x->name, file,
+            if (fileio_read_user(marker, 4096, &processed, &len, &err) == SWEEP_OK)
+                inbox_write_results(s->o->home, s->st, x->name, processed,
                                     time_now() - s->started_at, s->tasks_run,
                                     s->o->out);
-            free(file);
+            free(processed);
             free(marker);
             drop_accepted(s, x->name);
         }
@@ -796,7 +811,7 @@ static void reap_done(struct service *s)
  * with its inbox marker. The same file again while its study runs is taken as
  * nothing new (its tasks are there); a different file for that study is refused. */
 static int
-inbox_submit(void *arg, const struct spec *spec, const char *file, struct err *err)
+inbox_submit(void *arg, const struct spec *spec, const char *processed, struct err *err)
 {
     struct service *s = arg;
     struct svc_study *x;
@@ -823,7 +838,7 @@ inbox_submit(void *arg, const struct spec *spec, const char *file, struct err *e
             fprintf(s->o->out,
                     "sweep serve: inbox: %s: study %s is running; its tasks are not "
                     "added again\n",
-                    file, spec->name);
+                    processed, spec->name);
             err_clear(err);
         } else {
             rc = err_set(err, SWEEP_EBUSY,
@@ -838,7 +853,8 @@ inbox_submit(void *arg, const struct spec *spec, const char *file, struct err *e
         char *marker = marker_path(s, spec->name);
         rc = fileio_write_atomic(path, text, strlen(text), "accepted spec", err);
         if (!rc)
-            rc = fileio_write_atomic(marker, file, strlen(file), "inbox marker", err);
+            rc = fileio_write_atomic(marker, processed, strlen(processed),
+                                     "inbox marker", err);
         free(marker);
         if (!rc) {
             pthread_mutex_lock(&s->mu);

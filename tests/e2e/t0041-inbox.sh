@@ -139,6 +139,15 @@ expect_code 2 sweep status bad
 expect_in "$T/err" "no study named 'bad'"
 ok "malformed files: rejected/ with what is wrong and where; the others run"
 
+# ---- a file whose task only storing refuses: back from processed/ to rejected/ ----
+printf '{"tasks": [{"task_id": "x1", "algorithm": "DLA",\n  "parameters": {"n_particles": 2000000000, "dim": 3}}]}\n' \
+    >"$IN/huge.json"
+wait_for 20 test -f "$IN/rejected/huge.json.error"
+expect_in "$IN/rejected/huge.json.error" "above the"
+[ -f "$IN/rejected/huge.json" ] || fail "huge.json is not in rejected/"
+ls "$IN/processed" | grep -q _huge.json && fail "huge.json stayed in processed/"
+ok "a file refused while its study is stored moves to rejected/ too"
+
 # ---- a half-written file is not parsed until it is closed ----
 exec 3>"$IN/half.json"
 printf '{"tasks": [{"task_id": "h1", "algorithm": "DLA",' >&3
