@@ -214,7 +214,7 @@ void view_priority_text(int priority, char *buf, size_t n);
 /* One task of results/task_results_*.json (new reference): {"task_id" (its task_id
  * parameter, else its key), "algorithm" (algorithm, or null), "parameters" (without
  * task_id), "execution_time" (wall seconds), "result": {"status" (the task's state,
- * e.g. succeeded), "metrics" (object or null)}, "worker_id", "completed_at"
+ * e.g. succeeded), "metrics" (an object, {} when none)}, "worker_id", "completed_at"
  * (ISO-8601 UTC, null when not ended), "priority" (view_priority_text())}. */
 json_t *view_inbox_task_json(const struct view_row *row,
                              const char *algorithm,
