@@ -170,6 +170,14 @@ static void take(struct inbox *ib, const char *name)
      * soon as it is. */
     inbox_processed_name(name, (double)time(NULL), dest, sizeof(dest));
     to = xasprintf("%s/processed/%s", ib->dir, dest);
+    for (int i = 2; access(to, F_OK) == 0; i++) {
+        /* The same name in the same second: NAME_2.EXT, NAME_3.EXT ... */
+        const char *dot = strrchr(dest + 16, '.');
+        int stem = dot && dot > dest + 16 ? (int)(dot - dest) : (int)strlen(dest);
+        free(to);
+        to = xasprintf("%s/processed/%.*s_%d%s", ib->dir, stem, dest, i, dest + stem);
+    }
+    snprintf(dest, sizeof(dest), "%s", strrchr(to, '/') + 1);
     if (rename(path, to) < 0) {
         fprintf(ib->log, "sweep serve: inbox: cannot move %s to %s: %s\n", path, to,
                 strerror(errno));

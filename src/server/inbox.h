@@ -9,7 +9,8 @@
  * processed/ and rejected/ folders are ignored. Each file is parsed and checked as
  * `sweep run FILE` checks it (same messages: path:line:col: field: ...), handed to
  * the service (inbox_submit_fn: a study accepted as POST /studies accepts one), then
- * moved to processed/YYYYMMDD_HHMMSS_<name> (UTC); a file that is refused goes to
+ * moved to processed/YYYYMMDD_HHMMSS_<name> (UTC; a second file of that name in the
+ * same second is <stem>_2<.ext>, _3 ...); a file that is refused goes to
  * rejected/<name> with rejected/<name>.error saying what is wrong and where. One
  * file's refusal never affects another file. */
 #ifndef SWEEP_SERVER_INBOX_H

@@ -168,13 +168,32 @@ cp "$IN/processed/"*_pre.json "$T/pre-again.json"
 n_before=$(ls "$SWEEP_HOME"/results/task_results_*.json | wc -l)
 cp "$T/pre-again.json" "$IN/pre.json"
 wait_for 30 sh -c "[ \$(ls '$SWEEP_HOME'/results/task_results_*.json | wc -l) -gt $n_before ]"
-wait_for 20 sh -c "[ \$(ls '$IN/processed' | grep -c _pre.json) -eq 2 ]"
+wait_for 20 sh -c "[ \$(ls '$IN/processed' | grep -c '_pre\(_2\)\?\.json\$') -eq 2 ]"
 expect_code 0 sweep results pre --format json
 jq_eq "$T/out" 'length' 2
 jq_eq "$T/out" '[.[].attempts] | unique | join(",")' 1
 results_of pre
 jq_eq "$T/res" '[.tasks[].result.status] | unique | join(",")' succeeded
 ok "the same file dropped twice: processed again, its tasks not run twice"
+
+# ---- the same file while its study runs; another file for that study ----
+printf '{"tasks": [{"task_id": "c1", "algorithm": "chaos", "parameters": {"duration": 60}}]}\n' \
+    >"$T/slow.json"
+cp "$T/slow.json" "$IN/slow.json"
+wait_for 20 grep -q "study slow started" "$T/serve.log"
+cp "$T/slow.json" "$IN/slow.json"
+wait_for 20 sh -c "[ \$(ls '$IN/processed' | grep -c '_slow\(_2\)\?\.json\$') -eq 2 ]"
+expect_in "$T/serve.log" "study slow is running; its tasks are not added again"
+printf '{"metadata": {"name": "slow"}, "tasks": [{"task_id": "c2", "algorithm": "chaos"}]}\n' \
+    >"$IN/other.json"
+wait_for 20 test -f "$IN/rejected/other.json.error"
+expect_in "$IN/rejected/other.json.error" "study slow is running with other tasks"
+curl -sf -X POST "$URL/studies/slow/cancel" >/dev/null || fail "cannot cancel slow"
+wait_for 30 has_results slow
+results_of slow
+jq_eq "$T/res" '.tasks | length' 1
+jq_eq "$T/res" '.tasks[0].result.status' cancelled
+ok "the same file while its study runs adds nothing; another file for it is refused"
 
 # ---- the service stops cleanly ----
 kill -TERM "$PID"
