@@ -132,8 +132,10 @@ static const char *original_name(const char *processed)
 void inbox_refused(const char *dir, const char *processed, const char *why, FILE *log)
 {
     char *path = xasprintf("%s/processed/%s", dir, processed);
+    char *msg = xasprintf("%s/%s: %s", dir, original_name(processed), why);
 
-    reject(dir, path, original_name(processed), why, log);
+    reject(dir, path, original_name(processed), msg, log);
+    free(msg);
     free(path);
 }
 

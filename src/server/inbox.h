@@ -54,7 +54,7 @@ void inbox_dispatch(struct inbox *ib);
 struct store;
 /* The study of processed/<processed> could not be stored (a task the checks of
  * storing refuse, after the file was accepted): the file moves from dir/processed/ to
- * dir/rejected/<name> with <name>.error holding why. Any thread. */
+ * dir/rejected/<name> with <name>.error: "dir/<name>: why". Any thread. */
 void inbox_refused(const char *dir, const char *processed, const char *why, FILE *log);
 
 /* Once every task of the study of processed/<processed> has ended: writes

@@ -274,16 +274,21 @@ static void drop_accepted(struct service *s, const char *name)
     free(path);
 }
 
-/* A study of the inbox that could not be stored: its file goes to rejected/. */
+/* A study of the inbox that could not be stored: its file goes to rejected/, the
+ * message naming it rather than its accepted spec. */
 static void inbox_refuse(struct service *s, const char *name, const char *why)
 {
     char *marker = marker_path(s, name), *processed = NULL;
-    size_t len;
-    struct err err = {0};
+    char *accepted = accepted_path(s, name);
+    size_t len = strlen(accepted);
 
-    if (s->o->inbox && fileio_read_user(marker, 4096, &processed, &len, &err) == 0)
+    if (strncmp(why, accepted, len) == 0 && strncmp(why + len, ": ", 2) == 0)
+        why += len + 2;
+    if (s->o->inbox &&
+        fileio_read_user(marker, 4096, &processed, &len, &(struct err){0}) == 0)
         inbox_refused(s->o->inbox, processed, why, s->o->out);
     free(processed);
+    free(accepted);
     free(marker);
 }
 

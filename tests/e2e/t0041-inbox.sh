@@ -143,6 +143,7 @@ ok "malformed files: rejected/ with what is wrong and where; the others run"
 printf '{"tasks": [{"task_id": "x1", "algorithm": "DLA",\n  "parameters": {"n_particles": 2000000000, "dim": 3}}]}\n' \
     >"$IN/huge.json"
 wait_for 20 test -f "$IN/rejected/huge.json.error"
+expect_in "$IN/rejected/huge.json.error" "$IN/huge.json: task 0 ("
 expect_in "$IN/rejected/huge.json.error" "above the"
 [ -f "$IN/rejected/huge.json" ] || fail "huge.json is not in rejected/"
 ls "$IN/processed" | grep -q _huge.json && fail "huge.json stayed in processed/"
