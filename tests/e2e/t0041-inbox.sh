@@ -27,6 +27,26 @@ has_results() {
     grep -qs "\"study\": \"$1\"" "$SWEEP_HOME"/results/task_results_*.json
 }
 
+# start_serve: the service on a free port with the inbox $IN; PID and URL.
+start_serve() {
+    "$SWEEP_BIN" serve --bind 127.0.0.1:0 -j 2 --inbox "$IN" >"$T/serve.log" 2>&1 &
+    PID=$!
+    wait_for 20 grep -q "listening on" "$T/serve.log"
+    URL=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$T/serve.log")
+    wait_for 20 curl -sf "$URL/health"
+}
+# stop_serve: SIGTERM, then waits (deadline 30 s) for an exit 0.
+stop_serve() {
+    kill -TERM "$PID"
+    deadline=$(($(date +%s) + 30))
+    while kill -0 "$PID" 2>/dev/null; do
+        [ "$(date +%s)" -ge "$deadline" ] && fail "sweep serve did not stop"
+        sleep 0.05
+    done
+    wait "$PID" || fail "sweep serve exited $?"
+    PID=
+}
+
 # ---- the default inbox, shown by --print-config ----
 expect_code 0 sweep serve --print-config
 expect_in "$T/out" "inbox           task_queues     default"
@@ -47,11 +67,7 @@ EOF
 cp "$IN/pre.json" "$IN/.hidden.json"
 cp "$IN/pre.json" "$IN/draft.json.tmp"
 
-"$SWEEP_BIN" serve --bind 127.0.0.1:0 -j 2 --inbox "$IN" >"$T/serve.log" 2>&1 &
-PID=$!
-wait_for 20 grep -q "listening on" "$T/serve.log"
-URL=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$T/serve.log")
-wait_for 20 curl -sf "$URL/health"
+start_serve
 wait_for 30 has_results pre
 processed pre.json
 [ -f "$IN/.hidden.json" ] && [ -f "$IN/draft.json.tmp" ] || fail "an ignored file was taken"
@@ -196,14 +212,22 @@ jq_eq "$T/res" '.tasks | length' 1
 jq_eq "$T/res" '.tasks[0].result.status' cancelled
 ok "the same file while its study runs adds nothing; another file for it is refused"
 
+# ---- stopped in the middle of a file's study: resumed, then its results ----
+printf '{"tasks": [{"task_id": "r1", "algorithm": "chaos", "parameters": {"duration": 1}},
+ {"task_id": "r2", "algorithm": "chaos", "parameters": {"duration": 1, "x": 1}}]}\n' \
+    >"$IN/resume.json"
+wait_for 20 grep -q "study resume started" "$T/serve.log"
+stop_serve
+has_results resume && fail "results of a study that was interrupted"
+start_serve
+expect_in "$T/serve.log" "study resume resumes"
+wait_for 30 has_results resume
+results_of resume
+jq_eq "$T/res" '[.tasks[].result.status] | join(",")' "succeeded,succeeded"
+jq_eq "$T/res" '.processed | test("^[0-9]{8}_[0-9]{6}_resume.json$")' true
+ok "a file's study stopped by SIGTERM resumes at the next start, then its results"
+
 # ---- the service stops cleanly ----
-kill -TERM "$PID"
-deadline=$(($(date +%s) + 30))
-while kill -0 "$PID" 2>/dev/null; do
-    [ "$(date +%s)" -ge "$deadline" ] && fail "sweep serve did not stop"
-    sleep 0.05
-done
-wait "$PID" || fail "sweep serve exited $?"
-PID=
+stop_serve
 ls "$SWEEP_HOME/serve/accepted" | grep . && fail "accepted/ is not empty after every study ended"
 ok "stopped; nothing left in accepted/"
