@@ -29,6 +29,13 @@ static const struct route_row routes[] = {
     {"POST", "/tasks", ROUTE_TASK_SUBMIT},
     {"GET", "/tasks/*", ROUTE_TASK_GET},
     {"DELETE", "/tasks/*", ROUTE_TASK_CANCEL},
+    {"GET", "/events", ROUTE_EVENTS},
+    {"GET", "/metrics", ROUTE_METRICS},
+    {"GET", "/stats", ROUTE_STATS},
+    {"GET", "/stats/performance", ROUTE_STATS_PERF},
+    {"GET", "/workers", ROUTE_WORKER_LIST},
+    {"GET", "/workers/*", ROUTE_WORKER_GET},
+    {"GET", "/ping_all", ROUTE_PING_ALL},
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 

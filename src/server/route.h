@@ -23,6 +23,13 @@ enum route_id {
     ROUTE_TASK_SUBMIT,   /* POST /tasks */
     ROUTE_TASK_GET,      /* GET /tasks/{id} */
     ROUTE_TASK_CANCEL,   /* DELETE /tasks/{id} */
+    ROUTE_EVENTS,        /* GET /events (server-sent events) */
+    ROUTE_METRICS,       /* GET /metrics (Prometheus text) */
+    ROUTE_STATS,         /* GET /stats */
+    ROUTE_STATS_PERF,    /* GET /stats/performance */
+    ROUTE_WORKER_LIST,   /* GET /workers */
+    ROUTE_WORKER_GET,    /* GET /workers/{id} */
+    ROUTE_PING_ALL,      /* GET /ping_all */
 };
 
 #define ROUTE_ARG_MAX 200 /* the longest {id} */

@@ -40,6 +40,10 @@ void service_call(struct service *s,
 /* True once the service stops taking work (a signal came). */
 bool service_draining(struct service *s);
 const struct server_opts *service_opts(struct service *s);
+/* The live events (events.h) and the performance figures (stats.h): each has its own
+ * mutex, and lives until the HTTP threads have stopped. */
+struct events *service_events(struct service *s);
+struct stats *service_stats(struct service *s);
 
 /* Where a study the service knows but the store does not show yet stands: "QUEUED"
  * (accepted, waiting for the preparing thread), "PREPARING", "REJECTED" (its tasks
