@@ -12,6 +12,7 @@
 #include "core/spec.h"
 #include "core/store.h"
 #include "core/view.h"
+#include "server/events.h"
 #include "server/route.h"
 #include "server/stats.h"
 
@@ -595,7 +596,8 @@ static void metrics(struct service *s, struct store *st, struct api_response *ou
     struct err err = {0};
     char *text;
 
-    if (stats_metrics_text(service_stats(s), st, time_now(), &text, &err)) {
+    if (stats_metrics_text(service_stats(s), st, time_now(),
+                           events_subscribers(service_events(s)), &text, &err)) {
         api_err(out, &err);
         return;
     }

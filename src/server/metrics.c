@@ -29,8 +29,12 @@ head(struct strbuf *sb, const char *name, const char *type, const char *help)
     sb_addf(sb, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-int stats_metrics_text(
-    struct stats *s, struct store *st, double now, char **out, struct err *err)
+int stats_metrics_text(struct stats *s,
+                       struct store *st,
+                       double now,
+                       size_t streams,
+                       char **out,
+                       struct err *err)
 {
     long long total[TASK_NSTATES] = {0};
     struct strbuf sb = {0};
@@ -93,6 +97,8 @@ int stats_metrics_text(
     head(&sb, "sweep_uptime_seconds", "gauge", "Seconds since the service started.");
     sb_addf(&sb, "sweep_uptime_seconds %.3f\n",
             json_real_value(json_object_get(perf, "uptime")));
+    head(&sb, "sweep_event_streams", "gauge", "Clients of GET /events connected.");
+    sb_addf(&sb, "sweep_event_streams %zu\n", streams);
     json_decref(perf);
     *out = sb_take(&sb);
     return SWEEP_OK;

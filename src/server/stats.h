@@ -42,9 +42,14 @@ json_t *stats_worker_json(struct stats *s, double now);
 /* GET /metrics: the Prometheus text exposition (version 0.0.4) into *out (free it):
  * sweep_tasks{study,state}, sweep_tasks_total{state}, sweep_queue_depth{state},
  * sweep_throughput{window}, sweep_tasks_ended, sweep_running, sweep_slots,
- * sweep_workers, sweep_utilisation, sweep_uptime_seconds, each with HELP and TYPE.
- * Store errors pass through. */
-int stats_metrics_text(
-    struct stats *s, struct store *st, double now, char **out, struct err *err);
+ * sweep_workers, sweep_utilisation, sweep_uptime_seconds, sweep_event_streams (the
+ * GET /events clients connected: `streams`), each with HELP and TYPE. Store errors
+ * pass through. */
+int stats_metrics_text(struct stats *s,
+                       struct store *st,
+                       double now,
+                       size_t streams,
+                       char **out,
+                       struct err *err);
 
 #endif
