@@ -190,7 +190,10 @@ const struct cli_cmd cmd_serve = {
         "  \"repetitions\"}), GET /studies/ID, POST /studies/ID/cancel,\n"
         "  POST /studies/ID/retry (failed tasks), GET /studies/ID/results?format=\n"
         "  csv|json, GET /tasks (?status= &study= &priority= &limit= &offset=),\n"
-        "  POST /tasks (one task), GET /tasks/ID, DELETE /tasks/ID (cancel).\n"
+        "  POST /tasks (one task), GET /tasks/ID, DELETE /tasks/ID (cancel),\n"
+        "  GET /events (server-sent events; Last-Event-ID), GET /metrics\n"
+        "  (Prometheus), GET /stats, GET /stats/performance, GET /workers,\n"
+        "  GET /workers/ID, GET /ping_all.\n"
         "SIGTERM or SIGINT: new work is refused (503), running tasks are stopped and\n"
         "recorded interrupted; the next 'sweep serve' on the home resumes them.\n"
         "Every setting comes from its flag, else its SWEEP_* variable, else a line\n"
@@ -224,6 +227,7 @@ const struct cli_cmd cmd_serve = {
         "  curl -s localhost:5000/studies -d '{\"algorithm\": \"DLA\",\n"
         "    \"variable_parameter\": \"n_particles\", \"values\": [100, 200],\n"
         "    \"repetitions\": 3}'\n"
+        "  curl -sN localhost:5000/events     # live task and study changes\n"
         "  SWEEP_MAX_PARALLEL=4 sweep serve --print-config\n",
     .fn = serve_main,
 };
