@@ -11,6 +11,7 @@
 #include "core/runner.h"
 #include "core/view.h"
 #include "server/events.h"
+#include "server/route.h"
 #include "server/stats.h"
 
 #include <jansson.h>
@@ -282,6 +283,30 @@ static void test_stats(void **state)
     stats_destroy(s);
 }
 
+static void test_routes(void **state)
+{
+    static const struct {
+        const char *path;
+        enum route_id id;
+    } cases[] = {
+        {"/events", ROUTE_EVENTS},       {"/metrics", ROUTE_METRICS},
+        {"/stats", ROUTE_STATS},         {"/stats/performance", ROUTE_STATS_PERF},
+        {"/workers", ROUTE_WORKER_LIST}, {"/workers/local", ROUTE_WORKER_GET},
+        {"/ping_all", ROUTE_PING_ALL},
+    };
+    struct route_match m;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_int_equal(route_find("GET", cases[i].path, &m), 0);
+        assert_int_equal(m.id, cases[i].id);
+        assert_false(m.changes_state);
+    }
+    assert_int_equal(route_find("POST", "/events", &m), 405);
+    assert_int_equal(route_find("GET", "/workers/..", &m), 400);
+    assert_int_equal(route_find("GET", "/stats/nope", &m), 404);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -290,6 +315,7 @@ int main(void)
         cmocka_unit_test(test_events_heartbeat_close_limit),
         cmocka_unit_test(test_event_json),
         cmocka_unit_test(test_stats),
+        cmocka_unit_test(test_routes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
