@@ -198,6 +198,7 @@ const struct cli_cmd cmd_serve = {
         "recorded interrupted; the next 'sweep serve' on the home resumes them.\n"
         "Every setting comes from its flag, else its SWEEP_* variable, else a line\n"
         "of <home>/.env, else its default; --print-config shows which.\n"
+        "GET /openapi.json describes the whole API (OpenAPI 3.1).\n"
         "\n"
         "Options:\n"
         "  --bind HOST:PORT       listen there (SWEEP_BIND; default 127.0.0.1:5000;\n"

@@ -13,6 +13,7 @@
 #include "core/store.h"
 #include "core/view.h"
 #include "server/events.h"
+#include "server/openapi.h"
 #include "server/route.h"
 #include "server/stats.h"
 
@@ -649,7 +650,11 @@ void api_handle(struct service *s,
     struct err err = {0};
     json_t *v;
 
-    if (!st && !rq->route->changes_state && rq->route->id != ROUTE_HEALTH) {
+    /* These answer without the store: */
+    if (!st && !rq->route->changes_state && rq->route->id != ROUTE_HEALTH &&
+        rq->route->id != ROUTE_OPENAPI && rq->route->id != ROUTE_STATS_PERF &&
+        rq->route->id != ROUTE_WORKER_LIST && rq->route->id != ROUTE_WORKER_GET &&
+        rq->route->id != ROUTE_PING_ALL) {
         api_error(out, 503, "store", "the store cannot be opened for reading");
         return;
     }
@@ -700,6 +705,12 @@ void api_handle(struct service *s,
     case ROUTE_TASK_CANCEL:
         service_call(s, SVC_TASK_CANCEL, arg, NULL, &r);
         api_reply(out, &r);
+        return;
+    case ROUTE_OPENAPI: /* the embedded document, as is */
+        out->status = 200;
+        out->content_type = api_json_type;
+        out->len = openapi_json_len;
+        out->body = xstrndup((const char *)openapi_json, openapi_json_len);
         return;
     case ROUTE_METRICS:
         metrics(s, st, out);

@@ -29,6 +29,7 @@ static const struct route_row routes[] = {
     {"POST", "/tasks", ROUTE_TASK_SUBMIT},
     {"GET", "/tasks/*", ROUTE_TASK_GET},
     {"DELETE", "/tasks/*", ROUTE_TASK_CANCEL},
+    {"GET", "/openapi.json", ROUTE_OPENAPI},
     {"GET", "/events", ROUTE_EVENTS},
     {"GET", "/metrics", ROUTE_METRICS},
     {"GET", "/stats", ROUTE_STATS},

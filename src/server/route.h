@@ -23,6 +23,7 @@ enum route_id {
     ROUTE_TASK_SUBMIT,   /* POST /tasks */
     ROUTE_TASK_GET,      /* GET /tasks/{id} */
     ROUTE_TASK_CANCEL,   /* DELETE /tasks/{id} */
+    ROUTE_OPENAPI,       /* GET /openapi.json */
     ROUTE_EVENTS,        /* GET /events (server-sent events) */
     ROUTE_METRICS,       /* GET /metrics (Prometheus text) */
     ROUTE_STATS,         /* GET /stats */

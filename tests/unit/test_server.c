@@ -33,6 +33,7 @@ static void test_route_find(void **state)
         {"POST", "/tasks", 0, ROUTE_TASK_SUBMIT, ""},
         {"GET", "/tasks/42", 0, ROUTE_TASK_GET, "42"},
         {"DELETE", "/tasks/3fa2c1", 0, ROUTE_TASK_CANCEL, "3fa2c1"},
+        {"GET", "/openapi.json", 0, ROUTE_OPENAPI, ""},
         /* unknown paths */
         {"GET", "/", 404, ROUTE_NONE, NULL},
         {"GET", "/studies/s/nope", 404, ROUTE_NONE, NULL},
