@@ -34,6 +34,13 @@ static const struct route_row routes[] = {
     {"GET", "/studies/*/plot.svg", ROUTE_STUDY_PLOT},
     {"GET", "/studies/*/report.png", ROUTE_STUDY_REPORT},
     {"POST", "/execute_tasks", ROUTE_EXEC_TASKS},
+    {"GET", "/events", ROUTE_EVENTS},
+    {"GET", "/metrics", ROUTE_METRICS},
+    {"GET", "/stats", ROUTE_STATS},
+    {"GET", "/stats/performance", ROUTE_STATS_PERF},
+    {"GET", "/workers", ROUTE_WORKER_LIST},
+    {"GET", "/workers/*", ROUTE_WORKER_GET},
+    {"GET", "/ping_all", ROUTE_PING_ALL},
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
