@@ -1,6 +1,9 @@
 /* The runner: runs a stored study's tasks through an executor (see runner.h; storing
  * it, the paths and the run lock are in runner_prepare.c; what a task sees, its argv
- * and environment, is built in taskview.c).
+ * and environment, is built in taskview.c). This file owns its creation, the phases
+ * (`after`, the start), the tick's steps, cancellation polled from the store and the
+ * public API; runner_int.h says which file owns the rest (the start of an attempt,
+ * its end and the run's, pipelines, early failures).
  *
  * A runner is stepped by its owner, an engine (engine.c), one tick at a time: take the
  * attempts the executor reported ended (with their metrics), decide retries, choose
@@ -20,7 +23,7 @@
  * Memory: pending tasks are read from the store in pages (by priority, then expansion
  * order) and at most a few thousand are held at once, whatever the size of the study.
  */
-#include "runner.h"
+#include "runner_int.h"
 
 #include "common/fileio.h"
 #include "common/jsonx.h"
@@ -52,169 +55,13 @@ extern char **environ;
 #define PAGE_SIZE_TASKS 1024 /* pending tasks read from the store at once */
 #define LOW_WATER 256        /* read another page when fewer are queued */
 #define CANCEL_POLL 1.0      /* seconds between checks for `sweep cancel` */
-#define EARLY_WINDOW 1.0     /* a task failing this soon (seconds) shows its stderr */
-#define EARLY_SHOWN 3        /* distinct early failures shown per run */
-#define EARLY_LINES 5        /* lines of stderr shown */
-#define EARLY_WIDTH 160      /* bytes of each line shown */
-#define BUSY_RETRIES 11      /* a busy store (5 s each) at a run's start and end */
 #define CLAIM_WALL 0.05 /* claim ahead while tasks take less (seconds, on average) */
 #define BATCH_WAIT 0.01 /* ends recorded together for so long while claims refill */
-
-/* Why the runner itself ended a task. */
-enum stop_reason {
-    STOP_NONE = 0,
-    STOP_CANCEL,    /* `sweep cancel` */
-    STOP_INTERRUPT, /* SIGINT/SIGTERM to sweep run */
-    STOP_HALT,      /* --halt now after a failure */
-};
-
-/* An attempt's end as the executor reported it, kept until the next tick (the
- * outcome's strings point to metrics and error, owned here). */
-struct reaped {
-    struct executor_outcome o;
-    char *metrics, *error;
-};
-
-/* Where a runner is (runner_pre moves it on, outside the tick's transaction). */
-enum runner_phase {
-    PHASE_WAIT,   /* `after`: its studies have not completed; checked every second */
-    PHASE_START,  /* to reset the study's tasks and mark it started */
-    PHASE_RUN,    /* running its tasks */
-    PHASE_FINISH, /* nothing left to run (or stopped and drained): to record the end */
-    PHASE_DONE,   /* ended; the summary holds what happened */
-};
-
-/* A task in memory, queued or running. */
-struct rtask {
-    long long id;
-    long long seq;
-    char key[EXPAND_KEY_LEN + 1];
-    char *params_json;
-    int repetition;
-    long long seed;
-    int priority;
-    int cpus;
-    int step;        /* in spec->steps; spec->nsteps for the reduce */
-    long long chain; /* -1 for the reduce */
-    int attempts;    /* made so far, including a running one */
-    /* while running */
-    uint64_t xid;      /* the executor's handle; 0 before it started */
-    pid_t pid;         /* its process on this machine, or 0 */
-    double started_at; /* epoch */
-    char *dir;
-    enum stop_reason stop;
-    bool slot_freed;     /* its end was reported: its slots are free already */
-    char *spawn_error;   /* set when the spawn failed: recorded as a failed attempt */
-    char input_hash[65]; /* the reduce: SHA-256 of the input it runs on */
-};
-
-struct runner {
-    struct store *st;
-    const struct spec *spec;
-    const struct runner_opts *o;
-    long long study_id, generation;
-    const char *home;
-    char *study_dir;
-    struct executor *ex; /* the owner's (runner_opts.executor), shared */
-    struct runner_opts opts;
-    enum runner_phase phase;
-    int rc; /* how the run ended: an error, with err */
-    struct err err;
-    struct studylog *log;
-
-    struct sched_heap ready;   /* by priority, then seq */
-    struct sched_heap delayed; /* retries waiting for their backoff, by time */
-    int cursor_priority;
-    long long cursor_seq;
-    bool exhausted; /* every pending task of the store has been read */
-
-    struct rtask **running;
-    size_t nrunning, cap_running;
-    int slots, used;
-    struct ratelimit rl;
-
-    struct reaped *done; /* attempts that ended since the last tick */
-    size_t ndone, cap_done;
-    struct rtask **spawn_failed;
-    size_t nspawn_failed, cap_spawn_failed;
-    char (*ended)[EXPAND_KEY_LEN + 1]; /* ended for good this tick, for o->on_task */
-    size_t nended, cap_ended;
-
-    bool stopping; /* start nothing new */
-    bool blocked;  /* a study of `after` failed or does not exist */
-    enum runner_end end;
-    char reason[512];
-    int signals;
-
-    /* Tasks claimed ahead: marked running in the store (their attempt committed) but
-     * not submitted yet, so that a slot freed by an ending task is refilled at once
-     * (runner_spawn_claimed), before that end is recorded. In claim order. */
-    struct rtask **claimed;
-    size_t nclaimed, cap_claimed;
-    /* Attempts submitted whose process group the next tick records. */
-    struct pgid_rec {
-        long long task_id;
-        int attempt;
-        pid_t pid;
-    } * unrec;
-    size_t nunrec, cap_unrec;
-    /* With stop_on_error, an end that may be a failure holds the claimed tasks until
-     * the tick has recorded it (and maybe stopped the run). */
-    bool hold;
-    /* The wall time of the last attempts (an exponential average over about 5) and
-     * how many were seen: tasks are claimed ahead only while they are short. */
-    double wall_avg;
-    long long nwalls;
-    double pending_since; /* the oldest end or process not recorded yet (mono) */
-    /* The shard directories (tasks/<k0k1>, a bit each) made by this run. */
-    uint64_t shards[4];
-
-    struct taskview_env env; /* the environment every task of the study shares */
-    uint64_t rng;
-
-    /* pipelines: only with a reduce are chains counted */
-    long long chains_open;    /* chains whose last step has not ended */
-    long long chains_failed;  /* ended without their last step succeeding */
-    struct store_task reduce; /* the waiting reduce; id 0 when none */
-
-    /* early failures shown on o->notes: their stderr with the task directory and key
-     * taken out, to show each distinct one once */
-    char *early[EARLY_SHOWN];
-    size_t nearly;
-    bool early_more, early_hinted;
-
-    /* tasks chosen this tick, submitted after its commit (runner_spawn) */
-    struct rtask **starts;
-    size_t nstarts, cap_starts;
-    double last_cancel_poll, next_after;
-    char *after_shown; /* the reason shown while waiting for `after` */
-    bool recounted;
-    char *log_path;
-
-    /* progress */
-    double t0;
-    long long total, finished, failed;
-    struct runner_summary *sum, sum_store;
-};
-
-/* ---- the clock (runner_opts.clock, or the real one) ---- */
-
-static double run_mono(const struct runner *r)
-{
-    const struct runner_clock *c = r->o->clock;
-    return c ? c->mono(c->arg) : time_mono();
-}
-
-static double run_now(const struct runner *r)
-{
-    const struct runner_clock *c = r->o->clock;
-    return c ? c->now(c->arg) : time_now();
-}
 
 /* ---- events (runner.h) ---- */
 
 /* Tells an event of the study: to its log, then to the owner (runner.h). */
-static void emit(struct runner *r, struct runner_event *ev)
+void rn_emit(struct runner *r, struct runner_event *ev)
 {
     ev->study = r->spec->name;
     if (ev->time == 0)
@@ -227,7 +74,7 @@ static void emit(struct runner *r, struct runner_event *ev)
 void runner_post(struct runner *r, const struct runner_event *ev)
 {
     struct runner_event e = *ev;
-    emit(r, &e);
+    rn_emit(r, &e);
 }
 
 /* An attempt's end: its task ended (to its final state) or waits for a retry (to
@@ -244,21 +91,21 @@ static void emit_outcome(struct runner *r,
                               .from = TASK_RUNNING,
                               .to = to,
                               .outcome = o};
-    emit(r, &ev);
+    rn_emit(r, &ev);
 }
 
 /* An event of the study that carries a text (a reason). */
-static void emit_text(struct runner *r, enum runner_event_kind kind, const char *text)
+void rn_emit_text(struct runner *r, enum runner_event_kind kind, const char *text)
 {
     struct runner_event ev = {.kind = kind, .text = text};
-    emit(r, &ev);
+    rn_emit(r, &ev);
 }
 
 /* ---- directories ---- */
 
 /* mkdir -p; returns 1 when the last directory was created, 0 when it existed, or -1
  * with errno. The common case (parents exist) costs one mkdir. */
-static int mkdirs(const char *path)
+int rn_mkdirs(const char *path)
 {
     char *p;
     int rc = 0;
@@ -300,7 +147,7 @@ static int hex_digit(char c)
 
 /* Makes a task's directory (dir, under its shard tasks/<k0k1>) with one mkdir: the
  * shard directory (and the ones above it) is made once per run and remembered.
- * Returns as mkdirs(). */
+ * Returns as rn_mkdirs(). */
 static int task_mkdir(struct runner *r, const char *dir, const char *key)
 {
     int hi = hex_digit(key[0]), lo = hi < 0 ? -1 : hex_digit(key[1]);
@@ -311,13 +158,13 @@ static int task_mkdir(struct runner *r, const char *dir, const char *key)
         char *slash = strrchr(parent, '/');
         if (slash)
             *slash = '\0';
-        rc = mkdirs(parent);
+        rc = rn_mkdirs(parent);
         free(parent);
         if (rc < 0)
             return -1;
         r->shards[shard / 64] |= UINT64_C(1) << (shard % 64);
     }
-    return mkdirs(dir);
+    return rn_mkdirs(dir);
 }
 
 /* ---- argv (taskview.c builds it; the chain's directories come from the store) ---- */
@@ -384,12 +231,7 @@ out:
 
 /* ---- pending tasks from the store ---- */
 
-static double epoch_to_mono(const struct runner *r, double epoch)
-{
-    return run_mono(r) + (epoch - run_now(r));
-}
-
-static int add_pending(const struct store_task *st, void *arg)
+int rn_add_pending(const struct store_task *st, void *arg)
 {
     struct runner *r = arg;
     struct rtask *t = xcalloc(1, sizeof(*t));
@@ -431,7 +273,7 @@ static int refill(struct runner *r, struct err *err)
         return SWEEP_OK;
     n = store_task_next_pending(r->st, r->study_id, r->generation, r->o->band,
                                 &r->cursor_priority, &r->cursor_seq, PAGE_SIZE_TASKS,
-                                add_pending, r, err);
+                                rn_add_pending, r, err);
     if (n < 0)
         return err->code ? (int)err->code : SWEEP_ESTORE;
     if (n < PAGE_SIZE_TASKS)
@@ -439,7 +281,7 @@ static int refill(struct runner *r, struct err *err)
     return SWEEP_OK;
 }
 
-static void rtask_free(struct rtask *t)
+void rn_rtask_free(struct rtask *t)
 {
     if (!t)
         return;
@@ -499,11 +341,6 @@ static void running_remove(struct runner *r, struct rtask *t)
     t->slot_freed = false;
 }
 
-static int band_index(int priority)
-{
-    return priority >= PRIORITY_HIGH ? 2 : priority == PRIORITY_MEDIUM ? 1 : 0;
-}
-
 /* ---- pipelines ---- */
 
 /* Queues a task that became pending during the run (the step after one that succeeded,
@@ -518,13 +355,10 @@ static void queue_unblocked(struct runner *r, const struct store_task *t)
     if (r->o->band && band_index(t->priority) != band_index(r->o->band))
         return;
     if (passed)
-        add_pending(t, r);
+        rn_add_pending(t, r);
     else
         r->exhausted = false;
 }
-
-static int
-write_reduce_input(struct runner *r, const char *path, char hash[65], struct err *err);
 
 /* Whether the reduce's input, written now to its input.json, is the one its last
  * attempt succeeded on (the hash stored then): then it need not run again. */
@@ -541,12 +375,12 @@ static int reduce_input_unchanged(struct runner *r,
     rc = store_task_input_hash(r->st, t->id, &old, err);
     if (rc || !old)
         goto out;
-    if (mkdirs(dir) < 0) {
+    if (rn_mkdirs(dir) < 0) {
         rc = err_set(err, SWEEP_EIO, "cannot create task directory %s: %s", dir,
                      strerror(errno));
         goto out;
     }
-    rc = write_reduce_input(r, path, hash, err);
+    rc = rn_write_reduce_input(r, path, hash, err);
     if (rc == SWEEP_OK)
         *same = strcmp(hash, old) == 0;
 out:
@@ -592,7 +426,7 @@ static int release_reduce(struct runner *r, struct err *err)
                     .to = TASK_SUCCEEDED,
                     .text =
                         "its input is the same as when it succeeded: not run again"};
-                emit(r, &ev);
+                rn_emit(r, &ev);
                 r->finished++;
             }
             store_task_fini(t);
@@ -613,7 +447,7 @@ static int release_reduce(struct runner *r, struct err *err)
                                   .from = TASK_WAITING,
                                   .to = run ? TASK_PENDING : TASK_SKIPPED,
                                   .text = why};
-        emit(r, &ev);
+        rn_emit(r, &ev);
         if (run)
             queue_unblocked(r, t);
         else
@@ -627,10 +461,10 @@ static int release_reduce(struct runner *r, struct err *err)
 /* After a task's final end, inside the tick's transaction: the next step of its chain
  * becomes pending, or the rest of the chain is skipped; a chain that has ended counts
  * down to the reduce. O(steps of one chain), never a scan of the study. */
-static int pipeline_end(struct runner *r,
-                        const struct rtask *t,
-                        enum task_state state,
-                        struct err *err)
+int rn_pipeline_end(struct runner *r,
+                    const struct rtask *t,
+                    enum task_state state,
+                    struct err *err)
 {
     const struct spec *spec = r->spec;
     int last = (int)spec->nsteps - 1, rc;
@@ -668,7 +502,7 @@ static int pipeline_end(struct runner *r,
                                       .attempt = t->attempts,
                                       .count = n,
                                       .text = why};
-            emit(r, &ev);
+            rn_emit(r, &ev);
         }
         free(why);
         if (rc)
@@ -685,7 +519,7 @@ static int pipeline_end(struct runner *r,
 
 /* How many chains are still open, and how many ended without their last step
  * succeeding: one scan of the study's counts by step. */
-static int count_chains(struct runner *r, struct err *err)
+int rn_count_chains(struct runner *r, struct err *err)
 {
     int n = (int)r->spec->nsteps, last = n - 1;
     long long(*c)[TASK_NSTATES] = xcalloc((size_t)n + 1, sizeof(*c));
@@ -702,7 +536,7 @@ static int count_chains(struct runner *r, struct err *err)
 }
 
 /* Releases the reduce in a transaction of its own when every chain has ended. */
-static int release_if_done(struct runner *r, struct err *err)
+int rn_release_if_done(struct runner *r, struct err *err)
 {
     int rc = SWEEP_OK;
 
@@ -726,9 +560,9 @@ static int release_if_done(struct runner *r, struct err *err)
 /* At the start of a run with a reduce: the chains still open, and the reduce itself if
  * it waits; released at once when every chain has already ended (a run killed after
  * the last chain's end and before the reduce). */
-static int pipeline_start(struct runner *r, struct err *err)
+int rn_pipeline_start(struct runner *r, struct err *err)
 {
-    int rc = count_chains(r, err);
+    int rc = rn_count_chains(r, err);
 
     if (rc)
         return rc;
@@ -749,157 +583,7 @@ static int pipeline_start(struct runner *r, struct err *err)
         store_task_fini(&r->reduce);
         return SWEEP_OK;
     }
-    return release_if_done(r, err);
-}
-
-/* ---- early failures ---- */
-
-/* Appends the first EARLY_LINES lines of a task's stderr.log to sb, each indented and
- * cut to EARLY_WIDTH bytes (at a UTF-8 boundary), control characters shown as '?'. */
-static void early_excerpt(const char *path, const char *key, struct strbuf *sb)
-{
-    char buf[8192];
-    FILE *f = fopen(path, "re");
-    size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0, lines = 0;
-    const char *p = buf, *end = buf + n;
-
-    if (f)
-        fclose(f);
-    buf[n] = '\0';
-    while (p < end && lines < EARLY_LINES) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p), w = len;
-
-        if (w > EARLY_WIDTH) {
-            w = EARLY_WIDTH;
-            while (w > 0 && ((unsigned char)p[w] & 0xC0) == 0x80)
-                w--;
-        }
-        sb_adds(sb, "    ");
-        for (size_t i = 0; i < w; i++)
-            sb_addc(sb, (unsigned char)p[i] < 0x20 && p[i] != '\t' ? '?' : p[i]);
-        sb_adds(sb, w < len ? " ...\n" : "\n");
-        lines++;
-        p = nl ? nl + 1 : end;
-    }
-    if (lines == 0)
-        sb_adds(sb, "    (nothing)\n");
-    else if (p < end || n == sizeof(buf) - 1)
-        sb_addf(sb, "    ... (all of it: sweep logs %s --stderr)\n", key);
-}
-
-/* s with every occurrence of what replaced by with (a new string). */
-static char *early_replace(const char *s, const char *what, const char *with)
-{
-    struct strbuf sb = STRBUF_INIT;
-    size_t n = strlen(what);
-    const char *q;
-
-    while (n > 0 && (q = strstr(s, what)) != NULL) {
-        sb_add(&sb, s, (size_t)(q - s));
-        sb_adds(&sb, with);
-        s = q + n;
-    }
-    sb_adds(&sb, s);
-    return sb_take(&sb);
-}
-
-/* Whether a task's stderr says that a file or program was not found. */
-static bool early_says_missing(const char *text)
-{
-    static const char *const phrases[] = {"No such file",   "can't open file",
-                                          "cannot open",    "not found",
-                                          "does not exist", "cannot find"};
-
-    for (size_t i = 0; i < sizeof(phrases) / sizeof(phrases[0]); i++)
-        if (strcasestr(text, phrases[i]))
-            return true;
-    return false;
-}
-
-/* The hint for a missing file: names the argument that is a file beside the spec but
- * not in the task's directory when there is one. */
-static void early_hint(struct runner *r, const struct rtask *t, struct strbuf *sb)
-{
-    const struct spec_step *step = spec_step_at(r->spec, t->step);
-    const char *cwd = r->spec->workdir ? r->spec->workdir : t->dir;
-
-    for (size_t i = 1; !step->shell && i < step->argc; i++) {
-        const char *a = step->argv[i];
-        char *beside, *here;
-        bool found;
-
-        if (!*a || a[0] == '-' || a[0] == '/' || strchr(a, '{'))
-            continue;
-        beside = xasprintf("%s/%s", r->spec->dir, a);
-        here = xasprintf("%s/%s", cwd, a);
-        found = access(beside, F_OK) == 0 && access(here, F_OK) != 0;
-        free(beside);
-        free(here);
-        if (found) {
-            sb_addf(sb,
-                    "sweep: hint: \"%s\" is beside the spec, but a task runs in %s; "
-                    "write \"{spec_dir}/%s\" in the command (README: Paths)\n",
-                    a, r->spec->workdir ? "the workdir" : "its own directory", a);
-            return;
-        }
-    }
-    sb_adds(sb,
-            "sweep: hint: a task runs in its own directory (or the workdir): a "
-            "relative path in its command other than the program is not read from "
-            "the spec's directory; write {spec_dir}/FILE for a file beside the spec "
-            "(README: Paths)\n");
-}
-
-/* Shows the stderr of a task that failed at once (see runner_opts.notes). */
-static void early_failure(struct runner *r,
-                          const struct rtask *t,
-                          const struct executor_outcome *res)
-{
-    struct strbuf sb = STRBUF_INIT;
-    char *path, *norm, *tmp;
-    size_t head;
-    int c = res->exit_code;
-
-    if (!r->o->notes || t->stop != STOP_NONE || !res->exited || res->timed_out ||
-        res->wall >= EARLY_WINDOW || (c != 1 && c != 2 && c != 126 && c != 127))
-        return;
-    path = xasprintf("%s/stderr.log", t->dir);
-    sb_addf(&sb, "sweep: task %s", t->key);
-    if (r->spec->has_steps || t->chain < 0)
-        sb_addf(&sb, " (step %s)", spec_step_at(r->spec, t->step)->name);
-    sb_addf(&sb, " failed at once (exit code %d); its stderr:\n", c);
-    head = sb.len;
-    early_excerpt(path, t->key, &sb);
-    tmp = early_replace(sb_str(&sb) + head, t->dir, "{task_dir}");
-    norm = early_replace(tmp, t->key, "{key}");
-    free(tmp);
-    for (size_t i = 0; i < r->nearly; i++) {
-        if (strcmp(r->early[i], norm) == 0)
-            goto out;
-    }
-    if (r->nearly == EARLY_SHOWN) {
-        if (!r->early_more)
-            fprintf(r->o->notes,
-                    "%ssweep: more tasks fail at once; see 'sweep results %s --state "
-                    "failed'\n",
-                    r->o->tty ? "\r\033[K" : "", r->spec->name);
-        r->early_more = true;
-        goto out;
-    }
-    r->early[r->nearly++] = norm;
-    norm = NULL;
-    if (!r->early_hinted && spec_step_at(r->spec, t->step)->kind == SPEC_COMMAND &&
-        early_says_missing(sb_str(&sb) + head)) {
-        early_hint(r, t, &sb);
-        r->early_hinted = true;
-    }
-    fprintf(r->o->notes, "%s%s", r->o->tty ? "\r\033[K" : "", sb_str(&sb));
-    fflush(r->o->notes);
-out:
-    free(norm);
-    free(path);
-    sb_fini(&sb);
+    return rn_release_if_done(r, err);
 }
 
 /* A task that failed on a full disk may say nothing (its stderr.log is on the same
@@ -922,10 +606,10 @@ static char *disk_full_note(const char *dir)
 }
 
 /* Records one ended attempt (inside the tick's transaction) and decides what next. */
-static int finish_attempt(struct runner *r,
-                          struct rtask *t,
-                          const struct executor_outcome *res,
-                          struct err *err)
+int rn_finish_attempt(struct runner *r,
+                      struct rtask *t,
+                      const struct executor_outcome *res,
+                      struct err *err)
 {
     struct task_outcome o = {0};
     char *metrics = NULL, *error = NULL;
@@ -947,7 +631,7 @@ static int finish_attempt(struct runner *r,
         o.maxrss_kb = res->maxrss_kb;
         metrics = res->metrics ? xstrdup(res->metrics) : NULL;
         rerror = res->error;
-        early_failure(r, t, res);
+        rn_early_failure(r, t, res);
         if (t->stop == STOP_CANCEL || t->stop == STOP_HALT) {
             o.state = TASK_CANCELLED;
             error = xstrdup(t->stop == STOP_CANCEL ? "cancelled by sweep cancel"
@@ -1009,11 +693,11 @@ static int finish_attempt(struct runner *r,
                                   .to = o.state,
                                   .outcome = &o,
                                   .text = err->msg};
-        emit(r, &ev);
+        rn_emit(r, &ev);
         err_clear(err);
         rc = SWEEP_OK;
         running_remove(r, t);
-        rtask_free(t);
+        rn_rtask_free(t);
         goto out;
     }
     if (rc == SWEEP_OK && t->chain < 0 && o.state == TASK_SUCCEEDED && t->input_hash[0])
@@ -1041,7 +725,7 @@ static int finish_attempt(struct runner *r,
 
     r->finished++;
     emit_outcome(r, t, o.state, &o);
-    rc = pipeline_end(r, t, o.state, err);
+    rc = rn_pipeline_end(r, t, o.state, err);
     if (rc)
         goto out;
     if (r->o->on_task) {
@@ -1058,7 +742,7 @@ static int finish_attempt(struct runner *r,
                      "stopped after task %lld (%s/%s) %s (%s)", t->id, r->spec->name,
                      t->key, o.state == TASK_TIMED_OUT ? "timed out" : "failed",
                      error ? error : "");
-            emit_text(r, RUNNER_EVENT_STOP, r->reason);
+            rn_emit_text(r, RUNNER_EVENT_STOP, r->reason);
             if (r->o->halt_now) {
                 for (size_t i = 0; i < r->nrunning; i++) {
                     if (r->running[i] != t && r->running[i]->xid != 0) {
@@ -1070,7 +754,7 @@ static int finish_attempt(struct runner *r,
         }
     }
     running_remove(r, t);
-    rtask_free(t);
+    rn_rtask_free(t);
 out:
     free(metrics);
     free(error);
@@ -1140,14 +824,14 @@ static int start_head(struct runner *r, int need, bool ahead, struct err *err)
     if (rc == SWEEP_ENOTFOUND) {
         /* No longer pending: cancelled since it was read. */
         err_clear(err);
-        rtask_free(t);
+        rn_rtask_free(t);
         return 0;
     }
     /* A reduce's attempt replaces its outputs: the hash of the last success goes. */
     if (rc == SWEEP_OK && t->chain < 0)
         rc = store_task_set_input_hash(r->st, t->id, NULL, err);
     if (rc) {
-        rtask_free(t);
+        rn_rtask_free(t);
         return -rc;
     }
     r->sum->attempts++;
@@ -1218,7 +902,7 @@ int runner_start_claimed(struct runner *r, int free)
 
 /* Gives back the claimed tasks (store_task_unclaim): in the tick's transaction when
  * the run stops, or on its own at the end of a run. */
-static int unclaim_all(struct runner *r, struct err *err)
+int rn_unclaim_all(struct runner *r, struct err *err)
 {
     int rc = SWEEP_OK;
 
@@ -1232,7 +916,7 @@ static int unclaim_all(struct runner *r, struct err *err)
         if (rc == SWEEP_OK) {
             r->nclaimed--;
             r->sum->attempts--;
-            rtask_free(t);
+            rn_rtask_free(t);
         }
     }
     return rc;
@@ -1246,8 +930,10 @@ static int add_to_input(const struct store_task *t, void *arg)
 
 /* Writes the reduce's input (taskview_reduce) to path, and its SHA-256 (hex) to hash.
  */
-static int
-write_reduce_input(struct runner *r, const char *path, char hash[65], struct err *err)
+int rn_write_reduce_input(struct runner *r,
+                          const char *path,
+                          char hash[65],
+                          struct err *err)
 {
     struct taskview_reduce in;
     char *text;
@@ -1313,7 +999,7 @@ static void spawn_task(struct runner *r, struct rtask *t)
     }
     if (t->chain < 0) {
         reduce_input = xasprintf("%s/input.json", t->dir);
-        if (write_reduce_input(r, reduce_input, t->input_hash, &err))
+        if (rn_write_reduce_input(r, reduce_input, t->input_hash, &err))
             goto fail;
     }
     if (argv_for(r, t, params, view, reduce_input, &argv, &err))
@@ -1365,7 +1051,7 @@ static void spawn_task(struct runner *r, struct rtask *t)
                                   .to = TASK_RUNNING,
                                   .pid = (int)t->pid,
                                   .params = view};
-        emit(r, &ev);
+        rn_emit(r, &ev);
     }
     goto out;
 fail:
@@ -1378,7 +1064,7 @@ fail:
                                   .key = t->key,
                                   .attempt = t->attempts,
                                   .text = err.msg};
-        emit(r, &ev);
+        rn_emit(r, &ev);
     }
     r->spawn_failed = xgrow(r->spawn_failed, &r->cap_spawn_failed, r->nspawn_failed + 1,
                             sizeof(*r->spawn_failed));
@@ -1396,9 +1082,6 @@ out:
 
 /* ---- cancellation from another process ---- */
 
-static void cancel_all(struct runner *r, bool now);
-static void heap_free_all(struct sched_heap *h);
-
 static int on_cancel_requested(const struct store_task *st, void *arg)
 {
     struct runner *r = arg;
@@ -1413,7 +1096,7 @@ static int on_cancel_requested(const struct store_task *st, void *arg)
                     (r->nclaimed - i - 1) * sizeof(*r->claimed));
             r->nclaimed--;
             r->sum->attempts--;
-            rtask_free(t);
+            rn_rtask_free(t);
             break;
         }
     }
@@ -1469,7 +1152,7 @@ static struct rtask *find_running(struct runner *r, void *ctx)
 }
 
 /* Asks every running attempt to stop (see executor_cancel). */
-static void cancel_all(struct runner *r, bool now)
+void rn_cancel_all(struct runner *r, bool now)
 {
     for (size_t i = 0; i < r->nrunning; i++) {
         if (r->running[i]->xid != 0)
@@ -1481,7 +1164,7 @@ static void heap_free_all(struct sched_heap *h)
 {
     struct sched_item it;
     while (sched_heap_pop(h, &it))
-        rtask_free(it.data);
+        rn_rtask_free(it.data);
     sched_heap_fini(h);
 }
 
@@ -1555,7 +1238,7 @@ static int check_after(struct runner *r, struct err *err)
         r->end = RUNNER_STOPPED;
         r->phase = PHASE_FINISH;
         snprintf(r->reason, sizeof(r->reason), "%s", why);
-        emit_text(r, RUNNER_EVENT_BLOCKED, why);
+        rn_emit_text(r, RUNNER_EVENT_BLOCKED, why);
         return store_study_set_reason(r->st, r->study_id, why, err);
     }
     if (!waiting[0]) {
@@ -1572,7 +1255,7 @@ static int check_after(struct runner *r, struct err *err)
     {
         struct runner_event ev = {
             .kind = RUNNER_EVENT_WAITING, .after = waiting, .text = why};
-        emit(r, &ev);
+        rn_emit(r, &ev);
     }
     studylog_flush(r->log);
     if ((rc = store_study_set_reason(r->st, r->study_id, why, err)) != 0)
@@ -1604,7 +1287,7 @@ static int start_run(struct runner *r, struct err *err)
         store_rollback(r->st);
         return rc;
     }
-    if (r->spec->reduce && (rc = pipeline_start(r, err)) != 0)
+    if (r->spec->reduce && (rc = rn_pipeline_start(r, err)) != 0)
         return rc;
     rc = store_study_counts(r->st, r->study_id, sum->counts, err);
     if (rc)
@@ -1631,7 +1314,7 @@ static int start_run(struct runner *r, struct err *err)
                                   .pending = pending,
                                   .skipped = sum->skipped,
                                   .slots = r->slots};
-        emit(r, &ev);
+        rn_emit(r, &ev);
     }
     studylog_flush(r->log);
     r->last_cancel_poll = run_mono(r);
@@ -1643,7 +1326,7 @@ static int start_run(struct runner *r, struct err *err)
  * kept, the summary filled in; rc is how it ended (an error is recorded as
  * INTERRUPTED when the store still takes it, so that the next run reruns what was
  * running, and what the executor still runs for it is killed). */
-static void finish_run(struct runner *r, int rc, struct err *err)
+void rn_finish_run(struct runner *r, int rc, struct err *err)
 {
     struct runner_summary *sum = r->sum;
     bool recorded = true;
@@ -1681,13 +1364,13 @@ static void finish_run(struct runner *r, int rc, struct err *err)
         /* The run ended on an error: what it had claimed goes back, if the store
          * takes it (else the next run finds the attempts of a dead owner). */
         struct err e3 = {0};
-        unclaim_all(r, &e3);
+        rn_unclaim_all(r, &e3);
     }
     sum->end = r->end;
     sum->elapsed = run_mono(r) - r->t0;
     memcpy(sum->reason, r->reason, sizeof(sum->reason));
     if (rc != SWEEP_OK) {
-        cancel_all(r, true);
+        rn_cancel_all(r, true);
         r->err = *err;
     }
     r->rc = rc;
@@ -1703,7 +1386,7 @@ static void finish_run(struct runner *r, int rc, struct err *err)
                                   .recorded = recorded,
                                   .elapsed = sum->elapsed,
                                   .text = rc != SWEEP_OK ? err->msg : r->reason};
-        emit(r, &ev);
+        rn_emit(r, &ev);
     }
     studylog_flush(r->log);
 }
@@ -1747,7 +1430,7 @@ int runner_create(struct store *st,
     ratelimit_init(&r->rl, spec->rate_limit);
     taskview_env_init(&r->env, spec, environ);
 
-    if (mkdirs(r->study_dir) < 0) {
+    if (rn_mkdirs(r->study_dir) < 0) {
         rc = err_set(err, SWEEP_EIO, "cannot create %s: %s", r->study_dir,
                      strerror(errno));
         goto fail;
@@ -1779,13 +1462,13 @@ void runner_destroy(struct runner *r)
     for (size_t i = 0; i < r->ndone; i++)
         reaped_fini(&r->done[i]);
     for (size_t i = 0; i < r->nrunning; i++)
-        rtask_free(r->running[i]);
+        rn_rtask_free(r->running[i]);
     free(r->running);
     heap_free_all(&r->ready);
     heap_free_all(&r->delayed);
     free(r->starts);
     for (size_t i = 0; i < r->nclaimed; i++)
-        rtask_free(r->claimed[i]);
+        rn_rtask_free(r->claimed[i]);
     free(r->claimed);
     free(r->unrec);
     free(r->done);
@@ -1818,16 +1501,16 @@ void runner_pre(struct runner *r)
          * (`sweep cancel` of a task that had not started). Counted once. */
         if (!r->stopping && r->reduce.id != 0 && !r->recounted) {
             r->recounted = true;
-            if ((rc = count_chains(r, &err)) == SWEEP_OK)
-                rc = release_if_done(r, &err);
+            if ((rc = rn_count_chains(r, &err)) == SWEEP_OK)
+                rc = rn_release_if_done(r, &err);
         } else {
             r->phase = PHASE_FINISH;
         }
     }
     if (rc != SWEEP_OK)
-        finish_run(r, rc, &err);
+        rn_finish_run(r, rc, &err);
     else if (r->phase == PHASE_FINISH)
-        finish_run(r, SWEEP_OK, &err);
+        rn_finish_run(r, SWEEP_OK, &err);
 }
 
 int runner_reap(struct runner *r, struct err *err)
@@ -1849,7 +1532,7 @@ int runner_reap(struct runner *r, struct err *err)
             return rc;
     }
     r->nunrec = 0;
-    if (r->stopping && (rc = unclaim_all(r, err)) != 0)
+    if (r->stopping && (rc = rn_unclaim_all(r, err)) != 0)
         return rc;
     /* Compared as runner_next_wakeup() computes it (a float sum, not a difference). */
     if (run_mono(r) >= r->last_cancel_poll + CANCEL_POLL) {
@@ -1859,14 +1542,14 @@ int runner_reap(struct runner *r, struct err *err)
     }
     for (size_t i = 0; i < r->ndone; i++) {
         struct rtask *t = find_running(r, r->done[i].o.ctx);
-        if (t && (rc = finish_attempt(r, t, &r->done[i].o, err)) != 0)
+        if (t && (rc = rn_finish_attempt(r, t, &r->done[i].o, err)) != 0)
             return rc;
     }
     for (size_t i = 0; i < r->ndone; i++)
         reaped_fini(&r->done[i]);
     r->ndone = 0;
     for (size_t i = 0; i < r->nspawn_failed; i++) {
-        if ((rc = finish_attempt(r, r->spawn_failed[i], NULL, err)) != 0)
+        if ((rc = rn_finish_attempt(r, r->spawn_failed[i], NULL, err)) != 0)
             return rc;
     }
     r->nspawn_failed = 0;
@@ -1882,7 +1565,7 @@ void runner_busy(struct runner *r)
     if (r->phase == PHASE_RUN) {
         struct runner_event ev = {.kind = RUNNER_EVENT_STORE_BUSY,
                                   .count = (long long)(r->ndone + r->nspawn_failed)};
-        emit(r, &ev);
+        rn_emit(r, &ev);
     }
 }
 
@@ -1956,7 +1639,7 @@ void runner_fail(struct runner *r, int rc, const struct err *err)
     struct err e = *err;
 
     if (r->phase != PHASE_DONE)
-        finish_run(r, rc, &e);
+        rn_finish_run(r, rc, &e);
 }
 
 void runner_interrupt(struct runner *r, int signo)
@@ -1966,7 +1649,7 @@ void runner_interrupt(struct runner *r, int signo)
     if (r->phase == PHASE_DONE)
         return;
     if (++r->signals > 1) {
-        cancel_all(r, true);
+        rn_cancel_all(r, true);
         return;
     }
     r->stopping = true;
@@ -1983,13 +1666,13 @@ void runner_interrupt(struct runner *r, int signo)
         struct runner_event ev = {.kind = RUNNER_EVENT_INTERRUPT,
                                   .signo = signo,
                                   .count = (long long)r->nrunning};
-        emit(r, &ev);
+        rn_emit(r, &ev);
     }
     for (size_t i = 0; i < r->nrunning; i++) {
         if (r->running[i]->stop == STOP_NONE)
             r->running[i]->stop = STOP_INTERRUPT;
     }
-    cancel_all(r, false);
+    rn_cancel_all(r, false);
 }
 
 void runner_cancel(struct runner *r)
@@ -1999,7 +1682,7 @@ void runner_cancel(struct runner *r)
     r->stopping = true;
     r->end = RUNNER_CANCELLED;
     snprintf(r->reason, sizeof(r->reason), "study cancelled by sweep cancel");
-    emit_text(r, RUNNER_EVENT_CANCEL, r->reason);
+    rn_emit_text(r, RUNNER_EVENT_CANCEL, r->reason);
     for (size_t i = 0; i < r->nrunning; i++) {
         if (r->running[i]->xid != 0 && r->running[i]->stop == STOP_NONE) {
             r->running[i]->stop = STOP_CANCEL;
