@@ -46,7 +46,7 @@ int client_create(const char *url,
     if (token_file && *token_file) {
         if (fileio_read_user(token_file, 4096, &text, &n, err)) {
             err_prefix(err, "--token-file");
-            return CLIENT_ESERVER;
+            return err->code == SWEEP_EIO ? CLIENT_ESERVER : CLIENT_EREFUSED;
         }
         text[strcspn(text, "\r\n")] = '\0';
     }

@@ -34,8 +34,9 @@ struct client;
 /* A client of the service at url (NULL: $SWEEP_SERVER, else CLIENT_DEFAULT_URL; an
  * http:// or https:// URL, a trailing '/' dropped) sending the token in token_file
  * (NULL: $SWEEP_TOKEN_FILE, else none; its first line, blanks trimmed) as
- * "Authorization: Bearer". Returns CLIENT_OK and *out, or CLIENT_ESERVER (a token file
- * that cannot be read) or CLIENT_EREFUSED (a malformed URL) with err set. */
+ * "Authorization: Bearer". Returns CLIENT_OK and *out, or with err set
+ * CLIENT_EREFUSED (a malformed URL, a missing token file) or CLIENT_ESERVER (a token
+ * file that cannot be read). */
 int client_create(const char *url,
                   const char *token_file,
                   struct client **out,
