@@ -46,6 +46,7 @@ struct run_args {
     double timeout;
     const char *server, *token_file; /* --server: submit to a running sweep serve */
     bool detach;                     /* --server: do not follow the study */
+    const char *local_opt;           /* the first option of a local run only */
 };
 
 /* SWEEP_DEBUG_STATS=1: what the store cost this run (preparation included), on
@@ -135,11 +136,17 @@ static int parse_args(int argc, char **argv, struct run_args *a)
         {"detach", no_argument, NULL, OPT_DETACH},
         {NULL, 0, NULL, 0},
     };
-    int c;
+    int c, li = -1;
 
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "j:p:q", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "j:p:q", opts, &li)) != -1) {
+        /* The first option of a local run only, refused with --server. */
+        if (!a->local_opt && c != OPT_JSON && c != 'q' && c != OPT_QUIET &&
+            c != OPT_SERVER && c != OPT_TOKEN_FILE && c != OPT_DETACH &&
+            c != OPT_HOME && c != '?' && c != ':')
+            a->local_opt = li >= 0 ? opts[li].name : c == 'j' ? "-j" : "-p";
+        li = -1;
         switch (c) {
         case OPT_MODE:
             if (strcmp(optarg, "sequential") == 0)
@@ -837,9 +844,13 @@ static int run_main(int argc, char **argv)
     if (rc)
         return rc;
     if ((a.server = remote_server(a.server))) {
-        if (a.nspecs > 1 || a.dry_run || a.prepare)
-            return cli_usage_error(&cmd_run, "--server takes one spec file, without "
-                                             "--dry-run or --prepare");
+        if (a.nspecs > 1)
+            return cli_usage_error(&cmd_run, "--server takes one spec file");
+        if (a.local_opt)
+            return cli_usage_error(&cmd_run,
+                                   "%s%s is for a local run: the service runs the "
+                                   "spec as it is, with its own slots",
+                                   a.local_opt[0] == '-' ? "" : "--", a.local_opt);
         return remote_run(a.server, a.token_file, a.spec_path, a.detach, a.json,
                           a.quiet);
     }

@@ -140,7 +140,11 @@ printf 'study: wrong\nmodel: nope\n' >wrong.yaml
 expect_code 2 sweep run wrong.yaml --server "$URL" --token-file token
 expect_in "$T/err" "$URL/studies: 400 invalid"
 expect_code 2 sweep run missing.yaml --server "$URL" --token-file token
-ok "a failed task: exit 1 as locally; a refused spec: exit 2"
+expect_code 2 sweep run s1.yaml --server "$URL" -j 3
+expect_in "$T/err" "-j is for a local run"
+expect_code 2 sweep run s1.yaml --server "$URL" --force
+expect_in "$T/err" "--force is for a local run"
+ok "a failed task: exit 1 as locally; a refused spec or a local-only option: exit 2"
 
 expect_code 0 sweep run s1.yaml --server "$URL" --token-file token --detach --json
 jq_eq "$T/out" .study_id s1
