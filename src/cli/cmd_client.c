@@ -28,13 +28,13 @@ extern const struct cli_cmd cmd_client;
  * /execute_tasks: the tasks file of the issue's file workflow. */
 #define CLIENT_TASKS_FILE "configs/tasks.yaml"
 
-const char *remote_server(const char *flag)
+const char *remote_server(const char *flag, const char *home_flag)
 {
     const char *env = getenv("SWEEP_SERVER");
 
     if (flag && *flag)
         return flag;
-    return env && *env ? env : NULL;
+    return env && *env && !home_flag ? env : NULL;
 }
 
 int remote_fail(int client_code, const struct err *err)
@@ -634,7 +634,7 @@ static int client_main(int argc, char **argv)
                                "unknown command '%s': expected status, ping, execute "
                                "or monitor",
                                sub);
-    if ((rc = client_create(remote_server(a.server), a.token_file, &cl, &err)))
+    if ((rc = client_create(remote_server(a.server, NULL), a.token_file, &cl, &err)))
         return remote_fail(rc, &err);
     if (strcmp(sub, "status") == 0)
         rc = client_status(cl, &a, &err);

@@ -294,7 +294,7 @@ static int results_main(int argc, char **argv)
     if (format < 0)
         format = isatty(STDOUT_FILENO) ? RESULTS_TABLE : RESULTS_CSV;
     r.format = (enum results_format)format;
-    if ((server = remote_server(server))) {
+    if ((server = remote_server(server, home))) {
         if (state >= 0 || step_arg)
             return cli_usage_error(&cmd_results,
                                    "--state and --step are not for --server");

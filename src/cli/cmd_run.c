@@ -843,7 +843,7 @@ static int run_main(int argc, char **argv)
     rc = parse_args(argc, argv, &a);
     if (rc)
         return rc;
-    if ((a.server = remote_server(a.server))) {
+    if ((a.server = remote_server(a.server, a.home))) {
         if (a.nspecs > 1)
             return cli_usage_error(&cmd_run, "--server takes one spec file");
         if (a.local_opt)

@@ -143,7 +143,7 @@ static int status_main(int argc, char **argv)
     }
     if (argc - optind > 1)
         return cli_usage_error(&cmd_status, "expected at most one study name");
-    if ((server = remote_server(server)))
+    if ((server = remote_server(server, home)))
         return remote_status(server, token_file, optind < argc ? argv[optind] : NULL,
                              json);
     if (store_open(cli_home(home), &st, &err))

@@ -8,9 +8,10 @@
 
 #include <stdbool.h>
 
-/* The service URL of a command: the --server flag, else $SWEEP_SERVER, else NULL (run
- * locally). */
-const char *remote_server(const char *flag);
+/* The service URL of a command: the --server flag, else $SWEEP_SERVER unless the
+ * command was given --home (home_flag not NULL: the user means the local home), else
+ * NULL (run locally). */
+const char *remote_server(const char *flag, const char *home_flag);
 /* Prints "sweep: MESSAGE" and returns the exit code of a client_code (client.h):
  * EXIT_NO_SERVICE, EXIT_AUTH, EXIT_NOT_FOUND, EXIT_BAD_ANSWER, EXIT_USAGE for a
  * request the service refused, EXIT_UNEXPECTED otherwise. */

@@ -100,6 +100,11 @@ expect_in "$T/out" "study s1: COMPLETED"
 expect_in "$T/out" "3/3 ended (100.0%)"
 SWEEP_SERVER=$URL SWEEP_TOKEN_FILE=token expect_code 0 sweep run s1.yaml --json
 jq_eq "$T/out" '"\(.status) \(.progress.completed)"' "COMPLETED 3"
+SWEEP_SERVER=$URL expect_code 0 sweep status --json
+jq_eq "$T/out" 'length' 1
+# --home: the local home, whatever $SWEEP_SERVER says.
+SWEEP_SERVER=http://127.0.0.1:$CLOSED expect_code 0 sweep status s1 --home "$SWEEP_HOME"
+expect_in "$T/out" "study s1: COMPLETED"
 ok "sweep run --server submits and follows the study to its end (exit 0)"
 
 # The same output as the local commands on the service's home.
