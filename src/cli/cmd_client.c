@@ -69,6 +69,15 @@ static bool wait_signal(int ms)
 
 /* ---- sweep status / results / run --server ---- */
 
+/* A string member of an answer, "?" when it is missing (a service of another
+ * version). */
+static const char *jstr(const json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+
+    return s ? s : "?";
+}
+
 static void bar(FILE *f, long long done, long long total, int width)
 {
     int fill = total > 0 ? (int)((double)done / (double)total * width + 0.5) : 0;
@@ -92,9 +101,8 @@ static void print_study(const json_t *o)
     const char *detail = json_string_value(json_object_get(o, "detail"));
     char left[32];
 
-    printf("study %s: %s%s%s\n", json_string_value(json_object_get(o, "study_id")),
-           json_string_value(json_object_get(o, "status")), detail ? " \u2014 " : "",
-           detail ? detail : "");
+    printf("study %s: %s%s%s\n", jstr(o, "study_id"), jstr(o, "status"),
+           detail ? " \u2014 " : "", detail ? detail : "");
     printf("  [");
     bar(stdout, ended, total, 40);
     printf("] %lld/%lld ended (%.1f%%)\n", ended, total,
@@ -303,10 +311,16 @@ int remote_run(const char *url,
         rc = client_json(c, "POST", "/studies", body, NULL, &v, &err);
     if (rc)
         goto out;
-    esc = client_escape(json_string_value(json_object_get(v, "study_id")));
+    if (!json_is_string(json_object_get(v, "study_id"))) {
+        rc = CLIENT_EPROTO;
+        err_set(&err, SWEEP_EIO, "%s/studies: an answer without \"study_id\"",
+                client_url(c));
+        goto out;
+    }
+    esc = client_escape(jstr(v, "study_id"));
     if (!quiet)
-        fprintf(stderr, "sweep: study %s submitted to %s\n",
-                json_string_value(json_object_get(v, "study_id")), client_url(c));
+        fprintf(stderr, "sweep: study %s submitted to %s\n", jstr(v, "study_id"),
+                client_url(c));
     if (detach) {
         if (json)
             cli_print_json(v);
@@ -322,17 +336,15 @@ int remote_run(const char *url,
         if (status_final(v, &code))
             break;
         if (tty) {
-            fprintf(stderr, "\r\033[K%s: %s %lld/%lld ended",
-                    json_string_value(json_object_get(v, "study_id")),
-                    json_string_value(json_object_get(v, "status")),
+            fprintf(stderr, "\r\033[K%s: %s %lld/%lld ended", jstr(v, "study_id"),
+                    jstr(v, "status"),
                     progress_of(v, "completed") + progress_of(v, "failed"),
                     progress_of(v, "total"));
             fflush(stderr);
         }
         if (watching && wait_signal(1000)) {
             fprintf(stderr, "%ssweep: stopped following; study %s runs on at %s\n",
-                    tty ? "\n" : "", json_string_value(json_object_get(v, "study_id")),
-                    client_url(c));
+                    tty ? "\n" : "", jstr(v, "study_id"), client_url(c));
             code = EXIT_INTERRUPTED;
             goto out;
         }
@@ -416,9 +428,8 @@ static int client_status(struct client *c, const struct client_args *a, struct e
     } else {
         printf("service %s: %s, pid %lld, since %s, %lld slots, %lld studies running, "
                "%lld queued\n",
-               client_url(c), json_string_value(json_object_get(v, "status")),
-               json_integer_value(json_object_get(v, "pid")),
-               json_string_value(json_object_get(v, "started_at")),
+               client_url(c), jstr(v, "status"),
+               json_integer_value(json_object_get(v, "pid")), jstr(v, "started_at"),
                json_integer_value(json_object_get(v, "slots")),
                json_integer_value(json_object_get(v, "studies_running")),
                json_integer_value(json_object_get(v, "studies_queued")));
@@ -465,13 +476,8 @@ client_execute(struct client *c, const struct client_args *a, struct err *err)
     if (!rc && a->json)
         cli_print_json(v);
     else if (!rc)
-        printf("submitted to %s: study %s, %s\n", client_url(c),
-               json_string_value(json_object_get(v, "study_id"))
-                   ? json_string_value(json_object_get(v, "study_id"))
-                   : "(see sweep client status)",
-               json_string_value(json_object_get(v, "status"))
-                   ? json_string_value(json_object_get(v, "status"))
-                   : "accepted");
+        printf("submitted to %s: study %s, %s\n", client_url(c), jstr(v, "study_id"),
+               jstr(v, "status"));
     json_decref(v);
     free(body);
     return rc;
@@ -495,14 +501,14 @@ static void monitor_frame(const json_t *v, const char *url, int cols, bool tty)
     if (tty)
         fputs("\033[H\033[J", stdout);
     snprintf(line, sizeof(line), "%s  %s  %s, %lld slots, %lld running, %lld queued",
-             ts, url, json_string_value(json_object_get(v, "status")),
+             ts, url, jstr(v, "status"),
              json_integer_value(json_object_get(v, "slots")),
              json_integer_value(json_object_get(v, "studies_running")),
              json_integer_value(json_object_get(v, "studies_queued")));
     printf("%.*s\n", cols, line);
     json_array_foreach(studies, i, o)
     {
-        int w = (int)strlen(json_string_value(json_object_get(o, "study")));
+        int w = (int)strlen(jstr(o, "study"));
         name_w = w > name_w ? w : name_w;
     }
     if (name_w > 30)
@@ -525,8 +531,7 @@ static void monitor_frame(const json_t *v, const char *url, int cols, bool tty)
                           view_count_of(c, "cancelled") + view_count_of(c, "skipped");
         char counts[48];
         int n = snprintf(line, sizeof(line), "%-*.*s %-17s ", name_w, name_w,
-                         json_string_value(json_object_get(o, "study")),
-                         json_string_value(json_object_get(o, "status")));
+                         jstr(o, "study"), jstr(o, "status"));
 
         if (barw >= 10 && n + barw < (int)sizeof(line) - 24) {
             int fill =
