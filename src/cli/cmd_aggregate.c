@@ -18,6 +18,10 @@
 
 extern const struct cli_cmd cmd_aggregate;
 
+/* The grouping of "by=" (--by ''): no parameter, one group; not NULL, which means
+ * the default grouping. */
+static const char *const no_names[1];
+
 enum format { FMT_TABLE, FMT_CSV, FMT_JSON };
 
 /* Statistic suffixes in the order of the CSV columns. */
@@ -305,7 +309,8 @@ static int aggregate_main(int argc, char **argv)
     if (store_open(cli_home(home), &st, &err) ||
         store_study_get(st, argv[optind], &s, &err) ||
         view_step_index(&s, step_arg, &step, &err) ||
-        aggregate_study_step(st, s.id, step, by_arg ? (const char *const *)by : NULL,
+        aggregate_study_step(st, s.id, step,
+                             by_arg ? (by ? (const char *const *)by : no_names) : NULL,
                              nby, metrics_arg ? (const char *const *)metrics : NULL,
                              nmetrics, &a, &err)) {
         rc = cli_fail(&err);

@@ -95,7 +95,9 @@ static int logs_print(struct logs *l, int attempt)
             logs_header(l, names[i], attempt, first);
         first = false;
         fflush(stdout);
-        if (fileio_copy_to(path, stdout) < 0) {
+        /* No file: the attempt wrote nothing to it (the files are made at the first
+         * byte). */
+        if (fileio_copy_to(path, stdout) < 0 && errno != ENOENT) {
             if (both)
                 printf("(no %s: %s)\n", path, strerror(errno));
             else

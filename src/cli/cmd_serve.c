@@ -28,6 +28,8 @@ static const struct config_def serve_defs[] = {
     {"threads", "SWEEP_HTTP_THREADS", CONFIG_POSITIVE_INT, "4", "HTTP threads"},
     {"allow_commands", "SWEEP_ALLOW_COMMANDS", CONFIG_BOOL, "no",
      "accept specs that run commands, not only models"},
+    {"tasks_file", "SWEEP_TASKS_FILE", CONFIG_STRING, "configs/tasks.yaml",
+     "task file POST /execute_tasks runs (relative: to the home)"},
 };
 #define NDEFS (sizeof(serve_defs) / sizeof(serve_defs[0]))
 
@@ -59,7 +61,7 @@ static int read_token(const char *path, char **out, struct err *err)
 
 static int serve_main(int argc, char **argv)
 {
-    enum { OPT_HOME = 256, OPT_PRINT, OPT_JSON, OPT_ALLOW };
+    enum { OPT_HOME = 256, OPT_PRINT, OPT_JSON, OPT_ALLOW, OPT_TASKS };
     static const struct option opts[] = {
         {"bind", required_argument, NULL, 'b'},
         {"max-parallel", required_argument, NULL, 'j'},
@@ -67,6 +69,7 @@ static int serve_main(int argc, char **argv)
         {"max-body", required_argument, NULL, 'm'},
         {"threads", required_argument, NULL, 'T'},
         {"allow-commands", no_argument, NULL, OPT_ALLOW},
+        {"tasks-file", required_argument, NULL, OPT_TASKS},
         {"home", required_argument, NULL, OPT_HOME},
         {"print-config", no_argument, NULL, OPT_PRINT},
         {"json", no_argument, NULL, OPT_JSON},
@@ -102,6 +105,9 @@ static int serve_main(int argc, char **argv)
             break;
         case OPT_ALLOW:
             config_set_flag(cfg, "allow_commands", "yes", &err);
+            break;
+        case OPT_TASKS:
+            name = "tasks_file";
             break;
         case OPT_HOME:
             home_flag = optarg;
@@ -163,6 +169,7 @@ static int serve_main(int argc, char **argv)
     so.max_body = (size_t)config_num(cfg, "max_body");
     so.threads = (int)config_num(cfg, "threads");
     so.allow_commands = config_num(cfg, "allow_commands") != 0;
+    so.taskfile = config_get(cfg, "tasks_file");
     so.self_path = cli_self_path();
     so.out = stdout;
     if (server_opts_check(&so, &err) || server_run(&so, &err)) {
@@ -190,11 +197,16 @@ const struct cli_cmd cmd_serve = {
         "  \"repetitions\"}), GET /studies/ID, POST /studies/ID/cancel,\n"
         "  POST /studies/ID/retry (failed tasks), GET /studies/ID/results?format=\n"
         "  csv|json, GET /tasks (?status= &study= &priority= &limit= &offset=),\n"
-        "  POST /tasks (one task), GET /tasks/ID, DELETE /tasks/ID (cancel).\n"
+        "  POST /tasks (one task), GET /tasks/ID, DELETE /tasks/ID (cancel),\n"
+        "  GET /studies/ID/aggregate (?by= &metrics= &fit=power),\n"
+        "  GET /studies/ID/plot.svg?x=PARAM&y=METRIC (&by= &fit=power &logx=1),\n"
+        "  GET /studies/ID/report.png, POST /execute_tasks (the tasks file, or a\n"
+        "  task file as the body).\n"
         "SIGTERM or SIGINT: new work is refused (503), running tasks are stopped and\n"
         "recorded interrupted; the next 'sweep serve' on the home resumes them.\n"
         "Every setting comes from its flag, else its SWEEP_* variable, else a line\n"
         "of <home>/.env, else its default; --print-config shows which.\n"
+        "GET /openapi.json describes the whole API (OpenAPI 3.1).\n"
         "\n"
         "Options:\n"
         "  --bind HOST:PORT       listen there (SWEEP_BIND; default 127.0.0.1:5000;\n"
@@ -210,6 +222,9 @@ const struct cli_cmd cmd_serve = {
         "  --threads N            HTTP threads (SWEEP_HTTP_THREADS; default 4)\n"
         "  --allow-commands       accept specs that run commands, not only models\n"
         "                         (SWEEP_ALLOW_COMMANDS)\n"
+        "  --tasks-file F         the task file POST /execute_tasks runs\n"
+        "                         (SWEEP_TASKS_FILE; relative to the home;\n"
+        "                         default configs/tasks.yaml)\n"
         "  --print-config         print each setting, its value and its source\n"
         "  --json                 with --print-config: as JSON\n"
         "  --home DIR             sweep home (default $SWEEP_HOME or ./.sweep)\n"
@@ -224,6 +239,8 @@ const struct cli_cmd cmd_serve = {
         "  curl -s localhost:5000/studies -d '{\"algorithm\": \"DLA\",\n"
         "    \"variable_parameter\": \"n_particles\", \"values\": [100, 200],\n"
         "    \"repetitions\": 3}'\n"
-        "  SWEEP_MAX_PARALLEL=4 sweep serve --print-config\n",
+        "  SWEEP_MAX_PARALLEL=4 sweep serve --print-config\n"
+        "  curl -s 'localhost:5000/studies/dla/plot.svg?x=n_particles&y=rg' >rg.svg\n"
+        "  curl -s -X POST localhost:5000/execute_tasks\n",
     .fn = serve_main,
 };

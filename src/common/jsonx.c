@@ -102,9 +102,21 @@ void jsonx_canon(const json_t *v, struct strbuf *sb)
     case JSON_STRING:
         canon_string(json_string_value(v), json_string_length(v), sb);
         break;
-    case JSON_INTEGER:
-        sb_addf(sb, "%lld", (long long)json_integer_value(v));
+    case JSON_INTEGER: {
+        /* "%lld" without printf: a preparation prints a number per parameter of every
+         * task. */
+        long long i = (long long)json_integer_value(v);
+        unsigned long long u =
+            i < 0 ? 0ull - (unsigned long long)i : (unsigned long long)i;
+        char *p = buf + sizeof(buf);
+        do
+            *--p = (char)('0' + u % 10);
+        while ((u /= 10) > 0);
+        if (i < 0)
+            *--p = '-';
+        sb_add(sb, p, (size_t)(buf + sizeof(buf) - p));
         break;
+    }
     case JSON_REAL:
         jsonx_real_str(json_real_value(v), buf, sizeof(buf));
         sb_adds(sb, buf);

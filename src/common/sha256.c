@@ -1,7 +1,16 @@
-/* SHA-256 per FIPS 180-4 (see sha256.h). Not constant-time; not used for secrets. */
+/* SHA-256 per FIPS 180-4 (see sha256.h). Not constant-time; not used for secrets. On
+ * x86-64 CPUs with the SHA extensions the block function uses them (checked once with
+ * cpuid): a study's preparation hashes two or three blocks per task, and in portable C
+ * that was a tenth of its time. */
 #include "sha256.h"
 
 #include <string.h>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
+#include <immintrin.h>
+#define SHA256_NI 1
+#endif
 
 static const uint32_t K[64] = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
@@ -43,6 +52,78 @@ static void compress(uint32_t h[8], const uint8_t b[64])
     h[4] += e, h[5] += f, h[6] += g, h[7] += hh;
 }
 
+#ifdef SHA256_NI
+/* One block with the SHA extensions: the state as the two vectors ABEF and CDGH, four
+ * rounds per group, the message schedule kept in four vectors (msg1/msg2 compute
+ * W[t-16] + s0(W[t-15]) and then + W[t-7] + s1(W[t-2])). */
+__attribute__((target("sha,sse4.1,ssse3"))) static void compress_ni(uint32_t h[8],
+                                                                    const uint8_t b[64])
+{
+    const __m128i mask = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+    __m128i st0, st1, tmp, msg, m[4], abef, cdgh;
+
+    tmp = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&h[0]), 0xB1); /* CDAB */
+    st1 = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&h[4]), 0x1B); /* EFGH */
+    st0 = _mm_alignr_epi8(tmp, st1, 8);                                     /* ABEF */
+    st1 = _mm_blend_epi16(st1, tmp, 0xF0);                                  /* CDGH */
+    abef = st0;
+    cdgh = st1;
+    for (int j = 0; j < 16; j++) {
+        if (j < 4) {
+            m[j] =
+                _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(b + 16 * j)), mask);
+        } else {
+            tmp = _mm_add_epi32(_mm_sha256msg1_epu32(m[j & 3], m[(j + 1) & 3]),
+                                _mm_alignr_epi8(m[(j + 3) & 3], m[(j + 2) & 3], 4));
+            m[j & 3] = _mm_sha256msg2_epu32(tmp, m[(j + 3) & 3]);
+        }
+        msg = _mm_add_epi32(m[j & 3], _mm_loadu_si128((const __m128i *)&K[4 * j]));
+        st1 = _mm_sha256rnds2_epu32(st1, st0, msg);
+        st0 = _mm_sha256rnds2_epu32(st0, st1, _mm_shuffle_epi32(msg, 0x0E));
+    }
+    st0 = _mm_add_epi32(st0, abef);
+    st1 = _mm_add_epi32(st1, cdgh);
+    tmp = _mm_shuffle_epi32(st0, 0x1B);    /* FEBA */
+    st1 = _mm_shuffle_epi32(st1, 0xB1);    /* DCHG */
+    st0 = _mm_blend_epi16(tmp, st1, 0xF0); /* DCBA */
+    st1 = _mm_alignr_epi8(st1, tmp, 8);    /* HGFE */
+    _mm_storeu_si128((__m128i *)&h[0], st0);
+    _mm_storeu_si128((__m128i *)&h[4], st1);
+}
+
+/* 1 with the SHA extensions (and SSSE3, SSE4.1), 0 without; -1 before the check.
+ * Threads that race on the first calls only repeat the check (relaxed atomics). */
+static int have_ni = -1;
+
+static int sha_ni_check(void)
+{
+    unsigned a, b, c, d;
+    int ok = 0;
+
+    if (__get_cpuid(1, &a, &b, &c, &d) && (c & bit_SSSE3) && (c & bit_SSE4_1) &&
+        __get_cpuid_count(7, 0, &a, &b, &c, &d))
+        ok = (b & (1u << 29)) != 0; /* SHA */
+    return ok;
+}
+#endif
+
+static void compress_block(uint32_t h[8], const uint8_t b[64])
+{
+#ifdef SHA256_NI
+    int ni = __atomic_load_n(&have_ni, __ATOMIC_RELAXED);
+
+    if (ni < 0) {
+        ni = sha_ni_check();
+        __atomic_store_n(&have_ni, ni, __ATOMIC_RELAXED);
+    }
+    if (ni) {
+        compress_ni(h, b);
+        return;
+    }
+#endif
+    compress(h, b);
+}
+
 void sha256_init(struct sha256 *c)
 {
     static const uint32_t iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
@@ -66,7 +147,7 @@ void sha256_update(struct sha256 *c, const void *data, size_t n)
         p += take;
         n -= take;
         if (c->fill == 64) {
-            compress(c->h, c->block);
+            compress_block(c->h, c->block);
             c->fill = 0;
         }
     }
@@ -75,14 +156,17 @@ void sha256_update(struct sha256 *c, const void *data, size_t n)
 void sha256_final(struct sha256 *c, uint8_t out[32])
 {
     uint64_t bits = c->len * 8;
-    uint8_t pad = 0x80, zero = 0, len[8];
 
-    sha256_update(c, &pad, 1);
-    while (c->fill != 56)
-        sha256_update(c, &zero, 1);
+    c->block[c->fill++] = 0x80;
+    if (c->fill > 56) {
+        memset(c->block + c->fill, 0, 64 - c->fill);
+        compress_block(c->h, c->block);
+        c->fill = 0;
+    }
+    memset(c->block + c->fill, 0, 56 - c->fill);
     for (int i = 0; i < 8; i++)
-        len[i] = (uint8_t)(bits >> (56 - 8 * i));
-    sha256_update(c, len, 8);
+        c->block[56 + i] = (uint8_t)(bits >> (56 - 8 * i));
+    compress_block(c->h, c->block);
     for (int i = 0; i < 8; i++) {
         out[4 * i] = (uint8_t)(c->h[i] >> 24);
         out[4 * i + 1] = (uint8_t)(c->h[i] >> 16);

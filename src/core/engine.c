@@ -1,12 +1,19 @@
 /* The engine: runners stepped together over one executor and one slot budget (see
  * engine.h). A tick costs O(runners) plus O(runners) per task started (the best
  * ready head is looked for across runners each time): meant for a few studies at once.
+ *
+ * One store transaction per tick: the process groups of the tasks spawned since the
+ * last tick, the ends reported since, the starts, and the tasks claimed ahead (at
+ * most `slots` across runners: runner.h). When a task ends, the executor's callback
+ * refills its slots at once from the claimed tasks (engine_refill), so a spawn never
+ * waits for the commit of another task's end.
  */
 #include "core/engine.h"
 
 #include "common/timeutil.h"
 #include "common/xalloc.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,12 +96,73 @@ static void fail_all(struct engine *e, int rc, const struct err *err)
 /* Starts ready tasks, best first across runners, while the best fits the free
  * slots (a task that does not fit waits for slots, as in one study: nothing of lower
  * priority overtakes it). */
-static int choose(struct engine *e, struct err *err)
+static int engine_used(const struct engine *e)
 {
     int used = 0;
 
     for (size_t i = 0; i < e->n; i++)
         used += runner_used(e->runners[i]);
+    return used;
+}
+
+/* The runner whose first claimed task has the best priority, or NULL. */
+static struct runner *best_claimed(struct engine *e)
+{
+    struct runner *best = NULL;
+    int prio = INT_MIN;
+
+    for (size_t i = 0; i < e->n; i++) {
+        int p = runner_claimed_priority(e->runners[i]);
+        if (p > prio) {
+            prio = p;
+            best = e->runners[i];
+        }
+    }
+    return best;
+}
+
+/* Claims the best ready heads across runners until `slots` tasks are claimed. */
+static int claim_ahead(struct engine *e, struct err *err)
+{
+    int claimed = 0;
+
+    for (size_t i = 0; i < e->n; i++)
+        claimed += runner_nclaimed(e->runners[i]);
+    while (claimed < runner_claim_max(e->slots)) {
+        struct runner_head best = {0}, h;
+        struct runner *r = NULL;
+        int rc;
+
+        for (size_t i = 0; i < e->n; i++) {
+            if (runner_head_ahead(e->runners[i], &h) &&
+                (!r || h.priority > best.priority)) {
+                r = e->runners[i];
+                best = h;
+            }
+        }
+        if (!r)
+            return SWEEP_OK;
+        rc = runner_claim_head(r, err);
+        if (rc < 0)
+            return -rc;
+        claimed += rc;
+    }
+    return SWEEP_OK;
+}
+
+/* Starts claimed tasks in the free slots (best first), then ready ones; then claims
+ * ahead. */
+static int choose(struct engine *e, struct err *err)
+{
+    int used = engine_used(e);
+    struct runner *c;
+
+    while ((c = best_claimed(e))) {
+        int took = runner_start_claimed(c, e->slots - used);
+        if (took == 0)
+            break;
+        used += took;
+    }
     for (;;) {
         struct runner_head best = {0}, h;
         struct runner *r = NULL;
@@ -136,10 +204,23 @@ static void on_store_event(void *arg, const struct runner_event *ev)
     runner_log_event(store_home(e->st), ev);
 }
 
+/* A task ended: its slots go to claimed tasks at once, best first. */
+static void engine_refill(struct engine *e)
+{
+    int used = engine_used(e);
+    struct runner *c;
+
+    while ((c = best_claimed(e))) {
+        int took = runner_spawn_claimed(c, e->slots - used);
+        if (took == 0)
+            return;
+        used += took;
+    }
+}
+
 int engine_tick(struct engine *e, struct err *err)
 {
-    bool running = false, record;
-    size_t *spawned = NULL, nstarts = 0;
+    bool running = false;
     int rc;
 
     if (e->n == 0)
@@ -163,6 +244,20 @@ int engine_tick(struct engine *e, struct err *err)
     }
     if (!running)
         return SWEEP_OK;
+    /* No transaction while a runner records the ends of its short tasks together
+     * (runner_batching) and the others have nothing new. */
+    {
+        bool batching = false, skip = true;
+        for (size_t i = 0; i < e->n && skip; i++) {
+            struct runner *r = e->runners[i];
+            if (runner_batching(r))
+                batching = true;
+            else
+                skip = runner_quiet(r);
+        }
+        if (batching && skip)
+            return SWEEP_OK;
+    }
     rc = store_begin(e->st, err);
     if (rc == SWEEP_EBUSY) {
         for (size_t i = 0; i < e->n; i++) {
@@ -181,6 +276,8 @@ int engine_tick(struct engine *e, struct err *err)
     if (!rc)
         rc = choose(e, err);
     if (!rc)
+        rc = claim_ahead(e, err);
+    if (!rc)
         rc = store_commit(e->st, err);
     if (rc) {
         store_rollback(e->st);
@@ -189,30 +286,12 @@ int engine_tick(struct engine *e, struct err *err)
         fail_all(e, rc, err);
         return rc;
     }
-    spawned = xcalloc(e->n, sizeof(*spawned));
+    /* Their process groups are recorded by the next tick (runner.h). */
     for (size_t i = 0; i < e->n; i++) {
         runner_committed(e->runners[i], true);
-        nstarts += runner_nstarts(e->runners[i]);
-    }
-    /* One transaction records the process groups of the tasks spawned now. */
-    record = nstarts > 0 && store_begin(e->st, err) == SWEEP_OK;
-    err_clear(err);
-    for (size_t i = 0; i < e->n; i++)
-        spawned[i] = runner_spawn(e->runners[i], record);
-    if (record && store_commit(e->st, err) != SWEEP_OK) {
-        store_rollback(e->st);
-        for (size_t i = 0; i < e->n; i++) {
-            if (spawned[i] > 0) {
-                struct runner_event ev = {.kind = RUNNER_EVENT_PGID_UNRECORDED,
-                                          .count = (long long)spawned[i]};
-                runner_post(e->runners[i], &ev);
-            }
-        }
-        err_clear(err);
-    }
-    for (size_t i = 0; i < e->n; i++)
+        runner_spawn(e->runners[i]);
         runner_flush(e->runners[i]);
-    free(spawned);
+    }
     return SWEEP_OK;
 }
 
@@ -249,8 +328,10 @@ static void on_done(const struct executor_outcome *out, void *arg)
     struct engine *e = arg;
 
     for (size_t i = 0; i < e->n; i++) {
-        if (runner_take_outcome(e->runners[i], out))
+        if (runner_take_outcome(e->runners[i], out)) {
+            engine_refill(e);
             return;
+        }
     }
 }
 

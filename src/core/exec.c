@@ -8,8 +8,11 @@
  * process group reuse: a readable pidfd means an exited leader, whose group is
  * SIGKILLed while the zombie still pins the pgid, and only then is it reaped with wait4
  * for its rusage. Running children sit in a plain array: lookups, deadline checks and
- * kills are O(running), which is small (the number of tasks in flight). Needs Linux >=
- * 5.3 (pidfd_open) and glibc >= 2.34 (close_range). */
+ * kills are O(running), which is small (the number of tasks in flight). A task's
+ * stdout and stderr are pipes in the same epoll set, drained into their files (made at
+ * the first byte: a task that writes nothing costs no inode) whenever they are
+ * readable and once more when the task is reaped. Needs Linux >= 5.3 (pidfd_open) and
+ * glibc >= 2.34 (close_range). */
 #include "exec.h"
 
 #include "common/timeutil.h"
@@ -38,6 +41,24 @@
 #define SYS_pidfd_open 434
 #endif
 
+/* One output stream of a task: a pipe that the pool drains into the stream's file,
+ * created (truncated) at the first byte read, so that a task that writes nothing
+ * costs no file. Owned by its task's exec_child while the task runs; after the task
+ * has been reaped, by the pool's `lingering` list while a writer (a descendant that
+ * left the task's process group, or one still dying of its SIGKILL) keeps the pipe
+ * open. */
+struct exec_out {
+    struct exec_out *next; /* in pool->lingering */
+    bool lingering;
+    int rfd; /* the read end (O_NONBLOCK), in the epoll set; -1 once at its end */
+    int fd;  /* the file; -1 before the first byte (or after a failure) */
+    int err; /* errno of the first failure to create or write the file, or 0 */
+    char path[];
+};
+
+/* epoll data of an output's pipe: the pointer with this bit; a pidfd's is the pid. */
+#define EXEC_EV_OUT (UINT64_C(1) << 63)
+
 struct exec_child {
     pid_t pid;
     int pidfd; /* in the pool's epoll set; readable once the task has exited */
@@ -47,13 +68,17 @@ struct exec_child {
     double kill_at;    /* when to send SIGKILL; INFINITY: not scheduled */
     double kill_after; /* grace between SIGTERM and SIGKILL */
     bool timed_out;
+    struct exec_out *out[2]; /* stdout, stderr (NULL: /dev/null, or shared with [0]) */
 };
 
 struct exec_pool {
-    int epfd;    /* epoll set of the children's pidfds (data: the pid) */
-    int devnull; /* O_RDONLY, the stdin of every task (and a NULL stdout/stderr) */
+    int epfd;       /* epoll set of the children's pidfds (data: the pid) */
+    int devnull;    /* O_RDONLY, the stdin of every task (and a NULL stdout/stderr) */
+    sigset_t reset; /* the dispositions a child sets back to SIG_DFL (exec_resets) */
+    pid_t self;     /* getpid() when the pool was made: a pool lives in one process */
     struct exec_child *kids;
     size_t nkids, cap;
+    struct exec_out *lingering; /* outputs of reaped tasks still open for writing */
 };
 
 /* What the vforked child needs; err is written by the child (shared memory) when it
@@ -63,6 +88,7 @@ struct exec_child_args {
     char *const *argv;
     char *const *envp;
     const char *cwd;
+    const sigset_t *reset;
     int in, out, errfd;
     pid_t parent;
     volatile int err;
@@ -81,19 +107,156 @@ static int exec_fd_high(int fd)
     return high;
 }
 
-static int exec_open_out(const char *path)
+/* Makes the pipe of an output to `path`, its read end in the epoll set; the write end,
+ * for the child's stdout or stderr, in *wfd. NULL with errno on failure. Three system
+ * calls (pipe2, fcntl, epoll_ctl), none of which allocates an inode. */
+static struct exec_out *
+exec_out_open(struct exec_pool *pool, const char *path, int *wfd)
 {
-    int fd;
-    do {
-        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    } while (fd < 0 && errno == EINTR);
-    return exec_fd_high(fd);
+    size_t len = strlen(path) + 1;
+    struct exec_out *o = xcalloc(1, sizeof(*o) + len);
+    int p[2], e;
+
+    memcpy(o->path, path, len);
+    o->fd = -1;
+    if (pipe2(p, O_CLOEXEC) < 0)
+        goto fail;
+    o->rfd = exec_fd_high(p[0]);
+    *wfd = exec_fd_high(p[1]);
+    if (o->rfd < 0 || *wfd < 0)
+        goto close_fail;
+    struct epoll_event ev = {.events = EPOLLIN,
+                             .data.u64 = EXEC_EV_OUT | (uint64_t)(uintptr_t)o};
+    if (fcntl(o->rfd, F_SETFL, O_NONBLOCK) < 0 ||
+        epoll_ctl(pool->epfd, EPOLL_CTL_ADD, o->rfd, &ev) < 0)
+        goto close_fail;
+    return o;
+
+close_fail:
+    e = errno;
+    if (o->rfd >= 0)
+        close(o->rfd);
+    if (*wfd >= 0)
+        close(*wfd);
+    errno = e;
+fail:
+    free(o);
+    return NULL;
+}
+
+static int exec_write_all(int fd, const char *buf, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, buf, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return -1;
+        buf += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Moves what the pipe holds into the file (created at the first byte), without
+ * blocking. A failure to create or write the file is kept in o->err and the rest is
+ * read and dropped, so that the task never blocks on a full pipe. At the end of the
+ * pipe (no writer left) both descriptors are closed (the pipe leaves the epoll set)
+ * and it returns true. */
+static bool exec_out_drain(struct exec_out *o)
+{
+    char buf[65536];
+
+    while (o->rfd >= 0) {
+        ssize_t n = read(o->rfd, buf, sizeof(buf));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN)
+            return false;
+        if (n <= 0) {
+            close(o->rfd);
+            o->rfd = -1;
+            break;
+        }
+        if (o->fd < 0 && !o->err) {
+            do {
+                o->fd = open(o->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+            } while (o->fd < 0 && errno == EINTR);
+            if (o->fd < 0)
+                o->err = errno ? errno : EIO;
+        }
+        if (o->fd >= 0 && exec_write_all(o->fd, buf, (size_t)n) < 0) {
+            o->err = errno ? errno : EIO;
+            close(o->fd);
+            o->fd = -1;
+        }
+    }
+    if (o->fd >= 0)
+        close(o->fd);
+    o->fd = -1;
+    return true;
+}
+
+/* Drains and frees an output, or hands it to the lingering list while a writer still
+ * holds its pipe. */
+static void exec_out_release(struct exec_pool *pool, struct exec_out *o)
+{
+    if (!o)
+        return;
+    if (exec_out_drain(o)) {
+        free(o);
+        return;
+    }
+    o->lingering = true;
+    o->next = pool->lingering;
+    pool->lingering = o;
+}
+
+/* An output's pipe is readable: drained; a lingering one at its end is freed. */
+static void exec_out_ready(struct exec_pool *pool, struct exec_out *o)
+{
+    if (!exec_out_drain(o) || !o->lingering)
+        return;
+    for (struct exec_out **p = &pool->lingering; *p; p = &(*p)->next) {
+        if (*p == o) {
+            *p = o->next;
+            free(o);
+            return;
+        }
+    }
+}
+
+/* The signals whose disposition a child must set back to SIG_DFL before its execve:
+ * those that are not SIG_DFL now (inherited SIG_IGN, as under nohup, and handlers
+ * already installed), plus those the program may catch or ignore later (sigwatch,
+ * the preparation and monitor handlers: SIGINT, SIGTERM, SIGHUP; SIGPIPE). A handler
+ * would otherwise run in the child, on the parent's memory, between the unblocking of
+ * signals and the execve, and SIG_IGN would be inherited by the task. Resetting only
+ * these (a handful) instead of every signal saves about 60 system calls per spawn,
+ * made while the parent is suspended. Limit: a disposition that other code changes
+ * after the pool was created, on another signal, is not reset. */
+static void exec_resets(sigset_t *set)
+{
+    static const int later[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
+    struct sigaction sa;
+
+    sigemptyset(set);
+    for (int s = 1; s < NSIG; s++) {
+        if (s != SIGKILL && s != SIGSTOP && sigaction(s, NULL, &sa) == 0 &&
+            sa.sa_handler != SIG_DFL)
+            sigaddset(set, s);
+    }
+    for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++)
+        sigaddset(set, later[i]);
 }
 
 int exec_pool_create(struct exec_pool **out, struct err *err)
 {
     struct exec_pool *pool = xcalloc(1, sizeof(*pool));
     int rc;
+
+    exec_resets(&pool->reset);
+    pool->self = getpid();
 
     pool->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (pool->epfd < 0) {
@@ -141,6 +304,18 @@ void exec_pool_destroy(struct exec_pool *pool)
     for (size_t i = 0; i < pool->nkids; i++) {
         exec_wait4(pool->kids[i].pid, NULL, NULL);
         close(pool->kids[i].pidfd);
+        for (int k = 0; k < 2; k++)
+            exec_out_release(pool, pool->kids[i].out[k]);
+    }
+    /* What is in the pipes now is kept; a writer that outlives the pool loses the
+     * rest. */
+    while (pool->lingering) {
+        struct exec_out *o = pool->lingering;
+        pool->lingering = o->next;
+        exec_out_drain(o);
+        if (o->rfd >= 0)
+            close(o->rfd);
+        free(o);
     }
     close(pool->epfd);
     close(pool->devnull);
@@ -193,18 +368,19 @@ static int exec_lookup(const char *name, char *const *envp, char *buf, size_t si
 
 /* The child between vfork() and execve(). It shares the parent's memory and runs with
  * every signal blocked (the parent blocked them around vfork), so it touches nothing
- * but its arguments and makes only system calls. Every catchable signal goes back to
- * its default action first: a handler of the parent must never run here, and an
- * ignored SIGPIPE or SIGINT would otherwise be inherited by the task. The parent-death
- * signal is set before the check that the parent is still there, so a parent killed
- * meanwhile is not missed. */
+ * but its arguments and makes only system calls. The signals that are not at their
+ * default action (exec_resets) go back to it first: a handler of the parent must never
+ * run here, and an ignored SIGPIPE or SIGINT would otherwise be inherited by the task
+ * (execve itself resets handlers, not SIG_IGN). The parent-death signal is set before
+ * the check that the parent is still there, so a parent killed meanwhile is not
+ * missed. About a dozen system calls in all. */
 __attribute__((noreturn)) static void exec_child_main(struct exec_child_args *a)
 {
     struct sigaction dfl = {.sa_handler = SIG_DFL};
     sigset_t none;
 
     for (int s = 1; s < NSIG; s++) {
-        if (s != SIGKILL && s != SIGSTOP)
+        if (sigismember(a->reset, s) == 1)
             sigaction(s, &dfl, NULL); /* EINVAL for libc's internal ones: kept */
     }
     errno = 0;
@@ -250,7 +426,6 @@ static int exec_start(struct exec_child_args *a, pid_t *child, int *pidfd)
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     a->err = 0;
-    a->parent = getpid();
     pid_t pid = exec_vfork(a);
     e = pid < 0 ? errno : a->err;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -301,6 +476,7 @@ int exec_spawn(struct exec_pool *pool,
     const char *prog;
     bool looked_up = false;
     int out = pool->devnull, errfd = pool->devnull;
+    struct exec_out *outs[2] = {NULL, NULL};
     pid_t child = 0;
     int pidfd = -1, rc = SWEEP_OK, e;
 
@@ -315,17 +491,17 @@ int exec_spawn(struct exec_pool *pool,
         prog = found;
     }
 
-    /* The output files are opened here rather than in the child, so that a failure
-     * names the file; the child only dup2()s them. */
-    if (cmd->stdout_path && (out = exec_open_out(cmd->stdout_path)) < 0)
-        return err_set(err, SWEEP_ESPAWN, "cannot run '%s': stdout '%s': %s",
-                       cmd->argv[0], cmd->stdout_path, strerror(errno));
+    /* Pipes, made here; the files behind them are made at their first byte. */
+    if (cmd->stdout_path && !(outs[0] = exec_out_open(pool, cmd->stdout_path, &out)))
+        return err_set(err, SWEEP_ESPAWN, "cannot run '%s': stdout pipe: %s",
+                       cmd->argv[0], strerror(errno));
     if (cmd->stderr_path && cmd->stdout_path &&
         strcmp(cmd->stderr_path, cmd->stdout_path) == 0) {
         errfd = out;
-    } else if (cmd->stderr_path && (errfd = exec_open_out(cmd->stderr_path)) < 0) {
-        rc = err_set(err, SWEEP_ESPAWN, "cannot run '%s': stderr '%s': %s",
-                     cmd->argv[0], cmd->stderr_path, strerror(errno));
+    } else if (cmd->stderr_path &&
+               !(outs[1] = exec_out_open(pool, cmd->stderr_path, &errfd))) {
+        rc = err_set(err, SWEEP_ESPAWN, "cannot run '%s': stderr pipe: %s",
+                     cmd->argv[0], strerror(errno));
         goto close_out;
     }
 
@@ -334,6 +510,8 @@ int exec_spawn(struct exec_pool *pool,
         .argv = cmd->argv,
         .envp = cmd->envp,
         .cwd = cmd->cwd,
+        .reset = &pool->reset,
+        .parent = pool->self,
         .in = pool->devnull,
         .out = out,
         .errfd = errfd,
@@ -370,7 +548,9 @@ int exec_spawn(struct exec_pool *pool,
         .term_at = cmd->timeout > 0 ? now + cmd->timeout : INFINITY,
         .kill_at = INFINITY,
         .kill_after = kill_after,
+        .out = {outs[0], outs[1]},
     };
+    outs[0] = outs[1] = NULL;
     if (pid)
         *pid = child;
 
@@ -380,6 +560,9 @@ close_err:
 close_out:
     if (out != pool->devnull)
         close(out);
+    /* Not started: its pipes have no writer left, and are freed. */
+    for (int k = 0; k < 2; k++)
+        exec_out_release(pool, outs[k]);
     return rc;
 }
 
@@ -417,8 +600,20 @@ static int exec_finish(struct exec_pool *pool,
     res.sys = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
     res.maxrss_kb = ru.ru_maxrss;
     close(c->pidfd); /* also leaves the epoll set */
+    /* What the group wrote before it was killed is in the files before done(). */
+    struct exec_out *outs[2] = {c->out[0], c->out[1]};
+    for (int k = 0; k < 2; k++) {
+        if (outs[k] && outs[k]->rfd >= 0)
+            exec_out_drain(outs[k]);
+        if (outs[k] && outs[k]->err && !res.out_err) {
+            res.out_err = outs[k]->err;
+            res.out_path = outs[k]->path;
+        }
+    }
     *c = pool->kids[--pool->nkids];
     done(&res, arg);
+    for (int k = 0; k < 2; k++)
+        exec_out_release(pool, outs[k]);
     return SWEEP_OK;
 }
 
@@ -468,7 +663,16 @@ exec_reap(struct exec_pool *pool, exec_done_fn *done, void *arg, struct err *err
         err_set(err, SWEEP_EINTERNAL, "exec: epoll_wait: %s", strerror(errno));
         return -1;
     }
+    /* Outputs first: an exit below frees its task's outputs, whose events may be in
+     * this batch too. */
     for (int i = 0; i < n; i++) {
+        if (ev[i].data.u64 & EXEC_EV_OUT)
+            exec_out_ready(
+                pool, (struct exec_out *)(uintptr_t)(ev[i].data.u64 & ~EXEC_EV_OUT));
+    }
+    for (int i = 0; i < n; i++) {
+        if (ev[i].data.u64 & EXEC_EV_OUT)
+            continue;
         /* Looked up each time: done() may have spawned or reaped meanwhile. */
         struct exec_child *c = exec_find(pool, (pid_t)ev[i].data.u64);
         if (!c)

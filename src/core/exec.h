@@ -1,10 +1,17 @@
 /* The local executor: a pool of task processes on this machine. Each task is spawned
  * without a shell (vfork + execve), as the leader of its own process group, with
- * signals reset, stdin from /dev/null, stdout and stderr to files, in its working
- * directory. It is watched for a deadline: at the timeout the whole group gets SIGTERM,
- * and SIGKILL `kill_after` seconds later. When the leader exits, whatever is left of
- * its group (grandchildren) is killed before the leader is reaped, so nothing outlives
- * its task. rusage (wall, user, sys, peak RSS) is collected with wait4.
+ * signals reset, stdin from /dev/null, stdout and stderr to pipes drained into files
+ * made at their first byte, in its working directory. It is watched for a deadline: at
+ * the timeout the whole group gets SIGTERM, and SIGKILL `kill_after` seconds later.
+ * When the leader exits, whatever is left of its group (grandchildren) is killed before
+ * the leader is reaped, so nothing outlives its task. rusage (wall, user, sys, peak
+ * RSS) is collected with wait4.
+ *
+ * A task starts with every signal at its default action and an empty mask. The
+ * child resets only what is not SIG_DFL (what was ignored or caught when the pool
+ * was made, plus SIGINT, SIGTERM, SIGHUP and SIGPIPE, which the program may catch or
+ * ignore later): a disposition set after exec_pool_create() on another signal is
+ * inherited by tasks if it is SIG_IGN.
  *
  * A pool watches each of its tasks through a pidfd (Linux >= 5.3) in its own epoll set:
  * it sees only its own children, handles no signal and leaves the signal mask alone,
@@ -42,9 +49,16 @@ struct exec_cmd {
     char *const *argv;
     char *const *envp; /* the complete environment */
     const char *cwd;   /* NULL: sweep's */
-    /* Created or truncated (0644) by exec_spawn, so a relative path is relative to
-     * sweep's working directory, not cwd. NULL: /dev/null. The same path for both
-     * shares one open file (like `>f 2>&1`). */
+    /* The task writes to a pipe that the pool drains into this file, created or
+     * truncated (0644) at the first byte, so a task that writes nothing leaves the
+     * path as it was (no file: the caller removes an old one); a relative path is
+     * relative to sweep's working directory, not cwd. The file holds what the task
+     * wrote once exec_poll() has drained it: while the owner polls (at least every
+     * second), and all of it before done() is called for the task, except what a
+     * process that escaped the task's group writes later (drained while the pool
+     * lives). NULL: /dev/null. The same path for both shares one pipe and file (like
+     * `>f 2>&1`). A file that cannot be created or written is reported in the
+     * result (out_err), and what the task writes is then dropped. */
     const char *stdout_path;
     const char *stderr_path;
     double timeout;    /* seconds; <= 0 means none */
@@ -61,6 +75,8 @@ struct exec_result {
     bool timed_out;         /* ended after its deadline (it was sent SIGTERM by us) */
     double wall, user, sys; /* seconds */
     long maxrss_kb;
+    int out_err;          /* errno of a stdout/stderr file not created or written */
+    const char *out_path; /* that file (valid during done() only) */
 };
 
 typedef void exec_done_fn(const struct exec_result *res, void *arg);
@@ -80,9 +96,11 @@ void exec_pool_destroy(struct exec_pool *pool);
 int exec_pool_fd(const struct exec_pool *pool);
 
 /* Starts a task. A program that cannot be executed (not found, not executable), a
- * working directory that cannot be entered or an output file that cannot be created is
- * an error here (SWEEP_ESPAWN, the message names the program, what failed and the
- * reason), not a child that exits 127. Output files may have been created even so. */
+ * working directory that cannot be entered is an error here (SWEEP_ESPAWN, the message
+ * names the program, what failed and the reason), not a child that exits 127. Output
+ * files are made later (exec_cmd.stdout_path). Cost: the vfork and execve, about a
+ * dozen system calls in the child, and 4 in the pool per output pipe (pipe2, fcntl,
+ * epoll_ctl, close) plus a read and a close at its end. */
 int exec_spawn(struct exec_pool *pool,
                const struct exec_cmd *cmd,
                pid_t *pid,

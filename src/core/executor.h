@@ -28,8 +28,11 @@ struct executor_attempt {
     char *const *argv; /* argv[0]: a path, or a name looked up in envp's PATH */
     char *const *envp; /* the complete environment */
     const char *cwd;   /* NULL: the executor's own */
-    /* Created or truncated by the executor; NULL: discarded. The same path for both
-     * shares one file. */
+    /* Where the task's output goes; NULL: discarded. An executor may make a file
+     * only when the task writes to it (the local one does): a task that writes
+     * nothing may leave no file, and the caller removes an old one first. What the
+     * task wrote is in the file when its end is reported (a file that could not be
+     * written is then the outcome's error). The same path for both shares one file. */
     const char *stdout_path;
     const char *stderr_path;
     /* The task's $SWEEP_RESULT (also in envp), read when it ends; NULL: none. */

@@ -3,6 +3,9 @@
  * the attempt's kill_after as the grace; when an attempt ends, its $SWEEP_RESULT file
  * is read here, so that the runner gets metrics the same way from every executor.
  *
+ * A task's stdout and stderr files are made at its first byte (exec.h); one that could
+ * not be made or written is reported as the attempt's error.
+ *
  * Each live attempt keeps a small record (its result path and the caller's ctx) in a
  * list, freed when it ends or when the executor is destroyed. O(1) per submit and end.
  */
@@ -15,6 +18,7 @@
 
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define RESULT_MAX_SIZE (64u << 20) /* a $SWEEP_RESULT file larger fails the task */
 
@@ -142,6 +146,10 @@ static void local_ended(const struct exec_result *res, void *arg)
 
     if (a->result_path)
         executor_read_result(a->result_path, &metrics, &error);
+    /* Output that could not be kept fails the task as a bad result file does. */
+    if (!error && res->out_err)
+        error = xasprintf("cannot write the task's output to %s: %s", res->out_path,
+                          strerror(res->out_err));
     o.metrics = metrics;
     o.error = error;
     attempt_unlink(l, a);

@@ -209,10 +209,16 @@ static void expand_hash_rep(const struct expand *ex,
                             uint8_t digest[32])
 {
     struct sha256 c = ex->prefix;
-    char num[16];
+    char num[16], *p = num + sizeof(num);
+    unsigned u = rep < 0 ? 0u - (unsigned)rep : (unsigned)rep;
 
-    snprintf(num, sizeof(num), "%d", rep);
-    expand_hash_str(&c, num);
+    /* "%d" without printf (once per task: printf was 5% of a preparation). */
+    do
+        *--p = (char)('0' + u % 10);
+    while ((u /= 10) > 0);
+    if (rep < 0)
+        *--p = '-';
+    sha256_update(&c, p, (size_t)(num + sizeof(num) - p));
     expand_hash_str(&c, member);
     expand_hash_str(&c, value);
     expand_hash_str(&c, extra);
@@ -308,12 +314,17 @@ static void expand_hex_key(const uint8_t d[32], char key[EXPAND_KEY_LEN + 1])
 static void
 expand_key(const struct expand *ex, int rep, size_t step, char key[EXPAND_KEY_LEN + 1])
 {
-    char extra[64];
+    char extra[64] = "";
     uint8_t d[32];
 
-    snprintf(extra, sizeof(extra), "%s%s%s%s}", step ? ",\"run_after\":\"" : "",
-             step ? ex->prev_key : "", step ? "\"" : "",
-             expand_shell(&ex->spec->steps[step]) ? ",\"shell\":true" : "");
+    if (step) {
+        strcat(extra, ",\"run_after\":\"");
+        strcat(extra, ex->prev_key);
+        strcat(extra, "\"");
+    }
+    if (expand_shell(&ex->spec->steps[step]))
+        strcat(extra, ",\"shell\":true");
+    strcat(extra, "}");
     expand_hash_rep(ex, rep, ",\"run\":", ex->run_canon[step], extra, d);
     expand_hex_key(d, key);
 }

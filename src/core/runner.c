@@ -57,6 +57,8 @@ extern char **environ;
 #define EARLY_LINES 5        /* lines of stderr shown */
 #define EARLY_WIDTH 160      /* bytes of each line shown */
 #define BUSY_RETRIES 11      /* a busy store (5 s each) at a run's start and end */
+#define CLAIM_WALL 0.05 /* claim ahead while tasks take less (seconds, on average) */
+#define BATCH_WAIT 0.01 /* ends recorded together for so long while claims refill */
 
 /* Why the runner itself ended a task. */
 enum stop_reason {
@@ -101,6 +103,7 @@ struct rtask {
     double started_at; /* epoch */
     char *dir;
     enum stop_reason stop;
+    bool slot_freed;     /* its end was reported: its slots are free already */
     char *spawn_error;   /* set when the spawn failed: recorded as a failed attempt */
     char input_hash[65]; /* the reduce: SHA-256 of the input it runs on */
 };
@@ -143,8 +146,28 @@ struct runner {
     char reason[512];
     int signals;
 
-    /* The spawns' transaction is open: record the tasks' process groups. */
-    bool record_pgid;
+    /* Tasks claimed ahead: marked running in the store (their attempt committed) but
+     * not submitted yet, so that a slot freed by an ending task is refilled at once
+     * (runner_spawn_claimed), before that end is recorded. In claim order. */
+    struct rtask **claimed;
+    size_t nclaimed, cap_claimed;
+    /* Attempts submitted whose process group the next tick records. */
+    struct pgid_rec {
+        long long task_id;
+        int attempt;
+        pid_t pid;
+    } * unrec;
+    size_t nunrec, cap_unrec;
+    /* With stop_on_error, an end that may be a failure holds the claimed tasks until
+     * the tick has recorded it (and maybe stopped the run). */
+    bool hold;
+    /* The wall time of the last attempts (an exponential average over about 5) and
+     * how many were seen: tasks are claimed ahead only while they are short. */
+    double wall_avg;
+    long long nwalls;
+    double pending_since; /* the oldest end or process not recorded yet (mono) */
+    /* The shard directories (tasks/<k0k1>, a bit each) made by this run. */
+    uint64_t shards[4];
 
     struct taskview_env env; /* the environment every task of the study shares */
     uint64_t rng;
@@ -264,6 +287,37 @@ static int mkdirs(const char *path)
 out:
     free(p);
     return rc;
+}
+
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+/* Makes a task's directory (dir, under its shard tasks/<k0k1>) with one mkdir: the
+ * shard directory (and the ones above it) is made once per run and remembered.
+ * Returns as mkdirs(). */
+static int task_mkdir(struct runner *r, const char *dir, const char *key)
+{
+    int hi = hex_digit(key[0]), lo = hi < 0 ? -1 : hex_digit(key[1]);
+    int shard = lo < 0 ? -1 : hi * 16 + lo, rc;
+
+    if (shard >= 0 && !(r->shards[shard / 64] & (UINT64_C(1) << (shard % 64)))) {
+        char *parent = xstrdup(dir);
+        char *slash = strrchr(parent, '/');
+        if (slash)
+            *slash = '\0';
+        rc = mkdirs(parent);
+        free(parent);
+        if (rc < 0)
+            return -1;
+        r->shards[shard / 64] |= UINT64_C(1) << (shard % 64);
+    }
+    return mkdirs(dir);
 }
 
 /* ---- argv (taskview.c builds it; the chain's directories come from the store) ---- */
@@ -440,7 +494,9 @@ static void running_remove(struct runner *r, struct rtask *t)
             break;
         }
     }
-    r->used -= t->cpus;
+    if (!t->slot_freed)
+        r->used -= t->cpus;
+    t->slot_freed = false;
 }
 
 static int band_index(int priority)
@@ -1046,10 +1102,28 @@ bool runner_head(struct runner *r, struct runner_head *head)
     return true;
 }
 
+bool runner_head_ahead(struct runner *r, struct runner_head *head)
+{
+    const struct sched_item *top = sched_heap_peek(&r->ready);
+
+    /* Not with a rate limit: a claimed task starts whenever a slot frees. Only for
+     * short tasks: with long ones the commit between an end and the next start costs
+     * nothing that shows, and the store then counts as running only what runs. */
+    if (r->phase != PHASE_RUN || r->stopping || !top || r->rl.interval > 0 ||
+        r->nclaimed >= (size_t)runner_claim_max(r->slots) || r->nwalls < 2 ||
+        r->wall_avg >= CLAIM_WALL)
+        return false;
+    head->priority = top->priority;
+    head->seq = top->seq;
+    head->cpus = top->cpus > r->slots ? r->slots : top->cpus;
+    return true;
+}
+
 /* Takes the head of the ready queue (runner_head said yes), with `need` slots, and
  * marks it running in the store (inside the tick's transaction); it is submitted by
- * runner_spawn(). 1 when it starts, 0 when it was cancelled since it was read. */
-int runner_start_head(struct runner *r, int need, struct err *err)
+ * runner_spawn(), or, claimed ahead (runner_claim_head), kept until a slot frees.
+ * 1 when it starts, 0 when it was cancelled since it was read. */
+static int start_head(struct runner *r, int need, bool ahead, struct err *err)
 {
     struct sched_item it;
     struct rtask *t;
@@ -1076,14 +1150,92 @@ int runner_start_head(struct runner *r, int need, struct err *err)
         rtask_free(t);
         return -rc;
     }
+    r->sum->attempts++;
+    if (ahead) {
+        r->claimed =
+            xgrow(r->claimed, &r->cap_claimed, r->nclaimed + 1, sizeof(*r->claimed));
+        r->claimed[r->nclaimed++] = t;
+        return 1;
+    }
     r->running =
         xgrow(r->running, &r->cap_running, r->nrunning + 1, sizeof(*r->running));
     r->running[r->nrunning++] = t;
     r->used += need;
     r->starts = xgrow(r->starts, &r->cap_starts, r->nstarts + 1, sizeof(*r->starts));
     r->starts[r->nstarts++] = t;
-    r->sum->attempts++;
     return 1;
+}
+
+int runner_start_head(struct runner *r, int need, struct err *err)
+{
+    return start_head(r, need, false, err);
+}
+
+int runner_claim_head(struct runner *r, struct err *err)
+{
+    const struct sched_item *top = sched_heap_peek(&r->ready);
+    int need = top && top->cpus > r->slots ? r->slots : top ? top->cpus : 1;
+    return start_head(r, need, true, err);
+}
+
+/* The first claimed task when it fits `free` slots of the engine and the study's own,
+ * taken out of the claimed list and made running (its slots taken); else NULL. */
+static struct rtask *claimed_take(struct runner *r, int free)
+{
+    struct rtask *t;
+
+    if (r->phase != PHASE_RUN || r->stopping || r->hold || r->nclaimed == 0)
+        return NULL;
+    t = r->claimed[0];
+    if (t->cpus > free || r->used + t->cpus > r->slots)
+        return NULL;
+    memmove(r->claimed, r->claimed + 1, (r->nclaimed - 1) * sizeof(*r->claimed));
+    r->nclaimed--;
+    r->running =
+        xgrow(r->running, &r->cap_running, r->nrunning + 1, sizeof(*r->running));
+    r->running[r->nrunning++] = t;
+    r->used += t->cpus;
+    return t;
+}
+
+int runner_claimed_priority(const struct runner *r)
+{
+    return r->nclaimed > 0 && r->phase == PHASE_RUN && !r->stopping
+               ? r->claimed[0]->priority
+               : INT_MIN;
+}
+
+int runner_start_claimed(struct runner *r, int free)
+{
+    struct rtask *t = claimed_take(r, free);
+
+    if (!t)
+        return 0;
+    r->starts = xgrow(r->starts, &r->cap_starts, r->nstarts + 1, sizeof(*r->starts));
+    r->starts[r->nstarts++] = t;
+    return t->cpus;
+}
+
+/* Gives back the claimed tasks (store_task_unclaim): in the tick's transaction when
+ * the run stops, or on its own at the end of a run. */
+static int unclaim_all(struct runner *r, struct err *err)
+{
+    int rc = SWEEP_OK;
+
+    while (r->nclaimed > 0 && rc == SWEEP_OK) {
+        struct rtask *t = r->claimed[r->nclaimed - 1];
+        rc = store_task_unclaim(r->st, t->id, t->attempts, err);
+        if (rc == SWEEP_ENOTFOUND) {
+            err_clear(err);
+            rc = SWEEP_OK;
+        }
+        if (rc == SWEEP_OK) {
+            r->nclaimed--;
+            r->sum->attempts--;
+            rtask_free(t);
+        }
+    }
+    return rc;
 }
 
 static int add_to_input(const struct store_task *t, void *arg)
@@ -1134,7 +1286,7 @@ static void spawn_task(struct runner *r, struct rtask *t)
     /* The seed parameter carries the task's seed (each repetition its own). */
     view = expand_apply_seed(r->spec, params, t->seed) ? jsonx_canon_str(params)
                                                        : xstrdup(t->params_json);
-    fresh = mkdirs(t->dir);
+    fresh = task_mkdir(r, t->dir, t->key);
     if (fresh < 0) {
         err_set(&err, SWEEP_EIO, "cannot create task directory %s: %s", t->dir,
                 strerror(errno));
@@ -1143,16 +1295,21 @@ static void spawn_task(struct runner *r, struct rtask *t)
     result_path = xasprintf("%s/result.json", t->dir);
     out_path = xasprintf("%s/stdout.log", t->dir);
     err_path = xasprintf("%s/stderr.log", t->dir);
-    if (!fresh)
+    if (!fresh) {
         unlink(result_path);
-    if (!fresh && t->attempts > 1) {
-        /* Keep the logs of earlier attempts as stdout.N.log. */
-        char *o = xasprintf("%s/stdout.%d.log", t->dir, t->attempts - 1);
-        char *e = xasprintf("%s/stderr.%d.log", t->dir, t->attempts - 1);
-        rename(out_path, o);
-        rename(err_path, e);
-        free(o);
-        free(e);
+        /* The logs are made at the task's first byte (executor.h): those of an earlier
+         * attempt are kept as stdout.N.log, or removed, so that a task that writes
+         * nothing shows no old output. */
+        if (t->attempts > 1) {
+            char *o = xasprintf("%s/stdout.%d.log", t->dir, t->attempts - 1);
+            char *e = xasprintf("%s/stderr.%d.log", t->dir, t->attempts - 1);
+            rename(out_path, o);
+            rename(err_path, e);
+            free(o);
+            free(e);
+        }
+        unlink(out_path);
+        unlink(err_path);
     }
     if (t->chain < 0) {
         reduce_input = xasprintf("%s/input.json", t->dir);
@@ -1188,16 +1345,14 @@ static void spawn_task(struct runner *r, struct rtask *t)
     t->xid = h.id;
     t->pid = h.pid;
     /* Its process group (a local task leads its own), for the next run should this one
-     * die; a busy store only leaves it unrecorded. */
-    if (t->pid > 0 &&
-        (!r->record_pgid ||
-         store_attempt_set_process(r->st, t->id, t->attempts, t->pid, t->pid, &err))) {
-        struct runner_event ev = {.kind = RUNNER_EVENT_PGID_UNRECORDED,
-                                  .task_id = t->id,
-                                  .key = t->key,
-                                  .attempt = t->attempts,
-                                  .pid = (int)t->pid};
-        emit(r, &ev);
+     * die: recorded by the next tick, which comes at once (runner_next_wakeup) and
+     * usually records an end too. */
+    if (t->pid > 0) {
+        if (r->ndone == 0 && r->nunrec == 0)
+            r->pending_since = run_mono(r);
+        r->unrec = xgrow(r->unrec, &r->cap_unrec, r->nunrec + 1, sizeof(*r->unrec));
+        r->unrec[r->nunrec++] =
+            (struct pgid_rec){.task_id = t->id, .attempt = t->attempts, .pid = t->pid};
     }
     if (r->o->on_task)
         r->o->on_task(r->o->on_task_arg, RUNNER_TASK_STARTED, t->key);
@@ -1247,6 +1402,21 @@ static void heap_free_all(struct sched_heap *h);
 static int on_cancel_requested(const struct store_task *st, void *arg)
 {
     struct runner *r = arg;
+
+    /* Claimed and not started: given back, which makes it cancelled. */
+    for (size_t i = 0; i < r->nclaimed; i++) {
+        struct rtask *t = r->claimed[i];
+        struct err err = {0};
+        if (t->id == st->id &&
+            store_task_unclaim(r->st, t->id, t->attempts, &err) == SWEEP_OK) {
+            memmove(r->claimed + i, r->claimed + i + 1,
+                    (r->nclaimed - i - 1) * sizeof(*r->claimed));
+            r->nclaimed--;
+            r->sum->attempts--;
+            rtask_free(t);
+            break;
+        }
+    }
 
     for (size_t i = 0; i < r->nrunning; i++) {
         struct rtask *t = r->running[i];
@@ -1348,6 +1518,7 @@ static enum study_status final_status(struct runner *r)
 static bool run_idle(const struct runner *r)
 {
     return r->nrunning == 0 && r->nspawn_failed == 0 && r->ndone == 0 &&
+           r->nclaimed == 0 && r->nunrec == 0 &&
            (r->stopping || (r->exhausted && r->ready.len == 0 && r->delayed.len == 0));
 }
 
@@ -1506,6 +1677,12 @@ static void finish_run(struct runner *r, int rc, struct err *err)
             snprintf(sum->note, sizeof(sum->note), "%s", copies);
         free(copies);
     }
+    if (r->nclaimed > 0) {
+        /* The run ended on an error: what it had claimed goes back, if the store
+         * takes it (else the next run finds the attempts of a dead owner). */
+        struct err e3 = {0};
+        unclaim_all(r, &e3);
+    }
     sum->end = r->end;
     sum->elapsed = run_mono(r) - r->t0;
     memcpy(sum->reason, r->reason, sizeof(sum->reason));
@@ -1607,6 +1784,10 @@ void runner_destroy(struct runner *r)
     heap_free_all(&r->ready);
     heap_free_all(&r->delayed);
     free(r->starts);
+    for (size_t i = 0; i < r->nclaimed; i++)
+        rtask_free(r->claimed[i]);
+    free(r->claimed);
+    free(r->unrec);
     free(r->done);
     free(r->spawn_failed);
     free(r->ended);
@@ -1656,6 +1837,20 @@ int runner_reap(struct runner *r, struct err *err)
     if (r->phase != PHASE_RUN)
         return SWEEP_OK;
     studylog_begin(r->log);
+    /* The process groups of the tasks spawned since the last tick, before their ends
+     * (an attempt already closed has no use for it: ENOTFOUND). */
+    for (size_t i = 0; i < r->nunrec; i++) {
+        const struct pgid_rec *p = &r->unrec[i];
+        rc = store_attempt_set_process(r->st, p->task_id, p->attempt, p->pid, p->pid,
+                                       err);
+        if (rc == SWEEP_ENOTFOUND)
+            err_clear(err);
+        else if (rc)
+            return rc;
+    }
+    r->nunrec = 0;
+    if (r->stopping && (rc = unclaim_all(r, err)) != 0)
+        return rc;
     /* Compared as runner_next_wakeup() computes it (a float sum, not a difference). */
     if (run_mono(r) >= r->last_cancel_poll + CANCEL_POLL) {
         r->last_cancel_poll = run_mono(r);
@@ -1675,6 +1870,7 @@ int runner_reap(struct runner *r, struct err *err)
             return rc;
     }
     r->nspawn_failed = 0;
+    r->hold = false;
     release_due(r);
     return refill(r, err);
 }
@@ -1704,21 +1900,29 @@ void runner_committed(struct runner *r, bool ok)
     r->nended = 0;
 }
 
-size_t runner_spawn(struct runner *r, bool record_pgid)
+size_t runner_spawn(struct runner *r)
 {
     size_t n = r->nstarts;
 
-    r->record_pgid = record_pgid;
     for (size_t i = 0; i < n; i++)
         spawn_task(r, r->starts[i]);
-    r->record_pgid = false;
     r->nstarts = 0;
     return n;
 }
 
-size_t runner_nstarts(const struct runner *r)
+int runner_spawn_claimed(struct runner *r, int free)
 {
-    return r->nstarts;
+    struct rtask *t = claimed_take(r, free);
+
+    if (!t)
+        return 0;
+    spawn_task(r, t);
+    return t->cpus;
+}
+
+size_t runner_nclaimed(const struct runner *r)
+{
+    return r->nclaimed;
 }
 
 void runner_flush(struct runner *r)
@@ -1728,9 +1932,22 @@ void runner_flush(struct runner *r)
 
 bool runner_take_outcome(struct runner *r, const struct executor_outcome *out)
 {
-    if (!find_running(r, out->ctx))
+    struct rtask *t = find_running(r, out->ctx);
+
+    if (!t)
         return false;
+    if (r->ndone == 0 && r->nunrec == 0)
+        r->pending_since = run_mono(r);
     on_done(out, r);
+    r->wall_avg = r->nwalls++ == 0 ? out->wall : 0.8 * r->wall_avg + 0.2 * out->wall;
+    if (r->o->stop_on_error &&
+        (!out->exited || out->exit_code != 0 || out->timed_out || out->error))
+        r->hold = true;
+    /* Its slots are free now, for a claimed task (runner_spawn_claimed). */
+    if (!t->slot_freed) {
+        t->slot_freed = true;
+        r->used -= t->cpus;
+    }
     return true;
 }
 
@@ -1809,14 +2026,39 @@ double runner_next_wakeup(const struct runner *r)
     case PHASE_RUN:
         break;
     }
-    if (r->nspawn_failed > 0 || r->ndone > 0 || run_idle(r))
+    if (r->nspawn_failed > 0 || run_idle(r) || (r->stopping && r->nclaimed > 0))
         return now;
     t = r->last_cancel_poll + CANCEL_POLL;
+    if (r->ndone > 0 || r->nunrec > 0) {
+        /* While claimed tasks refill the slots, the ends and process groups of short
+         * tasks are recorded together, at most BATCH_WAIT late. */
+        if (r->stopping || r->hold || r->nclaimed == 0)
+            return now;
+        if (r->pending_since + BATCH_WAIT < t)
+            t = r->pending_since + BATCH_WAIT;
+    }
     if ((d = sched_heap_peek(&r->delayed)) && d->not_before < t)
         t = d->not_before;
     if (!r->stopping && r->ready.len > 0 && r->rl.interval > 0 && r->rl.next < t)
         t = r->rl.next;
     return t;
+}
+
+bool runner_batching(const struct runner *r)
+{
+    return r->phase == PHASE_RUN && (r->ndone > 0 || r->nunrec > 0) &&
+           r->nspawn_failed == 0 && !r->stopping && !r->hold && r->nclaimed > 0 &&
+           run_mono(r) < r->pending_since + BATCH_WAIT;
+}
+
+bool runner_quiet(const struct runner *r)
+{
+    if (r->phase == PHASE_DONE)
+        return true;
+    if (r->phase != PHASE_RUN || r->ndone > 0 || r->nunrec > 0 || r->nspawn_failed > 0)
+        return false;
+    double w = runner_next_wakeup(r);
+    return w > run_mono(r);
 }
 
 bool runner_done(const struct runner *r)

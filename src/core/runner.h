@@ -79,8 +79,6 @@ enum runner_end {
  *   LEASE_EXPIRED an attempt of an owner that stopped renewing its lease was
  *                interrupted (running -> interrupted), its task runnable again
  *                (task_id, key, attempt, text: the owner)
- *   PGID_UNRECORDED a busy store did not take the process group of key's attempt
- *                (attempt, pid), or of count tasks (key NULL)
  *   WAITING      the study waits for `after` (after: the study; text: "waiting for
  *                NAME"), once per change
  *   BLOCKED      `after` cannot be met: the run ends (text: why)
@@ -98,7 +96,6 @@ enum runner_event_kind {
     RUNNER_EVENT_CHAIN_SKIPPED,
     RUNNER_EVENT_ORPHAN_ENDED,
     RUNNER_EVENT_LEASE_EXPIRED,
-    RUNNER_EVENT_PGID_UNRECORDED,
     RUNNER_EVENT_WAITING,
     RUNNER_EVENT_BLOCKED,
     RUNNER_EVENT_STOP,
@@ -284,16 +281,49 @@ bool runner_head(struct runner *r, struct runner_head *head);
 /* Takes that task with `need` slots and marks it running (in the tick's transaction):
  * 1, or 0 when it had been cancelled meanwhile, or -code with err set. */
 int runner_start_head(struct runner *r, int need, struct err *err);
+
+/* Claiming ahead: so that a slot freed by an ending task is refilled at once, before
+ * that end is recorded, the tick also marks the next tasks running (their attempts
+ * committed with owner and lease, as any start) without submitting them; the owner
+ * submits one from the executor's callback as soon as a task ends and slots are free
+ * (runner_spawn_claimed), or the next tick does (runner_start_claimed). A run that
+ * stops gives its claimed tasks back (store_task_unclaim: pending again, the attempt
+ * never made); after kill -9 they are open attempts of a dead owner without a
+ * process, which the next run gives back (runner_end_orphans). At most
+ * runner_claim_max() are claimed, none under a rate limit, and only while its tasks
+ * are short (under 50 ms on average), where a slot would otherwise idle during the
+ * commit; their ends and process groups are then recorded together, at most 10 ms
+ * late (runner_next_wakeup), as long as claimed tasks remain to refill slots; a
+ * claimed task counts as running in the store (`sweep status`) until it starts, and a
+ * `sweep cancel` of it is one of a running task (given back when the run sees it
+ * first). runner_head_ahead: whether the first ready task may be claimed (*head:
+ * which); runner_claim_head: claims it (1, 0 when cancelled meanwhile, -code). */
+bool runner_head_ahead(struct runner *r, struct runner_head *head);
+int runner_claim_head(struct runner *r, struct err *err);
+/* The most tasks claimed ahead at once, by one runner or across an engine's. */
+static inline int runner_claim_max(int slots)
+{
+    return slots > 8 ? slots : 8;
+}
+/* How many tasks it holds claimed. */
+size_t runner_nclaimed(const struct runner *r);
+/* The priority of the first claimed task that may start, or INT_MIN. */
+int runner_claimed_priority(const struct runner *r);
+/* Makes the first claimed task running when it fits `free` slots (and the study's):
+ * in the tick, submitted by runner_spawn() after the commit; from the callback,
+ * submitted at once. The slots it took, or 0. */
+int runner_start_claimed(struct runner *r, int free);
+int runner_spawn_claimed(struct runner *r, int free);
 /* After the tick's transaction: the study log's lines kept (ok) or dropped. */
 void runner_committed(struct runner *r, bool ok);
-/* How many tasks the tick chose; runner_spawn() submits them (each task's process
- * group recorded when the owner has a transaction open: record_pgid) and returns how
- * many. */
-size_t runner_nstarts(const struct runner *r);
-size_t runner_spawn(struct runner *r, bool record_pgid);
+/* Submits the tasks the tick chose and returns how many. The process group of each
+ * task submitted is recorded by the next tick, which comes at once
+ * (runner_next_wakeup). */
+size_t runner_spawn(struct runner *r);
 void runner_flush(struct runner *r);
 /* Keeps an ended attempt's outcome for the next tick when it is one of this
- * runner's (true); false otherwise. */
+ * runner's (true), and frees its slots at once (for runner_spawn_claimed); false
+ * otherwise. */
 bool runner_take_outcome(struct runner *r, const struct executor_outcome *out);
 /* Ends the run on an error of its owner's (recorded as INTERRUPTED when the store
  * takes it; what it still runs is cancelled now). */
@@ -308,6 +338,12 @@ void runner_cancel(struct runner *r);
  * a backoff, the rate limit, the poll for `sweep cancel`, `after`; now when it has
  * something to do, INFINITY when done. */
 double runner_next_wakeup(const struct runner *r);
+/* Whether it is recording the ends of short tasks together (runner_claim_head): a
+ * tick would only record them; and whether it has nothing new for a tick (no end, no
+ * spawn to record, no wakeup due). Its owner skips the tick while some runner is
+ * batching and the others are batching or quiet. */
+bool runner_batching(const struct runner *r);
+bool runner_quiet(const struct runner *r);
 bool runner_done(const struct runner *r);
 int runner_used(const struct runner *r);  /* slots its running tasks take */
 int runner_slots(const struct runner *r); /* its own limit */
@@ -398,12 +434,14 @@ void runner_log_event(const char *home, const struct runner_event *ev);
  * ORPHAN_ENDED event of its study to on_event (NULL: runner_log_event, its study's
  * log). A group whose leader started at another time than the attempt (a reused pid)
  * is not signalled. Attempts without owner, of another host or of a live owner are
- * left alone. *n receives how many attempts were interrupted. SWEEP_EBUSY when a group
- * outlived SIGKILL (nothing is started beside it). Blocks for up to 8 s when there are
- * orphans; O(open attempts) otherwise. Limits: a task whose run died in the instant
- * between its spawn and the commit that records its process group (the end of that
- * tick's spawns) is not found; a process that left its task's group is not ended; a
- * host is known by its name. */
+ * left alone. *n receives how many attempts were interrupted; an open attempt without
+ * a recorded process (claimed ahead and never started) is given back instead
+ * (store_task_unclaim). SWEEP_EBUSY when a group outlived SIGKILL (nothing is started
+ * beside it). Blocks for up to 8 s when there are orphans; O(open attempts) otherwise.
+ * Limits: a task whose run died between its spawn and the commit that records its
+ * process group (the next tick) is not found (its leader dies of its parent-death
+ * signal); a process that left its task's group is not ended; a host is known by its
+ * name. */
 int runner_end_orphans(struct store *st,
                        long long study_id,
                        runner_event_fn *on_event,

@@ -2,14 +2,16 @@
  * lock that keeps two sweep processes from running one study (the holder writes its
  * pid, since when and what it is into the lock file, so that the one refused can say
  * who holds it), runner_prepare(), which checks the commands' placeholders against the
- * expansion and streams the expanded tasks into the store in one transaction (a bad
- * task refuses the whole study and nothing is stored), runner_study_remove(), and the
- * owner of a run's attempts: who this process is, whether the owner of an attempt is
- * alive, and ending the tasks of a run that died (runner_end_orphans). */
+ * expansion and stores the expanded tasks as a hidden generation, in chunks sorted by
+ * key, made visible when complete (a bad task refuses the whole study and the study
+ * stays as it was), runner_study_remove(), and the owner of a run's attempts: who this
+ * process is, whether the owner of an attempt is alive, and ending the tasks of a run
+ * that died (runner_end_orphans). */
 #include "runner.h"
 
 #include "common/fileio.h"
 #include "common/jsonx.h"
+#include "common/strbuf.h"
 #include "common/timeutil.h"
 #include "common/xalloc.h"
 #include "core/expand.h"
@@ -249,25 +251,185 @@ static int prepare_interrupted(struct err *err)
                    sigabbrev_np(prepare_signo) ? sigabbrev_np(prepare_signo) : "?");
 }
 
-/* Tasks stored per transaction while a study is prepared: a chunk ends after
- * chunk_seconds (other writers wait for about that long at most), or after chunk_tasks.
- * Each commit writes the pages the chunk touched (the key index's are spread over the
- * whole index), so fewer, larger chunks cost less: with 20,000-task chunks a million
- * tasks took 40% longer than in one transaction, with 1 s chunks about 10%. */
-static uint64_t chunk_tasks = 200000;
+/* The expansion is stored in chunks of chunk_tasks tasks. A chunk is expanded (keys
+ * hashed, params checked) outside any transaction, sorted by key, then inserted; its
+ * inserts end their transaction after chunk_seconds (checked every 1,000 tasks), so
+ * another writer waits about that long at most.
+ *
+ * Why sorted: a task's key is a hash, so in expansion order every insert lands at a
+ * random place of the (study_id, key) index, while the table and the seq indexes only
+ * grow at their end. Once that index outgrows the cache (about a million tasks) each
+ * insert reads and dirties a page of its own, the cache spills it, and each commit
+ * writes (and the checkpoint after it syncs) about one page per task: 10^7 tasks took
+ * 417 s, 4 x 10^6 took 441 s of which 104 s CPU (26 s in the kernel), the rest
+ * waiting on the disk. In key order a chunk sweeps the index once: a page is read and
+ * written once per chunk, so a chunk costs at most the index's size in pages (the
+ * sweeps total about N^2 / (2 * chunk_tasks * keys per page) pages). Measured on 2
+ * busy cores: 4 x 10^6 tasks in 64 s CPU (4 s in the kernel), 10^7 in 188 s CPU (24 s);
+ * 500,000- or 10^6-task chunks wrote 10% less but took no less CPU. What is left is
+ * SQLite's own work per row (the table and three indexes: about 10 us here), so the
+ * cost grows about linearly. The chunk's memory is about 100 bytes a task (25 MB). */
+static uint64_t chunk_tasks = 250000;
 static double chunk_seconds = 1.0;
 
-/* The pause after each chunk but the last. SQLite has no queue of writers: one that
- * waits polls the lock, at most 100 ms apart, and would miss the instant between two
- * chunks (reproduced: `sweep run --prepare` of a small study gave up after 5 s beside
- * a million-task preparation). A pause as long as that interval lets every waiting
- * writer in, at the cost of about a tenth of the preparation's time. */
+/* The pause between two transactions of one chunk. SQLite has no queue of writers:
+ * one that waits polls the lock, at most 100 ms apart, and would miss the instant
+ * between two transactions (reproduced: `sweep run --prepare` of a small study gave
+ * up after 5 s beside a million-task preparation). A pause as long as that interval
+ * lets every waiting writer in. Between two chunks, the expansion of the next one
+ * (outside any transaction) is that pause. */
 #define CHUNK_PAUSE_NS 100000000L
 
 void runner_prepare_chunks(uint64_t max_tasks, double max_seconds)
 {
     chunk_tasks = max_tasks > 0 ? max_tasks : 1;
     chunk_seconds = max_seconds;
+}
+
+/* A task of the expansion held until its chunk is stored. */
+struct prep_task {
+    char key[EXPAND_KEY_LEN + 1];
+    int repetition, priority, step, cpus;
+    long long seq, seed, chain;
+    size_t params; /* offset of its params_json in prep_chunk.text */
+};
+
+/* The tasks of one chunk and their params_json texts (the steps and repetitions of
+ * a point share one). */
+struct prep_chunk {
+    struct prep_task *t;
+    size_t n, cap;
+    struct strbuf text;
+    size_t last; /* offset of the last text added */
+};
+
+static void prep_chunk_add(struct prep_chunk *c, const struct expand_task *t)
+{
+    struct prep_task *p;
+
+    c->t = xgrow(c->t, &c->cap, c->n + 1, sizeof(*c->t));
+    p = &c->t[c->n++];
+    memcpy(p->key, t->key, sizeof(p->key));
+    p->repetition = t->repetition;
+    p->priority = t->priority;
+    p->step = t->step;
+    p->cpus = t->cpus;
+    p->seq = t->seq;
+    p->seed = t->seed;
+    p->chain = t->chain;
+    if (c->text.len == 0 || strcmp(c->text.buf + c->last, t->params_json) != 0) {
+        c->last = c->text.len;
+        sb_add(&c->text, t->params_json, strlen(t->params_json) + 1);
+    }
+    p->params = c->last;
+}
+
+static void prep_chunk_reset(struct prep_chunk *c)
+{
+    c->n = 0;
+    c->last = 0;
+    sb_reset(&c->text);
+}
+
+static void prep_chunk_fini(struct prep_chunk *c)
+{
+    free(c->t);
+    sb_fini(&c->text);
+}
+
+/* Key order; a key repeated within the expansion keeps its first (lowest seq) place
+ * first, so that it is the one stored, as in expansion order. */
+static int prep_task_cmp(const void *a, const void *b)
+{
+    const struct prep_task *x = a, *y = b;
+    int c = memcmp(x->key, y->key, EXPAND_KEY_LEN);
+
+    return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* Expands up to chunk_tasks tasks into c, checking each; *done is set when the
+ * expansion has no more. */
+static int prep_chunk_fill(struct expand *ex,
+                           const struct spec *spec,
+                           runner_check_fn *check,
+                           void *check_arg,
+                           struct prep_chunk *c,
+                           bool *done,
+                           struct err *err)
+{
+    struct expand_task t;
+    int rc;
+
+    prep_chunk_reset(c);
+    while (c->n < chunk_tasks) {
+        if (expand_next(ex, &t) != 1) {
+            *done = true;
+            break;
+        }
+        if (prepare_signo)
+            return prepare_interrupted(err);
+        if (check) {
+            rc = check(spec_step_at(spec, t.step), t.params, check_arg, err);
+            if (rc) {
+                err_prefix(err, "%s: task %lld (%s)", spec->path, t.seq, t.params_json);
+                return rc;
+            }
+        }
+        prep_chunk_add(c, &t);
+    }
+    return SWEEP_OK;
+}
+
+/* Stores the chunk in key order, in one or more transactions (see chunk_tasks). */
+static int prep_chunk_store(struct store *st,
+                            long long study_id,
+                            long long generation,
+                            struct prep_chunk *c,
+                            struct err *err)
+{
+    double start = 0;
+    bool in_txn = false;
+    int rc = SWEEP_OK;
+
+    qsort(c->t, c->n, sizeof(*c->t), prep_task_cmp);
+    for (size_t i = 0; i < c->n; i++) {
+        const struct prep_task *p = &c->t[i];
+        struct expand_task t = {
+            .params_json = c->text.buf + p->params,
+            .seq = p->seq,
+            .repetition = p->repetition,
+            .seed = p->seed,
+            .priority = p->priority,
+            .step = p->step,
+            .chain = p->chain,
+            .cpus = p->cpus,
+        };
+
+        if (prepare_signo) {
+            rc = prepare_interrupted(err);
+            break;
+        }
+        if (!in_txn) {
+            if (i > 0)
+                nanosleep(&(struct timespec){0, CHUNK_PAUSE_NS}, NULL);
+            if ((rc = store_begin(st, err)) != 0)
+                break;
+            in_txn = true;
+            start = time_now();
+        }
+        memcpy(t.key, p->key, sizeof(t.key));
+        if ((rc = store_task_stage(st, study_id, generation, &t, t.cpus, err)) != 0)
+            break;
+        if (chunk_seconds > 0 && (i + 1) % 1000 == 0 && i + 1 < c->n &&
+            time_now() - start >= chunk_seconds) {
+            in_txn = false;
+            if ((rc = store_commit(st, err)) != 0)
+                break;
+        }
+    }
+    if (rc == SWEEP_OK && in_txn)
+        rc = store_commit(st, err);
+    return rc; /* the caller rolls back an open transaction */
 }
 
 int runner_prepare(struct store *st,
@@ -280,12 +442,11 @@ int runner_prepare(struct store *st,
                    struct err *err)
 {
     struct expand *ex = NULL;
-    struct expand_task t;
+    struct prep_chunk chunk = {0};
     char *spec_json = NULL, *steps = steps_json(spec);
     long long visible = 0;
-    uint64_t n = 0, in_chunk = 0;
-    double chunk_start = 0;
-    bool staged = false, in_txn = false;
+    uint64_t n = 0;
+    bool staged = false, done = false;
     struct sigaction old[3];
     int rc;
 
@@ -295,59 +456,34 @@ int runner_prepare(struct store *st,
         return rc;
     prepare_signals_catch(old, 3);
     /* The new generation is filled in chunks and made visible in the last, small
-     * transaction (store_study_stage()): whatever stops it before leaves the study
+     * transaction (store_study_publish()): whatever stops it before leaves the study
      * as it was. */
     rc = store_begin(st, err);
-    if (!rc) {
-        in_txn = true;
+    if (!rc)
         rc = store_study_stage(st, spec->name, study_id, &visible, generation, err);
-    }
     if (!rc) {
         staged = true;
         rc = store_commit(st, err);
-        in_txn = false;
     }
     if (rc)
         goto fail;
     ex = expand_create(spec);
-    while (expand_next(ex, &t) == 1) {
-        if (prepare_signo) {
-            rc = prepare_interrupted(err);
-            goto fail;
-        }
-        if (check) {
-            rc = check(spec_step_at(spec, t.step), t.params, check_arg, err);
-            if (rc) {
-                err_prefix(err, "%s: task %lld (%s)", spec->path, t.seq, t.params_json);
-                goto fail;
-            }
-        }
-        if (!in_txn) {
-            if ((rc = store_begin(st, err)) != 0)
-                goto fail;
-            in_txn = true;
-            in_chunk = 0;
-            chunk_start = time_now();
-        }
-        rc = store_task_stage(st, *study_id, *generation, &t, t.cpus, err);
+    while (!done) {
+        rc = prep_chunk_fill(ex, spec, check, check_arg, &chunk, &done, err);
+        if (!rc)
+            rc = prep_chunk_store(st, *study_id, *generation, &chunk, err);
         if (rc)
             goto fail;
-        n++;
-        if (++in_chunk >= chunk_tasks || (chunk_seconds > 0 && in_chunk % 1000 == 0 &&
-                                          time_now() - chunk_start >= chunk_seconds)) {
-            in_txn = false;
-            if ((rc = store_commit(st, err)) != 0)
-                goto fail;
-            nanosleep(&(struct timespec){0, CHUNK_PAUSE_NS}, NULL);
-        }
+        n += chunk.n;
     }
+    prep_chunk_fini(&chunk);
+    chunk = (struct prep_chunk){0};
     if (prepare_signo) {
         rc = prepare_interrupted(err);
         goto fail;
     }
-    if (!in_txn && (rc = store_begin(st, err)) != 0)
+    if ((rc = store_begin(st, err)) != 0)
         goto fail;
-    in_txn = true;
     spec_json = jsonx_canon_str(spec->json);
     rc = store_study_set_steps(st, *study_id, steps, err);
     if (!rc)
@@ -364,7 +500,7 @@ int runner_prepare(struct store *st,
     free(steps);
     return SWEEP_OK;
 fail:
-    store_rollback(st); /* also a transaction whose commit failed */
+    store_rollback(st); /* also a transaction whose commit failed, or none */
     if (staged) {
         struct err ignored = {0};
         /* Best effort: what stays is discarded by the next preparation. */
@@ -373,6 +509,7 @@ fail:
     /* A preparation that failed on a full disk leaves its pages in the WAL. */
     store_wal_truncate(st);
     prepare_signals_restore(old, 3);
+    prep_chunk_fini(&chunk);
     expand_destroy(ex);
     free(spec_json);
     free(steps);
@@ -764,7 +901,13 @@ int runner_end_orphans(struct store *st,
         char *why = xasprintf("interrupted: the sweep run that started it (%s) died; "
                               "its process group %d was ended",
                               o.a[i].owner, o.a[i].pgid);
-        rc = store_attempt_interrupt(st, o.a[i].task_id, o.a[i].attempt, why, err);
+        /* No process recorded: claimed ahead and never started (runner.h), or its
+         * leader died of its parent-death signal before it was recorded; given back
+         * as if the attempt had not been made. */
+        if (o.a[i].pgid == 0)
+            rc = store_task_unclaim(st, o.a[i].task_id, o.a[i].attempt, err);
+        else
+            rc = store_attempt_interrupt(st, o.a[i].task_id, o.a[i].attempt, why, err);
         free(why);
         if (rc == SWEEP_ENOTFOUND) { /* closed meanwhile by someone else */
             err_clear(err);

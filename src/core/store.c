@@ -3606,3 +3606,56 @@ int store_result_names_merge(struct store *st,
         store_rollback(st);
     return rc;
 }
+
+/* ---- claims given back (rare: a run that stops with tasks claimed ahead) ---- */
+
+/* Runs one statement prepared for this call with task_id and attempt bound as ?1, ?2
+ * (and now as ?3); *changes receives how many rows it changed. */
+static int unclaim_step(struct store *st,
+                        const char *sql,
+                        long long task_id,
+                        int attempt,
+                        int *changes,
+                        struct err *err)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+
+    if (rc != SQLITE_OK)
+        return store_fail(st, rc, err, "giving back task %lld: prepare", task_id);
+    sqlite3_bind_int64(s, 1, task_id);
+    sqlite3_bind_int(s, 2, attempt);
+    sqlite3_bind_double(s, 3, time_now());
+    rc = step_done(st, s, err, "giving back task %lld, attempt %d", task_id, attempt);
+    *changes = rc ? 0 : sqlite3_changes(st->db);
+    sqlite3_finalize(s);
+    return rc;
+}
+
+int store_task_unclaim(struct store *st,
+                       long long task_id,
+                       int attempt,
+                       struct err *err)
+{
+    const char *what = "giving back a claimed task";
+    int rc, changes = 0;
+
+    if ((rc = op_begin(st, err, what)) != 0)
+        return rc;
+    rc = unclaim_step(st,
+                      "DELETE FROM attempts WHERE task_id = ?1 AND attempt = ?2"
+                      " AND state = 1 AND pid = 0",
+                      task_id, attempt, &changes, err);
+    if (rc == 0 && changes == 0)
+        rc = err_set(err, SWEEP_ENOTFOUND,
+                     "%s: task %lld has no open attempt %d that was never started",
+                     what, task_id, attempt);
+    if (rc == 0)
+        rc = unclaim_step(st,
+                          "UPDATE tasks SET attempts = ?2 - 1, cancel_requested = 0,"
+                          " state = CASE WHEN cancel_requested THEN 5 ELSE 0 END,"
+                          " finished_at = CASE WHEN cancel_requested THEN ?3 ELSE 0 END"
+                          " WHERE id = ?1 AND state = 1 AND attempts = ?2",
+                          task_id, attempt, &changes, err);
+    return op_end(st, rc, err, what);
+}

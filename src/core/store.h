@@ -55,14 +55,14 @@ void store_wal_truncate(struct store *st);
  * counted from store_stats_enable() on (a trace callback per statement), which
  * store_open() calls itself when store_debug_stats(). */
 struct store_stats {
-    long long statements; /* SQL statements run: BEGIN, COMMIT and savepoints
-                             included, those that triggers run not */
+    long long statements;         /* SQL statements run: BEGIN, COMMIT and savepoints
+                                     included, those that triggers run not */
     long long trigger_statements; /* run by triggers: SQLite reports each trigger
                                      program and each statement in it */
-    long long vm_steps; /* SQLite virtual machine instructions of the prepared
-                           statements, their triggers included: their CPU work */
-    long long commits;  /* write transactions committed (explicit or not) */
-    long long pages;    /* database pages written to the write-ahead log */
+    long long vm_steps;           /* SQLite virtual machine instructions of the prepared
+                                     statements, their triggers included: their CPU work */
+    long long commits;            /* write transactions committed (explicit or not) */
+    long long pages;              /* database pages written to the write-ahead log */
 };
 /* Whether SWEEP_DEBUG_STATS is set (and not "0"). */
 bool store_debug_stats(void);
@@ -492,6 +492,16 @@ int store_attempt_each_open(struct store *st,
  * it back to pending). SWEEP_ENOTFOUND when the attempt is not open. */
 int store_attempt_interrupt(
     struct store *st, long long task_id, int attempt, const char *why, struct err *err);
+
+/* Gives back an attempt that was started (store_task_started) but never submitted
+ * (its process not recorded): its attempts row is deleted and the task is pending
+ * again with attempts = attempt - 1, or cancelled when a cancellation was requested
+ * meanwhile. For a runner that claimed tasks ahead and stops. SWEEP_ENOTFOUND when
+ * there is no such open attempt. Prepares its two statements at each call (rare). */
+int store_task_unclaim(struct store *st,
+                       long long task_id,
+                       int attempt,
+                       struct err *err);
 
 /* Cancellation requested from another process (`sweep cancel`): pending and waiting
  * tasks become cancelled at once (finished_at = now; attempts untouched); running ones

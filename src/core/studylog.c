@@ -253,13 +253,6 @@ void studylog_on_event(void *arg, const struct runner_event *ev)
         lf(sb, " task=%s attempt=%d", ev->key, ev->attempt);
         add_quoted(sb, "owner", ev->text);
         break;
-    case RUNNER_EVENT_PGID_UNRECORDED:
-        sb = line_start(log, ev->time, "task_pgid_unrecorded");
-        if (ev->key)
-            lf(sb, " task=%s attempt=%d pgid=%d", ev->key, ev->attempt, ev->pid);
-        else
-            lf(sb, " tasks=%lld", ev->count);
-        break;
     case RUNNER_EVENT_WAITING:
         sb = line_start(log, ev->time, "waiting");
         lf(sb, " for=%s", ev->after ? ev->after : "");

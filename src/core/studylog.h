@@ -38,7 +38,6 @@ int studylog_open(const char *path, struct studylog **out, struct err *err);
  *   CHAIN_SKIPPED   chain_skipped task= skipped= reason=
  *   ORPHAN_ENDED    task_orphan_ended task= attempt= pgid= owner=
  *   LEASE_EXPIRED   task_lease_expired task= attempt= owner=
- *   PGID_UNRECORDED task_pgid_unrecorded task= attempt= pgid= | tasks=
  *   WAITING         waiting for=
  *   BLOCKED, STOP, CANCEL   blocked | stop | cancel reason=
  *   INTERRUPT       interrupt signal= running=

@@ -137,6 +137,15 @@ void model_preset_merge(const struct model *m, json_t *params, const json_t *pre
 /* The parameter called `name` or having `name` as an alias, or NULL. */
 const struct model_param *model_param_find(const struct model *m, const char *name);
 
+/* The model a study's spec (as JSON text) names in its "model" field, or NULL: a
+ * command study, or a spec that does not parse (label.c). */
+const struct model *model_of_spec(const char *spec_json);
+/* An axis label "name: description (unit)" from m's row of the parameter (is_param)
+ * or metric `name`: the description's first clause (up to ";", ", " or " ("), left
+ * out when the label would be longer than 56 characters; the unit when it has one;
+ * just the name when m is NULL or does not know it. New string. */
+char *model_axis_label(const struct model *m, const char *name, bool is_param);
+
 /* Checks a parameter object against the model's schema. On success, returns 0 and, if
  * typed_out is not NULL, sets it to a new object (the caller owns it) with every
  * parameter under its canonical name, typed (reals as reals) and with defaults filled.

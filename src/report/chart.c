@@ -1548,3 +1548,46 @@ out:
     free(tmp);
     return rc;
 }
+
+int chart_render_mem(const struct chart *chart,
+                     const char *format,
+                     int width,
+                     int height,
+                     char **out,
+                     size_t *len,
+                     struct err *err)
+{
+    enum text_format fmt;
+    char name[16];
+    cairo_status_t st;
+    FILE *f;
+    int rc = SWEEP_OK;
+
+    *out = NULL;
+    *len = 0;
+    snprintf(name, sizeof(name), "chart.%s", format);
+    if (strlen(format) > 4 || text_format_of(name, &fmt, err))
+        return err_set(err, SWEEP_EINVAL,
+                       "format: expected png, svg or pdf, got \"%s\"", format);
+    if (width < CHART_MIN_SIZE || width > CHART_MAX_SIZE || height < CHART_MIN_SIZE ||
+        height > CHART_MAX_SIZE)
+        return err_set(err, SWEEP_EINVAL,
+                       "size %dx%d is out of range; width and height must be %d to %d",
+                       width, height, CHART_MIN_SIZE, CHART_MAX_SIZE);
+    f = open_memstream(out, len);
+    if (!f)
+        return err_set(err, SWEEP_EIO, "open_memstream: %s", strerror(errno));
+    st = render_to(chart, fmt, width, height, f);
+    if (ferror(f) || st == CAIRO_STATUS_WRITE_ERROR)
+        rc = err_set(err, SWEEP_EIO, "chart: write to memory failed");
+    else if (st != CAIRO_STATUS_SUCCESS)
+        rc = err_set(err, SWEEP_EINTERNAL, "chart: cairo: %s",
+                     cairo_status_to_string(st));
+    fclose(f);
+    if (rc) {
+        free(*out);
+        *out = NULL;
+        *len = 0;
+    }
+    return rc;
+}

@@ -96,6 +96,19 @@ int chart_render(const struct chart *chart,
                  int height,
                  struct err *err);
 
+/* Renders into memory instead of a file: format is "png", "svg" or "pdf" (the bytes
+ * chart_render would write for that extension), width and height as there. *out is a
+ * new buffer of *len bytes (free it); NUL-terminated, so an SVG is also a string.
+ * Errors: SWEEP_EINVAL (format, size), SWEEP_EIO, SWEEP_EINTERNAL (cairo); *out is
+ * then NULL. */
+int chart_render_mem(const struct chart *chart,
+                     const char *format,
+                     int width,
+                     int height,
+                     char **out,
+                     size_t *len,
+                     struct err *err);
+
 /* Checks that path names a format chart_render can write (.png, .svg, .pdf), so that a
  * command can fail before doing any work. Error: SWEEP_EINVAL. */
 int chart_check_path(const char *path, struct err *err);

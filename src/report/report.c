@@ -17,6 +17,7 @@
 #include "common/strbuf.h"
 #include "common/timeutil.h"
 #include "common/xalloc.h"
+#include "core/store.h"
 
 #include <cairo-pdf.h>
 #include <cairo-svg.h>
@@ -643,25 +644,153 @@ int report_check_path(const char *path, struct err *err)
     return text_format_of(path, &fmt, err);
 }
 
+/* The page in format fmt into data (empty on error). */
+static int render_buf(const struct report *r,
+                      enum text_format fmt,
+                      const char *what,
+                      struct strbuf *data,
+                      struct err *err)
+{
+    cairo_status_t st = render_to(r, fmt, data);
+
+    if (st != CAIRO_STATUS_SUCCESS) {
+        sb_fini(data);
+        return err_set(err, SWEEP_EINTERNAL, "%s: cairo: %s", what,
+                       cairo_status_to_string(st));
+    }
+    if (fmt == FORMAT_SVG)
+        svg_add_title(data, r->study);
+    return SWEEP_OK;
+}
+
 int report_render(const struct report *r, const char *path, struct err *err)
 {
     struct strbuf data = STRBUF_INIT;
     enum text_format fmt;
-    cairo_status_t st;
     int rc;
 
     if (text_format_of(path, &fmt, err))
         return SWEEP_EINVAL;
-    st = render_to(r, fmt, &data);
-    if (st != CAIRO_STATUS_SUCCESS) {
-        rc = err_set(err, SWEEP_EINTERNAL, "%s: cairo: %s", path,
-                     cairo_status_to_string(st));
-        goto out;
+    rc = render_buf(r, fmt, path, &data, err);
+    if (!rc)
+        rc = fileio_write_atomic(path, data.buf, data.len, "report", err);
+    sb_fini(&data);
+    return rc;
+}
+
+/* ---- the numbers of a study from the store ---- */
+
+/* Wall times of the tasks that ran to an end. */
+struct walls {
+    double *v;
+    size_t n, cap;
+};
+
+static int collect_wall(const struct store_task *t, void *arg)
+{
+    struct walls *w = arg;
+
+    if ((t->state == TASK_SUCCEEDED || t->state == TASK_FAILED ||
+         t->state == TASK_TIMED_OUT) &&
+        isfinite(t->wall) && t->wall >= 0) {
+        w->v = xgrow(w->v, &w->cap, w->n + 1, sizeof(*w->v));
+        w->v[w->n++] = t->wall;
     }
-    if (fmt == FORMAT_SVG)
-        svg_add_title(&data, r->study);
-    rc = fileio_write_atomic(path, data.buf, data.len, "report", err);
+    return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return (x > y) - (x < y);
+}
+
+static void walls_stats(struct walls *w, double *mean, double *median)
+{
+    double sum = 0;
+
+    *mean = *median = NAN;
+    if (w->n == 0)
+        return;
+    for (size_t i = 0; i < w->n; i++)
+        sum += w->v[i];
+    *mean = sum / (double)w->n;
+    qsort(w->v, w->n, sizeof(*w->v), cmp_double);
+    *median = w->n % 2 ? w->v[w->n / 2] : (w->v[w->n / 2 - 1] + w->v[w->n / 2]) / 2;
+}
+
+/* Run time: from the first start to the end of the last run, or to now while it runs
+ * (or when the end was not recorded). */
+static double run_seconds(const struct store_study *s, double now)
+{
+    if (s->started_at <= 0)
+        return 0;
+    if (s->status != STUDY_RUNNING && s->finished_at >= s->started_at)
+        return s->finished_at - s->started_at;
+    return fmax(0, now - s->started_at);
+}
+
+/* Renders study's report to path (a file) or, path NULL, into data as fmt. */
+static int study_render(struct store *st,
+                        const char *study,
+                        const char *path,
+                        enum text_format fmt,
+                        struct strbuf *data,
+                        struct err *err)
+{
+    struct store_study s = {0};
+    struct walls w = {0};
+    struct report r = {0};
+    int rc;
+
+    if ((rc = store_study_get(st, study, &s, err)) != 0 ||
+        (rc = store_study_counts(st, s.id, r.counts, err)) != 0 ||
+        (rc = store_task_each(st, s.id, -1, collect_wall, &w, err)) != 0)
+        goto out;
+    r.study = s.name;
+    r.status = study_status_name(s.status);
+    walls_stats(&w, &r.mean_wall, &r.median_wall);
+    r.generated_at = time_now();
+    r.run_seconds = run_seconds(&s, r.generated_at);
+    rc = path ? report_render(&r, path, err) : render_buf(&r, fmt, "report", data, err);
 out:
+    free(w.v);
+    store_study_fini(&s);
+    return rc;
+}
+
+int report_study_write(struct store *st,
+                       const char *study,
+                       const char *path,
+                       struct err *err)
+{
+    return study_render(st, study, path, FORMAT_PNG, NULL, err);
+}
+
+int report_study_mem(struct store *st,
+                     const char *study,
+                     const char *format,
+                     char **out,
+                     size_t *len,
+                     struct err *err)
+{
+    struct strbuf data = STRBUF_INIT;
+    enum text_format fmt;
+    char name[16];
+    int rc;
+
+    *out = NULL;
+    *len = 0;
+    snprintf(name, sizeof(name), "report.%s", format);
+    if (strlen(format) > 4 || text_format_of(name, &fmt, err))
+        return err_set(err, SWEEP_EINVAL,
+                       "format: expected png, svg or pdf, got \"%s\"", format);
+    rc = study_render(st, study, NULL, fmt, &data, err);
+    if (!rc) {
+        *len = data.len;
+        *out = sb_take(&data);
+    }
     sb_fini(&data);
     return rc;
 }

@@ -62,6 +62,25 @@ void report_throughput(double run_seconds, long long ended, char *buf, size_t n)
  * SWEEP_EINVAL (extension), SWEEP_EIO (writing), SWEEP_EINTERNAL (cairo). */
 int report_render(const struct report *r, const char *path, struct err *err);
 
+struct store;
+/* The report of study with its numbers from the store: its counts per band and
+ * state, the mean and median wall time of its tasks that ran to an end (all of them
+ * are read and sorted: O(n log n) time, O(n) memory in its tasks), its run time to
+ * now. report_study_write() renders it to path as report_render() does;
+ * report_study_mem() into a new buffer *out of *len bytes (free it) in format "png",
+ * "svg" or "pdf". SWEEP_ENOTFOUND for an unknown study, SWEEP_EINVAL for a bad
+ * format, else as report_render(). */
+int report_study_write(struct store *st,
+                       const char *study,
+                       const char *path,
+                       struct err *err);
+int report_study_mem(struct store *st,
+                     const char *study,
+                     const char *format,
+                     char **out,
+                     size_t *len,
+                     struct err *err);
+
 /* Checks that path names a format report_render can write, so that a command can fail
  * before doing any work. Error: SWEEP_EINVAL. */
 int report_check_path(const char *path, struct err *err);

@@ -12,6 +12,7 @@
 #include "core/spec.h"
 #include "core/store.h"
 #include "core/view.h"
+#include "server/openapi.h"
 #include "server/route.h"
 
 #include <ctype.h>
@@ -41,8 +42,7 @@ void api_error(struct api_response *out,
     out->len = strlen(out->body);
 }
 
-/* Answers v (taken; NULL: 500). */
-static void api_json(struct api_response *out, int status, json_t *v)
+void api_json(struct api_response *out, int status, json_t *v)
 {
     if (!v) { /* a reply that could not be built (json_pack) */
         api_error(out, 500, "internal", "the answer could not be built");
@@ -55,8 +55,7 @@ static void api_json(struct api_response *out, int status, json_t *v)
     json_decref(v);
 }
 
-/* An error of the core as an answer. */
-static void api_err(struct api_response *out, const struct err *err)
+void api_err(struct api_response *out, const struct err *err)
 {
     switch (err->code) {
     case SWEEP_ENOTFOUND:
@@ -238,6 +237,18 @@ static json_t *body_object(const char *body, size_t len, struct err *err)
         return NULL;
     }
     return v;
+}
+
+int api_spec_check(json_t *spec,
+                   bool allow_commands,
+                   char **spec_text,
+                   char **name,
+                   bool *forbidden,
+                   struct err *err)
+{
+    *spec_text = *name = NULL;
+    *forbidden = false;
+    return check_spec(spec, allow_commands, spec_text, name, forbidden, err);
 }
 
 int api_study_spec(const char *body,
@@ -598,7 +609,8 @@ void api_handle(struct service *s,
     struct err err = {0};
     json_t *v;
 
-    if (!st && !rq->route->changes_state && rq->route->id != ROUTE_HEALTH) {
+    if (!st && !rq->route->changes_state && rq->route->id != ROUTE_HEALTH &&
+        rq->route->id != ROUTE_OPENAPI) {
         api_error(out, 503, "store", "the store cannot be opened for reading");
         return;
     }
@@ -649,6 +661,24 @@ void api_handle(struct service *s,
     case ROUTE_TASK_CANCEL:
         service_call(s, SVC_TASK_CANCEL, arg, NULL, &r);
         api_reply(out, &r);
+        return;
+    case ROUTE_OPENAPI: /* the embedded document, as is */
+        out->status = 200;
+        out->content_type = api_json_type;
+        out->len = openapi_json_len;
+        out->body = xstrndup((const char *)openapi_json, openapi_json_len);
+        return;
+    case ROUTE_STUDY_AGG:
+        plots_aggregate(st, rq, out);
+        return;
+    case ROUTE_STUDY_PLOT:
+        plots_svg(st, rq, out);
+        return;
+    case ROUTE_STUDY_REPORT:
+        plots_report(st, rq, out);
+        return;
+    case ROUTE_EXEC_TASKS:
+        plots_execute_tasks(s, rq, out);
         return;
     case ROUTE_NONE:
         break;

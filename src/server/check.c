@@ -66,7 +66,8 @@ check_written(const struct spec *spec, const struct model *m, struct err *err)
     {
         json_object_foreach(task, key, v)
         {
-            if (strcmp(key, "priority") != 0 && model_param_check(m, key, v, err))
+            if (strcmp(key, "priority") != 0 && strcmp(key, "task_id") != 0 &&
+                model_param_check(m, key, v, err))
                 return SWEEP_EINVAL;
         }
     }
@@ -123,6 +124,7 @@ int svc_models_check_task(const struct spec_step *step,
     if (!m->model[i])
         return SWEEP_OK;
     merged = json_deep_copy(params);
+    json_object_del(merged, "task_id"); /* names the task; the model never sees it */
     model_preset_merge(m->model[i], merged, m->preset[i]);
     rc = model_params_check(m->model[i], merged, NULL, err);
     json_decref(merged);

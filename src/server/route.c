@@ -29,6 +29,11 @@ static const struct route_row routes[] = {
     {"POST", "/tasks", ROUTE_TASK_SUBMIT},
     {"GET", "/tasks/*", ROUTE_TASK_GET},
     {"DELETE", "/tasks/*", ROUTE_TASK_CANCEL},
+    {"GET", "/openapi.json", ROUTE_OPENAPI},
+    {"GET", "/studies/*/aggregate", ROUTE_STUDY_AGG},
+    {"GET", "/studies/*/plot.svg", ROUTE_STUDY_PLOT},
+    {"GET", "/studies/*/report.png", ROUTE_STUDY_REPORT},
+    {"POST", "/execute_tasks", ROUTE_EXEC_TASKS},
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 

@@ -23,6 +23,11 @@ enum route_id {
     ROUTE_TASK_SUBMIT,   /* POST /tasks */
     ROUTE_TASK_GET,      /* GET /tasks/{id} */
     ROUTE_TASK_CANCEL,   /* DELETE /tasks/{id} */
+    ROUTE_OPENAPI,       /* GET /openapi.json */
+    ROUTE_STUDY_AGG,     /* GET /studies/{id}/aggregate */
+    ROUTE_STUDY_PLOT,    /* GET /studies/{id}/plot.svg */
+    ROUTE_STUDY_REPORT,  /* GET /studies/{id}/report.png */
+    ROUTE_EXEC_TASKS,    /* POST /execute_tasks */
 };
 
 #define ROUTE_ARG_MAX 200 /* the longest {id} */

@@ -39,6 +39,7 @@ struct server_opts {
     int threads;           /* HTTP threads (>= 1) */
     bool allow_commands;   /* accept specs whose steps run commands, not models */
     const char *self_path; /* the sweep binary: model tasks run `sweep sim` */
+    const char *taskfile;  /* POST /execute_tasks runs it (relative: to the home) */
     FILE *out;             /* the line "listening on http://HOST:PORT" and events */
 };
 

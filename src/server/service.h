@@ -80,6 +80,18 @@ void api_error(struct api_response *out,
                int status,
                const char *error,
                const char *detail);
+/* Answers v (taken; NULL: 500) as indented JSON. */
+void api_json(struct api_response *out, int status, json_t *v);
+/* An error of the core as an answer: SWEEP_ENOTFOUND 404, SWEEP_EINVAL 400,
+ * SWEEP_EBUSY 503, else 500. */
+void api_err(struct api_response *out, const struct err *err);
+/* Checks a study spec (a JSON object, borrowed) as api_study_spec() checks a body's. */
+int api_spec_check(json_t *spec,
+                   bool allow_commands,
+                   char **spec_text,
+                   char **name,
+                   bool *forbidden,
+                   struct err *err);
 /* A spec for POST /studies: the body as JSON (a spec, or the parametric-study shape
  * {"algorithm", "variable_parameter", "values", "base_parameters", "repetitions",
  * ["study"]}), checked as `sweep run` checks one (its fields, its models'
@@ -93,6 +105,28 @@ int api_study_spec(const char *body,
                    char **name,
                    bool *forbidden,
                    struct err *err);
+
+/* ---- plots.c: a study's statistics and pictures, and POST /execute_tasks ---- */
+/* GET /studies/{id}/aggregate?by=&metrics=&fit=power&step=: `sweep aggregate
+ * --format json`. */
+void plots_aggregate(struct store *st,
+                     const struct api_request *rq,
+                     struct api_response *out);
+/* GET /studies/{id}/plot.svg?x=&y=&by=&fit=power&logx=&logy=&width=&height=&step=:
+ * the chart of `sweep plot` as SVG (409 when nothing can be drawn yet). */
+void plots_svg(struct store *st,
+               const struct api_request *rq,
+               struct api_response *out);
+/* GET /studies/{id}/report.png: the page of `sweep report`. */
+void plots_report(struct store *st,
+                  const struct api_request *rq,
+                  struct api_response *out);
+/* POST /execute_tasks: the body (a task file) or, with no body, the service's tasks
+ * file (server_opts.tasks_file) submitted as one study: 202 {"study_id", "status",
+ * "study_ids", "tasks_file"}; 404 naming the path when the file is missing. */
+void plots_execute_tasks(struct service *s,
+                         const struct api_request *rq,
+                         struct api_response *out);
 
 /* ---- check.c: a spec's models, as `sweep run` checks them ---- */
 struct spec_step;

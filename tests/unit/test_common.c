@@ -20,6 +20,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -167,6 +168,24 @@ static void test_sha256_vectors(void **state)
     sha256_hex(two, strlen(two), hex);
     assert_string_equal(
         hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    /* Lengths at the padding's edges: the length fits the last block or not. */
+    static const struct {
+        size_t n;
+        const char *hex;
+    } xs[] = {
+        {55, "d5e285683cd4efc02d021a5c62014694958901005d6f71e89e0989fac77e4072"},
+        {56, "04c26261370ee7541549d16dee320c723e3fd14671e66a099afe0a377c16888e"},
+        {63, "75220b47218278e656f2013bb8f0c455a25eaf01e86c64924e9d48d89776d6f2"},
+        {64, "7ce100971f64e7001e8fe5a51973ecdfe1ced42befe7ee8d5fd6219506b5393c"},
+        {119, "000b48d4edf0fa7bee3c6236ecd2785baa5db4eeb8bb54341b029e0d9fa5fb0c"},
+        {120, "13f05a0b594787f5ecd315edc96141bd3243203d1b7d4f0836f37308b276ba98"},
+    };
+    char x[128];
+    memset(x, 'x', sizeof(x));
+    for (size_t i = 0; i < sizeof(xs) / sizeof(xs[0]); i++) {
+        sha256_hex(x, xs[i].n, hex);
+        assert_string_equal(hex, xs[i].hex);
+    }
 }
 
 static void test_jsonx_canon(void **state)
@@ -181,6 +200,13 @@ static void test_jsonx_canon(void **state)
     s = jsonx_canon_str(v);
     assert_string_equal(s, "{\"a\":\"x\\\"y\",\"b\":[1,0.1,3.0,1e-06],"
                            "\"c\":{\"y\":null,\"z\":true}}");
+    free(s);
+    json_decref(v);
+    /* Integers at their edges. */
+    v = json_pack("[I,I,I,I]", (json_int_t)0, (json_int_t)-7, (json_int_t)LLONG_MAX,
+                  (json_int_t)LLONG_MIN);
+    s = jsonx_canon_str(v);
+    assert_string_equal(s, "[0,-7,9223372036854775807,-9223372036854775808]");
     free(s);
     json_decref(v);
 }

@@ -580,6 +580,69 @@ static void test_interrupt(void **state)
     assert_int_equal(f->sum.status, STUDY_INTERRUPTED);
 }
 
+/* ---- claiming ahead (short tasks) ---- */
+
+struct refill_ctx {
+    struct fixture *f;
+    int early; /* submits made before every attempt that had ended was recorded */
+};
+
+/* At each submit: attempts that have ended (virtual time) against the ends the store
+ * has recorded. */
+static void plan_refill(void *arg, struct fake_attempt *a)
+{
+    struct refill_ctx *c = arg;
+    struct fake_executor *fake = c->f->fake;
+    long long counts[3][TASK_NSTATES] = {{0}}, recorded = 0, ended = 0;
+
+    a->duration = 0.01;
+    a->exit_code = strcmp(a->argv_last, "13") == 0; /* x = 13 fails */
+    for (size_t i = 0; i < fake_executor_count(fake); i++) {
+        const struct fake_attempt *e = fake_executor_attempt(fake, i);
+        ended += e != a && e->ended >= 0 && e->ended <= fake_executor_now(fake);
+    }
+    assert_int_equal(store_study_counts(c->f->st, c->f->study_id, counts, &c->f->err),
+                     0);
+    for (int b = 0; b < 3; b++)
+        recorded += counts[b][TASK_SUCCEEDED] + counts[b][TASK_FAILED];
+    c->early += ended > recorded;
+}
+
+/* With short tasks a slot freed by an end is refilled at once, from the executor's
+ * callback, before the end is committed; slots are never exceeded; and a run that
+ * stops gives back what it had claimed: those tasks are pending with no attempt. */
+static void test_claim_ahead(void **state)
+{
+    struct fixture *f = *state;
+    struct refill_ctx c = {.f = f};
+    struct runner_opts o = {.stop_on_error = true};
+    struct store_task t;
+    long long pending = 0;
+
+    prepare(f,
+            "study: claim\n"
+            "command: [sim, '{x}']\n"
+            "parameters: {x: {range: [1, 40]}}\n"
+            "max_parallel: 2\n",
+            plan_refill, &c);
+    run(f, &o);
+    assert_true(c.early > 0);
+    assert_int_equal(fake_executor_max_running(f->fake), 2);
+    assert_int_equal(f->sum.end, RUNNER_STOPPED);
+    assert_int_equal(f->sum.attempts, (long long)fake_executor_count(f->fake));
+    for (int x = 1; x <= 40; x++) {
+        char needle[32];
+        snprintf(needle, sizeof(needle), "\"x\":%d}", x);
+        if (task_state(f, needle, -1, &t) == TASK_PENDING) {
+            pending++;
+            assert_int_equal(t.attempts, 0);
+        }
+        store_task_fini(&t);
+    }
+    assert_int_equal(pending, 40 - (long long)fake_executor_count(f->fake));
+    assert_int_equal(count(f, TASK_RUNNING), 0);
+}
+
 /* ---- after ---- */
 
 struct after_ctx {
@@ -1213,6 +1276,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cancel_task, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel_study, setup, teardown),
         cmocka_unit_test_setup_teardown(test_interrupt, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_claim_ahead, setup, teardown),
         cmocka_unit_test_setup_teardown(test_after_waits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_after_failed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pipeline, setup, teardown),

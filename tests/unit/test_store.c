@@ -8,6 +8,9 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "common/strbuf.h"
+#include "common/xalloc.h"
+#include "core/expand.h"
 #include "core/runner.h"
 #include "core/spec.h"
 #include "core/store.h"
@@ -2862,6 +2865,108 @@ static void test_prepare_in_chunks(void **state)
     check_counts(f, id, "chunks");
 }
 
+/* runner_prepare() expands each chunk outside any transaction: another connection
+ * writes at once in the middle of a chunk's expansion (it used to wait for the chunk's
+ * transaction, and gave up after the busy timeout). */
+static void test_prepare_expands_outside_txn(void **state)
+{
+    struct fixture *f = *state;
+    struct chunk_probe p = {.home = f->home, .write_at = 500};
+    struct spec *spec = chunk_spec(f, 3000, "medium");
+    long long id = 0, gen = 0;
+    uint64_t n = 0;
+
+    runner_prepare_chunks(1000, 0);
+    assert_int_equal(
+        runner_prepare(f->st, spec, chunk_check, &p, &id, &gen, &n, &f->err), 0);
+    assert_int_equal(p.write_rc, 0);
+    assert_int_equal(p.get_rc, SWEEP_ENOTFOUND);
+    p = (struct chunk_probe){.home = f->home, .write_at = 1500};
+    assert_int_equal(
+        runner_prepare(f->st, spec, chunk_check, &p, &id, &gen, &n, &f->err), 0);
+    assert_int_equal(p.write_rc, 0);
+    assert_int_equal(p.get_rc, 0);
+    assert_int_equal(n, 3000);
+    spec_destroy(spec);
+}
+
+/* Each chunk is stored in key order, not in expansion order: the stored tasks are the
+ * expansion's, field for field, with the first place of a key repeated within the
+ * expansion (x = 3 in the grid and in a chunk after it; x = 50 twice, mostly in
+ * one chunk: seqs 168-171 and 172-175, chunks of 7), a pipeline's steps, repetitions
+ * and reduce included. */
+static void test_prepare_chunks_key_order(void **state)
+{
+    struct fixture *f = *state;
+    const char *text =
+        "{\"study\": \"mix\", \"repetitions\": 2,"
+        " \"parameters\": {\"x\": {\"range\": [1, 40, 1]}},"
+        " \"tasks\": [{\"x\": 3}, {\"x\": 41, \"priority\": \"high\"}, {\"x\": 50},"
+        " {\"x\": 50}],"
+        " \"steps\": [{\"name\": \"a\", \"command\": [\"true\", \"{x}\"]},"
+        " {\"name\": \"b\", \"command\": [\"true\", \"{x}\"], \"priority\": \"low\"}],"
+        " \"reduce\": {\"command\": [\"true\"]}}";
+    struct spec *spec = NULL;
+    struct expand *ex;
+    struct expand_task t;
+    struct strbuf want = {0}, got = {0};
+    char **seen = NULL;
+    size_t nseen = 0, cap = 0;
+    long long id = 0, gen = 0;
+    uint64_t n = 0;
+
+    assert_int_equal(spec_parse("mix.json", text, strlen(text), &spec, &f->err), 0);
+    ex = expand_create(spec);
+    while (expand_next(ex, &t) == 1) {
+        bool dup = false;
+        for (size_t i = 0; i < nseen && !dup; i++)
+            dup = strcmp(seen[i], t.key) == 0;
+        if (dup)
+            continue;
+        seen = xgrow(seen, &cap, nseen + 1, sizeof(*seen));
+        seen[nseen++] = xstrdup(t.key);
+        sb_addf(&want, "%s|%lld|%s|%d|%lld|%d|%d|%lld|%d;", t.key, t.seq, t.params_json,
+                t.repetition, t.seed, t.priority, t.step, t.chain, t.cpus);
+    }
+    expand_destroy(ex);
+    assert_int_equal(nseen, (40 + 2) * 2 * 2 + 1);
+
+    runner_prepare_chunks(7, 0);
+    assert_int_equal(runner_prepare(f->st, spec, NULL, NULL, &id, &gen, &n, &f->err),
+                     0);
+    assert_int_equal(n, (40 + 4) * 2 * 2 + 1);
+    {
+        char path[256];
+        sqlite3 *db;
+        sqlite3_stmt *q;
+        snprintf(path, sizeof(path), "%s/sweep.db", f->home);
+        assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+        assert_int_equal(sqlite3_prepare_v2(db,
+                                            "SELECT key, seq, params_json, repetition,"
+                                            " seed, priority, step, chain, cpus FROM"
+                                            " tasks ORDER BY seq",
+                                            -1, &q, NULL),
+                         SQLITE_OK);
+        while (sqlite3_step(q) == SQLITE_ROW)
+            sb_addf(&got, "%s|%lld|%s|%d|%lld|%d|%d|%lld|%d;",
+                    sqlite3_column_text(q, 0), sqlite3_column_int64(q, 1),
+                    sqlite3_column_text(q, 2), sqlite3_column_int(q, 3),
+                    sqlite3_column_int64(q, 4), sqlite3_column_int(q, 5),
+                    sqlite3_column_int(q, 6), sqlite3_column_int64(q, 7),
+                    sqlite3_column_int(q, 8));
+        sqlite3_finalize(q);
+        sqlite3_close(db);
+    }
+    assert_string_equal(sb_str(&got), sb_str(&want));
+    check_counts(f, id, "key order");
+    for (size_t i = 0; i < nseen; i++)
+        free(seen[i]);
+    free(seen);
+    sb_fini(&want);
+    sb_fini(&got);
+    spec_destroy(spec);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2914,6 +3019,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_result_names_generations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_names_upgrade_from_v6, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prepare_in_chunks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prepare_expands_outside_txn, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_prepare_chunks_key_order, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
