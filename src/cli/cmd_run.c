@@ -15,7 +15,7 @@
 #include "core/spec.h"
 #include "core/store.h"
 #include "core/tmpl.h"
-#include "models/model.h"
+#include "models/speccheck.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -263,144 +263,6 @@ static int parse_args(int argc, char **argv, struct run_args *a)
         a->ro.max_parallel = 1;
     }
     return EXIT_OK;
-}
-
-/* The model of each step (and of the reduce, last) and, for an alias (model:
- * benchmark), its preset parameters; NULL for a command step. */
-struct run_models {
-    size_t n;
-    const struct spec_step **step;
-    const struct model **model;
-    json_t **preset;
-};
-
-/* "sweep: file:line:col: field: message" (without a position when the spec does not
- * know it); returns EXIT_USAGE. */
-static int spec_error_at(
-    const struct spec *spec, const char *field, int line, int col, const char *msg)
-{
-    if (line > 0)
-        fprintf(stderr, "sweep: %s:%d:%d: %s: %s\n", spec->path, line, col, field, msg);
-    else
-        fprintf(stderr, "sweep: %s: %s: %s\n", spec->path, field, msg);
-    return EXIT_USAGE;
-}
-
-/* Every parameter the spec writes (parameters, base, tasks; not task_id, which names
- * a task) against the model of a step, name and value, before anything is stored, so
- * that the error names where the value is written. The task-by-task check
- * (check_model_params) still sees what only a whole task shows (a parameter given
- * twice, a missing one, the alias's preset). */
-static int check_spec_params(const struct spec *spec, const struct model *m)
-{
-    struct err err = {0};
-    const char *key = NULL;
-    json_t *v, *task;
-    size_t i = 0;
-    bool in_task = false;
-
-    for (size_t d = 0; d < spec->ndims; d++) {
-        const struct spec_dim *dim = &spec->dims[d];
-        for (size_t r = 0; r < dim->nrows; r++)
-            for (size_t k = 0; k < dim->nnames; k++) {
-                key = dim->names[k];
-                if (strcmp(key, "task_id") != 0 &&
-                    model_param_check(m, key, dim->values[r * dim->nnames + k], &err))
-                    goto bad;
-            }
-    }
-    json_object_foreach(spec->base, key, v)
-    {
-        if (strcmp(key, "task_id") != 0 && model_param_check(m, key, v, &err))
-            goto bad;
-    }
-    in_task = true;
-    json_array_foreach(spec->tasks, i, task)
-    {
-        json_object_foreach(task, key, v)
-        {
-            if (strcmp(key, "priority") != 0 && strcmp(key, "task_id") != 0 &&
-                model_param_check(m, key, v, &err))
-                goto bad;
-        }
-    }
-    return EXIT_OK;
-bad:;
-    char field[256];
-    int line, col;
-    if (in_task)
-        spec_task_param_where(spec, i, key, field, sizeof(field), &line, &col);
-    else
-        spec_param_where(spec, key, field, sizeof(field), &line, &col);
-    return spec_error_at(spec, *field ? field : "parameters", line, col, err.msg);
-}
-
-/* Resolves the model of every step and checks the spec's parameters against it; an
- * unknown model or parameter is a spec error at the line and column of its name. */
-static int resolve_models(const struct spec *spec, struct run_models *rm)
-{
-    rm->n = spec->nsteps + 1;
-    rm->step = xcalloc(rm->n, sizeof(*rm->step));
-    rm->model = xcalloc(rm->n, sizeof(*rm->model));
-    rm->preset = xcalloc(rm->n, sizeof(*rm->preset));
-    for (size_t i = 0; i < rm->n; i++) {
-        const struct spec_step *step =
-            i < spec->nsteps ? &spec->steps[i] : spec->reduce;
-        char field[80], msg[512];
-        int line, col;
-
-        rm->step[i] = step;
-        if (!step || step->kind != SPEC_MODEL)
-            continue;
-        rm->model[i] = model_resolve(step->model, &rm->preset[i]);
-        if (rm->model[i] && i < spec->nsteps) {
-            if (check_spec_params(spec, rm->model[i]))
-                return EXIT_USAGE;
-            continue;
-        }
-        if (rm->model[i])
-            continue;
-        spec_step_prefix(spec, (int)i, field, sizeof(field) - 8);
-        strcat(field, "model");
-        spec_where(spec, field, &line, &col);
-        model_unknown_msg(step->model, msg, sizeof(msg));
-        strcat(msg, "; see 'sweep models'");
-        return spec_error_at(spec, spec_where_label(spec, field), line, col, msg);
-    }
-    return EXIT_OK;
-}
-
-static void free_models(struct run_models *rm)
-{
-    for (size_t i = 0; i < rm->n; i++)
-        json_decref(rm->preset[i]);
-    free(rm->step);
-    free(rm->model);
-    free(rm->preset);
-}
-
-/* Checks a task's parameters as `sweep sim` will see them: the alias's preset under
- * them. */
-static int check_model_params(const struct spec_step *step,
-                              const json_t *params,
-                              void *arg,
-                              struct err *err)
-{
-    const struct run_models *rm = arg;
-    size_t i = 0;
-    json_t *merged;
-    int rc;
-
-    while (i + 1 < rm->n && step != rm->step[i])
-        i++;
-    if (!rm->model[i])
-        return SWEEP_OK;
-    merged = json_deep_copy(params);
-    json_object_del(merged, "task_id"); /* names the task; the model never sees it */
-    model_preset_merge(rm->model[i], merged, rm->preset[i]);
-    rc = model_params_check(rm->model[i], merged, NULL, err);
-    json_decref(merged);
-    return rc;
 }
 
 #define DRY_RUN_LIST 20                /* tasks --dry-run lists without --all */
@@ -670,7 +532,7 @@ static int run_packages(const struct run_args *a)
 /* One study of `sweep run a.yaml b.yaml ...`. */
 struct multi_study {
     struct spec *spec;
-    struct run_models models;
+    struct speccheck *models;
     long long study_id, generation;
     int lock;
     struct runner *runner;
@@ -719,17 +581,17 @@ static int run_multi(struct run_args *a)
                 goto out;
             }
         }
-        if ((rc = resolve_models(m->spec, &m->models)) != EXIT_OK)
+        if (speccheck_create(m->spec, SPECCHECK_LINES, &m->models, &err)) {
+            rc = cli_fail(&err);
             goto out;
-        for (size_t k = 0; k < m->models.n; k++)
-            cli_spec_seed_names(m->spec, m->models.model[k]);
+        }
         if ((ntasks = expand_count(m->spec)) > a->max_tasks) {
             rc = too_many(m->spec, ntasks, a->max_tasks);
             goto out;
         }
         if (runner_lock(cli_home(a->home), m->spec->name, &m->lock, &err) ||
             (!st && store_open(cli_home(a->home), &st, &err)) ||
-            runner_prepare(st, m->spec, check_model_params, &m->models, &m->study_id,
+            runner_prepare(st, m->spec, speccheck_task, m->models, &m->study_id,
                            &m->generation, &ntasks, &err)) {
             rc = cli_fail(&err);
             if (runner_prepare_signal())
@@ -809,8 +671,7 @@ out:
     engine_destroy(e);
     for (int i = 0; i < n; i++) {
         runner_destroy(ms[i].runner);
-        if (ms[i].spec)
-            free_models(&ms[i].models);
+        speccheck_destroy(ms[i].models);
         spec_destroy(ms[i].spec);
     }
     executor_destroy(ex);
@@ -832,7 +693,7 @@ static int run_main(int argc, char **argv)
     struct store *st = NULL;
     struct runner_summary sum;
     struct err err = {0};
-    struct run_models models = {0};
+    struct speccheck *models = NULL;
     struct progress *prog = NULL;
     json_t *steps = NULL;
     long long study_id, generation;
@@ -868,10 +729,10 @@ static int run_main(int argc, char **argv)
         rc = cli_fail(&err);
         goto out;
     }
-    if ((rc = resolve_models(spec, &models)) != EXIT_OK)
+    if (speccheck_create(spec, SPECCHECK_LINES, &models, &err)) {
+        rc = cli_fail(&err);
         goto out;
-    for (size_t i = 0; i < models.n; i++)
-        cli_spec_seed_names(spec, models.model[i]);
+    }
     if (a.dry_run) {
         rc = dry_run(spec, &a);
         goto out;
@@ -889,7 +750,7 @@ static int run_main(int argc, char **argv)
 
     if (runner_lock(cli_home(a.home), spec->name, &lock, &err) ||
         store_open(cli_home(a.home), &st, &err) ||
-        runner_prepare(st, spec, check_model_params, &models, &study_id, &generation,
+        runner_prepare(st, spec, speccheck_task, models, &study_id, &generation,
                        &ntasks, &err)) {
         rc = cli_fail(&err);
         if (runner_prepare_signal())
@@ -928,7 +789,7 @@ out:
     if (lock >= 0)
         close(lock);
     json_decref(steps);
-    free_models(&models);
+    speccheck_destroy(models);
     spec_destroy(spec);
     return rc;
 }

@@ -34,8 +34,8 @@
  * shown by `sweep results`, part of the task's key, so running or dropping the same
  * file again finds the same tasks instead of adding new ones; a model never sees it.
  *
- * Checking a model's name and parameters needs the models, which sit above core: the
- * front end does it (sweep run) through spec_where_label() and
+ * Checking a model's name and parameters needs the models, which sit above core:
+ * models/speccheck.h does it for every front end through spec_where_label() and
  * spec_task_param_where(), which point into the task file. */
 #ifndef SWEEP_CORE_TASKFILE_H
 #define SWEEP_CORE_TASKFILE_H

@@ -12,6 +12,7 @@
 #include "core/spec.h"
 #include "core/store.h"
 #include "core/view.h"
+#include "models/speccheck.h"
 #include "server/openapi.h"
 #include "server/route.h"
 
@@ -186,7 +187,7 @@ static int check_spec(json_t *obj,
 {
     char *text = json_dumps(obj, JSON_INDENT(2));
     struct spec *spec = NULL;
-    struct svc_models *models = NULL;
+    struct speccheck *models = NULL;
     uint64_t n;
     int rc;
 
@@ -200,7 +201,7 @@ static int check_spec(json_t *obj,
                      "sweep serve --allow-commands");
     }
     if (!rc)
-        rc = svc_models_check(spec, &models, err);
+        rc = speccheck_create(spec, SPECCHECK_FIELDS, &models, err);
     if (!rc && (n = expand_count(spec)) > API_MAX_TASKS)
         rc = err_set(err, SWEEP_EINVAL, "study %s has %llu tasks, more than %llu",
                      spec->name, (unsigned long long)n, API_MAX_TASKS);
@@ -209,7 +210,7 @@ static int check_spec(json_t *obj,
         *spec_text = text;
         text = NULL;
     }
-    svc_models_destroy(models);
+    speccheck_destroy(models);
     spec_destroy(spec);
     free(text);
     return rc;

@@ -19,6 +19,7 @@
 #include "core/sigwatch.h"
 #include "core/store.h"
 #include "core/view.h"
+#include "models/speccheck.h"
 #include "server/http.h"
 
 #include <dirent.h>
@@ -58,7 +59,7 @@ struct svc_study {
     char *text; /* JOB_PREPARE: the spec */
     /* Set by the preparing thread (READY), then the main thread's. */
     struct spec *spec;
-    struct svc_models *models;
+    struct speccheck *models;
     int lock;
     long long id, generation;
     enum store_rerun rerun;
@@ -117,7 +118,7 @@ static void study_free(struct svc_study *x)
     if (!x)
         return;
     runner_destroy(x->runner);
-    svc_models_destroy(x->models);
+    speccheck_destroy(x->models);
     spec_destroy(x->spec);
     if (x->lock >= 0)
         close(x->lock);
@@ -327,7 +328,7 @@ static int prepare_one(struct service *s,
                      x->name);
         goto out;
     }
-    if ((rc = svc_models_check(x->spec, &x->models, err)) != SWEEP_OK)
+    if ((rc = speccheck_create(x->spec, SPECCHECK_LINES, &x->models, err)) != SWEEP_OK)
         goto out;
     if ((rc = runner_lock_as(s->o->home, x->name, "sweep serve", &x->lock, err))) {
         /* Held by another process: refused, its accepted spec kept. */
@@ -335,7 +336,7 @@ static int prepare_one(struct service *s,
         goto out;
     }
     if (x->job == JOB_PREPARE) {
-        rc = runner_prepare(st, x->spec, svc_models_check_task, x->models, &x->id,
+        rc = runner_prepare(st, x->spec, speccheck_task, x->models, &x->id,
                             &x->generation, &ntasks, err);
         x->rerun = STORE_RERUN_FAILED;
         goto out;
@@ -404,7 +405,7 @@ static void *prepare_main(void *arg)
             int signo = runner_prepare_signal();
             /* The lock and what was parsed go; the accepted file stays for a signal
              * (resumed at the next start), and goes for a refusal. */
-            svc_models_destroy(x->models);
+            speccheck_destroy(x->models);
             spec_destroy(x->spec);
             x->models = NULL;
             x->spec = NULL;

@@ -128,19 +128,4 @@ void plots_execute_tasks(struct service *s,
                          const struct api_request *rq,
                          struct api_response *out);
 
-/* ---- check.c: a spec's models, as `sweep run` checks them ---- */
-struct spec_step;
-struct svc_models;
-/* Resolves the model of every step of spec and checks its parameters (an unknown
- * model or a bad parameter: SWEEP_EINVAL naming it), and tells the spec the other
- * names of the models' seed parameter. *out is freed with svc_models_destroy(). */
-int svc_models_check(struct spec *spec, struct svc_models **out, struct err *err);
-void svc_models_destroy(struct svc_models *m);
-/* The runner_check_fn of runner_prepare(): one task's parameters, with its model's
- * preset under them; arg is the struct svc_models. */
-int svc_models_check_task(const struct spec_step *step,
-                          const json_t *params,
-                          void *arg,
-                          struct err *err);
-
 #endif

@@ -2,8 +2,8 @@
 # The layers of src/ (STYLE.md): an #include of sweep's own headers may only point to the
 # same layer or one below it, and each third-party header stays in the modules that own
 # it. Prints every violation as file:line and exits 1 if there is any.
-#   common  <- core <- report;  common <- models;  common, core <- client (the service's
-#   client, for the front ends);  cli, server (front ends) -> all
+#   common <- core <- (report, models);  common, core <- client (the service's client,
+#   for the front ends);  cli, server (front ends) -> all
 set -u
 cd "${SWEEP_SRC:?SWEEP_SRC must point at the source tree}/src" || exit 2
 bad=0
@@ -12,7 +12,7 @@ allowed() { # layer -> the layers it may include
     case $1 in
     common) echo "common" ;;
     core) echo "common core" ;;
-    models) echo "common models" ;;
+    models) echo "common core models" ;;
     report) echo "common core report" ;;
     client) echo "common core client" ;;
     *) echo "common core models report client broker server mcp cli" ;;

@@ -209,6 +209,36 @@ static void test_api_study_spec(void **state)
         free(text);
         free(name);
     }
+    {
+        /* The models are checked as `sweep run` checks them (models/speccheck.h), but
+         * a body's errors name the field, not the lines of the spec made of it; a
+         * task_id is no model parameter. */
+        static const char *const bad[][2] = {
+            {"{\"study\": \"b\", \"model\": \"chaos\", \"parameters\": {\"bogus\": "
+             "[1]}}",
+             "parameters.bogus: chaos: unknown parameter \"bogus\";"},
+            {"{\"study\": \"p\", \"steps\": [{\"name\": \"a\", \"model\": \"chaos\"}, "
+             "{\"name\": \"b\", \"model\": \"chaoss\"}]}",
+             "steps[1].model: unknown model \"chaoss\" (did you mean \"chaos\"?)"},
+        };
+        const char *ok = "{\"study\": \"t\", \"model\": \"chaos\", \"parameters\": "
+                         "{\"x\": [1], \"task_id\": [\"q\"]}}";
+        char *text = NULL, *name = NULL;
+        bool forbidden;
+        struct err err = {0};
+
+        for (size_t i = 0; i < 2; i++) {
+            assert_int_equal(api_study_spec(bad[i][0], strlen(bad[i][0]), false, &text,
+                                            &name, &forbidden, &err),
+                             SWEEP_EINVAL);
+            if (strncmp(err.msg, bad[i][1], strlen(bad[i][1])) != 0)
+                fail_msg("'%s' does not start with '%s'", err.msg, bad[i][1]);
+        }
+        assert_int_equal(
+            api_study_spec(ok, strlen(ok), false, &text, &name, &forbidden, &err), 0);
+        free(text);
+        free(name);
+    }
 }
 
 int main(void)
