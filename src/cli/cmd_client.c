@@ -6,6 +6,7 @@
 #include "remote.h"
 
 #include "client/client.h"
+#include "common/fileio.h"
 #include "common/jsonx.h"
 #include "common/strbuf.h"
 #include "common/timeutil.h"
@@ -23,10 +24,6 @@
 #include <unistd.h>
 
 extern const struct cli_cmd cmd_client;
-
-/* Where `sweep client execute` looks when given no file and the service has no
- * /execute_tasks: the tasks file of the issue's file workflow. */
-#define CLIENT_TASKS_FILE "configs/tasks.yaml"
 
 const char *remote_server(const char *flag, const char *home_flag)
 {
@@ -306,7 +303,7 @@ int remote_run(const char *url,
     int rc = client_create(url, token_file, &c, &err), code = EXIT_OK;
 
     if (!rc)
-        rc = client_spec_body(spec_path, &body, &err);
+        rc = client_spec_body(spec_path, &body, NULL, &err);
     if (!rc)
         rc = client_json(c, "POST", "/studies", body, NULL, &v, &err);
     if (rc)
@@ -442,44 +439,41 @@ static int client_status(struct client *c, const struct client_args *a, struct e
     return CLIENT_OK;
 }
 
-/* POST the file's study to /studies (execute without /execute_tasks on the service). */
-static int
-submit_file(struct client *c, const char *file, json_t **out, struct err *err)
-{
-    char *body = NULL;
-    int rc = client_spec_body(file, &body, err);
-
-    if (!rc)
-        rc = client_json(c, "POST", "/studies", body, NULL, out, err);
-    free(body);
-    return rc;
-}
-
+/* POST /execute_tasks: with no FILE, the service runs its own tasks file; a task file
+ * goes as it is written (the service's messages then point into it), with POST
+ * /studies of its study as the way for a service without the endpoint; a study spec
+ * goes to POST /studies. */
 static int
 client_execute(struct client *c, const struct client_args *a, struct err *err)
 {
     json_t *v = NULL;
-    char *body = NULL;
+    char *spec = NULL, *text = NULL;
+    size_t len = 0;
     long status = 0;
+    bool taskfile = false;
     int rc = CLIENT_OK;
 
-    if (a->file && (rc = client_spec_body(a->file, &body, err)))
+    if (a->file && (rc = client_spec_body(a->file, &spec, &taskfile, err)))
         return rc;
-    rc = client_json(c, "POST", "/execute_tasks", body, &status, &v, err);
-    /* A service without the endpoint: the file's study goes to /studies. */
-    if (rc == CLIENT_ENOTFOUND && (status == 404 || status == 405)) {
-        rc = submit_file(c, a->file ? a->file : CLIENT_TASKS_FILE, &v, err);
-        if (rc && !a->file)
-            err_prefix(err, "%s has no /execute_tasks; give a tasks file",
-                       client_url(c));
+    if (a->file && taskfile && fileio_read_user(a->file, 64u << 20, &text, &len, err)) {
+        free(spec);
+        return CLIENT_ESERVER;
     }
+    if (!a->file || taskfile)
+        rc = client_json(c, "POST", "/execute_tasks", text, &status, &v, err);
+    /* A spec, or a task file for a service without /execute_tasks (with a body, a 404
+     * or 405 is the endpoint's): its study through POST /studies. */
+    if (a->file &&
+        (!taskfile || (rc == CLIENT_ENOTFOUND && (status == 404 || status == 405))))
+        rc = client_json(c, "POST", "/studies", spec, NULL, &v, err);
     if (!rc && a->json)
         cli_print_json(v);
     else if (!rc)
         printf("submitted to %s: study %s, %s\n", client_url(c), jstr(v, "study_id"),
                jstr(v, "status"));
     json_decref(v);
-    free(body);
+    free(text);
+    free(spec);
     return rc;
 }
 
@@ -663,9 +657,10 @@ const struct cli_cmd cmd_client = {
         "  status   the service and its studies as a table (--json: GET /status)\n"
         "  ping     exit 0 when the service answers /health with ok (and\n"
         "           /ping_all when it has one), else a message and a non-zero exit\n"
-        "  execute  POST /execute_tasks, with FILE (a spec or tasks file) when given;\n"
-        "           a service without that endpoint gets the study of FILE (default\n"
-        "           " CLIENT_TASKS_FILE ") through POST /studies\n"
+        "  execute  POST /execute_tasks: the service runs its tasks file, or FILE\n"
+        "           (a task-queue JSON or tasks.yaml) when given; a study spec FILE,\n"
+        "           or any FILE for a service without that endpoint, goes to\n"
+        "           POST /studies\n"
         "  monitor  the studies, refreshed every --interval seconds and fitted to\n"
         "           the terminal's width; Ctrl-C ends it\n"
         "\n"

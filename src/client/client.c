@@ -250,7 +250,7 @@ out:
     return rc;
 }
 
-int client_spec_body(const char *path, char **body, struct err *err)
+int client_spec_body(const char *path, char **body, bool *taskfile, struct err *err)
 {
     char *text = NULL;
     size_t len;
@@ -266,6 +266,8 @@ int client_spec_body(const char *path, char **body, struct err *err)
         rc = CLIENT_EREFUSED;
         goto out;
     }
+    if (taskfile)
+        *taskfile = taskfile_detect(root);
     if (taskfile_detect(root)) {
         int r = taskfile_to_spec(path, root, &spec, err);
         root = NULL; /* taken */

@@ -76,8 +76,9 @@ char *client_escape(const char *s);
 
 /* The body of POST /studies for the spec or task file at path (YAML or JSON, as
  * `sweep run` reads it; a task file becomes its equivalent study spec): a JSON text
- * (free it). CLIENT_EREFUSED for a file that is not a spec, CLIENT_ESERVER for one
- * that cannot be read, with err naming the file. */
-int client_spec_body(const char *path, char **body, struct err *err);
+ * (free it); *taskfile (may be NULL) says whether the file is a task file.
+ * CLIENT_EREFUSED for a file that is not a spec, CLIENT_ESERVER for one that cannot be
+ * read, with err naming the file. */
+int client_spec_body(const char *path, char **body, bool *taskfile, struct err *err);
 
 #endif

@@ -156,16 +156,38 @@ jq_eq "$T/out" .study_id s1
 done_s() {
     sweep status "$1" --server "$URL" --json | jq -e '.status == "COMPLETED"'
 }
-# (A tasks file is converted as `sweep run` converts it, but the service refuses its
-# task_id parameters today: a spec file here.)
-printf 'study: tasks\nmodel: chaos\nparameters:\n  x: [2, 3]\n' >tasks.yaml
+cat >tasks.yaml <<'EOF_SPEC'
+tasks:
+  - id: a1
+    type: chaos
+    parameters: {x: 2, duration: 0.05}
+    priority: 1
+  - id: a2
+    type: chaos
+    parameters: {x: 3}
+EOF_SPEC
+# A task file goes to /execute_tasks as it is written (the service names such a study
+# execute_tasks); a study spec to /studies.
 expect_code 0 sweep client execute tasks.yaml --server "$URL" --token-file token
-expect_in "$T/out" "submitted to $URL: study tasks"
+expect_in "$T/out" "submitted to $URL: study execute_tasks, QUEUED"
+wait_for 60 done_s execute_tasks
+expect_code 0 sweep results execute_tasks --server "$URL" --json
+jq_eq "$T/out" '[.[].params.task_id]|sort|join(",")' "a1,a2"
+printf 'study: e2\nmodel: chaos\nparameters:\n  x: [2, 3]\n' >e2.yaml
+expect_code 0 sweep client execute e2.yaml --server "$URL" --token-file token --json
+jq_eq "$T/out" .study_id e2
+wait_for 60 done_s e2
+# No FILE: the service's own tasks file (configs/tasks.yaml in its home).
+expect_code 7 sweep client execute --server "$URL" --token-file token
+expect_in "$T/err" "$URL/execute_tasks: 404"
+expect_in "$T/err" "configs/tasks.yaml"
+mkdir -p "$SWEEP_HOME/configs"
+sed 's/a1/b1/; s/a2/b2/' tasks.yaml >"$SWEEP_HOME/configs/tasks.yaml"
+expect_code 0 sweep client execute --server "$URL" --token-file token
+expect_in "$T/out" "study tasks"
 wait_for 60 done_s tasks
 wait_for 60 done_s s1
-expect_code 0 sweep results tasks --server "$URL" --json
-jq_eq "$T/out" 'length' 2
-ok "--detach returns at once; client execute submits a tasks file"
+ok "--detach returns at once; client execute: a task file, a spec, the service's own file"
 
 # Ctrl-C while following a run stops following only: the study runs on.
 cat >slow.yaml <<'EOF_SPEC'

@@ -149,7 +149,7 @@ static void test_spec_body(void **state)
     assert_non_null(mkdtemp(dir));
     snprintf(path, sizeof(path), "%s/s.yaml", dir);
     write_file(path, "study: s\nmodel: chaos\nparameters:\n  x: [1, 2]\n");
-    assert_int_equal(client_spec_body(path, &body, &err), CLIENT_OK);
+    assert_int_equal(client_spec_body(path, &body, NULL, &err), CLIENT_OK);
     v = json_loads(body, 0, NULL);
     assert_non_null(v);
     assert_string_equal(json_string_value(json_object_get(v, "study")), "s");
@@ -162,7 +162,7 @@ static void test_spec_body(void **state)
     snprintf(path, sizeof(path), "%s/tasks.yaml", dir);
     write_file(path, "tasks:\n  - id: a1\n    type: chaos\n    parameters: {x: 2}\n"
                      "    priority: 1\n");
-    assert_int_equal(client_spec_body(path, &body, &err), CLIENT_OK);
+    assert_int_equal(client_spec_body(path, &body, NULL, &err), CLIENT_OK);
     v = json_loads(body, 0, NULL);
     assert_non_null(v);
     assert_string_equal(json_string_value(json_object_get(v, "study")), "tasks");
@@ -173,13 +173,13 @@ static void test_spec_body(void **state)
     unlink(path);
 
     write_file(path, "- 1\n- 2\n");
-    assert_int_equal(client_spec_body(path, &body, &err), CLIENT_EREFUSED);
+    assert_int_equal(client_spec_body(path, &body, NULL, &err), CLIENT_EREFUSED);
     assert_null(body);
     assert_non_null(strstr(err.msg, "expected a study spec"));
     write_file(path, "study: [\n");
-    assert_int_equal(client_spec_body(path, &body, &err), CLIENT_EREFUSED);
+    assert_int_equal(client_spec_body(path, &body, NULL, &err), CLIENT_EREFUSED);
     unlink(path);
-    assert_int_equal(client_spec_body(path, &body, &err), CLIENT_EREFUSED);
+    assert_int_equal(client_spec_body(path, &body, NULL, &err), CLIENT_EREFUSED);
     assert_non_null(strstr(err.msg, path));
     snprintf(path, sizeof(path), "%s/s.yaml", dir);
     unlink(path);
