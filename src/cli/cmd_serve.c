@@ -30,6 +30,8 @@ static const struct config_def serve_defs[] = {
      "accept specs that run commands, not only models"},
     {"tasks_file", "SWEEP_TASKS_FILE", CONFIG_STRING, "configs/tasks.yaml",
      "task file POST /execute_tasks runs (relative: to the home)"},
+    {"inbox", "SWEEP_INBOX", CONFIG_STRING, "task_queues",
+     "task inbox directory (relative: in the home)"},
 };
 #define NDEFS (sizeof(serve_defs) / sizeof(serve_defs[0]))
 
@@ -70,6 +72,7 @@ static int serve_main(int argc, char **argv)
         {"threads", required_argument, NULL, 'T'},
         {"allow-commands", no_argument, NULL, OPT_ALLOW},
         {"tasks-file", required_argument, NULL, OPT_TASKS},
+        {"inbox", required_argument, NULL, 'i'},
         {"home", required_argument, NULL, OPT_HOME},
         {"print-config", no_argument, NULL, OPT_PRINT},
         {"json", no_argument, NULL, OPT_JSON},
@@ -79,7 +82,7 @@ static int serve_main(int argc, char **argv)
     struct server_opts so = {0};
     struct err err = {0};
     const char *home_flag = NULL;
-    char *dotenv = NULL, *token = NULL;
+    char *dotenv = NULL, *token = NULL, *inbox = NULL;
     bool print = false, json = false;
     int c, rc = EXIT_OK;
 
@@ -102,6 +105,9 @@ static int serve_main(int argc, char **argv)
             break;
         case 'T':
             name = "threads";
+            break;
+        case 'i':
+            name = "inbox";
             break;
         case OPT_ALLOW:
             config_set_flag(cfg, "allow_commands", "yes", &err);
@@ -171,6 +177,10 @@ static int serve_main(int argc, char **argv)
     so.allow_commands = config_num(cfg, "allow_commands") != 0;
     so.taskfile = config_get(cfg, "tasks_file");
     so.self_path = cli_self_path();
+    inbox = config_get(cfg, "inbox")[0] == '/'
+                ? xstrdup(config_get(cfg, "inbox"))
+                : xasprintf("%s/%s", so.home, config_get(cfg, "inbox"));
+    so.inbox = inbox;
     so.out = stdout;
     if (server_opts_check(&so, &err) || server_run(&so, &err)) {
         rc = cli_fail(&err);
@@ -178,6 +188,7 @@ static int serve_main(int argc, char **argv)
             rc = EXIT_UNEXPECTED;
     }
 out:
+    free(inbox);
     free(token);
     free(dotenv);
     config_destroy(cfg);
@@ -225,6 +236,12 @@ const struct cli_cmd cmd_serve = {
         "  --tasks-file F         the task file POST /execute_tasks runs\n"
         "                         (SWEEP_TASKS_FILE; relative to the home;\n"
         "                         default configs/tasks.yaml)\n"
+        "  --inbox DIR            task inbox watched for task files and specs\n"
+        "                         (SWEEP_INBOX; default task_queues; a relative\n"
+        "                         DIR is in the home): each complete file runs as\n"
+        "                         a study, then moves to DIR/processed/ (or to\n"
+        "                         DIR/rejected/ with NAME.error); results go to\n"
+        "                         <home>/results/\n"
         "  --print-config         print each setting, its value and its source\n"
         "  --json                 with --print-config: as JSON\n"
         "  --home DIR             sweep home (default $SWEEP_HOME or ./.sweep)\n"
@@ -241,6 +258,8 @@ const struct cli_cmd cmd_serve = {
         "    \"repetitions\": 3}'\n"
         "  SWEEP_MAX_PARALLEL=4 sweep serve --print-config\n"
         "  curl -s 'localhost:5000/studies/dla/plot.svg?x=n_particles&y=rg' >rg.svg\n"
-        "  curl -s -X POST localhost:5000/execute_tasks\n",
+        "  curl -s -X POST localhost:5000/execute_tasks\n"
+        "  sweep serve --inbox task_queues &\n"
+        "  sweep new --model dla -o .sweep/task_queues/dla.json  # runs at once\n",
     .fn = serve_main,
 };

@@ -922,3 +922,127 @@ char *view_aggregate_json_str(const struct aggregate *a, bool fit)
     json_decref(fits);
     return sb_take(&sb);
 }
+
+/* ---- the task inbox's files ---- */
+
+json_t *view_inbox_task_json(const struct view_row *row,
+                             const char *algorithm,
+                             const char *worker_id)
+{
+    const struct store_task *t = row->task;
+    json_t *id = json_object_get(row->params, "task_id");
+    json_t *params = json_deep_copy(row->params);
+    char ts[40];
+
+    json_object_del(params, "task_id");
+    view_priority_text(t->priority, ts, sizeof(ts));
+    json_t *o = json_pack(
+        "{s:o, s:o, s:o, s:f, s:{s:s, s:O}, s:s}", "task_id",
+        id ? json_incref(id) : json_string(t->key), "algorithm",
+        algorithm ? json_string(algorithm) : json_null(), "parameters", params,
+        "execution_time", t->wall, "result", "status", task_state_name(t->state),
+        "metrics", row->metrics ? row->metrics : json_null(), "worker_id", worker_id);
+    if (t->finished_at > 0) {
+        char at[40];
+        time_iso8601(t->finished_at, at, sizeof(at));
+        json_object_set_new(o, "completed_at", json_string(at));
+    } else {
+        json_object_set_new(o, "completed_at", json_null());
+    }
+    json_object_set_new(o, "priority", json_string(ts));
+    return o;
+}
+
+struct inbox_ctx {
+    const char *algorithm, *worker_id;
+    json_t *tasks;
+};
+
+static int
+inbox_row(const struct view_results *r, const struct view_row *row, void *arg)
+{
+    struct inbox_ctx *c = arg;
+
+    (void)r;
+    json_array_append_new(c->tasks,
+                          view_inbox_task_json(row, c->algorithm, c->worker_id));
+    return 0;
+}
+
+int view_inbox_results(struct store *st,
+                       const struct store_study *s,
+                       const char *file,
+                       const char *worker_id,
+                       json_t **out,
+                       struct err *err)
+{
+    struct view_results r;
+    json_t *spec = json_loads(s->spec_json ? s->spec_json : "{}", 0, NULL);
+    struct inbox_ctx c = {.algorithm =
+                              json_string_value(json_object_get(spec, "model")),
+                          .worker_id = worker_id,
+                          .tasks = json_array()};
+    char at[40];
+    int rc = view_results_open(st, s, -1, -1, false, &r, err);
+
+    if (!rc)
+        rc = view_results_each(&r, inbox_row, &c, err);
+    view_results_fini(&r);
+    time_iso8601(time_now(), at, sizeof(at));
+    *out = rc ? NULL
+              : json_pack("{s:s, s:s, s:s, s:O}", "study", s->name, "file", file,
+                          "generated_at", at, "tasks", c.tasks);
+    json_decref(c.tasks);
+    json_decref(spec);
+    return rc;
+}
+
+struct stats_ctx {
+    struct store *st;
+    long long counts[3][TASK_NSTATES], studies;
+    int rc;
+    struct err *err;
+};
+
+static int stats_one(const struct store_study *s, void *arg)
+{
+    struct stats_ctx *c = arg;
+    long long counts[3][TASK_NSTATES];
+
+    if ((c->rc = store_study_counts(c->st, s->id, counts, c->err)) != SWEEP_OK)
+        return 1;
+    for (int b = 0; b < 3; b++)
+        for (int k = 0; k < TASK_NSTATES; k++)
+            c->counts[b][k] += counts[b][k];
+    c->studies++;
+    return 0;
+}
+
+int view_orchestrator_stats(
+    struct store *st, double uptime, long long tasks_run, json_t **out, struct err *err)
+{
+    struct stats_ctx c = {.st = st, .err = err};
+    long long total[TASK_NSTATES] = {0};
+    json_t *bands;
+    char at[40];
+    int rc = store_study_list(st, stats_one, &c, err);
+
+    if (!rc)
+        rc = c.rc;
+    *out = NULL;
+    if (rc)
+        return rc;
+    bands = json_object();
+    for (int b = 2; b >= 0; b--) {
+        json_object_set_new(bands, view_band_name(b), view_counts_json(c.counts[b]));
+        for (int k = 0; k < TASK_NSTATES; k++)
+            total[k] += c.counts[b][k];
+    }
+    time_iso8601(time_now(), at, sizeof(at));
+    *out = json_pack(
+        "{s:s, s:f, s:I, s:o, s:o, s:{s:I, s:f}}", "updated_at", at, "uptime_seconds",
+        uptime, "studies", (json_int_t)c.studies, "totals", view_counts_json(total),
+        "by_priority", bands, "throughput", "tasks_run", (json_int_t)tasks_run,
+        "tasks_per_minute", uptime > 0 ? (double)tasks_run * 60.0 / uptime : 0.0);
+    return SWEEP_OK;
+}

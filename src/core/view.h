@@ -209,6 +209,35 @@ void view_row_csv(const struct view_results *r,
  * integer. */
 void view_priority_text(int priority, char *buf, size_t n);
 
+/* ---- the task inbox's files (sweep serve) ---- */
+
+/* One task of results/task_results_*.json (new reference): {"task_id" (its task_id
+ * parameter, else its key), "algorithm" (algorithm, or null), "parameters" (without
+ * task_id), "execution_time" (wall seconds), "result": {"status" (the task's state,
+ * e.g. succeeded), "metrics" (an object, {} when none)}, "worker_id", "completed_at"
+ * (ISO-8601 UTC, null when not ended), "priority" (view_priority_text())}. */
+json_t *view_inbox_task_json(const struct view_row *row,
+                             const char *algorithm,
+                             const char *worker_id);
+/* The results of study s for its inbox file into *out (new reference): {"study",
+ * "file", "generated_at", "tasks": [view_inbox_task_json(), in expansion order]}; the
+ * algorithm is the study's model. O(its tasks). */
+int view_inbox_results(struct store *st,
+                       const struct store_study *s,
+                       const char *file,
+                       const char *worker_id,
+                       json_t **out,
+                       struct err *err);
+/* results/orchestrator_stats.json (new reference): {"updated_at", "uptime_seconds",
+ * "studies", "totals": counts of every study's tasks, "by_priority": {"HIGH",
+ * "MEDIUM", "LOW": counts}, "throughput": {"tasks_run" (attempts this service ran),
+ * "tasks_per_minute"}}. O(studies). */
+int view_orchestrator_stats(struct store *st,
+                            double uptime,
+                            long long tasks_run,
+                            json_t **out,
+                            struct err *err);
+
 /* ---- the aggregate ---- */
 
 /* The study's stored aggregate (aggregate_save()) into *out (new reference) and

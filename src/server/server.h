@@ -41,6 +41,7 @@ struct server_opts {
     const char *self_path; /* the sweep binary: model tasks run `sweep sim` */
     const char *taskfile;  /* POST /execute_tasks runs it (relative: to the home) */
     FILE *out;             /* the line "listening on http://HOST:PORT" and events */
+    const char *inbox;     /* the task inbox directory (inbox.h), or NULL: none */
 };
 
 /* Refuses options the service must not start with: a bind address that is not

@@ -21,6 +21,7 @@
 #include "core/view.h"
 #include "models/speccheck.h"
 #include "server/http.h"
+#include "server/inbox.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -92,6 +93,8 @@ struct service {
     struct store *st;
     struct executor *ex;
     struct engine *e;
+    struct inbox *inbox;
+    long long tasks_run; /* attempts the ended runners started */
 };
 
 /* ---- shared state ---- */
@@ -250,6 +253,44 @@ json_t *service_info(struct service *s)
 static char *accepted_path(struct service *s, const char *name)
 {
     return xasprintf("%s/%s.json", s->accepted_dir, name);
+}
+
+/* The marker of a study that came from the inbox: accepted/<study>.inbox holds the
+ * name of its file, so that its results are written when it ends, after a restart too.
+ */
+static char *marker_path(struct service *s, const char *name)
+{
+    return xasprintf("%s/%s.inbox", s->accepted_dir, name);
+}
+
+/* The study is forgotten: its accepted spec and inbox marker go. */
+static void drop_accepted(struct service *s, const char *name)
+{
+    char *path = accepted_path(s, name);
+
+    unlink(path);
+    free(path);
+    path = marker_path(s, name);
+    unlink(path);
+    free(path);
+}
+
+/* A study of the inbox that could not be stored: its file goes to rejected/, the
+ * message naming it rather than its accepted spec. */
+static void inbox_refuse(struct service *s, const char *name, const char *why)
+{
+    char *marker = marker_path(s, name), *processed = NULL;
+    char *accepted = accepted_path(s, name);
+    size_t len = strlen(accepted);
+
+    if (strncmp(why, accepted, len) == 0 && strncmp(why + len, ": ", 2) == 0)
+        why += len + 2;
+    if (s->o->inbox &&
+        fileio_read_user(marker, 4096, &processed, &len, &(struct err){0}) == 0)
+        inbox_refused(s->o->inbox, processed, why, s->o->out);
+    free(processed);
+    free(accepted);
+    free(marker);
 }
 
 static bool runs_commands(const struct spec *spec)
@@ -437,8 +478,10 @@ static void *prepare_main(void *arg)
                 fflush(s->o->out);
                 x->state = ST_REJECTED;
                 x->detail = xstrdup(err.msg);
-                if (x->job == JOB_PREPARE && !held)
-                    unlink(path);
+                if (x->job == JOB_PREPARE && !held) {
+                    inbox_refuse(s, x->name, err.msg);
+                    drop_accepted(s, x->name);
+                }
                 free(path);
                 free(text);
             }
@@ -524,9 +567,7 @@ static void cmd_cancel(struct service *s, struct svc_cmd *c)
         state = x->state;
         if (state == ST_QUEUED) {
             /* Not stored yet: forgotten, with its accepted spec. */
-            char *path = accepted_path(s, c->name);
-            unlink(path);
-            free(path);
+            drop_accepted(s, c->name);
             x->state = ST_CANCELLED;
             free(x->detail);
             x->detail = xstrdup("cancelled before it was stored");
@@ -755,14 +796,83 @@ static void reap_done(struct service *s)
         else
             fprintf(s->o->out, "sweep serve: study %s ended: %s\n", x->name,
                     study_status_name(sum->status));
+        s->tasks_run += sum->attempts;
         if (sum->end != RUNNER_INTERRUPTED) {
-            char *path = accepted_path(s, x->name);
-            unlink(path);
-            free(path);
+            char *marker = marker_path(s, x->name), *processed = NULL;
+            size_t len;
+            if (fileio_read_user(marker, 4096, &processed, &len, &err) == SWEEP_OK)
+                inbox_write_results(s->o->home, s->st, x->name, processed,
+                                    time_now() - s->started_at, s->tasks_run,
+                                    s->o->out);
+            free(processed);
+            free(marker);
+            drop_accepted(s, x->name);
         }
         study_drop(s, x);
     }
     fflush(s->o->out);
+}
+
+/* inbox_submit_fn: the study of an inbox file accepted as cmd_submit accepts one,
+ * with its inbox marker. The same file again while its study runs is taken as
+ * nothing new (its tasks are there); a different file for that study is refused. */
+static int
+inbox_submit(void *arg, const struct spec *spec, const char *processed, struct err *err)
+{
+    struct service *s = arg;
+    struct svc_study *x;
+    bool busy;
+    char *text = json_dumps(spec->json, JSON_COMPACT), *path = NULL, *old = NULL;
+    size_t len;
+    int rc = SWEEP_OK;
+
+    if (!text)
+        return err_set(err, SWEEP_EINTERNAL, "cannot format the spec");
+    pthread_mutex_lock(&s->mu);
+    x = find_study(s, spec->name);
+    busy = x && x->state != ST_REJECTED && x->state != ST_CANCELLED;
+    pthread_mutex_unlock(&s->mu);
+    path = accepted_path(s, spec->name);
+    if (!s->o->allow_commands && runs_commands(spec)) {
+        rc = err_set(err, SWEEP_EINVAL,
+                     "study %s runs commands, and this service runs models only "
+                     "(sweep serve --allow-commands)",
+                     spec->name);
+    } else if (busy) {
+        if (fileio_read_user(path, 64 << 20, &old, &len, err) == SWEEP_OK &&
+            strcmp(old, text) == 0) {
+            fprintf(s->o->out,
+                    "sweep serve: inbox: %s: study %s is running; its tasks are not "
+                    "added again\n",
+                    processed, spec->name);
+            err_clear(err);
+        } else {
+            rc = err_set(err, SWEEP_EBUSY,
+                         "study %s is running with other tasks; drop this file again "
+                         "once it has ended",
+                         spec->name);
+        }
+    } else if (runner_is_active(s->o->home, spec->name)) {
+        rc = err_set(err, SWEEP_EBUSY, "another sweep process is running study %s",
+                     spec->name);
+    } else {
+        char *marker = marker_path(s, spec->name);
+        rc = fileio_write_atomic(path, text, strlen(text), "accepted spec", err);
+        if (!rc)
+            rc = fileio_write_atomic(marker, processed, strlen(processed),
+                                     "inbox marker", err);
+        free(marker);
+        if (!rc) {
+            pthread_mutex_lock(&s->mu);
+            queue_job(s, spec->name, JOB_PREPARE, text);
+            text = NULL;
+            pthread_mutex_unlock(&s->mu);
+        }
+    }
+    free(old);
+    free(path);
+    free(text);
+    return rc;
 }
 
 /* Every accepted spec of an earlier run, queued again (its study resumes). */
@@ -841,7 +951,7 @@ static bool preparing(struct service *s)
 static int loop(struct service *s, struct err *err)
 {
     for (;;) {
-        struct pollfd pfd[3];
+        struct pollfd pfd[4];
         int npfd = 0, signo = 0, timeout;
         double wait = 1.0;
         uint64_t v;
@@ -877,6 +987,8 @@ static int loop(struct service *s, struct err *err)
             pfd[npfd++] = (struct pollfd){.fd = executor_fd(s->ex), .events = POLLIN};
         if (sigwatch_fd() >= 0)
             pfd[npfd++] = (struct pollfd){.fd = sigwatch_fd(), .events = POLLIN};
+        if (s->inbox && !draining) /* while stopping, files stay for the next start */
+            pfd[npfd++] = (struct pollfd){.fd = inbox_fd(s->inbox), .events = POLLIN};
         if (poll(pfd, (nfds_t)npfd, timeout) < 0 && errno != EINTR)
             return err_set(err, SWEEP_EIO, "poll: %s", strerror(errno));
         if (read(s->wake, &v, sizeof(v)) < 0 && errno != EAGAIN)
@@ -889,6 +1001,8 @@ static int loop(struct service *s, struct err *err)
         if (signo && !draining)
             start_draining(s, signo);
         run_commands(s);
+        if (s->inbox && !service_draining(s))
+            inbox_dispatch(s->inbox);
     }
 }
 
@@ -967,6 +1081,11 @@ int server_run(const struct server_opts *o, struct err *err)
     watching = true;
     if ((rc = load_accepted(&s, err)))
         goto out;
+    if (o->inbox) {
+        if ((rc = inbox_open(o->inbox, inbox_submit, &s, o->out, &s.inbox, err)))
+            goto out;
+        inbox_scan(s.inbox);
+    }
     if (pthread_create(&prep, NULL, prepare_main, &s) != 0) {
         rc = err_set(err, SWEEP_EINTERNAL, "cannot start the preparing thread");
         goto out;
@@ -990,6 +1109,7 @@ out:
         sigwatch_close();
     while (s.studies)
         study_drop(&s, s.studies);
+    inbox_destroy(s.inbox);
     engine_destroy(s.e);
     executor_destroy(s.ex);
     store_close(s.st);

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "server/inbox.h"
 #include "server/route.h"
 #include "server/service.h"
 
@@ -241,12 +242,32 @@ static void test_api_study_spec(void **state)
     }
 }
 
+static void test_inbox_names(void **state)
+{
+    static const char *const ignored[] = {
+        "", ".x.json", ".q.json.tmp.123", "a.json.tmp", ".tmp", "processed", "rejected",
+    };
+    static const char *const taken[] = {
+        "a.json", "tasks.yaml", "tmp", "a.tmp.json", "processed.json", "x",
+    };
+    char buf[128];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(ignored) / sizeof(*ignored); i++)
+        assert_true(inbox_ignored(ignored[i]));
+    for (size_t i = 0; i < sizeof(taken) / sizeof(*taken); i++)
+        assert_false(inbox_ignored(taken[i]));
+    /* 2026-12-07 01:02:03 UTC */
+    inbox_processed_name("tasks.yaml", 1796605323.9, buf, sizeof(buf));
+    assert_string_equal(buf, "20261207_010203_tasks.yaml");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_route_find),      cmocka_unit_test(test_route_bearer),
         cmocka_unit_test(test_route_query_int), cmocka_unit_test(test_route_error_json),
-        cmocka_unit_test(test_api_study_spec),
+        cmocka_unit_test(test_api_study_spec),  cmocka_unit_test(test_inbox_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -298,7 +298,8 @@ static void test_check_and_task(void **state)
     assert_int_equal(view_count_of(json_object_get(o, "progress"), "failed"), 1);
     json_decref(o);
 
-    assert_int_equal(store_task_find(f->st, f->study, "00000000b0000000", &t, &f->err), 0);
+    assert_int_equal(store_task_find(f->st, f->study, "00000000b0000000", &t, &f->err),
+                     0);
     o = view_task_json(&t, "v");
     store_task_fini(&t);
     assert_keys(o, "id,study,key,state,priority,attempts,params,metrics,exit_code,"
@@ -312,7 +313,8 @@ static void test_check_and_task(void **state)
     assert_true(json_is_string(json_object_get(o, "finished_at")));
     json_decref(o);
     /* An error that is not UTF-8 is null, not a missing object. */
-    assert_int_equal(store_task_find(f->st, f->study, "00000000b0000001", &t, &f->err), 0);
+    assert_int_equal(store_task_find(f->st, f->study, "00000000b0000001", &t, &f->err),
+                     0);
     o = view_task_json(&t, "v");
     store_task_fini(&t);
     assert_non_null(o);
@@ -689,6 +691,66 @@ static void test_aggregate_json(void **state)
     aggregate_fini(&a);
 }
 
+/* ---- the inbox's results files ---- */
+
+static void test_inbox_results(void **state)
+{
+    struct fixture *f = *state;
+    struct store_study s = {0};
+    json_t *res, *t, *stats;
+
+    add(f, &(struct spec_task){"{\"task_id\":\"a1\",\"n\":5}", PRIORITY_HIGH, 0,
+                               TASK_SUCCEEDED, "{\"rg\":2.5}", 1.5, NULL});
+    add(f, &(struct spec_task){"{\"n\":6}", PRIORITY_LOW, 0, TASK_FAILED, NULL, 0.5,
+                               "exit 3"});
+    add(f, &(struct spec_task){"{\"n\":7}", 0, 0, TASK_PENDING, NULL, 0, NULL});
+    assert_int_equal(store_study_get(f->st, "v", &s, &f->err), 0);
+    assert_int_equal(view_inbox_results(f->st, &s, "q.json", "local@h", &res, &f->err),
+                     0);
+    assert_keys(res, "study,file,generated_at,tasks");
+    assert_string_equal(json_string_value(json_object_get(res, "file")), "q.json");
+    assert_int_equal(json_array_size(json_object_get(res, "tasks")), 3);
+    t = json_array_get(json_object_get(res, "tasks"), 0);
+    assert_keys(t, "task_id,algorithm,parameters,execution_time,result,worker_id,"
+                   "completed_at,priority");
+    /* task_id out of the parameters; the spec names no model: algorithm null. */
+    assert_string_equal(json_string_value(json_object_get(t, "task_id")), "a1");
+    assert_dump(json_object_get(t, "parameters"), "{\"n\":5}");
+    assert_true(json_is_null(json_object_get(t, "algorithm")));
+    assert_dump(json_object_get(t, "result"),
+                "{\"status\":\"succeeded\",\"metrics\":{\"rg\":2.5}}");
+    assert_true(json_real_value(json_object_get(t, "execution_time")) == 1.5);
+    assert_string_equal(json_string_value(json_object_get(t, "worker_id")), "local@h");
+    assert_string_equal(json_string_value(json_object_get(t, "completed_at")),
+                        "1970-01-01T00:16:41.500Z");
+    assert_string_equal(json_string_value(json_object_get(t, "priority")), "HIGH");
+    /* Without a task_id: its key; not ended: completed_at null. */
+    t = json_array_get(json_object_get(res, "tasks"), 1);
+    assert_string_equal(json_string_value(json_object_get(t, "task_id")),
+                        "00000000b0000001");
+    assert_dump(json_object_get(t, "result"), "{\"status\":\"failed\",\"metrics\":{}}");
+    assert_string_equal(json_string_value(json_object_get(t, "priority")), "LOW");
+    t = json_array_get(json_object_get(res, "tasks"), 2);
+    assert_true(json_is_null(json_object_get(t, "completed_at")));
+    json_decref(res);
+
+    /* Every study's tasks by state and band; throughput per minute of uptime. */
+    assert_int_equal(view_orchestrator_stats(f->st, 120.0, 6, &stats, &f->err), 0);
+    assert_keys(stats, "updated_at,uptime_seconds,studies,totals,by_priority,"
+                       "throughput");
+    assert_int_equal(view_count_of(json_object_get(stats, "totals"), "total"), 3);
+    assert_int_equal(view_count_of(json_object_get(stats, "totals"), "failed"), 1);
+    assert_keys(json_object_get(stats, "by_priority"), "HIGH,MEDIUM,LOW");
+    assert_int_equal(
+        view_count_of(json_object_get(json_object_get(stats, "by_priority"), "HIGH"),
+                      "succeeded"),
+        1);
+    assert_dump(json_object_get(stats, "throughput"),
+                "{\"tasks_run\":6,\"tasks_per_minute\":3.0}");
+    json_decref(stats);
+    store_study_fini(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -703,6 +765,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_results_columns_kept, setup, teardown),
         cmocka_unit_test_setup_teardown(test_results_pipeline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_aggregate_json, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_inbox_results, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

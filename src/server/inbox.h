@@ -1,0 +1,81 @@
+/* The task inbox of `sweep serve`: a directory watched with inotify where users and
+ * other programs drop task files (the task-queue JSON, tasks.yaml) and study specs.
+ * Module-private to src/server; the main thread owns it (service.c polls its fd).
+ *
+ * A file is taken only when complete: closed after writing (IN_CLOSE_WRITE) or
+ * renamed in (IN_MOVED_TO), so a half-written file is never parsed; the files found
+ * at inbox_open() are taken too (inbox_scan()). Dotfiles (`sweep new` writes
+ * .NAME.tmp.PID, then renames), names ending in .tmp, directories and the
+ * processed/ and rejected/ folders are ignored. Each file is parsed and checked as
+ * `sweep run FILE` checks it (same messages: path:line:col: field: ...), handed to
+ * the service (inbox_submit_fn: a study accepted as POST /studies accepts one), then
+ * moved to processed/YYYYMMDD_HHMMSS_<name> (UTC; a second file of that name in the
+ * same second is <stem>_2<.ext>, _3 ...); a file that is refused goes to
+ * rejected/<name> with rejected/<name>.error saying what is wrong and where. One
+ * file's refusal never affects another file. */
+#ifndef SWEEP_SERVER_INBOX_H
+#define SWEEP_SERVER_INBOX_H
+
+#include "common/err.h"
+#include "core/spec.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+struct inbox;
+
+/* Hands a checked spec to the service, its file already moved to
+ * processed/<processed> (the name without directory): SWEEP_OK once accepted, else
+ * an error whose message goes to the .error file (the file then moves to
+ * rejected/). */
+typedef int inbox_submit_fn(void *arg,
+                            const struct spec *spec,
+                            const char *processed,
+                            struct err *err);
+
+/* Creates dir (and processed/, rejected/ in it) when missing and starts watching it.
+ * Each file taken is told on `log` ("sweep serve: inbox: ..."). Free with
+ * inbox_destroy() (accepts NULL). */
+int inbox_open(const char *dir,
+               inbox_submit_fn *submit,
+               void *arg,
+               FILE *log,
+               struct inbox **out,
+               struct err *err);
+void inbox_destroy(struct inbox *ib);
+/* The inotify descriptor to poll for POLLIN. */
+int inbox_fd(const struct inbox *ib);
+/* Takes every file already in the directory. */
+void inbox_scan(struct inbox *ib);
+/* Takes the files the pending events name (never blocks). */
+void inbox_dispatch(struct inbox *ib);
+
+struct store;
+/* The study of processed/<processed> could not be stored (a task the checks of
+ * storing refuse, after the file was accepted): the file moves from dir/processed/ to
+ * dir/rejected/<name> with <name>.error: "dir/<name>: why". Any thread. */
+void inbox_refused(const char *dir, const char *processed, const char *why, FILE *log);
+
+/* Once every task of the study of processed/<processed> has ended: writes
+ * <home>/results/task_results_YYYYMMDD_HHMMSS.json (view_inbox_results() of the
+ * file's name, with "processed": its name in processed/; _2, _3 ...
+ * after the stamp when that name is taken) and refreshes
+ * <home>/results/orchestrator_stats.json (view_orchestrator_stats() with uptime and
+ * tasks_run), each through a temporary file and a rename. What fails is told on log.
+ */
+void inbox_write_results(const char *home,
+                         struct store *st,
+                         const char *study,
+                         const char *processed,
+                         double uptime,
+                         long long tasks_run,
+                         FILE *log);
+
+/* Whether a directory entry of the inbox is left alone (see above; not whether it is
+ * a regular file). */
+bool inbox_ignored(const char *name);
+/* "YYYYMMDD_HHMMSS_<name>" for a file processed at epoch seconds `when` (UTC). */
+void inbox_processed_name(const char *name, double when, char *buf, size_t n);
+
+#endif
