@@ -55,7 +55,7 @@
  * studies.names_generation (filled from the tasks of every study's latest generation:
  * O(tasks), two JSON parses each); version 8 gains tasks.tally and the trigger that
  * leaves the changes that flip it to the store. A newer version is refused. */
-#include "store.h"
+#include "store_int.h"
 
 #include "common/fileio.h"
 #include "common/jsonx.h"
@@ -266,7 +266,7 @@ static const char schema_v6_sql[] =
  * name, the first task in expansion order that has it (seq, and task_id to follow it
  * into the next generation) and the name's place among that task's names (pos);
  * studies.names_generation is the generation for which that list is complete. The
- * upgrade fills it from every study's latest generation (names_fill()). */
+ * upgrade fills it from every study's latest generation (store_names_fill()). */
 static const char schema_v7_sql[] =
     "CREATE TABLE result_names ("
     " study_id INTEGER NOT NULL REFERENCES studies(id) ON DELETE CASCADE,"
@@ -328,108 +328,6 @@ static const char schema_v8_sql[] =
 /* What a change counted by the store reads back: its group in task_counts, its new
  * state and its seq (where its result names are noted). */
 #define COUNTED_COLS "study_id, generation, step, priority, state, seq"
-
-/* A key that appears twice after flattening ({"a.b": 1, "a": {"b": 2}}) keeps the
- * later value. */
-/* A name of a task's result columns: inserted, or moved to an earlier task. */
-#define NAME_NOTE_SQL                                                                  \
-    "INSERT INTO result_names (study_id, generation, kind, step, name, seq, pos,"      \
-    " task_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO UPDATE SET"      \
-    " seq = excluded.seq, pos = excluded.pos, task_id = excluded.task_id"              \
-    " WHERE excluded.seq < seq"
-
-#define METRIC_PUT_SQL                                                                 \
-    "INSERT OR REPLACE INTO metrics (task_id, name, value, text)"                      \
-    " VALUES (?1, ?2, ?3, ?4)"
-
-enum stmt_id {
-    ST_BEGIN,
-    ST_COMMIT,
-    ST_ROLLBACK,
-    ST_SAVEPOINT,
-    ST_RELEASE,
-    ST_ROLLBACK_TO,
-    ST_STUDY_PUT,
-    ST_STUDY_GET,
-    ST_STUDY_GENERATION,
-    ST_STUDY_SET_STATUS,
-    ST_STUDY_STARTED,
-    ST_STUDY_FINISHED,
-    ST_STUDY_LIST,
-    ST_TASK_PUT,
-    ST_RESET_ATTEMPTS,
-    ST_RESET_RUNNING,
-    ST_RESET_TO_PENDING,
-    ST_COUNT_PENDING,
-    ST_NEXT_PENDING,
-    ST_TASK_STARTED,
-    ST_ATTEMPT_OPEN,
-    ST_ATTEMPT_CLOSE,
-    ST_TASK_FINISHED,
-    ST_TASK_FINISHED_ANY,
-    ST_TASK_GROUP,
-    ST_COUNT_RANGE,
-    ST_TASK_EACH,
-    ST_TASK_IN_STATE,
-    ST_FIND_IN_STUDY,
-    ST_FIND_ANY,
-    ST_NAME_ID,
-    ST_NAME_KEY,
-    ST_ATTEMPTS,
-    ST_CANCEL_STUDY,
-    ST_CANCEL_TASK,
-    ST_REQUEUE,
-    ST_CANCEL_CHAIN_REST,
-    ST_CANCEL_REQUESTED,
-    ST_METRICS_CLEAR,
-    ST_METRIC_PUT,
-    ST_AGGREGATE_PUT,
-    ST_AGGREGATE_GET,
-    ST_STUDY_SET_STEPS,
-    ST_STUDY_SET_REASON,
-    ST_RESET_WAITING,
-    ST_RESET_REDUCE,
-    ST_UNBLOCK_NEXT,
-    ST_SKIP_REST,
-    ST_SET_STATE,
-    ST_CHAIN_RANGE,
-    ST_STEP_COUNTS,
-    ST_TASK_LAST,
-    ST_RESET_SKIP_FAILED,
-    ST_STUDY_DELETE,
-
-    ST_INPUT_HASH_GET,
-    ST_INPUT_HASH_SET,
-    ST_ATTEMPT_SET_PROCESS,
-    ST_LEASE_RENEW,
-    ST_EXPIRE_TASKS,
-    ST_EXPIRE_ATTEMPTS,
-    ST_ATTEMPTS_OPEN,
-    ST_ATTEMPTS_EXPIRED,
-    ST_ATTEMPT_INTERRUPT,
-    ST_TASK_INTERRUPT,
-    ST_ATTEMPT_LATE,
-    ST_ATTEMPT_STALE,
-    ST_STAGE_STUDY,
-    ST_STAGE_STUDY_GET,
-    ST_STAGE_TASK,
-    ST_STAGE_MOVE,
-    ST_STAGE_CLEAR,
-    ST_STAGE_DROP_TASKS,
-    ST_STAGE_DROP_STUDY,
-    ST_PUBLISH_TASKS,
-    ST_PUBLISH_STUDY,
-    ST_COUNTS_ADD,
-    ST_COUNTS_DROP_OTHERS,
-    ST_NAME_NOTE,
-    ST_NAMES_GET,
-    ST_NAMES_STUDY,
-    ST_NAMES_DROPPED,
-    ST_NAMES_CARRY,
-    ST_NAMES_COMPLETE,
-    ST_NAMES_KEEP_ONLY,
-    ST_COUNT,
-};
 
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -762,32 +660,6 @@ static const char *const stmt_sql[ST_COUNT] = {
         "DELETE FROM result_names WHERE study_id = ?1 AND generation <> ?2",
 };
 
-struct store {
-    sqlite3 *db;
-    char *home;
-    char *path;
-    sqlite3_stmt *stmt[ST_COUNT];
-    char *owner;  /* of the attempts this connection starts; NULL: none */
-    double lease; /* seconds */
-    /* What the connection has cost (store_stats_get()); statements and triggers are
-     * counted once store_stats_enable() installed the trace callback. */
-    struct store_stats stats;
-    /* Changes to task_counts of this transaction not made yet: pending tasks
-     * inserted, and the changes of state counted by the store (schema_v8_sql). Added
-     * by store_commit(), dropped by store_rollback(). */
-    struct stage_count {
-        long long study_id, generation, n;
-        int step, band, state;
-    } * added;
-    size_t nadded, capadded;
-    /* The result names this connection wrote or read (names_note()): a hash set,
-     * emptied whenever a transaction or savepoint is rolled back. */
-    struct name_seen *seen;
-    size_t nseen, capseen; /* capseen: 0 or a power of two */
-};
-
-static void seen_clear(struct store *st);
-
 static const char *const study_status_names[] = {
     "CREATED", "QUEUED",    "RUNNING",     "COMPLETED", "PARTIALLY_FAILED",
     "FAILED",  "CANCELLED", "INTERRUPTED", "WAITING",
@@ -833,10 +705,7 @@ store_vfail(struct store *st, int rc, struct err *err, const char *fmt, va_list 
                    sqlite3_errmsg(st->db));
 }
 
-static int store_fail(struct store *st, int rc, struct err *err, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int store_fail(struct store *st, int rc, struct err *err, const char *fmt, ...)
+int store_fail(struct store *st, int rc, struct err *err, const char *fmt, ...)
 {
     va_list ap;
 
@@ -846,7 +715,7 @@ static int store_fail(struct store *st, int rc, struct err *err, const char *fmt
     return rc;
 }
 
-static void stmt_done(sqlite3_stmt *s)
+void store_stmt_done(sqlite3_stmt *s)
 {
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
@@ -854,12 +723,8 @@ static void stmt_done(sqlite3_stmt *s)
 
 /* Runs a statement that returns no rows (or whose rows are not needed) to completion
  * and resets it; the context is formatted only on failure. */
-static int
-step_done(struct store *st, sqlite3_stmt *s, struct err *err, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int
-step_done(struct store *st, sqlite3_stmt *s, struct err *err, const char *fmt, ...)
+int store_step_done(
+    struct store *st, sqlite3_stmt *s, struct err *err, const char *fmt, ...)
 {
     int rc;
 
@@ -873,11 +738,11 @@ step_done(struct store *st, sqlite3_stmt *s, struct err *err, const char *fmt, .
         rc = store_vfail(st, rc, err, fmt, ap);
         va_end(ap);
     }
-    stmt_done(s);
+    store_stmt_done(s);
     return rc;
 }
 
-static void bind_text(sqlite3_stmt *s, int i, const char *v)
+void store_bind_text(sqlite3_stmt *s, int i, const char *v)
 {
     if (v)
         sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
@@ -885,7 +750,7 @@ static void bind_text(sqlite3_stmt *s, int i, const char *v)
         sqlite3_bind_null(s, i);
 }
 
-static char *column_strdup(sqlite3_stmt *s, int i)
+char *store_column_strdup(sqlite3_stmt *s, int i)
 {
     const unsigned char *v = sqlite3_column_text(s, i);
     return v ? xstrdup((const char *)v) : NULL;
@@ -893,27 +758,28 @@ static char *column_strdup(sqlite3_stmt *s, int i)
 
 /* ---- savepoints: one per multi-statement function ---- */
 
-static int op_begin(struct store *st, struct err *err, const char *what)
+int store_op_begin(struct store *st, struct err *err, const char *what)
 {
-    return step_done(st, st->stmt[ST_SAVEPOINT], err, "%s: savepoint", what);
+    return store_step_done(st, st->stmt[ST_SAVEPOINT], err, "%s: savepoint", what);
 }
 
-/* Releases the savepoint when rc is 0, else undoes everything since op_begin(). */
-static int op_end(struct store *st, int rc, struct err *err, const char *what)
+/* Releases the savepoint when rc is 0, else undoes everything since store_op_begin().
+ */
+int store_op_end(struct store *st, int rc, struct err *err, const char *what)
 {
     if (rc == 0) {
-        rc = step_done(st, st->stmt[ST_RELEASE], err, "%s: release", what);
+        rc = store_step_done(st, st->stmt[ST_RELEASE], err, "%s: release", what);
         if (rc == 0)
             return 0;
     }
     /* A failed statement may already have rolled the whole transaction back; then
      * there is no savepoint left and these fail harmlessly. The result names noted
      * since may be gone too. */
-    seen_clear(st);
+    store_seen_clear(st);
     sqlite3_step(st->stmt[ST_ROLLBACK_TO]);
-    stmt_done(st->stmt[ST_ROLLBACK_TO]);
+    store_stmt_done(st->stmt[ST_ROLLBACK_TO]);
     sqlite3_step(st->stmt[ST_RELEASE]);
-    stmt_done(st->stmt[ST_RELEASE]);
+    store_stmt_done(st->stmt[ST_RELEASE]);
     return rc;
 }
 
@@ -927,10 +793,8 @@ static int op_end(struct store *st, int rc, struct err *err, const char *what)
 static int hot_begin(struct store *st, bool *own, struct err *err, const char *what)
 {
     *own = sqlite3_get_autocommit(st->db) != 0;
-    return *own ? op_begin(st, err, what) : 0;
+    return *own ? store_op_begin(st, err, what) : 0;
 }
-
-static int counts_flush(struct store *st, struct err *err);
 
 /* Outside a transaction, the changes of state counted by the store go into
  * task_counts before the savepoint (the transaction) ends. */
@@ -940,9 +804,9 @@ hot_end(struct store *st, bool own, int rc, struct err *err, const char *what)
     if (!own)
         return rc;
     if (rc == 0)
-        rc = counts_flush(st, err);
+        rc = store_counts_flush(st, err);
     st->nadded = 0;
-    return op_end(st, rc, err, what);
+    return store_op_end(st, rc, err, what);
 }
 
 /* ---- metrics rows ---- */
@@ -974,8 +838,8 @@ static int metric_put(const char *name, const json_t *v, void *arg)
             put, 3, json_is_number(v) ? json_number_value(v) : (double)json_is_true(v));
         sqlite3_bind_null(put, 4);
     }
-    return step_done(m->st, put, m->err, "storing metric '%s' of task %lld", name,
-                     m->task_id);
+    return store_step_done(m->st, put, m->err, "storing metric '%s' of task %lld", name,
+                           m->task_id);
 }
 
 /* Adds the metrics rows of one task from its metrics object m: none when it is NULL
@@ -992,11 +856,11 @@ static int metrics_fill_json(struct store *st,
 }
 
 /* The same from its metrics JSON: none when it is NULL or not JSON. */
-static int metrics_fill(struct store *st,
-                        sqlite3_stmt *put,
-                        long long task_id,
-                        const char *metrics_json,
-                        struct err *err)
+int store_metrics_fill(struct store *st,
+                       sqlite3_stmt *put,
+                       long long task_id,
+                       const char *metrics_json,
+                       struct err *err)
 {
     json_t *m = metrics_json ? json_loads(metrics_json, 0, NULL) : NULL;
     int rc = metrics_fill_json(st, put, task_id, m, err);
@@ -1017,7 +881,7 @@ static int metrics_fill(struct store *st,
  * - parameters are noted as tasks are stored (store_task_stage(), store_task_put());
  * - metrics as a result is recorded (store_task_finished()), in its transaction;
  * - a published generation takes the metrics of the one before at their first task's
- *   new place (names_publish());
+ *   new place (store_names_publish());
  * - studies.names_generation is the generation for which the list is complete: a new
  *   study's first; a published one whose previous generation was complete and whose
  *   metrics' first tasks are all in it; one merged from a full pass
@@ -1034,12 +898,6 @@ static int metrics_fill(struct store *st,
  * it shares with the one before (the values of an axis reordered) keeps the metrics'
  * first tasks of before, so such columns may come in another order than a full pass
  * would give. */
-
-/* Which list a name is in. */
-struct name_key {
-    long long study_id, generation;
-    int kind, step;
-};
 
 struct name_seen {
     uint64_t hash; /* 0: an empty slot */
@@ -1076,7 +934,7 @@ seen_slot(struct store *st, const struct name_key *k, const char *name, uint64_t
     }
 }
 
-static void seen_clear(struct store *st)
+void store_seen_clear(struct store *st)
 {
     for (size_t i = 0; i < st->capseen; i++)
         free(st->seen[i].name);
@@ -1147,8 +1005,8 @@ static int names_note(struct store *st,
     sqlite3_bind_int64(s, 6, seq);
     sqlite3_bind_int(s, 7, pos);
     sqlite3_bind_int64(s, 8, task_id);
-    rc = step_done(st, s, err, "noting the result column '%s' of study %lld", name,
-                   k->study_id);
+    rc = store_step_done(st, s, err, "noting the result column '%s' of study %lld",
+                         name, k->study_id);
     if (rc == 0)
         seen_put(st, k, name, seq);
     return rc;
@@ -1195,11 +1053,11 @@ static int names_note_keys(struct store *st,
 }
 
 /* The parameter names of a task of the expansion being stored. */
-static int names_note_params(struct store *st,
-                             long long study_id,
-                             long long generation,
-                             const struct expand_task *t,
-                             struct err *err)
+int store_names_note_params(struct store *st,
+                            long long study_id,
+                            long long generation,
+                            const struct expand_task *t,
+                            struct err *err)
 {
     struct name_key k = {study_id, generation, 0, t->step};
     json_t *own = t->params ? NULL : jsonx_object_or_empty(t->params_json);
@@ -1232,13 +1090,13 @@ static int leaf_add(const char *path, const json_t *v, void *flat)
 
 /* The metric names of a task's metrics object m (flattened as a.b, a name that
  * appears twice in its first place, as view.c flattens them). */
-static int names_note_metrics(struct store *st,
-                              sqlite3_stmt *s,
-                              const struct name_key *k,
-                              long long seq,
-                              long long task_id,
-                              const json_t *m,
-                              struct err *err)
+int store_names_note_metrics(struct store *st,
+                             sqlite3_stmt *s,
+                             const struct name_key *k,
+                             long long seq,
+                             long long task_id,
+                             const json_t *m,
+                             struct err *err)
 {
     struct leaves_seen w = {st, k, seq};
     json_t *flat, *v;
@@ -1259,21 +1117,25 @@ static int names_note_metrics(struct store *st,
 }
 
 /* Keeps only the names of generation `keep` of the study. */
-static int
-names_keep_only(struct store *st, long long id, long long keep, struct err *err)
+int store_names_keep_only(struct store *st,
+                          long long id,
+                          long long keep,
+                          struct err *err)
 {
     sqlite3_stmt *s = st->stmt[ST_NAMES_KEEP_ONLY];
 
     sqlite3_bind_int64(s, 1, id);
     sqlite3_bind_int64(s, 2, keep);
-    return step_done(st, s, err, "dropping the result columns of study %lld", id);
+    return store_step_done(st, s, err, "dropping the result columns of study %lld", id);
 }
 
 /* After generation `generation` became visible: its metrics are those of the
  * generation before at their first task's new place, and the list is complete when it
  * was before and each such task is still in it. O(names of the two generations). */
-static int
-names_publish(struct store *st, long long id, long long generation, struct err *err)
+int store_names_publish(struct store *st,
+                        long long id,
+                        long long generation,
+                        struct err *err)
 {
     const char *what = "carrying the result columns over";
     sqlite3_stmt *s = st->stmt[ST_NAMES_STUDY];
@@ -1286,7 +1148,7 @@ names_publish(struct store *st, long long id, long long generation, struct err *
     if (rc == SQLITE_ROW)
         complete = sqlite3_column_int64(s, 1);
     rc = rc == SQLITE_ROW ? 0 : store_fail(st, rc, err, "%s of study %lld", what, id);
-    stmt_done(s);
+    store_stmt_done(s);
     if (rc == 0 && complete == generation - 1) {
         s = st->stmt[ST_NAMES_DROPPED];
         sqlite3_bind_int64(s, 1, id);
@@ -1296,24 +1158,24 @@ names_publish(struct store *st, long long id, long long generation, struct err *
             dropped = sqlite3_column_int(s, 0) != 0;
         rc = rc == SQLITE_ROW ? 0
                               : store_fail(st, rc, err, "%s of study %lld", what, id);
-        stmt_done(s);
+        store_stmt_done(s);
         s = st->stmt[ST_NAMES_CARRY];
         sqlite3_bind_int64(s, 1, id);
         sqlite3_bind_int64(s, 2, generation);
         if (rc == 0)
-            rc = step_done(st, s, err, "%s of study %lld", what, id);
+            rc = store_step_done(st, s, err, "%s of study %lld", what, id);
         else
-            stmt_done(s);
+            store_stmt_done(s);
         s = st->stmt[ST_NAMES_COMPLETE];
         sqlite3_bind_int64(s, 1, id);
         sqlite3_bind_int64(s, 2, generation);
         if (rc == 0 && !dropped)
-            rc = step_done(st, s, err, "%s of study %lld", what, id);
+            rc = store_step_done(st, s, err, "%s of study %lld", what, id);
         else
-            stmt_done(s);
+            store_stmt_done(s);
     }
     if (rc == 0)
-        rc = names_keep_only(st, id, generation, err);
+        rc = store_names_keep_only(st, id, generation, err);
     return rc;
 }
 
@@ -1353,8 +1215,7 @@ static int pragma_int(struct store *st, const char *sql, long long *v, struct er
     return 0;
 }
 
-static int
-store_exec(struct store *st, const char *sql, const char *what, struct err *err)
+int store_exec(struct store *st, const char *sql, const char *what, struct err *err)
 {
     int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
     return rc == SQLITE_OK ? 0 : store_fail(st, rc, err, "%s", what);
@@ -1381,8 +1242,8 @@ static int store_upgrade_v2(struct store *st, struct err *err)
         goto out;
     }
     while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
-        rc = metrics_fill(st, put, sqlite3_column_int64(sel, 0),
-                          (const char *)sqlite3_column_text(sel, 1), err);
+        rc = store_metrics_fill(st, put, sqlite3_column_int64(sel, 0),
+                                (const char *)sqlite3_column_text(sel, 1), err);
         if (rc != 0)
             goto out;
     }
@@ -1395,7 +1256,7 @@ out:
 
 /* Fills result_names from the tasks of every study's latest generation (the upgrade
  * to version 7): O(tasks), two JSON parses each. */
-static int names_fill(struct store *st, struct err *err)
+int store_names_fill(struct store *st, struct err *err)
 {
     const char *what = "upgrading the schema to version 7";
     sqlite3_stmt *sel = NULL, *put = NULL;
@@ -1423,7 +1284,7 @@ static int names_fill(struct store *st, struct err *err)
         rc = names_note_keys(st, put, &k, seq, id, p, false, err);
         k.kind = 1;
         if (rc == 0)
-            rc = names_note_metrics(st, put, &k, seq, id, m, err);
+            rc = store_names_note_metrics(st, put, &k, seq, id, m, err);
         json_decref(p);
         json_decref(m);
         if (rc != 0)
@@ -1442,7 +1303,7 @@ out:
 
 /* Brings the schema to STORE_SCHEMA_VERSION in one transaction: creates it in a new
  * database, upgrades an older one; refuses a newer one. */
-static int store_schema(struct store *st, struct err *err)
+int store_schema(struct store *st, struct err *err)
 {
     long long version;
     int rc;
@@ -1471,7 +1332,7 @@ static int store_schema(struct store *st, struct err *err)
         if (rc == 0 && version < 7)
             rc = store_exec(st, schema_v7_sql, what, err);
         if (rc == 0 && version < 7)
-            rc = names_fill(st, err);
+            rc = store_names_fill(st, err);
         if (rc == 0 && version < 8)
             rc = store_exec(st, schema_v8_sql, what, err);
         if (rc == 0 && version < STORE_SCHEMA_VERSION) {
@@ -1608,7 +1469,7 @@ void store_close(struct store *st)
     free(st->path);
     free(st->owner);
     free(st->added);
-    seen_clear(st);
+    store_seen_clear(st);
     free(st);
 }
 
@@ -1619,23 +1480,23 @@ const char *store_home(const struct store *st)
 
 int store_begin(struct store *st, struct err *err)
 {
-    return step_done(st, st->stmt[ST_BEGIN], err, "beginning a transaction");
+    return store_step_done(st, st->stmt[ST_BEGIN], err, "beginning a transaction");
 }
 
 /* The band of task_counts: 0 LOW, 1 MEDIUM, 2 HIGH (band_range()). */
-static int count_band(int priority)
+int store_count_band(int priority)
 {
     return priority <= PRIORITY_LOW ? 0 : priority == PRIORITY_MEDIUM ? 1 : 2;
 }
 
 /* Adds n to the count of a group in the current transaction (at its commit). */
-static void counts_add(struct store *st,
-                       long long study_id,
-                       long long generation,
-                       int step,
-                       int band,
-                       int state,
-                       long long n)
+void store_counts_add(struct store *st,
+                      long long study_id,
+                      long long generation,
+                      int step,
+                      int band,
+                      int state,
+                      long long n)
 {
     for (size_t i = st->nadded; i-- > 0;) {
         struct stage_count *c = &st->added[i];
@@ -1654,14 +1515,15 @@ static void counts_add(struct store *st,
 }
 
 /* Notes a pending task inserted in the current transaction. */
-static void counts_note(
+void store_counts_note(
     struct store *st, long long study_id, long long generation, int step, int priority)
 {
-    counts_add(st, study_id, generation, step, count_band(priority), TASK_PENDING, 1);
+    store_counts_add(st, study_id, generation, step, store_count_band(priority),
+                     TASK_PENDING, 1);
 }
 
 /* Adds the noted tasks to task_counts, in the current transaction. */
-static int counts_flush(struct store *st, struct err *err)
+int store_counts_flush(struct store *st, struct err *err)
 {
     sqlite3_stmt *s = st->stmt[ST_COUNTS_ADD];
     int rc = 0;
@@ -1676,7 +1538,8 @@ static int counts_flush(struct store *st, struct err *err)
         sqlite3_bind_int(s, 4, c->band);
         sqlite3_bind_int64(s, 5, c->n);
         sqlite3_bind_int(s, 6, c->state);
-        rc = step_done(st, s, err, "counting the tasks of study %lld", c->study_id);
+        rc = store_step_done(st, s, err, "counting the tasks of study %lld",
+                             c->study_id);
     }
     st->nadded = 0;
     return rc;
@@ -1684,21 +1547,21 @@ static int counts_flush(struct store *st, struct err *err)
 
 int store_commit(struct store *st, struct err *err)
 {
-    int rc = counts_flush(st, err);
+    int rc = store_counts_flush(st, err);
 
     if (rc != 0)
         return rc;
-    return step_done(st, st->stmt[ST_COMMIT], err, "committing a transaction");
+    return store_step_done(st, st->stmt[ST_COMMIT], err, "committing a transaction");
 }
 
 void store_rollback(struct store *st)
 {
     st->nadded = 0;
-    seen_clear(st);
+    store_seen_clear(st);
     if (sqlite3_get_autocommit(st->db))
         return;
     sqlite3_step(st->stmt[ST_ROLLBACK]);
-    stmt_done(st->stmt[ST_ROLLBACK]);
+    store_stmt_done(st->stmt[ST_ROLLBACK]);
 }
 
 void store_wal_truncate(struct store *st)
@@ -1752,10 +1615,10 @@ void store_stats_get(struct store *st, struct store_stats *out)
 static void study_from_row(sqlite3_stmt *s, struct store_study *out)
 {
     out->id = sqlite3_column_int64(s, 0);
-    out->name = column_strdup(s, 1);
-    out->description = column_strdup(s, 2);
-    out->spec_path = column_strdup(s, 3);
-    out->spec_json = column_strdup(s, 4);
+    out->name = store_column_strdup(s, 1);
+    out->description = store_column_strdup(s, 2);
+    out->spec_path = store_column_strdup(s, 3);
+    out->spec_json = store_column_strdup(s, 4);
     out->status = (enum study_status)sqlite3_column_int(s, 5);
     out->generation = sqlite3_column_int64(s, 6);
     out->created_at = sqlite3_column_double(s, 7);
@@ -1763,8 +1626,8 @@ static void study_from_row(sqlite3_stmt *s, struct store_study *out)
     out->started_at = sqlite3_column_double(s, 9);
     out->finished_at = sqlite3_column_double(s, 10);
     out->runner_pid = sqlite3_column_int(s, 11);
-    out->steps_json = column_strdup(s, 12);
-    out->reason = column_strdup(s, 13);
+    out->steps_json = store_column_strdup(s, 12);
+    out->reason = store_column_strdup(s, 13);
 }
 
 void store_study_fini(struct store_study *s)
@@ -1792,10 +1655,10 @@ int store_study_put(struct store *st,
     sqlite3_stmt *s = st->stmt[ST_STUDY_PUT];
     int rc;
 
-    bind_text(s, 1, name);
-    bind_text(s, 2, description);
-    bind_text(s, 3, spec_path);
-    bind_text(s, 4, spec_json);
+    store_bind_text(s, 1, name);
+    store_bind_text(s, 2, description);
+    store_bind_text(s, 3, spec_path);
+    store_bind_text(s, 4, spec_json);
     sqlite3_bind_double(s, 5, time_now());
     rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) {
@@ -1807,7 +1670,7 @@ int store_study_put(struct store *st,
         rc = store_fail(st, rc, err, "storing study '%s'", name);
     else
         rc = 0;
-    stmt_done(s);
+    store_stmt_done(s);
     return rc;
 }
 
@@ -1820,7 +1683,7 @@ int store_study_get(struct store *st,
     int rc;
 
     memset(out, 0, sizeof(*out));
-    bind_text(s, 1, name);
+    store_bind_text(s, 1, name);
     rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) {
         study_from_row(s, out);
@@ -1830,15 +1693,15 @@ int store_study_get(struct store *st,
     } else {
         rc = store_fail(st, rc, err, "reading study '%s'", name);
     }
-    stmt_done(s);
+    store_stmt_done(s);
     return rc;
 }
 
 /* Runs one of the single-row study updates and checks that the study exists. */
-static int study_update(
+int store_study_update(
     struct store *st, sqlite3_stmt *s, long long id, struct err *err, const char *what)
 {
-    int rc = step_done(st, s, err, "%s of study %lld", what, id);
+    int rc = store_step_done(st, s, err, "%s of study %lld", what, id);
 
     if (rc == 0 && sqlite3_changes(st->db) == 0)
         rc = err_set(err, SWEEP_ENOTFOUND, "%s: no study with id %lld", what, id);
@@ -1855,7 +1718,7 @@ int store_study_set_status(struct store *st,
     sqlite3_bind_int64(s, 1, id);
     sqlite3_bind_int(s, 2, (int)status);
     sqlite3_bind_double(s, 3, time_now());
-    return study_update(st, s, id, err, "setting the status");
+    return store_study_update(st, s, id, err, "setting the status");
 }
 
 int store_study_mark_started(struct store *st, long long id, int pid, struct err *err)
@@ -1866,7 +1729,7 @@ int store_study_mark_started(struct store *st, long long id, int pid, struct err
     sqlite3_bind_int(s, 2, STUDY_RUNNING);
     sqlite3_bind_double(s, 3, time_now());
     sqlite3_bind_int(s, 4, pid);
-    return study_update(st, s, id, err, "recording the start");
+    return store_study_update(st, s, id, err, "recording the start");
 }
 
 int store_study_mark_finished(struct store *st,
@@ -1879,7 +1742,7 @@ int store_study_mark_finished(struct store *st,
     sqlite3_bind_int64(s, 1, id);
     sqlite3_bind_int(s, 2, (int)status);
     sqlite3_bind_double(s, 3, time_now());
-    return study_update(st, s, id, err, "recording the end");
+    return store_study_update(st, s, id, err, "recording the end");
 }
 
 int store_study_delete(struct store *st, long long id, struct err *err)
@@ -1887,7 +1750,7 @@ int store_study_delete(struct store *st, long long id, struct err *err)
     sqlite3_stmt *s = st->stmt[ST_STUDY_DELETE];
 
     sqlite3_bind_int64(s, 1, id);
-    return study_update(st, s, id, err, "deleting");
+    return store_study_update(st, s, id, err, "deleting");
 }
 
 int store_study_list(struct store *st, store_study_fn *fn, void *arg, struct err *err)
@@ -1906,16 +1769,16 @@ int store_study_list(struct store *st, store_study_fn *fn, void *arg, struct err
         }
     }
     rc = rc == SQLITE_DONE ? 0 : store_fail(st, rc, err, "listing the studies");
-    stmt_done(s);
+    store_stmt_done(s);
     return rc;
 }
 
 /* The latest generation of a study; SWEEP_ENOTFOUND when there is no such study. */
-static int study_generation(struct store *st,
-                            long long id,
-                            long long *generation,
-                            struct err *err,
-                            const char *what)
+int store_study_generation(struct store *st,
+                           long long id,
+                           long long *generation,
+                           struct err *err,
+                           const char *what)
 {
     sqlite3_stmt *s = st->stmt[ST_STUDY_GENERATION];
     int rc;
@@ -1930,22 +1793,22 @@ static int study_generation(struct store *st,
     } else {
         rc = store_fail(st, rc, err, "%s of study %lld", what, id);
     }
-    stmt_done(s);
+    store_stmt_done(s);
     return rc;
 }
 
 /* Binds the columns of an inserted task (?1 .. ?11 of ST_TASK_PUT). */
-static void bind_task(sqlite3_stmt *s,
-                      long long study_id,
-                      long long generation,
-                      const struct expand_task *t,
-                      int cpus)
+void store_bind_task(sqlite3_stmt *s,
+                     long long study_id,
+                     long long generation,
+                     const struct expand_task *t,
+                     int cpus)
 {
     sqlite3_bind_int64(s, 1, study_id);
     sqlite3_bind_text(s, 2, t->key, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 3, t->seq);
     sqlite3_bind_int64(s, 4, generation);
-    bind_text(s, 5, t->params_json);
+    store_bind_text(s, 5, t->params_json);
     sqlite3_bind_int(s, 6, t->repetition);
     sqlite3_bind_int64(s, 7, t->seed);
     sqlite3_bind_int(s, 8, t->priority);
@@ -1971,7 +1834,7 @@ static int stage_drop_tasks(struct store *st,
     sqlite3_bind_int64(s, 1, id);
     sqlite3_bind_int64(s, 2, visible);
     sqlite3_bind_int64(s, 3, limit);
-    rc = step_done(st, s, err, "discarding the staged tasks of study %lld", id);
+    rc = store_step_done(st, s, err, "discarding the staged tasks of study %lld", id);
     *n = rc == 0 ? sqlite3_changes(st->db) : 0;
     return rc;
 }
@@ -1981,7 +1844,7 @@ static int stage_clear(struct store *st, long long id, struct err *err)
     sqlite3_stmt *s = st->stmt[ST_STAGE_CLEAR];
 
     sqlite3_bind_int64(s, 1, id);
-    return step_done(st, s, err, "discarding the staged tasks of study %lld", id);
+    return store_step_done(st, s, err, "discarding the staged tasks of study %lld", id);
 }
 
 /* Drops the study's task_counts rows of every generation but `keep` (the visible one):
@@ -1993,7 +1856,7 @@ counts_keep_only(struct store *st, long long id, long long keep, struct err *err
 
     sqlite3_bind_int64(s, 1, id);
     sqlite3_bind_int64(s, 2, keep);
-    return step_done(st, s, err, "dropping the old counts of study %lld", id);
+    return store_step_done(st, s, err, "dropping the old counts of study %lld", id);
 }
 
 int store_study_stage(struct store *st,
@@ -2008,11 +1871,11 @@ int store_study_stage(struct store *st,
     long long n;
     int rc;
 
-    if ((rc = op_begin(st, err, what)) != 0)
+    if ((rc = store_op_begin(st, err, what)) != 0)
         return rc;
     sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
     sqlite3_bind_double(s, 2, time_now());
-    if ((rc = step_done(st, s, err, "%s of study '%s'", what, name)) != 0)
+    if ((rc = store_step_done(st, s, err, "%s of study '%s'", what, name)) != 0)
         goto out;
     s = st->stmt[ST_STAGE_STUDY_GET];
     sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
@@ -2025,7 +1888,7 @@ int store_study_stage(struct store *st,
     } else {
         rc = store_fail(st, rc, err, "%s of study '%s'", what, name);
     }
-    stmt_done(s);
+    store_stmt_done(s);
     /* What a preparation that died left behind. */
     if (rc == 0)
         rc = stage_clear(st, *id, err);
@@ -2034,11 +1897,11 @@ int store_study_stage(struct store *st,
     if (rc == 0)
         rc = counts_keep_only(st, *id, *visible, err);
     if (rc == 0) {
-        seen_clear(st);
-        rc = names_keep_only(st, *id, *visible, err);
+        store_seen_clear(st);
+        rc = store_names_keep_only(st, *id, *visible, err);
     }
 out:
-    return op_end(st, rc, err, what);
+    return store_op_end(st, rc, err, what);
 }
 
 int store_task_stage(struct store *st,
@@ -2051,21 +1914,21 @@ int store_task_stage(struct store *st,
     sqlite3_stmt *s = st->stmt[ST_STAGE_TASK];
     int rc;
 
-    bind_task(s, study_id, generation, t, cpus);
-    rc = step_done(st, s, err, "storing task %s (#%lld) of study %lld", t->key, t->seq,
-                   study_id);
+    store_bind_task(s, study_id, generation, t, cpus);
+    rc = store_step_done(st, s, err, "storing task %s (#%lld) of study %lld", t->key,
+                         t->seq, study_id);
     if (rc != 0)
         return rc;
     if (sqlite3_changes(st->db) > 0) {
-        counts_note(st, study_id, generation, t->step, t->priority);
-        return names_note_params(st, study_id, generation, t, err);
+        store_counts_note(st, study_id, generation, t->step, t->priority);
+        return store_names_note_params(st, study_id, generation, t, err);
     }
     /* A key the study already has (?5 and ?6 are not used). */
     s = st->stmt[ST_STAGE_MOVE];
-    bind_task(s, study_id, generation, t, cpus);
-    rc = step_done(st, s, err, "storing task %s (#%lld) of study %lld", t->key, t->seq,
-                   study_id);
-    return rc ? rc : names_note_params(st, study_id, generation, t, err);
+    store_bind_task(s, study_id, generation, t, cpus);
+    rc = store_step_done(st, s, err, "storing task %s (#%lld) of study %lld", t->key,
+                         t->seq, study_id);
+    return rc ? rc : store_names_note_params(st, study_id, generation, t, err);
 }
 
 int store_study_publish(struct store *st,
@@ -2080,10 +1943,10 @@ int store_study_publish(struct store *st,
     sqlite3_stmt *s = st->stmt[ST_PUBLISH_TASKS];
     int rc;
 
-    if ((rc = op_begin(st, err, what)) != 0)
+    if ((rc = store_op_begin(st, err, what)) != 0)
         return rc;
     sqlite3_bind_int64(s, 1, id);
-    if ((rc = step_done(st, s, err, "%s of study %lld", what, id)) != 0)
+    if ((rc = store_step_done(st, s, err, "%s of study %lld", what, id)) != 0)
         goto out;
     if ((rc = stage_clear(st, id, err)) != 0)
         goto out;
@@ -2091,19 +1954,19 @@ int store_study_publish(struct store *st,
         goto out;
     s = st->stmt[ST_PUBLISH_STUDY];
     sqlite3_bind_int64(s, 1, id);
-    bind_text(s, 2, description);
-    bind_text(s, 3, spec_path);
-    bind_text(s, 4, spec_json);
+    store_bind_text(s, 2, description);
+    store_bind_text(s, 3, spec_path);
+    store_bind_text(s, 4, spec_json);
     sqlite3_bind_int64(s, 5, generation);
     sqlite3_bind_double(s, 6, time_now());
-    rc = study_update(st, s, id, err, what);
+    rc = store_study_update(st, s, id, err, what);
     if (rc == SWEEP_ENOTFOUND)
         err_prefix(err, "generation %lld was prepared by another process meanwhile",
                    generation);
     if (rc == 0)
-        rc = names_publish(st, id, generation, err);
+        rc = store_names_publish(st, id, generation, err);
 out:
-    return op_end(st, rc, err, what);
+    return store_op_end(st, rc, err, what);
 }
 
 int store_study_unstage(struct store *st,
@@ -2117,8 +1980,8 @@ int store_study_unstage(struct store *st,
     do {
         if ((rc = store_begin(st, err)) != 0)
             return rc;
-        rc =
-            study_generation(st, id, &visible, err, "discarding a prepared generation");
+        rc = store_study_generation(st, id, &visible, err,
+                                    "discarding a prepared generation");
         if (rc == 0)
             rc = stage_drop_tasks(st, id, visible, chunk > 0 ? chunk : LLONG_MAX, &n,
                                   err);
@@ -2129,7 +1992,7 @@ int store_study_unstage(struct store *st,
         if (rc == 0 && n == 0) {
             sqlite3_stmt *d = st->stmt[ST_STAGE_DROP_STUDY];
             sqlite3_bind_int64(d, 1, id);
-            rc = step_done(st, d, err, "discarding study %lld", id);
+            rc = store_step_done(st, d, err, "discarding study %lld", id);
         }
         if (rc == 0)
             rc = store_commit(st, err);
@@ -2141,7 +2004,7 @@ int store_study_unstage(struct store *st,
 
 /* ---- tasks ---- */
 
-static void task_from_row(sqlite3_stmt *s, struct store_task *t)
+void store_task_from_row(sqlite3_stmt *s, struct store_task *t)
 {
     const unsigned char *key = sqlite3_column_text(s, 2);
 
@@ -2149,7 +2012,7 @@ static void task_from_row(sqlite3_stmt *s, struct store_task *t)
     t->study_id = sqlite3_column_int64(s, 1);
     snprintf(t->key, sizeof(t->key), "%s", key ? (const char *)key : "");
     t->seq = sqlite3_column_int64(s, 3);
-    t->params_json = column_strdup(s, 4);
+    t->params_json = store_column_strdup(s, 4);
     t->repetition = sqlite3_column_int(s, 5);
     t->seed = sqlite3_column_int64(s, 6);
     t->priority = sqlite3_column_int(s, 7);
@@ -2165,8 +2028,8 @@ static void task_from_row(sqlite3_stmt *s, struct store_task *t)
     t->started_at = sqlite3_column_double(s, 17);
     t->finished_at = sqlite3_column_double(s, 18);
     t->not_before = sqlite3_column_double(s, 19);
-    t->error = column_strdup(s, 20);
-    t->metrics_json = column_strdup(s, 21);
+    t->error = store_column_strdup(s, 20);
+    t->metrics_json = store_column_strdup(s, 21);
     t->step = sqlite3_column_int(s, 22);
     t->chain = sqlite3_column_int64(s, 23);
 }
@@ -2193,23 +2056,23 @@ int store_task_put(struct store *st,
     int rc;
 
     /* A new key is inserted and counted at once; a known one joins the generation. */
-    if ((rc = op_begin(st, err, what)) != 0)
+    if ((rc = store_op_begin(st, err, what)) != 0)
         return rc;
-    bind_task(s, study_id, generation, t, cpus);
-    rc = step_done(st, s, err, "storing task %s (#%lld) of study %lld", t->key, t->seq,
-                   study_id);
+    store_bind_task(s, study_id, generation, t, cpus);
+    rc = store_step_done(st, s, err, "storing task %s (#%lld) of study %lld", t->key,
+                         t->seq, study_id);
     if (rc == 0 && sqlite3_changes(st->db) > 0) {
-        counts_note(st, study_id, generation, t->step, t->priority);
-        rc = counts_flush(st, err);
+        store_counts_note(st, study_id, generation, t->step, t->priority);
+        rc = store_counts_flush(st, err);
     } else if (rc == 0) {
         s = st->stmt[ST_TASK_PUT];
-        bind_task(s, study_id, generation, t, cpus);
-        rc = step_done(st, s, err, "storing task %s (#%lld) of study %lld", t->key,
-                       t->seq, study_id);
+        store_bind_task(s, study_id, generation, t, cpus);
+        rc = store_step_done(st, s, err, "storing task %s (#%lld) of study %lld",
+                             t->key, t->seq, study_id);
     }
     if (rc == 0)
-        rc = names_note_params(st, study_id, generation, t, err);
-    return op_end(st, rc, err, what);
+        rc = store_names_note_params(st, study_id, generation, t, err);
+    return store_op_end(st, rc, err, what);
 }
 
 int store_study_reset(struct store *st,
@@ -2226,22 +2089,23 @@ int store_study_reset(struct store *st,
     sqlite3_stmt *s;
     int rc;
 
-    if ((rc = op_begin(st, err, what)) != 0)
+    if ((rc = store_op_begin(st, err, what)) != 0)
         return rc;
     s = st->stmt[ST_RESET_ATTEMPTS];
     sqlite3_bind_int64(s, 1, study_id);
     sqlite3_bind_int64(s, 2, generation);
     sqlite3_bind_text(s, 3, why, -1, SQLITE_STATIC);
     sqlite3_bind_double(s, 4, time_now());
-    bind_text(s, 5, st->owner);
-    if ((rc = step_done(st, s, err, "%s of study %lld: attempts", what, study_id)) != 0)
+    store_bind_text(s, 5, st->owner);
+    if ((rc = store_step_done(st, s, err, "%s of study %lld: attempts", what,
+                              study_id)) != 0)
         goto out;
     s = st->stmt[ST_RESET_RUNNING];
     sqlite3_bind_int64(s, 1, study_id);
     sqlite3_bind_int64(s, 2, generation);
     sqlite3_bind_text(s, 3, why, -1, SQLITE_STATIC);
-    if ((rc = step_done(st, s, err, "%s of study %lld: running tasks", what,
-                        study_id)) != 0)
+    if ((rc = store_step_done(st, s, err, "%s of study %lld: running tasks", what,
+                              study_id)) != 0)
         goto out;
     if (rerun != STORE_RERUN_NONE) {
         s = st->stmt[ST_RESET_TO_PENDING];
@@ -2251,8 +2115,8 @@ int store_study_reset(struct store *st,
                          rerun == STORE_RERUN_ALL ? TASK_SUCCEEDED : TASK_CANCELLED);
         sqlite3_bind_int(s, 4, untried ? TASK_CANCELLED : TASK_FAILED);
         sqlite3_bind_int(s, 5, untried ? TASK_CANCELLED : TASK_TIMED_OUT);
-        if ((rc = step_done(st, s, err, "%s of study %lld: tasks to rerun", what,
-                            study_id)) != 0)
+        if ((rc = store_step_done(st, s, err, "%s of study %lld: tasks to rerun", what,
+                                  study_id)) != 0)
             goto out;
     }
     for (int i = 0; i < 3; i++) {
@@ -2263,8 +2127,8 @@ int store_study_reset(struct store *st,
         s = st->stmt[then[i]];
         sqlite3_bind_int64(s, 1, study_id);
         sqlite3_bind_int64(s, 2, generation);
-        if ((rc = step_done(st, s, err, "%s of study %lld: waiting steps", what,
-                            study_id)) != 0)
+        if ((rc = store_step_done(st, s, err, "%s of study %lld: waiting steps", what,
+                                  study_id)) != 0)
             goto out;
     }
     s = st->stmt[ST_COUNT_PENDING];
@@ -2277,9 +2141,9 @@ int store_study_reset(struct store *st,
     } else {
         rc = store_fail(st, rc, err, "%s of study %lld: counting", what, study_id);
     }
-    stmt_done(s);
+    store_stmt_done(s);
 out:
-    return op_end(st, rc, err, what);
+    return store_op_end(st, rc, err, what);
 }
 
 /* The priority range of a band (0 = every priority). */
@@ -2330,16 +2194,16 @@ int store_task_next_pending(struct store *st,
     sqlite3_bind_int(s, 6, hi);
     sqlite3_bind_int(s, 7, limit);
     while (n < limit && (rc = sqlite3_step(s)) == SQLITE_ROW)
-        task_from_row(s, &batch[n++]);
+        store_task_from_row(s, &batch[n++]);
     if (n < limit && rc != SQLITE_DONE) {
         store_fail(st, rc, err, "reading the pending tasks of study %lld", study_id);
-        stmt_done(s);
+        store_stmt_done(s);
         for (int i = 0; i < n; i++)
             store_task_fini(&batch[i]);
         free(batch);
         return -1;
     }
-    stmt_done(s);
+    store_stmt_done(s);
     /* fn runs after the statement is reset, so it may write to the store. */
     int passed = 0;
     while (passed < n) {
@@ -2357,8 +2221,8 @@ int store_task_next_pending(struct store *st,
 
 /* Runs an UPDATE of one task (task_id) whose change of state the store counts: it
  * flips tally (schema_v8_sql) and changes the task only when it is in state `from`.
- * The change to the new state is then noted for the commit (counts_add()), from the
- * task's group read back. *changed tells whether the task changed. */
+ * The change to the new state is then noted for the commit (store_counts_add()), from
+ * the task's group read back. *changed tells whether the task changed. */
 /* Where a task is: its group in task_counts and its place in expansion order. */
 struct task_place {
     long long study_id, generation, seq;
@@ -2374,7 +2238,7 @@ static int step_counted(struct store *st,
                         struct err *err,
                         const char *what)
 {
-    int rc = step_done(st, s, err, "%s of task %lld", what, task_id);
+    int rc = store_step_done(st, s, err, "%s of task %lld", what, task_id);
 
     *changed = rc == 0 && sqlite3_changes(st->db) > 0;
     if (!*changed)
@@ -2386,9 +2250,10 @@ static int step_counted(struct store *st,
         long long study_id = sqlite3_column_int64(s, 0),
                   generation = sqlite3_column_int64(s, 1);
         int step = sqlite3_column_int(s, 2),
-            band = count_band(sqlite3_column_int(s, 3));
-        counts_add(st, study_id, generation, step, band, from, -1);
-        counts_add(st, study_id, generation, step, band, sqlite3_column_int(s, 4), 1);
+            band = store_count_band(sqlite3_column_int(s, 3));
+        store_counts_add(st, study_id, generation, step, band, from, -1);
+        store_counts_add(st, study_id, generation, step, band, sqlite3_column_int(s, 4),
+                         1);
         if (place)
             *place = (struct task_place){study_id, generation,
                                          sqlite3_column_int64(s, 5), step};
@@ -2397,7 +2262,7 @@ static int step_counted(struct store *st,
         rc = store_fail(st, rc == SQLITE_DONE ? SQLITE_ERROR : rc, err,
                         "%s of task %lld: reading it back", what, task_id);
     }
-    stmt_done(s);
+    store_stmt_done(s);
     return rc;
 }
 
@@ -2420,7 +2285,7 @@ static int step_placed(struct store *st,
     }
     rc = rc == SQLITE_DONE ? 0
                            : store_fail(st, rc, err, "%s of task %lld", what, task_id);
-    stmt_done(s);
+    store_stmt_done(s);
     return rc;
 }
 
@@ -2441,10 +2306,10 @@ int store_task_started(struct store *st,
     sqlite3_bind_int64(s, 1, task_id);
     sqlite3_bind_int(s, 2, attempt);
     sqlite3_bind_double(s, 3, started_at);
-    bind_text(s, 4, st->owner);
+    store_bind_text(s, 4, st->owner);
     sqlite3_bind_double(s, 5, st->owner ? time_now() + st->lease : 0);
-    if ((rc = step_done(st, s, err, "%s of task %lld, attempt %d", what, task_id,
-                        attempt)) != 0)
+    if ((rc = store_step_done(st, s, err, "%s of task %lld, attempt %d", what, task_id,
+                              attempt)) != 0)
         goto out;
     if (sqlite3_changes(st->db) == 0) {
         rc = err_set(err, SWEEP_ENOTFOUND, "%s of task %lld: no such pending task",
@@ -2474,7 +2339,7 @@ static void bind_outcome(sqlite3_stmt *s, const struct task_outcome *o)
     sqlite3_bind_double(s, 8, o->user);
     sqlite3_bind_double(s, 9, o->sys);
     sqlite3_bind_int64(s, 10, o->maxrss_kb);
-    bind_text(s, 11, o->error);
+    store_bind_text(s, 11, o->error);
 }
 
 /* Binds ST_TASK_FINISHED and ST_TASK_FINISHED_ANY. */
@@ -2485,7 +2350,7 @@ bind_task_finished(sqlite3_stmt *s, long long task_id, const struct task_outcome
     sqlite3_bind_double(s, 2, o->retry_at);
     sqlite3_bind_int(s, 3, (int)o->state);
     bind_outcome(s, o);
-    bind_text(s, 12, o->metrics_json);
+    store_bind_text(s, 12, o->metrics_json);
 }
 
 /* A result for an attempt that is not open: kept in its row when it was closed
@@ -2504,14 +2369,14 @@ static int attempt_stale(struct store *st,
     sqlite3_bind_int64(s, 1, task_id);
     sqlite3_bind_int(s, 2, attempt);
     bind_outcome(s, o);
-    bind_text(s, 12, o->metrics_json);
-    if ((rc = step_done(st, s, err, "%s of task %lld", what, task_id)) != 0)
+    store_bind_text(s, 12, o->metrics_json);
+    if ((rc = store_step_done(st, s, err, "%s of task %lld", what, task_id)) != 0)
         return rc;
     if (sqlite3_changes(st->db) == 0) {
         s = st->stmt[ST_ATTEMPT_STALE];
         sqlite3_bind_int64(s, 1, task_id);
         sqlite3_bind_int(s, 2, attempt);
-        if ((rc = step_done(st, s, err, "%s of task %lld", what, task_id)) != 0)
+        if ((rc = store_step_done(st, s, err, "%s of task %lld", what, task_id)) != 0)
             return rc;
         if (sqlite3_changes(st->db) == 0)
             return err_set(err, SWEEP_ENOTFOUND,
@@ -2548,8 +2413,8 @@ int store_task_finished(struct store *st,
     sqlite3_bind_int(s, 2, attempt);
     sqlite3_bind_int(s, 3, (int)o->state);
     bind_outcome(s, o);
-    if ((rc = step_done(st, s, err, "%s of task %lld, attempt %d", what, task_id,
-                        attempt)) != 0)
+    if ((rc = store_step_done(st, s, err, "%s of task %lld, attempt %d", what, task_id,
+                              attempt)) != 0)
         goto out;
     if (sqlite3_changes(st->db) == 0) {
         rc = attempt_stale(st, task_id, attempt, o, err);
@@ -2575,16 +2440,16 @@ int store_task_finished(struct store *st,
     if (attempt > 1) {
         s = st->stmt[ST_METRICS_CLEAR];
         sqlite3_bind_int64(s, 1, task_id);
-        if ((rc = step_done(st, s, err, "%s of task %lld: metrics", what, task_id)) !=
-            0)
+        if ((rc = store_step_done(st, s, err, "%s of task %lld: metrics", what,
+                                  task_id)) != 0)
             goto out;
     }
     m = o->metrics_json ? json_loads(o->metrics_json, 0, NULL) : NULL;
     rc = metrics_fill_json(st, st->stmt[ST_METRIC_PUT], task_id, m, err);
     if (rc == 0 && place.seq >= 0) {
         k = (struct name_key){place.study_id, place.generation, 1, place.step};
-        rc = names_note_metrics(st, st->stmt[ST_NAME_NOTE], &k, place.seq, task_id, m,
-                                err);
+        rc = store_names_note_metrics(st, st->stmt[ST_NAME_NOTE], &k, place.seq,
+                                      task_id, m, err);
     }
     json_decref(m);
 out:
@@ -2603,12 +2468,12 @@ int store_study_counts(struct store *st,
 
     memset(counts, 0, sizeof(long long[3][TASK_NSTATES]));
     /* The counts of this transaction's changes first (store_commit() would). */
-    if ((rc = counts_flush(st, err)) != 0)
+    if ((rc = store_counts_flush(st, err)) != 0)
         return rc;
     /* The savepoint holds one read snapshot for the generation and its counts. */
-    if ((rc = op_begin(st, err, what)) != 0)
+    if ((rc = store_op_begin(st, err, what)) != 0)
         return rc;
-    if ((rc = study_generation(st, study_id, &generation, err, what)) != 0)
+    if ((rc = store_study_generation(st, study_id, &generation, err, what)) != 0)
         goto out;
     sqlite3_bind_int64(s, 1, study_id);
     sqlite3_bind_int64(s, 2, generation);
@@ -2620,27 +2485,27 @@ int store_study_counts(struct store *st,
     rc = rc == SQLITE_DONE
              ? 0
              : store_fail(st, rc, err, "%s of study %lld", what, study_id);
-    stmt_done(s);
+    store_stmt_done(s);
 out:
     if (rc != 0)
         memset(counts, 0, sizeof(long long[3][TASK_NSTATES]));
-    return op_end(st, rc, err, what);
+    return store_op_end(st, rc, err, what);
 }
 
 /* Streams the rows of a task query to fn; stops early when fn returns non-zero. */
-static int task_rows(struct store *st,
-                     sqlite3_stmt *s,
-                     store_task_fn *fn,
-                     void *arg,
-                     struct err *err,
-                     const char *what,
-                     long long study_id)
+int store_task_rows(struct store *st,
+                    sqlite3_stmt *s,
+                    store_task_fn *fn,
+                    void *arg,
+                    struct err *err,
+                    const char *what,
+                    long long study_id)
 {
     int rc;
 
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         struct store_task t;
-        task_from_row(s, &t);
+        store_task_from_row(s, &t);
         int stop = fn(&t, arg);
         store_task_fini(&t);
         if (stop) {
@@ -2651,7 +2516,7 @@ static int task_rows(struct store *st,
     rc = rc == SQLITE_DONE
              ? 0
              : store_fail(st, rc, err, "%s of study %lld", what, study_id);
-    stmt_done(s);
+    store_stmt_done(s);
     return rc;
 }
 
@@ -2667,12 +2532,12 @@ int store_task_each(struct store *st,
     long long generation;
     int rc;
 
-    if ((rc = study_generation(st, study_id, &generation, err, what)) != 0)
+    if ((rc = store_study_generation(st, study_id, &generation, err, what)) != 0)
         return rc;
     sqlite3_bind_int64(s, 1, study_id);
     sqlite3_bind_int64(s, 2, generation);
     sqlite3_bind_int(s, 3, state < 0 ? -1 : state);
-    return task_rows(st, s, fn, arg, err, what, study_id);
+    return store_task_rows(st, s, fn, arg, err, what, study_id);
 }
 
 int store_task_in_state(struct store *st,
@@ -2688,13 +2553,13 @@ int store_task_in_state(struct store *st,
     long long generation;
     int rc;
 
-    if ((rc = study_generation(st, study_id, &generation, err, what)) != 0)
+    if ((rc = store_study_generation(st, study_id, &generation, err, what)) != 0)
         return rc;
     sqlite3_bind_int64(s, 1, study_id);
     sqlite3_bind_int64(s, 2, generation);
     sqlite3_bind_int(s, 3, (int)state);
     sqlite3_bind_int(s, 4, limit);
-    return task_rows(st, s, fn, arg, err, what, study_id);
+    return store_task_rows(st, s, fn, arg, err, what, study_id);
 }
 
 int store_task_find(struct store *st,
@@ -2733,7 +2598,7 @@ int store_task_find(struct store *st,
     } else if (rc != SQLITE_ROW) {
         rc = store_fail(st, rc, err, "finding task '%s'", key_prefix);
     } else {
-        task_from_row(s, out);
+        store_task_from_row(s, out);
         rc = sqlite3_step(s);
         if (rc == SQLITE_DONE) {
             rc = 0;
@@ -2747,7 +2612,7 @@ int store_task_find(struct store *st,
             rc = store_fail(st, rc, err, "finding task '%s'", key_prefix);
         }
     }
-    stmt_done(s);
+    store_stmt_done(s);
     if (rc != 0)
         store_task_fini(out);
     return rc;
@@ -2794,14 +2659,14 @@ static int name_collect(struct store *st,
             m->more = true;
             continue;
         }
-        task_from_row(s, &m->v[m->n].t);
-        m->v[m->n++].study = column_strdup(s, 24);
+        store_task_from_row(s, &m->v[m->n].t);
+        m->v[m->n++].study = store_column_strdup(s, 24);
     }
     if (rc != SQLITE_DONE)
         rc = store_fail(st, rc, err, "finding task '%s'", name);
     else
         rc = SWEEP_OK;
-    stmt_done(s);
+    store_stmt_done(s);
     return rc;
 }
 
@@ -2956,13 +2821,13 @@ int store_task_attempts(struct store *st,
             .user = sqlite3_column_double(s, 7),
             .sys = sqlite3_column_double(s, 8),
             .maxrss_kb = (long)sqlite3_column_int64(s, 9),
-            .error = column_strdup(s, 10),
-            .owner = column_strdup(s, 11),
+            .error = store_column_strdup(s, 10),
+            .owner = store_column_strdup(s, 11),
             .lease_until = sqlite3_column_double(s, 12),
             .pid = sqlite3_column_int(s, 13),
             .pgid = sqlite3_column_int(s, 14),
             .stale = sqlite3_column_int(s, 15),
-            .metrics_json = column_strdup(s, 16),
+            .metrics_json = store_column_strdup(s, 16),
         };
         int stop = fn(&a, arg);
         free(a.error);
@@ -2976,7 +2841,7 @@ int store_task_attempts(struct store *st,
     rc = rc == SQLITE_DONE
              ? 0
              : store_fail(st, rc, err, "listing the attempts of task %lld", task_id);
-    stmt_done(s);
+    store_stmt_done(s);
     return rc;
 }
 
@@ -3014,8 +2879,8 @@ int store_attempt_set_process(struct store *st,
     sqlite3_bind_int(s, 3, pid);
     sqlite3_bind_int(s, 4, pgid);
     sqlite3_bind_double(s, 5, time_now());
-    rc = step_done(st, s, err, "recording the process of task %lld, attempt %d",
-                   task_id, attempt);
+    rc = store_step_done(st, s, err, "recording the process of task %lld, attempt %d",
+                         task_id, attempt);
     if (rc == 0 && sqlite3_changes(st->db) == 0)
         rc = err_set(err, SWEEP_ENOTFOUND,
                      "recording the process of task %lld: attempt %d is not running",
@@ -3029,9 +2894,9 @@ int store_lease_renew(
     sqlite3_stmt *s = st->stmt[ST_LEASE_RENEW];
     int rc;
 
-    bind_text(s, 1, owner);
+    store_bind_text(s, 1, owner);
     sqlite3_bind_double(s, 2, until);
-    rc = step_done(st, s, err, "renewing the leases of %s", owner);
+    rc = store_step_done(st, s, err, "renewing the leases of %s", owner);
     if (n)
         *n = rc == 0 ? sqlite3_changes(st->db) : 0;
     return rc;
@@ -3060,7 +2925,7 @@ static int open_attempts_read(struct store *st,
         memset(a, 0, sizeof(*a));
         a->task_id = sqlite3_column_int64(s, 0);
         a->attempt = sqlite3_column_int(s, 1);
-        a->owner = column_strdup(s, 2);
+        a->owner = store_column_strdup(s, 2);
         a->lease_until = sqlite3_column_double(s, 3);
         a->pid = sqlite3_column_int(s, 4);
         a->pgid = sqlite3_column_int(s, 5);
@@ -3068,10 +2933,10 @@ static int open_attempts_read(struct store *st,
         a->spawned_at = sqlite3_column_double(s, 7);
         snprintf(a->key, sizeof(a->key), "%s", key ? (const char *)key : "");
         a->study_id = sqlite3_column_int64(s, 9);
-        a->study = column_strdup(s, 10);
+        a->study = store_column_strdup(s, 10);
     }
     rc = rc == SQLITE_DONE ? 0 : store_fail(st, rc, err, "%s", what);
-    stmt_done(s);
+    store_stmt_done(s);
     return rc;
 }
 
@@ -3100,31 +2965,31 @@ int store_expire_leases(struct store *st,
 
     if (n)
         *n = 0;
-    if ((rc = op_begin(st, err, what)) != 0)
+    if ((rc = store_op_begin(st, err, what)) != 0)
         return rc;
     if (fn) {
         s = st->stmt[ST_ATTEMPTS_EXPIRED];
         sqlite3_bind_double(s, 1, now);
-        bind_text(s, 2, st->owner);
+        store_bind_text(s, 2, st->owner);
         if ((rc = open_attempts_read(st, s, &expired, &nexpired, err, what)) != 0)
             goto out;
     }
     s = st->stmt[ST_EXPIRE_TASKS];
     sqlite3_bind_double(s, 1, now);
-    bind_text(s, 2, st->owner);
+    store_bind_text(s, 2, st->owner);
     sqlite3_bind_text(s, 3, why, -1, SQLITE_STATIC);
-    if ((rc = step_done(st, s, err, "%s: tasks", what)) != 0)
+    if ((rc = store_step_done(st, s, err, "%s: tasks", what)) != 0)
         goto out;
     s = st->stmt[ST_EXPIRE_ATTEMPTS];
     sqlite3_bind_double(s, 1, now);
-    bind_text(s, 2, st->owner);
+    store_bind_text(s, 2, st->owner);
     sqlite3_bind_text(s, 3, why, -1, SQLITE_STATIC);
-    if ((rc = step_done(st, s, err, "%s: attempts", what)) != 0)
+    if ((rc = store_step_done(st, s, err, "%s: attempts", what)) != 0)
         goto out;
     if (n)
         *n = sqlite3_changes(st->db);
 out:
-    rc = op_end(st, rc, err, what);
+    rc = store_op_end(st, rc, err, what);
     for (size_t i = 0; rc == 0 && i < nexpired; i++)
         fn(&expired[i], arg);
     open_attempts_free(expired, nexpired);
@@ -3162,13 +3027,13 @@ int store_attempt_interrupt(
     sqlite3_stmt *s;
     int rc;
 
-    if ((rc = op_begin(st, err, what)) != 0)
+    if ((rc = store_op_begin(st, err, what)) != 0)
         return rc;
     s = st->stmt[ST_ATTEMPT_INTERRUPT];
     sqlite3_bind_int64(s, 1, task_id);
     sqlite3_bind_int(s, 2, attempt);
-    bind_text(s, 3, why);
-    if ((rc = step_done(st, s, err, "%s of task %lld", what, task_id)) != 0)
+    store_bind_text(s, 3, why);
+    if ((rc = store_step_done(st, s, err, "%s of task %lld", what, task_id)) != 0)
         goto out;
     if (sqlite3_changes(st->db) == 0) {
         rc = err_set(err, SWEEP_ENOTFOUND, "%s of task %lld: attempt %d is not running",
@@ -3178,10 +3043,10 @@ int store_attempt_interrupt(
     s = st->stmt[ST_TASK_INTERRUPT];
     sqlite3_bind_int64(s, 1, task_id);
     sqlite3_bind_int(s, 2, attempt);
-    bind_text(s, 3, why);
-    rc = step_done(st, s, err, "%s of task %lld", what, task_id);
+    store_bind_text(s, 3, why);
+    rc = store_step_done(st, s, err, "%s of task %lld", what, task_id);
 out:
-    return op_end(st, rc, err, what);
+    return store_op_end(st, rc, err, what);
 }
 
 int store_cancel(struct store *st,
@@ -3196,7 +3061,7 @@ int store_cancel(struct store *st,
 
     *n = 0;
     if (task_id == 0) {
-        rc = study_generation(st, study_id, &generation, err, "cancelling");
+        rc = store_study_generation(st, study_id, &generation, err, "cancelling");
         if (rc != 0)
             return rc;
     }
@@ -3205,19 +3070,20 @@ int store_cancel(struct store *st,
     sqlite3_bind_double(s, 3, time_now());
     if (task_id) {
         sqlite3_bind_int64(s, 2, task_id);
-        rc = step_done(st, s, err, "cancelling task %lld", task_id);
+        rc = store_step_done(st, s, err, "cancelling task %lld", task_id);
         if (rc == 0)
             *n = sqlite3_changes(st->db);
         if (rc == 0 && *n > 0) {
             s = st->stmt[ST_CANCEL_CHAIN_REST];
             sqlite3_bind_int64(s, 1, task_id);
             sqlite3_bind_double(s, 2, time_now());
-            rc = step_done(st, s, err, "cancelling task %lld: its chain", task_id);
+            rc =
+                store_step_done(st, s, err, "cancelling task %lld: its chain", task_id);
         }
         return rc;
     } else {
         sqlite3_bind_int64(s, 2, generation);
-        rc = step_done(st, s, err, "cancelling study %lld", study_id);
+        rc = store_step_done(st, s, err, "cancelling study %lld", study_id);
     }
     if (rc == 0)
         *n = sqlite3_changes(st->db);
@@ -3229,7 +3095,7 @@ int store_task_requeue(struct store *st, long long task_id, struct err *err)
     sqlite3_stmt *s = st->stmt[ST_REQUEUE];
 
     sqlite3_bind_int64(s, 1, task_id);
-    return step_done(st, s, err, "queueing task %lld again", task_id);
+    return store_step_done(st, s, err, "queueing task %lld again", task_id);
 }
 
 int store_task_cancel_requested(
@@ -3240,11 +3106,11 @@ int store_task_cancel_requested(
     long long generation;
     int rc;
 
-    if ((rc = study_generation(st, study_id, &generation, err, what)) != 0)
+    if ((rc = store_study_generation(st, study_id, &generation, err, what)) != 0)
         return rc;
     sqlite3_bind_int64(s, 1, study_id);
     sqlite3_bind_int64(s, 2, generation);
-    return task_rows(st, s, fn, arg, err, what, study_id);
+    return store_task_rows(st, s, fn, arg, err, what, study_id);
 }
 
 /* ---- aggregates ---- */
@@ -3260,13 +3126,13 @@ int store_aggregate_put(struct store *st,
     long long latest;
     int rc;
 
-    if ((rc = study_generation(st, study_id, &latest, err, what)) != 0)
+    if ((rc = store_study_generation(st, study_id, &latest, err, what)) != 0)
         return rc;
     sqlite3_bind_int64(s, 1, study_id);
     sqlite3_bind_int64(s, 2, generation);
     sqlite3_bind_double(s, 3, time_now());
-    bind_text(s, 4, json_text);
-    return step_done(st, s, err, "%s of study %lld", what, study_id);
+    store_bind_text(s, 4, json_text);
+    return store_step_done(st, s, err, "%s of study %lld", what, study_id);
 }
 
 int store_aggregate_get(struct store *st,
@@ -3283,7 +3149,7 @@ int store_aggregate_get(struct store *st,
     sqlite3_bind_int64(s, 1, study_id);
     rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) {
-        *json_text = column_strdup(s, 0);
+        *json_text = store_column_strdup(s, 0);
         *computed_at = sqlite3_column_double(s, 1);
         rc = 0;
     } else if (rc == SQLITE_DONE) {
@@ -3292,7 +3158,7 @@ int store_aggregate_get(struct store *st,
     } else {
         rc = store_fail(st, rc, err, "reading the aggregate of study %lld", study_id);
     }
-    stmt_done(s);
+    store_stmt_done(s);
     return rc;
 }
 
@@ -3308,8 +3174,8 @@ static int study_set_text(struct store *st,
     sqlite3_stmt *s = st->stmt[which];
 
     sqlite3_bind_int64(s, 1, id);
-    bind_text(s, 2, text);
-    return step_done(st, s, err, "%s of study %lld", what, id);
+    store_bind_text(s, 2, text);
+    return store_step_done(st, s, err, "%s of study %lld", what, id);
 }
 
 int store_study_set_steps(struct store *st,
@@ -3348,14 +3214,14 @@ int store_task_unblock_next(struct store *st,
     /* With RETURNING, the update is done by the first step. */
     rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) {
-        task_from_row(s, next);
+        store_task_from_row(s, next);
         rc = 1;
     } else if (rc == SQLITE_DONE) {
         rc = 0;
     } else {
         rc = -store_fail(st, rc, err, "starting the step after task %s", t->key);
     }
-    stmt_done(s);
+    store_stmt_done(s);
     return rc;
 }
 
@@ -3375,9 +3241,9 @@ int store_task_skip_rest(struct store *st,
     sqlite3_bind_int64(s, 3, t->seq);
     sqlite3_bind_int64(s, 4, t->seq + (nsteps - 1 - t->step));
     sqlite3_bind_int64(s, 5, t->chain);
-    bind_text(s, 6, reason);
+    store_bind_text(s, 6, reason);
     sqlite3_bind_double(s, 7, time_now());
-    rc = step_done(st, s, err, "skipping the steps after task %s", t->key);
+    rc = store_step_done(st, s, err, "skipping the steps after task %s", t->key);
     *n = rc == 0 ? sqlite3_changes(st->db) : 0;
     return rc;
 }
@@ -3395,9 +3261,9 @@ int store_task_set_state(struct store *st,
     sqlite3_bind_int64(s, 1, task_id);
     sqlite3_bind_int(s, 2, (int)from);
     sqlite3_bind_int(s, 3, (int)to);
-    bind_text(s, 4, error);
+    store_bind_text(s, 4, error);
     sqlite3_bind_double(s, 5, time_now());
-    rc = step_done(st, s, err, "setting the state of task %lld", task_id);
+    rc = store_step_done(st, s, err, "setting the state of task %lld", task_id);
     if (rc == 0 && sqlite3_changes(st->db) == 0)
         rc = err_set(err, SWEEP_ENOTFOUND, "task %lld is not %s", task_id,
                      task_state_name(from));
@@ -3416,14 +3282,14 @@ int store_task_input_hash(struct store *st,
     sqlite3_bind_int64(s, 1, task_id);
     rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) {
-        *hash = column_strdup(s, 0);
+        *hash = store_column_strdup(s, 0);
         rc = 0;
     } else if (rc == SQLITE_DONE) {
         rc = err_set(err, SWEEP_ENOTFOUND, "no task %lld", task_id);
     } else {
         rc = store_fail(st, rc, err, "reading the input hash of task %lld", task_id);
     }
-    stmt_done(s);
+    store_stmt_done(s);
     return rc;
 }
 
@@ -3435,8 +3301,8 @@ int store_task_set_input_hash(struct store *st,
     sqlite3_stmt *s = st->stmt[ST_INPUT_HASH_SET];
 
     sqlite3_bind_int64(s, 1, task_id);
-    bind_text(s, 2, hash);
-    return step_done(st, s, err, "setting the input hash of task %lld", task_id);
+    store_bind_text(s, 2, hash);
+    return store_step_done(st, s, err, "setting the input hash of task %lld", task_id);
 }
 
 int store_task_chain_before(struct store *st,
@@ -3453,8 +3319,8 @@ int store_task_chain_before(struct store *st,
     sqlite3_bind_int64(s, 3, t->seq - t->step);
     sqlite3_bind_int64(s, 4, t->seq);
     sqlite3_bind_int64(s, 5, t->chain);
-    return task_rows(st, s, fn, arg, err, "reading the steps before a task",
-                     t->study_id);
+    return store_task_rows(st, s, fn, arg, err, "reading the steps before a task",
+                           t->study_id);
 }
 
 int store_study_step_counts(struct store *st,
@@ -3469,8 +3335,8 @@ int store_study_step_counts(struct store *st,
     int rc;
 
     memset(counts, 0, (size_t)(nsteps + 1) * sizeof(*counts));
-    if ((rc = counts_flush(st, err)) != 0 ||
-        (rc = study_generation(st, study_id, &generation, err, what)) != 0)
+    if ((rc = store_counts_flush(st, err)) != 0 ||
+        (rc = store_study_generation(st, study_id, &generation, err, what)) != 0)
         return rc;
     sqlite3_bind_int64(s, 1, study_id);
     sqlite3_bind_int64(s, 2, generation);
@@ -3480,7 +3346,7 @@ int store_study_step_counts(struct store *st,
             counts[step][state] += sqlite3_column_int64(s, 2);
     }
     rc = rc == SQLITE_DONE ? 0 : store_fail(st, rc, err, "%s", what);
-    stmt_done(s);
+    store_stmt_done(s);
     return rc;
 }
 
@@ -3498,14 +3364,14 @@ int store_task_last(struct store *st,
     sqlite3_bind_int64(s, 2, generation);
     rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) {
-        task_from_row(s, out);
+        store_task_from_row(s, out);
         rc = 0;
     } else if (rc == SQLITE_DONE) {
         rc = err_set(err, SWEEP_ENOTFOUND, "study %lld has no task", study_id);
     } else {
         rc = store_fail(st, rc, err, "reading the last task of study %lld", study_id);
     }
-    stmt_done(s);
+    store_stmt_done(s);
     return rc;
 }
 
@@ -3535,7 +3401,7 @@ int store_result_names(struct store *st,
     *n = 0;
     *complete = false;
     /* The savepoint holds one read snapshot for the generation and its names. */
-    if ((rc = op_begin(st, err, what)) != 0)
+    if ((rc = store_op_begin(st, err, what)) != 0)
         return rc;
     sqlite3_bind_int64(s, 1, study_id);
     rc = sqlite3_step(s);
@@ -3548,7 +3414,7 @@ int store_result_names(struct store *st,
     } else {
         rc = store_fail(st, rc, err, "%s of study %lld", what, study_id);
     }
-    stmt_done(s);
+    store_stmt_done(s);
     if (rc != 0 || !*complete)
         goto out;
     s = st->stmt[ST_NAMES_GET];
@@ -3559,7 +3425,7 @@ int store_result_names(struct store *st,
         (*out)[(*n)++] = (struct store_name){
             .kind = sqlite3_column_int(s, 0),
             .step = sqlite3_column_int(s, 1),
-            .name = column_strdup(s, 2),
+            .name = store_column_strdup(s, 2),
             .seq = sqlite3_column_int64(s, 3),
             .pos = sqlite3_column_int(s, 4),
             .task_id = sqlite3_column_int64(s, 5),
@@ -3568,7 +3434,7 @@ int store_result_names(struct store *st,
     rc = rc == SQLITE_DONE
              ? 0
              : store_fail(st, rc, err, "%s of study %lld", what, study_id);
-    stmt_done(s);
+    store_stmt_done(s);
 out:
     if (rc != 0) {
         store_names_free(*out, *n);
@@ -3576,7 +3442,7 @@ out:
         *n = 0;
         *complete = false;
     }
-    return op_end(st, rc, err, what);
+    return store_op_end(st, rc, err, what);
 }
 
 int store_result_names_merge(struct store *st,
@@ -3597,8 +3463,8 @@ int store_result_names_merge(struct store *st,
     if (rc == 0) {
         sqlite3_bind_int64(s, 1, study_id);
         sqlite3_bind_int64(s, 2, generation);
-        rc = step_done(st, s, err, "completing the result columns of study %lld",
-                       study_id);
+        rc = store_step_done(st, s, err, "completing the result columns of study %lld",
+                             study_id);
     }
     if (rc == 0)
         rc = store_commit(st, err);
@@ -3626,7 +3492,8 @@ static int unclaim_step(struct store *st,
     sqlite3_bind_int64(s, 1, task_id);
     sqlite3_bind_int(s, 2, attempt);
     sqlite3_bind_double(s, 3, time_now());
-    rc = step_done(st, s, err, "giving back task %lld, attempt %d", task_id, attempt);
+    rc = store_step_done(st, s, err, "giving back task %lld, attempt %d", task_id,
+                         attempt);
     *changes = rc ? 0 : sqlite3_changes(st->db);
     sqlite3_finalize(s);
     return rc;
@@ -3640,7 +3507,7 @@ int store_task_unclaim(struct store *st,
     const char *what = "giving back a claimed task";
     int rc, changes = 0;
 
-    if ((rc = op_begin(st, err, what)) != 0)
+    if ((rc = store_op_begin(st, err, what)) != 0)
         return rc;
     rc = unclaim_step(st,
                       "DELETE FROM attempts WHERE task_id = ?1 AND attempt = ?2"
@@ -3657,5 +3524,5 @@ int store_task_unclaim(struct store *st,
                           " finished_at = CASE WHEN cancel_requested THEN ?3 ELSE 0 END"
                           " WHERE id = ?1 AND state = 1 AND attempts = ?2",
                           task_id, attempt, &changes, err);
-    return op_end(st, rc, err, what);
+    return store_op_end(st, rc, err, what);
 }
