@@ -1491,10 +1491,9 @@ int store_task_next_pending(struct store *st,
 }
 
 /* Runs an UPDATE of one task (task_id) whose change of state the store counts: it
- * flips tally (schema_v8_sql) and changes the task only when it is in
- * state `from`. The change to the new state is then noted for the commit
- * (store_counts_add()), from the task's group read back. *changed tells whether the
- * task changed. */
+ * flips tally (schema_v8_sql) and changes the task only when it is in state `from`.
+ * The change to the new state is then noted for the commit (store_counts_add()), from
+ * the task's group read back. *changed tells whether the task changed. */
 /* Where a task is: its group in task_counts and its place in expansion order. */
 struct task_place {
     long long study_id, generation, seq;
