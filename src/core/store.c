@@ -11,30 +11,25 @@
  * so it leaves no trace when it fails, inside the caller's transaction or on its own;
  * except the per-task writers of a run (store_task_started(), store_task_finished()),
  * which inside a transaction leave an unexpected failure to the caller's rollback
- * (hot_begin()). Their changes of state are counted in task_counts by the store, once
- * per transaction and group, not by the trigger (schema_v8_sql in store_schema.c). Cost
- * per task of a run, measured with store_stats_get() (test_cost_per_task in
- * tests/unit/test_store.c bounds it): 3 statements to start it and 3 to end it (the row
- * written and its group read back), 2 task_counts changes per tick, about 6 pages
- * written per tick.
+ * (hot_begin() in store_task.c). Their changes of state are counted in task_counts by
+ * the store, once per transaction and group, not by the trigger (schema_v8_sql in
+ * store_schema.c). Cost per task of a run, measured with store_stats_get()
+ * (test_cost_per_task in tests/unit/test_store.c bounds it): 3 statements to start it
+ * and 3 to end it (the row written and its group read back), 2 task_counts changes per
+ * tick, about 6 pages written per tick.
  *
  * This file opens and configures the connection, holds the table of the statements
- * (stmt_sql[]), the transactions, the statistics and the helpers shared by the other
- * store files (store_int.h). The schema and its upgrades are in store_schema.c. */
+ * (stmt_sql[]: every statement prepared at open), the transactions with the
+ * task_counts changes they carry, the statistics and the helpers shared by the other
+ * store files; store_int.h lists those files and what each owns. */
 #include "store_int.h"
 
 #include "common/fileio.h"
-#include "common/jsonx.h"
-#include "common/timeutil.h"
 #include "common/xalloc.h"
 
-#include <errno.h>
-#include <jansson.h>
-#include <limits.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

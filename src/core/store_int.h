@@ -1,12 +1,17 @@
 /* The private interface of the store's files (store.h is the public one), as SQLite's
  * sqliteInt.h: struct store, the ids of the statements prepared at open (their SQL is
  * in one table, stmt_sql[] in store.c) and the helpers that several store_*.c files
- * share. Only src/core/store*.c include it; it is the only header besides those that
- * names sqlite3. The files: store.c (opening, configuration, transactions, statement
- * table, statistics, shared helpers), store_schema.c (the schema and its upgrades),
- * store_names.c (result names), store_study.c (studies, aggregates),
- * store_prepare.c (preparing a generation in chunks), store_task.c (tasks, metrics
- * rows, task names, attempts, owners and leases), store_pipeline.c (pipelines). */
+ * share, each under the file that defines it. Only src/core/store*.c include it, and
+ * with them it is the only place that includes sqlite3.h. The files:
+ *   store.c           opening, configuration, transactions and task_counts, the
+ *                     statement table, statistics, the shared helpers
+ *   store_schema.c    the schema and its upgrades
+ *   store_names.c     result names (the columns of `sweep results`)
+ *   store_study.c     studies and their aggregates
+ *   store_prepare.c   preparing a generation in chunks
+ *   store_task.c      tasks, the per-task writers of a run, metrics rows, task names
+ *   store_attempt.c   owners, leases, open attempts, cancellation, claims given back
+ *   store_pipeline.c  pipelines */
 #ifndef SWEEP_CORE_STORE_INT_H
 #define SWEEP_CORE_STORE_INT_H
 
@@ -17,15 +22,17 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* A key that appears twice after flattening ({"a.b": 1, "a": {"b": 2}}) keeps the
- * later value. */
-/* A name of a task's result columns: inserted, or moved to an earlier task. */
+/* Two statements that both the statement table (store.c) and the upgrades
+ * (store_schema.c) prepare. A name of a task's result columns: inserted, or moved to
+ * an earlier task. */
 #define NAME_NOTE_SQL                                                                  \
     "INSERT INTO result_names (study_id, generation, kind, step, name, seq, pos,"      \
     " task_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO UPDATE SET"      \
     " seq = excluded.seq, pos = excluded.pos, task_id = excluded.task_id"              \
     " WHERE excluded.seq < seq"
 
+/* A metrics row. A key that appears twice after flattening ({"a.b": 1, "a": {"b": 2}})
+ * keeps the later value. */
 #define METRIC_PUT_SQL                                                                 \
     "INSERT OR REPLACE INTO metrics (task_id, name, value, text)"                      \
     " VALUES (?1, ?2, ?3, ?4)"
@@ -171,8 +178,6 @@ char *store_column_strdup(sqlite3_stmt *s, int i);
  * is 0, else rolls back to it; it returns rc (or the release's error). */
 int store_op_begin(struct store *st, struct err *err, const char *what);
 int store_op_end(struct store *st, int rc, struct err *err, const char *what);
-/* Runs sql (several statements) with sqlite3_exec(). */
-int store_exec(struct store *st, const char *sql, const char *what, struct err *err);
 /* The band of task_counts of a priority: 0 LOW, 1 MEDIUM, 2 HIGH. */
 int store_count_band(int priority);
 /* Adds n to a group of task_counts at the commit of the current transaction. */
@@ -193,6 +198,8 @@ int store_counts_flush(struct store *st, struct err *err);
 
 /* Brings the schema to its current version in one transaction. */
 int store_schema(struct store *st, struct err *err);
+/* Runs sql (several statements) with sqlite3_exec(). */
+int store_exec(struct store *st, const char *sql, const char *what, struct err *err);
 
 /* ---- store_names.c: result names ---- */
 

@@ -5,10 +5,8 @@
 #include "store_int.h"
 
 #include "common/timeutil.h"
-#include "common/xalloc.h"
 
 #include <sqlite3.h>
-#include <stdlib.h>
 #include <string.h>
 
 /* ---- pipelines ---- */

@@ -5,7 +5,6 @@
 #include "store_int.h"
 
 #include "common/timeutil.h"
-#include "common/xalloc.h"
 
 #include <sqlite3.h>
 #include <stdlib.h>
