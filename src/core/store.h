@@ -1,7 +1,8 @@
 /* The store: studies, tasks and every attempt, in one SQLite database (WAL) under the
  * sweep home (<home>/sweep.db). This header is the only way the rest of sweep reaches
- * the database; sqlite3.h is included by store.c alone, so another backend can take its
- * place behind the same functions.
+ * the database; sqlite3.h is included by the store's files alone (store*.c and their
+ * private store_int.h), so another backend can take its place behind the same
+ * functions.
  *
  * Durability: writes are grouped by the caller in store_begin()/store_commit() (one
  * transaction per scheduler tick). A process killed at any instant leaves each task

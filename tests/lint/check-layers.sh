@@ -45,7 +45,7 @@ check_owner() { # header, then the files (glob patterns) that may include it
     done
 }
 {
-    check_owner sqlite3.h core/store.c
+    check_owner sqlite3.h 'core/store*.c' core/store_int.h
     check_owner yaml.h core/doc.c
     check_owner fftw3.h models/navier_stokes.c models/cavity.c
     check_owner cairo.h 'report/*' models/cluster.c

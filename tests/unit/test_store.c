@@ -1,4 +1,4 @@
-/* Unit tests of the SQLite store (src/core/store.c): schema creation, versions and the
+/* Unit tests of the SQLite store (src/core/store*.c): schema creation, versions and the
  * upgrade of a version-1 database, studies, task upserts, the pending queue and its
  * cursor, attempts and retries, the metrics rows and stored aggregates, reset after a
  * dead run, counts, key look-up, cancellation, transactions and a busy database. Each
