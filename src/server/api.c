@@ -611,7 +611,8 @@ void api_handle(struct service *s,
     json_t *v;
 
     if (!st && !rq->route->changes_state && rq->route->id != ROUTE_HEALTH &&
-        rq->route->id != ROUTE_OPENAPI) {
+        rq->route->id != ROUTE_OPENAPI && rq->route->id != ROUTE_DASHBOARD &&
+        rq->route->id != ROUTE_STATIC) {
         api_error(out, 503, "store", "the store cannot be opened for reading");
         return;
     }
@@ -680,6 +681,15 @@ void api_handle(struct service *s,
         return;
     case ROUTE_EXEC_TASKS:
         plots_execute_tasks(s, rq, out);
+        return;
+    case ROUTE_DASHBOARD:
+        dashboard_static("", out);
+        return;
+    case ROUTE_STATIC:
+        dashboard_static(arg, out);
+        return;
+    case ROUTE_TASK_LOGS:
+        dashboard_task_logs(s, st, rq, out);
         return;
     case ROUTE_NONE:
         break;

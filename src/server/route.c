@@ -34,6 +34,9 @@ static const struct route_row routes[] = {
     {"GET", "/studies/*/plot.svg", ROUTE_STUDY_PLOT},
     {"GET", "/studies/*/report.png", ROUTE_STUDY_REPORT},
     {"POST", "/execute_tasks", ROUTE_EXEC_TASKS},
+    {"GET", "/", ROUTE_DASHBOARD},
+    {"GET", "/static/*", ROUTE_STATIC},
+    {"GET", "/tasks/*/logs", ROUTE_TASK_LOGS},
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 

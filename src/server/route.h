@@ -28,6 +28,9 @@ enum route_id {
     ROUTE_STUDY_PLOT,    /* GET /studies/{id}/plot.svg */
     ROUTE_STUDY_REPORT,  /* GET /studies/{id}/report.png */
     ROUTE_EXEC_TASKS,    /* POST /execute_tasks */
+    ROUTE_DASHBOARD,     /* GET / */
+    ROUTE_STATIC,        /* GET /static/{name}: the dashboard's files */
+    ROUTE_TASK_LOGS,     /* GET /tasks/{id}/logs */
 };
 
 #define ROUTE_ARG_MAX 200 /* the longest {id} */
