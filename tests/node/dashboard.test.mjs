@@ -129,6 +129,13 @@ test('a study appears and advances live; its failed task\'s log in two clicks', 
   await page.click('#tasks tr:has(.state.failed) a');
   await page.locator('#log-stderr', { hasText: 'failed on purpose' }).waitFor();
   assert.match(page.url(), /#\/task\/\d+$/);
+  const id = page.url().match(/(\d+)$/)[1];
+  const logs = (q) => fetch(`${url}/tasks/${id}/logs?${q}`).then((r) => r.text());
+  const full = await logs('stream=stderr');
+  assert.match(full, /failed on purpose/);
+  assert.equal(await logs('stream=stderr&tail=1'),
+    full.slice(full.lastIndexOf('\n', full.length - 2) + 1));
+  assert.equal(await logs('stream=stdout'), ''); // nothing written: no file
 
   // The study page: filter, sort, aggregate, plot.
   await page.goBack();
@@ -150,6 +157,23 @@ test('a study appears and advances live; its failed task\'s log in two clicks', 
   await waitFor('the plot', 10, () => page.$eval('#plot', (i) => i.complete && i.naturalWidth > 0));
   await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-desktop.png'), fullPage: true });
   assert.deepEqual(errors, []);
+  await page.close();
+});
+
+// With /events (here one event served by the browser itself) an event redraws the
+// page, and nothing polls.
+test('an event from /events redraws the page', async () => {
+  const page = await browser.newPage();
+  const ev = { study: STUDY, task_id: 1, key: 'k', attempt: 1, from: 'running',
+    to: 'failed', time: '2026-01-01T00:00:00.000Z' };
+  await page.route('**/events', (r) => r.fulfill({ status: 200,
+    headers: { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' },
+    body: `retry: 600000\n\nevent: task\nid: 1\ndata: ${JSON.stringify(ev)}\n\n` }));
+  let lists = 0;
+  page.on('request', (q) => { if (new URL(q.url()).pathname === '/studies') lists++; });
+  await page.goto(url + '/');
+  await page.locator('#live.sse').waitFor();
+  await waitFor('a redraw after the event', 10, () => lists >= 2);
   await page.close();
 });
 

@@ -231,6 +231,7 @@ function listen() {
   es.onopen = () => { opened = true; live.textContent = 'live'; live.className = 'live sse'; };
   es.addEventListener('task', soon);
   es.addEventListener('study', soon);
+  es.addEventListener('dropped', soon); // events were lost: redraw all the same
   es.onmessage = soon;
   es.onerror = () => {
     // A 404 (no /events on this service) closes the source: poll instead. A dropped
