@@ -691,6 +691,9 @@ void api_handle(struct service *s,
     case ROUTE_TASK_LOGS:
         dashboard_task_logs(s, st, rq, out);
         return;
+    case ROUTE_TASK_ATTEMPTS:
+        dashboard_task_attempts(st, arg, out);
+        return;
     case ROUTE_NONE:
         break;
     }

@@ -1,13 +1,15 @@
 /* The web dashboard of `sweep serve`: GET / and GET /static/NAME answer the files of
  * src/server/dashboard/ (index.html, app.js, style.css), embedded in the binary at
  * build time (scripts/embed.cmake, CMakeLists.txt), so the service needs no file of its
- * own and the pages no external URL; and GET /tasks/{id}/logs, the tail of a task's
- * log that the task page shows. The pages themselves only call the REST API. */
+ * own and the pages no external URL; and what the task page shows beside the task:
+ * GET /tasks/{id}/logs, the tail of its log, and GET /tasks/{id}/attempts. The pages
+ * themselves only call the REST API. */
 #include "server/service.h"
 
 #include "common/xalloc.h"
 #include "core/runner.h"
 #include "core/store.h"
+#include "core/view.h"
 #include "server/route.h"
 
 #include <stdio.h>
@@ -133,5 +135,31 @@ cleanup:
     free(path);
     free(dir);
     free(study);
+    store_task_fini(&t);
+}
+
+static int attempt_one(const struct store_attempt *a, void *arg)
+{
+    json_array_append_new(arg, view_attempt_json(a));
+    return 0;
+}
+
+void dashboard_task_attempts(struct store *st,
+                             const char *name,
+                             struct api_response *out)
+{
+    struct store_task t = {0};
+    json_t *list = json_array();
+    struct err err = {0};
+
+    if (store_task_resolve(st, 0, name, &t, NULL, &err) ||
+        store_task_attempts(st, t.id, attempt_one, list, &err)) {
+        api_err(out, &err);
+        json_decref(list);
+    } else {
+        api_json(
+            out, 200,
+            json_pack("{s:I, s:o}", "task_id", (json_int_t)t.id, "attempts", list));
+    }
     store_task_fini(&t);
 }

@@ -37,6 +37,7 @@ static const struct route_row routes[] = {
     {"GET", "/", ROUTE_DASHBOARD},
     {"GET", "/static/*", ROUTE_STATIC},
     {"GET", "/tasks/*/logs", ROUTE_TASK_LOGS},
+    {"GET", "/tasks/*/attempts", ROUTE_TASK_ATTEMPTS},
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 

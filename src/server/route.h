@@ -31,6 +31,7 @@ enum route_id {
     ROUTE_DASHBOARD,     /* GET / */
     ROUTE_STATIC,        /* GET /static/{name}: the dashboard's files */
     ROUTE_TASK_LOGS,     /* GET /tasks/{id}/logs */
+    ROUTE_TASK_ATTEMPTS, /* GET /tasks/{id}/attempts */
 };
 
 #define ROUTE_ARG_MAX 200 /* the longest {id} */

@@ -141,5 +141,10 @@ void dashboard_task_logs(struct service *s,
                          struct store *st,
                          const struct api_request *rq,
                          struct api_response *out);
+/* GET /tasks/{id}/attempts: {"task_id", "attempts": [view_attempt_json(), oldest
+ * first]}. */
+void dashboard_task_attempts(struct store *st,
+                             const char *name,
+                             struct api_response *out);
 
 #endif

@@ -128,6 +128,8 @@ test('a study appears and advances live; its failed task\'s log in two clicks', 
   await page.locator('#tasks').waitFor();
   await page.click('#tasks tr:has(.state.failed) a');
   await page.locator('#log-stderr', { hasText: 'failed on purpose' }).waitFor();
+  assert.equal(await page.locator('#attempts tbody tr').count(), 1);
+  assert.equal(await page.locator('#attempts tbody .state').textContent(), 'failed');
   assert.match(page.url(), /#\/task\/\d+$/);
   const id = page.url().match(/(\d+)$/)[1];
   const logs = (q) => fetch(`${url}/tasks/${id}/logs?${q}`).then((r) => r.text());

@@ -45,6 +45,7 @@ static void test_route_find(void **state)
         {"GET", "/", 0, ROUTE_DASHBOARD, ""},
         {"GET", "/static/app.js", 0, ROUTE_STATIC, "app.js"},
         {"GET", "/tasks/7/logs", 0, ROUTE_TASK_LOGS, "7"},
+        {"GET", "/tasks/7/attempts", 0, ROUTE_TASK_ATTEMPTS, "7"},
         {"POST", "/", 405, ROUTE_NONE, NULL},
         {"GET", "/static/..", 400, ROUTE_NONE, NULL},
         {"GET", "/static/a/b.js", 404, ROUTE_NONE, NULL},

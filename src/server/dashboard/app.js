@@ -150,7 +150,8 @@ async function studyPage(name) {
 }
 
 async function taskPage(id) {
-  const t = await get(`/tasks/${enc(id)}`);
+  const [t, at] = await Promise.all([get(`/tasks/${enc(id)}`),
+    get(`/tasks/${enc(id)}/attempts`).catch(() => ({ attempts: [] }))]);
   const logs = await Promise.all(['stdout', 'stderr'].map((s) =>
     get(`/tasks/${enc(id)}/logs?stream=${s}&tail=200`, 'text')
       .catch((e) => `(${e.message})`)));
@@ -167,6 +168,13 @@ async function taskPage(id) {
       wall: t.wall, started_at: t.started_at, finished_at: t.finished_at })}</div>
     <h2>Parameters</h2><div class="card">${kv(t.params)}</div>
     <h2>Metrics</h2><div class="card">${kv(t.metrics)}</div>
+    <h2>Attempts</h2><div class="card scroll">${at.attempts.length ? `<table id="attempts">
+    <thead><tr><th>#</th><th>state</th><th>exit</th><th>signal</th><th>wall</th>
+    <th>started</th><th>error</th></tr></thead><tbody>${at.attempts.map((a) => `<tr>
+    <td>${a.attempt}</td><td>${state(a.state)}</td><td>${esc(a.exit_code)}</td>
+    <td>${esc(a.signal)}</td><td class="num">${esc(num(a.wall))}</td>
+    <td>${esc(a.started_at)}</td><td>${esc(a.error)}</td></tr>`).join('')}</tbody></table>`
+    : '<p class="muted">none yet</p>'}</div>
     <h2>stdout (last attempt, last 200 lines)</h2>
     <pre class="log" id="log-stdout">${esc(logs[0]) || '(empty)'}</pre>
     <h2>stderr</h2><pre class="log" id="log-stderr">${esc(logs[1]) || '(empty)'}</pre>`;
