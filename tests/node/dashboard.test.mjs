@@ -187,7 +187,7 @@ test('at phone size nothing overflows sideways', async () => {
   const id = (await (await fetch(`${url}/tasks?study=${STUDY}&status=failed`)).json())
     .tasks[0].id;
   for (const [hash, ready, shot] of [['#/', `tr[data-study="${STUDY}"]`, 'phone-studies'],
-    [`#/study/${STUDY}`, '#plot', 'phone-study'], [`#/task/${id}`, '#log-stderr', null],
+    [`#/study/${STUDY}`, '#plot', 'phone-study'], [`#/task/${id}`, '#log-stderr', 'phone-task'],
     ['#/workers', '#workers', null]]) {
     await page.goto(url + '/' + hash);
     await page.locator(ready).waitFor();

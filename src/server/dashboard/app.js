@@ -9,7 +9,7 @@ const STATES = ['pending', 'waiting', 'running', 'succeeded', 'failed', 'timed_o
   'cancelled', 'interrupted', 'skipped'];
 // What the page shows besides the route: the study page's filter and sort.
 const ui = { filter: '', sort: 'id', desc: false, x: '', y: '' };
-let drawing = false, again = false;
+let drawing = false, again = false, shownHtml = '';
 
 function esc(v) {
   return String(v ?? '').replace(/[&<>"']/g, (c) =>
@@ -64,18 +64,16 @@ async function studiesPage() {
     <th class="hide-narrow">Updated</th></tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
-async function allTasks(study) {
-  let tasks = [], offset = 0;
-  for (;;) { // pages of 1000, at most 10 (the table shows a study of up to 10,000)
-    const p = await get(`/tasks?study=${enc(study)}&limit=1000&offset=${offset}`);
-    tasks = tasks.concat(p.tasks);
-    if (p.next_offset === null || p.next_offset === undefined || tasks.length >= 10000)
-      return tasks;
-    offset = p.next_offset;
-  }
+// The study's tasks in the state chosen (all: ""), at most TASKS_SHOWN of them: one
+// page of GET /tasks, so that a redraw of a large study stays one small request.
+const TASKS_SHOWN = 1000;
+async function someTasks(study) {
+  const p = await get(`/tasks?study=${enc(study)}&limit=${TASKS_SHOWN}${
+    ui.filter ? `&status=${enc(ui.filter)}` : ''}`);
+  return { tasks: p.tasks, more: p.next_offset !== null && p.next_offset !== undefined };
 }
 
-function taskTable(tasks) {
+function taskTable(tasks, more) {
   const pkeys = [...new Set(tasks.flatMap((t) => Object.keys(t.params || {})))];
   const mkeys = [...new Set(tasks.flatMap((t) => Object.keys(t.metrics || {})))];
   const cols = [['id', (t) => t.id], ['state', (t) => t.state],
@@ -84,7 +82,7 @@ function taskTable(tasks) {
     ...mkeys.map((k) => [k, (t) => t.metrics?.[k]]),
     ['wall', (t) => t.wall], ['error', (t) => t.error]];
   const col = cols.find(([n]) => n === ui.sort) || cols[0];
-  const shown = tasks.filter((t) => !ui.filter || t.state === ui.filter).sort((a, b) => {
+  const shown = tasks.slice().sort((a, b) => {
     const va = col[1](a), vb = col[1](b);
     const d = va === vb ? 0 : va === null || va === undefined ? 1
       : vb === null || vb === undefined ? -1 : va < vb ? -1 : 1;
@@ -101,8 +99,9 @@ function taskTable(tasks) {
   const opts = ['', ...STATES].map((s) => `<option value="${s}"${
     s === ui.filter ? ' selected' : ''}>${s || 'all states'}</option>`).join('');
   return { pkeys, mkeys, html: `<div class="controls"><label>Show <select id="filter">${
-    opts}</select></label><span class="muted">${shown.length} of ${tasks.length} tasks` +
-    `</span></div><div class="scroll"><table id="tasks"><thead><tr>${head}</tr></thead>` +
+    opts}</select></label><span class="muted">${shown.length}${more ? ` (the first ${
+    TASKS_SHOWN}; sorted among them)` : ''} tasks</span>` +
+    `</div><div class="scroll"><table id="tasks"><thead><tr>${head}</tr></thead>` +
     `<tbody>${body}</tbody></table></div>` };
 }
 
@@ -118,11 +117,12 @@ function aggTable(agg) {
 }
 
 async function studyPage(name) {
-  const [st, tasks] = await Promise.all([get(`/studies/${enc(name)}`), allTasks(name)]);
+  const [st, { tasks, more }] = await Promise.all([get(`/studies/${enc(name)}`),
+    someTasks(name)]);
   let agg = null;
   try { agg = await get(`/studies/${enc(name)}/aggregate`); } catch (e) { agg = null; }
   const p = st.progress || {};
-  const table = taskTable(tasks);
+  const table = taskTable(tasks, more);
   // The plot's axes: a parameter that varies (x) against a metric (y).
   const xs = table.pkeys.filter((k) => new Set(tasks.map((t) =>
     JSON.stringify(t.params?.[k]))).size > 1 && tasks.some((t) =>
@@ -213,9 +213,11 @@ async function draw() {
     const html = page === 'study' ? await studyPage(arg)
       : page === 'task' ? await taskPage(arg)
         : page === 'workers' ? await workersPage() : await studiesPage();
-    view.innerHTML = html;
+    // Unchanged: the page is left as it is (an open list, a selection, a scrolled log).
+    if (html !== shownHtml) view.innerHTML = shownHtml = html;
   } catch (e) {
-    view.innerHTML = `<p class="error">${esc(e.message)}</p><p><a href="#/">Studies</a></p>`;
+    view.innerHTML = shownHtml =
+      `<p class="error">${esc(e.message)}</p><p><a href="#/">Studies</a></p>`;
   }
   drawing = false;
   if (again) { again = false; draw(); }
