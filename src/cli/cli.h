@@ -21,6 +21,11 @@ enum {
     EXIT_UNEXPECTED = 3,  /* anything else */
     EXIT_BUSY = 4,        /* the study is held by another sweep process (a running
                              `sweep run`, `sweep rm`); nothing was done */
+    /* Talking to a service (`sweep client`, --server; see cli/remote.h): */
+    EXIT_NO_SERVICE = 5, /* it cannot be reached (connection refused, no host) */
+    EXIT_AUTH = 6,       /* 401: a token is needed, or the token is wrong */
+    EXIT_NOT_FOUND = 7,  /* 404: no such study, task or endpoint on it */
+    EXIT_BAD_ANSWER = 8, /* its answer is not JSON: not a sweep service? */
     EXIT_INTERRUPTED = 130,
 };
 
@@ -66,7 +71,10 @@ void cli_table_print(char *const *cells, size_t rows, size_t cols, const bool *l
  * cols cells with them (a cell wider than its column pushes the rest to the right):
  * for a table printed as it is read, sized by its first rows. */
 void cli_table_widths(char *const *cells, size_t rows, size_t cols, size_t *width);
-void cli_table_row(char *const *cells, size_t cols, const size_t *width, const bool *left);
+void cli_table_row(char *const *cells,
+                   size_t cols,
+                   const size_t *width,
+                   const bool *left);
 
 /* The task a command's argument names (store_task_resolve: an id, a key or prefix,
  * STUDY/KEY), within study_flag's study when not NULL (`--study STUDY`). *study gets
@@ -86,6 +94,8 @@ int cli_task_resolve(struct store *st,
  * `sweep list`). */
 struct store;
 int status_list_all(struct store *st, bool json, struct err *err);
+/* The table of status_list_all() for the JSON array of view_study_list(). */
+void status_print_list(const json_t *arr);
 
 /* --step NAME of a pipeline study: view_step_index() (core/view.h). */
 struct store_study;

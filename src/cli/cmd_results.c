@@ -4,6 +4,7 @@
  * columns; nested metric objects are flattened as a.b. A study of a package directory
  * has a package_id column. */
 #include "cli.h"
+#include "remote.h"
 
 #include "common/jsonx.h"
 #include "common/strbuf.h"
@@ -226,9 +227,11 @@ static int results_main(int argc, char **argv)
         {"step", required_argument, NULL, 'S'},
         {"json", no_argument, NULL, 'J'},
         {"home", required_argument, NULL, 'H'},
+        {"server", required_argument, NULL, 'R'},
+        {"token-file", required_argument, NULL, 'T'},
         {NULL, 0, NULL, 0},
     };
-    const char *home = NULL;
+    const char *home = NULL, *server = NULL, *token_file = NULL;
     struct results r = {.first = true};
     int format = -1; /* not given: a table on a terminal, else CSV */
     const char *step_arg = NULL;
@@ -276,6 +279,12 @@ static int results_main(int argc, char **argv)
         case 'H':
             home = optarg;
             break;
+        case 'R':
+            server = optarg;
+            break;
+        case 'T':
+            token_file = optarg;
+            break;
         default:
             return cli_option_error(&cmd_results, opts, c, argv);
         }
@@ -285,6 +294,15 @@ static int results_main(int argc, char **argv)
     if (format < 0)
         format = isatty(STDOUT_FILENO) ? RESULTS_TABLE : RESULTS_CSV;
     r.format = (enum results_format)format;
+    if ((server = remote_server(server, home))) {
+        if (state >= 0 || step_arg)
+            return cli_usage_error(&cmd_results,
+                                   "--state and --step are not for --server");
+        return remote_results(server, token_file, argv[optind],
+                              format == RESULTS_JSON  ? "json"
+                              : format == RESULTS_CSV ? "csv"
+                                                      : "table");
+    }
     if (store_open(cli_home(home), &st, &err) ||
         store_study_get(st, argv[optind], &s, &err) ||
         (step_arg && view_step_index(&s, step_arg, &step, &err)) ||
@@ -350,10 +368,14 @@ const struct cli_cmd cmd_results = {
         "  --state STATE          only tasks in this state (e.g. failed)\n"
         "  --step NAME            a pipeline: only this step's tasks (or reduce)\n"
         "  --home DIR             sweep home (default $SWEEP_HOME or ./.sweep)\n"
+        "  --server URL           from a running `sweep serve` (default\n"
+        "                         $SWEEP_SERVER); not with --state or --step\n"
+        "  --token-file F         the service's token (default $SWEEP_TOKEN_FILE)\n"
         "  -h, --help             show this help\n"
         "\n"
         "Example:\n"
         "  sweep results quickstart --state failed\n"
-        "  sweep results quickstart --format csv > results.csv\n",
+        "  sweep results quickstart --format csv > results.csv\n"
+        "  sweep results quickstart --json --server http://127.0.0.1:5000\n",
     .fn = results_main,
 };

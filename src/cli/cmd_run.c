@@ -1,5 +1,6 @@
 /* sweep run: expand a study spec, store it, run its tasks, resume on re-run. */
 #include "cli.h"
+#include "remote.h"
 #include "progress.h"
 
 #include "batch.h"
@@ -43,6 +44,9 @@ struct run_args {
     /* a package directory only */
     const char *command, *out_dir;
     double timeout;
+    const char *server, *token_file; /* --server: submit to a running sweep serve */
+    bool detach;                     /* --server: do not follow the study */
+    const char *local_opt;           /* the first option of a local run only */
 };
 
 /* SWEEP_DEBUG_STATS=1: what the store cost this run (preparation included), on
@@ -104,7 +108,10 @@ static int parse_args(int argc, char **argv, struct run_args *a)
         OPT_OUT_DIR,
         OPT_TIMEOUT,
         OPT_MAX_TASKS,
-        OPT_ALL
+        OPT_ALL,
+        OPT_SERVER,
+        OPT_TOKEN_FILE,
+        OPT_DETACH
     };
     static const struct option opts[] = {
         {"mode", required_argument, NULL, OPT_MODE},
@@ -124,13 +131,22 @@ static int parse_args(int argc, char **argv, struct run_args *a)
         {"command", required_argument, NULL, OPT_COMMAND},
         {"output-dir", required_argument, NULL, OPT_OUT_DIR},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"server", required_argument, NULL, OPT_SERVER},
+        {"token-file", required_argument, NULL, OPT_TOKEN_FILE},
+        {"detach", no_argument, NULL, OPT_DETACH},
         {NULL, 0, NULL, 0},
     };
-    int c;
+    int c, li = -1;
 
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "j:p:q", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "j:p:q", opts, &li)) != -1) {
+        /* The first option of a local run only, refused with --server. */
+        if (!a->local_opt && c != OPT_JSON && c != 'q' && c != OPT_QUIET &&
+            c != OPT_SERVER && c != OPT_TOKEN_FILE && c != OPT_DETACH &&
+            c != OPT_HOME && c != '?' && c != ':')
+            a->local_opt = li >= 0 ? opts[li].name : c == 'j' ? "-j" : "-p";
+        li = -1;
         switch (c) {
         case OPT_MODE:
             if (strcmp(optarg, "sequential") == 0)
@@ -215,6 +231,15 @@ static int parse_args(int argc, char **argv, struct run_args *a)
                                        "--timeout: expected a duration such as 90s, "
                                        "30m or 24h, got \"%s\"",
                                        optarg);
+            break;
+        case OPT_SERVER:
+            a->server = optarg;
+            break;
+        case OPT_TOKEN_FILE:
+            a->token_file = optarg;
+            break;
+        case OPT_DETACH:
+            a->detach = true;
             break;
         default:
             return cli_option_error(&cmd_run, opts, c, argv);
@@ -679,6 +704,19 @@ static int run_main(int argc, char **argv)
     rc = parse_args(argc, argv, &a);
     if (rc)
         return rc;
+    if ((a.server = remote_server(a.server, a.home))) {
+        if (a.nspecs > 1)
+            return cli_usage_error(&cmd_run, "--server takes one spec file");
+        if (a.local_opt)
+            return cli_usage_error(&cmd_run,
+                                   "%s%s is for a local run: the service runs the "
+                                   "spec as it is, with its own slots",
+                                   a.local_opt[0] == '-' ? "" : "--", a.local_opt);
+        return remote_run(a.server, a.token_file, a.spec_path, a.detach, a.json,
+                          a.quiet);
+    }
+    if (a.detach)
+        return cli_usage_error(&cmd_run, "--detach goes with --server");
     if (a.nspecs > 1)
         return run_multi(&a);
     if (stat(a.spec_path, &sb) == 0 && S_ISDIR(sb.st_mode))
@@ -802,6 +840,10 @@ const struct cli_cmd cmd_run = {
         "  --json                      print the final summary as JSON\n"
         "  -q, --quiet                 no progress line\n"
         "  --home DIR                  sweep home (default $SWEEP_HOME or ./.sweep)\n"
+        "  --server URL                submit SPEC to a running `sweep serve`\n"
+        "                              (default $SWEEP_SERVER) and follow it\n"
+        "  --detach                    with --server: submit and return\n"
+        "  --token-file F              the service's token ($SWEEP_TOKEN_FILE)\n"
         "  -h, --help                  show this help\n"
         "\n"
         "Exit status: 0 all tasks succeeded, 1 some task failed, 2 spec or usage "
@@ -831,13 +873,15 @@ const struct cli_cmd cmd_run = {
         "  --timeout DURATION          per package (default 24h)\n"
         "Exit status there: 0 all completed, 1 some failed, 2 a configuration file\n"
         "missing or invalid, 3 unexpected error, 4 held by another sweep process,\n"
-        "124 some package timed out.\n"
+        "124 some package timed out; with --server also 5 the service cannot be\n"
+        "reached, 6 a token is needed (401), 8 an answer that is not JSON.\n"
         "\n"
         "Example:\n"
         "  sweep run study.yaml --max-parallel 8 --stop-on-error\n"
         "  sweep run study.yaml --skip-failed\n"
         "  sweep run a.yaml b.yaml c.yaml -j 8\n"
         "  sweep run study.yaml --dry-run --priority HIGH\n"
+        "  sweep run study.yaml --server http://127.0.0.1:5000 --detach\n"
         "  sweep run parametric_sweep_packages/ --mode parallel --priority HIGH\n",
     .fn = run_main,
 };

@@ -213,6 +213,9 @@ const struct cli_cmd cmd_serve = {
         "  GET /studies/ID/plot.svg?x=PARAM&y=METRIC (&by= &fit=power &logx=1),\n"
         "  GET /studies/ID/report.png, POST /execute_tasks (the tasks file, or a\n"
         "  task file as the body).\n"
+        "  GET /events (server-sent events; Last-Event-ID), GET /metrics\n"
+        "  (Prometheus), GET /stats, GET /stats/performance, GET /workers,\n"
+        "  GET /workers/ID, GET /ping_all.\n"
         "SIGTERM or SIGINT: new work is refused (503), running tasks are stopped and\n"
         "recorded interrupted; the next 'sweep serve' on the home resumes them.\n"
         "Every setting comes from its flag, else its SWEEP_* variable, else a line\n"
@@ -263,6 +266,8 @@ const struct cli_cmd cmd_serve = {
         "  curl -s 'localhost:5000/studies/dla/plot.svg?x=n_particles&y=rg' >rg.svg\n"
         "  curl -s -X POST localhost:5000/execute_tasks\n"
         "  sweep serve --inbox task_queues &\n"
-        "  sweep new --model dla -o .sweep/task_queues/dla.json  # runs at once\n",
+        "  sweep new --model dla -o .sweep/task_queues/dla.json  # runs at once\n"
+
+        "  curl -sN localhost:5000/events     # live task and study changes\n",
     .fn = serve_main,
 };

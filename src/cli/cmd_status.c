@@ -1,5 +1,6 @@
 /* sweep status: where a study stands (or every study, one line each). */
 #include "cli.h"
+#include "remote.h"
 
 #include "common/timeutil.h"
 #include "common/xalloc.h"
@@ -69,7 +70,7 @@ static void print_study(const struct view_status *v)
 }
 
 /* One line per study of view_study_list(). */
-static void print_list(const json_t *arr)
+void status_print_list(const json_t *arr)
 {
     const json_t *o;
     size_t i;
@@ -105,7 +106,7 @@ int status_list_all(struct store *st, bool json, struct err *err)
         printf("no studies yet in %s; start one with 'sweep run study.yaml'\n",
                store_home(st));
     else
-        print_list(arr);
+        status_print_list(arr);
     json_decref(arr);
     return SWEEP_OK;
 }
@@ -115,9 +116,11 @@ static int status_main(int argc, char **argv)
     static const struct option opts[] = {
         {"json", no_argument, NULL, 'J'},
         {"home", required_argument, NULL, 'H'},
+        {"server", required_argument, NULL, 'S'},
+        {"token-file", required_argument, NULL, 'T'},
         {NULL, 0, NULL, 0},
     };
-    const char *home = NULL;
+    const char *home = NULL, *server = NULL, *token_file = NULL;
     bool json = false;
     struct store *st = NULL;
     struct view_status v = {0};
@@ -131,11 +134,18 @@ static int status_main(int argc, char **argv)
             json = true;
         else if (c == 'H')
             home = optarg;
+        else if (c == 'S')
+            server = optarg;
+        else if (c == 'T')
+            token_file = optarg;
         else
             return cli_option_error(&cmd_status, opts, c, argv);
     }
     if (argc - optind > 1)
         return cli_usage_error(&cmd_status, "expected at most one study name");
+    if ((server = remote_server(server, home)))
+        return remote_status(server, token_file, optind < argc ? argv[optind] : NULL,
+                             json);
     if (store_open(cli_home(home), &st, &err))
         return cli_fail(&err);
     if (optind == argc) {
@@ -164,7 +174,7 @@ const struct cli_cmd cmd_status = {
     .name = "status",
     .summary = "show where a study stands (or every study)",
     .usage =
-        "Usage: sweep status [STUDY] [--json] [--home DIR]\n"
+        "Usage: sweep status [STUDY] [--json] [--home DIR] [--server URL]\n"
         "\n"
         "With STUDY: its status, task counts by priority and state, and the estimated\n"
         "time remaining while a run is on (JSON: estimated_remaining in seconds, 0\n"
@@ -181,9 +191,13 @@ const struct cli_cmd cmd_status = {
         "Options:\n"
         "  --json      one JSON object (an array without STUDY)\n"
         "  --home DIR  sweep home (default $SWEEP_HOME or ./.sweep)\n"
+        "  --server URL      ask a running `sweep serve` instead (default\n"
+        "                    $SWEEP_SERVER); STUDY shows its progress and ETA\n"
+        "  --token-file F    the service's token (default $SWEEP_TOKEN_FILE)\n"
         "  -h, --help  show this help\n"
         "\n"
         "Example:\n"
-        "  sweep status quickstart --json\n",
+        "  sweep status quickstart --json\n"
+        "  sweep status quickstart --server http://127.0.0.1:5000\n",
     .fn = status_main,
 };

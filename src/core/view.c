@@ -1061,3 +1061,73 @@ int view_orchestrator_stats(
         "tasks_per_minute", uptime > 0 ? (double)tasks_run * 60.0 / uptime : 0.0);
     return SWEEP_OK;
 }
+
+/* ---- live events and totals ---- */
+
+static json_t *ts_json(double epoch)
+{
+    char ts[40];
+
+    time_iso8601(epoch, ts, sizeof(ts));
+    return json_string(ts);
+}
+
+json_t *view_event_json(const struct runner_event *ev)
+{
+    bool task = ev->kind == RUNNER_EVENT_TASK ||
+                ev->kind == RUNNER_EVENT_ORPHAN_ENDED ||
+                ev->kind == RUNNER_EVENT_LEASE_EXPIRED;
+    const char *to = ev->kind == RUNNER_EVENT_START     ? "RUNNING"
+                     : ev->kind == RUNNER_EVENT_WAITING ? "WAITING"
+                     : ev->kind == RUNNER_EVENT_END     ? study_status_name(ev->status)
+                                                        : NULL;
+
+    if (task)
+        return json_pack("{s:s?, s:I, s:s?, s:i, s:s, s:s, s:o}", "study", ev->study,
+                         "task_id", (json_int_t)ev->task_id, "key", ev->key, "attempt",
+                         ev->attempt, "from", task_state_name(ev->from), "to",
+                         task_state_name(ev->to), "time", ts_json(ev->time));
+    return json_pack("{s:s?, s:n, s:n, s:n, s:s?, s:s?, s:o}", "study", ev->study,
+                     "task_id", "key", "attempt", "from",
+                     ev->kind == RUNNER_EVENT_END ? "RUNNING" : NULL, "to", to, "time",
+                     ts_json(ev->time));
+}
+
+int view_stats_json(struct store *st, json_t **out, struct err *err)
+{
+    static const char *const bands[] = {"HIGH", "MEDIUM", "LOW"};
+    long long total[TASK_NSTATES] = {0}, band[3][TASK_NSTATES] = {{0}};
+    json_t *list, *studies = json_object(), *by = json_object(), *s;
+    size_t i;
+    int rc = view_study_list(st, &list, err);
+
+    *out = NULL;
+    if (rc) {
+        json_decref(studies);
+        json_decref(by);
+        return rc;
+    }
+    json_array_foreach(list, i, s)
+    {
+        const char *status = json_string_value(json_object_get(s, "status"));
+        json_t *n = json_object_get(studies, status ? status : "?");
+
+        json_object_set_new(studies, status ? status : "?",
+                            json_integer(json_integer_value(n) + 1));
+        for (int b = 0; b < 3; b++) {
+            json_t *c = json_object_get(json_object_get(s, "by_priority"), bands[b]);
+            for (int t = 0; t < TASK_NSTATES; t++) {
+                long long v = view_count_of(c, task_state_name((enum task_state)t));
+                band[b][t] += v;
+                total[t] += v;
+            }
+        }
+    }
+    for (int b = 0; b < 3; b++)
+        json_object_set_new(by, bands[b], view_counts_json(band[b]));
+    *out = json_pack("{s:o, s:o, s:o, s:I}", "tasks", view_counts_json(total),
+                     "tasks_by_priority", by, "studies_by_status", studies,
+                     "studies_total", (json_int_t)json_array_size(list));
+    json_decref(list);
+    return SWEEP_OK;
+}

@@ -261,4 +261,20 @@ json_t *view_aggregate_fits(const struct aggregate *a);
  * string. */
 char *view_aggregate_json_str(const struct aggregate *a, bool fit);
 
+/* ---- live events and totals ---- */
+
+struct runner_event;
+/* A state change a runner told (runner.h), as the data of a server-sent event (new
+ * reference): {"study", "task_id", "key", "attempt", "from", "to", "time" (ISO-8601
+ * UTC)}; from and to are task states ("pending", ...) for a task's change (TASK,
+ * ORPHAN_ENDED, LEASE_EXPIRED), study statuses for a study's (START: to RUNNING;
+ * WAITING; END: from RUNNING to its final status), task_id, key and attempt then
+ * null. */
+json_t *view_event_json(const struct runner_event *ev);
+/* The totals of every study into *out (new reference): {"tasks": counts (summed over
+ * the studies), "tasks_by_priority": {"HIGH": counts, "MEDIUM", "LOW"},
+ * "studies_by_status": {<status as in summary>: n}, "studies_total"}. O(studies), as
+ * view_study_list(). */
+int view_stats_json(struct store *st, json_t **out, struct err *err);
+
 #endif

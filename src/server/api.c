@@ -13,8 +13,10 @@
 #include "core/store.h"
 #include "core/view.h"
 #include "models/speccheck.h"
+#include "server/events.h"
 #include "server/openapi.h"
 #include "server/route.h"
+#include "server/stats.h"
 
 #include <ctype.h>
 #include <stdatomic.h>
@@ -600,6 +602,72 @@ static void task_get(struct store *st, const char *name, struct api_response *ou
     free(study);
 }
 
+/* GET /metrics: Prometheus text. */
+static void metrics(struct service *s, struct store *st, struct api_response *out)
+{
+    struct err err = {0};
+    char *text;
+
+    if (stats_metrics_text(service_stats(s), st, time_now(),
+                           events_subscribers(service_events(s)), &text, &err)) {
+        api_err(out, &err);
+        return;
+    }
+    out->status = 200;
+    out->content_type = "text/plain; version=0.0.4; charset=utf-8";
+    out->body = text;
+    out->len = strlen(text);
+}
+
+/* GET /workers, /workers/{id}, /ping_all: the local executor is the one worker. */
+static void
+workers(struct service *s, enum route_id id, const char *arg, struct api_response *out)
+{
+    json_t *w = stats_worker_json(service_stats(s), time_now());
+
+    if (id == ROUTE_WORKER_GET) {
+        char detail[300];
+        if (strcmp(arg, "local") == 0) {
+            api_json(out, 200, w);
+            return;
+        }
+        json_decref(w);
+        snprintf(detail, sizeof(detail),
+                 "no worker %.200s (this service has one: local)", arg);
+        api_error(out, 404, "not_found", detail);
+        return;
+    }
+    if (id == ROUTE_PING_ALL) {
+        /* The local worker is this process: it answers as it is asked. */
+        json_t *pong =
+            json_pack("{s:s, s:b, s:s, s:f}", "id", "local", "ok", 1, "host",
+                      json_string_value(json_object_get(w, "host")), "latency_ms", 0.0);
+        json_decref(w);
+        api_json(
+            out, 200,
+            json_pack("{s:i, s:i, s:[o]}", "total", 1, "answered", 1, "workers", pong));
+        return;
+    }
+    api_json(out, 200, json_pack("{s:[o]}", "workers", w));
+}
+
+bool api_reads_store(enum route_id id)
+{
+    switch (id) {
+    case ROUTE_HEALTH:
+    case ROUTE_OPENAPI:
+    case ROUTE_DASHBOARD:
+    case ROUTE_STATIC:
+    case ROUTE_STATS_PERF:
+    case ROUTE_WORKER_LIST:
+    case ROUTE_WORKER_GET:
+    case ROUTE_PING_ALL:
+        return false;
+    default:
+        return true;
+    }
+}
+
 void api_handle(struct service *s,
                 struct store *st,
                 const struct api_request *rq,
@@ -610,9 +678,7 @@ void api_handle(struct service *s,
     struct err err = {0};
     json_t *v;
 
-    if (!st && !rq->route->changes_state && rq->route->id != ROUTE_HEALTH &&
-        rq->route->id != ROUTE_OPENAPI && rq->route->id != ROUTE_DASHBOARD &&
-        rq->route->id != ROUTE_STATIC) {
+    if (!st && !rq->route->changes_state && api_reads_store(rq->route->id)) {
         api_error(out, 503, "store", "the store cannot be opened for reading");
         return;
     }
@@ -694,6 +760,25 @@ void api_handle(struct service *s,
     case ROUTE_TASK_ATTEMPTS:
         dashboard_task_attempts(st, arg, out);
         return;
+    case ROUTE_METRICS:
+        metrics(s, st, out);
+        return;
+    case ROUTE_STATS:
+        if (view_stats_json(st, &v, &err)) {
+            api_err(out, &err);
+            return;
+        }
+        api_json(out, 200, v);
+        return;
+    case ROUTE_STATS_PERF:
+        api_json(out, 200, stats_performance_json(service_stats(s), time_now()));
+        return;
+    case ROUTE_WORKER_LIST:
+    case ROUTE_WORKER_GET:
+    case ROUTE_PING_ALL:
+        workers(s, rq->route->id, arg, out);
+        return;
+    case ROUTE_EVENTS: /* a stream: http.c */
     case ROUTE_NONE:
         break;
     }

@@ -3,13 +3,22 @@
  * on its first request, closed when the thread ends). A request is checked as soon as
  * its headers are in: an unknown path, a wrong method, a missing or wrong token, the
  * intake closed or a declared body over the limit are answered before any body is
- * read; a body sent without a length is read up to the limit, then refused (413). */
+ * read; a body sent without a length is read up to the limit, then refused (413).
+ *
+ * GET /events is a stream: a response whose content comes from the ring of events
+ * (events.h), read by the thread serving the connection. With nothing to send the
+ * connection is suspended (MHD_suspend_connection, from the content reader, under the
+ * ring's mutex) and resumed by the main thread's next push or heartbeat, so that a
+ * waiting client holds no thread; a client that went away is noticed at its next
+ * write (the heartbeat at the latest) and its slot freed. */
 #include "server/http.h"
 
 #include "common/config.h"
 #include "common/strbuf.h"
 #include "common/xalloc.h"
+#include "common/timeutil.h"
 #include "core/store.h"
+#include "server/events.h"
 #include "server/route.h"
 #include "server/service.h"
 
@@ -77,6 +86,67 @@ respond(struct MHD_Connection *c, struct req *r, struct api_response *a)
     if (a->status == 401)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
     ret = MHD_queue_response(c, (unsigned int)a->status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+/* ---- GET /events ---- */
+
+static void sse_suspend(void *arg)
+{
+    MHD_suspend_connection(arg);
+}
+
+static void sse_resume(void *arg)
+{
+    MHD_resume_connection(arg);
+}
+
+static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    ssize_t n = events_read(cls, buf, max, time_mono());
+
+    (void)pos;
+    return n < 0 ? MHD_CONTENT_READER_END_OF_STREAM : n;
+}
+
+static void sse_free(void *cls)
+{
+    events_unsubscribe(cls);
+}
+
+/* The stream, from the event after Last-Event-ID (or ?last_event_id=). */
+static enum MHD_Result
+sse_start(struct service *s, struct MHD_Connection *c, struct req *r)
+{
+    const char *last = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Last-Event-ID");
+    struct events_hooks h = {.suspend = sse_suspend, .resume = sse_resume, .arg = c};
+    struct api_response a = {0};
+    struct MHD_Response *resp;
+    struct events_sub *sub;
+    enum MHD_Result ret;
+    long long id = 0;
+
+    if (!last)
+        last = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "last_event_id");
+    if (route_query_int(last, 0, LLONG_MAX, 0, &id) < 0) {
+        api_error(&a, 400, "invalid", "Last-Event-ID is the number of an event");
+        return respond(c, r, &a);
+    }
+    sub = events_subscribe(service_events(s), (uint64_t)id, &h, time_mono());
+    if (!sub) {
+        api_error(&a, 503, "busy", "too many event streams are open");
+        return respond(c, r, &a);
+    }
+    resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, sse_read, sub,
+                                             sse_free);
+    if (!resp) {
+        events_unsubscribe(sub);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    ret = MHD_queue_response(c, MHD_HTTP_OK, resp);
     MHD_destroy_response(resp);
     return ret;
 }
@@ -166,12 +236,14 @@ static enum MHD_Result on_request(void *cls,
         api_error(&a, 413, "too_large", detail);
         return respond(c, r, &a);
     }
+    if (r->route.id == ROUTE_EVENTS)
+        return sse_start(s, c, r);
     rq.route = &r->route;
     rq.body = r->body.len ? sb_str(&r->body) : NULL;
     rq.body_len = r->body.len;
     rq.query = query;
     rq.query_arg = c;
-    api_handle(s, thread_store(s), &rq, &a);
+    api_handle(s, api_reads_store(r->route.id) ? thread_store(s) : NULL, &rq, &a);
     return respond(c, r, &a);
 }
 
@@ -210,11 +282,12 @@ int http_start(struct service *s, struct http **out, struct err *err)
     addr.sin_port = htons((uint16_t)port);
     h = xcalloc(1, sizeof(*h));
     h->d = MHD_start_daemon(
-        MHD_USE_AUTO_INTERNAL_THREAD, 0, NULL, NULL, on_request, s,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned int)(o->threads > 0 ? o->threads : 1), MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned int)30, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)512,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
+        MHD_USE_AUTO_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL,
+        on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)(o->threads > 0 ? o->threads : 1),
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned int)512, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+        MHD_OPTION_END);
     if (!h->d) {
         free(h);
         return err_set(err, SWEEP_EIO,

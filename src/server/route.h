@@ -28,6 +28,13 @@ enum route_id {
     ROUTE_STUDY_PLOT,    /* GET /studies/{id}/plot.svg */
     ROUTE_STUDY_REPORT,  /* GET /studies/{id}/report.png */
     ROUTE_EXEC_TASKS,    /* POST /execute_tasks */
+    ROUTE_EVENTS,        /* GET /events (server-sent events) */
+    ROUTE_METRICS,       /* GET /metrics (Prometheus text) */
+    ROUTE_STATS,         /* GET /stats */
+    ROUTE_STATS_PERF,    /* GET /stats/performance */
+    ROUTE_WORKER_LIST,   /* GET /workers */
+    ROUTE_WORKER_GET,    /* GET /workers/{id} */
+    ROUTE_PING_ALL,      /* GET /ping_all */
     ROUTE_DASHBOARD,     /* GET / */
     ROUTE_STATIC,        /* GET /static/{name}: the dashboard's files */
     ROUTE_TASK_LOGS,     /* GET /tasks/{id}/logs */

@@ -20,8 +20,10 @@
 #include "core/store.h"
 #include "core/view.h"
 #include "models/speccheck.h"
+#include "server/events.h"
 #include "server/http.h"
 #include "server/inbox.h"
+#include "server/stats.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -35,6 +37,9 @@
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
+
+#define SERVICE_EVENTS 4096       /* the live events kept for replay (Last-Event-ID) */
+#define SERVICE_EVENT_CLIENTS 256 /* GET /events streams at once */
 
 enum svc_state {
     ST_QUEUED,    /* accepted; waits for the preparing thread */
@@ -89,6 +94,8 @@ struct service {
     struct svc_study *studies;
     double started_at;
     char *accepted_dir;
+    struct events *events; /* GET /events (its own mutex) */
+    struct stats *stats;   /* GET /stats/performance (its own mutex) */
     /* The main thread's. */
     struct store *st;
     struct executor *ex;
@@ -207,6 +214,25 @@ bool service_draining(struct service *s)
 const struct server_opts *service_opts(struct service *s)
 {
     return s->o;
+}
+
+struct events *service_events(struct service *s)
+{
+    return s->events;
+}
+
+struct stats *service_stats(struct service *s)
+{
+    return s->stats;
+}
+
+/* The runners' events (main thread): to the live stream and the figures. */
+static void on_runner_event(void *arg, const struct runner_event *ev)
+{
+    struct service *s = arg;
+
+    stats_on_runner(s->stats, ev);
+    events_on_runner(s->events, ev);
 }
 
 const char *service_study_state(struct service *s, const char *name, char **detail)
@@ -746,6 +772,8 @@ static void adopt_ready(struct service *s)
                 x->spec->max_parallel > 0 ? x->spec->max_parallel : s->o->max_parallel,
             .rerun = x->rerun,
             .executor = s->ex,
+            .on_event = on_runner_event,
+            .on_event_arg = s,
         };
         struct err err = {0};
 
@@ -964,6 +992,7 @@ static int loop(struct service *s, struct err *err)
             err_clear(err);
         }
         reap_done(s);
+        events_tick(s->events, time_mono()); /* heartbeats due */
         pthread_mutex_lock(&s->mu);
         draining = s->draining;
         signo = s->prepare_signo;
@@ -1065,6 +1094,8 @@ int server_run(const struct server_opts *o, struct err *err)
     pthread_cond_init(&s.jobs, NULL);
     s.cmds_tail = &s.cmds;
     s.accepted_dir = xasprintf("%s/serve/accepted", o->home);
+    s.events = events_create(SERVICE_EVENTS, SERVICE_EVENT_CLIENTS, EVENTS_HEARTBEAT);
+    s.stats = stats_create(o->max_parallel, s.started_at);
     if ((rc = server_opts_check(o, err)) || (rc = fileio_mkdirs(s.accepted_dir, err)) ||
         (rc = lock_home(o->home, &home_lock, err)) ||
         (rc = store_open(o->home, &s.st, err)) ||
@@ -1102,6 +1133,7 @@ out:
     pthread_cond_broadcast(&s.jobs);
     pthread_mutex_unlock(&s.mu);
     run_commands(&s);
+    events_close(s.events); /* no stream stays suspended */
     http_stop(http);
     if (prep_started)
         pthread_join(prep, NULL);
@@ -1118,6 +1150,8 @@ out:
     if (home_lock >= 0)
         close(home_lock);
     free(s.accepted_dir);
+    events_destroy(s.events);
+    stats_destroy(s.stats);
     pthread_cond_destroy(&s.jobs);
     pthread_cond_destroy(&s.answered);
     pthread_mutex_destroy(&s.mu);

@@ -4,6 +4,7 @@
 #ifndef SWEEP_SERVER_SERVICE_H
 #define SWEEP_SERVER_SERVICE_H
 
+#include "server/route.h"
 #include "server/server.h"
 
 #include "core/spec.h"
@@ -40,6 +41,10 @@ void service_call(struct service *s,
 /* True once the service stops taking work (a signal came). */
 bool service_draining(struct service *s);
 const struct server_opts *service_opts(struct service *s);
+/* The live events (events.h) and the performance figures (stats.h): each has its own
+ * mutex, and lives until the HTTP threads have stopped. */
+struct events *service_events(struct service *s);
+struct stats *service_stats(struct service *s);
 
 /* Where a study the service knows but the store does not show yet stands: "QUEUED"
  * (accepted, waiting for the preparing thread), "PREPARING", "REJECTED" (its tasks
@@ -69,8 +74,12 @@ struct api_response {
     char *body;               /* owned (free) */
     size_t len;
 };
+/* Whether a request of route id reads the store (the others answer from memory: a
+ * busy store, e.g. at start while orphans of a stopped run are ended, never delays
+ * GET /health). */
+bool api_reads_store(enum route_id id);
 /* Answers one request; st is the calling thread's read connection (NULL when it could
- * not be opened: reads answer 503). */
+ * not be opened, or api_reads_store() says it is not needed: reads answer 503). */
 void api_handle(struct service *s,
                 struct store *st,
                 const struct api_request *rq,

@@ -2,7 +2,8 @@
 # The layers of src/ (STYLE.md): an #include of sweep's own headers may only point to the
 # same layer or one below it, and each third-party header stays in the modules that own
 # it. Prints every violation as file:line and exits 1 if there is any.
-#   common <- core <- (report, models);  cli, server (front ends) -> all
+#   common <- core <- (report, models);  common, core <- client (the service's client,
+#   for the front ends);  cli, server (front ends) -> all
 set -u
 cd "${SWEEP_SRC:?SWEEP_SRC must point at the source tree}/src" || exit 2
 bad=0
@@ -13,7 +14,8 @@ allowed() { # layer -> the layers it may include
     core) echo "common core" ;;
     models) echo "common core models" ;;
     report) echo "common core report" ;;
-    *) echo "common core models report broker server mcp cli" ;;
+    client) echo "common core client" ;;
+    *) echo "common core models report client broker server mcp cli" ;;
     esac
 }
 
@@ -49,7 +51,7 @@ check_owner() { # header, then the files (glob patterns) that may include it
     check_owner cairo.h 'report/*' models/cluster.c
     check_owner hiredis/hiredis.h 'broker/*'
     check_owner microhttpd.h 'server/*'
-    check_owner curl/curl.h 'cli/*'
+    check_owner curl/curl.h 'client/*'
 } >>"${TMPDIR:-/tmp}/layers.$$"
 
 if [ -s "${TMPDIR:-/tmp}/layers.$$" ]; then
