@@ -264,6 +264,21 @@ json_t *view_task_json(const struct store_task *t, const char *study)
         time_or_null(t->started_at), "finished_at", time_or_null(t->finished_at));
 }
 
+json_t *view_attempt_json(const struct store_attempt *a)
+{
+    bool ended = a->state != TASK_RUNNING;
+
+    return json_pack(
+        "{s:i, s:s, s:o, s:o, s:o, s:o, s:o, s:f, s:o}", "attempt", a->attempt, "state",
+        task_state_name(a->state), "exit_code",
+        ended && a->exit_code >= 0 && a->signal <= 0 ? json_integer(a->exit_code)
+                                                     : json_null(),
+        "signal", a->signal > 0 ? json_integer(a->signal) : json_null(), "error",
+        text_or_null(a->error), "started_at", time_or_null(a->started_at),
+        "finished_at", time_or_null(ended ? a->finished_at : 0), "wall", a->wall,
+        "owner", text_or_null(a->owner));
+}
+
 int view_study_status(struct store *st, const char *name, json_t **out, struct err *err)
 {
     struct view_status v;

@@ -102,6 +102,10 @@ json_t *view_study_check_json(const struct view_status *v);
  * when none), "wall", "started_at", "finished_at" (ISO-8601 UTC, null when not yet)}.
  */
 json_t *view_task_json(const struct store_task *t, const char *study);
+/* One attempt of a task for the REST API (new reference): {"attempt", "state",
+ * "exit_code", "signal", "error" (each null when none), "started_at", "finished_at"
+ * (null while it runs), "wall", "owner" (null when none)}. */
+json_t *view_attempt_json(const struct store_attempt *a);
 /* view_status_load() then view_status_json(): *out is the status of study `name`. */
 int view_study_status(struct store *st,
                       const char *name,

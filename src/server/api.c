@@ -656,6 +656,8 @@ bool api_reads_store(enum route_id id)
     switch (id) {
     case ROUTE_HEALTH:
     case ROUTE_OPENAPI:
+    case ROUTE_DASHBOARD:
+    case ROUTE_STATIC:
     case ROUTE_STATS_PERF:
     case ROUTE_WORKER_LIST:
     case ROUTE_WORKER_GET:
@@ -745,6 +747,18 @@ void api_handle(struct service *s,
         return;
     case ROUTE_EXEC_TASKS:
         plots_execute_tasks(s, rq, out);
+        return;
+    case ROUTE_DASHBOARD:
+        dashboard_static("", out);
+        return;
+    case ROUTE_STATIC:
+        dashboard_static(arg, out);
+        return;
+    case ROUTE_TASK_LOGS:
+        dashboard_task_logs(s, st, rq, out);
+        return;
+    case ROUTE_TASK_ATTEMPTS:
+        dashboard_task_attempts(st, arg, out);
         return;
     case ROUTE_METRICS:
         metrics(s, st, out);

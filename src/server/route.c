@@ -41,6 +41,10 @@ static const struct route_row routes[] = {
     {"GET", "/workers", ROUTE_WORKER_LIST},
     {"GET", "/workers/*", ROUTE_WORKER_GET},
     {"GET", "/ping_all", ROUTE_PING_ALL},
+    {"GET", "/", ROUTE_DASHBOARD},
+    {"GET", "/static/*", ROUTE_STATIC},
+    {"GET", "/tasks/*/logs", ROUTE_TASK_LOGS},
+    {"GET", "/tasks/*/attempts", ROUTE_TASK_ATTEMPTS},
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 

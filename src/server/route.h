@@ -35,6 +35,10 @@ enum route_id {
     ROUTE_WORKER_LIST,   /* GET /workers */
     ROUTE_WORKER_GET,    /* GET /workers/{id} */
     ROUTE_PING_ALL,      /* GET /ping_all */
+    ROUTE_DASHBOARD,     /* GET / */
+    ROUTE_STATIC,        /* GET /static/{name}: the dashboard's files */
+    ROUTE_TASK_LOGS,     /* GET /tasks/{id}/logs */
+    ROUTE_TASK_ATTEMPTS, /* GET /tasks/{id}/attempts */
 };
 
 #define ROUTE_ARG_MAX 200 /* the longest {id} */

@@ -137,4 +137,23 @@ void plots_execute_tasks(struct service *s,
                          const struct api_request *rq,
                          struct api_response *out);
 
+/* ---- dashboard.c: the web dashboard ---- */
+
+/* GET / (name "") and GET /static/NAME: the embedded file with its content type; 404
+ * for any other name. */
+void dashboard_static(const char *name, struct api_response *out);
+/* GET /tasks/{id}/logs?stream=stdout|stderr&tail=N: the last N lines (default 200,
+ * at most 10000, from the last MiB) of the current attempt's log as text/plain; ""
+ * when the attempt wrote nothing to it. The file is found from the task's row (its
+ * study and key under the home), never from the request. */
+void dashboard_task_logs(struct service *s,
+                         struct store *st,
+                         const struct api_request *rq,
+                         struct api_response *out);
+/* GET /tasks/{id}/attempts: {"task_id", "attempts": [view_attempt_json(), oldest
+ * first]}. */
+void dashboard_task_attempts(struct store *st,
+                             const char *name,
+                             struct api_response *out);
+
 #endif

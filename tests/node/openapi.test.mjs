@@ -223,7 +223,10 @@ test('one task, and a conflict while a study runs', async () => {
 test('the other GET endpoints, where this build has them', async (t) => {
   for (const p of ['/stats', '/stats/performance', '/workers', '/workers/local',
     '/ping_all', '/metrics', '/studies/s1/aggregate',
-    '/studies/s1/plot.svg?x=duration&y=value', '/studies/s1/report.png']) {
+    '/studies/s1/plot.svg?x=duration&y=value', '/studies/s1/report.png', '/',
+    '/static/app.js', '/static/style.css', '/static/nope', '/tasks/1/logs',
+    '/tasks/1/logs?stream=stderr&tail=5', '/tasks/1/logs?tail=0', '/tasks/1/attempts',
+    '/tasks/999/attempts']) {
     const r = await fetch(url + p);
     const missing = r.status === 404 && /^no endpoint/.test((await r.json()).detail);
     if (missing) {
