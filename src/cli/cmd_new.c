@@ -37,7 +37,6 @@ const struct cli_cmd cmd_new;
 
 #define NEW_MAX_TASKS 100000 /* a task file is a list; larger studies are specs */
 #define NEW_DEFAULT_MODEL "dla"
-#define NEW_DEFAULT_DIR "task_queues"
 
 /* The values of one parameter, under its canonical name. */
 struct new_param {
@@ -449,6 +448,22 @@ static bool has_suffix(const char *s, const char *suffix)
     return n >= k && strcasecmp(s + n - k, suffix) == 0;
 }
 
+/* The inbox `sweep serve` watches by default: $SWEEP_INBOX, else task_queues, a
+ * relative one in the home (as serve takes it; a setting in <home>/.env is not read
+ * here). */
+static const char *inbox_dir(void)
+{
+    static char *dir;
+    const char *in = getenv("SWEEP_INBOX");
+
+    if (dir)
+        return dir;
+    if (!in || !*in)
+        in = "task_queues";
+    dir = in[0] == '/' ? xstrdup(in) : xasprintf("%s/%s", cli_home(NULL), in);
+    return dir;
+}
+
 static char *default_out(const struct new_plan *pl)
 {
     char stamp[40], iso[40];
@@ -457,7 +472,7 @@ static char *default_out(const struct new_plan *pl)
     /* 2026-12-07T00:30:00.123Z -> 20261207_003000 */
     snprintf(stamp, sizeof(stamp), "%.4s%.2s%.2s_%.2s%.2s%.2s", iso, iso + 5, iso + 8,
              iso + 11, iso + 14, iso + 17);
-    return xasprintf("%s/%s_%s.%s", NEW_DEFAULT_DIR, pl->model, stamp,
+    return xasprintf("%s/%s_%s.%s", inbox_dir(), pl->model, stamp,
                      pl->yaml ? "yaml" : "json");
 }
 
@@ -860,7 +875,8 @@ const struct cli_cmd cmd_new = {
         "                            study's repetition i would\n"
         "  --priority BAND           high, medium (default) or low\n"
         "  -o, --output FILE         where to write (default\n"
-        "                            task_queues/MODEL_YYYYMMDD_HHMMSS.json)\n"
+        "                            HOME/task_queues/MODEL_YYYYMMDD_HHMMSS.json:\n"
+        "                            the inbox sweep serve watches; $SWEEP_INBOX)\n"
         "  --format json|yaml        task-queue JSON (default) or tasks.yaml (the\n"
         "                            default for a FILE ending in .yaml or .yml)\n"
         "  --name NAME               the study's name (default: from FILE's name)\n"

@@ -266,7 +266,7 @@ const struct cli_cmd cmd_serve = {
         "  curl -s 'localhost:5000/studies/dla/plot.svg?x=n_particles&y=rg' >rg.svg\n"
         "  curl -s -X POST localhost:5000/execute_tasks\n"
         "  sweep serve --inbox task_queues &\n"
-        "  sweep new --model dla -o .sweep/task_queues/dla.json  # runs at once\n"
+        "  sweep new --model dla   # into .sweep/task_queues/: runs at once\n"
 
         "  curl -sN localhost:5000/events     # live task and study changes\n",
     .fn = serve_main,

@@ -188,6 +188,14 @@ expect_code 0 sweep run eden.yaml --dry-run
 expect_in "$T/out" "LOW    rep=0"
 ok "sweep new -o FILE.yaml writes a tasks.yaml with integer priorities"
 
+# Without -o: into the inbox sweep serve watches by default ($SWEEP_INBOX, else
+# task_queues in the home).
+expect_code 0 sweep new --model eden --param n_particles=30
+ls "$SWEEP_HOME"/task_queues/eden_*.json >/dev/null 2>&1 || fail "not in the home's inbox"
+SWEEP_INBOX="$T/box" expect_code 0 sweep new --model eden --param n_particles=30
+ls "$T"/box/eden_*.json >/dev/null 2>&1 || fail "not in \$SWEEP_INBOX"
+ok "sweep new without -o writes into the service's inbox"
+
 cp inbox/dla.json before.json
 expect_code 2 sweep new --model dla -o inbox/dla.json
 expect_in "$T/err" "inbox/dla.json exists; give --force to replace it"
