@@ -65,6 +65,7 @@ bench: build
 	./bench/navier-stokes.sh
 	./bench/dla.sh
 	./bench/pipeline.sh
+	./bench/serve-load.sh
 
 format:
 	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'tests/*.c' 'bench/*.c')

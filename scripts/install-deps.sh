@@ -5,7 +5,7 @@ set -eu
 
 PACKAGES="gcc make cmake pkg-config clang libclang-rt-14-dev libc6-dev
 libsqlite3-dev libyaml-dev libjansson-dev libcmocka-dev libfftw3-dev libcairo2-dev
-parallel jq time python3 python3-jsonschema libmicrohttpd-dev libcurl4-openssl-dev
+parallel wrk jq time python3 python3-jsonschema libmicrohttpd-dev libcurl4-openssl-dev
 curl nodejs chromium"
 # npm (the node tests' packages, tests/node) is its own Debian package, but comes with
 # nodejs when that is NodeSource's: asked for only when no npm is on the PATH.
