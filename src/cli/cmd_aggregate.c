@@ -6,6 +6,7 @@
 
 #include "common/jsonx.h"
 #include "common/strbuf.h"
+#include "common/strlist.h"
 #include "common/xalloc.h"
 #include "core/aggregate.h"
 #include "core/store.h"
@@ -203,37 +204,6 @@ static void print_fits(const struct aggregate *a)
 
 /* ---- the command ---- */
 
-/* Splits "a,b,c" into a new array of new strings; an empty list gives none. Returns -1
- * for an empty item ("a,,b"). */
-static int split_list(const char *s, char ***out, size_t *n)
-{
-    char **v = NULL;
-    size_t cap = 0;
-
-    *n = 0;
-    while (*s) {
-        size_t len = strcspn(s, ",");
-        if (len == 0 || (s[len] == ',' && s[len + 1] == '\0')) {
-            for (size_t i = 0; i < *n; i++)
-                free(v[i]);
-            free(v);
-            return -1;
-        }
-        v = xgrow(v, &cap, *n + 1, sizeof(char *));
-        v[(*n)++] = xstrndup(s, len);
-        s += len + (s[len] == ',');
-    }
-    *out = v;
-    return 0;
-}
-
-static void free_list(char **v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
-}
-
 static int aggregate_main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -299,9 +269,9 @@ static int aggregate_main(int argc, char **argv)
     if (fit && fmt == FMT_CSV)
         return cli_usage_error(
             &cmd_aggregate, "--fit: the fits are printed with --format table or json");
-    if (by_arg && split_list(by_arg, &by, &nby) < 0)
+    if (by_arg && strlist_split(by_arg, &by, &nby) < 0)
         return cli_usage_error(&cmd_aggregate, "--by: empty name in \"%s\"", by_arg);
-    if (metrics_arg && split_list(metrics_arg, &metrics, &nmetrics) < 0) {
+    if (metrics_arg && strlist_split(metrics_arg, &metrics, &nmetrics) < 0) {
         rc = cli_usage_error(&cmd_aggregate, "--metrics: empty name in \"%s\"",
                              metrics_arg);
         goto out;
@@ -337,8 +307,8 @@ static int aggregate_main(int argc, char **argv)
 out:
     free(note);
     aggregate_fini(&a);
-    free_list(by, nby);
-    free_list(metrics, nmetrics);
+    strlist_free(by, nby);
+    strlist_free(metrics, nmetrics);
     store_study_fini(&s);
     store_close(st);
     return rc;

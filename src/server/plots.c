@@ -11,6 +11,7 @@
 
 #include "common/fileio.h"
 #include "common/strbuf.h"
+#include "common/strlist.h"
 #include "common/xalloc.h"
 #include "core/aggregate.h"
 #include "core/doc.h"
@@ -38,39 +39,6 @@ static const char *const no_names[1];
 static const char *q(const struct api_request *rq, const char *name)
 {
     return rq->query(rq->query_arg, name);
-}
-
-/* A query parameter "a,b,c" as a new list of new strings (*n of them; "" gives none).
- * -1 for an empty item ("a,,b"). */
-static int split_list(const char *s, char ***out, size_t *n)
-{
-    char **v = NULL;
-    size_t cap = 0;
-
-    *n = 0;
-    *out = NULL;
-    while (*s) {
-        size_t len = strcspn(s, ",");
-        if (len == 0 || (s[len] == ',' && s[len + 1] == '\0')) {
-            for (size_t i = 0; i < *n; i++)
-                free(v[i]);
-            free(v);
-            *n = 0;
-            return -1;
-        }
-        v = xgrow(v, &cap, *n + 1, sizeof(char *));
-        v[(*n)++] = xstrndup(s, len);
-        s += len + (s[len] == ',');
-    }
-    *out = v;
-    return 0;
-}
-
-static void free_list(char **v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
 }
 
 /* A yes/no query flag: absent, "", "0", "false", "no" are no; "1", "true", "yes" are
@@ -140,8 +108,8 @@ void plots_aggregate(struct store *st,
         api_error(out, 400, "invalid", "fit: expected power");
         return;
     }
-    if ((by_arg && split_list(by_arg, &by, &nby) < 0) ||
-        (metrics_arg && split_list(metrics_arg, &metrics, &nmetrics) < 0)) {
+    if ((by_arg && strlist_split(by_arg, &by, &nby) < 0) ||
+        (metrics_arg && strlist_split(metrics_arg, &metrics, &nmetrics) < 0)) {
         api_error(out, 400, "invalid", "by, metrics: a comma-separated list of names");
         goto out;
     }
@@ -171,8 +139,8 @@ void plots_aggregate(struct store *st,
     out->len = strlen(text);
 out:
     aggregate_fini(&a);
-    free_list(by, nby);
-    free_list(metrics, nmetrics);
+    strlist_free(by, nby);
+    strlist_free(metrics, nmetrics);
     store_study_fini(&s);
 }
 

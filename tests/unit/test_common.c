@@ -12,6 +12,7 @@
 #include "common/jsonx.h"
 #include "common/sha256.h"
 #include "common/strbuf.h"
+#include "common/strlist.h"
 #include "common/termline.h"
 
 #include "common/suggest.h"
@@ -479,6 +480,30 @@ static void test_suggest_closest(void **state)
     }
 }
 
+/* "a,b,c" into a list; "" gives none; an empty item is refused with nothing kept. */
+static void test_strlist_split(void **state)
+{
+    char **v;
+    size_t n;
+
+    (void)state;
+    assert_int_equal(strlist_split("rg,df,n", &v, &n), 0);
+    assert_int_equal(n, 3);
+    assert_string_equal(v[0], "rg");
+    assert_string_equal(v[1], "df");
+    assert_string_equal(v[2], "n");
+    strlist_free(v, n);
+    assert_int_equal(strlist_split("", &v, &n), 0);
+    assert_int_equal(n, 0);
+    assert_null(v);
+    assert_int_equal(strlist_split("a,,b", &v, &n), -1);
+    assert_int_equal(n, 0);
+    assert_null(v);
+    assert_int_equal(strlist_split("a,", &v, &n), -1);
+    assert_int_equal(strlist_split(",a", &v, &n), -1);
+    strlist_free(NULL, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -494,6 +519,7 @@ int main(void)
         cmocka_unit_test(test_fileio_read_user),
         cmocka_unit_test(test_suggest_distance),
         cmocka_unit_test(test_suggest_closest),
+        cmocka_unit_test(test_strlist_split),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
