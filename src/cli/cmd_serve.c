@@ -32,6 +32,12 @@ static const struct config_def serve_defs[] = {
      "task file POST /execute_tasks runs (relative: to the home)"},
     {"inbox", "SWEEP_INBOX", CONFIG_STRING, "task_queues",
      "task inbox directory (relative: in the home)"},
+    {"results_path", "SWEEP_RESULTS_PATH", CONFIG_STRING, "results",
+     "where the inbox's results go (relative: in the home)"},
+    {"history_size", "SWEEP_HISTORY_SIZE", CONFIG_POSITIVE_INT, "4096",
+     "events GET /events keeps for replay (16..1000000)"},
+    {"worker_timeout", "SWEEP_WORKER_TIMEOUT", CONFIG_POSITIVE_INT, "60",
+     "seconds before an attempt whose owner stopped renewing is gone"},
 };
 #define NDEFS (sizeof(serve_defs) / sizeof(serve_defs[0]))
 
@@ -61,9 +67,52 @@ static int read_token(const char *path, char **out, struct err *err)
     return SWEEP_OK;
 }
 
+/* A POSITIVE_INT setting from lo to hi; SWEEP_EINVAL names it and its source as
+ * config_load() does ("SWEEP_HISTORY_SIZE from /h/.env line 3: ..."). */
+static int check_range(const struct config *cfg,
+                       const char *name,
+                       const char *env,
+                       long long lo,
+                       long long hi,
+                       struct err *err)
+{
+    long long n = config_num(cfg, name);
+    enum config_source src = config_source_of(cfg, name);
+
+    if (n >= lo && n <= hi)
+        return SWEEP_OK;
+    err_set(err, SWEEP_EINVAL, "expected %lld to %lld, got '%s'", lo, hi,
+            config_get(cfg, name));
+    if (src == CONFIG_FLAG)
+        err_prefix(err, "%s", config_where(cfg, name) + 5);
+    else if (src == CONFIG_ENV)
+        err_prefix(err, "%s from the environment", env);
+    else if (src == CONFIG_DOTENV)
+        err_prefix(err, "%s from %s", env, config_where(cfg, name));
+    else
+        err_prefix(err, "the default of %s", name);
+    return err->code;
+}
+
+/* name's value as a path: absolute as is, relative in the home (new string). */
+static char *home_path(const struct config *cfg, const char *name, const char *home)
+{
+    const char *v = config_get(cfg, name);
+    return v[0] == '/' ? xstrdup(v) : xasprintf("%s/%s", home, v);
+}
+
 static int serve_main(int argc, char **argv)
 {
-    enum { OPT_HOME = 256, OPT_PRINT, OPT_JSON, OPT_ALLOW, OPT_TASKS };
+    enum {
+        OPT_HOME = 256,
+        OPT_PRINT,
+        OPT_JSON,
+        OPT_ALLOW,
+        OPT_TASKS,
+        OPT_RESULTS,
+        OPT_HISTORY,
+        OPT_WTIMEOUT,
+    };
     static const struct option opts[] = {
         {"bind", required_argument, NULL, 'b'},
         {"max-parallel", required_argument, NULL, 'j'},
@@ -73,6 +122,9 @@ static int serve_main(int argc, char **argv)
         {"allow-commands", no_argument, NULL, OPT_ALLOW},
         {"tasks-file", required_argument, NULL, OPT_TASKS},
         {"inbox", required_argument, NULL, 'i'},
+        {"results-path", required_argument, NULL, OPT_RESULTS},
+        {"history-size", required_argument, NULL, OPT_HISTORY},
+        {"worker-timeout", required_argument, NULL, OPT_WTIMEOUT},
         {"home", required_argument, NULL, OPT_HOME},
         {"print-config", no_argument, NULL, OPT_PRINT},
         {"json", no_argument, NULL, OPT_JSON},
@@ -82,7 +134,7 @@ static int serve_main(int argc, char **argv)
     struct server_opts so = {0};
     struct err err = {0};
     const char *home_flag = NULL;
-    char *dotenv = NULL, *token = NULL, *inbox = NULL;
+    char *dotenv = NULL, *token = NULL, *inbox = NULL, *results = NULL;
     bool print = false, json = false;
     int c, rc = EXIT_OK;
 
@@ -115,6 +167,15 @@ static int serve_main(int argc, char **argv)
         case OPT_TASKS:
             name = "tasks_file";
             break;
+        case OPT_RESULTS:
+            name = "results_path";
+            break;
+        case OPT_HISTORY:
+            name = "history_size";
+            break;
+        case OPT_WTIMEOUT:
+            name = "worker_timeout";
+            break;
         case OPT_HOME:
             home_flag = optarg;
             break;
@@ -141,7 +202,9 @@ static int serve_main(int argc, char **argv)
     }
     so.home = cli_home(home_flag);
     dotenv = xasprintf("%s/.env", so.home);
-    if (config_load(cfg, dotenv, environ, &err)) {
+    if (config_load(cfg, dotenv, environ, &err) ||
+        check_range(cfg, "history_size", "SWEEP_HISTORY_SIZE", 16, 1000000, &err) ||
+        check_range(cfg, "worker_timeout", "SWEEP_WORKER_TIMEOUT", 1, 86400, &err)) {
         rc = cli_fail(&err);
         goto out;
     }
@@ -177,10 +240,15 @@ static int serve_main(int argc, char **argv)
     so.allow_commands = config_num(cfg, "allow_commands") != 0;
     so.taskfile = config_get(cfg, "tasks_file");
     so.self_path = cli_self_path();
-    inbox = config_get(cfg, "inbox")[0] == '/'
-                ? xstrdup(config_get(cfg, "inbox"))
-                : xasprintf("%s/%s", so.home, config_get(cfg, "inbox"));
+    inbox = home_path(cfg, "inbox", so.home);
     so.inbox = inbox;
+    results = home_path(cfg, "results_path", so.home);
+    so.results = results;
+    so.history = (int)config_num(cfg, "history_size");
+    /* the lease of the attempts the engine starts (runner_lease() reads it); by
+     * default runner_lease()'s own (60, or $SWEEP_LEASE as tests shorten it) */
+    if (config_source_of(cfg, "worker_timeout") != CONFIG_DEFAULT)
+        setenv("SWEEP_LEASE", config_get(cfg, "worker_timeout"), 1);
     so.out = stdout;
     if (server_opts_check(&so, &err) || server_run(&so, &err)) {
         rc = cli_fail(&err);
@@ -188,6 +256,7 @@ static int serve_main(int argc, char **argv)
             rc = EXIT_UNEXPECTED;
     }
 out:
+    free(results);
     free(inbox);
     free(token);
     free(dotenv);
@@ -247,7 +316,15 @@ const struct cli_cmd cmd_serve = {
         "                         DIR is in the home): each complete file runs as\n"
         "                         a study, then moves to DIR/processed/ (or to\n"
         "                         DIR/rejected/ with NAME.error); results go to\n"
-        "                         <home>/results/\n"
+        "                         --results-path\n"
+        "  --results-path DIR     where the inbox's task_results_*.json and\n"
+        "                         orchestrator_stats.json go (SWEEP_RESULTS_PATH;\n"
+        "                         default results; relative: in the home)\n"
+        "  --history-size N       events GET /events keeps for replay\n"
+        "                         (SWEEP_HISTORY_SIZE; 16..1000000; default 4096)\n"
+        "  --worker-timeout SEC   lease of an attempt: an owner that stopped\n"
+        "                         renewing it for SEC is gone, its task runs again\n"
+        "                         (SWEEP_WORKER_TIMEOUT; 1..86400; default 60)\n"
         "  --print-config         print each setting, its value and its source\n"
         "  --json                 with --print-config: as JSON\n"
         "  --home DIR             sweep home (default $SWEEP_HOME or ./.sweep)\n"
@@ -263,6 +340,7 @@ const struct cli_cmd cmd_serve = {
         "    \"variable_parameter\": \"n_particles\", \"values\": [100, 200],\n"
         "    \"repetitions\": 3}'\n"
         "  SWEEP_MAX_PARALLEL=4 sweep serve --print-config\n"
+        "  sweep serve --results-path /data/results --history-size 100000\n"
         "  curl -s 'localhost:5000/studies/dla/plot.svg?x=n_particles&y=rg' >rg.svg\n"
         "  curl -s -X POST localhost:5000/execute_tasks\n"
         "  sweep serve --inbox task_queues &\n"

@@ -265,7 +265,7 @@ static void write_json(const char *path, json_t *j, FILE *log)
     free(text);
 }
 
-void inbox_write_results(const char *home,
+void inbox_write_results(const char *results_dir,
                          struct store *st,
                          const char *study,
                          const char *processed,
@@ -273,7 +273,7 @@ void inbox_write_results(const char *home,
                          long long tasks_run,
                          FILE *log)
 {
-    char *dir = xasprintf("%s/results", home), *path = NULL, stamp[64], host[256];
+    char *dir = xstrdup(results_dir), *path = NULL, stamp[64], host[256];
     char worker[300];
     struct store_study s = {0};
     json_t *j = NULL;

@@ -58,13 +58,13 @@ struct store;
 void inbox_refused(const char *dir, const char *processed, const char *why, FILE *log);
 
 /* Once every task of the study of processed/<processed> has ended: writes
- * <home>/results/task_results_YYYYMMDD_HHMMSS.json (view_inbox_results() of the
- * file's name, with "processed": its name in processed/; _2, _3 ...
- * after the stamp when that name is taken) and refreshes
- * <home>/results/orchestrator_stats.json (view_orchestrator_stats() with uptime and
+ * <results_dir>/task_results_YYYYMMDD_HHMMSS.json (the directory made if missing)
+ * (view_inbox_results() of the file's name, with "processed": its name in processed/;
+ * _2, _3 ... after the stamp when that name is taken) and refreshes
+ * <results_dir>/orchestrator_stats.json (view_orchestrator_stats() with uptime and
  * tasks_run), each through a temporary file and a rename. What fails is told on log.
  */
-void inbox_write_results(const char *home,
+void inbox_write_results(const char *results_dir,
                          struct store *st,
                          const char *study,
                          const char *processed,

@@ -42,6 +42,8 @@ struct server_opts {
     const char *taskfile;  /* POST /execute_tasks runs it (relative: to the home) */
     FILE *out;             /* the line "listening on http://HOST:PORT" and events */
     const char *inbox;     /* the task inbox directory (inbox.h), or NULL: none */
+    const char *results;   /* where the inbox's results go; NULL: <home>/results */
+    int history;           /* events GET /events keeps for replay; 0: 4096 */
 };
 
 /* Refuses options the service must not start with: a bind address that is not

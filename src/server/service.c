@@ -94,6 +94,7 @@ struct service {
     struct svc_study *studies;
     double started_at;
     char *accepted_dir;
+    char *results_dir;     /* o->results, or <home>/results */
     struct events *events; /* GET /events (its own mutex) */
     struct stats *stats;   /* GET /stats/performance (its own mutex) */
     /* The main thread's. */
@@ -829,7 +830,7 @@ static void reap_done(struct service *s)
             char *marker = marker_path(s, x->name), *processed = NULL;
             size_t len;
             if (fileio_read_user(marker, 4096, &processed, &len, &err) == SWEEP_OK)
-                inbox_write_results(s->o->home, s->st, x->name, processed,
+                inbox_write_results(s->results_dir, s->st, x->name, processed,
                                     time_now() - s->started_at, s->tasks_run,
                                     s->o->out);
             free(processed);
@@ -1094,7 +1095,9 @@ int server_run(const struct server_opts *o, struct err *err)
     pthread_cond_init(&s.jobs, NULL);
     s.cmds_tail = &s.cmds;
     s.accepted_dir = xasprintf("%s/serve/accepted", o->home);
-    s.events = events_create(SERVICE_EVENTS, SERVICE_EVENT_CLIENTS, EVENTS_HEARTBEAT);
+    s.results_dir = o->results ? xstrdup(o->results) : xasprintf("%s/results", o->home);
+    s.events = events_create(o->history > 0 ? (size_t)o->history : SERVICE_EVENTS,
+                             SERVICE_EVENT_CLIENTS, EVENTS_HEARTBEAT);
     s.stats = stats_create(o->max_parallel, s.started_at);
     if ((rc = server_opts_check(o, err)) || (rc = fileio_mkdirs(s.accepted_dir, err)) ||
         (rc = lock_home(o->home, &home_lock, err)) ||
@@ -1150,6 +1153,7 @@ out:
     if (home_lock >= 0)
         close(home_lock);
     free(s.accepted_dir);
+    free(s.results_dir);
     events_destroy(s.events);
     stats_destroy(s.stats);
     pthread_cond_destroy(&s.jobs);

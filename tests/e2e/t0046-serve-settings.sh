@@ -1,0 +1,93 @@
+#!/bin/sh
+# sweep serve: the settings --results-path, --history-size and --worker-timeout (and
+# their SWEEP_* variables and .env lines): shown by --print-config with their source,
+# refused when out of range naming the source, and honoured: the inbox's results go to
+# the results path, GET /events replays at most history-size events.
+. "$SWEEP_SRC/tests/e2e/lib.sh"
+
+command -v curl >/dev/null || fail "curl is needed (scripts/install-deps.sh)"
+
+# ---- --print-config: defaults, environment, .env, flag ----
+mkdir -p "$SWEEP_HOME"
+expect_code 0 sweep serve --print-config --json
+jq_eq "$T/out" '.results_path.value + " " + .results_path.source' "results default"
+jq_eq "$T/out" '.history_size.value + " " + .history_size.source' "4096 default"
+jq_eq "$T/out" '.worker_timeout.value + " " + .worker_timeout.source' "60 default"
+printf 'SWEEP_HISTORY_SIZE=32\nSWEEP_WORKER_TIMEOUT=30\n' >"$SWEEP_HOME/.env"
+SWEEP_RESULTS_PATH=out/res expect_code 0 sweep serve --print-config --json \
+    --worker-timeout 9
+jq_eq "$T/out" '.results_path.value + " " + .results_path.source' "out/res environment"
+jq_eq "$T/out" .history_size.value 32
+jq_eq "$T/out" .history_size.where "$SWEEP_HOME/.env line 1"
+jq_eq "$T/out" '.worker_timeout.value + " " + .worker_timeout.source' "9 flag"
+expect_code 0 sweep serve --print-config
+expect_in "$T/out" "history_size"
+expect_code 0 sweep serve --help
+expect_in "$T/out" "--results-path DIR"
+expect_in "$T/out" "--history-size N"
+expect_in "$T/out" "--worker-timeout SEC"
+ok "--print-config: results_path, history_size, worker_timeout and their sources"
+
+# ---- malformed values are refused, naming the setting and its source ----
+printf 'SWEEP_HISTORY_SIZE=8\n' >"$SWEEP_HOME/.env"
+expect_code 2 sweep serve
+expect_in "$T/err" "SWEEP_HISTORY_SIZE from $SWEEP_HOME/.env line 1: expected 16 to 1000000, got '8'"
+rm "$SWEEP_HOME/.env"
+SWEEP_WORKER_TIMEOUT=x expect_code 2 sweep serve
+expect_in "$T/err" "SWEEP_WORKER_TIMEOUT from the environment: expected a positive integer"
+expect_code 2 sweep serve --worker-timeout 100000
+expect_in "$T/err" "--worker-timeout: expected 1 to 86400"
+expect_code 2 sweep serve --history-size many
+expect_in "$T/err" "expected a positive integer, got 'many'"
+ok "malformed or out-of-range values are refused at start with their source"
+
+# ---- the service with a results path and a short history ----
+PID=
+URL=
+CURL=
+trap 'rc=$?; [ -n "$PID" ] && kill -KILL "$PID" 2>/dev/null; [ -n "$CURL" ] && kill "$CURL" 2>/dev/null; [ $rc -eq 0 ] && rm -rf "$T"; exit $rc' EXIT
+IN="$T/inbox"
+mkdir -p "$IN"
+SWEEP_RESULTS_PATH=myres "$SWEEP_BIN" serve --bind 127.0.0.1:0 -j 2 --inbox "$IN" \
+    --history-size 16 >"$T/serve.log" 2>&1 &
+PID=$!
+wait_for 20 grep -q "listening on" "$T/serve.log"
+URL=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$T/serve.log")
+wait_for 20 curl -sf "$URL/health"
+
+has_results() { ls "$SWEEP_HOME"/myres/task_results_*.json >/dev/null 2>&1; }
+printf '{"tasks": [{"task_id": "r1", "algorithm": "DLA", "parameters": {"n_particles": 30}}]}\n' \
+    >"$IN/one.json"
+wait_for 30 has_results
+[ -f "$SWEEP_HOME/myres/orchestrator_stats.json" ] || fail "no myres/orchestrator_stats.json"
+[ ! -e "$SWEEP_HOME/results" ] || fail "results/ was written despite the results path"
+ok "the inbox's results go to the results path (relative: in the home)"
+
+# 12 tasks: 24 task events and 2 study events, more than the 16 kept.
+study_status() {
+    curl -s "$URL/studies/$1" | jq -e --arg s "$2" '.status == $s' >/dev/null
+}
+code=$(curl -s -o "$T/body" -w '%{http_code}' -X POST -d \
+    '{"algorithm": "chaos", "variable_parameter": "duration", "values": [0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.09, 0.1, 0.11, 0.12], "study": "h1"}' \
+    "$URL/studies")
+[ "$code" = 202 ] || fail "POST /studies: $code"
+wait_for 60 study_status h1 COMPLETED
+curl -sN --max-time 120 -H "Last-Event-ID: 0" "$URL/events" >"$T/replay" 2>/dev/null &
+CURL=$!
+ids() { grep -c '^id: ' "$T/replay"; }
+wait_for 20 sh -c "[ \$(grep -c '^id: ' '$T/replay') -ge 16 ]"
+kill "$CURL"
+CURL=
+[ "$(ids)" -eq 16 ] || fail "replayed $(ids) events, not the 16 kept"
+first=$(sed -n 's/^id: //p' "$T/replay" | head -n 1)
+[ "$first" -gt 1 ] || fail "the oldest events were kept: first id $first"
+ok "--history-size 16: GET /events replays the last 16 events only"
+
+kill -TERM "$PID"
+deadline=$(($(date +%s) + 30))
+while kill -0 "$PID" 2>/dev/null; do
+    [ "$(date +%s)" -ge "$deadline" ] && fail "sweep serve did not stop"
+    sleep 0.05
+done
+wait "$PID" || fail "sweep serve exited $?"
+PID=
