@@ -2,7 +2,8 @@
 # sweep serve: the settings --results-path, --history-size and --worker-timeout (and
 # their SWEEP_* variables and .env lines): shown by --print-config with their source,
 # refused when out of range naming the source, and honoured: the inbox's results go to
-# the results path, GET /events replays at most history-size events.
+# the results path, GET /events replays at most history-size events, a running
+# attempt's lease is the worker timeout.
 . "$SWEEP_SRC/tests/e2e/lib.sh"
 
 command -v curl >/dev/null || fail "curl is needed (scripts/install-deps.sh)"
@@ -49,7 +50,7 @@ trap 'rc=$?; [ -n "$PID" ] && kill -KILL "$PID" 2>/dev/null; [ -n "$CURL" ] && k
 IN="$T/inbox"
 mkdir -p "$IN"
 SWEEP_RESULTS_PATH=myres "$SWEEP_BIN" serve --bind 127.0.0.1:0 -j 2 --inbox "$IN" \
-    --history-size 16 >"$T/serve.log" 2>&1 &
+    --history-size 16 --worker-timeout 1000 >"$T/serve.log" 2>&1 &
 PID=$!
 wait_for 20 grep -q "listening on" "$T/serve.log"
 URL=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$T/serve.log")
@@ -82,6 +83,24 @@ CURL=
 first=$(sed -n 's/^id: //p' "$T/replay" | head -n 1)
 [ "$first" -gt 1 ] || fail "the oldest events were kept: first id $first"
 ok "--history-size 16: GET /events replays the last 16 events only"
+
+# --worker-timeout 1000: a running attempt's lease ends about 1000 s from now (the
+# default is 60).
+code=$(curl -s -o "$T/body" -w '%{http_code}' -X POST -d \
+    '{"algorithm": "chaos", "variable_parameter": "duration", "values": [60], "study": "w1"}' \
+    "$URL/studies")
+[ "$code" = 202 ] || fail "POST /studies: $code"
+lease_left() {
+    python3 -c 'import sqlite3, sys, time
+r = sqlite3.connect(sys.argv[1]).execute(
+    "SELECT max(lease_until) FROM attempts WHERE state = 1").fetchone()[0]
+print(int(r - time.time()) if r else -1)' "$SWEEP_HOME/sweep.db"
+}
+lease_set() { [ "$(lease_left)" -gt 0 ]; }
+wait_for 30 lease_set
+left=$(lease_left)
+[ "$left" -gt 900 ] && [ "$left" -le 1000 ] || fail "lease ends in $left s, not about 1000"
+ok "--worker-timeout: the lease of a running attempt"
 
 kill -TERM "$PID"
 deadline=$(($(date +%s) + 30))
