@@ -38,6 +38,8 @@ static const struct config_def serve_defs[] = {
      "events GET /events keeps for replay (16..1000000)"},
     {"worker_timeout", "SWEEP_WORKER_TIMEOUT", CONFIG_POSITIVE_INT, "60",
      "seconds before an attempt whose owner stopped renewing is gone"},
+    {"max_retries", "SWEEP_MAX_RETRIES", CONFIG_POSITIVE_INT, NULL,
+     "retries of a task whose spec sets none (default: the spec's)"},
 };
 #define NDEFS (sizeof(serve_defs) / sizeof(serve_defs[0]))
 
@@ -112,6 +114,7 @@ static int serve_main(int argc, char **argv)
         OPT_RESULTS,
         OPT_HISTORY,
         OPT_WTIMEOUT,
+        OPT_RETRIES,
     };
     static const struct option opts[] = {
         {"bind", required_argument, NULL, 'b'},
@@ -125,6 +128,7 @@ static int serve_main(int argc, char **argv)
         {"results-path", required_argument, NULL, OPT_RESULTS},
         {"history-size", required_argument, NULL, OPT_HISTORY},
         {"worker-timeout", required_argument, NULL, OPT_WTIMEOUT},
+        {"max-retries", required_argument, NULL, OPT_RETRIES},
         {"home", required_argument, NULL, OPT_HOME},
         {"print-config", no_argument, NULL, OPT_PRINT},
         {"json", no_argument, NULL, OPT_JSON},
@@ -176,6 +180,9 @@ static int serve_main(int argc, char **argv)
         case OPT_WTIMEOUT:
             name = "worker_timeout";
             break;
+        case OPT_RETRIES:
+            name = "max_retries";
+            break;
         case OPT_HOME:
             home_flag = optarg;
             break;
@@ -204,7 +211,9 @@ static int serve_main(int argc, char **argv)
     dotenv = xasprintf("%s/.env", so.home);
     if (config_load(cfg, dotenv, environ, &err) ||
         check_range(cfg, "history_size", "SWEEP_HISTORY_SIZE", 16, 1000000, &err) ||
-        check_range(cfg, "worker_timeout", "SWEEP_WORKER_TIMEOUT", 1, 86400, &err)) {
+        check_range(cfg, "worker_timeout", "SWEEP_WORKER_TIMEOUT", 1, 86400, &err) ||
+        (config_get(cfg, "max_retries") &&
+         check_range(cfg, "max_retries", "SWEEP_MAX_RETRIES", 1, 1000, &err))) {
         rc = cli_fail(&err);
         goto out;
     }
@@ -245,6 +254,7 @@ static int serve_main(int argc, char **argv)
     results = home_path(cfg, "results_path", so.home);
     so.results = results;
     so.history = (int)config_num(cfg, "history_size");
+    so.max_retries = (int)config_num(cfg, "max_retries");
     /* the lease of the attempts the engine starts (runner_lease() reads it); by
      * default runner_lease()'s own (60, or $SWEEP_LEASE as tests shorten it) */
     if (config_source_of(cfg, "worker_timeout") != CONFIG_DEFAULT)
@@ -325,6 +335,8 @@ const struct cli_cmd cmd_serve = {
         "  --worker-timeout SEC   lease of an attempt: an owner that stopped\n"
         "                         renewing it for SEC is gone, its task runs again\n"
         "                         (SWEEP_WORKER_TIMEOUT; 1..86400; default 60)\n"
+        "  --max-retries N        retries of a task whose spec sets none\n"
+        "                         (SWEEP_MAX_RETRIES; 1..1000; default: none)\n"
         "  --print-config         print each setting, its value and its source\n"
         "  --json                 with --print-config: as JSON\n"
         "  --home DIR             sweep home (default $SWEEP_HOME or ./.sweep)\n"

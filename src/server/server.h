@@ -44,6 +44,8 @@ struct server_opts {
     const char *inbox;     /* the task inbox directory (inbox.h), or NULL: none */
     const char *results;   /* where the inbox's results go; NULL: <home>/results */
     int history;           /* events GET /events keeps for replay; 0: 4096 */
+    int max_retries;       /* retries of a step whose spec sets none (retries.max
+                              0); 0: the spec's own */
 };
 
 /* Refuses options the service must not start with: a bind address that is not

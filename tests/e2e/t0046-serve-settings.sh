@@ -1,9 +1,10 @@
 #!/bin/sh
-# sweep serve: the settings --results-path, --history-size and --worker-timeout (and
-# their SWEEP_* variables and .env lines): shown by --print-config with their source,
-# refused when out of range naming the source, and honoured: the inbox's results go to
-# the results path, GET /events replays at most history-size events, a running
-# attempt's lease is the worker timeout.
+# sweep serve: the settings --results-path, --history-size, --worker-timeout and
+# --max-retries (and their SWEEP_* variables and .env lines): shown by --print-config
+# with their source, refused when out of range naming the source, and honoured: the
+# inbox's results go to the results path, GET /events replays at most history-size
+# events, a spec without retries gets --max-retries, a running attempt's lease is the
+# worker timeout.
 . "$SWEEP_SRC/tests/e2e/lib.sh"
 
 command -v curl >/dev/null || fail "curl is needed (scripts/install-deps.sh)"
@@ -14,13 +15,15 @@ expect_code 0 sweep serve --print-config --json
 jq_eq "$T/out" '.results_path.value + " " + .results_path.source' "results default"
 jq_eq "$T/out" '.history_size.value + " " + .history_size.source' "4096 default"
 jq_eq "$T/out" '.worker_timeout.value + " " + .worker_timeout.source' "60 default"
+jq_eq "$T/out" '.max_retries.source' unset
 printf 'SWEEP_HISTORY_SIZE=32\nSWEEP_WORKER_TIMEOUT=30\n' >"$SWEEP_HOME/.env"
-SWEEP_RESULTS_PATH=out/res expect_code 0 sweep serve --print-config --json \
+SWEEP_RESULTS_PATH=out/res SWEEP_MAX_RETRIES=3 expect_code 0 sweep serve --print-config --json \
     --worker-timeout 9
 jq_eq "$T/out" '.results_path.value + " " + .results_path.source' "out/res environment"
 jq_eq "$T/out" .history_size.value 32
 jq_eq "$T/out" .history_size.where "$SWEEP_HOME/.env line 1"
 jq_eq "$T/out" '.worker_timeout.value + " " + .worker_timeout.source' "9 flag"
+jq_eq "$T/out" '.max_retries.value + " " + .max_retries.source' "3 environment"
 expect_code 0 sweep serve --print-config
 expect_in "$T/out" "history_size"
 expect_code 0 sweep serve --help
@@ -40,6 +43,8 @@ expect_code 2 sweep serve --worker-timeout 100000
 expect_in "$T/err" "--worker-timeout: expected 1 to 86400"
 expect_code 2 sweep serve --history-size many
 expect_in "$T/err" "expected a positive integer, got 'many'"
+SWEEP_MAX_RETRIES=5000 expect_code 2 sweep serve
+expect_in "$T/err" "SWEEP_MAX_RETRIES from the environment: expected 1 to 1000"
 ok "malformed or out-of-range values are refused at start with their source"
 
 # ---- the service with a results path and a short history ----
@@ -50,7 +55,7 @@ trap 'rc=$?; [ -n "$PID" ] && kill -KILL "$PID" 2>/dev/null; [ -n "$CURL" ] && k
 IN="$T/inbox"
 mkdir -p "$IN"
 SWEEP_RESULTS_PATH=myres "$SWEEP_BIN" serve --bind 127.0.0.1:0 -j 2 --inbox "$IN" \
-    --history-size 16 --worker-timeout 1000 >"$T/serve.log" 2>&1 &
+    --history-size 16 --worker-timeout 1000 --max-retries 2 >"$T/serve.log" 2>&1 &
 PID=$!
 wait_for 20 grep -q "listening on" "$T/serve.log"
 URL=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$T/serve.log")
@@ -83,6 +88,20 @@ CURL=
 first=$(sed -n 's/^id: //p' "$T/replay" | head -n 1)
 [ "$first" -gt 1 ] || fail "the oldest events were kept: first id $first"
 ok "--history-size 16: GET /events replays the last 16 events only"
+
+# --max-retries 2: a task whose spec sets no retries and whose first attempt fails
+# is retried and succeeds (without the setting, the study fails).
+code=$(curl -s -o "$T/body" -w '%{http_code}' -X POST -d \
+    '{"algorithm": "chaos", "variable_parameter": "seed", "values": [1], "base_parameters": {"duration": 0.01, "fail_attempts": 1}, "study": "m1"}' \
+    "$URL/studies")
+[ "$code" = 202 ] || fail "POST /studies: $code"
+study_ended() {
+    curl -s "$URL/studies/m1" | jq -e '.status == "COMPLETED" or .status == "FAILED"' >/dev/null
+}
+wait_for 60 study_ended
+curl -s "$URL/studies/m1" >"$T/m1"
+jq_eq "$T/m1" .status COMPLETED
+ok "--max-retries: a spec without retries gets the service's"
 
 # --worker-timeout 1000: a running attempt's lease ends about 1000 s from now (the
 # default is 60).
