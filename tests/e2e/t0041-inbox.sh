@@ -31,9 +31,9 @@ has_results() {
 start_serve() {
     "$SWEEP_BIN" serve --bind 127.0.0.1:0 -j 2 --inbox "$IN" >"$T/serve.log" 2>&1 &
     PID=$!
-    wait_for 20 grep -q "listening on" "$T/serve.log"
+    wait_for 60 grep -q "listening on" "$T/serve.log"
     URL=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$T/serve.log")
-    wait_for 20 curl -sf "$URL/health"
+    wait_for 60 curl -sf "$URL/health"
 }
 # stop_serve: SIGTERM, then waits (deadline 30 s) for an exit 0.
 stop_serve() {
