@@ -346,6 +346,7 @@ int studyreq_check(json_t *obj,
                    char **spec_text,
                    char **name,
                    bool *forbidden,
+                   uint64_t *ntasks,
                    struct err *err)
 {
     uint64_t max = lim && lim->max_tasks ? lim->max_tasks : STUDYREQ_MAX_TASKS;
@@ -374,6 +375,8 @@ int studyreq_check(json_t *obj,
     if (!rc) {
         *name = xstrdup(spec->name);
         *spec_text = text;
+        if (ntasks)
+            *ntasks = n;
         text = NULL;
     }
     speccheck_destroy(models);

@@ -52,14 +52,16 @@ studyreq_grid(const json_t *in, const struct studyreq_limits *lim, struct err *e
 /* Checks a spec object (borrowed) as `sweep run` checks a file: its fields, its
  * models' parameters (errors name the field: models/speccheck.h SPECCHECK_FIELDS) and
  * its size (lim->max_tasks; lim may be NULL). On success *spec_text (the spec as
- * JSON) and *name are new strings; on failure both are NULL, and *forbidden says that
- * the spec runs a command where !allow_commands. */
+ * JSON) and *name are new strings and *ntasks (may be NULL) its number of tasks; on
+ * failure both are NULL, and *forbidden says that the spec runs a command where
+ * !allow_commands. */
 int studyreq_check(json_t *spec,
                    bool allow_commands,
                    const struct studyreq_limits *lim,
                    char **spec_text,
                    char **name,
                    bool *forbidden,
+                   uint64_t *ntasks,
                    struct err *err);
 
 /* Whether a step of spec (or its reduce) runs a command rather than a model. */

@@ -106,7 +106,8 @@ int api_spec_check(json_t *spec,
                    bool *forbidden,
                    struct err *err)
 {
-    return studyreq_check(spec, allow_commands, NULL, spec_text, name, forbidden, err);
+    return studyreq_check(spec, allow_commands, NULL, spec_text, name, forbidden, NULL,
+                          err);
 }
 
 int api_study_spec(const char *body,
@@ -129,7 +130,8 @@ int api_study_spec(const char *body,
     json_decref(in);
     if (!spec)
         return SWEEP_EINVAL;
-    rc = studyreq_check(spec, allow_commands, NULL, spec_text, name, forbidden, err);
+    rc = studyreq_check(spec, allow_commands, NULL, spec_text, name, forbidden, NULL,
+                        err);
     json_decref(spec);
     return rc;
 }
@@ -185,7 +187,7 @@ static int task_spec(const char *body,
         json_object_set(spec, "priority", v);
     if ((v = json_object_get(in, "description")))
         json_object_set(spec, "description", v);
-    rc = studyreq_check(spec, false, NULL, spec_text, name, forbidden, err);
+    rc = studyreq_check(spec, false, NULL, spec_text, name, forbidden, NULL, err);
 out:
     free(study);
     json_decref(spec);
