@@ -23,6 +23,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* The longest wait of a cancel for the start of a study's run, and of a retry for the
+ * end of its run (local_cancel, lock_ended). */
+#define LOCAL_START_WAIT 10.0
+
 struct local {
     struct mcp_backend be;
     char *home; /* absolute */
@@ -183,6 +187,32 @@ static int local_submit(void *ctx, const char *name, const char *text, struct er
     return rc;
 }
 
+/* The run lock of a study whose run has ended: the run that recorded its end may
+ * still hold it for a moment (its last writes, its exit), so a retry right after the
+ * status turned final waits for it, LOCAL_START_WAIT seconds at most; a study that
+ * runs (RUNNING, WAITING, QUEUED for its start) is refused at once (SWEEP_EBUSY,
+ * naming the process). */
+static int lock_ended(struct local *l,
+                      const char *study,
+                      struct store_study *s,
+                      int *lock,
+                      struct err *err)
+{
+    double deadline = time_now() + LOCAL_START_WAIT;
+    int rc;
+
+    while ((rc = runner_lock_as(l->home, study, "sweep mcp", lock, err)) ==
+               SWEEP_EBUSY &&
+           s->status != STUDY_RUNNING && s->status != STUDY_WAITING &&
+           s->status != STUDY_QUEUED && time_now() < deadline) {
+        usleep(20000);
+        store_study_fini(s);
+        if (store_study_get(l->st, study, s, err))
+            return err->code;
+    }
+    return rc;
+}
+
 static int
 local_retry(void *ctx, const char *study, long long *requeued, struct err *err)
 {
@@ -196,7 +226,7 @@ local_retry(void *ctx, const char *study, long long *requeued, struct err *err)
         return err->code;
     rc = store_study_get(st, study, &s, err);
     if (!rc)
-        rc = runner_lock_as(l->home, study, "sweep mcp", &lock, err);
+        rc = lock_ended(l, study, &s, &lock, err);
     if (!rc)
         rc = store_begin(st, err);
     if (!rc) {
@@ -223,8 +253,6 @@ local_retry(void *ctx, const char *study, long long *requeued, struct err *err)
  * and marked it started, in one transaction. A cancel before that would be undone:
  * it waits for the start, LOCAL_START_WAIT seconds at most (a run that never starts
  * leaves it QUEUED). */
-#define LOCAL_START_WAIT 10.0
-
 static int local_cancel(void *ctx, const char *study, struct err *err)
 {
     struct local *l = ctx;

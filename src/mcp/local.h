@@ -10,7 +10,8 @@
  * refused (SWEEP_EBUSY, naming that process).
  * retry: the failed and timed-out tasks back to pending (store_requeue_failed), the
  * study QUEUED, and a detached `sweep run` of its stored spec; nothing runs when none
- * failed.
+ * failed. A retry right after a run ended waits for that run to let the study go (up
+ * to 10 s); a study that runs is refused.
  * cancel: what `sweep cancel STUDY` does (store_study_cancel): a running `sweep run`
  * stops the study's running tasks within a second. A study still QUEUED for its
  * detached run is cancelled once that run has started (up to 10 s), since the run's
