@@ -564,25 +564,39 @@ static const char *plot_y(const struct aggregate *a, const struct model *m)
     return a->nmetrics ? a->metrics[0] : NULL;
 }
 
-/* A link to a resource of the study: sweep://studies/<study>/<file>, or the REST
+/* The links of get_study_results: the file of the sweep:// resource, and the REST
  * API's path under base_url. */
-static json_t *res_link(const struct mcp_backend *be,
-                        const char *study,
-                        const char *file,
-                        const char *rest,
-                        const char *query,
-                        const char *mime,
-                        const char *desc)
+static const struct {
+    const char *key, *file, *rest, *mime, *desc;
+} link_rows[] = {
+    {"csv", "results.csv", "results?format=csv", "text/csv",
+     "every result row of the study as CSV"},
+    {"aggregate", "aggregate.json", "aggregate", "application/json",
+     "statistics per parameter value (sweep aggregate)"},
+    {"plot", "plot.svg", "plot.svg", "image/svg+xml",
+     "mean and standard error of the metric against the parameter (sweep plot)"},
+};
+
+/* Link row i of study (query: the plot's ?x=&y=, or NULL) to the resource_link items
+ * and, by its key, to named. */
+static void add_link(const struct mcp_backend *be,
+                     const char *study,
+                     size_t i,
+                     const char *query,
+                     json_t *items,
+                     json_t *named)
 {
     char *uri = be->base_url ? xasprintf("%s/studies/%s/%s%s", be->base_url, study,
-                                         rest, query ? query : "")
-                             : xasprintf("sweep://studies/%s/%s%s", study, file,
-                                         query ? query : "");
-    json_t *l = json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", "resource_link", "uri",
-                          uri, "name", file, "mimeType", mime, "description", desc);
+                                         link_rows[i].rest, query ? query : "")
+                             : xasprintf("sweep://studies/%s/%s%s", study,
+                                         link_rows[i].file, query ? query : "");
 
+    json_array_append_new(
+        items, json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", "resource_link", "uri",
+                         uri, "name", link_rows[i].file, "mimeType", link_rows[i].mime,
+                         "description", link_rows[i].desc));
+    json_object_set_new(named, link_rows[i].key, json_string(uri));
     free(uri);
-    return l;
 }
 
 struct rows_ctx {
@@ -666,7 +680,7 @@ results(const struct mcp_call *c, const json_t *args, struct mcp_result *out)
     struct aggregate a = {0};
     struct strbuf sb = STRBUF_INIT;
     struct err err = {0};
-    json_t *o = NULL, *links = NULL, *agg = json_null();
+    json_t *o = NULL, *links = NULL, *named, *agg = json_null();
     char *query = NULL;
     int rc;
 
@@ -720,30 +734,14 @@ results(const struct mcp_call *c, const json_t *args, struct mcp_result *out)
         goto out;
     }
     links = json_array();
-    json_array_append_new(links,
-                          res_link(c->be, name, "results.csv", "results", "?format=csv",
-                                   "text/csv", "every result row of the study as CSV"));
-    json_array_append_new(links,
-                          res_link(c->be, name, "aggregate.json", "aggregate", NULL,
-                                   "application/json",
-                                   "statistics per parameter value (sweep aggregate)"));
+    named = json_object();
+    add_link(c->be, name, 0, NULL, links, named);
+    add_link(c->be, name, 1, NULL, links, named);
     if (x && y) {
         query = xasprintf("?x=%s&y=%s", x, y);
-        json_array_append_new(links, res_link(c->be, name, "plot.svg", "plot.svg",
-                                              query, "image/svg+xml",
-                                              "mean and standard error of the metric "
-                                              "against the parameter (sweep plot)"));
+        add_link(c->be, name, 2, query, links, named);
     }
-    {
-        json_t *by_name = json_object(), *l;
-        size_t i;
-        json_array_foreach(links, i, l) json_object_set(by_name,
-                                                        i == 0   ? "csv"
-                                                        : i == 1 ? "aggregate"
-                                                                 : "plot",
-                                                        json_object_get(l, "uri"));
-        json_object_set_new(o, "links", by_name);
-    }
+    json_object_set_new(o, "links", named);
     out->links = links;
     links = NULL;
     answer(out, o, sb_take(&sb));

@@ -354,6 +354,12 @@ static void test_study_runs(void **state)
     assert_non_null(strstr(r.text, "x=2: mean_value"));
     links = r.links;
     assert_int_equal(json_array_size(links), 3);
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(links, 0), "uri")),
+        "sweep://studies/c1/results.csv");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(r.structured, "links"), "plot")),
+                        "sweep://studies/c1/plot.svg?x=x&y=value");
     json_array_foreach(links, i, l)
     {
         const char *uri = json_string_value(json_object_get(l, "uri"));
