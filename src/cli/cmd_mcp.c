@@ -77,13 +77,12 @@ struct mcp_reader {
     void *arg;
 };
 
-/* One complete line (its newline removed): blank lines are skipped. */
+/* One complete line (its newline removed; a CR before it is JSON whitespace): blank
+ * lines are skipped. */
 static void mcp_reader_line(struct mcp_reader *r, const char *p, size_t n)
 {
     size_t i = 0;
 
-    if (n > 0 && p[n - 1] == '\r')
-        n--;
     while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r'))
         i++;
     if (i == n)

@@ -110,6 +110,19 @@ static void test_parse_table(void **state)
     }
 }
 
+/* A batch is refused with a message that says so. */
+static void test_parse_batch(void **state)
+{
+    static const char batch[] = "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}]";
+    struct jsonrpc_msg m;
+
+    (void)state;
+    jsonrpc_parse(batch, strlen(batch), MCP_MAX_MESSAGE, &m);
+    assert_int_equal(m.error_code, JSONRPC_INVALID_REQUEST);
+    assert_non_null(strstr(m.error_msg, "batch"));
+    jsonrpc_msg_fini(&m);
+}
+
 /* Over the bound: refused without being parsed (the bytes need not be JSON). */
 static void test_parse_oversized(void **state)
 {
@@ -338,6 +351,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_table),
+        cmocka_unit_test(test_parse_batch),
         cmocka_unit_test(test_parse_oversized),
         cmocka_unit_test(test_builders),
         cmocka_unit_test(test_session_lifecycle),
