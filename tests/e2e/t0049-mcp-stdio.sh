@@ -8,6 +8,8 @@
 
 command -v jq >/dev/null || fail "jq is needed (scripts/install-deps.sh)"
 command -v python3 >/dev/null || fail "python3 is needed"
+PIDS=
+trap 'rc=$?; for p in $PIDS; do kill -KILL "$p" 2>/dev/null; done; [ $rc -eq 0 ] && rm -rf "$T"; exit $rc' EXIT
 
 # ---- help and usage ----
 expect_code 0 sweep mcp --help
@@ -77,6 +79,7 @@ ok "a session on a pipe: one JSON-RPC line per request, in order; logs on stderr
 mkfifo "$T/fifo"
 "$SWEEP_BIN" mcp <"$T/fifo" >"$T/out2" 2>"$T/err2" &
 pid=$!
+PIDS="$pid"
 exec 3>"$T/fifo"
 echo "$init" >&3
 wait_for 30 grep -q '"id":1' "$T/out2"
@@ -88,3 +91,82 @@ exec 3>&-
 expect_in "$T/err2" "event=stop signal="
 [ "$(count_lines "$T/out2")" -eq 1 ] || fail "expected only the initialize answer"
 ok "SIGTERM ends a waiting session with exit 0"
+
+# ---- --server URL: a bridge to a streamable HTTP endpoint ----
+# A stand-in for the service's /mcp (the real one is t0050/node's): it checks the
+# headers the bridge sends, answers initialize as JSON with a session id, tools/list as
+# an event stream (a progress notification, then the answer), a notification with 202,
+# anything without the token with 401 (not JSON-RPC), and logs each request.
+cat >fake_mcp.py <<'EOF'
+import http.server, json, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def reply(self, code, ctype, body, extra=()):
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        for k, v in extra: self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def do_DELETE(self):
+        print("DELETE", self.headers.get("Mcp-Session-Id"), flush=True)
+        self.reply(200, "application/json", b"{}")
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        print("POST", self.path, self.headers.get("Accept"),
+              self.headers.get("Mcp-Session-Id"), self.headers.get("MCP-Protocol-Version"),
+              body.decode(), flush=True)
+        if self.headers.get("Authorization") != "Bearer s3cret":
+            return self.reply(401, "application/json", b'{"error":"unauthorized"}')
+        m = json.loads(body)
+        if "id" not in m:
+            return self.reply(202, "application/json", b"")
+        if m["method"] == "initialize":
+            r = {"jsonrpc": "2.0", "id": m["id"], "result": {"protocolVersion": "2025-06-18",
+                 "capabilities": {}, "serverInfo": {"name": "fake", "version": "1"}}}
+            return self.reply(200, "application/json", json.dumps(r, indent=1).encode(),
+                              [("Mcp-Session-Id", "sess-42")])
+        if m["method"] == "tools/list":
+            n = {"jsonrpc": "2.0", "method": "notifications/progress",
+                 "params": {"progressToken": 1, "progress": 1}}
+            r = {"jsonrpc": "2.0", "id": m["id"], "result": {"tools": []}}
+            sse = ": hello\n\nevent: message\ndata: " + json.dumps(n) + "\r\n\r\n" \
+                  "data: " + json.dumps(r, indent=1).replace("\n", "\ndata: ") + "\n\n"
+            return self.reply(200, "text/event-stream", sse.encode())
+        self.reply(500, "text/plain", b"boom")
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+print("port", s.server_address[1], flush=True)
+s.serve_forever()
+EOF
+python3 -u fake_mcp.py >fake.log 2>&1 &
+fake=$!
+PIDS="$PIDS $fake"
+wait_for 30 grep -q '^port ' fake.log
+FPORT=$(sed -n 's/^port //p' fake.log)
+echo s3cret >token
+{
+    echo "$init"
+    echo '{"jsonrpc":"2.0","method":"notifications/initialized"}'
+    echo '{"jsonrpc":"2.0","id":2,"method":"tools/list"}'
+    echo '{"jsonrpc":"2.0","id":3,"method":"boom"}'
+} >bridge.in
+expect_code 0 sweep mcp --server "http://127.0.0.1:$FPORT/" --token-file token <bridge.in
+jq -s -c '[.[] | [.id, .method, (.error.code // "ok")]]' "$T/out" >"$T/ids"
+jq_eq "$T/ids" tojson '[[1,null,"ok"],[null,"notifications/progress","ok"],[2,null,"ok"],[3,null,-32603]]'
+[ "$(count_lines "$T/out")" -eq 4 ] || { cat "$T/out" >&2; fail "expected 4 lines"; }
+expect_in fake.log "POST /mcp application/json, text/event-stream None None {\"jsonrpc\":\"2.0\",\"id\":1"
+expect_in fake.log "POST /mcp application/json, text/event-stream sess-42 2025-06-18 {\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}"
+expect_in fake.log "DELETE sess-42"
+expect_in "$T/err" "HTTP 500 without a JSON-RPC answer"
+# Without the token: the service's 401 becomes an error answer naming --token-file.
+printf '%s\n' "$init" | sweep mcp --server "http://127.0.0.1:$FPORT" >"$T/out" 2>"$T/err"
+[ $? -eq 0 ] || fail "the bridge exited non-zero on a 401"
+jq_eq "$T/out" .error.code -32603
+expect_in "$T/out" "--token-file"
+# Nothing listening: an error answer for the request, and exit 0 at EOF.
+kill $fake
+wait $fake 2>/dev/null
+printf '%s\n' "$init" | sweep mcp --server "http://127.0.0.1:$FPORT" >"$T/out" 2>"$T/err"
+jq_eq "$T/out" .error.code -32603
+expect_in "$T/out" "cannot reach"
+ok "--server: messages bridged to URL/mcp (JSON and event-stream answers, session id, token)"
