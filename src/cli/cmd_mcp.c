@@ -253,6 +253,7 @@ struct mcp_bridge {
     /* The answer being read: */
     bool sse;           /* Content-Type: text/event-stream */
     bool cut;           /* more than the bound: dropped */
+    bool answered;      /* a result or an error went to stdout */
     struct strbuf body; /* a JSON answer, or the SSE line being read */
     struct strbuf data; /* the data lines of the current SSE event */
 };
@@ -274,6 +275,8 @@ static void mcp_bridge_emit(struct mcp_bridge *b, const char *text, size_t len)
         json_object_get(json_object_get(v, "result"), "protocolVersion"));
     if (version && !b->version)
         b->version = xstrdup(version);
+    if (json_object_get(v, "result") || json_object_get(v, "error"))
+        b->answered = true;
     line = json_dumps(v, JSON_COMPACT);
     if (line)
         mcp_write_line(line, strlen(line));
@@ -381,7 +384,7 @@ static void mcp_bridge_line(void *arg, const char *line, size_t len)
         headers[nh++] = hs = xasprintf("Mcp-Session-Id: %s", b->session);
     if (b->version)
         headers[nh++] = hv = xasprintf("MCP-Protocol-Version: %s", b->version);
-    b->sse = b->cut = false;
+    b->sse = b->cut = b->answered = false;
     sb_reset(&b->body);
     sb_reset(&b->data);
     if (client_stream(b->c, "POST", "/mcp", headers, line, len, mcp_bridge_header,
@@ -392,24 +395,22 @@ static void mcp_bridge_line(void *arg, const char *line, size_t len)
     if (b->sse) {
         mcp_bridge_sse_line(b, b->body.buf, b->body.len); /* an unterminated event */
         mcp_bridge_sse_line(b, "", 0);
-    }
-    if (!b->sse && status == 202)
-        goto out; /* a notification or a response, accepted */
-    if (!b->sse) {
-        json_t *v = json_loadb(b->body.buf ? b->body.buf : "", b->body.len, 0, NULL);
+    } else if (b->body.len) { /* JSON; an error status may carry a JSON-RPC error */
+        json_t *v = json_loadb(b->body.buf, b->body.len, 0, NULL);
         if (json_is_object(v) && json_object_get(v, "jsonrpc"))
             mcp_bridge_emit(b, b->body.buf, b->body.len);
-        else if (status == 401)
-            mcp_bridge_fail(m.id, why = xasprintf("%s/mcp: 401 unauthorized: give "
-                                                  "the service's token with "
-                                                  "--token-file F",
-                                                  client_url(b->c)));
-        else
-            mcp_bridge_fail(m.id, why = xasprintf("%s/mcp: HTTP %ld without a "
-                                                  "JSON-RPC answer",
-                                                  client_url(b->c), status));
         json_decref(v);
     }
+    if (b->answered || m.kind != JSONRPC_REQUEST)
+        goto out; /* a notification or a response: 202 and nothing more */
+    if (status == 401)
+        why = xasprintf("%s/mcp: 401 unauthorized: give the service's token with "
+                        "--token-file F",
+                        client_url(b->c));
+    else
+        why = xasprintf("%s/mcp: HTTP %ld without a JSON-RPC answer", client_url(b->c),
+                        status);
+    mcp_bridge_fail(m.id, why);
 out:
     free(why);
     free(hs);

@@ -16,7 +16,7 @@
 #include "mcp/tool.h"
 
 #include <jansson.h>
-#include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,7 +45,6 @@ struct mcp_session {
     mcp_send_fn *send;
     void *send_arg;
     bool initialized; /* initialize answered */
-    char version[16]; /* the protocol revision agreed on */
 };
 
 /* A request being handled: what the progress callback needs. */
@@ -143,7 +142,6 @@ mcp_initialize(struct mcp_session *s, const struct jsonrpc_msg *m, const json_t 
     for (size_t i = 0; i < sizeof(versions) / sizeof(versions[0]); i++)
         if (strcmp(want, versions[i]) == 0)
             agreed = versions[i];
-    snprintf(s->version, sizeof(s->version), "%s", agreed);
     caps = json_pack("{s:{s:b}, s:{}}", "tools", "listChanged", 0, "resources");
     info = json_pack("{s:s, s:s, s:s}", "name", "sweep", "title",
                      "sweep: simulation studies", "version", SWEEP_VERSION);
@@ -186,12 +184,12 @@ static void mcp_progress(void *arg, double progress, double total, const char *m
     size_t len;
     char *text;
 
-    if (!r->token || (r->sent && !(progress > r->last)))
+    if (!r->token || !isfinite(progress) || (r->sent && !(progress > r->last)))
         return;
     r->last = progress;
     r->sent = true;
     params = json_pack("{s:O, s:f}", "progressToken", r->token, "progress", progress);
-    if (total > 0)
+    if (total > 0 && isfinite(total))
         json_object_set_new(params, "total", json_real(total));
     if (message && *message) {
         json_t *msg = json_string(message);
@@ -214,7 +212,7 @@ mcp_tools_call(struct mcp_session *s, const struct jsonrpc_msg *m, const json_t 
     struct mcp_call call = {
         .be = s->be, .progress = mcp_progress, .progress_arg = &req};
     struct mcp_result res = {0};
-    json_t *empty = NULL, *content, *result;
+    json_t *empty = NULL, *content, *result, *text;
     char *msg;
 
     if (!name) {
@@ -241,9 +239,11 @@ mcp_tools_call(struct mcp_session *s, const struct jsonrpc_msg *m, const json_t 
         req.token = token;
     t->call(&call, args, &res);
     json_decref(empty);
+    /* A summary that is not UTF-8 cannot be sent: an empty one then. */
+    text = json_string(res.text ? res.text : "");
     content = json_array();
-    json_array_append_new(content, json_pack("{s:s, s:s}", "type", "text", "text",
-                                             res.text ? res.text : ""));
+    json_array_append_new(content, json_pack("{s:s, s:o}", "type", "text", "text",
+                                             text ? text : json_string("")));
     if (json_is_array(res.links))
         json_array_extend(content, res.links);
     result = json_pack("{s:o}", "content", content);

@@ -133,6 +133,8 @@ class H(http.server.BaseHTTPRequestHandler):
             sse = ": hello\n\nevent: message\ndata: " + json.dumps(n) + "\r\n\r\n" \
                   "data: " + json.dumps(r, indent=1).replace("\n", "\ndata: ") + "\n\n"
             return self.reply(200, "text/event-stream", sse.encode())
+        if m["method"] == "silent":  # a stream that ends without the answer
+            return self.reply(200, "text/event-stream", b": nothing\n\n")
         self.reply(500, "text/plain", b"boom")
 s = http.server.HTTPServer(("127.0.0.1", 0), H)
 print("port", s.server_address[1], flush=True)
@@ -149,11 +151,12 @@ echo s3cret >token
     echo '{"jsonrpc":"2.0","method":"notifications/initialized"}'
     echo '{"jsonrpc":"2.0","id":2,"method":"tools/list"}'
     echo '{"jsonrpc":"2.0","id":3,"method":"boom"}'
+    echo '{"jsonrpc":"2.0","id":4,"method":"silent"}'
 } >bridge.in
 expect_code 0 sweep mcp --server "http://127.0.0.1:$FPORT/" --token-file token <bridge.in
 jq -s -c '[.[] | [.id, .method, (.error.code // "ok")]]' "$T/out" >"$T/ids"
-jq_eq "$T/ids" tojson '[[1,null,"ok"],[null,"notifications/progress","ok"],[2,null,"ok"],[3,null,-32603]]'
-[ "$(count_lines "$T/out")" -eq 4 ] || { cat "$T/out" >&2; fail "expected 4 lines"; }
+jq_eq "$T/ids" tojson '[[1,null,"ok"],[null,"notifications/progress","ok"],[2,null,"ok"],[3,null,-32603],[4,null,-32603]]'
+[ "$(count_lines "$T/out")" -eq 5 ] || { cat "$T/out" >&2; fail "expected 5 lines"; }
 expect_in fake.log "POST /mcp application/json, text/event-stream None None {\"jsonrpc\":\"2.0\",\"id\":1"
 expect_in fake.log "POST /mcp application/json, text/event-stream sess-42 2025-06-18 {\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}"
 expect_in fake.log "DELETE sess-42"

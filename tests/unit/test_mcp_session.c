@@ -18,6 +18,7 @@
 #include "mcp/tool.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,6 +42,10 @@ echo_call(const struct mcp_call *c, const json_t *args, struct mcp_result *out)
     json_int_t x = json_integer_value(json_object_get(args, "x"));
 
     assert_non_null(c->be);
+    if (x == 99) { /* a summary that is not UTF-8 */
+        out->text = xstrdup("\xff\xfe");
+        return;
+    }
     if (x < 0) {
         out->is_error = true;
         out->text = xasprintf("x: expected 0 or more, got %lld", (long long)x);
@@ -53,11 +58,13 @@ echo_call(const struct mcp_call *c, const json_t *args, struct mcp_result *out)
                   "sweep://test/x.csv", "name", "x.csv", "mimeType", "text/csv");
 }
 
-/* Reports progress 1, 1 (not sent again), 0.5 (a step back: not sent), 3 of 3. */
+/* Reports progress NaN (not sent), 1, 1 (not sent again), 0.5 (a step back: not
+ * sent), 3 of 3. */
 static void
 slow_call(const struct mcp_call *c, const json_t *args, struct mcp_result *out)
 {
     (void)args;
+    c->progress(c->progress_arg, NAN, 3, "not a number: not sent");
     c->progress(c->progress_arg, 1, 3, "one");
     c->progress(c->progress_arg, 1, 3, "one again");
     c->progress(c->progress_arg, 0.5, 3, "back");
@@ -230,6 +237,14 @@ static void test_tools_call(void **state)
         strstr(json_string_value(json_object_get(
                    json_array_get(json_object_get(r, "content"), 0), "text")),
                "expected 0 or more"));
+
+    /* A summary that cannot be sent as JSON: an empty text, still a result. */
+    send_text("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\","
+              "\"params\":{\"name\":\"echo\",\"arguments\":{\"x\":99}}}");
+    r = json_object_get(last(), "result");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(json_object_get(r, "content"), 0), "text")),
+                        "");
 
     /* No arguments: the handler gets {}. */
     send_text("{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/call\","
