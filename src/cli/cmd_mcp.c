@@ -478,6 +478,9 @@ static int mcp_main(int argc, char **argv)
     if (server && home)
         return cli_usage_error(&cmd_mcp, "--home and --server exclude each other: "
                                          "the service at --server has its own home");
+    /* As `sweep run`, `status` and `results`: $SWEEP_SERVER unless --home is given. */
+    if (!server && !home && getenv("SWEEP_SERVER") && *getenv("SWEEP_SERVER"))
+        server = getenv("SWEEP_SERVER");
     if (token_file && !server)
         return cli_usage_error(&cmd_mcp, "--token-file goes with --server");
     /* A client that goes away closes our stdout: EPIPE, not a silent death. */
@@ -506,6 +509,7 @@ const struct cli_cmd cmd_mcp = {
         "Options:\n"
         "  --home DIR      the sweep home (default $SWEEP_HOME, else ./.sweep)\n"
         "  --server URL    bridge to the MCP endpoint URL/mcp of `sweep serve`\n"
+        "                  (default $SWEEP_SERVER, unless --home is given)\n"
         "  --token-file F  the service's token (default $SWEEP_TOKEN_FILE)\n"
         "  -h, --help      show this help\n"
         "\n"

@@ -8,6 +8,7 @@
 
 command -v jq >/dev/null || fail "jq is needed (scripts/install-deps.sh)"
 command -v python3 >/dev/null || fail "python3 is needed"
+unset SWEEP_SERVER SWEEP_TOKEN_FILE
 PIDS=
 trap 'rc=$?; for p in $PIDS; do kill -KILL "$p" 2>/dev/null; done; [ $rc -eq 0 ] && rm -rf "$T"; exit $rc' EXIT
 
@@ -172,4 +173,8 @@ wait $fake 2>/dev/null
 printf '%s\n' "$init" | sweep mcp --server "http://127.0.0.1:$FPORT" >"$T/out" 2>"$T/err"
 jq_eq "$T/out" .error.code -32603
 expect_in "$T/out" "cannot reach"
-ok "--server: messages bridged to URL/mcp (JSON and event-stream answers, session id, token)"
+printf '%s\n' "$init" | SWEEP_SERVER="http://127.0.0.1:$FPORT" sweep mcp >"$T/out" 2>"$T/err"
+expect_in "$T/out" "cannot reach the sweep service at http://127.0.0.1:$FPORT"
+printf '%s\n' "$init" | SWEEP_SERVER="http://127.0.0.1:$FPORT" sweep mcp --home h >"$T/out" 2>"$T/err"
+jq_eq "$T/out" .result.serverInfo.name sweep
+ok "--server (or \$SWEEP_SERVER): messages bridged to URL/mcp (JSON and event-stream answers, session id, token)"
