@@ -8,9 +8,9 @@
 // `sweep status --json`). The SDK also checks every structuredContent against the
 // tool's outputSchema. Run by ctest (node/mcp) with SWEEP_BIN; `node --test` directly:
 //   SWEEP_BIN=build/sweep node --test tests/node/mcp.test.mjs
-import { test as nodeTest, before, after } from 'node:test';
+import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,11 +21,6 @@ const BIN = process.env.SWEEP_BIN;
 assert.ok(BIN, 'SWEEP_BIN must be set (ctest sets it)');
 
 let home, client, stderr = '';
-
-// Until `sweep mcp` (the stdio command of the protocol piece) is merged, there is
-// nothing to drive: every test is skipped, saying so.
-const HAVE_MCP = spawnSync(BIN, ['mcp', '--help']).status === 0;
-const test = (name, fn) => nodeTest(name, { skip: !HAVE_MCP && 'sweep mcp is not built' }, fn);
 
 async function connect() {
   const c = new Client({ name: 'sweep-node-test', version: '1.0.0' });
@@ -69,7 +64,7 @@ async function waitStatus(id, want, seconds = 120) {
 
 before(async () => {
   home = fs.mkdtempSync(path.join(os.tmpdir(), 'sweep-mcp-'));
-  if (HAVE_MCP) client = await connect();
+  client = await connect();
 });
 
 after(async () => {
