@@ -8,7 +8,8 @@
  *
  * Limits an MCP client meets (an agent should not start a huge study by a slip):
  * values 2 to MCP_MAX_VALUES, repetitions 1 to MCP_MAX_REPS, at most MCP_MAX_TASKS
- * tasks a study, at most MCP_MAX_ROWS result rows inline (the CSV link has them all).
+ * tasks a study, at most MCP_MAX_ROWS result rows inline (the CSV link has them all),
+ * check_study_status waits MCP_MAX_WAIT seconds at most.
  *
  * Resources: sweep://studies/<study>/results.csv (text/csv, `sweep results --csv`'s
  * rows), sweep://studies/<study>/aggregate.json (application/json, `sweep aggregate
@@ -18,6 +19,7 @@
 #include "mcp/tool.h"
 
 #include "common/strbuf.h"
+#include "common/timeutil.h"
 #include "common/xalloc.h"
 #include "core/aggregate.h"
 #include "core/store.h"
@@ -34,11 +36,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MCP_MAX_VALUES 100
 #define MCP_MAX_REPS 10
 #define MCP_MAX_TASKS 10000
 #define MCP_MAX_ROWS 100
+#define MCP_MAX_WAIT 50 /* seconds: under the SDKs' default request timeout (60 s) */
 #define MCP_PLOT_WIDTH 800
 #define MCP_PLOT_HEIGHT 500
 
@@ -237,6 +241,18 @@ static json_t *study_only_input(void)
                          json_pack("[s]", "study_id"));
 }
 
+static json_t *check_input(void)
+{
+    return object_schema(
+        json_pack("{s:o, s:{s:s, s:i, s:i, s:i, s:s}}", "study_id", study_id_schema(),
+                  "wait_seconds", "type", "integer", "minimum", 0, "maximum",
+                  MCP_MAX_WAIT, "default", 0, "description",
+                  "wait up to this long for the study to end, with progress "
+                  "notifications meanwhile when the request asks for them; 0: answer "
+                  "at once"),
+        json_pack("[s]", "study_id"));
+}
+
 static json_t *check_output(void)
 {
     return json_pack(
@@ -390,11 +406,65 @@ run_grid(const struct mcp_call *c, const json_t *args, struct mcp_result *out)
 
 /* ---- a study's state ---- */
 
+/* Whether a study's status is one its run does not change any more. */
+static bool status_ended(const char *status)
+{
+    static const char *const ended[] = {"COMPLETED", "PARTIALLY_FAILED", "FAILED",
+                                        "CANCELLED", "INTERRUPTED"};
+
+    for (size_t i = 0; i < sizeof(ended) / sizeof(ended[0]); i++)
+        if (strcmp(status, ended[i]) == 0)
+            return true;
+    return false;
+}
+
+/* The tasks of v that ended, and all of them. */
+static void ended_of(const struct view_status *v, long long *ended, long long *total)
+{
+    *ended = *total = 0;
+    for (int b = 0; b < 3; b++)
+        for (int i = 0; i < TASK_NSTATES; i++) {
+            *total += v->counts[b][i];
+            if (task_state_is_final((enum task_state)i))
+                *ended += v->counts[b][i];
+        }
+}
+
+/* Reads the status of study name into *v, and with wait > 0 again every quarter of a
+ * second until it has ended or wait seconds passed, reporting the ended tasks as
+ * progress meanwhile. */
+static int load_waiting(const struct mcp_call *c,
+                        struct store *st,
+                        const char *name,
+                        double wait,
+                        struct view_status *v,
+                        struct err *err)
+{
+    double deadline = time_now() + wait;
+    long long ended, total;
+    char msg[160];
+    int rc;
+
+    for (;;) {
+        rc = view_status_load(st, name, v, err);
+        if (rc || wait <= 0 || status_ended(v->status) || time_now() >= deadline)
+            return rc;
+        ended_of(v, &ended, &total);
+        snprintf(msg, sizeof(msg), "study %s: %s, %lld of %lld ended", name, v->status,
+                 ended, total);
+        if (c->progress)
+            c->progress(c->progress_arg, (double)ended, (double)total, msg);
+        view_status_fini(v);
+        usleep(250000);
+    }
+}
+
 static void
 check_status(const struct mcp_call *c, const json_t *args, struct mcp_result *out)
 {
-    static const char *const known[] = {"study_id", NULL};
+    static const char *const known[] = {"study_id", "wait_seconds", NULL};
     const char *name = study_arg(args, out);
+    const json_t *wait = json_object_get(args, "wait_seconds");
     struct store *st;
     struct view_status v;
     struct err err = {0};
@@ -402,11 +472,18 @@ check_status(const struct mcp_call *c, const json_t *args, struct mcp_result *ou
     char eta[64] = "";
     int rc;
 
-    if (!name || !only_members(args, known, "check_study_status", out) ||
-        !(st = store_or_error(c, out)))
+    if (!name || !only_members(args, known, "check_study_status", out))
+        return;
+    if (wait && (!json_is_integer(wait) || json_integer_value(wait) < 0 ||
+                 json_integer_value(wait) > MCP_MAX_WAIT)) {
+        answer_error(out, "wait_seconds: expected 0 to %d seconds", MCP_MAX_WAIT);
+        return;
+    }
+    if (!(st = store_or_error(c, out)))
         return;
     memset(&v, 0, sizeof(v));
-    rc = view_status_load(st, name, &v, &err);
+    rc = load_waiting(c, st, name, wait ? (double)json_integer_value(wait) : 0, &v,
+                      &err);
     if (rc == SWEEP_ENOTFOUND)
         unknown_study(st, name, out);
     else if (rc)
@@ -780,8 +857,9 @@ static const struct mcp_tool tools[] = {
     {.name = "check_study_status",
      .title = "Check a study",
      .description = "A study's status, progress (total, completed, failed, "
-                    "percentage) and estimated seconds remaining.",
-     .input_schema = study_only_input,
+                    "percentage) and estimated seconds remaining; with wait_seconds, "
+                    "once it has ended or that time has passed.",
+     .input_schema = check_input,
      .output_schema = check_output,
      .call = check_status},
     {.name = "get_study_results",

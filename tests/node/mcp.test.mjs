@@ -2,7 +2,7 @@
 // StdioClientTransport starting `$SWEEP_BIN mcp --home <tmp>`): initialize, the tools
 // and their schemas (the algorithm enum, the bounds), a DLA study of 3 values x 2
 // repetitions polled with check_study_status until COMPLETED, its aggregate (a mean df
-// per value) and the plot it links to, a retry after an induced failure (the chaos
+// per value) and the plot it links to, a check that waits with progress notifications, a retry after an induced failure (the chaos
 // model fails its first attempt), the bad arguments (isError, the stream still works
 // after), and a study that completes after the client went away (read with
 // `sweep status --json`). The SDK also checks every structuredContent against the
@@ -160,6 +160,24 @@ test('retry after an induced failure', async () => {
   assert.deepEqual(retried.structuredContent, { study_id: id, requeued: 2 });
   const s = await waitStatus(id, ['COMPLETED']);
   assert.equal(s.progress.completed, 2);
+});
+
+test('check_study_status waits for the end, with progress notifications', async () => {
+  const r = await call('run_parametric_study', {
+    algorithm: 'chaos', variable_parameter: 'x', values: [1, 2, 3, 4],
+    base_parameters: { duration: 0.5 },
+  });
+  assert.equal(r.isError, false, r.content[0].text);
+  const id = r.structuredContent.study_id;
+  const seen = [];
+  const done = await client.callTool(
+    { name: 'check_study_status', arguments: { study_id: id, wait_seconds: 50 } },
+    undefined, { onprogress: (p) => seen.push(p) });
+  assert.equal(done.isError, false, done.content[0].text);
+  assert.equal(done.structuredContent.status, 'COMPLETED');
+  assert.ok(seen.length >= 1, 'no progress notification');
+  assert.equal(seen.at(-1).total, 4);
+  assert.ok(seen.every((p, i) => i === 0 || p.progress > seen[i - 1].progress));
 });
 
 test('bad arguments: isError with what is allowed; the stream goes on', async () => {

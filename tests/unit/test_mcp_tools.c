@@ -6,7 +6,8 @@
  * what is allowed, and, with SWEEP_BIN set (ctest sets it), studies of the chaos
  * model run by the detached `sweep run` to COMPLETED (waited for with a deadline),
  * their aggregate (mean_value, n_samples per value) and the linked resources, a
- * retry after an induced failure, and a cancel. */
+ * retry after an induced failure, a cancel, and a check that waits for the end with
+ * progress. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -458,6 +459,60 @@ static void test_retry_cancel(void **state)
     wait_status(f, "long", "CANCELLED");
 }
 
+struct progress_log {
+    int n;
+    double last, total;
+};
+
+static void record_progress(void *arg, double progress, double total, const char *msg)
+{
+    struct progress_log *l = arg;
+
+    assert_non_null(msg);
+    assert_true(progress <= total);
+    l->n++;
+    l->last = progress;
+    l->total = total;
+}
+
+/* check_study_status with wait_seconds: answers once the study has ended, with
+ * progress meanwhile. */
+static void test_wait(void **state)
+{
+    struct fixture *f = *state;
+    struct progress_log log = {0};
+    struct mcp_call c = {
+        .be = f->be, .progress = record_progress, .progress_arg = &log};
+    struct mcp_result r;
+    json_t *a;
+
+    if (!getenv("SWEEP_BIN"))
+        skip();
+    call(f, "run_parametric_study",
+         "{\"algorithm\": \"chaos\", \"variable_parameter\": \"x\", \"values\": [1, 2, "
+         "3], \"base_parameters\": {\"duration\": 0.4}, \"study\": \"w\"}",
+         &r);
+    if (r.is_error)
+        fail_msg("%s", r.text);
+    mcp_result_fini(&r);
+    a = json_pack("{s:s, s:i}", "study_id", "w", "wait_seconds", 50);
+    memset(&r, 0, sizeof(r));
+    mcp_tool_find("check_study_status")->call(&c, a, &r);
+    json_decref(a);
+    if (r.is_error)
+        fail_msg("%s", r.text);
+    assert_string_equal(json_string_value(json_object_get(r.structured, "status")),
+                        "COMPLETED");
+    assert_true(log.n >= 1);
+    assert_true(log.total == 3);
+    mcp_result_fini(&r);
+    wait_idle(f, "w");
+    call(f, "check_study_status", "{\"study_id\": \"w\", \"wait_seconds\": 51}", &r);
+    assert_true(r.is_error);
+    assert_non_null(strstr(r.text, "wait_seconds: expected 0 to 50 seconds"));
+    mcp_result_fini(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -466,6 +521,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_list_models, setup, teardown),
         cmocka_unit_test_setup_teardown(test_study_runs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retry_cancel, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wait, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
