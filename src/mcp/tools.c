@@ -459,6 +459,24 @@ static int load_waiting(const struct mcp_call *c,
     }
 }
 
+/* A study the backend holds but its store does not show yet: its check with the
+ * backend's status, progress and estimated_remaining null. */
+static bool pending(const struct mcp_call *c, const char *name, struct mcp_result *out)
+{
+    char *detail = NULL;
+    const char *state =
+        c->be->pending_state ? c->be->pending_state(c->be->ctx, name, &detail) : NULL;
+
+    if (state)
+        answer(out,
+               json_pack("{s:s, s:s, s:n, s:n, s:s*}", "study_id", name, "status",
+                         state, "progress", "estimated_remaining", "detail", detail),
+               xasprintf("study %s: %s%s%s", name, state, detail ? ": " : "",
+                         detail ? detail : " (not stored yet)"));
+    free(detail);
+    return state != NULL;
+}
+
 static void
 check_status(const struct mcp_call *c, const json_t *args, struct mcp_result *out)
 {
@@ -484,6 +502,8 @@ check_status(const struct mcp_call *c, const json_t *args, struct mcp_result *ou
     memset(&v, 0, sizeof(v));
     rc = load_waiting(c, st, name, wait ? (double)json_integer_value(wait) : 0, &v,
                       &err);
+    if (rc == SWEEP_ENOTFOUND && pending(c, name, out))
+        goto out;
     if (rc == SWEEP_ENOTFOUND)
         unknown_study(st, name, out);
     else if (rc)

@@ -459,6 +459,41 @@ static void test_retry_cancel(void **state)
     wait_status(f, "long", "CANCELLED");
 }
 
+static const char *held_state(void *ctx, const char *study, char **detail)
+{
+    (void)ctx;
+    if (strcmp(study, "held") != 0)
+        return NULL;
+    *detail = strdup("being stored");
+    return "QUEUED";
+}
+
+/* A study the backend holds but the store does not show yet (the service's, being
+ * stored): its status, with progress null; another name is still unknown. */
+static void test_pending(void **state)
+{
+    struct fixture *f = *state;
+    struct mcp_backend be = *f->be;
+    struct mcp_call c = {.be = &be};
+    struct mcp_result r = {0};
+    json_t *a = json_pack("{s:s}", "study_id", "held");
+
+    be.pending_state = held_state;
+    mcp_tool_find("check_study_status")->call(&c, a, &r);
+    assert_false(r.is_error);
+    assert_string_equal(json_string_value(json_object_get(r.structured, "status")),
+                        "QUEUED");
+    assert_true(json_is_null(json_object_get(r.structured, "progress")));
+    assert_non_null(strstr(r.text, "being stored"));
+    mcp_result_fini(&r);
+    json_decref(a);
+    a = json_pack("{s:s}", "study_id", "other");
+    mcp_tool_find("check_study_status")->call(&c, a, &r);
+    assert_true(r.is_error);
+    mcp_result_fini(&r);
+    json_decref(a);
+}
+
 struct progress_log {
     int n;
     double last, total;
@@ -519,6 +554,7 @@ int main(void)
         cmocka_unit_test(test_schemas),
         cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_models, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pending, setup, teardown),
         cmocka_unit_test_setup_teardown(test_study_runs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retry_cancel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wait, setup, teardown),
