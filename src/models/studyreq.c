@@ -20,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#define STUDYREQ_DUP_CHECK 10000 /* longest list checked for a value given twice */
+
 static atomic_uint name_seq;
 
 char *studyreq_new_name(const char *prefix)
@@ -167,6 +169,20 @@ static int check_values(const struct model *m,
         snprintf(f, sizeof(f), "%s[%zu]", field, i);
         if (check_value(m, name, v, f, err))
             return SWEEP_EINVAL;
+        /* A value given twice would be one task counted twice. O(n^2): checked for
+         * lists of up to STUDYREQ_DUP_CHECK values. */
+        for (size_t j = 0; j < i && n <= STUDYREQ_DUP_CHECK; j++) {
+            const json_t *w = json_array_get(values, j);
+            if ((json_is_number(v) && json_is_number(w) &&
+                 json_number_value(v) == json_number_value(w)) ||
+                json_equal(v, w)) {
+                char *text = json_dumps(v, JSON_ENCODE_ANY);
+                err_set(err, SWEEP_EINVAL, "%s: %s is given twice (%s[%zu] too)", f,
+                        text ? text : "the value", field, j);
+                free(text);
+                return SWEEP_EINVAL;
+            }
+        }
     }
     return SWEEP_OK;
 }

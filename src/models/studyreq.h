@@ -18,7 +18,8 @@
  * are SWEEP_EINVAL naming the member first and saying what is allowed: the models for
  * an unknown algorithm, the model's parameters for an unknown one, the parameter's
  * type and range (from its row) for a bad value, the limits for too few or too many
- * values or repetitions ("values: expected 2 to 100 values, got 1"). A study without
+ * values or repetitions ("values: expected 2 to 100 values, got 1"), a value given
+ * twice ("values[2]: 100 is given twice (values[0] too)"). A study without
  * "study" gets a new name: ALGORITHM-YYYYmmdd-HHMMSS-PID-N. */
 #ifndef SWEEP_MODELS_STUDYREQ_H
 #define SWEEP_MODELS_STUDYREQ_H

@@ -194,6 +194,13 @@ static void test_bad_arguments(void **state)
         {"run_grid_study",
          "{\"algorithm\": \"chaos\", \"parameters\": {\"x\": [1, 2], \"q\": [1]}}",
          "parameters.q: chaos: unknown parameter \"q\""},
+        {"run_parametric_study",
+         "{\"algorithm\": \"chaos\", \"variable_parameter\": \"x\", \"values\": [1, 2, "
+         "1.0]}",
+         "values[2]: 1.0 is given twice (values[0] too)"},
+        {"run_grid_study",
+         "{\"algorithm\": \"chaos\", \"parameters\": {\"x\": [1], \"y\": [3, 3]}}",
+         "parameters.y[1]: 3 is given twice (parameters.y[0] too)"},
         {"run_grid_study", "{\"algorithm\": \"chaos\", \"parameters\": {}}",
          "a grid study needs"},
         {"run_grid_study",
