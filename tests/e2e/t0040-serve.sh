@@ -5,6 +5,7 @@
 # study run to completion through the API, SIGTERM in the middle of a study and a
 # restart that completes it with every task recorded once.
 . "$SWEEP_SRC/tests/e2e/lib.sh"
+openapi_log
 
 command -v curl >/dev/null || fail "curl is needed (scripts/install-deps.sh)"
 
@@ -286,3 +287,4 @@ PID=
 expect_code 0 sweep status stubborn --json
 jq_eq "$T/out" .status INTERRUPTED
 ok "while it stops: /health says stopping, POSTs get 503; then exit 0"
+openapi_check

@@ -4,6 +4,7 @@
 # a run followed to its end with the local exit codes, and the errors a user meets:
 # a closed port (5), no token (6), an unknown study (7), an answer that is not JSON (8).
 . "$SWEEP_SRC/tests/e2e/lib.sh"
+openapi_log
 
 command -v curl >/dev/null || fail "curl is needed (scripts/install-deps.sh)"
 unset SWEEP_SERVER SWEEP_TOKEN_FILE
@@ -221,3 +222,4 @@ ok "Ctrl-C ends a followed run (130, the study runs on) and the monitor (0)"
 kill -TERM "$PID"
 wait "$PID"
 PID=
+openapi_check

@@ -8,6 +8,7 @@
 # and says 404 with the path when the file is missing. The pictures are kept in
 # $SWEEP_ARTIFACTS for a person to look at.
 . "$SWEEP_SRC/tests/e2e/lib.sh"
+openapi_log
 
 command -v curl >/dev/null || fail "curl is needed (scripts/install-deps.sh)"
 command -v python3 >/dev/null || fail "python3 is needed"
@@ -207,3 +208,4 @@ while kill -0 "$PID" 2>/dev/null; do
 done
 wait "$PID" || fail "sweep serve exited $?"
 PID=
+openapi_check

@@ -6,6 +6,7 @@
 # events, a spec without retries gets --max-retries, a running attempt's lease is the
 # worker timeout.
 . "$SWEEP_SRC/tests/e2e/lib.sh"
+openapi_log
 
 command -v curl >/dev/null || fail "curl is needed (scripts/install-deps.sh)"
 
@@ -129,3 +130,4 @@ while kill -0 "$PID" 2>/dev/null; do
 done
 wait "$PID" || fail "sweep serve exited $?"
 PID=
+openapi_check
