@@ -162,8 +162,12 @@ curl() {
 }
 
 # openapi_check: every answer logged since openapi_log checked against
-# src/server/openapi.json (tests/node/openapi-log.mjs); skipped only without node.
+# src/server/openapi.json (tests/node/openapi-log.mjs; skipped only without node),
+# and no error answer names the home's absolute path.
 openapi_check() {
+    jq -r 'select(.status >= 400) | .body' "$SWEEP_OPENAPI_LOG" >"$T/openapi.errors"
+    expect_not_in "$T/openapi.errors" "$SWEEP_HOME"
+    expect_not_in "$T/openapi.errors" "$(realpath "$SWEEP_HOME")"
     if ! command -v node >/dev/null; then
         echo "# skip: node is missing, the answers are not checked against openapi.json"
         return 0
