@@ -378,7 +378,7 @@ static void study_get(struct service *s,
     int rc = view_status_load(st, name, &v, &err);
 
     if (rc == SWEEP_OK) {
-        api_json(out, 200, view_study_check_json(&v));
+        api_json(out, 200, view_study_get_json(&v));
         view_status_fini(&v);
         return;
     }
