@@ -17,6 +17,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 
 /* ---- counts ---- */
@@ -600,6 +601,21 @@ int view_results_each(struct view_results *r,
     struct each_ctx c = {.r = r, .fn = fn, .arg = arg};
 
     return store_task_each(r->st, r->study_id, r->state, each_task, &c, err);
+}
+
+int view_results_page(struct view_results *r,
+                      long long offset,
+                      long long limit,
+                      view_row_fn *fn,
+                      void *arg,
+                      struct err *err)
+{
+    struct each_ctx c = {.r = r, .fn = fn, .arg = arg};
+
+    if (r->step >= 0)
+        return err_set(err, SWEEP_EINVAL, "a page of the results of one step");
+    return store_task_page(r->st, r->study_id, r->state, INT_MIN, INT_MAX, offset,
+                           limit, each_task, &c, err);
 }
 
 /* The names that a pass over every task finds, each at its first task, for

@@ -204,6 +204,16 @@ int view_results_each(struct view_results *r,
                       view_row_fn *fn,
                       void *arg,
                       struct err *err);
+/* The same for one page: the rows from the offset-th (0-based), at most limit of
+ * them, read as a page of the store (store_task_page(): O(limit) rows without a state,
+ * whatever the offset). Results opened for every step only (step < 0): else
+ * SWEEP_EINVAL. */
+int view_results_page(struct view_results *r,
+                      long long offset,
+                      long long limit,
+                      view_row_fn *fn,
+                      void *arg,
+                      struct err *err);
 
 /* A result row as JSON (new reference): {"key", "id", "state", "attempts",
  * "repetition", "seed", "priority" (HIGH, MEDIUM, LOW, or the integer as text),
