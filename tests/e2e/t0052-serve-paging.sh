@@ -4,7 +4,8 @@
 # GET /tasks page by page (next_offset) gives exactly the tasks of `sweep results`,
 # in the same order, with each filter (study, status, priority band or integer) and
 # across studies (newest first); offsets at and past the end; a page of the results
-# (offset, limit) is that slice of the whole table, as JSON and as CSV.
+# (offset, limit) is that slice of the whole table, as JSON and as CSV. Then malformed
+# requests: JSON errors, or the statuses libmicrohttpd answers itself (README).
 . "$SWEEP_SRC/tests/e2e/lib.sh"
 openapi_log
 
@@ -119,6 +120,51 @@ curl -s "$URL/studies/big/results?format=csv&offset=7&limit=3" >page.csv
 code=$(curl -s -o page.json -w '%{http_code}' "$URL/studies/big/results?limit=0")
 [ "$code" = 400 ] || fail "results?limit=0: $code"
 ok "GET /studies/{id}/results?offset=&limit=: a slice of the whole table"
+
+# ---- malformed requests: JSON from sweep, or libmicrohttpd's own answer ----
+# What reaches a handler is answered {"error", "detail"}; what libmicrohttpd refuses
+# itself gets the status the README lists (its body is its own HTML).
+python3 - "${URL##*:}" <<'EOF_PY' || fail "raw requests"
+import json, socket, sys
+port = int(sys.argv[1])
+def ask(raw):
+    s = socket.create_connection(("127.0.0.1", port))
+    s.settimeout(5)
+    s.sendall(raw)
+    data = b""
+    try:
+        while True:
+            got = s.recv(65536)
+            if not got:
+                break
+            data += got
+    except OSError:
+        pass
+    s.close()
+    return data
+H = b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+for raw, want in [(b"GET /tasks?limit=%ff%fe" + H + b"\r\n", 400),
+                  (b"GET /studies/%00" + H + b"\r\n", 400),
+                  (b"GET /studies/a%2Fb/results" + H + b"\r\n", 404),
+                  (b"DELETE /studies" + H + b"\r\n", 405)]:
+    head, _, body = ask(raw).partition(b"\r\n\r\n")
+    status = int(head.split()[1])
+    err = json.loads(body)
+    if status != want or sorted(err) != ["detail", "error"]:
+        sys.exit("%r: %d %r" % (raw[:40], status, body[:200]))
+for raw, want in [(b"GET /health" + H + b"Bad Header\r\n\r\n", 400),
+                  (b"GET /health" + H + b"Content-Length: -5\r\n\r\n", 400),
+                  (b"POST /studies" + H + b"Content-Length: 99999999999999999999\r\n\r\n",
+                   413),
+                  (b"GET /" + b"a" * 40000 + H + b"\r\n", 414),
+                  (b"GET /health" + H + b"X: " + b"a" * 40000 + b"\r\n\r\n", 431),
+                  (b"GET /health HTTP/9.9\r\nHost: x\r\n\r\n", 505)]:
+    line = ask(raw).split(b"\r\n")[0]
+    if not line.startswith(b"HTTP/1.1 %d " % want):
+        sys.exit("%r: %r, not %d" % (raw[:40], line, want))
+EOF_PY
+curl -sf "$URL/health" >/dev/null || fail "no answer after the malformed requests"
+ok "malformed requests: JSON errors from sweep, libmicrohttpd's statuses as documented"
 
 kill -TERM "$PID"
 deadline=$(($(date +%s) + 30))
