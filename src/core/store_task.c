@@ -847,7 +847,7 @@ int store_task_page(struct store *st,
         sqlite3_bind_int64(s, 1, ids[i]);
         sqlite3_bind_int64(s, 2, study_id);
         rc = sqlite3_step(s);
-        if (rc == SQLITE_DONE) { /* gone since (a study reset in between) */
+        if (rc == SQLITE_DONE) { /* not in this snapshot: cannot happen, skipped */
             store_stmt_done(s);
             rc = 0;
             continue;
