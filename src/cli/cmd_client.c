@@ -9,7 +9,6 @@
 #include "common/fileio.h"
 #include "common/jsonx.h"
 #include "common/strbuf.h"
-#include "common/timeutil.h"
 #include "common/xalloc.h"
 #include "core/sigwatch.h"
 #include "core/view.h"
