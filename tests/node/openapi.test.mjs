@@ -143,6 +143,9 @@ test('every route lists the error statuses the service can answer', () => {
     const want = ['404', '405', '413', '500'];
     if (pattern.includes('*')) want.push('400');
     if (method !== 'GET') want.push('401', '503');
+    // A spec or task file that runs commands, without --allow-commands.
+    if (['/studies', '/tasks', '/execute_tasks'].includes(pattern) && method === 'POST')
+      want.push('403');
     else if (!noStore.includes(pattern)) want.push('503');
     for (const s of want)
       assert.ok(op.responses[s], `${method} ${pattern}: no response ${s} in the document`);
