@@ -94,6 +94,10 @@ int cli_task_resolve(struct store *st,
  * `sweep list`). */
 struct store;
 int status_list_all(struct store *st, bool json, struct err *err);
+/* The text of `sweep status STUDY` from its JSON: view_status_json() (eta_unknown:
+ * its ETA is ETA_UNKNOWN), or the service's GET /studies/{id} (study_id, progress,
+ * detail; by_priority, description, reason and steps once it is stored). */
+void status_print_study(const json_t *o, bool eta_unknown);
 /* The table of status_list_all() for the JSON array of view_study_list(). */
 void status_print_list(const json_t *arr);
 

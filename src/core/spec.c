@@ -715,6 +715,7 @@ static int parse_retries(struct ctx *c,
     char field[300], f[320], shown[32];
 
     subfield(field, sizeof(field), pre, "retries");
+    r->set = true;
     if (n->type == DOC_INT)
         return get_int(c, n, field, 0, "a non-negative integer or a mapping", &r->max);
     if (n->type != DOC_MAP)
@@ -1651,6 +1652,15 @@ int spec_step_index(const struct spec *spec, const char *name)
 const struct spec_step *spec_step_at(const struct spec *spec, int step)
 {
     return step < (int)spec->nsteps ? &spec->steps[step] : spec->reduce;
+}
+
+void spec_retries_default(struct spec *spec, int max)
+{
+    for (size_t i = 0; i <= spec->nsteps; i++) {
+        struct spec_step *st = i < spec->nsteps ? &spec->steps[i] : spec->reduce;
+        if (st && !st->retry.set)
+            st->retry.max = max;
+    }
 }
 
 char **spec_step_names(const struct spec *spec)

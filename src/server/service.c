@@ -389,9 +389,8 @@ static int prepare_one(struct service *s,
                      x->spec->name, x->name);
         goto out;
     }
-    for (size_t i = 0; s->o->max_retries > 0 && i < x->spec->nsteps; i++)
-        if (x->spec->steps[i].retry.max == 0) /* --max-retries: the service's default */
-            x->spec->steps[i].retry.max = s->o->max_retries;
+    if (s->o->max_retries > 0) /* --max-retries: the service's default */
+        spec_retries_default(x->spec, s->o->max_retries);
     if (!s->o->allow_commands && runs_commands(x->spec)) {
         rc = err_set(err, SWEEP_EINVAL,
                      "study %s runs commands, and this service runs models only "
