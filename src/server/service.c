@@ -1,7 +1,8 @@
 /* The service's main thread and its preparing thread (see server.h): the engine
  * stepped in a poll() loop, the commands of requests executed between ticks, studies
- * stored on the side and adopted when ready, accepted specs kept on disk until their
- * study ends, and the stop on SIGTERM/SIGINT.
+ * stored on the side and adopted when ready, the inbox's parsed files handed over
+ * (inbox_submit), accepted specs kept on disk until their study ends, and the stop on
+ * SIGTERM/SIGINT.
  *
  * Locking: one mutex guards the command queue, the list of the service's studies
  * (their state and detail; what only the main thread touches, such as the runner, is
