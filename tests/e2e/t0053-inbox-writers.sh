@@ -86,28 +86,29 @@ WRITER=
 wait_for 30 has_results moved
 ok "a file renamed in while another process writes it is taken once closed"
 
-# ---- a large task file does not hold up a running study ----
-printf '{"study": "steady", "model": "chaos", "parameters": {"x": [1, 2, 3]},
- "base": {"duration": 0.2}, "max_parallel": 1}\n' >"$T/steady.json"
+# ---- a large task file does not hold up the service's studies ----
+# The file is dropped first, then a small study submitted: its tasks start, run and
+# end while the file is parsed. Were the file parsed on the main thread, the submit
+# would wait for it, and the study could not even start before the file's study was
+# accepted: the order of the two lines of the log tells, whatever the machine's speed.
 awk 'BEGIN {
   printf "{\"metadata\": {\"name\": \"big\"}, \"tasks\": [\n";
   for (i = 0; i < 100000; i++)
     printf "{\"task_id\": \"b%d\", \"algorithm\": \"chaos\", \"parameters\": " \
         "{\"x\": %d}, \"priority\": \"low\"}%s\n", i, i, i + 1 < 100000 ? "," : "";
   printf "]}\n" }' >"$T/.big.json"
+printf '{"study": "steady", "model": "chaos", "parameters": {"x": [1, 2]},
+ "max_parallel": 1}\n' >"$T/steady.json"
+mv "$T/.big.json" "$IN/big.json"
 curl -sf -X POST --data-binary @"$T/steady.json" -H 'Content-Type: application/json' \
     "$URL/studies" >/dev/null || fail "cannot submit steady"
-wait_for 20 grep -q "study steady started" "$T/serve.log"
-mv "$T/.big.json" "$IN/big.json"
 wait_for 120 grep -q "inbox: big.json: study big accepted" "$T/serve.log"
 wait_for 30 grep -q "study steady ended" "$T/serve.log"
-# Its three tasks one after another (0.6 s) end while the large file is parsed; were
-# it parsed on the main thread, no task of steady would start until it was accepted.
 [ "$(line_of "study steady ended")" -lt "$(line_of "big.json: study big accepted")" ] ||
     fail "steady waited for the large file: $(cat "$T/serve.log")"
 expect_code 0 sweep status steady --json
-jq_eq "$T/out" '.counts.succeeded // .progress.completed // .succeeded' 3
-ok "a 100,000-task file is parsed while a running study's tasks keep starting"
+jq_eq "$T/out" '.counts.succeeded' 2
+ok "a 100,000-task file is parsed while another study's tasks start and end"
 
 kill -TERM "$PID"
 deadline=$(($(date +%s) + 120))
