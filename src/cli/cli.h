@@ -156,4 +156,10 @@ int cli_runner_run(struct store *st,
 /* Absolute path of the running sweep binary (for `sweep sim` tasks). */
 const char *cli_self_path(void);
 
+/* The inbox `sweep serve` on this home watches unless given --inbox (cmd_serve.c): its
+ * setting resolved as serve resolves it, $SWEEP_INBOX, else SWEEP_INBOX in
+ * <home>/.env, else task_queues; relative in the home (new string). NULL with err
+ * when the .env file cannot be read or has a malformed line. */
+char *serve_inbox_path(const char *home, struct err *err);
+
 #endif

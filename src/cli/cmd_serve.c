@@ -103,6 +103,23 @@ static char *home_path(const struct config *cfg, const char *name, const char *h
     return v[0] == '/' ? xstrdup(v) : xasprintf("%s/%s", home, v);
 }
 
+char *serve_inbox_path(const char *home, struct err *err)
+{
+    const struct config_def *row = NULL;
+    struct config *cfg;
+    char *dotenv = xasprintf("%s/.env", home), *path = NULL;
+
+    for (size_t i = 0; i < NDEFS && !row; i++)
+        if (strcmp(serve_defs[i].name, "inbox") == 0)
+            row = &serve_defs[i];
+    cfg = config_create(row, 1); /* that setting alone: the others are serve's */
+    if (config_load(cfg, dotenv, environ, err) == SWEEP_OK)
+        path = home_path(cfg, "inbox", home);
+    config_destroy(cfg);
+    free(dotenv);
+    return path;
+}
+
 static int serve_main(int argc, char **argv)
 {
     enum {
