@@ -292,16 +292,56 @@ struct prep_task {
     int repetition, priority, step, cpus;
     long long seq, seed, chain;
     size_t params; /* offset of its params_json in prep_chunk.text */
+    size_t shape;  /* index of its parameter names in prep_chunk.shape */
 };
 
 /* The tasks of one chunk and their params_json texts (the steps and repetitions of
- * a point share one). */
+ * a point share one). A task's parameter names are noted in the store as it is
+ * stored (store_names_note_params(), which reads only the names of t->params): the
+ * tasks of a chunk share the objects of `shape`, one per run of tasks with the same
+ * names in expansion order (usually one per chunk), each the names with null values,
+ * so that no task's params_json is parsed again. */
 struct prep_chunk {
     struct prep_task *t;
     size_t n, cap;
     struct strbuf text;
     size_t last; /* offset of the last text added */
+    json_t **shape;
+    size_t nshape, capshape;
 };
+
+/* Whether obj has exactly the names of shape. O(names). */
+static bool shape_same(const json_t *shape, const json_t *obj)
+{
+    const char *name;
+    json_t *v;
+
+    if (json_object_size(shape) != json_object_size(obj))
+        return false;
+    json_object_foreach((json_t *)obj, name, v)
+    {
+        if (!json_object_get(shape, name))
+            return false;
+    }
+    return true;
+}
+
+/* The index in c->shape of the names of params: the last one when it has the same
+ * names, else a new one. */
+static size_t prep_chunk_shape(struct prep_chunk *c, const json_t *params)
+{
+    const char *name;
+    json_t *v, *shape;
+
+    if (c->nshape > 0 && shape_same(c->shape[c->nshape - 1], params))
+        return c->nshape - 1;
+    shape = json_object();
+    json_object_foreach((json_t *)params, name, v)
+        json_object_set_new(shape, name, json_null());
+    c->shape = xgrow(c->shape, &c->capshape, c->nshape + 1, sizeof(*c->shape));
+    c->shape[c->nshape] = shape;
+    return c->nshape++;
+}
 
 static void prep_chunk_add(struct prep_chunk *c, const struct expand_task *t)
 {
@@ -322,6 +362,7 @@ static void prep_chunk_add(struct prep_chunk *c, const struct expand_task *t)
         sb_add(&c->text, t->params_json, strlen(t->params_json) + 1);
     }
     p->params = c->last;
+    p->shape = prep_chunk_shape(c, t->params);
 }
 
 static void prep_chunk_reset(struct prep_chunk *c)
@@ -329,11 +370,16 @@ static void prep_chunk_reset(struct prep_chunk *c)
     c->n = 0;
     c->last = 0;
     sb_reset(&c->text);
+    for (size_t i = 0; i < c->nshape; i++)
+        json_decref(c->shape[i]);
+    c->nshape = 0;
 }
 
 static void prep_chunk_fini(struct prep_chunk *c)
 {
+    prep_chunk_reset(c);
     free(c->t);
+    free(c->shape);
     sb_fini(&c->text);
 }
 
@@ -395,6 +441,7 @@ static int prep_chunk_store(struct store *st,
     for (size_t i = 0; i < c->n; i++) {
         const struct prep_task *p = &c->t[i];
         struct expand_task t = {
+            .params = c->shape[p->shape],
             .params_json = c->text.buf + p->params,
             .seq = p->seq,
             .repetition = p->repetition,
