@@ -19,6 +19,7 @@
 #include <ftw.h>
 #include <signal.h>
 #include <limits.h>
+#include <jansson.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -2967,10 +2968,66 @@ static void test_prepare_chunks_key_order(void **state)
     spec_destroy(spec);
 }
 
+/* jansson allocations, counted while json_alloc_count() is installed. */
+static long long json_allocs;
+static json_malloc_t json_malloc_saved;
+static json_free_t json_free_saved;
+
+static void *json_alloc_counted(size_t n)
+{
+    json_allocs++;
+    return json_malloc_saved(n);
+}
+
+/* The cost of preparing a study beyond its rows: a task's parameters are not parsed
+ * again to note its names (runner_prepare() gives the store one object per run of
+ * tasks with the same names), so its JSON allocations are the expansion's own; and
+ * the result names are those of a full pass, whatever the names of the tasks in a
+ * chunk (the last: a; a, b; a; a, b; a, c). */
+static void test_prepare_cost_per_task(void **state)
+{
+    struct fixture *f = *state;
+    enum { N = 4000 };
+    const char *text =
+        "{\"study\": \"cost\", \"command\": [\"true\", \"{a}\"],"
+        " \"parameters\": {\"a\": {\"range\": [1, 3996, 1]}},"
+        " \"tasks\": [{\"a\": 0, \"b\": 1}, {\"a\": -1}, {\"a\": -2, \"b\": 2},"
+        " {\"a\": -3, \"c\": 3}]}";
+    struct spec *spec = NULL;
+    struct expand *ex;
+    struct expand_task t;
+    long long id = 0, gen = 0, expand_allocs;
+    uint64_t n = 0;
+
+    assert_int_equal(spec_parse("cost.json", text, strlen(text), &spec, &f->err), 0);
+    json_get_alloc_funcs(&json_malloc_saved, &json_free_saved);
+    json_set_alloc_funcs(json_alloc_counted, json_free_saved);
+    json_allocs = 0;
+    ex = expand_create(spec);
+    while (expand_next(ex, &t) == 1)
+        ;
+    expand_destroy(ex);
+    expand_allocs = json_allocs;
+    json_allocs = 0;
+    runner_prepare_chunks(1000, 0);
+    assert_int_equal(runner_prepare(f->st, spec, NULL, NULL, &id, &gen, &n, &f->err),
+                     0);
+    json_set_alloc_funcs(json_malloc_saved, json_free_saved);
+    assert_int_equal(n, N);
+    print_message("JSON allocations per task: %.2f expanding, %.2f preparing\n",
+                  (double)expand_allocs / N, (double)json_allocs / N);
+    assert_true(json_allocs <= expand_allocs + N / 10); /* was 7 per task */
+    assert_rows(f->home,
+                "SELECT kind, step, name, seq, pos FROM result_names ORDER BY seq, pos",
+                "0|0|a|0|0;0|0|b|3996|1;0|0|c|3999|1;");
+    spec_destroy(spec);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_open_creates_and_reopens, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prepare_cost_per_task, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_refuses_newer_schema, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_open_failures, setup, teardown),
