@@ -426,31 +426,22 @@ static int prep_chunk_fill(struct expand *ex,
     return SWEEP_OK;
 }
 
-/* Stores the chunk in key order, in one or more transactions (see chunk_tasks). */
+/* Stores the chunk in key order, STORE_STAGE_BATCH tasks a statement, in one or
+ * more transactions (see chunk_tasks). */
 static int prep_chunk_store(struct store *st,
                             long long study_id,
                             long long generation,
                             struct prep_chunk *c,
                             struct err *err)
 {
+    struct expand_task batch[STORE_STAGE_BATCH];
     double start = 0;
     bool in_txn = false;
     int rc = SWEEP_OK;
 
     qsort(c->t, c->n, sizeof(*c->t), prep_task_cmp);
-    for (size_t i = 0; i < c->n; i++) {
-        const struct prep_task *p = &c->t[i];
-        struct expand_task t = {
-            .params = c->shape[p->shape],
-            .params_json = c->text.buf + p->params,
-            .seq = p->seq,
-            .repetition = p->repetition,
-            .seed = p->seed,
-            .priority = p->priority,
-            .step = p->step,
-            .chain = p->chain,
-            .cpus = p->cpus,
-        };
+    for (size_t i = 0; i < c->n;) {
+        size_t m = c->n - i < STORE_STAGE_BATCH ? c->n - i : STORE_STAGE_BATCH;
 
         if (prepare_signo) {
             rc = prepare_interrupted(err);
@@ -464,10 +455,25 @@ static int prep_chunk_store(struct store *st,
             in_txn = true;
             start = time_now();
         }
-        memcpy(t.key, p->key, sizeof(t.key));
-        if ((rc = store_task_stage(st, study_id, generation, &t, t.cpus, err)) != 0)
+        for (size_t j = 0; j < m; j++) {
+            const struct prep_task *p = &c->t[i + j];
+            batch[j] = (struct expand_task){
+                .params = c->shape[p->shape],
+                .params_json = c->text.buf + p->params,
+                .seq = p->seq,
+                .repetition = p->repetition,
+                .seed = p->seed,
+                .priority = p->priority,
+                .step = p->step,
+                .chain = p->chain,
+                .cpus = p->cpus,
+            };
+            memcpy(batch[j].key, p->key, sizeof(batch[j].key));
+        }
+        if ((rc = store_task_stage_batch(st, study_id, generation, batch, m, err)) != 0)
             break;
-        if (chunk_seconds > 0 && (i + 1) % 1000 == 0 && i + 1 < c->n &&
+        i += m;
+        if (chunk_seconds > 0 && i % 1024 == 0 && i < c->n &&
             time_now() - start >= chunk_seconds) {
             in_txn = false;
             if ((rc = store_commit(st, err)) != 0)
