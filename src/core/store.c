@@ -349,10 +349,11 @@ static const char *const stmt_sql[ST_COUNT] = {
         " seed, priority, cpus, step, chain)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
         " ON CONFLICT (study_id, key) DO NOTHING",
-    /* STORE_STAGE_BATCH rows of ST_STAGE_TASK in one statement. OR IGNORE, not ON
-     * CONFLICT DO NOTHING: an upsert or a plain INSERT of several rows opens a
-     * statement journal, which costs more than the statement saves. The only
-     * constraint a staged row can break is UNIQUE (study_id, key). */
+    /* STORE_STAGE_BATCH rows of ST_STAGE_TASK in one statement. A statement of
+     * several rows that may fail half-way opens a statement journal, which costs more
+     * than the statement saves: hence OR IGNORE (the only constraint a staged row can
+     * break is UNIQUE (study_id, key); an upsert or a plain INSERT may fail) and the
+     * foreign key of tasks checked at commit (schema 9). */
     [ST_STAGE_BATCH] =
         "INSERT OR IGNORE INTO tasks (study_id, key, seq, generation, params_json,"
         " repetition, seed, priority, cpus, step, chain) VALUES " STAGE_ROWS32,
