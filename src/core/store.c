@@ -62,6 +62,13 @@
  * state and its seq (where its result names are noted). */
 #define COUNTED_COLS "study_id, generation, step, priority, state, seq"
 
+/* The STORE_STAGE_BATCH rows of ST_STAGE_BATCH, 11 parameters each. */
+#define STAGE_ROW "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+#define STAGE_ROWS4 STAGE_ROW ", " STAGE_ROW ", " STAGE_ROW ", " STAGE_ROW
+#define STAGE_ROWS16 STAGE_ROWS4 ", " STAGE_ROWS4 ", " STAGE_ROWS4 ", " STAGE_ROWS4
+#define STAGE_ROWS32 STAGE_ROWS16 ", " STAGE_ROWS16
+_Static_assert(STORE_STAGE_BATCH == 32, "STAGE_ROWS32 has STORE_STAGE_BATCH rows");
+
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
@@ -342,6 +349,17 @@ static const char *const stmt_sql[ST_COUNT] = {
         " seed, priority, cpus, step, chain)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
         " ON CONFLICT (study_id, key) DO NOTHING",
+    /* STORE_STAGE_BATCH rows of ST_STAGE_TASK in one statement. A statement of
+     * several rows that may fail half-way opens a statement journal, which costs more
+     * than the statement saves: hence OR IGNORE (the only constraint a staged row can
+     * break is UNIQUE (study_id, key); an upsert or a plain INSERT may fail) and the
+     * foreign key of tasks checked at commit (schema 9). */
+    [ST_STAGE_BATCH] =
+        "INSERT OR IGNORE INTO tasks (study_id, key, seq, generation, params_json,"
+        " repetition, seed, priority, cpus, step, chain) VALUES " STAGE_ROWS32,
+    /* Where a key of a batch that did not insert all its rows is. */
+    [ST_STAGE_FIND] =
+        "SELECT generation, seq FROM tasks WHERE study_id = ?1 AND key = ?2",
     /* A key the study had: its new place waits in task_stage (the first one of a key
      * repeated within the expansion is kept). */
     [ST_STAGE_MOVE] =

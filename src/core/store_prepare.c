@@ -123,6 +123,102 @@ int store_task_stage(struct store *st,
     return rc ? rc : store_names_note_params(st, study_id, generation, t, err);
 }
 
+/* Binds the task to parameters base + 1 .. base + 11 of ST_STAGE_BATCH (the columns
+ * of store_bind_task()). */
+static void stage_bind(sqlite3_stmt *s,
+                       int base,
+                       long long study_id,
+                       long long generation,
+                       const struct expand_task *t)
+{
+    sqlite3_bind_int64(s, base + 1, study_id);
+    sqlite3_bind_text(s, base + 2, t->key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, base + 3, t->seq);
+    sqlite3_bind_int64(s, base + 4, generation);
+    store_bind_text(s, base + 5, t->params_json);
+    sqlite3_bind_int(s, base + 6, t->repetition);
+    sqlite3_bind_int64(s, base + 7, t->seed);
+    sqlite3_bind_int(s, base + 8, t->priority);
+    sqlite3_bind_int(s, base + 9, t->cpus);
+    sqlite3_bind_int(s, base + 10, t->step);
+    sqlite3_bind_int64(s, base + 11, t->chain);
+}
+
+/* After a batch that did not insert every row: the task's row is counted when the
+ * batch inserted it (its key is in the staged generation at its seq), moved when its
+ * key belongs to an earlier generation (ST_STAGE_MOVE), else left (a key repeated in
+ * the expansion keeps its first place). */
+static int stage_settle(struct store *st,
+                        long long study_id,
+                        long long generation,
+                        const struct expand_task *t,
+                        struct err *err)
+{
+    sqlite3_stmt *s = st->stmt[ST_STAGE_FIND];
+    long long gen = 0, seq = -1;
+    int rc;
+
+    sqlite3_bind_int64(s, 1, study_id);
+    sqlite3_bind_text(s, 2, t->key, -1, SQLITE_STATIC);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        gen = sqlite3_column_int64(s, 0);
+        seq = sqlite3_column_int64(s, 1);
+        rc = 0;
+    } else if (rc != SQLITE_DONE) {
+        rc = store_fail(st, rc, err, "storing task %s (#%lld) of study %lld", t->key,
+                        t->seq, study_id);
+    } else {
+        rc = 0;
+    }
+    store_stmt_done(s);
+    if (rc != 0)
+        return rc;
+    if (gen == generation && seq == t->seq) {
+        store_counts_note(st, study_id, generation, t->step, t->priority);
+        return 0;
+    }
+    if (gen == generation)
+        return 0;
+    s = st->stmt[ST_STAGE_MOVE];
+    store_bind_task(s, study_id, generation, t, t->cpus);
+    return store_step_done(st, s, err, "storing task %s (#%lld) of study %lld", t->key,
+                           t->seq, study_id);
+}
+
+int store_task_stage_batch(struct store *st,
+                           long long study_id,
+                           long long generation,
+                           const struct expand_task *t,
+                           size_t n,
+                           struct err *err)
+{
+    sqlite3_stmt *s = st->stmt[ST_STAGE_BATCH];
+    int rc = 0;
+
+    if (n != STORE_STAGE_BATCH) {
+        for (size_t i = 0; i < n && rc == 0; i++)
+            rc = store_task_stage(st, study_id, generation, &t[i], t[i].cpus, err);
+        return rc;
+    }
+    for (size_t i = 0; i < n; i++)
+        stage_bind(s, 11 * (int)i, study_id, generation, &t[i]);
+    rc = store_step_done(st, s, err, "storing tasks %s.. (#%lld..) of study %lld",
+                         t[0].key, t[0].seq, study_id);
+    if (rc != 0)
+        return rc;
+    if ((size_t)sqlite3_changes(st->db) == n) {
+        for (size_t i = 0; i < n; i++)
+            store_counts_note(st, study_id, generation, t[i].step, t[i].priority);
+    } else {
+        for (size_t i = 0; i < n && rc == 0; i++)
+            rc = stage_settle(st, study_id, generation, &t[i], err);
+    }
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = store_names_note_params(st, study_id, generation, &t[i], err);
+    return rc;
+}
+
 int store_study_publish(struct store *st,
                         long long id,
                         long long generation,

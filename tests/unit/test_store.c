@@ -19,6 +19,7 @@
 #include <ftw.h>
 #include <signal.h>
 #include <limits.h>
+#include <jansson.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -207,7 +208,7 @@ static void test_open_creates_and_reopens(void **state)
     long long id = put_study(f, "alpha", &gen);
     assert_int_equal(gen, 1);
     store_close(f->st);
-    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 8);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 9);
     assert_int_equal(db_pragma(f->home, "PRAGMA journal_mode"), 1); /* wal */
     assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
     assert_int_equal(store_study_get(f->st, "alpha", &s, &f->err), 0);
@@ -225,7 +226,7 @@ static void test_open_refuses_newer_schema(void **state)
     f->st = NULL;
     snprintf(path, sizeof(path), "%s/sweep.db", f->home);
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 9", NULL, NULL, NULL),
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 10", NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(db);
     assert_int_equal(store_open(f->home, &f->st, &f->err), SWEEP_ESTORE);
@@ -393,7 +394,7 @@ static void test_upgrade_from_v1(void **state)
     sqlite3_close(db);
 
     assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
-    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 8);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 9);
     assert_rows(f->home, "SELECT task_id, name, value, text FROM metrics",
                 "1|df|1.71|NULL;1|fit.r2|0.98999999999999999|NULL;1|ok|1|NULL;"
                 "1|tag|NULL|x;2|df|1.6899999999999999|NULL;");
@@ -411,7 +412,7 @@ static void test_upgrade_from_v1(void **state)
     store_close(f->st);
     assert_rows(f->home, "DELETE FROM metrics WHERE task_id = 2 RETURNING name", "df;");
     assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
-    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 8);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 9);
     assert_rows(f->home, "SELECT count(*) FROM metrics WHERE task_id = 2", "0;");
     /* Version 3: a single-step task's chain is its seq. */
     assert_rows(f->home, "SELECT count(*) FROM tasks WHERE chain <> seq OR step <> 0",
@@ -468,7 +469,7 @@ static void test_upgrade_from_v3(void **state)
     assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 3);
 
     assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
-    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 8);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 9);
     t = find(f, study, "00000000000000a1");
     assert_int_equal(store_task_input_hash(f->st, t.id, &hash, &f->err), 0);
     assert_null(hash);
@@ -484,7 +485,7 @@ static void test_upgrade_from_v3(void **state)
     store_task_fini(&t);
     store_close(f->st);
     assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
-    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 8);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 9);
     assert_rows(f->home, "SELECT key, input_hash FROM tasks", "00000000000000a1|NULL;");
 }
 
@@ -1082,7 +1083,7 @@ static void test_upgrade_from_v4(void **state)
     sqlite3_close(db);
 
     assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
-    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 8);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 9);
     assert_rows(f->home,
                 "SELECT attempt, state, owner, lease_until, pid, pgid, stale,"
                 " metrics_json FROM attempts",
@@ -1094,7 +1095,7 @@ static void test_upgrade_from_v4(void **state)
     assert_rows(f->home, "SELECT attempt, state FROM attempts", "1|6;");
     store_close(f->st);
     assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
-    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 8);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 9);
     assert_rows(f->home, "SELECT count(*) FROM attempts", "1;");
 }
 
@@ -2458,14 +2459,14 @@ static void test_upgrade_from_v5(void **state)
     assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 5);
 
     assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
-    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 8);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 9);
     check_counts(f, study, "upgrade");
     assert_rows(f->home, "SELECT sum(n) FROM task_counts", "5;");
     finish(f, id_of(f, study, key), 1, TASK_SUCCEEDED, 0);
     check_counts(f, study, "finish after upgrade");
     store_close(f->st);
     assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
-    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 8);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 9);
     check_counts(f, study, "second open");
 }
 
@@ -2512,7 +2513,7 @@ static void test_upgrade_from_v6(void **state)
     assert_rows(f->home, "SELECT sum(n) FROM task_counts WHERE state = 1", "1;");
 
     assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
-    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 8);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 9);
     assert_rows(f->home, "SELECT count(*) FROM tasks WHERE tally <> 0", "0;");
     finish(f, id[0], 1, TASK_SUCCEEDED, 0);
     check_counts(f, study, "a task of before ends");
@@ -2707,7 +2708,7 @@ static void test_names_upgrade_from_v6(void **state)
     assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 6);
 
     assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
-    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 8);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 9);
     assert_names(f, study,
                  "0/0/seed@0.0;1/0/x@0.0;0/0/x@0.1;1/0/b@1.0;0/0/w@1.1;"
                  "1/0/a.c@1.1;");
@@ -3037,10 +3038,158 @@ static void test_prepare_chunks_key_order(void **state)
     spec_destroy(spec);
 }
 
+/* Takes version 9 out of a database of version 9: the foreign key of tasks.study_id
+ * checked at each statement again. */
+#define V9_DROP                                                                        \
+    " PRAGMA writable_schema = ON; UPDATE sqlite_master SET sql = replace(sql,"        \
+    " 'ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,', 'ON DELETE CASCADE,')"       \
+    " WHERE name = 'tasks'; PRAGMA schema_version = 1000;"                             \
+    " PRAGMA writable_schema = OFF;"
+
+/* A version-8 database is upgraded in place to version 9: only the definition of
+ * tasks changes (its foreign key checked at commit); its tasks stay, run, and a new
+ * generation keeps their states; deleting the study still deletes its tasks. */
+static void test_upgrade_from_v8(void **state)
+{
+    struct fixture *f = *state;
+    struct spec *spec = chunk_spec(f, 100, "medium");
+    long long id = 0, gen = 0, first;
+    uint64_t n = 0;
+    char path[256], *row;
+    sqlite3 *db;
+
+    runner_prepare_chunks(40, 0);
+    assert_int_equal(runner_prepare(f->st, spec, NULL, NULL, &id, &gen, &n, &f->err),
+                     0);
+    spec_destroy(spec);
+    row = db_rows(f->home, "SELECT id FROM tasks ORDER BY seq LIMIT 1");
+    first = atoll(row);
+    free(row);
+    store_close(f->st);
+    f->st = NULL;
+    snprintf(path, sizeof(path), "%s/sweep.db", f->home);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db, V9_DROP " PRAGMA user_version = 8;", NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    assert_rows(f->home,
+                "SELECT instr(sql, 'DEFERRABLE') > 0 FROM sqlite_master"
+                " WHERE name = 'tasks'",
+                "0;");
+
+    assert_int_equal(store_open(f->home, &f->st, &f->err), 0);
+    assert_int_equal(db_pragma(f->home, "PRAGMA user_version"), 9);
+    assert_rows(f->home,
+                "SELECT instr(sql, 'REFERENCES studies(id) ON DELETE CASCADE DEFERRABLE"
+                " INITIALLY DEFERRED,') > 0 FROM sqlite_master WHERE name = 'tasks'",
+                "1;");
+    assert_rows(f->home, "PRAGMA integrity_check", "ok;");
+    assert_rows(f->home, "SELECT count(*) FROM tasks", "100;");
+    start(f, first, 1);
+    finish(f, first, 1, TASK_SUCCEEDED, 0);
+    /* A second generation: the 100 keys of before (moved) and 30 new ones. */
+    spec = chunk_spec(f, 130, "high");
+    assert_int_equal(runner_prepare(f->st, spec, NULL, NULL, &id, &gen, &n, &f->err),
+                     0);
+    spec_destroy(spec);
+    assert_int_equal(gen, 2);
+    assert_rows(f->home,
+                "SELECT generation, priority, count(*), sum(state = 2) FROM tasks"
+                " GROUP BY generation, priority",
+                "2|3|130|1;");
+    check_counts(f, id, "after the upgrade to version 9");
+    /* No statement can break the key: at commit, a task of no study is refused. */
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+    assert_int_equal(sqlite3_exec(db,
+                                  "BEGIN; INSERT INTO tasks (study_id, key, seq,"
+                                  " generation, params_json, repetition, seed,"
+                                  " priority, cpus) VALUES (999, 'k', 0, 1, '{}', 0, 0,"
+                                  " 2, 1)",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_not_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_close(db);
+    assert_int_equal(store_begin(f->st, &f->err), 0);
+    assert_int_equal(store_study_delete(f->st, id, &f->err), 0);
+    assert_int_equal(store_commit(f->st, &f->err), 0);
+    assert_rows(f->home, "SELECT count(*) FROM tasks", "0;");
+}
+
+/* jansson allocations, counted while json_alloc_count() is installed. */
+static long long json_allocs;
+static json_malloc_t json_malloc_saved;
+static json_free_t json_free_saved;
+
+static void *json_alloc_counted(size_t n)
+{
+    json_allocs++;
+    return json_malloc_saved(n);
+}
+
+/* The cost of preparing a study beyond its rows: a task's parameters are not parsed
+ * again to note its names (runner_prepare() gives the store one object per run of
+ * tasks with the same names), so its JSON allocations are the expansion's own; its
+ * tasks are inserted STORE_STAGE_BATCH a statement; and
+ * the result names are those of a full pass, whatever the names of the tasks in a
+ * chunk (the last: a; a, b; a; a, b; a, c). */
+static void test_prepare_cost_per_task(void **state)
+{
+    struct fixture *f = *state;
+    enum { N = 4000 };
+    const char *text =
+        "{\"study\": \"cost\", \"command\": [\"true\", \"{a}\"],"
+        " \"parameters\": {\"a\": {\"range\": [1, 3996, 1]}},"
+        " \"tasks\": [{\"a\": 0, \"b\": 1}, {\"a\": -1}, {\"a\": -2, \"b\": 2},"
+        " {\"a\": -3, \"c\": 3}]}";
+    struct spec *spec = NULL;
+    struct expand *ex;
+    struct expand_task t;
+    long long id = 0, gen = 0, expand_allocs;
+    struct store_stats a, b;
+    uint64_t n = 0;
+
+    assert_int_equal(spec_parse("cost.json", text, strlen(text), &spec, &f->err), 0);
+    json_get_alloc_funcs(&json_malloc_saved, &json_free_saved);
+    json_set_alloc_funcs(json_alloc_counted, json_free_saved);
+    json_allocs = 0;
+    ex = expand_create(spec);
+    while (expand_next(ex, &t) == 1)
+        ;
+    expand_destroy(ex);
+    expand_allocs = json_allocs;
+    json_allocs = 0;
+    runner_prepare_chunks(1000, 0);
+    store_stats_enable(f->st);
+    store_stats_get(f->st, &a);
+    assert_int_equal(runner_prepare(f->st, spec, NULL, NULL, &id, &gen, &n, &f->err),
+                     0);
+    store_stats_get(f->st, &b);
+    json_set_alloc_funcs(json_malloc_saved, json_free_saved);
+    assert_int_equal(n, N);
+    print_message("JSON allocations per task: %.2f expanding, %.2f preparing;"
+                  " %.3f statements, %.0f VM steps per task\n",
+                  (double)expand_allocs / N, (double)json_allocs / N,
+                  (double)(b.statements - a.statements) / N,
+                  (double)(b.vm_steps - a.vm_steps) / N);
+    /* STORE_STAGE_BATCH tasks a statement (was 1 a task; the rest of a chunk one by
+     * one), a few statements a chunk and the preparation's own: 0.05 a task. */
+    assert_true(b.statements - a.statements <= N / 16);
+    assert_true(json_allocs <= expand_allocs + N / 10); /* was 7 per task */
+    assert_rows(f->home,
+                "SELECT kind, step, name, seq, pos FROM result_names ORDER BY seq, pos",
+                "0|0|a|0|0;0|0|b|3996|1;0|0|c|3999|1;");
+    spec_destroy(spec);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_open_creates_and_reopens, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prepare_cost_per_task, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upgrade_from_v8, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_refuses_newer_schema, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_open_failures, setup, teardown),
