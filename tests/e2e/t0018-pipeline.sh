@@ -65,7 +65,7 @@ ok "3 steps x 10 points: analysis of x=7 fails, its export is skipped, the rest 
 # The analysis read the simulation of its own point; the export copied its analysis.
 expect_code 0 sweep results chains --format json
 cp "$T/out" all.json
-jq -e '[.[] | select(.step == "simulate")] as $s | [.[] | select(.step == "analyze"
+jq -ne 'input | [.[] | select(.step == "simulate")] as $s | [.[] | select(.step == "analyze"
         and .state == "succeeded")] | length == 9 and all(.[]; . as $a |
         ($s[] | select(.params.x == $a.params.x) | .metrics.value * 2) == $a.metrics.double)' \
     all.json >/dev/null || fail "an analysis did not read its own simulation"
@@ -191,7 +191,7 @@ expect_code 0 sweep run first.yaml --prepare
 "$SWEEP_BIN" run second.yaml -q >second.out 2>second.err &
 pid=$!
 waiting() {
-    sweep status second --json >"$T/w" 2>/dev/null && jq -e '.status == "WAITING"' "$T/w"
+    sweep status second --json >"$T/w" 2>/dev/null && jq -ne 'input | .status == "WAITING"' "$T/w"
 }
 wait_for 30 waiting
 jq_eq "$T/w" '.reason' "waiting for first"
@@ -262,7 +262,7 @@ EOF
 "$SWEEP_BIN" run cancel.yaml -q >/dev/null 2>&1 &
 pid=$!
 running() {
-    sweep status cancelme --json >"$T/c" 2>/dev/null && jq -e '.counts.running == 1' "$T/c"
+    sweep status cancelme --json >"$T/c" 2>/dev/null && jq -ne 'input | .counts.running == 1' "$T/c"
 }
 wait_for 30 running
 expect_code 0 sweep results cancelme --step a --format json
@@ -313,7 +313,7 @@ jq_eq ex.json '[.[] | select(.step == "check") | .state] | unique | join(",")' s
 jq_eq ex.json '.[] | select(.step == "reduce") | .metrics.runs' 9
 jq_eq ex.json '.[] | select(.step == "reduce") | .metrics.sizes' 3
 # The summary's mean df, computed again here from the simulations' own metrics.
-jq -e '([.[] | select(.step == "simulate")] | group_by(.params.n_particles)
+jq -ne 'input | ([.[] | select(.step == "simulate")] | group_by(.params.n_particles)
         | map(map(.metrics.df) | add / length) | add / length) as $want
        | (.[] | select(.step == "reduce") | .metrics.mean_df) - $want | fabs < 1e-12' \
     ex.json >/dev/null || fail "the reduce's mean_df does not match the simulations"

@@ -35,7 +35,7 @@ jq_eq "$T/out" '[.[].params.seed] | unique' '[
 ]'
 expect_code 0 sweep aggregate cmd3 --metrics r --format json
 jq_eq "$T/out" 'length' 1
-jq -e '.[0].n_samples == 3 and .[0].std_r > 0' "$T/out" >/dev/null || fail "std of r is not > 0"
+jq -ne 'input | .[0].n_samples == 3 and .[0].std_r > 0' "$T/out" >/dev/null || fail "std of r is not > 0"
 # In CSV the seed the task got is `seed`, the spec's seed parameter `param.seed`.
 expect_code 0 sweep results cmd3 --format csv
 python3 - "$T/out" <<'PY' || fail "CSV seed columns: $(cat "$T/out")"
@@ -84,7 +84,7 @@ for i in 0 1 2; do
     jq_eq "$T/out" '.potential_energy' "$(jq -r ".[$i].metrics.potential_energy" part.json)"
 done
 expect_code 0 sweep aggregate part --metrics potential_energy --format json
-jq -e '.[0].n_samples == 3 and .[0].std_potential_energy > 0' "$T/out" >/dev/null ||
+jq -ne 'input | .[0].n_samples == 3 and .[0].std_potential_energy > 0' "$T/out" >/dev/null ||
     fail "particles: std is not > 0"
 ok "particles with semilla 42: three different runs, each with its seed column's seed"
 
@@ -97,7 +97,7 @@ for i in 0 1 2; do
     jq_eq "$T/out" '.value' "$(jq -r ".[$i].metrics.value" chaos.json)"
 done
 expect_code 0 sweep aggregate chaos --metrics value --format json
-jq -e '.[0].std_value > 0' "$T/out" >/dev/null || fail "chaos: std is not > 0"
+jq -ne 'input | .[0].std_value > 0' "$T/out" >/dev/null || fail "chaos: std is not > 0"
 # One repetition: seed 42 exactly, and the key of before (it never held the seed).
 expect_code 0 sweep results chaos1 --format json
 jq_eq "$T/out" '.[0].seed' 42
@@ -221,7 +221,7 @@ printf 'study: slow\ncommand: [./slow.sh, "%s/go"]\n' "$T" >slow.yaml
 sweep run slow.yaml -q >run.out 2>&1 &
 run_pid=$!
 running() {
-    sweep results slow --format json 2>/dev/null | jq -e '.[0].state == "running"'
+    sweep results slow --format json 2>/dev/null | jq -ne 'input | .[0].state == "running"'
 }
 wait_for 20 running
 id=$(sweep results slow --format json | jq -r '.[0].id')

@@ -189,7 +189,7 @@ wait_for 30 late_started
 kill -STOP "$pid"
 expired() {
     "$SWEEP_BIN" run other.yaml -q --force >/dev/null 2>&1
-    "$SWEEP_BIN" results late --format json | jq -e '.[0].state == "pending"'
+    "$SWEEP_BIN" results late --format json | jq -ne 'input | .[0].state == "pending"'
 }
 wait_for 30 expired
 touch lgate

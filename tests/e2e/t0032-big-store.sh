@@ -33,7 +33,7 @@ EOF
 
 "$SWEEP_BIN" run small.yaml -q -j 2 >"$T/small.out" 2>"$T/small.err" &
 small=$!
-wait_for 20 sh -c "'$SWEEP_BIN' status small --json | jq -e '.counts.running > 0'"
+wait_for 20 sh -c "'$SWEEP_BIN' status small --json | jq -ne 'input | .counts.running > 0'"
 
 cat >tiny.yaml <<EOF
 study: tiny

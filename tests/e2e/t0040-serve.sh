@@ -79,7 +79,7 @@ api() {
         fail "$method $path: $code, expected $want"
     }
     case $(head -c 1 "$T/body") in
-    '{' | '[') jq -e . "$T/body" >/dev/null || fail "$method $path: not JSON" ;;
+    '{' | '[') jq -ne 'input | true' "$T/body" >/dev/null || fail "$method $path: not JSON" ;;
     esac
 }
 AUTH="Authorization: Bearer s3cret-token"
@@ -88,7 +88,7 @@ post() { # post WANT PATH BODY
 }
 # study_status NAME WANT: GET /studies/NAME says WANT.
 study_status() {
-    curl -s "$URL/studies/$1" | jq -e --arg s "$2" '.status == $s' >/dev/null
+    curl -s "$URL/studies/$1" | jq -ne --arg s "$2" 'input | .status == $s' >/dev/null
 }
 
 start_serve
@@ -226,7 +226,7 @@ post 202 /studies '{"algorithm": "chaos", "variable_parameter": "x", "values": [
 post 409 /studies '{"study": "s2", "model": "chaos"}'
 jq_eq "$T/body" .error conflict
 running() {
-    curl -s "$URL/tasks?study=s2&status=running" | jq -e '.tasks|length > 0' >/dev/null
+    curl -s "$URL/tasks?study=s2&status=running" | jq -ne 'input | .tasks|length > 0' >/dev/null
 }
 wait_for 60 running
 stop_serve
@@ -278,7 +278,7 @@ api 202 POST /studies -d '{"study": "stubborn", "command": ["sh", "-c", "trap \"
 wait_for 30 test -e "$T/started"
 kill -TERM "$PID"
 stopping() {
-    curl -s "$URL/health" | jq -e '.status == "stopping"' >/dev/null
+    curl -s "$URL/health" | jq -ne 'input | .status == "stopping"' >/dev/null
 }
 wait_for 10 stopping
 api 503 POST /studies -d '{"study": "late", "model": "chaos"}'

@@ -40,7 +40,7 @@ metric() { # metric NAME: its value in /metrics
 streams_are() { [ "$(metric sweep_event_streams)" = "$1" ]; }
 has_id() { grep -qx "id: $2" "$1"; }
 study_status() {
-    curl -s "$URL/studies/$1" | jq -e --arg s "$2" '.status == $s' >/dev/null
+    curl -s "$URL/studies/$1" | jq -ne --arg s "$2" 'input | .status == $s' >/dev/null
 }
 
 # ---- the events of a study, seen by many clients ----
@@ -58,7 +58,7 @@ wait_for 60 study_status s1 COMPLETED
 wait_for 20 grep -q '"to":"COMPLETED"' "$T/ev1"
 to_json "$T/ev1"
 J="$T/ev1.jsonl"
-jq -e . "$J" >/dev/null || fail "an event's data is not JSON"
+jq -ne 'input | true' "$J" >/dev/null || fail "an event's data is not JSON"
 jq -se '[.[].id] as $a | ($a|length) > 0 and
         all(range(1; $a|length); $a[.] > $a[. - 1])' "$J" >/dev/null ||
     fail "ids do not increase"
@@ -152,7 +152,7 @@ jq -ne --slurpfile a "$T/stats" --slurpfile b "$T/status" '
 ok "/stats: totals by state, priority and study status agree with sweep status --json"
 
 curl -s "$URL/stats/performance" >"$T/perf"
-jq -e '.tasks_ended == 4 and .running == 0 and .slots == 1 and
+jq -ne 'input | .tasks_ended == 4 and .running == 0 and .slots == 1 and
        .latency.samples == 4 and .duration.samples == 4 and
        .duration.mean > 0 and .duration.median > 0 and .latency.mean >= 0 and
        .utilisation > 0 and .utilisation <= 1 and .uptime > 0 and
@@ -161,7 +161,7 @@ jq -e '.tasks_ended == 4 and .running == 0 and .slots == 1 and
 ok "/stats/performance: throughput, latency, duration and utilisation"
 
 curl -s "$URL/workers" >"$T/w"
-jq -e '.workers | length == 1 and .[0].id == "local" and .[0].slots == 1 and
+jq -ne 'input | .workers | length == 1 and .[0].id == "local" and .[0].slots == 1 and
        .[0].running == 0 and (.[0].last_heartbeat | test("^20"))' "$T/w" \
     >/dev/null || fail "/workers: $(cat "$T/w")"
 [ "$(curl -s -o /dev/null -w '%{http_code}' "$URL/workers/local")" = 200 ] ||
@@ -169,7 +169,7 @@ jq -e '.workers | length == 1 and .[0].id == "local" and .[0].slots == 1 and
 [ "$(curl -s -o "$T/body" -w '%{http_code}' "$URL/workers/nope")" = 404 ] ||
     fail "/workers/nope"
 jq_eq "$T/body" .error not_found
-curl -s "$URL/ping_all" | jq -e '.total == 1 and .answered == 1 and
+curl -s "$URL/ping_all" | jq -ne 'input | .total == 1 and .answered == 1 and
     .workers[0].ok == true' >/dev/null || fail "/ping_all"
 ok "/workers, /workers/{id} and /ping_all: the local executor"
 

@@ -157,7 +157,7 @@ ok "a failed task: exit 1 as locally; a refused spec or a local-only option: exi
 expect_code 0 sweep run s1.yaml --server "$URL" --token-file token --detach --json
 jq_eq "$T/out" .study_id s1
 done_s() {
-    sweep status "$1" --server "$URL" --json | jq -e '.status == "COMPLETED"'
+    sweep status "$1" --server "$URL" --json | jq -ne 'input | .status == "COMPLETED"'
 }
 cat >tasks.yaml <<'EOF_SPEC'
 tasks:

@@ -36,11 +36,11 @@ api() {
         fail "$method $path: $code, expected $want"
     }
     case $(head -c 1 "$T/body") in
-    '{' | '[') jq -e . "$T/body" >/dev/null || fail "$method $path: not JSON" ;;
+    '{' | '[') jq -ne 'input | true' "$T/body" >/dev/null || fail "$method $path: not JSON" ;;
     esac
 }
 study_status() {
-    curl -s "$URL/studies/$1" | jq -e --arg s "$2" '.status == $s' >/dev/null
+    curl -s "$URL/studies/$1" | jq -ne --arg s "$2" 'input | .status == $s' >/dev/null
 }
 
 SPEC='{"study": "p1", "model": "chaos", "parameters": {"x": [1, 2, 4], "y": [0, 10]}, "base": {"sigma": 0.1}, "repetitions": 3}'

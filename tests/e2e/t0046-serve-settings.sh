@@ -73,7 +73,7 @@ ok "the inbox's results go to the results path (relative: in the home)"
 
 # 12 tasks: 24 task events and 2 study events, more than the 16 kept.
 study_status() {
-    curl -s "$URL/studies/$1" | jq -e --arg s "$2" '.status == $s' >/dev/null
+    curl -s "$URL/studies/$1" | jq -ne --arg s "$2" 'input | .status == $s' >/dev/null
 }
 code=$(curl -s -o "$T/body" -w '%{http_code}' -X POST -d \
     '{"algorithm": "chaos", "variable_parameter": "duration", "values": [0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.09, 0.1, 0.11, 0.12], "study": "h1"}' \
@@ -98,7 +98,7 @@ code=$(curl -s -o "$T/body" -w '%{http_code}' -X POST -d \
     "$URL/studies")
 [ "$code" = 202 ] || fail "POST /studies: $code"
 study_ended() {
-    curl -s "$URL/studies/m1" | jq -e '.status == "COMPLETED" or .status == "FAILED"' >/dev/null
+    curl -s "$URL/studies/m1" | jq -ne 'input | .status == "COMPLETED" or .status == "FAILED"' >/dev/null
 }
 wait_for 60 study_ended
 curl -s "$URL/studies/m1" >"$T/m1"
@@ -112,7 +112,7 @@ submit() { # submit JSON: POST /studies, 202
     [ "$code" = 202 ] || fail "POST /studies: $code $(cat "$T/body")"
 }
 ended() {
-    curl -s "$URL/studies/$1" | jq -e '.status | test("COMPLETED|FAILED")' >/dev/null
+    curl -s "$URL/studies/$1" | jq -ne 'input | .status | test("COMPLETED|FAILED")' >/dev/null
 }
 submit "$(jq -nc --arg f "$T/reduced" '{study: "m2", model: "chaos",
     base: {duration: 0.01, fail_attempts: 1}, reduce: {command: ["sh", "-c",

@@ -39,7 +39,7 @@ jq_eq "$T/answer" '.result.structuredContent.status' QUEUED
 ok "run_parametric_study answers at once: stored, QUEUED, its spec in the home"
 
 # The same study again while its run holds it: a tool error naming the holder.
-wait_for 30 sh -c "\"$SWEEP_BIN\" status s1 --json | jq -e '.status == \"RUNNING\"'"
+wait_for 30 sh -c "\"$SWEEP_BIN\" status s1 --json | jq -ne 'input | .status == \"RUNNING\"'"
 echo "$run" | sed 's/"id":2/"id":3/' >&3
 wait_for 30 grep -q '"id":3' "$T/mcp.out"
 grep '"id":3' "$T/mcp.out" >"$T/answer"
@@ -51,7 +51,7 @@ kill -KILL "-$MCP"
 wait "$MCP" 2>/dev/null
 exec 3>&-
 PIDS=
-wait_for 60 sh -c "\"$SWEEP_BIN\" status s1 --json | jq -e '.status == \"COMPLETED\"'"
+wait_for 60 sh -c "\"$SWEEP_BIN\" status s1 --json | jq -ne 'input | .status == \"COMPLETED\"'"
 sweep status s1 --json >"$T/status"
 jq_eq "$T/status" '.counts.succeeded' 3
 # The session's stdout held its answers only; the run wrote to its log.

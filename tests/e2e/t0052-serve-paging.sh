@@ -31,12 +31,12 @@ jq -n '{study: "big", model: "chaos", base: {duration: 300}, max_parallel: 1,
     tasks: [range(2400) | {x: ., priority: ([1, 2, 3, 7][. % 4])}]}' >big.json
 submit small.json
 small_ended() {
-    curl -s "$URL/studies/small" | jq -e '.status | test("COMPLETED|FAILED")' >/dev/null
+    curl -s "$URL/studies/small" | jq -ne 'input | .status | test("COMPLETED|FAILED")' >/dev/null
 }
 wait_for 120 small_ended
 submit big.json
 big_runs() {
-    curl -s "$URL/tasks?study=big&status=running" | jq -e '.tasks | length == 1' \
+    curl -s "$URL/tasks?study=big&status=running" | jq -ne 'input | .tasks | length == 1' \
         >/dev/null
 }
 wait_for 120 big_runs
@@ -85,7 +85,7 @@ expect_walk "study=small&status=failed" 3 '.state == "failed"' ref.small
 ok "the pages of one study, with and without filters, are its tasks in order"
 
 # Across studies, newest first.
-jq -e 'map(.study) == ["big", "small"]' "$(curl -s "$URL/studies" >st.json &&
+jq -ne 'input | map(.study) == ["big", "small"]' "$(curl -s "$URL/studies" >st.json &&
     echo st.json)" >/dev/null || fail "GET /studies: not newest first"
 expect_walk "" 700 true "ref.big ref.small"
 expect_walk "priority=MEDIUM" 200 '.p == 2' "ref.big ref.small"
@@ -107,7 +107,7 @@ jq_eq all.json length 2400
 curl -s "$URL/studies/big/results?offset=1000&limit=50" >page.json
 [ "$(jq -c 'map(.id)' page.json)" = "$(jq -c '.[1000:1050] | map(.id)' all.json)" ] ||
     fail "results?offset=1000&limit=50: not the slice 1000..1049"
-jq -e --slurpfile a all.json '. == $a[0][1000:1050]' page.json >/dev/null ||
+jq -ne --slurpfile a all.json 'input | . == $a[0][1000:1050]' page.json >/dev/null ||
     fail "results?offset=1000&limit=50: rows differ from the whole table's"
 curl -s "$URL/studies/big/results?offset=2390" >page.json
 jq_eq page.json 'map(.id) | map(tostring) | join(",")' \
