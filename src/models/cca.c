@@ -101,12 +101,12 @@ static const struct model_metric cca_metrics[] = {
     {.name = "n_particles",
      .desc = "the n_particles parameter, reported back (not measured: the particles in "
              "the box)"},
-    {.name = "rg",
-     .unit = "lattice units",
-     .desc = "radius of gyration of the largest cluster (unwrapped)"},
     {.name = "df",
      .desc = "fractal dimension from Rg ~ s^(1/df) over the clusters formed "
              "(s >= 10, Rg <= L/4)"},
+    {.name = "rg",
+     .unit = "lattice units",
+     .desc = "radius of gyration of the largest cluster (unwrapped)"},
     {.name = "df_fit_r2", .desc = "r^2 of the log Rg against log s fit"},
     {.name = "max_radius",
      .unit = "lattice units",

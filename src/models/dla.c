@@ -76,12 +76,12 @@ static const struct model_metric dla_metrics[] = {
     {.name = "n_particles",
      .desc = "the n_particles parameter, reported back (not measured: the cluster "
              "always grows to it)"},
-    {.name = "rg",
-     .unit = "as particle_radius",
-     .desc = "radius of gyration about the centre of mass"},
     {.name = "df",
      .desc = "mass-radius fractal dimension, slope of log N(r) over [fit_rmin, "
              "fit_rmax]; null for a cluster too small to fit"},
+    {.name = "rg",
+     .unit = "as particle_radius",
+     .desc = "radius of gyration about the centre of mass"},
     {.name = "df_fit_r2", .desc = "r^2 of the df fit"},
     {.name = "max_radius",
      .unit = "as particle_radius",
