@@ -593,8 +593,11 @@ list_studies(const struct mcp_call *c, const json_t *args, struct mcp_result *ou
         answer_error(out, "%s", err.msg);
         return;
     }
+    size_t n = json_array_size(list);
     answer(out, json_pack("{s:o}", "studies", list),
-           xasprintf("%zu studies, newest first", json_array_size(list)));
+           n == 0   ? xstrdup("no studies yet")
+           : n == 1 ? xstrdup("1 study")
+                    : xasprintf("%zu studies, newest first", n));
 }
 
 static void
