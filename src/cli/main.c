@@ -12,13 +12,13 @@
 extern const struct cli_cmd cmd_run, cmd_run_package, cmd_status, cmd_list, cmd_results,
     cmd_logs, cmd_cancel, cmd_retry, cmd_rm, cmd_sim, cmd_models, cmd_chart,
     cmd_monitor, cmd_aggregate, cmd_plot, cmd_report, cmd_new, cmd_serve, cmd_client,
-    cmd_version;
+    cmd_mcp, cmd_version;
 
 static const struct cli_cmd *const commands[] = {
-    &cmd_run,    &cmd_run_package, &cmd_status,  &cmd_list,      &cmd_results,
-    &cmd_logs,   &cmd_cancel,      &cmd_retry,   &cmd_rm,        &cmd_sim,
-    &cmd_models, &cmd_chart,       &cmd_monitor, &cmd_aggregate, &cmd_plot,
-    &cmd_report, &cmd_new,         &cmd_serve,   &cmd_client,    &cmd_version,
+    &cmd_run,     &cmd_run_package, &cmd_status,  &cmd_list,   &cmd_results, &cmd_logs,
+    &cmd_cancel,  &cmd_retry,       &cmd_rm,      &cmd_sim,    &cmd_models,  &cmd_chart,
+    &cmd_monitor, &cmd_aggregate,   &cmd_plot,    &cmd_report, &cmd_new,     &cmd_serve,
+    &cmd_client,  &cmd_mcp,         &cmd_version,
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -191,6 +191,99 @@ int client_request(struct client *c,
     return rc;
 }
 
+struct stream {
+    client_header_fn *on_header;
+    client_data_fn *on_data;
+    void *arg;
+    bool stopped;
+};
+
+static size_t stream_header(char *data, size_t size, size_t n, void *arg)
+{
+    struct stream *st = arg;
+    size_t len = size * n;
+
+    while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
+        len--;
+    if (len > 0)
+        st->on_header(st->arg, data, len);
+    return size * n;
+}
+
+static size_t stream_data(char *data, size_t size, size_t n, void *arg)
+{
+    struct stream *st = arg;
+
+    if (!st->on_data(st->arg, data, size * n)) {
+        st->stopped = true;
+        return 0; /* ends the transfer */
+    }
+    return size * n;
+}
+
+int client_stream(struct client *c,
+                  const char *method,
+                  const char *path,
+                  const char *const *headers,
+                  const char *body,
+                  size_t len,
+                  client_header_fn *header_fn,
+                  client_data_fn *data_fn,
+                  void *arg,
+                  long *status,
+                  struct err *err)
+{
+    struct stream st = {header_fn, data_fn, arg, false};
+    struct curl_slist *hdr = NULL;
+    char *url = xasprintf("%s%s", c->url, path), *auth = NULL;
+    CURLcode cc;
+    int rc = CLIENT_OK;
+
+    *status = 0;
+    curl_easy_reset(c->curl);
+    c->curl_err[0] = '\0';
+    curl_easy_setopt(c->curl, CURLOPT_URL, url);
+    curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT, 10L);
+    curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, c->curl_err);
+    curl_easy_setopt(c->curl, CURLOPT_HEADERFUNCTION, stream_header);
+    curl_easy_setopt(c->curl, CURLOPT_HEADERDATA, &st);
+    curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, stream_data);
+    curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &st);
+    curl_easy_setopt(c->curl, CURLOPT_USERAGENT, "sweep-client");
+    curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (c->token) {
+        auth = xasprintf("Authorization: Bearer %s", c->token);
+        hdr = curl_slist_append(hdr, auth);
+    }
+    for (size_t i = 0; headers && headers[i]; i++)
+        hdr = curl_slist_append(hdr, headers[i]);
+    if (body) {
+        curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    }
+    if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0)
+        curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, hdr);
+    cc = curl_easy_perform(c->curl);
+    if (st.stopped) {
+        rc = CLIENT_ECONNECT;
+        err_set(err, SWEEP_EIO, "%s: the answer was cut short", url);
+    } else if (cc != CURLE_OK) {
+        rc = CLIENT_ECONNECT;
+        err_set(err, SWEEP_EIO, "cannot reach the sweep service at %s: %s", c->url,
+                c->curl_err[0] ? c->curl_err : curl_easy_strerror(cc));
+    } else {
+        curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, status);
+    }
+    curl_slist_free_all(hdr);
+    if (auth)
+        memset(auth, 0, strlen(auth));
+    free(auth);
+    free(url);
+    return rc;
+}
+
 int client_json(struct client *c,
                 const char *method,
                 const char *path,

@@ -59,6 +59,28 @@ int client_request(struct client *c,
                    size_t *len_out,
                    struct err *err);
 
+/* A request whose answer is handed over as it arrives (a text/event-stream answer, the
+ * MCP bridge of `sweep mcp --server`): method and path as client_request(), headers
+ * (NULL-terminated "Name: value" lines, or NULL) added to the token's, body (len bytes)
+ * sent with its headers' Content-Type. header_fn gets each header line of the answer
+ * (without CRLF; the status line too), data_fn its body in pieces; data_fn returns
+ * false to end the transfer (then CLIENT_ECONNECT, err saying so). No time limit but
+ * the connection's (a stream lasts as long as the service keeps it). *status: the HTTP
+ * status. CLIENT_OK for any status, else CLIENT_ECONNECT with err. */
+typedef void client_header_fn(void *arg, const char *line, size_t len);
+typedef bool client_data_fn(void *arg, const char *data, size_t len);
+int client_stream(struct client *c,
+                  const char *method,
+                  const char *path,
+                  const char *const *headers,
+                  const char *body,
+                  size_t len,
+                  client_header_fn *header_fn,
+                  client_data_fn *data_fn,
+                  void *arg,
+                  long *status,
+                  struct err *err);
+
 /* A request whose answer must be 2xx JSON: *out (new reference; NULL allowed when the
  * caller wants none). An error answer {"error", "detail"} becomes the code of its
  * status and "URL: STATUS error: detail"; a non-JSON answer CLIENT_EPROTO. *status
