@@ -30,7 +30,6 @@ struct collect {
 
 struct slot {
     char id[MCP_HTTP_ID_LEN + 1];
-    struct mcp_http *m;
     struct mcp_session *session;
     struct mcp_backend be; /* the session's (its base_url is this client's view) */
     char *base_url;
@@ -175,7 +174,6 @@ static struct slot *slot_new(struct mcp_http *m, const char *host)
 {
     struct slot *sl = xcalloc(1, sizeof(*sl));
 
-    sl->m = m;
     sl->base_url = xasprintf(
         "http://%s", host && authority_ok(host) ? host : service_opts(m->s)->bind);
     sl->be = (struct mcp_backend){.ctx = m,
