@@ -94,6 +94,10 @@ int cli_task_resolve(struct store *st,
  * `sweep list`). */
 struct store;
 int status_list_all(struct store *st, bool json, struct err *err);
+/* The text of `sweep status STUDY` from its JSON: view_status_json() (eta_unknown:
+ * its ETA is ETA_UNKNOWN), or the service's GET /studies/{id} (study_id, progress,
+ * detail; by_priority, description, reason and steps once it is stored). */
+void status_print_study(const json_t *o, bool eta_unknown);
 /* The table of status_list_all() for the JSON array of view_study_list(). */
 void status_print_list(const json_t *arr);
 
@@ -151,5 +155,11 @@ int cli_runner_run(struct store *st,
 
 /* Absolute path of the running sweep binary (for `sweep sim` tasks). */
 const char *cli_self_path(void);
+
+/* The inbox `sweep serve` on this home watches unless given --inbox (cmd_serve.c): its
+ * setting resolved as serve resolves it, $SWEEP_INBOX, else SWEEP_INBOX in
+ * <home>/.env, else task_queues; relative in the home (new string). NULL with err
+ * when the .env file cannot be read or has a malformed line. */
+char *serve_inbox_path(const char *home, struct err *err);
 
 #endif

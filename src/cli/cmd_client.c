@@ -9,7 +9,6 @@
 #include "common/fileio.h"
 #include "common/jsonx.h"
 #include "common/strbuf.h"
-#include "common/timeutil.h"
 #include "common/xalloc.h"
 #include "core/sigwatch.h"
 #include "core/view.h"
@@ -75,41 +74,9 @@ static const char *jstr(const json_t *o, const char *key)
     return s ? s : "?";
 }
 
-static void bar(FILE *f, long long done, long long total, int width)
-{
-    int fill = total > 0 ? (int)((double)done / (double)total * width + 0.5) : 0;
-
-    for (int i = 0; i < width; i++)
-        fputs(i < fill ? "#" : ".", f);
-}
-
 static long long progress_of(const json_t *o, const char *key)
 {
     return json_integer_value(json_object_get(json_object_get(o, "progress"), key));
-}
-
-/* The text of GET /studies/{id}: the first lines of the local `sweep status STUDY`
- * (the service's answer has no counts by priority). */
-static void print_study(const json_t *o)
-{
-    long long total = progress_of(o, "total");
-    long long ended = progress_of(o, "completed") + progress_of(o, "failed");
-    const json_t *eta = json_object_get(o, "estimated_remaining");
-    const char *detail = json_string_value(json_object_get(o, "detail"));
-    char left[32];
-
-    printf("study %s: %s%s%s\n", jstr(o, "study_id"), jstr(o, "status"),
-           detail ? " \u2014 " : "", detail ? detail : "");
-    printf("  [");
-    bar(stdout, ended, total, 40);
-    printf("] %lld/%lld ended (%.1f%%)\n", ended, total,
-           total ? 100.0 * (double)ended / (double)total : 0.0);
-    if (json_is_number(eta) && json_number_value(eta) > 0) {
-        duration_format(json_number_value(eta), left, sizeof(left));
-        printf("  ETA %s\n", left);
-    }
-    printf("  %lld succeeded, %lld failed\n", progress_of(o, "completed"),
-           progress_of(o, "failed"));
 }
 
 int remote_status(const char *url, const char *token_file, const char *study, bool json)
@@ -129,7 +96,9 @@ int remote_status(const char *url, const char *token_file, const char *study, bo
     } else if (json) {
         cli_print_json(v);
     } else if (study) {
-        print_study(v);
+        /* A study that runs while no task has ended yet: as the local ETA_UNKNOWN. */
+        status_print_study(v, json_is_null(json_object_get(v, "estimated_remaining")) &&
+                                  strcmp(jstr(v, "status"), "RUNNING") == 0);
     } else if (json_array_size(v) == 0) {
         printf("no studies yet on %s; submit one with 'sweep run study.yaml --server "
                "%s'\n",
@@ -353,7 +322,7 @@ int remote_run(const char *url,
     if (json)
         cli_print_json(v);
     else if (!quiet)
-        print_study(v);
+        status_print_study(v, false);
 out:
     if (watching)
         sigwatch_close();

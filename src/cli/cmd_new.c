@@ -448,21 +448,9 @@ static bool has_suffix(const char *s, const char *suffix)
     return n >= k && strcasecmp(s + n - k, suffix) == 0;
 }
 
-/* The inbox `sweep serve` watches by default: $SWEEP_INBOX, else task_queues, a
- * relative one in the home (as serve takes it; a setting in <home>/.env is not read
- * here). */
-static const char *inbox_dir(void)
-{
-    static char *dir;
-    const char *in = getenv("SWEEP_INBOX");
-
-    if (dir)
-        return dir;
-    if (!in || !*in)
-        in = "task_queues";
-    dir = in[0] == '/' ? xstrdup(in) : xasprintf("%s/%s", cli_home(NULL), in);
-    return dir;
-}
+/* The inbox `sweep serve` on this home watches by default (serve_inbox_path(): the
+ * same settings, <home>/.env included), resolved once by new_main(). */
+static char *new_inbox;
 
 static char *default_out(const struct new_plan *pl)
 {
@@ -472,7 +460,7 @@ static char *default_out(const struct new_plan *pl)
     /* 2026-12-07T00:30:00.123Z -> 20261207_003000 */
     snprintf(stamp, sizeof(stamp), "%.4s%.2s%.2s_%.2s%.2s%.2s", iso, iso + 5, iso + 8,
              iso + 11, iso + 14, iso + 17);
-    return xasprintf("%s/%s_%s.%s", inbox_dir(), pl->model, stamp,
+    return xasprintf("%s/%s_%s.%s", new_inbox, pl->model, stamp,
                      pl->yaml ? "yaml" : "json");
 }
 
@@ -784,6 +772,10 @@ static int new_main(int argc, char **argv)
         rc = cli_usage_error(&cmd_new, "--param needs --model");
         goto out;
     }
+    if ((!pl.out || !model) && !(new_inbox = serve_inbox_path(cli_home(NULL), &err))) {
+        rc = cli_fail(&err);
+        goto out;
+    }
     if (model) {
         if (set_model(&pl, model, &err)) {
             rc = cli_usage_error(&cmd_new, "--model: %s", err.msg);
@@ -839,6 +831,8 @@ static int new_main(int argc, char **argv)
            ntasks == 1 ? "" : "s", pl.model, pl.out,
            pl.yaml ? TASKFILE_TASKS_YAML : TASKFILE_QUEUE_JSON, pl.out);
 out:
+    free(new_inbox);
+    new_inbox = NULL;
     free(params);
     plan_fini(&pl);
     return rc;
@@ -876,7 +870,8 @@ const struct cli_cmd cmd_new = {
         "  --priority BAND           high, medium (default) or low\n"
         "  -o, --output FILE         where to write (default\n"
         "                            HOME/task_queues/MODEL_YYYYMMDD_HHMMSS.json:\n"
-        "                            the inbox sweep serve watches; $SWEEP_INBOX)\n"
+        "                            the inbox sweep serve watches: $SWEEP_INBOX,\n"
+        "                            else SWEEP_INBOX in HOME/.env)\n"
         "  --format json|yaml        task-queue JSON (default) or tasks.yaml (the\n"
         "                            default for a FILE ending in .yaml or .yml)\n"
         "  --name NAME               the study's name (default: from FILE's name)\n"

@@ -103,6 +103,23 @@ static char *home_path(const struct config *cfg, const char *name, const char *h
     return v[0] == '/' ? xstrdup(v) : xasprintf("%s/%s", home, v);
 }
 
+char *serve_inbox_path(const char *home, struct err *err)
+{
+    const struct config_def *row = NULL;
+    struct config *cfg;
+    char *dotenv = xasprintf("%s/.env", home), *path = NULL;
+
+    for (size_t i = 0; i < NDEFS && !row; i++)
+        if (strcmp(serve_defs[i].name, "inbox") == 0)
+            row = &serve_defs[i];
+    cfg = config_create(row, 1); /* that setting alone: the others are serve's */
+    if (config_load(cfg, dotenv, environ, err) == SWEEP_OK)
+        path = home_path(cfg, "inbox", home);
+    config_destroy(cfg);
+    free(dotenv);
+    return path;
+}
+
 static int serve_main(int argc, char **argv)
 {
     enum {
@@ -337,7 +354,8 @@ const struct cli_cmd cmd_serve = {
         "  --worker-timeout SEC   lease of an attempt: an owner that stopped\n"
         "                         renewing it for SEC is gone, its task runs again\n"
         "                         (SWEEP_WORKER_TIMEOUT; 1..86400; default 60)\n"
-        "  --max-retries N        retries of a task whose spec sets none\n"
+        "  --max-retries N        retries of each step (the reduce too) whose\n"
+        "                         spec sets none; `retries: 0` stays 0\n"
         "                         (SWEEP_MAX_RETRIES; 1..1000; default: none)\n"
         "  --print-config         print each setting, its value and its source\n"
         "  --json                 with --print-config: as JSON\n"

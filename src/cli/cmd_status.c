@@ -23,50 +23,64 @@ static void bar(long long done, long long total, int width)
         fputs(i < fill ? "#" : ".", stdout);
 }
 
-/* The text of `sweep status STUDY`: one line per step of a pipeline. */
-static void print_study(const struct view_status *v)
+void status_print_study(const json_t *o, bool eta_unknown)
 {
-    const struct store_study *s = &v->study;
-    long long all[TASK_NSTATES] = {0}, total = 0, ended;
+    const json_t *by = json_object_get(o, "by_priority");
+    const json_t *eta = json_object_get(o, "estimated_remaining");
+    const json_t *steps = json_object_get(o, "steps");
+    const json_t *progress = json_object_get(o, "progress");
+    const char *name = json_string_value(json_object_get(o, "study"));
+    const char *reason = json_string_value(json_object_get(o, "reason"));
+    const char *description = json_string_value(json_object_get(o, "description"));
+    const char *status = json_string_value(json_object_get(o, "status"));
+    long long total = 0, ended = 0;
     char left[32] = "unknown";
 
-    for (int b = 0; b < 3; b++)
-        for (int i = 0; i < TASK_NSTATES; i++)
-            all[i] += v->counts[b][i];
-    for (int i = 0; i < TASK_NSTATES; i++)
-        total += all[i];
-    ended = all[TASK_SUCCEEDED] + all[TASK_FAILED] + all[TASK_TIMED_OUT] +
-            all[TASK_CANCELLED] + all[TASK_SKIPPED];
-    printf("study %s: %s%s%s\n", s->name, v->status, s->reason ? " \u2014 " : "",
-           s->reason ? s->reason : "");
-    if (s->description)
-        printf("  %s\n", s->description);
+    if (!name)
+        name = json_string_value(json_object_get(o, "study_id"));
+    if (!reason)
+        reason = json_string_value(json_object_get(o, "detail"));
+    for (int b = 2; b >= 0 && by; b--) {
+        const json_t *c = json_object_get(by, view_band_name(b));
+        total += view_count_of(c, "total");
+        ended += view_count_of(c, "succeeded") + view_count_of(c, "failed") +
+                 view_count_of(c, "timed_out") + view_count_of(c, "cancelled") +
+                 view_count_of(c, "skipped");
+    }
+    if (!by) { /* a service's study not stored yet, or a service without them */
+        total = view_count_of(progress, "total");
+        ended =
+            view_count_of(progress, "completed") + view_count_of(progress, "failed");
+    }
+    printf("study %s: %s%s%s\n", name ? name : "?", status ? status : "?",
+           reason ? " \u2014 " : "", reason ? reason : "");
+    if (description)
+        printf("  %s\n", description);
     printf("  [");
     bar(ended, total, 40);
     printf("] %lld/%lld ended (%.1f%%)\n", ended, total,
            total ? 100.0 * (double)ended / (double)total : 0.0);
-    /* No ETA when nothing runs: every task has ended, or no run holds the study. */
-    if (v->eta > 0)
-        duration_format(v->eta, left, sizeof(left));
-    if (v->eta > 0 || v->eta == ETA_UNKNOWN)
+    if (json_is_number(eta) && json_number_value(eta) > 0)
+        duration_format(json_number_value(eta), left, sizeof(left));
+    if ((json_is_number(eta) && json_number_value(eta) > 0) || eta_unknown)
         printf("  ETA %s\n", left);
-    printf("  %-8s %8s %8s %8s %10s %8s %10s %10s %12s\n", "priority", "total",
-           "pending", "running", "succeeded", "failed", "timed_out", "cancelled",
-           "interrupted");
-    for (int b = 2; b >= 0; b--) {
-        const long long *c = v->counts[b];
-        long long t = 0;
-        for (int i = 0; i < TASK_NSTATES; i++)
-            t += c[i];
-        if (t == 0)
+    if (by)
+        printf("  %-8s %8s %8s %8s %10s %8s %10s %10s %12s\n", "priority", "total",
+               "pending", "running", "succeeded", "failed", "timed_out", "cancelled",
+               "interrupted");
+    for (int b = 2; b >= 0 && by; b--) {
+        const json_t *c = json_object_get(by, view_band_name(b));
+        if (view_count_of(c, "total") == 0)
             continue;
         printf("  %-8s %8lld %8lld %8lld %10lld %8lld %10lld %10lld %12lld\n",
-               view_band_name(b), t, c[TASK_PENDING], c[TASK_RUNNING],
-               c[TASK_SUCCEEDED], c[TASK_FAILED], c[TASK_TIMED_OUT], c[TASK_CANCELLED],
-               c[TASK_INTERRUPTED]);
+               view_band_name(b), view_count_of(c, "total"),
+               view_count_of(c, "pending"), view_count_of(c, "running"),
+               view_count_of(c, "succeeded"), view_count_of(c, "failed"),
+               view_count_of(c, "timed_out"), view_count_of(c, "cancelled"),
+               view_count_of(c, "interrupted"));
     }
-    if (v->steps)
-        cli_print_steps(v->steps);
+    if (json_is_array(steps))
+        cli_print_steps(steps);
 }
 
 /* One line per study of view_study_list(). */
@@ -125,6 +139,7 @@ static int status_main(int argc, char **argv)
     struct store *st = NULL;
     struct view_status v = {0};
     struct err err = {0};
+    json_t *o;
     int c, rc = EXIT_OK;
 
     optind = 1;
@@ -157,13 +172,12 @@ static int status_main(int argc, char **argv)
         rc = cli_fail(&err);
         goto out;
     }
-    if (json) {
-        json_t *o = view_status_json(&v);
+    o = view_status_json(&v);
+    if (json)
         cli_print_json(o);
-        json_decref(o);
-    } else {
-        print_study(&v);
-    }
+    else
+        status_print_study(o, v.eta == ETA_UNKNOWN);
+    json_decref(o);
 out:
     view_status_fini(&v);
     store_close(st);
@@ -192,7 +206,8 @@ const struct cli_cmd cmd_status = {
         "  --json      one JSON object (an array without STUDY)\n"
         "  --home DIR  sweep home (default $SWEEP_HOME or ./.sweep)\n"
         "  --server URL      ask a running `sweep serve` instead (default\n"
-        "                    $SWEEP_SERVER); STUDY shows its progress and ETA\n"
+        "                    $SWEEP_SERVER): the same text (JSON: the service's\n"
+        "                    GET /studies/STUDY, or GET /studies)\n"
         "  --token-file F    the service's token (default $SWEEP_TOKEN_FILE)\n"
         "  -h, --help  show this help\n"
         "\n"

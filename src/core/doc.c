@@ -5,6 +5,7 @@
 #include "core/doc.h"
 
 #include "common/strbuf.h"
+#include "common/suggest.h"
 #include "common/xalloc.h"
 
 #include <errno.h>
@@ -1043,4 +1044,76 @@ void doc_describe(const struct doc_node *node, char *buf, size_t n)
     default:
         snprintf(buf, n, "%.40s", node->text);
     }
+}
+
+/* ---- the errors of a checker ---- */
+
+int doc_vfailf(const char *file,
+               struct err *err,
+               const struct doc_node *at,
+               const char *fmt,
+               va_list ap)
+{
+    char msg[1536];
+
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    return err_set(err, SWEEP_EINVAL, "%s:%d:%d: %s", file, at->line, at->col, msg);
+}
+
+int doc_failf(
+    const char *file, struct err *err, const struct doc_node *at, const char *fmt, ...)
+{
+    va_list ap;
+    int rc;
+
+    va_start(ap, fmt);
+    rc = doc_vfailf(file, err, at, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int doc_bad(const char *file,
+            struct err *err,
+            const struct doc_node *n,
+            const char *field,
+            const char *what)
+{
+    char got[512];
+
+    doc_describe(n, got, sizeof(got));
+    return doc_failf(file, err, n, "%s: expected %s, got %s", field, what, got);
+}
+
+int doc_check_fields(const char *file,
+                     struct err *err,
+                     const struct doc_node *map,
+                     const char *prefix,
+                     const char *const *allowed,
+                     size_t nallowed)
+{
+    for (size_t i = 0; i < map->n; i++) {
+        const char *key = map->keys[i]->text, *near;
+        struct strbuf sb = STRBUF_INIT;
+        char quoted[1024], *full;
+        bool known = false;
+
+        for (size_t k = 0; k < nallowed && !known; k++)
+            known = strcmp(key, allowed[k]) == 0;
+        if (known)
+            continue;
+        near = suggest_closest(key, allowed, nallowed);
+        full = xasprintf("%s%s%s", prefix, *prefix ? "." : "", key);
+        doc_quote(full, 120, quoted, sizeof(quoted));
+        free(full);
+        sb_addf(&sb, "unknown field %s", quoted);
+        if (near)
+            sb_addf(&sb, " (did you mean \"%s\"?)", near);
+        sb_adds(&sb, "; expected one of: ");
+        for (size_t k = 0; k < nallowed; k++)
+            sb_addf(&sb, "%s%s", k ? ", " : "", allowed[k]);
+        doc_failf(file, err, map->keys[i], "%s", sb_str(&sb));
+        sb_fini(&sb);
+        return SWEEP_EINVAL;
+    }
+    return SWEEP_OK;
 }

@@ -14,6 +14,7 @@
 #include "common/err.h"
 
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -69,5 +70,38 @@ void doc_describe(const struct doc_node *node, char *buf, size_t n);
 void doc_quote(const char *s, size_t max_chars, char *buf, size_t n);
 /* True for an empty value (`key:` with nothing after it). */
 bool doc_is_empty(const struct doc_node *node);
+
+/* ---- the errors of a checker of documents (spec.c, taskfile.c) ----
+ * Each sets err to SWEEP_EINVAL with a message led by "file:line:col: " (the node's
+ * position) and returns SWEEP_EINVAL. */
+
+/* "file:line:col: " + the formatted message (cut at 1.5 KiB). */
+int doc_failf(const char *file,
+              struct err *err,
+              const struct doc_node *at,
+              const char *fmt,
+              ...) __attribute__((format(printf, 4, 5)));
+int doc_vfailf(const char *file,
+               struct err *err,
+               const struct doc_node *at,
+               const char *fmt,
+               va_list ap) __attribute__((format(printf, 4, 0)));
+/* "file:line:col: field: expected what, got <the node>" (doc_describe()). */
+int doc_bad(const char *file,
+            struct err *err,
+            const struct doc_node *n,
+            const char *field,
+            const char *what);
+/* SWEEP_OK when every key of map is one of allowed; else, at the first other key,
+ * "file:line:col: unknown field "prefix.key" (did you mean "near"?); expected one of:
+ * a, b, c" (the field path quoted as doc_quote() does, cut after 120 characters; no
+ * "prefix." for an empty prefix; the suggestion only when one is close, suggest.h).
+ * O(keys x allowed). */
+int doc_check_fields(const char *file,
+                     struct err *err,
+                     const struct doc_node *map,
+                     const char *prefix,
+                     const char *const *allowed,
+                     size_t nallowed);
 
 #endif

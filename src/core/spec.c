@@ -67,27 +67,23 @@ fieldf(char *buf, size_t n, const char *fmt, ...)
 static int failf(struct ctx *c, const struct doc_node *at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* "file:line:col: " + the message. */
+/* The messages of this checker (doc.h): "file:line:col: " + the message. */
 static int failf(struct ctx *c, const struct doc_node *at, const char *fmt, ...)
 {
-    char msg[1536];
     va_list ap;
+    int rc;
 
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    rc = doc_vfailf(c->file, c->err, at, fmt, ap);
     va_end(ap);
-    return err_set(c->err, SWEEP_EINVAL, "%s:%d:%d: %s", c->file, at->line, at->col,
-                   msg);
+    return rc;
 }
 
 /* "file:line:col: field: expected what, got <the node>". */
 static int
 bad(struct ctx *c, const struct doc_node *n, const char *field, const char *what)
 {
-    char got[512];
-
-    doc_describe(n, got, sizeof(got));
-    return failf(c, n, "%s: expected %s, got %s", field, what, got);
+    return doc_bad(c->file, c->err, n, field, what);
 }
 
 /* ---- small checks ---- */
@@ -153,39 +149,14 @@ get_duration(struct ctx *c, const struct doc_node *n, const char *field, double 
     return SWEEP_OK;
 }
 
-/* Every key of `map` must be in `allowed`; the error lists them and suggests the
- * closest when it is close enough (suggest.h). */
+/* Every key of `map` must be in `allowed` (doc_check_fields()). */
 static int check_fields(struct ctx *c,
                         const struct doc_node *map,
                         const char *prefix,
                         const char *const *allowed,
                         size_t nallowed)
 {
-    for (size_t i = 0; i < map->n; i++) {
-        const char *key = map->keys[i]->text, *near;
-        struct strbuf sb = STRBUF_INIT;
-        char quoted[1024], *full;
-        bool known = false;
-
-        for (size_t k = 0; k < nallowed && !known; k++)
-            known = strcmp(key, allowed[k]) == 0;
-        if (known)
-            continue;
-        near = suggest_closest(key, allowed, nallowed);
-        full = xasprintf("%s%s%s", prefix, *prefix ? "." : "", key);
-        doc_quote(full, 120, quoted, sizeof(quoted));
-        free(full);
-        sb_addf(&sb, "unknown field %s", quoted);
-        if (near)
-            sb_addf(&sb, " (did you mean \"%s\"?)", near);
-        sb_adds(&sb, "; expected one of: ");
-        for (size_t k = 0; k < nallowed; k++)
-            sb_addf(&sb, "%s%s", k ? ", " : "", allowed[k]);
-        failf(c, map->keys[i], "%s", sb_str(&sb));
-        sb_fini(&sb);
-        return SWEEP_EINVAL;
-    }
-    return SWEEP_OK;
+    return doc_check_fields(c->file, c->err, map, prefix, allowed, nallowed);
 }
 
 /* A parameter name as written in parameters, base and tasks: it becomes a {name}
@@ -715,6 +686,7 @@ static int parse_retries(struct ctx *c,
     char field[300], f[320], shown[32];
 
     subfield(field, sizeof(field), pre, "retries");
+    r->set = true;
     if (n->type == DOC_INT)
         return get_int(c, n, field, 0, "a non-negative integer or a mapping", &r->max);
     if (n->type != DOC_MAP)
@@ -1651,6 +1623,15 @@ int spec_step_index(const struct spec *spec, const char *name)
 const struct spec_step *spec_step_at(const struct spec *spec, int step)
 {
     return step < (int)spec->nsteps ? &spec->steps[step] : spec->reduce;
+}
+
+void spec_retries_default(struct spec *spec, int max)
+{
+    for (size_t i = 0; i <= spec->nsteps; i++) {
+        struct spec_step *st = i < spec->nsteps ? &spec->steps[i] : spec->reduce;
+        if (st && !st->retry.set)
+            st->retry.max = max;
+    }
 }
 
 char **spec_step_names(const struct spec *spec)

@@ -63,6 +63,8 @@ enum {
 };
 
 struct spec_retry {
+    bool set;           /* the spec gives retries (0 included) for this step, here or
+                           by inheritance from the study's */
     int max;            /* retries after the first attempt; default 0 */
     double backoff;     /* seconds before the first retry; default 1 */
     double backoff_max; /* cap of the exponential backoff; default 300 (or backoff) */
@@ -178,6 +180,11 @@ int priority_parse(const char *s, int *out);
 int spec_step_index(const struct spec *spec, const char *name);
 /* Step `step` of the chain, or the reduce (may be NULL) for step == nsteps. */
 const struct spec_step *spec_step_at(const struct spec *spec, int step);
+/* A default for the retries the spec leaves open: each step, and the reduce, whose
+ * retries are not set (by itself or by the study: retry.set) gets max retries, with
+ * the default backoff and causes; an explicit 0 stays 0. (`sweep serve --max-retries`.)
+ */
+void spec_retries_default(struct spec *spec, int max);
 /* The step names in order, a NULL-terminated array of pointers into spec->steps (free
  * the array only). */
 char **spec_step_names(const struct spec *spec);

@@ -353,6 +353,35 @@ int store_task_each(struct store *st,
                     void *arg,
                     struct err *err);
 
+/* One page of the tasks of the latest generation in expansion order, as
+ * store_task_each() gives them: of those in `state` (< 0: any) whose priority is from
+ * prio_lo to prio_hi (INT_MIN..INT_MAX: any), `offset` skipped, then at most `limit`,
+ * each passed to fn (non-zero stops), in one read snapshot. Cost: without a state or
+ * priority condition, two index seeks and the page (O(limit log n), whatever the
+ * offset); with one, the offset's rows are stepped over in the index tasks_order
+ * (O(offset + limit), each row read for its state and priority, none decoded).
+ * SWEEP_ENOTFOUND for an unknown study. */
+int store_task_page(struct store *st,
+                    long long study_id,
+                    int state,
+                    int prio_lo,
+                    int prio_hi,
+                    long long offset,
+                    long long limit,
+                    store_task_fn *fn,
+                    void *arg,
+                    struct err *err);
+/* How many tasks of the latest generation store_task_page() would page through: from
+ * the kept counts (store_study_counts()) when the priorities are every one or one
+ * band (priority_name()), else by a scan of the generation. */
+int store_task_count(struct store *st,
+                     long long study_id,
+                     int state,
+                     int prio_lo,
+                     int prio_hi,
+                     long long *n,
+                     struct err *err);
+
 /* At most `limit` tasks of the latest generation in one state, in priority order: an
  * index range, cheap however large the study (a sample of finished tasks, the running
  * ones). */

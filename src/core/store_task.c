@@ -661,6 +661,215 @@ int store_task_each(struct store *st,
     return store_task_rows(st, s, fn, arg, err, what, study_id);
 }
 
+/* ---- pages of a study's tasks (store_task_page, store_task_count) ---- */
+
+/* The ids of a page in expansion order, from tasks_order: ?3 is the first seq, ?8 the
+ * rows skipped after it. Without a state or priority condition the index alone
+ * answers (it holds the id); with one, each row passed costs a lookup. */
+#define PAGE_SQL                                                                       \
+    "SELECT id FROM tasks INDEXED BY tasks_order WHERE study_id = ?1"                  \
+    " AND generation = ?2 AND seq >= ?3 AND (?4 < 0 OR state = ?4)"                    \
+    " AND priority BETWEEN ?5 AND ?6 ORDER BY seq LIMIT ?7 OFFSET ?8"
+/* The first and last seq of a generation: two seeks in tasks_order. */
+#define ENDS_SQL                                                                       \
+    "SELECT (SELECT seq FROM tasks INDEXED BY tasks_order WHERE study_id = ?1"         \
+    " AND generation = ?2 ORDER BY seq LIMIT 1), (SELECT seq FROM tasks"               \
+    " INDEXED BY tasks_order WHERE study_id = ?1 AND generation = ?2"                  \
+    " ORDER BY seq DESC LIMIT 1)"
+#define COUNT_SQL                                                                      \
+    "SELECT count(*) FROM tasks WHERE study_id = ?1 AND generation = ?2"               \
+    " AND (?3 < 0 OR state = ?3) AND priority BETWEEN ?4 AND ?5"
+
+/* Runs a one-row query prepared for this call with study_id and generation bound as
+ * ?1, ?2 and the integers v[0..nv) as ?3...; its columns to out[0..nout) (NULL: -1). */
+static int one_row(struct store *st,
+                   const char *sql,
+                   long long study_id,
+                   long long generation,
+                   const long long *v,
+                   int nv,
+                   long long *out,
+                   int nout,
+                   struct err *err,
+                   const char *what)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+
+    if (rc != SQLITE_OK)
+        return store_fail(st, rc, err, "%s of study %lld: prepare", what, study_id);
+    sqlite3_bind_int64(s, 1, study_id);
+    sqlite3_bind_int64(s, 2, generation);
+    for (int i = 0; i < nv; i++)
+        sqlite3_bind_int64(s, 3 + i, v[i]);
+    rc = sqlite3_step(s);
+    for (int i = 0; i < nout; i++)
+        out[i] = rc == SQLITE_ROW && sqlite3_column_type(s, i) != SQLITE_NULL
+                     ? sqlite3_column_int64(s, i)
+                     : -1;
+    rc = rc == SQLITE_ROW || rc == SQLITE_DONE
+             ? 0
+             : store_fail(st, rc, err, "%s of study %lld", what, study_id);
+    sqlite3_finalize(s);
+    return rc;
+}
+
+/* The band (0 LOW, 1 MEDIUM, 2 HIGH) whose priorities are exactly lo..hi, 3 for every
+ * priority, -1 for another range. */
+static int band_of_range(int lo, int hi)
+{
+    if (lo == INT_MIN && hi == INT_MAX)
+        return 3;
+    if (lo == INT_MIN && hi == PRIORITY_LOW)
+        return 0;
+    if (lo == PRIORITY_MEDIUM && hi == PRIORITY_MEDIUM)
+        return 1;
+    if (lo == PRIORITY_HIGH && hi == INT_MAX)
+        return 2;
+    return -1;
+}
+
+/* store_task_count() inside the caller's savepoint. */
+static int count_in(struct store *st,
+                    long long study_id,
+                    long long generation,
+                    int state,
+                    int prio_lo,
+                    int prio_hi,
+                    long long *n,
+                    struct err *err)
+{
+    long long counts[3][TASK_NSTATES],
+        v[3] = {state < 0 ? -1 : state, prio_lo, prio_hi};
+    int band = band_of_range(prio_lo, prio_hi), rc;
+
+    *n = 0;
+    if (band < 0) /* an exact priority: no kept count, a scan of the generation */
+        return one_row(st, COUNT_SQL, study_id, generation, v, 3, n, 1, err,
+                       "counting tasks");
+    if ((rc = store_study_counts(st, study_id, counts, err)) != 0)
+        return rc;
+    for (int b = 0; b < 3; b++)
+        for (int i = 0; i < TASK_NSTATES; i++)
+            if ((band == 3 || band == b) && (state < 0 || state == i))
+                *n += counts[b][i];
+    return 0;
+}
+
+int store_task_count(struct store *st,
+                     long long study_id,
+                     int state,
+                     int prio_lo,
+                     int prio_hi,
+                     long long *n,
+                     struct err *err)
+{
+    const char *what = "counting tasks";
+    long long generation;
+    int rc;
+
+    *n = 0;
+    if ((rc = store_op_begin(st, err, what)) != 0)
+        return rc;
+    rc = store_study_generation(st, study_id, &generation, err, what);
+    if (rc == 0)
+        rc = count_in(st, study_id, generation, state, prio_lo, prio_hi, n, err);
+    return store_op_end(st, rc, err, what);
+}
+
+int store_task_page(struct store *st,
+                    long long study_id,
+                    int state,
+                    int prio_lo,
+                    int prio_hi,
+                    long long offset,
+                    long long limit,
+                    store_task_fn *fn,
+                    void *arg,
+                    struct err *err)
+{
+    const char *what = "listing a page of tasks";
+    long long generation, ends[2], total, *ids = NULL, nids = 0;
+    size_t cap = 0;
+    sqlite3_stmt *s = NULL;
+    int rc;
+
+    if (limit <= 0)
+        return 0;
+    if ((rc = store_op_begin(st, err, what)) != 0)
+        return rc;
+    if ((rc = store_study_generation(st, study_id, &generation, err, what)) != 0)
+        goto out;
+    /* Every task, and the seqs of the generation without a gap: the page starts at
+     * seq first + offset, found by a seek. Else the offset is stepped over. */
+    if (state < 0 && band_of_range(prio_lo, prio_hi) == 3) {
+        if ((rc = one_row(st, ENDS_SQL, study_id, generation, NULL, 0, ends, 2, err,
+                          what)) != 0 ||
+            (rc = count_in(st, study_id, generation, -1, INT_MIN, INT_MAX, &total,
+                           err)) != 0)
+            goto out;
+        if (ends[0] >= 0 && ends[1] - ends[0] + 1 == total) {
+            if (offset >= total)
+                goto out;
+            ends[0] += offset;
+            offset = 0;
+        }
+    } else {
+        ends[0] = LLONG_MIN;
+    }
+    rc = sqlite3_prepare_v2(st->db, PAGE_SQL, -1, &s, NULL);
+    if (rc != SQLITE_OK) {
+        rc = store_fail(st, rc, err, "%s of study %lld: prepare", what, study_id);
+        goto out;
+    }
+    sqlite3_bind_int64(s, 1, study_id);
+    sqlite3_bind_int64(s, 2, generation);
+    sqlite3_bind_int64(s, 3, ends[0] < 0 ? LLONG_MIN : ends[0]);
+    sqlite3_bind_int(s, 4, state < 0 ? -1 : state);
+    sqlite3_bind_int(s, 5, prio_lo);
+    sqlite3_bind_int(s, 6, prio_hi);
+    sqlite3_bind_int64(s, 7, limit);
+    sqlite3_bind_int64(s, 8, offset);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        ids = xgrow(ids, &cap, (size_t)nids + 1, sizeof(*ids));
+        ids[nids++] = sqlite3_column_int64(s, 0);
+    }
+    rc = rc == SQLITE_DONE
+             ? 0
+             : store_fail(st, rc, err, "%s of study %lld", what, study_id);
+    sqlite3_finalize(s);
+    /* Each row by its id (ST_NAME_ID: the task's columns, then its study's name). */
+    for (long long i = 0; i < nids && rc == 0; i++) {
+        struct store_task t;
+        int stop;
+
+        s = st->stmt[ST_NAME_ID];
+        sqlite3_bind_int64(s, 1, ids[i]);
+        sqlite3_bind_int64(s, 2, study_id);
+        rc = sqlite3_step(s);
+        if (rc == SQLITE_DONE) { /* not in this snapshot: cannot happen, skipped */
+            store_stmt_done(s);
+            rc = 0;
+            continue;
+        }
+        if (rc != SQLITE_ROW) {
+            rc = store_fail(st, rc, err, "%s of study %lld", what, study_id);
+            store_stmt_done(s);
+            break;
+        }
+        store_task_from_row(s, &t);
+        store_stmt_done(s);
+        rc = 0;
+        stop = fn(&t, arg);
+        store_task_fini(&t);
+        if (stop)
+            break;
+    }
+out:
+    free(ids);
+    return store_op_end(st, rc, err, what);
+}
+
 int store_task_in_state(struct store *st,
                         long long study_id,
                         enum task_state state,

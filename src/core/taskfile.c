@@ -7,8 +7,6 @@
  * wrote, not into the generated spec. */
 #include "core/taskfile.h"
 
-#include "common/strbuf.h"
-#include "common/suggest.h"
 #include "common/xalloc.h"
 
 #include <ctype.h>
@@ -32,59 +30,34 @@ struct tctx {
 static int failf(struct tctx *c, const struct doc_node *at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* "file:line:col: " + the message. */
+/* The messages of this checker (doc.h): "file:line:col: " + the message. */
 static int failf(struct tctx *c, const struct doc_node *at, const char *fmt, ...)
 {
-    char msg[1536];
     va_list ap;
+    int rc;
 
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    rc = doc_vfailf(c->file, c->err, at, fmt, ap);
     va_end(ap);
-    return err_set(c->err, SWEEP_EINVAL, "%s:%d:%d: %s", c->file, at->line, at->col,
-                   msg);
+    return rc;
 }
 
 /* "file:line:col: field: expected what, got <the node>". */
 static int
 bad(struct tctx *c, const struct doc_node *n, const char *field, const char *what)
 {
-    char got[512];
-
-    doc_describe(n, got, sizeof(got));
-    return failf(c, n, "%s: expected %s, got %s", field, what, got);
+    return doc_bad(c->file, c->err, n, field, what);
 }
 
-/* Every key of `map` is one of `allowed`, else an error naming the nearest. */
+/* Every key of `map` is one of `allowed` (doc_check_fields(): "unknown field
+ * "prefix.key" ..."). */
 static int check_fields(struct tctx *c,
                         const struct doc_node *map,
                         const char *prefix,
                         const char *const *allowed,
                         size_t nallowed)
 {
-    for (size_t i = 0; i < map->n; i++) {
-        const char *key = map->keys[i]->text, *near;
-        struct strbuf sb = STRBUF_INIT;
-        char quoted[256];
-        bool known = false;
-
-        for (size_t k = 0; k < nallowed && !known; k++)
-            known = strcmp(key, allowed[k]) == 0;
-        if (known)
-            continue;
-        near = suggest_closest(key, allowed, nallowed);
-        doc_quote(key, 60, quoted, sizeof(quoted));
-        sb_addf(&sb, "%s%sunknown field %s", prefix, *prefix ? ": " : "", quoted);
-        if (near)
-            sb_addf(&sb, " (did you mean \"%s\"?)", near);
-        sb_adds(&sb, "; expected one of: ");
-        for (size_t k = 0; k < nallowed; k++)
-            sb_addf(&sb, "%s%s", k ? ", " : "", allowed[k]);
-        failf(c, map->keys[i], "%s", sb_str(&sb));
-        sb_fini(&sb);
-        return SWEEP_EINVAL;
-    }
-    return SWEEP_OK;
+    return doc_check_fields(c->file, c->err, map, prefix, allowed, nallowed);
 }
 
 /* The value of whichever of two spellings of a field the map has (into *which), or

@@ -17,6 +17,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 
 /* ---- counts ---- */
@@ -111,12 +112,21 @@ const char *view_study_status_name(struct store *st, const struct store_study *s
     return study_status_name(s->status);
 }
 
+json_t *view_by_priority_json(long long counts[3][TASK_NSTATES])
+{
+    json_t *by = json_object();
+
+    for (int b = 2; b >= 0; b--)
+        json_object_set_new(by, view_band_name(b), view_counts_json(counts[b]));
+    return by;
+}
+
 /* The summary's members from its parts: status is the name as shown. */
 static json_t *summary_json(const struct store_study *s,
                             const char *status,
                             long long counts[3][TASK_NSTATES])
 {
-    json_t *o = json_object(), *by = json_object();
+    json_t *o = json_object();
     long long all[TASK_NSTATES] = {0};
     char ts[40];
 
@@ -128,13 +138,11 @@ static json_t *summary_json(const struct store_study *s,
     json_object_set_new(o, "created_at", json_string(ts));
     time_iso8601(s->updated_at, ts, sizeof(ts));
     json_object_set_new(o, "updated_at", json_string(ts));
-    for (int b = 2; b >= 0; b--) {
+    for (int b = 2; b >= 0; b--)
         for (int i = 0; i < TASK_NSTATES; i++)
             all[i] += counts[b][i];
-        json_object_set_new(by, view_band_name(b), view_counts_json(counts[b]));
-    }
     json_object_set_new(o, "counts", view_counts_json(all));
-    json_object_set_new(o, "by_priority", by);
+    json_object_set_new(o, "by_priority", view_by_priority_json(counts));
     json_object_set_new(o, "reason", s->reason ? json_string(s->reason) : json_null());
     return o;
 }
@@ -226,6 +234,22 @@ json_t *view_study_check_json(const struct view_status *v)
                      v->status, "progress", view_progress_json(counts),
                      "estimated_remaining",
                      v->eta >= 0 ? json_real(v->eta) : json_null());
+}
+
+json_t *view_study_get_json(const struct view_status *v)
+{
+    long long counts[3][TASK_NSTATES];
+    json_t *o = view_study_check_json(v);
+    const struct store_study *s = &v->study;
+
+    memcpy(counts, v->counts, sizeof(counts));
+    json_object_set_new(o, "by_priority", view_by_priority_json(counts));
+    json_object_set_new(o, "description",
+                        s->description ? json_string(s->description) : json_null());
+    json_object_set_new(o, "reason", s->reason ? json_string(s->reason) : json_null());
+    if (v->steps)
+        json_object_set(o, "steps", v->steps);
+    return o;
 }
 
 static json_t *time_or_null(double t)
@@ -577,6 +601,21 @@ int view_results_each(struct view_results *r,
     struct each_ctx c = {.r = r, .fn = fn, .arg = arg};
 
     return store_task_each(r->st, r->study_id, r->state, each_task, &c, err);
+}
+
+int view_results_page(struct view_results *r,
+                      long long offset,
+                      long long limit,
+                      view_row_fn *fn,
+                      void *arg,
+                      struct err *err)
+{
+    struct each_ctx c = {.r = r, .fn = fn, .arg = arg};
+
+    if (r->step >= 0)
+        return err_set(err, SWEEP_EINVAL, "a page of the results of one step");
+    return store_task_page(r->st, r->study_id, r->state, INT_MIN, INT_MAX, offset,
+                           limit, each_task, &c, err);
 }
 
 /* The names that a pass over every task finds, each at its first task, for

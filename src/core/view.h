@@ -96,6 +96,14 @@ json_t *view_status_json(const struct view_status *v);
  * name), "status" (as in status), "progress" (view_progress_json()),
  * "estimated_remaining" (as in status)}. */
 json_t *view_study_check_json(const struct view_status *v);
+/* GET /studies/{id} of the REST API (new reference): view_study_check_json() with
+ * "by_priority" (view_by_priority_json()), "description" and "reason" (null when
+ * none) of the summary, and "steps" (as in status) for a pipeline: what `sweep
+ * status STUDY` shows. */
+json_t *view_study_get_json(const struct view_status *v);
+/* {"HIGH": counts, "MEDIUM": counts, "LOW": counts} (view_counts_json()) of a study's
+ * counts by band (new reference). */
+json_t *view_by_priority_json(long long counts[3][TASK_NSTATES]);
 /* One task for the REST API and MCP (new reference): {"id", "study", "key", "state",
  * "priority" (view_priority_text()), "attempts", "params" (object), "metrics" (object
  * or null), "exit_code" (null when none), "signal" (null when none), "error" (null
@@ -193,6 +201,16 @@ typedef int
 view_row_fn(const struct view_results *r, const struct view_row *row, void *arg);
 /* Passes each row to fn in order (stops early when fn returns non-zero). */
 int view_results_each(struct view_results *r,
+                      view_row_fn *fn,
+                      void *arg,
+                      struct err *err);
+/* The same for one page: the rows from the offset-th (0-based), at most limit of
+ * them, read as a page of the store (store_task_page(): O(limit) rows without a state,
+ * whatever the offset). Results opened for every step only (step < 0): else
+ * SWEEP_EINVAL. */
+int view_results_page(struct view_results *r,
+                      long long offset,
+                      long long limit,
                       view_row_fn *fn,
                       void *arg,
                       struct err *err);

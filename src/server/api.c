@@ -19,6 +19,7 @@
 #include "server/stats.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -378,7 +379,7 @@ static void study_get(struct service *s,
     int rc = view_status_load(st, name, &v, &err);
 
     if (rc == SWEEP_OK) {
-        api_json(out, 200, view_study_check_json(&v));
+        api_json(out, 200, view_study_get_json(&v));
         view_status_fini(&v);
         return;
     }
@@ -415,13 +416,17 @@ result_row(const struct view_results *r, const struct view_row *row, void *arg)
     return 0;
 }
 
-/* GET /studies/{id}/results?format=json|csv: the rows of `sweep results`. Built
- * whole in memory (O(tasks)); a large study would want a streamed response. */
+/* GET /studies/{id}/results?format=json|csv&offset=&limit=: the rows of `sweep
+ * results`, every one (built whole in memory, O(tasks)), or a page of them from the
+ * store (view_results_page(): O(limit) rows whatever the offset). */
 static void
 study_results(struct store *st, const struct api_request *rq, struct api_response *out)
 {
     const char *fmt = rq->query(rq->query_arg, "format");
+    const char *limit_q = rq->query(rq->query_arg, "limit");
+    const char *offset_q = rq->query(rq->query_arg, "offset");
     bool csv = fmt && strcmp(fmt, "csv") == 0;
+    long long offset, limit;
     struct store_study s = {0};
     struct view_results r;
     struct strbuf sb = STRBUF_INIT;
@@ -434,6 +439,11 @@ study_results(struct store *st, const struct api_request *rq, struct api_respons
         api_error(out, 400, "invalid", "format: expected json or csv");
         return;
     }
+    if (route_query_int(limit_q, 1, 1LL << 50, LLONG_MAX, &limit) < 0 ||
+        route_query_int(offset_q, 0, 1LL << 50, 0, &offset) < 0) {
+        api_error(out, 400, "invalid", "limit: 1 or more; offset: 0 or more");
+        return;
+    }
     rc = store_study_get(st, rq->route->arg, &s, &err);
     if (!rc)
         rc = view_results_open(st, &s, -1, -1, csv, &r, &err);
@@ -441,7 +451,9 @@ study_results(struct store *st, const struct api_request *rq, struct api_respons
         c.rows = csv ? NULL : json_array();
         if (csv)
             view_results_csv_header(&r, &sb);
-        rc = view_results_each(&r, result_row, &c, &err);
+        rc = limit_q || offset_q
+                 ? view_results_page(&r, offset, limit, result_row, &c, &err)
+                 : view_results_each(&r, result_row, &c, &err);
     }
     if (rc) {
         api_err(out, &err);
@@ -461,31 +473,40 @@ study_results(struct store *st, const struct api_request *rq, struct api_respons
 
 struct task_page {
     const char *study;
-    const char *priority; /* a band name, an integer, or NULL */
-    long long offset, limit, seen;
+    long long offset, limit;
     json_t *tasks;
     bool more;
 };
 
-static bool priority_matches(const char *want, int priority)
+/* The priorities that ?priority= names: a band (HIGH, MEDIUM, LOW in any case, as
+ * priority_name() draws them) or an integer; every one when NULL. -1 for another
+ * value. */
+static int priority_range(const char *want, int *lo, int *hi)
 {
     long long p;
 
+    *lo = INT_MIN;
+    *hi = INT_MAX;
     if (!want)
-        return true;
+        return 0;
     if (route_query_int(want, 0, 1000000, 0, &p) == 0)
-        return p == priority;
-    return strcasecmp(want, priority_name(priority)) == 0;
+        *lo = *hi = (int)p;
+    else if (strcasecmp(want, "HIGH") == 0)
+        *lo = PRIORITY_HIGH;
+    else if (strcasecmp(want, "MEDIUM") == 0)
+        *lo = *hi = PRIORITY_MEDIUM;
+    else if (strcasecmp(want, "LOW") == 0)
+        *hi = PRIORITY_LOW;
+    else
+        return -1;
+    return 0;
 }
 
+/* One task of the page; the one after the page's last says there are more. */
 static int task_one(const struct store_task *t, void *arg)
 {
     struct task_page *pg = arg;
 
-    if (!priority_matches(pg->priority, t->priority))
-        return 0;
-    if (pg->seen++ < pg->offset)
-        return 0;
     if ((long long)json_array_size(pg->tasks) == pg->limit) {
         pg->more = true;
         return 1;
@@ -514,19 +535,22 @@ static int collect_study(const struct store_study *s, void *arg)
 }
 
 /* GET /tasks?status=&study=&priority=&limit=&offset=: tasks of the latest generation
- * of each study (newest study first, each in expansion order). Paging skips `offset`
- * matching tasks: O(offset + limit) rows read. */
+ * of each study (newest study first, each in expansion order). Each page is read in
+ * the store (store_task_page()): the studies before the offset are skipped by their
+ * kept counts (store_task_count()), so a page of a study of any size costs O(limit)
+ * rows, plus, with a state or priority filter, the offset's index steps. */
 static void
 task_list(struct store *st, const struct api_request *rq, struct api_response *out)
 {
     const char *status = rq->query(rq->query_arg, "status");
     const char *study = rq->query(rq->query_arg, "study");
-    struct task_page pg = {.priority = rq->query(rq->query_arg, "priority")};
+    struct task_page pg = {0};
     struct study_refs refs = {0};
     struct store_study s = {0};
     struct err err = {0};
     enum task_state state = TASK_PENDING;
-    int rc = SWEEP_OK;
+    int rc = SWEEP_OK, lo, hi;
+    long long skip;
 
     if (route_query_int(rq->query(rq->query_arg, "limit"), 1, API_PAGE_MAX, 100,
                         &pg.limit) < 0 ||
@@ -550,15 +574,11 @@ task_list(struct store *st, const struct api_request *rq, struct api_response *o
                   "...)");
         return;
     }
-    if (pg.priority && !priority_matches(pg.priority, PRIORITY_HIGH) &&
-        !priority_matches(pg.priority, PRIORITY_MEDIUM) &&
-        !priority_matches(pg.priority, PRIORITY_LOW) &&
-        route_query_int(pg.priority, 0, 1000000, 0, &pg.seen) < 0) {
+    if (priority_range(rq->query(rq->query_arg, "priority"), &lo, &hi) < 0) {
         api_error(out, 400, "invalid",
                   "priority: expected HIGH, MEDIUM, LOW or an integer");
         return;
     }
-    pg.seen = 0;
     if (study) {
         rc = store_study_get(st, study, &s, &err);
         if (!rc)
@@ -567,10 +587,23 @@ task_list(struct store *st, const struct api_request *rq, struct api_response *o
         rc = store_study_list(st, collect_study, &refs, &err);
     }
     pg.tasks = json_array();
+    skip = pg.offset;
     for (size_t i = 0; i < refs.n && !rc && !pg.more; i++) {
+        long long n;
+        if (skip > 0) {
+            rc = store_task_count(st, refs.v[i].id, status ? (int)state : -1, lo, hi,
+                                  &n, &err);
+            if (rc || n <= skip) {
+                skip -= n;
+                continue;
+            }
+        }
         pg.study = refs.v[i].name;
-        rc = store_task_each(st, refs.v[i].id, status ? (int)state : -1, task_one, &pg,
-                             &err);
+        /* One more than the page holds: whether there are more. */
+        rc = store_task_page(st, refs.v[i].id, status ? (int)state : -1, lo, hi, skip,
+                             pg.limit + 1 - (long long)json_array_size(pg.tasks),
+                             task_one, &pg, &err);
+        skip = 0;
     }
     if (rc) {
         api_err(out, &err);

@@ -73,7 +73,27 @@ struct req {
     struct strbuf body;
     size_t max;
     bool too_big;
+    const char *home; /* the service's, kept out of error answers */
 };
+
+/* An error answer's body without the absolute path of the home (or of its real
+ * path): a path in the home reads relative to it (route_scrub_home). */
+static void scrub_home(struct api_response *a, const char *home)
+{
+    char *real = realpath(home, NULL);
+    const char *homes[2] = {home, real};
+
+    for (size_t i = 0; i < 2; i++) {
+        size_t n;
+        char *t = homes[i] ? route_scrub_home(a->body, a->len, homes[i], &n) : NULL;
+        if (t) {
+            free(a->body);
+            a->body = t;
+            a->len = n;
+        }
+    }
+    free(real);
+}
 
 static enum MHD_Result
 respond(struct MHD_Connection *c, struct req *r, struct api_response *a)
@@ -81,6 +101,8 @@ respond(struct MHD_Connection *c, struct req *r, struct api_response *a)
     struct MHD_Response *resp;
     enum MHD_Result ret;
 
+    if (a->status >= 400 && a->body)
+        scrub_home(a, r->home);
     resp = MHD_create_response_from_buffer(a->len, a->body, MHD_RESPMEM_MUST_FREE);
     a->body = NULL;
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, a->content_type);
@@ -258,6 +280,7 @@ static enum MHD_Result on_request(void *cls,
     if (!r) {
         r = xcalloc(1, sizeof(*r));
         r->max = service_opts(s)->max_body;
+        r->home = service_opts(s)->home;
         *con_cls = r;
         check_headers(s, c, method, url, r);
         if (r->early.status)

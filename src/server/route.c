@@ -2,6 +2,7 @@
  * match is a linear scan over it, O(routes x path length). */
 #include "server/route.h"
 
+#include "common/strbuf.h"
 #include "common/xalloc.h"
 
 #include <jansson.h>
@@ -170,6 +171,45 @@ char *route_error_json(const char *error, const char *detail)
     free(s);
     json_decref(o);
     return r;
+}
+
+static bool path_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '.' || c == '_' || c == '-';
+}
+
+char *route_scrub_home(const char *text, size_t len, const char *home, size_t *out_len)
+{
+    size_t h = home ? strlen(home) : 0, i = 0, start = 0;
+    struct strbuf sb = STRBUF_INIT;
+    bool found = false;
+
+    while (h > 1 && home[h - 1] == '/')
+        h--;
+    if (h <= 1) /* no home, or "/" */
+        return NULL;
+    for (; i + h <= len; i++) {
+        const char *after = text + i + h;
+        bool end = i + h == len;
+
+        if (memcmp(text + i, home, h) != 0 || (!end && path_char(*after)))
+            continue;
+        sb_add(&sb, text + start, i - start);
+        if (!end && *after == '/') {
+            i += h; /* the '/' too */
+        } else {
+            sb_adds(&sb, "(home)");
+            i += h - 1;
+        }
+        start = i + 1;
+        found = true;
+    }
+    if (!found)
+        return NULL;
+    sb_add(&sb, text + start, len - start);
+    *out_len = sb.len;
+    return sb_take(&sb);
 }
 
 const char *route_status_text(int status)

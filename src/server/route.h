@@ -76,6 +76,12 @@ int route_query_int(
  * ""), compact JSON with a newline (new string). */
 char *route_error_json(const char *error, const char *detail);
 
+/* An error body without the home's absolute path: each "HOME/" in text[0..len) is
+ * dropped (a path in the home reads relative to it) and each other "HOME" (followed
+ * by no path character) reads "(home)". A new NUL-terminated string and its length,
+ * or NULL when home does not occur in text. O(len x strlen(home)). */
+char *route_scrub_home(const char *text, size_t len, const char *home, size_t *out_len);
+
 /* The reason phrase of the status codes the API answers with ("Not Found"). */
 const char *route_status_text(int status);
 

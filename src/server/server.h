@@ -13,7 +13,8 @@
  * did. A study is stored (runner_prepare, which may take seconds for a large one) by a
  * preparing thread with its own connection, then handed to the main thread, which
  * makes its runner and adds it to the engine: neither the ticks nor the requests wait
- * for it.
+ * for it. The files of the task inbox are read and parsed by the inbox thread
+ * (inbox.h), which hands each parsed one to the main thread (an eventfd it polls).
  *
  * Nothing accepted is lost: a study is accepted (202) once its spec is written to
  * <home>/serve/accepted/<study>.json, which stays until the study ends (completed,

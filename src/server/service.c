@@ -1,7 +1,8 @@
 /* The service's main thread and its preparing thread (see server.h): the engine
  * stepped in a poll() loop, the commands of requests executed between ticks, studies
- * stored on the side and adopted when ready, accepted specs kept on disk until their
- * study ends, and the stop on SIGTERM/SIGINT.
+ * stored on the side and adopted when ready, the inbox's parsed files handed over
+ * (inbox_submit), accepted specs kept on disk until their study ends, and the stop on
+ * SIGTERM/SIGINT.
  *
  * Locking: one mutex guards the command queue, the list of the service's studies
  * (their state and detail; what only the main thread touches, such as the runner, is
@@ -389,9 +390,8 @@ static int prepare_one(struct service *s,
                      x->spec->name, x->name);
         goto out;
     }
-    for (size_t i = 0; s->o->max_retries > 0 && i < x->spec->nsteps; i++)
-        if (x->spec->steps[i].retry.max == 0) /* --max-retries: the service's default */
-            x->spec->steps[i].retry.max = s->o->max_retries;
+    if (s->o->max_retries > 0) /* --max-retries: the service's default */
+        spec_retries_default(x->spec, s->o->max_retries);
     if (!s->o->allow_commands && runs_commands(x->spec)) {
         rc = err_set(err, SWEEP_EINVAL,
                      "study %s runs commands, and this service runs models only "
@@ -848,18 +848,19 @@ static void reap_done(struct service *s)
 /* inbox_submit_fn: the study of an inbox file accepted as cmd_submit accepts one,
  * with its inbox marker. The same file again while its study runs is taken as
  * nothing new (its tasks are there); a different file for that study is refused. */
-static int
-inbox_submit(void *arg, const struct spec *spec, const char *processed, struct err *err)
+static int inbox_submit(void *arg,
+                        const struct spec *spec,
+                        const char *spec_text,
+                        const char *processed,
+                        struct err *err)
 {
     struct service *s = arg;
     struct svc_study *x;
     bool busy;
-    char *text = json_dumps(spec->json, JSON_COMPACT), *path = NULL, *old = NULL;
+    char *text = xstrdup(spec_text), *path = NULL, *old = NULL;
     size_t len;
     int rc = SWEEP_OK;
 
-    if (!text)
-        return err_set(err, SWEEP_EINTERNAL, "cannot format the spec");
     pthread_mutex_lock(&s->mu);
     x = find_study(s, spec->name);
     busy = x && x->state != ST_REJECTED && x->state != ST_CANCELLED;
@@ -984,7 +985,7 @@ static int loop(struct service *s, struct err *err)
 {
     for (;;) {
         struct pollfd pfd[4];
-        int npfd = 0, signo = 0, timeout;
+        int npfd = 0, signo = 0, timeout, inbox_at = -1;
         double wait = 1.0;
         uint64_t v;
         bool draining;
@@ -1020,8 +1021,10 @@ static int loop(struct service *s, struct err *err)
             pfd[npfd++] = (struct pollfd){.fd = executor_fd(s->ex), .events = POLLIN};
         if (sigwatch_fd() >= 0)
             pfd[npfd++] = (struct pollfd){.fd = sigwatch_fd(), .events = POLLIN};
-        if (s->inbox && !draining) /* while stopping, files stay for the next start */
+        if (s->inbox && !draining) { /* while stopping, files stay for the next start */
+            inbox_at = npfd;
             pfd[npfd++] = (struct pollfd){.fd = inbox_fd(s->inbox), .events = POLLIN};
+        }
         if (poll(pfd, (nfds_t)npfd, timeout) < 0 && errno != EINTR)
             return err_set(err, SWEEP_EIO, "poll: %s", strerror(errno));
         if (read(s->wake, &v, sizeof(v)) < 0 && errno != EAGAIN)
@@ -1034,8 +1037,8 @@ static int loop(struct service *s, struct err *err)
         if (signo && !draining)
             start_draining(s, signo);
         run_commands(s);
-        if (s->inbox && !service_draining(s))
-            inbox_dispatch(s->inbox);
+        if (inbox_at >= 0 && pfd[inbox_at].revents && !service_draining(s))
+            inbox_dispatch(s->inbox); /* files the inbox thread has parsed */
     }
 }
 
@@ -1121,7 +1124,6 @@ int server_run(const struct server_opts *o, struct err *err)
     if (o->inbox) {
         if ((rc = inbox_open(o->inbox, inbox_submit, &s, o->out, &s.inbox, err)))
             goto out;
-        inbox_scan(s.inbox);
     }
     if (pthread_create(&prep, NULL, prepare_main, &s) != 0) {
         rc = err_set(err, SWEEP_EINTERNAL, "cannot start the preparing thread");

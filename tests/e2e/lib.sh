@@ -80,3 +80,103 @@ jq_eq() {
 count_lines() {
     wc -l <"$1" | tr -d ' '
 }
+
+# ---- the answers of `sweep serve` against its OpenAPI document ----
+# openapi_log: from here on, each answer of the service to the test's curl (the
+# function below) is appended to $SWEEP_OPENAPI_LOG, one JSON line each: method, path,
+# status, content type and, for JSON, the body. Streams (curl -N) are not logged.
+# openapi_check, at the end of the test, checks them.
+openapi_log() {
+    export SWEEP_OPENAPI_LOG="$T/openapi.log"
+    : >"$SWEEP_OPENAPI_LOG"
+}
+
+# curl ARGS...: the real curl; with SWEEP_OPENAPI_LOG set, the answer is also logged.
+# The output (-o FILE or stdout) and header (-D FILE) files the caller gives are
+# filled as curl would fill them, after the request.
+curl() {
+    case " $* " in
+    *" -N "* | *" -sN "* | *" --no-buffer "*) _c_stream=1 ;;
+    *) _c_stream= ;;
+    esac
+    if [ -z "${SWEEP_OPENAPI_LOG:-}" ]; then
+        command curl "$@"
+        return
+    fi
+    # A stream runs in the background (`curl -N ... &`): killing that shell kills it.
+    if [ "$_c_stream" ]; then
+        command curl "$@" &
+        _c_pid=$!
+        trap 'kill $_c_pid 2>/dev/null' TERM
+        wait $_c_pid
+        return
+    fi
+    _c_method= _c_url= _c_out=- _c_head= _c_next= _c_n=$#
+    for _c_a; do
+        case $_c_next in
+        X) _c_method=$_c_a ;;
+        o) _c_out=$_c_a ;;
+        D) _c_head=$_c_a ;;
+        esac
+        case $_c_next in
+        o | D) _c_next= && continue ;;
+        ?*) _c_next= && set -- "$@" "$_c_a" && continue ;;
+        esac
+        case $_c_a in
+        -o | --output) _c_next=o && continue ;;
+        -D | --dump-header) _c_next=D && continue ;;
+        -X | --request) _c_next=X ;;
+        -H | -w | --max-time | -u) _c_next=arg ;;
+        -d | --data | --data-binary | --data-raw) [ "$_c_method" ] || _c_method=POST ;;
+        http://* | https://*) _c_url=$_c_a ;;
+        esac
+        set -- "$@" "$_c_a"
+    done
+    shift "$_c_n"
+    rm -f "$T/.curl-body" "$T/.curl-head"
+    command curl -o "$T/.curl-body" -D "$T/.curl-head" "$@"
+    _c_rc=$?
+    [ -f "$T/.curl-body" ] || : >"$T/.curl-body"
+    [ -f "$T/.curl-head" ] || : >"$T/.curl-head"
+    _c_status=$(sed -n 's/^HTTP\/[0-9.]* \([0-9]*\).*/\1/p' "$T/.curl-head" | tail -1)
+    _c_type=$(tr -d '\r' <"$T/.curl-head" | sed -n 's/^[Cc]ontent-[Tt]ype: *//p' | tail -1)
+    if [ -n "$_c_status" ] && [ -n "$_c_url" ]; then
+        _c_path=/${_c_url#*://*/}
+        [ "$_c_path" = "/$_c_url" ] && _c_path=/
+        case $_c_type in
+        application/json*) _c_body="$T/.curl-body" ;;
+        *) _c_body=/dev/null ;;
+        esac
+        jq -nc --arg m "${_c_method:-GET}" --arg p "$_c_path" --arg t "$_c_type" \
+            --argjson s "$_c_status" --rawfile b "$_c_body" \
+            '{method: $m, path: $p, status: $s, type: $t, body: $b}' \
+            >>"$SWEEP_OPENAPI_LOG"
+    fi
+    [ -z "$_c_head" ] || cat "$T/.curl-head" >"$_c_head"
+    if [ "$_c_out" = - ]; then
+        cat "$T/.curl-body"
+    else
+        cat "$T/.curl-body" >"$_c_out"
+    fi
+    return $_c_rc
+}
+
+# openapi_check: every answer logged since openapi_log checked against
+# src/server/openapi.json (tests/node/openapi-log.mjs; skipped only without node),
+# and no error answer names the home's absolute path.
+openapi_check() {
+    jq -r 'select(.status >= 400) | .body' "$SWEEP_OPENAPI_LOG" >"$T/openapi.errors"
+    expect_not_in "$T/openapi.errors" "$SWEEP_HOME"
+    expect_not_in "$T/openapi.errors" "$(realpath "$SWEEP_HOME")"
+    if ! command -v node >/dev/null; then
+        echo "# skip: node is missing, the answers are not checked against openapi.json"
+        return 0
+    fi
+    sh "$SWEEP_SRC/tests/node/npm-ci.sh" >&2 || fail "tests/node: npm ci failed"
+    node "$SWEEP_SRC/tests/node/openapi-log.mjs" "$SWEEP_OPENAPI_LOG" >"$T/openapi.out" \
+        2>&1 || {
+        cat "$T/openapi.out" >&2
+        fail "an answer of the service does not match src/server/openapi.json"
+    }
+    ok "$(tail -1 "$T/openapi.out")"
+}

@@ -194,7 +194,20 @@ expect_code 0 sweep new --model eden --param n_particles=30
 ls "$SWEEP_HOME"/task_queues/eden_*.json >/dev/null 2>&1 || fail "not in the home's inbox"
 SWEEP_INBOX="$T/box" expect_code 0 sweep new --model eden --param n_particles=30
 ls "$T"/box/eden_*.json >/dev/null 2>&1 || fail "not in \$SWEEP_INBOX"
-ok "sweep new without -o writes into the service's inbox"
+# SWEEP_INBOX in the home's .env, as sweep serve reads it; the environment wins.
+printf '# the service\nSWEEP_INBOX="dropbox"\n' >"$SWEEP_HOME/.env"
+expect_code 0 sweep new --model eden --param n_particles=30 --force
+ls "$SWEEP_HOME"/dropbox/eden_*.json >/dev/null 2>&1 || fail "not in .env's SWEEP_INBOX"
+expect_code 0 sweep serve --print-config --json
+jq_eq "$T/out" '.inbox.value' dropbox
+SWEEP_INBOX="$T/box2" expect_code 0 sweep new --model eden --param n_particles=30
+ls "$T"/box2/eden_*.json >/dev/null 2>&1 || fail "the environment did not win over .env"
+printf 'SWEEP_INBOX\n' >"$SWEEP_HOME/.env"
+expect_code 2 sweep new --model eden --param n_particles=30
+expect_in "$T/err" "$SWEEP_HOME/.env"
+expect_code 0 sweep new --model eden --param n_particles=30 -o eden2.json
+rm "$SWEEP_HOME/.env"
+ok "sweep new without -o writes into the service's inbox (flag, env, .env, default)"
 
 cp inbox/dla.json before.json
 expect_code 2 sweep new --model dla -o inbox/dla.json

@@ -5,6 +5,7 @@
 # study run to completion through the API, SIGTERM in the middle of a study and a
 # restart that completes it with every task recorded once.
 . "$SWEEP_SRC/tests/e2e/lib.sh"
+openapi_log
 
 command -v curl >/dev/null || fail "curl is needed (scripts/install-deps.sh)"
 
@@ -180,7 +181,9 @@ post 202 /studies "$SPEC"
 jq_eq "$T/body" '.study_id + " " + .status' "s1 QUEUED"
 wait_for 60 study_status s1 COMPLETED
 api 200 GET /studies/s1
-jq_eq "$T/body" 'keys|join(",")' "estimated_remaining,progress,status,study_id"
+jq_eq "$T/body" 'keys|join(",")' \
+    "by_priority,description,estimated_remaining,progress,reason,status,study_id"
+jq_eq "$T/body" '.by_priority|"\(.HIGH.total) \(.MEDIUM.succeeded) \(.LOW.total)"' "0 6 0"
 jq_eq "$T/body" '.progress|"\(.total) \(.completed) \(.failed) \(.percentage)"' "6 6 0 100"
 jq_eq "$T/body" .estimated_remaining 0
 api 200 GET /studies/s1/results
@@ -286,3 +289,4 @@ PID=
 expect_code 0 sweep status stubborn --json
 jq_eq "$T/out" .status INTERRUPTED
 ok "while it stops: /health says stopping, POSTs get 503; then exit 0"
+openapi_check

@@ -5,6 +5,7 @@
 # until it is closed), the same file dropped twice (its tasks do not run twice),
 # ignored names, and the results files written when a file's tasks have ended.
 . "$SWEEP_SRC/tests/e2e/lib.sh"
+openapi_log
 
 command -v curl >/dev/null || fail "curl is needed (scripts/install-deps.sh)"
 
@@ -231,3 +232,4 @@ ok "a file's study stopped by SIGTERM resumes at the next start, then its result
 stop_serve
 ls "$SWEEP_HOME/serve/accepted" | grep . && fail "accepted/ is not empty after every study ended"
 ok "stopped; nothing left in accepted/"
+openapi_check

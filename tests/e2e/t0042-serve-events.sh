@@ -5,6 +5,7 @@
 # the figures: /metrics in the Prometheus text format, /stats against `sweep status
 # --json`, /stats/performance, /workers and /ping_all.
 . "$SWEEP_SRC/tests/e2e/lib.sh"
+openapi_log
 
 command -v curl >/dev/null || fail "curl is needed (scripts/install-deps.sh)"
 
@@ -189,3 +190,4 @@ for p in $CURLS; do
     done
 done
 ok "SIGTERM: the service stops with streams open, and they end"
+openapi_check

@@ -4,6 +4,7 @@
 # a run followed to its end with the local exit codes, and the errors a user meets:
 # a closed port (5), no token (6), an unknown study (7), an answer that is not JSON (8).
 . "$SWEEP_SRC/tests/e2e/lib.sh"
+openapi_log
 
 command -v curl >/dev/null || fail "curl is needed (scripts/install-deps.sh)"
 unset SWEEP_SERVER SWEEP_TOKEN_FILE
@@ -108,7 +109,7 @@ expect_in "$T/out" "study s1: COMPLETED"
 ok "sweep run --server submits and follows the study to its end (exit 0)"
 
 # The same output as the local commands on the service's home.
-for args in "status" "status --json" "results s1" "results s1 --json" \
+for args in "status" "status --json" "status s1" "results s1" "results s1 --json" \
     "results s1 --format csv"; do
     sweep $args --server "$URL" >remote.out || fail "$args --server"
     sweep $args >local.out || fail "$args"
@@ -124,6 +125,7 @@ expect_code 0 sweep status s1 --server "$URL"
 expect_in "$T/out" "study s1: COMPLETED"
 expect_code 0 sweep status s1 --server "$URL" --json
 jq_eq "$T/out" .progress.total 3
+jq_eq "$T/out" .by_priority.MEDIUM.succeeded 3
 ok "status and results --server print what the local commands print"
 
 expect_code 7 sweep status nope --server "$URL"
@@ -140,7 +142,8 @@ parameters:
   fail_rate: [0, 1]
 EOF_SPEC
 expect_code 1 sweep run bad.yaml --server "$URL" --token-file token
-expect_in "$T/out" "1 succeeded, 1 failed"
+expect_in "$T/out" "study bad: PARTIALLY_FAILED"
+grep -Eq '^  MEDIUM +2 +0 +0 +1 +1 ' "$T/out" || fail "run --server: no MEDIUM 1 succeeded, 1 failed"
 printf 'study: wrong\nmodel: nope\n' >wrong.yaml
 expect_code 2 sweep run wrong.yaml --server "$URL" --token-file token
 expect_in "$T/err" "$URL/studies: 400 invalid"
@@ -221,3 +224,4 @@ ok "Ctrl-C ends a followed run (130, the study runs on) and the monitor (0)"
 kill -TERM "$PID"
 wait "$PID"
 PID=
+openapi_check

@@ -5,9 +5,10 @@
 # well-formed XML with the plot's series; report.png decodes as a PNG; bad query
 # parameters (unknown metric, x not a parameter) are 400s naming them, unknown studies
 # 404; /execute_tasks runs the configured tasks file, a task file sent as the body,
-# and says 404 with the path when the file is missing. The pictures are kept in
+# and says 404 with the path (relative to the home) when the file is missing. The pictures are kept in
 # $SWEEP_ARTIFACTS for a person to look at.
 . "$SWEEP_SRC/tests/e2e/lib.sh"
+openapi_log
 
 command -v curl >/dev/null || fail "curl is needed (scripts/install-deps.sh)"
 command -v python3 >/dev/null || fail "python3 is needed"
@@ -157,7 +158,8 @@ fi
 # ---- POST /execute_tasks ----
 api 404 POST /execute_tasks
 jq_eq "$T/body" .error not_found
-expect_in "$T/body" "$SWEEP_HOME/my/tasks.yaml"
+expect_in "$T/body" '"my/tasks.yaml: No such file'
+expect_not_in "$T/body" "$SWEEP_HOME"
 mkdir -p "$SWEEP_HOME/my"
 cat >"$SWEEP_HOME/my/tasks.yaml" <<'EOF'
 metadata:
@@ -207,3 +209,4 @@ while kill -0 "$PID" 2>/dev/null; do
 done
 wait "$PID" || fail "sweep serve exited $?"
 PID=
+openapi_check

@@ -6,6 +6,7 @@
 # events, a spec without retries gets --max-retries, a running attempt's lease is the
 # worker timeout.
 . "$SWEEP_SRC/tests/e2e/lib.sh"
+openapi_log
 
 command -v curl >/dev/null || fail "curl is needed (scripts/install-deps.sh)"
 
@@ -55,7 +56,8 @@ trap 'rc=$?; [ -n "$PID" ] && kill -KILL "$PID" 2>/dev/null; [ -n "$CURL" ] && k
 IN="$T/inbox"
 mkdir -p "$IN"
 SWEEP_RESULTS_PATH=myres "$SWEEP_BIN" serve --bind 127.0.0.1:0 -j 2 --inbox "$IN" \
-    --history-size 16 --worker-timeout 1000 --max-retries 2 >"$T/serve.log" 2>&1 &
+    --history-size 16 --worker-timeout 1000 --max-retries 2 --allow-commands \
+    >"$T/serve.log" 2>&1 &
 PID=$!
 wait_for 20 grep -q "listening on" "$T/serve.log"
 URL=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$T/serve.log")
@@ -103,6 +105,34 @@ curl -s "$URL/studies/m1" >"$T/m1"
 jq_eq "$T/m1" .status COMPLETED
 ok "--max-retries: a spec without retries gets the service's"
 
+# ... and so does a reduce without retries (its command fails once); a spec that sets
+# retries to 0 (a number or max) keeps 0: its task fails once and for all.
+submit() { # submit JSON: POST /studies, 202
+    code=$(curl -s -o "$T/body" -w '%{http_code}' -X POST -d "$1" "$URL/studies")
+    [ "$code" = 202 ] || fail "POST /studies: $code $(cat "$T/body")"
+}
+ended() {
+    curl -s "$URL/studies/$1" | jq -e '.status | test("COMPLETED|FAILED")' >/dev/null
+}
+submit "$(jq -nc --arg f "$T/reduced" '{study: "m2", model: "chaos",
+    base: {duration: 0.01, fail_attempts: 1}, reduce: {command: ["sh", "-c",
+    "test -e \"$1\" || (touch \"$1\"; exit 1)", "sh", $f]}}')"
+submit '{"study": "m3", "model": "chaos", "base": {"fail_attempts": 1}, "retries": 0}'
+submit '{"study": "m4", "model": "chaos", "base": {"fail_attempts": 1}, "retries": {"max": 0}}'
+for m in m2 m3 m4; do
+    wait_for 60 ended $m
+done
+[ -e "$T/reduced" ] || fail "the reduce of m2 did not run"
+curl -s "$URL/tasks?study=m2" >"$T/m2"
+jq_eq "$T/m2" '.tasks|map("\(.state):\(.attempts)")|join(" ")' "succeeded:2 succeeded:2"
+curl -s "$URL/studies/m2" >"$T/m2"
+jq_eq "$T/m2" .status COMPLETED
+for m in m3 m4; do
+    curl -s "$URL/tasks?study=$m" >"$T/$m"
+    jq_eq "$T/$m" '.tasks|map("\(.state):\(.attempts)")|join(" ")' "failed:1"
+done
+ok "--max-retries: a reduce without retries gets them; an explicit 0 is kept"
+
 # --worker-timeout 1000: a running attempt's lease ends about 1000 s from now (the
 # default is 60).
 code=$(curl -s -o "$T/body" -w '%{http_code}' -X POST -d \
@@ -129,3 +159,4 @@ while kill -0 "$PID" 2>/dev/null; do
 done
 wait "$PID" || fail "sweep serve exited $?"
 PID=
+openapi_check

@@ -162,6 +162,57 @@ test('a study appears and advances live; its failed task\'s log in two clicks', 
   await page.close();
 });
 
+// A study larger than a page: its tasks are paged with GET /tasks' limit and offset
+// (previous, next, per page), and the plot's x axis is by default the parameter with
+// the most distinct values (x, 125 of them), not the first one (sigma, 2), y the
+// metric named value (else the first).
+test('a study of 250 tasks is paged; the plot shows its swept axis', async () => {
+  const spec = { study: 'many', model: 'chaos',
+    parameters: { sigma: [1, 2], x: { linspace: [0, 1, 125] } } };
+  const r = await fetch(url + '/studies', { method: 'POST', body: JSON.stringify(spec),
+    headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' } });
+  assert.equal(r.status, 202, await r.text());
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const errors = [], pages = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('request', (q) => {
+    const u = new URL(q.url());
+    if (u.pathname === '/tasks') pages.push(`${u.searchParams.get('offset')}+${u.searchParams.get('limit')}`);
+  });
+  await page.goto(url + '/#/study/many');
+  const ids = () => page.$$eval('#tasks tbody tr', (v) => v.map((e) => +e.dataset.task));
+  const range = () => page.textContent('#page-range').catch(() => null);
+  await waitFor('the first page', 60, async () => (await ids()).length === 100);
+  assert.equal(await range(), '1–100');
+  assert.ok(await page.isDisabled('#page-prev'));
+  const seen = new Set(await ids());
+  for (const [want, n] of [['101–200', 100], ['201–250', 50]]) {
+    await page.click('#page-next');
+    await waitFor(`the page ${want}`, 10, async () => (await range()) === want);
+    const got = await ids();
+    assert.equal(got.length, n);
+    for (const id of got) {
+      assert.ok(!seen.has(id), `task ${id} on two pages`);
+      seen.add(id);
+    }
+  }
+  assert.equal(seen.size, 250);
+  assert.ok(await page.isDisabled('#page-next'));
+  assert.ok(pages.includes('200+100'), `requests: ${pages}`);
+  await page.click('#page-prev');
+  await waitFor('the page back', 10, async () => (await range()) === '101–200');
+  await page.selectOption('#per-page', '1000');
+  await waitFor('one page of 1000', 10, async () => (await range()) === '1–250');
+  assert.ok(pages.includes('0+1000'), `requests: ${pages}`);
+
+  // The plot, once tasks have metrics: x the swept axis, y the first metric.
+  await waitFor('the plot', 120, async () => (await page.locator('#plot-x').count()) > 0);
+  assert.equal(await page.inputValue('#plot-x'), 'x');
+  assert.equal(await page.inputValue('#plot-y'), 'value');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 // With /events (here one event served by the browser itself) an event redraws the
 // page, and nothing polls.
 test('an event from /events redraws the page', async () => {

@@ -131,6 +131,28 @@ test('every route of the route table is in the document', () => {
   }
 });
 
+// The statuses http.c and api.c answer for any route, by its shape: an unknown path
+// (404), another method (405), a body over --max-body (413, any method), an internal
+// error (500); a bad {id} (400); a POST or DELETE without the token (401) or while
+// stopping (503); a GET that reads the store when it cannot be opened (503).
+test('every route lists the error statuses the service can answer', () => {
+  const table = fs.readFileSync(path.join(SRC, 'src/server/route.c'), 'utf8');
+  const noStore = ['/health', '/openapi.json', '/', '/static/*', '/stats/performance',
+    '/workers', '/workers/*', '/ping_all'];
+  for (const [, method, pattern] of table.matchAll(/\{"([A-Z]+)", "(\/[^"]*)", ROUTE_\w+\}/g)) {
+    const op = doc.paths[templateOf(pattern.replaceAll('*', 'x'))][method.toLowerCase()];
+    const want = ['404', '405', '413', '500'];
+    if (pattern.includes('*')) want.push('400');
+    if (method !== 'GET') want.push('401', '503');
+    // A spec or task file that runs commands, without --allow-commands.
+    if (['/studies', '/tasks', '/execute_tasks'].includes(pattern) && method === 'POST')
+      want.push('403');
+    else if (!noStore.includes(pattern)) want.push('503');
+    for (const s of want)
+      assert.ok(op.responses[s], `${method} ${pattern}: no response ${s} in the document`);
+  }
+});
+
 test('GET /openapi.json serves the document as is', async () => {
   const r = await call('GET', '/openapi.json', { want: 200 });
   assert.equal(r.text, fs.readFileSync(path.join(SRC, 'src/server/openapi.json'), 'utf8'));

@@ -151,6 +151,41 @@ static void test_route_error_json(void **state)
     free(s);
 }
 
+/* Error details name paths in the home relative to it, and never the home itself. */
+static void test_route_scrub_home(void **state)
+{
+    static const struct {
+        const char *home, *in, *out; /* out NULL: unchanged */
+    } cases[] = {
+        {"/h/.sweep", "{\"detail\":\"cannot open /h/.sweep/sweep.db: locked\"}",
+         "{\"detail\":\"cannot open sweep.db: locked\"}"},
+        {"/h/.sweep/", "no file /h/.sweep/my/t.yaml or /h/.sweep/x",
+         "no file my/t.yaml or x"},
+        {"/h/.sweep", "the home /h/.sweep is full", "the home (home) is full"},
+        {"/h/.sweep", "/h/.sweep", "(home)"},
+        {"/h/.sweep", "/h/.sweep2/x and /h/.sweep_b", NULL},
+        {"/h/.sweep", "/h/.swee", NULL},
+        {"/h/.sweep", "", NULL},
+        {"/", "/etc/passwd", NULL},
+        {"", "x", NULL},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        size_t n = 0;
+        char *got =
+            route_scrub_home(cases[i].in, strlen(cases[i].in), cases[i].home, &n);
+        if (!cases[i].out) {
+            assert_null(got);
+            continue;
+        }
+        assert_non_null(got);
+        assert_string_equal(got, cases[i].out);
+        assert_int_equal(n, strlen(cases[i].out));
+        free(got);
+    }
+}
+
 /* The bodies of POST /studies: the parametric shape becomes a spec; bad ones are
  * refused with the reason. */
 static void test_api_study_spec(void **state)
@@ -273,9 +308,13 @@ static void test_inbox_names(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_route_find),      cmocka_unit_test(test_route_bearer),
-        cmocka_unit_test(test_route_query_int), cmocka_unit_test(test_route_error_json),
-        cmocka_unit_test(test_api_study_spec),  cmocka_unit_test(test_inbox_names),
+        cmocka_unit_test(test_route_find),
+        cmocka_unit_test(test_route_bearer),
+        cmocka_unit_test(test_route_query_int),
+        cmocka_unit_test(test_route_error_json),
+        cmocka_unit_test(test_route_scrub_home),
+        cmocka_unit_test(test_api_study_spec),
+        cmocka_unit_test(test_inbox_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

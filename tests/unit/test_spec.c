@@ -643,6 +643,48 @@ static void test_single_step(void **state)
     }
 }
 
+/* spec_retries_default (sweep serve --max-retries): only the steps and the reduce
+ * whose retries the spec leaves open get it; an explicit 0 is kept. Each case: the
+ * spec, then the retries of step 0, step 1 (or -1: none) and the reduce (-1: none). */
+static void test_retries_default(void **state)
+{
+    static const struct {
+        const char *yaml;
+        int step0, step1, reduce;
+    } cases[] = {
+        {"study: r\nmodel: m\n", 3, -1, -1},
+        {"study: r\nmodel: m\nretries: 0\n", 0, -1, -1},
+        {"study: r\nmodel: m\nretries: {max: 0}\n", 0, -1, -1},
+        {"study: r\nmodel: m\nretries: {backoff: 2}\n", 0, -1, -1},
+        {"study: r\nmodel: m\nretries: 1\n", 1, -1, -1},
+        {"study: r\nmodel: m\nreduce: {model: s}\n", 3, -1, 3},
+        {"study: r\nmodel: m\nreduce: {model: s, retries: 0}\n", 3, -1, 0},
+        {"study: r\nmodel: m\nretries: 0\nreduce: {model: s}\n", 0, -1, 0},
+        {"study: r\nsteps:\n- {name: a, model: m, retries: 0}\n- {name: b, model: m}\n"
+         "reduce: {model: s}\n",
+         0, 3, 3},
+        {"study: r\nretries: 1\nsteps:\n- {name: a, model: m}\n"
+         "- {name: b, model: m, retries: 0}\n",
+         1, 0, -1},
+    };
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct spec *s = parse_ok("r.yaml", cases[i].yaml);
+        spec_retries_default(s, 3);
+        assert_int_equal(s->steps[0].retry.max, cases[i].step0);
+        if (cases[i].step1 >= 0)
+            assert_int_equal(s->steps[1].retry.max, cases[i].step1);
+        else
+            assert_int_equal(s->nsteps, 1);
+        if (cases[i].reduce >= 0)
+            assert_int_equal(s->reduce->retry.max, cases[i].reduce);
+        else
+            assert_null(s->reduce);
+        spec_destroy(s);
+    }
+}
+
 /* reduce and after on a single-step study; after as one name; when by default. */
 static void test_reduce_and_after(void **state)
 {
@@ -1426,6 +1468,7 @@ int main(void)
         cmocka_unit_test(test_zip_and_order),
         cmocka_unit_test(test_tasks_only_and_shell),
         cmocka_unit_test(test_retry_details),
+        cmocka_unit_test(test_retries_default),
         cmocka_unit_test(test_paths),
         cmocka_unit_test(test_json_equals_yaml),
         cmocka_unit_test(test_pipeline),

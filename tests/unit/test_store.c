@@ -649,6 +649,76 @@ static void test_task_put_idempotent(void **state)
                      SWEEP_ENOTFOUND);
 }
 
+/* store_task_page() gives the slice [offset, offset + limit) of what store_task_each()
+ * gives, filtered by state and priority, for seqs without gaps (a seek) and with gaps
+ * (the offset stepped over); store_task_count() the number it pages through. */
+static void test_task_page(void **state)
+{
+    static const struct {
+        int state, lo, hi;
+        long long offset, limit;
+    } cases[] = {
+        {-1, INT_MIN, INT_MAX, 0, 5},
+        {-1, INT_MIN, INT_MAX, 7, 10},
+        {-1, INT_MIN, INT_MAX, 25, 10},
+        {-1, INT_MIN, INT_MAX, 30, 3},
+        {-1, INT_MIN, INT_MAX, 99, 3},
+        {-1, INT_MIN, INT_MAX, 29, 1},
+        {TASK_SUCCEEDED, INT_MIN, INT_MAX, 2, 4},
+        {TASK_PENDING, INT_MIN, INT_MAX, 0, 100},
+        {-1, PRIORITY_HIGH, INT_MAX, 3, 6},
+        {-1, INT_MIN, PRIORITY_LOW, 1, 2},
+        {TASK_PENDING, 7, 7, 1, 3},
+        {-1, PRIORITY_MEDIUM, PRIORITY_MEDIUM, 0, 64},
+    };
+    struct fixture *f = *state;
+    long long gen, n;
+    char key[EXPAND_KEY_LEN + 1];
+
+    for (int gaps = 0; gaps < 2; gaps++) {
+        long long s = put_study(f, gaps ? "gaps" : "dense", &gen);
+        for (int i = 0; i < 30; i++) {
+            key_of(gaps * 100 + i, key);
+            put_task(f, s, gen, key, gaps ? 3 * i + 1 : i, (int[]){1, 2, 3, 7}[i % 4]);
+        }
+        for (int i = 0; i < 30; i += 3) { /* every third one succeeded */
+            long long id;
+            key_of(gaps * 100 + i, key);
+            id = id_of(f, s, key);
+            start(f, id, 1);
+            finish(f, id, 1, TASK_SUCCEEDED, 0);
+        }
+        for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+            struct seen all = {0}, page = {0};
+            long long want[64], nwant = 0, matched = 0;
+            assert_int_equal(
+                store_task_each(f->st, s, cases[c].state, collect, &all, &f->err), 0);
+            for (int i = 0; i < all.n; i++) {
+                if (all.priority[i] < cases[c].lo || all.priority[i] > cases[c].hi)
+                    continue;
+                if (matched >= cases[c].offset &&
+                    matched < cases[c].offset + cases[c].limit)
+                    want[nwant++] = all.seq[i];
+                matched++;
+            }
+            assert_int_equal(store_task_page(f->st, s, cases[c].state, cases[c].lo,
+                                             cases[c].hi, cases[c].offset,
+                                             cases[c].limit, collect, &page, &f->err),
+                             0);
+            assert_int_equal(page.n, nwant);
+            for (int i = 0; i < page.n; i++)
+                assert_int_equal(page.seq[i], want[i]);
+            assert_int_equal(store_task_count(f->st, s, cases[c].state, cases[c].lo,
+                                              cases[c].hi, &n, &f->err),
+                             0);
+            assert_int_equal(n, matched);
+        }
+    }
+    assert_int_equal(store_task_page(f->st, 999, -1, INT_MIN, INT_MAX, 0, 1, collect,
+                                     &(struct seen){0}, &f->err),
+                     SWEEP_ENOTFOUND);
+}
+
 /* Drains the queue in batches of `limit`; returns the seqs in order. */
 static int drain(
     struct fixture *f, long long s, long long gen, int band, int limit, long long *out)
@@ -2981,6 +3051,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_study_put_get_list_status, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_task_put_idempotent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_task_page, setup, teardown),
         cmocka_unit_test_setup_teardown(test_next_pending_order_cursor_band, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_upgrade_from_v4, setup, teardown),

@@ -11,6 +11,7 @@
 
 #include "common/jsonx.h"
 #include "common/xalloc.h"
+#include "core/doc.h"
 #include "core/expand.h"
 #include "core/spec.h"
 #include "core/taskfile.h"
@@ -240,7 +241,7 @@ static void test_errors(void **state)
                              "task_id, algorithm, parameters, priority and "
                              "description, got 1"},
         {"{\"tasks\": [{\"task_id\": \"a\", \"algoritm\": \"dla\"}]}",
-         "t.json:1:29: tasks[0]: unknown field \"algoritm\" (did you mean "
+         "t.json:1:29: unknown field \"tasks[0].algoritm\" (did you mean "
          "\"algorithm\"?); expected one of: task_id, id, algorithm, type, "
          "parameters, priority, description"},
         {"{\"tasks\": [{\"task_id\": \"a\", \"id\": \"b\", \"algorithm\": \"dla\"}]}",
@@ -352,6 +353,48 @@ static void test_detect(void **state)
     spec_destroy(spec);
 }
 
+/* The error helpers every checker of documents shares (core/doc.h): one message
+ * format for an unknown field, with or without a prefix, its suggestion, and a value
+ * of the wrong kind. */
+static void test_doc_errors(void **state)
+{
+    static const char *const allowed[] = {"name", "model", "retries"};
+    static const struct {
+        const char *text, *prefix, *want;
+    } cases[] = {
+        {"name: a\nmodle: dla\n", "",
+         "d.yaml:2:1: unknown field \"modle\" (did you mean \"model\"?); expected one "
+         "of: name, model, retries"},
+        {"{\"name\": 1, \"zzz\": 2}", "steps[2]",
+         "d.yaml:1:13: unknown field \"steps[2].zzz\"; expected one of: name, model, "
+         "retries"},
+        {"name: a\nmodel: b\n", "", NULL},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct doc_node *d = NULL;
+        struct err err = {0};
+        int rc;
+
+        assert_int_equal(
+            doc_parse("d.yaml", cases[i].text, strlen(cases[i].text), &d, &err),
+            SWEEP_OK);
+        rc = doc_check_fields("d.yaml", &err, d, cases[i].prefix, allowed, 3);
+        if (cases[i].want) {
+            assert_int_equal(rc, SWEEP_EINVAL);
+            assert_string_equal(err.msg, cases[i].want);
+        } else {
+            assert_int_equal(rc, SWEEP_OK);
+            assert_int_equal(
+                doc_bad("d.yaml", &err, doc_map_get(d, "model"), "model", "a number"),
+                SWEEP_EINVAL);
+            assert_string_equal(err.msg, "d.yaml:2:8: model: expected a number, got "
+                                         "\"b\"");
+        }
+        doc_destroy(d);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -361,6 +404,7 @@ int main(void)
         cmocka_unit_test(test_study_name),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_detect),
+        cmocka_unit_test(test_doc_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

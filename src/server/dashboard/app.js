@@ -7,8 +7,10 @@ const view = document.getElementById('view');
 const live = document.getElementById('live');
 const STATES = ['pending', 'waiting', 'running', 'succeeded', 'failed', 'timed_out',
   'cancelled', 'interrupted', 'skipped'];
-// What the page shows besides the route: the study page's filter and sort.
-const ui = { filter: '', sort: 'id', desc: false, x: '', y: '' };
+// What the page shows besides the route: the study page's filter, sort, page of tasks
+// (offset, per page) and plot axes.
+const ui = { filter: '', sort: 'id', desc: false, x: '', y: '', offset: 0, per: 100 };
+const PER_PAGE = [100, 1000]; // the choices; GET /tasks takes at most 1000
 let drawing = false, again = false, shownHtml = '';
 
 function esc(v) {
@@ -64,13 +66,25 @@ async function studiesPage() {
     <th class="hide-narrow">Updated</th></tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
-// The study's tasks in the state chosen (all: ""), at most TASKS_SHOWN of them: one
-// page of GET /tasks, so that a redraw of a large study stays one small request.
-const TASKS_SHOWN = 1000;
-async function someTasks(study) {
-  const p = await get(`/tasks?study=${enc(study)}&limit=${TASKS_SHOWN}${
-    ui.filter ? `&status=${enc(ui.filter)}` : ''}`);
+// One page of the study's tasks in the state chosen (all: ""): ui.per of them from
+// ui.offset, one request of GET /tasks (limit, offset), so that a redraw of a large
+// study stays one small request. An offset past the end (tasks went to another state)
+// goes back to the first page.
+async function pageOfTasks(study) {
+  const q = (offset) => get(`/tasks?study=${enc(study)}&limit=${ui.per}&offset=${
+    offset}${ui.filter ? `&status=${enc(ui.filter)}` : ''}`);
+  let p = await q(ui.offset);
+  if (!p.tasks.length && ui.offset > 0) p = await q(ui.offset = 0);
   return { tasks: p.tasks, more: p.next_offset !== null && p.next_offset !== undefined };
+}
+
+function pager(n, more) {
+  const per = PER_PAGE.map((k) => `<option${k === ui.per ? ' selected' : ''}>${k}</option>`)
+    .join('');
+  return `<span class="pager"><button id="page-prev"${ui.offset > 0 ? '' : ' disabled'}>
+    ← previous</button><span id="page-range">${n ? `${ui.offset + 1}–${ui.offset + n}`
+    : 'none'}</span><button id="page-next"${more ? '' : ' disabled'}>next →</button>
+    <label>per page <select id="per-page">${per}</select></label></span>`;
 }
 
 function taskTable(tasks, more) {
@@ -99,8 +113,8 @@ function taskTable(tasks, more) {
   const opts = ['', ...STATES].map((s) => `<option value="${s}"${
     s === ui.filter ? ' selected' : ''}>${s || 'all states'}</option>`).join('');
   return { pkeys, mkeys, html: `<div class="controls"><label>Show <select id="filter">${
-    opts}</select></label><span class="muted">${shown.length}${more ? ` (the first ${
-    TASKS_SHOWN}; sorted among them)` : ''} tasks</span>` +
+    opts}</select></label>${pager(shown.length, more)}${more || ui.offset ? '<span ' +
+    'class="muted">sorted within the page</span>' : ''}` +
     `</div><div class="scroll"><table id="tasks"><thead><tr>${head}</tr></thead>` +
     `<tbody>${body}</tbody></table></div>` };
 }
@@ -118,17 +132,22 @@ function aggTable(agg) {
 
 async function studyPage(name) {
   const [st, { tasks, more }] = await Promise.all([get(`/studies/${enc(name)}`),
-    someTasks(name)]);
+    pageOfTasks(name)]);
   let agg = null;
   try { agg = await get(`/studies/${enc(name)}/aggregate`); } catch (e) { agg = null; }
   const p = st.progress || {};
   const table = taskTable(tasks, more);
-  // The plot's axes: a parameter that varies (x) against a metric (y).
-  const xs = table.pkeys.filter((k) => new Set(tasks.map((t) =>
-    JSON.stringify(t.params?.[k]))).size > 1 && tasks.some((t) =>
-    typeof t.params?.[k] === 'number'));
+  // The plot's axes: a numeric parameter that varies (x) against a metric (y); by
+  // default the parameter with the most distinct values among the page's tasks (the
+  // study's swept axis rather than a second one with a few values; seeds and task
+  // ids are no axis) and the metric named value, else the first metric (metrics come
+  // in name order: for chaos that would be its bookkeeping "attempt").
+  const distinct = (k) => new Set(tasks.map((t) => JSON.stringify(t.params?.[k]))).size;
+  const xs = table.pkeys.filter((k) => k !== 'seed' && k !== 'task_id' &&
+    distinct(k) > 1 && tasks.some((t) => typeof t.params?.[k] === 'number'));
   const ys = table.mkeys;
-  if (!xs.includes(ui.x)) ui.x = xs[0] || '';
+  if (!xs.includes(ui.x))
+    ui.x = xs.reduce((best, k) => (best && distinct(best) >= distinct(k) ? best : k), '');
   if (!ys.includes(ui.y)) ui.y = ys.includes('value') ? 'value' : ys[0] || '';
   const sel = (id, list, cur) => `<select id="${id}">${list.map((k) =>
     `<option${k === cur ? ' selected' : ''}>${esc(k)}</option>`).join('')}</select>`;
@@ -252,19 +271,26 @@ function listen() {
 
 view.addEventListener('change', (ev) => {
   const id = ev.target.id;
-  if (id === 'filter') ui.filter = ev.target.value;
+  if (id === 'filter') { ui.filter = ev.target.value; ui.offset = 0; }
+  else if (id === 'per-page') { ui.per = +ev.target.value; ui.offset = 0; }
   else if (id === 'plot-x') ui.x = ev.target.value;
   else if (id === 'plot-y') ui.y = ev.target.value;
   else return;
   draw();
 });
 view.addEventListener('click', (ev) => {
+  const step = { 'page-prev': -1, 'page-next': 1 }[ev.target.id];
+  if (step) {
+    ui.offset = Math.max(0, ui.offset + step * ui.per);
+    draw();
+    return;
+  }
   const th = ev.target.closest('th[data-sort]');
   if (!th) return;
   ui.desc = ui.sort === th.dataset.sort ? !ui.desc : false;
   ui.sort = th.dataset.sort;
   draw();
 });
-window.addEventListener('hashchange', () => { ui.filter = ''; draw(); });
+window.addEventListener('hashchange', () => { ui.filter = ''; ui.offset = 0; draw(); });
 draw();
 listen();
