@@ -41,10 +41,7 @@ static int cancel_main(int argc, char **argv)
         goto out;
     }
     if (!study_flag && store_study_get(st, argv[optind], &s, &err) == SWEEP_OK) {
-        if (store_begin(st, &err) || store_cancel(st, s.id, 0, &n, &err) ||
-            store_study_set_status(st, s.id, STUDY_CANCELLED, &err) ||
-            store_commit(st, &err)) {
-            store_rollback(st);
+        if (store_study_cancel(st, s.id, &n, &err)) {
             rc = cli_fail(&err);
             goto out;
         }

@@ -13,8 +13,8 @@
 #include "common/strbuf.h"
 #include "common/xalloc.h"
 #include "core/sigwatch.h"
-#include "core/store.h"
 #include "mcp/backend.h"
+#include "mcp/local.h"
 #include "mcp/jsonrpc.h"
 #include "mcp/mcp.h"
 
@@ -176,71 +176,30 @@ static int mcp_read_loop(struct mcp_reader *r)
 
 /* ---- local mode: a session over the home ---- */
 
-/* The backend until the local one (src/mcp/local.c) is linked: reads of the home's
- * store, opened on first use. */
-struct mcp_home {
-    const char *home;
-    struct store *st;
-};
-
-static struct store *mcp_home_store(void *ctx, struct err *err)
-{
-    struct mcp_home *h = ctx;
-
-    if (!h->st && store_open(h->home, &h->st, err))
-        return NULL;
-    return h->st;
-}
-
-static int mcp_home_refuse(struct err *err)
-{
-    return err_set(err, SWEEP_EINVAL,
-                   "this build of sweep mcp reads studies but does not start them");
-}
-
-static int
-mcp_home_submit(void *ctx, const char *name, const char *spec, struct err *err)
-{
-    (void)ctx, (void)name, (void)spec;
-    return mcp_home_refuse(err);
-}
-
-static int mcp_home_retry(void *ctx, const char *study, long long *n, struct err *err)
-{
-    (void)ctx, (void)study, (void)n;
-    return mcp_home_refuse(err);
-}
-
-static int mcp_home_cancel(void *ctx, const char *study, struct err *err)
-{
-    (void)ctx, (void)study;
-    return mcp_home_refuse(err);
-}
-
 static void mcp_session_line(void *arg, const char *line, size_t len)
 {
     mcp_session_handle(arg, line, len);
 }
 
+/* The local backend (mcp/local.h): studies stored in the home and run by a detached
+ * `sweep run` that outlives this session. */
 static int mcp_local(const char *home)
 {
-    struct mcp_home h = {.home = home};
-    struct mcp_backend be = {
-        .ctx = &h,
-        .store = mcp_home_store,
-        .submit = mcp_home_submit,
-        .retry = mcp_home_retry,
-        .cancel = mcp_home_cancel,
-    };
-    struct mcp_session *s = mcp_session_create(&be, mcp_send, NULL);
-    struct mcp_reader r = {.buf = STRBUF_INIT, .fn = mcp_session_line, .arg = s};
+    struct err err = {0};
+    struct mcp_backend *be = mcp_local_create(home, cli_self_path(), &err);
+    struct mcp_session *s;
+    struct mcp_reader r = {.buf = STRBUF_INIT, .fn = mcp_session_line};
     int rc;
 
+    if (!be)
+        return cli_fail(&err);
+    s = mcp_session_create(be, mcp_send, NULL);
+    r.arg = s;
     fprintf(stderr, "sweep mcp: event=start transport=stdio home=%s\n", home);
     rc = mcp_read_loop(&r);
     sb_fini(&r.buf);
     mcp_session_destroy(s);
-    store_close(h.st);
+    mcp_local_destroy(be);
     return rc;
 }
 

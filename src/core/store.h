@@ -548,6 +548,21 @@ int store_cancel(struct store *st,
  * next run; its attempts and last results stay until then. Pending and running tasks
  * are left as they are. */
 int store_task_requeue(struct store *st, long long task_id, struct err *err);
+/* The failed and timed-out tasks of the study's latest generation back to pending
+ * (store_task_requeue), in the caller's transaction; *n (may be NULL) receives how
+ * many. What a study's retry does (the REST API's, MCP's retry_failed_simulations).
+ * O(tasks of the study). */
+int store_requeue_failed(struct store *st,
+                         long long study_id,
+                         long long *n,
+                         struct err *err);
+/* Cancels a study in one transaction of its own: store_cancel() of every task, then
+ * status CANCELLED; *n receives how many tasks were affected. What `sweep cancel
+ * STUDY` does (and the REST API's and MCP's cancel). */
+int store_study_cancel(struct store *st,
+                       long long study_id,
+                       long long *n,
+                       struct err *err);
 /* The running tasks of the latest generation flagged for cancellation, in expansion
  * order (the runner polls this about once a second). */
 int store_task_cancel_requested(struct store *st,

@@ -267,6 +267,57 @@ int store_task_requeue(struct store *st, long long task_id, struct err *err)
     return store_step_done(st, s, err, "queueing task %lld again", task_id);
 }
 
+struct requeue_ctx {
+    struct store *st;
+    struct err *err;
+    long long n;
+    int rc;
+};
+
+static int requeue_one(const struct store_task *t, void *arg)
+{
+    struct requeue_ctx *c = arg;
+
+    if ((c->rc = store_task_requeue(c->st, t->id, c->err)) != 0)
+        return 1;
+    c->n++;
+    return 0;
+}
+
+int store_requeue_failed(struct store *st,
+                         long long study_id,
+                         long long *n,
+                         struct err *err)
+{
+    static const enum task_state states[] = {TASK_FAILED, TASK_TIMED_OUT};
+    struct requeue_ctx c = {.st = st, .err = err};
+    int rc = SWEEP_OK;
+
+    for (size_t i = 0; i < 2 && !rc && !c.rc; i++)
+        rc = store_task_each(st, study_id, (int)states[i], requeue_one, &c, err);
+    if (n)
+        *n = c.n;
+    return c.rc ? c.rc : rc;
+}
+
+int store_study_cancel(struct store *st,
+                       long long study_id,
+                       long long *n,
+                       struct err *err)
+{
+    int rc = store_begin(st, err);
+
+    if (!rc)
+        rc = store_cancel(st, study_id, 0, n, err);
+    if (!rc)
+        rc = store_study_set_status(st, study_id, STUDY_CANCELLED, err);
+    if (!rc)
+        rc = store_commit(st, err);
+    if (rc)
+        store_rollback(st);
+    return rc;
+}
+
 int store_task_cancel_requested(
     struct store *st, long long study_id, store_task_fn *fn, void *arg, struct err *err)
 {

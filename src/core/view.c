@@ -184,16 +184,27 @@ int view_status_load(struct store *st,
 {
     int rc;
 
-    memset(out, 0, sizeof(*out));
-    if ((rc = store_study_get(st, name, &out->study, err)) != SWEEP_OK ||
-        (rc = store_study_counts(st, out->study.id, out->counts, err)) != SWEEP_OK ||
-        (rc = eta_study_counted(st, &out->study, out->counts, time_now(), &out->eta,
-                                err)) != SWEEP_OK ||
-        (rc = view_steps_counts(st, &out->study, &out->steps, err)) != SWEEP_OK ||
-        (rc = view_stored_aggregate(st, out->study.id, &out->aggregate,
-                                    &out->aggregate_at, err)) != SWEEP_OK)
-        return rc;
-    out->status = view_study_status_name(st, &out->study);
+    /* A run that ends between the reads and the look at its lock would show as
+     * INTERRUPTED with the counts of its last moments: then everything is read once
+     * more, and the status its end stored shows (a run that died stays INTERRUPTED). */
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass)
+            view_status_fini(out);
+        memset(out, 0, sizeof(*out));
+        if ((rc = store_study_get(st, name, &out->study, err)) != SWEEP_OK ||
+            (rc = store_study_counts(st, out->study.id, out->counts, err)) !=
+                SWEEP_OK ||
+            (rc = eta_study_counted(st, &out->study, out->counts, time_now(), &out->eta,
+                                    err)) != SWEEP_OK ||
+            (rc = view_steps_counts(st, &out->study, &out->steps, err)) != SWEEP_OK ||
+            (rc = view_stored_aggregate(st, out->study.id, &out->aggregate,
+                                        &out->aggregate_at, err)) != SWEEP_OK)
+            return rc;
+        out->status = view_study_status_name(st, &out->study);
+        if (out->study.status == STUDY_INTERRUPTED ||
+            strcmp(out->status, study_status_name(STUDY_INTERRUPTED)) != 0)
+            break;
+    }
     return SWEEP_OK;
 }
 

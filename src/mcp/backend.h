@@ -23,6 +23,12 @@ struct mcp_backend {
     int (*retry)(void *ctx, const char *study, long long *requeued, struct err *err);
     /* Cancels a study: no new task starts, running ones are stopped. */
     int (*cancel)(void *ctx, const char *study, struct err *err);
+    /* Optional (NULL: none): the status of a study that the backend holds but its
+     * store does not show yet (the service's "QUEUED" while it is being stored,
+     * "REJECTED" when it could not be), or NULL when it holds none of that name;
+     * *detail may receive why (malloc'd, or left NULL). check_study_status answers it
+     * with progress and estimated_remaining null, as GET /studies/{id} does. */
+    const char *(*pending_state)(void *ctx, const char *study, char **detail);
     /* The base URL of a REST API serving the same home (links to plots and CSVs point
      * there), or NULL: links are sweep:// resources read through resources/read. */
     const char *base_url;

@@ -8,11 +8,10 @@
 #include "common/strbuf.h"
 #include "common/timeutil.h"
 #include "common/xalloc.h"
-#include "core/expand.h"
 #include "core/spec.h"
 #include "core/store.h"
 #include "core/view.h"
-#include "models/speccheck.h"
+#include "models/studyreq.h"
 #include "server/events.h"
 #include "server/openapi.h"
 #include "server/route.h"
@@ -20,17 +19,11 @@
 
 #include <ctype.h>
 #include <limits.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
-#include <unistd.h>
 
-#define API_MAX_TASKS                                                                  \
-    100000000ULL          /* a larger study is refused, as `sweep run` does            \
-                           */
 #define API_PAGE_MAX 1000 /* the largest ?limit= of a list */
 
 static const char api_json_type[] = "application/json";
@@ -83,142 +76,6 @@ static void api_reply(struct api_response *out, struct svc_reply *r)
 
 /* ---- POST /studies and POST /tasks: a spec from the body ---- */
 
-static atomic_uint name_seq;
-
-/* A name for a study the body does not name: PREFIX-YYYYmmdd-HHMMSS-PID-N. */
-static char *new_name(const char *prefix)
-{
-    char ts[32], clean[40];
-    time_t now = time(NULL);
-    struct tm tm;
-    size_t n = 0;
-
-    for (const char *p = prefix; *p && n < sizeof(clean) - 1; p++) {
-        char c = *p;
-        if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_')
-            clean[n++] = c;
-        else if (c >= 'A' && c <= 'Z')
-            clean[n++] = (char)(c - 'A' + 'a');
-    }
-    clean[n] = '\0';
-    gmtime_r(&now, &tm);
-    strftime(ts, sizeof(ts), "%Y%m%d-%H%M%S", &tm);
-    return xasprintf("%s-%s-%d-%u", n ? clean : "study", ts, (int)getpid(),
-                     atomic_fetch_add(&name_seq, 1) + 1);
-}
-
-/* The parametric-study shape as a spec (new reference), or NULL with err set. */
-static json_t *parametric_spec(const json_t *in, struct err *err)
-{
-    const json_t *alg = json_object_get(in, "algorithm");
-    const json_t *var = json_object_get(in, "variable_parameter");
-    const json_t *values = json_object_get(in, "values");
-    const json_t *base = json_object_get(in, "base_parameters");
-    const json_t *reps = json_object_get(in, "repetitions");
-    const json_t *study = json_object_get(in, "study");
-    const char *key;
-    json_t *v, *spec;
-    char *name;
-
-    json_object_foreach((json_t *)in, key, v)
-    {
-        static const char *const known[] = {"algorithm",   "variable_parameter",
-                                            "values",      "base_parameters",
-                                            "repetitions", "study",
-                                            "description", "priority"};
-        bool ok = false;
-        for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-            ok = ok || strcmp(key, known[i]) == 0;
-        if (!ok) {
-            err_set(err, SWEEP_EINVAL, "unknown field \"%s\" in a parametric study",
-                    key);
-            return NULL;
-        }
-    }
-    if (!json_is_string(alg) || !json_is_string(var) || !json_is_array(values) ||
-        json_array_size(values) == 0) {
-        err_set(err, SWEEP_EINVAL,
-                "a parametric study needs \"algorithm\" (a model), "
-                "\"variable_parameter\" (a name) and \"values\" (a non-empty list)");
-        return NULL;
-    }
-    if ((base && !json_is_object(base)) || (reps && !json_is_integer(reps)) ||
-        (study && !json_is_string(study))) {
-        err_set(err, SWEEP_EINVAL,
-                "\"base_parameters\" is an object, \"repetitions\" an integer and "
-                "\"study\" a name");
-        return NULL;
-    }
-    if (base && json_object_get(base, json_string_value(var))) {
-        err_set(err, SWEEP_EINVAL, "\"%s\" is both the variable and a base parameter",
-                json_string_value(var));
-        return NULL;
-    }
-    name = study ? xstrdup(json_string_value(study)) : new_name(json_string_value(alg));
-    spec = json_pack("{s:s, s:O, s:{s:O}}", "study", name, "model", alg, "parameters",
-                     json_string_value(var), values);
-    free(name);
-    if (base)
-        json_object_set(spec, "base", (json_t *)base);
-    if (reps)
-        json_object_set(spec, "repetitions", (json_t *)reps);
-    if ((v = json_object_get(in, "description")))
-        json_object_set(spec, "description", v);
-    if ((v = json_object_get(in, "priority")))
-        json_object_set(spec, "priority", v);
-    return spec;
-}
-
-static bool runs_commands(const struct spec *spec)
-{
-    for (size_t i = 0; i <= spec->nsteps; i++) {
-        const struct spec_step *step =
-            i < spec->nsteps ? &spec->steps[i] : spec->reduce;
-        if (step && step->kind != SPEC_MODEL)
-            return true;
-    }
-    return false;
-}
-
-/* Checks a spec object as `sweep run` checks a file; its text and name on success. */
-static int check_spec(json_t *obj,
-                      bool allow_commands,
-                      char **spec_text,
-                      char **name,
-                      bool *forbidden,
-                      struct err *err)
-{
-    char *text = json_dumps(obj, JSON_INDENT(2));
-    struct spec *spec = NULL;
-    struct speccheck *models = NULL;
-    uint64_t n;
-    int rc;
-
-    if (!text)
-        return err_set(err, SWEEP_EINVAL, "the spec cannot be written as JSON");
-    rc = spec_parse("request.json", text, strlen(text), &spec, err);
-    if (!rc && !allow_commands && runs_commands(spec)) {
-        *forbidden = true;
-        rc = err_set(err, SWEEP_EINVAL,
-                     "this service runs models only: a spec with a command needs "
-                     "sweep serve --allow-commands");
-    }
-    if (!rc)
-        rc = speccheck_create(spec, SPECCHECK_FIELDS, &models, err);
-    if (!rc && (n = expand_count(spec)) > API_MAX_TASKS)
-        rc = err_set(err, SWEEP_EINVAL, "study %s has %llu tasks, more than %llu",
-                     spec->name, (unsigned long long)n, API_MAX_TASKS);
-    if (!rc) {
-        *name = xstrdup(spec->name);
-        *spec_text = text;
-        text = NULL;
-    }
-    speccheck_destroy(models);
-    spec_destroy(spec);
-    free(text);
-    return rc;
-}
-
 /* The body as a JSON object, or NULL with err set (a bad JSON says where). */
 static json_t *body_object(const char *body, size_t len, struct err *err)
 {
@@ -250,9 +107,8 @@ int api_spec_check(json_t *spec,
                    bool *forbidden,
                    struct err *err)
 {
-    *spec_text = *name = NULL;
-    *forbidden = false;
-    return check_spec(spec, allow_commands, spec_text, name, forbidden, err);
+    return studyreq_check(spec, allow_commands, NULL, spec_text, name, forbidden, NULL,
+                          err);
 }
 
 int api_study_spec(const char *body,
@@ -270,12 +126,13 @@ int api_study_spec(const char *body,
     *forbidden = false;
     if (!in)
         return SWEEP_EINVAL;
-    spec =
-        json_object_get(in, "algorithm") ? parametric_spec(in, err) : json_incref(in);
+    spec = json_object_get(in, "algorithm") ? studyreq_parametric(in, NULL, err)
+                                            : json_incref(in);
     json_decref(in);
     if (!spec)
         return SWEEP_EINVAL;
-    rc = check_spec(spec, allow_commands, spec_text, name, forbidden, err);
+    rc = studyreq_check(spec, allow_commands, NULL, spec_text, name, forbidden, NULL,
+                        err);
     json_decref(spec);
     return rc;
 }
@@ -323,7 +180,7 @@ static int task_spec(const char *body,
         goto out;
     }
     study = id ? xasprintf("task-%s", json_string_value(id))
-               : new_name(json_string_value(alg));
+               : studyreq_new_name(json_string_value(alg));
     spec = json_pack("{s:s, s:O}", "study", study, "model", alg);
     if (params)
         json_object_set(spec, "base", (json_t *)params);
@@ -331,7 +188,7 @@ static int task_spec(const char *body,
         json_object_set(spec, "priority", v);
     if ((v = json_object_get(in, "description")))
         json_object_set(spec, "description", v);
-    rc = check_spec(spec, false, spec_text, name, forbidden, err);
+    rc = studyreq_check(spec, false, NULL, spec_text, name, forbidden, NULL, err);
 out:
     free(study);
     json_decref(spec);

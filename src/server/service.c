@@ -21,6 +21,7 @@
 #include "core/store.h"
 #include "core/view.h"
 #include "models/speccheck.h"
+#include "models/studyreq.h"
 #include "server/events.h"
 #include "server/http.h"
 #include "server/inbox.h"
@@ -321,45 +322,6 @@ static void inbox_refuse(struct service *s, const char *name, const char *why)
     free(marker);
 }
 
-static bool runs_commands(const struct spec *spec)
-{
-    for (size_t i = 0; i <= spec->nsteps; i++) {
-        const struct spec_step *step =
-            i < spec->nsteps ? &spec->steps[i] : spec->reduce;
-        if (step && step->kind != SPEC_MODEL)
-            return true;
-    }
-    return false;
-}
-
-/* Moves the failed and timed-out tasks of the study back to pending (in the caller's
- * transaction). */
-static int requeue_one(const struct store_task *t, void *arg)
-{
-    void **a = arg;
-    struct err *err = a[1];
-
-    if (store_task_requeue(a[0], t->id, err)) {
-        *(int *)a[2] = err->code;
-        return 1;
-    }
-    return 0;
-}
-
-static int requeue_failed(struct store *st, long long id, struct err *err)
-{
-    static const enum task_state states[] = {TASK_FAILED, TASK_TIMED_OUT};
-    int rc = SWEEP_OK;
-    void *a[] = {st, err, &rc};
-
-    for (size_t i = 0; i < 2 && !rc; i++) {
-        int r = store_task_each(st, id, (int)states[i], requeue_one, a, err);
-        if (r && !rc)
-            rc = r;
-    }
-    return rc;
-}
-
 /* Does one job of the preparing thread into x's spec, models, lock, id, generation
  * and rerun. SWEEP_EBUSY with *held: another process holds the study; without it:
  * the store stayed busy (the job is tried again). */
@@ -392,7 +354,7 @@ static int prepare_one(struct service *s,
     }
     if (s->o->max_retries > 0) /* --max-retries: the service's default */
         spec_retries_default(x->spec, s->o->max_retries);
-    if (!s->o->allow_commands && runs_commands(x->spec)) {
+    if (!s->o->allow_commands && studyreq_runs_commands(x->spec)) {
         rc = err_set(err, SWEEP_EINVAL,
                      "study %s runs commands, and this service runs models only "
                      "(sweep serve --allow-commands)",
@@ -416,7 +378,7 @@ static int prepare_one(struct service *s,
      * as accepted so that a restart resumes it. */
     rc = store_begin(st, err);
     if (!rc)
-        rc = requeue_failed(st, stored.id, err);
+        rc = store_requeue_failed(st, stored.id, NULL, err);
     if (!rc)
         rc = store_commit(st, err);
     if (rc) {
@@ -617,17 +579,8 @@ static void cmd_cancel(struct service *s, struct svc_cmd *c)
         return;
     }
     rc = store_study_get(s->st, c->name, &st, &err);
-    if (!rc) {
-        rc = store_begin(s->st, &err);
-        if (!rc)
-            rc = store_cancel(s->st, st.id, 0, &n, &err);
-        if (!rc)
-            rc = store_study_set_status(s->st, st.id, STUDY_CANCELLED, &err);
-        if (!rc)
-            rc = store_commit(s->st, &err);
-        if (rc)
-            store_rollback(s->st);
-    }
+    if (!rc)
+        rc = store_study_cancel(s->st, st.id, &n, &err);
     if (rc)
         reply(c->reply, store_status(rc),
               error_body(rc == SWEEP_ENOTFOUND ? "not_found" : "store", err.msg));
@@ -866,7 +819,7 @@ static int inbox_submit(void *arg,
     busy = x && x->state != ST_REJECTED && x->state != ST_CANCELLED;
     pthread_mutex_unlock(&s->mu);
     path = accepted_path(s, spec->name);
-    if (!s->o->allow_commands && runs_commands(spec)) {
+    if (!s->o->allow_commands && studyreq_runs_commands(spec)) {
         rc = err_set(err, SWEEP_EINVAL,
                      "study %s runs commands, and this service runs models only "
                      "(sweep serve --allow-commands)",
