@@ -5,7 +5,8 @@
 # session 400, DELETE ends a session, GET 405; the token (401), the body limit (413),
 # malformed JSON (the JSON-RPC error -32700 with 400), a foreign Origin or Host (403),
 # an unknown MCP-Protocol-Version (400); sessions are bounded (the one idle longest
-# goes).
+# goes); studies started, retried and cancelled through the tools are studies of the
+# service (GET /studies, GET /studies/ID), their links point at its REST API.
 . "$SWEEP_SRC/tests/e2e/lib.sh"
 
 command -v curl >/dev/null || fail "curl is needed (scripts/install-deps.sh)"
@@ -60,7 +61,7 @@ ok "initialize gives a session id; a notification gets 202 and no body"
 mcp '{"jsonrpc":"2.0","id":2,"method":"tools/list"}' -H "$S" -H "$V"
 expect_status 200
 expect_in "$T/hdr" "application/json"
-for tool in list_models; do
+for tool in run_parametric_study check_study_status list_models; do
     jq_eq "$T/body" "[.result.tools[].name] | index(\"$tool\") != null" true
 done
 mcp '{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"list_models","arguments":{}}}' \
@@ -131,6 +132,59 @@ expect_status 404
 mcp '{"jsonrpc":"2.0","id":7,"method":"ping"}' -H "Mcp-Session-Id: $LAST"
 expect_status 200
 ok "sessions are bounded: the 65th pushes out the one idle longest"
+
+# ---- studies through /mcp are studies of the service ----
+mcp "$INIT"
+S="Mcp-Session-Id: $(session_of)"
+# call TOOL ARGS: tools/call in the session; the result in $T/body.
+call() {
+    mcp "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/call\",\"params\":{\"name\":\"$1\",\"arguments\":$2}}" \
+        -H "$S" -H "$V"
+    expect_status 200
+}
+# status_is STUDY STATUS: GET /studies/STUDY (the REST API) says STATUS.
+status_is() {
+    curl -sf "$URL/studies/$1" >"$T/st" && jq -e ".status == \"$2\"" "$T/st"
+}
+call run_parametric_study '{"algorithm":"chaos","variable_parameter":"x","values":[1,2],"base_parameters":{"duration":0.01,"sigma":0},"repetitions":1}'
+jq_eq "$T/body" '.result.isError // false' false
+STUDY=$(jq -r .result.structuredContent.study_id "$T/body")
+[ -n "$STUDY" ] && [ "$STUDY" != null ] || fail "no study_id: $(cat "$T/body")"
+jq_eq "$T/body" .result.structuredContent.total_simulations 2
+in_list() {
+    curl -sf "$URL/studies" >"$T/studies" &&
+        jq -e ".[] | select(.study == \"$STUDY\" and .status == \"COMPLETED\")" "$T/studies"
+}
+wait_for 60 in_list
+call check_study_status "{\"study_id\":\"$STUDY\"}"
+jq_eq "$T/body" .result.structuredContent.status COMPLETED
+jq_eq "$T/body" .result.structuredContent.progress.completed 2
+call get_study_results "{\"study_id\":\"$STUDY\"}"
+jq_eq "$T/body" '.result.isError // false' false
+jq -r '.result.content[] | select(.type == "resource_link") | .uri' "$T/body" >"$T/links"
+expect_in "$T/links" "$URL/studies/$STUDY/results?format=csv"
+curl -sf "$(grep -m1 'format=csv' "$T/links")" >"$T/csv" || fail "the CSV link does not answer"
+[ "$(count_lines "$T/csv")" -eq 3 ] || fail "CSV: $(cat "$T/csv")"
+ok "run_parametric_study through /mcp: an ordinary study of the service (GET /studies), links to its REST API"
+
+# Its first attempts fail: FAILED; retry_failed_simulations requeues both (SVC_RETRY).
+call run_parametric_study '{"algorithm":"chaos","variable_parameter":"x","values":[1,2],"base_parameters":{"duration":0.01,"fail_attempts":1},"study":"flaky"}'
+jq_eq "$T/body" '.result.isError // false' false
+wait_for 60 status_is flaky FAILED
+call retry_failed_simulations '{"study_id":"flaky"}'
+jq_eq "$T/body" '.result.isError // false' false
+jq_eq "$T/body" .result.structuredContent.requeued 2
+wait_for 60 status_is flaky COMPLETED
+call retry_failed_simulations '{"study_id":"nope"}'
+jq_eq "$T/body" .result.isError true
+ok "retry_failed_simulations through the service: 2 requeued, then COMPLETED; an unknown study is a tool error"
+
+call run_parametric_study '{"algorithm":"chaos","variable_parameter":"x","values":[1,2],"base_parameters":{"duration":60},"study":"slow"}'
+wait_for 60 status_is slow RUNNING
+call cancel_study '{"study_id":"slow"}'
+jq_eq "$T/body" '.result.isError // false' false
+wait_for 60 status_is slow CANCELLED
+ok "cancel_study through the service: CANCELLED"
 
 kill -TERM "$PID"
 deadline=$(($(date +%s) + 30))
