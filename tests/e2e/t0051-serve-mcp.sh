@@ -6,7 +6,8 @@
 # malformed JSON (the JSON-RPC error -32700 with 400), a foreign Origin or Host (403),
 # an unknown MCP-Protocol-Version (400); sessions are bounded (the one idle longest
 # goes); studies started, retried and cancelled through the tools are studies of the
-# service (GET /studies, GET /studies/ID), their links point at its REST API.
+# service (GET /studies, GET /studies/ID), their links point at its REST API; a check
+# that waits with a progress token answers a stream of progress, then its result.
 . "$SWEEP_SRC/tests/e2e/lib.sh"
 
 command -v curl >/dev/null || fail "curl is needed (scripts/install-deps.sh)"
@@ -185,6 +186,23 @@ call cancel_study '{"study_id":"slow"}'
 jq_eq "$T/body" '.result.isError // false' false
 wait_for 60 status_is slow CANCELLED
 ok "cancel_study through the service: CANCELLED"
+
+# A check that waits for the end, asking for progress: the notifications, then the
+# answer, as events of one stream.
+call run_parametric_study '{"algorithm":"chaos","variable_parameter":"x","values":[1,2,3,4],"base_parameters":{"duration":1},"study":"waited"}'
+wait_for 60 status_is waited RUNNING
+mcp '{"jsonrpc":"2.0","id":"w1","method":"tools/call","params":{"name":"check_study_status","arguments":{"study_id":"waited","wait_seconds":50},"_meta":{"progressToken":"tok-1"}}}' \
+    -H "$S" -H "$V"
+expect_status 200
+expect_in "$T/hdr" "text/event-stream"
+sed -n 's/^data: //p' "$T/body" >"$T/events"
+[ "$(grep -c '"notifications/progress"' "$T/events")" -ge 1 ] || fail "no progress: $(cat "$T/body")"
+grep '"notifications/progress"' "$T/events" | jq -e '.params.progressToken == "tok-1"' >/dev/null ||
+    fail "progress without its token: $(cat "$T/events")"
+tail -n 1 "$T/events" >"$T/last"
+jq_eq "$T/last" .id w1
+jq_eq "$T/last" .result.structuredContent.status COMPLETED
+ok "a waiting check with a progress token: progress notifications, then the answer, in one stream"
 
 kill -TERM "$PID"
 deadline=$(($(date +%s) + 30))
