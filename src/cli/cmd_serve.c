@@ -320,6 +320,8 @@ const struct cli_cmd cmd_serve = {
         "A web dashboard is at / (open http://HOST:PORT/ in a browser); a task's\n"
         "log at GET /tasks/ID/logs?stream=stderr&tail=50, its attempts at\n"
         "GET /tasks/ID/attempts.\n"
+        "MCP clients (AI agents) reach the tools of 'sweep mcp' at POST /mcp\n"
+        "(streamable HTTP; the token as for every POST).\n"
         "\n"
         "Options:\n"
         "  --bind HOST:PORT       listen there (SWEEP_BIND; default 127.0.0.1:5000;\n"

@@ -669,6 +669,7 @@ void api_handle(struct service *s,
         workers(s, rq->route->id, arg, out);
         return;
     case ROUTE_EVENTS: /* a stream: http.c */
+    case ROUTE_MCP:    /* mcp_http.c, from http.c */
     case ROUTE_NONE:
         break;
     }

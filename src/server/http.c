@@ -19,6 +19,7 @@
 #include "common/timeutil.h"
 #include "core/store.h"
 #include "server/events.h"
+#include "server/mcp_http.h"
 #include "server/route.h"
 #include "server/service.h"
 
@@ -34,6 +35,8 @@
 
 struct http {
     struct MHD_Daemon *d;
+    struct service *s;
+    struct mcp_http *mcp; /* /mcp */
 };
 
 /* The thread's read connection. */
@@ -50,7 +53,7 @@ static void store_key_make(void)
     pthread_key_create(&store_key, store_key_free);
 }
 
-static struct store *thread_store(struct service *s)
+struct store *http_thread_store(struct service *s)
 {
     struct store *st = pthread_getspecific(store_key);
     struct err err = {0};
@@ -173,6 +176,45 @@ sse_start(struct service *s, struct MHD_Connection *c, struct req *r)
     return ret;
 }
 
+/* ---- /mcp ---- */
+
+static const char *header(struct MHD_Connection *c, const char *name)
+{
+    return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
+}
+
+/* A POST or DELETE of /mcp (mcp_http.h), answered with its Mcp-Session-Id. */
+static enum MHD_Result
+mcp_respond(struct http *h, struct MHD_Connection *c, const char *method, struct req *r)
+{
+    struct mcp_http_request mr = {
+        .method = method,
+        .session_id = header(c, "Mcp-Session-Id"),
+        .accept = header(c, MHD_HTTP_HEADER_ACCEPT),
+        .protocol_version = header(c, "MCP-Protocol-Version"),
+        .origin = header(c, "Origin"),
+        .host = header(c, MHD_HTTP_HEADER_HOST),
+        .body = r->body.len ? sb_str(&r->body) : NULL,
+        .body_len = r->body.len,
+    };
+    struct api_response a = {0};
+    char sid[MCP_HTTP_ID_LEN + 1];
+    struct MHD_Response *resp;
+    enum MHD_Result ret;
+
+    mcp_http_handle(h->mcp, &mr, &a, sid);
+    resp = MHD_create_response_from_buffer(a.len, a.body, MHD_RESPMEM_MUST_FREE);
+    if (a.content_type)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, a.content_type);
+    if (a.content_type && strcmp(a.content_type, "text/event-stream") == 0)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    if (*sid)
+        MHD_add_response_header(resp, "Mcp-Session-Id", sid);
+    ret = MHD_queue_response(c, (unsigned int)a.status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
 static const char *query(void *arg, const char *name)
 {
     return MHD_lookup_connection_value(arg, MHD_GET_ARGUMENT_KIND, name);
@@ -228,7 +270,8 @@ static enum MHD_Result on_request(void *cls,
                                   size_t *upload_size,
                                   void **con_cls)
 {
-    struct service *s = cls;
+    struct http *h = cls;
+    struct service *s = h->s;
     struct req *r = *con_cls;
     struct api_response a = {0};
     struct api_request rq = {0};
@@ -261,12 +304,14 @@ static enum MHD_Result on_request(void *cls,
     }
     if (r->route.id == ROUTE_EVENTS)
         return sse_start(s, c, r);
+    if (r->route.id == ROUTE_MCP)
+        return mcp_respond(h, c, method, r);
     rq.route = &r->route;
     rq.body = r->body.len ? sb_str(&r->body) : NULL;
     rq.body_len = r->body.len;
     rq.query = query;
     rq.query_arg = c;
-    api_handle(s, api_reads_store(r->route.id) ? thread_store(s) : NULL, &rq, &a);
+    api_handle(s, api_reads_store(r->route.id) ? http_thread_store(s) : NULL, &rq, &a);
     return respond(c, r, &a);
 }
 
@@ -304,14 +349,17 @@ int http_start(struct service *s, struct http **out, struct err *err)
     inet_pton(AF_INET, host, &addr.sin_addr);
     addr.sin_port = htons((uint16_t)port);
     h = xcalloc(1, sizeof(*h));
+    h->s = s;
+    h->mcp = mcp_http_create(s);
     h->d = MHD_start_daemon(
         MHD_USE_AUTO_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL,
-        on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        on_request, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)(o->threads > 0 ? o->threads : 1),
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned int)512, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
         MHD_OPTION_END);
     if (!h->d) {
+        mcp_http_destroy(h->mcp);
         free(h);
         return err_set(err, SWEEP_EIO,
                        "cannot listen on %s (the port taken, or not an address of this "
@@ -331,5 +379,6 @@ void http_stop(struct http *h)
     if (!h)
         return;
     MHD_stop_daemon(h->d);
+    mcp_http_destroy(h->mcp);
     free(h);
 }

@@ -46,6 +46,8 @@ static const struct route_row routes[] = {
     {"GET", "/static/*", ROUTE_STATIC},
     {"GET", "/tasks/*/logs", ROUTE_TASK_LOGS},
     {"GET", "/tasks/*/attempts", ROUTE_TASK_ATTEMPTS},
+    {"POST", "/mcp", ROUTE_MCP},
+    {"DELETE", "/mcp", ROUTE_MCP},
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 

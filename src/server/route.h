@@ -39,6 +39,7 @@ enum route_id {
     ROUTE_STATIC,        /* GET /static/{name}: the dashboard's files */
     ROUTE_TASK_LOGS,     /* GET /tasks/{id}/logs */
     ROUTE_TASK_ATTEMPTS, /* GET /tasks/{id}/attempts */
+    ROUTE_MCP,           /* POST and DELETE /mcp (mcp_http.h) */
 };
 
 #define ROUTE_ARG_MAX 200 /* the longest {id} */

@@ -69,6 +69,7 @@ async function call(method, p, { body, headers = {}, want } = {}) {
       : { 404: doc.components.responses.NotFound };
   const r = responses[String(res.status)];
   assert.ok(r, `${where}: status ${res.status} not in the document for ${method} ${tpl}`);
+  if (!text && !r.content) return { status: res.status, type, text }; // 202, 204
   assert.ok(r.content && r.content[type], `${where}: content type ${type} not documented`);
   let json;
   if (type === 'application/json') {
@@ -238,6 +239,37 @@ test('one task, and a conflict while a study runs', async () => {
     !['QUEUED', 'PREPARING', 'RUNNING'].includes(
       (await call('GET', '/studies/s2', { want: 200 })).body.status));
   await call('GET', '/tasks?study=s2', { want: 200 });
+});
+
+// /mcp (the Model Context Protocol over HTTP): each kind of answer, as documented.
+test('/mcp: the answers of the MCP transport', async () => {
+  const headers = { ...AUTH, 'Content-Type': 'application/json',
+    Accept: 'application/json, text/event-stream' };
+  const init = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize',
+    params: { protocolVersion: '2025-06-18', capabilities: {},
+      clientInfo: { name: 'openapi', version: '1' } } });
+  const res = await fetch(url + '/mcp', { method: 'POST', headers, body: init });
+  assert.equal(res.status, 200);
+  const sid = res.headers.get('mcp-session-id');
+  assert.match(sid ?? '', /^[0-9a-f]{32}$/);
+  const inSession = { ...headers, 'Mcp-Session-Id': sid };
+  await call('POST', '/mcp', { body: init, headers, want: 200 });
+  await call('POST', '/mcp', { headers: inSession, want: 202,
+    body: '{"jsonrpc": "2.0", "method": "notifications/initialized"}' });
+  await call('POST', '/mcp', { headers: inSession, want: 200,
+    body: '{"jsonrpc": "2.0", "id": 2, "method": "ping"}' });
+  await call('POST', '/mcp', { headers: inSession, body: '{"jsonrpc": ', want: 400 });
+  await call('POST', '/mcp', { headers, body: '{"jsonrpc": "2.0", "id": 3, "method": "ping"}',
+    want: 400 });
+  await call('POST', '/mcp', { headers: { ...inSession, Origin: 'http://evil.example.com' },
+    body: '{"jsonrpc": "2.0", "id": 3, "method": "ping"}', want: 403 });
+  await call('POST', '/mcp', { body: init, want: 401 });
+  await call('POST', '/mcp', { headers, body: 'x'.repeat(5000), want: 413 });
+  await call('GET', '/mcp', { want: 405 });
+  await call('DELETE', '/mcp', { headers: inSession, want: 204 });
+  await call('DELETE', '/mcp', { headers: inSession, want: 404 });
+  await call('POST', '/mcp', { headers: inSession, want: 404,
+    body: '{"jsonrpc": "2.0", "id": 4, "method": "ping"}' });
 });
 
 // Endpoints added beside these (other branches): checked when this build has them,
