@@ -145,7 +145,7 @@ call() {
 }
 # status_is STUDY STATUS: GET /studies/STUDY (the REST API) says STATUS.
 status_is() {
-    curl -sf "$URL/studies/$1" >"$T/st" && jq -e ".status == \"$2\"" "$T/st"
+    curl -sf "$URL/studies/$1" >"$T/st" && jq -ne "input | .status == \"$2\"" "$T/st"
 }
 call run_parametric_study '{"algorithm":"chaos","variable_parameter":"x","values":[1,2],"base_parameters":{"duration":0.01,"sigma":0},"repetitions":1}'
 jq_eq "$T/body" '.result.isError // false' false
@@ -154,7 +154,7 @@ STUDY=$(jq -r .result.structuredContent.study_id "$T/body")
 jq_eq "$T/body" .result.structuredContent.total_simulations 2
 in_list() {
     curl -sf "$URL/studies" >"$T/studies" &&
-        jq -e ".[] | select(.study == \"$STUDY\" and .status == \"COMPLETED\")" "$T/studies"
+        jq -ne "input | .[] | select(.study == \"$STUDY\" and .status == \"COMPLETED\")" "$T/studies"
 }
 wait_for 60 in_list
 call check_study_status "{\"study_id\":\"$STUDY\"}"
@@ -197,7 +197,7 @@ expect_status 200
 expect_in "$T/hdr" "text/event-stream"
 sed -n 's/^data: //p' "$T/body" >"$T/events"
 [ "$(grep -c '"notifications/progress"' "$T/events")" -ge 1 ] || fail "no progress: $(cat "$T/body")"
-grep '"notifications/progress"' "$T/events" | jq -e '.params.progressToken == "tok-1"' >/dev/null ||
+grep '"notifications/progress"' "$T/events" | jq -ne 'input | .params.progressToken == "tok-1"' >/dev/null ||
     fail "progress without its token: $(cat "$T/events")"
 tail -n 1 "$T/events" >"$T/last"
 jq_eq "$T/last" .id w1
