@@ -50,9 +50,10 @@
 struct exec_out {
     struct exec_out *next; /* in pool->lingering */
     bool lingering;
-    int rfd; /* the read end (O_NONBLOCK), in the epoll set; -1 once at its end */
-    int fd;  /* the file; -1 before the first byte (or after a failure) */
-    int err; /* errno of the first failure to create or write the file, or 0 */
+    bool made; /* the file was created (the task wrote to it) */
+    int rfd;   /* the read end (O_NONBLOCK), in the epoll set; -1 once at its end */
+    int fd;    /* the file; -1 before the first byte (or after a failure) */
+    int err;   /* errno of the first failure to create or write the file, or 0 */
     char path[];
 };
 
@@ -184,6 +185,7 @@ static bool exec_out_drain(struct exec_out *o)
             } while (o->fd < 0 && errno == EINTR);
             if (o->fd < 0)
                 o->err = errno ? errno : EIO;
+            o->made = o->fd >= 0;
         }
         if (o->fd >= 0 && exec_write_all(o->fd, buf, (size_t)n) < 0) {
             o->err = errno ? errno : EIO;
@@ -605,6 +607,9 @@ static int exec_finish(struct exec_pool *pool,
     for (int k = 0; k < 2; k++) {
         if (outs[k] && outs[k]->rfd >= 0)
             exec_out_drain(outs[k]);
+        /* Made, or a writer that left the group may still write. */
+        if (outs[k] && (outs[k]->made || outs[k]->err || outs[k]->rfd >= 0))
+            res.output = true;
         if (outs[k] && outs[k]->err && !res.out_err) {
             res.out_err = outs[k]->err;
             res.out_path = outs[k]->path;

@@ -75,6 +75,10 @@ struct exec_result {
     bool timed_out;         /* ended after its deadline (it was sent SIGTERM by us) */
     double wall, user, sys; /* seconds */
     long maxrss_kb;
+    /* The task wrote to its stdout or stderr (a file was made or could not be), or a
+     * process that left its group still holds the pipe: false means the task left
+     * no output file behind, and none will come. */
+    bool output;
     int out_err;          /* errno of a stdout/stderr file not created or written */
     const char *out_path; /* that file (valid during done() only) */
 };

@@ -141,7 +141,8 @@ static void local_ended(const struct exec_result *res, void *arg)
                                  .wall = res->wall,
                                  .user = res->user,
                                  .sys = res->sys,
-                                 .maxrss_kb = res->maxrss_kb};
+                                 .maxrss_kb = res->maxrss_kb,
+                                 .output = res->output};
     char *metrics = NULL, *error = NULL;
 
     if (a->result_path)

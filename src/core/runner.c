@@ -461,6 +461,7 @@ void runner_destroy(struct runner *r)
     studylog_close(r->log);
     free(r->log_path);
     free(r->study_dir);
+    rn_dir_spares_free(r);
     free(r->after_shown);
     for (size_t i = 0; i < r->nearly; i++)
         free(r->early[i]);
@@ -579,6 +580,7 @@ bool runner_take_outcome(struct runner *r, const struct executor_outcome *out)
     if (r->ndone == 0 && r->nunrec == 0)
         r->pending_since = run_mono(r);
     on_done(out, r);
+    rn_dir_ended(r, t, out);
     r->wall_avg = r->nwalls++ == 0 ? out->wall : 0.8 * r->wall_avg + 0.2 * out->wall;
     if (r->o->stop_on_error &&
         (!out->exited || out->exit_code != 0 || out->timed_out || out->error))

@@ -1,0 +1,85 @@
+# Task directories given on (issue 10): the directory of an ended task that left
+# nothing in it becomes the next task's (a rename, not a new mkdir). Each task still
+# starts in an empty directory of its own, $SWEEP_TASK_DIR; a task that left a file,
+# its output or a result keeps its directory; the steps of a pipeline keep theirs.
+. "$SWEEP_SRC/tests/e2e/lib.sh"
+
+N=60
+cat >check.sh <<'EOF2'
+#!/bin/sh
+# An empty directory of its own; every third task leaves a file in it, every fifth
+# writes to stdout, every seventh a result.
+[ -z "$(ls -A)" ] || exit 3
+[ "$(pwd -P)" = "$(cd "$SWEEP_TASK_DIR" && pwd -P)" ] || exit 4
+[ $(($1 % 3)) -eq 0 ] && echo "$1" >kept
+[ $(($1 % 5)) -eq 0 ] && echo "out $1"
+[ $(($1 % 7)) -eq 0 ] && echo "{\"i\": $1}" >"$SWEEP_RESULT"
+exit 0
+EOF2
+chmod +x check.sh
+cat >d.yaml <<EOF2
+study: d
+command: ["$T/check.sh", "{i}"]
+parameters: {i: {range: [1, $N]}}
+max_parallel: 2
+EOF2
+expect_code 0 sweep run d.yaml -q
+expect_code 0 sweep results d --format json
+jq_eq "$T/out" '[.[] | select(.state == "succeeded")] | length' $N
+ok "every task started in an empty directory of its own"
+
+cp "$T/out" d.json
+dirs=$(find "$SWEEP_HOME/studies/d/tasks" -mindepth 2 -maxdepth 2 -type d | wc -l)
+[ "$dirs" -lt $((N * 2 / 3)) ] || fail "$dirs task directories for $N tasks"
+ok "the directories of tasks that left nothing went to later tasks ($dirs for $N)"
+
+for i in $(seq 1 $N); do
+    key=$(jq -r ".[] | select(.params.i == $i) | .key" d.json)
+    dir="$SWEEP_HOME/studies/d/tasks/$(printf %.2s "$key")/$key"
+    if [ $((i % 3)) -eq 0 ]; then
+        [ "$(cat "$dir/kept")" = "$i" ] || fail "task $i: its file is not in $dir"
+    fi
+    if [ $((i % 5)) -eq 0 ]; then
+        [ "$(cat "$dir/stdout.log")" = "out $i" ] || fail "task $i: no stdout.log"
+    fi
+    if [ $((i % 7)) -eq 0 ]; then
+        jq_eq "$dir/result.json" '.i' "$i"
+    fi
+    if [ $((i % 3)) -ne 0 ] && [ $((i % 5)) -ne 0 ] && [ $((i % 7)) -ne 0 ] &&
+        [ -d "$dir" ]; then
+        [ -z "$(ls -A "$dir")" ] || fail "task $i left nothing, its $dir holds $(ls -A "$dir")"
+    fi
+done
+ok "a task that left a file, output or a result keeps its directory and what it wrote"
+
+key=$(jq -r '.[] | select(.params.i == 1) | .key' d.json)
+expect_code 0 sweep logs "d/$key"
+[ "$(grep -vc '^==>\|^$' "$T/out")" -eq 0 ] || fail "logs of a silent task: $(cat "$T/out")"
+ok "sweep logs of a task whose directory went to another"
+
+# A rerun: the directories left from the first run are taken again as they are.
+cat >t.yaml <<EOF2
+study: t
+command: [/bin/true, "{i}"]
+parameters: {i: {range: [1, 30]}}
+max_parallel: 2
+EOF2
+expect_code 0 sweep run t.yaml -q
+expect_code 0 sweep run t.yaml -q --force --json
+jq_eq "$T/out" '.status' COMPLETED
+ok "a rerun over the directories left by the first run"
+
+# Pipelines keep every step's directory: a later step names the one before it.
+cat >p.yaml <<EOF2
+study: p
+parameters: {i: {range: [1, 20]}}
+max_parallel: 2
+steps:
+  - name: a
+    command: [/bin/true, "{i}"]
+  - name: b
+    command: [test, -d, "{steps.a.dir}"]
+EOF2
+expect_code 0 sweep run p.yaml -q --json
+jq_eq "$T/out" '.status' COMPLETED
+ok "a step finds the directory of the step before it"
