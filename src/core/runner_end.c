@@ -152,7 +152,14 @@ int rn_finish_attempt(struct runner *r,
         o.retry_at = run_now(r) + delay;
     }
 
-    rc = store_task_finished(r->st, t->id, t->attempts, &o, err);
+    {
+        struct store_task_group g = {.study_id = r->study_id,
+                                     .generation = r->generation,
+                                     .seq = t->seq,
+                                     .step = t->step,
+                                     .priority = t->priority};
+        rc = store_task_finished_in(r->st, &g, t->id, t->attempts, &o, err);
+    }
     if (rc == SWEEP_ESTALE) {
         /* The attempt had been taken from this run (its lease expired): recorded as
          * stale, nothing else changes. */

@@ -287,11 +287,16 @@ static int start_head(struct runner *r, int need, bool ahead, struct err *err)
     ratelimit_take(&r->rl, run_mono(r));
     sched_heap_pop(&r->ready, &it);
     t = it.data;
+    struct store_task_group group = {.study_id = r->study_id,
+                                     .generation = r->generation,
+                                     .seq = t->seq,
+                                     .step = t->step,
+                                     .priority = t->priority};
     t->cpus = need;
     t->attempts++;
     t->started_at = run_now(r);
     t->stop = STOP_NONE;
-    rc = store_task_started(r->st, t->id, t->attempts, t->started_at, err);
+    rc = store_task_started_in(r->st, &group, t->id, t->attempts, t->started_at, err);
     if (rc == SWEEP_ENOTFOUND) {
         /* No longer pending: cancelled since it was read. */
         err_clear(err);

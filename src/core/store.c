@@ -138,9 +138,13 @@ static const char *const stmt_sql[ST_COUNT] = {
         " AND priority BETWEEN ?5 AND ?6"
         " ORDER BY priority DESC, seq LIMIT ?7",
     /* Counted by the store (tally flipped): the row gives its group. */
+    /* ?4..?7: the group the caller read (store_task_group), or NULL: with it, a
+     * task in another group is not changed (the caller then asks without). */
     [ST_TASK_STARTED] = "UPDATE tasks SET state = 1, attempts = ?2, started_at = ?3,"
                         " finished_at = 0, not_before = 0, tally = 1 - tally"
-                        " WHERE id = ?1 AND state = 0",
+                        " WHERE id = ?1 AND state = 0 AND (?4 IS NULL OR"
+                        " (study_id = ?4 AND generation = ?5 AND step = ?6"
+                        " AND priority = ?7))",
     /* Before the task's row changes, and only for a pending task: nothing is written
      * when it is not pending or when the attempt exists. */
     [ST_ATTEMPT_OPEN] =
@@ -151,7 +155,8 @@ static const char *const stmt_sql[ST_COUNT] = {
         " wall = ?7, user = ?8, sys = ?9, maxrss_kb = ?10, error = ?11"
         " WHERE task_id = ?1 AND attempt = ?2 AND state = 1",
     /* ?2 > 0 schedules a retry: back to pending until ?2, unless a cancellation was
-     * requested during the attempt, which wins. */
+     * requested during the attempt, which wins. ?13..?16 as ST_TASK_STARTED's ?4..?7,
+     * and then only without a cancellation (the new state is then known). */
     [ST_TASK_FINISHED] =
         "UPDATE tasks SET state = CASE WHEN ?2 <= 0 THEN ?3"
         " WHEN cancel_requested THEN 5 ELSE 0 END,"
@@ -159,7 +164,9 @@ static const char *const stmt_sql[ST_COUNT] = {
         " cancel_requested = 0, exit_code = ?4, signal = ?5, finished_at = ?6,"
         " wall = ?7, user = ?8, sys = ?9, maxrss_kb = ?10, error = ?11,"
         " metrics_json = ?12, tally = 1 - tally"
-        " WHERE id = ?1 AND state = 1",
+        " WHERE id = ?1 AND state = 1 AND (?13 IS NULL OR (study_id = ?13"
+        " AND generation = ?14 AND step = ?15 AND priority = ?16"
+        " AND cancel_requested = 0))",
     /* After a change counted by the store: the task's group and new state (RETURNING
      * would cost as much as the trigger: SQLite makes it one). */
     [ST_TASK_GROUP] = "SELECT " COUNTED_COLS " FROM tasks WHERE id = ?1",
