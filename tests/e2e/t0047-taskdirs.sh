@@ -83,3 +83,28 @@ EOF2
 expect_code 0 sweep run p.yaml -q --json
 jq_eq "$T/out" '.status' COMPLETED
 ok "a step finds the directory of the step before it"
+
+# What the store costs a short task (SWEEP_DEBUG_STATS=1, preparation included): its
+# start and end are 2 statements each (the runner gives the task's group, which is
+# not read back), and the process group of an attempt whose end the same tick records
+# is not recorded (nothing would be left to kill should the run die): about 6 in all,
+# against about 9 before.
+N=300
+cat >s.yaml <<EOF2
+study: s
+command: [/bin/true, "{i}"]
+parameters: {i: {range: [1, $N]}}
+EOF2
+expect_code 0 env SWEEP_DEBUG_STATS=1 "$SWEEP_BIN" run s.yaml -j 2 --quiet
+s=$(sed -n 's/^store: statements=\([0-9]*\).*/\1/p' "$T/err")
+[ -n "$s" ] || fail "no figures in: $(cat "$T/err")"
+[ "$s" -le $((N * 15 / 2)) ] || fail "$s statements for $N tasks"
+ok "a short task costs the store about 6 statements ($s for $N)"
+if command -v python3 >/dev/null 2>&1; then
+    unrec=$(python3 -c 'import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+print(db.execute("SELECT count(*) FROM attempts WHERE pid = 0 AND state = 2").fetchone()[0])' \
+        "$SWEEP_HOME/sweep.db")
+    [ "$unrec" -gt 0 ] || fail "every attempt had its process group recorded"
+    ok "attempts ended by their first tick have no process group recorded ($unrec)"
+fi
