@@ -214,10 +214,21 @@ static void exec_out_release(struct exec_pool *pool, struct exec_out *o)
     pool->lingering = o;
 }
 
-/* An output's pipe is readable: drained; a lingering one at its end is freed. */
-static void exec_out_ready(struct exec_pool *pool, struct exec_out *o)
+/* An output's pipe is readable (epoll's `events`): drained; a lingering one at its
+ * end is freed. A hang-up without data (every writer gone, nothing left to read) is
+ * its end without a read. */
+static void exec_out_ready(struct exec_pool *pool, struct exec_out *o, uint32_t events)
 {
-    if (!exec_out_drain(o) || !o->lingering)
+    if ((events & (EPOLLHUP | EPOLLIN)) == EPOLLHUP && o->rfd >= 0) {
+        close(o->rfd);
+        o->rfd = -1;
+        if (o->fd >= 0)
+            close(o->fd);
+        o->fd = -1;
+    } else if (!exec_out_drain(o)) {
+        return;
+    }
+    if (!o->lingering)
         return;
     for (struct exec_out **p = &pool->lingering; *p; p = &(*p)->next) {
         if (*p == o) {
@@ -673,7 +684,8 @@ exec_reap(struct exec_pool *pool, exec_done_fn *done, void *arg, struct err *err
     for (int i = 0; i < n; i++) {
         if (ev[i].data.u64 & EXEC_EV_OUT)
             exec_out_ready(
-                pool, (struct exec_out *)(uintptr_t)(ev[i].data.u64 & ~EXEC_EV_OUT));
+                pool, (struct exec_out *)(uintptr_t)(ev[i].data.u64 & ~EXEC_EV_OUT),
+                ev[i].events);
     }
     for (int i = 0; i < n; i++) {
         if (ev[i].data.u64 & EXEC_EV_OUT)

@@ -104,7 +104,8 @@ int exec_pool_fd(const struct exec_pool *pool);
  * names the program, what failed and the reason), not a child that exits 127. Output
  * files are made later (exec_cmd.stdout_path). Cost: the vfork and execve, about a
  * dozen system calls in the child, and 4 in the pool per output pipe (pipe2, fcntl,
- * epoll_ctl, close) plus a read and a close at its end. */
+ * epoll_ctl, close) plus a close at its end (and the reads of what the task wrote:
+ * a pipe that hangs up empty is not read). */
 int exec_spawn(struct exec_pool *pool,
                const struct exec_cmd *cmd,
                pid_t *pid,
