@@ -34,6 +34,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -50,10 +51,11 @@
 struct exec_out {
     struct exec_out *next; /* in pool->lingering */
     bool lingering;
-    bool made; /* the file was created (the task wrote to it) */
-    int rfd;   /* the read end (O_NONBLOCK), in the epoll set; -1 once at its end */
-    int fd;    /* the file; -1 before the first byte (or after a failure) */
-    int err;   /* errno of the first failure to create or write the file, or 0 */
+    bool made;     /* the file was created (the task wrote to it) */
+    int rfd;       /* the read end, in the epoll set; -1 once at its end */
+    bool nonblock; /* rfd is O_NONBLOCK (a kernel without RWF_NOWAIT for pipes) */
+    int fd;        /* the file; -1 before the first byte (or after a failure) */
+    int err;       /* errno of the first failure to create or write the file, or 0 */
     char path[];
 };
 
@@ -109,8 +111,10 @@ static int exec_fd_high(int fd)
 }
 
 /* Makes the pipe of an output to `path`, its read end in the epoll set; the write end,
- * for the child's stdout or stderr, in *wfd. NULL with errno on failure. Three system
- * calls (pipe2, fcntl, epoll_ctl), none of which allocates an inode. */
+ * for the child's stdout or stderr, in *wfd. NULL with errno on failure. Two system
+ * calls (pipe2, epoll_ctl), neither of which allocates an inode: the read end is read
+ * without blocking by exec_out_read(), not made O_NONBLOCK (the write end, the task's
+ * stdout, must block). */
 static struct exec_out *
 exec_out_open(struct exec_pool *pool, const char *path, int *wfd)
 {
@@ -128,8 +132,7 @@ exec_out_open(struct exec_pool *pool, const char *path, int *wfd)
         goto close_fail;
     struct epoll_event ev = {.events = EPOLLIN,
                              .data.u64 = EXEC_EV_OUT | (uint64_t)(uintptr_t)o};
-    if (fcntl(o->rfd, F_SETFL, O_NONBLOCK) < 0 ||
-        epoll_ctl(pool->epfd, EPOLL_CTL_ADD, o->rfd, &ev) < 0)
+    if (epoll_ctl(pool->epfd, EPOLL_CTL_ADD, o->rfd, &ev) < 0)
         goto close_fail;
     return o;
 
@@ -143,6 +146,23 @@ close_fail:
 fail:
     free(o);
     return NULL;
+}
+
+/* Reads what the pipe holds without blocking: -1 with EAGAIN when it is empty.
+ * preadv2(RWF_NOWAIT) (Linux >= 5.x for pipes) saves an fcntl per pipe; where the
+ * kernel refuses it, the read end is made O_NONBLOCK once and read(). */
+static ssize_t exec_out_read(struct exec_out *o, char *buf, size_t size)
+{
+    if (!o->nonblock) {
+        struct iovec v = {.iov_base = buf, .iov_len = size};
+        ssize_t n = preadv2(o->rfd, &v, 1, -1, RWF_NOWAIT);
+        if (n >= 0 || (errno != EOPNOTSUPP && errno != EINVAL))
+            return n;
+        if (fcntl(o->rfd, F_SETFL, O_NONBLOCK) < 0)
+            return -1;
+        o->nonblock = true;
+    }
+    return read(o->rfd, buf, size);
 }
 
 static int exec_write_all(int fd, const char *buf, size_t n)
@@ -169,7 +189,7 @@ static bool exec_out_drain(struct exec_out *o)
     char buf[65536];
 
     while (o->rfd >= 0) {
-        ssize_t n = read(o->rfd, buf, sizeof(buf));
+        ssize_t n = exec_out_read(o, buf, sizeof(buf));
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && errno == EAGAIN)

@@ -103,7 +103,7 @@ int exec_pool_fd(const struct exec_pool *pool);
  * working directory that cannot be entered is an error here (SWEEP_ESPAWN, the message
  * names the program, what failed and the reason), not a child that exits 127. Output
  * files are made later (exec_cmd.stdout_path). Cost: the vfork and execve, about a
- * dozen system calls in the child, and 4 in the pool per output pipe (pipe2, fcntl,
+ * dozen system calls in the child, and 3 in the pool per output pipe (pipe2,
  * epoll_ctl, close) plus a close at its end (and the reads of what the task wrote:
  * a pipe that hangs up empty is not read). */
 int exec_spawn(struct exec_pool *pool,

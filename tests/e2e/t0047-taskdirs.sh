@@ -109,10 +109,10 @@ print(db.execute("SELECT count(*) FROM attempts WHERE pid = 0 AND state = 2").fe
     ok "attempts ended by their first tick have no process group recorded ($unrec)"
 fi
 
-# sweep's own system calls for short tasks that write nothing (strace -c, without -f):
+# sweep's own system calls for short tasks that write nothing (strace without -f):
 # about one mkdir per shard directory, not per task (the task directories go from
-# task to task), and
-# no read of an output pipe that hung up empty.
+# task to task), no read of an output pipe that hung up empty, and no fcntl to make a
+# pipe non-blocking (it is read with RWF_NOWAIT).
 if command -v strace >/dev/null 2>&1 && strace -o /dev/null true 2>/dev/null; then
     N=300
     cat >c.yaml <<EOF2
@@ -121,15 +121,16 @@ command: [/bin/true, "{i}"]
 parameters: {i: {range: [1, $N]}}
 EOF2
     ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
-        strace -c -o "$T/sc" "$SWEEP_BIN" run c.yaml -j 2 -q >"$T/out" 2>&1 ||
-        fail "sweep run under strace: $(cat "$T/out")"
-    calls() { awk -v c="$1" '$NF == c { print $4; f = 1 } END { if (!f) print 0 }' "$T/sc"; }
-    mk=$(calls mkdir)
-    rd=$(calls read)
+        strace -o "$T/sc" -e trace=mkdir,read,fcntl "$SWEEP_BIN" run c.yaml -j 2 -q \
+        >"$T/out" 2>&1 || fail "sweep run under strace: $(cat "$T/out")"
+    mk=$(grep -c '^mkdir(' "$T/sc") || true
+    rd=$(grep -c '^read(' "$T/sc") || true
+    nb=$(grep -c '^fcntl(.*O_NONBLOCK' "$T/sc") || true
     shards=$(ls "$SWEEP_HOME/studies/c/tasks" | wc -l)
     [ "$mk" -lt $((shards + N / 2)) ] || fail "$mk mkdir calls for $N tasks in $shards shards"
     [ "$rd" -lt $((N / 2)) ] || fail "$rd read calls for $N tasks"
-    ok "system calls for $N silent tasks: $mk mkdir ($shards shards), $rd read"
+    [ "$nb" -lt $((N / 2)) ] || fail "$nb fcntl calls setting O_NONBLOCK for $N tasks"
+    ok "system calls for $N silent tasks: $mk mkdir ($shards shards), $rd read, $nb fcntl"
 else
     echo "# strace missing or not allowed: system calls not counted"
 fi
