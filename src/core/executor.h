@@ -63,7 +63,8 @@ struct executor_outcome {
     long maxrss_kb;
     /* The task may have left output files (stdout_path, stderr_path), or may still
      * write to them; false only when it surely left none (an executor that cannot
-     * tell says true). */
+     * tell says true). With false and no result, the runner may give the task's
+     * directory, when it finds it empty, to the next task (rn_dir_ended). */
     bool output;
     /* The $SWEEP_RESULT file as a canonical JSON object, or NULL (no file, or it could
      * not be read: then error says why). */

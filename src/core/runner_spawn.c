@@ -67,7 +67,8 @@ static int hex_digit(char c)
     return -1;
 }
 
-/* Whether the directory holds nothing (no entry but . and ..): one getdents64. */
+/* Whether the directory holds nothing but . and ..: an open, two getdents64 (the
+ * second sees the end) and a close. */
 static bool dir_empty(const char *path)
 {
     char buf[512];
@@ -141,6 +142,7 @@ static int dir_from_spare(struct runner *r, const char *dir)
         free(spare);
         return 1;
     }
+    /* Should this fail, the task gets the directory as it is, as a rerun its own. */
     rename(dir, spare);
     free(spare);
     return 0;

@@ -111,8 +111,9 @@ fi
 
 # sweep's own system calls for short tasks that write nothing (strace without -f):
 # about one mkdir per shard directory, not per task (the task directories go from
-# task to task), no read of an output pipe that hung up empty, and no fcntl to make a
-# pipe non-blocking (it is read with RWF_NOWAIT).
+# task to task), no read of an output pipe that hung up empty, no fcntl to make a
+# pipe non-blocking (it is read with RWF_NOWAIT), and no open of a result file that
+# is not there (an error message made and dropped).
 if command -v strace >/dev/null 2>&1 && strace -o /dev/null true 2>/dev/null; then
     N=300
     cat >c.yaml <<EOF2
@@ -121,16 +122,19 @@ command: [/bin/true, "{i}"]
 parameters: {i: {range: [1, $N]}}
 EOF2
     ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
-        strace -o "$T/sc" -e trace=mkdir,read,fcntl "$SWEEP_BIN" run c.yaml -j 2 -q \
+        strace -o "$T/sc" -e trace=mkdir,read,fcntl,openat "$SWEEP_BIN" run c.yaml -j 2 -q \
         >"$T/out" 2>&1 || fail "sweep run under strace: $(cat "$T/out")"
     mk=$(grep -c '^mkdir(' "$T/sc") || true
     rd=$(grep -c '^read(' "$T/sc") || true
     nb=$(grep -c '^fcntl(.*O_NONBLOCK' "$T/sc") || true
+    op=$(grep -c '^openat(.*result\.json' "$T/sc") || true
     shards=$(ls "$SWEEP_HOME/studies/c/tasks" | wc -l)
     [ "$mk" -lt $((shards + N / 2)) ] || fail "$mk mkdir calls for $N tasks in $shards shards"
     [ "$rd" -lt $((N / 2)) ] || fail "$rd read calls for $N tasks"
     [ "$nb" -lt $((N / 2)) ] || fail "$nb fcntl calls setting O_NONBLOCK for $N tasks"
-    ok "system calls for $N silent tasks: $mk mkdir ($shards shards), $rd read, $nb fcntl"
+    [ "$op" -lt $((N / 2)) ] || fail "$op opens of result files for $N tasks"
+    ok "system calls for $N silent tasks: $mk mkdir ($shards shards), $rd read," \
+        "$nb fcntl, $op open of result.json"
 else
     echo "# strace missing or not allowed: system calls not counted"
 fi
