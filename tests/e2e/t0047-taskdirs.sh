@@ -136,6 +136,22 @@ EOF2
     [ "$op" -lt $((N / 2)) ] || fail "$op opens of result files for $N tasks"
     ok "system calls for $N silent tasks: $mk mkdir ($shards shards), $rd read of an end," \
         "$nb fcntl, $op open of result.json"
+
+    # The WAL is checkpointed every 10,000 pages, not every 1,000: a checkpoint waits
+    # for two fdatasync calls, on the run's path (about 20 for 1,000 short tasks at
+    # the default, against 8 of the run's start and end).
+    N=1000
+    cat >f.yaml <<EOF2
+study: f
+command: [/bin/true, "{i}"]
+parameters: {i: {range: [1, $N]}}
+EOF2
+    ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+        strace -o "$T/sf" -e trace=fdatasync,fsync "$SWEEP_BIN" run f.yaml -j 2 -q \
+        >"$T/out" 2>&1 || fail "sweep run under strace: $(cat "$T/out")"
+    syncs=$(grep -c 'sync(' "$T/sf") || true
+    [ "$syncs" -le 12 ] || fail "$syncs fdatasync calls for $N tasks"
+    ok "few checkpoints in a run of $N short tasks ($syncs fdatasync calls)"
 else
     echo "# strace missing or not allowed: system calls not counted"
 fi
