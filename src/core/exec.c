@@ -34,6 +34,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -50,9 +51,11 @@
 struct exec_out {
     struct exec_out *next; /* in pool->lingering */
     bool lingering;
-    int rfd; /* the read end (O_NONBLOCK), in the epoll set; -1 once at its end */
-    int fd;  /* the file; -1 before the first byte (or after a failure) */
-    int err; /* errno of the first failure to create or write the file, or 0 */
+    bool made;     /* the file was created (the task wrote to it) */
+    int rfd;       /* the read end, in the epoll set; -1 once at its end */
+    bool nonblock; /* rfd is O_NONBLOCK (a kernel without RWF_NOWAIT for pipes) */
+    int fd;        /* the file; -1 before the first byte (or after a failure) */
+    int err;       /* errno of the first failure to create or write the file, or 0 */
     char path[];
 };
 
@@ -108,8 +111,10 @@ static int exec_fd_high(int fd)
 }
 
 /* Makes the pipe of an output to `path`, its read end in the epoll set; the write end,
- * for the child's stdout or stderr, in *wfd. NULL with errno on failure. Three system
- * calls (pipe2, fcntl, epoll_ctl), none of which allocates an inode. */
+ * for the child's stdout or stderr, in *wfd. NULL with errno on failure. Two system
+ * calls (pipe2, epoll_ctl), neither of which allocates an inode: the read end is read
+ * without blocking by exec_out_read(), not made O_NONBLOCK (the write end, the task's
+ * stdout, must block). */
 static struct exec_out *
 exec_out_open(struct exec_pool *pool, const char *path, int *wfd)
 {
@@ -127,8 +132,7 @@ exec_out_open(struct exec_pool *pool, const char *path, int *wfd)
         goto close_fail;
     struct epoll_event ev = {.events = EPOLLIN,
                              .data.u64 = EXEC_EV_OUT | (uint64_t)(uintptr_t)o};
-    if (fcntl(o->rfd, F_SETFL, O_NONBLOCK) < 0 ||
-        epoll_ctl(pool->epfd, EPOLL_CTL_ADD, o->rfd, &ev) < 0)
+    if (epoll_ctl(pool->epfd, EPOLL_CTL_ADD, o->rfd, &ev) < 0)
         goto close_fail;
     return o;
 
@@ -142,6 +146,23 @@ close_fail:
 fail:
     free(o);
     return NULL;
+}
+
+/* Reads what the pipe holds without blocking: -1 with EAGAIN when it is empty.
+ * preadv2(RWF_NOWAIT) (Linux >= 5.x for pipes) saves an fcntl per pipe; where the
+ * kernel refuses it, the read end is made O_NONBLOCK once and read(). */
+static ssize_t exec_out_read(struct exec_out *o, char *buf, size_t size)
+{
+    if (!o->nonblock) {
+        struct iovec v = {.iov_base = buf, .iov_len = size};
+        ssize_t n = preadv2(o->rfd, &v, 1, -1, RWF_NOWAIT);
+        if (n >= 0 || (errno != EOPNOTSUPP && errno != EINVAL))
+            return n;
+        if (fcntl(o->rfd, F_SETFL, O_NONBLOCK) < 0)
+            return -1;
+        o->nonblock = true;
+    }
+    return read(o->rfd, buf, size);
 }
 
 static int exec_write_all(int fd, const char *buf, size_t n)
@@ -168,7 +189,7 @@ static bool exec_out_drain(struct exec_out *o)
     char buf[65536];
 
     while (o->rfd >= 0) {
-        ssize_t n = read(o->rfd, buf, sizeof(buf));
+        ssize_t n = exec_out_read(o, buf, sizeof(buf));
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && errno == EAGAIN)
@@ -184,6 +205,7 @@ static bool exec_out_drain(struct exec_out *o)
             } while (o->fd < 0 && errno == EINTR);
             if (o->fd < 0)
                 o->err = errno ? errno : EIO;
+            o->made = o->fd >= 0;
         }
         if (o->fd >= 0 && exec_write_all(o->fd, buf, (size_t)n) < 0) {
             o->err = errno ? errno : EIO;
@@ -212,10 +234,21 @@ static void exec_out_release(struct exec_pool *pool, struct exec_out *o)
     pool->lingering = o;
 }
 
-/* An output's pipe is readable: drained; a lingering one at its end is freed. */
-static void exec_out_ready(struct exec_pool *pool, struct exec_out *o)
+/* An output's pipe is readable (epoll's `events`): drained; a lingering one at its
+ * end is freed. A hang-up without data (every writer gone, nothing left to read) is
+ * its end without a read. */
+static void exec_out_ready(struct exec_pool *pool, struct exec_out *o, uint32_t events)
 {
-    if (!exec_out_drain(o) || !o->lingering)
+    if ((events & (EPOLLHUP | EPOLLIN)) == EPOLLHUP && o->rfd >= 0) {
+        close(o->rfd);
+        o->rfd = -1;
+        if (o->fd >= 0)
+            close(o->fd);
+        o->fd = -1;
+    } else if (!exec_out_drain(o)) {
+        return;
+    }
+    if (!o->lingering)
         return;
     for (struct exec_out **p = &pool->lingering; *p; p = &(*p)->next) {
         if (*p == o) {
@@ -605,6 +638,9 @@ static int exec_finish(struct exec_pool *pool,
     for (int k = 0; k < 2; k++) {
         if (outs[k] && outs[k]->rfd >= 0)
             exec_out_drain(outs[k]);
+        /* Made, or a writer that left the group may still write. */
+        if (outs[k] && (outs[k]->made || outs[k]->err || outs[k]->rfd >= 0))
+            res.output = true;
         if (outs[k] && outs[k]->err && !res.out_err) {
             res.out_err = outs[k]->err;
             res.out_path = outs[k]->path;
@@ -668,7 +704,8 @@ exec_reap(struct exec_pool *pool, exec_done_fn *done, void *arg, struct err *err
     for (int i = 0; i < n; i++) {
         if (ev[i].data.u64 & EXEC_EV_OUT)
             exec_out_ready(
-                pool, (struct exec_out *)(uintptr_t)(ev[i].data.u64 & ~EXEC_EV_OUT));
+                pool, (struct exec_out *)(uintptr_t)(ev[i].data.u64 & ~EXEC_EV_OUT),
+                ev[i].events);
     }
     for (int i = 0; i < n; i++) {
         if (ev[i].data.u64 & EXEC_EV_OUT)

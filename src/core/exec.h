@@ -75,6 +75,10 @@ struct exec_result {
     bool timed_out;         /* ended after its deadline (it was sent SIGTERM by us) */
     double wall, user, sys; /* seconds */
     long maxrss_kb;
+    /* The task wrote to its stdout or stderr (a file was made or could not be), or a
+     * process that left its group still holds the pipe: false means the task left
+     * no output file behind, and none will come. */
+    bool output;
     int out_err;          /* errno of a stdout/stderr file not created or written */
     const char *out_path; /* that file (valid during done() only) */
 };
@@ -99,8 +103,9 @@ int exec_pool_fd(const struct exec_pool *pool);
  * working directory that cannot be entered is an error here (SWEEP_ESPAWN, the message
  * names the program, what failed and the reason), not a child that exits 127. Output
  * files are made later (exec_cmd.stdout_path). Cost: the vfork and execve, about a
- * dozen system calls in the child, and 4 in the pool per output pipe (pipe2, fcntl,
- * epoll_ctl, close) plus a read and a close at its end. */
+ * dozen system calls in the child, and 3 in the pool per output pipe (pipe2,
+ * epoll_ctl, close) plus a close at its end (and the reads of what the task wrote:
+ * a pipe that hangs up empty is not read). */
 int exec_spawn(struct exec_pool *pool,
                const struct exec_cmd *cmd,
                pid_t *pid,

@@ -61,6 +61,11 @@ struct executor_outcome {
     bool timed_out;         /* ended after its deadline (the executor stopped it) */
     double wall, user, sys; /* seconds */
     long maxrss_kb;
+    /* The task may have left output files (stdout_path, stderr_path), or may still
+     * write to them; false only when it surely left none (an executor that cannot
+     * tell says true). With false and no result, the runner may give the task's
+     * directory, when it finds it empty, to the next task (rn_dir_ended). */
+    bool output;
     /* The $SWEEP_RESULT file as a canonical JSON object, or NULL (no file, or it could
      * not be read: then error says why). */
     const char *metrics;

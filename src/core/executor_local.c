@@ -16,9 +16,11 @@
 #include "common/xalloc.h"
 #include "core/exec.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define RESULT_MAX_SIZE (64u << 20) /* a $SWEEP_RESULT file larger fails the task */
 
@@ -48,6 +50,9 @@ void executor_read_result(const char *path, char **metrics, char **error)
 
     *metrics = NULL;
     *error = NULL;
+    /* No file, the common case: no error message made to be dropped. */
+    if (access(path, F_OK) < 0 && errno == ENOENT)
+        return;
     if (fileio_read_user(path, RESULT_MAX_SIZE, &text, &len, &err)) {
         if (err.code != SWEEP_ENOTFOUND)
             *error = xasprintf("cannot read the result: %s", err.msg);
@@ -141,7 +146,8 @@ static void local_ended(const struct exec_result *res, void *arg)
                                  .wall = res->wall,
                                  .user = res->user,
                                  .sys = res->sys,
-                                 .maxrss_kb = res->maxrss_kb};
+                                 .maxrss_kb = res->maxrss_kb,
+                                 .output = res->output};
     char *metrics = NULL, *error = NULL;
 
     if (a->result_path)

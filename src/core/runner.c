@@ -461,6 +461,7 @@ void runner_destroy(struct runner *r)
     studylog_close(r->log);
     free(r->log_path);
     free(r->study_dir);
+    rn_dir_spares_free(r);
     free(r->after_shown);
     for (size_t i = 0; i < r->nearly; i++)
         free(r->early[i]);
@@ -502,8 +503,9 @@ int runner_reap(struct runner *r, struct err *err)
     if (r->phase != PHASE_RUN)
         return SWEEP_OK;
     studylog_begin(r->log);
-    /* The process groups of the tasks spawned since the last tick, before their ends
-     * (an attempt already closed has no use for it: ENOTFOUND). */
+    /* The process groups of the tasks spawned since the last tick and still running
+     * when it began (runner_take_outcome drops those of ended ones; an attempt closed
+     * by another process has no use for it: ENOTFOUND). */
     for (size_t i = 0; i < r->nunrec; i++) {
         const struct pgid_rec *p = &r->unrec[i];
         rc = store_attempt_set_process(r->st, p->task_id, p->attempt, p->pid, p->pid,
@@ -579,6 +581,15 @@ bool runner_take_outcome(struct runner *r, const struct executor_outcome *out)
     if (r->ndone == 0 && r->nunrec == 0)
         r->pending_since = run_mono(r);
     on_done(out, r);
+    rn_dir_ended(r, t, out);
+    /* Its process group is not recorded: its end is, in the same transaction, and
+     * there is nothing left to kill should this run die first. */
+    for (size_t i = 0; i < r->nunrec; i++) {
+        if (r->unrec[i].task_id == t->id && r->unrec[i].attempt == t->attempts) {
+            r->unrec[i] = r->unrec[--r->nunrec];
+            break;
+        }
+    }
     r->wall_avg = r->nwalls++ == 0 ? out->wall : 0.8 * r->wall_avg + 0.2 * out->wall;
     if (r->o->stop_on_error &&
         (!out->exited || out->exit_code != 0 || out->timed_out || out->error))

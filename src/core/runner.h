@@ -318,7 +318,8 @@ int runner_spawn_claimed(struct runner *r, int free);
 void runner_committed(struct runner *r, bool ok);
 /* Submits the tasks the tick chose and returns how many. The process group of each
  * task submitted is recorded by the next tick, which comes at once
- * (runner_next_wakeup). */
+ * (runner_next_wakeup), unless that tick records its end (then it is not: the
+ * attempt's pid and pgid stay 0). */
 size_t runner_spawn(struct runner *r);
 void runner_flush(struct runner *r);
 /* Keeps an ended attempt's outcome for the next tick when it is one of this

@@ -57,14 +57,18 @@ static void running_remove(struct runner *r, struct rtask *t)
  * disk): when less than this is free where it ran, its error says so. */
 #define DISK_FULL_BYTES (1024.0 * 1024.0)
 
-/* " (disk full: ...)" when the disk of dir has (almost) no space left, else NULL. */
-static char *disk_full_note(const char *dir)
+/* " (disk full: ...)" when the disk of dir has (almost) no space left, else NULL;
+ * the disk of `alt` when dir is gone (a task's directory given on: rn_dir_ended). */
+static char *disk_full_note(const char *dir, const char *alt)
 {
     struct statvfs v;
     double avail;
 
-    if (!dir || statvfs(dir, &v) != 0)
-        return NULL;
+    if (!dir || statvfs(dir, &v) != 0) {
+        dir = alt;
+        if (!dir || statvfs(dir, &v) != 0)
+            return NULL;
+    }
     avail = (double)v.f_bavail * (double)v.f_frsize;
     if (avail >= DISK_FULL_BYTES)
         return NULL;
@@ -127,7 +131,7 @@ int rn_finish_attempt(struct runner *r,
         }
     }
     if (o.state == TASK_FAILED && !t->spawn_error) {
-        char *note = disk_full_note(t->dir);
+        char *note = disk_full_note(t->dir, r->study_dir);
         if (note) {
             char *e = xasprintf("%s%s", error ? error : "failed", note);
             free(error);
@@ -148,7 +152,14 @@ int rn_finish_attempt(struct runner *r,
         o.retry_at = run_now(r) + delay;
     }
 
-    rc = store_task_finished(r->st, t->id, t->attempts, &o, err);
+    {
+        struct store_task_group g = {.study_id = r->study_id,
+                                     .generation = r->generation,
+                                     .seq = t->seq,
+                                     .step = t->step,
+                                     .priority = t->priority};
+        rc = store_task_finished_in(r->st, &g, t->id, t->attempts, &o, err);
+    }
     if (rc == SWEEP_ESTALE) {
         /* The attempt had been taken from this run (its lease expired): recorded as
          * stale, nothing else changes. */

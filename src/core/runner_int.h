@@ -28,6 +28,7 @@
 
 #define EARLY_SHOWN 3   /* distinct early failures shown per run */
 #define BUSY_RETRIES 11 /* a busy store (5 s each) at a run's start and end */
+#define RN_SPARE_MAX 16 /* empty directories of ended tasks kept for the next ones */
 
 /* Why the runner itself ended a task. */
 enum stop_reason {
@@ -137,6 +138,9 @@ struct runner {
     double pending_since; /* the oldest end or process not recorded yet (mono) */
     /* The shard directories (tasks/<k0k1>, a bit each) made by this run. */
     uint64_t shards[4];
+    /* Empty directories of ended tasks, renamed to the next tasks' (rn_dir_ended). */
+    char *spare[RN_SPARE_MAX];
+    size_t nspare;
 
     struct taskview_env env; /* the environment every task of the study shares */
     uint64_t rng;
@@ -208,6 +212,13 @@ void rn_cancel_all(struct runner *r, bool now);
 /* mkdir -p; returns 1 when the last directory was created, 0 when it existed, or -1
  * with errno. */
 int rn_mkdirs(const char *path);
+/* An attempt ended (its outcome just reported): its directory, when the task left
+ * nothing in it, may become the next task's (a rename costs a fraction of a mkdir). */
+void rn_dir_ended(struct runner *r,
+                  const struct rtask *t,
+                  const struct executor_outcome *out);
+/* Frees the spare directories' names (the directories stay). */
+void rn_dir_spares_free(struct runner *r);
 /* Gives back the claimed tasks (store_task_unclaim). */
 int rn_unclaim_all(struct runner *r, struct err *err);
 

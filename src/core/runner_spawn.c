@@ -11,9 +11,12 @@
 #include "common/jsonx.h"
 #include "common/xalloc.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -64,9 +67,90 @@ static int hex_digit(char c)
     return -1;
 }
 
-/* Makes a task's directory (dir, under its shard tasks/<k0k1>) with one mkdir: the
- * shard directory (and the ones above it) is made once per run and remembered.
- * Returns as rn_mkdirs(). */
+/* Whether the directory holds nothing but . and ..: an open, two getdents64 (the
+ * second sees the end) and a close. */
+static bool dir_empty(const char *path)
+{
+    char buf[512];
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    bool empty = fd >= 0;
+
+    while (empty) {
+        ssize_t n = getdents64(fd, buf, sizeof(buf));
+        if (n <= 0) {
+            empty = n == 0;
+            break;
+        }
+        for (ssize_t off = 0; off < n && empty;) {
+            const struct dirent64 *d = (const struct dirent64 *)(buf + off);
+            empty = strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0;
+            off += d->d_reclen;
+        }
+    }
+    if (fd >= 0)
+        close(fd);
+    return empty;
+}
+
+/* Directories given on. A new directory costs ext4 an inode and a block (a mkdir took
+ * about 50 us of sweep's CPU, the largest cost of a short task), a rename a fraction
+ * of that. So the directory of an ended task that left nothing in it (no output file,
+ * no result file: executor_outcome.output) is kept as a spare, under its own name,
+ * and the next task's directory is that spare renamed: the task starts in an empty
+ * directory of its own as before, and the ended one is left with no directory, as it
+ * left no file. Not in a study with steps or a reduce, whose tasks name the
+ * directories of the steps before them. A spare is checked empty after the rename
+ * (what the ended task's group wrote after its end, or a process that left that group
+ * and writes there later, is moved back with it); a process that left the group and
+ * writes there after the rename writes into the new task's directory (the same limit
+ * as for its kills, exec.h). */
+void rn_dir_ended(struct runner *r,
+                  const struct rtask *t,
+                  const struct executor_outcome *out)
+{
+    if (!t->dir || out->output || out->metrics || out->error ||
+        r->nspare >= RN_SPARE_MAX || r->spec->has_steps || r->spec->reduce)
+        return;
+    r->spare[r->nspare++] = xstrdup(t->dir);
+}
+
+void rn_dir_spares_free(struct runner *r)
+{
+    while (r->nspare > 0)
+        free(r->spare[--r->nspare]);
+}
+
+/* Renames the last spare to dir: 1 when dir is now that empty directory, else 0 (no
+ * spare, dir exists, or the spare was not empty: it goes back to its name). */
+static int dir_from_spare(struct runner *r, const char *dir)
+{
+    char *spare;
+
+    if (r->nspare == 0)
+        return 0;
+    spare = r->spare[r->nspare - 1];
+    if (renameat2(AT_FDCWD, spare, AT_FDCWD, dir, RENAME_NOREPLACE) < 0) {
+        /* dir exists (a rerun): the spare waits for a new one */
+        if (errno != EEXIST) {
+            r->nspare--;
+            free(spare);
+        }
+        return 0;
+    }
+    r->nspare--;
+    if (dir_empty(dir)) {
+        free(spare);
+        return 1;
+    }
+    /* Should this fail, the task gets the directory as it is, as a rerun its own. */
+    rename(dir, spare);
+    free(spare);
+    return 0;
+}
+
+/* Makes a task's directory (dir, under its shard tasks/<k0k1>): a spare renamed, or
+ * one mkdir: the shard directory (and the ones above it) is made once per run and
+ * remembered. Returns as rn_mkdirs(). */
 static int task_mkdir(struct runner *r, const char *dir, const char *key)
 {
     int hi = hex_digit(key[0]), lo = hi < 0 ? -1 : hex_digit(key[1]);
@@ -83,6 +167,8 @@ static int task_mkdir(struct runner *r, const char *dir, const char *key)
             return -1;
         r->shards[shard / 64] |= UINT64_C(1) << (shard % 64);
     }
+    if (shard >= 0 && dir_from_spare(r, dir))
+        return 1;
     return rn_mkdirs(dir);
 }
 
@@ -203,11 +289,16 @@ static int start_head(struct runner *r, int need, bool ahead, struct err *err)
     ratelimit_take(&r->rl, run_mono(r));
     sched_heap_pop(&r->ready, &it);
     t = it.data;
+    struct store_task_group group = {.study_id = r->study_id,
+                                     .generation = r->generation,
+                                     .seq = t->seq,
+                                     .step = t->step,
+                                     .priority = t->priority};
     t->cpus = need;
     t->attempts++;
     t->started_at = run_now(r);
     t->stop = STOP_NONE;
-    rc = store_task_started(r->st, t->id, t->attempts, t->started_at, err);
+    rc = store_task_started_in(r->st, &group, t->id, t->attempts, t->started_at, err);
     if (rc == SWEEP_ENOTFOUND) {
         /* No longer pending: cancelled since it was read. */
         err_clear(err);

@@ -4,7 +4,10 @@
  * while `sweep run` writes; synchronous=NORMAL, so that a killed process loses nothing
  * it committed, while a power loss or OS crash may roll back the last transactions
  * before the next checkpoint (the database stays consistent, and the tasks whose
- * results are lost simply run again); foreign keys on; a 5 s busy timeout, after which
+ * results are lost simply run again); a checkpoint every 10,000 pages of WAL (about
+ * 40 MB), not SQLite's 1,000: each one waits for two fdatasync calls inside the
+ * commit that triggers it, on the path of a run's ticks (a few ms each, about 45 for
+ * 5,000 short tasks at 1,000); foreign keys on; a 5 s busy timeout, after which
  * another process holding the write lock is reported as SWEEP_EBUSY. Transactions begin
  * IMMEDIATE (the write lock is taken up front, so a writer never fails half-way on a
  * stale snapshot). A function that runs several statements wraps them in a savepoint,
@@ -14,8 +17,9 @@
  * (hot_begin() in store_task.c). Their changes of state are counted in task_counts by
  * the store, once per transaction and group, not by the trigger (schema_v8_sql in
  * store_schema.c). Cost per task of a run, measured with store_stats_get()
- * (test_cost_per_task in tests/unit/test_store.c bounds it): 3 statements to start it
- * and 3 to end it (the row written and its group read back), 2 task_counts changes per
+ * (test_cost_per_task in tests/unit/test_store.c bounds it): 2 statements to start it
+ * and 2 to end it (the attempt and the task written; the task's group, which the
+ * runner gives, not read back: store_task_started_in()), 2 task_counts changes per
  * tick, about 6 pages written per tick.
  *
  * This file opens and configures the connection, holds the table of the statements
@@ -145,9 +149,13 @@ static const char *const stmt_sql[ST_COUNT] = {
         " AND priority BETWEEN ?5 AND ?6"
         " ORDER BY priority DESC, seq LIMIT ?7",
     /* Counted by the store (tally flipped): the row gives its group. */
+    /* ?4..?7: the group the caller read (store_task_group), or NULL: with it, a
+     * task in another group is not changed (the caller then asks without). */
     [ST_TASK_STARTED] = "UPDATE tasks SET state = 1, attempts = ?2, started_at = ?3,"
                         " finished_at = 0, not_before = 0, tally = 1 - tally"
-                        " WHERE id = ?1 AND state = 0",
+                        " WHERE id = ?1 AND state = 0 AND (?4 IS NULL OR"
+                        " (study_id = ?4 AND generation = ?5 AND step = ?6"
+                        " AND priority = ?7))",
     /* Before the task's row changes, and only for a pending task: nothing is written
      * when it is not pending or when the attempt exists. */
     [ST_ATTEMPT_OPEN] =
@@ -158,7 +166,8 @@ static const char *const stmt_sql[ST_COUNT] = {
         " wall = ?7, user = ?8, sys = ?9, maxrss_kb = ?10, error = ?11"
         " WHERE task_id = ?1 AND attempt = ?2 AND state = 1",
     /* ?2 > 0 schedules a retry: back to pending until ?2, unless a cancellation was
-     * requested during the attempt, which wins. */
+     * requested during the attempt, which wins. ?13..?16 as ST_TASK_STARTED's ?4..?7,
+     * and then only without a cancellation (the new state is then known). */
     [ST_TASK_FINISHED] =
         "UPDATE tasks SET state = CASE WHEN ?2 <= 0 THEN ?3"
         " WHEN cancel_requested THEN 5 ELSE 0 END,"
@@ -166,7 +175,9 @@ static const char *const stmt_sql[ST_COUNT] = {
         " cancel_requested = 0, exit_code = ?4, signal = ?5, finished_at = ?6,"
         " wall = ?7, user = ?8, sys = ?9, maxrss_kb = ?10, error = ?11,"
         " metrics_json = ?12, tally = 1 - tally"
-        " WHERE id = ?1 AND state = 1",
+        " WHERE id = ?1 AND state = 1 AND (?13 IS NULL OR (study_id = ?13"
+        " AND generation = ?14 AND step = ?15 AND priority = ?16"
+        " AND cancel_requested = 0))",
     /* After a change counted by the store: the task's group and new state (RETURNING
      * would cost as much as the trigger: SQLite makes it one). */
     [ST_TASK_GROUP] = "SELECT " COUNTED_COLS " FROM tasks WHERE id = ?1",
@@ -579,7 +590,7 @@ static int store_configure(struct store *st, struct err *err)
     sqlite3_finalize(s);
     return store_exec(st,
                       "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
-                      " PRAGMA cache_size = -32768;",
+                      " PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = 10000;",
                       "opening the store", err);
 }
 

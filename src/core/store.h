@@ -318,6 +318,21 @@ int store_task_started(struct store *st,
                        int attempt,
                        double started_at,
                        struct err *err);
+/* The group a task is counted in (task_counts) and its seq, as its runner read them
+ * (store_task_next_pending): given to store_task_started_in() and
+ * store_task_finished_in(), it saves them reading the task back (one statement each).
+ * A task found in another group (or, at its end, with a cancellation requested) is
+ * handled as without it. */
+struct store_task_group {
+    long long study_id, generation, seq;
+    int step, priority;
+};
+int store_task_started_in(struct store *st,
+                          const struct store_task_group *g,
+                          long long task_id,
+                          int attempt,
+                          double started_at,
+                          struct err *err);
 /* An attempt ended: the attempts row is closed with o->state and the task takes
  * o->state, or goes back to pending with not_before = o->retry_at when a retry is
  * scheduled (o->retry_at > 0), keeping this attempt's exit code, error and times for
@@ -344,6 +359,12 @@ int store_task_finished(struct store *st,
                         int attempt,
                         const struct task_outcome *o,
                         struct err *err);
+int store_task_finished_in(struct store *st,
+                           const struct store_task_group *g,
+                           long long task_id,
+                           int attempt,
+                           const struct task_outcome *o,
+                           struct err *err);
 
 /* Counts per priority band and state for the tasks of the latest generation:
  * counts[band][state] with band 0 = LOW, 1 = MEDIUM, 2 = HIGH. Read from the counts

@@ -340,20 +340,25 @@ int store_task_next_pending(struct store *st,
     return passed;
 }
 
-/* Runs an UPDATE of one task (task_id) whose change of state the store counts: it
- * flips tally (schema_v8_sql) and changes the task only when it is in state `from`.
- * The change to the new state is then noted for the commit (store_counts_add()), from
- * the task's group read back. *changed tells whether the task changed. */
 /* Where a task is: its group in task_counts and its place in expansion order. */
 struct task_place {
     long long study_id, generation, seq;
     int step;
 };
 
+/* Runs an UPDATE of one task (task_id) whose change of state the store counts: it
+ * flips tally (schema_v8_sql) and changes the task only when it is in state `from`.
+ * The change to the new state is then noted for the commit (store_counts_add()), from
+ * the task's group read back, or, with g (to which the UPDATE was bound, so that it
+ * changed nothing in another group), from g and the new state `to` the caller knows.
+ * *changed tells whether the task changed. */
+
 static int step_counted(struct store *st,
                         sqlite3_stmt *s,
                         long long task_id,
                         int from,
+                        const struct store_task_group *g,
+                        int to,
                         bool *changed,
                         struct task_place *place,
                         struct err *err,
@@ -364,6 +369,15 @@ static int step_counted(struct store *st,
     *changed = rc == 0 && sqlite3_changes(st->db) > 0;
     if (!*changed)
         return rc;
+    if (g) {
+        /* Changed only in the group g, to the state `to`: nothing to read back. */
+        int band = store_count_band(g->priority);
+        store_counts_add(st, g->study_id, g->generation, g->step, band, from, -1);
+        store_counts_add(st, g->study_id, g->generation, g->step, band, to, 1);
+        if (place)
+            *place = (struct task_place){g->study_id, g->generation, g->seq, g->step};
+        return 0;
+    }
     s = st->stmt[ST_TASK_GROUP];
     sqlite3_bind_int64(s, 1, task_id);
     rc = sqlite3_step(s);
@@ -385,6 +399,17 @@ static int step_counted(struct store *st,
     }
     store_stmt_done(s);
     return rc;
+}
+
+/* Binds a store_task_group to ?first..?first+3 (all NULL without one). */
+static void bind_group(sqlite3_stmt *s, int first, const struct store_task_group *g)
+{
+    if (!g)
+        return; /* left NULL: store_stmt_done() clears the bindings */
+    sqlite3_bind_int64(s, first, g->study_id);
+    sqlite3_bind_int64(s, first + 1, g->generation);
+    sqlite3_bind_int(s, first + 2, g->step);
+    sqlite3_bind_int(s, first + 3, g->priority);
 }
 
 /* Steps an UPDATE ... RETURNING study_id, generation, step, seq of one task; *place
@@ -416,9 +441,19 @@ int store_task_started(struct store *st,
                        double started_at,
                        struct err *err)
 {
+    return store_task_started_in(st, NULL, task_id, attempt, started_at, err);
+}
+
+int store_task_started_in(struct store *st,
+                          const struct store_task_group *g,
+                          long long task_id,
+                          int attempt,
+                          double started_at,
+                          struct err *err)
+{
     const char *what = "recording the start";
     sqlite3_stmt *s;
-    bool own, changed;
+    bool own, changed = false;
     int rc;
 
     if ((rc = hot_begin(st, &own, err, what)) != 0)
@@ -437,11 +472,16 @@ int store_task_started(struct store *st,
                      what, task_id);
         goto out;
     }
-    s = st->stmt[ST_TASK_STARTED];
-    sqlite3_bind_int64(s, 1, task_id);
-    sqlite3_bind_int(s, 2, attempt);
-    sqlite3_bind_double(s, 3, started_at);
-    rc = step_counted(st, s, task_id, TASK_PENDING, &changed, NULL, err, what);
+    /* With g, then without it when the task is no longer in that group. */
+    for (int pass = g ? 0 : 1; pass < 2 && rc == 0 && !changed; pass++) {
+        s = st->stmt[ST_TASK_STARTED];
+        sqlite3_bind_int64(s, 1, task_id);
+        sqlite3_bind_int(s, 2, attempt);
+        sqlite3_bind_double(s, 3, started_at);
+        bind_group(s, 4, pass == 0 ? g : NULL);
+        rc = step_counted(st, s, task_id, TASK_PENDING, pass == 0 ? g : NULL,
+                          TASK_RUNNING, &changed, NULL, err, what);
+    }
     if (rc == 0 && !changed) /* the attempt was just inserted for a pending task */
         rc = err_set(err, SWEEP_ESTORE, "%s of task %lld: it is no longer pending",
                      what, task_id);
@@ -516,13 +556,23 @@ int store_task_finished(struct store *st,
                         const struct task_outcome *o,
                         struct err *err)
 {
+    return store_task_finished_in(st, NULL, task_id, attempt, o, err);
+}
+
+int store_task_finished_in(struct store *st,
+                           const struct store_task_group *g,
+                           long long task_id,
+                           int attempt,
+                           const struct task_outcome *o,
+                           struct err *err)
+{
     const char *what = "recording the end";
     sqlite3_stmt *s;
     struct task_place place = {.seq = -1};
     struct name_key k;
-    bool own, changed;
+    bool own, changed = false;
     json_t *m;
-    int rc;
+    int rc = 0;
 
     if (!task_state_is_final(o->state))
         return err_set(err, SWEEP_EINVAL, "%s of task %lld: %s is not a final state",
@@ -546,9 +596,16 @@ int store_task_finished(struct store *st,
         }
         goto out;
     }
-    s = st->stmt[ST_TASK_FINISHED];
-    bind_task_finished(s, task_id, o);
-    rc = step_counted(st, s, task_id, TASK_RUNNING, &changed, &place, err, what);
+    /* With g (and no cancellation requested, so that the new state is known), then
+     * without it. */
+    for (int pass = g ? 0 : 1; pass < 2 && rc == 0 && !changed; pass++) {
+        s = st->stmt[ST_TASK_FINISHED];
+        bind_task_finished(s, task_id, o);
+        bind_group(s, 13, pass == 0 ? g : NULL);
+        rc = step_counted(st, s, task_id, TASK_RUNNING, pass == 0 ? g : NULL,
+                          o->retry_at > 0 ? TASK_PENDING : (int)o->state, &changed,
+                          &place, err, what);
+    }
     if (rc == 0 && !changed) {
         s = st->stmt[ST_TASK_FINISHED_ANY];
         bind_task_finished(s, task_id, o);
