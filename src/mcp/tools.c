@@ -136,25 +136,14 @@ static bool only_members(const json_t *args,
                          const char *tool,
                          struct mcp_result *out)
 {
-    const char *key;
-    json_t *v;
+    struct err err = {0};
+    char *what = xasprintf("the arguments of %s", tool);
+    bool ok = studyreq_check_members(args, known, what, &err) == SWEEP_OK;
 
-    json_object_foreach((json_t *)args, key, v)
-    {
-        const char *const *k = known;
-        while (*k && strcmp(*k, key) != 0)
-            k++;
-        if (!*k) {
-            struct strbuf sb = STRBUF_INIT;
-            for (k = known; *k; k++)
-                sb_addf(&sb, "%s%s", k == known ? "" : ", ", *k);
-            answer_error(out, "unknown argument \"%s\" of %s; its arguments: %s", key,
-                         tool, sb.len ? sb_str(&sb) : "none");
-            sb_fini(&sb);
-            return false;
-        }
-    }
-    return true;
+    if (!ok)
+        answer_error(out, "%s", err.msg);
+    free(what);
+    return ok;
 }
 
 /* ---- schemas ---- */

@@ -45,11 +45,10 @@ char *studyreq_new_name(const char *prefix)
                      atomic_fetch_add(&name_seq, 1) + 1);
 }
 
-/* Refuses a member of in that is not in known (NULL-terminated). */
-static int check_members(const json_t *in,
-                         const char *const *known,
-                         const char *what,
-                         struct err *err)
+int studyreq_check_members(const json_t *in,
+                           const char *const *known,
+                           const char *what,
+                           struct err *err)
 {
     const char *key;
     json_t *v;
@@ -63,8 +62,8 @@ static int check_members(const json_t *in,
             struct strbuf sb = STRBUF_INIT;
             for (k = known; *k; k++)
                 sb_addf(&sb, "%s%s", k == known ? "" : ", ", *k);
-            err_set(err, SWEEP_EINVAL, "unknown field \"%s\" in a %s (its fields: %s)",
-                    key, what, sb_str(&sb));
+            err_set(err, SWEEP_EINVAL, "unknown field \"%s\" in %s (its fields: %s)",
+                    key, what, sb.len ? sb_str(&sb) : "none");
             sb_fini(&sb);
             return SWEEP_EINVAL;
         }
@@ -270,7 +269,7 @@ json_t *studyreq_parametric(const json_t *in,
     char *model = NULL;
     json_t *spec = NULL;
 
-    if (check_members(in, known, "parametric study", err))
+    if (studyreq_check_members(in, known, "a parametric study", err))
         return NULL;
     if (!json_object_get(in, "algorithm") || !json_is_string(var) || !values) {
         err_set(err, SWEEP_EINVAL,
@@ -312,7 +311,7 @@ studyreq_grid(const json_t *in, const struct studyreq_limits *lim, struct err *e
     json_t *v, *spec = NULL;
     char *model = NULL, f[300];
 
-    if (check_members(in, known, "grid study", err))
+    if (studyreq_check_members(in, known, "a grid study", err))
         return NULL;
     if (!json_object_get(in, "algorithm") || !json_is_object(params) ||
         json_object_size(params) == 0) {

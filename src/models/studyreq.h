@@ -66,6 +66,12 @@ int studyreq_check(json_t *spec,
                    struct err *err);
 
 /* Whether a step of spec (or its reduce) runs a command rather than a model. */
+/* Refuses a member of object in that is not in known (NULL-terminated): SWEEP_EINVAL
+ * "unknown field "x" in WHAT (its fields: a, b)". */
+int studyreq_check_members(const json_t *in,
+                           const char *const *known,
+                           const char *what,
+                           struct err *err);
 bool studyreq_runs_commands(const struct spec *spec);
 
 /* A new study name PREFIX-YYYYmmdd-HHMMSS-PID-N: the prefix lower-cased and kept to

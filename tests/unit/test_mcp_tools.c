@@ -223,7 +223,8 @@ static void test_bad_arguments(void **state)
         {"check_study_status", "{\"study_id\": \"ghost\"}",
          "study_id: no study \"ghost\"; there is no study yet"},
         {"check_study_status", "{\"study_id\": \"ghost\", \"x\": 1}",
-         "unknown argument \"x\" of check_study_status; its arguments: study_id"},
+         "unknown field \"x\" in the arguments of check_study_status (its fields: "
+         "study_id, wait_seconds)"},
         {"retry_failed_simulations", "{\"study_id\": \"ghost\"}", "no study \"ghost\""},
         {"cancel_study", "{\"study_id\": \"ghost\"}", "no study \"ghost\""},
         {"get_study_results", "{\"study_id\": \"ghost\"}", "no study \"ghost\""},
@@ -231,7 +232,8 @@ static void test_bad_arguments(void **state)
          "aggregate: expected true or false"},
         {"list_models", "{\"model\": \"dlaa\"}",
          "model: unknown model \"dlaa\" (did you mean \"dla\"?)"},
-        {"list_studies", "{\"all\": true}", "unknown argument \"all\""},
+        {"list_studies", "{\"all\": true}",
+         "unknown field \"all\" in the arguments of list_studies (its fields: none)"},
     };
     struct fixture *f = *state;
 
