@@ -46,7 +46,8 @@ struct mcp_http_stream {
 /* A thread running one tools/call. */
 struct worker {
     pthread_t tid;
-    enum { W_FREE, W_RUNNING, W_DONE } state; /* under m->mu; W_DONE: to be joined */
+    /* Under m->mu. W_RESERVED: for a call not started yet; W_DONE: to be joined. */
+    enum { W_FREE, W_RESERVED, W_RUNNING, W_DONE } state;
     struct mcp_http *m;
     struct slot *sl;
     struct mcp_http_stream *st;
@@ -612,7 +613,8 @@ static void *worker_main(void *arg)
 }
 
 /* Joins the workers that have ended and reserves a free one (m->mu not held), or
- * NULL when MCP_HTTP_CALLS are running or the service is stopping. */
+ * NULL when MCP_HTTP_CALLS are running or the service is stopping (mcp_http_stop()
+ * then joins them all, and nothing else does). */
 static struct worker *worker_reserve(struct mcp_http *m)
 {
     pthread_t done[MCP_HTTP_CALLS];
@@ -620,16 +622,16 @@ static struct worker *worker_reserve(struct mcp_http *m)
     size_t n = 0;
 
     pthread_mutex_lock(&m->mu);
-    for (int i = 0; i < MCP_HTTP_CALLS; i++) {
+    for (int i = 0; i < MCP_HTTP_CALLS && !m->stopping; i++) {
         if (m->workers[i].state == W_DONE) {
             done[n++] = m->workers[i].tid;
             m->workers[i].state = W_FREE;
         }
-        if (m->workers[i].state == W_FREE && !w && !m->stopping)
+        if (m->workers[i].state == W_FREE && !w)
             w = &m->workers[i];
     }
     if (w)
-        w->state = W_RUNNING;
+        w->state = W_RESERVED;
     pthread_mutex_unlock(&m->mu);
     for (size_t i = 0; i < n; i++)
         pthread_join(done[i], NULL);
@@ -657,6 +659,7 @@ static void call_start(struct mcp_http *m,
     struct worker *w = worker_reserve(m);
     struct mcp_http_stream *st;
     struct slot *sl;
+    bool ok;
 
     if (!w) {
         rpc_error(out, 503, "Service Unavailable: too many tool calls are running");
@@ -677,14 +680,22 @@ static void call_start(struct mcp_http *m,
     w->st = st;
     w->body = xstrndup(rq->body, rq->body_len);
     w->len = rq->body_len;
-    if (pthread_create(&w->tid, NULL, worker_main, w) != 0) {
+    /* Under m->mu: the worker cannot be marked done (and joined) before tid is set,
+     * and mcp_http_stop() joins every worker started. */
+    pthread_mutex_lock(&m->mu);
+    ok = !m->stopping && pthread_create(&w->tid, NULL, worker_main, w) == 0;
+    if (ok)
+        w->state = W_RUNNING;
+    pthread_mutex_unlock(&m->mu);
+    if (!ok) {
         free(w->body);
         pthread_mutex_lock(&sl->mu);
         slot_release(m, sl);
         st->refs = 1;
         mcp_http_stream_release(st);
         worker_unreserve(m, w);
-        rpc_error(out, 503, "Service Unavailable: cannot start a thread for the call");
+        rpc_error(out, 503,
+                  "Service Unavailable: the service is stopping, or no thread");
         return;
     }
     out->status = 200;
@@ -782,15 +793,11 @@ void mcp_http_stop(struct mcp_http *m)
     pthread_mutex_lock(&m->mu);
     m->stopping = true;
     for (int i = 0; i < MCP_HTTP_CALLS; i++)
-        if (m->workers[i].state != W_FREE)
-            tids[n++] = m->workers[i].tid;
+        if (m->workers[i].state == W_RUNNING || m->workers[i].state == W_DONE)
+            tids[n++] = m->workers[i].tid; /* joined here only: see worker_reserve */
     pthread_mutex_unlock(&m->mu);
     for (size_t i = 0; i < n; i++)
         pthread_join(tids[i], NULL);
-    pthread_mutex_lock(&m->mu);
-    for (int i = 0; i < MCP_HTTP_CALLS; i++)
-        m->workers[i].state = W_FREE;
-    pthread_mutex_unlock(&m->mu);
 }
 
 void mcp_http_destroy(struct mcp_http *m)
