@@ -29,6 +29,9 @@ struct mcp_backend {
      * *detail may receive why (malloc'd, or left NULL). check_study_status answers it
      * with progress and estimated_remaining null, as GET /studies/{id} does. */
     const char *(*pending_state)(void *ctx, const char *study, char **detail);
+    /* Optional (NULL: never): whether the backend is stopping; a tool that waits
+     * (check_study_status with wait_seconds) then answers at once. */
+    bool (*stopping)(void *ctx);
     /* The base URL of a REST API serving the same home (links to plots and CSVs point
      * there), or NULL: links are sweep:// resources read through resources/read. */
     const char *base_url;

@@ -420,8 +420,8 @@ static void ended_of(const struct view_status *v, long long *ended, long long *t
 }
 
 /* Reads the status of study name into *v, and with wait > 0 again every quarter of a
- * second until it has ended or wait seconds passed, reporting the ended tasks as
- * progress meanwhile. */
+ * second until it has ended, wait seconds passed or the backend is stopping,
+ * reporting the ended tasks as progress meanwhile. */
 static int load_waiting(const struct mcp_call *c,
                         struct store *st,
                         const char *name,
@@ -436,7 +436,8 @@ static int load_waiting(const struct mcp_call *c,
 
     for (;;) {
         rc = view_status_load(st, name, v, err);
-        if (rc || wait <= 0 || status_ended(v->status) || time_now() >= deadline)
+        if (rc || wait <= 0 || status_ended(v->status) || time_now() >= deadline ||
+            (c->be->stopping && c->be->stopping(c->be->ctx)))
             return rc;
         ended_of(v, &ended, &total);
         snprintf(msg, sizeof(msg), "study %s: %s, %lld of %lld ended", name, v->status,

@@ -10,7 +10,8 @@
  * connection is suspended (MHD_suspend_connection, from the content reader, under the
  * ring's mutex) and resumed by the main thread's next push or heartbeat, so that a
  * waiting client holds no thread; a client that went away is noticed at its next
- * write (the heartbeat at the latest) and its slot freed. */
+ * write (the heartbeat at the latest) and its slot freed. A tools/call of /mcp is
+ * streamed the same way from its worker (mcp_http.h), with the same hooks. */
 #include "server/http.h"
 
 #include "common/config.h"
@@ -178,6 +179,19 @@ sse_start(struct service *s, struct MHD_Connection *c, struct req *r)
 
 /* ---- /mcp ---- */
 
+static ssize_t mcp_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    ssize_t n = mcp_http_stream_read(cls, buf, max);
+
+    (void)pos;
+    return n < 0 ? MHD_CONTENT_READER_END_OF_STREAM : n;
+}
+
+static void mcp_free(void *cls)
+{
+    mcp_http_stream_release(cls);
+}
+
 static const char *header(struct MHD_Connection *c, const char *name)
 {
     return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
@@ -197,13 +211,24 @@ mcp_respond(struct http *h, struct MHD_Connection *c, const char *method, struct
         .body = r->body.len ? sb_str(&r->body) : NULL,
         .body_len = r->body.len,
     };
+    struct events_hooks hooks = {
+        .suspend = sse_suspend, .resume = sse_resume, .arg = c};
+    struct mcp_http_stream *st;
     struct api_response a = {0};
     char sid[MCP_HTTP_ID_LEN + 1];
     struct MHD_Response *resp;
     enum MHD_Result ret;
 
-    mcp_http_handle(h->mcp, &mr, &a, sid);
-    resp = MHD_create_response_from_buffer(a.len, a.body, MHD_RESPMEM_MUST_FREE);
+    mcp_http_handle(h->mcp, &mr, &hooks, &a, sid, &st);
+    if (st)
+        resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, mcp_read, st,
+                                                 mcp_free);
+    else
+        resp = MHD_create_response_from_buffer(a.len, a.body, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        mcp_http_stream_release(st);
+        return MHD_NO;
+    }
     if (a.content_type)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, a.content_type);
     if (a.content_type && strcmp(a.content_type, "text/event-stream") == 0)
@@ -378,6 +403,7 @@ void http_stop(struct http *h)
 {
     if (!h)
         return;
+    mcp_http_stop(h->mcp); /* no call stays suspended */
     MHD_stop_daemon(h->d);
     mcp_http_destroy(h->mcp);
     free(h);

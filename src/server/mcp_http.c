@@ -10,6 +10,7 @@
 #include "common/xalloc.h"
 #include "mcp/backend.h"
 #include "mcp/mcp.h"
+#include "server/events.h"
 #include "server/http.h"
 #include "server/service.h"
 
@@ -28,16 +29,43 @@ struct collect {
     size_t n, cap;
 };
 
+/* The answer of a tools/call as a worker produces it and the connection reads it
+ * (mcp_http_stream_read). */
+struct mcp_http_stream {
+    pthread_mutex_t mu;
+    struct events_hooks hooks; /* the connection's suspend and resume */
+    bool sse;                  /* every message as an event, else the last as JSON */
+    bool done;                 /* the worker has answered */
+    bool asleep;               /* the connection is suspended */
+    struct strbuf pend;        /* bytes to send; off of them sent */
+    size_t off;
+    char *last; /* JSON: the last message so far */
+    int refs;   /* the worker and the connection */
+};
+
+/* A thread running one tools/call. */
+struct worker {
+    pthread_t tid;
+    /* Under m->mu. W_RESERVED: for a call not started yet; W_DONE: to be joined. */
+    enum { W_FREE, W_RESERVED, W_RUNNING, W_DONE } state;
+    struct mcp_http *m;
+    struct slot *sl;
+    struct mcp_http_stream *st;
+    char *body;
+    size_t len;
+};
+
 struct slot {
     char id[MCP_HTTP_ID_LEN + 1];
     struct mcp_session *session;
     struct mcp_backend be; /* the session's (its base_url is this client's view) */
     char *base_url;
-    pthread_mutex_t mu;  /* held by the request using the session */
-    struct collect *cur; /* that request's messages (under mu) */
-    double last_used;    /* under m->mu */
-    int users;           /* requests holding the slot (under m->mu) */
-    bool ended;          /* out of the table: its last user frees it */
+    pthread_mutex_t mu;           /* held by the request using the session */
+    struct collect *cur;          /* that request's messages (under mu) */
+    struct mcp_http_stream *live; /* or the stream they go to (under mu) */
+    double last_used;             /* under m->mu */
+    int users;                    /* requests holding the slot (under m->mu) */
+    bool ended;                   /* out of the table: its last user frees it */
 };
 
 struct mcp_http {
@@ -45,6 +73,8 @@ struct mcp_http {
     bool loopback; /* bound to 127.0.0.0/8: Host must be a loopback name */
     pthread_mutex_t mu;
     struct slot *slots[MCP_HTTP_SESSIONS];
+    struct worker workers[MCP_HTTP_CALLS]; /* under mu */
+    bool stopping;                         /* under mu: no new call, waits end */
 };
 
 /* ---- the backend ---- */
@@ -132,6 +162,17 @@ static int be_retry(void *ctx, const char *study, long long *requeued, struct er
     return rc;
 }
 
+static bool be_stopping(void *ctx)
+{
+    struct mcp_http *m = ctx;
+    bool stopping;
+
+    pthread_mutex_lock(&m->mu);
+    stopping = m->stopping;
+    pthread_mutex_unlock(&m->mu);
+    return stopping;
+}
+
 static int be_cancel(void *ctx, const char *study, struct err *err)
 {
     struct mcp_http *m = ctx;
@@ -141,6 +182,88 @@ static int be_cancel(void *ctx, const char *study, struct err *err)
     return reply_code(&r, NULL, err);
 }
 
+/* ---- the stream of a call ---- */
+
+/* Wakes the connection when it is suspended (st->mu held). */
+static void stream_wake(struct mcp_http_stream *st)
+{
+    if (!st->asleep)
+        return;
+    st->asleep = false;
+    st->hooks.resume(st->hooks.arg);
+}
+
+static void stream_push(struct mcp_http_stream *st, const char *msg, size_t len)
+{
+    pthread_mutex_lock(&st->mu);
+    if (st->sse) {
+        sb_adds(&st->pend, "event: message\ndata: ");
+        sb_add(&st->pend, msg, len);
+        sb_adds(&st->pend, "\n\n");
+    } else {
+        free(st->last);
+        st->last = xstrndup(msg, len);
+    }
+    stream_wake(st);
+    pthread_mutex_unlock(&st->mu);
+}
+
+/* The worker's answer is complete: JSON sends its last message now. */
+static void stream_end(struct mcp_http_stream *st)
+{
+    pthread_mutex_lock(&st->mu);
+    st->done = true;
+    if (!st->sse)
+        sb_adds(&st->pend, st->last ? st->last
+                                    : "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{"
+                                      "\"code\":-32603,\"message\":\"Internal error: "
+                                      "the session sent no answer\"}}");
+    stream_wake(st);
+    pthread_mutex_unlock(&st->mu);
+}
+
+ssize_t mcp_http_stream_read(struct mcp_http_stream *st, char *buf, size_t max)
+{
+    size_t n;
+
+    pthread_mutex_lock(&st->mu);
+    if (st->off == st->pend.len) {
+        sb_reset(&st->pend);
+        st->off = 0;
+        if (st->done) {
+            pthread_mutex_unlock(&st->mu);
+            return -1;
+        }
+        st->asleep = true;
+        st->hooks.suspend(st->hooks.arg);
+        pthread_mutex_unlock(&st->mu);
+        return 0;
+    }
+    n = st->pend.len - st->off;
+    n = n < max ? n : max;
+    memcpy(buf, sb_str(&st->pend) + st->off, n);
+    st->off += n;
+    pthread_mutex_unlock(&st->mu);
+    return (ssize_t)n;
+}
+
+void mcp_http_stream_release(struct mcp_http_stream *st)
+{
+    bool last;
+
+    if (!st)
+        return;
+    pthread_mutex_lock(&st->mu);
+    last = --st->refs == 0;
+    pthread_mutex_unlock(&st->mu);
+    if (!last)
+        return;
+    pthread_mutex_destroy(&st->mu);
+    sb_fini(&st->pend);
+    free(st->last);
+    free(st);
+}
+
 /* ---- sessions ---- */
 
 static void on_send(void *arg, const char *msg, size_t len)
@@ -148,6 +271,10 @@ static void on_send(void *arg, const char *msg, size_t len)
     struct slot *sl = arg;
     struct collect *c = sl->cur;
 
+    if (sl->live) {
+        stream_push(sl->live, msg, len);
+        return;
+    }
     if (!c) /* nothing waits for it (cannot happen: sends come from handle) */
         return;
     c->msg = xgrow(c->msg, &c->cap, c->n + 1, sizeof(*c->msg));
@@ -181,6 +308,7 @@ static struct slot *slot_new(struct mcp_http *m, const char *host)
                                   .submit = be_submit,
                                   .retry = be_retry,
                                   .cancel = be_cancel,
+                                  .stopping = be_stopping,
                                   .base_url = sl->base_url,
                                   .allow_commands = service_opts(m->s)->allow_commands};
     pthread_mutex_init(&sl->mu, NULL);
@@ -236,8 +364,9 @@ static bool slot_register(struct mcp_http *m, struct slot *sl, char *id)
     return at >= 0;
 }
 
-/* The session of id, held for one request (its mutex taken), or NULL. */
-static struct slot *slot_acquire(struct mcp_http *m, const char *id)
+/* The session of id, kept for one request (slot_release() gives it back), its mutex
+ * not taken yet, or NULL. */
+static struct slot *slot_find(struct mcp_http *m, const char *id)
 {
     struct slot *sl = NULL;
 
@@ -252,6 +381,14 @@ static struct slot *slot_acquire(struct mcp_http *m, const char *id)
         sl->last_used = time_mono();
     }
     pthread_mutex_unlock(&m->mu);
+    return sl;
+}
+
+/* The session of id, held for one request (its mutex taken), or NULL. */
+static struct slot *slot_acquire(struct mcp_http *m, const char *id)
+{
+    struct slot *sl = slot_find(m, id);
+
     if (sl)
         pthread_mutex_lock(&sl->mu);
     return sl;
@@ -287,20 +424,25 @@ static void slot_release(struct mcp_http *m, struct slot *sl)
 enum msg_kind {
     MSG_INVALID,      /* not a JSON-RPC message: the session says why */
     MSG_REQUEST,      /* answered with 200 */
+    MSG_CALL,         /* a tools/call: answered by a worker */
     MSG_INITIALIZE,   /* a request that opens a session */
     MSG_NOTIFICATION, /* or a response of the client: 202 */
 };
 
-static enum msg_kind classify(const char *body, size_t len)
+/* What a message is; *progress: whether it asks for progress (_meta.progressToken). */
+static enum msg_kind classify(const char *body, size_t len, bool *progress)
 {
     json_t *v = body ? json_loadb(body, len, 0, NULL) : NULL;
     const json_t *method = json_object_get(v, "method");
     const json_t *id = json_object_get(v, "id");
     enum msg_kind k = MSG_INVALID;
 
+    *progress = json_object_get(json_object_get(json_object_get(v, "params"), "_meta"),
+                                "progressToken") != NULL;
     if (json_is_string(method))
         k = !id                                                    ? MSG_NOTIFICATION
             : strcmp(json_string_value(method), "initialize") == 0 ? MSG_INITIALIZE
+            : strcmp(json_string_value(method), "tools/call") == 0 ? MSG_CALL
                                                                    : MSG_REQUEST;
     else if (!method && id &&
              (json_object_get(v, "result") || json_object_get(v, "error")))
@@ -443,16 +585,138 @@ handle(struct slot *sl, const struct mcp_http_request *rq, struct collect *c)
     sl->cur = NULL;
 }
 
+/* ---- tools/call on a worker ---- */
+
+/* A worker: the call in its session (in turn with the session's other requests),
+ * each message into the stream as it is sent. Its store connection is its thread's
+ * (http_thread_store), closed when it ends. */
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    struct mcp_http *m = w->m;
+
+    pthread_mutex_lock(&w->sl->mu);
+    w->sl->live = w->st;
+    mcp_session_handle(w->sl->session, w->body, w->len);
+    w->sl->live = NULL;
+    slot_release(m, w->sl);
+    stream_end(w->st);
+    mcp_http_stream_release(w->st);
+    free(w->body);
+    pthread_mutex_lock(&m->mu);
+    w->sl = NULL;
+    w->st = NULL;
+    w->body = NULL;
+    w->state = W_DONE;
+    pthread_mutex_unlock(&m->mu);
+    return NULL;
+}
+
+/* Joins the workers that have ended and reserves a free one (m->mu not held), or
+ * NULL when MCP_HTTP_CALLS are running or the service is stopping (mcp_http_stop()
+ * then joins them all, and nothing else does). */
+static struct worker *worker_reserve(struct mcp_http *m)
+{
+    pthread_t done[MCP_HTTP_CALLS];
+    struct worker *w = NULL;
+    size_t n = 0;
+
+    pthread_mutex_lock(&m->mu);
+    for (int i = 0; i < MCP_HTTP_CALLS && !m->stopping; i++) {
+        if (m->workers[i].state == W_DONE) {
+            done[n++] = m->workers[i].tid;
+            m->workers[i].state = W_FREE;
+        }
+        if (m->workers[i].state == W_FREE && !w)
+            w = &m->workers[i];
+    }
+    if (w)
+        w->state = W_RESERVED;
+    pthread_mutex_unlock(&m->mu);
+    for (size_t i = 0; i < n; i++)
+        pthread_join(done[i], NULL);
+    return w;
+}
+
+static void worker_unreserve(struct mcp_http *m, struct worker *w)
+{
+    pthread_mutex_lock(&m->mu);
+    w->state = W_FREE;
+    pthread_mutex_unlock(&m->mu);
+}
+
+/* Starts a tools/call of session rq->session_id on a worker: *stream, or an error
+ * answer in *out. */
+static void call_start(struct mcp_http *m,
+                       const struct mcp_http_request *rq,
+                       bool progress,
+                       const struct events_hooks *hooks,
+                       struct api_response *out,
+                       struct mcp_http_stream **stream)
+{
+    bool sse = rq->accept && strstr(rq->accept, "text/event-stream") &&
+               (progress || !accepts(rq->accept, "application/json"));
+    struct worker *w = worker_reserve(m);
+    struct mcp_http_stream *st;
+    struct slot *sl;
+    bool ok;
+
+    if (!w) {
+        rpc_error(out, 503, "Service Unavailable: too many tool calls are running");
+        return;
+    }
+    if (!(sl = slot_find(m, rq->session_id))) {
+        worker_unreserve(m, w);
+        rpc_error(out, 404, "Session not found");
+        return;
+    }
+    st = xcalloc(1, sizeof(*st));
+    pthread_mutex_init(&st->mu, NULL);
+    st->hooks = *hooks;
+    st->sse = sse;
+    st->refs = 2;
+    w->m = m;
+    w->sl = sl;
+    w->st = st;
+    w->body = xstrndup(rq->body, rq->body_len);
+    w->len = rq->body_len;
+    /* Under m->mu: the worker cannot be marked done (and joined) before tid is set,
+     * and mcp_http_stop() joins every worker started. */
+    pthread_mutex_lock(&m->mu);
+    ok = !m->stopping && pthread_create(&w->tid, NULL, worker_main, w) == 0;
+    if (ok)
+        w->state = W_RUNNING;
+    pthread_mutex_unlock(&m->mu);
+    if (!ok) {
+        free(w->body);
+        pthread_mutex_lock(&sl->mu);
+        slot_release(m, sl);
+        st->refs = 1;
+        mcp_http_stream_release(st);
+        worker_unreserve(m, w);
+        rpc_error(out, 503,
+                  "Service Unavailable: the service is stopping, or no thread");
+        return;
+    }
+    out->status = 200;
+    out->content_type = sse ? "text/event-stream" : "application/json";
+    *stream = st;
+}
+
 void mcp_http_handle(struct mcp_http *m,
                      const struct mcp_http_request *rq,
+                     const struct events_hooks *hooks,
                      struct api_response *out,
-                     char session_id[MCP_HTTP_ID_LEN + 1])
+                     char session_id[MCP_HTTP_ID_LEN + 1],
+                     struct mcp_http_stream **stream)
 {
     struct collect c = {0};
     enum msg_kind kind;
     struct slot *sl;
+    bool progress = false;
 
     *session_id = '\0';
+    *stream = NULL;
     memset(out, 0, sizeof(*out));
     if (!transport_ok(m, rq, out))
         return;
@@ -468,7 +732,7 @@ void mcp_http_handle(struct mcp_http *m,
         }
         return;
     }
-    kind = classify(rq->body, rq->body_len);
+    kind = classify(rq->body, rq->body_len, &progress);
     if (!rq->session_id) {
         if (kind != MSG_INVALID && kind != MSG_INITIALIZE) {
             rpc_error(out, 400,
@@ -488,6 +752,9 @@ void mcp_http_handle(struct mcp_http *m,
         } else {
             slot_free(sl);
         }
+    } else if (kind == MSG_CALL) {
+        call_start(m, rq, progress, hooks, out, stream);
+        return;
     } else if (!(sl = slot_acquire(m, rq->session_id))) {
         rpc_error(out, 404, "Session not found");
         return;
@@ -516,6 +783,21 @@ struct mcp_http *mcp_http_create(struct service *s)
                   inet_pton(AF_INET, host, &in) == 1 && (ntohl(in.s_addr) >> 24) == 127;
     pthread_mutex_init(&m->mu, NULL);
     return m;
+}
+
+void mcp_http_stop(struct mcp_http *m)
+{
+    pthread_t tids[MCP_HTTP_CALLS];
+    size_t n = 0;
+
+    pthread_mutex_lock(&m->mu);
+    m->stopping = true;
+    for (int i = 0; i < MCP_HTTP_CALLS; i++)
+        if (m->workers[i].state == W_RUNNING || m->workers[i].state == W_DONE)
+            tids[n++] = m->workers[i].tid; /* joined here only: see worker_reserve */
+    pthread_mutex_unlock(&m->mu);
+    for (size_t i = 0; i < n; i++)
+        pthread_join(tids[i], NULL);
 }
 
 void mcp_http_destroy(struct mcp_http *m)
