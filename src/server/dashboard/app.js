@@ -69,25 +69,29 @@ async function studiesPage() {
 // One page of the study's tasks in the state chosen (all: ""): ui.per of them from
 // ui.offset, one request of GET /tasks (limit, offset), so that a redraw of a large
 // study stays one small request. An offset past the end (tasks went to another state)
-// goes back to the first page.
+// goes back to the first page. The page says which offset it is: ui.offset may have
+// moved on (a click while a live redraw was fetching), and the pager must show the
+// range of the rows it is drawn with.
 async function pageOfTasks(study) {
   const q = (offset) => get(`/tasks?study=${enc(study)}&limit=${ui.per}&offset=${
     offset}${ui.filter ? `&status=${enc(ui.filter)}` : ''}`);
-  let p = await q(ui.offset);
-  if (!p.tasks.length && ui.offset > 0) p = await q(ui.offset = 0);
-  return { tasks: p.tasks, more: p.next_offset !== null && p.next_offset !== undefined };
+  let offset = ui.offset, p = await q(offset);
+  if (!p.tasks.length && offset > 0 && ui.offset === offset)
+    p = await q(offset = ui.offset = 0);
+  return { tasks: p.tasks, offset,
+    more: p.next_offset !== null && p.next_offset !== undefined };
 }
 
-function pager(n, more) {
+function pager(n, more, offset) {
   const per = PER_PAGE.map((k) => `<option${k === ui.per ? ' selected' : ''}>${k}</option>`)
     .join('');
-  return `<span class="pager"><button id="page-prev"${ui.offset > 0 ? '' : ' disabled'}>
-    ← previous</button><span id="page-range">${n ? `${ui.offset + 1}–${ui.offset + n}`
+  return `<span class="pager"><button id="page-prev"${offset > 0 ? '' : ' disabled'}>
+    ← previous</button><span id="page-range">${n ? `${offset + 1}–${offset + n}`
     : 'none'}</span><button id="page-next"${more ? '' : ' disabled'}>next →</button>
     <label>per page <select id="per-page">${per}</select></label></span>`;
 }
 
-function taskTable(tasks, more) {
+function taskTable(tasks, more, offset) {
   const pkeys = [...new Set(tasks.flatMap((t) => Object.keys(t.params || {})))];
   const mkeys = [...new Set(tasks.flatMap((t) => Object.keys(t.metrics || {})))];
   const cols = [['id', (t) => t.id], ['state', (t) => t.state],
@@ -113,7 +117,7 @@ function taskTable(tasks, more) {
   const opts = ['', ...STATES].map((s) => `<option value="${s}"${
     s === ui.filter ? ' selected' : ''}>${s || 'all states'}</option>`).join('');
   return { pkeys, mkeys, html: `<div class="controls"><label>Show <select id="filter">${
-    opts}</select></label>${pager(shown.length, more)}${more || ui.offset ? '<span ' +
+    opts}</select></label>${pager(shown.length, more, offset)}${more || offset ? '<span ' +
     'class="muted">sorted within the page</span>' : ''}` +
     `</div><div class="scroll"><table id="tasks"><thead><tr>${head}</tr></thead>` +
     `<tbody>${body}</tbody></table></div>` };
@@ -131,12 +135,12 @@ function aggTable(agg) {
 }
 
 async function studyPage(name) {
-  const [st, { tasks, more }] = await Promise.all([get(`/studies/${enc(name)}`),
+  const [st, { tasks, more, offset }] = await Promise.all([get(`/studies/${enc(name)}`),
     pageOfTasks(name)]);
   let agg = null;
   try { agg = await get(`/studies/${enc(name)}/aggregate`); } catch (e) { agg = null; }
   const p = st.progress || {};
-  const table = taskTable(tasks, more);
+  const table = taskTable(tasks, more, offset);
   // The plot's axes: a numeric parameter that varies (x) against a metric (y); by
   // default the parameter with the most distinct values among the page's tasks (the
   // study's swept axis rather than a second one with a few values; seeds and task
