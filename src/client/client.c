@@ -124,6 +124,65 @@ static size_t on_data(char *data, size_t size, size_t n, void *arg)
     return size * n;
 }
 
+/* Sets up a request of c->curl common to client_request and client_stream: the
+ * URL, the token, headers (NULL-terminated, or NULL), the body, the method. Returns the
+ * header list to pass to end_request(); *auth holds the token's header. */
+static struct curl_slist *begin_request(struct client *c,
+                                        const char *url,
+                                        const char *method,
+                                        const char *const *headers,
+                                        const char *body,
+                                        size_t len,
+                                        char **auth)
+{
+    struct curl_slist *hdr = NULL;
+
+    *auth = NULL;
+    curl_easy_reset(c->curl);
+    c->curl_err[0] = '\0';
+    curl_easy_setopt(c->curl, CURLOPT_URL, url);
+    curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT, 10L);
+    curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, c->curl_err);
+    curl_easy_setopt(c->curl, CURLOPT_USERAGENT, "sweep-client");
+    curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (c->token) {
+        *auth = xasprintf("Authorization: Bearer %s", c->token);
+        hdr = curl_slist_append(hdr, *auth);
+    }
+    for (size_t i = 0; headers && headers[i]; i++)
+        hdr = curl_slist_append(hdr, headers[i]);
+    if (body) {
+        curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    } else if (strcmp(method, "POST") == 0) {
+        curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, "");
+    }
+    if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0)
+        curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, hdr);
+    return hdr;
+}
+
+/* After curl_easy_perform: CLIENT_ECONNECT with err naming the service when cc failed;
+ * the header list freed and the token's header wiped. */
+static int end_request(
+    struct client *c, CURLcode cc, struct curl_slist *hdr, char *auth, struct err *err)
+{
+    int rc = CLIENT_OK;
+
+    if (cc != CURLE_OK) {
+        rc = CLIENT_ECONNECT;
+        err_set(err, SWEEP_EIO, "cannot reach the sweep service at %s: %s", c->url,
+                c->curl_err[0] ? c->curl_err : curl_easy_strerror(cc));
+    }
+    curl_slist_free_all(hdr);
+    if (auth)
+        memset(auth, 0, strlen(auth));
+    free(auth);
+    return rc;
+}
+
 int client_request(struct client *c,
                    const char *method,
                    const char *path,
@@ -134,58 +193,31 @@ int client_request(struct client *c,
                    size_t *len_out,
                    struct err *err)
 {
+    static const char *const json_body[] = {"Content-Type: application/json", NULL};
     struct answer a = {.sb = STRBUF_INIT};
-    struct curl_slist *hdr = NULL;
-    char *url = xasprintf("%s%s", c->url, path), *auth = NULL;
+    char *url = xasprintf("%s%s", c->url, path), *auth;
+    struct curl_slist *hdr =
+        begin_request(c, url, method, body ? json_body : NULL, body, len, &auth);
     CURLcode cc;
-    int rc = CLIENT_OK;
+    int rc;
 
     *answer = NULL;
     *status = 0;
-    curl_easy_reset(c->curl);
-    c->curl_err[0] = '\0';
-    curl_easy_setopt(c->curl, CURLOPT_URL, url);
-    curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT, 10L);
     curl_easy_setopt(c->curl, CURLOPT_TIMEOUT, 300L);
-    curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, c->curl_err);
     curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &a);
-    curl_easy_setopt(c->curl, CURLOPT_USERAGENT, "sweep-client");
-    curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-    if (c->token) {
-        auth = xasprintf("Authorization: Bearer %s", c->token);
-        hdr = curl_slist_append(hdr, auth);
-    }
-    if (body) {
-        hdr = curl_slist_append(hdr, "Content-Type: application/json");
-        curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-    } else if (strcmp(method, "POST") == 0) {
-        curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, "");
-    }
-    if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0)
-        curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, hdr);
     cc = curl_easy_perform(c->curl);
     if (a.too_large) {
+        end_request(c, CURLE_OK, hdr, auth, err);
         rc = CLIENT_EPROTO;
         err_set(err, SWEEP_EIO, "%s: the answer is larger than %u MiB", url,
                 CLIENT_MAX_ANSWER >> 20);
-    } else if (cc != CURLE_OK) {
-        rc = CLIENT_ECONNECT;
-        err_set(err, SWEEP_EIO, "cannot reach the sweep service at %s: %s", c->url,
-                c->curl_err[0] ? c->curl_err : curl_easy_strerror(cc));
-    } else {
+    } else if ((rc = end_request(c, cc, hdr, auth, err)) == CLIENT_OK) {
         curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, status);
         if (len_out)
             *len_out = a.sb.len;
         *answer = sb_take(&a.sb);
     }
-    curl_slist_free_all(hdr);
-    if (auth)
-        memset(auth, 0, strlen(auth));
-    free(auth);
     sb_fini(&a.sb);
     free(url);
     return rc;
@@ -234,52 +266,24 @@ int client_stream(struct client *c,
                   struct err *err)
 {
     struct stream st = {header_fn, data_fn, arg, false};
-    struct curl_slist *hdr = NULL;
-    char *url = xasprintf("%s%s", c->url, path), *auth = NULL;
+    char *url = xasprintf("%s%s", c->url, path), *auth;
+    struct curl_slist *hdr = begin_request(c, url, method, headers, body, len, &auth);
     CURLcode cc;
-    int rc = CLIENT_OK;
+    int rc;
 
     *status = 0;
-    curl_easy_reset(c->curl);
-    c->curl_err[0] = '\0';
-    curl_easy_setopt(c->curl, CURLOPT_URL, url);
-    curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT, 10L);
-    curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, c->curl_err);
     curl_easy_setopt(c->curl, CURLOPT_HEADERFUNCTION, stream_header);
     curl_easy_setopt(c->curl, CURLOPT_HEADERDATA, &st);
     curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, stream_data);
     curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &st);
-    curl_easy_setopt(c->curl, CURLOPT_USERAGENT, "sweep-client");
-    curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-    if (c->token) {
-        auth = xasprintf("Authorization: Bearer %s", c->token);
-        hdr = curl_slist_append(hdr, auth);
-    }
-    for (size_t i = 0; headers && headers[i]; i++)
-        hdr = curl_slist_append(hdr, headers[i]);
-    if (body) {
-        curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-    }
-    if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0)
-        curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, hdr);
     cc = curl_easy_perform(c->curl);
     if (st.stopped) {
+        end_request(c, CURLE_OK, hdr, auth, err);
         rc = CLIENT_ECONNECT;
         err_set(err, SWEEP_EIO, "%s: the answer was cut short", url);
-    } else if (cc != CURLE_OK) {
-        rc = CLIENT_ECONNECT;
-        err_set(err, SWEEP_EIO, "cannot reach the sweep service at %s: %s", c->url,
-                c->curl_err[0] ? c->curl_err : curl_easy_strerror(cc));
-    } else {
+    } else if ((rc = end_request(c, cc, hdr, auth, err)) == CLIENT_OK) {
         curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, status);
     }
-    curl_slist_free_all(hdr);
-    if (auth)
-        memset(auth, 0, strlen(auth));
-    free(auth);
     free(url);
     return rc;
 }
