@@ -12,12 +12,12 @@
 //   SWEEP_BIN=build/sweep SWEEP_SRC=. node --test tests/node/conformance.test.mjs
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFile } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { startServe, stopServe } from './serve.mjs';
 
 const BIN = process.env.SWEEP_BIN;
 assert.ok(BIN, 'SWEEP_BIN must be set (ctest sets it)');
@@ -68,16 +68,7 @@ const DOES_NOT_APPLY = {
   'prompts-get-with-image': 'sweep has no prompts',
 };
 
-let dir, child, url, log = '';
-
-async function waitFor(what, seconds, check) {
-  const deadline = Date.now() + seconds * 1000;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${log}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+let svc, url;
 
 // The suite's CLI; its exit status does not matter here (the checks are read).
 async function conformance(args) {
@@ -92,28 +83,14 @@ async function conformance(args) {
 
 before(async () => {
   if (SKIP) return;
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sweep-conf-'));
-  child = spawn(BIN, ['serve', '--bind', '127.0.0.1:0', '-j', '1'],
-    { env: { ...process.env, SWEEP_HOME: path.join(dir, 'home') },
-      stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout.on('data', (d) => { log += d; });
-  child.stderr.on('data', (d) => { log += d; });
-  await waitFor('listening on', 20, () => /listening on (http:\S+)/.test(log));
-  url = log.match(/listening on (http:\S+)/)[1];
-  await waitFor('/health', 20, async () => (await fetch(url + '/health').catch(() => null))?.ok);
+  svc = await startServe('sweep-conf-', ['-j', '1']);
+  url = svc.url;
 });
 
 after(async () => {
-  let code = child?.exitCode;
-  if (child && code === null) {
-    const exited = new Promise((r) => child.once('exit', (c, sig) => r(sig || c)));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30000);
-    code = await exited;
-    clearTimeout(timer);
-  }
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  if (child) assert.equal(code, 0, `sweep serve exited ${code}\n${log}`);
+  if (!svc) return;
+  const code = await stopServe(svc);
+  assert.equal(code, 0, `sweep serve exited ${code}\n${svc.log}`);
 });
 
 test('every scenario of the suite is sorted: applies, or why not', { skip: SKIP }, async () => {
@@ -126,11 +103,11 @@ test('every scenario of the suite is sorted: applies, or why not', { skip: SKIP 
 
 for (const [scenario, successes] of Object.entries(APPLIES)) {
   test(`conformance: ${scenario}`, { skip: SKIP }, async () => {
-    const out = fs.mkdtempSync(path.join(dir, 'out-'));
+    const out = fs.mkdtempSync(path.join(svc.dir, 'out-'));
     const r = await conformance(['server', '--url', `${url}/mcp`, '--scenario', scenario,
       '-o', out]);
     const [sub] = fs.readdirSync(out);
-    assert.ok(sub, `no results of ${scenario}:\n${r.stdout}\n${r.stderr}\n${log}`);
+    assert.ok(sub, `no results of ${scenario}:\n${r.stdout}\n${r.stderr}\n${svc.log}`);
     const checks = JSON.parse(fs.readFileSync(path.join(out, sub, 'checks.json'), 'utf8'));
     const bad = checks.filter((c) => c.status === 'FAILURE' || c.status === 'WARNING');
     assert.deepEqual(bad, [], `${scenario}:\n${r.stdout}`);

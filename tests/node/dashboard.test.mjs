@@ -8,11 +8,10 @@
 //   SWEEP_BIN=build/sweep SWEEP_SRC=. node --test tests/node/dashboard.test.mjs
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
+import { startServe, stopServe, waitFor as waitUntil } from './serve.mjs';
 
 const SRC = process.env.SWEEP_SRC;
 const BIN = process.env.SWEEP_BIN;
@@ -24,28 +23,13 @@ const ARTIFACTS = path.join(path.dirname(path.resolve(BIN)), 'artifacts');
 const TOKEN = 'dash-token';
 const STUDY = 'dash';
 
-let dir, child, url, browser, log = '';
-
-async function waitFor(what, seconds, check) {
-  const deadline = Date.now() + seconds * 1000;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${log}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+let svc, url, browser;
+// Waits with a deadline; a timeout shows the service's output.
+const waitFor = (what, seconds, check) => waitUntil(what, seconds, check, () => svc?.log);
 
 before(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sweep-dash-'));
-  fs.writeFileSync(path.join(dir, 'token'), `${TOKEN}\n`);
-  child = spawn(BIN, ['serve', '--bind', '127.0.0.1:0', '-j', '2', '--token-file',
-    path.join(dir, 'token')],
-  { env: { ...process.env, SWEEP_HOME: path.join(dir, 'home') }, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout.on('data', (d) => { log += d; });
-  child.stderr.on('data', (d) => { log += d; });
-  await waitFor('listening on', 20, () => /listening on (http:\S+)/.test(log));
-  url = log.match(/listening on (http:\S+)/)[1];
-  await waitFor('/health', 20, async () => (await fetch(url + '/health').catch(() => null))?.ok);
+  svc = await startServe('sweep-dash-', ['-j', '2'], TOKEN);
+  url = svc.url;
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
   fs.mkdirSync(ARTIFACTS, { recursive: true });
@@ -55,16 +39,9 @@ before(async () => {
 // be 0.
 after(async () => {
   await browser?.close();
-  let code = child?.exitCode;
-  if (child && code === null) {
-    const exited = new Promise((r) => child.once('exit', (c, sig) => r(sig || c)));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30000);
-    code = await exited;
-    clearTimeout(timer);
-  }
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  assert.equal(code, 0, `sweep serve exited ${code}\n${log}`);
+  if (!svc) return;
+  const code = await stopServe(svc);
+  assert.equal(code, 0, `sweep serve exited ${code}\n${svc.log}`);
 });
 
 test('the files of the dashboard, with their types and no external URL', async () => {

@@ -8,13 +8,12 @@
 //   SWEEP_BIN=build/sweep SWEEP_SRC=. node --test tests/node/openapi.test.mjs
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
+import { startServe, stopServe, waitFor as waitUntil } from './serve.mjs';
 
 const SRC = process.env.SWEEP_SRC;
 const BIN = process.env.SWEEP_BIN;
@@ -26,21 +25,13 @@ const TOKEN = 's3cret-token';
 const AUTH = { Authorization: `Bearer ${TOKEN}` };
 
 let doc; // dereferenced: each schema whole, no $ref
-let dir, child, url, log = '';
+let svc, url;
+// Waits with a deadline; a timeout shows the service's output.
+const waitFor = (what, seconds, check) => waitUntil(what, seconds, check, () => svc?.log);
 const ajv = new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: true });
 addFormats(ajv);
 const validators = new Map();
 const seen = new Set(); // "METHOD /path STATUS" checked against the document
-
-// Waits for check() to be true, polling every 50 ms; fails after seconds.
-async function waitFor(what, seconds, check) {
-  const deadline = Date.now() + seconds * 1000;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${log}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 // The document's path template of a concrete path ("/studies/s1" -> "/studies/{id}").
 function templateOf(p) {
@@ -89,30 +80,15 @@ const post = (p, body, want) =>
 
 before(async () => {
   doc = await SwaggerParser.dereference(JSON.parse(DOC_TEXT));
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sweep-node-'));
-  fs.writeFileSync(path.join(dir, 'token'), `${TOKEN}\n`);
-  child = spawn(BIN, ['serve', '--bind', '127.0.0.1:0', '-j', '2', '--token-file',
-    path.join(dir, 'token'), '--max-body', '4K'],
-  { env: { ...process.env, SWEEP_HOME: path.join(dir, 'home') }, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout.on('data', (d) => { log += d; });
-  child.stderr.on('data', (d) => { log += d; });
-  await waitFor('listening on', 20, () => /listening on (http:\S+)/.test(log));
-  url = log.match(/listening on (http:\S+)/)[1];
-  await waitFor('/health', 20, async () => (await fetch(url + '/health').catch(() => null))?.ok);
+  svc = await startServe('sweep-node-', ['-j', '2', '--max-body', '4K'], TOKEN);
+  url = svc.url;
 });
 
 // SIGTERM, then the exit waited for with a deadline (30 s, then SIGKILL): it must be 0.
 after(async () => {
-  let code = child?.exitCode;
-  if (child && code === null) {
-    const exited = new Promise((r) => child.once('exit', (c, sig) => r(sig || c)));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30000);
-    code = await exited;
-    clearTimeout(timer);
-  }
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  assert.equal(code, 0, `sweep serve exited ${code}\n${log}`);
+  if (!svc) return;
+  const code = await stopServe(svc);
+  assert.equal(code, 0, `sweep serve exited ${code}\n${svc.log}`);
 });
 
 test('the document is valid OpenAPI', async () => {
