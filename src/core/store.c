@@ -66,8 +66,8 @@
  * state and its seq (where its result names are noted). */
 #define COUNTED_COLS "study_id, generation, step, priority, state, seq"
 
-/* The STORE_STAGE_BATCH rows of ST_STAGE_BATCH, 11 parameters each. */
-#define STAGE_ROW "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+/* The STORE_STAGE_BATCH rows of ST_STAGE_BATCH, 12 parameters each. */
+#define STAGE_ROW "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 #define STAGE_ROWS4 STAGE_ROW ", " STAGE_ROW ", " STAGE_ROW ", " STAGE_ROW
 #define STAGE_ROWS16 STAGE_ROWS4 ", " STAGE_ROWS4 ", " STAGE_ROWS4 ", " STAGE_ROWS4
 #define STAGE_ROWS32 STAGE_ROWS16 ", " STAGE_ROWS16
@@ -355,19 +355,22 @@ static const char *const stmt_sql[ST_COUNT] = {
         " updated_at) VALUES (?1, '', '{}', 0, ?2, ?2) ON CONFLICT (name) DO NOTHING",
     [ST_STAGE_STUDY_GET] = "SELECT id, generation FROM studies WHERE name = ?1",
     /* A new key goes straight into the staged generation, which nobody reads yet. */
+    /* Its id is ?12, or the next free one when ?12 is NULL; a taken id or key
+     * inserts nothing (stage_settle() tells them apart). */
     [ST_STAGE_TASK] =
         "INSERT INTO tasks (study_id, key, seq, generation, params_json, repetition,"
-        " seed, priority, cpus, step, chain)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-        " ON CONFLICT (study_id, key) DO NOTHING",
+        " seed, priority, cpus, step, chain, id)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+        " ON CONFLICT DO NOTHING",
     /* STORE_STAGE_BATCH rows of ST_STAGE_TASK in one statement. A statement of
      * several rows that may fail half-way opens a statement journal, which costs more
      * than the statement saves: hence OR IGNORE (the only constraint a staged row can
-     * break is UNIQUE (study_id, key); an upsert or a plain INSERT may fail) and the
-     * foreign key of tasks checked at commit (schema 9). */
+     * break are UNIQUE (study_id, key) and the id; an upsert or a plain INSERT may
+     * fail) and the foreign key of tasks checked at commit (schema 9). */
     [ST_STAGE_BATCH] =
         "INSERT OR IGNORE INTO tasks (study_id, key, seq, generation, params_json,"
-        " repetition, seed, priority, cpus, step, chain) VALUES " STAGE_ROWS32,
+        " repetition, seed, priority, cpus, step, chain, id) VALUES " STAGE_ROWS32,
+    [ST_TASK_NEXT_ID] = "SELECT coalesce(max(id), 0) + 1 FROM tasks",
     /* Where a key of a batch that did not insert all its rows is. */
     [ST_STAGE_FIND] =
         "SELECT generation, seq FROM tasks WHERE study_id = ?1 AND key = ?2",

@@ -229,14 +229,19 @@ int store_task_stage(struct store *st,
  * than a statement per task. When a key is already in the study (or twice in t), the
  * tasks of that statement are then settled one by one (a look-up each, and a move
  * for the keys of an earlier generation), so a study prepared again costs what it
- * did. */
+ * did. A new task's id is *id_base + its seq when id_base is not NULL and that id
+ * is free (and > 0), else the next free one. */
 #define STORE_STAGE_BATCH 32
 int store_task_stage_batch(struct store *st,
                            long long study_id,
                            long long generation,
                            const struct expand_task *t,
                            size_t n,
+                           const long long *id_base,
                            struct err *err);
+/* The id that the next task inserted without one would get (above every task's), read
+ * in the caller's transaction. */
+int store_task_next_id(struct store *st, long long *id, struct err *err);
 int store_study_publish(struct store *st,
                         long long id,
                         long long generation,

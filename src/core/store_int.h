@@ -109,6 +109,7 @@ enum stmt_id {
     ST_STAGE_STUDY_GET,
     ST_STAGE_TASK,
     ST_STAGE_BATCH,
+    ST_TASK_NEXT_ID,
     ST_STAGE_FIND,
     ST_STAGE_MOVE,
     ST_STAGE_CLEAR,

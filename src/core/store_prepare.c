@@ -96,6 +96,105 @@ out:
     return store_op_end(st, rc, err, what);
 }
 
+/* Inserts the task into the staged generation with the given id (0: the next free
+ * one) and counts it; *inserted is false when its id or key was taken. */
+static int stage_insert(struct store *st,
+                        long long study_id,
+                        long long generation,
+                        const struct expand_task *t,
+                        int cpus,
+                        long long id,
+                        bool *inserted,
+                        struct err *err)
+{
+    sqlite3_stmt *s = st->stmt[ST_STAGE_TASK];
+    int rc;
+
+    store_bind_task(s, study_id, generation, t, cpus);
+    if (id > 0)
+        sqlite3_bind_int64(s, 12, id);
+    else
+        sqlite3_bind_null(s, 12);
+    rc = store_step_done(st, s, err, "storing task %s (#%lld) of study %lld", t->key,
+                         t->seq, study_id);
+    *inserted = rc == 0 && sqlite3_changes(st->db) > 0;
+    if (*inserted)
+        store_counts_note(st, study_id, generation, t->step, t->priority);
+    return rc;
+}
+
+/* Where the study's row of the task's key is: *gen is 0 when it has none. */
+static int stage_find(struct store *st,
+                      long long study_id,
+                      const struct expand_task *t,
+                      long long *gen,
+                      long long *seq,
+                      struct err *err)
+{
+    sqlite3_stmt *s = st->stmt[ST_STAGE_FIND];
+    int rc;
+
+    *gen = 0;
+    *seq = -1;
+    sqlite3_bind_int64(s, 1, study_id);
+    sqlite3_bind_text(s, 2, t->key, -1, SQLITE_STATIC);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        *gen = sqlite3_column_int64(s, 0);
+        *seq = sqlite3_column_int64(s, 1);
+        rc = 0;
+    } else if (rc == SQLITE_DONE) {
+        rc = 0;
+    } else {
+        rc = store_fail(st, rc, err, "storing task %s (#%lld) of study %lld", t->key,
+                        t->seq, study_id);
+    }
+    store_stmt_done(s);
+    return rc;
+}
+
+/* A task whose insert stored nothing, its key's row being in generation `gen`: a key
+ * of an earlier generation keeps its row and waits in task_stage (ST_STAGE_MOVE); a
+ * key in no row (the task's id was taken) is inserted with the next free id; a key
+ * repeated in the expansion keeps its first place. */
+static int stage_place(struct store *st,
+                       long long study_id,
+                       long long generation,
+                       const struct expand_task *t,
+                       int cpus,
+                       long long gen,
+                       struct err *err)
+{
+    sqlite3_stmt *s = st->stmt[ST_STAGE_MOVE];
+    bool inserted;
+
+    if (gen == 0)
+        return stage_insert(st, study_id, generation, t, cpus, 0, &inserted, err);
+    if (gen == generation)
+        return 0;
+    store_bind_task(s, study_id, generation, t, cpus);
+    return store_step_done(st, s, err, "storing task %s (#%lld) of study %lld", t->key,
+                           t->seq, study_id);
+}
+
+/* stage_insert() with the given id (0: the next free one), else stage_place(). */
+static int stage_one(struct store *st,
+                     long long study_id,
+                     long long generation,
+                     const struct expand_task *t,
+                     int cpus,
+                     long long id,
+                     struct err *err)
+{
+    long long gen, seq;
+    bool inserted;
+    int rc = stage_insert(st, study_id, generation, t, cpus, id, &inserted, err);
+
+    if (rc == 0 && !inserted && (rc = stage_find(st, study_id, t, &gen, &seq, err)) == 0)
+        rc = stage_place(st, study_id, generation, t, cpus, gen, err);
+    return rc ? rc : store_names_note_params(st, study_id, generation, t, err);
+}
+
 int store_task_stage(struct store *st,
                      long long study_id,
                      long long generation,
@@ -103,33 +202,32 @@ int store_task_stage(struct store *st,
                      int cpus,
                      struct err *err)
 {
-    sqlite3_stmt *s = st->stmt[ST_STAGE_TASK];
-    int rc;
-
-    store_bind_task(s, study_id, generation, t, cpus);
-    rc = store_step_done(st, s, err, "storing task %s (#%lld) of study %lld", t->key,
-                         t->seq, study_id);
-    if (rc != 0)
-        return rc;
-    if (sqlite3_changes(st->db) > 0) {
-        store_counts_note(st, study_id, generation, t->step, t->priority);
-        return store_names_note_params(st, study_id, generation, t, err);
-    }
-    /* A key the study already has (?5 and ?6 are not used). */
-    s = st->stmt[ST_STAGE_MOVE];
-    store_bind_task(s, study_id, generation, t, cpus);
-    rc = store_step_done(st, s, err, "storing task %s (#%lld) of study %lld", t->key,
-                         t->seq, study_id);
-    return rc ? rc : store_names_note_params(st, study_id, generation, t, err);
+    return stage_one(st, study_id, generation, t, cpus, 0, err);
 }
 
-/* Binds the task to parameters base + 1 .. base + 11 of ST_STAGE_BATCH (the columns
- * of store_bind_task()). */
+int store_task_next_id(struct store *st, long long *id, struct err *err)
+{
+    sqlite3_stmt *s = st->stmt[ST_TASK_NEXT_ID];
+    int rc = sqlite3_step(s);
+
+    if (rc == SQLITE_ROW) {
+        *id = sqlite3_column_int64(s, 0);
+        rc = 0;
+    } else {
+        rc = store_fail(st, rc, err, "finding the next task id");
+    }
+    store_stmt_done(s);
+    return rc;
+}
+
+/* Binds the task to parameters base + 1 .. base + 12 of ST_STAGE_BATCH (the columns
+ * of store_bind_task(), then the id: NULL for the next free one). */
 static void stage_bind(sqlite3_stmt *s,
                        int base,
                        long long study_id,
                        long long generation,
-                       const struct expand_task *t)
+                       const struct expand_task *t,
+                       long long id)
 {
     sqlite3_bind_int64(s, base + 1, study_id);
     sqlite3_bind_text(s, base + 2, t->key, -1, SQLITE_STATIC);
@@ -142,48 +240,31 @@ static void stage_bind(sqlite3_stmt *s,
     sqlite3_bind_int(s, base + 9, t->cpus);
     sqlite3_bind_int(s, base + 10, t->step);
     sqlite3_bind_int64(s, base + 11, t->chain);
+    if (id > 0)
+        sqlite3_bind_int64(s, base + 12, id);
+    else
+        sqlite3_bind_null(s, base + 12);
 }
 
-/* After a batch that did not insert every row: the task's row is counted when the
- * batch inserted it (its key is in the staged generation at its seq), moved when its
- * key belongs to an earlier generation (ST_STAGE_MOVE), else left (a key repeated in
- * the expansion keeps its first place). */
+/* After a batch that did not insert every row: each task's row is counted when the
+ * batch inserted it (its key is in the staged generation at its seq), else placed
+ * (stage_place()). */
 static int stage_settle(struct store *st,
                         long long study_id,
                         long long generation,
                         const struct expand_task *t,
                         struct err *err)
 {
-    sqlite3_stmt *s = st->stmt[ST_STAGE_FIND];
-    long long gen = 0, seq = -1;
-    int rc;
+    long long gen, seq;
+    int rc = stage_find(st, study_id, t, &gen, &seq, err);
 
-    sqlite3_bind_int64(s, 1, study_id);
-    sqlite3_bind_text(s, 2, t->key, -1, SQLITE_STATIC);
-    rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
-        gen = sqlite3_column_int64(s, 0);
-        seq = sqlite3_column_int64(s, 1);
-        rc = 0;
-    } else if (rc != SQLITE_DONE) {
-        rc = store_fail(st, rc, err, "storing task %s (#%lld) of study %lld", t->key,
-                        t->seq, study_id);
-    } else {
-        rc = 0;
-    }
-    store_stmt_done(s);
     if (rc != 0)
         return rc;
     if (gen == generation && seq == t->seq) {
         store_counts_note(st, study_id, generation, t->step, t->priority);
         return 0;
     }
-    if (gen == generation)
-        return 0;
-    s = st->stmt[ST_STAGE_MOVE];
-    store_bind_task(s, study_id, generation, t, t->cpus);
-    return store_step_done(st, s, err, "storing task %s (#%lld) of study %lld", t->key,
-                           t->seq, study_id);
+    return stage_place(st, study_id, generation, t, t->cpus, gen, err);
 }
 
 int store_task_stage_batch(struct store *st,
@@ -191,6 +272,7 @@ int store_task_stage_batch(struct store *st,
                            long long generation,
                            const struct expand_task *t,
                            size_t n,
+                           const long long *id_base,
                            struct err *err)
 {
     sqlite3_stmt *s = st->stmt[ST_STAGE_BATCH];
@@ -198,11 +280,13 @@ int store_task_stage_batch(struct store *st,
 
     if (n != STORE_STAGE_BATCH) {
         for (size_t i = 0; i < n && rc == 0; i++)
-            rc = store_task_stage(st, study_id, generation, &t[i], t[i].cpus, err);
+            rc = stage_one(st, study_id, generation, &t[i], t[i].cpus,
+                           id_base ? *id_base + t[i].seq : 0, err);
         return rc;
     }
     for (size_t i = 0; i < n; i++)
-        stage_bind(s, 11 * (int)i, study_id, generation, &t[i]);
+        stage_bind(s, 12 * (int)i, study_id, generation, &t[i],
+                   id_base ? *id_base + t[i].seq : 0);
     rc = store_step_done(st, s, err, "storing tasks %s.. (#%lld..) of study %lld",
                          t[0].key, t[0].seq, study_id);
     if (rc != 0)
