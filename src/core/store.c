@@ -200,6 +200,10 @@ static const char *const stmt_sql[ST_COUNT] = {
         "SELECT " TASK_COLS " FROM tasks INDEXED BY tasks_order"
         " WHERE study_id = ?1 AND generation = ?2 AND (?3 < 0 OR state = ?3)"
         " ORDER BY seq",
+    /* The tasks in one state when they are few: their range of tasks_queue, sorted. */
+    [ST_TASK_EACH_FEW] = "SELECT " TASK_COLS " FROM tasks INDEXED BY tasks_queue"
+                         " WHERE study_id = ?1 AND generation = ?2 AND state = ?3"
+                         " ORDER BY seq",
     /* A range of tasks_queue: cheap however large the study. */
     [ST_TASK_IN_STATE] = "SELECT " TASK_COLS " FROM tasks INDEXED BY tasks_queue"
                          " WHERE study_id = ?1 AND generation = ?2 AND state = ?3"

@@ -65,6 +65,7 @@ enum stmt_id {
     ST_TASK_GROUP,
     ST_COUNT_RANGE,
     ST_TASK_EACH,
+    ST_TASK_EACH_FEW,
     ST_TASK_IN_STATE,
     ST_FIND_IN_STUDY,
     ST_FIND_ANY,

@@ -190,7 +190,8 @@ static int stage_one(struct store *st,
     bool inserted;
     int rc = stage_insert(st, study_id, generation, t, cpus, id, &inserted, err);
 
-    if (rc == 0 && !inserted && (rc = stage_find(st, study_id, t, &gen, &seq, err)) == 0)
+    if (rc == 0 && !inserted &&
+        (rc = stage_find(st, study_id, t, &gen, &seq, err)) == 0)
         rc = stage_place(st, study_id, generation, t, cpus, gen, err);
     return rc ? rc : store_names_note_params(st, study_id, generation, t, err);
 }

@@ -719,28 +719,31 @@ static int names_from_store(struct view_results *r,
     return rc;
 }
 
-/* The parameter and metric names: from the store's list when it is complete and
- * every state is shown (O(names)); else from a pass over the tasks shown, as the
- * columns of the tasks in one state are theirs only (O(tasks)). A pass over every
- * task hands what it found to the store, so that the next one is not needed (best
- * effort: a busy store is left for another time). */
+/* The parameter and metric names, whatever the state filter (the study's columns,
+ * those that its tasks in that state do not have being empty, so that filtered and
+ * unfiltered results line up): from the store's list when it is complete (O(names),
+ * so the first row comes at once at any size); else from a pass over the tasks (of
+ * the step shown), which, when it sees every task, hands what it found to the store
+ * so that the next one is not needed (best effort: a busy store is left for another
+ * time). */
 static int collect_columns(struct view_results *r, struct err *err)
 {
     struct found_names found = {0};
     struct collect_ctx c = {.r = r};
     long long generation = 0;
+    int state = r->state;
     bool done = false;
     int rc = SWEEP_OK;
 
-    if (r->state < 0 && (rc = names_from_store(r, &generation, &done, err)) != 0)
+    if ((rc = names_from_store(r, &generation, &done, err)) != 0 || done)
         return rc;
-    if (done)
-        return SWEEP_OK;
-    if (r->state < 0 && r->step < 0) {
+    if (r->step < 0) {
         found.seen = json_object();
         c.found = &found;
     }
+    r->state = -1;
     rc = view_results_each(r, collect_names, &c, err);
+    r->state = state;
     if (rc == SWEEP_OK && c.found) {
         struct err ignored = {0};
         store_result_names_merge(r->st, r->study_id, generation, found.v, found.n,

@@ -650,6 +650,46 @@ static void test_task_put_idempotent(void **state)
                      SWEEP_ENOTFOUND);
 }
 
+/* store_task_each() of one state gives, in expansion order, the tasks of that state
+ * that a listing of every state gives, whether they are few (an eighth of the study
+ * at most: found in tasks_queue, whose order is the priority's) or many. */
+static void test_task_each_state(void **state)
+{
+    struct fixture *f = *state;
+    long long gen;
+    char key[EXPAND_KEY_LEN + 1];
+    long long s = put_study(f, "states", &gen);
+
+    for (int i = 0; i < 40; i++) {
+        key_of(i, key);
+        put_task(f, s, gen, key, i, (int[]){1, 2, 3, 7}[i % 4]);
+    }
+    for (int i = 0; i < 40; i++) { /* 3 failed (few), 22 succeeded (many) */
+        long long id;
+        if (i % 13 != 5 && i % 2 != 0)
+            continue;
+        key_of(i, key);
+        id = id_of(f, s, key);
+        start(f, id, 1);
+        finish(f, id, 1, i % 13 == 5 ? TASK_FAILED : TASK_SUCCEEDED, 0);
+    }
+    for (int st = 0; st < TASK_NSTATES; st++) {
+        struct seen all = {0}, one = {0};
+        int k = 0;
+        assert_int_equal(store_task_each(f->st, s, -1, collect, &all, &f->err), 0);
+        assert_int_equal(store_task_each(f->st, s, st, collect, &one, &f->err), 0);
+        for (int i = 0; i < all.n; i++) {
+            if (all.state[i] != st)
+                continue;
+            assert_true(k < one.n);
+            assert_int_equal(one.seq[k++], all.seq[i]);
+        }
+        assert_int_equal(one.n, k);
+        if (st == TASK_FAILED)
+            assert_int_equal(k, 3);
+    }
+}
+
 /* store_task_page() gives the slice [offset, offset + limit) of what store_task_each()
  * gives, filtered by state and priority, for seqs without gaps (a seek) and with gaps
  * (the offset stepped over); store_task_count() the number it pages through. */
@@ -3257,6 +3297,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_study_put_get_list_status, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_task_put_idempotent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_task_each_state, setup, teardown),
         cmocka_unit_test_setup_teardown(test_task_page, setup, teardown),
         cmocka_unit_test_setup_teardown(test_next_pending_order_cursor_band, setup,
                                         teardown),
