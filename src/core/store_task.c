@@ -698,6 +698,15 @@ int store_task_rows(struct store *st,
     return rc;
 }
 
+static int few_in_state(struct store *st,
+                        long long study_id,
+                        long long generation,
+                        int state,
+                        int prio_lo,
+                        int prio_hi,
+                        bool *few,
+                        struct err *err);
+
 int store_task_each(struct store *st,
                     long long study_id,
                     int state,
@@ -707,26 +716,16 @@ int store_task_each(struct store *st,
 {
     const char *what = "listing tasks";
     sqlite3_stmt *s = st->stmt[ST_TASK_EACH];
-    long long generation, counts[3][TASK_NSTATES], in_state = 0, all = 0;
+    long long generation;
+    bool few = false;
     int rc;
 
-    /* The tasks in one state, when they are at most an eighth of the study, are
-     * found in tasks_queue and sorted (O(those tasks)) rather than passed over in
-     * expansion order (O(the study)): `--state failed` of a large study that mostly
-     * succeeded answers at once. */
-    if (state >= 0 && state < TASK_NSTATES) {
-        if ((rc = store_study_counts(st, study_id, counts, err)) != 0)
-            return rc;
-        for (int b = 0; b < 3; b++) {
-            in_state += counts[b][state];
-            for (int k = 0; k < TASK_NSTATES; k++)
-                all += counts[b][k];
-        }
-        if (in_state * 8 <= all)
-            s = st->stmt[ST_TASK_EACH_FEW];
-    }
-    if ((rc = store_study_generation(st, study_id, &generation, err, what)) != 0)
+    if ((rc = store_study_generation(st, study_id, &generation, err, what)) != 0 ||
+        (rc = few_in_state(st, study_id, generation, state, INT_MIN, INT_MAX, &few,
+                           err)) != 0)
         return rc;
+    if (few)
+        s = st->stmt[ST_TASK_EACH_FEW];
     sqlite3_bind_int64(s, 1, study_id);
     sqlite3_bind_int64(s, 2, generation);
     sqlite3_bind_int(s, 3, state < 0 ? -1 : state);
@@ -741,6 +740,12 @@ int store_task_each(struct store *st,
 #define PAGE_SQL                                                                       \
     "SELECT id FROM tasks INDEXED BY tasks_order WHERE study_id = ?1"                  \
     " AND generation = ?2 AND seq >= ?3 AND (?4 < 0 OR state = ?4)"                    \
+    " AND priority BETWEEN ?5 AND ?6 ORDER BY seq LIMIT ?7 OFFSET ?8"
+/* The same for few tasks in a state (few_in_state()): from their range of
+ * tasks_queue, sorted. */
+#define PAGE_FEW_SQL                                                                   \
+    "SELECT id FROM tasks INDEXED BY tasks_queue WHERE study_id = ?1"                  \
+    " AND generation = ?2 AND state = ?4 AND seq >= ?3"                                \
     " AND priority BETWEEN ?5 AND ?6 ORDER BY seq LIMIT ?7 OFFSET ?8"
 /* The first and last seq of a generation: two seeks in tasks_order. */
 #define ENDS_SQL                                                                       \
@@ -828,6 +833,34 @@ static int count_in(struct store *st,
     return 0;
 }
 
+/* Whether the tasks in the state (and priority range) are few, an eighth of the
+ * generation at most, as the kept counts tell: they are then found in tasks_queue and
+ * sorted (O(those tasks)) rather than passed over in expansion order (O(the
+ * generation)), so that `--state failed` of a large study that mostly succeeded
+ * answers at once. Never for every state or an exact priority (no kept count). */
+static int few_in_state(struct store *st,
+                        long long study_id,
+                        long long generation,
+                        int state,
+                        int prio_lo,
+                        int prio_hi,
+                        bool *few,
+                        struct err *err)
+{
+    long long in_state, all;
+    int rc;
+
+    *few = false;
+    if (state < 0 || band_of_range(prio_lo, prio_hi) < 0)
+        return 0;
+    if ((rc = count_in(st, study_id, generation, state, prio_lo, prio_hi, &in_state,
+                       err)) != 0 ||
+        (rc = count_in(st, study_id, generation, -1, INT_MIN, INT_MAX, &all, err)) != 0)
+        return rc;
+    *few = in_state * 8 <= all;
+    return 0;
+}
+
 int store_task_count(struct store *st,
                      long long study_id,
                      int state,
@@ -864,6 +897,7 @@ int store_task_page(struct store *st,
     long long generation, ends[2], total, *ids = NULL, nids = 0;
     size_t cap = 0;
     sqlite3_stmt *s = NULL;
+    bool few = false;
     int rc;
 
     if (limit <= 0)
@@ -888,8 +922,11 @@ int store_task_page(struct store *st,
         }
     } else {
         ends[0] = LLONG_MIN;
+        if ((rc = few_in_state(st, study_id, generation, state, prio_lo, prio_hi, &few,
+                               err)) != 0)
+            goto out;
     }
-    rc = sqlite3_prepare_v2(st->db, PAGE_SQL, -1, &s, NULL);
+    rc = sqlite3_prepare_v2(st->db, few ? PAGE_FEW_SQL : PAGE_SQL, -1, &s, NULL);
     if (rc != SQLITE_OK) {
         rc = store_fail(st, rc, err, "%s of study %lld: prepare", what, study_id);
         goto out;

@@ -692,7 +692,8 @@ static void test_task_each_state(void **state)
 
 /* store_task_page() gives the slice [offset, offset + limit) of what store_task_each()
  * gives, filtered by state and priority, for seqs without gaps (a seek) and with gaps
- * (the offset stepped over); store_task_count() the number it pages through. */
+ * (the offset stepped over), and for few tasks in a state (found in tasks_queue);
+ * store_task_count() the number it pages through. */
 static void test_task_page(void **state)
 {
     static const struct {
@@ -711,6 +712,9 @@ static void test_task_page(void **state)
         {-1, INT_MIN, PRIORITY_LOW, 1, 2},
         {TASK_PENDING, 7, 7, 1, 3},
         {-1, PRIORITY_MEDIUM, PRIORITY_MEDIUM, 0, 64},
+        {TASK_FAILED, INT_MIN, INT_MAX, 0, 5}, /* few: from tasks_queue */
+        {TASK_FAILED, INT_MIN, INT_MAX, 1, 5},
+        {TASK_FAILED, INT_MIN, PRIORITY_LOW, 0, 5},
     };
     struct fixture *f = *state;
     long long gen, n;
@@ -728,6 +732,15 @@ static void test_task_page(void **state)
             id = id_of(f, s, key);
             start(f, id, 1);
             finish(f, id, 1, TASK_SUCCEEDED, 0);
+        }
+        /* Three failed: a higher priority later in expansion order, a LOW one. */
+        for (int j = 0; j < 3; j++) {
+            int i = (int[]){26, 13, 4}[j];
+            long long id;
+            key_of(gaps * 100 + i, key);
+            id = id_of(f, s, key);
+            start(f, id, 1);
+            finish(f, id, 1, TASK_FAILED, 0);
         }
         for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
             struct seen all = {0}, page = {0};
