@@ -86,7 +86,7 @@ static bool early_says_missing(const char *text)
 static void early_hint(struct runner *r, const struct rtask *t, struct strbuf *sb)
 {
     const struct spec_step *step = spec_step_at(r->spec, t->step);
-    const char *cwd = r->spec->workdir ? r->spec->workdir : t->dir;
+    const char *cwd = taskview_cwd(r->spec, t->dir);
 
     for (size_t i = 1; !step->shell && i < step->argc; i++) {
         const char *a = step->argv[i];

@@ -465,10 +465,10 @@ static void spawn_task(struct runner *r, struct rtask *t)
                                    .repetition = t->repetition,
                                    .step = t->step};
         envp = taskview_envp(&r->env, r->spec, &tv);
+        cmd.cwd = taskview_cwd(r->spec, t->dir);
     }
     cmd.argv = argv;
     cmd.envp = envp;
-    cmd.cwd = r->spec->workdir ? r->spec->workdir : t->dir;
     cmd.stdout_path = out_path;
     cmd.stderr_path = err_path;
     cmd.timeout = spec_step_at(r->spec, t->step)->timeout;

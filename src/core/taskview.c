@@ -36,7 +36,7 @@ void taskview_env_init(struct taskview_env *e, const struct spec *spec, char **e
 
     memset(e, 0, sizeof(*e));
     for (char **p = envv; p && *p; p++) {
-        bool skip = strncmp(*p, "SWEEP_", 6) == 0;
+        bool skip = strncmp(*p, "SWEEP_", 6) == 0 || env_name_is(*p, "PWD");
 
         if (env) {
             json_object_foreach((json_t *)env, k, v)
@@ -82,11 +82,16 @@ static char *env_param(const char *name, const json_t *v)
     return sb_take(&sb);
 }
 
+const char *taskview_cwd(const struct spec *spec, const char *task_dir)
+{
+    return spec->workdir ? spec->workdir : task_dir;
+}
+
 char **taskview_envp(const struct taskview_env *e,
                      const struct spec *spec,
                      const struct taskview_task *t)
 {
-    size_t n = 0, cap = e->nbase + json_object_size(t->params) + 9;
+    size_t n = 0, cap = e->nbase + json_object_size(t->params) + 10;
     char **envp = xmalloc((cap + 1) * sizeof(char *));
     const char *k;
     json_t *v;
@@ -103,6 +108,8 @@ char **taskview_envp(const struct taskview_env *e,
     envp[n++] = xasprintf("SWEEP_REPETITION=%d", t->repetition);
     if (spec->has_steps || spec->reduce)
         envp[n++] = xasprintf("SWEEP_STEP=%s", spec_step_at(spec, t->step)->name);
+    if (!spec->env || !json_object_get(spec->env, "PWD"))
+        envp[n++] = xasprintf("PWD=%s", taskview_cwd(spec, t->dir));
     json_object_foreach((json_t *)t->params, k, v) envp[n++] = env_param(k, v);
     envp[n] = NULL;
     return envp;

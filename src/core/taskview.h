@@ -38,11 +38,17 @@ struct taskview_task {
     int step; /* in spec->steps; spec->nsteps for the reduce */
 };
 
+/* The working directory of one attempt: the spec's workdir, else its task directory.
+ * Borrowed. */
+const char *taskview_cwd(const struct spec *spec, const char *task_dir);
+
 /* The full environment of one attempt: the base's strings (borrowed) followed by the
- * task's own SWEEP_* variables (owned): SWEEP_STUDY, SWEEP_TASK_ID, SWEEP_TASK_DIR,
+ * task's own variables (owned): SWEEP_STUDY, SWEEP_TASK_ID, SWEEP_TASK_DIR,
  * SWEEP_RESULT, SWEEP_PARAMS, SWEEP_SEED, SWEEP_ATTEMPT, SWEEP_REPETITION, SWEEP_STEP
- * (in a pipeline) and SWEEP_P_<NAME> per parameter (upper case, anything but letters
- * and digits as '_'). NULL-terminated; free with taskview_envp_free(). */
+ * (in a pipeline), SWEEP_P_<NAME> per parameter (upper case, anything but letters
+ * and digits as '_') and PWD, its working directory (taskview_cwd(); the inherited
+ * PWD, sweep's own, is left out unless the spec's env sets one). NULL-terminated;
+ * free with taskview_envp_free(). */
 char **taskview_envp(const struct taskview_env *e,
                      const struct spec *spec,
                      const struct taskview_task *t);

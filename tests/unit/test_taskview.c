@@ -45,7 +45,12 @@ static void test_env(void **state)
                               "command: [sim]\n"
                               "parameters: {n: [10]}\n"
                               "env: {HOME: /spec/home, EXTRA: 3}\n");
-    char *outer[] = {"PATH=/bin", "HOME=/root", "SWEEP_SEED=99", "SWEEP_X=1", NULL};
+    char *outer[] = {"PATH=/bin",
+                     "HOME=/root",
+                     "SWEEP_SEED=99",
+                     "SWEEP_X=1",
+                     "PWD=/where/sweep/runs",
+                     NULL};
     json_t *params = json_pack("{s:i, s:s}", "n-particles", 10, "label", "a b");
     struct taskview_task t = {.key = "abc123",
                               .dir = "/h/studies/s/tasks/ab/abc123",
@@ -77,6 +82,29 @@ static void test_env(void **state)
     assert_string_equal(get(envp, "SWEEP_P_N_PARTICLES"), "10");
     assert_string_equal(get(envp, "SWEEP_P_LABEL"), "a b");
     assert_null(get(envp, "SWEEP_STEP")); /* not a pipeline */
+    /* Its working directory, not sweep's. */
+    assert_string_equal(get(envp, "PWD"), t.dir);
+    assert_string_equal(taskview_cwd(spec, t.dir), t.dir);
+    taskview_envp_free(&e, envp);
+    taskview_env_fini(&e);
+    json_decref(params);
+    spec_destroy(spec);
+
+    /* A workdir is the working directory; a PWD of the spec's env is kept. */
+    spec = parse("study: w\ncommand: [sim]\nworkdir: /data/run\n");
+    params = json_object();
+    t.params = params;
+    taskview_env_init(&e, spec, outer);
+    envp = taskview_envp(&e, spec, &t);
+    assert_string_equal(get(envp, "PWD"), "/data/run");
+    assert_string_equal(taskview_cwd(spec, t.dir), "/data/run");
+    taskview_envp_free(&e, envp);
+    taskview_env_fini(&e);
+    spec_destroy(spec);
+    spec = parse("study: v\ncommand: [sim]\nenv: {PWD: /mine}\n");
+    taskview_env_init(&e, spec, outer);
+    envp = taskview_envp(&e, spec, &t);
+    assert_string_equal(get(envp, "PWD"), "/mine");
     taskview_envp_free(&e, envp);
     taskview_env_fini(&e);
     json_decref(params);
