@@ -327,7 +327,8 @@ int view_study_status(struct store *st, const char *name, json_t **out, struct e
 struct list_ctx {
     struct store *st;
     json_t *arr;
-    int rc; /* of a count that failed */
+    json_t *again; /* the indexes in arr of the studies to read again */
+    int rc;        /* of a count that failed */
     struct err *err;
 };
 
@@ -335,25 +336,59 @@ static int list_one(const struct store_study *s, void *arg)
 {
     struct list_ctx *c = arg;
     long long counts[3][TASK_NSTATES];
+    json_t *o;
 
     if ((c->rc = store_study_counts(c->st, s->id, counts, c->err)) != SWEEP_OK)
         return 1;
-    json_array_append_new(c->arr, view_study_summary(c->st, s, counts));
+    o = view_study_summary(c->st, s, counts);
+    if (s->status != STUDY_INTERRUPTED &&
+        strcmp(json_string_value(json_object_get(o, "status")),
+               study_status_name(STUDY_INTERRUPTED)) == 0)
+        json_array_append_new(c->again,
+                              json_integer((json_int_t)json_array_size(c->arr)));
+    json_array_append_new(c->arr, o);
     return 0;
 }
 
 int view_study_list(struct store *st, json_t **out, struct err *err)
 {
-    struct list_ctx c = {.st = st, .arr = json_array(), .err = err};
+    struct list_ctx c = {
+        .st = st, .arr = json_array(), .again = json_array(), .err = err};
     int rc = store_study_list(st, list_one, &c, err);
+    size_t i;
+    json_t *v;
 
     /* A count that failed stopped the iteration. */
     if (rc == SWEEP_OK)
         rc = c.rc;
+    /* A run that ended between the list's read (one snapshot for every study) and the
+     * look at its lock shows as INTERRUPTED: such a study is read once more, now that
+     * the list's snapshot is over, as view_status_load() does (a run that died stays
+     * INTERRUPTED). */
+    json_array_foreach(c.again, i, v)
+    {
+        size_t at = (size_t)json_integer_value(v);
+        const char *name =
+            json_string_value(json_object_get(json_array_get(c.arr, at), "study"));
+        struct view_status vs;
+
+        if (rc != SWEEP_OK)
+            break;
+        rc = view_status_load(st, name, &vs, err);
+        if (rc == SWEEP_OK) {
+            json_array_set_new(c.arr, at,
+                               summary_json(&vs.study, vs.status, vs.counts));
+        } else if (rc == SWEEP_ENOTFOUND) { /* removed meanwhile: shown as it was */
+            err_clear(err);
+            rc = SWEEP_OK;
+        }
+        view_status_fini(&vs);
+    }
     if (rc != SWEEP_OK) {
         json_decref(c.arr);
         c.arr = NULL;
     }
+    json_decref(c.again);
     *out = c.arr;
     return rc;
 }
