@@ -222,9 +222,13 @@ int runner_prepare(struct store *st,
  * 128 + it, as a shell reports a command the signal killed. */
 int runner_prepare_signal(void);
 /* The chunks of runner_prepare(): a chunk ends after max_tasks tasks, or after
- * max_seconds (<= 0: no limit) once it has 1,000 tasks; by default 200,000 tasks and
- * 1 s. For tests. */
-void runner_prepare_chunks(uint64_t max_tasks, double max_seconds);
+ * max_seconds (<= 0: no limit) once it has 1,000 tasks, and is stored in key order
+ * once the study has more than keys_in_cache keys (runner_prepare.c says why); by
+ * default 250,000 tasks, 1 s and RUNNER_KEYS_IN_CACHE. For tests. */
+#define RUNNER_KEYS_IN_CACHE 1000000
+void runner_prepare_chunks(uint64_t max_tasks,
+                           double max_seconds,
+                           uint64_t keys_in_cache);
 
 /* Runs the study's pending tasks to the end: an engine (engine.h) over this one
  * runner, with the slots of the study (opts.max_parallel, else the spec's, else the

@@ -252,30 +252,34 @@ static int prepare_interrupted(struct err *err)
 }
 
 /* The expansion is stored in chunks of chunk_tasks tasks. A chunk is expanded (keys
- * hashed, params checked) outside any transaction, sorted by key, then inserted; its
- * inserts end their transaction after chunk_seconds (checked every 1,000 tasks), so
- * another writer waits about that long at most.
+ * hashed, params checked) outside any transaction, then inserted; its inserts end
+ * their transaction after chunk_seconds (checked every 1,000 tasks), so another writer
+ * waits about that long at most.
  *
- * Why sorted: a task's key is a hash, so in expansion order every insert lands at a
- * random place of the (study_id, key) index, while the table and the seq indexes only
- * grow at their end. Once that index outgrows the cache (about a million tasks) each
- * insert reads and dirties a page of its own, the cache spills it, and each commit
- * writes (and the checkpoint after it syncs) about one page per task: 10^7 tasks took
- * 417 s, 4 x 10^6 took 441 s of which 104 s CPU (26 s in the kernel), the rest
- * waiting on the disk. In key order a chunk sweeps the index once: a page is read and
- * written once per chunk, so a chunk costs at most the index's size in pages (the
- * sweeps total about N^2 / (2 * chunk_tasks * keys per page) pages). Measured on 2
- * busy cores: 4 x 10^6 tasks in 64 s CPU (4 s in the kernel), 10^7 in 188 s CPU (24 s);
- * 500,000- or 10^6-task chunks wrote 10% less but took no less CPU. What is left is
- * SQLite's own work per row, so the cost grows about linearly: the table and its three
- * indexes cost about 10 us a row with a statement per task; 32 rows a statement
- * (store_task_stage_batch()) and no JSON parsed again per task (prep_chunk.shape) took
- * 10^6 tasks from 11.8 to 8.6 s CPU (busy cores; expanding them is 1.7 s of it).
- * Measured per row on its own (same machine): the table alone 3.2 us, the key index
- * 2.1, tasks_order 2.0, tasks_queue 1.3, the 15 columns left to their defaults about
- * 1. The chunk's memory is about 100 bytes a task (25 MB). */
+ * In which order. In expansion order the table, tasks_order and tasks_queue only grow
+ * at their end, and the ids follow the expansion, which a run follows too (a tick's
+ * start and end of neighbouring tasks then write the same pages of the table: 9.4 ->
+ * 3.0 pages written to the log per task, about 10% of a run's CPU); but a task's key
+ * is a hash, so each insert lands at a random place of the (study_id, key) index. That
+ * costs nothing more while the study's part of that index stays in the cache (32 MB:
+ * its keys up to about a million, RUNNER_KEYS_IN_CACHE). Beyond, each insert reads and
+ * dirties a page of its own, the cache spills it, and each commit writes (and the
+ * checkpoint after it syncs) about one page per task: 10^7 tasks took 417 s. So once
+ * the study's keys outgrow the cache a chunk is sorted by key: it sweeps the index
+ * once (a page read and written once per chunk; the sweeps total about N^2 / (2 *
+ * chunk_tasks * keys per page) pages), and the ids still follow the expansion, given
+ * explicitly (prep_chunk_store()), at the cost of inserts at random places of the
+ * chunk's part of the table. Measured (2 cores, idle): 10^6 tasks in expansion order
+ * 8.4 s (6.7 s CPU), sorted by key with ids in key order 10.8 s, sorted with ids in
+ * expansion order 14.2 s; 10^7 (the first million in expansion order) about 210 s
+ * (157 s CPU; ids in key order: 194 s, 139 s CPU). Still SQLite's own work per row
+ * dominates: the table alone 3.2 us, the key index 2.1, tasks_order 2.0, tasks_queue
+ * 1.3, the 15 columns left to their defaults about 1 (32 rows a statement:
+ * store_task_stage_batch(); no JSON parsed again per task: prep_chunk.shape). The
+ * chunk's memory is about 100 bytes a task (25 MB). */
 static uint64_t chunk_tasks = 250000;
 static double chunk_seconds = 1.0;
+static uint64_t keys_in_cache = RUNNER_KEYS_IN_CACHE;
 
 /* The pause between two transactions of one chunk. SQLite has no queue of writers:
  * one that waits polls the lock, at most 100 ms apart, and would miss the instant
@@ -285,10 +289,11 @@ static double chunk_seconds = 1.0;
  * (outside any transaction) is that pause. */
 #define CHUNK_PAUSE_NS 100000000L
 
-void runner_prepare_chunks(uint64_t max_tasks, double max_seconds)
+void runner_prepare_chunks(uint64_t max_tasks, double max_seconds, uint64_t max_keys)
 {
     chunk_tasks = max_tasks > 0 ? max_tasks : 1;
     chunk_seconds = max_seconds;
+    keys_in_cache = max_keys;
 }
 
 /* A task of the expansion held until its chunk is stored. */
@@ -455,28 +460,28 @@ static void prep_chunk_sort(struct prep_chunk *c, long long *first_seq)
     c->t[0] = p;
 }
 
-/* Stores the chunk in key order, STORE_STAGE_BATCH tasks a statement, in one or
- * more transactions (see chunk_tasks), a new task's id following its seq: the ids
- * from the next free one at the chunk's first transaction, whose first statement
- * inserts the chunk's last task and so takes the chunk's range of ids from any other
- * writer (one that inserts meanwhile gets ids above it). A task whose id is taken all
- * the same (its key was the study's already, so the range was not taken) gets the
- * next free id. Why ids in expansion order: a run starts the tasks in that order, and
- * a tick's start and end of neighbours then write the same pages of the table (about
- * a third of the pages written to the log per task, and 10% of sweep's CPU). */
+/* Stores the chunk, STORE_STAGE_BATCH tasks a statement, in one or more transactions
+ * (see chunk_tasks): in expansion order, or, when by_key, in key order with each new
+ * task's id following its seq all the same: the ids from the next free one at the
+ * chunk's first transaction, whose first statement inserts the chunk's last task and
+ * so takes the chunk's range of ids from any other writer (one that inserts meanwhile
+ * gets ids above it). A task whose id is taken all the same (its key was the study's
+ * already, so the range was not taken) gets the next free id. */
 static int prep_chunk_store(struct store *st,
                             long long study_id,
                             long long generation,
                             struct prep_chunk *c,
+                            bool by_key,
                             struct err *err)
 {
     struct expand_task batch[STORE_STAGE_BATCH];
-    long long first_seq, id_base = 0;
+    long long first_seq = 0, id_base = 0;
     double start = 0;
     bool in_txn = false;
     int rc = SWEEP_OK;
 
-    prep_chunk_sort(c, &first_seq);
+    if (by_key)
+        prep_chunk_sort(c, &first_seq);
     for (size_t i = 0; i < c->n;) {
         size_t m = c->n - i < STORE_STAGE_BATCH ? c->n - i : STORE_STAGE_BATCH;
 
@@ -491,9 +496,9 @@ static int prep_chunk_store(struct store *st,
                 break;
             in_txn = true;
             start = time_now();
-            if (i == 0 && (rc = store_task_next_id(st, &id_base, err)) != 0)
+            if (by_key && i == 0 && (rc = store_task_next_id(st, &id_base, err)) != 0)
                 break;
-            if (i == 0)
+            if (by_key && i == 0)
                 id_base -= first_seq;
         }
         for (size_t j = 0; j < m; j++) {
@@ -511,8 +516,8 @@ static int prep_chunk_store(struct store *st,
             };
             memcpy(batch[j].key, p->key, sizeof(batch[j].key));
         }
-        if ((rc = store_task_stage_batch(st, study_id, generation, batch, m, &id_base,
-                                         err)) != 0)
+        if ((rc = store_task_stage_batch(st, study_id, generation, batch, m,
+                                         by_key ? &id_base : NULL, err)) != 0)
             break;
         i += m;
         if (chunk_seconds > 0 && i % 1024 == 0 && i < c->n &&
@@ -540,6 +545,7 @@ int runner_prepare(struct store *st,
     struct prep_chunk chunk = {0};
     char *spec_json = NULL, *steps = steps_json(spec);
     long long visible = 0;
+    uint64_t keys = 0;
     uint64_t n = 0;
     bool staged = false, done = false;
     struct sigaction old[3];
@@ -562,11 +568,21 @@ int runner_prepare(struct store *st,
     }
     if (rc)
         goto fail;
+    /* The keys the study has already (of its visible generation). */
+    if (visible > 0) {
+        long long counts[3][TASK_NSTATES];
+        if ((rc = store_study_counts(st, *study_id, counts, err)) != 0)
+            goto fail;
+        for (int b = 0; b < 3; b++)
+            for (int i = 0; i < TASK_NSTATES; i++)
+                keys += (uint64_t)counts[b][i];
+    }
     ex = expand_create(spec);
     while (!done) {
         rc = prep_chunk_fill(ex, spec, check, check_arg, &chunk, &done, err);
         if (!rc)
-            rc = prep_chunk_store(st, *study_id, *generation, &chunk, err);
+            rc = prep_chunk_store(st, *study_id, *generation, &chunk,
+                                  keys + n + chunk.n > keys_in_cache, err);
         if (rc)
             goto fail;
         n += chunk.n;

@@ -2901,7 +2901,8 @@ static void test_prepare_in_chunks(void **state)
     uint64_t n = 0;
     char *before;
 
-    runner_prepare_chunks(20000, 0); /* chunks end where chunk_check expects */
+    runner_prepare_chunks(
+        20000, 0, RUNNER_KEYS_IN_CACHE); /* chunks end where chunk_check expects */
 
     assert_int_equal(
         runner_prepare(f->st, spec, chunk_check, &p, &id, &gen, &n, &f->err),
@@ -3057,7 +3058,7 @@ static void test_prepare_expands_outside_txn(void **state)
     long long id = 0, gen = 0;
     uint64_t n = 0;
 
-    runner_prepare_chunks(1000, 0);
+    runner_prepare_chunks(1000, 0, RUNNER_KEYS_IN_CACHE);
     assert_int_equal(
         runner_prepare(f->st, spec, chunk_check, &p, &id, &gen, &n, &f->err), 0);
     assert_int_equal(p.write_rc, 0);
@@ -3071,14 +3072,14 @@ static void test_prepare_expands_outside_txn(void **state)
     spec_destroy(spec);
 }
 
-/* Each chunk is stored in key order, not in expansion order: the stored tasks are the
- * expansion's, field for field, with the first place of a key repeated within the
- * expansion (x = 3 in the grid and in a chunk after it; x = 50 twice, mostly in
- * one chunk: seqs 168-171 and 172-175, chunks of 7), a pipeline's steps, repetitions
- * and reduce included. */
-static void test_prepare_chunks_key_order(void **state)
+/* The stored tasks are the expansion's, field for field, whether the chunks are stored
+ * in expansion order or in key order (keys_in_cache 0), with the first place of a key
+ * repeated within the expansion (x = 3 in the grid and in a chunk after it; x = 50
+ * twice, mostly in one chunk: seqs 168-171 and 172-175, chunks of 7), a pipeline's
+ * steps, repetitions and reduce included; and the ids follow the expansion either way.
+ */
+static void check_prepare_order(struct fixture *f, uint64_t keys_in_cache)
 {
-    struct fixture *f = *state;
     const char *text =
         "{\"study\": \"mix\", \"repetitions\": 2,"
         " \"parameters\": {\"x\": {\"range\": [1, 40, 1]}},"
@@ -3112,9 +3113,10 @@ static void test_prepare_chunks_key_order(void **state)
     expand_destroy(ex);
     assert_int_equal(nseen, (40 + 2) * 2 * 2 + 1);
 
-    runner_prepare_chunks(7, 0);
+    runner_prepare_chunks(7, 0, keys_in_cache);
     assert_int_equal(runner_prepare(f->st, spec, NULL, NULL, &id, &gen, &n, &f->err),
                      0);
+    runner_prepare_chunks(250000, 1.0, RUNNER_KEYS_IN_CACHE);
     assert_int_equal(n, (40 + 4) * 2 * 2 + 1);
     {
         char path[256];
@@ -3122,30 +3124,45 @@ static void test_prepare_chunks_key_order(void **state)
         sqlite3_stmt *q;
         snprintf(path, sizeof(path), "%s/sweep.db", f->home);
         assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-        assert_int_equal(sqlite3_prepare_v2(db,
-                                            "SELECT key, seq, params_json, repetition,"
-                                            " seed, priority, step, chain, cpus FROM"
-                                            " tasks ORDER BY seq",
-                                            -1, &q, NULL),
-                         SQLITE_OK);
-        while (sqlite3_step(q) == SQLITE_ROW)
+        assert_int_equal(
+            sqlite3_prepare_v2(db,
+                               "SELECT key, seq, params_json, repetition,"
+                               " seed, priority, step, chain, cpus, id FROM"
+                               " tasks ORDER BY seq",
+                               -1, &q, NULL),
+            SQLITE_OK);
+        long long last_id = 0;
+        while (sqlite3_step(q) == SQLITE_ROW) {
+            assert_true(sqlite3_column_int64(q, 9) > last_id);
+            last_id = sqlite3_column_int64(q, 9);
             sb_addf(&got, "%s|%lld|%s|%d|%lld|%d|%d|%lld|%d;",
                     sqlite3_column_text(q, 0), sqlite3_column_int64(q, 1),
                     sqlite3_column_text(q, 2), sqlite3_column_int(q, 3),
                     sqlite3_column_int64(q, 4), sqlite3_column_int(q, 5),
                     sqlite3_column_int(q, 6), sqlite3_column_int64(q, 7),
                     sqlite3_column_int(q, 8));
+        }
         sqlite3_finalize(q);
         sqlite3_close(db);
     }
     assert_string_equal(sb_str(&got), sb_str(&want));
-    check_counts(f, id, "key order");
+    check_counts(f, id, keys_in_cache ? "expansion order" : "key order");
     for (size_t i = 0; i < nseen; i++)
         free(seen[i]);
     free(seen);
     sb_fini(&want);
     sb_fini(&got);
     spec_destroy(spec);
+}
+
+static void test_prepare_chunks_key_order(void **state)
+{
+    check_prepare_order(*state, 0);
+}
+
+static void test_prepare_chunks_expansion_order(void **state)
+{
+    check_prepare_order(*state, RUNNER_KEYS_IN_CACHE);
 }
 
 /* Takes version 9 out of a database of version 9: the foreign key of tasks.study_id
@@ -3168,7 +3185,7 @@ static void test_upgrade_from_v8(void **state)
     char path[256], *row;
     sqlite3 *db;
 
-    runner_prepare_chunks(40, 0);
+    runner_prepare_chunks(40, 0, RUNNER_KEYS_IN_CACHE);
     assert_int_equal(runner_prepare(f->st, spec, NULL, NULL, &id, &gen, &n, &f->err),
                      0);
     spec_destroy(spec);
@@ -3271,7 +3288,7 @@ static void test_prepare_cost_per_task(void **state)
     expand_destroy(ex);
     expand_allocs = json_allocs;
     json_allocs = 0;
-    runner_prepare_chunks(1000, 0);
+    runner_prepare_chunks(1000, 0, RUNNER_KEYS_IN_CACHE);
     store_stats_enable(f->st);
     store_stats_get(f->st, &a);
     assert_int_equal(runner_prepare(f->st, spec, NULL, NULL, &id, &gen, &n, &f->err),
@@ -3354,6 +3371,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_prepare_expands_outside_txn, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_prepare_chunks_key_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prepare_chunks_expansion_order, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
