@@ -294,14 +294,15 @@ int runner_start_head(struct runner *r, int need, struct err *err);
  * stops gives its claimed tasks back (store_task_unclaim: pending again, the attempt
  * never made); after kill -9 they are open attempts of a dead owner without a
  * process, which the next run gives back (runner_end_orphans). At most
- * runner_claim_max() are claimed, none under a rate limit, and only while its tasks
- * are short (under 50 ms on average), where a slot would otherwise idle during the
- * commit; their ends and process groups are then recorded together, at most 10 ms
- * late (runner_next_wakeup), as long as claimed tasks remain to refill slots; a
- * claimed task counts as running in the store (`sweep status`) until it starts, and a
- * `sweep cancel` of it is one of a running task (given back when the run sees it
- * first). runner_head_ahead: whether the first ready task may be claimed (*head:
- * which); runner_claim_head: claims it (1, 0 when cancelled meanwhile, -code). */
+ * runner_claim_max() are claimed (2 while its tasks take 50 ms to 1 s on average,
+ * none beyond: runner_spawn.c), none under a rate limit, where a slot would otherwise
+ * idle during the commit; their ends and process groups are then recorded together, at
+ * most 10 ms late (runner_next_wakeup), as long as claimed tasks remain to refill
+ * slots; a claimed task counts as running in the store (`sweep status`) until it
+ * starts, and a `sweep cancel` of it is one of a running task (given back when the run
+ * sees it first). runner_head_ahead: whether the first ready task may be claimed
+ * (*head: which); runner_claim_head: claims it (1, 0 when cancelled meanwhile, -code).
+ */
 bool runner_head_ahead(struct runner *r, struct runner_head *head);
 int runner_claim_head(struct runner *r, struct err *err);
 /* The most tasks claimed ahead at once, by one runner or across an engine's. */

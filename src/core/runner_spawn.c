@@ -21,7 +21,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define CLAIM_WALL 0.05 /* claim ahead while tasks take less (seconds, on average) */
+/* Claiming ahead (runner.h): up to runner_claim_max() tasks while tasks take less than
+ * CLAIM_WALL seconds on average, CLAIM_FEW while they take less than CLAIM_WALL_MAX
+ * (the tick between an end and the next start, about 1.5 ms at 8 in flight, is still
+ * 1-3% of such a task; two claimed tasks cover the ends that come before the next
+ * tick, and the store counts two more as running than run), none beyond. */
+#define CLAIM_WALL 0.05
+#define CLAIM_WALL_MAX 1.0
+#define CLAIM_FEW 2
 
 /* ---- directories ---- */
 
@@ -264,11 +271,15 @@ bool runner_head_ahead(struct runner *r, struct runner_head *head)
     const struct sched_item *top = sched_heap_peek(&r->ready);
 
     /* Not with a rate limit: a claimed task starts whenever a slot frees. Only for
-     * short tasks: with long ones the commit between an end and the next start costs
-     * nothing that shows, and the store then counts as running only what runs. */
+     * short tasks (CLAIM_WALL_MAX): with long ones the commit between an end and the
+     * next start costs nothing that shows, and the store then counts as running only
+     * what runs. */
+    size_t max = r->wall_avg < CLAIM_WALL       ? (size_t)runner_claim_max(r->slots)
+                 : r->wall_avg < CLAIM_WALL_MAX ? CLAIM_FEW
+                                                : 0;
+
     if (r->phase != PHASE_RUN || r->stopping || !top || r->rl.interval > 0 ||
-        r->nclaimed >= (size_t)runner_claim_max(r->slots) || r->nwalls < 2 ||
-        r->wall_avg >= CLAIM_WALL)
+        r->nclaimed >= max || r->nwalls < 2)
         return false;
     head->priority = top->priority;
     head->seq = top->seq;

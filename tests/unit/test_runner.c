@@ -584,7 +584,9 @@ static void test_interrupt(void **state)
 
 struct refill_ctx {
     struct fixture *f;
-    int early; /* submits made before every attempt that had ended was recorded */
+    double duration; /* of each attempt; 0: 0.01 s */
+    int early;       /* submits made before every attempt that had ended was recorded */
+    long long most_running; /* the most the store counted as running at a submit */
 };
 
 /* At each submit: attempts that have ended (virtual time) against the ends the store
@@ -593,9 +595,9 @@ static void plan_refill(void *arg, struct fake_attempt *a)
 {
     struct refill_ctx *c = arg;
     struct fake_executor *fake = c->f->fake;
-    long long counts[3][TASK_NSTATES] = {{0}}, recorded = 0, ended = 0;
+    long long counts[3][TASK_NSTATES] = {{0}}, recorded = 0, ended = 0, running = 0;
 
-    a->duration = 0.01;
+    a->duration = c->duration > 0 ? c->duration : 0.01;
     a->exit_code = strcmp(a->argv_last, "13") == 0; /* x = 13 fails */
     for (size_t i = 0; i < fake_executor_count(fake); i++) {
         const struct fake_attempt *e = fake_executor_attempt(fake, i);
@@ -603,9 +605,13 @@ static void plan_refill(void *arg, struct fake_attempt *a)
     }
     assert_int_equal(store_study_counts(c->f->st, c->f->study_id, counts, &c->f->err),
                      0);
-    for (int b = 0; b < 3; b++)
+    for (int b = 0; b < 3; b++) {
         recorded += counts[b][TASK_SUCCEEDED] + counts[b][TASK_FAILED];
+        running += counts[b][TASK_RUNNING];
+    }
     c->early += ended > recorded;
+    if (running > c->most_running)
+        c->most_running = running;
 }
 
 /* With short tasks a slot freed by an end is refilled at once, from the executor's
@@ -641,6 +647,44 @@ static void test_claim_ahead(void **state)
     }
     assert_int_equal(pending, 40 - (long long)fake_executor_count(f->fake));
     assert_int_equal(count(f, TASK_RUNNING), 0);
+}
+
+/* Tasks of 50 ms to 1 s are refilled at once too, from at most 2 claimed ahead (the
+ * store counts the 2 running slots and 2 claimed ones at most); tasks of a second or
+ * more are not claimed ahead: each start waits for the tick, and the store counts as
+ * running only what runs. */
+static void test_claim_ahead_longer(void **state)
+{
+    struct fixture *f = *state;
+    struct runner_opts o = {0};
+    const char *spec = "study: longer\n"
+                       "command: [sim, '{x}']\n"
+                       "parameters: {x: {range: [1, 20]}}\n"
+                       "max_parallel: 2\n";
+    struct refill_ctx mid = {.f = f, .duration = 0.2};
+
+    prepare(f, spec, plan_refill, &mid);
+    run(f, &o);
+    assert_true(mid.early > 0);
+    assert_true(mid.most_running <= 2 + 2);
+    assert_int_equal(fake_executor_max_running(f->fake), 2);
+}
+
+static void test_claim_ahead_none(void **state)
+{
+    struct fixture *f = *state;
+    struct runner_opts o = {0};
+    struct refill_ctx slow = {.f = f, .duration = 2.0};
+
+    prepare(f,
+            "study: slow\n"
+            "command: [sim, '{x}']\n"
+            "parameters: {x: {range: [1, 20]}}\n"
+            "max_parallel: 2\n",
+            plan_refill, &slow);
+    run(f, &o);
+    assert_int_equal(slow.early, 0);
+    assert_true(slow.most_running <= 2);
 }
 
 /* ---- after ---- */
@@ -1277,6 +1321,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cancel_study, setup, teardown),
         cmocka_unit_test_setup_teardown(test_interrupt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_claim_ahead, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_claim_ahead_longer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_claim_ahead_none, setup, teardown),
         cmocka_unit_test_setup_teardown(test_after_waits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_after_failed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pipeline, setup, teardown),
