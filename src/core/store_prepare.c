@@ -96,6 +96,15 @@ out:
     return store_op_end(st, rc, err, what);
 }
 
+/* Binds a task's id to parameter i: NULL (the next free id) when it is not > 0. */
+static void bind_id(sqlite3_stmt *s, int i, long long id)
+{
+    if (id > 0)
+        sqlite3_bind_int64(s, i, id);
+    else
+        sqlite3_bind_null(s, i);
+}
+
 /* Inserts the task into the staged generation with the given id (0: the next free
  * one) and counts it; *inserted is false when its id or key was taken. */
 static int stage_insert(struct store *st,
@@ -111,10 +120,7 @@ static int stage_insert(struct store *st,
     int rc;
 
     store_bind_task(s, study_id, generation, t, cpus);
-    if (id > 0)
-        sqlite3_bind_int64(s, 12, id);
-    else
-        sqlite3_bind_null(s, 12);
+    bind_id(s, 12, id);
     rc = store_step_done(st, s, err, "storing task %s (#%lld) of study %lld", t->key,
                          t->seq, study_id);
     *inserted = rc == 0 && sqlite3_changes(st->db) > 0;
@@ -241,10 +247,7 @@ static void stage_bind(sqlite3_stmt *s,
     sqlite3_bind_int(s, base + 9, t->cpus);
     sqlite3_bind_int(s, base + 10, t->step);
     sqlite3_bind_int64(s, base + 11, t->chain);
-    if (id > 0)
-        sqlite3_bind_int64(s, base + 12, id);
-    else
-        sqlite3_bind_null(s, base + 12);
+    bind_id(s, base + 12, id);
 }
 
 /* After a batch that did not insert every row: each task's row is counted when the

@@ -698,41 +698,8 @@ int store_task_rows(struct store *st,
     return rc;
 }
 
-static int few_in_state(struct store *st,
-                        long long study_id,
-                        long long generation,
-                        int state,
-                        int prio_lo,
-                        int prio_hi,
-                        bool *few,
-                        struct err *err);
-
-int store_task_each(struct store *st,
-                    long long study_id,
-                    int state,
-                    store_task_fn *fn,
-                    void *arg,
-                    struct err *err)
-{
-    const char *what = "listing tasks";
-    sqlite3_stmt *s = st->stmt[ST_TASK_EACH];
-    long long generation;
-    bool few = false;
-    int rc;
-
-    if ((rc = store_study_generation(st, study_id, &generation, err, what)) != 0 ||
-        (rc = few_in_state(st, study_id, generation, state, INT_MIN, INT_MAX, &few,
-                           err)) != 0)
-        return rc;
-    if (few)
-        s = st->stmt[ST_TASK_EACH_FEW];
-    sqlite3_bind_int64(s, 1, study_id);
-    sqlite3_bind_int64(s, 2, generation);
-    sqlite3_bind_int(s, 3, state < 0 ? -1 : state);
-    return store_task_rows(st, s, fn, arg, err, what, study_id);
-}
-
-/* ---- pages of a study's tasks (store_task_page, store_task_count) ---- */
+/* ---- listing a study's tasks (store_task_each, store_task_page, store_task_count)
+ * ---- */
 
 /* The ids of a page in expansion order, from tasks_order: ?3 is the first seq, ?8 the
  * rows skipped after it. Without a state or priority condition the index alone
@@ -859,6 +826,31 @@ static int few_in_state(struct store *st,
         return rc;
     *few = in_state * 8 <= all;
     return 0;
+}
+
+int store_task_each(struct store *st,
+                    long long study_id,
+                    int state,
+                    store_task_fn *fn,
+                    void *arg,
+                    struct err *err)
+{
+    const char *what = "listing tasks";
+    sqlite3_stmt *s = st->stmt[ST_TASK_EACH];
+    long long generation;
+    bool few = false;
+    int rc;
+
+    if ((rc = store_study_generation(st, study_id, &generation, err, what)) != 0 ||
+        (rc = few_in_state(st, study_id, generation, state, INT_MIN, INT_MAX, &few,
+                           err)) != 0)
+        return rc;
+    if (few)
+        s = st->stmt[ST_TASK_EACH_FEW];
+    sqlite3_bind_int64(s, 1, study_id);
+    sqlite3_bind_int64(s, 2, generation);
+    sqlite3_bind_int(s, 3, state < 0 ? -1 : state);
+    return store_task_rows(st, s, fn, arg, err, what, study_id);
 }
 
 int store_task_count(struct store *st,
