@@ -698,8 +698,7 @@ int store_task_rows(struct store *st,
     return rc;
 }
 
-/* ---- listing a study's tasks (store_task_each, store_task_page, store_task_count)
- * ---- */
+/* ---- listing tasks (store_task_each, store_task_page, store_task_count) ---- */
 
 /* The ids of a page in expansion order, from tasks_order: ?3 is the first seq, ?8 the
  * rows skipped after it. Without a state or priority condition the index alone
