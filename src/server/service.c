@@ -371,6 +371,9 @@ static int prepare_one(struct service *s,
     if (x->job == JOB_PREPARE) {
         rc = runner_prepare(st, x->spec, speccheck_task, x->models, &x->id,
                             &x->generation, &ntasks, err);
+        /* Stored, waiting for the engine: QUEUED, as `sweep mcp`'s studies are. */
+        if (rc == SWEEP_OK)
+            rc = store_study_set_status(st, x->id, STUDY_QUEUED, err);
         x->rerun = STORE_RERUN_FAILED;
         goto out;
     }
