@@ -271,8 +271,8 @@ static int prepare_interrupted(struct err *err)
  * explicitly (prep_chunk_store()), at the cost of inserts at random places of the
  * chunk's part of the table. Measured (2 cores, idle): 10^6 tasks in expansion order
  * 8.4 s (6.7 s CPU), sorted by key with ids in key order 10.8 s, sorted with ids in
- * expansion order 14.2 s; 10^7 (the first million in expansion order) about 210 s
- * (157 s CPU; ids in key order: 194 s, 139 s CPU). Still SQLite's own work per row
+ * expansion order 14.2 s; 10^7 (the first million in expansion order) about 215 s
+ * (160 s CPU; ids in key order: 194 s, 139 s CPU). Still SQLite's own work per row
  * dominates: the table alone 3.2 us, the key index 2.1, tasks_order 2.0, tasks_queue
  * 1.3, the 15 columns left to their defaults about 1 (32 rows a statement:
  * store_task_stage_batch(); no JSON parsed again per task: prep_chunk.shape). The
