@@ -22,6 +22,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 /* The messages a session sent while it handled one POST. */
 struct collect {
@@ -39,8 +40,9 @@ struct mcp_http_stream {
     bool asleep;               /* the connection is suspended */
     struct strbuf pend;        /* bytes to send; off of them sent */
     size_t off;
-    char *last; /* JSON: the last message so far */
-    int refs;   /* the worker and the connection */
+    char *last;         /* JSON: the last message so far */
+    int refs;           /* the worker and the connection */
+    struct mcp_http *m; /* counts it in streams until it is released */
 };
 
 /* A thread running one tools/call. */
@@ -75,6 +77,7 @@ struct mcp_http {
     struct slot *slots[MCP_HTTP_SESSIONS];
     struct worker workers[MCP_HTTP_CALLS]; /* under mu */
     bool stopping;                         /* under mu: no new call, waits end */
+    int streams; /* under mu: the answers of calls not yet sent in full */
 };
 
 /* ---- the backend ---- */
@@ -258,6 +261,9 @@ void mcp_http_stream_release(struct mcp_http_stream *st)
     pthread_mutex_unlock(&st->mu);
     if (!last)
         return;
+    pthread_mutex_lock(&st->m->mu);
+    st->m->streams--;
+    pthread_mutex_unlock(&st->m->mu);
     pthread_mutex_destroy(&st->mu);
     sb_fini(&st->pend);
     free(st->last);
@@ -675,6 +681,10 @@ static void call_start(struct mcp_http *m,
     st->hooks = *hooks;
     st->sse = sse;
     st->refs = 2;
+    st->m = m;
+    pthread_mutex_lock(&m->mu);
+    m->streams++;
+    pthread_mutex_unlock(&m->mu);
     w->m = m;
     w->sl = sl;
     w->st = st;
@@ -798,6 +808,17 @@ void mcp_http_stop(struct mcp_http *m)
     pthread_mutex_unlock(&m->mu);
     for (size_t i = 0; i < n; i++)
         pthread_join(tids[i], NULL);
+    /* Every call has answered; the connections still send the answers (a stopped
+     * daemon would cut them): MCP_HTTP_DRAIN seconds at most, for clients that do not
+     * read. */
+    for (double end = time_mono() + MCP_HTTP_DRAIN;;) {
+        pthread_mutex_lock(&m->mu);
+        n = (size_t)m->streams;
+        pthread_mutex_unlock(&m->mu);
+        if (n == 0 || time_mono() >= end)
+            break;
+        usleep(10000);
+    }
 }
 
 void mcp_http_destroy(struct mcp_http *m)

@@ -42,6 +42,7 @@ struct service;
 #define MCP_HTTP_IDLE 1800.0
 #define MCP_HTTP_ID_LEN 32 /* hex digits of a session id */
 #define MCP_HTTP_CALLS 16  /* tools/call running at once */
+#define MCP_HTTP_DRAIN 5.0 /* seconds mcp_http_stop() lets the answers be sent */
 
 /* One request to /mcp, its headers as sent (NULL: absent). */
 struct mcp_http_request {
@@ -57,8 +58,9 @@ struct mcp_http_request {
 
 struct mcp_http *mcp_http_create(struct service *s);
 /* Takes no new tools/call, makes the waiting ones answer at once (the tool's wait
- * loop sees the backend stopping within a quarter of a second) and joins their
- * workers, which resume their connections. Before the HTTP threads stop. */
+ * loop sees the backend stopping within a quarter of a second), joins their workers,
+ * which resume their connections, and waits until those have sent the answers in
+ * full (MCP_HTTP_DRAIN seconds at most). Before the HTTP threads stop. */
 void mcp_http_stop(struct mcp_http *m);
 /* Ends every session (after the HTTP threads have stopped). Accepts NULL. */
 void mcp_http_destroy(struct mcp_http *m);
