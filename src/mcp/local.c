@@ -275,6 +275,53 @@ static int local_cancel(void *ctx, const char *study, struct err *err)
     return rc;
 }
 
+/* The names of the QUEUED studies that were queued before `before`. */
+struct queued {
+    char **names;
+    size_t n, cap;
+    double before;
+};
+
+static int queued_one(const struct store_study *s, void *arg)
+{
+    struct queued *q = arg;
+
+    if (s->status == STUDY_QUEUED && s->updated_at < q->before) {
+        q->names = xgrow(q->names, &q->cap, q->n + 1, sizeof(*q->names));
+        q->names[q->n++] = xstrdup(s->name);
+    }
+    return 0;
+}
+
+/* A study that a session here queued but whose detached run never took it (the
+ * machine restarted, the run died first) would stay QUEUED: when a session opens, each
+ * one queued more than LOCAL_START_WAIT seconds ago, whose spec file is still in
+ * <home>/mcp and which no run holds, is started again. Best effort: what fails stays
+ * as it was. */
+static void local_revive(struct local *l)
+{
+    struct queued q = {.before = time_now() - LOCAL_START_WAIT};
+    struct err err = {0};
+
+    if (store_study_list(l->st, queued_one, &q, &err) != SWEEP_OK)
+        q.n = 0;
+    for (size_t i = 0; i < q.n; i++) {
+        char *path = mcp_path(l, q.names[i], ".json");
+        int lock = -1;
+
+        err_clear(&err);
+        if (access(path, R_OK) == 0 &&
+            runner_lock_as(l->home, q.names[i], "sweep mcp", &lock, &err) == SWEEP_OK) {
+            close(lock);
+            run_detached(l, q.names[i], NULL, &err);
+        }
+        free(path);
+    }
+    for (size_t i = 0; i < q.n; i++)
+        free(q.names[i]);
+    free(q.names);
+}
+
 struct mcp_backend *
 mcp_local_create(const char *home, const char *self_path, struct err *err)
 {
@@ -287,6 +334,7 @@ mcp_local_create(const char *home, const char *self_path, struct err *err)
     }
     l->home = xstrdup(realpath(home, abs) ? abs : home);
     l->self_path = xstrdup(self_path);
+    local_revive(l);
     l->be = (struct mcp_backend){.ctx = l,
                                  .store = local_store,
                                  .submit = local_submit,

@@ -25,7 +25,9 @@
 struct mcp_backend;
 
 /* A backend over home (made when missing), starting `self_path run` (the sweep
- * binary: /proc/self/exe). NULL with err when the store cannot be opened. */
+ * binary: /proc/self/exe). A study queued here earlier whose run never started (more
+ * than 10 s ago, its spec file still in <home>/mcp, no run holding it) is started
+ * again. NULL with err when the store cannot be opened. */
 struct mcp_backend *
 mcp_local_create(const char *home, const char *self_path, struct err *err);
 /* Accepts NULL. The detached runs go on. */

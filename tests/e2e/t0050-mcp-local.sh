@@ -74,3 +74,20 @@ ok "retry and cancel of an unknown study: tool errors listing the studies"
 expect_code 3 sweep mcp --home "$T/file/home" </dev/null
 expect_in "$T/err" "$T/file/home"
 ok "a home that cannot be made: sweep mcp fails at start, saying where"
+
+# ---- a study left QUEUED by a run that never started: the next session starts it ----
+jq '.study = "q"' "$SWEEP_HOME/mcp/s1.json" >"$SWEEP_HOME/mcp/q.json" || fail "jq"
+expect_code 0 sweep run "$SWEEP_HOME/mcp/q.json" --prepare
+python3 - "$SWEEP_HOME/sweep.db" <<'EOF2' || fail "cannot mark q QUEUED"
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1])
+db.execute("UPDATE studies SET status = 1, updated_at = ? WHERE name = 'q'",
+           (time.time() - 60,))
+db.commit()
+EOF2
+expect_code 0 sweep status q --json
+jq_eq "$T/out" .status QUEUED
+echo "$init" | sweep mcp --home "$SWEEP_HOME" >"$T/out" 2>"$T/err" || fail "sweep mcp exited $?"
+wait_for 60 sh -c "\"$SWEEP_BIN\" status q --json | jq -ne 'input | .status == \"COMPLETED\"'"
+expect_in "$SWEEP_HOME/mcp/q.log" "study q: COMPLETED"
+ok "a study left QUEUED by a run that never started: the next session starts it"
