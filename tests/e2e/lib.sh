@@ -68,6 +68,37 @@ wait_for() {
     done
 }
 
+# start_serve [ARGS...]: `sweep serve --bind 127.0.0.1:0 ARGS` in the background (its
+# output in $T/serve.log, without the test's descriptors 3 and 4); waits (60 s at most)
+# until it answers /health. Sets PID and URL.
+start_serve() {
+    : >"$T/serve.log"
+    "$SWEEP_BIN" serve --bind 127.0.0.1:0 "$@" >"$T/serve.log" 2>&1 3>&- 4>&- &
+    PID=$!
+    wait_for 60 grep -q "listening on" "$T/serve.log"
+    URL=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$T/serve.log")
+    wait_for 60 curl -sf "$URL/health"
+}
+
+# stop_serve [SECONDS]: SIGTERM to the `sweep serve` of $PID, then waits (deadline
+# SECONDS, 30 by default) for it to end; it must exit 0 (else its log, $T/serve.log,
+# is shown). PID is emptied.
+stop_serve() {
+    kill -TERM "$PID"
+    deadline=$(($(date +%s) + ${1:-30}))
+    while kill -0 "$PID" 2>/dev/null; do
+        [ "$(date +%s)" -ge "$deadline" ] && fail "sweep serve did not stop"
+        sleep 0.05
+    done
+    wait "$PID"
+    rc=$?
+    PID=
+    [ "$rc" -eq 0 ] || {
+        cat "$T/serve.log" >&2
+        fail "sweep serve exited $rc"
+    }
+}
+
 # jq_eq FILE FILTER WANT: jq -r FILTER on FILE prints exactly WANT.
 jq_eq() {
     got=$(jq -r "$2" "$1") || fail "jq '$2' failed on $1"

@@ -42,31 +42,6 @@ PID=
 URL=
 # A failed check must not leave the service running.
 trap 'rc=$?; [ -n "$PID" ] && kill -KILL "$PID" 2>/dev/null; [ $rc -eq 0 ] && rm -rf "$T"; exit $rc' EXIT
-# start_serve: starts the service in the background on a free port; PID and URL.
-start_serve() {
-    : >"$T/serve.log"
-    "$SWEEP_BIN" serve --bind 127.0.0.1:0 -j 2 --token-file "$T/token" \
-        --max-body 4K >"$T/serve.log" 2>&1 &
-    PID=$!
-    wait_for 20 grep -q "listening on" "$T/serve.log"
-    URL=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$T/serve.log")
-    wait_for 20 curl -sf "$URL/health"
-}
-# stop_serve: SIGTERM, then waits (deadline 30 s) for the exit; it must be 0.
-stop_serve() {
-    kill -TERM "$PID"
-    deadline=$(($(date +%s) + 30))
-    while kill -0 "$PID" 2>/dev/null; do
-        [ "$(date +%s)" -ge "$deadline" ] && fail "sweep serve did not stop"
-        sleep 0.05
-    done
-    wait "$PID"
-    rc=$?
-    [ "$rc" -eq 0 ] || {
-        cat "$T/serve.log" >&2
-        fail "sweep serve exited $rc"
-    }
-}
 # api WANT METHOD PATH [curl args]: the answer in $T/body; fails unless status WANT
 # and, for JSON, a valid JSON body.
 api() {
@@ -91,7 +66,7 @@ study_status() {
     curl -s "$URL/studies/$1" | jq -ne --arg s "$2" 'input | .status == $s' >/dev/null
 }
 
-start_serve
+start_serve -j 2 --token-file "$T/token" --max-body 4K
 expect_code 4 sweep serve --bind 127.0.0.1:0
 expect_in "$T/err" "another sweep serve (pid $PID) runs on home"
 api 200 GET /health
@@ -230,7 +205,6 @@ running() {
 }
 wait_for 60 running
 stop_serve
-PID=
 expect_in "$T/serve.log" "stopping"
 expect_code 0 sweep status s2 --json
 jq_eq "$T/out" .status INTERRUPTED
@@ -248,7 +222,7 @@ time.sleep(6.5)
 c.execute('COMMIT')" "$SWEEP_HOME/sweep.db" "$T/locked" &
 HOLDER=$!
 wait_for 20 test -e "$T/locked"
-start_serve
+start_serve -j 2 --token-file "$T/token" --max-body 4K
 expect_in "$T/serve.log" "study s2 resumes"
 wait_for 90 study_status s2 COMPLETED
 wait "$HOLDER"
@@ -263,16 +237,11 @@ jq_eq "$T/body" 'map(.params.x)|sort|map(tostring)|join(",")' "1,2,3,4,5,6"
 ok "a restart resumes the interrupted study (after a busy store); every task recorded once"
 
 stop_serve
-PID=
 expect_in "$T/serve.log" "stopped"
 ok "stopped by its pid"
 
 # ---- while it stops: no new work (503); commands only with --allow-commands ----
-: >"$T/serve.log"
-"$SWEEP_BIN" serve --bind 127.0.0.1:0 -j 1 --allow-commands >"$T/serve.log" 2>&1 &
-PID=$!
-wait_for 20 grep -q "listening on" "$T/serve.log"
-URL=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$T/serve.log")
+start_serve -j 1 --allow-commands
 # A task that ignores SIGTERM keeps the service stopping for its kill_after (8 s).
 api 202 POST /studies -d '{"study": "stubborn", "command": ["sh", "-c", "trap \"\" TERM; touch started; sleep 60"], "kill_after": 8, "workdir": "'"$T"'"}'
 wait_for 30 test -e "$T/started"
@@ -285,7 +254,6 @@ api 503 POST /studies -d '{"study": "late", "model": "chaos"}'
 jq_eq "$T/body" .error stopping
 api 503 POST /studies/stubborn/cancel
 stop_serve
-PID=
 expect_code 0 sweep status stubborn --json
 jq_eq "$T/out" .status INTERRUPTED
 ok "while it stops: /health says stopping, POSTs get 503; then exit 0"

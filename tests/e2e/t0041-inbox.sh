@@ -28,25 +28,6 @@ has_results() {
     grep -qs "\"study\": \"$1\"" "$SWEEP_HOME"/results/task_results_*.json
 }
 
-# start_serve: the service on a free port with the inbox $IN; PID and URL.
-start_serve() {
-    "$SWEEP_BIN" serve --bind 127.0.0.1:0 -j 2 --inbox "$IN" >"$T/serve.log" 2>&1 &
-    PID=$!
-    wait_for 60 grep -q "listening on" "$T/serve.log"
-    URL=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$T/serve.log")
-    wait_for 60 curl -sf "$URL/health"
-}
-# stop_serve: SIGTERM, then waits (deadline 30 s) for an exit 0.
-stop_serve() {
-    kill -TERM "$PID"
-    deadline=$(($(date +%s) + 30))
-    while kill -0 "$PID" 2>/dev/null; do
-        [ "$(date +%s)" -ge "$deadline" ] && fail "sweep serve did not stop"
-        sleep 0.05
-    done
-    wait "$PID" || fail "sweep serve exited $?"
-    PID=
-}
 
 # ---- the default inbox, shown by --print-config ----
 expect_code 0 sweep serve --print-config --json
@@ -68,7 +49,7 @@ EOF
 cp "$IN/pre.json" "$IN/.hidden.json"
 cp "$IN/pre.json" "$IN/draft.json.tmp"
 
-start_serve
+start_serve -j 2 --inbox "$IN"
 wait_for 30 has_results pre
 processed pre.json
 [ -f "$IN/.hidden.json" ] && [ -f "$IN/draft.json.tmp" ] || fail "an ignored file was taken"
@@ -220,7 +201,7 @@ printf '{"tasks": [{"task_id": "r1", "algorithm": "chaos", "parameters": {"durat
 wait_for 20 grep -q "study resume started" "$T/serve.log"
 stop_serve
 has_results resume && fail "results of a study that was interrupted"
-start_serve
+start_serve -j 2 --inbox "$IN"
 expect_in "$T/serve.log" "study resume resumes"
 wait_for 30 has_results resume
 results_of resume

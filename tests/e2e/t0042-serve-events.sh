@@ -14,11 +14,7 @@ URL=
 CURLS=
 trap 'rc=$?; [ -n "$PID" ] && kill -KILL "$PID" 2>/dev/null; for p in $CURLS; do kill "$p" 2>/dev/null; done; [ $rc -eq 0 ] && rm -rf "$T"; exit $rc' EXIT
 
-"$SWEEP_BIN" serve --bind 127.0.0.1:0 -j 1 >"$T/serve.log" 2>&1 &
-PID=$!
-wait_for 20 grep -q "listening on" "$T/serve.log"
-URL=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$T/serve.log")
-wait_for 20 curl -sf "$URL/health"
+start_serve -j 1
 
 # listen FILE [curl args]: a client of /events in the background, its stream in FILE.
 listen() {
@@ -174,14 +170,7 @@ curl -s "$URL/ping_all" | jq -ne 'input | .total == 1 and .answered == 1 and
 ok "/workers, /workers/{id} and /ping_all: the local executor"
 
 # ---- SIGTERM with clients connected: the service stops, their streams end ----
-kill -TERM "$PID"
-deadline=$(($(date +%s) + 30))
-while kill -0 "$PID" 2>/dev/null; do
-    [ "$(date +%s)" -ge "$deadline" ] && fail "sweep serve did not stop"
-    sleep 0.05
-done
-wait "$PID" || fail "sweep serve exited $?"
-PID=
+stop_serve
 for p in $CURLS; do
     deadline=$(($(date +%s) + 10))
     while kill -0 "$p" 2>/dev/null; do

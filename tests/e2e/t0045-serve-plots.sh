@@ -17,12 +17,7 @@ PID=
 URL=
 trap 'rc=$?; [ -n "$PID" ] && kill -KILL "$PID" 2>/dev/null; [ $rc -eq 0 ] && rm -rf "$T"; exit $rc' EXIT
 mkdir -p "$SWEEP_HOME"
-"$SWEEP_BIN" serve --bind 127.0.0.1:0 -j 2 --tasks-file my/tasks.yaml \
-    >"$T/serve.log" 2>&1 &
-PID=$!
-wait_for 20 grep -q "listening on" "$T/serve.log"
-URL=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$T/serve.log")
-wait_for 20 curl -sf "$URL/health"
+start_serve -j 2 --tasks-file my/tasks.yaml
 
 # api WANT METHOD PATH [curl args]: the answer in $T/body; fails unless status WANT
 # and, for JSON, a valid JSON body.
@@ -201,12 +196,5 @@ jq_eq "$T/body" .error no_data
 api 200 GET /studies/bad/report.png
 ok "plot.svg of a study with no succeeded task: 409; its report.png draws"
 
-kill -TERM "$PID"
-deadline=$(($(date +%s) + 30))
-while kill -0 "$PID" 2>/dev/null; do
-    [ "$(date +%s)" -ge "$deadline" ] && fail "sweep serve did not stop"
-    sleep 0.05
-done
-wait "$PID" || fail "sweep serve exited $?"
-PID=
+stop_serve
 openapi_check

@@ -151,12 +151,5 @@ left=$(lease_left)
 [ "$left" -gt 900 ] && [ "$left" -le 1000 ] || fail "lease ends in $left s, not about 1000"
 ok "--worker-timeout: the lease of a running attempt"
 
-kill -TERM "$PID"
-deadline=$(($(date +%s) + 30))
-while kill -0 "$PID" 2>/dev/null; do
-    [ "$(date +%s)" -ge "$deadline" ] && fail "sweep serve did not stop"
-    sleep 0.05
-done
-wait "$PID" || fail "sweep serve exited $?"
-PID=
+stop_serve
 openapi_check

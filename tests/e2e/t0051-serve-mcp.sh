@@ -15,12 +15,7 @@ command -v curl >/dev/null || fail "curl is needed (scripts/install-deps.sh)"
 printf 'mcp-token\n' >"$T/token"
 PID=
 trap 'rc=$?; [ -n "$PID" ] && kill -KILL "$PID" 2>/dev/null; [ $rc -eq 0 ] && rm -rf "$T"; exit $rc' EXIT
-"$SWEEP_BIN" serve --bind 127.0.0.1:0 -j 2 --token-file "$T/token" --max-body 4K \
-    >"$T/serve.log" 2>&1 &
-PID=$!
-wait_for 20 grep -q "listening on" "$T/serve.log"
-URL=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$T/serve.log")
-wait_for 20 curl -sf "$URL/health"
+start_serve -j 2 --token-file "$T/token" --max-body 4K
 
 # mcp BODY [CURL ARGS...]: POST /mcp with the token; the status in $T/code, the
 # headers in $T/hdr, the body in $T/body.
@@ -204,14 +199,5 @@ jq_eq "$T/last" .id w1
 jq_eq "$T/last" .result.structuredContent.status COMPLETED
 ok "a waiting check with a progress token: progress notifications, then the answer, in one stream"
 
-kill -TERM "$PID"
-deadline=$(($(date +%s) + 30))
-while kill -0 "$PID" 2>/dev/null; do
-    [ "$(date +%s)" -ge "$deadline" ] && fail "sweep serve did not stop"
-    sleep 0.05
-done
-wait "$PID"
-rc=$?
-PID=
-[ $rc -eq 0 ] || fail "sweep serve exited $rc"
+stop_serve
 ok "sweep serve stops cleanly with sessions open"

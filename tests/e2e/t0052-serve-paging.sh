@@ -13,11 +13,7 @@ command -v curl >/dev/null || fail "curl is needed (scripts/install-deps.sh)"
 
 PID=
 trap 'rc=$?; [ -n "$PID" ] && kill -KILL "$PID" 2>/dev/null; [ $rc -eq 0 ] && rm -rf "$T"; exit $rc' EXIT
-"$SWEEP_BIN" serve --bind 127.0.0.1:0 -j 2 >"$T/serve.log" 2>&1 &
-PID=$!
-wait_for 20 grep -q "listening on" "$T/serve.log"
-URL=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$T/serve.log")
-wait_for 20 curl -sf "$URL/health"
+start_serve -j 2
 
 submit() { # submit JSON-FILE
     code=$(curl -s -o "$T/body" -w '%{http_code}' -X POST --data-binary "@$1" \
@@ -166,12 +162,5 @@ EOF_PY
 curl -sf "$URL/health" >/dev/null || fail "no answer after the malformed requests"
 ok "malformed requests: JSON errors from sweep, libmicrohttpd's statuses as documented"
 
-kill -TERM "$PID"
-deadline=$(($(date +%s) + 30))
-while kill -0 "$PID" 2>/dev/null; do
-    [ "$(date +%s)" -ge "$deadline" ] && fail "sweep serve did not stop"
-    sleep 0.05
-done
-wait "$PID" || fail "sweep serve exited $?"
-PID=
+stop_serve
 openapi_check

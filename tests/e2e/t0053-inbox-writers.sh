@@ -18,15 +18,6 @@ has_results() {
 processed() {
     ls "$IN/processed" | grep -q "^[0-9]\{8\}_[0-9]\{6\}_$1\$"
 }
-start_serve() {
-    # Without the test's writers' descriptors: the service would be a writer too.
-    "$SWEEP_BIN" serve --bind 127.0.0.1:0 -j 2 --inbox "$IN" >"$T/serve.log" 2>&1 \
-        3>&- 4>&- &
-    PID=$!
-    wait_for 60 grep -q "listening on" "$T/serve.log"
-    URL=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$T/serve.log")
-    wait_for 60 curl -sf "$URL/health"
-}
 # line_of TEXT: the number of the first line of the service's log holding TEXT.
 line_of() {
     grep -nF -- "$1" "$T/serve.log" | head -n 1 | cut -d: -f1
@@ -36,7 +27,9 @@ line_of() {
 mkdir -p "$IN"
 exec 3>"$IN/early.json"
 printf '{"tasks": [{"task_id": "e1", "algorithm": "DLA",' >&3
-start_serve
+# Without the test's writers' descriptors (start_serve closes 3 and 4): the service
+# would be a writer too.
+start_serve -j 2 --inbox "$IN"
 wait_for 20 grep -q "inbox: early.json is open for writing; taken once closed" \
     "$T/serve.log"
 # The writer goes on slowly (the service tries the file again every half second).
@@ -110,12 +103,5 @@ expect_code 0 sweep status steady --json
 jq_eq "$T/out" '.counts.succeeded' 2
 ok "a 100,000-task file is parsed while another study's tasks start and end"
 
-kill -TERM "$PID"
-deadline=$(($(date +%s) + 120))
-while kill -0 "$PID" 2>/dev/null; do
-    [ "$(date +%s)" -ge "$deadline" ] && fail "sweep serve did not stop"
-    sleep 0.05
-done
-wait "$PID" || fail "sweep serve exited $?"
-PID=
+stop_serve 120
 ok "stopped"

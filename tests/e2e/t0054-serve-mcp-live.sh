@@ -11,11 +11,7 @@ command -v curl >/dev/null || fail "curl is needed (scripts/install-deps.sh)"
 
 PID=
 trap 'rc=$?; [ -n "$PID" ] && kill -KILL "$PID" 2>/dev/null; [ $rc -eq 0 ] && rm -rf "$T"; exit $rc' EXIT
-"$SWEEP_BIN" serve --bind 127.0.0.1:0 -j 1 --threads 2 >"$T/serve.log" 2>&1 &
-PID=$!
-wait_for 20 grep -q "listening on" "$T/serve.log"
-URL=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$T/serve.log")
-wait_for 20 curl -sf "$URL/health"
+start_serve -j 1 --threads 2
 
 V="MCP-Protocol-Version: 2025-06-18"
 INIT='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t0054","version":"1"}}}'
