@@ -150,28 +150,64 @@ static int claim_ahead(struct engine *e, struct err *err)
     return SWEEP_OK;
 }
 
-/* Starts claimed tasks in the free slots (best first), then ready ones; then claims
- * ahead. */
+/* The runner whose ready task may start now (runner_head) with the best priority (the
+ * first runner on a tie), or NULL; *best says which. */
+static struct runner *best_head(struct engine *e, struct runner_head *best)
+{
+    struct runner *r = NULL;
+    struct runner_head h;
+
+    for (size_t i = 0; i < e->n; i++) {
+        if (runner_head(e->runners[i], &h) && (!r || h.priority > best->priority)) {
+            r = e->runners[i];
+            *best = h;
+        }
+    }
+    return r;
+}
+
+/* When a tick would start a ready task: now when the best one that may start (by
+ * priority) fits the free slots; INFINITY when it does not (nothing starts before an
+ * end frees slots: priorities are strict) or no runner has one; else the first time a
+ * rate limit lets one that fits start. */
+static double start_at(const struct engine *e)
+{
+    int free = e->slots - engine_used(e);
+    double now = engine_mono(e), at = INFINITY;
+    struct runner_head best = {0}, h;
+    bool have = false;
+
+    for (size_t i = 0; i < e->n; i++) {
+        double t = runner_head_at(e->runners[i], &h);
+        if (t <= now) {
+            if (!have || h.priority > best.priority)
+                best = h;
+            have = true;
+        } else if (t < at && h.cpus <= free) {
+            at = t;
+        }
+    }
+    if (have)
+        return best.cpus <= free ? now : INFINITY;
+    return at;
+}
+
+/* Starts tasks in the free slots by priority, claimed ones first on a tie, as long as
+ * the best fits; then claims ahead. */
 static int choose(struct engine *e, struct err *err)
 {
     int used = engine_used(e);
-    struct runner *c;
 
-    while ((c = best_claimed(e))) {
-        int took = runner_start_claimed(c, e->slots - used);
-        if (took == 0)
-            break;
-        used += took;
-    }
     for (;;) {
-        struct runner_head best = {0}, h;
-        struct runner *r = NULL;
+        struct runner_head best = {0};
+        struct runner *r = best_head(e, &best), *c = best_claimed(e);
         int need, rc;
 
-        for (size_t i = 0; i < e->n; i++) {
-            if (runner_head(e->runners[i], &h) && (!r || h.priority > best.priority)) {
-                r = e->runners[i];
-                best = h;
+        if (c && (!r || runner_claimed_priority(c) >= best.priority)) {
+            int took = runner_start_claimed(c, e->slots - used);
+            if (took > 0) {
+                used += took;
+                continue;
             }
         }
         if (!r)
@@ -204,13 +240,17 @@ static void on_store_event(void *arg, const struct runner_event *ev)
     runner_log_event(store_home(e->st), ev);
 }
 
-/* A task ended: its slots go to claimed tasks at once, best first. */
+/* A task ended: its slots go to claimed tasks at once, best first, unless a ready
+ * task of a better priority may start (a study whose rate limit held it back): that
+ * one gets them at the tick. */
 static void engine_refill(struct engine *e)
 {
     int used = engine_used(e);
+    struct runner_head best = {0};
+    int ready = best_head(e, &best) ? best.priority : INT_MIN;
     struct runner *c;
 
-    while ((c = best_claimed(e))) {
+    while ((c = best_claimed(e)) && runner_claimed_priority(c) >= ready) {
         int took = runner_spawn_claimed(c, e->slots - used);
         if (took == 0)
             return;
@@ -255,7 +295,7 @@ int engine_tick(struct engine *e, struct err *err)
             else
                 skip = runner_quiet(r);
         }
-        if (batching && skip)
+        if (batching && skip && start_at(e) > engine_mono(e))
             return SWEEP_OK;
     }
     rc = store_begin(e->st, err);
@@ -304,7 +344,7 @@ double engine_next_wakeup(const struct engine *e)
         if (w < t)
             t = w;
     }
-    return t;
+    return fmin(t, start_at(e));
 }
 
 bool engine_done(const struct engine *e)

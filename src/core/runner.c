@@ -690,8 +690,6 @@ double runner_next_wakeup(const struct runner *r)
     }
     if ((d = sched_heap_peek(&r->delayed)) && d->not_before < t)
         t = d->not_before;
-    if (!r->stopping && r->ready.len > 0 && r->rl.interval > 0 && r->rl.next < t)
-        t = r->rl.next;
     /* While it batches, the engine skips its ticks (runner_batching): waking before the
      * batch's end would only spin (a cancel poll due meanwhile waits for it). */
     if (runner_batching(r) && t < r->pending_since + BATCH_WAIT)

@@ -279,8 +279,12 @@ struct runner_head {
     long long seq;
     int cpus; /* the slots it takes (at most the study's) */
 };
-/* Whether the first ready task may start now as far as its study goes (running,
- * not stopping, its own slots, its rate limit); *head says which. O(1). */
+/* When the first ready task may start as far as its study goes (running, not
+ * stopping, its own slots, its rate limit): its runner's monotonic time, now at the
+ * earliest, or INFINITY (no such task, or the study's slots are full); *head says
+ * which. The engine wakes for it only while it has the slots free: a runner's
+ * wakeup (runner_next_wakeup) leaves it out. runner_head: whether that is now. O(1). */
+double runner_head_at(const struct runner *r, struct runner_head *head);
 bool runner_head(struct runner *r, struct runner_head *head);
 /* Takes that task with `need` slots and marks it running (in the tick's transaction):
  * 1, or 0 when it had been cancelled meanwhile, or -code with err set. */
@@ -341,8 +345,9 @@ void runner_interrupt(struct runner *r, int signo);
 /* Cancels the study (as `sweep cancel` of it, which runner_reap also notices). */
 void runner_cancel(struct runner *r);
 /* The monotonic time (its clock) at which it needs a tick even if no attempt ends:
- * a backoff, the rate limit, the poll for `sweep cancel`, `after`; now when it has
- * something to do, INFINITY when done. */
+ * a backoff, the poll for `sweep cancel`, `after`; now when it has something to do,
+ * INFINITY when done. Not the start of its next ready task (runner_head_at), which
+ * only its owner knows to be possible. */
 double runner_next_wakeup(const struct runner *r);
 /* Whether it is recording the ends of short tasks together (runner_claim_head): a
  * tick would only record them; and whether it has nothing new for a tick (no end, no

@@ -13,6 +13,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -243,27 +244,27 @@ out:
 
 /* ---- starting tasks ---- */
 
-/* Whether the head of the ready queue may start now as far as this study is concerned
- * (its own slots and rate limit; the engine checks the shared budget): its priority,
- * seq and the slots it takes in *head. */
-bool runner_head(struct runner *r, struct runner_head *head)
+double runner_head_at(const struct runner *r, struct runner_head *head)
 {
     const struct sched_item *top = sched_heap_peek(&r->ready);
     double now = run_mono(r);
     int need;
 
     if (r->phase != PHASE_RUN || r->stopping || !top)
-        return false;
+        return INFINITY;
     /* A task wider than every slot runs alone. */
     need = top->cpus > r->slots ? r->slots : top->cpus;
     if (r->used + need > r->slots)
-        return false;
-    if (r->rl.interval > 0 && now < r->rl.next)
-        return false;
+        return INFINITY;
     head->priority = top->priority;
     head->seq = top->seq;
     head->cpus = need;
-    return true;
+    return r->rl.interval > 0 && r->rl.next > now ? r->rl.next : now;
+}
+
+bool runner_head(struct runner *r, struct runner_head *head)
+{
+    return runner_head_at(r, head) <= run_mono(r);
 }
 
 bool runner_head_ahead(struct runner *r, struct runner_head *head)

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #define FAKE_TIME_LIMIT 1e7 /* virtual seconds: a runner that never ends fails */
+#define FAKE_IDLE_MAX 1000  /* dispatches with nothing due in a row: it spins */
 
 struct fake_event {
     double at;
@@ -31,6 +32,10 @@ struct fake_executor {
     size_t nev, cap_ev;
     uint64_t next_id;
     int max_cpus, max_running;
+    /* dispatches in a row that found nothing to do at the same virtual time, and
+     * the attempts submitted when the last one began */
+    int idle;
+    size_t idle_natt;
 };
 
 static double fake_mono(void *arg)
@@ -172,10 +177,23 @@ static int fake_dispatch(void *ctx,
                 FAKE_TIME_LIMIT);
         return -1;
     }
+    /* A runner that keeps asking for a tick with nothing to do would spin in real
+     * time; here time would stand still for ever. */
+    if (until > f->now || f->natt != f->idle_natt)
+        f->idle = 0;
+    f->idle_natt = f->natt;
+    if (++f->idle > FAKE_IDLE_MAX) {
+        err_set(err, SWEEP_EINTERNAL,
+                "fake executor: %d dispatches in a row at %g s with nothing due: the "
+                "runner spins",
+                FAKE_IDLE_MAX, f->now);
+        return -1;
+    }
     if (until > f->now)
         f->now = until;
     for (size_t i = 0; i < f->nev; i++) {
         if (!f->ev[i].done && f->ev[i].at <= f->now) {
+            f->idle = 0;
             f->ev[i].done = true;
             f->ev[i].fn(f->ev[i].arg, f->now, signo);
         }
@@ -206,6 +224,7 @@ static int fake_dispatch(void *ctx,
             o.error = a->error;
         }
         n++;
+        f->idle = 0;
         done(&o, arg);
     }
     return n;

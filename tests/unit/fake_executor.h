@@ -10,6 +10,9 @@
  * SIGTERM (or at once with SIGKILL when cancelled now). Every attempt is kept in
  * submission order with its times, for the test to check.
  *
+ * A dispatch fails when a thousand in a row found nothing due at the same virtual
+ * time: in real time that runner would spin.
+ *
  * The clock (fake_executor_clock) is what runner_opts.clock takes: mono is the virtual
  * time, now is FAKE_EPOCH plus it. */
 #ifndef SWEEP_TESTS_FAKE_EXECUTOR_H

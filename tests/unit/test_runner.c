@@ -443,6 +443,25 @@ static void plan_short(void *arg, struct fake_attempt *a)
     a->duration = 0.01;
 }
 
+/* A rate limit that would allow more starts than the slots do: the runner waits for
+ * the ends (the fake fails a runner that spins, waking with nothing to do). */
+static void test_rate_limit_slots_full(void **state)
+{
+    struct fixture *f = *state;
+
+    prepare(f,
+            "study: rlfull\n"
+            "command: [sim, '{x}']\n"
+            "parameters: {x: {range: [1, 4]}}\n"
+            "rate_limit: 50/s\nmax_parallel: 1\n",
+            plan_ok, NULL);
+    run(f, NULL);
+    assert_int_equal(fake_executor_count(f->fake), 4);
+    for (size_t i = 1; i < 4; i++)
+        assert_true(fabs(att(f, i)->submitted - att(f, i - 1)->ended) < 1e-6);
+    assert_int_equal(count(f, TASK_SUCCEEDED), 4);
+}
+
 /* 2/s: starts at least 0.5 s apart although the slots would allow all at once. */
 static void test_rate_limit(void **state)
 {
@@ -996,6 +1015,35 @@ static void test_engine_rate_limits(void **state)
     multi_fini(&m);
 }
 
+/* A HIGH study held back by its rate limit (5/s) beside a MEDIUM one of short tasks,
+ * which are claimed ahead: each time a HIGH task's turn comes, it takes the next slot
+ * that frees (within one short task), not the slots of the claimed MEDIUM ones. */
+static void test_engine_rate_limited_first(void **state)
+{
+    struct fixture *f = *state;
+    struct multi m = {0};
+    int nh = 0;
+
+    f->fake = fake_executor_create(plan_short, NULL);
+    multi_add(f, &m,
+              "study: m\ncommand: [sim, 'm{x}']\nparameters: {x: {range: [1, 200]}}\n");
+    multi_add(f, &m,
+              "study: h\ncommand: [sim, 'h{x}']\nparameters: {x: {range: [1, 4]}}\n"
+              "priority: HIGH\nrate_limit: 5/s\n");
+    multi_run(f, &m, 2);
+    assert_int_equal(fake_executor_count(f->fake), 204);
+    for (size_t i = 0; i < 204; i++) {
+        const struct fake_attempt *a = att(f, i);
+        if (a->argv_last[0] != 'h')
+            continue;
+        assert_true(a->submitted <= 0.2 * nh + 0.01 + 1e-6);
+        nh++;
+    }
+    assert_int_equal(nh, 4);
+    assert_int_equal(fake_executor_max_running(f->fake), 2);
+    multi_fini(&m);
+}
+
 /* Every attempt takes 10 s. */
 static void plan_long(void *arg, struct fake_attempt *a)
 {
@@ -1317,6 +1365,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_result_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_halt_now, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rate_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rate_limit_slots_full, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel_task, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel_study, setup, teardown),
         cmocka_unit_test_setup_teardown(test_interrupt, setup, teardown),
@@ -1330,6 +1379,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_engine_priority_across, setup, teardown),
         cmocka_unit_test_setup_teardown(test_engine_slots_shared, setup, teardown),
         cmocka_unit_test_setup_teardown(test_engine_rate_limits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_engine_rate_limited_first, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_engine_cancel_one, setup, teardown),
         cmocka_unit_test_setup_teardown(test_engine_after, setup, teardown),
         cmocka_unit_test_setup_teardown(test_engine_remove, setup, teardown),
