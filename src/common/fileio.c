@@ -5,10 +5,13 @@
 #include "common/xalloc.h"
 
 #include "common/strbuf.h"
+#include "common/suggest.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -29,9 +32,52 @@ static const char *fileio_kind(mode_t mode)
     return "not a regular file";
 }
 
+/* The entries of a directory read for a suggestion, at most. */
+#define FILEIO_NEAR_MAX 4096
+
+/* The path of a file in path's directory whose name is near path's last component
+ * (suggest.h, with at most a third of its characters edited: a.yml for a.yaml), in
+ * buf; false when there is none. */
+static bool fileio_near(const char *path, char *buf, size_t size)
+{
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    int dlen = slash ? (int)(slash - path) : 0;
+    char *dir = slash ? xasprintf("%.*s", dlen > 0 ? dlen : 1, path) : xstrdup(".");
+    DIR *d = opendir(dir);
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    const char *best;
+    bool found = false;
+    struct dirent *de;
+
+    free(dir);
+    if (!d)
+        return false;
+    while (n < FILEIO_NEAR_MAX && (de = readdir(d))) {
+        if (de->d_name[0] == '.' && base[0] != '.')
+            continue;
+        names = xgrow(names, &cap, n + 1, sizeof(*names));
+        names[n++] = xstrdup(de->d_name);
+    }
+    closedir(d);
+    /* Names share their extensions: nearer than suggest.h's half of the name. */
+    best = suggest_closest(base, (const char *const *)names, n);
+    if (best && suggest_distance(base, best) > (strlen(best) + 2) / 3)
+        best = NULL;
+    if (best)
+        found = (size_t)snprintf(buf, size, "%.*s%s", (int)(base - path), path, best) <
+                size;
+    while (n > 0)
+        free(names[--n]);
+    free(names);
+    return found;
+}
+
 static int fileio_open_error(const char *path, int e, struct err *err)
 {
     struct stat st;
+    char near[4096];
 
     /* A socket, or a device without a driver, fails open() itself. */
     if (e == ENXIO && stat(path, &st) == 0 && !S_ISREG(st.st_mode))
@@ -40,6 +86,10 @@ static int fileio_open_error(const char *path, int e, struct err *err)
                        path, fileio_kind(st.st_mode));
     switch (e) {
     case ENOENT:
+        if (fileio_near(path, near, sizeof(near)))
+            return err_set(err, SWEEP_ENOTFOUND, "%s: %s (did you mean '%s'?)", path,
+                           strerror(e), near);
+        /* fall through */
     case ENOTDIR:
         return err_set(err, SWEEP_ENOTFOUND, "%s: %s", path, strerror(e));
     case ELOOP:

@@ -329,6 +329,7 @@ static void test_fileio_read_user(void **state)
         {"empty", 0, SWEEP_OK, NULL, ""},
         {"link", 0, SWEEP_OK, NULL, "hello\n"},
         {"missing", 0, SWEEP_ENOTFOUND, "No such file or directory", NULL},
+        {"fiel", 0, SWEEP_ENOTFOUND, "No such file or directory (did you mean '", NULL},
         {"file/below", 0, SWEEP_ENOTFOUND, "Not a directory", NULL},
         {"fifo", 0, SWEEP_EINVAL, "is a FIFO, not a regular file", NULL},
         {"sub", 0, SWEEP_EINVAL, "is a directory, not a regular file", NULL},
@@ -393,6 +394,24 @@ static void test_fileio_read_user(void **state)
                          err.msg, cases[i].msg);
         }
         free(data);
+        free(p);
+    }
+    /* The near name is the path as typed, its directory kept; none for "missing". */
+    {
+        struct err err = {0};
+        char *data = NULL, *want;
+        size_t len;
+
+        p = xasprintf("%s/fiel", dir);
+        want = xasprintf("%s: No such file or directory (did you mean '%s/file'?)", p,
+                         dir);
+        assert_int_equal(fileio_read_user(p, 0, &data, &len, &err), SWEEP_ENOTFOUND);
+        assert_string_equal(err.msg, want);
+        free(want);
+        free(p);
+        p = xasprintf("%s/missing", dir);
+        assert_int_equal(fileio_read_user(p, 0, &data, &len, &err), SWEEP_ENOTFOUND);
+        assert_null(strstr(err.msg, "did you mean"));
         free(p);
     }
     close(sock);
