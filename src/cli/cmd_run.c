@@ -410,7 +410,7 @@ static void print_summary(const struct spec *spec,
                           const struct runner_summary *s,
                           const json_t *steps)
 {
-    long long skipped = 0;
+    long long skipped = 0, interrupted = 0;
     char d[32];
 
     duration_format(s->elapsed, d, sizeof(d));
@@ -440,7 +440,11 @@ static void print_summary(const struct spec *spec,
                    c[TASK_WAITING],
                d);
         skipped += c[TASK_SKIPPED];
+        interrupted += c[TASK_INTERRUPTED];
     }
+    if (interrupted > 0)
+        printf("%lld of the pending %s stopped while running, and will run again\n",
+               interrupted, interrupted == 1 ? "was" : "were");
     if (skipped > 0)
         printf("%lld skipped (pipeline steps after a failure, or the reduce)\n",
                skipped);

@@ -27,6 +27,8 @@ kill -INT "$pid"
 wait "$pid"
 rc=$?
 [ "$rc" -eq 130 ] || fail "sweep run exited $rc after SIGINT, expected 130"
+grep -q "^2 of the pending were stopped while running, and will run again$" "$T/run.out" ||
+    fail "the summary does not say which pending tasks were interrupted: $(cat "$T/run.out")"
 expect_code 0 sweep status intr --json
 jq_eq "$T/out" '.counts.interrupted' 2
 jq_eq "$T/out" '.counts.pending' 4
