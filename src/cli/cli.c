@@ -306,12 +306,21 @@ void cli_print_steps(const json_t *steps)
 {
     size_t i;
     json_t *r;
+    int w = 6;
 
-    printf("  %-16s %8s %8s %8s %8s %10s %8s %8s %10s\n", "step", "total", "waiting",
+    /* 69 columns and the longest step's name. */
+    json_array_foreach(steps, i, r)
+    {
+        const char *name = json_string_value(json_object_get(r, "name"));
+        size_t n = name ? strlen(name) : 0;
+        if (n > (size_t)w)
+            w = n > 64 ? 64 : (int)n;
+    }
+    printf("  %-*s %7s %7s %7s %7s %9s %6s %7s %9s\n", w, "step", "total", "waiting",
            "pending", "running", "succeeded", "failed", "skipped", "cancelled");
     json_array_foreach(steps, i, r)
     {
-        printf("  %-16s %8lld %8lld %8lld %8lld %10lld %8lld %8lld %10lld\n",
+        printf("  %-*s %7lld %7lld %7lld %7lld %9lld %6lld %7lld %9lld\n", w,
                json_string_value(json_object_get(r, "name")), cli_count_of(r, "total"),
                cli_count_of(r, "waiting"),
                cli_count_of(r, "pending") + cli_count_of(r, "interrupted"),

@@ -19,6 +19,11 @@ const struct cli_cmd cmd_models;
 
 /* Prints rows of ncols cells as aligned columns, two spaces apart, indented by two; the
  * last column is not padded. */
+/* The width the listings fit (an 80-column terminal less its last column). */
+#define MODELS_COLS 79
+/* The narrowest last column that stays beside the others. */
+#define MODELS_MIN_LAST 32
+
 static void models_table(char **cells, size_t nrows, size_t ncols)
 {
     int width[8] = {0};
@@ -30,10 +35,37 @@ static void models_table(char **cells, size_t nrows, size_t ncols)
         }
     for (size_t r = 0; r < nrows; r++) {
         struct strbuf line = STRBUF_INIT;
+        const char *last = cells[r * ncols + ncols - 1];
+        size_t indent;
+
         sb_adds(&line, " ");
-        for (size_t c = 0; c < ncols; c++)
-            sb_addf(&line, " %-*s", c + 1 < ncols ? width[c] + 1 : 0,
-                    cells[r * ncols + c]);
+        for (size_t c = 0; c + 1 < ncols; c++)
+            sb_addf(&line, " %-*s", width[c] + 1, cells[r * ncols + c]);
+        sb_addc(&line, ' ');
+        /* The last cell wrapped at MODELS_COLS, under its own column, or on lines of
+         * its own below the row when that column would be too narrow to read. */
+        indent = line.len;
+        if (ncols > 1 && indent + MODELS_MIN_LAST > MODELS_COLS && *last) {
+            while (line.len && line.buf[line.len - 1] == ' ')
+                line.buf[--line.len] = '\0';
+            puts(sb_str(&line));
+            sb_reset(&line);
+            sb_adds(&line, "        ");
+            indent = line.len;
+        }
+        while (*last) {
+            size_t n = strcspn(last, " ");
+            if (line.len > indent && line.len + 1 + n > MODELS_COLS) {
+                puts(sb_str(&line));
+                sb_reset(&line);
+                sb_addf(&line, "%*s", (int)indent, "");
+            } else if (line.len > indent) {
+                sb_addc(&line, ' ');
+            }
+            sb_addf(&line, "%.*s", (int)n, last);
+            last += n;
+            last += strspn(last, " ");
+        }
         /* Empty trailing cells leave spaces behind. */
         while (line.len && line.buf[line.len - 1] == ' ')
             line.buf[--line.len] = '\0';
@@ -71,6 +103,37 @@ static void models_wrap(const char *text, int cols)
     putchar('\n');
 }
 
+/* The model's example command, continued with a backslash on the next line (a shell
+ * reads it as one) where it would pass MODELS_COLS. */
+static void models_example(const struct model *m)
+{
+    char *cmd = xasprintf("sweep sim %s%s%s", m->name, m->example ? " " : "",
+                          m->example ? m->example : "");
+    const char *p = cmd;
+    size_t indent = 2;
+
+    while (indent + strlen(p) > MODELS_COLS) {
+        /* The last blank before an option that leaves room for " \\", else the
+         * last blank; none: the word stays long. */
+        size_t room = MODELS_COLS - indent - 2, cut = 0, opt = 0;
+        for (size_t i = 1; i < room && p[i]; i++) {
+            if (p[i] == ' ')
+                cut = i;
+            if (p[i] == ' ' && p[i + 1] == '-')
+                opt = i;
+        }
+        if (opt > 0)
+            cut = opt;
+        if (cut == 0)
+            break;
+        printf("%*s%.*s \\\n", (int)indent, "", (int)cut, p);
+        p += cut + 1;
+        indent = 6;
+    }
+    printf("%*s%s\n", (int)indent, "", p);
+    free(cmd);
+}
+
 static char *models_param_range(const struct model_param *p)
 {
     struct strbuf sb = STRBUF_INIT;
@@ -105,7 +168,7 @@ static void models_show(const struct model *m)
     size_t k = 0;
 
     printf("%s: %s\n\n", m->name, m->summary);
-    models_wrap(m->description, 88);
+    models_wrap(m->description, MODELS_COLS);
 
     cells[k++] = xstrdup("NAME");
     cells[k++] = xstrdup("TYPE");
@@ -142,8 +205,8 @@ static void models_show(const struct model *m)
     models_table(cells, m->nmetrics + 1, mcols);
     models_free_cells(cells, k);
 
-    printf("\nExample:\n  sweep sim %s%s%s\n", m->name, m->example ? " " : "",
-           m->example ? m->example : "");
+    printf("\nExample:\n");
+    models_example(m);
 }
 
 static void models_list(void)
@@ -171,7 +234,7 @@ static void models_list(void)
         models_table(cells, model_alias_count(), 2);
     }
     models_free_cells(cells, k);
-    printf("\nRun 'sweep models MODEL' for its parameters and metrics, "
+    printf("\nRun 'sweep models MODEL' for its parameters and metrics,\n"
            "'sweep sim MODEL' to run it.\n");
 }
 

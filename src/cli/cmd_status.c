@@ -33,7 +33,7 @@ void status_print_study(const json_t *o, bool eta_unknown)
     const char *reason = json_string_value(json_object_get(o, "reason"));
     const char *description = json_string_value(json_object_get(o, "description"));
     const char *status = json_string_value(json_object_get(o, "status"));
-    long long total = 0, ended = 0;
+    long long total = 0, ended = 0, interrupted = 0;
     char left[32] = "unknown";
 
     if (!name)
@@ -64,21 +64,25 @@ void status_print_study(const json_t *o, bool eta_unknown)
         duration_format(json_number_value(eta), left, sizeof(left));
     if ((json_is_number(eta) && json_number_value(eta) > 0) || eta_unknown)
         printf("  ETA %s\n", left);
+    /* 71 columns; the interrupted are pending, as in the summary of `sweep run`. */
     if (by)
-        printf("  %-8s %8s %8s %8s %10s %8s %10s %10s %12s\n", "priority", "total",
-               "pending", "running", "succeeded", "failed", "timed_out", "cancelled",
-               "interrupted");
+        printf("  %-8s %7s %7s %7s %9s %6s %9s %9s\n", "priority", "total", "pending",
+               "running", "succeeded", "failed", "timed_out", "cancelled");
     for (int b = 2; b >= 0 && by; b--) {
         const json_t *c = json_object_get(by, view_band_name(b));
         if (view_count_of(c, "total") == 0)
             continue;
-        printf("  %-8s %8lld %8lld %8lld %10lld %8lld %10lld %10lld %12lld\n",
-               view_band_name(b), view_count_of(c, "total"),
-               view_count_of(c, "pending"), view_count_of(c, "running"),
-               view_count_of(c, "succeeded"), view_count_of(c, "failed"),
-               view_count_of(c, "timed_out"), view_count_of(c, "cancelled"),
-               view_count_of(c, "interrupted"));
+        printf("  %-8s %7lld %7lld %7lld %9lld %6lld %9lld %9lld\n", view_band_name(b),
+               view_count_of(c, "total"),
+               view_count_of(c, "pending") + view_count_of(c, "interrupted"),
+               view_count_of(c, "running"), view_count_of(c, "succeeded"),
+               view_count_of(c, "failed"), view_count_of(c, "timed_out"),
+               view_count_of(c, "cancelled"));
+        interrupted += view_count_of(c, "interrupted");
     }
+    if (interrupted > 0)
+        printf("  %lld of the pending %s stopped while running (interrupted)\n",
+               interrupted, interrupted == 1 ? "was" : "were");
     if (json_is_array(steps))
         cli_print_steps(steps);
 }
@@ -89,13 +93,22 @@ void status_print_list(const json_t *arr)
     const json_t *o;
     size_t i;
 
-    printf("%-24s %-17s %8s %10s %8s %8s %8s\n", "STUDY", "STATUS", "TASKS",
+    /* 60 columns and the longest name (PARTIALLY_FAILED is the longest status). */
+    int w = 5;
+    json_array_foreach(arr, i, o)
+    {
+        const char *study = json_string_value(json_object_get(o, "study"));
+        size_t n = study ? strlen(study) : 0;
+        if (n > (size_t)w)
+            w = n > 64 ? 64 : (int)n;
+    }
+    printf("%-*s %-16s %8s %9s %7s %7s %7s\n", w, "STUDY", "STATUS", "TASKS",
            "SUCCEEDED", "FAILED", "RUNNING", "PENDING");
     json_array_foreach(arr, i, o)
     {
         const json_t *c = json_object_get(o, "counts");
 
-        printf("%-24s %-17s %8lld %10lld %8lld %8lld %8lld\n",
+        printf("%-*s %-16s %8lld %9lld %7lld %7lld %7lld\n", w,
                json_string_value(json_object_get(o, "study")),
                json_string_value(json_object_get(o, "status")),
                view_count_of(c, "total"), view_count_of(c, "succeeded"),

@@ -99,6 +99,13 @@ stop_serve() {
     }
 }
 
+# fits_80 FILE WHAT: no line of FILE is wider than 80 columns (characters, not bytes).
+fits_80() {
+    LC_ALL=C.UTF-8 awk -v what="$2" 'length($0) > 80 {
+        printf "%s: a line of %d columns: %s\n", what, length($0), $0; bad = 1 }
+        END { exit bad }' "$1" >&2 || fail "$2 does not fit 80 columns"
+}
+
 # jq_eq FILE FILTER WANT: jq -r FILTER on FILE prints exactly WANT.
 jq_eq() {
     got=$(jq -r "$2" "$1") || fail "jq '$2' failed on $1"

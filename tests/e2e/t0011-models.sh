@@ -133,3 +133,18 @@ for d in "$SWEEP_HOME"/studies/growth/tasks/*/*; do
     [ "$(head -c 4 "$d/cluster.png" | od -An -c | tr -d ' ')" = '211PNG' ] || fail "no PNG in $d"
 done
 ok "dla through sweep run: df per repetition (different seeds), a PNG per task"
+
+# What a person reads on an 80-column terminal fits it: the list, each model's page
+# (descriptions wrapped under their column or below their row, the example continued
+# with a backslash and still one command for a shell).
+expect_code 0 sweep models
+fits_80 "$T/out" "sweep models"
+for m in $(sweep models --json | jq -r '.[].name'); do
+    expect_code 0 sweep models "$m"
+    fits_80 "$T/out" "sweep models $m"
+done
+expect_code 0 sweep models navier-stokes
+got=$(sed -n '/^Example:/,$p' "$T/out" | tail -n +2 | sed 's/^ *sweep sim/echo/' | sh)
+[ "$got" = "navier-stokes --set Re=1600 --set grid_size=[64,64,64] --set T_final=1" ] ||
+    fail "the example is not one command: $got"
+ok "sweep models: every page fits 80 columns; a long example stays one command"

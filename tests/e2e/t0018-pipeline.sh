@@ -58,6 +58,9 @@ jq_eq "$T/out" '.[0].attempts' 0
 expect_code 0 sweep status chains
 expect_in "$T/out" "analyze"
 expect_in "$T/out" "skipped"
+fits_80 "$T/out" "sweep status of a pipeline"
+expect_code 0 sweep list
+fits_80 "$T/out" "sweep list"
 expect_code 0 sweep monitor chains --once
 grep -qE '│ export +10 +0 +0 +9 +0 +1 +│' "$T/out" || fail "no export row in the monitor: $(cat "$T/out")"
 ok "3 steps x 10 points: analysis of x=7 fails, its export is skipped, the rest ran"

@@ -89,7 +89,7 @@ for m in eden ballistic cca; do
     expect_code 0 sweep models "$m"
     grep -Eq '^  rg +lattice units ' "$T/out" || fail "$m: rg without lattice units"
     grep -Eq '^  max_radius +lattice units ' "$T/out" || fail "$m: max_radius without a unit"
-    grep -Eq '^  n_particles +the n_particles parameter, reported back' "$T/out" ||
+    grep -Eq '^  n_particles +the n_particles parameter, reported' "$T/out" ||
         fail "$m: the n_particles metric is not labelled as the parameter reported back"
 done
 expect_code 0 sweep models dla
