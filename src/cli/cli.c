@@ -241,12 +241,18 @@ int cli_task_resolve(struct store *st,
                      struct err *err)
 {
     struct store_study s = {0};
+    char near[256];
     int rc;
 
     if (study_flag && store_study_get(st, study_flag, &s, err) != SWEEP_OK)
         return err->code;
     rc = store_task_resolve(st, s.id, name, out, study, err);
-    if (rc == SWEEP_ENOTFOUND && !study_flag && !strchr(name, '/'))
+    if (rc == SWEEP_ENOTFOUND && !study_flag && !strchr(name, '/') &&
+        store_study_near(st, name, near, sizeof(near)))
+        rc = err_set(err, SWEEP_ENOTFOUND,
+                     "no study or task named '%s' (did you mean the study '%s'?)", name,
+                     near);
+    else if (rc == SWEEP_ENOTFOUND && !study_flag && !strchr(name, '/'))
         rc = err_set(err, SWEEP_ENOTFOUND,
                      "no study or task named '%s' (a task is named by its id, its key "
                      "or 4+ first hex digits of it, or STUDY/KEY; see 'sweep results')",

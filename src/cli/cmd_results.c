@@ -8,6 +8,7 @@
 
 #include "common/jsonx.h"
 #include "common/strbuf.h"
+#include "common/suggest.h"
 #include "common/timeutil.h"
 #include "common/xalloc.h"
 #include "common/termline.h"
@@ -263,13 +264,19 @@ static int results_main(int argc, char **argv)
             break;
         case 's': {
             enum task_state ts;
-            if (task_state_parse(optarg, &ts) < 0)
+            if (task_state_parse(optarg, &ts) < 0) {
+                const char *names[TASK_NSTATES], *near;
+                for (int i = 0; i < TASK_NSTATES; i++)
+                    names[i] = task_state_name((enum task_state)i);
+                near = suggest_closest(optarg, names, TASK_NSTATES);
                 return cli_usage_error(
                     &cmd_results,
                     "--state: expected pending, running, succeeded, failed, "
                     "timed_out, cancelled, interrupted, skipped or waiting, got "
-                    "\"%s\"",
-                    optarg);
+                    "\"%s\"%s%s%s",
+                    optarg, near ? " (did you mean '" : "", near ? near : "",
+                    near ? "'?)" : "");
+            }
             state = (int)ts;
             break;
         }

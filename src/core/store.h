@@ -113,7 +113,10 @@ int store_study_put(struct store *st,
                     long long *id,
                     long long *generation,
                     struct err *err);
-/* SWEEP_ENOTFOUND (message names the study) when there is none. */
+/* The stored study whose name is nearest to `name` (suggest.h), in buf: for "did you
+ * mean" in a message; false when none is near. O(studies). */
+bool store_study_near(struct store *st, const char *name, char *buf, size_t size);
+/* SWEEP_ENOTFOUND (message names the study, and the nearest one) when there is none. */
 int store_study_get(struct store *st,
                     const char *name,
                     struct store_study *out,

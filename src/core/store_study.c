@@ -4,9 +4,12 @@
  * preparation of a new generation in store_prepare.c. */
 #include "store_int.h"
 
+#include "common/suggest.h"
 #include "common/timeutil.h"
+#include "common/xalloc.h"
 
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,12 +89,37 @@ int store_study_put(struct store *st,
     return rc;
 }
 
+bool store_study_near(struct store *st, const char *name, char *buf, size_t size)
+{
+    sqlite3_stmt *s = NULL;
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    const char *best = NULL;
+
+    if (sqlite3_prepare_v2(st->db, "SELECT name FROM studies", -1, &s, NULL) ==
+        SQLITE_OK) {
+        while (sqlite3_step(s) == SQLITE_ROW) {
+            names = xgrow(names, &cap, n + 1, sizeof(*names));
+            names[n++] = xstrdup((const char *)sqlite3_column_text(s, 0));
+        }
+    }
+    sqlite3_finalize(s);
+    best = suggest_closest(name, (const char *const *)names, n);
+    if (best)
+        snprintf(buf, size, "%s", best);
+    while (n > 0)
+        free(names[--n]);
+    free(names);
+    return best != NULL;
+}
+
 int store_study_get(struct store *st,
                     const char *name,
                     struct store_study *out,
                     struct err *err)
 {
     sqlite3_stmt *s = st->stmt[ST_STUDY_GET];
+    char near[256];
     int rc;
 
     memset(out, 0, sizeof(*out));
@@ -100,12 +128,16 @@ int store_study_get(struct store *st,
     if (rc == SQLITE_ROW) {
         study_from_row(s, out);
         rc = 0;
-    } else if (rc == SQLITE_DONE) {
-        rc = err_set(err, SWEEP_ENOTFOUND, "no study named '%s' in %s", name, st->path);
-    } else {
+    } else if (rc != SQLITE_DONE) {
         rc = store_fail(st, rc, err, "reading study '%s'", name);
     }
     store_stmt_done(s);
+    if (rc == SQLITE_DONE && store_study_near(st, name, near, sizeof(near)))
+        rc = err_set(err, SWEEP_ENOTFOUND,
+                     "no study named '%s' in %s (did you mean '%s'?)", name, st->path,
+                     near);
+    else if (rc == SQLITE_DONE)
+        rc = err_set(err, SWEEP_ENOTFOUND, "no study named '%s' in %s", name, st->path);
     return rc;
 }
 

@@ -91,6 +91,14 @@ assert len(rows) == 6 and all(r["state"] == "failed" and r["x"] == "3" for r in 
 EOF2
 ok "--state failed: the 6 failed rows"
 
+expect_code 2 sweep results awkward --state faild
+expect_in "$T/err" "got \"faild\" (did you mean 'failed'?)"
+expect_code 2 sweep results awkard
+expect_in "$T/err" "no study named 'awkard' in $SWEEP_HOME/sweep.db (did you mean 'awkward'?)"
+expect_code 2 sweep logs awkard
+expect_in "$T/err" "no study or task named 'awkard' (did you mean the study 'awkward'?)"
+ok "a mistyped state or study gets the nearest name"
+
 # The metrics are queryable in the database, numbers as numbers (what a user does with
 # the sqlite3 shell or pandas.read_sql).
 python3 - "$SWEEP_HOME/sweep.db" <<'EOF2' || fail "v_metrics"

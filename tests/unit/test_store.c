@@ -561,6 +561,11 @@ static void test_study_put_get_list_status(void **state)
 
     assert_int_equal(store_study_get(f->st, "gamma", &s, &f->err), SWEEP_ENOTFOUND);
     assert_non_null(strstr(f->err.msg, "'gamma'"));
+    assert_null(strstr(f->err.msg, "did you mean"));
+    /* A mistyped name gets the nearest stored one. */
+    assert_int_equal(store_study_get(f->st, "alpah", &s, &f->err), SWEEP_ENOTFOUND);
+    assert_non_null(strstr(f->err.msg, "no study named 'alpah' in "));
+    assert_non_null(strstr(f->err.msg, "(did you mean 'alpha'?)"));
 
     /* Newest first; updating alpha does not make it newer. */
     assert_int_equal(store_study_list(f->st, list_names, &l, &f->err), 0);
