@@ -299,6 +299,61 @@ json_t *view_task_json(const struct store_task *t, const char *study)
         time_or_null(t->started_at), "finished_at", time_or_null(t->finished_at));
 }
 
+/* The last non-empty line of a file (at most its last 4 KB), or NULL. */
+static char *last_line(const char *path)
+{
+    char buf[4096];
+    FILE *f = fopen(path, "re");
+    size_t n = 0;
+    char *end, *start;
+
+    if (!f)
+        return NULL;
+    if (fseek(f, 0, SEEK_END) == 0) {
+        long size = ftell(f);
+        if (size > (long)sizeof(buf) - 1)
+            fseek(f, size - (long)sizeof(buf) + 1, SEEK_SET);
+        else
+            rewind(f);
+        n = fread(buf, 1, sizeof(buf) - 1, f);
+    }
+    fclose(f);
+    buf[n] = '\0';
+    end = buf + n;
+    while (end > buf && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
+        *--end = '\0';
+    if (end == buf)
+        return NULL;
+    start = end;
+    while (start > buf && start[-1] != '\n')
+        start--;
+    return xstrdup(start);
+}
+
+char *view_task_why(const struct store_task *t, const char *home, const char *study)
+{
+    struct strbuf sb = STRBUF_INIT;
+    char *dir = runner_task_dir(home, study, t->key);
+    char *path = xasprintf("%s/stderr.log", dir);
+    char *line = last_line(path);
+
+    if (t->error)
+        sb_adds(&sb, t->error);
+    else if (t->state == TASK_TIMED_OUT)
+        sb_adds(&sb, "timed out");
+    else if (t->signal > 0)
+        sb_addf(&sb, "killed by SIG%s",
+                sigabbrev_np(t->signal) ? sigabbrev_np(t->signal) : "?");
+    else if (t->exit_code >= 0)
+        sb_addf(&sb, "exit %d", t->exit_code);
+    if (line)
+        sb_addf(&sb, "%sstderr: %s", sb.len ? "; " : "", line);
+    free(line);
+    free(path);
+    free(dir);
+    return sb_take(&sb);
+}
+
 json_t *view_attempt_json(const struct store_attempt *a)
 {
     bool ended = a->state != TASK_RUNNING;

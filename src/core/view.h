@@ -110,6 +110,10 @@ json_t *view_by_priority_json(long long counts[3][TASK_NSTATES]);
  * when none), "wall", "started_at", "finished_at" (ISO-8601 UTC, null when not yet)}.
  */
 json_t *view_task_json(const struct store_task *t, const char *study);
+/* Why a task ended as it did, on one line (malloc'd): its error when it has one, else
+ * "timed out", "killed by SIGNAME" or "exit N", then the last line of its stderr log
+ * (under home) when it wrote one: "exit 3; stderr: oops". */
+char *view_task_why(const struct store_task *t, const char *home, const char *study);
 /* One attempt of a task for the REST API (new reference): {"attempt", "state",
  * "exit_code", "signal", "error" (each null when none), "started_at", "finished_at"
  * (null while it runs), "wall", "owner" (null when none)}. */

@@ -19,6 +19,9 @@ kill_after: 200ms
 retries: {max: 1, backoff: 10ms, on: [timeout]}
 EOF
 expect_code 1 sweep run timeout.yaml
+expect_in "$T/out" "1 failed or timed out; why:"
+grep -Eq '^    timed out after 0.30s$' "$T/out" || fail "the summary does not say why"
+expect_in "$T/out" "All of them: sweep results timeouts --state timed_out"
 expect_code 0 sweep results timeouts --format json
 jq_eq "$T/out" '.[0].state' timed_out
 jq_eq "$T/out" '.[0].attempts' 2
@@ -85,3 +88,26 @@ expect_code 0 sweep results crash --format json
 jq_eq "$T/out" '.[0].signal' 11
 expect_in "$T/out" "SIGSEGV"
 ok "a crashing task records its signal"
+
+# A failed run says why, without a second command: the first failed tasks, each with
+# its error, or its exit code and the last line of its stderr.
+cat >why.yaml <<'EOF2'
+study: why
+command: [sh, -c, 'echo "first line" >&2; echo "no input file: $0" >&2; exit 3', '{x}']
+parameters:
+  x: [1, 2, 3, 4]
+EOF2
+expect_code 1 sweep run why.yaml -q
+expect_in "$T/out" "4 failed; the first:"
+[ "$(grep -c '^    exit code 3; stderr: no input file: [1-4]$' "$T/out")" -eq 3 ] ||
+    fail "the summary does not show 3 failed tasks with why: $(cat "$T/out")"
+grep -Eq '^  [0-9a-f]{16} \{"x":1\}$' "$T/out" || fail "the first failed task is not x=1"
+cat >nosuch.yaml <<'EOF2'
+study: nosuch
+command: [no-such-program-here, '{x}']
+parameters:
+  x: [1]
+EOF2
+expect_code 1 sweep run nosuch.yaml -q
+expect_in "$T/out" "    cannot run 'no-such-program-here': No such file or directory"
+ok "a failed run's summary shows the first failed tasks and why"
