@@ -308,6 +308,43 @@ long long cli_count_of(const json_t *row, const char *state)
     return view_count_of(row, state);
 }
 
+void cli_print_failures(const json_t *failures,
+                        const char *study,
+                        long long failed,
+                        long long timed_out,
+                        const char *indent)
+{
+    long long n = failed + timed_out;
+    const json_t *f;
+    char line[1024];
+    size_t i;
+
+    if (n == 0)
+        return;
+    printf("%s%lld %s; %s:\n", indent, n,
+           timed_out == 0 ? "failed" : "failed or timed out",
+           n > (long long)json_array_size(failures) ? "the first" : "why");
+    json_array_foreach(failures, i, f)
+    {
+        char *params = json_dumps(json_object_get(f, "params"), JSON_COMPACT);
+        char *text =
+            xasprintf("%s  %s %s", indent, json_string_value(json_object_get(f, "key")),
+                      params ? params : "{}");
+        termline_cut(text, 79, line, sizeof(line));
+        printf("%s\n", line);
+        free(text);
+        text =
+            xasprintf("%s    %s", indent, json_string_value(json_object_get(f, "why")));
+        termline_cut(text, 79, line, sizeof(line));
+        printf("%s\n", line);
+        free(text);
+        free(params);
+    }
+    printf("%sAll of them: sweep results %s --state %s\n"
+           "%sA task's stdout and stderr: sweep logs KEY\n",
+           indent, study, failed > 0 ? "failed" : "timed_out", indent);
+}
+
 void cli_print_steps(const json_t *steps)
 {
     size_t i;

@@ -115,6 +115,15 @@ cli_steps_counts(struct store *st, const struct store_study *s, struct err *err)
 
 /* view_count_of(): the count of one state in a row of cli_steps_counts(). */
 long long cli_count_of(const json_t *row, const char *state);
+/* The failures of a status (view_failures_json()) under a line that says how many
+ * failed (and timed out), each task's key and parameters, then why, on lines cut to
+ * 79 columns, then how to list them all; nothing when none failed. `indent` prefixes
+ * every line. */
+void cli_print_failures(const json_t *failures,
+                        const char *study,
+                        long long failed,
+                        long long timed_out,
+                        const char *indent);
 /* The rows of cli_steps_counts() as a table on stdout, one line per step. */
 void cli_print_steps(const json_t *steps);
 

@@ -6,7 +6,6 @@
 #include "batch.h"
 
 #include "common/jsonx.h"
-#include "common/termline.h"
 #include "common/timeutil.h"
 #include "common/xalloc.h"
 #include "core/expand.h"
@@ -408,60 +407,23 @@ static int dry_run(const struct spec *spec, const struct run_args *a)
 
 static const char *const band_names[3] = {"LOW", "MEDIUM", "HIGH"};
 
-/* The failed and timed-out tasks a summary shows, at most. */
-#define RUN_FAILURES_SHOWN 3
-
-struct failures {
-    struct store *st;
-    const char *study;
-    long long shown;
-};
-
-/* One failed task: its key and parameters, then why, each line cut to 79 columns. */
-static int print_failure(const struct store_task *t, void *arg)
-{
-    struct failures *f = arg;
-    char *why = view_task_why(t, store_home(f->st), f->study);
-    char *text = xasprintf("  %s %s", t->key, t->params_json);
-    char line[1024];
-
-    termline_cut(text, 79, line, sizeof(line));
-    printf("%s\n", line);
-    free(text);
-    text = xasprintf("    %s", why);
-    termline_cut(text, 79, line, sizeof(line));
-    printf("%s\n", line);
-    free(text);
-    free(why);
-    return ++f->shown >= RUN_FAILURES_SHOWN;
-}
-
-/* What went wrong, so that a failed run says it without a second command: the first
- * failed, then timed-out, tasks (expansion order) and why each ended so. */
+/* What went wrong, so that a failed run says it without a second command. */
 static void print_failures(struct store *st,
                            const struct spec *spec,
+                           const struct runner_summary *s,
                            long long failed,
                            long long timed_out)
 {
     struct store_study study = {0};
-    struct failures f = {.st = st, .study = spec->name};
+    long long counts[3][TASK_NSTATES];
+    json_t *failures = NULL;
     struct err err = {0};
-    long long n = failed + timed_out;
 
-    if (n == 0 || store_study_get(st, spec->name, &study, &err) != 0)
-        goto out;
-    printf("%lld %s; %s:\n", n, timed_out == 0 ? "failed" : "failed or timed out",
-           n > RUN_FAILURES_SHOWN ? "the first" : "why");
-    if (failed > 0)
-        store_task_page(st, study.id, TASK_FAILED, INT_MIN, INT_MAX, 0,
-                        RUN_FAILURES_SHOWN, print_failure, &f, &err);
-    if (timed_out > 0 && f.shown < RUN_FAILURES_SHOWN)
-        store_task_page(st, study.id, TASK_TIMED_OUT, INT_MIN, INT_MAX, 0,
-                        RUN_FAILURES_SHOWN - f.shown, print_failure, &f, &err);
-    printf(
-        "All of them: sweep results %s --state %s; a task's output: sweep logs KEY\n",
-        spec->name, failed > 0 ? "failed" : "timed_out");
-out:
+    memcpy(counts, s->counts, sizeof(counts));
+    if (failed + timed_out > 0 && store_study_get(st, spec->name, &study, &err) == 0 &&
+        view_failures_json(st, &study, counts, &failures, &err) == 0)
+        cli_print_failures(failures, spec->name, failed, timed_out, "");
+    json_decref(failures);
     store_study_fini(&study);
 }
 
@@ -514,7 +476,7 @@ static void print_summary(struct store *st,
         cli_print_steps(steps);
     if (s->note[0])
         printf("%s\n", s->note);
-    print_failures(st, spec, failed, timed_out);
+    print_failures(st, spec, s, failed, timed_out);
     if (s->end == RUNNER_INTERRUPTED || s->end == RUNNER_STOPPED)
         printf("Run the same command again to resume.\n");
 }

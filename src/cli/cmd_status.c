@@ -33,7 +33,7 @@ void status_print_study(const json_t *o, bool eta_unknown)
     const char *reason = json_string_value(json_object_get(o, "reason"));
     const char *description = json_string_value(json_object_get(o, "description"));
     const char *status = json_string_value(json_object_get(o, "status"));
-    long long total = 0, ended = 0, interrupted = 0;
+    long long total = 0, ended = 0, interrupted = 0, failed = 0, timed_out = 0;
     char left[32] = "unknown";
 
     if (!name)
@@ -79,12 +79,17 @@ void status_print_study(const json_t *o, bool eta_unknown)
                view_count_of(c, "failed"), view_count_of(c, "timed_out"),
                view_count_of(c, "cancelled"));
         interrupted += view_count_of(c, "interrupted");
+        failed += view_count_of(c, "failed");
+        timed_out += view_count_of(c, "timed_out");
     }
     if (interrupted > 0)
         printf("  %lld of the pending %s stopped while running (interrupted)\n",
                interrupted, interrupted == 1 ? "was" : "were");
     if (json_is_array(steps))
         cli_print_steps(steps);
+    if (json_is_array(json_object_get(o, "failures")))
+        cli_print_failures(json_object_get(o, "failures"), name ? name : "?", failed,
+                           timed_out, "  ");
 }
 
 /* One line per study of view_study_list(). */

@@ -198,7 +198,9 @@ int view_status_load(struct store *st,
                                     err)) != SWEEP_OK ||
             (rc = view_steps_counts(st, &out->study, &out->steps, err)) != SWEEP_OK ||
             (rc = view_stored_aggregate(st, out->study.id, &out->aggregate,
-                                        &out->aggregate_at, err)) != SWEEP_OK)
+                                        &out->aggregate_at, err)) != SWEEP_OK ||
+            (rc = view_failures_json(st, &out->study, out->counts, &out->failures,
+                                     err)) != SWEEP_OK)
             return rc;
         out->status = view_study_status_name(st, &out->study);
         if (out->study.status == STUDY_INTERRUPTED ||
@@ -212,6 +214,7 @@ void view_status_fini(struct view_status *v)
 {
     store_study_fini(&v->study);
     json_decref(v->steps);
+    json_decref(v->failures);
     json_decref(v->aggregate);
     memset(v, 0, sizeof(*v));
 }
@@ -228,6 +231,7 @@ json_t *view_status_json(const struct view_status *v)
         json_object_set(o, "steps", v->steps);
     json_object_set_new(o, "estimated_remaining",
                         v->eta >= 0 ? json_real(v->eta) : json_null());
+    json_object_set(o, "failures", v->failures);
     if (v->aggregate) {
         json_object_set(o, "aggregate", v->aggregate);
         time_iso8601(v->aggregate_at, ts, sizeof(ts));
@@ -241,10 +245,10 @@ json_t *view_study_check_json(const struct view_status *v)
     long long counts[3][TASK_NSTATES];
 
     memcpy(counts, v->counts, sizeof(counts));
-    return json_pack("{s:s, s:s, s:o, s:o}", "study_id", v->study.name, "status",
-                     v->status, "progress", view_progress_json(counts),
-                     "estimated_remaining",
-                     v->eta >= 0 ? json_real(v->eta) : json_null());
+    return json_pack(
+        "{s:s, s:s, s:o, s:o, s:O}", "study_id", v->study.name, "status", v->status,
+        "progress", view_progress_json(counts), "estimated_remaining",
+        v->eta >= 0 ? json_real(v->eta) : json_null(), "failures", v->failures);
 }
 
 json_t *view_study_get_json(const struct view_status *v)
@@ -328,6 +332,63 @@ static char *last_line(const char *path)
     while (start > buf && start[-1] != '\n')
         start--;
     return xstrdup(start);
+}
+
+struct failures {
+    struct store *st;
+    const char *study;
+    json_t *arr;
+};
+
+static int add_failure(const struct store_task *t, void *arg)
+{
+    struct failures *f = arg;
+    json_error_t je;
+    json_t *params = json_loads(t->params_json, 0, &je);
+    char *why = view_task_why(t, store_home(f->st), f->study);
+    json_t *text = json_string(why);
+
+    /* Not UTF-8 (a task's error or stderr may be any bytes): ASCII, '?' for the rest.
+     */
+    if (!text) {
+        for (char *c = why; *c; c++)
+            if ((unsigned char)*c >= 0x80)
+                *c = '?';
+        text = json_string(why);
+    }
+    json_array_append_new(f->arr, json_pack("{s:s, s:o, s:s, s:o}", "key", t->key,
+                                            "params", params ? params : json_object(),
+                                            "state", task_state_name(t->state), "why",
+                                            text ? text : json_string("")));
+    free(why);
+    return json_array_size(f->arr) >= VIEW_FAILURES_MAX;
+}
+
+int view_failures_json(struct store *st,
+                       const struct store_study *s,
+                       long long counts[3][TASK_NSTATES],
+                       json_t **out,
+                       struct err *err)
+{
+    static const enum task_state states[] = {TASK_FAILED, TASK_TIMED_OUT};
+    struct failures f = {.st = st, .study = s->name, .arr = json_array()};
+    int rc = SWEEP_OK;
+
+    for (size_t i = 0; i < 2 && rc == SWEEP_OK; i++) {
+        size_t have = json_array_size(f.arr);
+        long long n =
+            counts[0][states[i]] + counts[1][states[i]] + counts[2][states[i]];
+        if (n > 0 && have < VIEW_FAILURES_MAX)
+            rc = store_task_page(st, s->id, (int)states[i], INT_MIN, INT_MAX, 0,
+                                 (long long)(VIEW_FAILURES_MAX - have), add_failure, &f,
+                                 err);
+    }
+    if (rc != SWEEP_OK) {
+        json_decref(f.arr);
+        return rc;
+    }
+    *out = f.arr;
+    return SWEEP_OK;
 }
 
 char *view_task_why(const struct store_task *t, const char *home, const char *study)

@@ -79,6 +79,7 @@ struct view_status {
     long long counts[3][TASK_NSTATES]; /* store_study_counts() */
     double eta;          /* eta_study_counted(): seconds, ETA_UNKNOWN, ETA_IDLE */
     json_t *steps;       /* view_steps_counts(); NULL for a single step */
+    json_t *failures;    /* view_failures_json() */
     json_t *aggregate;   /* the stored aggregate; NULL when none (or unreadable) */
     double aggregate_at; /* when it was computed (epoch seconds) */
 };
@@ -94,7 +95,7 @@ void view_status_fini(struct view_status *v);
 json_t *view_status_json(const struct view_status *v);
 /* The check of one study for the REST API and MCP (new reference): {"study_id" (its
  * name), "status" (as in status), "progress" (view_progress_json()),
- * "estimated_remaining" (as in status)}. */
+ * "estimated_remaining" (as in status), "failures" (view_failures_json())}. */
 json_t *view_study_check_json(const struct view_status *v);
 /* GET /studies/{id} of the REST API (new reference): view_study_check_json() with
  * "by_priority" (view_by_priority_json()), "description" and "reason" (null when
@@ -110,6 +111,19 @@ json_t *view_by_priority_json(long long counts[3][TASK_NSTATES]);
  * when none), "wall", "started_at", "finished_at" (ISO-8601 UTC, null when not yet)}.
  */
 json_t *view_task_json(const struct store_task *t, const char *study);
+/* The failed tasks a status shows, at most. */
+#define VIEW_FAILURES_MAX 3
+
+/* The first failed, then timed-out, tasks of the study's latest generation (expansion
+ * order), VIEW_FAILURES_MAX at most, each {"key", "params" (object), "state", "why"
+ * (view_task_why())}, into *out (new reference; [] when none): what a status or the
+ * summary of a run shows so that the cause of a failure is seen without a second
+ * command. counts are the study's (store_study_counts()): no read when none failed. */
+int view_failures_json(struct store *st,
+                       const struct store_study *s,
+                       long long counts[3][TASK_NSTATES],
+                       json_t **out,
+                       struct err *err);
 /* Why a task ended as it did, on one line (malloc'd): its error when it has one, else
  * "timed out", "killed by SIGNAME" or "exit N", then the last line of its stderr log
  * (under home) when it wrote one: "exit 3; stderr: oops". */

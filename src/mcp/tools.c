@@ -244,7 +244,7 @@ static json_t *check_input(void)
 
 static json_t *check_output(void)
 {
-    return json_pack(
+    json_t *o = json_pack(
         "{s:s, s:{s:{s:s}, s:{s:s, s:s}, s:{s:[ss], s:{s:{s:s}, s:{s:s}, s:{s:s}, "
         "s:{s:s}}}, s:{s:[ss], s:s}}, s:[ss]}",
         "type", "object", "properties", "study_id", "type", "string", "status", "type",
@@ -256,6 +256,18 @@ static json_t *check_output(void)
         "type", "number", "estimated_remaining", "type", "number", "null",
         "description", "seconds; null while it cannot be estimated", "required",
         "study_id", "status");
+
+    json_object_set_new(
+        json_object_get(o, "properties"), "failures",
+        json_pack("{s:s, s:s, s:{s:s, s:{s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}}}}", "type",
+                  "array", "description",
+                  "the first failed, then timed-out, tasks (3 at most) and why each "
+                  "ended so: its error, else its exit status, then the last line of "
+                  "its stderr",
+                  "items", "type", "object", "properties", "key", "type", "string",
+                  "params", "type", "object", "state", "type", "string", "why", "type",
+                  "string"));
+    return o;
 }
 
 static json_t *retry_output(void)
@@ -476,7 +488,7 @@ check_status(const struct mcp_call *c, const json_t *args, struct mcp_result *ou
     struct store *st;
     struct view_status v;
     struct err err = {0};
-    json_t *j, *p;
+    json_t *j, *p, *first;
     char eta[64] = "";
     int rc;
 
@@ -502,16 +514,19 @@ check_status(const struct mcp_call *c, const json_t *args, struct mcp_result *ou
         goto out;
     j = view_study_check_json(&v);
     p = json_object_get(j, "progress");
+    first = json_array_get(v.failures, 0);
     if (v.eta > 0)
         snprintf(eta, sizeof(eta), "; about %.0f s left", v.eta);
     answer(out, j,
            xasprintf("study %s: %s, %lld of %lld simulations completed, %lld failed "
-                     "(%.1f%% ended)%s",
+                     "(%.1f%% ended)%s%s%s",
                      name, v.status,
                      (long long)json_integer_value(json_object_get(p, "completed")),
                      (long long)json_integer_value(json_object_get(p, "total")),
                      (long long)json_integer_value(json_object_get(p, "failed")),
-                     json_number_value(json_object_get(p, "percentage")), eta));
+                     json_number_value(json_object_get(p, "percentage")), eta,
+                     first ? "; the first failure: " : "",
+                     first ? json_string_value(json_object_get(first, "why")) : ""));
 out:
     view_status_fini(&v);
 }

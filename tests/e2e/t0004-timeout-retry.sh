@@ -102,6 +102,12 @@ expect_in "$T/out" "4 failed; the first:"
 [ "$(grep -c '^    exit code 3; stderr: no input file: [1-4]$' "$T/out")" -eq 3 ] ||
     fail "the summary does not show 3 failed tasks with why: $(cat "$T/out")"
 grep -Eq '^  [0-9a-f]{16} \{"x":1\}$' "$T/out" || fail "the first failed task is not x=1"
+expect_code 0 sweep status why --json
+jq_eq "$T/out" '.failures | length' 3
+jq_eq "$T/out" '.failures[0].why' "exit code 3; stderr: no input file: 1"
+jq_eq "$T/out" '[.failures[].params.x] | join(",")' "1,2,3"
+expect_code 0 sweep status why
+expect_in "$T/out" "  4 failed; the first:"
 cat >nosuch.yaml <<'EOF2'
 study: nosuch
 command: [no-such-program-here, '{x}']

@@ -157,7 +157,7 @@ jq_eq "$T/body" '.study_id + " " + .status' "s1 QUEUED"
 wait_for 60 study_status s1 COMPLETED
 api 200 GET /studies/s1
 jq_eq "$T/body" 'keys|join(",")' \
-    "by_priority,description,estimated_remaining,progress,reason,status,study_id"
+    "by_priority,description,estimated_remaining,failures,progress,reason,status,study_id"
 jq_eq "$T/body" '.by_priority|"\(.HIGH.total) \(.MEDIUM.succeeded) \(.LOW.total)"' "0 6 0"
 jq_eq "$T/body" '.progress|"\(.total) \(.completed) \(.failed) \(.percentage)"' "6 6 0 100"
 jq_eq "$T/body" .estimated_remaining 0

@@ -153,6 +153,12 @@ test('retry after an induced failure', async () => {
   const id = r.structuredContent.study_id;
   const failed = await waitStatus(id, ['FAILED', 'PARTIALLY_FAILED']);
   assert.equal(failed.progress.failed, 2);
+  // Why, without another tool: the failed tasks with their error.
+  assert.equal(failed.failures.length, 2);
+  assert.ok(failed.failures.every((f) => f.state === 'failed' && f.why.length > 0),
+    JSON.stringify(failed.failures));
+  const text = (await call('check_study_status', { study_id: id })).content[0].text;
+  assert.match(text, /the first failure: /);
   // Right after the status turned final (its run may still be exiting: the retry
   // waits for it).
   const retried = await call('retry_failed_simulations', { study_id: id });

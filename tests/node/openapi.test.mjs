@@ -205,6 +205,17 @@ test('one task, and a conflict while a study runs', async () => {
     (await call('GET', '/studies/task-one', { want: 200 })).body.status === 'COMPLETED');
   const t = await call('GET', '/tasks?study=task-one', { want: 200 });
   assert.equal(t.body.tasks[0].metrics.value, 4);
+  // A failed study says why: its first failed tasks (the schema's Failures).
+  await post('/studies', JSON.stringify({ study: 's3', model: 'chaos',
+    base: { fail_attempts: 1 } }), 202);
+  let s3;
+  await waitFor('s3 failed', 60, async () => {
+    s3 = (await call('GET', '/studies/s3', { want: 200 })).body;
+    return s3.status === 'FAILED';
+  });
+  assert.equal(s3.failures.length, 1);
+  assert.equal(s3.failures[0].state, 'failed');
+  assert.match(s3.failures[0].why, /\S/);
   const slow = JSON.stringify({ study: 's2', model: 'chaos', base: { duration: 2 } });
   await post('/studies', slow, 202);
   await post('/studies', slow, 409);

@@ -229,7 +229,11 @@ static void test_status(void **state)
      * left to show although tasks are left. */
     assert_int_equal(view_study_status(f->st, "v", &o, &f->err), 0);
     assert_keys(o, "study,status,description,created_at,updated_at,counts,by_priority,"
-                   "reason,estimated_remaining");
+                   "reason,estimated_remaining,failures");
+    assert_dump(
+        json_object_get(o, "failures"),
+        "[{\"key\":\"00000000b0000001\",\"params\":{\"x\":2},\"state\":\"failed\","
+        "\"why\":\"exit code 3\"}]");
     assert_string_equal(json_string_value(json_object_get(o, "study")), "v");
     assert_string_equal(json_string_value(json_object_get(o, "status")), "INTERRUPTED");
     assert_string_equal(json_string_value(json_object_get(o, "description")),
@@ -261,8 +265,9 @@ static void test_status(void **state)
     /* The stored aggregate comes last, with when it was computed. */
     assert_int_equal(aggregate_save(f->st, f->study, f->gen, -1, NULL, &f->err), 0);
     assert_int_equal(view_study_status(f->st, "v", &o, &f->err), 0);
-    assert_keys(o, "study,status,description,created_at,updated_at,counts,by_priority,"
-                   "reason,estimated_remaining,aggregate,aggregate_computed_at");
+    assert_keys(o,
+                "study,status,description,created_at,updated_at,counts,by_priority,"
+                "reason,estimated_remaining,failures,aggregate,aggregate_computed_at");
     assert_true(json_is_object(json_object_get(o, "aggregate")) ||
                 json_is_array(json_object_get(o, "aggregate")));
     json_decref(o);
@@ -291,7 +296,12 @@ static void test_check_and_task(void **state)
     assert_int_equal(view_status_load(f->st, "v", &v, &f->err), 0);
     o = view_study_check_json(&v);
     view_status_fini(&v);
-    assert_keys(o, "study_id,status,progress,estimated_remaining");
+    assert_keys(o, "study_id,status,progress,estimated_remaining,failures");
+    /* An error that is not UTF-8 still says why. */
+    assert_dump(
+        json_object_get(o, "failures"),
+        "[{\"key\":\"00000000b0000001\",\"params\":{\"x\":2},\"state\":\"failed\","
+        "\"why\":\"exit code 3 ?\"}]");
     assert_string_equal(json_string_value(json_object_get(o, "study_id")), "v");
     assert_int_equal(view_count_of(json_object_get(o, "progress"), "total"), 3);
     assert_int_equal(view_count_of(json_object_get(o, "progress"), "completed"), 1);
@@ -359,7 +369,7 @@ static void test_status_steps(void **state)
     assert_true(v.eta < 0);
     o = view_status_json(&v);
     assert_keys(o, "study,status,description,created_at,updated_at,counts,by_priority,"
-                   "reason,steps,estimated_remaining");
+                   "reason,steps,estimated_remaining,failures");
     steps = json_object_get(o, "steps");
     assert_int_equal(json_array_size(steps), 3);
     assert_string_equal(
