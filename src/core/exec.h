@@ -24,8 +24,9 @@
  * unsupervised. Limits: that signal reaches the task process alone; its own children
  * (the rest of its process group) outlive a sweep that was killed -9, and it is tied to
  * the spawning thread, not the process (spawn from a thread that lives as long as the
- * pool). A grandchild that leaves the task's process group (setsid, setpgid) escapes
- * every kill.
+ * pool); the next run ends them (runner_end_orphans). A grandchild that leaves the
+ * task's process group (setsid, setpgid) escapes the pool's kills; after a kill -9,
+ * the next run finds it by its environment.
  *
  * Peak RSS (maxrss_kb) is wait4's ru_maxrss: the largest of the task's own peak and
  * the resident size of sweep at the moment of the spawn, which Linux records when the

@@ -439,20 +439,22 @@ void runner_log_event(const char *home, const struct runner_event *ev);
 
 /* Ends what a dead local run left running: for each open attempt of the study
  * (study_id 0: of every study) whose owner is RUNNER_OWNER_DEAD, its process group
- * (recorded by the runner after the spawn) gets SIGTERM, then SIGKILL after 3 s, and
- * is waited for until it is gone (zombies count as gone) with a deadline of 5 s more;
- * then the attempt is closed as interrupted (store_attempt_interrupt) and told as an
+ * (recorded by the runner after the spawn) and every process whose environment names
+ * the attempt (SWEEP_TASK_DIR and SWEEP_ATTEMPT, inherited by the task's descendants:
+ * also those that left its group, or of a task whose group the run died before
+ * recording; one pass over /proc) get SIGTERM, then SIGKILL after 3 s, and are waited
+ * for until they are gone (zombies count as gone) with a deadline of 5 s more; then
+ * the attempt is closed as interrupted (store_attempt_interrupt) and told as an
  * ORPHAN_ENDED event of its study to on_event (NULL: runner_log_event, its study's
  * log). A group whose leader started at another time than the attempt (a reused pid)
  * is not signalled. Attempts without owner, of another host or of a live owner are
- * left alone. *n receives how many attempts were interrupted; an open attempt without
- * a recorded process (claimed ahead and never started) is given back instead
- * (store_task_unclaim). SWEEP_EBUSY when a group outlived SIGKILL (nothing is started
- * beside it). Blocks for up to 8 s when there are orphans; O(open attempts) otherwise.
- * Limits: a task whose run died between its spawn and the commit that records its
- * process group (the next tick) is not found (its leader dies of its parent-death
- * signal); a process that left its task's group is not ended; a host is known by its
- * name. */
+ * left alone. *n receives how many attempts were ended; an open attempt without a
+ * recorded or found process (claimed ahead and never started, or whose leader died of
+ * its parent-death signal and left nothing) is given back instead
+ * (store_task_unclaim). SWEEP_EBUSY when a group or process outlived SIGKILL (nothing
+ * is started beside it). Blocks for up to 8 s when there are orphans; O(open
+ * attempts) otherwise. Limits: a process that changed its environment, or runs as
+ * another user, is not found; a host is known by its name. */
 int runner_end_orphans(struct store *st,
                        long long study_id,
                        runner_event_fn *on_event,

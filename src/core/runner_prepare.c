@@ -915,19 +915,147 @@ static int orphan_collect(const struct store_open_attempt *a, void *arg)
     return 0;
 }
 
-/* Waits until every group in `live` is gone or the deadline passes; returns how many
- * are left (their entries stay true). */
-static size_t groups_wait(const struct orphans *o, bool *live, double seconds)
+/* A process left of an orphaned attempt, found by its environment (strays_find). */
+struct stray {
+    pid_t pid;
+    unsigned long long
+        start;     /* when it started (/proc/PID/stat): a reused pid differs */
+    size_t orphan; /* its attempt in struct orphans */
+    bool live;
+};
+
+/* What is left of a dead run's attempts: their process groups (live[i] for o->a[i])
+ * and the strays. */
+struct leftovers {
+    const struct orphans *o;
+    bool *live;
+    struct stray *s;
+    size_t ns, cap;
+};
+
+/* Whether the NUL-separated entries env[0..n) hold `want`. */
+static bool env_has(const char *env, size_t n, const char *want)
+{
+    size_t wl = strlen(want);
+
+    for (size_t off = 0; off < n;) {
+        size_t len = strnlen(env + off, n - off);
+        if (len == wl && memcmp(env + off, want, wl) == 0)
+            return true;
+        off += len + 1;
+    }
+    return false;
+}
+
+/* The environment of process pid (NUL-separated entries), or false. */
+static bool proc_environ(pid_t pid, struct strbuf *sb)
+{
+    char path[64], buf[16384];
+    ssize_t n;
+    int fd;
+
+    sb_reset(sb);
+    snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+        return false;
+    while ((n = read(fd, buf, sizeof(buf))) > 0)
+        sb_add(sb, buf, (size_t)n);
+    close(fd);
+    return n == 0;
+}
+
+/* Finds the processes left of the orphaned attempts by what each task's process and
+ * its descendants inherit, SWEEP_TASK_DIR and SWEEP_ATTEMPT (taskview.h): also those
+ * that left the task's process group (setsid) and those of a task whose group was
+ * never recorded (the run died between the spawn and the commit after it). One pass
+ * over /proc, O(processes); this process, zombies and processes of other users (not
+ * readable) are skipped. */
+static void strays_find(struct leftovers *l, const char *home)
+{
+    const struct orphans *o = l->o;
+    char **dir = xcalloc(o->n, sizeof(*dir)), **att = xcalloc(o->n, sizeof(*att));
+    struct strbuf env = STRBUF_INIT;
+    struct dirent *e;
+    DIR *d = opendir("/proc");
+
+    for (size_t i = 0; i < o->n; i++) {
+        char *td = runner_task_dir(home, o->a[i].study, o->a[i].key);
+        dir[i] = xasprintf("SWEEP_TASK_DIR=%s", td);
+        att[i] = xasprintf("SWEEP_ATTEMPT=%d", o->a[i].attempt);
+        free(td);
+    }
+    while (d && (e = readdir(d))) {
+        char *end, state;
+        pid_t pgrp;
+        unsigned long long start;
+        long pid = strtol(e->d_name, &end, 10);
+
+        if (*end != '\0' || pid <= 0 || pid == (long)getpid() ||
+            proc_stat((pid_t)pid, &state, &pgrp, &start) != 0 || state == 'Z' ||
+            !proc_environ((pid_t)pid, &env))
+            continue;
+        for (size_t i = 0; i < o->n; i++) {
+            if (env_has(env.buf, env.len, dir[i]) &&
+                env_has(env.buf, env.len, att[i])) {
+                l->s = xgrow(l->s, &l->cap, l->ns + 1, sizeof(*l->s));
+                l->s[l->ns++] = (struct stray){(pid_t)pid, start, i, true};
+                break;
+            }
+        }
+    }
+    if (d)
+        closedir(d);
+    for (size_t i = 0; i < o->n; i++) {
+        free(dir[i]);
+        free(att[i]);
+    }
+    free(dir);
+    free(att);
+    sb_fini(&env);
+}
+
+/* Whether the stray is still running: neither gone, a zombie nor its pid reused. */
+static bool stray_alive(const struct stray *s)
+{
+    unsigned long long start;
+    pid_t pgrp;
+    char state;
+
+    return proc_stat(s->pid, &state, &pgrp, &start) == 0 && state != 'Z' &&
+           start == s->start;
+}
+
+/* Sends sig to every group and stray still live. */
+static void leftovers_signal(const struct leftovers *l, int sig)
+{
+    for (size_t i = 0; i < l->o->n; i++) {
+        if (l->live[i])
+            kill(-(pid_t)l->o->a[i].pgid, sig);
+    }
+    for (size_t i = 0; i < l->ns; i++) {
+        if (l->s[i].live && stray_alive(&l->s[i]))
+            kill(l->s[i].pid, sig);
+    }
+}
+
+/* Waits until every group and stray is gone or the deadline passes; returns how many
+ * are left (their entries stay live). */
+static size_t leftovers_wait(struct leftovers *l, double seconds)
 {
     double deadline = time_mono() + seconds;
     size_t left;
 
     for (;;) {
         left = 0;
-        for (size_t i = 0; i < o->n; i++) {
-            if (live[i] && !group_alive((pid_t)o->a[i].pgid))
-                live[i] = false;
-            left += live[i];
+        for (size_t i = 0; i < l->o->n; i++) {
+            if (l->live[i] && !group_alive((pid_t)l->o->a[i].pgid))
+                l->live[i] = false;
+            left += l->live[i];
+        }
+        for (size_t i = 0; i < l->ns; i++) {
+            if (l->s[i].live && !stray_alive(&l->s[i]))
+                l->s[i].live = false;
+            left += l->s[i].live;
         }
         if (left == 0 || time_mono() >= deadline)
             return left;
@@ -976,28 +1104,24 @@ int runner_end_orphans(struct store *st,
 {
     const struct leases_out out = {st, on_event, arg};
     struct orphans o = {0};
-    bool *live = NULL;
+    struct leftovers l = {.o = &o};
     int rc;
 
     *n = 0;
     rc = store_attempt_each_open(st, study_id, orphan_collect, &o, err);
     if (rc || o.n == 0)
         goto out;
-    live = xcalloc(o.n, sizeof(*live));
-    for (size_t i = 0; i < o.n; i++) {
-        live[i] = o.a[i].pgid > 0 && group_is_attempt(&o.a[i]) &&
-                  group_alive((pid_t)o.a[i].pgid);
-        if (live[i])
-            kill(-(pid_t)o.a[i].pgid, SIGTERM);
-    }
-    if (groups_wait(&o, live, ORPHAN_GRACE) > 0) {
-        for (size_t i = 0; i < o.n; i++) {
-            if (live[i])
-                kill(-(pid_t)o.a[i].pgid, SIGKILL);
-        }
-        if (groups_wait(&o, live, ORPHAN_DEADLINE) > 0) {
+    l.live = xcalloc(o.n, sizeof(*l.live));
+    for (size_t i = 0; i < o.n; i++)
+        l.live[i] = o.a[i].pgid > 0 && group_is_attempt(&o.a[i]) &&
+                    group_alive((pid_t)o.a[i].pgid);
+    strays_find(&l, store_home(st));
+    leftovers_signal(&l, SIGTERM);
+    if (leftovers_wait(&l, ORPHAN_GRACE) > 0) {
+        leftovers_signal(&l, SIGKILL);
+        if (leftovers_wait(&l, ORPHAN_DEADLINE) > 0) {
             for (size_t i = 0; i < o.n; i++) {
-                if (live[i]) {
+                if (l.live[i]) {
                     rc = err_set(err, SWEEP_EBUSY,
                                  "task %s (attempt %d) of a sweep run that died (%s) "
                                  "is still running as process group %d after SIGKILL; "
@@ -1006,20 +1130,41 @@ int runner_end_orphans(struct store *st,
                     goto out;
                 }
             }
+            for (size_t i = 0; i < l.ns; i++) {
+                if (l.s[i].live) {
+                    const struct store_open_attempt *a = &o.a[l.s[i].orphan];
+                    rc = err_set(err, SWEEP_EBUSY,
+                                 "task %s (attempt %d) of a sweep run that died (%s) "
+                                 "left process %d, still running after SIGKILL; "
+                                 "end it, then run again",
+                                 a->key, a->attempt, a->owner, (int)l.s[i].pid);
+                    goto out;
+                }
+            }
         }
     }
     for (size_t i = 0; i < o.n; i++) {
-        char *why = xasprintf("interrupted: the sweep run that started it (%s) died; "
-                              "its process group %d was ended",
-                              o.a[i].owner, o.a[i].pgid);
-        /* No process recorded: claimed ahead and never started (runner.h), or its
-         * leader died of its parent-death signal before it was recorded; given back
-         * as if the attempt had not been made. */
-        if (o.a[i].pgid == 0)
+        bool ran = o.a[i].pgid > 0;
+        char *why;
+
+        for (size_t k = 0; k < l.ns && !ran; k++)
+            ran = l.s[k].orphan == i;
+        /* No process recorded or found: claimed ahead and never started (runner.h),
+         * or its leader died of its parent-death signal before it was recorded and
+         * left nothing; given back as if the attempt had not been made. */
+        if (!ran) {
             rc = store_task_unclaim(st, o.a[i].task_id, o.a[i].attempt, err);
-        else
+        } else {
+            why = o.a[i].pgid > 0
+                      ? xasprintf("interrupted: the sweep run that started it (%s) "
+                                  "died; its process group %d was ended",
+                                  o.a[i].owner, o.a[i].pgid)
+                      : xasprintf("interrupted: the sweep run that started it (%s) "
+                                  "died; what it left running was ended",
+                                  o.a[i].owner);
             rc = store_attempt_interrupt(st, o.a[i].task_id, o.a[i].attempt, why, err);
-        free(why);
+            free(why);
+        }
         if (rc == SWEEP_ENOTFOUND) { /* closed meanwhile by someone else */
             err_clear(err);
             rc = SWEEP_OK;
@@ -1045,7 +1190,8 @@ out:
         free(o.a[i].study);
     }
     free(o.a);
-    free(live);
+    free(l.live);
+    free(l.s);
     return rc;
 }
 

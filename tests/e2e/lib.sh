@@ -99,6 +99,12 @@ stop_serve() {
     }
 }
 
+# gone PID: the process is dead: gone, or a zombie waiting for an init that does not
+# reap (some containers).
+gone() {
+    [ ! -e "/proc/$1" ] || grep -q '^[0-9]* ([^)]*) Z' "/proc/$1/stat"
+}
+
 # fits_80 FILE WHAT: no line of FILE is wider than 80 columns (characters, not bytes).
 fits_80() {
     LC_ALL=C.UTF-8 awk -v what="$2" 'length($0) > 80 {

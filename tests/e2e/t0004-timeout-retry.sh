@@ -26,10 +26,6 @@ expect_code 0 sweep results timeouts --format json
 jq_eq "$T/out" '.[0].state' timed_out
 jq_eq "$T/out" '.[0].attempts' 2
 gpid=$(cat "$SWEEP_HOME"/studies/timeouts/tasks/*/*/grandchild.pid)
-# Dead: gone, or a zombie waiting for an init that does not reap (some containers).
-gone() {
-    [ ! -e "/proc/$1" ] || grep -q '^[0-9]* ([^)]*) Z' "/proc/$1/stat"
-}
 wait_for 10 gone "$gpid"
 ok "a timed-out task is killed with its grandchildren, retried once, then timed_out"
 

@@ -44,3 +44,43 @@ jq_eq "$T/out" '[.[] | select(.metrics.value == null)] | length' 0
 # Only tasks that were running at the kill ran twice (at most max_parallel of them).
 jq_eq "$T/out" '[.[] | select(.attempts > 1)] | length <= 4' true
 ok "resume: 40 distinct tasks succeeded, each recorded once"
+
+# What a task started outside its process group (setsid) outlives a kill -9 of the run
+# (its leader dies of the parent-death signal, the group's kill does not reach it): the
+# next run finds it by the environment it inherited and ends it before it starts
+# anything.
+cat >escape.sh <<EOF2
+#!/bin/sh
+[ -e "$T/fast" ] && exit 0
+setsid sleep 1000 &
+echo \$! >"\$SWEEP_TASK_DIR/stray.pid"
+exec sleep 1000
+EOF2
+chmod +x escape.sh
+cat >escape.yaml <<'EOF2'
+study: escape
+command: [./escape.sh, "{i}"]
+parameters:
+  i: [1, 2]
+EOF2
+"$SWEEP_BIN" run escape.yaml -j 2 --quiet >/dev/null 2>"$T/run.err" &
+pid=$!
+strays() {
+    [ "$(cat "$SWEEP_HOME"/studies/escape/tasks/*/*/stray.pid 2>/dev/null | wc -l)" -eq 2 ]
+}
+wait_for 30 strays
+kill -9 "$pid"
+wait "$pid" 2>/dev/null
+stray_pids=$(cat "$SWEEP_HOME"/studies/escape/tasks/*/*/stray.pid)
+for p in $stray_pids; do
+    kill -0 "$p" 2>/dev/null || fail "the setsid process $p did not outlive the kill"
+done
+touch fast
+expect_code 0 sweep run escape.yaml --json
+jq_eq "$T/out" '.status' COMPLETED
+for p in $stray_pids; do
+    wait_for 10 gone "$p"
+done
+expect_code 0 sweep logs escape
+[ "$(grep -c task_orphan_ended "$T/out")" -eq 2 ] || fail "no task_orphan_ended lines"
+ok "kill -9: what tasks left outside their process group is ended by the next run"

@@ -11,13 +11,6 @@ exec sleep 1000
 EOF
 chmod +x task.sh
 
-# gone PID: no such process, or a zombie that only waits for its reaper.
-gone() {
-    kill -0 "$1" 2>/dev/null || return 0
-    state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1) || return 0
-    [ "$state" = Z ] || [ "$state" = X ] || [ -z "$state" ]
-}
-
 running() {
     nrun=$(sweep status "$1" --json 2>/dev/null | jq -r '.counts.running') || return 1
     [ "${nrun:-0}" -eq 2 ]
