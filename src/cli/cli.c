@@ -345,20 +345,29 @@ void cli_print_failures(const json_t *failures,
            indent, study, failed > 0 ? "failed" : "timed_out", indent);
 }
 
+int cli_name_width(const json_t *arr, const char *member, int min)
+{
+    const json_t *o;
+    size_t i;
+    int w = min;
+
+    json_array_foreach(arr, i, o)
+    {
+        const char *name = json_string_value(json_object_get(o, member));
+        size_t n = name ? strlen(name) : 0;
+        if (n > (size_t)w)
+            w = n > CLI_NAME_WIDTH_MAX ? CLI_NAME_WIDTH_MAX : (int)n;
+    }
+    return w;
+}
+
 void cli_print_steps(const json_t *steps)
 {
     size_t i;
     json_t *r;
-    int w = 6;
-
     /* 69 columns and the longest step's name. */
-    json_array_foreach(steps, i, r)
-    {
-        const char *name = json_string_value(json_object_get(r, "name"));
-        size_t n = name ? strlen(name) : 0;
-        if (n > (size_t)w)
-            w = n > 64 ? 64 : (int)n;
-    }
+    int w = cli_name_width(steps, "name", 6);
+
     printf("  %-*s %7s %7s %7s %7s %9s %6s %7s %9s\n", w, "step", "total", "waiting",
            "pending", "running", "succeeded", "failed", "skipped", "cancelled");
     json_array_foreach(steps, i, r)

@@ -115,6 +115,10 @@ cli_steps_counts(struct store *st, const struct store_study *s, struct err *err)
 
 /* view_count_of(): the count of one state in a row of cli_steps_counts(). */
 long long cli_count_of(const json_t *row, const char *state);
+/* The width of a table's name column: the longest string `member` of the objects of
+ * arr, at least min, at most CLI_NAME_WIDTH_MAX (a longer one pushes its line). */
+#define CLI_NAME_WIDTH_MAX 64
+int cli_name_width(const json_t *arr, const char *member, int min);
 /* The failures of a status (view_failures_json()) under a line that says how many
  * failed (and timed out), each task's key and parameters, then why, on lines cut to
  * 79 columns, then how to list them all; nothing when none failed. `indent` prefixes

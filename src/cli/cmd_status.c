@@ -99,14 +99,8 @@ void status_print_list(const json_t *arr)
     size_t i;
 
     /* 60 columns and the longest name (PARTIALLY_FAILED is the longest status). */
-    int w = 5;
-    json_array_foreach(arr, i, o)
-    {
-        const char *study = json_string_value(json_object_get(o, "study"));
-        size_t n = study ? strlen(study) : 0;
-        if (n > (size_t)w)
-            w = n > 64 ? 64 : (int)n;
-    }
+    int w = cli_name_width(arr, "study", 5);
+
     printf("%-*s %-16s %8s %9s %7s %7s %7s\n", w, "STUDY", "STATUS", "TASKS",
            "SUCCEEDED", "FAILED", "RUNNING", "PENDING");
     json_array_foreach(arr, i, o)
