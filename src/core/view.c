@@ -343,23 +343,21 @@ struct failures {
 static int add_failure(const struct store_task *t, void *arg)
 {
     struct failures *f = arg;
-    json_error_t je;
-    json_t *params = json_loads(t->params_json, 0, &je);
     char *why = view_task_why(t, store_home(f->st), f->study);
     json_t *text = json_string(why);
 
-    /* Not UTF-8 (a task's error or stderr may be any bytes): ASCII, '?' for the rest.
-     */
+    /* Not UTF-8 (an error or a stderr may be any bytes): '?' for each other byte. */
     if (!text) {
         for (char *c = why; *c; c++)
             if ((unsigned char)*c >= 0x80)
                 *c = '?';
         text = json_string(why);
     }
-    json_array_append_new(f->arr, json_pack("{s:s, s:o, s:s, s:o}", "key", t->key,
-                                            "params", params ? params : json_object(),
-                                            "state", task_state_name(t->state), "why",
-                                            text ? text : json_string("")));
+    json_array_append_new(f->arr,
+                          json_pack("{s:s, s:o, s:s, s:o}", "key", t->key, "params",
+                                    jsonx_object_or_empty(t->params_json), "state",
+                                    task_state_name(t->state), "why",
+                                    text ? text : json_string("")));
     free(why);
     return json_array_size(f->arr) >= VIEW_FAILURES_MAX;
 }
@@ -406,7 +404,7 @@ char *view_task_why(const struct store_task *t, const char *home, const char *st
         sb_addf(&sb, "killed by SIG%s",
                 sigabbrev_np(t->signal) ? sigabbrev_np(t->signal) : "?");
     else if (t->exit_code >= 0)
-        sb_addf(&sb, "exit %d", t->exit_code);
+        sb_addf(&sb, "exit code %d", t->exit_code);
     if (line)
         sb_addf(&sb, "%sstderr: %s", sb.len ? "; " : "", line);
     free(line);
