@@ -126,7 +126,7 @@ int view_failures_json(struct store *st,
                        struct err *err);
 /* Why a task ended as it did, on one line (malloc'd): its error when it has one, else
  * "timed out", "killed by SIGNAME" or "exit code N", then the last line of its stderr
- * log (under home) when it wrote one: "exit 3; stderr: oops". */
+ * log (under home) when it wrote one: "exit code 3; stderr: oops". */
 char *view_task_why(const struct store_task *t, const char *home, const char *study);
 /* One attempt of a task for the REST API (new reference): {"attempt", "state",
  * "exit_code", "signal", "error" (each null when none), "started_at", "finished_at"
