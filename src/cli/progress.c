@@ -128,7 +128,9 @@ static void format_line(struct progress *p,
                         char *line,
                         size_t size)
 {
-    double rate = rp->elapsed > 0 ? (double)rp->finished / rp->elapsed : 0;
+    /* The rate of this run: what had ended before it (a resumed run) does not count. */
+    long long here = rp->finished - rp->carried;
+    double rate = rp->elapsed > 0 ? (double)here / rp->elapsed : 0;
     long long remaining = rp->total - rp->finished;
     char done[64], failed[32], running[32], waiting[32], speed[32], eta[48] = "";
     int width = 0;
@@ -154,7 +156,7 @@ static void format_line(struct progress *p,
         {", ", failed, 0, 0},
         {", ", running, 2, 0},
         {", ", waiting, 4, 0},
-        {", ", rp->elapsed >= 1.0 && rp->finished > 0 ? speed : NULL, 3, 0},
+        {", ", rp->elapsed >= 1.0 && here > 0 ? speed : NULL, 3, 0},
         {", ", eta[0] ? eta : NULL, 1, 0},
     };
     /* One column spare: a line as wide as the terminal would wrap on some. */

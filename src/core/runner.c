@@ -358,6 +358,7 @@ static int start_run(struct runner *r, struct err *err)
         r->total = 1;
     r->failed = sum->left_failed;
     r->finished += sum->skipped + sum->left_failed;
+    r->carried = r->finished;
     {
         struct runner_event ev = {.kind = RUNNER_EVENT_START,
                                   .pid = (int)getpid(),
@@ -759,6 +760,7 @@ void runner_progress_get(const struct runner *r, struct runner_progress *p)
     p->elapsed = r->phase == PHASE_DONE ? r->sum->elapsed : p->now - r->t0;
     p->total = r->total;
     p->finished = r->finished;
+    p->carried = r->carried;
     p->failed = r->failed;
     p->running = (long long)r->nrunning;
     p->queued = (long long)(r->ready.len + r->delayed.len);

@@ -376,7 +376,8 @@ struct runner_progress {
     const char *study;
     double now, elapsed; /* its monotonic clock; seconds since runner_create */
     long long total, finished, failed, running, queued;
-    bool started; /* past `after` (or ended) */
+    long long carried; /* of finished: those that had ended before this run */
+    bool started;      /* past `after` (or ended) */
     bool stopping, done;
 };
 void runner_progress_get(const struct runner *r, struct runner_progress *p);

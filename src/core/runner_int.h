@@ -167,6 +167,7 @@ struct runner {
     /* progress */
     double t0;
     long long total, finished, failed;
+    long long carried; /* of finished: those that had ended before this run */
     struct runner_summary *sum, sum_store;
 };
 

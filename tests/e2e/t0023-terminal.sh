@@ -175,3 +175,19 @@ expect_code 0 sweep results parametric_sweep_packages --json
 jq_eq "$T/out" '[.[] | "\(.package_id):\(.params.Re)"] | sort | join(",")' \
     "1:100,2:200,5:400"
 ok "results of a package study: a package_id column (CSV, JSON)"
+
+# A resumed run's rate and ETA are of this run: the tasks that had ended before it
+# (here the 10 HIGH ones) do not make it look fast. At 2 in flight, tasks of 0.2 s
+# end at 10/s at most, so 2 or more queued are never less than 0.1 s away.
+{
+    printf 'study: resumed\nmodel: chaos\nbase:\n  duration: 0.2\nmax_parallel: 2\n'
+    printf 'parameters:\n  x: {range: [11, 20, 1]}\ntasks:\n'
+    for x in 1 2 3 4 5 6 7 8 9 10; do printf '  - {x: %d, priority: HIGH}\n' "$x"; done
+} >resume.yaml
+expect_code 0 sweep run resume.yaml --priority HIGH -q
+expect_code 0 sweep run resume.yaml
+grep -q 'resumed: 10/20 ended' "$T/err" || fail "no progress line at the start: $(cat "$T/err")"
+if grep -E '[0-9]+ queued.*ETA 0\.0[0-9]s' "$T/err" | grep -vE ' [01] queued' >&2; then
+    fail "a resumed run counted the tasks ended before it in its rate"
+fi
+ok "progress of a resumed run: the rate and ETA of this run"
