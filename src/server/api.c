@@ -8,6 +8,7 @@
 #include "common/strbuf.h"
 #include "common/timeutil.h"
 #include "common/xalloc.h"
+#include "core/doc.h"
 #include "core/spec.h"
 #include "core/store.h"
 #include "core/view.h"
@@ -76,8 +77,9 @@ static void api_reply(struct api_response *out, struct svc_reply *r)
 
 /* ---- POST /studies and POST /tasks: a spec from the body ---- */
 
-/* The body as a JSON object, or NULL with err set (a bad JSON says where). */
-static json_t *body_object(const char *body, size_t len, struct err *err)
+/* The body as a JSON object, or NULL with err set (a bad JSON or YAML says where). A
+ * YAML body is read as a spec file is (doc.h: "body:LINE:COLUMN: reason"). */
+static json_t *body_object(const char *body, size_t len, bool yaml, struct err *err)
 {
     json_error_t je;
     json_t *v;
@@ -86,15 +88,23 @@ static json_t *body_object(const char *body, size_t len, struct err *err)
         err_set(err, SWEEP_EINVAL, "the request has no body; send a JSON object");
         return NULL;
     }
-    v = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
-    if (!v) {
-        err_set(err, SWEEP_EINVAL, "bad JSON at line %d, column %d: %s", je.line,
-                je.column, je.text);
-        return NULL;
+    if (yaml) {
+        struct doc_node *d = NULL;
+        if (doc_parse("body", body, len, &d, err) != SWEEP_OK)
+            return NULL;
+        v = doc_to_json(d);
+        doc_destroy(d);
+    } else {
+        v = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+        if (!v) {
+            err_set(err, SWEEP_EINVAL, "bad JSON at line %d, column %d: %s", je.line,
+                    je.column, je.text);
+            return NULL;
+        }
     }
     if (!json_is_object(v)) {
         json_decref(v);
-        err_set(err, SWEEP_EINVAL, "expected a JSON object");
+        err_set(err, SWEEP_EINVAL, "expected %s object", yaml ? "a YAML" : "a JSON");
         return NULL;
     }
     return v;
@@ -113,13 +123,14 @@ int api_spec_check(json_t *spec,
 
 int api_study_spec(const char *body,
                    size_t len,
+                   bool yaml,
                    bool allow_commands,
                    char **spec_text,
                    char **name,
                    bool *forbidden,
                    struct err *err)
 {
-    json_t *in = body_object(body, len, err), *spec;
+    json_t *in = body_object(body, len, yaml, err), *spec;
     int rc;
 
     *spec_text = *name = NULL;
@@ -142,12 +153,13 @@ int api_study_spec(const char *body,
  * name). */
 static int task_spec(const char *body,
                      size_t len,
+                     bool yaml,
                      char **spec_text,
                      char **name,
                      bool *forbidden,
                      struct err *err)
 {
-    json_t *in = body_object(body, len, err), *spec = NULL, *v;
+    json_t *in = body_object(body, len, yaml, err), *spec = NULL, *v;
     const json_t *alg, *params, *id;
     const char *key;
     char *study = NULL;
@@ -205,11 +217,11 @@ static void submit(struct service *s,
     bool forbidden = false;
     struct err err = {0};
     struct svc_reply r;
-    int rc =
-        one_task
-            ? task_spec(rq->body, rq->body_len, &text, &name, &forbidden, &err)
-            : api_study_spec(rq->body, rq->body_len, service_opts(s)->allow_commands,
-                             &text, &name, &forbidden, &err);
+    int rc = one_task ? task_spec(rq->body, rq->body_len, rq->body_yaml, &text, &name,
+                                  &forbidden, &err)
+                      : api_study_spec(rq->body, rq->body_len, rq->body_yaml,
+                                       service_opts(s)->allow_commands, &text, &name,
+                                       &forbidden, &err);
 
     if (rc) {
         api_error(out, forbidden ? 403 : 400, forbidden ? "forbidden" : "invalid",

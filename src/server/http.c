@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <limits.h>
 #include <unistd.h>
 
@@ -286,6 +287,25 @@ static void check_headers(struct service *s,
     }
 }
 
+/* Whether a Content-Type names YAML: application/yaml, application/x-yaml, text/yaml
+ * or text/x-yaml, parameters (;charset=...) aside, in any case. */
+static bool http_is_yaml(const char *type)
+{
+    static const char *const yaml[] = {"application/yaml", "application/x-yaml",
+                                       "text/yaml", "text/x-yaml"};
+    size_t n;
+
+    if (!type)
+        return false;
+    type += strspn(type, " \t");
+    n = strcspn(type, "; \t");
+    for (size_t i = 0; i < sizeof(yaml) / sizeof(yaml[0]); i++) {
+        if (strlen(yaml[i]) == n && strncasecmp(type, yaml[i], n) == 0)
+            return true;
+    }
+    return false;
+}
+
 static enum MHD_Result on_request(void *cls,
                                   struct MHD_Connection *c,
                                   const char *url,
@@ -334,6 +354,8 @@ static enum MHD_Result on_request(void *cls,
     rq.route = &r->route;
     rq.body = r->body.len ? sb_str(&r->body) : NULL;
     rq.body_len = r->body.len;
+    rq.body_yaml = http_is_yaml(
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE));
     rq.query = query;
     rq.query_arg = c;
     api_handle(s, api_reads_store(r->route.id) ? http_thread_store(s) : NULL, &rq, &a);

@@ -64,6 +64,7 @@ struct api_request {
     const struct route_match *route;
     const char *body; /* NUL-terminated; NULL when none */
     size_t body_len;
+    bool body_yaml; /* sent as YAML (Content-Type application/yaml, text/yaml) */
     /* A query parameter of the URL, or NULL. */
     const char *(*query)(void *arg, const char *name);
     void *query_arg;
@@ -109,6 +110,7 @@ int api_spec_check(json_t *spec,
  * commands are not allowed. */
 int api_study_spec(const char *body,
                    size_t len,
+                   bool yaml,
                    bool allow_commands,
                    char **spec_text,
                    char **name,

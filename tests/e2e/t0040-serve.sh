@@ -196,6 +196,20 @@ api 200 GET "/tasks?study=task-one"
 jq_eq "$T/body" '.tasks[0].metrics.value' 4
 ok "POST /tasks runs one task as a study of its own"
 
+# A spec as YAML (Content-Type application/yaml), as it is written in a file.
+printf 'study: y1\nmodel: chaos\nparameters:\n  x: [1, 2]\nbase:\n  sigma: 0\n' >y1.yaml
+api 202 POST /studies -H "$AUTH" -H 'Content-Type: application/yaml' --data-binary @y1.yaml
+wait_for 60 study_status y1 COMPLETED
+api 200 GET "/studies/y1/results"
+jq_eq "$T/body" '[.[].metrics.value] | sort | join(",")' "1,4"
+printf 'study: y2\nmodel: [chaos\n' >y2.yaml
+api 400 POST /studies -H "$AUTH" -H 'Content-Type: text/yaml; charset=utf-8' \
+    --data-binary @y2.yaml
+jq_eq "$T/body" '.detail | startswith("body:")' true
+api 400 POST /studies -H "$AUTH" -H 'Content-Type: application/json' --data-binary @y1.yaml
+expect_in "$T/body" "bad JSON"
+ok "POST /studies takes a YAML spec with Content-Type application/yaml"
+
 # ---- SIGTERM in the middle of a study, then a restart: nothing lost ----
 post 202 /studies '{"algorithm": "chaos", "variable_parameter": "x", "values": [1, 2, 3, 4, 5, 6], "base_parameters": {"duration": 1}, "study": "s2"}'
 post 409 /studies '{"study": "s2", "model": "chaos"}'

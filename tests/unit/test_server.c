@@ -229,8 +229,8 @@ static void test_api_study_spec(void **state)
         char *text = NULL, *name = NULL;
         bool forbidden = false;
         struct err err = {0};
-        int rc = api_study_spec(cases[i].body, strlen(cases[i].body), false, &text,
-                                &name, &forbidden, &err);
+        int rc = api_study_spec(cases[i].body, strlen(cases[i].body), false, false,
+                                &text, &name, &forbidden, &err);
         if (rc != cases[i].rc)
             fail_msg("case %zu: %d (%s), expected %d", i, rc, err.msg, cases[i].rc);
         assert_int_equal(forbidden, cases[i].forbidden);
@@ -248,7 +248,8 @@ static void test_api_study_spec(void **state)
         const char *b = "{\"algorithm\": \"chaos\", \"variable_parameter\": "
                         "\"duration\", \"values\": [0]}";
         assert_int_equal(
-            api_study_spec(b, strlen(b), false, &text, &name, &forbidden, &err), 0);
+            api_study_spec(b, strlen(b), false, false, &text, &name, &forbidden, &err),
+            0);
         assert_true(strncmp(name, "chaos-", 6) == 0);
         free(text);
         free(name);
@@ -272,16 +273,48 @@ static void test_api_study_spec(void **state)
         struct err err = {0};
 
         for (size_t i = 0; i < 2; i++) {
-            assert_int_equal(api_study_spec(bad[i][0], strlen(bad[i][0]), false, &text,
-                                            &name, &forbidden, &err),
+            assert_int_equal(api_study_spec(bad[i][0], strlen(bad[i][0]), false, false,
+                                            &text, &name, &forbidden, &err),
                              SWEEP_EINVAL);
             if (strncmp(err.msg, bad[i][1], strlen(bad[i][1])) != 0)
                 fail_msg("'%s' does not start with '%s'", err.msg, bad[i][1]);
         }
-        assert_int_equal(
-            api_study_spec(ok, strlen(ok), false, &text, &name, &forbidden, &err), 0);
+        assert_int_equal(api_study_spec(ok, strlen(ok), false, false, &text, &name,
+                                        &forbidden, &err),
+                         0);
         free(text);
         free(name);
+    }
+    {
+        /* A YAML body (Content-Type application/yaml) is read as a spec file is; as
+         * JSON it is not; a YAML error says where in the body. */
+        const char *y = "study: y1\nmodel: chaos\nparameters:\n  duration: [0, 0.1]\n";
+        const char *bad = "study: y2\nmodel: [chaos\n";
+        char *text = NULL, *name = NULL;
+        bool forbidden;
+        struct err err = {0};
+
+        assert_int_equal(
+            api_study_spec(y, strlen(y), true, false, &text, &name, &forbidden, &err),
+            0);
+        assert_string_equal(name, "y1");
+        assert_non_null(strstr(text, "\"model\": \"chaos\""));
+        free(text);
+        free(name);
+        text = name = NULL;
+        assert_int_equal(
+            api_study_spec(y, strlen(y), false, false, &text, &name, &forbidden, &err),
+            SWEEP_EINVAL);
+        assert_non_null(strstr(err.msg, "bad JSON"));
+        assert_int_equal(api_study_spec(bad, strlen(bad), true, false, &text, &name,
+                                        &forbidden, &err),
+                         SWEEP_EINVAL);
+        if (strncmp(err.msg, "body:", 5) != 0)
+            fail_msg("a YAML error does not say where: %s", err.msg);
+        assert_int_equal(
+            api_study_spec("- 1\n", 4, true, false, &text, &name, &forbidden, &err),
+            SWEEP_EINVAL);
+        assert_non_null(strstr(err.msg, "expected a YAML object"));
     }
 }
 
