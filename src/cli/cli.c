@@ -248,7 +248,13 @@ int cli_task_resolve(struct store *st,
         return err->code;
     rc = store_task_resolve(st, s.id, name, out, study, err);
     if (rc == SWEEP_ENOTFOUND && !study_flag && !strchr(name, '/') &&
-        store_study_near(st, name, near, sizeof(near)))
+        store_study_get(st, name, &s, &(struct err){0}) == SWEEP_OK)
+        rc = err_set(err, SWEEP_ENOTFOUND,
+                     "'%s' is a study, not a task: name one of its tasks (STUDY/KEY; "
+                     "sweep results %s --state failed lists the failed ones)",
+                     name, name);
+    else if (rc == SWEEP_ENOTFOUND && !study_flag && !strchr(name, '/') &&
+             store_study_near(st, name, near, sizeof(near)))
         rc = err_set(err, SWEEP_ENOTFOUND,
                      "no study or task named '%s' (did you mean the study '%s'?)", name,
                      near);

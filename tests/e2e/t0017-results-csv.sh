@@ -97,7 +97,9 @@ expect_code 2 sweep results awkard
 expect_in "$T/err" "no study named 'awkard' in $SWEEP_HOME/sweep.db (did you mean 'awkward'?)"
 expect_code 2 sweep logs awkard
 expect_in "$T/err" "no study or task named 'awkard' (did you mean the study 'awkward'?)"
-ok "a mistyped state or study gets the nearest name"
+expect_code 2 sweep retry awkward
+expect_in "$T/err" "'awkward' is a study, not a task: name one of its tasks (STUDY/KEY;"
+ok "a mistyped state or study gets the nearest name; a study where a task is wanted says so"
 
 # The metrics are queryable in the database, numbers as numbers (what a user does with
 # the sqlite3 shell or pandas.read_sql).
