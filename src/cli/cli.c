@@ -247,18 +247,20 @@ int cli_task_resolve(struct store *st,
     if (study_flag && store_study_get(st, study_flag, &s, err) != SWEEP_OK)
         return err->code;
     rc = store_task_resolve(st, s.id, name, out, study, err);
-    if (rc == SWEEP_ENOTFOUND && !study_flag && !strchr(name, '/') &&
-        store_study_get(st, name, &s, &(struct err){0}) == SWEEP_OK)
+    /* A bare name that is no task: a study where a task is wanted, a mistyped study,
+     * or neither. */
+    if (rc != SWEEP_ENOTFOUND || study_flag || strchr(name, '/'))
+        ;
+    else if (store_study_get(st, name, &s, &(struct err){0}) == SWEEP_OK)
         rc = err_set(err, SWEEP_ENOTFOUND,
                      "'%s' is a study, not a task: name one of its tasks (STUDY/KEY; "
                      "sweep results %s --state failed lists the failed ones)",
                      name, name);
-    else if (rc == SWEEP_ENOTFOUND && !study_flag && !strchr(name, '/') &&
-             store_study_near(st, name, near, sizeof(near)))
+    else if (store_study_near(st, name, near, sizeof(near)))
         rc = err_set(err, SWEEP_ENOTFOUND,
                      "no study or task named '%s' (did you mean the study '%s'?)", name,
                      near);
-    else if (rc == SWEEP_ENOTFOUND && !study_flag && !strchr(name, '/'))
+    else
         rc = err_set(err, SWEEP_ENOTFOUND,
                      "no study or task named '%s' (a task is named by its id, its key "
                      "or 4+ first hex digits of it, or STUDY/KEY; see 'sweep results')",

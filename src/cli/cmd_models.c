@@ -24,6 +24,25 @@ const struct cli_cmd cmd_models;
 /* The narrowest last column that stays beside the others. */
 #define MODELS_MIN_LAST 32
 
+/* Appends text to line word by word, wrapped at MODELS_COLS: each full line is printed
+ * and the next begins with `indent` blanks; the last one is left in line. */
+static void models_wrap(struct strbuf *line, size_t indent, const char *text)
+{
+    while (*text) {
+        size_t n = strcspn(text, " ");
+        if (line->len > indent && line->len + 1 + n > MODELS_COLS) {
+            puts(sb_str(line));
+            sb_reset(line);
+            sb_addf(line, "%*s", (int)indent, "");
+        } else if (line->len > indent) {
+            sb_addc(line, ' ');
+        }
+        sb_add(line, text, n);
+        text += n;
+        text += strspn(text, " ");
+    }
+}
+
 static void models_table(char **cells, size_t nrows, size_t ncols)
 {
     int width[8] = {0};
@@ -53,19 +72,7 @@ static void models_table(char **cells, size_t nrows, size_t ncols)
             sb_adds(&line, "        ");
             indent = line.len;
         }
-        while (*last) {
-            size_t n = strcspn(last, " ");
-            if (line.len > indent && line.len + 1 + n > MODELS_COLS) {
-                puts(sb_str(&line));
-                sb_reset(&line);
-                sb_addf(&line, "%*s", (int)indent, "");
-            } else if (line.len > indent) {
-                sb_addc(&line, ' ');
-            }
-            sb_addf(&line, "%.*s", (int)n, last);
-            last += n;
-            last += strspn(last, " ");
-        }
+        models_wrap(&line, indent, last);
         /* Empty trailing cells leave spaces behind. */
         while (line.len && line.buf[line.len - 1] == ' ')
             line.buf[--line.len] = '\0';
@@ -79,28 +86,6 @@ static void models_free_cells(char **cells, size_t n)
     for (size_t i = 0; i < n; i++)
         free(cells[i]);
     free(cells);
-}
-
-/* Prints text wrapped at `cols` columns. */
-static void models_wrap(const char *text, int cols)
-{
-    int col = 0;
-
-    while (*text) {
-        size_t n = strcspn(text, " ");
-        if (col > 0 && col + 1 + (int)n > cols) {
-            putchar('\n');
-            col = 0;
-        } else if (col > 0) {
-            putchar(' ');
-            col++;
-        }
-        fwrite(text, 1, n, stdout);
-        col += (int)n;
-        text += n;
-        text += strspn(text, " ");
-    }
-    putchar('\n');
 }
 
 /* The model's example command, continued with a backslash on the next line (a shell
@@ -165,10 +150,13 @@ static void models_show(const struct model *m)
 {
     static const size_t pcols = 6, mcols = 3;
     char **cells = xcalloc((m->nparams + 1) * pcols, sizeof(*cells));
+    struct strbuf text = STRBUF_INIT;
     size_t k = 0;
 
     printf("%s: %s\n\n", m->name, m->summary);
-    models_wrap(m->description, MODELS_COLS);
+    models_wrap(&text, 0, m->description);
+    puts(sb_str(&text));
+    sb_fini(&text);
 
     cells[k++] = xstrdup("NAME");
     cells[k++] = xstrdup("TYPE");

@@ -207,7 +207,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     /* A range of tasks_queue: cheap however large the study. */
     [ST_TASK_IN_STATE] = "SELECT " TASK_COLS " FROM tasks INDEXED BY tasks_queue"
                          " WHERE study_id = ?1 AND generation = ?2 AND state = ?3"
-                         " LIMIT ?4",
+                         " ORDER BY priority DESC, seq LIMIT ?4",
     /* Looking a task up by name or key (store_task_find, store_task_resolve) sees
      * the visible generations only (VISIBLE_SQL), never one still being prepared. */
     [ST_FIND_IN_STUDY] = "SELECT " TASK_COLS " FROM tasks WHERE study_id = ?1"

@@ -424,9 +424,9 @@ int store_task_count(struct store *st,
                      long long *n,
                      struct err *err);
 
-/* At most `limit` tasks of the latest generation in one state, in priority order: an
- * index range, cheap however large the study (a sample of finished tasks, the running
- * ones). */
+/* At most `limit` tasks of the latest generation in one state, by priority (highest
+ * first), then expansion order: an index range, cheap however large the study (a sample
+ * of finished tasks, the running ones). */
 int store_task_in_state(struct store *st,
                         long long study_id,
                         enum task_state state,

@@ -377,9 +377,9 @@ int view_failures_json(struct store *st,
         long long n =
             counts[0][states[i]] + counts[1][states[i]] + counts[2][states[i]];
         if (n > 0 && have < VIEW_FAILURES_MAX)
-            rc = store_task_page(st, s->id, (int)states[i], INT_MIN, INT_MAX, 0,
-                                 (long long)(VIEW_FAILURES_MAX - have), add_failure, &f,
-                                 err);
+            rc = store_task_in_state(st, s->id, states[i],
+                                     (int)(VIEW_FAILURES_MAX - have), add_failure, &f,
+                                     err);
     }
     if (rc != SWEEP_OK) {
         json_decref(f.arr);

@@ -114,10 +114,11 @@ json_t *view_task_json(const struct store_task *t, const char *study);
 /* The failed tasks a status shows, at most. */
 #define VIEW_FAILURES_MAX 3
 
-/* The first failed, then timed-out, tasks of the study's latest generation (expansion
- * order), VIEW_FAILURES_MAX at most, each {"key", "params" (object), "state", "why"
- * (view_task_why())}, into *out (new reference; [] when none): what a status or the
- * summary of a run shows so that the cause of a failure is seen without a second
+/* The first failed, then timed-out, tasks of the study's latest generation (by
+ * priority, then expansion order: store_task_in_state(), O(VIEW_FAILURES_MAX) however
+ * many failed), VIEW_FAILURES_MAX at most, each {"key", "params" (object), "state",
+ * "why" (view_task_why())}, into *out (new reference; [] when none): what a status or
+ * the summary of a run shows so that the cause of a failure is seen without a second
  * command. counts are the study's (store_study_counts()): no read when none failed. */
 int view_failures_json(struct store *st,
                        const struct store_study *s,
